@@ -1,0 +1,16 @@
+# Warnings for the native core; TIMEMORY_SANITIZE=address|undefined|thread adds a sanitizer.
+option(TIMEMORY_WERROR "Treat compiler warnings as errors" OFF)
+set(TIMEMORY_SANITIZE "" CACHE STRING "Sanitizer to build with (address, undefined, thread)")
+
+function(timemory_target_warnings target)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-missing-field-initializers)
+    if(TIMEMORY_WERROR)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+    if(TIMEMORY_SANITIZE)
+      target_compile_options(${target} PRIVATE -fsanitize=${TIMEMORY_SANITIZE} -fno-omit-frame-pointer)
+      target_link_options(${target} PRIVATE -fsanitize=${TIMEMORY_SANITIZE})
+    endif()
+  endif()
+endfunction()

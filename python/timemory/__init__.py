@@ -1,0 +1,165 @@
+"""timemory: low-overhead performance measurement for Python.
+
+    import timemory
+    from timemory.bundle import marker
+
+    @marker(["wall_clock", "peak_rss"])
+    def work(): ...
+
+Data are recorded natively into a per-thread call graph and written at exit
+(text tables, JSON, hatchet-loadable tree JSON, flame graphs) under
+``timemory.settings.output_path``. Importing installs no profile or trace hook.
+"""
+
+from __future__ import annotations
+
+import atexit as _atexit
+import os as _os
+import sys as _sys
+
+_os.environ.setdefault("TIMEMORY_BANNER", "OFF")
+_os.environ.setdefault("PROFILESELECTED", "1")
+
+from . import _core  # noqa: E402
+from . import settings  # noqa: E402
+
+settings._push_all_to_core()
+
+from . import bundle, common, component, scope, storage, units, util  # noqa: E402
+from ._manager import (  # noqa: E402
+    clear,
+    finalize,
+    get,
+    get_text,
+    init,
+    initialize,
+    is_finalized,
+    manager,
+    report,
+    size,
+    timemory_finalize,
+    timemory_init,
+)
+from .bundle import (  # noqa: E402
+    component_bundle,
+    component_decorator,
+    component_tuple,
+    marker,
+    scope_destructor,
+    timer_decorator,
+)
+from .bundle._classes import rss_usage, timer  # noqa: E402
+from .common import FILE, FRAME, FUNC, LINE  # noqa: E402
+
+version = _core.build_info["version"]
+version_info = tuple(int(x) for x in version.split(".")[:3])
+build_info = {
+    "date": _core.build_info["date"],
+    "library_architecture": _core.build_info["library_architecture"],
+    "system_name": _core.build_info["system_name"],
+    "system_version": _core.build_info["system_version"],
+    "build_type": _core.build_info["build_type"],
+    "compiler": _core.build_info["compiler_id"],
+    "compiler_id": _core.build_info["compiler_id"],
+    "compiler_version": _core.build_info["compiler_version"],
+}
+
+add_metadata = manager.add_metadata
+get_metadata = manager.get_metadata
+
+
+def toggle(on: bool = True) -> None:
+    """Switch recording on or off (``settings.enabled``)."""
+    settings.enabled = bool(on)
+
+
+def enable() -> None:
+    settings.enabled = True
+
+
+def disable() -> None:
+    settings.enabled = False
+
+
+def is_enabled() -> bool:
+    return bool(settings.enabled)
+
+
+enabled = is_enabled
+
+
+def has_mpi_support() -> bool:
+    """True when mpi4py can be imported (the MPI transport is Python-side)."""
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def set_rusage_children() -> None:
+    """Measure getrusage-based components for waited-for children instead of this process."""
+    _core.set_rusage_children()
+
+
+def set_rusage_self() -> None:
+    _core.set_rusage_self()
+
+
+def add_arguments(parser=None, subparser=True):  # type: ignore[no-untyped-def]
+    """Add the ``timemory-config`` subparser (or the ``--timemory-*`` options) to an
+    argparse parser; see :func:`timemory.settings.add_arguments`."""
+    return settings.add_arguments(parser, None, subparser)
+
+
+timemory_argparse = add_arguments
+
+
+def get_hash(key: str) -> int:
+    """Register ``key`` in the hash database and return its 64-bit hash."""
+    return _core.add_hash_id(key)
+
+
+add_hash_id = get_hash
+
+
+def get_hash_identifier(hash_id: int) -> str:
+    """The string registered for ``hash_id`` ("" if unknown)."""
+    return _core.get_hash_identifier(hash_id)
+
+
+__all__ = [
+    "version", "version_info", "build_info",
+    "settings", "component", "storage", "bundle", "util", "units", "scope", "common",
+    "initialize", "init", "timemory_init", "finalize", "timemory_finalize", "report",
+    "get", "get_text", "clear", "size", "toggle", "enable", "disable", "is_enabled", "enabled",
+    "has_mpi_support", "set_rusage_children", "set_rusage_self", "add_arguments",
+    "timemory_argparse", "get_hash", "add_hash_id", "get_hash_identifier",
+    "manager", "add_metadata", "get_metadata", "marker", "component_bundle", "component_tuple",
+    "component_decorator", "timer", "timer_decorator", "rss_usage", "scope_destructor",
+    "FILE", "FUNC", "LINE", "FRAME", "is_finalized",
+]
+
+
+def _auto_initialize() -> None:
+    """§1.1: name the output after the program and write it at exit."""
+    truthy = {"yes", "y", "true", "t", "1", "on"}
+    argv = list(_sys.argv) if getattr(_sys, "argv", None) else []
+    if argv and (argv[0] == "-m" or _os.path.basename(argv[0]).startswith("timemory-")
+                 or any(a in ("-h", "--help", "-?") for a in argv)):
+        _os.environ.setdefault("TIMEMORY_LIBRARY_CTOR", "0")
+    if "--" in argv:
+        argv = argv[argv.index("--") + 1:]
+    while argv and argv[0].startswith("-"):
+        argv.pop(0)
+    if not argv or not argv[0]:
+        argv = ["python"]
+    if _os.environ.get("TIMEMORY_LIBRARY_CTOR", "1").strip().lower() in truthy:
+        initialize(argv)
+    if _os.environ.get("TIMEMORY_LIBRARY_DTOR", "1").strip().lower() in truthy:
+        _atexit.register(finalize)
+    settings.python_exe = _sys.executable
+    settings.command_line = list(_sys.argv) if getattr(_sys, "argv", None) else []
+
+
+_auto_initialize()

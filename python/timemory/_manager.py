@@ -1,0 +1,329 @@
+"""Run-level control: initialise, collect, report and finalise.
+
+``finalize()`` (registered with atexit on import) stops running markers and
+writes every non-empty component's outputs; every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import datetime
+import gc
+import json
+import os
+import platform
+import sys
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+
+from . import _core
+from . import settings as _settings
+from .component import _BY_INDEX, _TABLE, resolve
+from .storage import _STORAGE
+
+__all__ = ["manager", "initialize", "init", "timemory_init", "finalize", "timemory_finalize",
+           "report", "get", "get_text", "clear", "size", "is_finalized"]
+
+_TRUTHY = {"yes", "y", "true", "t", "1", "on"}
+_LAUNCH = datetime.datetime.now()
+
+
+def _env_true(name: str, default: str = "") -> bool:
+    return os.environ.get(name, default).strip().lower() in _TRUTHY
+
+
+def _indices(components: Iterable[Any]) -> List[int]:
+    """Measurable component indices for a user list (all when empty)."""
+    comps = list(components or [])
+    if not comps:
+        return sorted(_STORAGE)
+    return [i for i in resolve(comps) if i in _STORAGE]
+
+
+# ------------------------------------------------------------------ data access
+def get(hierarchy: bool = False, components: Sequence[Any] = ()) -> Dict[str, Any]:
+    """The collected data as a JSON dict (tree form when ``hierarchy``).
+
+    Only components with data appear. A new dict is built on every call.
+    """
+    out: Dict[str, Any] = {}
+    for index in _indices(components):
+        if not _core.has_data(index):
+            continue
+        storage = _STORAGE[index]
+        data = storage.dmp_get_tree() if hierarchy else storage.dmp_get()
+        out.update(storage.dumps(data)["timemory"])
+    return {"timemory": out}
+
+
+def get_text(components: Sequence[Any] = ()) -> str:
+    """The text tables of the components with data, concatenated."""
+    return "".join(
+        _core.text_table(i, _core.flat_snapshot(i)) for i in _indices(components) if _core.has_data(i)
+    )
+
+
+def clear(components: Sequence[Any] = ()) -> None:
+    """Empty the storage of these components (all when empty)."""
+    for index in _indices(components):
+        _core.clear(index)
+
+
+def size(components: Sequence[Any] = ()) -> Dict[int, int]:
+    """Number of call-graph entries per requested component (keyed by enum int)."""
+    comps = list(components or [])
+    indices = resolve(comps) if comps else sorted(_STORAGE)
+    return {int(i): (_core.graph_size(i) if i in _STORAGE else 0) for i in indices}
+
+
+# ------------------------------------------------------------------ metadata
+def _cpu_info() -> Dict[str, Any]:
+    info: Dict[str, Any] = {"CPU_MODEL": platform.processor() or "unknown", "CPU_VENDOR": "unknown",
+                            "CPU_FEATURES": [], "CPU_FREQUENCY": 0.0,
+                            "HW_CONCURRENCY": os.cpu_count() or 1}
+    physical = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key, value = key.strip(), value.strip()
+                if key == "model name":
+                    info["CPU_MODEL"] = value
+                elif key == "vendor_id":
+                    info["CPU_VENDOR"] = value
+                elif key == "flags" and not info["CPU_FEATURES"]:
+                    info["CPU_FEATURES"] = value.split()
+                elif key == "cpu MHz" and not info["CPU_FREQUENCY"]:
+                    info["CPU_FREQUENCY"] = float(value)
+                elif key == "core id":
+                    physical.add(value)
+    except OSError:
+        pass
+    info["HW_PHYSICAL_CPU"] = len(physical) or info["HW_CONCURRENCY"]
+    for level, name in ((1, "HW_L1_CACHE_SIZE"), (2, "HW_L2_CACHE_SIZE"), (3, "HW_L3_CACHE_SIZE")):
+        info[name] = _cache_size(level)
+    return info
+
+
+def _cache_size(level: int) -> int:
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        for entry in sorted(os.listdir(base)):
+            path = os.path.join(base, entry)
+            with open(os.path.join(path, "level")) as f:
+                if int(f.read()) != level:
+                    continue
+            with open(os.path.join(path, "type")) as f:
+                if f.read().strip() == "Instruction":
+                    continue
+            with open(os.path.join(path, "size")) as f:
+                text = f.read().strip()
+            mult = {"K": 1024, "M": 1024**2}.get(text[-1:], 1)
+            return int(text.rstrip("KM")) * mult
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+class manager:
+    """The run's metadata and the list of files written."""
+
+    text_files: List[str] = []
+    json_files: List[str] = []
+    _info: Dict[str, Any] = {}
+    _user_keys: List[str] = []
+    _outputs: Dict[str, List[str]] = {}
+    _write_metadata = 0
+
+    @staticmethod
+    def add_metadata(label: str, value: Any) -> None:
+        """Add ``label: value`` to ``metadata.json`` (str, int, float or a list of those)."""
+        scalar = (str, int, float)
+        ok = isinstance(value, scalar) or (
+            isinstance(value, (list, tuple)) and all(isinstance(v, scalar) for v in value)
+        )
+        if not isinstance(label, str) or not ok:
+            raise RuntimeError(
+                f"add_metadata({label!r}, ...): value must be a str, int, float or a list of those, "
+                f"not {type(value).__name__}"
+            )
+        manager._info[label] = list(value) if isinstance(value, (list, tuple)) else value
+        if label not in manager._user_keys:
+            manager._user_keys.append(label)
+
+    @staticmethod
+    def get_metadata() -> Dict[str, Any]:
+        from . import version
+
+        info: Dict[str, Any] = {}
+        for key in ("SHELL", "HOME", "PWD", "USER"):
+            if key in os.environ:
+                info[key] = os.environ[key]
+        info["LAUNCH_DATE"] = _LAUNCH.strftime("%m/%d/%y")
+        info["LAUNCH_TIME"] = _LAUNCH.strftime("%H:%M")
+        info["TIMEMORY_API"] = "python"
+        info["TIMEMORY_VERSION"] = version
+        info["TIMEMORY_GIT_DESCRIBE"] = version
+        info["TIMEMORY_GIT_REVISION"] = ""
+        if not manager._cpu:
+            manager._cpu.update(_cpu_info())
+        info.update(manager._cpu)
+        info.update(manager._info)
+        return {
+            "info": info,
+            "settings": _settings.dump(),
+            "output": {k: list(v) for k, v in manager._outputs.items()},
+            "environment": {k: v for k, v in sorted(os.environ.items()) if k.startswith("TIMEMORY_")},
+        }
+
+    _cpu: Dict[str, Any] = {}
+
+    @staticmethod
+    def set_write_metadata(value: int) -> None:
+        """-1 never write metadata.json, 0 only with other output, 1 always."""
+        manager._write_metadata = int(value)
+
+    @classmethod
+    def write_ctest_notes(cls, directory: str = ".", append: bool = False) -> str:
+        path = os.path.join(directory, "CTestNotes.cmake")
+        lines = "".join(f'list(APPEND CTEST_NOTES_FILES "{f}")\n' for f in cls.text_files)
+        os.makedirs(directory, exist_ok=True)
+        with open(path, "a" if append else "w") as f:
+            f.write(lines)
+        return path
+
+
+# ------------------------------------------------------------------ output
+def _write(path: str, content: str, kind: str, label: str) -> None:
+    try:
+        _core.atomic_write(path, content)
+    except ValueError as err:  # the native writer reports failures with the path
+        print(f"[{label}]|0> Error writing '{path}': {err}", file=sys.stderr)
+        return
+    print(f"[{label}]|0> Outputting '{path}'...")
+    manager._outputs.setdefault(kind, []).append(path)
+    (manager.text_files if kind == "text" else manager.json_files).append(path)
+
+
+def _wrap(key: str, text: str) -> str:
+    return '{"timemory": {"' + key + '": ' + text + "}}\n"
+
+
+def _write_component(index: int) -> None:
+    info = _BY_INDEX[index]
+    storage = _STORAGE[index]
+    label, key = info["label"], info["key"]
+    s = _settings
+    flat = storage.dmp_get()
+    if s.file_output:
+        if s.json_output:
+            _write(s.compose_output_filename(label, ".json"), _wrap(key, storage.dumps_text(flat)), "json", label)
+        tree = storage.dmp_get_tree() if (s.tree_output or (s.flamegraph_output and info["flamegraph"])) else []
+        if s.tree_output:
+            _write(s.compose_output_filename(label, ".tree.json"), _wrap(key, storage.dumps_text(tree)),
+                   "tree", label)
+        if s.flamegraph_output and info["flamegraph"]:
+            roots = [t._n for rank in tree for t in rank]
+            _write(s.compose_output_filename(label, ".flamegraph.json"),
+                   _core.flamegraph_json(index, roots) + "\n", "flamegraph", label)
+    text = _core.text_table(index, [e._e for rank in flat for e in rank])
+    if s.file_output and s.text_output:
+        _write(s.compose_output_filename(label, ".txt"), text, "text", label)
+    if s.cout_output:
+        print(text)
+    if s.dart_output and (not s.dart_type or s.dart_type == label):
+        for entry in [e for rank in flat for e in rank][: max(int(s.dart_count), 1)]:
+            value = entry.data().get()
+            name = entry.prefix().replace(">>> ", "").strip() if s.dart_label else label
+            print(f'<DartMeasurement name="{name}" type="numeric/double">{value}</DartMeasurement>')
+
+
+def _write_all() -> bool:
+    wrote = False
+    for index in sorted(_STORAGE):
+        if _core.has_data(index):
+            _write_component(index)
+            wrote = True
+    mode = manager._write_metadata
+    if _settings.file_output and (mode > 0 or (mode == 0 and (wrote or manager._user_keys))):
+        meta_path = _settings.compose_output_filename("metadata", ".json")
+        func_path = _settings.compose_output_filename("functions", ".json")
+        print(f"[metadata::manager::finalize]> Outputting '{meta_path}' and '{func_path}'...")
+        functions: Dict[str, List[int]] = {}
+        for hash_id, label in _core.hash_ids():
+            functions.setdefault(label, []).append(hash_id)
+        _core.atomic_write(func_path, json.dumps({"timemory": {"functions": functions}}, indent=2) + "\n")
+        manager._outputs.setdefault("json", []).append(func_path)
+        _core.atomic_write(meta_path,
+                           json.dumps({"timemory": {"metadata": manager.get_metadata()}}, indent=2) + "\n")
+    return wrote
+
+
+def report(filename: str = "") -> None:
+    """Write (and print) every storage now, as finalize does, without finalising.
+    A non-empty ``filename`` replaces ``output_path`` for this call."""
+    saved = _settings.output_path
+    if filename:
+        _settings.output_path = filename
+    try:
+        _write_all()
+    finally:
+        if filename:
+            _settings.output_path = saved
+
+
+# ------------------------------------------------------------------ lifecycle
+_state = {"finalized": False, "finalizing": False}
+
+
+def is_finalized() -> bool:
+    return _state["finalized"]
+
+
+def _output_dir_name(argv0: str, prefix: str, suffix: str) -> str:
+    name = os.path.basename(argv0)
+    for ext in (".py", ".exe"):
+        if name.endswith(ext):
+            name = name[: -len(ext)]
+    name = f"{prefix}{name}{suffix}".replace("_", "-")
+    while "--" in name:
+        name = name.replace("--", "-")
+    return name if name.strip("-") else "timemory-output"
+
+
+def initialize(argv: Union[Sequence[str], str] = (), prefix: str = "timemory-", suffix: str = "-output") -> None:
+    """Name the output directory after the program and (re)read the settings.
+
+    ``initialize(["/x/test_hatchet.py"])`` sets ``output_path`` to
+    ``timemory-test-hatchet-output``; ``TIMEMORY_OUTPUT_PATH`` still wins.
+    No-op for an empty argv.
+    """
+    if isinstance(argv, str):
+        argv = [argv]
+    argv = list(argv)
+    if not argv:
+        return
+    _settings.output_path = _output_dir_name(argv[0], prefix, suffix)
+    _settings.read_config_files()
+    _settings.parse()
+    _settings.command_line = list(argv)
+
+
+init = timemory_init = initialize
+
+
+def finalize() -> None:
+    """Stop running markers and write every non-empty storage. Runs once."""
+    if _state["finalized"] or _state["finalizing"] or _env_true("TIMEMORY_SKIP_FINALIZE"):
+        return
+    _state["finalizing"] = True
+    try:
+        gc.collect()
+        if _settings.stack_clearing:
+            _core.stop_all_bundles()
+        if _settings.auto_output:
+            _write_all()
+    finally:
+        _state["finalizing"] = False
+        _state["finalized"] = True
+
+
+timemory_finalize = finalize

@@ -1,0 +1,176 @@
+"""One class per measurement component (``WallClock``, ``PeakRss``, ...).
+
+Every class wraps one native component: ``start()``/``stop()`` measure,
+``get()`` returns the accumulated value in display units, ``push()``/``pop()``
+record into the call-graph storage. Components that need vendor libraries
+exist with ``available == False`` and no-op methods.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Callable, Dict, List, Optional, Union
+
+from .. import _core
+
+__all__ = [
+    "Component",
+    "id",
+    "is_available",
+    "get_generator",
+    "get_types",
+    "get_available_types",
+    "resolve",
+]
+
+Component = _core.Component
+_print_repr_in_interactive = False
+
+_TABLE: List[Dict[str, Any]] = _core.component_table()
+_BY_INDEX: Dict[int, Dict[str, Any]] = {info["index"]: info for info in _TABLE}
+
+# int-like enum whose names are the JSON keys: timemory.component.id.wall_clock == 78
+id = enum.IntEnum("id", [(info["key"], info["index"]) for info in _TABLE], module=__name__)  # noqa: A001
+
+
+class _ComponentMeta(type):
+    """Gives the component classes read-only class properties."""
+
+    @property
+    def available(cls) -> bool:
+        return bool(cls._info["available"])
+
+    @property
+    def has_value(cls) -> bool:
+        return bool(cls._info["has_value"] and cls._info["available"])
+
+
+def _scalar_or_tuple(values: list) -> Any:
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def _whole(x: float) -> Union[int, float]:
+    return int(x) if float(x).is_integer() else x
+
+
+def _make_class(info: Dict[str, Any]) -> type:
+    index = info["index"]
+
+    def unit() -> Any:
+        divisors, _ = _core.unit_info(index)
+        return _scalar_or_tuple([_whole(d) for d in divisors])
+
+    def display_unit() -> Any:
+        _, reprs = _core.unit_info(index)
+        return _scalar_or_tuple(reprs)
+
+    def record() -> Any:
+        raw = _core.record(index)
+        if info["integral_raw"]:
+            raw = [int(x) for x in raw]
+        return _scalar_or_tuple(raw)
+
+    doc = (
+        f"{info['description']}\n\n"
+        f"label: {info['label']!r}, id: {info['id']!r}, aliases: {info['aliases']}, "
+        f"enum: {info['enum_name']}"
+    )
+    namespace = {
+        "__slots__": (),
+        "__doc__": doc,
+        "__module__": __name__,
+        "_index": index,
+        "_info": info,
+        "available": property(lambda self: bool(info["available"]), doc="component is usable here"),
+        "has_value": property(
+            lambda self: bool(info["has_value"] and info["available"]), doc="component holds a value"
+        ),
+        "label": staticmethod(lambda: info["label"]),
+        "description": staticmethod(lambda: info["description"]),
+        "id": staticmethod(lambda: info["id"]),
+        "index": staticmethod(lambda: id(index)),
+        "unit": staticmethod(unit),
+        "display_unit": staticmethod(display_unit),
+        "record": staticmethod(record),
+        "configure": staticmethod(lambda *args, **kwargs: None),
+        "global_init": staticmethod(lambda: None),
+        "thread_init": staticmethod(lambda: None),
+        "global_finalize": staticmethod(lambda: None),
+        "thread_finalize": staticmethod(lambda: None),
+    }
+    cls = _ComponentMeta(info["class_name"], (Component,), namespace)
+    _core._register_component_class(index, cls)
+    return cls
+
+
+_CLASSES: Dict[int, type] = {}
+for _info in _TABLE:
+    _cls = _make_class(_info)
+    _CLASSES[_info["index"]] = _cls
+    globals()[_info["class_name"]] = _cls
+    globals()[_info["key"]] = id(_info["index"])  # timemory.component.wall_clock (enum value)
+    __all__.append(_info["class_name"])
+del _info, _cls
+
+
+def resolve(components: Any) -> List[int]:
+    """Enum indices for a name, enum value, class, callable or a list of those.
+
+    Raises ValueError naming the valid choices for an unknown name.
+    """
+    return list(_core.resolve_components(components, False))
+
+
+def _index_of(key: Union[str, int, type]) -> int:
+    indices = resolve(key)
+    if len(indices) != 1:
+        raise ValueError(f"expected one component, got {key!r}")
+    return indices[0]
+
+
+def class_of(key: Union[str, int, type]) -> type:
+    """The component class for a name, enum value or class."""
+    return _CLASSES[_index_of(key)]
+
+
+def is_available(key: Union[str, int, type]) -> bool:
+    """True if the component can measure on this machine (ValueError if unknown)."""
+    return bool(_BY_INDEX[_index_of(key)]["available"])
+
+
+_GENERATOR_NAMES: Dict[str, int] = {}
+for _info in _TABLE:
+    for _name in [_info["class_name"], _info["id"], *_info["aliases"]]:
+        _GENERATOR_NAMES.setdefault(_name, _info["index"])
+del _info, _name
+
+
+def get_generator(key: Union[str, int]) -> Callable[[], Optional[Component]]:
+    """A zero-argument factory for new component objects.
+
+    ``key`` is a class name, primary id or alias (exact, case-sensitive), or an
+    enum value. For an unknown or unavailable component the factory returns None.
+    """
+    if isinstance(key, str):
+        index = _GENERATOR_NAMES.get(key)
+    else:
+        index = int(key) if int(key) in _BY_INDEX else None
+    if index is None or not _BY_INDEX[index]["available"]:
+        return lambda: None
+    cls = _CLASSES[index]
+    return lambda: cls()
+
+
+def get_types() -> List[str]:
+    """Class names of every component."""
+    return [info["class_name"] for info in _TABLE]
+
+
+def get_available_types(arithmetic: bool = False) -> List[str]:
+    """Class names of the available components; ``arithmetic`` keeps the scalar-valued ones."""
+    return [
+        info["class_name"]
+        for info in _TABLE
+        if info["available"]
+        and (not arithmetic or (info["has_value"] and info["n_disp"] == 1))
+    ]

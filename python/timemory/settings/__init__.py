@@ -1,0 +1,1073 @@
+"""Runtime settings of timemory (API reference §6).
+
+``timemory.settings`` is this module, but its class is swapped at the end of the file so that
+every setting is a typed module property: ``timemory.settings.verbose = 1`` converts and
+validates, ``timemory.settings()`` returns an independent copy (a :class:`Settings`), and the
+module functions (``parse``, ``read``, ``dump``, ``add_arguments``...) take that copy as their
+``instance`` argument.  It is a package rather than a binding class so that
+``python -m timemory.settings`` can show where every effective value came from.
+
+Precedence: command line / API > environment > config file > default.  Every value remembers its
+source ("default", "environment", "config file <path>", "command line", "api").
+
+The native core keeps its own copy of the few settings it reads on hot paths; every change of
+one of those on the global settings is pushed with ``_core.config_set`` (see ``_MIRRORED``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import math
+import numbers
+import os
+import re
+import sys
+import tempfile
+import time
+import types
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+__all__ = [
+    "Settings",
+    "SettingInfo",
+    "TimemoryWarning",
+    "add_argparse",
+    "add_arguments",
+    "compose_input_filename",
+    "compose_output_filename",
+    "describe",
+    "dump",
+    "parse",
+    "read",
+    "read_config_files",
+    "source",
+    "unit_info",
+]
+
+
+class TimemoryWarning(UserWarning):
+    """A recoverable configuration problem: bad env value, unknown config key, ..."""
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, TimemoryWarning, stacklevel=3)
+
+
+def _core_module() -> Any:
+    """The native core, or None while it cannot be imported.
+
+    Imported lazily because this module is imported before/while the package initialises;
+    tests replace this function to record the calls.
+    """
+    try:
+        from timemory import _core
+    except ImportError:
+        return None
+    return _core
+
+
+# ------------------------------------------------------------------------------------------ kinds
+# A kind converts any accepted input (Python value, or string from env/file/command line) into
+# the typed value, raising TypeError/ValueError with a short reason; the caller adds the setting
+# name and ``accepted()``.
+
+_TRUE = frozenset({"on", "true", "yes", "y", "t"})
+_FALSE = frozenset({"off", "false", "no", "n", "f"})
+
+
+def _parse_number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+class _Kind:
+    ctype = "string"
+
+    def accepted(self) -> str:
+        raise NotImplementedError
+
+    def convert(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def text(self, value: Any) -> str:
+        return str(value)
+
+
+class _BoolKind(_Kind):
+    ctype = "bool"
+
+    def accepted(self) -> str:
+        return "on/true/yes/y/t, off/false/no/n/f (any case), or a number (non-zero is True)"
+
+    def convert(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, numbers.Real):
+            return value != 0
+        if not isinstance(value, str):
+            raise TypeError(f"expected a bool, got {type(value).__name__}")
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        number = _parse_number(text)
+        if number is None:
+            raise ValueError(f"invalid value {value!r}")
+        return number != 0
+
+
+class _IntKind(_Kind):
+    def __init__(self, ctype: str, lo: int, hi: int) -> None:
+        self.ctype, self.lo, self.hi = ctype, lo, hi
+
+    def accepted(self) -> str:
+        return f"an integer in [{self.lo}, {self.hi}] or a bool"
+
+    def convert(self, value: Any) -> int:
+        if isinstance(value, bool):  # before Integral: bools are accepted for ints (dart_count = True)
+            result = int(value)
+        elif isinstance(value, numbers.Integral):
+            result = int(value)
+        elif isinstance(value, numbers.Real):
+            if not float(value).is_integer():
+                raise ValueError(f"invalid value {value!r}: not an integer")
+            result = int(value)
+        elif isinstance(value, str):
+            text = value.strip().lower()
+            if text in _TRUE or text in _FALSE:
+                result = int(text in _TRUE)
+            else:
+                try:
+                    result = int(text)
+                except ValueError:
+                    number = _parse_number(text)  # "10e6" is how ERT sizes are usually written
+                    if number is None or not number.is_integer():
+                        raise ValueError(f"invalid value {value!r}") from None
+                    result = int(number)
+        else:
+            raise TypeError(f"expected an int, got {type(value).__name__}")
+        if not self.lo <= result <= self.hi:
+            raise ValueError(f"invalid value {value!r}: out of range")
+        return result
+
+
+class _StrKind(_Kind):
+    def __init__(self, choices: Sequence[str] = ()) -> None:
+        self.choices = tuple(choices)
+
+    def accepted(self) -> str:
+        if self.choices:
+            return ", ".join(repr(c) for c in self.choices) + " (any case)"
+        return "a string"
+
+    def convert(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a str, got {type(value).__name__}")
+        if not self.choices:
+            return value
+        text = value.strip().lower()
+        if text not in self.choices:
+            raise ValueError(f"invalid value {value!r}")
+        return text
+
+
+class _ListKind(_Kind):
+    ctype = "list"
+
+    def accepted(self) -> str:
+        return "a list of strings (a string is split on spaces, ',' and ';')"
+
+    def convert(self, value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [v for v in re.split(r"[\s,;]+", value) if v]
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return list(value)
+        raise TypeError(f"expected a list of str, got {type(value).__name__}")
+
+    def text(self, value: Any) -> str:
+        return ",".join(value)
+
+
+# canonical display form -> (divisor from raw nanoseconds / bytes, accepted aliases)
+_TIMING_UNITS: dict[str, tuple[float, tuple[str, ...]]] = {
+    "nsec": (1.0, ("ns", "nanosecond", "nanoseconds")),
+    "usec": (1.0e3, ("us", "microsecond", "microseconds")),
+    "msec": (1.0e6, ("ms", "millisecond", "milliseconds")),
+    "csec": (1.0e7, ("cs", "centisecond", "centiseconds")),
+    "dsec": (1.0e8, ("ds", "decisecond", "deciseconds")),
+    "sec": (1.0e9, ("s", "second", "seconds")),
+    "min": (60.0e9, ("minute", "minutes")),
+    "hr": (3600.0e9, ("hour", "hours")),
+}
+_MEMORY_UNITS: dict[str, tuple[float, tuple[str, ...]]] = {
+    "byte": (1.0, ("b", "bytes")),
+    "kb": (1.0e3, ("kilobyte", "kilobytes")),
+    "mb": (1.0e6, ("megabyte", "megabytes")),
+    "gb": (1.0e9, ("gigabyte", "gigabytes")),
+    "tb": (1.0e12, ("terabyte", "terabytes")),
+    "pb": (1.0e15, ("petabyte", "petabytes")),
+    "kib": (1024.0, ("kibibyte", "kibibytes")),
+    "mib": (1024.0**2, ("mebibyte", "mebibytes")),
+    "gib": (1024.0**3, ("gibibyte", "gibibytes")),
+    "tib": (1024.0**4, ("tebibyte", "tebibytes")),
+    "pib": (1024.0**5, ("pebibyte", "pebibytes")),
+}
+_UNIT_DEFAULTS = {"timing": (1.0e9, "sec"), "memory": (1.0e6, "MB")}
+
+
+class _UnitsKind(_Kind):
+    def __init__(self, kind: str, table: dict[str, tuple[float, tuple[str, ...]]]) -> None:
+        self.kind, self.table = kind, table
+        self.lookup = {alias: canon for canon, (_, aliases) in table.items() for alias in (canon, *aliases)}
+
+    def accepted(self) -> str:
+        forms = ", ".join("/".join((canon, *aliases)) for canon, (_, aliases) in self.table.items())
+        return f"'' (default, {_UNIT_DEFAULTS[self.kind][1]}), {forms} (any case)"
+
+    def convert(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a str, got {type(value).__name__}")
+        text = value.strip().lower()
+        if not text:
+            return ""
+        if text not in self.lookup:
+            raise ValueError(f"invalid value {value!r}")
+        return self.lookup[text]
+
+    def info(self, value: str) -> tuple[float, str]:
+        return (self.table[value][0], value) if value else _UNIT_DEFAULTS[self.kind]
+
+
+def _component_choices(core: Any) -> list[str]:
+    return list(dict.fromkeys(core.component_names()))
+
+
+class _ComponentsKind(_Kind):
+    """Comma/space separated component names, checked against the core when it is loaded."""
+
+    def accepted(self) -> str:
+        core = _core_module()
+        if core is None:
+            return "comma- or space-separated component names"
+        return "comma- or space-separated component names: " + ", ".join(_component_choices(core))
+
+    def convert(self, value: Any) -> str:
+        if isinstance(value, str):
+            names = [v for v in re.split(r"[\s,;]+", value) if v]
+        elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            names = [v.strip() for v in value if v.strip()]
+        else:
+            raise TypeError(f"expected a str or a list of str, got {type(value).__name__}")
+        core = _core_module()
+        if core is not None:
+            unknown = [n for n in names if core.find_component(n) < 0]
+            if unknown:
+                raise ValueError(f"unknown component(s) {', '.join(map(repr, unknown))}")
+        return ",".join(names)
+
+
+_BOOL = _BoolKind()
+_INT = _IntKind("int", -(2**31), 2**31 - 1)
+_INT16 = _IntKind("int16", -(2**15), 2**15 - 1)
+_INT64 = _IntKind("int64", -(2**63), 2**63 - 1)
+_UINT16 = _IntKind("uint16", 0, 2**16 - 1)
+_UINT64 = _IntKind("uint64", 0, 2**64 - 1)
+_SIZE_T = _IntKind("size_t", 0, 2**64 - 1)
+_STR = _StrKind()
+_LIST = _ListKind()
+_COMPONENTS = _ComponentsKind()
+_ROOFLINE_MODE = _StrKind(("op", "ai"))
+_TIMING = _UnitsKind("timing", _TIMING_UNITS)
+_MEMORY = _UnitsKind("memory", _MEMORY_UNITS)
+
+
+# ------------------------------------------------------------------------------------------ table
+
+
+@dataclass(frozen=True)
+class _Spec:
+    name: str
+    kind: _Kind
+    default: Any  # a value, or a zero-argument callable evaluated at import
+    description: str
+    env: str  # "" = no environment variable
+    flags: tuple[str, ...]  # direct-mode option strings (--timemory-...); () = no option
+    hidden: bool = False
+
+
+def _s(name: str, kind: _Kind, default: Any, description: str, *, env: str | None = None,
+       cli: bool | tuple[str, ...] = False, hidden: bool = False) -> _Spec:
+    flags = cli if isinstance(cli, tuple) else (("--timemory-" + name.replace("_", "-"),) if cli else ())
+    return _Spec(name, kind, default, description, f"TIMEMORY_{name.upper()}" if env is None else env,
+                 flags, hidden)
+
+
+def _default_config_files() -> str:
+    return "~/.timemory.cfg;~/.timemory.json;~/.config/timemory.cfg;~/.config/timemory.json"
+
+
+def _timemory_environment() -> list[str]:
+    return [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("TIMEMORY_")]
+
+
+_C = True  # "has a command-line option", keeps the table below readable
+_SPEC_LIST: tuple[_Spec, ...] = (
+    # general
+    _s("verbose", _INT, 0, "Verbosity level", cli=_C),
+    _s("debug", _BOOL, False, "Enable debug output", cli=_C),
+    _s("banner", _BOOL, False, "Print the library banner"),
+    _s("enabled", _BOOL, True, "Activation state of timemory (global on/off)", cli=_C),
+    _s("auto_output", _BOOL, True, "Generate output at finalization", cli=_C),
+    _s("cout_output", _BOOL, True, "Print the result tables to stdout", cli=_C),
+    _s("file_output", _BOOL, True, "Write output files (master switch)", cli=_C),
+    _s("text_output", _BOOL, True, "Write text tables (<label>.txt)", cli=_C),
+    _s("json_output", _BOOL, True, "Write flat JSON (<label>.json)", cli=_C),
+    _s("tree_output", _BOOL, True, "Write hierarchical JSON (<label>.tree.json)", cli=_C),
+    _s("flamegraph_output", _BOOL, True, "Write flame graph JSON (<label>.flamegraph.json)", cli=_C),
+    _s("dart_output", _BOOL, False, "Print CDash <DartMeasurement> tags", cli=_C),
+    _s("dart_type", _STR, "", "Only print dart tags for this component label", cli=_C),
+    _s("dart_count", _UINT64, 1, "Number of dart tags per component", cli=_C),
+    _s("dart_label", _BOOL, True, "Label dart tags with the component label", cli=_C),
+    _s("plot_output", _BOOL, False, "Plot each JSON output at finalization (python -m timemory.plotting)",
+       cli=_C),
+    _s("diff_output", _BOOL, False, "Write the difference against the input files", cli=_C),
+    _s("time_output", _BOOL, False, "Write output into a timestamped subfolder of output_path", cli=_C),
+    _s("time_format", _STR, "%F_%I.%M_%p", "strftime format of the time_output subfolder", cli=_C),
+    _s("ctest_notes", _BOOL, False, "Write CTestNotes listing the text output files", cli=_C),
+    _s("output_path", _STR, "timemory-output", "Folder of the output files", cli=_C),
+    _s("output_prefix", _STR, "", "Prefix of output file names ('-' appended if it ends alphanumeric)",
+       cli=_C),
+    _s("input_path", _STR, "", "Folder of the input files (diff mode)", cli=_C),
+    _s("input_prefix", _STR, "", "Prefix of input file names (diff mode)", cli=_C),
+    _s("input_extensions", _STR, "json,xml", "Extensions of input files (diff mode)", cli=_C),
+    # call graph
+    _s("flat_profile", _BOOL, False, "Record every measurement at depth zero", cli=_C),
+    _s("timeline_profile", _BOOL, False, "Record every measurement as a distinct entry", cli=_C),
+    _s("max_depth", _UINT16, 65535, "Maximum call-graph depth recorded", cli=_C),
+    _s("collapse_threads", _BOOL, True, "Merge the per-thread call graphs", cli=_C),
+    _s("collapse_processes", _BOOL, True, "Merge the per-rank flat data at rank 0", cli=_C),
+    # formatting
+    _s("precision", _INT16, -1, "Output precision of every component (-1 = component default)", cli=_C),
+    _s("width", _INT16, -1, "Output width of every component (-1 = component default)", cli=_C),
+    _s("max_width", _IntKind("int32", -(2**31), 2**31 - 1), 120, "Maximum width of the label column",
+       cli=_C),
+    _s("scientific", _BOOL, False, "Print values in scientific notation", cli=_C),
+    _s("timing_precision", _INT16, -1, "Output precision of timing components"),
+    _s("timing_width", _INT16, -1, "Output width of timing components"),
+    _s("timing_units", _TIMING, "", "Units of timing components ('' = sec)", cli=_C),
+    _s("timing_scientific", _BOOL, False, "Scientific notation for timing components"),
+    _s("memory_precision", _INT16, -1, "Output precision of memory components"),
+    _s("memory_width", _INT16, -1, "Output width of memory components"),
+    _s("memory_units", _MEMORY, "", "Units of memory components ('' = MB)", cli=_C),
+    _s("memory_scientific", _BOOL, False, "Scientific notation for memory components"),
+    _s("separator_frequency", _INT64, 0, "Separator line every N rows of text tables (0 = never)",
+       env="TIMEMORY_SEPARATOR_FREQ"),
+    # tracing / throttling
+    _s("throttle_count", _SIZE_T, 10000, "Calls of a traced function before throttling is considered",
+       cli=_C),
+    _s("throttle_value", _SIZE_T, 10000, "Throttle a traced function averaging less than this many ns",
+       cli=_C),
+    # component lists
+    _s("global_components", _COMPONENTS, "", "Default components of every bundle", cli=_C),
+    _s("components", _COMPONENTS, "", "Default components of the library and region API", cli=_C),
+    _s("trace_components", _COMPONENTS, "", "Components of the tracer", cli=_C),
+    _s("profiler_components", _COMPONENTS, "", "Components of the profiler", cli=_C),
+    _s("ompt_components", _COMPONENTS, "", "Components of the OpenMP tools interface", cli=_C),
+    _s("mpip_components", _COMPONENTS, "", "Components of the MPI profiling interface", cli=_C),
+    _s("ncclp_components", _COMPONENTS, "", "Components of the NCCL profiling interface", cli=_C),
+    _s("kokkos_components", _COMPONENTS, "", "Components of the Kokkos profiling interface", cli=_C),
+    # distributed memory
+    _s("mpi_init", _BOOL, False, "Initialize MPI at timemory initialization", cli=_C),
+    _s("mpi_finalize", _BOOL, False, "Finalize MPI at timemory finalization", cli=_C),
+    _s("mpi_thread", _BOOL, True, "Initialize MPI with thread support", cli=_C),
+    _s("mpi_thread_type", _StrKind(("", "single", "serialized", "funneled", "multiple")), "",
+       "MPI thread support level", cli=_C),
+    _s("upcxx_init", _BOOL, False, "Initialize UPC++ at timemory initialization", cli=_C),
+    _s("upcxx_finalize", _BOOL, False, "Finalize UPC++ at timemory finalization", cli=_C),
+    _s("node_count", _IntKind("int32", -(2**31), 2**31 - 1), 0, "Number of nodes (for per-node output)",
+       cli=_C),
+    # process
+    _s("cpu_affinity", _BOOL, False, "Pin threads to CPUs", cli=_C),
+    _s("target_pid", _INT, os.getpid, "Process id of the measured process"),
+    _s("max_thread_bookmarks", _SIZE_T, 50, "Maximum number of per-thread bookmarks"),
+    _s("stack_clearing", _BOOL, True, "Stop the running markers at finalization", cli=_C),
+    _s("add_secondary", _BOOL, True, "Record the secondary entries components provide", cli=_C),
+    _s("destructor_report", _BOOL, False, "Report each component when it is destroyed", cli=_C),
+    _s("enable_signal_handler", _BOOL, False, "Install the signal handler", cli=_C),
+    _s("allow_signal_handler", _BOOL, True, "Allow installing the signal handler", cli=_C),
+    _s("enable_all_signals", _BOOL, False, "Handle every signal"),
+    _s("disable_all_signals", _BOOL, False, "Handle no signal"),
+    # configuration
+    _s("config_file", _STR, _default_config_files, "Config files (';'-separated) read at initialization",
+       cli=("-C", "--timemory-config")),
+    _s("suppress_config", _BOOL, False, "Do not read the config files",
+       cli=("--timemory-suppress-config", "--timemory-no-config")),
+    _s("suppress_parsing", _BOOL, False, "Do not read the TIMEMORY_* environment variables", cli=_C),
+    _s("python_exe", _STR, "python", "Python interpreter used for helper scripts", cli=_C),
+    _s("command_line", _LIST, list, "Command line of the measured program", env=""),
+    _s("environment", _LIST, _timemory_environment, "TIMEMORY_* environment at import", env=""),
+    # hardware counters
+    _s("papi_threading", _BOOL, True, "Enable PAPI thread support", cli=_C),
+    _s("papi_multiplexing", _BOOL, False, "Enable PAPI multiplexing", cli=_C),
+    _s("papi_fail_on_error", _BOOL, False, "Fail on PAPI errors", cli=_C),
+    _s("papi_quiet", _BOOL, False, "Silence PAPI warnings", cli=_C),
+    _s("papi_attach", _BOOL, False, "Attach PAPI counters to target_pid"),
+    _s("papi_events", _STR, "", "Hardware counters to collect", cli=_C),
+    _s("papi_overflow", _INT, 0, "Sample on counter overflow at this value (0 = off)", cli=_C),
+    # GPU (no vendor libraries here: kept so configurations are portable)
+    _s("cuda_event_batch_size", _SIZE_T, 5, "Number of CUDA events allocated at once"),
+    _s("nvtx_marker_device_sync", _BOOL, True, "Synchronize the device on NVTX markers"),
+    _s("cupti_activity_level", _INT, 1, "CUPTI activity level", cli=_C),
+    _s("cupti_activity_kinds", _STR, "", "CUPTI activity kinds", cli=_C),
+    _s("cupti_events", _STR, "", "CUPTI hardware events", cli=_C),
+    _s("cupti_metrics", _STR, "", "CUPTI metrics", cli=_C),
+    _s("cupti_device", _INT, 0, "CUDA device for CUPTI", cli=_C),
+    _s("cupti_pcsampling_period", _INT, 8, "CUPTI PC sampling period", cli=_C),
+    _s("cupti_pcsampling_per_line", _BOOL, False, "CUPTI PC sampling per source line", cli=_C),
+    _s("cupti_pcsampling_register_limit", _INT, 8, "CUPTI PC sampling register limit", cli=_C),
+    _s("cupti_pcsampling_serialized", _BOOL, False, "Serialize kernels during CUPTI PC sampling",
+       cli=("--timemory-cupti-pcsampling-serialize",)),
+    _s("cupti_pcsampling_num_collect", _SIZE_T, 100, "CUPTI PC samples collected per pass", cli=_C),
+    _s("cupti_pcsampling_stall_reasons", _STR, "", "CUPTI PC sampling stall reasons", cli=_C),
+    # roofline
+    _s("roofline_mode", _ROOFLINE_MODE, "op", "Roofline mode: 'op' (operations) or 'ai' (intensity)", cli=_C),
+    _s("cpu_roofline_mode", _ROOFLINE_MODE, "op", "CPU roofline mode", env="TIMEMORY_ROOFLINE_MODE_CPU",
+       cli=_C),
+    _s("gpu_roofline_mode", _ROOFLINE_MODE, "op", "GPU roofline mode", env="TIMEMORY_ROOFLINE_MODE_GPU",
+       cli=_C),
+    _s("cpu_roofline_events", _STR, "", "Extra CPU roofline events", env="TIMEMORY_ROOFLINE_EVENTS_CPU"),
+    _s("gpu_roofline_events", _STR, "", "Extra GPU roofline events", env="TIMEMORY_ROOFLINE_EVENTS_GPU"),
+    _s("roofline_type_labels", _BOOL, False, "Label roofline entries with the data type"),
+    _s("roofline_type_labels_cpu", _BOOL, False, "Label CPU roofline entries with the data type",
+       env="TIMEMORY_ROOFLINE_TYPE_LABELS_CPU"),
+    _s("roofline_type_labels_gpu", _BOOL, False, "Label GPU roofline entries with the data type",
+       env="TIMEMORY_ROOFLINE_TYPE_LABELS_GPU"),
+    _s("instruction_roofline", _BOOL, False, "Instruction roofline instead of FLOP roofline"),
+    # empirical roofline toolkit
+    _s("ert_num_threads", _UINT64, 0, "ERT threads (0 = per-device default)"),
+    _s("ert_num_threads_cpu", _UINT64, lambda: os.cpu_count() or 1, "ERT CPU threads"),
+    _s("ert_num_threads_gpu", _UINT64, 1, "ERT GPU threads"),
+    _s("ert_num_streams", _UINT64, 1, "ERT GPU streams"),
+    _s("ert_grid_size", _UINT64, 0, "ERT GPU grid size (0 = computed)"),
+    _s("ert_block_size", _UINT64, 1024, "ERT GPU block size"),
+    _s("ert_alignment", _UINT64, 0, "ERT buffer alignment (0 = default)"),
+    _s("ert_min_working_size", _UINT64, 0, "ERT minimum working set size (0 = per-device default)"),
+    _s("ert_min_working_size_cpu", _UINT64, 64, "ERT CPU minimum working set size"),
+    _s("ert_min_working_size_gpu", _UINT64, 10_000_000, "ERT GPU minimum working set size"),
+    _s("ert_max_data_size", _UINT64, 0, "ERT maximum data size (0 = per-device default)"),
+    _s("ert_max_data_size_cpu", _UINT64, 0, "ERT CPU maximum data size (0 = from the cache sizes)"),
+    _s("ert_max_data_size_gpu", _UINT64, 500_000_000, "ERT GPU maximum data size"),
+    _s("ert_skip_ops", _STR, "", "ERT operation counts to skip"),
+    # vendor tools
+    _s("craypat_categories", _STR, lambda: os.environ.get("PAT_RT_PERFCTR", ""), "CrayPAT categories",
+       env="TIMEMORY_CRAYPAT"),
+    _s("network_interface", _STR, "", "Network interface measured by the network components", cli=_C,
+       hidden=True),
+)
+del _C
+
+_SPECS: dict[str, _Spec] = {s.name: s for s in _SPEC_LIST}
+_DEFAULTS: dict[str, Any] = {s.name: s.default() if callable(s.default) else s.default for s in _SPEC_LIST}
+
+# every spelling that names a setting: name, env var, option names (with and without --timemory-)
+_BY_KEY: dict[str, str] = {}
+for _spec in _SPEC_LIST:
+    _keys = [_spec.name, _spec.env.lower()]
+    for _flag in _spec.flags:
+        _key = _flag.lstrip("-").replace("-", "_")
+        _keys += [_key, _key.removeprefix("timemory_")] if _flag.startswith("--") else []
+    _BY_KEY.update({k: _spec.name for k in _keys if k})
+del _spec, _keys
+
+
+def _lookup(key: str) -> str | None:
+    return _BY_KEY.get(key.strip().lstrip("-").replace("-", "_").lower())
+
+
+def _suggest(key: str) -> str:
+    close = difflib.get_close_matches(key.lower(), list(_SPECS), n=3)
+    return f"; did you mean {', '.join(close)}?" if close else "; run 'python -m timemory.settings' for the list"
+
+
+# The core reads these on its hot paths; timing/memory units are pushed as derived values.
+_MIRRORED = ("enabled", "flat_profile", "timeline_profile", "max_depth", "collapse_threads",
+             "stack_clearing", "precision", "width", "max_width", "scientific", "timing_precision",
+             "timing_width", "timing_scientific", "memory_precision", "memory_width",
+             "memory_scientific", "timing_units", "memory_units")
+
+
+# --------------------------------------------------------------------------------------- instance
+
+
+class Settings:
+    """A set of values for every setting (``timemory.settings()`` returns a copy of the global one).
+
+    Each setting is a typed property; assigning converts and validates it.
+    """
+
+    __slots__ = ("_values", "_sources", "_unverified")
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {k: list(v) if isinstance(v, list) else v for k, v in _DEFAULTS.items()}
+        self._sources: dict[str, str] = dict.fromkeys(_SPECS, "default")
+        # component settings accepted while the core could not be imported (checked later)
+        self._unverified: set[str] = set()
+
+    def copy(self) -> Settings:
+        other = Settings()
+        other._values = {k: list(v) if isinstance(v, list) else v for k, v in self._values.items()}
+        other._sources = dict(self._sources)
+        other._unverified = set(self._unverified)
+        return other
+
+    def source(self, name: str) -> str:
+        """Where the current value of ``name`` came from."""
+        _check_name(name)
+        return self._sources[name]
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self._values.items() if v != _DEFAULTS[k]}
+        return f"<timemory.settings.Settings changed={changed!r}>"
+
+
+_GLOBAL: Settings = None  # type: ignore[assignment]  # set at the end of the module
+
+
+def _check_name(name: str) -> None:
+    if name not in _SPECS:
+        raise AttributeError(f"timemory.settings has no setting {name!r}{_suggest(name)}")
+
+
+def _get(inst: Settings, name: str) -> Any:
+    value = inst._values[name]
+    return list(value) if isinstance(value, list) else value  # callers cannot mutate it behind our back
+
+
+def _set(inst: Settings, name: str, value: Any, source: str, origin: str | None = None) -> bool:
+    """Convert and store ``value``.
+
+    ``origin`` None (API, command line): raise TypeError/ValueError naming the setting and the
+    accepted values.  Otherwise (env var, config file) warn, keep the current value, return False.
+    """
+    spec = _SPECS[name]
+    try:
+        typed = spec.kind.convert(value)
+    except (TypeError, ValueError) as exc:
+        if origin is None:
+            raise type(exc)(f"timemory.settings.{name}: {exc} (accepted values: {spec.kind.accepted()})") from None
+        _warn(f"{origin}: {exc} (accepted values: {spec.kind.accepted()}); keeping {inst._values[name]!r}")
+        return False
+    inst._values[name] = typed
+    inst._sources[name] = source
+    if isinstance(spec.kind, _ComponentsKind):
+        if typed and _core_module() is None:
+            inst._unverified.add(name)
+        else:
+            inst._unverified.discard(name)
+    if inst is _GLOBAL and name in _MIRRORED:
+        core = _core_module()
+        if core is not None:
+            for key, mirrored in _mirror_pairs(inst, name):
+                core.config_set(key, mirrored)
+    return True
+
+
+def _mirror_pairs(inst: Settings, name: str) -> list[tuple[str, Any]]:
+    if name in ("timing_units", "memory_units"):
+        kind = name.split("_")[0]
+        divisor, display = unit_info(kind, inst)
+        return [(f"{kind}_unit", divisor), (f"{kind}_unit_repr", display)]
+    return [(name, inst._values[name])]
+
+
+def _resolve(instance: Settings | None) -> Settings:
+    if instance is None:
+        return _GLOBAL
+    if not isinstance(instance, Settings):
+        raise TypeError(f"expected a timemory.settings() instance or None, got {type(instance).__name__}")
+    return instance
+
+
+def _push_all_to_core() -> bool:
+    """Push every mirrored setting to the core; returns False (silently) if it cannot be imported.
+
+    The package calls this once ``_core`` is importable.  Component settings accepted before the
+    core was available are validated now; unknown names warn and fall back to the default.
+    """
+    core = _core_module()
+    if core is None:
+        return False
+    for name in sorted(_GLOBAL._unverified):
+        _GLOBAL._unverified.discard(name)
+        try:
+            _SPECS[name].kind.convert(_GLOBAL._values[name])
+        except ValueError as exc:
+            _warn(f"timemory.settings.{name} (from {_GLOBAL._sources[name]}): {exc} "
+                  f"(accepted values: {_SPECS[name].kind.accepted()}); using the default")
+            _GLOBAL._values[name] = _DEFAULTS[name]
+            _GLOBAL._sources[name] = "default"
+    for name in _MIRRORED:
+        for key, value in _mirror_pairs(_GLOBAL, name):
+            core.config_set(key, value)
+    return True
+
+
+# ------------------------------------------------------------------------------------ environment
+
+_warned_env: set[tuple[str, str]] = set()  # (variable, value): parse() again must not warn again
+
+
+def parse(instance: Settings | None = None) -> None:
+    """Re-read every setting whose ``TIMEMORY_*`` variable is present (unless suppress_parsing)."""
+    _parse_env(_resolve(instance))
+
+
+def _parse_env(inst: Settings) -> None:
+    if inst._values["suppress_parsing"]:
+        return
+    # suppress_parsing first: when the environment sets it, nothing else is read
+    for spec in (_SPECS["suppress_parsing"], *(s for s in _SPEC_LIST if s.name != "suppress_parsing")):
+        if not spec.env or spec.env not in os.environ:
+            continue
+        raw = os.environ[spec.env]
+        if (spec.env, raw) in _warned_env:
+            continue
+        if not _set(inst, spec.name, raw, "environment", origin=spec.env):
+            _warned_env.add((spec.env, raw))
+        if inst._values["suppress_parsing"]:
+            return
+
+
+# ----------------------------------------------------------------------------------- config files
+
+_COMMENT = re.compile(r"(^|\s)#.*$")
+_KEY_VALUE = re.compile(r"[\s=,;]+")
+_VARIABLE = re.compile(r"\$env:(\w+)|\$\{(\w+)\}|\$(\w+)")
+
+
+def read(instance_or_filename: Settings | str | os.PathLike[str] | None,
+         filename: str | os.PathLike[str] | None = None) -> bool:
+    """Read a text or JSON config file into the settings (``read(path)`` or ``read(instance, path)``).
+
+    Unreadable or malformed files raise OSError/ValueError; unknown keys and bad values warn.
+    """
+    if filename is None:
+        if instance_or_filename is None or isinstance(instance_or_filename, Settings):
+            raise TypeError("read() needs a filename: read(filename) or read(instance, filename)")
+        inst, filename = _GLOBAL, instance_or_filename
+    else:
+        inst = _resolve(instance_or_filename)  # type: ignore[arg-type]
+    _read_file(inst, os.fspath(filename), implicit=False)
+    return True
+
+
+def read_config_files(instance: Settings | None = None) -> list[str]:
+    """Read the existing files of ``config_file`` unless suppress_config; returns the files read.
+
+    These are implicit reads: problems warn instead of raising, and a file never overrides a value
+    that came from the environment, the command line or the API.
+    """
+    inst = _resolve(instance)
+    if inst._values["suppress_config"]:
+        return []
+    chosen = inst._sources["config_file"] != "default"  # a missing default file is normal
+    done = []
+    for entry in (e.strip() for e in re.split(r"[;,]", inst._values["config_file"])):
+        if not entry:
+            continue
+        path = os.path.expanduser(os.path.expandvars(entry))
+        if not os.path.exists(path):
+            if chosen:
+                _warn(f"timemory config file {entry!r} does not exist")
+            continue
+        try:
+            _read_file(inst, path, implicit=True)
+        except (OSError, ValueError) as exc:
+            _warn(str(exc))
+            continue
+        done.append(path)
+    return done
+
+
+def _read_file(inst: Settings, path: str, implicit: bool) -> None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot read timemory config file: {exc.strerror}", path) from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a text config file ({exc})") from None
+    if path.endswith(".json") or text.lstrip().startswith("{"):
+        pairs = _json_pairs(path, text)
+    else:
+        pairs = _text_pairs(text)
+    source = f"config file {path}"
+    for key, value in pairs:
+        name = _lookup(key)
+        if name is None:
+            _warn(f"{path}: unknown timemory setting {key!r}{_suggest(key)}")
+            continue
+        if implicit and not (inst._sources[name] == "default" or inst._sources[name].startswith("config file")):
+            continue
+        _set(inst, name, value, source, origin=f"{path}: {key}")
+
+
+def _json_pairs(path: str, text: str) -> list[tuple[str, Any]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: invalid JSON: {exc}") from None
+    block = None
+    root = data.get("timemory") if isinstance(data, dict) else None
+    if isinstance(root, dict):
+        meta = root.get("metadata")
+        block = meta.get("settings") if isinstance(meta, dict) else None
+        if not isinstance(block, dict):
+            block = root.get("settings")
+    if not isinstance(block, dict):
+        raise ValueError(f"{path}: no settings found (expected an object at 'timemory.settings' "
+                         "or 'timemory.metadata.settings')")
+    pairs = []
+    for key, value in block.items():
+        if key.startswith("cereal"):  # serialisation bookkeeping in files written by C++ timemory
+            continue
+        if isinstance(value, dict):
+            if "value" not in value:
+                _warn(f"{path}: setting {key!r} is an object without a 'value' key; ignored")
+                continue
+            value = value["value"]
+        pairs.append((key, value))
+    return pairs
+
+
+def _text_pairs(text: str) -> list[tuple[str, str]]:
+    variables: dict[str, str] = {}
+
+    def expand(value: str) -> str:
+        def sub(match: re.Match[str]) -> str:
+            env_name, braced, plain = match.groups()
+            if env_name:
+                return os.environ.get(env_name, match.group(0))
+            name = braced or plain
+            return variables.get(name, os.environ.get(name, match.group(0)))
+
+        return _VARIABLE.sub(sub, value)
+
+    pairs = []
+    for line in text.splitlines():
+        line = _COMMENT.sub("", line).strip()
+        if not line:
+            continue
+        key, *rest = _KEY_VALUE.split(line, maxsplit=1)
+        value = expand(rest[0].rstrip(" \t,;") if rest else "")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        if key.startswith("$"):  # "$NAME = value" defines a variable for the following lines
+            variables[key[1:]] = value
+        else:
+            pairs.append((key, value))
+    return pairs
+
+
+def dump(filename: str | os.PathLike[str] = "", instance: Settings | None = None) -> dict[str, Any]:
+    """Return ``{name: value}``; with a filename also write it as ``{"timemory": {"settings": ...}}``.
+
+    A bare name goes through compose_output_filename (``<output_path>/<prefix><name>.json``); a
+    path with a directory or a ``.json`` suffix is used as given.  The write is atomic.
+    """
+    inst = _resolve(instance)
+    values = {name: _get(inst, name) for name in _SPECS}
+    filename = os.fspath(filename)
+    if filename:
+        if os.path.dirname(filename) or filename.endswith(".json"):
+            path = filename if filename.endswith(".json") else filename + ".json"
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        else:
+            path = compose_output_filename(filename, ".json", instance=inst)
+        _write_atomic(path, json.dumps({"timemory": {"settings": values}}, indent=2) + "\n")
+    return values
+
+
+def _write_atomic(path: str, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=os.path.dirname(path) or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+# ------------------------------------------------------------------------------------ description
+
+
+@dataclass(frozen=True)
+class SettingInfo:
+    name: str
+    env: str
+    type: str
+    value: Any
+    default: Any
+    source: str
+    description: str
+
+
+def describe(instance: Settings | None = None) -> list[SettingInfo]:
+    """One record per setting, in table order."""
+    inst = _resolve(instance)
+    return [SettingInfo(s.name, s.env, s.kind.ctype, _get(inst, s.name), _DEFAULTS[s.name],
+                        inst._sources[s.name], s.description) for s in _SPEC_LIST]
+
+
+def source(name: str, instance: Settings | None = None) -> str:
+    """Where the current value of setting ``name`` came from."""
+    return _resolve(instance).source(name)
+
+
+def unit_info(kind: str, instance: Settings | None = None) -> tuple[float, str]:
+    """``(divisor, display)`` of the timing or memory units (raw values are ns and bytes)."""
+    if kind not in _UNIT_DEFAULTS:
+        raise ValueError(f"unit_info: invalid kind {kind!r} (accepted values: 'timing', 'memory')")
+    inst = _resolve(instance)
+    units = _TIMING if kind == "timing" else _MEMORY
+    return units.info(inst._values[f"{kind}_units"])
+
+
+# --------------------------------------------------------------------------------------- argparse
+
+
+class _SettingAction(argparse.Action):
+    """Applies the value to the setting while parsing, so it is in effect right away."""
+
+    def __init__(self, option_strings: list[str], dest: str, *, setting: str, instance: Settings,
+                 **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, **kwargs)
+        self.setting, self.instance = setting, instance
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        try:
+            _set(self.instance, self.setting, values, "command line")
+        except (TypeError, ValueError) as exc:
+            parser.error(f"argument {option_string}: {exc}")
+        if self.setting == "config_file":  # an explicit -C reads the files now; errors are fatal
+            for entry in filter(None, (e.strip() for e in re.split(r"[;,]", values))):
+                try:
+                    _read_file(self.instance, os.path.expanduser(entry), implicit=False)
+                except (OSError, ValueError) as exc:
+                    parser.error(f"argument {option_string}: {exc}")
+        setattr(namespace, self.dest, _get(self.instance, self.setting))
+
+
+class _ArgsAction(argparse.Action):
+    """``--args NAME=VALUE ...``: each string is split on space, tab, ';' and ':'."""
+
+    def __init__(self, option_strings: list[str], dest: str, *, instance: Settings, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, **kwargs)
+        self.instance = instance
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        applied = []
+        for item in values:
+            for pair in filter(None, re.split(r"[ \t;:]+", item)):
+                key, sep, value = pair.partition("=")
+                name = _lookup(key) if sep else None
+                if not sep:
+                    _warn(f"{option_string}: expected NAME=VALUE, got {pair!r}; ignored")
+                elif name is None:
+                    _warn(f"{option_string}: unknown timemory setting {key!r}{_suggest(key)}")
+                else:
+                    try:
+                        _set(self.instance, name, value, "command line")
+                    except (TypeError, ValueError) as exc:
+                        parser.error(f"argument {option_string}: {exc}")
+                    applied.append(f"{name}={value}")
+        setattr(namespace, self.dest, applied)
+
+
+def _find_subparsers(parser: argparse.ArgumentParser) -> Any:
+    # argparse allows one add_subparsers() per parser: reuse the user's if they have one
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return None
+
+
+def add_arguments(parser: argparse.ArgumentParser | None = None, instance: Settings | None = None,
+                  subparser: Any = True, selection: Iterable[str] = ()) -> argparse.ArgumentParser:
+    """Add the timemory options (§6.3) and return ``parser`` (a new one when None).
+
+    ``subparser=True``: a ``timemory-config`` sub-command with ``--<name>`` options;
+    a parser object: ``--<name>`` options on it; False/None: ``--timemory-<name>`` options on
+    ``parser``.  ``selection`` restricts the options to the named settings.
+    """
+    if parser is None:
+        parser = argparse.ArgumentParser()
+    inst = _resolve(instance)
+    if subparser is True:
+        subparsers = _find_subparsers(parser) or parser.add_subparsers(help="sub-command help")
+        target = subparsers.add_parser("timemory-config", description="Configure settings for timemory",
+                                       conflict_handler="resolve",
+                                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        short = True
+    elif subparser is None or subparser is False:
+        target, short = parser, False
+    else:
+        target, short = subparser, True
+
+    specs = [s for s in _SPEC_LIST if s.flags]
+    if selection:
+        if isinstance(selection, str):
+            selection = [selection]
+        chosen = []
+        for key in selection:
+            name = _lookup(key)
+            if name is None:
+                raise ValueError(f"add_arguments: unknown setting {key!r} in selection (valid choices: "
+                                 f"{', '.join(s.name for s in specs)})")
+            chosen.append(name)
+        specs = [_SPECS[n] for n in dict.fromkeys(chosen)]
+
+    def rename(flag: str) -> str:
+        return "--" + flag.removeprefix("--timemory-") if short and flag.startswith("--timemory-") else flag
+
+    for spec in specs:
+        flags = [rename(f) for f in spec.flags or _s(spec.name, _STR, "", "", cli=True).flags]
+        if target.conflict_handler != "resolve":  # never clobber or crash on the user's own options
+            flags = [f for f in flags if f not in target._option_string_actions]
+        if not flags:
+            continue
+        help_text = f"{spec.description} [env: {spec.env or 'none'}, type: {spec.kind.ctype}]"
+        # dest is prefixed: sub-command values are copied into the parent namespace and a plain
+        # "verbose" would overwrite the user's own --verbose
+        target.add_argument(*flags, dest=f"timemory_{spec.name}", metavar="VALUE", required=False,
+                            default=spec.kind.text(_get(inst, spec.name)),
+                            help=argparse.SUPPRESS if spec.hidden else help_text.replace("%", "%%"),
+                            action=_SettingAction, setting=spec.name, instance=inst)
+    args_flag = "--args" if short else "--timemory-args"
+    if target.conflict_handler == "resolve" or args_flag not in target._option_string_actions:
+        target.add_argument(args_flag, dest="timemory_args", nargs="*", metavar="OPTION=VALUE", default=[],
+                            action=_ArgsAction, instance=inst,
+                            help="Set any timemory setting: NAME=VALUE pairs (NAME is the setting or "
+                                 "its TIMEMORY_ variable), split on space, tab, ';' and ':'")
+    return parser
+
+
+add_argparse = add_arguments
+
+
+# ---------------------------------------------------------------------------------- output names
+
+_LAUNCH_TIME = time.localtime()  # one timestamped folder per run, however long it lasts
+
+
+def _substitute(text: str, rank: int) -> str:
+    pairs = (("%pid%", str(os.getpid())), ("%rank%", str(max(rank, 0))), ("%size%", "1"),
+             ("%job%", os.environ.get("SLURM_JOB_ID", "0")), ("%p", str(os.getpid())),
+             ("%r", str(max(rank, 0))), ("%s", "1"), ("%j", os.environ.get("SLURM_JOB_ID", "0")))
+    for token, value in pairs:
+        text = text.replace(token, value)
+    return text
+
+
+def _compose(folder: str, prefix: str, basename: str, extension: str, dmp: bool, rank: int,
+             explicit: str) -> str:
+    if explicit:
+        head = _substitute(explicit, rank)
+    else:
+        if prefix and prefix[-1].isalnum():
+            prefix += "-"
+        head = (folder + "/" if folder else "") + prefix
+    if extension and not extension.startswith("."):
+        extension = "." + extension
+    suffix = f"_{rank}" if dmp and rank >= 0 else ""
+    path = head + _substitute(basename, rank) + suffix + extension
+    while "--" in path:
+        path = path.replace("--", "-")
+    while "//" in path:
+        path = path.replace("//", "/")
+    return path
+
+
+def compose_output_filename(basename: str, extension: str, dmp: bool = False, rank: int = -1,
+                            make_dir: bool = True, explicit: str = "",
+                            instance: Settings | None = None) -> str:
+    """``<output_path>[/<time folder>]/<prefix><basename>[_<rank>]<extension>``.
+
+    ``explicit`` replaces ``<output_path>/<prefix>``.  ``%pid%``/``%p``, ``%rank%``/``%r``,
+    ``%size%``/``%s`` and ``%job%``/``%j`` are substituted (not in the strftime'd time folder).
+    """
+    inst = _resolve(instance)
+    folder = _substitute(inst._values["output_path"], rank)
+    if inst._values["time_output"]:
+        folder = os.path.join(folder, time.strftime(inst._values["time_format"], _LAUNCH_TIME))
+    path = _compose(folder, _substitute(inst._values["output_prefix"], rank), basename, extension, dmp,
+                    rank, explicit)
+    if make_dir and os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    return path
+
+
+def compose_input_filename(basename: str, extension: str, dmp: bool = False, rank: int = -1,
+                           explicit: str = "", instance: Settings | None = None) -> str:
+    """Like compose_output_filename with input_path/input_prefix (falling back to the output ones)."""
+    inst = _resolve(instance)
+    folder = inst._values["input_path"] or inst._values["output_path"]
+    prefix = inst._values["input_prefix"] or inst._values["output_prefix"]
+    return _compose(_substitute(folder, rank), _substitute(prefix, rank), basename, extension, dmp, rank,
+                    explicit)
+
+
+# ---------------------------------------------------------------------------- module as settings
+
+
+def _make_property(name: str, instance_of: Callable[[Any], Settings]) -> property:
+    def fget(self: Any) -> Any:
+        return _get(instance_of(self), name)
+
+    def fset(self: Any, value: Any) -> None:
+        _set(instance_of(self), name, value, "api")
+
+    return property(fget, fset, doc=_SPECS[name].description)
+
+
+class _SettingsModule(types.ModuleType):
+    """The class of this module: settings are module properties of the global instance."""
+
+    def __call__(self) -> Settings:
+        return _GLOBAL.copy()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # a typo ("timemory.settings.verbsoe = 1") must not silently create an attribute
+        if not (name.startswith("_") or name in _SPECS or name in self.__dict__):
+            raise AttributeError(f"timemory.settings has no setting {name!r}{_suggest(name)}")
+        super().__setattr__(name, value)
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *_SPECS})
+
+
+for _name in _SPECS:
+    setattr(Settings, _name, _make_property(_name, lambda self: self))
+    setattr(_SettingsModule, _name, _make_property(_name, lambda self: _GLOBAL))
+del _name
+
+# Built aside and published once complete: while _GLOBAL is not it, _set() mirrors nothing, and
+# _push_all_to_core() then pushes everything in one go.
+_initial = Settings()
+_parse_env(_initial)
+_GLOBAL = _initial
+del _initial
+
+sys.modules[__name__].__class__ = _SettingsModule
+_push_all_to_core()

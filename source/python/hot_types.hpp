@@ -1,0 +1,44 @@
+#pragma once
+// CPython C-API types for the per-call hot paths (marker enter/exit, decorated
+// calls, component start/stop). pybind11 costs ~4x more per call here; see
+// ARCHITECTURE.md "The seam between C++ and Python".
+#include <Python.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#if PY_VERSION_HEX < 0x030A0000
+inline PyObject* Py_NewRef(PyObject* o) {
+    Py_INCREF(o);
+    return o;
+}
+inline int PyModule_AddObjectRef(PyObject* m, const char* name, PyObject* v) {
+    Py_INCREF(v);
+    if (PyModule_AddObject(m, name, v) < 0) {
+        Py_DECREF(v);
+        return -1;
+    }
+    return 0;
+}
+inline PyObject* PyObject_CallNoArgs(PyObject* f) { return PyObject_CallObject(f, nullptr); }
+#endif
+
+namespace timemory_python {
+
+// Adds Marker, MarkedFunction and Component to the module. Returns 0 / -1.
+int add_hot_types(PyObject* module);
+
+// Resolves a component spec (str, int/enum, Component subclass, callable, or
+// a sequence of those) into enum indices; raises ValueError naming the valid
+// choices for an unknown name. Unavailable and value-less components are
+// dropped when `measurable_only`.
+int resolve_components(PyObject* spec, std::vector<int>& out, bool measurable_only);
+
+// "cpu_clock, cpu_util, ..." — the names users may pass.
+std::string valid_component_choices();
+
+// New reference: a Component object of enum `index` holding `entry`-like data.
+PyObject* make_component(int index, std::int64_t laps, const double* value, const double* accum);
+
+}  // namespace timemory_python

@@ -1,0 +1,78 @@
+#pragma once
+// Static description of every component: names (§2.1 of the API reference),
+// units, arity and the native reader. One table, indexed by the enum value.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tim {
+
+constexpr int max_values = 8;  // widest component (network_stats) has 8 values
+
+// How a display value is scaled for output.
+enum class Unit : std::uint8_t {
+    none,         // divisor 1, repr ""
+    count,        // divisor 1, repr ""
+    percent,      // divisor 1, repr "%"
+    timing,       // divisor config().timing_unit, repr config().timing_unit_repr
+    memory,       // divisor config().memory_unit, repr config().memory_unit_repr
+    memory_rate,  // divisor config().memory_unit, repr memory repr + "/sec"
+};
+
+// How a start/stop pair of raw readings becomes the value of one interval.
+enum class Combine : std::uint8_t {
+    delta,     // value = stop - start, accumulated over laps
+    abs_pair,  // value = (start[0], stop[0]); accum keeps the first start and last stop
+    trip,      // value = 1 per interval (trip_count); no reader needed
+    last,      // value = stop reading; accum = last value, no accumulation (timestamp)
+};
+
+// Reads the current raw values (n_raw of them) into out.
+using ReadFn = void (*)(double* out);
+// Turns the raw value of one interval (or an accumulation) into n_disp display
+// values *before* unit division (e.g. ns for timers, bytes/sec for rates).
+using DisplayFn = void (*)(const double* raw, double* out);
+
+struct ComponentInfo {
+    int                      index = -1;       // enum value (§2.1 numbering)
+    std::string              enum_name;        // "WALL_CLOCK"
+    std::string              key;              // "wall_clock": JSON key, Python enum name
+    std::string              class_name;       // "WallClock"
+    std::string              id;               // primary id, e.g. "system_clock"
+    std::vector<std::string> aliases;          // other accepted ids (not including id)
+    std::string              label;            // "wall": METRIC column, JSON type, file stem
+    std::vector<std::string> sub_labels;       // JSON "type" list when n_disp > 1
+    std::string              description;      // "Real-clock timer (i.e. wall-clock timer)"
+    std::vector<Unit>        units;            // one per display value
+    int                      n_raw     = 1;    // raw slots read by `read`
+    int                      n_disp    = 1;    // display values produced by `display`
+    bool                     available = false;
+    bool                     has_value = true;
+    bool                     flamegraph   = false;  // timers: written as Chrome trace
+    bool                     integral_raw = true;   // raw values serialised as integers
+    Combine                  combine      = Combine::delta;
+    ReadFn                   read         = nullptr;
+    DisplayFn                display      = nullptr;  // nullptr: display = raw (n_raw == n_disp)
+    int                      precision    = 3;
+    int                      width        = 8;
+};
+
+// The full table, indexed by enum value; entries for the two placeholder
+// enumerators (66, 70) have an empty class_name and are never available.
+const std::vector<ComponentInfo>& component_table();
+int component_count();  // one past the last enumerator (81)
+
+// Exact, case-insensitive lookup of an enum key / primary id / alias; -1 if unknown.
+int find_component(const std::string& name);
+
+// Divisor and display string for a unit under the current config.
+double      unit_divisor(Unit u);
+std::string unit_repr(Unit u);
+// Divisor and display string of the component's static defaults (JSON unit_value/unit_repr).
+double      default_unit_divisor(Unit u);
+std::string default_unit_repr(Unit u);
+
+// display values (before unit division) of a raw value
+void to_display(const ComponentInfo& info, const double* raw, double* out);
+
+}  // namespace tim

@@ -1,0 +1,45 @@
+#pragma once
+// getrusage() readers. Times are ns, memory bytes, the rest plain counts.
+#include <sys/resource.h>
+
+#include <atomic>
+#include <cstdint>
+
+namespace tim::readers {
+
+// Which getrusage target every reader uses (RUSAGE_SELF or RUSAGE_CHILDREN);
+// switched by Python's set_rusage_self() / set_rusage_children().
+inline std::atomic<int> rusage_target{RUSAGE_SELF};
+
+inline void set_rusage_who(int who) { rusage_target.store(who, std::memory_order_relaxed); }
+inline int  rusage_who() { return rusage_target.load(std::memory_order_relaxed); }
+
+inline rusage get_rusage() noexcept {
+    rusage ru{};
+    getrusage(rusage_who(), &ru);
+    return ru;
+}
+
+inline double timeval_ns(const timeval& tv) noexcept {
+    return static_cast<double>(std::int64_t{tv.tv_sec} * 1000000000 + std::int64_t{tv.tv_usec} * 1000);
+}
+
+// CPU times come from getrusage (µs resolution), not times(), whose 10 ms ticks read 0 for short intervals.
+inline void read_user_time(double* out) { out[0] = timeval_ns(get_rusage().ru_utime); }
+inline void read_sys_time(double* out) { out[0] = timeval_ns(get_rusage().ru_stime); }
+inline void read_cpu_time(double* out) {
+    const rusage ru = get_rusage();
+    out[0] = timeval_ns(ru.ru_utime) + timeval_ns(ru.ru_stime);
+}
+
+// ru_maxrss is in KiB on Linux; the original timemory multiplied by 1000, under-reporting by 2.4%.
+inline void read_peak_rss(double* out) { out[0] = static_cast<double>(get_rusage().ru_maxrss) * 1024.0; }
+
+inline void read_io_in(double* out) { out[0] = static_cast<double>(get_rusage().ru_inblock); }
+inline void read_io_out(double* out) { out[0] = static_cast<double>(get_rusage().ru_oublock); }
+inline void read_minor_faults(double* out) { out[0] = static_cast<double>(get_rusage().ru_minflt); }
+inline void read_major_faults(double* out) { out[0] = static_cast<double>(get_rusage().ru_majflt); }
+inline void read_vol_switches(double* out) { out[0] = static_cast<double>(get_rusage().ru_nvcsw); }
+inline void read_prio_switches(double* out) { out[0] = static_cast<double>(get_rusage().ru_nivcsw); }
+
+}  // namespace tim::readers

@@ -1,0 +1,58 @@
+#pragma once
+// Serialisers for the read-time views (§9 of the API reference): flat and
+// tree JSON (hatchet-compatible), Chrome-trace flame graphs, the text table,
+// and crash-safe file writes. Everything returns text; callers decide where
+// it goes.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "timemory/components/component_info.hpp"
+#include "timemory/storage/snapshot.hpp"
+
+namespace tim {
+
+// Counts reported next to every component's data (hatchet reads them as metadata).
+struct OutputMeta {
+    int thread_count  = 1;
+    int mpi_size      = 1;
+    int upcxx_size    = 1;
+    int process_count = 1;
+    int num_ranks     = 1;
+    int concurrency   = 1;
+};
+
+// JSON object stored under "timemory"."<info.key>" in the flat form (§9.3):
+// metadata keys, then "ranks": [{"rank", "graph_size", "graph": [...]}].
+std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<FlatEntry>>& ranks,
+                      const OutputMeta& meta);
+
+// Tree form (§9.4): metadata keys, then ranks_key ("graph", or "mpi" for a
+// multi-rank file): [ per rank: [ root, ... ] ].
+std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<TreeNode>>& ranks,
+                      const OutputMeta& meta, const std::string& ranks_key = "graph");
+
+// Chrome trace {"traceEvents": [...]} (§9.5) laid out as an aggregated flame
+// graph, since the call graph keeps no per-call timestamps.
+std::string flamegraph_json(const ComponentInfo& info, const std::vector<TreeNode>& roots);
+
+// The §9.2 text table of one component.
+std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries);
+
+// Writes `content` to a temporary file next to `path`, fsyncs it and renames it
+// over `path`, so readers never see half a file. Creates missing parent
+// directories. On failure returns false and, if `error` is set, stores a
+// message naming the path and the system error.
+bool atomic_write(const std::string& path, const std::string& content, std::string* error);
+
+// Appends `s` as a quoted JSON string. Control characters are escaped and
+// invalid UTF-8 bytes become U+FFFD, so the result always parses.
+void json_escape(std::string& out, std::string_view s);
+// Appends a JSON number: integral values without a decimal point, others in
+// the shortest form that round-trips (as Python's repr: 1.0, 0.30000000000000004,
+// 1e+16). NaN and infinities become null.
+void json_number(std::string& out, double v, bool integral);
+// Re-indents compact JSON (as produced above) for files meant to be read by people.
+std::string json_pretty(std::string_view json, int indent = 4);
+
+}  // namespace tim

@@ -1,0 +1,234 @@
+#include "timemory/storage/call_graph.hpp"
+
+#include <unistd.h>
+
+#include "timemory/config.hpp"
+
+namespace tim {
+
+// ---------------------------------------------------------------- hashing
+std::uint64_t hash_label(std::string_view label) {
+    std::uint64_t h = 14695981039346656037ULL;
+    for (unsigned char c : label) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    // 0 marks the dummy root, so no label may hash to it
+    return h == 0 ? 1 : h;
+}
+
+namespace {
+struct HashDatabase {
+    std::mutex                                       mtx;
+    std::unordered_map<std::uint64_t, std::string>  labels;
+    std::vector<std::uint64_t>                       order;  // registration order
+};
+HashDatabase& hash_db() {
+    static auto* db = new HashDatabase{};  // leaked: used during interpreter teardown
+    return *db;
+}
+}  // namespace
+
+std::uint64_t add_hash_id(std::string_view label) {
+    auto  h  = hash_label(label);
+    auto& db = hash_db();
+    std::lock_guard<std::mutex> lk(db.mtx);
+    if (db.labels.emplace(h, std::string(label)).second) db.order.push_back(h);
+    return h;
+}
+
+std::string get_hash_identifier(std::uint64_t hash) {
+    auto& db = hash_db();
+    std::lock_guard<std::mutex> lk(db.mtx);
+    auto it = db.labels.find(hash);
+    return it == db.labels.end() ? std::string{} : it->second;
+}
+
+std::vector<std::pair<std::uint64_t, std::string>> hash_ids() {
+    auto& db = hash_db();
+    std::lock_guard<std::mutex> lk(db.mtx);
+    std::vector<std::pair<std::uint64_t, std::string>> out;
+    out.reserve(db.order.size());
+    for (auto h : db.order) out.emplace_back(h, db.labels[h]);
+    return out;
+}
+
+// ---------------------------------------------------------------- call graph
+CallGraph::CallGraph(const ComponentInfo* info) : info_(info) { nodes_.emplace_back(); }
+
+std::int32_t CallGraph::push(std::uint64_t hash, std::string_view label, bool flat, bool timeline) {
+    const std::int32_t parent = flat ? 0 : current_;
+    const std::int32_t depth  = nodes_[static_cast<std::size_t>(parent)].depth + 1;
+    if (!flat && depth > config().max_depth) return -1;
+    if (!timeline) {
+        if (parent == cached_parent_ && hash == cached_hash_) return current_ = cached_node_;
+        auto it = lookup_.find(Key{parent, hash});
+        if (it != lookup_.end()) {
+            cached_parent_ = parent;
+            cached_hash_   = hash;
+            cached_node_   = it->second;
+            return current_ = it->second;
+        }
+    }
+    add_hash_id(label);
+    std::lock_guard<std::mutex> lk(structure_);
+    const auto idx = static_cast<std::int32_t>(nodes_.size());
+    Node       node;
+    node.hash   = hash;
+    node.parent = parent;
+    node.depth  = depth;
+    node.unique = timeline;
+    nodes_.push_back(node);
+    if (!timeline) lookup_.emplace(Key{parent, hash}, idx);
+    return current_ = idx;
+}
+
+bool CallGraph::empty() const {
+    std::lock_guard<std::mutex> lk(structure_);
+    return nodes_.size() <= 1;
+}
+
+std::size_t CallGraph::size() const {
+    std::lock_guard<std::mutex> lk(structure_);
+    return nodes_.size() - 1;
+}
+
+void CallGraph::clear() {
+    std::lock_guard<std::mutex> lk(structure_);
+    nodes_.resize(1);
+    nodes_[0]      = Node{};
+    current_       = 0;
+    cached_parent_ = -1;
+    cached_node_   = -1;
+    lookup_.clear();
+    ++generation_;
+}
+
+std::vector<Node> CallGraph::copy_nodes() const {
+    std::lock_guard<std::mutex> lk(structure_);
+    return nodes_;
+}
+
+void interval_value(const ComponentInfo& info, const double* start, const double* stop, double* out) {
+    switch (info.combine) {
+        case Combine::delta:
+            for (int i = 0; i < info.n_raw; ++i) out[i] = stop[i] - start[i];
+            break;
+        case Combine::abs_pair:
+            out[0] = start[0];
+            out[1] = stop[0];
+            break;
+        case Combine::trip:
+            for (int i = 0; i < info.n_raw; ++i) out[i] = 1.0;
+            break;
+        case Combine::last:
+            for (int i = 0; i < info.n_raw; ++i) out[i] = stop[i];
+            break;
+    }
+}
+
+// ---------------------------------------------------------------- threads
+namespace {
+struct ThreadRegistry {
+    std::mutex               mtx;
+    std::vector<ThreadData*> threads;  // never freed: a thread's data outlives the thread
+};
+ThreadRegistry& registry() {
+    static auto* reg = new ThreadRegistry{};
+    return *reg;
+}
+thread_local ThreadData* this_thread = nullptr;
+}  // namespace
+
+ThreadData& thread_data() {
+    if (this_thread) return *this_thread;
+    auto* td = new ThreadData{};
+    td->graphs.resize(static_cast<std::size_t>(component_count()));
+    auto& reg = registry();
+    std::lock_guard<std::mutex> lk(reg.mtx);
+    td->tid = static_cast<int>(reg.threads.size());
+    reg.threads.push_back(td);
+    return *(this_thread = td);
+}
+
+CallGraph& ThreadData::create_graph(int index) {
+    auto* g = new CallGraph(&component_table()[static_cast<std::size_t>(index)]);
+    std::lock_guard<std::mutex> lk(registry().mtx);  // readers iterate graphs under this lock
+    graphs[static_cast<std::size_t>(index)].reset(g);
+    return *g;
+}
+
+std::vector<ThreadData*> all_thread_data() {
+    auto& reg = registry();
+    std::lock_guard<std::mutex> lk(reg.mtx);
+    return reg.threads;
+}
+
+int thread_count() {
+    auto& reg = registry();
+    std::lock_guard<std::mutex> lk(reg.mtx);
+    return static_cast<int>(reg.threads.size());
+}
+
+// ---------------------------------------------------------------- bundles
+Bundle::~Bundle() { stop(); }
+
+void Bundle::start(const int* indices, int n, std::uint64_t hash, std::string_view label, bool flat,
+                   bool timeline) {
+    if (running_) stop();
+    auto& td = thread_data();
+    owner_   = &td;
+    n_       = n;
+    if (n > inline_capacity) heap_.reset(new Measurement[static_cast<std::size_t>(n)]);
+    Measurement* m = data();
+    const auto&  table = component_table();
+    for (int i = 0; i < n; ++i) {
+        auto& g         = td.graph(indices[i]);
+        m[i].graph      = &g;
+        m[i].prev       = g.current();
+        m[i].node       = g.push(hash, label, flat, timeline);
+        m[i].generation = g.generation();
+    }
+    // readings last, so the bookkeeping above is not part of the measurement
+    for (int i = 0; i < n; ++i) read_now(table[static_cast<std::size_t>(indices[i])], m[i].start);
+    next_link_ = td.running;
+    prev_link_ = nullptr;
+    if (td.running) td.running->prev_link_ = this;
+    td.running = this;
+    running_   = true;
+}
+
+void Bundle::stop() {
+    if (!running_) return;
+    Measurement* m = data();
+    double       inline_stop[inline_capacity][max_values];
+    std::unique_ptr<double[][max_values]> heap_stop;
+    double (*stop)[max_values] = inline_stop;
+    if (n_ > inline_capacity) {
+        heap_stop.reset(new double[static_cast<std::size_t>(n_)][max_values]);
+        stop = heap_stop.get();
+    }
+    for (int i = 0; i < n_; ++i) read_now(m[i].graph->info(), stop[i]);
+    for (int i = 0; i < n_; ++i) {
+        auto& g = *m[i].graph;
+        if (m[i].generation != g.generation()) continue;
+        if (m[i].node >= 0) {
+            double value[max_values];
+            interval_value(g.info(), m[i].start, stop[i], value);
+            g.record(m[i].node, value);
+        }
+        g.pop(m[i].node, m[i].prev);
+    }
+    if (prev_link_) prev_link_->next_link_ = next_link_;
+    else owner_->running = next_link_;
+    if (next_link_) next_link_->prev_link_ = prev_link_;
+    prev_link_ = next_link_ = nullptr;
+    running_                = false;
+}
+
+void stop_all_bundles() {
+    for (auto* td : all_thread_data())
+        while (td->running) td->running->stop();
+}
+
+}  // namespace tim

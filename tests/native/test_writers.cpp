@@ -1,0 +1,450 @@
+// Native tests for source/timemory/output/writers.cpp. Writes its JSON outputs
+// into the directory given as argv[1]; build_writers.sh checks them with Python
+// (parsing, key order, the hatchet reference example).
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "timemory/config.hpp"
+#include "timemory/output/writers.hpp"
+
+// ---- stand-ins for the registry/entry symbols the writers link against, so
+// this test builds without the rest of the core.
+namespace tim {
+Config& config() {
+    static Config c;
+    return c;
+}
+double unit_divisor(Unit u) {
+    switch (u) {
+        case Unit::timing: return config().timing_unit;
+        case Unit::memory:
+        case Unit::memory_rate: return config().memory_unit;
+        default: return 1.0;
+    }
+}
+std::string unit_repr(Unit u) {
+    switch (u) {
+        case Unit::percent: return "%";
+        case Unit::timing: return config().timing_unit_repr;
+        case Unit::memory: return config().memory_unit_repr;
+        case Unit::memory_rate: return config().memory_unit_repr + "/sec";
+        default: return "";
+    }
+}
+double default_unit_divisor(Unit u) {
+    switch (u) {
+        case Unit::timing: return 1.0e9;
+        case Unit::memory:
+        case Unit::memory_rate: return 1.0e6;
+        default: return 1.0;
+    }
+}
+std::string default_unit_repr(Unit u) {
+    switch (u) {
+        case Unit::percent: return "%";
+        case Unit::timing: return "sec";
+        case Unit::memory: return "MB";
+        case Unit::memory_rate: return "MB/sec";
+        default: return "";
+    }
+}
+void to_display(const ComponentInfo& info, const double* raw, double* out) {
+    if (info.display) return info.display(raw, out);
+    for (int i = 0; i < info.n_disp; ++i) out[i] = raw[i];
+}
+void display_values(const ComponentInfo& info, const double* raw, double* out) {
+    to_display(info, raw, out);
+    for (int i = 0; i < info.n_disp; ++i) out[i] /= unit_divisor(info.units[static_cast<std::size_t>(i)]);
+}
+}  // namespace tim
+
+using namespace tim;
+
+namespace {
+
+int failures = 0;
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+            ++failures;                                                        \
+        }                                                                      \
+    } while (0)
+#define CHECK_EQ(a, b)                                                                          \
+    do {                                                                                        \
+        const std::string a_ = (a), b_ = (b);                                                   \
+        if (a_ != b_) {                                                                         \
+            std::fprintf(stderr, "%s:%d: '%s' != '%s'\n", __FILE__, __LINE__, a_.c_str(), b_.c_str()); \
+            ++failures;                                                                         \
+        }                                                                                       \
+    } while (0)
+
+ComponentInfo wall_info() {
+    ComponentInfo i;
+    i.index       = 78;
+    i.enum_name   = "WALL_CLOCK";
+    i.key         = "wall_clock";
+    i.class_name  = "WallClock";
+    i.id          = "wall_clock";
+    i.aliases     = {"virtual_clock", "real_clock"};
+    i.label       = "wall";
+    i.description = "Real-clock timer (i.e. wall-clock timer)";
+    i.units       = {Unit::timing};
+    i.available   = true;
+    i.flamegraph  = true;
+    return i;
+}
+
+ComponentInfo peak_info() {
+    ComponentInfo i;
+    i.index       = 19;
+    i.enum_name   = "CURRENT_PEAK_RSS";
+    i.key         = "current_peak_rss";
+    i.class_name  = "CurrentPeakRss";
+    i.id          = "current_peak_rss";
+    i.label       = "current_peak_rss";
+    i.sub_labels  = {"start peak rss", " stop peak rss"};
+    i.description = "Absolute value of high-water mark of memory allocation in RAM";
+    i.units       = {Unit::memory, Unit::memory};
+    i.n_raw = i.n_disp = 2;
+    i.combine          = Combine::abs_pair;
+    return i;
+}
+
+ComponentInfo util_info() {
+    ComponentInfo i;
+    i.index       = 8;
+    i.enum_name   = "CPU_UTIL";
+    i.key         = "cpu_util";
+    i.id          = "cpu_util";
+    i.aliases     = {"cpu_utilization"};
+    i.label       = "cpu_util";
+    i.description = "Percentage of CPU-clock time divided by wall-clock time";
+    i.units       = {Unit::percent};
+    i.n_raw       = 2;
+    i.display     = [](const double* raw, double* out) { out[0] = raw[1] > 0 ? 100.0 * raw[0] / raw[1] : 0.0; };
+    i.precision   = 1;
+    i.width       = 6;
+    return i;
+}
+
+ComponentInfo net_info() {
+    ComponentInfo i;
+    i.index       = 37;
+    i.enum_name   = "NETWORK_STATS";
+    i.key         = "network_stats";
+    i.id          = "network_stats";
+    i.aliases     = {"network"};
+    i.label       = "network_stats";
+    i.sub_labels  = {"rx_bytes", "rx_packets", "tx_bytes"};
+    i.description = "Reports network bytes, packets, errors, dropped";
+    i.units       = {Unit::memory, Unit::count, Unit::memory};
+    i.n_raw = i.n_disp = 3;
+    return i;
+}
+
+// An entry whose intervals were `samples` (raw == display-before-division here).
+Entry make_entry(const ComponentInfo& info, std::vector<std::vector<double>> samples) {
+    Entry e;
+    for (const auto& s : samples) {
+        for (int k = 0; k < info.n_raw; ++k) {
+            e.value[k] = s[static_cast<std::size_t>(k)];
+            e.accum[k] += s[static_cast<std::size_t>(k)];
+        }
+        double d[max_values] = {};
+        to_display(info, s.data(), d);
+        for (int k = 0; k < info.n_disp; ++k) {
+            e.stats.min[k] = e.stats.count ? std::min(e.stats.min[k], d[k]) : d[k];
+            e.stats.max[k] = e.stats.count ? std::max(e.stats.max[k], d[k]) : d[k];
+            e.stats.sum[k] += d[k];
+            e.stats.sqr[k] += d[k] * d[k];
+        }
+        ++e.stats.count;
+        ++e.laps;
+    }
+    return e;
+}
+
+Entry minus(const ComponentInfo& info, Entry e, const Entry& o) {
+    for (int k = 0; k < info.n_raw; ++k) {
+        e.value[k] -= o.value[k];
+        e.accum[k] -= o.accum[k];
+    }
+    // As in the reference file: statistics without samples are left alone.
+    for (int k = 0; k < info.n_disp && e.stats.count > 0; ++k) {
+        e.stats.sum[k] -= o.stats.sum[k];
+        e.stats.sqr[k] -= o.stats.sqr[k];
+    }
+    return e;
+}
+
+constexpr std::uint64_t h_main = 9631199822919835227ULL, h_foo = 11474628671133349553ULL,
+                        h_bar = 2659084420343633164ULL;
+
+// main (1 s) -> foo (0.1 s + 0.2 s), bar@script.py:20 (0.2 s): the reference example.
+std::vector<FlatEntry> example_flat(const ComponentInfo& w) {
+    auto make = [&](std::uint64_t hash, std::string label, int depth, std::vector<std::uint64_t> hier, Entry e) {
+        FlatEntry f;
+        f.hash   = hash;
+        f.label  = label;
+        f.prefix = ">>> " + std::string(depth > 0 ? std::string(static_cast<std::size_t>(2 * (depth - 1)), ' ') + "|_" : "") + label;
+        f.depth  = depth;
+        f.pid    = 4242;
+        f.hierarchy = hier;
+        for (auto h : hier) f.rolling_hash += h;
+        f.entry = e;
+        return f;
+    };
+    return {make(h_main, "main", 0, {h_main}, make_entry(w, {{1e9}})),
+            make(h_foo, "foo", 1, {h_main, h_foo}, make_entry(w, {{1e8}, {2e8}})),
+            make(h_bar, "bar@script.py:20", 1, {h_main, h_bar}, make_entry(w, {{2e8}}))};
+}
+
+TreeNode example_tree(const ComponentInfo& w) {
+    auto node = [&](std::uint64_t hash, std::string label, int depth, Entry e) {
+        TreeNode n;
+        n.hash  = hash;
+        n.label = std::move(label);
+        n.tids  = {0};
+        n.pids  = {4242};
+        n.depth = depth;
+        // timemory's storage adds each lap's component into the node, value
+        // included, so the reference file shows value == accum.
+        for (int k = 0; k < w.n_raw; ++k) e.value[k] = e.accum[k];
+        n.inclusive = n.exclusive = e;
+        return n;
+    };
+    TreeNode root = node(0, "unknown-hash=0", 0, Entry{});
+    TreeNode main = node(h_main, "main", 1, make_entry(w, {{1e9}}));
+    main.children.push_back(node(h_foo, "foo", 2, make_entry(w, {{1e8}, {2e8}})));
+    main.children.push_back(node(h_bar, "bar@script.py:20", 2, make_entry(w, {{2e8}})));
+    for (const auto& c : main.children) main.exclusive = minus(w, main.exclusive, c.inclusive);
+    root.exclusive = minus(w, root.exclusive, main.inclusive);
+    root.children.push_back(main);
+    return root;
+}
+
+std::string wrap(const std::string& key, const std::string& body) {
+    std::string out = "{\"timemory\":{";
+    json_escape(out, key);
+    return out + ":" + body + "}}";
+}
+
+void write_file(const std::string& path, const std::string& content) {
+    std::string err;
+    if (!atomic_write(path, content, &err)) {
+        std::fprintf(stderr, "%s\n", err.c_str());
+        ++failures;
+    }
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream     in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string num(double v, bool integral = false) {
+    std::string s;
+    json_number(s, v, integral);
+    return s;
+}
+
+std::string esc(std::string_view v) {
+    std::string s;
+    json_escape(s, v);
+    return s;
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
+    std::vector<std::string> out;
+    std::istringstream       in(s);
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+}
+
+bool same_widths(const std::vector<std::string>& lines) {
+    for (const auto& l : lines)
+        if (l.size() != lines.front().size()) return false;
+    return !lines.empty();
+}
+
+void test_numbers(const std::string& dir) {
+    CHECK_EQ(num(0.1 + 0.2), "0.30000000000000004");
+    CHECK_EQ(num(1.0), "1.0");
+    CHECK_EQ(num(-0.0), "-0.0");
+    CHECK_EQ(num(0.0), "0.0");
+    CHECK_EQ(num(123.456), "123.456");
+    CHECK_EQ(num(1e16), "1e+16");
+    CHECK_EQ(num(1e15), "1000000000000000.0");
+    CHECK_EQ(num(0.0001), "0.0001");
+    CHECK_EQ(num(1e-5), "1e-05");
+    CHECK_EQ(num(-2.5e-300), "-2.5e-300");
+    CHECK_EQ(num(NAN), "null");
+    CHECK_EQ(num(-INFINITY, true), "null");
+    CHECK_EQ(num(1e9, true), "1000000000");
+    CHECK_EQ(num(-1e9, true), "-1000000000");
+    CHECK_EQ(num(1e20, true), "100000000000000000000");
+
+    // Random doubles for build_writers.sh to compare against Python's repr.
+    std::mt19937_64 rng(42);
+    std::string     out;
+    for (int i = 0; i < 20000; ++i) {
+        std::uint64_t bits = rng();
+        double        v;
+        std::memcpy(&v, &bits, sizeof v);
+        if (i % 2) v = std::ldexp(static_cast<double>(rng() % 1000000) / 7.0, static_cast<int>(rng() % 80) - 40);
+        if (!std::isfinite(v)) continue;
+        char hex[64];
+        std::snprintf(hex, sizeof hex, "%a", v);
+        out += std::string(hex) + " " + num(v) + "\n";
+    }
+    write_file(dir + "/numbers.txt", out);
+}
+
+void test_escape() {
+    CHECK_EQ(esc("plain"), "\"plain\"");
+    CHECK_EQ(esc("a\"b\\c"), "\"a\\\"b\\\\c\"");
+    CHECK_EQ(esc("\n\t\r\b\f\x01\x1f"), "\"\\n\\t\\r\\b\\f\\u0001\\u001f\"");
+    CHECK_EQ(esc(std::string_view("nul\0x", 5)), "\"nul\\u0000x\"");
+    CHECK_EQ(esc("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+    CHECK_EQ(esc("bad\xff\xc3"), "\"bad\\ufffd\\ufffd\"");
+    CHECK_EQ(esc("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // encoded surrogate
+}
+
+void test_json(const std::string& dir) {
+    const auto w = wall_info();
+    OutputMeta meta;
+
+    auto flat = example_flat(w);
+    flat[1].prefix += " \"quoted\\ \x01";
+    write_file(dir + "/flat_wall.json", wrap(w.key, flat_json(w, {example_flat(w), flat}, meta)));
+
+    write_file(dir + "/tree_wall.json", wrap(w.key, tree_json(w, {{example_tree(w)}}, meta)));
+    write_file(dir + "/tree_wall_mpi.json", json_pretty(wrap(w.key, tree_json(w, {{example_tree(w)}, {example_tree(w)}}, meta, "mpi"))));
+    write_file(dir + "/flame_wall.json", flamegraph_json(w, {example_tree(w)}));
+
+    // Multi-valued shapes: pairs, n_raw != n_disp, arrays.
+    const auto p = peak_info(), u = util_info(), n = net_info();
+    FlatEntry  fe;
+    fe.hash   = 1;
+    fe.prefix = ">>> main";
+    fe.entry  = make_entry(p, {{1.5e8, 2.5e8}});
+    write_file(dir + "/flat_peak.json", wrap(p.key, flat_json(p, {{fe}}, meta)));
+    fe.entry = make_entry(u, {{3e8, 4e8}, {1e8, 4e8}});
+    write_file(dir + "/flat_util.json", wrap(u.key, flat_json(u, {{fe}}, meta)));
+    fe.entry = make_entry(n, {{1e6, 10, 2e6}, {3e6, 30, 4e6}});
+    write_file(dir + "/flat_net.json", wrap(n.key, flat_json(n, {{fe}}, meta)));
+
+    TreeNode root, child;
+    root.label = "unknown-hash=0";
+    root.tids = child.tids = {0, 1};
+    root.pids = child.pids = {4242};
+    child.hash  = 7;
+    child.label = "main";
+    child.depth = 1;
+    child.inclusive = child.exclusive = make_entry(p, {{1.5e8, 2.5e8}});
+    root.children.push_back(child);
+    write_file(dir + "/tree_peak.json", wrap(p.key, tree_json(p, {{root}}, meta)));
+}
+
+void test_table() {
+    const auto w     = wall_info();
+    auto       flat  = example_flat(w);
+    auto       table = text_table(w, flat);
+    std::printf("%s\n", table.c_str());
+    auto lines = lines_of(table);
+    CHECK(lines.size() == 9);
+    CHECK(same_widths(lines));
+    CHECK(lines[1].find("REAL-CLOCK TIMER (I.E. WALL-CLOCK TIMER)") != std::string::npos);
+    CHECK_EQ(lines[5].substr(0, 25), "| >>> main               ");
+    CHECK(lines[5].find("|    1.000 |    1.000 |    1.000 |    1.000 |    0.000 |   50.0 |") != std::string::npos);
+    CHECK(lines[6].find("|    0.300 |    0.150 |    0.100 |    0.200 |    0.071 |  100.0 |") != std::string::npos);
+    CHECK(lines[6].find("|     2 |     1 | wall   | sec   |") != std::string::npos);
+
+    // Overrides, a row that never ran, and max_depth.
+    config().timing_precision = 5;
+    config().timing_unit      = 1e3;
+    config().timing_unit_repr = "usec";
+    flat.push_back(flat[2]);
+    flat.back().depth  = 2;
+    flat.back().prefix = ">>>   |_never";
+    flat.back().entry  = Entry{};
+    table              = text_table(w, flat);
+    std::printf("%s\n", table.c_str());
+    lines = lines_of(table);
+    CHECK(same_widths(lines));
+    CHECK(lines[5].find("| 1000000.00000 |") != std::string::npos);
+    CHECK(lines[5].find("| usec  |") != std::string::npos);
+    CHECK(lines[8].find(">>>   |_never") != std::string::npos && lines[8].find("|      - |") != std::string::npos);
+    CHECK(lines[7].find("  100.0 |") != std::string::npos);  // a child without time leaves all to self
+    config().max_depth = 1;
+    CHECK(lines_of(text_table(w, flat)).size() == 9);
+    config() = Config{};
+
+    // Scientific notation, multi-valued groups, empty input.
+    config().scientific = true;
+    CHECK(text_table(w, example_flat(w)).find("1.000e+00") != std::string::npos);
+    config() = Config{};
+    const auto p = peak_info();
+    FlatEntry  fe;
+    fe.prefix = ">>> main";
+    fe.entry  = make_entry(p, {{1.5e8, 2.5e8}});
+    table     = text_table(p, {fe});
+    std::printf("%s\n", table.c_str());
+    lines = lines_of(table);
+    CHECK(same_widths(lines));
+    CHECK(lines[3].find("start peak rss") == std::string::npos);
+    CHECK(lines[5].find("| start peak rss | MB    |  150.000 |") != std::string::npos);
+    CHECK(lines[5].find("|  stop peak rss | MB    |  250.000 |") != std::string::npos);
+    CHECK(same_widths(lines_of(text_table(w, {}))));
+}
+
+void test_atomic(const std::string& dir) {
+    namespace fs     = std::filesystem;
+    const auto sub   = dir + "/atomic/a/b";
+    const auto path  = sub + "/out.json";
+    std::string err;
+    CHECK(atomic_write(path, "first", &err));
+    CHECK(atomic_write(path, "{\"second\": 2}\n", &err));
+    CHECK_EQ(read_file(path), "{\"second\": 2}\n");
+    auto only_output = [&] {  // no temporary left behind
+        std::vector<std::string> names;
+        for (const auto& e : fs::directory_iterator(sub)) names.push_back(e.path().filename().string());
+        return names == std::vector<std::string>{"out.json"};
+    };
+    CHECK(only_output());
+
+    err.clear();
+    CHECK(!atomic_write("/proc/forbidden/x", "data", &err));
+    CHECK(err.find("/proc/forbidden") != std::string::npos);
+    std::printf("expected error: %s\n", err.c_str());
+    CHECK(!atomic_write(path + "/below-a-file", "data", nullptr));  // no crash without an error sink
+    err.clear();
+    CHECK(!atomic_write(sub, "data", &err));  // a directory is in the way
+    std::printf("expected error: %s\n", err.c_str());
+    CHECK(only_output());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string dir = argc > 1 ? argv[1] : "writers-test-output";
+    std::filesystem::create_directories(dir);
+    test_numbers(dir);
+    test_escape();
+    test_json(dir);
+    test_table();
+    test_atomic(dir);
+    if (failures) std::fprintf(stderr, "%d check(s) failed\n", failures);
+    else std::printf("native writer checks passed\n");
+    return failures ? 1 : 0;
+}
