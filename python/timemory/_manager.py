@@ -192,13 +192,22 @@ class manager:
 
 
 # ------------------------------------------------------------------ output
+def _say(text: str, stream: Any = None) -> None:
+    """Print without letting a closed or broken stdout (``| head``) stop the
+    file writes that follow."""
+    try:
+        print(text, file=stream or sys.stdout, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
 def _write(path: str, content: str, kind: str, label: str) -> None:
     try:
         _core.atomic_write(path, content)
     except ValueError as err:  # the native writer reports failures with the path
-        print(f"[{label}]|0> Error writing '{path}': {err}", file=sys.stderr)
+        _say(f"[{label}]|0> Error writing '{path}': {err}", sys.stderr)
         return
-    print(f"[{label}]|0> Outputting '{path}'...")
+    _say(f"[{label}]|0> Outputting '{path}'...")
     manager._outputs.setdefault(kind, []).append(path)
     (manager.text_files if kind == "text" else manager.json_files).append(path)
 
@@ -207,7 +216,7 @@ def _wrap(key: str, text: str) -> str:
     return '{"timemory": {"' + key + '": ' + text + "}}\n"
 
 
-def _write_component(index: int) -> None:
+def _write_component(index: int) -> List[str]:
     info = _BY_INDEX[index]
     storage = _STORAGE[index]
     label, key = info["label"], info["key"]
@@ -227,26 +236,29 @@ def _write_component(index: int) -> None:
     text = _core.text_table(index, [e._e for rank in flat for e in rank])
     if s.file_output and s.text_output:
         _write(s.compose_output_filename(label, ".txt"), text, "text", label)
-    if s.cout_output:
-        print(text)
+    console = [text] if s.cout_output else []
     if s.dart_output and (not s.dart_type or s.dart_type == label):
         for entry in [e for rank in flat for e in rank][: max(int(s.dart_count), 1)]:
             value = entry.data().get()
             name = entry.prefix().replace(">>> ", "").strip() if s.dart_label else label
-            print(f'<DartMeasurement name="{name}" type="numeric/double">{value}</DartMeasurement>')
+            console.append(f'<DartMeasurement name="{name}" type="numeric/double">{value}</DartMeasurement>')
+    return console
 
 
 def _write_all() -> bool:
+    """Write every non-empty storage, then print the tables: all files are on
+    disk before anything goes to the console."""
     wrote = False
+    console: List[str] = []
     for index in sorted(_STORAGE):
         if _core.has_data(index):
-            _write_component(index)
+            console += _write_component(index)
             wrote = True
     mode = manager._write_metadata
     if _settings.file_output and (mode > 0 or (mode == 0 and (wrote or manager._user_keys))):
         meta_path = _settings.compose_output_filename("metadata", ".json")
         func_path = _settings.compose_output_filename("functions", ".json")
-        print(f"[metadata::manager::finalize]> Outputting '{meta_path}' and '{func_path}'...")
+        _say(f"[metadata::manager::finalize]> Outputting '{meta_path}' and '{func_path}'...")
         functions: Dict[str, List[int]] = {}
         for hash_id, label in _core.hash_ids():
             functions.setdefault(label, []).append(hash_id)
@@ -254,6 +266,8 @@ def _write_all() -> bool:
         manager._outputs.setdefault("json", []).append(func_path)
         _core.atomic_write(meta_path,
                            json.dumps({"timemory": {"metadata": manager.get_metadata()}}, indent=2) + "\n")
+    for text in console:
+        _say(text)
     return wrote
 
 

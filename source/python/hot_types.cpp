@@ -24,9 +24,9 @@ PyObject* g_component_classes[128] = {};  // enum -> Python class (for make_comp
 const ComponentInfo& info_of(int index) { return tim::component_table()[static_cast<std::size_t>(index)]; }
 
 // ------------------------------------------------------------------ resolution
-int resolve_one(PyObject* item, std::vector<int>& out, bool measurable_only);
+int resolve_one(PyObject* item, IndexList& out, bool measurable_only);
 
-int add_index(int index, std::vector<int>& out, bool measurable_only) {
+int add_index(int index, IndexList& out, bool measurable_only) {
     if (index < 0 || index >= tim::component_count() || info_of(index).class_name.empty()) {
         PyErr_Format(PyExc_ValueError, "Unknown component index %d. Valid choices are: %s", index,
                      valid_component_choices().c_str());
@@ -40,7 +40,7 @@ int add_index(int index, std::vector<int>& out, bool measurable_only) {
     return 0;
 }
 
-int resolve_name(PyObject* name, std::vector<int>& out, bool measurable_only) {
+int resolve_name(PyObject* name, IndexList& out, bool measurable_only) {
     PyObject* cached = PyDict_GetItemWithError(g_name_cache, name);
     if (cached) return add_index(static_cast<int>(PyLong_AsLong(cached)), out, measurable_only);
     if (PyErr_Occurred()) return -1;
@@ -79,7 +79,7 @@ int resolve_name(PyObject* name, std::vector<int>& out, bool measurable_only) {
     return add_index(index, out, measurable_only);
 }
 
-int resolve_one(PyObject* item, std::vector<int>& out, bool measurable_only) {
+int resolve_one(PyObject* item, IndexList& out, bool measurable_only) {
     if (PyUnicode_Check(item)) return resolve_name(item, out, measurable_only);
     if (PyLong_Check(item)) {
         long v = PyLong_AsLong(item);
@@ -184,7 +184,7 @@ struct MarkerObject {
     PyObject*         weakrefs;
     // C++ members, placement-constructed right after allocation so a `with`
     // costs no heap allocation beyond the object itself
-    std::vector<int>  indices;
+    IndexList         indices;
     Bundle            bundle;      // the context-manager measurement
     std::vector<std::unique_ptr<Bundle>> nested;  // re-entered while running
 };
@@ -192,7 +192,7 @@ struct MarkerObject {
 MarkerObject* alloc_marker(PyTypeObject* tp) {
     auto* self = reinterpret_cast<MarkerObject*>(tp->tp_alloc(tp, 0));
     if (!self) return nullptr;
-    new (&self->indices) std::vector<int>();
+    new (&self->indices) IndexList();
     new (&self->bundle) Bundle();
     new (&self->nested) std::vector<std::unique_ptr<Bundle>>();
     self->constructed = true;
@@ -299,28 +299,18 @@ PyObject* marker_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
 int marker_init(PyObject*, PyObject*, PyObject*) { return 0; }  // all done in __new__ (subclass-friendly)
 
 void marker_dealloc(MarkerObject* self) {
-    PyObject_GC_UnTrack(self);
     if (self->weakrefs) PyObject_ClearWeakRefs(reinterpret_cast<PyObject*>(self));
     if (self->constructed) {
         using Nested = std::vector<std::unique_ptr<Bundle>>;
         self->nested.~Nested();
         self->bundle.~Bundle();  // stops a measurement left running: its data is kept
-        self->indices.~vector();
+        self->indices.~IndexList();
     }
     Py_CLEAR(self->components);
     Py_CLEAR(self->key);
     Py_TYPE(self)->tp_free(reinterpret_cast<PyObject*>(self));
 }
 
-int marker_traverse(MarkerObject* self, visitproc visit, void* arg) {
-    Py_VISIT(self->components);
-    return 0;
-}
-
-int marker_clear(MarkerObject* self) {
-    Py_CLEAR(self->components);
-    return 0;
-}
 
 // Frame info of the code that holds the `with` (or the decorated function).
 void caller_info(std::string& func, std::string& file, int& line) {
@@ -350,7 +340,7 @@ PyObject* format_args(PyObject* func, PyObject* args_tuple, PyObject* kwargs) {
                                         kwargs ? kwargs : Py_None, nullptr);
 }
 
-const std::vector<int>* current_indices(MarkerObject* self, std::vector<int>& scratch) {
+const IndexList* current_indices(MarkerObject* self, IndexList& scratch) {
     if (!self->lazy) return &self->indices;
     if (resolve_components(self->components, scratch, true) < 0) return nullptr;
     return &scratch;
@@ -364,8 +354,8 @@ bool scope_timeline(const MarkerObject* m) {
 PyObject* marker_enter(MarkerObject* self, PyObject*) {
     Py_INCREF(self);
     if (!tim::config().enabled) return reinterpret_cast<PyObject*>(self);
-    std::vector<int>        scratch;
-    const std::vector<int>* idx = current_indices(self, scratch);
+    IndexList        scratch;
+    const IndexList* idx = current_indices(self, scratch);
     if (!idx) {
         Py_DECREF(self);
         return nullptr;
@@ -399,7 +389,7 @@ PyObject* marker_enter(MarkerObject* self, PyObject*) {
         self->nested.emplace_back(new Bundle());
         b = self->nested.back().get();
     }
-    b->start(idx->data(), static_cast<int>(idx->size()), tim::hash_label(view), view, scope_flat(self),
+    b->start(idx->data(), idx->size(), tim::hash_label(view), view, scope_flat(self),
              scope_timeline(self));
     return reinterpret_cast<PyObject*>(self);
 }
@@ -449,8 +439,8 @@ struct MarkedFunctionObject {
 PyObject* marked_vectorcall(PyObject* obj, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
     auto* self = reinterpret_cast<MarkedFunctionObject*>(obj);
     if (!tim::config().enabled) return PyObject_Vectorcall(self->func, args, nargsf, kwnames);
-    std::vector<int>        scratch;
-    const std::vector<int>* idx = current_indices(self->marker, scratch);
+    IndexList        scratch;
+    const IndexList* idx = current_indices(self->marker, scratch);
     if (!idx) return nullptr;
     Py_ssize_t  len   = 0;
     const char* label = PyUnicode_AsUTF8AndSize(self->label, &len);
@@ -483,7 +473,7 @@ PyObject* marked_vectorcall(PyObject* obj, PyObject* const* args, size_t nargsf,
         hash      = tim::hash_label(view);
     }
     Bundle bundle;
-    bundle.start(idx->data(), static_cast<int>(idx->size()), hash, view, scope_flat(self->marker),
+    bundle.start(idx->data(), idx->size(), hash, view, scope_flat(self->marker),
                  scope_timeline(self->marker));
     PyObject* result = PyObject_Vectorcall(self->func, args, nargsf, kwnames);
     bundle.stop();  // also when the call raised: the time spent is still recorded
@@ -908,7 +898,7 @@ PyMethodDef component_methods[] = {
 }  // namespace
 
 
-int resolve_components(PyObject* spec, std::vector<int>& out, bool measurable_only) {
+int resolve_components(PyObject* spec, IndexList& out, bool measurable_only) {
     if (!g_name_cache && !(g_name_cache = PyDict_New())) return -1;
     if (PyList_Check(spec) || PyTuple_Check(spec)) {
         PyObject*  fast = PySequence_Fast(spec, "components");
@@ -990,15 +980,15 @@ PyMethodDef module_methods[] = {
 int add_hot_types(PyObject* module) {
     MarkerType.tp_name        = "timemory._core.marker";
     MarkerType.tp_basicsize   = sizeof(MarkerObject);
-    MarkerType.tp_flags       = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC;
+    // Not GC-tracked: one is created per `with`, and GC-tracked allocations
+    // trigger a generation-0 collection every 700 of them.
+    MarkerType.tp_flags       = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
     MarkerType.tp_doc         = "marker(components=[], key='', add_args=False, is_class=False, report_at_exit=False, "
                                 "mode='defer', *, flat=None, timeline=None)\n\nMeasure a block (with marker(...):) or every call of a function "
                                 "(@marker(...)) into the call-graph storage.";
     MarkerType.tp_new         = marker_new;
     MarkerType.tp_init        = marker_init;
     MarkerType.tp_dealloc     = reinterpret_cast<destructor>(marker_dealloc);
-    MarkerType.tp_traverse    = reinterpret_cast<traverseproc>(marker_traverse);
-    MarkerType.tp_clear       = reinterpret_cast<inquiry>(marker_clear);
     MarkerType.tp_methods     = marker_methods;
     MarkerType.tp_getset      = marker_getset;
     MarkerType.tp_call        = marker_call;

@@ -26,6 +26,30 @@ inline PyObject* PyObject_CallNoArgs(PyObject* f) { return PyObject_CallObject(f
 
 namespace timemory_python {
 
+// Component indices of a marker: inline for the common short lists, so
+// creating a marker does not allocate.
+class IndexList {
+public:
+    void push_back(int v) {
+        if (n_ < inline_capacity) inline_[n_] = v;
+        else {
+            if (n_ == inline_capacity) heap_.assign(inline_, inline_ + inline_capacity);
+            heap_.push_back(v);
+        }
+        ++n_;
+    }
+    const int* data() const { return n_ <= inline_capacity ? inline_ : heap_.data(); }
+    int        size() const { return n_; }
+    const int* begin() const { return data(); }
+    const int* end() const { return data() + n_; }
+
+private:
+    static constexpr int inline_capacity = 6;
+    int                  inline_[inline_capacity];
+    int                  n_ = 0;
+    std::vector<int>     heap_;
+};
+
 // Adds Marker, MarkedFunction and Component to the module. Returns 0 / -1.
 int add_hot_types(PyObject* module);
 
@@ -33,7 +57,7 @@ int add_hot_types(PyObject* module);
 // a sequence of those) into enum indices; raises ValueError naming the valid
 // choices for an unknown name. Unavailable and value-less components are
 // dropped when `measurable_only`.
-int resolve_components(PyObject* spec, std::vector<int>& out, bool measurable_only);
+int resolve_components(PyObject* spec, IndexList& out, bool measurable_only);
 
 // "cpu_clock, cpu_util, ..." — the names users may pass.
 std::string valid_component_choices();

@@ -155,9 +155,9 @@ PYBIND11_MODULE(_core, m) {
     });
     m.def("valid_component_choices", &timemory_python::valid_component_choices);
     m.def("resolve_components", [](py::object spec, bool measurable_only) {
-        std::vector<int> out;
+        timemory_python::IndexList out;
         if (timemory_python::resolve_components(spec.ptr(), out, measurable_only) < 0) throw py::error_already_set();
-        return out;
+        return std::vector<int>(out.begin(), out.end());
     }, py::arg("spec"), py::arg("measurable_only") = false);
     m.def("unit_info", [](int index) {
         const auto&              info = info_at(index);

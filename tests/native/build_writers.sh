@@ -8,7 +8,13 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${BUILD_DIR:-$(mktemp -d)}
+if [[ -n ${BUILD_DIR:-} ]]; then
+    build=$BUILD_DIR
+    mkdir -p "$build"
+else
+    build=$(mktemp -d)
+    trap 'rm -rf "$build"' EXIT
+fi
 ref=${TIMEMORY_REFERENCE:-$root/../shared/reference}
 srcs=("$root/tests/native/test_writers.cpp" "$root/source/timemory/output/writers.cpp")
 flags=(-std=c++17 -O2 -Wall -Wextra -Wpedantic -I "$root/source" "$@")

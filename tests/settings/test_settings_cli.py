@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from timemory import settings
 from timemory.settings.__main__ import main
 
@@ -45,7 +44,8 @@ def test_subparser_mode_applies_values_immediately(isolated):
     parser.add_argument("-n", type=int, default=1)
     parser.add_argument("--verbose", action="store_true")  # the user's own --verbose
     assert settings.add_arguments(parser) is parser
-    args = parser.parse_args(["-n", "10", "timemory-config", "--enabled", "False", "--max-depth", "8"])
+    argv = ["-n", "10", "timemory-config", "--enabled", "False", "--max-depth", "8"]
+    args = parser.parse_args(argv)
     assert args.n == 10 and args.verbose is False
     assert settings.enabled is False and settings.max_depth == 8
     assert settings.source("enabled") == "command line"
@@ -60,7 +60,8 @@ def test_subparser_options_and_help():
     assert sub.formatter_class is argparse.ArgumentDefaultsHelpFormatter
     flags = option_strings(sub)
     assert {"--verbose", "--output-path", "--flat-profile", "-C", "--config", "--no-config",
-            "--suppress-config", "--cupti-pcsampling-serialize", "--timing-units", "--args"} <= flags
+            "--suppress-config", "--cupti-pcsampling-serialize", "--timing-units",
+            "--args"} <= flags
     assert not any(f.startswith("--timemory-") for f in flags)
     assert "--timing-precision" not in flags  # no command-line flag in the reference
     verbose = sub._option_string_actions["--verbose"]
@@ -92,7 +93,9 @@ def test_direct_mode_uses_full_names_and_keeps_user_options():
     parser.add_argument("-C", dest="user_c")
     settings.add_arguments(parser, subparser=False)
     flags = option_strings(parser)
-    assert {"--timemory-verbose", "--timemory-config", "--timemory-no-config", "--timemory-args"} <= flags
+    expected = {"--timemory-verbose", "--timemory-config", "--timemory-no-config",
+                "--timemory-args"}
+    assert expected <= flags
     args = parser.parse_args(["-C", "mine", "--timemory-timing-units", "Milliseconds"])
     assert args.user_c == "mine"
     assert settings.timing_units == "msec" and settings.unit_info("timing") == (1e6, "msec")
@@ -110,7 +113,8 @@ def test_bad_value_is_a_parser_error_naming_accepted_values(capsys):
 
 def test_args_pairs():
     parser = settings.add_arguments(None)
-    args = parser.parse_args(["timemory-config", "--args", "verbose=2;TIMEMORY_FLAT_PROFILE=on:max_depth=3",
+    args = parser.parse_args(["timemory-config", "--args",
+                              "verbose=2;TIMEMORY_FLAT_PROFILE=on:max_depth=3",
                               "precision=4\tdart_count=true"])
     assert (settings.verbose, settings.flat_profile, settings.max_depth) == (2, True, 3)
     assert (settings.precision, settings.dart_count) == (4, 1)
@@ -146,7 +150,7 @@ def test_config_option_reads_the_file(tmp_path, capsys):
     assert "nope.cfg" in capsys.readouterr().err
 
 
-# ----------------------------------------------------------------------- python -m timemory.settings
+# ------------------------------------------------------------------- python -m timemory.settings
 
 
 def rows(output: str) -> dict[str, list[str]]:
@@ -169,8 +173,9 @@ def test_main_json_and_changed(capsys):
     settings.flat_profile = True
     assert main(["--json", "--changed"]) == 0
     records = json.loads(capsys.readouterr().out)
+    without_description = [{k: r[k] for k in r if k != "description"} for r in records]
     assert {"name": "flat_profile", "env": "TIMEMORY_FLAT_PROFILE", "type": "bool", "value": True,
-            "default": False, "source": "api"} in [{k: r[k] for k in r if k != "description"} for r in records]
+            "default": False, "source": "api"} in without_description
     assert all(r["value"] != r["default"] for r in records)
 
 
@@ -181,15 +186,17 @@ def test_main_rejects_bad_regex(capsys):
 
 
 def run_python(args: list[str], tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("TIMEMORY_") and k != "PYTHONWARNINGS"}
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith("TIMEMORY_") and k != "PYTHONWARNINGS"}
     clean.update(HOME=str(tmp_path), TIMEMORY_LIBRARY_CTOR="0", TIMEMORY_LIBRARY_DTOR="0", **env)
-    return subprocess.run([sys.executable, *args], env=clean, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, *args], env=clean, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
 
 
 def test_environment_round_trip_in_a_subprocess(tmp_path):
     code = ("from timemory import settings as s; "
-            "print(s.max_depth, s.source('max_depth'), s.flat_profile, s.timing_units, s.unit_info('timing'))")
+            "print(s.max_depth, s.source('max_depth'), s.flat_profile, s.timing_units, "
+            "s.unit_info('timing'))")
     done = run_python(["-c", code], tmp_path, TIMEMORY_MAX_DEPTH="5", TIMEMORY_FLAT_PROFILE="yes",
                       TIMEMORY_TIMING_UNITS="US")
     assert done.returncode == 0, done.stderr
@@ -197,15 +204,15 @@ def test_environment_round_trip_in_a_subprocess(tmp_path):
 
 
 def test_suppress_parsing_in_the_environment(tmp_path):
-    done = run_python(["-c", "from timemory import settings as s; print(s.verbose, s.suppress_parsing)"],
-                      tmp_path, TIMEMORY_VERBOSE="3", TIMEMORY_SUPPRESS_PARSING="on")
+    code = "from timemory import settings as s; print(s.verbose, s.suppress_parsing)"
+    done = run_python(["-c", code], tmp_path, TIMEMORY_VERBOSE="3", TIMEMORY_SUPPRESS_PARSING="on")
     assert done.stdout.split() == ["0", "True"], done.stderr
 
 
 def test_malformed_environment_warns_once_per_variable(tmp_path):
     code = "from timemory import settings as s; print(s.max_depth, s.timing_units, s.enabled)"
-    done = run_python(["-c", code], tmp_path, TIMEMORY_MAX_DEPTH="abc", TIMEMORY_TIMING_UNITS="parsec",
-                      TIMEMORY_ENABLED="maybe")
+    done = run_python(["-c", code], tmp_path, TIMEMORY_MAX_DEPTH="abc",
+                      TIMEMORY_TIMING_UNITS="parsec", TIMEMORY_ENABLED="maybe")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["65535", "True"]  # timing_units stays '' (printed as nothing)
     warnings = [line for line in done.stderr.splitlines() if "TimemoryWarning" in line]
@@ -224,7 +231,8 @@ def test_python_m_timemory_settings(tmp_path):
     table = rows(done.stdout)
     assert table["verbose"][1:3] == ["2", "environment"]
     assert table["debug"][1:3] == ["False", "default"]
-    done = run_python(["-m", "timemory.settings", "--json", "--changed"], tmp_path, TIMEMORY_DEBUG="on")
+    done = run_python(["-m", "timemory.settings", "--json", "--changed"], tmp_path,
+                      TIMEMORY_DEBUG="on")
     assert done.returncode == 0, done.stderr
     changed = {r["name"]: r["source"] for r in json.loads(done.stdout)}
     assert changed.get("debug") == "environment"

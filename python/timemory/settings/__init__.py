@@ -28,8 +28,9 @@ import tempfile
 import time
 import types
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable
 
 __all__ = [
     "Settings",
@@ -53,8 +54,22 @@ class TimemoryWarning(UserWarning):
     """A recoverable configuration problem: bad env value, unknown config key, ..."""
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def _warn(message: str) -> None:
-    warnings.warn(message, TimemoryWarning, stacklevel=3)
+    # Attribute the warning to the first caller outside timemory (the user's parse()/read()/
+    # initialize() call or import statement), not to this file.  warnings.warn does not count
+    # importlib bootstrap frames in stacklevel, so neither do we.
+    frame, level = sys._getframe(1), 1
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not ("importlib" in filename and "_bootstrap" in filename):
+            level += 1
+            if not filename.startswith(_PACKAGE_DIR):
+                break
+        frame = frame.f_back
+    warnings.warn(message, TimemoryWarning, stacklevel=level)
 
 
 def _core_module() -> Any:
@@ -132,7 +147,7 @@ class _IntKind(_Kind):
         return f"an integer in [{self.lo}, {self.hi}] or a bool"
 
     def convert(self, value: Any) -> int:
-        if isinstance(value, bool):  # before Integral: bools are accepted for ints (dart_count = True)
+        if isinstance(value, bool):  # bools are accepted for ints: dart_count = True
             result = int(value)
         elif isinstance(value, numbers.Integral):
             result = int(value)
@@ -226,7 +241,7 @@ _UNIT_DEFAULTS = {"timing": (1.0e9, "sec"), "memory": (1.0e6, "MB")}
 class _UnitsKind(_Kind):
     def __init__(self, kind: str, table: dict[str, tuple[float, tuple[str, ...]]]) -> None:
         self.kind, self.table = kind, table
-        self.lookup = {alias: canon for canon, (_, aliases) in table.items() for alias in (canon, *aliases)}
+        self.lookup = {a: canon for canon, (_, aliases) in table.items() for a in (canon, *aliases)}
 
     def accepted(self) -> str:
         forms = ", ".join("/".join((canon, *aliases)) for canon, (_, aliases) in self.table.items())
@@ -305,9 +320,10 @@ class _Spec:
 
 def _s(name: str, kind: _Kind, default: Any, description: str, *, env: str | None = None,
        cli: bool | tuple[str, ...] = False, hidden: bool = False) -> _Spec:
-    flags = cli if isinstance(cli, tuple) else (("--timemory-" + name.replace("_", "-"),) if cli else ())
-    return _Spec(name, kind, default, description, f"TIMEMORY_{name.upper()}" if env is None else env,
-                 flags, hidden)
+    if not isinstance(cli, tuple):
+        cli = ("--timemory-" + name.replace("_", "-"),) if cli else ()
+    env = f"TIMEMORY_{name.upper()}" if env is None else env
+    return _Spec(name, kind, default, description, env, cli, hidden)
 
 
 def _default_config_files() -> str:
@@ -318,138 +334,136 @@ def _timemory_environment() -> list[str]:
     return [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("TIMEMORY_")]
 
 
-_C = True  # "has a command-line option", keeps the table below readable
+def _o(name: str, kind: _Kind, default: Any, description: str, **kwargs: Any) -> _Spec:
+    """A setting with a command-line option (the §6.3 list)."""
+    return _s(name, kind, default, description, **{"cli": True, **kwargs})
+
+
+_INT32 = _IntKind("int32", -(2**31), 2**31 - 1)
+_ROOF = "TIMEMORY_ROOFLINE_"
 _SPEC_LIST: tuple[_Spec, ...] = (
     # general
-    _s("verbose", _INT, 0, "Verbosity level", cli=_C),
-    _s("debug", _BOOL, False, "Enable debug output", cli=_C),
+    _o("verbose", _INT, 0, "Verbosity level"),
+    _o("debug", _BOOL, False, "Enable debug output"),
     _s("banner", _BOOL, False, "Print the library banner"),
-    _s("enabled", _BOOL, True, "Activation state of timemory (global on/off)", cli=_C),
-    _s("auto_output", _BOOL, True, "Generate output at finalization", cli=_C),
-    _s("cout_output", _BOOL, True, "Print the result tables to stdout", cli=_C),
-    _s("file_output", _BOOL, True, "Write output files (master switch)", cli=_C),
-    _s("text_output", _BOOL, True, "Write text tables (<label>.txt)", cli=_C),
-    _s("json_output", _BOOL, True, "Write flat JSON (<label>.json)", cli=_C),
-    _s("tree_output", _BOOL, True, "Write hierarchical JSON (<label>.tree.json)", cli=_C),
-    _s("flamegraph_output", _BOOL, True, "Write flame graph JSON (<label>.flamegraph.json)", cli=_C),
-    _s("dart_output", _BOOL, False, "Print CDash <DartMeasurement> tags", cli=_C),
-    _s("dart_type", _STR, "", "Only print dart tags for this component label", cli=_C),
-    _s("dart_count", _UINT64, 1, "Number of dart tags per component", cli=_C),
-    _s("dart_label", _BOOL, True, "Label dart tags with the component label", cli=_C),
-    _s("plot_output", _BOOL, False, "Plot each JSON output at finalization (python -m timemory.plotting)",
-       cli=_C),
-    _s("diff_output", _BOOL, False, "Write the difference against the input files", cli=_C),
-    _s("time_output", _BOOL, False, "Write output into a timestamped subfolder of output_path", cli=_C),
-    _s("time_format", _STR, "%F_%I.%M_%p", "strftime format of the time_output subfolder", cli=_C),
-    _s("ctest_notes", _BOOL, False, "Write CTestNotes listing the text output files", cli=_C),
-    _s("output_path", _STR, "timemory-output", "Folder of the output files", cli=_C),
-    _s("output_prefix", _STR, "", "Prefix of output file names ('-' appended if it ends alphanumeric)",
-       cli=_C),
-    _s("input_path", _STR, "", "Folder of the input files (diff mode)", cli=_C),
-    _s("input_prefix", _STR, "", "Prefix of input file names (diff mode)", cli=_C),
-    _s("input_extensions", _STR, "json,xml", "Extensions of input files (diff mode)", cli=_C),
+    _o("enabled", _BOOL, True, "Activation state of timemory (global on/off)"),
+    _o("auto_output", _BOOL, True, "Generate output at finalization"),
+    _o("cout_output", _BOOL, True, "Print the result tables to stdout"),
+    _o("file_output", _BOOL, True, "Write output files (master switch)"),
+    _o("text_output", _BOOL, True, "Write text tables (<label>.txt)"),
+    _o("json_output", _BOOL, True, "Write flat JSON (<label>.json)"),
+    _o("tree_output", _BOOL, True, "Write hierarchical JSON (<label>.tree.json)"),
+    _o("flamegraph_output", _BOOL, True, "Write flame graph JSON (<label>.flamegraph.json)"),
+    _o("dart_output", _BOOL, False, "Print CDash <DartMeasurement> tags"),
+    _o("dart_type", _STR, "", "Only print dart tags for this component label"),
+    _o("dart_count", _UINT64, 1, "Number of dart tags per component"),
+    _o("dart_label", _BOOL, True, "Label dart tags with the component label"),
+    _o("plot_output", _BOOL, False, "Plot each JSON output at finalization (timemory.plotting)"),
+    _o("diff_output", _BOOL, False, "Write the difference against the input files"),
+    _o("time_output", _BOOL, False, "Write output into a timestamped subfolder of output_path"),
+    _o("time_format", _STR, "%F_%I.%M_%p", "strftime format of the time_output subfolder"),
+    _o("ctest_notes", _BOOL, False, "Write CTestNotes listing the text output files"),
+    _o("output_path", _STR, "timemory-output", "Folder of the output files"),
+    _o("output_prefix", _STR, "", "Output file name prefix ('-' added if it ends alphanumeric)"),
+    _o("input_path", _STR, "", "Folder of the input files (diff mode)"),
+    _o("input_prefix", _STR, "", "Prefix of input file names (diff mode)"),
+    _o("input_extensions", _STR, "json,xml", "Extensions of input files (diff mode)"),
     # call graph
-    _s("flat_profile", _BOOL, False, "Record every measurement at depth zero", cli=_C),
-    _s("timeline_profile", _BOOL, False, "Record every measurement as a distinct entry", cli=_C),
-    _s("max_depth", _UINT16, 65535, "Maximum call-graph depth recorded", cli=_C),
-    _s("collapse_threads", _BOOL, True, "Merge the per-thread call graphs", cli=_C),
-    _s("collapse_processes", _BOOL, True, "Merge the per-rank flat data at rank 0", cli=_C),
+    _o("flat_profile", _BOOL, False, "Record every measurement at depth zero"),
+    _o("timeline_profile", _BOOL, False, "Record every measurement as a distinct entry"),
+    _o("max_depth", _UINT16, 65535, "Maximum call-graph depth recorded"),
+    _o("collapse_threads", _BOOL, True, "Merge the per-thread call graphs"),
+    _o("collapse_processes", _BOOL, True, "Merge the per-rank flat data at rank 0"),
     # formatting
-    _s("precision", _INT16, -1, "Output precision of every component (-1 = component default)", cli=_C),
-    _s("width", _INT16, -1, "Output width of every component (-1 = component default)", cli=_C),
-    _s("max_width", _IntKind("int32", -(2**31), 2**31 - 1), 120, "Maximum width of the label column",
-       cli=_C),
-    _s("scientific", _BOOL, False, "Print values in scientific notation", cli=_C),
+    _o("precision", _INT16, -1, "Output precision of every component (-1 = component default)"),
+    _o("width", _INT16, -1, "Output width of every component (-1 = component default)"),
+    _o("max_width", _INT32, 120, "Maximum width of the label column"),
+    _o("scientific", _BOOL, False, "Print values in scientific notation"),
     _s("timing_precision", _INT16, -1, "Output precision of timing components"),
     _s("timing_width", _INT16, -1, "Output width of timing components"),
-    _s("timing_units", _TIMING, "", "Units of timing components ('' = sec)", cli=_C),
+    _o("timing_units", _TIMING, "", "Units of timing components ('' = sec)"),
     _s("timing_scientific", _BOOL, False, "Scientific notation for timing components"),
     _s("memory_precision", _INT16, -1, "Output precision of memory components"),
     _s("memory_width", _INT16, -1, "Output width of memory components"),
-    _s("memory_units", _MEMORY, "", "Units of memory components ('' = MB)", cli=_C),
+    _o("memory_units", _MEMORY, "", "Units of memory components ('' = MB)"),
     _s("memory_scientific", _BOOL, False, "Scientific notation for memory components"),
     _s("separator_frequency", _INT64, 0, "Separator line every N rows of text tables (0 = never)",
        env="TIMEMORY_SEPARATOR_FREQ"),
     # tracing / throttling
-    _s("throttle_count", _SIZE_T, 10000, "Calls of a traced function before throttling is considered",
-       cli=_C),
-    _s("throttle_value", _SIZE_T, 10000, "Throttle a traced function averaging less than this many ns",
-       cli=_C),
+    _o("throttle_count", _SIZE_T, 10000, "Calls of a traced function before it may be throttled"),
+    _o("throttle_value", _SIZE_T, 10000, "Throttle traced functions averaging less than this (ns)"),
     # component lists
-    _s("global_components", _COMPONENTS, "", "Default components of every bundle", cli=_C),
-    _s("components", _COMPONENTS, "", "Default components of the library and region API", cli=_C),
-    _s("trace_components", _COMPONENTS, "", "Components of the tracer", cli=_C),
-    _s("profiler_components", _COMPONENTS, "", "Components of the profiler", cli=_C),
-    _s("ompt_components", _COMPONENTS, "", "Components of the OpenMP tools interface", cli=_C),
-    _s("mpip_components", _COMPONENTS, "", "Components of the MPI profiling interface", cli=_C),
-    _s("ncclp_components", _COMPONENTS, "", "Components of the NCCL profiling interface", cli=_C),
-    _s("kokkos_components", _COMPONENTS, "", "Components of the Kokkos profiling interface", cli=_C),
+    _o("global_components", _COMPONENTS, "", "Default components of every bundle"),
+    _o("components", _COMPONENTS, "", "Default components of the library and region API"),
+    _o("trace_components", _COMPONENTS, "", "Components of the tracer"),
+    _o("profiler_components", _COMPONENTS, "", "Components of the profiler"),
+    _o("ompt_components", _COMPONENTS, "", "Components of the OpenMP tools interface"),
+    _o("mpip_components", _COMPONENTS, "", "Components of the MPI profiling interface"),
+    _o("ncclp_components", _COMPONENTS, "", "Components of the NCCL profiling interface"),
+    _o("kokkos_components", _COMPONENTS, "", "Components of the Kokkos profiling interface"),
     # distributed memory
-    _s("mpi_init", _BOOL, False, "Initialize MPI at timemory initialization", cli=_C),
-    _s("mpi_finalize", _BOOL, False, "Finalize MPI at timemory finalization", cli=_C),
-    _s("mpi_thread", _BOOL, True, "Initialize MPI with thread support", cli=_C),
-    _s("mpi_thread_type", _StrKind(("", "single", "serialized", "funneled", "multiple")), "",
-       "MPI thread support level", cli=_C),
-    _s("upcxx_init", _BOOL, False, "Initialize UPC++ at timemory initialization", cli=_C),
-    _s("upcxx_finalize", _BOOL, False, "Finalize UPC++ at timemory finalization", cli=_C),
-    _s("node_count", _IntKind("int32", -(2**31), 2**31 - 1), 0, "Number of nodes (for per-node output)",
-       cli=_C),
+    _o("mpi_init", _BOOL, False, "Initialize MPI at timemory initialization"),
+    _o("mpi_finalize", _BOOL, False, "Finalize MPI at timemory finalization"),
+    _o("mpi_thread", _BOOL, True, "Initialize MPI with thread support"),
+    _o("mpi_thread_type", _StrKind(("", "single", "serialized", "funneled", "multiple")), "",
+       "MPI thread support level"),
+    _o("upcxx_init", _BOOL, False, "Initialize UPC++ at timemory initialization"),
+    _o("upcxx_finalize", _BOOL, False, "Finalize UPC++ at timemory finalization"),
+    _o("node_count", _INT32, 0, "Number of nodes (for per-node output)"),
     # process
-    _s("cpu_affinity", _BOOL, False, "Pin threads to CPUs", cli=_C),
+    _o("cpu_affinity", _BOOL, False, "Pin threads to CPUs"),
     _s("target_pid", _INT, os.getpid, "Process id of the measured process"),
     _s("max_thread_bookmarks", _SIZE_T, 50, "Maximum number of per-thread bookmarks"),
-    _s("stack_clearing", _BOOL, True, "Stop the running markers at finalization", cli=_C),
-    _s("add_secondary", _BOOL, True, "Record the secondary entries components provide", cli=_C),
-    _s("destructor_report", _BOOL, False, "Report each component when it is destroyed", cli=_C),
-    _s("enable_signal_handler", _BOOL, False, "Install the signal handler", cli=_C),
-    _s("allow_signal_handler", _BOOL, True, "Allow installing the signal handler", cli=_C),
+    _o("stack_clearing", _BOOL, True, "Stop the running markers at finalization"),
+    _o("add_secondary", _BOOL, True, "Record the secondary entries components provide"),
+    _o("destructor_report", _BOOL, False, "Report each component when it is destroyed"),
+    _o("enable_signal_handler", _BOOL, False, "Install the signal handler"),
+    _o("allow_signal_handler", _BOOL, True, "Allow installing the signal handler"),
     _s("enable_all_signals", _BOOL, False, "Handle every signal"),
     _s("disable_all_signals", _BOOL, False, "Handle no signal"),
     # configuration
-    _s("config_file", _STR, _default_config_files, "Config files (';'-separated) read at initialization",
+    _o("config_file", _STR, _default_config_files, "Config files (';'-separated) read at init",
        cli=("-C", "--timemory-config")),
-    _s("suppress_config", _BOOL, False, "Do not read the config files",
+    _o("suppress_config", _BOOL, False, "Do not read the config files",
        cli=("--timemory-suppress-config", "--timemory-no-config")),
-    _s("suppress_parsing", _BOOL, False, "Do not read the TIMEMORY_* environment variables", cli=_C),
-    _s("python_exe", _STR, "python", "Python interpreter used for helper scripts", cli=_C),
+    _o("suppress_parsing", _BOOL, False, "Do not read the TIMEMORY_* environment variables"),
+    _o("python_exe", _STR, "python", "Python interpreter used for helper scripts"),
     _s("command_line", _LIST, list, "Command line of the measured program", env=""),
     _s("environment", _LIST, _timemory_environment, "TIMEMORY_* environment at import", env=""),
     # hardware counters
-    _s("papi_threading", _BOOL, True, "Enable PAPI thread support", cli=_C),
-    _s("papi_multiplexing", _BOOL, False, "Enable PAPI multiplexing", cli=_C),
-    _s("papi_fail_on_error", _BOOL, False, "Fail on PAPI errors", cli=_C),
-    _s("papi_quiet", _BOOL, False, "Silence PAPI warnings", cli=_C),
+    _o("papi_threading", _BOOL, True, "Enable PAPI thread support"),
+    _o("papi_multiplexing", _BOOL, False, "Enable PAPI multiplexing"),
+    _o("papi_fail_on_error", _BOOL, False, "Fail on PAPI errors"),
+    _o("papi_quiet", _BOOL, False, "Silence PAPI warnings"),
     _s("papi_attach", _BOOL, False, "Attach PAPI counters to target_pid"),
-    _s("papi_events", _STR, "", "Hardware counters to collect", cli=_C),
-    _s("papi_overflow", _INT, 0, "Sample on counter overflow at this value (0 = off)", cli=_C),
+    _o("papi_events", _STR, "", "Hardware counters to collect"),
+    _o("papi_overflow", _INT, 0, "Sample on counter overflow at this value (0 = off)"),
     # GPU (no vendor libraries here: kept so configurations are portable)
     _s("cuda_event_batch_size", _SIZE_T, 5, "Number of CUDA events allocated at once"),
     _s("nvtx_marker_device_sync", _BOOL, True, "Synchronize the device on NVTX markers"),
-    _s("cupti_activity_level", _INT, 1, "CUPTI activity level", cli=_C),
-    _s("cupti_activity_kinds", _STR, "", "CUPTI activity kinds", cli=_C),
-    _s("cupti_events", _STR, "", "CUPTI hardware events", cli=_C),
-    _s("cupti_metrics", _STR, "", "CUPTI metrics", cli=_C),
-    _s("cupti_device", _INT, 0, "CUDA device for CUPTI", cli=_C),
-    _s("cupti_pcsampling_period", _INT, 8, "CUPTI PC sampling period", cli=_C),
-    _s("cupti_pcsampling_per_line", _BOOL, False, "CUPTI PC sampling per source line", cli=_C),
-    _s("cupti_pcsampling_register_limit", _INT, 8, "CUPTI PC sampling register limit", cli=_C),
-    _s("cupti_pcsampling_serialized", _BOOL, False, "Serialize kernels during CUPTI PC sampling",
+    _o("cupti_activity_level", _INT, 1, "CUPTI activity level"),
+    _o("cupti_activity_kinds", _STR, "", "CUPTI activity kinds"),
+    _o("cupti_events", _STR, "", "CUPTI hardware events"),
+    _o("cupti_metrics", _STR, "", "CUPTI metrics"),
+    _o("cupti_device", _INT, 0, "CUDA device for CUPTI"),
+    _o("cupti_pcsampling_period", _INT, 8, "CUPTI PC sampling period"),
+    _o("cupti_pcsampling_per_line", _BOOL, False, "CUPTI PC sampling per source line"),
+    _o("cupti_pcsampling_register_limit", _INT, 8, "CUPTI PC sampling register limit"),
+    _o("cupti_pcsampling_serialized", _BOOL, False, "Serialize kernels during CUPTI PC sampling",
        cli=("--timemory-cupti-pcsampling-serialize",)),
-    _s("cupti_pcsampling_num_collect", _SIZE_T, 100, "CUPTI PC samples collected per pass", cli=_C),
-    _s("cupti_pcsampling_stall_reasons", _STR, "", "CUPTI PC sampling stall reasons", cli=_C),
+    _o("cupti_pcsampling_num_collect", _SIZE_T, 100, "CUPTI PC samples collected per pass"),
+    _o("cupti_pcsampling_stall_reasons", _STR, "", "CUPTI PC sampling stall reasons"),
     # roofline
-    _s("roofline_mode", _ROOFLINE_MODE, "op", "Roofline mode: 'op' (operations) or 'ai' (intensity)", cli=_C),
-    _s("cpu_roofline_mode", _ROOFLINE_MODE, "op", "CPU roofline mode", env="TIMEMORY_ROOFLINE_MODE_CPU",
-       cli=_C),
-    _s("gpu_roofline_mode", _ROOFLINE_MODE, "op", "GPU roofline mode", env="TIMEMORY_ROOFLINE_MODE_GPU",
-       cli=_C),
-    _s("cpu_roofline_events", _STR, "", "Extra CPU roofline events", env="TIMEMORY_ROOFLINE_EVENTS_CPU"),
-    _s("gpu_roofline_events", _STR, "", "Extra GPU roofline events", env="TIMEMORY_ROOFLINE_EVENTS_GPU"),
+    _o("roofline_mode", _ROOFLINE_MODE, "op", "'op' (operations) or 'ai' (arithmetic intensity)"),
+    _o("cpu_roofline_mode", _ROOFLINE_MODE, "op", "CPU roofline mode", env=_ROOF + "MODE_CPU"),
+    _o("gpu_roofline_mode", _ROOFLINE_MODE, "op", "GPU roofline mode", env=_ROOF + "MODE_GPU"),
+    _s("cpu_roofline_events", _STR, "", "Extra CPU roofline events", env=_ROOF + "EVENTS_CPU"),
+    _s("gpu_roofline_events", _STR, "", "Extra GPU roofline events", env=_ROOF + "EVENTS_GPU"),
     _s("roofline_type_labels", _BOOL, False, "Label roofline entries with the data type"),
     _s("roofline_type_labels_cpu", _BOOL, False, "Label CPU roofline entries with the data type",
-       env="TIMEMORY_ROOFLINE_TYPE_LABELS_CPU"),
+       env=_ROOF + "TYPE_LABELS_CPU"),
     _s("roofline_type_labels_gpu", _BOOL, False, "Label GPU roofline entries with the data type",
-       env="TIMEMORY_ROOFLINE_TYPE_LABELS_GPU"),
+       env=_ROOF + "TYPE_LABELS_GPU"),
     _s("instruction_roofline", _BOOL, False, "Instruction roofline instead of FLOP roofline"),
     # empirical roofline toolkit
     _s("ert_num_threads", _UINT64, 0, "ERT threads (0 = per-device default)"),
@@ -467,25 +481,29 @@ _SPEC_LIST: tuple[_Spec, ...] = (
     _s("ert_max_data_size_gpu", _UINT64, 500_000_000, "ERT GPU maximum data size"),
     _s("ert_skip_ops", _STR, "", "ERT operation counts to skip"),
     # vendor tools
-    _s("craypat_categories", _STR, lambda: os.environ.get("PAT_RT_PERFCTR", ""), "CrayPAT categories",
+    _s("craypat_categories", _STR, lambda: os.environ.get("PAT_RT_PERFCTR", ""), "CrayPAT groups",
        env="TIMEMORY_CRAYPAT"),
-    _s("network_interface", _STR, "", "Network interface measured by the network components", cli=_C,
-       hidden=True),
+    _o("network_interface", _STR, "", "Network interface of the network components", hidden=True),
 )
-del _C
 
 _SPECS: dict[str, _Spec] = {s.name: s for s in _SPEC_LIST}
-_DEFAULTS: dict[str, Any] = {s.name: s.default() if callable(s.default) else s.default for s in _SPEC_LIST}
+_DEFAULTS: dict[str, Any] = {
+    s.name: s.default() if callable(s.default) else s.default for s in _SPEC_LIST
+}
 
-# every spelling that names a setting: name, env var, option names (with and without --timemory-)
-_BY_KEY: dict[str, str] = {}
-for _spec in _SPEC_LIST:
-    _keys = [_spec.name, _spec.env.lower()]
-    for _flag in _spec.flags:
-        _key = _flag.lstrip("-").replace("-", "_")
-        _keys += [_key, _key.removeprefix("timemory_")] if _flag.startswith("--") else []
-    _BY_KEY.update({k: _spec.name for k in _keys if k})
-del _spec, _keys
+def _spellings() -> dict[str, str]:
+    """Every spelling that names a setting: name, env var, options with/without --timemory-."""
+    found: dict[str, str] = {}
+    for spec in _SPEC_LIST:
+        keys = [spec.name, spec.env.lower()]
+        for flag in (f for f in spec.flags if f.startswith("--")):
+            key = flag.lstrip("-").replace("-", "_")
+            keys += [key, key.removeprefix("timemory_")]
+        found.update({k: spec.name for k in keys if k})
+    return found
+
+
+_BY_KEY = _spellings()
 
 
 def _lookup(key: str) -> str | None:
@@ -494,7 +512,9 @@ def _lookup(key: str) -> str | None:
 
 def _suggest(key: str) -> str:
     close = difflib.get_close_matches(key.lower(), list(_SPECS), n=3)
-    return f"; did you mean {', '.join(close)}?" if close else "; run 'python -m timemory.settings' for the list"
+    if close:
+        return f"; did you mean {', '.join(close)}?"
+    return "; 'python -m timemory.settings' lists them all"
 
 
 # The core reads these on its hot paths; timing/memory units are pushed as derived values.
@@ -516,14 +536,14 @@ class Settings:
     __slots__ = ("_values", "_sources", "_unverified")
 
     def __init__(self) -> None:
-        self._values: dict[str, Any] = {k: list(v) if isinstance(v, list) else v for k, v in _DEFAULTS.items()}
+        self._values: dict[str, Any] = {k: _copied(v) for k, v in _DEFAULTS.items()}
         self._sources: dict[str, str] = dict.fromkeys(_SPECS, "default")
         # component settings accepted while the core could not be imported (checked later)
         self._unverified: set[str] = set()
 
     def copy(self) -> Settings:
         other = Settings()
-        other._values = {k: list(v) if isinstance(v, list) else v for k, v in self._values.items()}
+        other._values = {k: _copied(v) for k, v in self._values.items()}
         other._sources = dict(self._sources)
         other._unverified = set(self._unverified)
         return other
@@ -546,9 +566,12 @@ def _check_name(name: str) -> None:
         raise AttributeError(f"timemory.settings has no setting {name!r}{_suggest(name)}")
 
 
+def _copied(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value  # lists are the only mutable values
+
+
 def _get(inst: Settings, name: str) -> Any:
-    value = inst._values[name]
-    return list(value) if isinstance(value, list) else value  # callers cannot mutate it behind our back
+    return _copied(inst._values[name])  # so callers cannot change a list behind our back
 
 
 def _set(inst: Settings, name: str, value: Any, source: str, origin: str | None = None) -> bool:
@@ -561,9 +584,10 @@ def _set(inst: Settings, name: str, value: Any, source: str, origin: str | None 
     try:
         typed = spec.kind.convert(value)
     except (TypeError, ValueError) as exc:
+        accepted = f"(accepted values: {spec.kind.accepted()})"
         if origin is None:
-            raise type(exc)(f"timemory.settings.{name}: {exc} (accepted values: {spec.kind.accepted()})") from None
-        _warn(f"{origin}: {exc} (accepted values: {spec.kind.accepted()}); keeping {inst._values[name]!r}")
+            raise type(exc)(f"timemory.settings.{name}: {exc} {accepted}") from None
+        _warn(f"{origin}: {exc} {accepted}; keeping {inst._values[name]!r}")
         return False
     inst._values[name] = typed
     inst._sources[name] = source
@@ -592,7 +616,8 @@ def _resolve(instance: Settings | None) -> Settings:
     if instance is None:
         return _GLOBAL
     if not isinstance(instance, Settings):
-        raise TypeError(f"expected a timemory.settings() instance or None, got {type(instance).__name__}")
+        kind = type(instance).__name__
+        raise TypeError(f"expected a timemory.settings() copy or None, got {kind}")
     return instance
 
 
@@ -634,7 +659,8 @@ def _parse_env(inst: Settings) -> None:
     if inst._values["suppress_parsing"]:
         return
     # suppress_parsing first: when the environment sets it, nothing else is read
-    for spec in (_SPECS["suppress_parsing"], *(s for s in _SPEC_LIST if s.name != "suppress_parsing")):
+    first = _SPECS["suppress_parsing"]
+    for spec in (first, *(s for s in _SPEC_LIST if s is not first)):
         if not spec.env or spec.env not in os.environ:
             continue
         raw = os.environ[spec.env]
@@ -655,7 +681,7 @@ _VARIABLE = re.compile(r"\$env:(\w+)|\$\{(\w+)\}|\$(\w+)")
 
 def read(instance_or_filename: Settings | str | os.PathLike[str] | None,
          filename: str | os.PathLike[str] | None = None) -> bool:
-    """Read a text or JSON config file into the settings (``read(path)`` or ``read(instance, path)``).
+    """Read a text or JSON config file: ``read(path)`` or ``read(instance, path)``.
 
     Unreadable or malformed files raise OSError/ValueError; unknown keys and bad values warn.
     """
@@ -715,7 +741,8 @@ def _read_file(inst: Settings, path: str, implicit: bool) -> None:
         if name is None:
             _warn(f"{path}: unknown timemory setting {key!r}{_suggest(key)}")
             continue
-        if implicit and not (inst._sources[name] == "default" or inst._sources[name].startswith("config file")):
+        current = inst._sources[name]
+        if implicit and not (current == "default" or current.startswith("config file")):
             continue
         _set(inst, name, value, source, origin=f"{path}: {key}")
 
@@ -778,7 +805,7 @@ def _text_pairs(text: str) -> list[tuple[str, str]]:
 
 
 def dump(filename: str | os.PathLike[str] = "", instance: Settings | None = None) -> dict[str, Any]:
-    """Return ``{name: value}``; with a filename also write it as ``{"timemory": {"settings": ...}}``.
+    """Return ``{name: value}``; with a filename also write ``{"timemory": {"settings": ...}}``.
 
     A bare name goes through compose_output_filename (``<output_path>/<prefix><name>.json``); a
     path with a directory or a ``.json`` suffix is used as given.  The write is atomic.
@@ -871,7 +898,8 @@ class _SettingAction(argparse.Action):
 class _ArgsAction(argparse.Action):
     """``--args NAME=VALUE ...``: each string is split on space, tab, ';' and ':'."""
 
-    def __init__(self, option_strings: list[str], dest: str, *, instance: Settings, **kwargs: Any) -> None:
+    def __init__(self, option_strings: list[str], dest: str, *, instance: Settings,
+                 **kwargs: Any) -> None:
         super().__init__(option_strings, dest, **kwargs)
         self.instance = instance
 
@@ -916,7 +944,8 @@ def add_arguments(parser: argparse.ArgumentParser | None = None, instance: Setti
     inst = _resolve(instance)
     if subparser is True:
         subparsers = _find_subparsers(parser) or parser.add_subparsers(help="sub-command help")
-        target = subparsers.add_parser("timemory-config", description="Configure settings for timemory",
+        target = subparsers.add_parser("timemory-config",
+                                       description="Configure settings for timemory",
                                        conflict_handler="resolve",
                                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         short = True
@@ -933,13 +962,16 @@ def add_arguments(parser: argparse.ArgumentParser | None = None, instance: Setti
         for key in selection:
             name = _lookup(key)
             if name is None:
-                raise ValueError(f"add_arguments: unknown setting {key!r} in selection (valid choices: "
-                                 f"{', '.join(s.name for s in specs)})")
+                valid = ", ".join(s.name for s in specs)
+                raise ValueError(f"add_arguments: unknown setting {key!r} in selection "
+                                 f"(valid choices: {valid})")
             chosen.append(name)
         specs = [_SPECS[n] for n in dict.fromkeys(chosen)]
 
     def rename(flag: str) -> str:
-        return "--" + flag.removeprefix("--timemory-") if short and flag.startswith("--timemory-") else flag
+        if short and flag.startswith("--timemory-"):
+            return "--" + flag[len("--timemory-"):]
+        return flag
 
     for spec in specs:
         flags = [rename(f) for f in spec.flags or _s(spec.name, _STR, "", "", cli=True).flags]
@@ -956,10 +988,10 @@ def add_arguments(parser: argparse.ArgumentParser | None = None, instance: Setti
                             action=_SettingAction, setting=spec.name, instance=inst)
     args_flag = "--args" if short else "--timemory-args"
     if target.conflict_handler == "resolve" or args_flag not in target._option_string_actions:
-        target.add_argument(args_flag, dest="timemory_args", nargs="*", metavar="OPTION=VALUE", default=[],
-                            action=_ArgsAction, instance=inst,
-                            help="Set any timemory setting: NAME=VALUE pairs (NAME is the setting or "
-                                 "its TIMEMORY_ variable), split on space, tab, ';' and ':'")
+        target.add_argument(args_flag, dest="timemory_args", nargs="*", metavar="OPTION=VALUE",
+                            default=[], action=_ArgsAction, instance=inst,
+                            help="Set any timemory setting: NAME=VALUE pairs (NAME is the setting "
+                                 "or its TIMEMORY_ variable), split on space, tab, ';' and ':'")
     return parser
 
 
@@ -1011,8 +1043,8 @@ def compose_output_filename(basename: str, extension: str, dmp: bool = False, ra
     folder = _substitute(inst._values["output_path"], rank)
     if inst._values["time_output"]:
         folder = os.path.join(folder, time.strftime(inst._values["time_format"], _LAUNCH_TIME))
-    path = _compose(folder, _substitute(inst._values["output_prefix"], rank), basename, extension, dmp,
-                    rank, explicit)
+    prefix = _substitute(inst._values["output_prefix"], rank)
+    path = _compose(folder, prefix, basename, extension, dmp, rank, explicit)
     if make_dir and os.path.dirname(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
     return path
@@ -1020,12 +1052,12 @@ def compose_output_filename(basename: str, extension: str, dmp: bool = False, ra
 
 def compose_input_filename(basename: str, extension: str, dmp: bool = False, rank: int = -1,
                            explicit: str = "", instance: Settings | None = None) -> str:
-    """Like compose_output_filename with input_path/input_prefix (falling back to the output ones)."""
+    """Like compose_output_filename, from input_path/input_prefix (else the output ones)."""
     inst = _resolve(instance)
     folder = inst._values["input_path"] or inst._values["output_path"]
     prefix = inst._values["input_prefix"] or inst._values["output_prefix"]
-    return _compose(_substitute(folder, rank), _substitute(prefix, rank), basename, extension, dmp, rank,
-                    explicit)
+    folder, prefix = _substitute(folder, rank), _substitute(prefix, rank)
+    return _compose(folder, prefix, basename, extension, dmp, rank, explicit)
 
 
 # ---------------------------------------------------------------------------- module as settings

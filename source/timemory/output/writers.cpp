@@ -98,20 +98,24 @@ void json_number(std::string& out, double v, bool integral) {
         out += '-';
         mant.remove_prefix(1);
     }
-    std::string digits;
+    char        digits[32];
+    std::size_t nd = 0;
     for (char c : mant)
-        if (c != '.') digits += c;
+        if (c != '.') digits[nd++] = c;
     if (exp < 0) {
         out += "0.";
         out.append(static_cast<std::size_t>(-exp - 1), '0');
-        out += digits;
-    } else {
-        auto whole = static_cast<std::size_t>(exp) + 1;
-        if (digits.size() < whole) digits.append(whole - digits.size(), '0');
-        out.append(digits, 0, whole);
-        out += '.';
-        out += digits.size() > whole ? digits.substr(whole) : "0";
+        out.append(digits, nd);
+        return;
     }
+    const auto whole = static_cast<std::size_t>(exp) + 1;
+    out.append(digits, std::min(nd, whole));
+    if (nd < whole) out.append(whole - nd, '0');
+    out += '.';
+    if (nd > whole)
+        out.append(digits + whole, nd - whole);
+    else
+        out += '0';
 }
 
 std::string json_pretty(std::string_view json, int indent) {

@@ -37,6 +37,7 @@ void Stats::merge(const Stats& other, int n) {
 }
 
 void Stats::subtract(const Stats& other, int n) {
+    if (count == 0) return;  // the dummy root has no samples of its own to subtract from
     for (int i = 0; i < n; ++i) {
         sum[i] -= other.sum[i];
         sqr[i] -= other.sqr[i];

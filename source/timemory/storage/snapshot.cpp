@@ -160,7 +160,10 @@ std::vector<TreeNode> tree_snapshot(int index) {
             TreeNode    t;
             t.hash      = n.hash;
             t.label     = i == 0 ? std::string("unknown-hash=0") : get_hash_identifier(n.hash);
-            t.tids      = n.tids;
+            // Merged data belong to the process, reported as thread 0 (as the
+            // flat view does). hatchet's reader also breaks on a single-rank
+            // tree whose nodes carry other thread ids.
+            t.tids      = config().collapse_threads ? std::set<int>{0} : n.tids;
             t.pids      = {pid};
             t.depth     = n.depth;
             t.inclusive = n.entry;

@@ -1,0 +1,128 @@
+"""Overhead of the hot paths against a bare clock-read pair, in one run.
+
+    python benchmarks/marker_overhead.py [--iterations N] [--repeats R] [--json FILE] [--check]
+
+Measures ns per iteration of
+  * ``with marker(["wall_clock"], key="k"): pass``  (recording into storage)
+  * a reused ``WallClock`` ``start(); stop()``
+  * ``@marker(["wall_clock"])`` decorated empty function call (extra figure)
+  * the baseline ``t0 = time.perf_counter_ns(); t1 = time.perf_counter_ns()``
+as the median over repeats, with the repeats of all variants interleaved so
+machine noise hits them alike. The cost of the empty ``for`` loop is measured
+too and subtracted (ratios without the subtraction are printed as well; they
+are lower). Targets (ISSUE 2): marker <= 3x the bare pair, component <= 1.5x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from typing import Callable, Dict, List
+
+import timemory
+from timemory.bundle import marker
+from timemory.component import WallClock
+
+TARGETS = {"marker": 3.0, "component": 1.5}
+
+
+def make_cases(n: int) -> Dict[str, Callable[[], None]]:
+    # Each case is a closure over its loop so the loop itself is the same code shape.
+    def empty() -> None:
+        for _ in range(n):
+            pass
+
+    def bare() -> None:
+        for _ in range(n):
+            t0 = time.perf_counter_ns()  # noqa: F841
+            t1 = time.perf_counter_ns()  # noqa: F841
+
+    def marker_with() -> None:
+        for _ in range(n):
+            with marker(["wall_clock"], key="k"):
+                pass
+
+    wc = WallClock("w")
+
+    def component() -> None:
+        for _ in range(n):
+            wc.start()
+            wc.stop()
+
+    @marker(["wall_clock"])
+    def decorated() -> None:
+        pass
+
+    def decorated_call() -> None:
+        for _ in range(n):
+            decorated()
+
+    def plain_call() -> None:
+        def f() -> None:
+            pass
+
+        for _ in range(n):
+            f()
+
+    return {"empty": empty, "bare": bare, "marker": marker_with, "component": component,
+            "decorated": decorated_call, "plain_call": plain_call}
+
+
+def run(n: int, repeats: int) -> Dict[str, float]:
+    cases = make_cases(n)
+    samples: Dict[str, List[float]] = {k: [] for k in cases}
+    for name, fn in cases.items():  # warm-up
+        fn()
+    for _ in range(repeats):
+        for name, fn in cases.items():
+            t0 = time.perf_counter_ns()
+            fn()
+            samples[name].append((time.perf_counter_ns() - t0) / n)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def main(argv: List[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--iterations", type=int, default=200_000)
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    args = parser.parse_args(argv)
+
+    timemory.settings.auto_output = False  # the benchmark's own storage is not the point
+    med = run(args.iterations, args.repeats)
+    loop = med["empty"]
+    net = {k: max(v - loop, 0.0) for k, v in med.items() if k != "empty"}
+    ratios = {k: net[k] / net["bare"] for k in ("marker", "component")}
+    gross = {k: med[k] / med["bare"] for k in ("marker", "component")}
+
+    print(f"timemory {timemory.version}, Python {platform.python_version()}, "
+          f"{args.iterations} iterations x {args.repeats} repeats (medians)")
+    print(f"{'case':<44}{'ns/iter':>10}{'net ns':>10}{'ratio':>8}")
+    rows = [("bare perf_counter_ns() pair", "bare"), ('with marker(["wall_clock"], key="k")', "marker"),
+            ("WallClock start()/stop() (reused)", "component"), ("@marker decorated call", "decorated"),
+            ("plain Python function call", "plain_call"), ("empty loop (subtracted)", "empty")]
+    for label, key in rows:
+        ratio = f"{net[key] / net['bare']:.2f}x" if key not in ("empty",) else ""
+        print(f"{label:<44}{med[key]:>10.1f}{net.get(key, 0.0):>10.1f}{ratio:>8}")
+    ok = True
+    for key, target in TARGETS.items():
+        met = ratios[key] <= target
+        ok &= met
+        print(f"target {key} <= {target}x bare: {ratios[key]:.2f}x ({gross[key]:.2f}x with loop) "
+              f"{'MET' if met else 'MISSED'}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"ns_per_iteration": med, "net_ns": net, "ratios": ratios,
+                       "ratios_with_loop": gross, "targets": TARGETS,
+                       "python": platform.python_version(), "iterations": args.iterations,
+                       "repeats": args.repeats}, f, indent=2)
+    return 0 if (ok or not args.check) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
