@@ -517,6 +517,9 @@ PyObject* marker_call(PyObject* self_obj, PyObject* args, PyObject* kwargs) {
         std::string f;
         caller_info(f, file, line);
     }
+    // "outer.<locals>.inner" reads better as "outer.inner"
+    for (auto pos = name.find("<locals>."); pos != std::string::npos; pos = name.find("<locals>."))
+        name.erase(pos, 9);
     int       mode  = self->mode == mode_defer ? mode_basic : self->mode;
     auto      label = compose_label(mode, name, "", file, line, PyUnicode_AsUTF8(self->key));
     auto*     obj   = PyObject_GC_New(MarkedFunctionObject, &MarkedFunctionType);
@@ -708,17 +711,24 @@ PyObject* component_get(ComponentObject* self, PyObject*) {
     if (!measurable(self)) Py_RETURN_NONE;
     double out[max_values];
     tim::display_values(*self->info, self->entry.accum, out);
-    return values_to_python(*self->info, out, self->info->n_disp, false);
+    // counters (page faults, context switches, trip count...) are whole numbers: return ints
+    bool counts = self->info->integral_raw;
+    for (auto u : self->info->units) counts = counts && u == tim::Unit::count;
+    return values_to_python(*self->info, out, self->info->n_disp, counts);
 }
+
+// Raw values an Entry holds: one per reading, except a start/stop pair
+// (current_peak_rss) stores two values from a single reading.
+int stored_values(const ComponentInfo& info) { return info.combine == tim::Combine::abs_pair ? 2 : info.n_raw; }
 
 PyObject* component_get_accum(ComponentObject* self, PyObject*) {
     if (!measurable(self)) Py_RETURN_NONE;
-    return values_to_python(*self->info, self->entry.accum, self->info->n_raw, self->info->integral_raw);
+    return values_to_python(*self->info, self->entry.accum, stored_values(*self->info), self->info->integral_raw);
 }
 
 PyObject* component_get_value(ComponentObject* self, PyObject*) {
     if (!measurable(self)) Py_RETURN_NONE;
-    return values_to_python(*self->info, self->entry.value, self->info->n_raw, self->info->integral_raw);
+    return values_to_python(*self->info, self->entry.value, stored_values(*self->info), self->info->integral_raw);
 }
 
 PyObject* component_measure(ComponentObject* self, PyObject*) {
@@ -779,7 +789,7 @@ PyObject* component_pop(ComponentObject* self, PyObject*) {
                 double value[max_values];
                 const bool accumulates =
                     self->info->combine == tim::Combine::delta || self->info->combine == tim::Combine::trip;
-                for (int i = 0; i < self->info->n_raw; ++i)
+                for (int i = 0; i < stored_values(*self->info); ++i)
                     value[i] = accumulates ? self->entry.accum[i] - self->accum_at_push[i] : self->entry.value[i];
                 g.record(self->node, value, laps);
             }

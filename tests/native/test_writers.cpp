@@ -14,57 +14,6 @@
 #include "timemory/config.hpp"
 #include "timemory/output/writers.hpp"
 
-// ---- stand-ins for the registry/entry symbols the writers link against, so
-// this test builds without the rest of the core.
-namespace tim {
-Config& config() {
-    static Config c;
-    return c;
-}
-double unit_divisor(Unit u) {
-    switch (u) {
-        case Unit::timing: return config().timing_unit;
-        case Unit::memory:
-        case Unit::memory_rate: return config().memory_unit;
-        default: return 1.0;
-    }
-}
-std::string unit_repr(Unit u) {
-    switch (u) {
-        case Unit::percent: return "%";
-        case Unit::timing: return config().timing_unit_repr;
-        case Unit::memory: return config().memory_unit_repr;
-        case Unit::memory_rate: return config().memory_unit_repr + "/sec";
-        default: return "";
-    }
-}
-double default_unit_divisor(Unit u) {
-    switch (u) {
-        case Unit::timing: return 1.0e9;
-        case Unit::memory:
-        case Unit::memory_rate: return 1.0e6;
-        default: return 1.0;
-    }
-}
-std::string default_unit_repr(Unit u) {
-    switch (u) {
-        case Unit::percent: return "%";
-        case Unit::timing: return "sec";
-        case Unit::memory: return "MB";
-        case Unit::memory_rate: return "MB/sec";
-        default: return "";
-    }
-}
-void to_display(const ComponentInfo& info, const double* raw, double* out) {
-    if (info.display) return info.display(raw, out);
-    for (int i = 0; i < info.n_disp; ++i) out[i] = raw[i];
-}
-void display_values(const ComponentInfo& info, const double* raw, double* out) {
-    to_display(info, raw, out);
-    for (int i = 0; i < info.n_disp; ++i) out[i] /= unit_divisor(info.units[static_cast<std::size_t>(i)]);
-}
-}  // namespace tim
-
 using namespace tim;
 
 namespace {

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, List, Optional
 
 from .. import _core
 from ..component import class_of
+from ._classes import AUTO_TIMER_COMPONENTS, RSS_USAGE_COMPONENTS
 
 __all__ = [
     "marker",
@@ -39,17 +40,6 @@ __all__ = [
 
 marker = _core.marker
 auto_tuple = marker
-
-AUTO_TIMER_COMPONENTS = ("wall_clock", "cpu_clock", "cpu_util", "peak_rss")
-RSS_USAGE_COMPONENTS = (
-    "page_rss",
-    "peak_rss",
-    "num_minor_page_faults",
-    "num_major_page_faults",
-    "voluntary_context_switch",
-    "priority_context_switch",
-)
-
 
 class context(enum.IntEnum):
     """Label modes of the decorators."""

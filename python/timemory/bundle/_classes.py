@@ -22,8 +22,8 @@ __all__ = [
     "scope_destructor",
 ]
 
-_AUTO = ("wall_clock", "cpu_clock", "cpu_util", "peak_rss")
-_RSS = (
+AUTO_TIMER_COMPONENTS = ("wall_clock", "cpu_clock", "cpu_util", "peak_rss")
+RSS_USAGE_COMPONENTS = (
     "page_rss",
     "peak_rss",
     "num_minor_page_faults",
@@ -146,7 +146,7 @@ class timer(component_tuple):
     started and stopped together (not recorded unless pushed)."""
 
     def __init__(self, key: str = ""):
-        super().__init__(["wall_clock", "sys_clock", "user_clock", *_AUTO[1:]], key)
+        super().__init__(["wall_clock", "sys_clock", "user_clock", *AUTO_TIMER_COMPONENTS[1:]], key)
 
     def _get(self, cls_name: str) -> float:
         for c in self._components:
@@ -169,7 +169,7 @@ class timer_decorator:
     destroyed; prints itself then if ``report_at_exit``."""
 
     def __init__(self, key: str = "", report_at_exit: bool = False):
-        self._marker = _core.marker(list(_AUTO), key, mode="blank")
+        self._marker = _core.marker(list(AUTO_TIMER_COMPONENTS), key, mode="blank")
         self._printer = timer(key) if report_at_exit else None
         self._marker.__enter__()
         if self._printer is not None:
@@ -198,7 +198,7 @@ class rss_usage:
 
     def __init__(self, key: str = "", record: bool = False):
         self._key = key
-        self._classes = [class_of(c) for c in _RSS]
+        self._classes = [class_of(c) for c in RSS_USAGE_COMPONENTS]
         self._raw: List[float] = [0.0] * len(self._classes)
         if record:
             self.record()
@@ -241,8 +241,12 @@ class rss_usage:
         return self
 
     def __str__(self) -> str:
+        def fmt(value: float, unit: str, label: str) -> str:
+            # counts (no unit) are whole numbers; amounts get 3 decimals
+            return f"{value:.3f} {unit} {label}" if unit else f"{value:.0f} {label}"
+
         body = ", ".join(
-            f"{value:.3f} {cls.display_unit()} {label}".replace("  ", " ")
+            fmt(value, cls.display_unit(), label)
             for (label, value), cls in zip(self.get().items(), self._classes)
         )
         return f"{self._key} : {body}" if self._key else body

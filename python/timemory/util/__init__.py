@@ -1,14 +1,7 @@
 """Alias of :mod:`timemory.bundle` (the name the original API used)."""
 
-from ..bundle import (  # noqa: F401
-    auto_timer,
-    auto_tuple,
-    base_decorator,
-    context,
-    marker,
-    rss_usage,
-    timer,
-)
-from . import util  # noqa: F401
+from . import util
+from .util import *  # noqa: F401,F403
+from .util import __all__ as _names
 
-__all__ = ["auto_timer", "auto_tuple", "base_decorator", "context", "marker", "rss_usage", "timer", "util"]
+__all__ = [*_names, "util"]

@@ -224,8 +224,7 @@ void json_entry(std::string& out, const ComponentInfo& info, const Entry& e) {
     out += '}';
 }
 
-// Statistics in display units. Samples are stored before unit division so a
-// units change after recording still renders correctly.
+// Statistics in display units, one array per key (see stats_view).
 struct DisplayStats {
     double sum[max_values] = {}, min[max_values] = {}, max[max_values] = {}, sqr[max_values] = {};
     double mean[max_values] = {}, stddev[max_values] = {};
@@ -233,16 +232,14 @@ struct DisplayStats {
 
 DisplayStats display_stats(const ComponentInfo& info, const Stats& s) {
     DisplayStats d;
-    const auto   n = static_cast<double>(s.count);
     for (int k = 0; k < info.n_disp && k < max_values; ++k) {
-        const double u = unit_divisor(unit_at(info, k));
-        d.sum[k]       = s.sum[k] / u;
-        d.min[k]       = s.min[k] / u;
-        d.max[k]       = s.max[k] / u;
-        d.sqr[k]       = s.sqr[k] / (u * u);
-        d.mean[k]      = s.count > 0 ? d.sum[k] / n : 0.0;
-        double var     = s.count > 1 ? (d.sqr[k] - d.sum[k] * d.sum[k] / n) / (n - 1) : 0.0;
-        d.stddev[k]    = std::sqrt(std::fabs(var));
+        const auto v = stats_view(info, s, k);
+        d.sum[k]     = v.sum;
+        d.min[k]     = v.min;
+        d.max[k]     = v.max;
+        d.sqr[k]     = v.sqr;
+        d.mean[k]    = v.mean;
+        d.stddev[k]  = v.stddev;
     }
     return d;
 }
