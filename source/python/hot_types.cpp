@@ -170,6 +170,13 @@ std::string compose_label(int mode, const std::string& func, const std::string& 
 }
 
 // ------------------------------------------------------------------ Marker
+// A measurement started while the marker's own one was running: re-entered
+// recursively, or entered by another thread (a marker object shared by threads).
+struct NestedBundle {
+    std::unique_ptr<Bundle> bundle;
+    tim::ThreadData*        owner;
+};
+
 struct MarkerObject {
     PyObject_HEAD
     PyObject*         components;  // as given (list, str, callable...)
@@ -186,15 +193,28 @@ struct MarkerObject {
     // costs no heap allocation beyond the object itself
     IndexList         indices;
     Bundle            bundle;      // the context-manager measurement
-    std::vector<std::unique_ptr<Bundle>> nested;  // re-entered while running
+    std::vector<NestedBundle> nested;  // started while `bundle` was running
 };
 
+// Markers are created and destroyed once per `with`: keep a few dead ones
+// (C++ members alive) for reuse instead of malloc + zeroing ~450 bytes.
+constexpr int  marker_freelist_capacity = 16;
+MarkerObject*  marker_freelist[marker_freelist_capacity];
+int            marker_freelist_size = 0;
+
+extern PyTypeObject MarkerType;
+
 MarkerObject* alloc_marker(PyTypeObject* tp) {
+    if (tp == &MarkerType && marker_freelist_size > 0) {
+        auto* self = marker_freelist[--marker_freelist_size];
+        PyObject_Init(reinterpret_cast<PyObject*>(self), tp);
+        return self;
+    }
     auto* self = reinterpret_cast<MarkerObject*>(tp->tp_alloc(tp, 0));
     if (!self) return nullptr;
     new (&self->indices) IndexList();
     new (&self->bundle) Bundle();
-    new (&self->nested) std::vector<std::unique_ptr<Bundle>>();
+    new (&self->nested) std::vector<NestedBundle>();
     self->constructed = true;
     return self;
 }
@@ -254,11 +274,17 @@ PyObject* marker_vectorcall(PyObject* type, PyObject* const* args, size_t nargsf
     }
     for (Py_ssize_t i = 0; i < nargs; ++i) vals[i] = args[i];
     if (kwnames) {
+        static PyObject* interned[nnames] = {};
+        if (!interned[0])
+            for (int j = 0; j < nnames; ++j) interned[j] = PyUnicode_InternFromString(names[j]);
         for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(kwnames); ++k) {
-            const char* kw = PyUnicode_AsUTF8(PyTuple_GET_ITEM(kwnames, k));
-            int         j  = 0;
-            for (; j < nnames; ++j)
-                if (!std::strcmp(kw, names[j])) break;
+            PyObject*   name = PyTuple_GET_ITEM(kwnames, k);
+            int         j    = 0;
+            while (j < nnames && name != interned[j]) ++j;  // call-site names are interned
+            const char* kw = PyUnicode_AsUTF8(name);
+            if (j == nnames)
+                for (j = 0; j < nnames; ++j)
+                    if (!std::strcmp(kw, names[j])) break;
             if (j == nnames) {
                 PyErr_Format(PyExc_TypeError, "marker() got an unexpected keyword argument '%s'", kw);
                 return nullptr;
@@ -300,8 +326,21 @@ int marker_init(PyObject*, PyObject*, PyObject*) { return 0; }  // all done in _
 
 void marker_dealloc(MarkerObject* self) {
     if (self->weakrefs) PyObject_ClearWeakRefs(reinterpret_cast<PyObject*>(self));
+    if (self->constructed && Py_TYPE(self) == &MarkerType && marker_freelist_size < marker_freelist_capacity) {
+        self->nested.clear();  // destructors stop what is still running: data kept
+        self->bundle.stop();
+        self->indices.clear();
+        Py_CLEAR(self->components);
+        Py_CLEAR(self->key);
+        self->mode = mode_defer;
+        self->add_args = self->report_at_exit = self->lazy = false;
+        self->flat = self->timeline = -1;
+        self->weakrefs = nullptr;
+        marker_freelist[marker_freelist_size++] = self;
+        return;
+    }
     if (self->constructed) {
-        using Nested = std::vector<std::unique_ptr<Bundle>>;
+        using Nested = std::vector<NestedBundle>;
         self->nested.~Nested();
         self->bundle.~Bundle();  // stops a measurement left running: its data is kept
         self->indices.~IndexList();
@@ -386,8 +425,8 @@ PyObject* marker_enter(MarkerObject* self, PyObject*) {
     }
     Bundle* b = &self->bundle;
     if (b->running()) {
-        self->nested.emplace_back(new Bundle());
-        b = self->nested.back().get();
+        self->nested.push_back({std::make_unique<Bundle>(), &tim::thread_data()});
+        b = self->nested.back().bundle.get();
     }
     b->start(idx->data(), idx->size(), tim::hash_label(view), view, scope_flat(self),
              scope_timeline(self));
@@ -395,8 +434,20 @@ PyObject* marker_enter(MarkerObject* self, PyObject*) {
 }
 
 PyObject* marker_exit(MarkerObject* self, PyObject* const*, Py_ssize_t) {
-    if (!self->nested.empty()) self->nested.pop_back();  // its destructor stops it
-    else self->bundle.stop();
+    if (self->nested.empty()) {
+        self->bundle.stop();
+        Py_RETURN_FALSE;
+    }
+    // stop the innermost measurement of *this* thread: with a marker shared by
+    // threads, the last one started may belong to another thread
+    auto* td = &tim::thread_data();
+    for (auto i = self->nested.size(); i-- > 0;) {
+        if (self->nested[i].owner == td) {
+            self->nested.erase(self->nested.begin() + static_cast<std::ptrdiff_t>(i));  // destructor stops it
+            Py_RETURN_FALSE;
+        }
+    }
+    if (self->bundle.owner() == td) self->bundle.stop();
     Py_RETURN_FALSE;
 }
 
@@ -717,18 +768,14 @@ PyObject* component_get(ComponentObject* self, PyObject*) {
     return values_to_python(*self->info, out, self->info->n_disp, counts);
 }
 
-// Raw values an Entry holds: one per reading, except a start/stop pair
-// (current_peak_rss) stores two values from a single reading.
-int stored_values(const ComponentInfo& info) { return info.combine == tim::Combine::abs_pair ? 2 : info.n_raw; }
-
 PyObject* component_get_accum(ComponentObject* self, PyObject*) {
     if (!measurable(self)) Py_RETURN_NONE;
-    return values_to_python(*self->info, self->entry.accum, stored_values(*self->info), self->info->integral_raw);
+    return values_to_python(*self->info, self->entry.accum, tim::stored_values(*self->info), self->info->integral_raw);
 }
 
 PyObject* component_get_value(ComponentObject* self, PyObject*) {
     if (!measurable(self)) Py_RETURN_NONE;
-    return values_to_python(*self->info, self->entry.value, stored_values(*self->info), self->info->integral_raw);
+    return values_to_python(*self->info, self->entry.value, tim::stored_values(*self->info), self->info->integral_raw);
 }
 
 PyObject* component_measure(ComponentObject* self, PyObject*) {
@@ -789,7 +836,7 @@ PyObject* component_pop(ComponentObject* self, PyObject*) {
                 double value[max_values];
                 const bool accumulates =
                     self->info->combine == tim::Combine::delta || self->info->combine == tim::Combine::trip;
-                for (int i = 0; i < stored_values(*self->info); ++i)
+                for (int i = 0; i < tim::stored_values(*self->info); ++i)
                     value[i] = accumulates ? self->entry.accum[i] - self->accum_at_push[i] : self->entry.value[i];
                 g.record(self->node, value, laps);
             }

@@ -38,6 +38,10 @@ public:
         }
         ++n_;
     }
+    void       clear() {
+        n_ = 0;
+        heap_.clear();
+    }
     const int* data() const { return n_ <= inline_capacity ? inline_ : heap_.data(); }
     int        size() const { return n_; }
     const int* begin() const { return data(); }

@@ -2,9 +2,6 @@
 
 namespace tim {
 
-Config& config() {
-    static Config instance;
-    return instance;
-}
+Config g_config;
 
 }  // namespace tim

@@ -33,6 +33,9 @@ struct Config {
     std::string memory_unit_repr = "MB";
 };
 
-Config& config();
+// A plain global (not a function-local static) so the hot path reads it
+// without a guard check or a cross-unit call.
+extern Config g_config;
+inline Config& config() { return g_config; }
 
 }  // namespace tim

@@ -72,6 +72,12 @@ std::string unit_repr(Unit u);
 double      default_unit_divisor(Unit u);
 std::string default_unit_repr(Unit u);
 
+// Raw values an entry stores: n_raw, except abs_pair keeps (start, stop) of a
+// single reading.
+inline int stored_values(const ComponentInfo& info) {
+    return info.combine == Combine::abs_pair ? 2 : info.n_raw;
+}
+
 // display values (before unit division) of a raw value
 void to_display(const ComponentInfo& info, const double* raw, double* out);
 

@@ -214,9 +214,9 @@ void json_entry(std::string& out, const ComponentInfo& info, const Entry& e) {
     out += "{\"laps\":";
     json_int(out, e.laps);
     out += ",\"value\":";
-    json_values(out, e.value, info.n_raw, info.integral_raw);
+    json_values(out, e.value, stored_values(info), info.integral_raw);
     out += ",\"accum\":";
-    json_values(out, e.accum, info.n_raw, info.integral_raw);
+    json_values(out, e.accum, stored_values(info), info.integral_raw);
     out += ",\"repr_data\":";
     json_values(out, disp, info.n_disp, false);
     out += ",\"repr_display\":";

@@ -109,6 +109,7 @@ public:
     // Takes the stop readings, records the interval and pops. No-op when not running.
     void stop();
     bool running() const { return running_; }
+    ThreadData* owner() const { return owner_; }  // thread that started it
 
 private:
     friend void stop_all_bundles();

@@ -1,0 +1,415 @@
+"""Output files written at exit or by report() (reference §1.1, §1.2, §9).
+
+End-to-end cases run a real program in a subprocess (``run_python`` from conftest.py): the
+files must be written however the program ends, with its exit status preserved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sys
+
+import pytest
+import timemory
+from timemory import settings
+from timemory.bundle import marker
+from timemory.storage import WallClockStorage
+
+RECORDING = """
+import json, sys, time
+import timemory
+from timemory.bundle import marker
+
+@marker(["wall_clock", "peak_rss"])
+def work():
+    for _ in range(3):
+        with marker(["wall_clock", "peak_rss"], key="inner"):
+            time.sleep(0.01)
+    time.sleep(0.01)
+
+work()
+work()
+timemory.manager.add_metadata("FOO", "bar")
+timemory.manager.add_metadata("LIST", [1, 2.5, "x"])
+with open("in-process.json", "w") as f:
+    json.dump({"tree": timemory.get(hierarchy=True), "flat": timemory.get(),
+               "text": timemory.get_text()}, f)
+"""
+
+EXPECTED_FILES = {"wall.txt", "wall.json", "wall.tree.json", "wall.flamegraph.json",
+                  "peak_rss.txt", "peak_rss.json", "peak_rss.tree.json",
+                  "metadata.json", "functions.json"}
+META_KEYS = ["properties", "type", "description", "unit_value", "unit_repr", "thread_scope_only",
+             "thread_count", "mpi_size", "upcxx_size", "process_count", "num_ranks",
+             "concurrency"]
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def run_recording(run_python, tmp_path, ending="", env=None, name="script.py"):
+    out = tmp_path / "out"
+    full_env = {"TIMEMORY_OUTPUT_PATH": str(out)}
+    full_env.update(env or {})
+    proc = run_python(RECORDING + ending, env=full_env, name=name)
+    return proc, out
+
+
+@pytest.fixture(scope="module")
+def normal_run(tmp_path_factory, python_runner):
+    """One program that records and exits normally, shared by the tests that only read its
+    output: (process, working directory, output folder)."""
+    cwd = tmp_path_factory.mktemp("normal-run")
+    out = cwd / "out"
+    proc = python_runner(RECORDING, cwd, env={"TIMEMORY_OUTPUT_PATH": str(out)})
+    assert proc.returncode == 0, proc.stderr
+    return proc, cwd, out
+
+
+# ------------------------------------------------------------------ how the program ends
+
+
+ENDINGS = [
+    pytest.param("raise RuntimeError('uncaught')", 1, id="uncaught-exception"),
+    pytest.param("sys.exit(3)", 3, id="sys-exit-3"),
+    pytest.param("raise KeyboardInterrupt", -signal.SIGINT, id="keyboard-interrupt"),
+]
+
+
+@pytest.mark.parametrize("ending, status", ENDINGS)
+def test_files_written_and_exit_status_preserved(run_python, tmp_path, ending, status):
+    proc, out = run_recording(run_python, tmp_path, ending)
+    assert proc.returncode == status, proc.stderr
+    if "RuntimeError" in ending:
+        assert "RuntimeError: uncaught" in proc.stderr
+    check_files(out)
+
+
+def test_files_written_at_normal_exit(normal_run):
+    proc, _, out = normal_run
+    assert proc.returncode == 0
+    check_files(out)
+
+
+def check_files(out):
+    assert set(os.listdir(out)) == EXPECTED_FILES
+    for name in EXPECTED_FILES - {"wall.txt", "peak_rss.txt"}:
+        assert isinstance(load(out / name), dict), name
+    graph = load(out / "wall.json")["timemory"]["wall_clock"]["ranks"][0]["graph"]
+    assert [(g["prefix"], g["entry"]["laps"]) for g in graph] == [(">>> work", 2),
+                                                                   (">>> |_inner", 6)]
+
+
+def test_no_temp_files_left_and_nothing_in_the_working_directory(normal_run):
+    _, tmp_path, out = normal_run
+    names = os.listdir(out)
+    assert not [n for n in names if n.startswith(".") or "tmp" in n.lower()]
+    # the working directory holds the script, what it wrote itself and the output folder
+    assert set(os.listdir(tmp_path)) == {"script.py", "in-process.json", "out"}
+
+
+def test_files_match_what_the_program_saw(normal_run):
+    _, tmp_path, out = normal_run
+    seen = load(tmp_path / "in-process.json")
+    tree = load(out / "wall.tree.json")
+    flat = load(out / "wall.json")
+    assert tree["timemory"]["wall_clock"] == seen["tree"]["timemory"]["wall_clock"]
+    assert flat["timemory"]["wall_clock"] == seen["flat"]["timemory"]["wall_clock"]
+    peak = load(out / "peak_rss.json")["timemory"]["peak_rss"]
+    assert peak == seen["flat"]["timemory"]["peak_rss"]
+    text = (out / "wall.txt").read_text()
+    assert text in seen["text"]
+
+
+def test_json_file_schema(normal_run):
+    _, tmp_path, out = normal_run
+    flat = load(out / "wall.json")
+    assert list(flat) == ["timemory"] and list(flat["timemory"]) == ["wall_clock"]
+    wc = flat["timemory"]["wall_clock"]
+    assert list(wc) == META_KEYS + ["ranks"]
+    assert wc["type"] == "wall" and wc["unit_value"] == 10**9 and wc["unit_repr"] == "sec"
+    assert wc["properties"]["enum"] == "WALL_CLOCK" and wc["properties"]["id"] == "wall_clock"
+    tree = load(out / "wall.tree.json")["timemory"]["wall_clock"]
+    assert list(tree) == META_KEYS + ["graph"]
+    root = tree["graph"][0][0]
+    assert root["node"]["hash"] == 0 and len(root["children"]) == 1
+    work = root["children"][0]["node"]
+    assert list(work) == ["hash", "prefix", "tid", "pid", "depth", "is_dummy", "inclusive",
+                          "exclusive"]
+    assert work["prefix"] == "work" and work["depth"] == 1
+    assert work["inclusive"]["entry"]["laps"] == 2
+    peak = load(out / "peak_rss.json")["timemory"]["peak_rss"]
+    assert peak["type"] == "peak_rss" and peak["unit_repr"] == "MB" and peak["unit_value"] == 10**6
+
+
+def test_flamegraph_file(normal_run):
+    _, tmp_path, out = normal_run
+    fg = load(out / "wall.flamegraph.json")
+    assert list(fg) == ["traceEvents"]
+    events = fg["traceEvents"]
+    assert events
+    pids = set()
+    for ev in events:
+        assert list(ev) == ["dur", "name", "ph", "pid", "tid", "ts"]
+        assert ev["ph"] == "X"
+        assert ev["name"] in {"work", "inner"}
+        assert ev["dur"] >= 0 and ev["ts"] >= 0
+        pids.add(ev["pid"])
+    assert len(pids) == 1 and pids != {os.getpid()}
+    graph = load(out / "wall.json")["timemory"]["wall_clock"]["ranks"][0]["graph"]
+    total_us = {g["prefix"].split("_")[-1].replace(">>> ", ""): g["entry"]["repr_data"] * 1e6
+                for g in graph}
+    for name in ("work", "inner"):
+        durations = sum(ev["dur"] for ev in events if ev["name"] == name)
+        assert durations == pytest.approx(total_us[name], rel=1e-6)
+    # inner ran for at least 3 x 2 x 10 ms
+    assert total_us["inner"] >= 59_000
+
+
+def test_metadata_and_functions_files(normal_run):
+    _, tmp_path, out = normal_run
+    meta = load(out / "metadata.json")
+    assert list(meta) == ["timemory"] and list(meta["timemory"]) == ["metadata"]
+    md = meta["timemory"]["metadata"]
+    assert {"info", "settings", "output", "environment"} <= set(md)
+    info = md["info"]
+    assert info["FOO"] == "bar" and info["LIST"] == [1, 2.5, "x"]
+    for key in ("LAUNCH_DATE", "LAUNCH_TIME", "TIMEMORY_VERSION", "CPU_MODEL", "HW_CONCURRENCY"):
+        assert key in info, key
+    assert info["TIMEMORY_VERSION"] == timemory.version
+    assert md["settings"]["output_path"] == str(out)
+    written = [os.path.basename(p) for paths in md["output"].values() for p in paths]
+    assert {"wall.json", "wall.tree.json", "wall.txt", "peak_rss.json"} <= set(written)
+    functions = load(out / "functions.json")["timemory"]["functions"]
+    assert set(functions) >= {"work", "inner"}
+    # hashes are stable across processes
+    assert functions["work"] == [timemory.get_hash("work")]
+    assert functions["inner"] == [timemory.get_hash("inner")]
+
+
+def split_row(line):
+    """Cells of a table row (a label may contain "|_")."""
+    return [c.strip() for c in re.split(r"\s\|\s", line.strip("|").strip())]
+
+
+def test_text_table_layout(normal_run):
+    _, tmp_path, out = normal_run
+    lines = (out / "wall.txt").read_text().rstrip("\n").split("\n")
+    assert len({len(line) for line in lines}) == 1, "every line of the table has the same width"
+    assert all(line.startswith("|") and line.endswith("|") for line in lines)
+    assert "REAL-CLOCK TIMER" in lines[1]
+    header = split_row(lines[3])
+    assert header == ["LABEL", "COUNT", "DEPTH", "METRIC", "UNITS", "SUM", "MEAN", "MIN", "MAX",
+                      "STDDEV", "% SELF"]
+    rows = [split_row(line) for line in lines if ">>>" in line]
+    assert [r[0] for r in rows] == [">>> work", ">>> |_inner"]
+    assert [int(r[1]) for r in rows] == [2, 6]
+    assert [int(r[2]) for r in rows] == [0, 1]
+    assert {r[3] for r in rows} == {"wall"} and {r[4] for r in rows} == {"sec"}
+    work, inner = ([float(x) for x in r[5:]] for r in rows)
+    # work: 2 x (3 x 10 ms inside inner + 10 ms of its own): about a quarter of it is self time
+    assert 0.0 < work[-1] < 50.0
+    assert inner[-1] == 100.0
+    assert work[0] == pytest.approx(2 * work[1], abs=0.002)  # SUM = 2 x MEAN
+    assert inner[2] <= inner[1] <= inner[3]  # MIN <= MEAN <= MAX
+    self_share = 100 * (work[0] - inner[0]) / work[0]
+    assert work[-1] == pytest.approx(self_share, abs=1.5)
+
+
+def test_tables_printed_by_default(normal_run):
+    proc, _, out = normal_run  # run without any TIMEMORY_* variable: cout_output is on
+    assert "REAL-CLOCK TIMER" in proc.stdout and ">>> |_inner" in proc.stdout
+    assert f"Outputting '{out}/wall.json'" in proc.stdout
+
+
+def test_cout_output_off(run_python, tmp_path):
+    proc, _ = run_recording(run_python, tmp_path, env={"TIMEMORY_COUT_OUTPUT": "OFF"})
+    assert proc.returncode == 0, proc.stderr
+    assert "REAL-CLOCK TIMER" not in proc.stdout
+    assert "Outputting" in proc.stdout
+
+
+def test_file_output_off_writes_nothing(run_python, tmp_path):
+    proc, out = run_recording(run_python, tmp_path, env={"TIMEMORY_FILE_OUTPUT": "OFF"})
+    assert proc.returncode == 0, proc.stderr
+    assert not out.exists()
+
+
+def test_skip_finalize(run_python, tmp_path):
+    proc, out = run_recording(run_python, tmp_path, env={"TIMEMORY_SKIP_FINALIZE": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert not out.exists()
+
+
+def test_explicit_finalize_runs_once(run_python, tmp_path):
+    ending = """
+timemory.finalize()
+assert timemory.is_finalized()
+with marker(["wall_clock"], key="after-finalize"):
+    pass
+timemory.finalize()
+"""
+    proc, out = run_recording(run_python, tmp_path, ending)
+    assert proc.returncode == 0, proc.stderr
+    graph = load(out / "wall.json")["timemory"]["wall_clock"]["ranks"][0]["graph"]
+    assert [g["prefix"] for g in graph] == [">>> work", ">>> |_inner"]
+    assert proc.stdout.count("wall.json") == 1
+
+
+def test_running_markers_are_stopped_at_exit(run_python, tmp_path):
+    source = """
+import time, timemory
+from timemory.bundle import marker
+m = marker(["wall_clock"], key="never-exited")
+m.__enter__()
+time.sleep(0.02)
+"""
+    out = tmp_path / "out"
+    proc = run_python(source, env={"TIMEMORY_OUTPUT_PATH": str(out)})
+    assert proc.returncode == 0, proc.stderr
+    graph = load(out / "wall.json")["timemory"]["wall_clock"]["ranks"][0]["graph"]
+    assert graph[0]["prefix"] == ">>> never-exited"
+    assert graph[0]["entry"]["laps"] == 1
+    assert graph[0]["entry"]["repr_data"] >= 0.018
+
+
+# ------------------------------------------------------------------ output names
+
+
+def test_output_prefix_and_pid_placeholder(run_python, tmp_path):
+    ending = "\nimport os\nprint('PID', os.getpid())\n"
+    proc, _ = run_recording(run_python, tmp_path, ending, env={
+        "TIMEMORY_OUTPUT_PATH": str(tmp_path / "run-%pid%"), "TIMEMORY_OUTPUT_PREFIX": "exp"})
+    assert proc.returncode == 0, proc.stderr
+    pid = int(re.search(r"^PID (\d+)$", proc.stdout, re.M).group(1))
+    folder = tmp_path / f"run-{pid}"
+    names = set(os.listdir(folder))
+    assert {"exp-wall.json", "exp-wall.tree.json", "exp-wall.txt", "exp-peak_rss.json"} <= names
+    assert all(n.startswith("exp-") for n in names)
+
+
+def test_default_output_folder_named_after_the_script(run_python, tmp_path):
+    proc = run_python(RECORDING, name="my_test_script.py")
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "timemory-my-test-script-output"
+    assert out.is_dir()
+    assert EXPECTED_FILES <= set(os.listdir(out))
+
+
+def test_initialize_names_the_output_folder(monkeypatch):
+    monkeypatch.delenv("TIMEMORY_OUTPUT_PATH", raising=False)
+    monkeypatch.setattr(settings, "output_path", settings.output_path)
+    monkeypatch.setattr(settings, "command_line", settings.command_line)
+    timemory.initialize(["/x/test_hatchet.py"])
+    assert settings.output_path == "timemory-test-hatchet-output"
+    timemory.initialize(["some/dir/my__tool.exe", "--flag"])
+    assert settings.output_path == "timemory-my-tool-output"
+    timemory.initialize(["/x/script.py"], "pre-", "-post")
+    assert settings.output_path == "pre-script-post"
+    before = settings.output_path
+    timemory.init()  # no argv: nothing happens
+    timemory.initialize([])
+    assert settings.output_path == before
+
+
+def test_environment_output_path_wins_over_initialize(monkeypatch, tmp_path):
+    monkeypatch.setattr(settings, "output_path", settings.output_path)
+    monkeypatch.setattr(settings, "command_line", settings.command_line)
+    monkeypatch.setenv("TIMEMORY_OUTPUT_PATH", str(tmp_path / "from-env"))
+    timemory.initialize(["/x/test_hatchet.py"])
+    assert settings.output_path == str(tmp_path / "from-env")
+
+
+# ------------------------------------------------------------------ in-process report
+
+
+def test_report_writes_to_a_given_folder_and_restores_output_path(tmp_path, capsys):
+    with marker(["wall_clock"], key="reported"):
+        pass
+    before = settings.output_path
+    timemory.report(str(tmp_path / "rep"))
+    assert settings.output_path == before
+    names = set(os.listdir(tmp_path / "rep"))
+    assert {"wall.json", "wall.tree.json", "wall.txt", "wall.flamegraph.json"} <= names
+    graph = load(tmp_path / "rep" / "wall.json")["timemory"]["wall_clock"]["ranks"][0]["graph"]
+    assert [g["prefix"] for g in graph] == [">>> reported"]
+    assert "Outputting" in capsys.readouterr().out
+    # report() does not finalise: recording goes on
+    with marker(["wall_clock"], key="reported"):
+        pass
+    assert WallClockStorage.get()[0].data().laps() == 2
+
+
+def test_flamegraph_layout(tmp_path):
+    import time
+
+    with marker(["wall_clock"], key="main"):
+        time.sleep(0.005)
+        with marker(["wall_clock"], key="a"):
+            time.sleep(0.005)
+        with marker(["wall_clock"], key="b"):
+            time.sleep(0.005)
+    with marker(["wall_clock"], key="second"):
+        time.sleep(0.005)
+    timemory.report(str(tmp_path))
+    events = {ev["name"]: ev for ev in load(tmp_path / "wall.flamegraph.json")["traceEvents"]}
+    assert sorted(events) == ["a", "b", "main", "second"]
+    inclusive = {e.label(): e.data().get() * 1e6 for e in WallClockStorage.get()}
+    for name, ev in events.items():
+        assert ev["dur"] == pytest.approx(inclusive[name], rel=1e-6)
+
+    def span(name):
+        return events[name]["ts"], events[name]["ts"] + events[name]["dur"]
+
+    # children inside their parent, siblings and top-level entries one after the other
+    for child in ("a", "b"):
+        assert span("main")[0] <= span(child)[0] and span(child)[1] <= span("main")[1] + 1e-3
+    assert span("a")[1] <= span("b")[0] + 1e-3
+    assert span("main")[1] <= span("second")[0] + 1e-3
+
+
+def test_get_text_matches_the_text_file(tmp_path):
+    with marker(["wall_clock", "peak_rss"], key="t"):
+        pass
+    timemory.report(str(tmp_path))
+    text = timemory.get_text()
+    assert (tmp_path / "wall.txt").read_text() in text
+    assert (tmp_path / "peak_rss.txt").read_text() in text
+    only_peak = timemory.get_text(["peak_rss"])
+    assert only_peak.strip() == (tmp_path / "peak_rss.txt").read_text().strip()
+
+
+def test_get_text_empty_without_data():
+    assert timemory.get_text() == ""
+
+
+# ------------------------------------------------------------------ import behaviour
+
+
+def test_import_installs_no_profile_or_trace_hook(run_python):
+    proc = run_python("""
+import sys, threading
+import timemory
+from timemory.bundle import marker
+with marker(["wall_clock"], key="k"):
+    pass
+print(sys.getprofile(), sys.gettrace(), threading.getprofile(), threading.gettrace())
+""", env={"TIMEMORY_FILE_OUTPUT": "OFF", "TIMEMORY_COUT_OUTPUT": "OFF"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["None"] * 4
+
+
+def test_import_is_silent(run_python):
+    proc = run_python("import timemory\n", env={"PYTHONWARNINGS": "error"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and proc.stderr == ""
+
+
+def test_in_process_import_left_no_hook():
+    assert sys.getprofile() is None or "timemory" not in repr(sys.getprofile())
+    assert sys.gettrace() is None or "timemory" not in repr(sys.gettrace())
