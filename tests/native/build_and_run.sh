@@ -7,5 +7,6 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 g++ -std=c++17 -O2 -g -Wall -Wextra -Werror -pthread -I "$root/source" "$@" \
     "$root/tests/native/test_components.cpp" "$root/source/timemory/components/registry.cpp" \
+    "$root/source/timemory/config.cpp" \
     -o "$out/test_components"
 "$out/test_components"

@@ -16,13 +16,6 @@
 #include "timemory/components/rusage.hpp"
 #include "timemory/config.hpp"
 
-namespace tim {
-Config& config() {
-    static Config c;
-    return c;
-}
-}  // namespace tim
-
 static int failures = 0;
 
 #define CHECK(cond)                                                              \
