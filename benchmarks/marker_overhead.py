@@ -21,7 +21,7 @@ import platform
 import statistics
 import sys
 import time
-from typing import Callable, Dict, List
+from typing import Callable
 
 import timemory
 from timemory.bundle import marker
@@ -30,7 +30,7 @@ from timemory.component import WallClock
 TARGETS = {"marker": 3.0, "component": 1.5}
 
 
-def make_cases(n: int) -> Dict[str, Callable[[], None]]:
+def make_cases(n: int) -> dict[str, Callable[[], None]]:
     # Each case is a closure over its loop so the loop itself is the same code shape.
     def empty() -> None:
         for _ in range(n):
@@ -68,14 +68,20 @@ def make_cases(n: int) -> Dict[str, Callable[[], None]]:
         for _ in range(n):
             f()
 
-    return {"empty": empty, "bare": bare, "marker": marker_with, "component": component,
-            "decorated": decorated_call, "plain_call": plain_call}
+    return {
+        "empty": empty,
+        "bare": bare,
+        "marker": marker_with,
+        "component": component,
+        "decorated": decorated_call,
+        "plain_call": plain_call,
+    }
 
 
-def run(n: int, repeats: int) -> Dict[str, float]:
+def run(n: int, repeats: int) -> dict[str, float]:
     cases = make_cases(n)
-    samples: Dict[str, List[float]] = {k: [] for k in cases}
-    for name, fn in cases.items():  # warm-up
+    samples: dict[str, list[float]] = {k: [] for k in cases}
+    for fn in cases.values():  # warm-up
         fn()
     for _ in range(repeats):
         for name, fn in cases.items():
@@ -85,8 +91,10 @@ def run(n: int, repeats: int) -> Dict[str, float]:
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
-def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--iterations", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
@@ -100,12 +108,19 @@ def main(argv: List[str] | None = None) -> int:
     ratios = {k: net[k] / net["bare"] for k in ("marker", "component")}
     gross = {k: med[k] / med["bare"] for k in ("marker", "component")}
 
-    print(f"timemory {timemory.version}, Python {platform.python_version()}, "
-          f"{args.iterations} iterations x {args.repeats} repeats (medians)")
+    print(
+        f"timemory {timemory.version}, Python {platform.python_version()}, "
+        f"{args.iterations} iterations x {args.repeats} repeats (medians)"
+    )
     print(f"{'case':<44}{'ns/iter':>10}{'net ns':>10}{'ratio':>8}")
-    rows = [("bare perf_counter_ns() pair", "bare"), ('with marker(["wall_clock"], key="k")', "marker"),
-            ("WallClock start()/stop() (reused)", "component"), ("@marker decorated call", "decorated"),
-            ("plain Python function call", "plain_call"), ("empty loop (subtracted)", "empty")]
+    rows = [
+        ("bare perf_counter_ns() pair", "bare"),
+        ('with marker(["wall_clock"], key="k")', "marker"),
+        ("WallClock start()/stop() (reused)", "component"),
+        ("@marker decorated call", "decorated"),
+        ("plain Python function call", "plain_call"),
+        ("empty loop (subtracted)", "empty"),
+    ]
     for label, key in rows:
         ratio = f"{net[key] / net['bare']:.2f}x" if key not in ("empty",) else ""
         print(f"{label:<44}{med[key]:>10.1f}{net.get(key, 0.0):>10.1f}{ratio:>8}")
@@ -113,14 +128,26 @@ def main(argv: List[str] | None = None) -> int:
     for key, target in TARGETS.items():
         met = ratios[key] <= target
         ok &= met
-        print(f"target {key} <= {target}x bare: {ratios[key]:.2f}x ({gross[key]:.2f}x with loop) "
-              f"{'MET' if met else 'MISSED'}")
+        print(
+            f"target {key} <= {target}x bare: {ratios[key]:.2f}x ({gross[key]:.2f}x with loop) "
+            f"{'MET' if met else 'MISSED'}"
+        )
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"ns_per_iteration": med, "net_ns": net, "ratios": ratios,
-                       "ratios_with_loop": gross, "targets": TARGETS,
-                       "python": platform.python_version(), "iterations": args.iterations,
-                       "repeats": args.repeats}, f, indent=2)
+            json.dump(
+                {
+                    "ns_per_iteration": med,
+                    "net_ns": net,
+                    "ratios": ratios,
+                    "ratios_with_loop": gross,
+                    "targets": TARGETS,
+                    "python": platform.python_version(),
+                    "iterations": args.iterations,
+                    "repeats": args.repeats,
+                },
+                f,
+                indent=2,
+            )
     return 0 if (ok or not args.check) else 1
 
 

@@ -65,8 +65,10 @@ def main():
 
     # the recorded call graph, programmatically
     top = WallClockStorage.get()[0]
-    print(f"'{top.prefix()}' ran {top.data().laps()}x, {top.data().get():.3f} s; "
-          f"{len(WallClockStorage.get())} wall-clock entries recorded")
+    print(
+        f"'{top.prefix()}' ran {top.data().laps()}x, {top.data().get():.3f} s; "
+        f"{len(WallClockStorage.get())} wall-clock entries recorded"
+    )
 
 
 if __name__ == "__main__":

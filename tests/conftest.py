@@ -41,8 +41,12 @@ _NO_HOOK = lambda: None  # noqa: E731  (threading.getprofile/gettrace are Python
 
 
 def _hooks() -> tuple:
-    return (sys.getprofile(), sys.gettrace(), getattr(threading, "getprofile", _NO_HOOK)(),
-            getattr(threading, "gettrace", _NO_HOOK)())
+    return (
+        sys.getprofile(),
+        sys.gettrace(),
+        getattr(threading, "getprofile", _NO_HOOK)(),
+        getattr(threading, "gettrace", _NO_HOOK)(),
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -72,9 +76,14 @@ def _clean_env(extra: dict[str, str] | None) -> dict[str, str]:
     return env
 
 
-def _run_python(source: str, cwd: Path, env: dict[str, str] | None = None,
-                name: str = "script.py", args: tuple = (),
-                timeout: float = 120) -> subprocess.CompletedProcess:
+def _run_python(
+    source: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    name: str = "script.py",
+    args: tuple = (),
+    timeout: float = 120,
+) -> subprocess.CompletedProcess:
     script = Path(cwd) / name
     script.write_text(textwrap.dedent(source))
     return subprocess.run(

@@ -12,14 +12,51 @@ from timemory import settings
 from timemory.bundle import marker
 
 TOP_LEVEL = [
-    "initialize", "init", "timemory_init", "finalize", "timemory_finalize", "report",
-    "toggle", "enable", "disable", "is_enabled", "enabled", "get", "get_text", "clear", "size",
-    "get_hash", "add_hash_id", "get_hash_identifier", "add_arguments", "timemory_argparse",
-    "has_mpi_support", "set_rusage_children", "set_rusage_self",
-    "manager", "settings", "component_bundle", "component_tuple", "component_decorator",
-    "timer", "timer_decorator", "rss_usage", "scope_destructor",
-    "component", "storage", "units", "scope", "bundle", "util",
-    "version", "version_info", "build_info", "FILE", "FUNC", "LINE", "FRAME",
+    "initialize",
+    "init",
+    "timemory_init",
+    "finalize",
+    "timemory_finalize",
+    "report",
+    "toggle",
+    "enable",
+    "disable",
+    "is_enabled",
+    "enabled",
+    "get",
+    "get_text",
+    "clear",
+    "size",
+    "get_hash",
+    "add_hash_id",
+    "get_hash_identifier",
+    "add_arguments",
+    "timemory_argparse",
+    "has_mpi_support",
+    "set_rusage_children",
+    "set_rusage_self",
+    "manager",
+    "settings",
+    "component_bundle",
+    "component_tuple",
+    "component_decorator",
+    "timer",
+    "timer_decorator",
+    "rss_usage",
+    "scope_destructor",
+    "component",
+    "storage",
+    "units",
+    "scope",
+    "bundle",
+    "util",
+    "version",
+    "version_info",
+    "build_info",
+    "FILE",
+    "FUNC",
+    "LINE",
+    "FRAME",
 ]
 
 
@@ -56,9 +93,16 @@ def test_version_information():
     assert isinstance(timemory.version_info, tuple) and len(timemory.version_info) == 3
     assert all(isinstance(x, int) for x in timemory.version_info)
     assert timemory.version.startswith(".".join(map(str, timemory.version_info)))
-    assert set(timemory.build_info) == {"date", "library_architecture", "system_name",
-                                        "system_version", "build_type", "compiler",
-                                        "compiler_id", "compiler_version"}
+    assert set(timemory.build_info) == {
+        "date",
+        "library_architecture",
+        "system_name",
+        "system_version",
+        "build_type",
+        "compiler",
+        "compiler_id",
+        "compiler_version",
+    }
     assert all(isinstance(v, str) and v for v in timemory.build_info.values())
 
 
@@ -140,8 +184,12 @@ def test_rusage_target_switch(run_python):
     from timemory.component import UserModeTime
 
     # a child that burns CPU, so that the children's user time is clearly non-zero
-    assert run_python("import time\nend = time.process_time() + 0.3\n"
-                      "while time.process_time() < end: pass\n").returncode == 0
+    assert (
+        run_python(
+            "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\n"
+        ).returncode
+        == 0
+    )
 
     def expected(who):
         return resource.getrusage(who).ru_utime * 1e9
@@ -182,8 +230,15 @@ def test_common_frame_helpers():
 def test_util_is_an_alias_of_bundle():
     import timemory.util
 
-    for name in ("marker", "auto_timer", "timer", "rss_usage", "auto_tuple", "base_decorator",
-                 "context"):
+    for name in (
+        "marker",
+        "auto_timer",
+        "timer",
+        "rss_usage",
+        "auto_tuple",
+        "base_decorator",
+        "context",
+    ):
         assert getattr(timemory.util, name) is getattr(timemory.bundle, name), name
     assert timemory.util.util.marker is marker
     assert [m.name for m in timemory.util.context] == ["blank", "basic", "full", "defer"]
@@ -194,8 +249,10 @@ def test_units_constants():
     u = timemory.units
     assert (u.nsec, u.usec, u.msec, u.sec) == (1, 1000, 10**6, 10**9)
     assert (u.byte, u.kilobyte, u.megabyte, u.gigabyte) == (1, 1000, 10**6, 10**9)
-    assert all(isinstance(getattr(u, n), int) for n in ("nsec", "usec", "msec", "sec",
-                                                           "byte", "kilobyte", "megabyte"))
+    assert all(
+        isinstance(getattr(u, n), int)
+        for n in ("nsec", "usec", "msec", "sec", "byte", "kilobyte", "megabyte")
+    )
 
 
 def test_scope_constants():
@@ -220,10 +277,13 @@ def test_suite_fails_a_test_that_leaves_a_hook_installed(tmp_path, python_runner
     (tmp_path / "test_leaky.py").write_text(
         "import sys\n\n"
         "def test_leaves_profile():\n    sys.setprofile(lambda *a: None)\n\n"
-        "def test_clean():\n    pass\n")
-    proc = python_runner("import sys, pytest\n"
-                         "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '.']))\n",
-                         tmp_path, name="run_suite.py")
+        "def test_clean():\n    pass\n"
+    )
+    proc = python_runner(
+        "import sys, pytest\nsys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '.']))\n",
+        tmp_path,
+        name="run_suite.py",
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "left a profile/trace hook installed" in proc.stdout
     # reported at teardown, so as an error of that test; the clean test still passes

@@ -31,8 +31,11 @@ def tree_sums(storage):
     def visit(t):
         v = t.value()
         if not v.is_dummy():
-            out[v.prefix()] = (v.exclusive().stats().sum(), v.inclusive().stats().sum(),
-                               v.inclusive().data().laps())
+            out[v.prefix()] = (
+                v.exclusive().stats().sum(),
+                v.inclusive().stats().sum(),
+                v.inclusive().data().laps(),
+            )
         for c in t.children():
             visit(c)
 
@@ -98,8 +101,12 @@ def test_multiple_components_on_the_same_rows():
     record(("wall_clock", "peak_rss"))
     gf = hatchet.GraphFrame.from_timemory(timemory.get(hierarchy=True))
     columns = set(gf.dataframe.columns)
-    assert {"sum.wall_clock", "sum.wall_clock (inc)",
-            "sum.peak_rss", "sum.peak_rss (inc)"} <= columns
+    assert {
+        "sum.wall_clock",
+        "sum.wall_clock (inc)",
+        "sum.peak_rss",
+        "sum.peak_rss (inc)",
+    } <= columns
     assert len(gf.dataframe) == 4
     check_frame(gf, "wall_clock", WallClockStorage)
     check_frame(gf, "peak_rss", PeakRssStorage)

@@ -20,8 +20,10 @@ import sys as _sys
 _os.environ.setdefault("TIMEMORY_BANNER", "OFF")
 _os.environ.setdefault("PROFILESELECTED", "1")
 
-from . import _core  # noqa: E402
-from . import settings  # noqa: E402
+from . import (
+    _core,  # noqa: E402
+    settings,  # noqa: E402
+)
 
 settings._push_all_to_core()
 
@@ -129,15 +131,56 @@ def get_hash_identifier(hash_id: int) -> str:
 
 
 __all__ = [
-    "version", "version_info", "build_info",
-    "settings", "component", "storage", "bundle", "util", "units", "scope", "common",
-    "initialize", "init", "timemory_init", "finalize", "timemory_finalize", "report",
-    "get", "get_text", "clear", "size", "toggle", "enable", "disable", "is_enabled", "enabled",
-    "has_mpi_support", "set_rusage_children", "set_rusage_self", "add_arguments",
-    "timemory_argparse", "get_hash", "add_hash_id", "get_hash_identifier",
-    "manager", "add_metadata", "get_metadata", "marker", "component_bundle", "component_tuple",
-    "component_decorator", "timer", "timer_decorator", "rss_usage", "scope_destructor",
-    "FILE", "FUNC", "LINE", "FRAME", "is_finalized",
+    "version",
+    "version_info",
+    "build_info",
+    "settings",
+    "component",
+    "storage",
+    "bundle",
+    "util",
+    "units",
+    "scope",
+    "common",
+    "initialize",
+    "init",
+    "timemory_init",
+    "finalize",
+    "timemory_finalize",
+    "report",
+    "get",
+    "get_text",
+    "clear",
+    "size",
+    "toggle",
+    "enable",
+    "disable",
+    "is_enabled",
+    "enabled",
+    "has_mpi_support",
+    "set_rusage_children",
+    "set_rusage_self",
+    "add_arguments",
+    "timemory_argparse",
+    "get_hash",
+    "add_hash_id",
+    "get_hash_identifier",
+    "manager",
+    "add_metadata",
+    "get_metadata",
+    "marker",
+    "component_bundle",
+    "component_tuple",
+    "component_decorator",
+    "timer",
+    "timer_decorator",
+    "rss_usage",
+    "scope_destructor",
+    "FILE",
+    "FUNC",
+    "LINE",
+    "FRAME",
+    "is_finalized",
 ]
 
 
@@ -145,11 +188,14 @@ def _auto_initialize() -> None:
     """§1.1: name the output after the program and write it at exit."""
     truthy = {"yes", "y", "true", "t", "1", "on"}
     argv = list(_sys.argv) if getattr(_sys, "argv", None) else []
-    if argv and (argv[0] == "-m" or _os.path.basename(argv[0]).startswith("timemory-")
-                 or any(a in ("-h", "--help", "-?") for a in argv)):
+    if argv and (
+        argv[0] == "-m"
+        or _os.path.basename(argv[0]).startswith("timemory-")
+        or any(a in ("-h", "--help", "-?") for a in argv)
+    ):
         _os.environ.setdefault("TIMEMORY_LIBRARY_CTOR", "0")
     if "--" in argv:
-        argv = argv[argv.index("--") + 1:]
+        argv = argv[argv.index("--") + 1 :]
     while argv and argv[0].startswith("-"):
         argv.pop(0)
     if not argv or not argv[0]:

@@ -12,15 +12,28 @@ import json
 import os
 import platform
 import sys
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from . import _core
 from . import settings as _settings
-from .component import _BY_INDEX, _TABLE, resolve
+from .component import _BY_INDEX, resolve
 from .storage import _STORAGE
 
-__all__ = ["manager", "initialize", "init", "timemory_init", "finalize", "timemory_finalize",
-           "report", "get", "get_text", "clear", "size", "is_finalized"]
+__all__ = [
+    "manager",
+    "initialize",
+    "init",
+    "timemory_init",
+    "finalize",
+    "timemory_finalize",
+    "report",
+    "get",
+    "get_text",
+    "clear",
+    "size",
+    "is_finalized",
+]
 
 _TRUTHY = {"yes", "y", "true", "t", "1", "on"}
 _LAUNCH = datetime.datetime.now()
@@ -30,7 +43,7 @@ def _env_true(name: str, default: str = "") -> bool:
     return os.environ.get(name, default).strip().lower() in _TRUTHY
 
 
-def _indices(components: Iterable[Any]) -> List[int]:
+def _indices(components: Iterable[Any]) -> list[int]:
     """Measurable component indices for a user list (all when empty)."""
     comps = list(components or [])
     if not comps:
@@ -39,12 +52,12 @@ def _indices(components: Iterable[Any]) -> List[int]:
 
 
 # ------------------------------------------------------------------ data access
-def get(hierarchy: bool = False, components: Sequence[Any] = ()) -> Dict[str, Any]:
+def get(hierarchy: bool = False, components: Sequence[Any] = ()) -> dict[str, Any]:
     """The collected data as a JSON dict (tree form when ``hierarchy``).
 
     Only components with data appear. A new dict is built on every call.
     """
-    out: Dict[str, Any] = {}
+    out: dict[str, Any] = {}
     for index in _indices(components):
         if not _core.has_data(index):
             continue
@@ -57,7 +70,9 @@ def get(hierarchy: bool = False, components: Sequence[Any] = ()) -> Dict[str, An
 def get_text(components: Sequence[Any] = ()) -> str:
     """The text tables of the components with data, concatenated."""
     return "".join(
-        _core.text_table(i, _core.flat_snapshot(i)) for i in _indices(components) if _core.has_data(i)
+        _core.text_table(i, _core.flat_snapshot(i))
+        for i in _indices(components)
+        if _core.has_data(i)
     )
 
 
@@ -67,7 +82,7 @@ def clear(components: Sequence[Any] = ()) -> None:
         _core.clear(index)
 
 
-def size(components: Sequence[Any] = ()) -> Dict[int, int]:
+def size(components: Sequence[Any] = ()) -> dict[int, int]:
     """Number of call-graph entries per requested component (keyed by enum int)."""
     comps = list(components or [])
     indices = resolve(comps) if comps else sorted(_STORAGE)
@@ -75,10 +90,14 @@ def size(components: Sequence[Any] = ()) -> Dict[int, int]:
 
 
 # ------------------------------------------------------------------ metadata
-def _cpu_info() -> Dict[str, Any]:
-    info: Dict[str, Any] = {"CPU_MODEL": platform.processor() or "unknown", "CPU_VENDOR": "unknown",
-                            "CPU_FEATURES": [], "CPU_FREQUENCY": 0.0,
-                            "HW_CONCURRENCY": os.cpu_count() or 1}
+def _cpu_info() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "CPU_MODEL": platform.processor() or "unknown",
+        "CPU_VENDOR": "unknown",
+        "CPU_FEATURES": [],
+        "CPU_FREQUENCY": 0.0,
+        "HW_CONCURRENCY": os.cpu_count() or 1,
+    }
     physical = set()
     try:
         with open("/proc/cpuinfo") as f:
@@ -126,11 +145,11 @@ def _cache_size(level: int) -> int:
 class manager:
     """The run's metadata and the list of files written."""
 
-    text_files: List[str] = []
-    json_files: List[str] = []
-    _info: Dict[str, Any] = {}
-    _user_keys: List[str] = []
-    _outputs: Dict[str, List[str]] = {}
+    text_files: list[str] = []
+    json_files: list[str] = []
+    _info: dict[str, Any] = {}
+    _user_keys: list[str] = []
+    _outputs: dict[str, list[str]] = {}
     _write_metadata = 0
 
     @staticmethod
@@ -142,7 +161,8 @@ class manager:
         )
         if not isinstance(label, str) or not ok:
             raise RuntimeError(
-                f"add_metadata({label!r}, ...): value must be a str, int, float or a list of those, "
+                f"add_metadata({label!r}, ...): value must be a str, int, float "
+                "or a list of those, "
                 f"not {type(value).__name__}"
             )
         manager._info[label] = list(value) if isinstance(value, (list, tuple)) else value
@@ -150,10 +170,10 @@ class manager:
             manager._user_keys.append(label)
 
     @staticmethod
-    def get_metadata() -> Dict[str, Any]:
+    def get_metadata() -> dict[str, Any]:
         from . import version
 
-        info: Dict[str, Any] = {}
+        info: dict[str, Any] = {}
         for key in ("SHELL", "HOME", "PWD", "USER"):
             if key in os.environ:
                 info[key] = os.environ[key]
@@ -171,10 +191,12 @@ class manager:
             "info": info,
             "settings": _settings.dump(),
             "output": {k: list(v) for k, v in manager._outputs.items()},
-            "environment": {k: v for k, v in sorted(os.environ.items()) if k.startswith("TIMEMORY_")},
+            "environment": {
+                k: v for k, v in sorted(os.environ.items()) if k.startswith("TIMEMORY_")
+            },
         }
 
-    _cpu: Dict[str, Any] = {}
+    _cpu: dict[str, Any] = {}
 
     @staticmethod
     def set_write_metadata(value: int) -> None:
@@ -216,7 +238,7 @@ def _wrap(key: str, text: str) -> str:
     return '{"timemory": {"' + key + '": ' + text + "}}\n"
 
 
-def _write_component(index: int) -> List[str]:
+def _write_component(index: int) -> list[str]:
     info = _BY_INDEX[index]
     storage = _STORAGE[index]
     label, key = info["label"], info["key"]
@@ -224,15 +246,32 @@ def _write_component(index: int) -> List[str]:
     flat = storage.dmp_get()
     if s.file_output:
         if s.json_output:
-            _write(s.compose_output_filename(label, ".json"), _wrap(key, storage.dumps_text(flat)), "json", label)
-        tree = storage.dmp_get_tree() if (s.tree_output or (s.flamegraph_output and info["flamegraph"])) else []
+            _write(
+                s.compose_output_filename(label, ".json"),
+                _wrap(key, storage.dumps_text(flat)),
+                "json",
+                label,
+            )
+        tree = (
+            storage.dmp_get_tree()
+            if (s.tree_output or (s.flamegraph_output and info["flamegraph"]))
+            else []
+        )
         if s.tree_output:
-            _write(s.compose_output_filename(label, ".tree.json"), _wrap(key, storage.dumps_text(tree)),
-                   "tree", label)
+            _write(
+                s.compose_output_filename(label, ".tree.json"),
+                _wrap(key, storage.dumps_text(tree)),
+                "tree",
+                label,
+            )
         if s.flamegraph_output and info["flamegraph"]:
             roots = [t._n for rank in tree for t in rank]
-            _write(s.compose_output_filename(label, ".flamegraph.json"),
-                   _core.flamegraph_json(index, roots) + "\n", "flamegraph", label)
+            _write(
+                s.compose_output_filename(label, ".flamegraph.json"),
+                _core.flamegraph_json(index, roots) + "\n",
+                "flamegraph",
+                label,
+            )
     text = _core.text_table(index, [e._e for rank in flat for e in rank])
     if s.file_output and s.text_output:
         _write(s.compose_output_filename(label, ".txt"), text, "text", label)
@@ -241,7 +280,9 @@ def _write_component(index: int) -> List[str]:
         for entry in [e for rank in flat for e in rank][: max(int(s.dart_count), 1)]:
             value = entry.data().get()
             name = entry.prefix().replace(">>> ", "").strip() if s.dart_label else label
-            console.append(f'<DartMeasurement name="{name}" type="numeric/double">{value}</DartMeasurement>')
+            console.append(
+                f'<DartMeasurement name="{name}" type="numeric/double">{value}</DartMeasurement>'
+            )
     return console
 
 
@@ -249,7 +290,7 @@ def _write_all() -> bool:
     """Write every non-empty storage, then print the tables: all files are on
     disk before anything goes to the console."""
     wrote = False
-    console: List[str] = []
+    console: list[str] = []
     for index in sorted(_STORAGE):
         if _core.has_data(index):
             console += _write_component(index)
@@ -259,13 +300,17 @@ def _write_all() -> bool:
         meta_path = _settings.compose_output_filename("metadata", ".json")
         func_path = _settings.compose_output_filename("functions", ".json")
         _say(f"[metadata::manager::finalize]> Outputting '{meta_path}' and '{func_path}'...")
-        functions: Dict[str, List[int]] = {}
+        functions: dict[str, list[int]] = {}
         for hash_id, label in _core.hash_ids():
             functions.setdefault(label, []).append(hash_id)
-        _core.atomic_write(func_path, json.dumps({"timemory": {"functions": functions}}, indent=2) + "\n")
+        _core.atomic_write(
+            func_path, json.dumps({"timemory": {"functions": functions}}, indent=2) + "\n"
+        )
         manager._outputs.setdefault("json", []).append(func_path)
-        _core.atomic_write(meta_path,
-                           json.dumps({"timemory": {"metadata": manager.get_metadata()}}, indent=2) + "\n")
+        _core.atomic_write(
+            meta_path,
+            json.dumps({"timemory": {"metadata": manager.get_metadata()}}, indent=2) + "\n",
+        )
     for text in console:
         _say(text)
     return wrote
@@ -303,7 +348,9 @@ def _output_dir_name(argv0: str, prefix: str, suffix: str) -> str:
     return name if name.strip("-") else "timemory-output"
 
 
-def initialize(argv: Union[Sequence[str], str] = (), prefix: str = "timemory-", suffix: str = "-output") -> None:
+def initialize(
+    argv: Sequence[str] | str = (), prefix: str = "timemory-", suffix: str = "-output"
+) -> None:
     """Name the output directory after the program and (re)read the settings.
 
     ``initialize(["/x/test_hatchet.py"])`` sets ``output_path`` to

@@ -19,7 +19,9 @@ def LINE(back: int = 1) -> int:
     return sys._getframe(back).f_lineno
 
 
-def FILE(back: int = 2, only_basename: bool = True, use_dirname: bool = False, noquotes: bool = True) -> str:
+def FILE(
+    back: int = 2, only_basename: bool = True, use_dirname: bool = False, noquotes: bool = True
+) -> str:
     # one level deeper than FUNC/LINE, as in the original: FILE(3) == FUNC(2)'s frame
     path = sys._getframe(back - 1).f_code.co_filename
     if only_basename:

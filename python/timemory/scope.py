@@ -7,7 +7,7 @@ default for every marker created afterwards.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 
 class _tree:
@@ -33,12 +33,12 @@ TIMELINE = _timeline()
 class config(NamedTuple):
     """A scope: ``flat`` and ``timeline`` are True, False or None (= the settings)."""
 
-    flat: Optional[bool] = None
-    time: Optional[bool] = None
+    flat: bool | None = None
+    time: bool | None = None
 
     @classmethod
-    def make(cls, flat: Any = None, time: Any = None) -> "config":
-        def as_bool(value: Any, scope: Any) -> Optional[bool]:
+    def make(cls, flat: Any = None, time: Any = None) -> config:
+        def as_bool(value: Any, scope: Any) -> bool | None:
             if value is None:
                 return None
             if isinstance(value, (_tree, _flat, _timeline)):

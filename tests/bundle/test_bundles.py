@@ -189,7 +189,9 @@ def test_component_bundle_configure_flat(reset_bundle):
     timemory.component_bundle("inner", "f.py", 2).start().stop()
     outer.stop()
     assert [(e.prefix(), e.depth()) for e in WallClockStorage.get()] == [
-        (">>> outer@f.py:1", 0), (">>> inner@f.py:2", 0)]
+        (">>> outer@f.py:1", 0),
+        (">>> inner@f.py:2", 0),
+    ]
 
 
 def test_component_bundle_configure_unknown(reset_bundle):

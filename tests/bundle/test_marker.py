@@ -72,8 +72,9 @@ def test_full_mode_label_has_file_and_line():
     traced_full()
     # the decoration site: the line of the decorator (what co_firstlineno reports) or of the def
     first_line = inspect.getsourcelines(traced_full.__wrapped__)[1]
-    expected = {f">>> traced_full@{os.path.basename(__file__)}:{n}"
-                for n in (first_line, first_line + 1)}
+    expected = {
+        f">>> traced_full@{os.path.basename(__file__)}:{n}" for n in (first_line, first_line + 1)
+    }
     assert labels()[0] in expected
 
 
@@ -98,8 +99,10 @@ def test_decorator_add_args_labels_each_call():
     assert add(1) == 3
     got = {e.prefix(): e.data().laps() for e in WallClockStorage.get()}
     name = "add_with_args"
-    assert got == {f">>> {name}(a=1, b=2)": 2, f">>> {name}(a=1, b=5)": 1} or \
-        got == {f">>> {name}(a=1)": 2, f">>> {name}(a=1, b=5)": 1}
+    assert got == {f">>> {name}(a=1, b=2)": 2, f">>> {name}(a=1, b=5)": 1} or got == {
+        f">>> {name}(a=1)": 2,
+        f">>> {name}(a=1, b=5)": 1,
+    }
 
 
 def test_functools_metadata_is_kept():
@@ -195,8 +198,10 @@ def test_context_manager_exception_propagates_and_time_is_recorded():
     # the call graph is back at the top: a new marker is not nested under the failed one
     with marker(["wall_clock"], key="after"):
         pass
-    assert [(e.prefix(), e.depth()) for e in WallClockStorage.get()] == [(">>> raises", 0),
-                                                                         (">>> after", 0)]
+    assert [(e.prefix(), e.depth()) for e in WallClockStorage.get()] == [
+        (">>> raises", 0),
+        (">>> after", 0),
+    ]
 
 
 def test_exit_does_not_suppress():
@@ -256,8 +261,9 @@ def test_listing_a_component_twice_measures_it_once():
     assert [e.data().laps() for e in WallClockStorage.get()] == [1]
 
 
-@pytest.mark.parametrize("spec", [["no_such_component"], ["wall_clock", "no_such_component"],
-                                  "no_such_component"])
+@pytest.mark.parametrize(
+    "spec", [["no_such_component"], ["wall_clock", "no_such_component"], "no_such_component"]
+)
 def test_unknown_component_is_a_value_error_naming_the_choices(spec):
     with pytest.raises(ValueError) as info:
         marker(spec, key="k")
@@ -337,8 +343,12 @@ def test_reentering_the_same_marker_object_recursively():
     recurse(3)
     recurse(1)
     got = [(e.prefix(), e.depth(), e.data().laps()) for e in WallClockStorage.get()]
-    assert got == [(">>> rec", 0, 2), (">>> |_rec", 1, 2), (">>>   |_rec", 2, 1),
-                   (">>>     |_rec", 3, 1)]
+    assert got == [
+        (">>> rec", 0, 2),
+        (">>> |_rec", 1, 2),
+        (">>>   |_rec", 2, 1),
+        (">>>     |_rec", 3, 1),
+    ]
     # each level includes the levels below it
     values = [e.data().get() for e in WallClockStorage.get()]
     assert values[2] >= values[3]

@@ -40,12 +40,16 @@ def check_flat():
 
 def check_timeline():
     # every entry is new: count 1 each time; nesting kept
-    assert rows() == [
-        (">>> outer", 0, 1),
-        (">>> |_middle", 1, 1),
-        (">>>   |_inner", 2, 1),
-        (">>> |_inner", 1, 1),
-    ] * 2
+    assert (
+        rows()
+        == [
+            (">>> outer", 0, 1),
+            (">>> |_middle", 1, 1),
+            (">>>   |_inner", 2, 1),
+            (">>> |_inner", 1, 1),
+        ]
+        * 2
+    )
 
 
 def test_flat_per_marker():
@@ -78,8 +82,12 @@ def test_flat_and_timeline_together(monkeypatch):
     monkeypatch.setattr(settings, "flat_profile", True)
     monkeypatch.setattr(settings, "timeline_profile", True)
     nested()
-    assert rows() == [(">>> outer", 0, 1), (">>> middle", 0, 1), (">>> inner", 0, 1),
-                      (">>> inner", 0, 1)]
+    assert rows() == [
+        (">>> outer", 0, 1),
+        (">>> middle", 0, 1),
+        (">>> inner", 0, 1),
+        (">>> inner", 0, 1),
+    ]
 
 
 def test_per_marker_flag_overrides_settings(monkeypatch):
@@ -118,11 +126,14 @@ def test_settings_apply_to_markers_created_before_the_change(monkeypatch):
     assert (">>> late", 0, 1) in rows()
 
 
-@pytest.mark.parametrize("max_depth, expected", [
-    (1, [(">>> d1", 0)]),
-    (2, [(">>> d1", 0), (">>> |_d2", 1)]),
-    (3, [(">>> d1", 0), (">>> |_d2", 1), (">>>   |_d3", 2)]),
-])
+@pytest.mark.parametrize(
+    "max_depth, expected",
+    [
+        (1, [(">>> d1", 0)]),
+        (2, [(">>> d1", 0), (">>> |_d2", 1)]),
+        (3, [(">>> d1", 0), (">>> |_d2", 1), (">>>   |_d3", 2)]),
+    ],
+)
 def test_max_depth_cuts_deeper_entries(monkeypatch, max_depth, expected):
     monkeypatch.setattr(settings, "max_depth", max_depth)
 

@@ -278,8 +278,9 @@ def test_voluntary_context_switches_counted_when_sleeping():
     assert isinstance(v.get(), int) and v.get() >= 1
 
 
-@pytest.mark.parametrize("cls", [NumMinorPageFaults, NumMajorPageFaults, VoluntaryContextSwitch,
-                                 PriorityContextSwitch])
+@pytest.mark.parametrize(
+    "cls", [NumMinorPageFaults, NumMajorPageFaults, VoluntaryContextSwitch, PriorityContextSwitch]
+)
 def test_counters_are_non_negative_ints(cls):
     c = measured(cls, time.sleep, 0.01)
     assert isinstance(c.get(), int) and c.get() >= 0

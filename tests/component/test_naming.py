@@ -43,8 +43,11 @@ def class_name_of(key: str) -> str:
 
 
 # primary id (§2.1: differs from the key in three cases) and documented aliases (§2.2, §2.3)
-PRIMARY_IDS = {"sys_clock": "system_clock", "papi_array": "papi_array_t",
-               "user_kokkosp_bundle": "user_kokkos_bundle"}
+PRIMARY_IDS = {
+    "sys_clock": "system_clock",
+    "papi_array": "papi_array_t",
+    "user_kokkosp_bundle": "user_kokkos_bundle",
+}
 ALIASES = {
     "wall_clock": ["real_clock", "virtual_clock"],
     "sys_clock": ["sys_clock", "system_clock"],
@@ -78,23 +81,59 @@ ALIASES = {
     "ompt_handle": ["ompt", "openmp", "openmp_tools"],
 }
 LABELS = {
-    "wall_clock": "wall", "sys_clock": "sys", "user_clock": "user", "cpu_clock": "cpu",
-    "monotonic_clock": "monotonic_clock", "monotonic_raw_clock": "monotonic_raw_clock",
-    "thread_cpu_clock": "thread_cpu", "process_cpu_clock": "process_cpu", "cpu_util": "cpu_util",
-    "process_cpu_util": "proc_cpu_util", "thread_cpu_util": "thread_cpu_util",
-    "peak_rss": "peak_rss", "page_rss": "page_rss", "current_peak_rss": "current_peak_rss",
-    "virtual_memory": "virtual_memory", "num_io_in": "io_in", "num_io_out": "io_out",
-    "num_minor_page_faults": "minor_page_flts", "num_major_page_faults": "major_page_flts",
-    "voluntary_context_switch": "vol_cxt_swch", "priority_context_switch": "prio_cxt_swch",
-    "user_mode_time": "user_mode", "kernel_mode_time": "kernel_mode", "read_char": "read_char",
-    "written_char": "written_char", "read_bytes": "read_bytes", "written_bytes": "written_bytes",
-    "trip_count": "trip_count", "timestamp": "timestamp", "network_stats": "network_stats",
-    "data_tracker_integer": "data_integer", "printer": "printer",
+    "wall_clock": "wall",
+    "sys_clock": "sys",
+    "user_clock": "user",
+    "cpu_clock": "cpu",
+    "monotonic_clock": "monotonic_clock",
+    "monotonic_raw_clock": "monotonic_raw_clock",
+    "thread_cpu_clock": "thread_cpu",
+    "process_cpu_clock": "process_cpu",
+    "cpu_util": "cpu_util",
+    "process_cpu_util": "proc_cpu_util",
+    "thread_cpu_util": "thread_cpu_util",
+    "peak_rss": "peak_rss",
+    "page_rss": "page_rss",
+    "current_peak_rss": "current_peak_rss",
+    "virtual_memory": "virtual_memory",
+    "num_io_in": "io_in",
+    "num_io_out": "io_out",
+    "num_minor_page_faults": "minor_page_flts",
+    "num_major_page_faults": "major_page_flts",
+    "voluntary_context_switch": "vol_cxt_swch",
+    "priority_context_switch": "prio_cxt_swch",
+    "user_mode_time": "user_mode",
+    "kernel_mode_time": "kernel_mode",
+    "read_char": "read_char",
+    "written_char": "written_char",
+    "read_bytes": "read_bytes",
+    "written_bytes": "written_bytes",
+    "trip_count": "trip_count",
+    "timestamp": "timestamp",
+    "network_stats": "network_stats",
+    "data_tracker_integer": "data_integer",
+    "printer": "printer",
 }
-UNAVAILABLE = ["papi_vector", "papi_array", "cuda_event", "cupti_activity", "nvtx_marker",
-               "caliper_marker", "tau_marker", "likwid_marker", "vtune_event", "craypat_record",
-               "allinea_map", "gperftools_cpu_profiler", "perfetto_trace", "hip_event",
-               "gpu_roofline_flops", "cpu_roofline_flops", "malloc_gotcha", "ompt_handle"]
+UNAVAILABLE = [
+    "papi_vector",
+    "papi_array",
+    "cuda_event",
+    "cupti_activity",
+    "nvtx_marker",
+    "caliper_marker",
+    "tau_marker",
+    "likwid_marker",
+    "vtune_event",
+    "craypat_record",
+    "allinea_map",
+    "gperftools_cpu_profiler",
+    "perfetto_trace",
+    "hip_event",
+    "gpu_roofline_flops",
+    "cpu_roofline_flops",
+    "malloc_gotcha",
+    "ompt_handle",
+]
 
 
 def test_get_types_is_one_class_per_enumerator_in_enum_order():
@@ -182,8 +221,16 @@ def test_get_generator_exact_names():
     # enum values work too
     assert type(component.get_generator(component.id.peak_rss)()) is component.PeakRss
     # the lookup is exact and case-sensitive; unknown or unavailable names give a factory of None
-    for name in ("WALL_CLOCK", "Wall_Clock", "wallclock", "wall", "no_such_component",
-                 "papi_vector", "PapiVector", "cuda_event"):
+    for name in (
+        "WALL_CLOCK",
+        "Wall_Clock",
+        "wallclock",
+        "wall",
+        "no_such_component",
+        "papi_vector",
+        "PapiVector",
+        "cuda_event",
+    ):
         gen = component.get_generator(name)
         assert callable(gen), name
         assert gen() is None, name
@@ -203,8 +250,14 @@ def test_get_available_types_arithmetic_keeps_scalar_valued_ones():
     arithmetic = component.get_available_types(arithmetic=True)
     assert {"WallClock", "CpuClock", "PeakRss", "PageRss", "TripCount"} <= set(arithmetic)
     # multi-valued (tuple) components are excluded, and so are value-less bundles
-    for name in ("CurrentPeakRss", "ReadChar", "WrittenChar", "NetworkStats", "UserGlobalBundle",
-                 "Printer"):
+    for name in (
+        "CurrentPeakRss",
+        "ReadChar",
+        "WrittenChar",
+        "NetworkStats",
+        "UserGlobalBundle",
+        "Printer",
+    ):
         assert name not in arithmetic, name
     assert set(arithmetic) < set(component.get_available_types())
     for name in arithmetic:

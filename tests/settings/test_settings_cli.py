@@ -59,9 +59,18 @@ def test_subparser_options_and_help():
     assert sub.description == "Configure settings for timemory"
     assert sub.formatter_class is argparse.ArgumentDefaultsHelpFormatter
     flags = option_strings(sub)
-    assert {"--verbose", "--output-path", "--flat-profile", "-C", "--config", "--no-config",
-            "--suppress-config", "--cupti-pcsampling-serialize", "--timing-units",
-            "--args"} <= flags
+    assert {
+        "--verbose",
+        "--output-path",
+        "--flat-profile",
+        "-C",
+        "--config",
+        "--no-config",
+        "--suppress-config",
+        "--cupti-pcsampling-serialize",
+        "--timing-units",
+        "--args",
+    } <= flags
     assert not any(f.startswith("--timemory-") for f in flags)
     assert "--timing-precision" not in flags  # no command-line flag in the reference
     verbose = sub._option_string_actions["--verbose"]
@@ -93,8 +102,12 @@ def test_direct_mode_uses_full_names_and_keeps_user_options():
     parser.add_argument("-C", dest="user_c")
     settings.add_arguments(parser, subparser=False)
     flags = option_strings(parser)
-    expected = {"--timemory-verbose", "--timemory-config", "--timemory-no-config",
-                "--timemory-args"}
+    expected = {
+        "--timemory-verbose",
+        "--timemory-config",
+        "--timemory-no-config",
+        "--timemory-args",
+    }
     assert expected <= flags
     args = parser.parse_args(["-C", "mine", "--timemory-timing-units", "Milliseconds"])
     assert args.user_c == "mine"
@@ -113,9 +126,14 @@ def test_bad_value_is_a_parser_error_naming_accepted_values(capsys):
 
 def test_args_pairs():
     parser = settings.add_arguments(None)
-    args = parser.parse_args(["timemory-config", "--args",
-                              "verbose=2;TIMEMORY_FLAT_PROFILE=on:max_depth=3",
-                              "precision=4\tdart_count=true"])
+    args = parser.parse_args(
+        [
+            "timemory-config",
+            "--args",
+            "verbose=2;TIMEMORY_FLAT_PROFILE=on:max_depth=3",
+            "precision=4\tdart_count=true",
+        ]
+    )
     assert (settings.verbose, settings.flat_profile, settings.max_depth) == (2, True, 3)
     assert (settings.precision, settings.dart_count) == (4, 1)
     assert args.timemory_args[0] == "verbose=2"
@@ -128,10 +146,20 @@ def test_args_pairs():
 
 def test_selection_and_instance():
     copy = settings()
-    parser = settings.add_arguments(argparse.ArgumentParser(), instance=copy, subparser=False,
-                                    selection=["verbose", "TIMEMORY_MAX_DEPTH", "timing_precision"])
-    assert option_strings(parser) == {"-h", "--help", "--timemory-verbose", "--timemory-max-depth",
-                                      "--timemory-timing-precision", "--timemory-args"}
+    parser = settings.add_arguments(
+        argparse.ArgumentParser(),
+        instance=copy,
+        subparser=False,
+        selection=["verbose", "TIMEMORY_MAX_DEPTH", "timing_precision"],
+    )
+    assert option_strings(parser) == {
+        "-h",
+        "--help",
+        "--timemory-verbose",
+        "--timemory-max-depth",
+        "--timemory-timing-precision",
+        "--timemory-args",
+    }
     parser.parse_args(["--timemory-verbose", "3", "--timemory-timing-precision", "2"])
     assert (copy.verbose, copy.timing_precision, settings.verbose) == (3, 2, 0)
     with pytest.raises(ValueError, match="verbsoe.*verbose"):
@@ -174,8 +202,14 @@ def test_main_json_and_changed(capsys):
     assert main(["--json", "--changed"]) == 0
     records = json.loads(capsys.readouterr().out)
     without_description = [{k: r[k] for k in r if k != "description"} for r in records]
-    assert {"name": "flat_profile", "env": "TIMEMORY_FLAT_PROFILE", "type": "bool", "value": True,
-            "default": False, "source": "api"} in without_description
+    assert {
+        "name": "flat_profile",
+        "env": "TIMEMORY_FLAT_PROFILE",
+        "type": "bool",
+        "value": True,
+        "default": False,
+        "source": "api",
+    } in without_description
     assert all(r["value"] != r["default"] for r in records)
 
 
@@ -186,19 +220,35 @@ def test_main_rejects_bad_regex(capsys):
 
 
 def run_python(args: list[str], tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith("TIMEMORY_") and k != "PYTHONWARNINGS"}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TIMEMORY_") and k != "PYTHONWARNINGS"
+    }
     clean.update(HOME=str(tmp_path), TIMEMORY_LIBRARY_CTOR="0", TIMEMORY_LIBRARY_DTOR="0", **env)
-    return subprocess.run([sys.executable, *args], env=clean, cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, *args],
+        env=clean,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_environment_round_trip_in_a_subprocess(tmp_path):
-    code = ("from timemory import settings as s; "
-            "print(s.max_depth, s.source('max_depth'), s.flat_profile, s.timing_units, "
-            "s.unit_info('timing'))")
-    done = run_python(["-c", code], tmp_path, TIMEMORY_MAX_DEPTH="5", TIMEMORY_FLAT_PROFILE="yes",
-                      TIMEMORY_TIMING_UNITS="US")
+    code = (
+        "from timemory import settings as s; "
+        "print(s.max_depth, s.source('max_depth'), s.flat_profile, s.timing_units, "
+        "s.unit_info('timing'))"
+    )
+    done = run_python(
+        ["-c", code],
+        tmp_path,
+        TIMEMORY_MAX_DEPTH="5",
+        TIMEMORY_FLAT_PROFILE="yes",
+        TIMEMORY_TIMING_UNITS="US",
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["5", "environment", "True", "usec", "(1000.0,", "'usec')"]
 
@@ -211,28 +261,37 @@ def test_suppress_parsing_in_the_environment(tmp_path):
 
 def test_malformed_environment_warns_once_per_variable(tmp_path):
     code = "from timemory import settings as s; print(s.max_depth, s.timing_units, s.enabled)"
-    done = run_python(["-c", code], tmp_path, TIMEMORY_MAX_DEPTH="abc",
-                      TIMEMORY_TIMING_UNITS="parsec", TIMEMORY_ENABLED="maybe")
+    done = run_python(
+        ["-c", code],
+        tmp_path,
+        TIMEMORY_MAX_DEPTH="abc",
+        TIMEMORY_TIMING_UNITS="parsec",
+        TIMEMORY_ENABLED="maybe",
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["65535", "True"]  # timing_units stays '' (printed as nothing)
     warnings = [line for line in done.stderr.splitlines() if "TimemoryWarning" in line]
-    for variable, bad, accepted in [("TIMEMORY_MAX_DEPTH", "'abc'", "[0, 65535]"),
-                                    ("TIMEMORY_TIMING_UNITS", "'parsec'", "nsec/ns"),
-                                    ("TIMEMORY_ENABLED", "'maybe'", "on/true/yes/y/t")]:
+    for variable, bad, accepted in [
+        ("TIMEMORY_MAX_DEPTH", "'abc'", "[0, 65535]"),
+        ("TIMEMORY_TIMING_UNITS", "'parsec'", "nsec/ns"),
+        ("TIMEMORY_ENABLED", "'maybe'", "on/true/yes/y/t"),
+    ]:
         mine = [line for line in warnings if variable in line]
         assert len(mine) == 1, done.stderr
         assert bad in mine[0] and accepted in mine[0]
 
 
 def test_python_m_timemory_settings(tmp_path):
-    done = run_python(["-m", "timemory.settings", "--filter", "^(verbose|debug)$"], tmp_path,
-                      TIMEMORY_VERBOSE="2")
+    done = run_python(
+        ["-m", "timemory.settings", "--filter", "^(verbose|debug)$"], tmp_path, TIMEMORY_VERBOSE="2"
+    )
     assert done.returncode == 0, done.stderr
     table = rows(done.stdout)
     assert table["verbose"][1:3] == ["2", "environment"]
     assert table["debug"][1:3] == ["False", "default"]
-    done = run_python(["-m", "timemory.settings", "--json", "--changed"], tmp_path,
-                      TIMEMORY_DEBUG="on")
+    done = run_python(
+        ["-m", "timemory.settings", "--json", "--changed"], tmp_path, TIMEMORY_DEBUG="on"
+    )
     assert done.returncode == 0, done.stderr
     changed = {r["name"]: r["source"] for r in json.loads(done.stdout)}
     assert changed.get("debug") == "environment"

@@ -35,7 +35,7 @@ def test_read_text_config(tmp_path, monkeypatch):
         "output_path = $DIR/out\n"
         "output_prefix\t$env:MY_PREFIX\n"
         "enabled=off;\n"
-        "time_format \"%H %M\"\n"
+        'time_format "%H %M"\n'
         "\n"
     )
     assert settings.read(str(cfg)) is True
@@ -50,9 +50,21 @@ def test_read_json_config_both_layouts(tmp_path):
     plain = tmp_path / "a.json"
     plain.write_text(json.dumps({"timemory": {"settings": {"verbose": 3, "flat_profile": True}}}))
     meta = tmp_path / "b.json"
-    meta.write_text(json.dumps({"timemory": {"metadata": {"settings": {
-        "cereal_class_version": 0, "TIMEMORY_TIMING_UNITS": {"value": "msec", "environ": "x"},
-        "max_width": {"value": 90}}}}}))
+    meta.write_text(
+        json.dumps(
+            {
+                "timemory": {
+                    "metadata": {
+                        "settings": {
+                            "cereal_class_version": 0,
+                            "TIMEMORY_TIMING_UNITS": {"value": "msec", "environ": "x"},
+                            "max_width": {"value": 90},
+                        }
+                    }
+                }
+            }
+        )
+    )
     copy = settings()
     settings.read(copy, plain)
     settings.read(copy, str(meta))
@@ -124,14 +136,18 @@ def test_read_config_files_is_implicit_and_lowest_priority(tmp_path, monkeypatch
         assert settings.read_config_files() == [str(cfg)]
     assert (settings.verbose, settings.max_depth, settings.debug) == (5, 12, False)
     assert [settings.source(n) for n in ("verbose", "max_depth", "debug")] == [
-        f"config file {cfg}", "environment", "api"]
+        f"config file {cfg}",
+        "environment",
+        "api",
+    ]
 
 
 def test_read_config_files_default_list_and_suppress(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     (tmp_path / ".config").mkdir()
     (tmp_path / ".config" / "timemory.json").write_text(
-        '{"timemory": {"settings": {"verbose": 6}}}')
+        '{"timemory": {"settings": {"verbose": 6}}}'
+    )
     settings.suppress_config = True
     assert settings.read_config_files() == []
     settings.suppress_config = False

@@ -46,40 +46,120 @@ def core(monkeypatch: pytest.MonkeyPatch):
 
 # every row of the reference table (§6.2) with its default
 EXPECTED_DEFAULTS = {
-    "verbose": 0, "debug": False, "banner": False, "enabled": True, "auto_output": True,
-    "cout_output": True, "file_output": True, "text_output": True, "json_output": True,
-    "tree_output": True, "flamegraph_output": True, "dart_output": False, "dart_type": "",
-    "dart_count": 1, "dart_label": True, "plot_output": False, "diff_output": False,
-    "time_output": False, "time_format": "%F_%I.%M_%p", "ctest_notes": False,
-    "output_path": "timemory-output", "output_prefix": "", "input_path": "", "input_prefix": "",
-    "input_extensions": "json,xml", "flat_profile": False, "timeline_profile": False,
-    "max_depth": 65535, "collapse_threads": True, "collapse_processes": True, "precision": -1,
-    "width": -1, "max_width": 120, "scientific": False, "timing_precision": -1, "timing_width": -1,
-    "timing_units": "", "timing_scientific": False, "memory_precision": -1, "memory_width": -1,
-    "memory_units": "", "memory_scientific": False, "separator_frequency": 0,
-    "throttle_count": 10000, "throttle_value": 10000, "global_components": "", "components": "",
-    "trace_components": "", "profiler_components": "", "ompt_components": "", "mpip_components": "",
-    "ncclp_components": "", "kokkos_components": "", "mpi_init": False, "mpi_finalize": False,
-    "mpi_thread": True, "mpi_thread_type": "", "upcxx_init": False, "upcxx_finalize": False,
-    "node_count": 0, "cpu_affinity": False, "target_pid": os.getpid(), "max_thread_bookmarks": 50,
-    "stack_clearing": True, "add_secondary": True, "destructor_report": False,
-    "enable_signal_handler": False, "allow_signal_handler": True, "enable_all_signals": False,
+    "verbose": 0,
+    "debug": False,
+    "banner": False,
+    "enabled": True,
+    "auto_output": True,
+    "cout_output": True,
+    "file_output": True,
+    "text_output": True,
+    "json_output": True,
+    "tree_output": True,
+    "flamegraph_output": True,
+    "dart_output": False,
+    "dart_type": "",
+    "dart_count": 1,
+    "dart_label": True,
+    "plot_output": False,
+    "diff_output": False,
+    "time_output": False,
+    "time_format": "%F_%I.%M_%p",
+    "ctest_notes": False,
+    "output_path": "timemory-output",
+    "output_prefix": "",
+    "input_path": "",
+    "input_prefix": "",
+    "input_extensions": "json,xml",
+    "flat_profile": False,
+    "timeline_profile": False,
+    "max_depth": 65535,
+    "collapse_threads": True,
+    "collapse_processes": True,
+    "precision": -1,
+    "width": -1,
+    "max_width": 120,
+    "scientific": False,
+    "timing_precision": -1,
+    "timing_width": -1,
+    "timing_units": "",
+    "timing_scientific": False,
+    "memory_precision": -1,
+    "memory_width": -1,
+    "memory_units": "",
+    "memory_scientific": False,
+    "separator_frequency": 0,
+    "throttle_count": 10000,
+    "throttle_value": 10000,
+    "global_components": "",
+    "components": "",
+    "trace_components": "",
+    "profiler_components": "",
+    "ompt_components": "",
+    "mpip_components": "",
+    "ncclp_components": "",
+    "kokkos_components": "",
+    "mpi_init": False,
+    "mpi_finalize": False,
+    "mpi_thread": True,
+    "mpi_thread_type": "",
+    "upcxx_init": False,
+    "upcxx_finalize": False,
+    "node_count": 0,
+    "cpu_affinity": False,
+    "target_pid": os.getpid(),
+    "max_thread_bookmarks": 50,
+    "stack_clearing": True,
+    "add_secondary": True,
+    "destructor_report": False,
+    "enable_signal_handler": False,
+    "allow_signal_handler": True,
+    "enable_all_signals": False,
     "disable_all_signals": False,
-    "config_file":
-        "~/.timemory.cfg;~/.timemory.json;~/.config/timemory.cfg;~/.config/timemory.json",
-    "suppress_config": False, "suppress_parsing": False, "python_exe": "python", "command_line": [],
-    "papi_threading": True, "papi_multiplexing": False, "papi_fail_on_error": False,
-    "papi_quiet": False, "papi_attach": False, "papi_events": "", "papi_overflow": 0,
-    "cuda_event_batch_size": 5, "nvtx_marker_device_sync": True, "cupti_activity_level": 1,
-    "cupti_activity_kinds": "", "cupti_events": "", "cupti_metrics": "", "cupti_device": 0,
-    "roofline_mode": "op", "cpu_roofline_mode": "op", "gpu_roofline_mode": "op",
-    "cpu_roofline_events": "", "gpu_roofline_events": "", "roofline_type_labels": False,
-    "roofline_type_labels_cpu": False, "roofline_type_labels_gpu": False,
-    "instruction_roofline": False, "ert_num_threads": 0, "ert_num_threads_cpu": os.cpu_count(),
-    "ert_num_threads_gpu": 1, "ert_num_streams": 1, "ert_grid_size": 0, "ert_block_size": 1024,
-    "ert_alignment": 0, "ert_min_working_size": 0, "ert_min_working_size_cpu": 64,
-    "ert_min_working_size_gpu": 10_000_000, "ert_max_data_size": 0, "ert_max_data_size_cpu": 0,
-    "ert_max_data_size_gpu": 500_000_000, "ert_skip_ops": "",
+    "config_file": (
+        "~/.timemory.cfg;~/.timemory.json;~/.config/timemory.cfg;~/.config/timemory.json"
+    ),
+    "suppress_config": False,
+    "suppress_parsing": False,
+    "python_exe": "python",
+    "command_line": [],
+    "papi_threading": True,
+    "papi_multiplexing": False,
+    "papi_fail_on_error": False,
+    "papi_quiet": False,
+    "papi_attach": False,
+    "papi_events": "",
+    "papi_overflow": 0,
+    "cuda_event_batch_size": 5,
+    "nvtx_marker_device_sync": True,
+    "cupti_activity_level": 1,
+    "cupti_activity_kinds": "",
+    "cupti_events": "",
+    "cupti_metrics": "",
+    "cupti_device": 0,
+    "roofline_mode": "op",
+    "cpu_roofline_mode": "op",
+    "gpu_roofline_mode": "op",
+    "cpu_roofline_events": "",
+    "gpu_roofline_events": "",
+    "roofline_type_labels": False,
+    "roofline_type_labels_cpu": False,
+    "roofline_type_labels_gpu": False,
+    "instruction_roofline": False,
+    "ert_num_threads": 0,
+    "ert_num_threads_cpu": os.cpu_count(),
+    "ert_num_threads_gpu": 1,
+    "ert_num_streams": 1,
+    "ert_grid_size": 0,
+    "ert_block_size": 1024,
+    "ert_alignment": 0,
+    "ert_min_working_size": 0,
+    "ert_min_working_size_cpu": 64,
+    "ert_min_working_size_gpu": 10_000_000,
+    "ert_max_data_size": 0,
+    "ert_max_data_size_cpu": 0,
+    "ert_max_data_size_gpu": 500_000_000,
+    "ert_skip_ops": "",
 }
 
 
@@ -123,29 +203,45 @@ def test_bools_are_accepted_for_ints():
     assert settings.verbose == 0
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("on", True), ("TRUE", True), ("Yes", True), ("y", True), ("t", True), ("2", True),
-    ("-1", True),
-    ("off", False), ("False", False), ("NO", False), ("n", False), ("f", False), ("0", False),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("on", True),
+        ("TRUE", True),
+        ("Yes", True),
+        ("y", True),
+        ("t", True),
+        ("2", True),
+        ("-1", True),
+        ("off", False),
+        ("False", False),
+        ("NO", False),
+        ("n", False),
+        ("f", False),
+        ("0", False),
+    ],
+)
 def test_bool_strings(text, expected):
     settings.debug = text
     assert settings.debug is expected
 
 
-@pytest.mark.parametrize("name, value, exc, words", [
-    ("max_depth", 65536, ValueError, ["max_depth", "65536", "[0, 65535]"]),
-    ("max_depth", -1, ValueError, ["max_depth", "[0, 65535]"]),
-    ("verbose", "abc", ValueError, ["verbose", "'abc'", "integer"]),
-    ("precision", 1.5, ValueError, ["precision", "not an integer"]),
-    ("enabled", "maybe", ValueError, ["enabled", "'maybe'", "on/true/yes/y/t"]),
-    ("enabled", None, TypeError, ["enabled", "NoneType"]),
-    ("output_path", 5, TypeError, ["output_path", "str"]),
-    ("timing_units", "parsec", ValueError, ["timing_units", "parsec", "nsec", "hr"]),
-    ("memory_units", "furlong", ValueError, ["memory_units", "kib", "pb"]),
-    ("roofline_mode", "fast", ValueError, ["roofline_mode", "'op'", "'ai'"]),
-    ("command_line", 3, TypeError, ["command_line", "list"]),
-])
+@pytest.mark.parametrize(
+    "name, value, exc, words",
+    [
+        ("max_depth", 65536, ValueError, ["max_depth", "65536", "[0, 65535]"]),
+        ("max_depth", -1, ValueError, ["max_depth", "[0, 65535]"]),
+        ("verbose", "abc", ValueError, ["verbose", "'abc'", "integer"]),
+        ("precision", 1.5, ValueError, ["precision", "not an integer"]),
+        ("enabled", "maybe", ValueError, ["enabled", "'maybe'", "on/true/yes/y/t"]),
+        ("enabled", None, TypeError, ["enabled", "NoneType"]),
+        ("output_path", 5, TypeError, ["output_path", "str"]),
+        ("timing_units", "parsec", ValueError, ["timing_units", "parsec", "nsec", "hr"]),
+        ("memory_units", "furlong", ValueError, ["memory_units", "kib", "pb"]),
+        ("roofline_mode", "fast", ValueError, ["roofline_mode", "'op'", "'ai'"]),
+        ("command_line", 3, TypeError, ["command_line", "list"]),
+    ],
+)
 def test_bad_api_values_raise_naming_setting_and_accepted_values(name, value, exc, words):
     before = getattr(settings, name)
     with pytest.raises(exc) as info:
@@ -162,24 +258,44 @@ def test_unknown_setting_name_is_an_error_with_a_suggestion():
         settings().verbsoe = 1
 
 
-@pytest.mark.parametrize("given, display, divisor", [
-    ("", "sec", 1e9), ("ns", "nsec", 1.0), ("Microseconds", "usec", 1e3), ("MS", "msec", 1e6),
-    ("cs", "csec", 1e7), ("dsec", "dsec", 1e8), ("second", "sec", 1e9), ("minutes", "min", 60e9),
-    ("hour", "hr", 3600e9),
-])
+@pytest.mark.parametrize(
+    "given, display, divisor",
+    [
+        ("", "sec", 1e9),
+        ("ns", "nsec", 1.0),
+        ("Microseconds", "usec", 1e3),
+        ("MS", "msec", 1e6),
+        ("cs", "csec", 1e7),
+        ("dsec", "dsec", 1e8),
+        ("second", "sec", 1e9),
+        ("minutes", "min", 60e9),
+        ("hour", "hr", 3600e9),
+    ],
+)
 def test_timing_units(given, display, divisor):
     settings.timing_units = given
     assert settings.timing_units == ("" if not given else display)
     assert settings.unit_info("timing") == (divisor, display)
 
 
-@pytest.mark.parametrize("given, display, divisor", [
-    ("", "MB", 1e6), ("B", "byte", 1.0), ("bytes", "byte", 1.0), ("kilobyte", "kb", 1e3),
-    ("MB", "mb", 1e6),
-    ("gb", "gb", 1e9), ("TB", "tb", 1e12), ("petabyte", "pb", 1e15), ("KiB", "kib", 1024.0),
-    ("mebibyte", "mib", 1024.0**2), ("GIB", "gib", 1024.0**3), ("tib", "tib", 1024.0**4),
-    ("pib", "pib", 1024.0**5),
-])
+@pytest.mark.parametrize(
+    "given, display, divisor",
+    [
+        ("", "MB", 1e6),
+        ("B", "byte", 1.0),
+        ("bytes", "byte", 1.0),
+        ("kilobyte", "kb", 1e3),
+        ("MB", "mb", 1e6),
+        ("gb", "gb", 1e9),
+        ("TB", "tb", 1e12),
+        ("petabyte", "pb", 1e15),
+        ("KiB", "kib", 1024.0),
+        ("mebibyte", "mib", 1024.0**2),
+        ("GIB", "gib", 1024.0**3),
+        ("tib", "tib", 1024.0**4),
+        ("pib", "pib", 1024.0**5),
+    ],
+)
 def test_memory_units(given, display, divisor):
     settings.memory_units = given
     assert settings.unit_info("memory") == (divisor, display)
@@ -282,8 +398,13 @@ def test_mirrored_settings_reach_the_core(core, monkeypatch):
     monkeypatch.setenv("TIMEMORY_COLLAPSE_THREADS", "off")
     settings.parse()
     assert core.calls == [
-        ("enabled", False), ("max_depth", 1), ("timing_unit", 1e6), ("timing_unit_repr", "msec"),
-        ("memory_unit", 1024.0), ("memory_unit_repr", "kib"), ("collapse_threads", False),
+        ("enabled", False),
+        ("max_depth", 1),
+        ("timing_unit", 1e6),
+        ("timing_unit_repr", "msec"),
+        ("memory_unit", 1024.0),
+        ("memory_unit_repr", "kib"),
+        ("collapse_threads", False),
     ]
 
 
@@ -291,11 +412,26 @@ def test_push_all_to_core_pushes_every_mirrored_value(core):
     assert settings._push_all_to_core() is True
     pushed = dict(core.calls)
     assert set(pushed) == {
-        "enabled", "flat_profile", "timeline_profile", "max_depth", "collapse_threads",
+        "enabled",
+        "flat_profile",
+        "timeline_profile",
+        "max_depth",
+        "collapse_threads",
         "stack_clearing",
-        "precision", "width", "max_width", "scientific", "timing_precision", "timing_width",
-        "timing_scientific", "memory_precision", "memory_width", "memory_scientific", "timing_unit",
-        "timing_unit_repr", "memory_unit", "memory_unit_repr",
+        "precision",
+        "width",
+        "max_width",
+        "scientific",
+        "timing_precision",
+        "timing_width",
+        "timing_scientific",
+        "memory_precision",
+        "memory_width",
+        "memory_scientific",
+        "timing_unit",
+        "timing_unit_repr",
+        "memory_unit",
+        "memory_unit_repr",
     }
     assert (pushed["timing_unit"], pushed["memory_unit_repr"]) == (1e9, "MB")
     assert pushed["max_width"] == 120

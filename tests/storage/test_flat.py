@@ -50,7 +50,8 @@ def test_repeated_calls_accumulate():
     fibonacci(5)
     expected = calls_per_depth(5)
     assert [e.data().laps() for e in WallClockStorage.get()] == [
-        2 * expected[d] for d in sorted(expected)]
+        2 * expected[d] for d in sorted(expected)
+    ]
 
 
 def build_tree():

@@ -12,9 +12,20 @@ from timemory import component
 from timemory.bundle import marker
 from timemory.storage import CurrentPeakRssStorage, ReadCharStorage, WallClockStorage
 
-META_KEYS = ["properties", "type", "description", "unit_value", "unit_repr", "thread_scope_only",
-             "thread_count", "mpi_size", "upcxx_size", "process_count", "num_ranks",
-             "concurrency"]
+META_KEYS = [
+    "properties",
+    "type",
+    "description",
+    "unit_value",
+    "unit_repr",
+    "thread_scope_only",
+    "thread_count",
+    "mpi_size",
+    "upcxx_size",
+    "process_count",
+    "num_ranks",
+    "concurrency",
+]
 STAT_KEYS = ["sum", "count", "min", "max", "sqr", "mean", "stddev"]
 NODE_KEYS = ["hash", "prefix", "tid", "pid", "depth", "is_dummy", "inclusive", "exclusive"]
 
@@ -31,8 +42,19 @@ def record(components=("wall_clock",)):
 
 
 def flat_rows(results):
-    return [(e.prefix(), e.depth(), e.hash(), e.rolling_hash(), e.hierarchy(), e.data().laps(),
-             e.data().get_raw(), e.data().get()) for e in results]
+    return [
+        (
+            e.prefix(),
+            e.depth(),
+            e.hash(),
+            e.rolling_hash(),
+            e.hierarchy(),
+            e.data().laps(),
+            e.data().get_raw(),
+            e.data().get(),
+        )
+        for e in results
+    ]
 
 
 def stats_tuple(s):
@@ -44,9 +66,17 @@ def tree_rows(trees):
 
     def visit(t):
         v = t.value()
-        out.append((v.prefix(), v.depth(), v.hash(), v.is_dummy(),
-                    v.inclusive().data().laps(), v.inclusive().data().get_raw(),
-                    v.exclusive().data().get_raw()))
+        out.append(
+            (
+                v.prefix(),
+                v.depth(),
+                v.hash(),
+                v.is_dummy(),
+                v.inclusive().data().laps(),
+                v.inclusive().data().get_raw(),
+                v.exclusive().data().get_raw(),
+            )
+        )
         for c in t.children():
             visit(c)
 
@@ -88,8 +118,12 @@ def test_get_equals_dumps_including_key_order(hierarchy):
 def test_get_components_filter_accepts_aliases_and_enums():
     record(("wall_clock", "peak_rss"))
     assert sorted(timemory.get()["timemory"]) == ["peak_rss", "wall_clock"]
-    for spec in (["wall_clock"], ["real_clock"], [component.id.wall_clock],
-                 [component.WallClock.index()]):
+    for spec in (
+        ["wall_clock"],
+        ["real_clock"],
+        [component.id.wall_clock],
+        [component.WallClock.index()],
+    ):
         assert list(timemory.get(components=spec)["timemory"]) == ["wall_clock"]
     with pytest.raises(ValueError, match="wall_clock"):
         timemory.get(components=["no_such_component"])
@@ -105,8 +139,12 @@ def test_get_returns_a_fresh_dict_each_call():
     first["timemory"]["wall_clock"]["type"] = "changed"
     third = timemory.get(hierarchy=True)
     assert third == second
-    assert "count" in third["timemory"]["wall_clock"]["graph"][0][0]["children"][0]["node"][
-        "inclusive"]["stats"]
+    assert (
+        "count"
+        in third["timemory"]["wall_clock"]["graph"][0][0]["children"][0]["node"]["inclusive"][
+            "stats"
+        ]
+    )
     flat = timemory.get()
     flat["timemory"]["wall_clock"]["ranks"][0]["graph"].clear()
     assert len(timemory.get()["timemory"]["wall_clock"]["ranks"][0]["graph"]) == 3
@@ -126,15 +164,24 @@ def test_flat_schema_and_key_order():
     record()
     wc = timemory.get()["timemory"]["wall_clock"]
     assert list(wc) == META_KEYS + ["ranks"]
-    assert wc["properties"] == {"value": int(component.WallClock.index()), "enum": "WALL_CLOCK",
-                                "id": "wall_clock",
-                                "ids": ["real_clock", "virtual_clock", "wall_clock"]}
+    assert wc["properties"] == {
+        "value": int(component.WallClock.index()),
+        "enum": "WALL_CLOCK",
+        "id": "wall_clock",
+        "ids": ["real_clock", "virtual_clock", "wall_clock"],
+    }
     assert wc["type"] == "wall"
     assert wc["description"] == component.WallClock.description()
     assert wc["unit_value"] == 1_000_000_000 and wc["unit_repr"] == "sec"
     assert wc["thread_scope_only"] is False
-    for key in ("thread_count", "mpi_size", "upcxx_size", "process_count", "num_ranks",
-                "concurrency"):
+    for key in (
+        "thread_count",
+        "mpi_size",
+        "upcxx_size",
+        "process_count",
+        "num_ranks",
+        "concurrency",
+    ):
         assert isinstance(wc[key], int) and wc[key] >= 1, key
     assert (wc["mpi_size"], wc["num_ranks"], wc["process_count"]) == (1, 1, 1)
     assert len(wc["ranks"]) == 1
@@ -226,8 +273,9 @@ def test_flat_round_trip_from_dict_string_file_and_path(tmp_path):
         loaded = WallClockStorage.load_json(source)
         assert flat_rows(loaded) == flat_rows(original)
         for a, b in zip(loaded, original):
-            assert stats_tuple(a.stats()) == pytest.approx(stats_tuple(b.stats()),
-                                                           rel=1e-9, abs=1e-12)
+            assert stats_tuple(a.stats()) == pytest.approx(
+                stats_tuple(b.stats()), rel=1e-9, abs=1e-12
+            )
         # and back to the same JSON (statistics are stored in display units: the scaling
         # back to raw units may change the last bit)
         assert_json_close(WallClockStorage.dumps(loaded), dumped)
@@ -250,7 +298,8 @@ def test_tree_round_trip():
     main_l = loaded[0].children()[0].value()
     main_o = original[0].children()[0].value()
     assert stats_tuple(main_l.exclusive().stats()) == pytest.approx(
-        stats_tuple(main_o.exclusive().stats()), rel=1e-9, abs=1e-12)
+        stats_tuple(main_o.exclusive().stats()), rel=1e-9, abs=1e-12
+    )
     dumped_dmp = WallClockStorage.dumps(WallClockStorage.dmp_get_tree())
     dmp = WallClockStorage.load_json_tree_dmp(dumped_dmp)
     assert len(dmp) == 1 and tree_rows(dmp[0]) == tree_rows(original)
@@ -264,8 +313,9 @@ def test_load_detects_the_shape():
     assert tree_rows(tree) == tree_rows(WallClockStorage.get_tree())
 
 
-@pytest.mark.parametrize("storage", [CurrentPeakRssStorage, ReadCharStorage],
-                         ids=["current_peak_rss", "read_char"])
+@pytest.mark.parametrize(
+    "storage", [CurrentPeakRssStorage, ReadCharStorage], ids=["current_peak_rss", "read_char"]
+)
 def test_multi_valued_round_trip(storage):
     record(("current_peak_rss", "read_char"))
     original = storage.get()

@@ -107,7 +107,8 @@ def test_one_marker_object_shared_by_threads():
     run_threads(use_shared, count=4)
     # each thread's measurements stay its own: never nested under another thread's
     assert [(e.prefix(), e.depth(), e.data().laps()) for e in WallClockStorage.get()] == [
-        (">>> shared", 0, 4 * REPEAT)]
+        (">>> shared", 0, 4 * REPEAT)
+    ]
     with shared:
         with shared:
             pass

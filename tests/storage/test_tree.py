@@ -45,8 +45,12 @@ def test_dummy_root_then_children():
     assert root.pid() == {os.getpid()}
     assert isinstance(root.tid(), set) and len(root.tid()) == 1
     assert [c.value().prefix() for c in roots[0].children()] == ["main"]
-    assert walk(roots[0]) == [("main", 0, 1), ("child", 1, 2), ("other", 1, 1),
-                              ("grandchild", 2, 1)]
+    assert walk(roots[0]) == [
+        ("main", 0, 1),
+        ("child", 1, 2),
+        ("other", 1, 1),
+        ("grandchild", 2, 1),
+    ]
 
 
 def test_tree_nodes_match_the_flat_view():
@@ -101,10 +105,12 @@ def test_exclusive_statistics():
     inc = main.value().inclusive().stats()
     exc = main.value().exclusive().stats()
     # sum (and sum of squares) subtract; count, min and max are kept
-    assert exc.sum() == pytest.approx(inc.sum() - sum(c.value().inclusive().stats().sum()
-                                                      for c in children))
-    assert exc.sqr() == pytest.approx(inc.sqr() - sum(c.value().inclusive().stats().sqr()
-                                                      for c in children))
+    assert exc.sum() == pytest.approx(
+        inc.sum() - sum(c.value().inclusive().stats().sum() for c in children)
+    )
+    assert exc.sqr() == pytest.approx(
+        inc.sqr() - sum(c.value().inclusive().stats().sqr() for c in children)
+    )
     assert exc.count() == inc.count() == 1
     assert (exc.min(), exc.max()) == (inc.min(), inc.max())
 

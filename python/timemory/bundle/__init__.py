@@ -15,7 +15,8 @@ from __future__ import annotations
 import enum
 import inspect
 import sys
-from typing import Any, Callable, Iterable, List, Optional
+from collections.abc import Iterable
+from typing import Any, Callable
 
 from .. import _core
 from ..component import class_of
@@ -41,6 +42,7 @@ __all__ = [
 marker = _core.marker
 auto_tuple = marker
 
+
 class context(enum.IntEnum):
     """Label modes of the decorators."""
 
@@ -50,7 +52,7 @@ class context(enum.IntEnum):
     defer = 3
 
 
-def _format_call_args(func_or_frame: Any, args: Optional[tuple], kwargs: Optional[dict]) -> str:
+def _format_call_args(func_or_frame: Any, args: tuple | None, kwargs: dict | None) -> str:
     """The ``(a=1, b=2)`` part of a label when ``add_args=True``.
 
     Called by the native marker with a frame (context manager) or with the
@@ -97,12 +99,14 @@ class base_decorator:
     decorator / context-manager protocol. Subclasses implement ``_start`` and
     ``_stop`` (called with the composed label)."""
 
-    def __init__(self, key: str = "", add_args: bool = False, is_class: bool = False, mode: str = "defer"):
+    def __init__(
+        self, key: str = "", add_args: bool = False, is_class: bool = False, mode: str = "defer"
+    ):
         self.key = key
         self.add_args = add_args
         self.is_class = is_class
         self.mode = _mode_name(mode)
-        self._active: List[Any] = []
+        self._active: list[Any] = []
 
     def _label(self, func: str, file: str, line: int, args: str, decorator: bool) -> str:
         mode = self.mode
@@ -142,13 +146,15 @@ class base_decorator:
 
         return wrapper
 
-    def __enter__(self) -> "base_decorator":
+    def __enter__(self) -> base_decorator:
         frame = sys._getframe(1)
         code = frame.f_code
         import os
 
         extra = _format_call_args(frame, None, None) if self.add_args else ""
-        label = self._label(code.co_name, os.path.basename(code.co_filename), frame.f_lineno, extra, False)
+        label = self._label(
+            code.co_name, os.path.basename(code.co_filename), frame.f_lineno, extra, False
+        )
         self._active.append(self._start(label))
         return self
 
@@ -162,8 +168,14 @@ class auto_timer(base_decorator):
     """Records wall clock, CPU clock, CPU utilisation and peak RSS into the
     call graph; with ``report_at_exit`` also prints the measurement."""
 
-    def __init__(self, key: str = "", add_args: bool = False, is_class: bool = False,
-                 report_at_exit: bool = False, mode: str = "defer"):
+    def __init__(
+        self,
+        key: str = "",
+        add_args: bool = False,
+        is_class: bool = False,
+        report_at_exit: bool = False,
+        mode: str = "defer",
+    ):
         super().__init__(key, add_args, is_class, mode)
         self.report_at_exit = report_at_exit
 

@@ -7,7 +7,8 @@ a per-call hot path of their own.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any, Callable
 
 from .. import _core
 from ..component import class_of, resolve
@@ -38,9 +39,9 @@ class component_bundle:
     ``"{func}@{file}:{line}"`` plus ``"/extra..."``. ``configure()`` selects the
     components for every bundle created afterwards (wall_clock when empty)."""
 
-    _components: List[int] = []
-    _flat: Optional[bool] = None
-    _timeline: Optional[bool] = None
+    _components: list[int] = []
+    _flat: bool | None = None
+    _timeline: bool | None = None
 
     def __init__(self, func: str, file: str, line: int, extra: Sequence[Any] = ()):
         key = f"{func}@{file}:{line}"
@@ -48,13 +49,18 @@ class component_bundle:
             key += "/" + "/".join(str(e) for e in extra)
         self.key = key
         comps = type(self)._components or [int(_core.find_component("wall_clock"))]
-        self._marker = _core.marker(comps, key, mode="blank", flat=type(self)._flat,
-                                    timeline=type(self)._timeline)
+        self._marker = _core.marker(
+            comps, key, mode="blank", flat=type(self)._flat, timeline=type(self)._timeline
+        )
         self._running = False
 
     @classmethod
-    def configure(cls, components: Sequence[Any] = (), flat_profile: bool = False,
-                  timeline_profile: bool = False) -> None:
+    def configure(
+        cls,
+        components: Sequence[Any] = (),
+        flat_profile: bool = False,
+        timeline_profile: bool = False,
+    ) -> None:
         cls._components = resolve(list(components)) if components else []
         cls._flat = bool(flat_profile) or None
         cls._timeline = bool(timeline_profile) or None
@@ -64,13 +70,13 @@ class component_bundle:
         cls._components = []
         cls._flat = cls._timeline = None
 
-    def start(self) -> "component_bundle":
+    def start(self) -> component_bundle:
         if not self._running:
             self._marker.__enter__()
             self._running = True
         return self
 
-    def stop(self) -> "component_bundle":
+    def stop(self) -> component_bundle:
         if self._running:
             self._marker.__exit__(None, None, None)
             self._running = False
@@ -89,33 +95,33 @@ class component_tuple:
         self._key = key
         self._components = [class_of(i)(key) for i in resolve(components)]
 
-    def _each(self, method: str) -> "component_tuple":
+    def _each(self, method: str) -> component_tuple:
         for c in self._components:
             getattr(c, method)()
         return self
 
-    def push(self) -> "component_tuple":
+    def push(self) -> component_tuple:
         return self._each("push")
 
-    def pop(self) -> "component_tuple":
+    def pop(self) -> component_tuple:
         return self._each("pop")
 
-    def start(self) -> "component_tuple":
+    def start(self) -> component_tuple:
         return self._each("start")
 
-    def stop(self) -> "component_tuple":
+    def stop(self) -> component_tuple:
         return self._each("stop")
 
-    def reset(self) -> "component_tuple":
+    def reset(self) -> component_tuple:
         return self._each("reset")
 
     def report(self) -> None:
         print(str(self))
 
-    def get_raw(self) -> Tuple[Any, ...]:
+    def get_raw(self) -> tuple[Any, ...]:
         return tuple(c.get_raw() for c in self._components)
 
-    def get(self) -> Dict[str, Any]:
+    def get(self) -> dict[str, Any]:
         return {c.label(): c.get() for c in self._components}
 
     def __str__(self) -> str:
@@ -199,18 +205,18 @@ class rss_usage:
     def __init__(self, key: str = "", record: bool = False):
         self._key = key
         self._classes = [class_of(c) for c in RSS_USAGE_COMPONENTS]
-        self._raw: List[float] = [0.0] * len(self._classes)
+        self._raw: list[float] = [0.0] * len(self._classes)
         if record:
             self.record()
 
-    def record(self) -> "rss_usage":
+    def record(self) -> rss_usage:
         self._raw = [float(cls.record()) for cls in self._classes]
         return self
 
-    def get_raw(self) -> Tuple[float, ...]:
+    def get_raw(self) -> tuple[float, ...]:
         return tuple(self._raw)
 
-    def get(self) -> Dict[str, float]:
+    def get(self) -> dict[str, float]:
         return {cls.label(): raw / cls.unit() for cls, raw in zip(self._classes, self._raw)}
 
     def current(self, units: Any = None) -> float:
@@ -219,24 +225,24 @@ class rss_usage:
     def peak(self, units: Any = None) -> float:
         return self.get()[self._classes[1].label()]
 
-    def _combined(self, other: "rss_usage", sign: float) -> List[float]:
+    def _combined(self, other: rss_usage, sign: float) -> list[float]:
         return [a + sign * b for a, b in zip(self._raw, other._raw)]
 
-    def __add__(self, other: "rss_usage") -> "rss_usage":
+    def __add__(self, other: rss_usage) -> rss_usage:
         out = rss_usage(self._key)
         out._raw = self._combined(other, 1.0)
         return out
 
-    def __sub__(self, other: "rss_usage") -> "rss_usage":
+    def __sub__(self, other: rss_usage) -> rss_usage:
         out = rss_usage(self._key)
         out._raw = self._combined(other, -1.0)
         return out
 
-    def __iadd__(self, other: "rss_usage") -> "rss_usage":
+    def __iadd__(self, other: rss_usage) -> rss_usage:
         self._raw = self._combined(other, 1.0)
         return self
 
-    def __isub__(self, other: "rss_usage") -> "rss_usage":
+    def __isub__(self, other: rss_usage) -> rss_usage:
         self._raw = self._combined(other, -1.0)
         return self
 
@@ -255,7 +261,7 @@ class rss_usage:
 class scope_destructor:
     """Calls ``func()`` when destroyed."""
 
-    def __init__(self, func: Optional[Callable[[], Any]] = None):
+    def __init__(self, func: Callable[[], Any] | None = None):
         self._func = func
 
     def __del__(self) -> None:

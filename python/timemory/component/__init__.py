@@ -9,7 +9,7 @@ exist with ``available == False`` and no-op methods.
 from __future__ import annotations
 
 import enum
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable
 
 from .. import _core
 
@@ -26,8 +26,8 @@ __all__ = [
 Component = _core.Component
 _print_repr_in_interactive = False
 
-_TABLE: List[Dict[str, Any]] = _core.component_table()
-_BY_INDEX: Dict[int, Dict[str, Any]] = {info["index"]: info for info in _TABLE}
+_TABLE: list[dict[str, Any]] = _core.component_table()
+_BY_INDEX: dict[int, dict[str, Any]] = {info["index"]: info for info in _TABLE}
 
 # int-like enum whose names are the JSON keys: timemory.component.id.wall_clock == 78
 id = enum.IntEnum("id", [(info["key"], info["index"]) for info in _TABLE], module=__name__)  # noqa: A001
@@ -49,11 +49,11 @@ def _scalar_or_tuple(values: list) -> Any:
     return values[0] if len(values) == 1 else tuple(values)
 
 
-def _whole(x: float) -> Union[int, float]:
+def _whole(x: float) -> int | float:
     return int(x) if float(x).is_integer() else x
 
 
-def _make_class(info: Dict[str, Any]) -> type:
+def _make_class(info: dict[str, Any]) -> type:
     index = info["index"]
 
     def unit() -> Any:
@@ -83,7 +83,8 @@ def _make_class(info: Dict[str, Any]) -> type:
         "_info": info,
         "available": property(lambda self: bool(info["available"]), doc="component is usable here"),
         "has_value": property(
-            lambda self: bool(info["has_value"] and info["available"]), doc="component holds a value"
+            lambda self: bool(info["has_value"] and info["available"]),
+            doc="component holds a value",
         ),
         "label": staticmethod(lambda: info["label"]),
         "description": staticmethod(lambda: info["description"]),
@@ -103,7 +104,7 @@ def _make_class(info: Dict[str, Any]) -> type:
     return cls
 
 
-_CLASSES: Dict[int, type] = {}
+_CLASSES: dict[int, type] = {}
 for _info in _TABLE:
     _cls = _make_class(_info)
     _CLASSES[_info["index"]] = _cls
@@ -113,7 +114,7 @@ for _info in _TABLE:
 del _info, _cls
 
 
-def resolve(components: Any) -> List[int]:
+def resolve(components: Any) -> list[int]:
     """Enum indices for a name, enum value, class, callable or a list of those.
 
     Raises ValueError naming the valid choices for an unknown name.
@@ -121,31 +122,31 @@ def resolve(components: Any) -> List[int]:
     return list(_core.resolve_components(components, False))
 
 
-def _index_of(key: Union[str, int, type]) -> int:
+def _index_of(key: str | int | type) -> int:
     indices = resolve(key)
     if len(indices) != 1:
         raise ValueError(f"expected one component, got {key!r}")
     return indices[0]
 
 
-def class_of(key: Union[str, int, type]) -> type:
+def class_of(key: str | int | type) -> type:
     """The component class for a name, enum value or class."""
     return _CLASSES[_index_of(key)]
 
 
-def is_available(key: Union[str, int, type]) -> bool:
+def is_available(key: str | int | type) -> bool:
     """True if the component can measure on this machine (ValueError if unknown)."""
     return bool(_BY_INDEX[_index_of(key)]["available"])
 
 
-_GENERATOR_NAMES: Dict[str, int] = {}
+_GENERATOR_NAMES: dict[str, int] = {}
 for _info in _TABLE:
     for _name in [_info["class_name"], _info["id"], *_info["aliases"]]:
         _GENERATOR_NAMES.setdefault(_name, _info["index"])
 del _info, _name
 
 
-def get_generator(key: Union[str, int]) -> Callable[[], Optional[Component]]:
+def get_generator(key: str | int) -> Callable[[], Component | None]:
     """A zero-argument factory for new component objects.
 
     ``key`` is a class name, primary id or alias (exact, case-sensitive), or an
@@ -161,16 +162,15 @@ def get_generator(key: Union[str, int]) -> Callable[[], Optional[Component]]:
     return lambda: cls()
 
 
-def get_types() -> List[str]:
+def get_types() -> list[str]:
     """Class names of every component."""
     return [info["class_name"] for info in _TABLE]
 
 
-def get_available_types(arithmetic: bool = False) -> List[str]:
+def get_available_types(arithmetic: bool = False) -> list[str]:
     """Class names of the available components; ``arithmetic`` keeps the scalar-valued ones."""
     return [
         info["class_name"]
         for info in _TABLE
-        if info["available"]
-        and (not arithmetic or (info["has_value"] and info["n_disp"] == 1))
+        if info["available"] and (not arithmetic or (info["has_value"] and info["n_disp"] == 1))
     ]

@@ -318,8 +318,16 @@ class _Spec:
     hidden: bool = False
 
 
-def _s(name: str, kind: _Kind, default: Any, description: str, *, env: str | None = None,
-       cli: bool | tuple[str, ...] = False, hidden: bool = False) -> _Spec:
+def _s(
+    name: str,
+    kind: _Kind,
+    default: Any,
+    description: str,
+    *,
+    env: str | None = None,
+    cli: bool | tuple[str, ...] = False,
+    hidden: bool = False,
+) -> _Spec:
     if not isinstance(cli, tuple):
         cli = ("--timemory-" + name.replace("_", "-"),) if cli else ()
     env = f"TIMEMORY_{name.upper()}" if env is None else env
@@ -387,8 +395,13 @@ _SPEC_LIST: tuple[_Spec, ...] = (
     _s("memory_width", _INT16, -1, "Output width of memory components"),
     _o("memory_units", _MEMORY, "", "Units of memory components ('' = MB)"),
     _s("memory_scientific", _BOOL, False, "Scientific notation for memory components"),
-    _s("separator_frequency", _INT64, 0, "Separator line every N rows of text tables (0 = never)",
-       env="TIMEMORY_SEPARATOR_FREQ"),
+    _s(
+        "separator_frequency",
+        _INT64,
+        0,
+        "Separator line every N rows of text tables (0 = never)",
+        env="TIMEMORY_SEPARATOR_FREQ",
+    ),
     # tracing / throttling
     _o("throttle_count", _SIZE_T, 10000, "Calls of a traced function before it may be throttled"),
     _o("throttle_value", _SIZE_T, 10000, "Throttle traced functions averaging less than this (ns)"),
@@ -405,8 +418,12 @@ _SPEC_LIST: tuple[_Spec, ...] = (
     _o("mpi_init", _BOOL, False, "Initialize MPI at timemory initialization"),
     _o("mpi_finalize", _BOOL, False, "Finalize MPI at timemory finalization"),
     _o("mpi_thread", _BOOL, True, "Initialize MPI with thread support"),
-    _o("mpi_thread_type", _StrKind(("", "single", "serialized", "funneled", "multiple")), "",
-       "MPI thread support level"),
+    _o(
+        "mpi_thread_type",
+        _StrKind(("", "single", "serialized", "funneled", "multiple")),
+        "",
+        "MPI thread support level",
+    ),
     _o("upcxx_init", _BOOL, False, "Initialize UPC++ at timemory initialization"),
     _o("upcxx_finalize", _BOOL, False, "Finalize UPC++ at timemory finalization"),
     _o("node_count", _INT32, 0, "Number of nodes (for per-node output)"),
@@ -422,10 +439,20 @@ _SPEC_LIST: tuple[_Spec, ...] = (
     _s("enable_all_signals", _BOOL, False, "Handle every signal"),
     _s("disable_all_signals", _BOOL, False, "Handle no signal"),
     # configuration
-    _o("config_file", _STR, _default_config_files, "Config files (';'-separated) read at init",
-       cli=("-C", "--timemory-config")),
-    _o("suppress_config", _BOOL, False, "Do not read the config files",
-       cli=("--timemory-suppress-config", "--timemory-no-config")),
+    _o(
+        "config_file",
+        _STR,
+        _default_config_files,
+        "Config files (';'-separated) read at init",
+        cli=("-C", "--timemory-config"),
+    ),
+    _o(
+        "suppress_config",
+        _BOOL,
+        False,
+        "Do not read the config files",
+        cli=("--timemory-suppress-config", "--timemory-no-config"),
+    ),
     _o("suppress_parsing", _BOOL, False, "Do not read the TIMEMORY_* environment variables"),
     _o("python_exe", _STR, "python", "Python interpreter used for helper scripts"),
     _s("command_line", _LIST, list, "Command line of the measured program", env=""),
@@ -449,8 +476,13 @@ _SPEC_LIST: tuple[_Spec, ...] = (
     _o("cupti_pcsampling_period", _INT, 8, "CUPTI PC sampling period"),
     _o("cupti_pcsampling_per_line", _BOOL, False, "CUPTI PC sampling per source line"),
     _o("cupti_pcsampling_register_limit", _INT, 8, "CUPTI PC sampling register limit"),
-    _o("cupti_pcsampling_serialized", _BOOL, False, "Serialize kernels during CUPTI PC sampling",
-       cli=("--timemory-cupti-pcsampling-serialize",)),
+    _o(
+        "cupti_pcsampling_serialized",
+        _BOOL,
+        False,
+        "Serialize kernels during CUPTI PC sampling",
+        cli=("--timemory-cupti-pcsampling-serialize",),
+    ),
     _o("cupti_pcsampling_num_collect", _SIZE_T, 100, "CUPTI PC samples collected per pass"),
     _o("cupti_pcsampling_stall_reasons", _STR, "", "CUPTI PC sampling stall reasons"),
     # roofline
@@ -460,10 +492,20 @@ _SPEC_LIST: tuple[_Spec, ...] = (
     _s("cpu_roofline_events", _STR, "", "Extra CPU roofline events", env=_ROOF + "EVENTS_CPU"),
     _s("gpu_roofline_events", _STR, "", "Extra GPU roofline events", env=_ROOF + "EVENTS_GPU"),
     _s("roofline_type_labels", _BOOL, False, "Label roofline entries with the data type"),
-    _s("roofline_type_labels_cpu", _BOOL, False, "Label CPU roofline entries with the data type",
-       env=_ROOF + "TYPE_LABELS_CPU"),
-    _s("roofline_type_labels_gpu", _BOOL, False, "Label GPU roofline entries with the data type",
-       env=_ROOF + "TYPE_LABELS_GPU"),
+    _s(
+        "roofline_type_labels_cpu",
+        _BOOL,
+        False,
+        "Label CPU roofline entries with the data type",
+        env=_ROOF + "TYPE_LABELS_CPU",
+    ),
+    _s(
+        "roofline_type_labels_gpu",
+        _BOOL,
+        False,
+        "Label GPU roofline entries with the data type",
+        env=_ROOF + "TYPE_LABELS_GPU",
+    ),
     _s("instruction_roofline", _BOOL, False, "Instruction roofline instead of FLOP roofline"),
     # empirical roofline toolkit
     _s("ert_num_threads", _UINT64, 0, "ERT threads (0 = per-device default)"),
@@ -481,8 +523,13 @@ _SPEC_LIST: tuple[_Spec, ...] = (
     _s("ert_max_data_size_gpu", _UINT64, 500_000_000, "ERT GPU maximum data size"),
     _s("ert_skip_ops", _STR, "", "ERT operation counts to skip"),
     # vendor tools
-    _s("craypat_categories", _STR, lambda: os.environ.get("PAT_RT_PERFCTR", ""), "CrayPAT groups",
-       env="TIMEMORY_CRAYPAT"),
+    _s(
+        "craypat_categories",
+        _STR,
+        lambda: os.environ.get("PAT_RT_PERFCTR", ""),
+        "CrayPAT groups",
+        env="TIMEMORY_CRAYPAT",
+    ),
     _o("network_interface", _STR, "", "Network interface of the network components", hidden=True),
 )
 
@@ -490,6 +537,7 @@ _SPECS: dict[str, _Spec] = {s.name: s for s in _SPEC_LIST}
 _DEFAULTS: dict[str, Any] = {
     s.name: s.default() if callable(s.default) else s.default for s in _SPEC_LIST
 }
+
 
 def _spellings() -> dict[str, str]:
     """Every spelling that names a setting: name, env var, options with/without --timemory-."""
@@ -518,10 +566,26 @@ def _suggest(key: str) -> str:
 
 
 # The core reads these on its hot paths; timing/memory units are pushed as derived values.
-_MIRRORED = ("enabled", "flat_profile", "timeline_profile", "max_depth", "collapse_threads",
-             "stack_clearing", "precision", "width", "max_width", "scientific", "timing_precision",
-             "timing_width", "timing_scientific", "memory_precision", "memory_width",
-             "memory_scientific", "timing_units", "memory_units")
+_MIRRORED = (
+    "enabled",
+    "flat_profile",
+    "timeline_profile",
+    "max_depth",
+    "collapse_threads",
+    "stack_clearing",
+    "precision",
+    "width",
+    "max_width",
+    "scientific",
+    "timing_precision",
+    "timing_width",
+    "timing_scientific",
+    "memory_precision",
+    "memory_width",
+    "memory_scientific",
+    "timing_units",
+    "memory_units",
+)
 
 
 # --------------------------------------------------------------------------------------- instance
@@ -635,8 +699,10 @@ def _push_all_to_core() -> bool:
         try:
             _SPECS[name].kind.convert(_GLOBAL._values[name])
         except ValueError as exc:
-            _warn(f"timemory.settings.{name} (from {_GLOBAL._sources[name]}): {exc} "
-                  f"(accepted values: {_SPECS[name].kind.accepted()}); using the default")
+            _warn(
+                f"timemory.settings.{name} (from {_GLOBAL._sources[name]}): {exc} "
+                f"(accepted values: {_SPECS[name].kind.accepted()}); using the default"
+            )
             _GLOBAL._values[name] = _DEFAULTS[name]
             _GLOBAL._sources[name] = "default"
     for name in _MIRRORED:
@@ -679,8 +745,10 @@ _KEY_VALUE = re.compile(r"[\s=,;]+")
 _VARIABLE = re.compile(r"\$env:(\w+)|\$\{(\w+)\}|\$(\w+)")
 
 
-def read(instance_or_filename: Settings | str | os.PathLike[str] | None,
-         filename: str | os.PathLike[str] | None = None) -> bool:
+def read(
+    instance_or_filename: Settings | str | os.PathLike[str] | None,
+    filename: str | os.PathLike[str] | None = None,
+) -> bool:
     """Read a text or JSON config file: ``read(path)`` or ``read(instance, path)``.
 
     Unreadable or malformed files raise OSError/ValueError; unknown keys and bad values warn.
@@ -760,8 +828,10 @@ def _json_pairs(path: str, text: str) -> list[tuple[str, Any]]:
         if not isinstance(block, dict):
             block = root.get("settings")
     if not isinstance(block, dict):
-        raise ValueError(f"{path}: no settings found (expected an object at 'timemory.settings' "
-                         "or 'timemory.metadata.settings')")
+        raise ValueError(
+            f"{path}: no settings found (expected an object at 'timemory.settings' "
+            "or 'timemory.metadata.settings')"
+        )
     pairs = []
     for key, value in block.items():
         if key.startswith("cereal"):  # serialisation bookkeeping in files written by C++ timemory
@@ -851,8 +921,18 @@ class SettingInfo:
 def describe(instance: Settings | None = None) -> list[SettingInfo]:
     """One record per setting, in table order."""
     inst = _resolve(instance)
-    return [SettingInfo(s.name, s.env, s.kind.ctype, _get(inst, s.name), _DEFAULTS[s.name],
-                        inst._sources[s.name], s.description) for s in _SPEC_LIST]
+    return [
+        SettingInfo(
+            s.name,
+            s.env,
+            s.kind.ctype,
+            _get(inst, s.name),
+            _DEFAULTS[s.name],
+            inst._sources[s.name],
+            s.description,
+        )
+        for s in _SPEC_LIST
+    ]
 
 
 def source(name: str, instance: Settings | None = None) -> str:
@@ -875,13 +955,25 @@ def unit_info(kind: str, instance: Settings | None = None) -> tuple[float, str]:
 class _SettingAction(argparse.Action):
     """Applies the value to the setting while parsing, so it is in effect right away."""
 
-    def __init__(self, option_strings: list[str], dest: str, *, setting: str, instance: Settings,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        option_strings: list[str],
+        dest: str,
+        *,
+        setting: str,
+        instance: Settings,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(option_strings, dest, **kwargs)
         self.setting, self.instance = setting, instance
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         try:
             _set(self.instance, self.setting, values, "command line")
         except (TypeError, ValueError) as exc:
@@ -898,13 +990,19 @@ class _SettingAction(argparse.Action):
 class _ArgsAction(argparse.Action):
     """``--args NAME=VALUE ...``: each string is split on space, tab, ';' and ':'."""
 
-    def __init__(self, option_strings: list[str], dest: str, *, instance: Settings,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, option_strings: list[str], dest: str, *, instance: Settings, **kwargs: Any
+    ) -> None:
         super().__init__(option_strings, dest, **kwargs)
         self.instance = instance
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         applied = []
         for item in values:
             for pair in filter(None, re.split(r"[ \t;:]+", item)):
@@ -931,8 +1029,12 @@ def _find_subparsers(parser: argparse.ArgumentParser) -> Any:
     return None
 
 
-def add_arguments(parser: argparse.ArgumentParser | None = None, instance: Settings | None = None,
-                  subparser: Any = True, selection: Iterable[str] = ()) -> argparse.ArgumentParser:
+def add_arguments(
+    parser: argparse.ArgumentParser | None = None,
+    instance: Settings | None = None,
+    subparser: Any = True,
+    selection: Iterable[str] = (),
+) -> argparse.ArgumentParser:
     """Add the timemory options (§6.3) and return ``parser`` (a new one when None).
 
     ``subparser=True``: a ``timemory-config`` sub-command with ``--<name>`` options;
@@ -944,10 +1046,12 @@ def add_arguments(parser: argparse.ArgumentParser | None = None, instance: Setti
     inst = _resolve(instance)
     if subparser is True:
         subparsers = _find_subparsers(parser) or parser.add_subparsers(help="sub-command help")
-        target = subparsers.add_parser("timemory-config",
-                                       description="Configure settings for timemory",
-                                       conflict_handler="resolve",
-                                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        target = subparsers.add_parser(
+            "timemory-config",
+            description="Configure settings for timemory",
+            conflict_handler="resolve",
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        )
         short = True
     elif subparser is None or subparser is False:
         target, short = parser, False
@@ -963,14 +1067,15 @@ def add_arguments(parser: argparse.ArgumentParser | None = None, instance: Setti
             name = _lookup(key)
             if name is None:
                 valid = ", ".join(s.name for s in specs)
-                raise ValueError(f"add_arguments: unknown setting {key!r} in selection "
-                                 f"(valid choices: {valid})")
+                raise ValueError(
+                    f"add_arguments: unknown setting {key!r} in selection (valid choices: {valid})"
+                )
             chosen.append(name)
         specs = [_SPECS[n] for n in dict.fromkeys(chosen)]
 
     def rename(flag: str) -> str:
         if short and flag.startswith("--timemory-"):
-            return "--" + flag[len("--timemory-"):]
+            return "--" + flag[len("--timemory-") :]
         return flag
 
     for spec in specs:
@@ -982,16 +1087,30 @@ def add_arguments(parser: argparse.ArgumentParser | None = None, instance: Setti
         help_text = f"{spec.description} [env: {spec.env or 'none'}, type: {spec.kind.ctype}]"
         # dest is prefixed: sub-command values are copied into the parent namespace and a plain
         # "verbose" would overwrite the user's own --verbose
-        target.add_argument(*flags, dest=f"timemory_{spec.name}", metavar="VALUE", required=False,
-                            default=spec.kind.text(_get(inst, spec.name)),
-                            help=argparse.SUPPRESS if spec.hidden else help_text.replace("%", "%%"),
-                            action=_SettingAction, setting=spec.name, instance=inst)
+        target.add_argument(
+            *flags,
+            dest=f"timemory_{spec.name}",
+            metavar="VALUE",
+            required=False,
+            default=spec.kind.text(_get(inst, spec.name)),
+            help=argparse.SUPPRESS if spec.hidden else help_text.replace("%", "%%"),
+            action=_SettingAction,
+            setting=spec.name,
+            instance=inst,
+        )
     args_flag = "--args" if short else "--timemory-args"
     if target.conflict_handler == "resolve" or args_flag not in target._option_string_actions:
-        target.add_argument(args_flag, dest="timemory_args", nargs="*", metavar="OPTION=VALUE",
-                            default=[], action=_ArgsAction, instance=inst,
-                            help="Set any timemory setting: NAME=VALUE pairs (NAME is the setting "
-                                 "or its TIMEMORY_ variable), split on space, tab, ';' and ':'")
+        target.add_argument(
+            args_flag,
+            dest="timemory_args",
+            nargs="*",
+            metavar="OPTION=VALUE",
+            default=[],
+            action=_ArgsAction,
+            instance=inst,
+            help="Set any timemory setting: NAME=VALUE pairs (NAME is the setting "
+            "or its TIMEMORY_ variable), split on space, tab, ';' and ':'",
+        )
     return parser
 
 
@@ -1004,16 +1123,24 @@ _LAUNCH_TIME = time.localtime()  # one timestamped folder per run, however long 
 
 
 def _substitute(text: str, rank: int) -> str:
-    pairs = (("%pid%", str(os.getpid())), ("%rank%", str(max(rank, 0))), ("%size%", "1"),
-             ("%job%", os.environ.get("SLURM_JOB_ID", "0")), ("%p", str(os.getpid())),
-             ("%r", str(max(rank, 0))), ("%s", "1"), ("%j", os.environ.get("SLURM_JOB_ID", "0")))
+    pairs = (
+        ("%pid%", str(os.getpid())),
+        ("%rank%", str(max(rank, 0))),
+        ("%size%", "1"),
+        ("%job%", os.environ.get("SLURM_JOB_ID", "0")),
+        ("%p", str(os.getpid())),
+        ("%r", str(max(rank, 0))),
+        ("%s", "1"),
+        ("%j", os.environ.get("SLURM_JOB_ID", "0")),
+    )
     for token, value in pairs:
         text = text.replace(token, value)
     return text
 
 
-def _compose(folder: str, prefix: str, basename: str, extension: str, dmp: bool, rank: int,
-             explicit: str) -> str:
+def _compose(
+    folder: str, prefix: str, basename: str, extension: str, dmp: bool, rank: int, explicit: str
+) -> str:
     if explicit:
         head = _substitute(explicit, rank)
     else:
@@ -1031,9 +1158,15 @@ def _compose(folder: str, prefix: str, basename: str, extension: str, dmp: bool,
     return path
 
 
-def compose_output_filename(basename: str, extension: str, dmp: bool = False, rank: int = -1,
-                            make_dir: bool = True, explicit: str = "",
-                            instance: Settings | None = None) -> str:
+def compose_output_filename(
+    basename: str,
+    extension: str,
+    dmp: bool = False,
+    rank: int = -1,
+    make_dir: bool = True,
+    explicit: str = "",
+    instance: Settings | None = None,
+) -> str:
     """``<output_path>[/<time folder>]/<prefix><basename>[_<rank>]<extension>``.
 
     ``explicit`` replaces ``<output_path>/<prefix>``.  ``%pid%``/``%p``, ``%rank%``/``%r``,
@@ -1050,8 +1183,14 @@ def compose_output_filename(basename: str, extension: str, dmp: bool = False, ra
     return path
 
 
-def compose_input_filename(basename: str, extension: str, dmp: bool = False, rank: int = -1,
-                           explicit: str = "", instance: Settings | None = None) -> str:
+def compose_input_filename(
+    basename: str,
+    extension: str,
+    dmp: bool = False,
+    rank: int = -1,
+    explicit: str = "",
+    instance: Settings | None = None,
+) -> str:
     """Like compose_output_filename, from input_path/input_prefix (else the output ones)."""
     inst = _resolve(instance)
     folder = inst._values["input_path"] or inst._values["output_path"]

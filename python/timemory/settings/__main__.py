@@ -21,10 +21,12 @@ def main(argv: list[str] | None = None) -> int:
         "(default, environment, config file, command line, api).",
     )
     parser.add_argument("--json", action="store_true", help="print the records as JSON")
-    parser.add_argument("--filter", metavar="REGEX",
-                        help="only settings whose name or env var matches")
-    parser.add_argument("--changed", action="store_true",
-                        help="only settings that differ from the default")
+    parser.add_argument(
+        "--filter", metavar="REGEX", help="only settings whose name or env var matches"
+    )
+    parser.add_argument(
+        "--changed", action="store_true", help="only settings that differ from the default"
+    )
     # config files first so that command-line options given below win over them
     settings.read_config_files()
     settings.add_arguments(parser, subparser=False)
@@ -35,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     except re.error as exc:
         parser.error(f"argument --filter: invalid regular expression {args.filter!r}: {exc}")
     records = [
-        r for r in settings.describe()
+        r
+        for r in settings.describe()
         if (pattern.search(r.name) or pattern.search(r.env))
         and not (args.changed and r.value == r.default)
     ]

@@ -11,18 +11,26 @@ each component, so both always agree, key order included.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
 import re
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Callable
 
 from .. import _core
-from ..component import _CLASSES, _TABLE
+from ..component import _TABLE
 
-__all__ = ["Statistics", "Storage", "StorageResult", "StorageTree", "StorageTreeEntry",
-           "StorageTreeEntryValue", "storage_class", "set_gather"]
+__all__ = [
+    "Statistics",
+    "Storage",
+    "StorageResult",
+    "StorageTree",
+    "StorageTreeEntry",
+    "StorageTreeEntryValue",
+    "storage_class",
+    "set_gather",
+]
 
 _STAT_KEYS = ("sum", "count", "min", "max", "sqr", "mean", "stddev")
 
@@ -32,7 +40,7 @@ class Statistics:
     """Count, sum, sum of squares, min and max of the per-interval values, in
     display units. For multi-valued components each accessor returns a tuple."""
 
-    def __init__(self, views: Sequence[Dict[str, float]]):
+    def __init__(self, views: Sequence[dict[str, float]]):
         self._views = [dict(v) for v in views] or [dict.fromkeys(_STAT_KEYS, 0.0)]
 
     def _get(self, key: str) -> Any:
@@ -73,7 +81,7 @@ class Statistics:
     def reset(self) -> None:
         self._views = [dict.fromkeys(_STAT_KEYS, 0.0) for _ in self._views]
 
-    def _combine(self, other: Any, sign: float) -> "Statistics":
+    def _combine(self, other: Any, sign: float) -> Statistics:
         out = Statistics(self._views)
         if isinstance(other, Statistics):
             for mine, theirs in zip(out._views, other._views):
@@ -81,7 +89,9 @@ class Statistics:
                 mine["sqr"] += sign * theirs["sqr"]
                 if sign > 0:
                     mine["count"] += theirs["count"]
-                    mine["min"] = min(mine["min"], theirs["min"]) if mine["count"] else theirs["min"]
+                    mine["min"] = (
+                        min(mine["min"], theirs["min"]) if mine["count"] else theirs["min"]
+                    )
                     mine["max"] = max(mine["max"], theirs["max"])
         else:  # a sample value
             values = other if isinstance(other, (tuple, list)) else [other]
@@ -96,10 +106,10 @@ class Statistics:
             v["mean"] = v["sum"] / v["count"] if v["count"] else 0.0
         return out
 
-    def __add__(self, other: Any) -> "Statistics":
+    def __add__(self, other: Any) -> Statistics:
         return self._combine(other, 1.0)
 
-    def __sub__(self, other: Any) -> "Statistics":
+    def __sub__(self, other: Any) -> Statistics:
         return self._combine(other, -1.0)
 
     __iadd__ = __add__
@@ -109,7 +119,10 @@ class Statistics:
         return isinstance(other, Statistics) and self._views == other._views
 
     def __repr__(self) -> str:
-        return f"Statistics(count={self.count()}, sum={self.sum()}, min={self.min()}, max={self.max()})"
+        return (
+            f"Statistics(count={self.count()}, sum={self.sum()}, "
+            f"min={self.min()}, max={self.max()})"
+        )
 
 
 # ------------------------------------------------------------------ results
@@ -119,7 +132,7 @@ class StorageResult:
     __slots__ = ("_e",)
     _index = -1
 
-    def __init__(self, entry: "_core.FlatEntry"):
+    def __init__(self, entry: _core.FlatEntry):
         self._e = entry
 
     def tid(self) -> int:
@@ -143,7 +156,7 @@ class StorageResult:
     def label(self) -> str:
         return self._e.label
 
-    def hierarchy(self) -> List[int]:
+    def hierarchy(self) -> list[int]:
         return list(self._e.hierarchy)
 
     def data(self) -> Any:
@@ -162,7 +175,7 @@ class StorageTreeEntryValue:
     __slots__ = ("_entry",)
     _index = -1
 
-    def __init__(self, entry: "_core.Entry"):
+    def __init__(self, entry: _core.Entry):
         self._entry = entry
 
     def data(self) -> Any:
@@ -179,7 +192,7 @@ class StorageTreeEntry:
     _index = -1
     _value_class: type = StorageTreeEntryValue
 
-    def __init__(self, node: "_core.TreeNode"):
+    def __init__(self, node: _core.TreeNode):
         self._n = node
 
     def is_dummy(self) -> bool:
@@ -213,13 +226,13 @@ class StorageTree:
     __slots__ = ("_n",)
     _entry_class: type = StorageTreeEntry
 
-    def __init__(self, node: "_core.TreeNode"):
+    def __init__(self, node: _core.TreeNode):
         self._n = node
 
     def value(self) -> StorageTreeEntry:
         return self._entry_class(self._n)
 
-    def children(self) -> List["StorageTree"]:
+    def children(self) -> list[StorageTree]:
         return [type(self)(c) for c in self._n.children]
 
     def __repr__(self) -> str:
@@ -227,14 +240,14 @@ class StorageTree:
 
 
 # ------------------------------------------------------------------ gathering
-def _local_gather(local: Any) -> List[Any]:
+def _local_gather(local: Any) -> list[Any]:
     return [local]
 
 
-_gather: Callable[[Any], List[Any]] = _local_gather
+_gather: Callable[[Any], list[Any]] = _local_gather
 
 
-def set_gather(func: Optional[Callable[[Any], List[Any]]]) -> None:
+def set_gather(func: Callable[[Any], list[Any]] | None) -> None:
     """Install the transport ``dmp_get`` uses: ``func(local)`` returns one item
     per rank on rank zero (``[local]`` on other ranks). None restores the
     single-process default. Items are JSON-serialisable dicts."""
@@ -242,18 +255,24 @@ def set_gather(func: Optional[Callable[[Any], List[Any]]]) -> None:
     _gather = func or _local_gather
 
 
-def output_meta() -> Dict[str, int]:
+def output_meta() -> dict[str, int]:
     """The metadata keys every JSON output carries."""
     nthreads = max(_core.thread_count(), 1)
-    return {"thread_count": nthreads, "mpi_size": 1, "upcxx_size": 1, "process_count": 1,
-            "num_ranks": 1, "concurrency": nthreads}
+    return {
+        "thread_count": nthreads,
+        "mpi_size": 1,
+        "upcxx_size": 1,
+        "process_count": 1,
+        "num_ranks": 1,
+        "concurrency": nthreads,
+    }
 
 
 # ------------------------------------------------------------------ (de)serialisation
 _DECOR = re.compile(r"^(\|\d+)*>>> (\s*\|_)?")
 
 
-def _values(obj: Any) -> List[float]:
+def _values(obj: Any) -> list[float]:
     if isinstance(obj, dict):
         return [float(obj["first"]), float(obj["second"])]
     if isinstance(obj, (list, tuple)):
@@ -261,7 +280,7 @@ def _values(obj: Any) -> List[float]:
     return [float(obj)]
 
 
-def _entry_from_json(index: int, entry: Dict[str, Any], stats: Dict[str, Any]) -> "_core.Entry":
+def _entry_from_json(index: int, entry: dict[str, Any], stats: dict[str, Any]) -> _core.Entry:
     e = _core.Entry()
     e.laps = int(entry.get("laps", 0))
     e.value = _values(entry.get("value", 0))
@@ -278,16 +297,16 @@ def _entry_from_json(index: int, entry: Dict[str, Any], stats: Dict[str, Any]) -
     return e
 
 
-def _flat_from_json(index: int, graph: List[Dict[str, Any]], pid: int = 0) -> List["_core.FlatEntry"]:
+def _flat_from_json(index: int, graph: list[dict[str, Any]], pid: int = 0) -> list[_core.FlatEntry]:
     out = []
-    path: List[int] = []
+    path: list[int] = []
     for item in graph:
         f = _core.FlatEntry()
         f.hash = int(item["hash"])
         f.prefix = item["prefix"]
         f.label = _DECOR.sub("", item["prefix"], count=1)
         f.depth = int(item.get("depth", 0))
-        del path[f.depth:]
+        del path[f.depth :]
         path.append(f.hash)
         f.hierarchy = list(path)
         f.rolling_hash = int(item.get("rolling_hash", sum(path) % 2**64))
@@ -297,7 +316,7 @@ def _flat_from_json(index: int, graph: List[Dict[str, Any]], pid: int = 0) -> Li
     return out
 
 
-def _tree_from_json(index: int, obj: Dict[str, Any]) -> "_core.TreeNode":
+def _tree_from_json(index: int, obj: dict[str, Any]) -> _core.TreeNode:
     node = obj["node"]
     t = _core.TreeNode()
     t.hash = int(node.get("hash", 0))
@@ -309,12 +328,14 @@ def _tree_from_json(index: int, obj: Dict[str, Any]) -> "_core.TreeNode":
     t.is_dummy = bool(node.get("is_dummy", False))
     inc, exc = node.get("inclusive", {}), node.get("exclusive", {})
     t.inclusive = _entry_from_json(index, inc.get("entry", {}), inc.get("stats", {}))
-    t.exclusive = _entry_from_json(index, exc.get("entry", inc.get("entry", {})), exc.get("stats", {}))
+    t.exclusive = _entry_from_json(
+        index, exc.get("entry", inc.get("entry", {})), exc.get("stats", {})
+    )
     t.children = [_tree_from_json(index, c) for c in obj.get("children", [])]
     return t
 
 
-def _read_json(obj: Any) -> Dict[str, Any]:
+def _read_json(obj: Any) -> dict[str, Any]:
     """A dict from a dict, a JSON string, a path or a file-like object."""
     if isinstance(obj, dict):
         return obj
@@ -343,16 +364,16 @@ class Storage:
 
     # -- this process
     @classmethod
-    def get(cls) -> List[StorageResult]:
+    def get(cls) -> list[StorageResult]:
         return [cls._result(e) for e in _core.flat_snapshot(cls._index)]
 
     @classmethod
-    def get_tree(cls) -> List[StorageTree]:
+    def get_tree(cls) -> list[StorageTree]:
         return [cls._tree(n) for n in _core.tree_snapshot(cls._index)]
 
     # -- every rank (gathered on rank zero through the installed transport)
     @classmethod
-    def dmp_get(cls) -> List[List[StorageResult]]:
+    def dmp_get(cls) -> list[list[StorageResult]]:
         local = cls.get()
         if _gather is _local_gather:
             return [local]
@@ -360,7 +381,7 @@ class Storage:
         return [cls.load_json(r) for r in ranks]
 
     @classmethod
-    def dmp_get_tree(cls) -> List[List[StorageTree]]:
+    def dmp_get_tree(cls) -> list[list[StorageTree]]:
         local = cls.get_tree()
         if _gather is _local_gather:
             return [local]
@@ -374,11 +395,11 @@ class Storage:
 
     # -- serialisation
     @classmethod
-    def _component_json(cls, text: str) -> Dict[str, Any]:
+    def _component_json(cls, text: str) -> dict[str, Any]:
         return {"timemory": {cls._key: json.loads(text)}}
 
     @classmethod
-    def dumps(cls, obj: Any) -> Dict[str, Any]:
+    def dumps(cls, obj: Any) -> dict[str, Any]:
         """The JSON dict of a ``get``/``dmp_get``/``get_tree``/``dmp_get_tree`` result."""
         return cls._component_json(cls.dumps_text(obj))
 
@@ -396,32 +417,38 @@ class Storage:
             data = [[t._n for t in r] for r in ranks]
             return _core.tree_json(cls._index, data, meta, "graph")
         if sample is not None and not isinstance(sample, StorageResult):
-            raise TypeError(f"{cls.__name__}.dumps takes storage results or trees, not {type(sample).__name__}")
+            raise TypeError(
+                f"{cls.__name__}.dumps takes storage results or trees, not {type(sample).__name__}"
+            )
         data = [[e._e for e in r] for r in ranks]
         return _core.flat_json(cls._index, data, meta)
 
     @classmethod
-    def _section(cls, obj: Any) -> Dict[str, Any]:
+    def _section(cls, obj: Any) -> dict[str, Any]:
         data = _read_json(obj)
         try:
             return data["timemory"][cls._key]
         except (KeyError, TypeError):
-            raise ValueError(f"no '{cls._key}' data in this JSON (expected timemory.{cls._key})") from None
+            raise ValueError(
+                f"no '{cls._key}' data in this JSON (expected timemory.{cls._key})"
+            ) from None
 
     @classmethod
-    def load_json_dmp(cls, obj: Any) -> List[List[StorageResult]]:
+    def load_json_dmp(cls, obj: Any) -> list[list[StorageResult]]:
         section = cls._section(obj)
         if "ranks" not in section:
             raise ValueError("not a flat timemory JSON: no 'ranks' key")
-        return [[cls._result(e) for e in _flat_from_json(cls._index, r.get("graph", []))]
-                for r in section["ranks"]]
+        return [
+            [cls._result(e) for e in _flat_from_json(cls._index, r.get("graph", []))]
+            for r in section["ranks"]
+        ]
 
     @classmethod
-    def load_json(cls, obj: Any) -> List[StorageResult]:
+    def load_json(cls, obj: Any) -> list[StorageResult]:
         return [e for rank in cls.load_json_dmp(obj) for e in rank]
 
     @classmethod
-    def load_json_tree_dmp(cls, obj: Any) -> List[List[StorageTree]]:
+    def load_json_tree_dmp(cls, obj: Any) -> list[list[StorageTree]]:
         section = cls._section(obj)
         key = next((k for k in ("graph", "mpi", "upcxx", "upc") if k in section), None)
         if key is None:
@@ -433,7 +460,7 @@ class Storage:
         return out
 
     @classmethod
-    def load_json_tree(cls, obj: Any) -> List[StorageTree]:
+    def load_json_tree(cls, obj: Any) -> list[StorageTree]:
         return [t for rank in cls.load_json_tree_dmp(obj) for t in rank]
 
     @classmethod
@@ -447,10 +474,10 @@ class Storage:
         return ranks_t[0] if len(ranks_t) == 1 else ranks_t
 
 
-_STORAGE: Dict[int, type] = {}
+_STORAGE: dict[int, type] = {}
 
 
-def storage_class(component: Union[str, int, type]) -> type:
+def storage_class(component: str | int | type) -> type:
     """The Storage class of a component name, enum value or class."""
     from ..component import resolve
 
@@ -465,14 +492,29 @@ for _info in _TABLE:
         continue
     _base = _info["class_name"]
     _attrs = {"_index": _info["index"], "__module__": __name__}
-    _value = type(f"{_base}StorageTreeEntryValue", (StorageTreeEntryValue,), dict(_attrs, __slots__=()))
-    _entry = type(f"{_base}StorageTreeEntry", (StorageTreeEntry,),
-                  dict(_attrs, __slots__=(), _value_class=_value))
-    _tree = type(f"{_base}StorageTree", (StorageTree,), dict(_attrs, __slots__=(), _entry_class=_entry))
+    _value = type(
+        f"{_base}StorageTreeEntryValue", (StorageTreeEntryValue,), dict(_attrs, __slots__=())
+    )
+    _entry = type(
+        f"{_base}StorageTreeEntry",
+        (StorageTreeEntry,),
+        dict(_attrs, __slots__=(), _value_class=_value),
+    )
+    _tree = type(
+        f"{_base}StorageTree", (StorageTree,), dict(_attrs, __slots__=(), _entry_class=_entry)
+    )
     _result = type(f"{_base}StorageResult", (StorageResult,), dict(_attrs, __slots__=()))
-    _storage = type(f"{_base}Storage", (Storage,),
-                    dict(_attrs, _key=_info["key"], _result=_result, _tree=_tree,
-                         __doc__=f"Storage of {_base} ({_info['description']})."))
+    _storage = type(
+        f"{_base}Storage",
+        (Storage,),
+        dict(
+            _attrs,
+            _key=_info["key"],
+            _result=_result,
+            _tree=_tree,
+            __doc__=f"Storage of {_base} ({_info['description']}).",
+        ),
+    )
     for _cls in (_value, _entry, _tree, _result, _storage):
         globals()[_cls.__name__] = _cls
         __all__.append(_cls.__name__)
