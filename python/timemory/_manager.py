@@ -92,7 +92,9 @@ def size(components: Sequence[Any] = ()) -> dict[int, int]:
 # ------------------------------------------------------------------ metadata
 def _cpu_info() -> dict[str, Any]:
     info: dict[str, Any] = {
-        "CPU_MODEL": platform.processor() or "unknown",
+        # not platform.processor(): it runs `uname -p` in a subprocess, and importing
+        # subprocess at exit turns an unhandled KeyboardInterrupt's exit status into 1
+        "CPU_MODEL": platform.machine() or "unknown",
         "CPU_VENDOR": "unknown",
         "CPU_FEATURES": [],
         "CPU_FREQUENCY": 0.0,
