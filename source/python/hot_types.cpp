@@ -40,9 +40,31 @@ int add_index(int index, IndexList& out, bool measurable_only) {
     return 0;
 }
 
+// Names written in user code are interned constants, so the same str object
+// comes back on every call: a pointer-identity cache resolves them without a
+// C-API call (on 3.13 each dict lookup also costs thread-state TLS lookups).
+struct NameCacheSlot {
+    PyObject* name  = nullptr;  // strong reference
+    int       index = -1;
+};
+constexpr std::size_t name_cache_slots = 64;
+NameCacheSlot         g_name_slots[name_cache_slots];
+
+inline NameCacheSlot& name_slot(PyObject* name) {
+    return g_name_slots[(reinterpret_cast<std::uintptr_t>(name) >> 4) % name_cache_slots];
+}
+
 int resolve_name(PyObject* name, IndexList& out, bool measurable_only) {
+    auto& slot = name_slot(name);
+    if (slot.name == name) return add_index(slot.index, out, measurable_only);
     PyObject* cached = PyDict_GetItemWithError(g_name_cache, name);
-    if (cached) return add_index(static_cast<int>(PyLong_AsLong(cached)), out, measurable_only);
+    if (cached) {
+        int index = static_cast<int>(PyLong_AsLong(cached));
+        Py_INCREF(name);
+        Py_XSETREF(slot.name, name);
+        slot.index = index;
+        return add_index(index, out, measurable_only);
+    }
     if (PyErr_Occurred()) return -1;
     const char* utf8 = PyUnicode_AsUTF8(name);
     if (!utf8) return -1;
@@ -281,7 +303,8 @@ PyObject* marker_vectorcall(PyObject* type, PyObject* const* args, size_t nargsf
             PyObject*   name = PyTuple_GET_ITEM(kwnames, k);
             int         j    = 0;
             while (j < nnames && name != interned[j]) ++j;  // call-site names are interned
-            const char* kw = PyUnicode_AsUTF8(name);
+            const char* kw = j < nnames ? names[j] : PyUnicode_AsUTF8(name);
+            if (!kw) return nullptr;
             if (j == nnames)
                 for (j = 0; j < nnames; ++j)
                     if (!std::strcmp(kw, names[j])) break;
