@@ -460,7 +460,10 @@ import timemory
 from timemory.bundle import marker
 with marker(["wall_clock"], key="k"):
     pass
-print(sys.getprofile(), sys.gettrace(), threading.getprofile(), threading.gettrace())
+# threading.getprofile/gettrace are Python >= 3.10; before, the hooks are module globals
+tprofile = getattr(threading, "getprofile", lambda: threading._profile_hook)()
+ttrace = getattr(threading, "gettrace", lambda: threading._trace_hook)()
+print(sys.getprofile(), sys.gettrace(), tprofile, ttrace)
 """,
         env={"TIMEMORY_FILE_OUTPUT": "OFF", "TIMEMORY_COUT_OUTPUT": "OFF"},
     )
