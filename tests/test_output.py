@@ -480,3 +480,32 @@ def test_import_is_silent(run_python):
 def test_in_process_import_left_no_hook():
     assert sys.getprofile() is None or "timemory" not in repr(sys.getprofile())
     assert sys.gettrace() is None or "timemory" not in repr(sys.gettrace())
+
+
+def test_unwritable_output_path_falls_back_and_keeps_the_data(run_python, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the output directory should go")
+    proc = run_python(
+        """
+import timemory
+from timemory.bundle import marker
+with marker(["wall_clock"], key="kept"):
+    pass
+""",
+        env={"TIMEMORY_OUTPUT_PATH": str(blocker / "out"), "TIMEMORY_COUT_OUTPUT": "OFF"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    match = re.search(
+        r"cannot create the output directory '(.+?)' .*writing to '(.+?)'", proc.stderr
+    )
+    assert match, proc.stderr
+    assert match.group(1) == str(blocker / "out")
+    fallback = match.group(2)
+    try:
+        graph = load(os.path.join(fallback, "wall.json"))["timemory"]["wall_clock"]["ranks"][0]
+        assert [g["prefix"] for g in graph["graph"]] == [">>> kept"]
+        assert os.path.exists(os.path.join(fallback, "metadata.json"))
+    finally:
+        import shutil
+
+        shutil.rmtree(fallback, ignore_errors=True)

@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -225,15 +226,35 @@ def _say(text: str, stream: Any = None) -> None:
         pass
 
 
-def _write(path: str, content: str, kind: str, label: str) -> None:
+def _write(path: str, content: str, kind: str, label: str, announce: bool = True) -> None:
+    """Write one output file; a failure is reported and the other files still get written."""
     try:
         _core.atomic_write(path, content)
     except ValueError as err:  # the native writer reports failures with the path
         _say(f"[{label}]|0> Error writing '{path}': {err}", sys.stderr)
         return
-    _say(f"[{label}]|0> Outputting '{path}'...")
+    if announce:
+        _say(f"[{label}]|0> Outputting '{path}'...")
     manager._outputs.setdefault(kind, []).append(path)
     (manager.text_files if kind == "text" else manager.json_files).append(path)
+
+
+def _output_file(basename: str, extension: str) -> str:
+    """``settings.compose_output_filename``, but an output directory that cannot be
+    created does not lose the data: it is reported and a new temporary directory
+    takes its place for the rest of the run."""
+    try:
+        return _settings.compose_output_filename(basename, extension)
+    except OSError as err:
+        wanted = _settings.output_path
+        fallback = tempfile.mkdtemp(prefix="timemory-output-")
+        _say(
+            f"[timemory]> cannot create the output directory '{wanted}' ({err.strerror}); "
+            f"writing to '{fallback}' instead",
+            sys.stderr,
+        )
+        _settings.output_path = fallback
+        return _settings.compose_output_filename(basename, extension)
 
 
 def _wrap(key: str, text: str) -> str:
@@ -249,7 +270,7 @@ def _write_component(index: int) -> list[str]:
     if s.file_output:
         if s.json_output:
             _write(
-                s.compose_output_filename(label, ".json"),
+                _output_file(label, ".json"),
                 _wrap(key, storage.dumps_text(flat)),
                 "json",
                 label,
@@ -261,7 +282,7 @@ def _write_component(index: int) -> list[str]:
         )
         if s.tree_output:
             _write(
-                s.compose_output_filename(label, ".tree.json"),
+                _output_file(label, ".tree.json"),
                 _wrap(key, storage.dumps_text(tree)),
                 "tree",
                 label,
@@ -269,14 +290,14 @@ def _write_component(index: int) -> list[str]:
         if s.flamegraph_output and info["flamegraph"]:
             roots = [t._n for rank in tree for t in rank]
             _write(
-                s.compose_output_filename(label, ".flamegraph.json"),
+                _output_file(label, ".flamegraph.json"),
                 _core.flamegraph_json(index, roots) + "\n",
                 "flamegraph",
                 label,
             )
     text = _core.text_table(index, [e._e for rank in flat for e in rank])
     if s.file_output and s.text_output:
-        _write(s.compose_output_filename(label, ".txt"), text, "text", label)
+        _write(_output_file(label, ".txt"), text, "text", label)
     console = [text] if s.cout_output else []
     if s.dart_output and (not s.dart_type or s.dart_type == label):
         for entry in [e for rank in flat for e in rank][: max(int(s.dart_count), 1)]:
@@ -299,20 +320,17 @@ def _write_all() -> bool:
             wrote = True
     mode = manager._write_metadata
     if _settings.file_output and (mode > 0 or (mode == 0 and (wrote or manager._user_keys))):
-        meta_path = _settings.compose_output_filename("metadata", ".json")
-        func_path = _settings.compose_output_filename("functions", ".json")
+        meta_path = _output_file("metadata", ".json")
+        func_path = _output_file("functions", ".json")
         _say(f"[metadata::manager::finalize]> Outputting '{meta_path}' and '{func_path}'...")
         functions: dict[str, list[int]] = {}
         for hash_id, label in _core.hash_ids():
             functions.setdefault(label, []).append(hash_id)
-        _core.atomic_write(
-            func_path, json.dumps({"timemory": {"functions": functions}}, indent=2) + "\n"
-        )
-        manager._outputs.setdefault("json", []).append(func_path)
-        _core.atomic_write(
-            meta_path,
-            json.dumps({"timemory": {"metadata": manager.get_metadata()}}, indent=2) + "\n",
-        )
+        functions_text = json.dumps({"timemory": {"functions": functions}}, indent=2) + "\n"
+        _write(func_path, functions_text, "json", "metadata", announce=False)
+        # metadata last, so its "output" list names every file written
+        meta = {"timemory": {"metadata": manager.get_metadata()}}
+        _write(meta_path, json.dumps(meta, indent=2) + "\n", "json", "metadata", announce=False)
     for text in console:
         _say(text)
     return wrote

@@ -13,7 +13,9 @@ label is never empty). ``add_args=True`` appends the call arguments.
 from __future__ import annotations
 
 import enum
+import functools
 import inspect
+import os
 import sys
 from collections.abc import Iterable
 from typing import Any, Callable
@@ -127,13 +129,11 @@ class base_decorator:
         raise NotImplementedError
 
     def __call__(self, func: Callable) -> Callable:
-        import functools
-        import os
-
         code = getattr(func, "__code__", None)
         file = os.path.basename(code.co_filename) if code else "<unknown>"
         line = code.co_firstlineno if code else 0
         name = getattr(func, "__qualname__", getattr(func, "__name__", "<callable>"))
+        name = name.replace("<locals>.", "")  # as the native marker: "outer.inner"
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -149,8 +149,6 @@ class base_decorator:
     def __enter__(self) -> base_decorator:
         frame = sys._getframe(1)
         code = frame.f_code
-        import os
-
         extra = _format_call_args(frame, None, None) if self.add_args else ""
         label = self._label(
             code.co_name, os.path.basename(code.co_filename), frame.f_lineno, extra, False
