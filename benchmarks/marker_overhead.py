@@ -61,6 +61,18 @@ def make_cases(n: int) -> dict[str, Callable[[], None]]:
         for _ in range(n):
             decorated()
 
+    reused = marker(["wall_clock"], key="k")
+
+    def with_disabled() -> None:
+        # the interpreter's own `with` protocol cost: recording switched off
+        timemory.settings.enabled = False
+        try:
+            for _ in range(n):
+                with reused:
+                    pass
+        finally:
+            timemory.settings.enabled = True
+
     def plain_call() -> None:
         def f() -> None:
             pass
@@ -75,6 +87,7 @@ def make_cases(n: int) -> dict[str, Callable[[], None]]:
         "component": component,
         "decorated": decorated_call,
         "plain_call": plain_call,
+        "with_disabled": with_disabled,
     }
 
 
@@ -119,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         ("WallClock start()/stop() (reused)", "component"),
         ("@marker decorated call", "decorated"),
         ("plain Python function call", "plain_call"),
+        ("with <reused marker>, recording disabled", "with_disabled"),
         ("empty loop (subtracted)", "empty"),
     ]
     for label, key in rows:
