@@ -398,6 +398,9 @@ def finalize() -> None:
     _state["finalizing"] = True
     try:
         gc.collect()
+        profiler = sys.modules.get("timemory.profiler")
+        if profiler is not None:
+            profiler._stop_for_finalize()  # its open frames are recorded before writing
         if _settings.stack_clearing:
             _core.stop_all_bundles()
         if _settings.auto_output:

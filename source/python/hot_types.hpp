@@ -21,6 +21,10 @@ inline int PyModule_AddObjectRef(PyObject* m, const char* name, PyObject* v) {
     }
     return 0;
 }
+inline PyObject* Py_XNewRef(PyObject* o) {
+    Py_XINCREF(o);
+    return o;
+}
 inline PyObject* PyObject_CallNoArgs(PyObject* f) { return PyObject_CallObject(f, nullptr); }
 #endif
 

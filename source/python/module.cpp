@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include "hot_types.hpp"
+#include "profiler.hpp"
 #include "timemory/components/component_info.hpp"
 #include "timemory/components/rusage.hpp"
 #include "timemory/config.hpp"
@@ -299,4 +300,5 @@ PYBIND11_MODULE(_core, m) {
     m.attr("build_info")      = build;
 
     if (timemory_python::add_hot_types(m.ptr()) < 0) throw py::error_already_set();
+    if (timemory_python::add_profiler(m.ptr()) < 0) throw py::error_already_set();
 }

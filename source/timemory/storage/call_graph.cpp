@@ -56,17 +56,17 @@ std::vector<std::pair<std::uint64_t, std::string>> hash_ids() {
 // ---------------------------------------------------------------- call graph
 CallGraph::CallGraph(const ComponentInfo* info) : info_(info) { nodes_.emplace_back(); }
 
-std::int32_t CallGraph::push(std::uint64_t hash, std::string_view label, bool flat, bool timeline) {
+std::int32_t CallGraph::push_slow(std::uint64_t hash, std::string_view label, bool flat, bool timeline) {
     const std::int32_t parent = flat ? 0 : current_;
-    const std::int32_t depth  = nodes_[static_cast<std::size_t>(parent)].depth + 1;
+    Node&              pnode  = nodes_[static_cast<std::size_t>(parent)];
+    const std::int32_t depth  = pnode.depth + 1;
     if (!flat && depth > config().max_depth) return -1;
     if (!timeline) {
-        if (parent == cached_parent_ && hash == cached_hash_) return current_ = cached_node_;
+        if (pnode.last_child >= 0 && pnode.last_child_hash == hash) return current_ = pnode.last_child;
         auto it = lookup_.find(Key{parent, hash});
         if (it != lookup_.end()) {
-            cached_parent_ = parent;
-            cached_hash_   = hash;
-            cached_node_   = it->second;
+            pnode.last_child_hash = hash;
+            pnode.last_child      = it->second;
             return current_ = it->second;
         }
     }
@@ -78,8 +78,12 @@ std::int32_t CallGraph::push(std::uint64_t hash, std::string_view label, bool fl
     node.parent = parent;
     node.depth  = depth;
     node.unique = timeline;
-    nodes_.push_back(node);
-    if (!timeline) lookup_.emplace(Key{parent, hash}, idx);
+    nodes_.push_back(node);  // may reallocate: pnode is not used past here
+    if (!timeline) {
+        lookup_.emplace(Key{parent, hash}, idx);
+        nodes_[static_cast<std::size_t>(parent)].last_child_hash = hash;
+        nodes_[static_cast<std::size_t>(parent)].last_child      = idx;
+    }
     return current_ = idx;
 }
 
@@ -97,9 +101,7 @@ void CallGraph::clear() {
     std::lock_guard<std::mutex> lk(structure_);
     nodes_.resize(1);
     nodes_[0]      = Node{};
-    current_       = 0;
-    cached_parent_ = -1;
-    cached_node_   = -1;
+    current_ = 0;
     lookup_.clear();
     ++generation_;
 }

@@ -20,6 +20,10 @@ struct Node {
     std::int32_t  parent = -1;
     std::int32_t  depth  = 0;  // raw depth: root 0, top level 1
     bool          unique = false;  // timeline node: never merged with a same-label sibling
+    // the child entered last: a loop re-entering the same child (or a
+    // recursion) skips the hash map
+    std::uint64_t last_child_hash = 0;
+    std::int32_t  last_child      = -1;
     Entry         entry;
 };
 
@@ -29,12 +33,20 @@ public:
 
     // Enters a node for `hash` (label registered on first creation) and makes
     // it current. Returns the node index, or -1 when max_depth cuts it off.
-    std::int32_t push(std::uint64_t hash, std::string_view label, bool flat, bool timeline);
+    std::int32_t push(std::uint64_t hash, std::string_view label, bool flat, bool timeline) {
+        // inline fast path: re-entering the child entered last under the current node
+        if (!flat && !timeline) {
+            const Node& p = nodes_[static_cast<std::size_t>(current_)];
+            if (p.last_child >= 0 && p.last_child_hash == hash) return current_ = p.last_child;
+        }
+        return push_slow(hash, label, flat, timeline);
+    }
     // Leaves `node`: the current node becomes `prev` (what was current at push).
     void pop(std::int32_t node, std::int32_t prev) { (void) node; current_ = prev; }
     void record(std::int32_t node, const double* raw, std::int64_t laps = 1) {
         nodes_[node].entry.record(*info_, raw, laps);
     }
+    Entry& entry(std::int32_t node) { return nodes_[static_cast<std::size_t>(node)].entry; }
 
     std::int32_t          current() const { return current_; }
     // Bumped by clear(): a bundle started before a clear must not record into
@@ -49,6 +61,8 @@ public:
     std::vector<Node>     copy_nodes() const;
 
 private:
+    std::int32_t push_slow(std::uint64_t hash, std::string_view label, bool flat, bool timeline);
+
     struct Key {
         std::int32_t  parent;
         std::uint64_t hash;
@@ -65,10 +79,6 @@ private:
     std::unordered_map<Key, std::int32_t, KeyHash> lookup_;
     std::int32_t                                 current_ = 0;
     std::uint64_t                                generation_ = 0;
-    // one-entry cache: the same marker re-entered in a loop skips the hash map
-    std::int32_t                                 cached_parent_ = -1;
-    std::uint64_t                                cached_hash_   = 0;
-    std::int32_t                                 cached_node_   = -1;
     mutable std::mutex                           structure_;  // node creation vs readers
 };
 

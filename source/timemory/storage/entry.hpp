@@ -34,7 +34,29 @@ struct Entry {
     void record(const ComponentInfo& info, const double* raw, std::int64_t laps = 1);
     void merge(const ComponentInfo& info, const Entry& other);
     void subtract(const ComponentInfo& info, const Entry& other);
+
+    // record() for a scalar delta component (is_scalar_delta): the profiler's
+    // per-return path, without the per-value loops and the display call.
+    void record_scalar(double v) {
+        value[0] = v;
+        accum[0] += v;
+        if (stats.count == 0) stats.min[0] = stats.max[0] = v;
+        else {
+            if (v < stats.min[0]) stats.min[0] = v;
+            if (v > stats.max[0]) stats.max[0] = v;
+        }
+        stats.sum[0] += v;
+        stats.sqr[0] += v * v;
+        ++stats.count;
+        ++laps;
+    }
 };
+
+// One raw value, one display value equal to it, accumulated by difference
+// (the clocks, peak_rss, page faults, context switches...).
+inline bool is_scalar_delta(const ComponentInfo& info) {
+    return info.combine == Combine::delta && info.n_raw == 1 && info.n_disp == 1 && info.display == nullptr;
+}
 
 // Statistics of display value k in display units under the current config
 // (sum/min/max/mean/stddev divided by the unit, sqr by its square).

@@ -1,0 +1,321 @@
+"""Function profiler: every Python function call (and C call with ``config.trace_c``)
+becomes a node of the call graph, measured with any set of components.
+
+    from timemory.profiler import profile
+
+    @profile(["wall_clock", "peak_rss"])
+    def main(): ...
+
+    with profile(["wall_clock"]):
+        work()
+
+The per-call work is native: a C callback installed with ``PyEval_SetProfile`` (as
+cProfile does) on this thread, on threads already running and, through
+``threading.setprofile``, on threads started while profiling. ``python -m timemory.profiler``
+profiles a whole script (see ``__main__``).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+import threading
+import warnings
+from typing import Any, Callable
+
+from timemory import _core, settings
+from timemory.bundle._classes import component_bundle
+from timemory.component import resolve
+from timemory.profiler._config import Config, config, format_args
+
+__all__ = [
+    "Config",
+    "FakeProfiler",
+    "Profiler",
+    "ProfilerBundle",
+    "config",
+    "noprofile",
+    "profile",
+    "profiler_finalize",
+    "profiler_function",
+    "profiler_init",
+]
+
+#: The hook as a Python callable (``sys.setprofile(profiler_function)`` works: the
+#: thread switches to the native callback on its first event).
+profiler_function = _core.profiler_function
+
+
+class ProfilerBundle(component_bundle):
+    """The components and scope the profiler records with (§3.2 ``profiler_bundle``).
+
+    ``Profiler.configure()`` sets them; instances are bundles keyed like
+    ``component_bundle`` that measure the same components."""
+
+    _components: list[int] = []
+    _flat: bool | None = None
+    _timeline: bool | None = None
+
+
+def _names_from_setting(value: str, source: str) -> list[str]:
+    names = [n for n in value.replace(";", ",").replace(" ", ",").split(",") if n]
+    valid = []
+    for name in names:
+        if _core.find_component(name) < 0:
+            warnings.warn(
+                f"ignoring unknown component {name!r} in settings.{source}",
+                settings.TimemoryWarning,
+                stacklevel=4,
+            )
+        else:
+            valid.append(name.lower())
+    return valid
+
+
+def _expand(components: Any) -> list[Any]:
+    """The reference's component spec: a str, a list of str / callables (a callable's
+    result is spliced in), or a function returning the list."""
+    if components is None:
+        return []
+    if isinstance(components, str):
+        return [components]
+    if callable(components) and not isinstance(components, type):
+        return _expand(components())
+    out: list[Any] = []
+    for item in components:
+        if callable(item) and not isinstance(item, type):
+            result = item()
+            out.extend(_expand(result) if not isinstance(result, (str, int)) else [result])
+        else:
+            out.append(item)
+    return out
+
+
+class Profiler:
+    """Profiles every function call between ``start()`` and ``stop()``.
+
+    Usable as a decorator (``@profile`` / ``@profile([...])``), a context manager, or
+    through ``run``/``runctx``/``runcall``. Starts nest: only the outermost start installs
+    the hook and only the matching stop removes it, restoring ``sys.getprofile()`` exactly.
+    """
+
+    _conditional_functor: Callable[[], Any] = staticmethod(lambda: True)
+
+    def __init__(
+        self, components: Any = None, flat: bool = False, timeline: bool = False, **kwargs: Any
+    ):
+        self._input = [c if not isinstance(c, str) else c.lower() for c in _expand(components)]
+        resolve(self._input)  # ValueError naming the valid choices, now rather than at start
+        self._flat = bool(flat)
+        self._timeline = bool(timeline)
+        self._debug = bool(kwargs.get("debug", False))
+        self._unset = 0
+        self._active = False
+        self._saved_threading_hook: Any = None
+
+    # ------------------------------------------------------------------ gate
+    @staticmethod
+    def condition(functor: Callable[[], Any]) -> None:
+        """Only start profiling while ``functor()`` is true (checked at each start)."""
+        Profiler._conditional_functor = staticmethod(functor)  # type: ignore[assignment]
+
+    @staticmethod
+    def is_enabled() -> bool:
+        try:
+            return bool(Profiler._conditional_functor())
+        except Exception:
+            return False
+
+    # ------------------------------------------------------------------ lifecycle
+    def configure(self) -> list[int]:
+        """Resolve the components (arguments, then ``settings.profiler_components`` or
+        else ``settings.global_components``; wall_clock if none) and the scope."""
+        names: list[Any] = list(self._input)
+        extra = settings.profiler_components or settings.global_components
+        source = "profiler_components" if settings.profiler_components else "global_components"
+        names += _names_from_setting(extra, source) if extra else []
+        indices = list(dict.fromkeys(resolve(names))) if names else []
+        if not indices:
+            indices = resolve(["wall_clock"])
+        flat = bool(settings.flat_profile) or self._flat
+        timeline = bool(settings.timeline_profile) or self._timeline
+        ProfilerBundle.configure(indices, flat, timeline)
+        return indices
+
+    def start(self) -> Profiler:
+        self._unset += 1
+        if self._unset > 1 or _core.profiler_active() or not self.is_enabled():
+            return self
+        indices = self.configure()
+        _core.profiler_start(
+            indices,
+            Config.labeler(),
+            format_args if Config._state["include_args"] else None,
+            flat=bool(ProfilerBundle._flat),
+            timeline=bool(ProfilerBundle._timeline),
+            max_depth=int(Config._state["max_stack_depth"]),
+            trace_c=bool(Config._state["trace_c"]),
+        )
+        self._active = True
+        self._saved_threading_hook = getattr(threading, "_profile_hook", None)
+        threading.setprofile(profiler_function)
+        if self._debug or Config._state["verbosity"] > 1:
+            names = [_core.component_info(i)["id"] for i in indices]
+            print(f"[timemory]> profiler started: {names}")
+        return self
+
+    def stop(self) -> Profiler:
+        if self._unset > 0:
+            self._unset -= 1
+        if self._unset == 0 and self._active:
+            self._active = False
+            _core.profiler_stop()
+            threading.setprofile(self._saved_threading_hook)
+            self._saved_threading_hook = None
+            if self._debug or Config._state["verbosity"] > 1:
+                print("[timemory]> profiler stopped")
+        return self
+
+    def is_running(self) -> bool:
+        return self._active
+
+    # ------------------------------------------------------------------ usage forms
+    def __call__(self, func: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """Decorate ``func``. Given a component list instead (``@profile([...])`` written
+        for the import form, run under the command line where ``profile`` is an instance),
+        return a new profiler with those components."""
+        if func is None or isinstance(func, (str, list, tuple)) or args or kwargs:
+            return Profiler(func, *args, **kwargs)
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*a: Any, **kw: Any) -> Any:
+                self.start()
+                try:
+                    return await func(*a, **kw)
+                finally:
+                    self.stop()
+
+            return async_wrapper
+
+        @functools.wraps(func)
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            self.start()
+            try:
+                return func(*a, **kw)
+            finally:
+                self.stop()
+
+        return wrapper
+
+    def __enter__(self) -> Profiler:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def run(self, cmd: str) -> Profiler:
+        import __main__
+
+        namespace = __main__.__dict__
+        return self.runctx(cmd, namespace, namespace)
+
+    def runctx(self, cmd: Any, globals: dict | None, locals: Any) -> Profiler:
+        self.start()
+        try:
+            exec(cmd, globals, locals)
+        finally:
+            self.stop()
+        return self
+
+    def runcall(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self.start()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            self.stop()
+
+    def __del__(self) -> None:
+        if getattr(self, "_active", False):
+            self._unset = 1
+            self.stop()
+
+
+profile = Profiler
+
+
+class FakeProfiler:
+    """Accepts whatever Profiler accepts and does nothing: ``@noprofile`` marks code
+    to leave alone, and lets a script keep its decorators when not profiled."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        pass
+
+    @staticmethod
+    def condition(functor: Callable[[], Any]) -> None:
+        pass
+
+    @staticmethod
+    def is_enabled() -> bool:
+        return False
+
+    def configure(self) -> list[int]:
+        return []
+
+    def start(self) -> FakeProfiler:
+        return self
+
+    def stop(self) -> FakeProfiler:
+        return self
+
+    def is_running(self) -> bool:
+        return False
+
+    def __call__(self, func: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if func is None or isinstance(func, (str, list, tuple)) or args or kwargs:
+            return FakeProfiler()
+        return func
+
+    def __enter__(self) -> FakeProfiler:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+    def run(self, cmd: str) -> FakeProfiler:
+        import __main__
+
+        exec(cmd, __main__.__dict__, __main__.__dict__)
+        return self
+
+    def runctx(self, cmd: Any, globals: dict | None, locals: Any) -> FakeProfiler:
+        exec(cmd, globals, locals)
+        return self
+
+    def runcall(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+
+noprofile = FakeProfiler
+
+
+def profiler_init() -> None:
+    """Forget cached labels (the reference's per-run reset)."""
+    _core.profiler_invalidate()
+
+
+def profiler_finalize() -> None:
+    """Stop profiling now (open frames are recorded up to this point)."""
+    _stop_for_finalize()
+
+
+def _stop_for_finalize() -> None:
+    """Called by ``timemory.finalize()``: close the session before storage is written.
+    Imports nothing (it may run at interpreter exit)."""
+    if _core.profiler_active():
+        _core.profiler_stop()
+    if getattr(threading, "_profile_hook", None) is profiler_function:
+        threading.setprofile(None)
+    if sys.getprofile() is profiler_function:
+        sys.setprofile(None)

@@ -1,0 +1,361 @@
+// The function profiler's callback: a Py_tracefunc installed with
+// PyEval_SetProfile, the mechanism cProfile uses, so no Python code runs per
+// event. Labels and the filter decision are policy and live in Python
+// (timemory.profiler._labels); they are asked for once per code object and
+// cached on the code object itself (PEP 523 co_extra), so the per-event work
+// is one pointer load, the component readings and a call-graph update.
+#include <Python.h>
+#include <frameobject.h>
+
+#include <cstring>
+#include <string>
+#include <unordered_map>
+
+#include "hot_types.hpp"
+#include "profiler.hpp"
+#include "timemory/config.hpp"
+#include "timemory/hooks/call_stack.hpp"
+
+#if PY_VERSION_HEX >= 0x030D0000
+// Exported, but declared only in the internal headers since 3.13.
+extern "C" int _PyEval_SetProfile(PyThreadState* tstate, Py_tracefunc func, PyObject* arg);
+#endif
+
+namespace timemory_python {
+namespace {
+
+using tim::hooks::CallStack;
+using tim::hooks::this_call_stack;
+
+// What the labeler decided for one code object (or one C function).
+struct CodeRecord {
+    std::uint64_t generation = 0;  // g_label_generation when computed
+    bool          skip       = true;
+    bool          with_args  = false;  // label = head + formatted arguments + tail, per call
+    std::uint64_t hash       = 0;
+    std::string   label;  // head + tail
+    std::string   head;
+    std::string   tail;
+};
+
+Py_ssize_t    g_extra_index      = -1;
+std::uint64_t g_label_generation = 1;   // bumped when the labeler or its config changes
+PyObject*     g_labeler          = nullptr;  // callable(code | builtin) -> None | str | (head, tail)
+PyObject*     g_format_args      = nullptr;  // callable(frame) -> str
+PyObject*     g_hook_object      = nullptr;  // what sys.getprofile() returns while we profile
+bool          g_trace_c          = false;
+bool          g_labeler_failed   = false;   // report a broken labeler once, not per event
+std::unordered_map<const PyMethodDef*, CodeRecord> g_builtin_records;
+
+// The current thread's profile hook before start(), restored exactly by stop().
+Py_tracefunc g_saved_func   = nullptr;
+PyObject*    g_saved_object = nullptr;
+
+void free_record(void* p) { delete static_cast<CodeRecord*>(p); }
+
+// Fills `rec` from the labeler's answer for `subject`. Never raises: a broken
+// labeler must not abort the user's program (CPython would uninstall the hook
+// and raise in user code), so the error is reported once and the frame skipped.
+void fill_record(CodeRecord& rec, PyObject* subject) {
+    rec.generation = g_label_generation;
+    rec.skip       = true;
+    rec.with_args  = false;
+    if (!g_labeler) return;
+    PyObject* res = PyObject_CallOneArg(g_labeler, subject);
+    if (!res) {
+        if (!g_labeler_failed) PyErr_WriteUnraisable(g_labeler);
+        else PyErr_Clear();
+        g_labeler_failed = true;
+        return;
+    }
+    if (PyUnicode_Check(res)) {
+        Py_ssize_t  n = 0;
+        const char* s = PyUnicode_AsUTF8AndSize(res, &n);
+        if (s) {
+            rec.label.assign(s, static_cast<std::size_t>(n));
+            rec.hash = tim::hash_label(rec.label);
+            rec.skip = false;
+        }
+    } else if (PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2) {
+        Py_ssize_t  nh = 0, nt = 0;
+        const char* h = PyUnicode_Check(PyTuple_GET_ITEM(res, 0))
+                            ? PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(res, 0), &nh) : nullptr;
+        const char* t = PyUnicode_Check(PyTuple_GET_ITEM(res, 1))
+                            ? PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(res, 1), &nt) : nullptr;
+        if (h && t) {
+            rec.head.assign(h, static_cast<std::size_t>(nh));
+            rec.tail.assign(t, static_cast<std::size_t>(nt));
+            rec.label     = rec.head + rec.tail;
+            rec.hash      = tim::hash_label(rec.label);
+            rec.with_args = g_format_args != nullptr;
+            rec.skip      = false;
+        }
+    }
+    if (PyErr_Occurred()) PyErr_Clear();
+    Py_DECREF(res);
+}
+
+CodeRecord* record_for_code(PyCodeObject* code) {
+    void* extra = nullptr;
+    if (_PyCode_GetExtra(reinterpret_cast<PyObject*>(code), g_extra_index, &extra) < 0) {
+        PyErr_Clear();
+        return nullptr;
+    }
+    auto* rec = static_cast<CodeRecord*>(extra);
+    if (rec && rec->generation == g_label_generation) return rec;
+    if (!rec) {
+        rec = new CodeRecord{};
+        if (_PyCode_SetExtra(reinterpret_cast<PyObject*>(code), g_extra_index, rec) < 0) {
+            PyErr_Clear();
+            delete rec;
+            return nullptr;
+        }
+    }
+    fill_record(*rec, reinterpret_cast<PyObject*>(code));
+    return rec;
+}
+
+CodeRecord* record_for_builtin(PyObject* callable) {
+    if (!PyCFunction_Check(callable)) return nullptr;
+    auto& rec = g_builtin_records[reinterpret_cast<PyCFunctionObject*>(callable)->m_ml];
+    if (rec.generation != g_label_generation) fill_record(rec, callable);
+    return &rec;
+}
+
+void enter_with_args(CallStack& cs, const CodeRecord& rec, PyFrameObject* frame) {
+    PyObject* args = PyObject_CallOneArg(g_format_args, reinterpret_cast<PyObject*>(frame));
+    if (!args || !PyUnicode_Check(args)) {
+        Py_XDECREF(args);
+        PyErr_Clear();
+        cs.enter(rec.hash, rec.label);
+        return;
+    }
+    Py_ssize_t  n = 0;
+    const char* s = PyUnicode_AsUTF8AndSize(args, &n);
+    std::string label = rec.head;
+    if (s) label.append(s, static_cast<std::size_t>(n));
+    else PyErr_Clear();
+    label += rec.tail;
+    Py_DECREF(args);
+    cs.enter(tim::hash_label(label), label);
+}
+
+void on_call(PyFrameObject* frame) {
+    CallStack& cs = this_call_stack();
+    cs.sync();
+    if (!tim::config().enabled || cs.too_deep()) return cs.enter_skipped();
+    PyCodeObject* code = PyFrame_GetCode(frame);
+    CodeRecord*   rec  = record_for_code(code);
+    Py_DECREF(code);  // the frame keeps it alive
+    if (!rec || rec->skip) return cs.enter_skipped();
+    if (rec->with_args) return enter_with_args(cs, *rec, frame);
+    cs.enter(rec->hash, rec->label);
+}
+
+void on_c_call(PyObject* callable) {
+    CallStack& cs = this_call_stack();
+    cs.sync();
+    if (!tim::config().enabled || cs.too_deep()) return cs.enter_skipped();
+    CodeRecord* rec = record_for_builtin(callable);
+    if (!rec || rec->skip) return cs.enter_skipped();
+    cs.enter(rec->hash, rec->label);
+}
+
+void on_return() {
+    CallStack& cs = this_call_stack();
+    cs.sync();
+    cs.leave();
+}
+
+int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
+    if (!tim::hooks::g_session.active) return 0;
+    switch (what) {
+        case PyTrace_CALL: on_call(frame); break;
+        case PyTrace_RETURN: on_return(); break;
+        case PyTrace_C_CALL:
+            if (g_trace_c) on_c_call(arg);
+            break;
+        case PyTrace_C_RETURN:
+        case PyTrace_C_EXCEPTION:
+            if (g_trace_c) on_return();
+            break;
+        default: break;
+    }
+    return 0;
+}
+
+// Every thread state of this interpreter, the current one included.
+template <typename F>
+void for_each_thread(F&& f) {
+    PyThreadState* self = PyThreadState_Get();
+    for (PyThreadState* ts = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(self)); ts;
+         ts = PyThreadState_Next(ts))
+        f(ts);
+}
+
+// ------------------------------------------------------------------ Python functions
+PyObject* py_profiler_start(PyObject*, PyObject* args, PyObject* kwargs) {
+    static const char* kwlist[] = {"components", "labeler",   "format_args", "flat", "timeline",
+                                   "max_depth",  "trace_c",   "all_threads", nullptr};
+    PyObject* components  = nullptr;
+    PyObject* labeler     = nullptr;
+    PyObject* format_args = Py_None;
+    int       flat = 0, timeline = 0, max_depth = 65535, trace_c = 0, all_threads = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|Oppipp", const_cast<char**>(kwlist),
+                                     &components, &labeler, &format_args, &flat, &timeline,
+                                     &max_depth, &trace_c, &all_threads))
+        return nullptr;
+    if (tim::hooks::g_session.active) {
+        PyErr_SetString(PyExc_RuntimeError, "the function profiler is already running");
+        return nullptr;
+    }
+    if (!PyCallable_Check(labeler)) {
+        PyErr_SetString(PyExc_TypeError, "labeler must be callable");
+        return nullptr;
+    }
+    IndexList indices;
+    if (resolve_components(components, indices, true) < 0) return nullptr;
+    std::vector<int> list(indices.begin(), indices.end());
+
+    if (labeler != g_labeler) {
+        Py_XSETREF(g_labeler, Py_NewRef(labeler));
+        ++g_label_generation;
+        g_labeler_failed = false;
+    }
+    Py_XSETREF(g_format_args, format_args == Py_None ? nullptr : Py_NewRef(format_args));
+    g_trace_c = trace_c != 0;
+
+    PyThreadState* self = PyThreadState_Get();
+    if (self->c_profilefunc != profile_callback) {
+        g_saved_func = self->c_profilefunc;
+        Py_XSETREF(g_saved_object, Py_XNewRef(self->c_profileobj));
+    }
+    tim::hooks::begin_session(list, flat != 0, timeline != 0, max_depth);
+    PyEval_SetProfile(profile_callback, g_hook_object);
+    if (all_threads) {
+        // Threads already running: only those with no profiler of their own.
+        int failed = 0;
+        for_each_thread([&](PyThreadState* ts) {
+            if (ts != self && ts->c_profilefunc == nullptr)
+                failed |= _PyEval_SetProfile(ts, profile_callback, g_hook_object) < 0;
+        });
+        if (failed) PyErr_Clear();
+    }
+    Py_RETURN_NONE;
+}
+
+PyObject* py_profiler_stop(PyObject*, PyObject*) {
+    if (!tim::hooks::g_session.active) Py_RETURN_NONE;
+    tim::hooks::end_session();
+    PyThreadState* self   = PyThreadState_Get();
+    int            failed = 0;
+    for_each_thread([&](PyThreadState* ts) {
+        if (ts != self && ts->c_profilefunc == profile_callback)
+            failed |= _PyEval_SetProfile(ts, nullptr, nullptr) < 0;
+    });
+    if (failed) PyErr_Clear();
+    PyObject* saved = g_saved_object;
+    g_saved_object  = nullptr;
+    PyEval_SetProfile(g_saved_func, saved);
+    Py_XDECREF(saved);
+    g_saved_func = nullptr;
+    Py_RETURN_NONE;
+}
+
+PyObject* py_profiler_active(PyObject*, PyObject*) { return PyBool_FromLong(tim::hooks::g_session.active); }
+
+PyObject* py_profiler_invalidate(PyObject*, PyObject*) {
+    ++g_label_generation;
+    g_labeler_failed = false;
+    Py_RETURN_NONE;
+}
+
+// profiler_function(frame, event, arg): the hook as a Python callable, for
+// sys.setprofile / threading.setprofile. A thread that calls it switches
+// itself to the native callback, so only its first event pays for the call.
+PyObject* py_profiler_function(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "profiler_function(frame, event, arg) takes 3 arguments");
+        return nullptr;
+    }
+    if (!PyFrame_Check(args[0]) || !PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "profiler_function expects (frame, str event, arg)");
+        return nullptr;
+    }
+    if (!tim::hooks::g_session.active) {
+        // a left-over hook (e.g. threading.setprofile kept by user code): retire it
+        PyEval_SetProfile(nullptr, nullptr);
+        Py_RETURN_NONE;
+    }
+    PyEval_SetProfile(profile_callback, g_hook_object);
+    (void) self;
+    const char* ev = PyUnicode_AsUTF8(args[1]);
+    if (!ev) return nullptr;
+    static const struct {
+        const char* name;
+        int         what;
+    } events[] = {{"call", PyTrace_CALL},       {"return", PyTrace_RETURN},
+                  {"c_call", PyTrace_C_CALL},   {"c_return", PyTrace_C_RETURN},
+                  {"c_exception", PyTrace_C_EXCEPTION}};
+    for (const auto& e : events)
+        if (std::strcmp(ev, e.name) == 0) {
+            profile_callback(nullptr, reinterpret_cast<PyFrameObject*>(args[0]), e.what, args[2]);
+            break;
+        }
+    Py_RETURN_NONE;
+}
+
+PyObject* py_profiler_depth(PyObject*, PyObject*) {
+    auto& cs = this_call_stack();
+    cs.sync();
+    return PyLong_FromSize_t(cs.depth());
+}
+
+PyMethodDef profiler_methods[] = {
+    {"profiler_start", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_profiler_start)),
+     METH_VARARGS | METH_KEYWORDS,
+     "profiler_start(components, labeler, format_args=None, flat=False, timeline=False, "
+     "max_depth=65535, trace_c=False, all_threads=True)\n"
+     "Install the native profile hook on this thread (and on running threads without one)."},
+    {"profiler_stop", py_profiler_stop, METH_NOARGS,
+     "Close every open frame, remove the hook and restore this thread's previous one."},
+    {"profiler_active", py_profiler_active, METH_NOARGS, "Whether a profiling session is running."},
+    {"profiler_invalidate", py_profiler_invalidate, METH_NOARGS,
+     "Forget cached labels and filter decisions (the profiler config changed)."},
+    {"profiler_depth", py_profiler_depth, METH_NOARGS,
+     "Frames on this thread's profiler stack (for tests)."},
+    {nullptr, nullptr, 0, nullptr}};
+
+PyMethodDef profiler_function_def = {
+    "profiler_function", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_profiler_function)),
+    METH_FASTCALL,
+    "profiler_function(frame, event, arg)\n"
+    "The function profiler's hook as a Python callable (sys.setprofile / threading.setprofile);\n"
+    "it switches the calling thread to the native hook."};
+
+}  // namespace
+
+int add_profiler(PyObject* module) {
+    g_extra_index = _PyEval_RequestCodeExtraIndex(free_record);
+    if (g_extra_index < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "no code-object extra slot left for the profiler");
+        return -1;
+    }
+    PyObject* name = PyModule_GetNameObject(module);
+    if (!name) return -1;
+    for (PyMethodDef* def = profiler_methods; def->ml_name; ++def) {
+        PyObject* f = PyCFunction_NewEx(def, nullptr, name);
+        if (!f || PyModule_AddObject(module, def->ml_name, f) < 0) {
+            Py_XDECREF(f);
+            Py_DECREF(name);
+            return -1;
+        }
+    }
+    g_hook_object = PyCFunction_NewEx(&profiler_function_def, nullptr, name);
+    Py_DECREF(name);
+    if (!g_hook_object) return -1;
+    // the module keeps one reference, g_hook_object another (never released)
+    return PyModule_AddObjectRef(module, "profiler_function", g_hook_object);
+}
+
+}  // namespace timemory_python

@@ -1,0 +1,121 @@
+#include "timemory/hooks/call_stack.hpp"
+
+#include <mutex>
+
+namespace tim::hooks {
+
+ProfileSession g_session;
+
+namespace {
+struct StackRegistry {
+    std::mutex              mtx;
+    std::vector<CallStack*> stacks;
+};
+StackRegistry& stack_registry() {
+    static auto* reg = new StackRegistry{};
+    return *reg;
+}
+}  // namespace
+
+namespace detail {
+__thread CallStack* tls_stack __attribute__((tls_model("initial-exec"))) = nullptr;
+
+CallStack& create_call_stack() {
+    auto* cs  = new CallStack{};
+    auto& reg = stack_registry();
+    std::lock_guard<std::mutex> lk(reg.mtx);
+    reg.stacks.push_back(cs);
+    return *(tls_stack = cs);
+}
+}  // namespace detail
+
+void begin_session(const std::vector<int>& indices, bool flat, bool timeline, int max_depth) {
+    g_session.indices   = indices;
+    g_session.flat      = flat;
+    g_session.timeline  = timeline;
+    g_session.max_depth = max_depth < 1 ? 1 : max_depth;
+    g_session.active    = true;
+    ++g_session.id;
+}
+
+void end_session() {
+    std::vector<CallStack*> stacks;
+    {
+        auto& reg = stack_registry();
+        std::lock_guard<std::mutex> lk(reg.mtx);
+        stacks = reg.stacks;
+    }
+    for (auto* cs : stacks)
+        if (cs->depth() > 0) cs->close_all();
+    g_session.active = false;
+    ++g_session.id;  // every stack rebinds (and so starts empty) next time
+}
+
+void CallStack::rebind() {
+    frames_.clear();
+    top_      = 0;
+    session_  = g_session.id;
+    n_        = static_cast<int>(g_session.indices.size());
+    flat_     = g_session.flat;
+    timeline_ = g_session.timeline;
+    max_depth_ = g_session.max_depth;
+    graphs_.clear();
+    infos_.clear();
+    scalar_.clear();
+    auto& td = thread_data();
+    for (int index : g_session.indices) {
+        auto& g = td.graph(index);
+        graphs_.push_back(&g);
+        infos_.push_back(&g.info());
+        scalar_.push_back(is_scalar_delta(g.info()) && g.info().read != nullptr);
+    }
+    scratch_.assign(static_cast<std::size_t>(n_) * max_values, 0.0);
+}
+
+void CallStack::enter(std::uint64_t hash, std::string_view label) {
+    const std::size_t offset = top_;
+    top_ += static_cast<std::size_t>(n_);
+    if (meas_.size() < top_) meas_.resize(top_ * 2);
+    Measurement* m = meas_.data() + offset;
+    for (int i = 0; i < n_; ++i) {
+        CallGraph& g    = *graphs_[static_cast<std::size_t>(i)];
+        m[i].graph      = &g;
+        m[i].prev       = g.current();
+        m[i].node       = g.push(hash, label, flat_, timeline_);
+        m[i].generation = g.generation();
+    }
+    // readings last, so the bookkeeping above is not part of the measurement
+    for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], m[i].start);
+    frames_.push_back(static_cast<std::int32_t>(offset));
+}
+
+void CallStack::leave() {
+    if (frames_.empty()) return;
+    const std::int32_t offset = frames_.back();
+    frames_.pop_back();
+    if (offset < 0) return;
+    double* stop = scratch_.data();
+    for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], stop + i * max_values);
+    Measurement* m = meas_.data() + offset;
+    for (int i = 0; i < n_; ++i) {
+        CallGraph& g = *m[i].graph;
+        if (m[i].generation != g.generation()) continue;  // storage cleared meanwhile
+        if (m[i].node >= 0) {
+            if (scalar_[static_cast<std::size_t>(i)]) {
+                g.entry(m[i].node).record_scalar(stop[i * max_values] - m[i].start[0]);
+            } else {
+                double value[max_values];
+                interval_value(g.info(), m[i].start, stop + i * max_values, value);
+                g.record(m[i].node, value);
+            }
+        }
+        g.pop(m[i].node, m[i].prev);
+    }
+    top_ = static_cast<std::size_t>(offset);
+}
+
+void CallStack::close_all() {
+    while (!frames_.empty()) leave();
+}
+
+}  // namespace tim::hooks
