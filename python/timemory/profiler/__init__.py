@@ -148,6 +148,8 @@ class Profiler:
         if self._unset > 1 or _core.profiler_active() or not self.is_enabled():
             return self
         indices = self.configure()
+        # read before the hook is installed: with trace_c, builtins called after it are recorded
+        self._saved_threading_hook = getattr(threading, "_profile_hook", None)
         _core.profiler_start(
             indices,
             Config.labeler(),
@@ -158,7 +160,6 @@ class Profiler:
             trace_c=bool(Config._state["trace_c"]),
         )
         self._active = True
-        self._saved_threading_hook = getattr(threading, "_profile_hook", None)
         threading.setprofile(profiler_function)
         if self._debug or Config._state["verbosity"] > 1:
             names = [_core.component_info(i)["id"] for i in indices]
@@ -187,7 +188,9 @@ class Profiler:
         return a new profiler with those components."""
         if func is None or isinstance(func, (str, list, tuple)) or args or kwargs:
             return Profiler(func, *args, **kwargs)
-        if inspect.iscoroutinefunction(func):
+        # co_flags rather than inspect.iscoroutinefunction(): decorating while profiling
+        # must not record inspect's helpers
+        if getattr(getattr(func, "__code__", None), "co_flags", 0) & inspect.CO_COROUTINE:
 
             @functools.wraps(func)
             async def async_wrapper(*a: Any, **kw: Any) -> Any:

@@ -27,8 +27,10 @@ DEFAULT_SKIP_FUNCTIONS = (
     "^basename$",
     "^<.*>$",
 )
+# The reference also skips every __main__.py; that hides the code of `-m package`, and
+# timemory's own __main__ modules are excluded as internal anyway.
 DEFAULT_SKIP_FILENAMES = (
-    "(__init__|__main__|functools|encoder|decoder|_pylab_helpers|threading).py$",
+    "(__init__|functools|encoder|decoder|_pylab_helpers|threading).py$",
     "^<.*>$",
 )
 

@@ -1,0 +1,537 @@
+"""Pieces shared by the command-line tools that run a user's program under measurement
+(``python -m timemory.profiler``, and the trace and line-profiler tools).
+
+* :class:`ArgumentParser` raises :class:`CliError` instead of printing usage and exiting, so a
+  ``main(argv) -> int`` can turn every usage problem into one line on stderr and exit status 2,
+  and tests can call ``main`` in-process.
+* :func:`split_command` separates the tool's options from the program's command line.
+* :func:`resolve_target` checks what to run (a script, or ``-m module``) before anything starts.
+* :func:`run` executes it as ``__main__`` the way ``python script.py`` / ``python -m`` would, maps
+  the way it ended to an exit status, and always calls the caller's ``after`` hook, so the data
+  collected so far is stopped and written whatever happens (exit, exception, Ctrl-C).
+* :func:`write_output` and :func:`print_summary` write the files and print a short table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import builtins
+import contextlib
+import importlib.machinery
+import importlib.util
+import os
+import signal
+import sys
+import types
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, TextIO
+
+__all__ = [
+    "ArgumentParser",
+    "CliError",
+    "CliExit",
+    "Target",
+    "deferred_sigint",
+    "echo",
+    "error_status",
+    "injected_builtins",
+    "print_summary",
+    "resolve_target",
+    "run",
+    "split_command",
+    "str2bool",
+    "write_output",
+]
+
+# Exit status of a usage error, as argparse and the shells' builtins use.
+USAGE_STATUS = 2
+# Exit status after Ctrl-C: 128 + SIGINT, what a shell reports for a program killed by it.
+INTERRUPT_STATUS = 128 + int(signal.SIGINT)
+# The program's top-level functions are this many frames below the first frame that run()'s
+# ``before`` hook can see (the program's module frame is at 0): a tool that limits the stack
+# depth from its first event adds it to count levels from the program's top level.
+PROGRAM_DEPTH = 1
+
+
+# ------------------------------------------------------------------ errors and parsing
+class CliExit(Exception):
+    """The tool stops before running anything, with ``status`` (``--help`` gives 0)."""
+
+    def __init__(self, status: int = 0) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class CliError(CliExit):
+    """A problem the user can fix from the command line; reported as one line."""
+
+    def __init__(self, message: str, status: int = USAGE_STATUS) -> None:
+        # one line whatever the message is built from (e.g. an exception that spans lines)
+        self.message = " ".join(str(message).split())
+        super().__init__(status)
+        self.args = (self.message,)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but an error raises :class:`CliError` and ``--help`` raises :class:`CliExit`
+    rather than calling ``sys.exit``: the caller decides how to report and what to return."""
+
+    def error(self, message: str) -> Any:  # argparse's signature is NoReturn
+        raise CliError(message)
+
+    def exit(self, status: int = 0, message: str | None = None) -> Any:
+        if message:
+            self._print_message(message, sys.stderr)
+        raise CliExit(status)
+
+
+def error_status(prog: str, exc: CliExit, stream: TextIO | None = None) -> int:
+    """Report ``exc`` (a :class:`CliError` as ``<prog>: error: <message>``) and return its
+    status, for ``main`` functions: ``except CliExit as exc: return error_status(prog, exc)``."""
+    if isinstance(exc, CliError):
+        echo(f"{prog}: error: {exc.message}", stream or sys.stderr)
+    return exc.status
+
+
+_TRUE = frozenset({"yes", "true", "t", "y", "1"})
+_FALSE = frozenset({"no", "false", "f", "n", "0"})
+
+
+def str2bool(value: str | bool) -> bool:
+    """argparse ``type`` for on/off options: yes/true/t/y/1 or no/false/f/n/0, any case."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise argparse.ArgumentTypeError(
+        f"expected a boolean (yes/true/t/y/1 or no/false/f/n/0), got {value!r}"
+    )
+
+
+def split_command(
+    argv: Sequence[str],
+    module_flag: str | None = "-m",
+    is_module: Callable[[str], bool] | None = None,
+) -> tuple[list[str], list[str]]:
+    """Split a tool's argv into ``(tool options, command)``.
+
+    * A first argument that is not an option starts the command: ``tool script.py -x`` passes
+      ``-x`` to the script, as ``python script.py -x`` would.
+    * Otherwise the options end at the first ``--``: ``tool -c a b -- script.py -x``.
+    * ``module_flag`` (``-m``) followed by a module name also ends the options, and everything
+      after the name belongs to the module, as with ``python -m``; the command is then
+      ``["-m", name, *args]``. ``is_module(value)`` can reject values that are the option's
+      other meaning (the profiler keeps ``-m N`` for its maximum stack depth).
+    * No command found: ``(argv, [])``; the caller reports that.
+    """
+    argv = list(argv)
+    if argv and not argv[0].startswith("-"):
+        return [], argv
+    for i, token in enumerate(argv):
+        if token == "--":
+            return argv[:i], argv[i + 1 :]
+        if not module_flag or token.startswith("--") or not token.startswith(module_flag):
+            continue
+        if token == module_flag:
+            if i + 1 >= len(argv):
+                continue
+            value, rest = argv[i + 1], argv[i + 2 :]
+        else:  # attached value, as in python -mjson.tool
+            value, rest = token[len(module_flag) :], argv[i + 1 :]
+        if value and not value.startswith("-") and (is_module is None or is_module(value)):
+            return argv[:i], [module_flag, value, *rest]
+    return argv, []
+
+
+# ------------------------------------------------------------------ what to run
+@dataclass(frozen=True)
+class Target:
+    """A program to run as ``__main__``: a script file or a module (``-m``)."""
+
+    kind: str  # "script" or "module"
+    name: str  # the script path as given, or the module name
+    args: tuple[str, ...]
+    path: str  # absolute path of the file that holds the code
+    spec: importlib.machinery.ModuleSpec | None = field(default=None, repr=False)
+    source: bytes = field(default=b"", repr=False)
+
+    @property
+    def command(self) -> list[str]:
+        """The command line as the user wrote it (without the tool's options)."""
+        head = ["-m", self.name] if self.kind == "module" else [self.name]
+        return [*head, *self.args]
+
+    @property
+    def argv(self) -> list[str]:
+        """``sys.argv`` inside the program: as under ``python script.py`` or ``python -m``."""
+        return [self.path if self.kind == "module" else self.name, *self.args]
+
+    @property
+    def sys_path0(self) -> str:
+        """``sys.path[0]`` inside the program: the script's real directory, or the cwd for -m."""
+        if self.kind == "module":
+            return os.getcwd()
+        return os.path.dirname(os.path.realpath(self.path))
+
+    def compile(self) -> types.CodeType:
+        """The program's code, compiled with its real file name so that tracebacks, profiler
+        labels and ``co_filename`` name it. Raises SyntaxError for a broken program (and
+        ImportError or OSError when a module's loader fails)."""
+        if self.kind == "module":
+            assert self.spec is not None and self.spec.loader is not None
+            code = self.spec.loader.get_code(self.spec.name)  # type: ignore[attr-defined]
+            if code is None:
+                raise ImportError(f"cannot get the code of module {self.name!r}")
+            return code
+        return compile(self.source, self.path, "exec", dont_inherit=True)
+
+    def namespace(self) -> dict[str, Any]:
+        """The globals of a fresh ``__main__`` module, as Python sets them up."""
+        if self.kind == "module":
+            spec = self.spec
+            assert spec is not None
+            return {
+                "__file__": self.path,
+                "__cached__": spec.cached,
+                "__loader__": spec.loader,
+                "__package__": spec.parent,
+                "__spec__": spec,
+                "__builtins__": builtins,
+            }
+        return {
+            "__file__": self.path,
+            "__cached__": None,
+            "__loader__": importlib.machinery.SourceFileLoader("__main__", self.path),
+            "__package__": None,
+            "__spec__": None,
+            "__builtins__": builtins,
+        }
+
+
+def resolve_target(command: Sequence[str]) -> Target:
+    """Check the command (``[script, *args]`` or ``["-m", module, *args]``) and read the
+    program, so that a bad command is a one-line :class:`CliError` before anything starts."""
+    command = list(command)
+    if not command:
+        raise CliError("no program to run was given")
+    first, args = command[0], tuple(command[1:])
+    if first == "-m":
+        if not args:
+            raise CliError("argument -m: expected a module name")
+        return _module_target(args[0], args[1:])
+    if first.startswith("-m") and len(first) > 2 and not first.startswith("--"):
+        return _module_target(first[2:], args)
+    return _script_target(first, args)
+
+
+def _script_target(name: str, args: tuple[str, ...]) -> Target:
+    path = os.path.abspath(name)
+    if not os.path.exists(path):
+        raise CliError(f"cannot run {name!r}: no such file")
+    if os.path.isdir(path):
+        raise CliError(f"cannot run {name!r}: it is a directory, not a Python file")
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError as err:
+        raise CliError(f"cannot read {name!r}: {err.strerror or err}") from None
+    return Target("script", name, args, path, source=source)
+
+
+def _module_target(name: str, args: tuple[str, ...]) -> Target:
+    # the lookup sees the sys.path the module will run with (cwd first, as python -m does)
+    with _sys_path0(os.getcwd()):
+        spec = _find_spec(name)
+        if spec.submodule_search_locations is not None:  # a package runs its __main__
+            spec = _find_spec(f"{name}.__main__", package=name)
+    if spec.loader is None or not hasattr(spec.loader, "get_code") or not spec.origin:
+        raise CliError(f"cannot run module {name!r}: it has no code to run")
+    return Target("module", name, args, os.path.abspath(spec.origin), spec=spec)
+
+
+def _find_spec(name: str, package: str | None = None) -> importlib.machinery.ModuleSpec:
+    try:
+        spec = importlib.util.find_spec(name)
+    except Exception as err:  # noqa: BLE001 - a broken parent package, a relative name...
+        raise CliError(f"cannot find module {name!r} ({type(err).__name__}: {err})") from None
+    if spec is None:
+        if package:
+            raise CliError(f"cannot run package {package!r}: it has no __main__ module")
+        raise CliError(f"no module named {name!r}")
+    return spec
+
+
+@contextlib.contextmanager
+def _sys_path0(entry: str) -> Iterator[None]:
+    saved, saved_list = sys.path, list(sys.path)
+    if sys.path:
+        sys.path[0] = entry
+    else:
+        sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        sys.path = saved
+        sys.path[:] = saved_list
+
+
+@contextlib.contextmanager
+def _as_main(target: Target) -> Iterator[dict[str, Any]]:
+    """Install a fresh ``__main__`` module, ``sys.argv`` and ``sys.path[0]`` for the program,
+    and put back the caller's afterwards (tools' ``main`` functions also run in-process)."""
+    saved_main = sys.modules.get("__main__")
+    saved_argv, saved_argv_list = sys.argv, list(sys.argv)
+    module = types.ModuleType("__main__")
+    module.__dict__.update(target.namespace())
+    sys.modules["__main__"] = module
+    sys.argv[:] = target.argv
+    try:
+        with _sys_path0(target.sys_path0):
+            yield module.__dict__
+    finally:
+        if saved_main is None:
+            sys.modules.pop("__main__", None)
+        else:
+            sys.modules["__main__"] = saved_main
+        sys.argv = saved_argv
+        sys.argv[:] = saved_argv_list
+
+
+# ------------------------------------------------------------------ running
+@contextlib.contextmanager
+def deferred_sigint() -> Iterator[list[int]]:
+    """Hold off Ctrl-C while measurements are stopped and written, so a second Ctrl-C cannot
+    lose the data of the first one. Yields a list that records the signals held off. Outside
+    the main thread (where handlers cannot be set) it does nothing."""
+    held: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    except ValueError:
+        yield held
+        return
+    try:
+        yield held
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+
+
+def _execute(
+    code: types.CodeType,
+    namespace: dict[str, Any],
+    before: Callable[[], object] | None,
+    after: Callable[[], object] | None,
+) -> BaseException | None:
+    # The program is called as a function rather than through exec(): exec is a C function,
+    # and with C calls profiled (--trace-c) it would be recorded as the parent of the whole
+    # program. A module's code object has no CO_NEWLOCALS, so the function's globals are also
+    # its locals, as in exec(code, namespace). before() is called here, right above the
+    # program's frame, so that a measurement that counts stack depth from its first event
+    # sees the program's module frame at depth 0 (PROGRAM_DEPTH).
+    program = types.FunctionType(code, namespace)
+    if before is not None:
+        before()
+    try:
+        program()
+    except BaseException as exc:  # noqa: BLE001 - the program's own ending, reported later
+        return exc
+    finally:
+        # directly, with nothing measurable in between; a Ctrl-C that still lands in
+        # after() propagates to the caller, which writes its data anyway
+        if after is not None:
+            after()
+    return None
+
+
+def run(
+    target: Target,
+    before: Callable[[], object] | None = None,
+    after: Callable[[], object] | None = None,
+) -> int:
+    """Run ``target`` as ``__main__`` and return its exit status.
+
+    ``before()`` is called right before the program's first line (after the code is compiled,
+    so compiling is not measured) and ``after()`` right after its last, however it ended. How
+    it ended is reported only after ``after()``, so that printing a traceback is not measured.
+
+    Statuses: normal end or ``SystemExit(None/0)`` 0, ``SystemExit(n)`` n,
+    ``SystemExit("text")`` prints the text and gives 1, an uncaught exception prints its
+    traceback (without this runner's frames) and gives 1, Ctrl-C prints ``KeyboardInterrupt``
+    and gives 130. A syntax error is reported like Python does (1), and nothing runs.
+    """
+    try:
+        code = target.compile()
+    except (SyntaxError, ValueError, ImportError, OSError) as exc:
+        # ValueError: source with null bytes; ImportError, OSError: a module's loader failed
+        _report_exception(exc.with_traceback(None), None)  # the error is the program's
+        return 1
+    with _as_main(target) as namespace:
+        outcome = _execute(code, namespace, before, after)
+    return _exit_status(outcome)
+
+
+def _exit_status(outcome: BaseException | None) -> int:
+    if outcome is None:
+        return 0
+    if isinstance(outcome, SystemExit):
+        code = outcome.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code
+        echo(str(code), sys.stderr)
+        return 1
+    if isinstance(outcome, KeyboardInterrupt):
+        echo("KeyboardInterrupt", sys.stderr)
+        return INTERRUPT_STATUS
+    tb = outcome.__traceback__
+    # the first entries are this module's exec call: the user's traceback starts below it
+    while tb is not None and tb.tb_frame.f_code.co_filename == _execute.__code__.co_filename:
+        tb = tb.tb_next
+    # on the exception too: the default hook prints the exception's own __traceback__
+    _report_exception(outcome.with_traceback(tb), tb)
+    return 1
+
+
+def _report_exception(exc: BaseException, tb: types.TracebackType | None) -> None:
+    """Through ``sys.excepthook``, as Python reports an uncaught exception (a program may
+    have installed its own hook)."""
+    try:
+        sys.excepthook(type(exc), exc, tb)
+    except Exception:  # noqa: BLE001 - a broken hook must not hide the program's error
+        import traceback
+
+        traceback.print_exception(type(exc), exc, tb)
+
+
+@contextlib.contextmanager
+def injected_builtins(**names: Any) -> Iterator[None]:
+    """Make ``names`` available to the program without an import (``@profile``), and put back
+    what ``builtins`` had before."""
+    missing = object()
+    saved = {name: getattr(builtins, name, missing) for name in names}
+    for name, value in names.items():
+        setattr(builtins, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                if hasattr(builtins, name):
+                    delattr(builtins, name)
+            else:
+                setattr(builtins, name, value)
+
+
+# ------------------------------------------------------------------ output
+def echo(text: str, stream: TextIO | None = None) -> None:
+    """Print (and flush) without letting a closed or broken stream (``| head``) stop the tool."""
+    try:
+        print(text, file=stream or sys.stdout, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def write_output() -> bool:
+    """Write every output file (``timemory.finalize()``) without printing the full tables, then
+    give back the user's ``cout_output``. Ctrl-C is held off meanwhile: an interrupted write
+    would lose the run. Returns True if a Ctrl-C was held off."""
+    import timemory
+    from timemory import settings
+
+    saved = settings.cout_output
+    settings.cout_output = False
+    try:
+        with deferred_sigint() as held:
+            timemory.finalize()
+    finally:
+        settings.cout_output = saved
+    return bool(held)
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, (tuple, list)) else value
+
+
+def _short(label: str, width: int) -> str:
+    """Cut the middle out: the start names the function, the end often its file and line."""
+    if len(label) <= width:
+        return label
+    head = (width - 3) * 2 // 3
+    return label[:head] + "..." + label[len(label) - (width - 3 - head) :]
+
+
+def _summary_rows(results: Sequence[Any]) -> tuple[list[tuple[str, int, float, float]], float]:
+    """Merge the flat entries by label: ``(label, count, total, mean)`` rows and the total of
+    the top-level entries.
+
+    ``total`` adds an entry only when no ancestor has the same label, so a recursive function's
+    time is not counted once per level (it stays <= the top-level total); ``count`` is every
+    call; ``mean`` is the average time of one call (the sum over all calls / count).
+    """
+    merged: dict[str, list[float]] = {}  # label -> [count, total, sum over all calls]
+    ancestors: list[str] = []
+    top_total = 0.0
+    for result in results:
+        depth, label = result.depth(), result.label()
+        del ancestors[depth:]
+        stats = result.stats()
+        value = float(_first(stats.sum()))
+        row = merged.setdefault(label, [0, 0.0, 0.0])
+        row[0] += stats.count()
+        row[2] += value
+        if label not in ancestors:
+            row[1] += value
+        if depth == 0:
+            top_total += value
+        ancestors.append(label)
+    rows = [
+        (k, int(n), total, (every / n if n else 0.0)) for k, (n, total, every) in merged.items()
+    ]
+    rows.sort(key=lambda r: (-r[2], r[0]))
+    return rows, top_total
+
+
+def print_summary(top: int = 10, stream: TextIO | None = None, width: int = 60) -> None:
+    """After the output is written: per component recorded, the ``top`` labels of the flat view
+    by total, and where the files are."""
+    import timemory
+    from timemory.component import class_of
+    from timemory.storage import storage_class
+
+    stream = stream or sys.stdout
+    recorded = [index for index, n in sorted(timemory.size().items()) if n]
+    if not recorded:
+        echo("[timemory]> nothing was recorded", stream)
+        return
+    for index in recorded:
+        rows, top_total = _summary_rows(storage_class(index).get())
+        cls = class_of(index)
+        units = cls.display_unit()
+        unit = _first(units)
+        extra = f", first of {len(units)} values" if isinstance(units, (tuple, list)) else ""
+        shown = rows[: max(top, 0)]
+        lw = max([len("LABEL")] + [len(_short(r[0], width)) for r in shown])
+        lines = [
+            f"[timemory]> {cls.id()} ({unit}{extra}): top {len(shown)} of {len(rows)} by total",
+            f"  {'LABEL':<{lw}} {'COUNT':>9} {'TOTAL':>11} {'MEAN':>11} {'% TOTAL':>8}",
+        ]
+        for label, count, total, mean in shown:
+            pct = 100.0 * total / top_total if top_total else 0.0
+            lines.append(
+                f"  {_short(label, width):<{lw}} {count:>9} {total:>11.4g} {mean:>11.4g} "
+                f"{pct:>8.1f}"
+            )
+        echo("\n".join(lines), stream)
+    written = timemory.manager.text_files + timemory.manager.json_files
+    folders = sorted({os.path.dirname(os.path.abspath(f)) for f in written})
+    if folders:
+        echo(f"[timemory]> output written to: {', '.join(folders)}", stream)
+    else:
+        echo("[timemory]> no output files were written (see settings.file_output)", stream)
