@@ -133,35 +133,36 @@ def assert_one_error_line(proc_or_err: subprocess.CompletedProcess | str, text: 
 def test_help_documents_every_option(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
+    # flags only: Python 3.13's argparse no longer repeats the metavar after each short flag
     for option in (
-        "-c COMPONENT",
+        "-c",
         "--components",
-        "-d DIR",
+        "-d",
         "--output-dir",
-        "-b [BOOL]",
+        "-b",
         "--builtin",
-        "-s FILE",
+        "-s",
         "--setup",
         "--trace-c",
-        "-a [BOOL]",
+        "-a",
         "--include-args",
-        "-l [BOOL]",
+        "-l",
         "--include-line",
-        "-f [BOOL]",
+        "-f",
         "--include-file",
-        "-F [BOOL]",
+        "-F",
         "--full-filepath",
-        "-m N",
+        "-m",
         "--max-stack-depth",
         "--skip-funcs",
         "--skip-files",
         "--only-funcs",
         "--only-files",
-        "-v N",
+        "-v",
         "--verbosity",
-        "-m module",
     ):
-        assert option in out, option
+        assert re.search(rf"(^|[\s,\[]){re.escape(option)}\b", out, re.M), option
+    assert "-m module" in out
     for action in build_parser()._actions:  # a real sentence each
         assert action.help and len(action.help.split()) >= 5, action.option_strings
 
