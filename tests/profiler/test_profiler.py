@@ -611,3 +611,10 @@ def test_clear_while_profiling_does_not_corrupt():
         parent_b()
     assert laps_of("parent_a") == 0
     assert laps_of("parent_b") == 1
+
+
+def test_decorating_while_running_returns_the_function():
+    prof = Profiler(["wall_clock"])
+    with prof:
+        assert prof(leaf) is leaf
+    assert prof(leaf) is not leaf

@@ -188,6 +188,10 @@ class Profiler:
         return a new profiler with those components."""
         if func is None or isinstance(func, (str, list, tuple)) or args or kwargs:
             return Profiler(func, *args, **kwargs)
+        if self._active:
+            # decorated while this profiler already records everything (the command line
+            # without -b): a wrapper would only add a Python call to every call
+            return func
         # co_flags rather than inspect.iscoroutinefunction(): decorating while profiling
         # must not record inspect's helpers
         if getattr(getattr(func, "__code__", None), "co_flags", 0) & inspect.CO_COROUTINE:

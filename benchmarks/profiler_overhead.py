@@ -1,0 +1,567 @@
+"""Slowdown and peak-RSS overhead of whole-program profilers on standalone workloads.
+
+    python benchmarks/profiler_overhead.py [--repeats R] [--warmup W] [--scale S]
+        [--workloads NAME ...] [--tools NAME ...] [--python EXE] [--json FILE] [--check]
+    python benchmarks/profiler_overhead.py --list
+
+Runs each script in ``benchmarks/workloads/`` (call-heavy recursion, line-heavy loops, a
+json/re/sorting/classes mix, numpy-heavy code, a 4-thread workload; each about 1-2 s
+unprofiled at scale 1 on a 2-core VM) as a fresh subprocess of ``--python`` under every
+tool in ``TOOLS``: no profiler, ``python -m cProfile``, ``python -m pyinstrument``,
+``python -m yappi`` and ``python -m timemory.profiler`` with ``wall_clock`` alone and with
+``wall_clock cpu_clock peak_rss``. Each run is timed from outside (``perf_counter`` around
+spawn-to-reap, so interpreter start-up and the profiler's own import and report writing are
+included, as a user would see them) and its peak RSS is the child's own ``ru_maxrss`` from
+``os.wait4`` (``RUSAGE_CHILDREN`` would be the maximum over every child so far).
+
+Repeats are interleaved: every repeat runs every workload under every tool, in an order
+rotated per repeat, so machine noise spreads over the tools alike. Reported per workload and
+tool are the median wall time, the slowdown (median / the unprofiled median of the same
+workload in the same invocation), the median peak RSS and the RSS overhead (median peak RSS
+minus the unprofiled median). Profiler output goes to a temporary directory per run (also
+the run's cwd and TMPDIR) and is deleted; the tools' stdout is discarded.
+
+Target (the profiler-overhead issue), checked by ``--check`` (exit 1 if missed, 2 if it
+cannot be evaluated): on every workload ``timemory.profiler -c wall_clock`` has a smaller
+slowdown than cProfile, and its RSS overhead is at most 2x cProfile's, where both overheads
+are first raised to a floor of ``RSS_FLOOR_MIB`` (2 MiB) so that overheads of a few hundred
+KiB, which are within run-to-run noise, cannot make a large ratio.
+
+Caveats (the per-tool ones are printed under the table): pyinstrument is a statistical
+profiler: its report comes from stack samples (1 ms interval), but its hook still runs on
+every call and C call to decide when to sample, so it is not free on call-heavy code.
+cProfile and pyinstrument profile only the main thread, so on the threaded workload they do
+less work than yappi or timemory, which follow every thread. Missing tools (not runnable by
+``--python``) and the numpy workload without numpy are skipped with a note. Measure a
+regular (non-editable) install of timemory: an editable install made with
+``editable.rebuild=true`` runs a CMake build check on every ``import timemory`` (about 0.5 s
+on the 2-core VM), which the timemory rows would count as overhead; ``--python`` selects
+another environment.
+
+To add a tool (e.g. a line profiler), append a ``Tool`` to ``TOOLS``; ``workloads=`` limits it
+to the workloads it makes sense on. The workloads decorate their hot functions with a bare
+``@profile``, the identity unless a tool put one in builtins; tools without
+``decorators=True`` run with ``PROFILER_OVERHEAD_DECORATORS=0``, which keeps it the identity
+(``python -m timemory.profiler`` defines ``profile`` too, and whole-program rows must
+measure the undecorated program).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+WORKLOAD_DIR = HERE / "workloads"
+RSS_FLOOR_MIB = 2.0
+RSS_TARGET_RATIO = 2.0
+BASELINE = "none"
+REFERENCE = "cprofile"  # the peer the target is stated against
+TARGET_TOOL = "timemory-wall"
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One way of running a workload: ``[python, *args, script, *script_args]``.
+
+    ``args`` may contain ``{out}``, replaced by the run's private temporary directory (write
+    profiler output there). ``module`` must be runnable as ``python -m module --help`` in the
+    target interpreter or the tool is skipped. ``workloads`` restricts the tool to those
+    workload names (None: all). ``decorators`` makes the workloads' bare ``@profile`` use
+    the ``profile`` the tool puts in builtins (line profilers such as ``kernprof -l`` need
+    that); otherwise the harness sets ``PROFILER_OVERHEAD_DECORATORS=0`` and they are inert,
+    because ``python -m timemory.profiler`` also defines ``profile`` and a whole-program
+    profiler must measure the undecorated program.
+    """
+
+    name: str
+    label: str
+    args: tuple[str, ...]
+    module: str | None = None
+    note: str = ""
+    workloads: tuple[str, ...] | None = None
+    decorators: bool = False
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A standalone script in ``benchmarks/workloads/`` that accepts ``--scale S``."""
+
+    name: str
+    script: str
+    description: str
+    requires: tuple[str, ...] = ()
+
+
+TOOLS: tuple[Tool, ...] = (
+    Tool(BASELINE, "unprofiled", ()),
+    Tool(
+        "cprofile",
+        "cProfile",
+        ("-m", "cProfile", "-o", "{out}/cprofile.pstats"),
+        module="cProfile",
+        note="deterministic; main thread only",
+    ),
+    Tool(
+        "pyinstrument",
+        "pyinstrument",
+        ("-m", "pyinstrument", "-r", "text", "-o", "{out}/pyinstrument.txt"),
+        module="pyinstrument",
+        note="statistical (sampling, 1 ms default interval); main thread only",
+    ),
+    Tool(
+        "yappi",
+        "yappi (wall)",
+        ("-m", "yappi", "-c", "wall", "-f", "pstat", "-o", "{out}/yappi.pstat"),
+        module="yappi",
+        note="deterministic; wall clock; all threads",
+    ),
+    Tool(
+        TARGET_TOOL,
+        "timemory.profiler wall_clock",
+        ("-m", "timemory.profiler", "-c", "wall_clock", "-d", "{out}", "--"),
+        module="timemory.profiler",
+        note="deterministic; the row the target applies to",
+    ),
+    Tool(
+        "timemory-3",
+        "timemory.profiler wall_clock cpu_clock peak_rss",
+        (
+            "-m",
+            "timemory.profiler",
+            "-c",
+            "wall_clock",
+            "cpu_clock",
+            "peak_rss",
+            "-d",
+            "{out}",
+            "--",
+        ),
+        module="timemory.profiler",
+        note="deterministic; three components per call",
+    ),
+    # Line-level profilers go here, limited to the workloads where lines matter, e.g.
+    # Tool("kernprof", "kernprof -l", ("-m", "kernprof", "-l", "-o", "{out}/k.lprof"),
+    #      module="kernprof", workloads=("loops", "mixed"), decorators=True),
+)
+
+WORKLOADS: tuple[Workload, ...] = (
+    Workload("recursive", "recursive.py", "call-heavy: fib, tak, binary-tree build/sum"),
+    Workload("loops", "loops.py", "line-heavy: sieve, matmul, edit distance, string build"),
+    Workload("mixed", "mixed.py", "json round trip, regex log parsing, sorting, classes"),
+    Workload("numpy", "numpy_heavy.py", "numpy kernels plus many tiny numpy calls", ("numpy",)),
+    Workload("threaded", "threaded.py", "4 threads of Python-level work, GIL-bound"),
+)
+
+
+@dataclass
+class Cell:
+    """The samples of one (workload, tool) pair; ``error`` is set once a run fails."""
+
+    wall: list[float] = field(default_factory=list)
+    rss_mib: list[float] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    wall: float
+    rss_mib: float
+    returncode: int
+    stderr_tail: str
+
+
+def run_once(argv: list[str], cwd: str, env: dict[str, str], timeout: float) -> RunResult:
+    """Run ``argv`` and return its wall time and its own peak RSS.
+
+    ``os.wait4`` reaps this particular child and returns its rusage; the children's
+    ``getrusage`` maximum would also cover every earlier (bigger) child. A timer kills a
+    hung child after ``timeout`` seconds.
+    """
+    with tempfile.TemporaryFile(dir=cwd) as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        killer = threading.Timer(timeout, proc.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            killer.cancel()
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        tail = err.read()[-2000:].decode(errors="replace")
+    # Linux reports ru_maxrss in KiB, macOS in bytes
+    rss_kib = usage.ru_maxrss / 1024 if sys.platform == "darwin" else usage.ru_maxrss
+    return RunResult(wall, rss_kib / 1024, proc.returncode, tail)
+
+
+def probe(python: str, args: list[str]) -> bool:
+    """True if ``python *args`` exits 0 (output discarded): availability of a tool/module."""
+    try:
+        res = subprocess.run(
+            [python, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return res.returncode == 0
+
+
+def versions(python: str) -> dict[str, str]:
+    """Versions of the interpreter and the packages under test, as seen by ``python``."""
+    code = (
+        "import json, platform\n"
+        "from importlib import metadata\n"
+        "v = {'python': platform.python_version(), 'implementation': "
+        "platform.python_implementation()}\n"
+        "for p in ('timemory', 'pyinstrument', 'yappi', 'numpy', 'line_profiler'):\n"
+        "    try:\n"
+        "        v[p] = metadata.version(p)\n"
+        "    except metadata.PackageNotFoundError:\n"
+        "        pass\n"
+        "print(json.dumps(v))\n"
+    )
+    try:
+        out = subprocess.run(
+            [python, "-c", code], capture_output=True, text=True, timeout=120, check=True
+        ).stdout
+        return dict(json.loads(out))
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return {}
+
+
+def select(names: list[str] | None, known: list[str], what: str) -> list[str]:
+    """Names from ``--tools``/``--workloads`` (space or comma separated), in table order."""
+    if not names:
+        return known
+    wanted = {n for arg in names for n in arg.split(",") if n}
+    unknown = wanted - set(known)
+    if unknown:
+        raise SystemExit(f"unknown {what}: {', '.join(sorted(unknown))}; known: {known}")
+    return [k for k in known if k in wanted]
+
+
+def run_pair(
+    python: str, tool: Tool, workload: Workload, root: str, scale: float, timeout: float
+) -> RunResult:
+    """One run of ``workload`` under ``tool`` in a fresh directory under ``root`` (its cwd,
+    TMPDIR and ``{out}``), deleted afterwards so profiler output never accumulates."""
+    out = tempfile.mkdtemp(dir=root)
+    argv = [
+        python,
+        *(a.replace("{out}", out) for a in tool.args),
+        str(WORKLOAD_DIR / workload.script),
+        "--scale",
+        repr(scale),
+    ]
+    env = dict(
+        os.environ,
+        TMPDIR=out,
+        PROFILER_OVERHEAD_DECORATORS="1" if tool.decorators else "0",
+    )
+    try:
+        return run_once(argv, out, env, timeout)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def benchmark(
+    python: str,
+    workloads: list[Workload],
+    tools: list[Tool],
+    repeats: int,
+    warmup: int,
+    scale: float,
+    timeout: float,
+) -> dict[str, dict[str, Cell]]:
+    """Interleaved runs: per repeat, per workload, every tool in an order rotated by repeat.
+
+    Warm-up rounds (not recorded) fill the page cache with each tool's and numpy's modules.
+    A pair whose run fails is not run again (its error is kept and reported).
+    """
+    cells = {w.name: {t.name: Cell() for t in tools if applies(t, w)} for w in workloads}
+    root = tempfile.mkdtemp(prefix="tm-profiler-overhead-")
+    try:
+        for r in range(warmup + repeats):
+            recording = r >= warmup
+            tag = f"repeat {r - warmup + 1}/{repeats}" if recording else f"warm-up {r + 1}"
+            t_round = time.perf_counter()
+            for workload in workloads:
+                row = [t for t in tools if t.name in cells[workload.name]]
+                k = r % len(row)
+                for tool in row[k:] + row[:k]:
+                    cell = cells[workload.name][tool.name]
+                    if cell.error is not None:
+                        continue
+                    res = run_pair(python, tool, workload, root, scale, timeout)
+                    if res.returncode != 0:
+                        cell.error = f"exit {res.returncode}: {res.stderr_tail.strip()}"
+                        print(
+                            f"  {workload.name} / {tool.name} FAILED: {cell.error}", file=sys.stderr
+                        )
+                    elif recording:
+                        cell.wall.append(res.wall)
+                        cell.rss_mib.append(res.rss_mib)
+            print(f"{tag} done in {time.perf_counter() - t_round:.0f} s", file=sys.stderr)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return cells
+
+
+def applies(tool: Tool, workload: Workload) -> bool:
+    return tool.workloads is None or workload.name in tool.workloads
+
+
+def summarize(cells: dict[str, dict[str, Cell]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Medians, slowdowns and RSS overheads per workload and tool (see the module doc)."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for wname, row in cells.items():
+        base = row[BASELINE]
+        out[wname] = {}
+        if base.error or not base.wall:
+            out[wname][BASELINE] = {"error": base.error or "no samples"}
+            continue
+        base_wall = statistics.median(base.wall)
+        base_rss = statistics.median(base.rss_mib)
+        for tname, cell in row.items():
+            if cell.error or not cell.wall:
+                out[wname][tname] = {"error": cell.error or "no samples"}
+                continue
+            wall = statistics.median(cell.wall)
+            rss = statistics.median(cell.rss_mib)
+            out[wname][tname] = {
+                "wall_s": wall,
+                "slowdown": wall / base_wall,
+                "slowdown_min": min(cell.wall) / base_wall,
+                "slowdown_max": max(cell.wall) / base_wall,
+                "peak_rss_mib": rss,
+                "rss_overhead_mib": rss - base_rss,
+                "wall_samples_s": cell.wall,
+                "peak_rss_samples_mib": cell.rss_mib,
+            }
+        ref = out[wname].get(REFERENCE, {})
+        if "rss_overhead_mib" in ref:
+            floor_ref = max(ref["rss_overhead_mib"], RSS_FLOOR_MIB)
+            for tname, fig in out[wname].items():
+                if tname.startswith("timemory") and "rss_overhead_mib" in fig:
+                    fig["rss_overhead_vs_cprofile"] = (
+                        max(fig["rss_overhead_mib"], RSS_FLOOR_MIB) / floor_ref
+                    )
+    return out
+
+
+def check(summary: dict[str, dict[str, dict[str, Any]]]) -> tuple[list[str], bool | None]:
+    """Verdict lines and the target's result: False if any workload misses it, else None if
+    any workload could not be evaluated (a tool missing or failed), else True."""
+    lines: list[str] = []
+    missed = unevaluated = False
+    for wname, row in summary.items():
+        tm, ref = row.get(TARGET_TOOL, {}), row.get(REFERENCE, {})
+        if "slowdown" not in tm or "slowdown" not in ref:
+            why = tm.get("error") or ref.get("error") or "tool not run"
+            lines.append(f"{wname}: cannot evaluate ({why.splitlines()[0][:120]})")
+            unevaluated = True
+            continue
+        fast = tm["slowdown"] < ref["slowdown"]
+        small = tm["rss_overhead_vs_cprofile"] <= RSS_TARGET_RATIO
+        lines.append(
+            f"{wname}: slowdown {tm['slowdown']:.2f}x vs cProfile {ref['slowdown']:.2f}x "
+            f"{'MET' if fast else 'MISSED'}; RSS overhead {tm['rss_overhead_mib']:+.1f} MiB vs "
+            f"cProfile {ref['rss_overhead_mib']:+.1f} MiB = "
+            f"{tm['rss_overhead_vs_cprofile']:.2f}x (floor {RSS_FLOOR_MIB:g} MiB, "
+            f"target <= {RSS_TARGET_RATIO:g}x) {'MET' if small else 'MISSED'}"
+        )
+        missed |= not (fast and small)
+    verdict: bool | None = False if missed else (None if unevaluated else True)
+    return lines, verdict
+
+
+def markdown(
+    summary: dict[str, dict[str, dict[str, Any]]], tools: list[Tool], workloads: list[Workload]
+) -> str:
+    """Two README-ready tables: slowdown and peak-RSS overhead, tools x workloads."""
+    names = [w.name for w in workloads if w.name in summary]
+    head = "| tool | " + " | ".join(names) + " |\n|---|" + "---:|" * len(names) + "\n"
+
+    def cell(tool: Tool, wname: str, kind: str) -> str:
+        fig = summary[wname].get(tool.name)
+        if fig is None:
+            return "n/a"
+        if "error" in fig:
+            return "failed"
+        if kind == "time":
+            return f"{fig['wall_s']:.2f} s" if tool.name == BASELINE else f"{fig['slowdown']:.2f}x"
+        if tool.name == BASELINE:
+            return f"{fig['peak_rss_mib']:.1f} MiB"
+        text = f"{fig['rss_overhead_mib']:+.1f}"
+        if "rss_overhead_vs_cprofile" in fig:
+            text += f" ({fig['rss_overhead_vs_cprofile']:.2f}x)"
+        return text
+
+    parts = []
+    for kind, title in (
+        ("time", "Slowdown vs unprofiled (median wall time ratio; first row: unprofiled seconds)"),
+        (
+            "rss",
+            "Peak RSS overhead in MiB vs unprofiled (first row: unprofiled peak RSS; "
+            f"timemory rows: ratio to cProfile's overhead, both floored at {RSS_FLOOR_MIB:g} MiB)",
+        ),
+    ):
+        body = "".join(
+            f"| {t.label} | " + " | ".join(cell(t, w, kind) for w in names) + " |\n" for t in tools
+        )
+        parts.append(f"{title}:\n\n{head}{body}")
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeats", type=int, default=5, help="recorded runs per pair")
+    parser.add_argument("--warmup", type=int, default=1, help="unrecorded rounds first")
+    parser.add_argument("--scale", type=float, default=1.0, help="workload size multiplier")
+    parser.add_argument("--workloads", nargs="+", metavar="NAME", help="default: all")
+    parser.add_argument("--tools", nargs="+", metavar="NAME", help="default: all available")
+    parser.add_argument("--python", default=sys.executable, help="interpreter to benchmark")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the target is missed")
+    parser.add_argument("--list", action="store_true", help="list tools and workloads")
+    args = parser.parse_args(argv)
+
+    if args.list:
+        for t in TOOLS:
+            print(f"tool     {t.name:<14} {shlex.join(t.args) or '(plain python)'}")
+        for w in WORKLOADS:
+            print(f"workload {w.name:<14} {w.script}: {w.description}")
+        return 0
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+
+    tool_names = select(args.tools, [t.name for t in TOOLS], "tools")
+    if BASELINE not in tool_names:
+        tool_names.insert(0, BASELINE)  # every ratio is against it
+    workload_names = select(args.workloads, [w.name for w in WORKLOADS], "workloads")
+
+    notes: list[str] = []
+    tools: list[Tool] = []
+    for t in TOOLS:
+        if t.name not in tool_names:
+            continue
+        if t.module and not probe(args.python, ["-m", t.module, "--help"]):
+            notes.append(f"{t.label}: `python -m {t.module}` not available; skipped")
+            continue
+        tools.append(t)
+    workloads: list[Workload] = []
+    for w in WORKLOADS:
+        if w.name not in workload_names:
+            continue
+        missing = [m for m in w.requires if not probe(args.python, ["-c", f"import {m}"])]
+        if missing:
+            notes.append(f"workload {w.name}: {', '.join(missing)} not importable; skipped")
+            print(
+                f"skipping workload {w.name}: {', '.join(missing)} not importable", file=sys.stderr
+            )
+            continue
+        workloads.append(w)
+    if not workloads:
+        print("no workload to run", file=sys.stderr)
+        return 2
+
+    info = versions(args.python)
+    print(
+        f"{len(workloads)} workloads x {len(tools)} tools x {args.repeats} repeats "
+        f"(+{args.warmup} warm-up), scale {args.scale:g}, {args.python}",
+        file=sys.stderr,
+    )
+    cells = benchmark(
+        args.python, workloads, tools, args.repeats, args.warmup, args.scale, args.timeout
+    )
+    summary = summarize(cells)
+    lines, verdict = check(summary)
+
+    cli = sys.argv[1:] if argv is None else argv
+    command = shlex.join(["python", "benchmarks/profiler_overhead.py", *cli])
+    pkgs = ", ".join(f"{k} {v}" for k, v in info.items() if k != "implementation")
+    print(
+        f"`{command}`: {pkgs}; {os.cpu_count()} CPUs; medians of {args.repeats} interleaved "
+        f"runs, scale {args.scale:g}\n"
+    )
+    print(markdown(summary, tools, workloads))
+    for t in tools:
+        if t.note:
+            notes.append(f"{t.label}: {t.note}")
+    for wname, row in summary.items():
+        for tname, fig in row.items():
+            if "error" in fig:
+                notes.append(f"{wname} / {tname} failed: {fig['error'].strip()[-300:]}")
+    if notes:
+        print("Notes:\n" + "".join(f"- {n}\n" for n in notes))
+    print(
+        "Target: timemory.profiler -c wall_clock slows every workload less than cProfile, "
+        f"and its RSS overhead is <= {RSS_TARGET_RATIO:g}x cProfile's"
+    )
+    for line in lines:
+        print(f"  {line}")
+    status = {True: "MET", False: "MISSED", None: "NOT EVALUATED"}[verdict]
+    print(f"target {status}")
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(
+                {
+                    "command": command,
+                    "versions": info,
+                    "cpus": os.cpu_count(),
+                    "platform": platform.platform(),
+                    "repeats": args.repeats,
+                    "warmup": args.warmup,
+                    "scale": args.scale,
+                    "rss_floor_mib": RSS_FLOOR_MIB,
+                    "tools": {
+                        t.name: {"label": t.label, "args": t.args, "note": t.note} for t in tools
+                    },
+                    "results": summary,
+                    "target": {"met": verdict, "lines": lines},
+                    "notes": notes,
+                },
+                f,
+                indent=2,
+            )
+    if not args.check:
+        return 0
+    return {True: 0, False: 1, None: 2}[verdict]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
