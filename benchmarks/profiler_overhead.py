@@ -10,9 +10,12 @@ unprofiled at scale 1 on a 2-core VM) as a fresh subprocess of ``--python`` unde
 tool in ``TOOLS``: no profiler, ``python -m cProfile``, ``python -m pyinstrument``,
 ``python -m yappi`` and ``python -m timemory.profiler`` with ``wall_clock`` alone and with
 ``wall_clock cpu_clock peak_rss``. Each run is timed from outside (``perf_counter`` around
-spawn-to-reap, so interpreter start-up and the profiler's own import and report writing are
-included, as a user would see them) and its peak RSS is the child's own ``ru_maxrss`` from
-``os.wait4`` (``RUSAGE_CHILDREN`` would be the maximum over every child so far).
+fork-to-reap, so interpreter start-up and the profiler's own import and report writing are
+included, as a user would see them) and its peak RSS is the program's own ``ru_maxrss`` from
+``os.wait4``. A small launcher forks the program rather than the harness spawning it: Linux
+keeps a process's peak RSS across ``execve``, so a program spawned from the harness would
+report at least the harness's own RSS (``RUSAGE_CHILDREN`` would be the maximum over every
+child so far).
 
 Repeats are interleaved: every repeat runs every workload under every tool, in an order
 rotated per repeat, so machine noise spreads over the tools alike. Reported per workload and
@@ -49,11 +52,13 @@ measure the undecorated program).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -184,40 +189,75 @@ class RunResult:
     stderr_tail: str
 
 
+# The measured program is started by this small launcher, not by the harness directly: Linux
+# carries a process's peak RSS across execve (signal->maxrss takes the old image's high-water
+# mark), and subprocess starts children with vfork/posix_spawn, so a child exec'd straight
+# from the harness would report at least the harness's own RSS (about 17 MiB), hiding any
+# smaller program's real peak and every profiler overhead below that line. The launcher
+# fork()s a fresh process (its maxrss starts at the launcher's few MiB), execs the program in
+# it, and reports that grandchild's wall time and own ru_maxrss from os.wait4.
+_LAUNCHER = """
+import os, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+with open(out, "w") as f:
+    f.write(f"{wall!r} {usage.ru_maxrss!r}")
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 def run_once(argv: list[str], cwd: str, env: dict[str, str], timeout: float) -> RunResult:
     """Run ``argv`` and return its wall time and its own peak RSS.
 
-    ``os.wait4`` reaps this particular child and returns its rusage; the children's
-    ``getrusage`` maximum would also cover every earlier (bigger) child. A timer kills a
-    hung child after ``timeout`` seconds.
+    The launcher (see ``_LAUNCHER``) times the program from fork to reap and reads its
+    ``ru_maxrss`` with ``os.wait4``. A timer kills a hung run after ``timeout`` seconds.
     """
-    with tempfile.TemporaryFile(dir=cwd) as err:
-        t0 = time.perf_counter()
+    with tempfile.TemporaryFile(dir=cwd) as err, tempfile.TemporaryDirectory(dir=cwd) as rd:
+        report = os.path.join(rd, "usage")
         proc = subprocess.Popen(
-            argv,
+            [sys.executable, "-S", "-c", _LAUNCHER, report, *argv],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=err,
+            start_new_session=True,  # the timeout kills the launcher and the program
         )
-        killer = threading.Timer(timeout, proc.kill)
+        killer = threading.Timer(timeout, _kill_group, (proc.pid,))
         killer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            proc.wait()
         except BaseException:
-            proc.kill()
+            _kill_group(proc.pid)
             proc.wait()
             raise
         finally:
             killer.cancel()
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         tail = err.read()[-2000:].decode(errors="replace")
+        try:
+            with open(report) as f:
+                wall_text, rss_text = f.read().split()
+        except (OSError, ValueError):
+            return RunResult(float("nan"), float("nan"), proc.returncode or 1, tail)
+    rss = float(rss_text)
     # Linux reports ru_maxrss in KiB, macOS in bytes
-    rss_kib = usage.ru_maxrss / 1024 if sys.platform == "darwin" else usage.ru_maxrss
-    return RunResult(wall, rss_kib / 1024, proc.returncode, tail)
+    rss_kib = rss / 1024 if sys.platform == "darwin" else rss
+    return RunResult(float(wall_text), rss_kib / 1024, proc.returncode, tail)
 
 
 def probe(python: str, args: list[str]) -> bool:

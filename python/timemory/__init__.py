@@ -27,7 +27,6 @@ from . import (
 
 settings._push_all_to_core()
 
-from . import bundle, common, component, scope, storage, units, util  # noqa: E402
 from ._manager import (  # noqa: E402
     clear,
     finalize,
@@ -42,16 +41,48 @@ from ._manager import (  # noqa: E402
     timemory_finalize,
     timemory_init,
 )
-from .bundle import (  # noqa: E402
-    component_bundle,
-    component_decorator,
-    component_tuple,
-    marker,
-    scope_destructor,
-    timer_decorator,
+
+# Submodules and the names re-exported from them are imported on first use (PEP 562), so
+# `python -m timemory.profiler` does not pay for the component and storage classes or the
+# bundle machinery (their import is most of timemory's memory footprint) unless a program
+# uses them. `timemory.component`, `from timemory import marker` and `import timemory.bundle`
+# all work as if they had been imported here.
+_LAZY_SUBMODULES = frozenset(
+    {"bundle", "common", "component", "profiler", "region", "scope", "storage", "trace", "units", "util"}
 )
-from .bundle._classes import rss_usage, timer  # noqa: E402
-from .common import FILE, FRAME, FUNC, LINE  # noqa: E402
+_LAZY_NAMES = {
+    "component_bundle": "bundle",
+    "component_decorator": "bundle",
+    "component_tuple": "bundle",
+    "marker": "bundle",
+    "scope_destructor": "bundle",
+    "timer_decorator": "bundle",
+    "rss_usage": "bundle._classes",
+    "timer": "bundle._classes",
+    "FILE": "common",
+    "FRAME": "common",
+    "FUNC": "common",
+    "LINE": "common",
+}
+
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name in _LAZY_SUBMODULES:
+        module = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = module
+        return module
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_SUBMODULES | set(_LAZY_NAMES))
+
 
 version = _core.build_info["version"]
 version_info = tuple(int(x) for x in version.split(".")[:3])

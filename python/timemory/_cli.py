@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import builtins
+import collections
 import contextlib
 import importlib.machinery
 import importlib.util
@@ -24,7 +25,6 @@ import signal
 import sys
 import types
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Callable, TextIO
 
 __all__ = [
@@ -151,16 +151,23 @@ def split_command(
 
 
 # ------------------------------------------------------------------ what to run
-@dataclass(frozen=True)
-class Target:
-    """A program to run as ``__main__``: a script file or a module (``-m``)."""
+class Target(
+    collections.namedtuple("Target", "kind name args path spec source", defaults=(None, b""))
+):
+    """A program to run as ``__main__``: a script file or a module (``-m``).
 
-    kind: str  # "script" or "module"
-    name: str  # the script path as given, or the module name
-    args: tuple[str, ...]
-    path: str  # absolute path of the file that holds the code
-    spec: importlib.machinery.ModuleSpec | None = field(default=None, repr=False)
-    source: bytes = field(default=b"", repr=False)
+    ``kind`` is "script" or "module"; ``name`` the script path as given or the module name;
+    ``args`` its arguments; ``path`` the absolute path of the file that holds the code;
+    ``spec`` the module's spec (modules); ``source`` the script's bytes (scripts).
+
+    A plain named tuple, not a dataclass or typing.NamedTuple: those import inspect or
+    compile annotations, which would add to the memory of every program run under the tools.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:  # without the spec and the source bytes
+        return f"Target(kind={self.kind!r}, name={self.name!r}, args={self.args!r}, path={self.path!r})"
 
     @property
     def command(self) -> list[str]:

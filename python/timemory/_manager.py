@@ -6,20 +6,33 @@ writes every non-empty component's outputs; every file is written atomically.
 
 from __future__ import annotations
 
-import datetime
 import gc
-import json
 import os
-import platform
 import sys
-import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import _core
 from . import settings as _settings
-from .component import _BY_INDEX, resolve
-from .storage import _STORAGE
+
+# The component and storage modules (and json) are imported where they are
+# used, at output time: importing them up front is most of timemory's memory footprint, which
+# `python -m timemory.profiler` would otherwise add to every profiled program.
+_TABLE_BY_INDEX = {info["index"]: info for info in _core.component_table()}
+_MEASURABLE = frozenset(
+    index for index, info in _TABLE_BY_INDEX.items() if info["available"] and info["has_value"]
+)
+
+
+def _resolve(components: Any) -> list[int]:
+    return list(_core.resolve_components(components, False))
+
+
+def _storage(index: int) -> Any:
+    from .storage import _storage_for
+
+    return _storage_for(index)
 
 __all__ = [
     "manager",
@@ -37,7 +50,7 @@ __all__ = [
 ]
 
 _TRUTHY = {"yes", "y", "true", "t", "1", "on"}
-_LAUNCH = datetime.datetime.now()
+_LAUNCH = time.localtime()
 
 
 def _env_true(name: str, default: str = "") -> bool:
@@ -48,8 +61,8 @@ def _indices(components: Iterable[Any]) -> list[int]:
     """Measurable component indices for a user list (all when empty)."""
     comps = list(components or [])
     if not comps:
-        return sorted(_STORAGE)
-    return [i for i in resolve(comps) if i in _STORAGE]
+        return sorted(_MEASURABLE)
+    return [i for i in _resolve(comps) if i in _MEASURABLE]
 
 
 # ------------------------------------------------------------------ data access
@@ -62,7 +75,7 @@ def get(hierarchy: bool = False, components: Sequence[Any] = ()) -> dict[str, An
     for index in _indices(components):
         if not _core.has_data(index):
             continue
-        storage = _STORAGE[index]
+        storage = _storage(index)
         data = storage.dmp_get_tree() if hierarchy else storage.dmp_get()
         out.update(storage.dumps(data)["timemory"])
     return {"timemory": out}
@@ -86,16 +99,17 @@ def clear(components: Sequence[Any] = ()) -> None:
 def size(components: Sequence[Any] = ()) -> dict[int, int]:
     """Number of call-graph entries per requested component (keyed by enum int)."""
     comps = list(components or [])
-    indices = resolve(comps) if comps else sorted(_STORAGE)
-    return {int(i): (_core.graph_size(i) if i in _STORAGE else 0) for i in indices}
+    indices = _resolve(comps) if comps else sorted(_MEASURABLE)
+    return {int(i): (_core.graph_size(i) if i in _MEASURABLE else 0) for i in indices}
 
 
 # ------------------------------------------------------------------ metadata
 def _cpu_info() -> dict[str, Any]:
     info: dict[str, Any] = {
-        # not platform.processor(): it runs `uname -p` in a subprocess, and importing
-        # subprocess at exit turns an unhandled KeyboardInterrupt's exit status into 1
-        "CPU_MODEL": platform.machine() or "unknown",
+        # os.uname(), not the platform module: this runs at exit, and importing platform
+        # (or subprocess, tempfile...) then turns an unhandled KeyboardInterrupt's exit
+        # status 130 into 1
+        "CPU_MODEL": os.uname().machine or "unknown",
         "CPU_VENDOR": "unknown",
         "CPU_FEATURES": [],
         "CPU_FREQUENCY": 0.0,
@@ -180,8 +194,8 @@ class manager:
         for key in ("SHELL", "HOME", "PWD", "USER"):
             if key in os.environ:
                 info[key] = os.environ[key]
-        info["LAUNCH_DATE"] = _LAUNCH.strftime("%m/%d/%y")
-        info["LAUNCH_TIME"] = _LAUNCH.strftime("%H:%M")
+        info["LAUNCH_DATE"] = time.strftime("%m/%d/%y", _LAUNCH)
+        info["LAUNCH_TIME"] = time.strftime("%H:%M", _LAUNCH)
         info["TIMEMORY_API"] = "python"
         info["TIMEMORY_VERSION"] = version
         info["TIMEMORY_GIT_DESCRIBE"] = version
@@ -239,6 +253,21 @@ def _write(path: str, content: str, kind: str, label: str, announce: bool = True
     (manager.text_files if kind == "text" else manager.json_files).append(path)
 
 
+def _make_temp_dir(prefix: str) -> str:
+    """A new private directory under $TMPDIR (or /tmp), like ``tempfile.mkdtemp``, which is
+    not imported: it runs at exit, where importing tempfile turns an unhandled
+    KeyboardInterrupt's exit status 130 into 1 (and tempfile costs 1 MiB of memory)."""
+    base = os.environ.get("TMPDIR") or "/tmp"
+    for attempt in range(100):
+        path = os.path.join(base, f"{prefix}{os.getpid()}-{time.time_ns() % 10**9}-{attempt}")
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary directory name under {base}")
+
+
 def _output_file(basename: str, extension: str) -> str:
     """``settings.compose_output_filename``, but an output directory that cannot be
     created does not lose the data: it is reported and a new temporary directory
@@ -247,7 +276,7 @@ def _output_file(basename: str, extension: str) -> str:
         return _settings.compose_output_filename(basename, extension)
     except OSError as err:
         wanted = _settings.output_path
-        fallback = tempfile.mkdtemp(prefix="timemory-output-")
+        fallback = _make_temp_dir("timemory-output-")
         _say(
             f"[timemory]> cannot create the output directory '{wanted}' ({err.strerror}); "
             f"writing to '{fallback}' instead",
@@ -262,8 +291,8 @@ def _wrap(key: str, text: str) -> str:
 
 
 def _write_component(index: int) -> list[str]:
-    info = _BY_INDEX[index]
-    storage = _STORAGE[index]
+    info = _TABLE_BY_INDEX[index]
+    storage = _storage(index)
     label, key = info["label"], info["key"]
     s = _settings
     flat = storage.dmp_get()
@@ -314,7 +343,7 @@ def _write_all() -> bool:
     disk before anything goes to the console."""
     wrote = False
     console: list[str] = []
-    for index in sorted(_STORAGE):
+    for index in sorted(_MEASURABLE):
         if _core.has_data(index):
             console += _write_component(index)
             wrote = True
@@ -323,6 +352,8 @@ def _write_all() -> bool:
         meta_path = _output_file("metadata", ".json")
         func_path = _output_file("functions", ".json")
         _say(f"[metadata::manager::finalize]> Outputting '{meta_path}' and '{func_path}'...")
+        import json
+
         functions: dict[str, list[int]] = {}
         for hash_id, label in _core.hash_ids():
             functions.setdefault(label, []).append(hash_id)

@@ -1027,10 +1027,27 @@ std::string valid_component_choices() {
     }() + "; aliases and ENUM names are accepted too)";
 }
 
+namespace {
+// The Python class of a component (WallClock, ...). timemory.component makes its classes on
+// first use and registers each one here; a component the program has not named yet gets its
+// class made now. Falls back to the base type if that fails (the error is cleared: the
+// caller wants an object, and the base type has every method).
+PyTypeObject* component_class(int index) {
+    if (index < 0 || index >= 128) return &ComponentType;
+    if (!g_component_classes[index]) {
+        PyObject* mod = PyImport_ImportModule("timemory.component");
+        PyObject* cls = mod ? PyObject_CallMethod(mod, "_class_for", "i", index) : nullptr;
+        Py_XDECREF(mod);
+        Py_XDECREF(cls);  // _class_for registered it (register_component_class keeps a reference)
+        if (!cls) PyErr_Clear();
+    }
+    PyObject* cls = g_component_classes[index];
+    return cls ? reinterpret_cast<PyTypeObject*>(cls) : &ComponentType;
+}
+}  // namespace
+
 PyObject* make_component(int index, std::int64_t laps, const double* value, const double* accum) {
-    PyObject* cls = (index >= 0 && index < 128) ? g_component_classes[index] : nullptr;
-    auto*     tp  = cls ? reinterpret_cast<PyTypeObject*>(cls) : &ComponentType;
-    auto*     self = alloc_component(tp, index);
+    auto* self = alloc_component(component_class(index), index);
     if (!self) return nullptr;
     self->key        = PyUnicode_FromString(self->info->label.c_str());
     self->entry.laps = laps;

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import enum
 import functools
-import inspect
 import os
 import sys
 from collections.abc import Iterable
 from typing import Any, Callable
 
 from .. import _core
-from ..component import class_of
-from ._classes import AUTO_TIMER_COMPONENTS, RSS_USAGE_COMPONENTS
+from ._classes import AUTO_TIMER_COMPONENTS, RSS_USAGE_COMPONENTS, class_of
 
 __all__ = [
     "marker",
@@ -60,6 +58,8 @@ def _format_call_args(func_or_frame: Any, args: tuple | None, kwargs: dict | Non
     Called by the native marker with a frame (context manager) or with the
     function and its call arguments (decorator).
     """
+    import inspect  # add_args only: inspect is a large import
+
     if inspect.isframe(func_or_frame):
         return inspect.formatargvalues(*inspect.getargvalues(func_or_frame))
     args = args or ()

@@ -11,7 +11,19 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 from .. import _core
-from ..component import class_of, resolve
+
+
+def resolve(components: Any) -> list[int]:
+    """Enum indices of component names, enum values or classes (``component.resolve``)."""
+    return list(_core.resolve_components(components, False))
+
+
+def class_of(key: Any) -> type:
+    """``component.class_of``, imported on first use: the profiler configures its bundle
+    class without ever needing a component class, so it does not import them."""
+    from ..component import class_of as component_class_of
+
+    return component_class_of(key)
 
 __all__ = [
     "component_bundle",

@@ -8,7 +8,6 @@ exist with ``available == False`` and no-op methods.
 
 from __future__ import annotations
 
-import enum
 from typing import Any, Callable
 
 from .. import _core
@@ -29,8 +28,20 @@ _print_repr_in_interactive = False
 _TABLE: list[dict[str, Any]] = _core.component_table()
 _BY_INDEX: dict[int, dict[str, Any]] = {info["index"]: info for info in _TABLE}
 
-# int-like enum whose names are the JSON keys: timemory.component.id.wall_clock == 78
-id = enum.IntEnum("id", [(info["key"], info["index"]) for info in _TABLE], module=__name__)  # noqa: A001
+_BY_CLASS_NAME: dict[str, int] = {info["class_name"]: info["index"] for info in _TABLE}
+_BY_KEY: dict[str, int] = {info["key"]: info["index"] for info in _TABLE}
+_ID: Any = None
+
+
+def _id_enum() -> Any:
+    """The int-like enum whose names are the JSON keys (``id.wall_clock == 78``), made on
+    first use: an enum of every component costs more to build than most programs use."""
+    global _ID
+    if _ID is None:
+        import enum
+
+        _ID = enum.IntEnum("id", [(info["key"], info["index"]) for info in _TABLE], module=__name__)
+    return _ID
 
 
 class _ComponentMeta(type):
@@ -89,7 +100,7 @@ def _make_class(info: dict[str, Any]) -> type:
         "label": staticmethod(lambda: info["label"]),
         "description": staticmethod(lambda: info["description"]),
         "id": staticmethod(lambda: info["id"]),
-        "index": staticmethod(lambda: id(index)),
+        "index": staticmethod(lambda: _id_enum()(index)),
         "unit": staticmethod(unit),
         "display_unit": staticmethod(display_unit),
         "record": staticmethod(record),
@@ -104,14 +115,34 @@ def _make_class(info: dict[str, Any]) -> type:
     return cls
 
 
+# The classes are made on first use too (module __getattr__, class_of, or the native side
+# asking for the class of a component it returns): a hundred classes with their closures are
+# most of this module's memory, and a program typically touches two or three.
 _CLASSES: dict[int, type] = {}
-for _info in _TABLE:
-    _cls = _make_class(_info)
-    _CLASSES[_info["index"]] = _cls
-    globals()[_info["class_name"]] = _cls
-    globals()[_info["key"]] = id(_info["index"])  # timemory.component.wall_clock (enum value)
-    __all__.append(_info["class_name"])
-del _info, _cls
+
+
+def _class_for(index: int) -> type:
+    cls = _CLASSES.get(index)
+    if cls is None:
+        cls = _CLASSES[index] = _make_class(_BY_INDEX[index])
+    return cls
+
+
+__all__ += [info["class_name"] for info in _TABLE]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BY_CLASS_NAME:
+        return _class_for(_BY_CLASS_NAME[name])
+    if name == "id":
+        return _id_enum()
+    if name in _BY_KEY:  # timemory.component.wall_clock is the enum value
+        return _id_enum()(_BY_KEY[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_BY_CLASS_NAME) | set(_BY_KEY) | {"id"})
 
 
 def resolve(components: Any) -> list[int]:
@@ -131,7 +162,7 @@ def _index_of(key: str | int | type) -> int:
 
 def class_of(key: str | int | type) -> type:
     """The component class for a name, enum value or class."""
-    return _CLASSES[_index_of(key)]
+    return _class_for(_index_of(key))
 
 
 def is_available(key: str | int | type) -> bool:
@@ -158,7 +189,7 @@ def get_generator(key: str | int) -> Callable[[], Component | None]:
         index = int(key) if int(key) in _BY_INDEX else None
     if index is None or not _BY_INDEX[index]["available"]:
         return lambda: None
-    cls = _CLASSES[index]
+    cls = _class_for(index)
     return lambda: cls()
 
 

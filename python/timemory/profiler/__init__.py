@@ -18,15 +18,13 @@ profiles a whole script (see ``__main__``).
 from __future__ import annotations
 
 import functools
-import inspect
 import sys
 import threading
 import warnings
 from typing import Any, Callable
 
 from timemory import _core, settings
-from timemory.bundle._classes import component_bundle
-from timemory.component import resolve
+from timemory.bundle._classes import component_bundle, resolve
 from timemory.profiler._config import Config, config, format_args
 
 __all__ = [
@@ -45,6 +43,8 @@ __all__ = [
 #: The hook as a Python callable (``sys.setprofile(profiler_function)`` works: the
 #: thread switches to the native callback on its first event).
 profiler_function = _core.profiler_function
+
+_CO_COROUTINE = 0x0080  # inspect.CO_COROUTINE, without importing inspect
 
 
 class ProfilerBundle(component_bundle):
@@ -194,7 +194,7 @@ class Profiler:
             return func
         # co_flags rather than inspect.iscoroutinefunction(): decorating while profiling
         # must not record inspect's helpers
-        if getattr(getattr(func, "__code__", None), "co_flags", 0) & inspect.CO_COROUTINE:
+        if getattr(getattr(func, "__code__", None), "co_flags", 0) & _CO_COROUTINE:
 
             @functools.wraps(func)
             async def async_wrapper(*a: Any, **kw: Any) -> Any:

@@ -8,7 +8,6 @@ so it is Python; nothing here runs per call.
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 import types
@@ -206,6 +205,8 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[Any], Any]:
 
 def format_args(frame: types.FrameType) -> str:
     """``(n=5)``: the argument values of a call, for ``include_args``."""
+    import inspect  # include_args only: inspect is a large import
+
     try:
         return inspect.formatargvalues(*inspect.getargvalues(frame))
     except Exception:  # a broken __repr__ must not lose the call

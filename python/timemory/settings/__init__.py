@@ -17,20 +17,17 @@ one of those on the global settings is pushed with ``_core.config_set`` (see ``_
 from __future__ import annotations
 
 import argparse
-import difflib
-import json
+import collections
 import math
 import numbers
 import os
 import re
 import sys
-import tempfile
 import time
 import types
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 __all__ = [
     "Settings",
@@ -307,15 +304,15 @@ _MEMORY = _UnitsKind("memory", _MEMORY_UNITS)
 # ------------------------------------------------------------------------------------------ table
 
 
-@dataclass(frozen=True)
-class _Spec:
-    name: str
-    kind: _Kind
-    default: Any  # a value, or a zero-argument callable evaluated at import
-    description: str
-    env: str  # "" = no environment variable
-    flags: tuple[str, ...]  # direct-mode option strings (--timemory-...); () = no option
-    hidden: bool = False
+# collections.namedtuple, not typing.NamedTuple or a dataclass: those compile their string
+# annotations (or import inspect) at import, a few hundred KiB this module would add to every
+# program run under the command-line tools.
+#   name, kind (_Kind), default (a value, or a zero-argument callable evaluated at import),
+#   description, env ("" = no environment variable),
+#   flags (direct-mode option strings --timemory-...; () = no option), hidden
+_Spec = collections.namedtuple(
+    "_Spec", "name kind default description env flags hidden", defaults=(False,)
+)
 
 
 def _s(
@@ -559,6 +556,8 @@ def _lookup(key: str) -> str | None:
 
 
 def _suggest(key: str) -> str:
+    import difflib  # only on a misspelling: keeps the import footprint down
+
     close = difflib.get_close_matches(key.lower(), list(_SPECS), n=3)
     if close:
         return f"; did you mean {', '.join(close)}?"
@@ -816,6 +815,8 @@ def _read_file(inst: Settings, path: str, implicit: bool) -> None:
 
 
 def _json_pairs(path: str, text: str) -> list[tuple[str, Any]]:
+    import json  # JSON config files only: keeps the import footprint down
+
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -889,11 +890,15 @@ def dump(filename: str | os.PathLike[str] = "", instance: Settings | None = None
             os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         else:
             path = compose_output_filename(filename, ".json", instance=inst)
+        import json
+
         _write_atomic(path, json.dumps({"timemory": {"settings": values}}, indent=2) + "\n")
     return values
 
 
 def _write_atomic(path: str, text: str) -> None:
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=os.path.dirname(path) or ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -907,15 +912,12 @@ def _write_atomic(path: str, text: str) -> None:
 # ------------------------------------------------------------------------------------ description
 
 
-@dataclass(frozen=True)
-class SettingInfo:
-    name: str
-    env: str
-    type: str
-    value: Any
-    default: Any
-    source: str
-    description: str
+SettingInfo = collections.namedtuple(
+    "SettingInfo", "name env type value default source description", module=__name__
+)
+SettingInfo.__doc__ = (
+    "One setting as ``describe`` reports it (a named tuple: ``._asdict()`` gives a dict)."
+)
 
 
 def describe(instance: Settings | None = None) -> list[SettingInfo]:
@@ -1202,14 +1204,22 @@ def compose_input_filename(
 # ---------------------------------------------------------------------------- module as settings
 
 
-def _make_property(name: str, instance_of: Callable[[Any], Settings]) -> property:
-    def fget(self: Any) -> Any:
-        return _get(instance_of(self), name)
+class _SettingProperty:
+    # A data descriptor per setting, on Settings (the instance's value) and on the module's
+    # class (the global instance's value): one small object each instead of a property with
+    # two closures, which for every setting twice is a noticeable part of the import's memory.
+    __slots__ = ("name", "on_module", "__doc__")
 
-    def fset(self: Any, value: Any) -> None:
-        _set(instance_of(self), name, value, "api")
+    def __init__(self, name: str, on_module: bool) -> None:
+        self.name, self.on_module, self.__doc__ = name, on_module, _SPECS[name].description
 
-    return property(fget, fset, doc=_SPECS[name].description)
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return self
+        return _get(_GLOBAL if self.on_module else obj, self.name)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        _set(_GLOBAL if self.on_module else obj, self.name, value, "api")
 
 
 class _SettingsModule(types.ModuleType):
@@ -1229,8 +1239,8 @@ class _SettingsModule(types.ModuleType):
 
 
 for _name in _SPECS:
-    setattr(Settings, _name, _make_property(_name, lambda self: self))
-    setattr(_SettingsModule, _name, _make_property(_name, lambda self: _GLOBAL))
+    setattr(Settings, _name, _SettingProperty(_name, on_module=False))
+    setattr(_SettingsModule, _name, _SettingProperty(_name, on_module=True))
 del _name
 
 # Built aside and published once complete: while _GLOBAL is not it, _set() mirrors nothing, and

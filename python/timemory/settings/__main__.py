@@ -6,7 +6,6 @@ The ``--timemory-*`` options are accepted too, so the effect of a command line c
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import re
 import sys
@@ -44,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
 
     if args.json:
-        print(json.dumps([dataclasses.asdict(r) for r in records], indent=2))
+        print(json.dumps([r._asdict() for r in records], indent=2))
         return 0
     rows = [("NAME", "VALUE", "SOURCE", "ENV VAR")]
     rows += [(r.name, repr(r.value), r.source, r.env or "-") for r in records]

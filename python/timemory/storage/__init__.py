@@ -474,49 +474,66 @@ class Storage:
         return ranks_t[0] if len(ranks_t) == 1 else ranks_t
 
 
+# Five classes per measurable component (the storage, its results and its tree types), made on
+# first use like the component classes: a program reads the storage of a few components only.
+_MEASURABLE: dict[int, dict[str, Any]] = {
+    info["index"]: info for info in _TABLE if info["available"] and info["has_value"]
+}
 _STORAGE: dict[int, type] = {}
+_SUFFIXES = ("StorageTreeEntryValue", "StorageTreeEntry", "StorageTree", "StorageResult", "Storage")
+_BY_CLASS_NAME: dict[str, tuple[int, str]] = {
+    info["class_name"] + suffix: (index, suffix)
+    for index, info in _MEASURABLE.items()
+    for suffix in _SUFFIXES
+}
+__all__ += list(_BY_CLASS_NAME)
+
+
+def _storage_for(index: int) -> type:
+    """The Storage class of a measurable component's enum index (KeyError otherwise)."""
+    storage = _STORAGE.get(index)
+    if storage is not None:
+        return storage
+    info = _MEASURABLE[index]
+    base = info["class_name"]
+    attrs = {"_index": index, "__module__": __name__}
+    value = type(f"{base}StorageTreeEntryValue", (StorageTreeEntryValue,), dict(attrs, __slots__=()))
+    entry = type(
+        f"{base}StorageTreeEntry", (StorageTreeEntry,), dict(attrs, __slots__=(), _value_class=value)
+    )
+    tree = type(f"{base}StorageTree", (StorageTree,), dict(attrs, __slots__=(), _entry_class=entry))
+    result = type(f"{base}StorageResult", (StorageResult,), dict(attrs, __slots__=()))
+    storage = type(
+        f"{base}Storage",
+        (Storage,),
+        dict(
+            attrs,
+            _key=info["key"],
+            _result=result,
+            _tree=tree,
+            __doc__=f"Storage of {base} ({info['description']}).",
+        ),
+    )
+    for cls in (value, entry, tree, result, storage):
+        globals()[cls.__name__] = cls
+    _STORAGE[index] = storage
+    return storage
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BY_CLASS_NAME:
+        _storage_for(_BY_CLASS_NAME[name][0])
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_BY_CLASS_NAME))
 
 
 def storage_class(component: str | int | type) -> type:
     """The Storage class of a component name, enum value or class."""
-    from ..component import resolve
-
-    indices = resolve(component)
-    if len(indices) != 1 or indices[0] not in _STORAGE:
+    indices = list(_core.resolve_components(component, False))
+    if len(indices) != 1 or indices[0] not in _MEASURABLE:
         raise ValueError(f"no storage for {component!r}: it is unavailable or holds no value")
-    return _STORAGE[indices[0]]
-
-
-for _info in _TABLE:
-    if not (_info["available"] and _info["has_value"]):
-        continue
-    _base = _info["class_name"]
-    _attrs = {"_index": _info["index"], "__module__": __name__}
-    _value = type(
-        f"{_base}StorageTreeEntryValue", (StorageTreeEntryValue,), dict(_attrs, __slots__=())
-    )
-    _entry = type(
-        f"{_base}StorageTreeEntry",
-        (StorageTreeEntry,),
-        dict(_attrs, __slots__=(), _value_class=_value),
-    )
-    _tree = type(
-        f"{_base}StorageTree", (StorageTree,), dict(_attrs, __slots__=(), _entry_class=_entry)
-    )
-    _result = type(f"{_base}StorageResult", (StorageResult,), dict(_attrs, __slots__=()))
-    _storage = type(
-        f"{_base}Storage",
-        (Storage,),
-        dict(
-            _attrs,
-            _key=_info["key"],
-            _result=_result,
-            _tree=_tree,
-            __doc__=f"Storage of {_base} ({_info['description']}).",
-        ),
-    )
-    for _cls in (_value, _entry, _tree, _result, _storage):
-        globals()[_cls.__name__] = _cls
-        __all__.append(_cls.__name__)
-    _STORAGE[_info["index"]] = _storage
-del _info, _base, _attrs, _value, _entry, _tree, _result, _storage, _cls
+    return _storage_for(indices[0])

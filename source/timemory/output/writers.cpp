@@ -13,7 +13,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <set>
 
 #include "timemory/config.hpp"
@@ -619,27 +618,45 @@ std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& 
 
 // ---------------------------------------------------------------- files
 
+namespace {
+// "a/b/c.json" -> "a/b"; "c.json" -> ""; "/c.json" -> "/".
+std::string parent_dir(const std::string& path) {
+    const auto slash = path.find_last_of('/');
+    if (slash == std::string::npos) return {};
+    return slash == 0 ? std::string("/") : path.substr(0, slash);
+}
+
+// mkdir -p. POSIX calls rather than std::filesystem: the latter pulls libstdc++'s locale
+// machinery into the extension, a large part of timemory's resident size at import.
+int make_directories(const std::string& dir) {
+    struct stat st {};
+    if (dir.empty() || ::stat(dir.c_str(), &st) == 0) {
+        return (dir.empty() || S_ISDIR(st.st_mode)) ? 0 : ENOTDIR;
+    }
+    if (const auto parent = parent_dir(dir); !parent.empty() && parent != dir) {
+        if (int err = make_directories(parent)) return err;
+    }
+    if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) return errno;
+    return 0;
+}
+}  // namespace
+
 bool atomic_write(const std::string& path, const std::string& content, std::string* error) {
-    namespace fs = std::filesystem;
-    auto fail    = [&](const std::string& what, const std::string& p, int err) {
+    auto fail = [&](const std::string& what, const std::string& p, int err) {
         if (error) *error = what + " '" + p + "': " + std::strerror(err);
         return false;
     };
 
-    const fs::path  target(path);
-    const fs::path  dir = target.parent_path();
-    std::error_code ec;
-    if (!dir.empty() && !fs::is_directory(dir, ec)) {
-        fs::create_directories(dir, ec);
-        if (ec) return fail("cannot create directory", dir.string(), ec.value());
-    }
+    const std::string dir = parent_dir(path);
+    if (int err = make_directories(dir)) return fail("cannot create directory", dir, err);
 
     // Hidden, unique temp name in the same directory: rename() is atomic only
     // within a filesystem, and '*.json' globs must not pick up partial files.
     static std::atomic<unsigned> counter{0};
-    const std::string            tmp = (dir / ("." + target.filename().string() + ".tmp." +
-                                    std::to_string(::getpid()) + "." + std::to_string(counter++)))
-                               .string();
+    const std::string            base = path.substr(dir.empty() ? 0 : path.find_last_of('/') + 1);
+    const std::string tmp = (dir.empty() ? std::string() : (dir == "/" ? dir : dir + "/")) + "." +
+                            base + ".tmp." + std::to_string(::getpid()) + "." +
+                            std::to_string(counter++);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) return fail("cannot create", tmp, errno);
 

@@ -1,0 +1,110 @@
+"""What `import timemory` and the profiler's command line load, and that what they defer
+still works when first used.
+
+`python -m timemory.profiler` adds timemory to every program it runs, so its memory counts
+against the profiled program (benchmarks/profiler_overhead.py measures it). The heavy parts
+(the component and storage classes, inspect, dataclasses, tempfile, platform...) are loaded
+on first use; these tests keep it that way and check each deferred path in a fresh process.
+"""
+
+from __future__ import annotations
+
+import json
+
+# Heavy standard-library modules none of the start-up paths may import: each costs from a
+# few hundred KiB to 2 MiB of resident memory in the profiled program.
+HEAVY_STDLIB = ("inspect", "dataclasses", "tempfile", "platform", "subprocess", "difflib", "ast")
+DEFERRED_TIMEMORY = ("timemory.component", "timemory.storage", "timemory.util", "timemory.scope")
+
+LOADED = """
+import json, sys
+{imports}
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def _modules_after(run_python, imports: str) -> set[str]:
+    proc = run_python(LOADED.format(imports=imports))
+    assert proc.returncode == 0, proc.stderr
+    return set(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def test_import_timemory_defers_heavy_modules(run_python):
+    loaded = _modules_after(run_python, "import timemory")
+    assert not loaded & set(HEAVY_STDLIB), sorted(loaded & set(HEAVY_STDLIB))
+    assert not loaded & set(DEFERRED_TIMEMORY), sorted(loaded & set(DEFERRED_TIMEMORY))
+
+
+def test_profiler_command_line_start_up_defers_heavy_modules(run_python):
+    # everything `python -m timemory.profiler` imports before it runs the script
+    loaded = _modules_after(run_python, "import timemory.profiler.__main__")
+    assert not loaded & set(HEAVY_STDLIB), sorted(loaded & set(HEAVY_STDLIB))
+    assert not loaded & set(DEFERRED_TIMEMORY), sorted(loaded & set(DEFERRED_TIMEMORY))
+
+
+def test_deferred_names_resolve_on_first_use(run_python):
+    proc = run_python(
+        """
+import timemory
+from timemory import marker, component_bundle, timer, rss_usage, FILE, LINE
+import timemory.component as component
+assert timemory.component is component
+assert "component" in dir(timemory) and "marker" in dir(timemory)
+w = timemory.component.WallClock("w")
+assert type(w).__name__ == "WallClock" and isinstance(w, timemory.component.Component)
+assert timemory.component.WallClock is type(w)          # made once, then cached
+assert int(timemory.component.wall_clock) == int(timemory.component.id.wall_clock)
+assert timemory.component.WallClock.index() == timemory.component.id.wall_clock
+assert "PeakRss" in dir(timemory.component) and "WallClockStorage" in dir(timemory.storage)
+from timemory.storage import WallClockStorage, PeakRssStorageResult
+assert WallClockStorage.__name__ == "WallClockStorage"
+try:
+    timemory.no_such_thing
+except AttributeError as exc:
+    assert "no_such_thing" in str(exc)
+else:
+    raise AssertionError("expected AttributeError")
+try:
+    timemory.component.NoSuchClock
+except AttributeError:
+    pass
+else:
+    raise AssertionError("expected AttributeError")
+print("ok")
+"""
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ok" in proc.stdout.splitlines()
+
+
+def test_stored_values_come_back_as_their_component_class(run_python):
+    # The native side makes the Python class of a component the program never named: the
+    # class is created on demand, not left as the bare base type.
+    proc = run_python(
+        """
+import time
+import timemory
+with timemory.marker(["cpu_clock"], key="region"):
+    time.sleep(0.01)
+from timemory.storage import storage_class
+[result] = storage_class("cpu_clock").get()
+value = result.data()
+assert type(value).__name__ == "CpuClock", type(value)
+assert value.laps() == 1 and value.get() >= 0
+print("ok")
+"""
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ok" in proc.stdout.splitlines()
+
+
+def test_star_import_gives_every_class(run_python):
+    proc = run_python(
+        """
+from timemory.component import *
+from timemory.storage import *
+print(WallClock.__name__, PeakRss.__name__, WallClockStorage.__name__, WallClockStorageTree.__name__)
+"""
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["WallClock", "PeakRss", "WallClockStorage", "WallClockStorageTree"]
