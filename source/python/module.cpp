@@ -6,6 +6,7 @@
 
 #include "hot_types.hpp"
 #include "profiler.hpp"
+#include "tracer.hpp"
 #include "timemory/components/component_info.hpp"
 #include "timemory/components/rusage.hpp"
 #include "timemory/config.hpp"
@@ -301,4 +302,5 @@ PYBIND11_MODULE(_core, m) {
 
     if (timemory_python::add_hot_types(m.ptr()) < 0) throw py::error_already_set();
     if (timemory_python::add_profiler(m.ptr()) < 0) throw py::error_already_set();
+    if (timemory_python::add_tracer(m.ptr()) < 0) throw py::error_already_set();
 }

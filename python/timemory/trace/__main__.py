@@ -1,0 +1,252 @@
+"""``python -m timemory.trace`` (= ``timemory-python-trace``): run a Python script or module
+with every line it executes recorded (reference §5.2).
+
+    python -m timemory.trace script.py arg1 arg2
+    python -m timemory.trace -c wall_clock cpu_clock -- script.py arg1 arg2
+    python -m timemory.trace -b -m package.module arg1
+
+The options are the function profiler's without ``--trace-c`` and the stack depth, and the
+labels name the file and line by default. The program runs as the profiler's command line
+runs it (``timemory.profiler.__main__``): same exit statuses, output written on error and
+Ctrl-C, and ``trace``/``profile`` (``notrace``/``noprofile``) available without an import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import timemory
+from timemory import _cli, settings
+from timemory.profiler.__main__ import _regex, _run, _setup_target
+from timemory.trace import Tracer, config
+
+PROG = "python -m timemory.trace"
+
+DESCRIPTION = """\
+Trace a Python program line by line: every line that a traced function executes between the
+program's first and last line is recorded with the chosen components, as one flat entry per
+line labelled with its source text and [function][file:line]. The program runs as __main__
+with its own sys.argv, sys.path[0] and __file__, and its exit status is this command's exit
+status. The output files (text, flat JSON, tree JSON that hatchet loads, flame graph,
+metadata) are written to timemory-<script>-output/ (see -d), also when the program raises,
+exits or is interrupted with Ctrl-C, and the slowest lines are printed.
+
+Inside the program, `trace` and `profile` (the tracer) and `notrace` and `noprofile` (do
+nothing) are available without an import, so `@trace` or `@profile` decorates a function."""
+
+EPILOG = """\
+examples:
+  # trace script.py, which gets the arguments a b
+  %(prog)s script.py a b
+  # with options, -- separates them from the script
+  %(prog)s -c wall_clock cpu_clock -- script.py a b
+  # run a module like python -m (this ends the options too)
+  %(prog)s -m package.module a b
+  # only while functions decorated with @trace or @profile run
+  %(prog)s -b -- script.py"""
+
+
+def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
+    parser = _cli.ArgumentParser(
+        prog=prog,
+        usage=(
+            "%(prog)s [options] -- script.py [args ...]\n"
+            "       %(prog)s [options] -m module [args ...]\n"
+            "       %(prog)s script.py [args ...]"
+        ),
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    on_off = {"type": _cli.str2bool, "nargs": "?", "const": True, "default": None}
+    patterns = {"nargs": "+", "type": _regex, "default": None, "metavar": "REGEX"}
+    add = parser.add_argument
+    add(
+        "-c",
+        "--components",
+        nargs="+",
+        default=None,
+        metavar="COMPONENT",
+        help="Components to record for every line, e.g. wall_clock cpu_clock peak_rss. "
+        "Without -c: TIMEMORY_TRACE_COMPONENTS, else TIMEMORY_GLOBAL_COMPONENTS, else "
+        "wall_clock. An unknown name is an error that lists the valid ones.",
+    )
+    add(
+        "-d",
+        "--output-dir",
+        default=None,
+        metavar="DIR",
+        help="Folder for the output files. Default: TIMEMORY_OUTPUT_PATH if set, else "
+        "timemory-<script name>-output in the current directory.",
+    )
+    add(
+        "-b",
+        "--builtin",
+        metavar="BOOL",
+        **on_off,
+        help="Do not trace the whole program: only make `trace` and `profile` available, so "
+        "that only the lines run while a decorated function (or a `with trace:` block) runs "
+        "are recorded.",
+    )
+    add(
+        "-s",
+        "--setup",
+        default=None,
+        metavar="FILE",
+        help="Python file run before the program, not traced (as its own __main__), e.g. to "
+        "import heavy modules or change timemory.settings first.",
+    )
+    add(
+        "-a",
+        "--include-args",
+        metavar="BOOL",
+        **on_off,
+        help="Add the argument values of each call to the labels: one entry per line and "
+        "distinct call.",
+    )
+    add(
+        "-l",
+        "--include-line",
+        metavar="BOOL",
+        **on_off,
+        help="End labels with the line number, [func][file.py:NN] (default: yes; -l no "
+        "gives [func][file.py], which merges the lines of a function with the same text).",
+    )
+    add(
+        "-f",
+        "--include-file",
+        metavar="BOOL",
+        **on_off,
+        help="Name the file in the labels (default: yes; -f no gives [func:NN]).",
+    )
+    add(
+        "-F",
+        "--full-filepath",
+        metavar="BOOL",
+        **on_off,
+        help="Use the full path of the file instead of its base name in the labels.",
+    )
+    add(
+        "--skip-funcs",
+        **patterns,
+        help="Do not trace functions whose name matches one of these regular expressions "
+        "(added to the default list, which skips e.g. <module> and <lambda>).",
+    )
+    add(
+        "--skip-files",
+        **patterns,
+        help="Do not trace functions whose file path matches one of these regular expressions "
+        "(added to the defaults, which skip e.g. __init__.py and threading.py).",
+    )
+    add(
+        "--only-funcs",
+        **patterns,
+        help="Trace only functions whose name matches one of these regular expressions.",
+    )
+    add(
+        "--only-files",
+        **patterns,
+        help="Trace only functions whose file path matches one of these regular expressions.",
+    )
+    add(
+        "-v",
+        "--verbosity",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Verbosity of the tracer's messages (default: TIMEMORY_VERBOSE, 0).",
+    )
+    return parser
+
+
+def _prog() -> str:
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return name if name.startswith("timemory-") else PROG
+
+
+def _parse(parser: _cli.ArgumentParser, argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    options, command = _cli.split_command(argv, "-m")
+    try:
+        opts = parser.parse_args(options)
+    except _cli.CliError as err:
+        # e.g. `-b script.py`: without --, the script was read as the value of an option
+        script = None if command else next((o for o in options if os.path.isfile(o)), None)
+        if script:
+            raise _cli.CliError(f"{err.message} (put -- before the script {script!r})") from None
+        raise
+    if not command:
+        raise _cli.CliError(
+            "no script to trace: give one, e.g. "
+            f"`{parser.prog} [options] -- script.py [args]` or `{parser.prog} -m module`"
+        )
+    return opts, command
+
+
+def _tracer(components: list[str] | None) -> Tracer:
+    """The tracer, created before anything runs so that an unknown component is a usage
+    error. Without -c it takes its components from the settings when it starts (after the
+    setup file, which may change them)."""
+    try:
+        return Tracer(components)
+    except ValueError as err:  # names the valid choices
+        raise _cli.CliError(str(err)) from None
+
+
+def _configure(opts: argparse.Namespace) -> None:
+    """Copy the options into ``timemory.trace.config``; options not given keep the
+    configuration's own values (which name the file and line by default)."""
+    values = {
+        "include_args": opts.include_args,
+        "include_line": opts.include_line,
+        "include_filename": opts.include_file,
+        "full_filepath": opts.full_filepath,
+        "verbosity": opts.verbosity,
+        # the pattern sets add to what is there (the defaults), as in the reference
+        "skip_functions": opts.skip_funcs,
+        "skip_filenames": opts.skip_files,
+        "only_functions": opts.only_funcs,
+        "only_filenames": opts.only_files,
+    }
+    for name, value in values.items():
+        if value is not None:
+            setattr(config, name, value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_prog())
+    try:
+        opts, command = _parse(parser, argv)
+        target = _cli.resolve_target(command)
+        setup = _setup_target(opts.setup) if opts.setup else None
+        tracer = _tracer(opts.components)
+    except _cli.CliExit as exc:
+        return _cli.error_status(parser.prog, exc)
+
+    # output directory: -d, else TIMEMORY_OUTPUT_PATH (initialize re-reads the environment),
+    # else timemory-<script stem>-output
+    timemory.initialize([target.path if target.kind == "script" else target.name])
+    if opts.output_dir:
+        settings.output_path = opts.output_dir
+    _configure(opts)
+    _cli.echo(f"[timemory]> tracing: {target.command}")
+    try:
+        # the profiler's runner: builtins trace/profile are the tracer, notrace/noprofile fakes
+        status = _run(opts, target, setup, tracer, parser.prog)
+    except KeyboardInterrupt:  # outside the program: at the end of the setup file, say
+        status = _cli.INTERRUPT_STATUS
+    finally:
+        # whatever happened above, the data collected so far is written
+        held = _cli.write_output()
+    try:
+        _cli.print_summary()
+    except KeyboardInterrupt:
+        held = True
+    return _cli.INTERRUPT_STATUS if held and status == 0 else status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

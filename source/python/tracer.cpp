@@ -1,0 +1,454 @@
+// The line tracer's callback: a Py_tracefunc installed with PyEval_SetTrace,
+// the C-level trace hook (on 3.12+ CPython drives it from sys.monitoring
+// through its legacy-tracing layer), so no Python code runs per event. The
+// labels of a code object's lines, and whether it is traced at all, are
+// policy and come from Python (timemory.trace._config); they are asked for
+// once per code object and cached on it (PEP 523 co_extra). Per event the
+// work is a pointer comparison, one reading of the components and, when a
+// line ends, a flat call-graph record (tim::hooks::LineTracker + GraphSink).
+#include <Python.h>
+#include <frameobject.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "hot_types.hpp"
+#include "regions.hpp"
+#include "timemory/hooks/line_storage.hpp"
+#include "timemory/hooks/line_tracker.hpp"
+#include "timemory/storage/call_graph.hpp"
+#include "tracer.hpp"
+
+namespace timemory_python {
+namespace {
+
+using tim::hooks::g_line_session;
+using tim::hooks::LabeledLines;
+using tim::hooks::LineTable;
+using tim::hooks::this_line_tracker;
+
+// What the labeler decided for one code object.
+struct TracerRecord {
+    std::uint64_t                 generation = 0;  // g_label_generation when computed
+    std::unique_ptr<LabeledLines> table;           // null: not traced
+    // include_args: the label of line i is heads[i] + the call's arguments +
+    // tails[i], so each distinct argument list gets a table of its own
+    std::vector<std::string>                                       heads, tails;
+    std::unordered_map<std::string, std::unique_ptr<LabeledLines>> by_args;
+};
+
+Py_ssize_t    g_extra_index      = -1;
+std::uint64_t g_label_generation = 1;        // bumped when the labeler or its config changes
+PyObject*     g_labeler          = nullptr;  // callable(code) -> None | [(lineno, label | (head, tail), shown)]
+PyObject*     g_format_args      = nullptr;  // callable(frame) -> str
+PyObject*     g_hook_object      = nullptr;  // what sys.gettrace() returns while we trace
+bool          g_labeler_failed   = false;    // report a broken labeler once, not per code object
+
+// Tables replaced or freed while a session runs: a thread's stack may still
+// point at them (a frame entered before its code object's labels changed, or
+// whose code object is gone after its return was missed). Freed at stop.
+std::vector<std::unique_ptr<LabeledLines>> g_retired;
+
+// The current thread's trace hook before start(), restored exactly by stop().
+Py_tracefunc g_saved_func   = nullptr;
+PyObject*    g_saved_object = nullptr;
+
+void retire_tables(TracerRecord& rec) {
+    if (!g_line_session.active) {
+        rec.table.reset();
+        rec.by_args.clear();
+        return;
+    }
+    if (rec.table) g_retired.push_back(std::move(rec.table));
+    for (auto& entry : rec.by_args) g_retired.push_back(std::move(entry.second));
+    rec.by_args.clear();
+}
+
+// Called for every code object that has any co_extra slot set, ours or not.
+void free_record(void* p) {
+    auto* rec = static_cast<TracerRecord*>(p);
+    if (!rec) return;
+    retire_tables(*rec);
+    delete rec;
+}
+
+bool utf8(PyObject* obj, std::string& out) {
+    Py_ssize_t  n = 0;
+    const char* s = PyUnicode_Check(obj) ? PyUnicode_AsUTF8AndSize(obj, &n) : nullptr;
+    if (!s) return false;
+    out.assign(s, static_cast<std::size_t>(n));
+    return true;
+}
+
+void report_labeler_error() {
+    if (!g_labeler_failed) PyErr_WriteUnraisable(g_labeler);
+    else PyErr_Clear();
+    g_labeler_failed = true;
+}
+
+// Builds the record's table from the labeler's answer: a sequence of
+// (lineno, label or (head, tail), shown-before-it-runs) per line with code.
+bool build_table(TracerRecord& rec, PyObject* answer) {
+    PyObject* items = PySequence_Fast(answer, "the tracer's labeler must return None or a sequence");
+    if (!items) return false;
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(items);
+    struct Item {
+        long        lineno;
+        std::string head, tail;
+        bool        split, shown;
+    };
+    std::vector<Item> parsed;
+    bool              ok = true;
+    for (Py_ssize_t i = 0; i < n && ok; ++i) {
+        PyObject* it = PySequence_Fast_GET_ITEM(items, i);
+        Item      item{};
+        ok = PyTuple_Check(it) && PyTuple_GET_SIZE(it) == 3;
+        if (ok) {
+            item.lineno = PyLong_AsLong(PyTuple_GET_ITEM(it, 0));
+            PyObject* label = PyTuple_GET_ITEM(it, 1);
+            item.split      = PyTuple_Check(label) && PyTuple_GET_SIZE(label) == 2;
+            ok = item.lineno > 0 && (item.split ? utf8(PyTuple_GET_ITEM(label, 0), item.head) &&
+                                                      utf8(PyTuple_GET_ITEM(label, 1), item.tail)
+                                                : utf8(label, item.head));
+            const int shown = ok ? PyObject_IsTrue(PyTuple_GET_ITEM(it, 2)) : 0;
+            ok         = ok && shown >= 0;
+            item.shown = shown > 0;
+        }
+        if (ok) parsed.push_back(std::move(item));
+    }
+    Py_DECREF(items);
+    if (!ok) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError,
+                            "the tracer's labeler must give (lineno, label or (head, tail), bool) per line");
+        return false;
+    }
+    auto t = std::make_unique<LabeledLines>();
+    if (!parsed.empty()) {
+        long lo = parsed.front().lineno, hi = lo;
+        for (const auto& item : parsed) {
+            lo = std::min(lo, item.lineno);
+            hi = std::max(hi, item.lineno);
+        }
+        const auto size = static_cast<std::size_t>(hi - lo + 1);
+        t->first_line   = static_cast<int>(lo);
+        t->has_line.assign(size, 0);
+        t->hashes.assign(size, 0);
+        t->labels.assign(size, std::string{});
+        const bool split = g_format_args && parsed.front().split;
+        if (split) {
+            rec.heads.assign(size, std::string{});
+            rec.tails.assign(size, std::string{});
+        }
+        for (auto& item : parsed) {
+            const auto k  = static_cast<std::size_t>(item.lineno - lo);
+            t->has_line[k] = 1;
+            t->labels[k]   = item.head + item.tail;
+            t->hashes[k]   = tim::hash_label(t->labels[k]);
+            if (item.shown) t->registered.push_back(static_cast<int>(k));
+            if (split) {
+                rec.heads[k] = std::move(item.head);
+                rec.tails[k] = std::move(item.tail);
+            }
+        }
+    }
+    rec.table = std::move(t);
+    return true;
+}
+
+// Never raises: a broken labeler must not abort the user's program (CPython
+// would remove the hook and raise in user code), so the error is reported
+// once and the code object is not traced.
+void fill_record(TracerRecord& rec, PyObject* code) {
+    retire_tables(rec);
+    rec.generation = g_label_generation;
+    rec.heads.clear();
+    rec.tails.clear();
+    if (!g_labeler) return;
+    PyObject* answer = PyObject_CallOneArg(g_labeler, code);
+    if (!answer) return report_labeler_error();
+    if (answer != Py_None && !build_table(rec, answer)) report_labeler_error();
+    Py_DECREF(answer);
+}
+
+TracerRecord* record_for_code(PyCodeObject* code) {
+    void* extra = nullptr;
+    if (_PyCode_GetExtra(reinterpret_cast<PyObject*>(code), g_extra_index, &extra) < 0) {
+        PyErr_Clear();
+        return nullptr;
+    }
+    auto* rec = static_cast<TracerRecord*>(extra);
+    if (rec && rec->generation == g_label_generation) return rec;
+    if (!rec) {
+        rec = new TracerRecord{};
+        if (_PyCode_SetExtra(reinterpret_cast<PyObject*>(code), g_extra_index, rec) < 0) {
+            PyErr_Clear();
+            delete rec;
+            return nullptr;
+        }
+    }
+    fill_record(*rec, reinterpret_cast<PyObject*>(code));
+    return rec;
+}
+
+// The table of this call's argument values (include_args); the table without
+// arguments if they cannot be formatted.
+LabeledLines* table_with_args(TracerRecord& rec, PyFrameObject* frame) {
+    PyObject*   formatted = PyObject_CallOneArg(g_format_args, reinterpret_cast<PyObject*>(frame));
+    std::string args;
+    const bool  ok = formatted && utf8(formatted, args);
+    Py_XDECREF(formatted);
+    if (!ok) {
+        PyErr_Clear();
+        return rec.table.get();
+    }
+    auto& slot = rec.by_args[args];
+    if (!slot) {
+        const LabeledLines& base = *rec.table;
+        slot                     = std::make_unique<LabeledLines>();
+        slot->first_line         = base.first_line;
+        slot->has_line           = base.has_line;
+        slot->registered         = base.registered;
+        slot->hashes.assign(base.hashes.size(), 0);
+        slot->labels.assign(base.labels.size(), std::string{});
+        for (std::size_t k = 0; k < base.has_line.size(); ++k) {
+            if (!base.has_line[k]) continue;
+            slot->labels[k] = rec.heads[k] + args + rec.tails[k];
+            slot->hashes[k] = tim::hash_label(slot->labels[k]);
+        }
+    }
+    return slot.get();
+}
+
+LineTable* table_for(PyFrameObject* frame) {
+    PyCodeObject* code = PyFrame_GetCode(frame);
+    TracerRecord* rec  = record_for_code(code);
+    Py_DECREF(code);  // the frame keeps it alive
+    if (!rec || !rec->table) return nullptr;
+    if (!rec->heads.empty()) return table_with_args(*rec, frame);
+    return rec->table.get();
+}
+
+inline int line_number(PyFrameObject* frame) {
+#if PY_VERSION_HEX < 0x030A0000
+    // Set by the interpreter before a line event. PyFrame_GetLineNumber would
+    // decode co_lnotab instead, because f_trace is NULL under a C-level hook.
+    return frame->f_lineno;
+#else
+    return PyFrame_GetLineNumber(frame);
+#endif
+}
+
+int trace_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
+    if (!g_line_session.active) {
+        // left on a thread that stop() could not reach (see py_tracer_stop)
+        PyEval_SetTrace(nullptr, nullptr);
+        return 0;
+    }
+    auto& tracker = this_line_tracker();
+    tracker.sync();
+    switch (what) {
+        case PyTrace_LINE: {
+            const int lineno = line_number(frame);
+            if (!tracker.line(frame, lineno)) {
+                tracker.adopt(frame, table_for(frame));
+                tracker.line(frame, lineno);
+            }
+            break;
+        }
+        case PyTrace_CALL: tracker.call(frame, table_for(frame)); break;
+        case PyTrace_RETURN: tracker.ret(frame); break;
+        default: break;  // exception, opcode: the events that follow tell where execution goes
+    }
+    return 0;
+}
+
+// Every thread state of this interpreter, the current one included.
+template <typename F>
+void for_each_thread(F&& f) {
+    PyThreadState* self = PyThreadState_Get();
+    for (PyThreadState* ts = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(self)); ts;
+         ts = PyThreadState_Next(ts))
+        f(ts);
+}
+
+#if PY_VERSION_HEX >= 0x030D0000
+// Whether a thread other than the current one has a trace hook that is not ours.
+bool other_thread_has_own_tracer() {
+    PyThreadState* self    = PyThreadState_Get();
+    bool           foreign = false;
+    for_each_thread([&](PyThreadState* ts) {
+        foreign |= ts != self && ts->c_tracefunc != nullptr && ts->c_tracefunc != trace_callback;
+    });
+    return foreign;
+}
+#endif
+
+// Sets the trace hook of the other threads whose hook is `from` (start: the
+// threads already running without a tracer of their own; stop: ours).
+void rehook_other_threads(Py_tracefunc from, Py_tracefunc to, PyObject* obj) {
+#if PY_VERSION_HEX >= 0x030D0000
+    // 3.13 no longer exports _PyEval_SetTrace: the threads can only be set all
+    // at once, done when that overrides nobody's tracer. Otherwise a thread
+    // left with our hook removes it at its next event (trace_callback).
+    (void) from;
+    if (!other_thread_has_own_tracer()) PyEval_SetTraceAllThreads(to, obj);
+#else
+    PyThreadState* self   = PyThreadState_Get();
+    int            failed = 0;
+    for_each_thread([&](PyThreadState* ts) {
+        if (ts != self && ts->c_tracefunc == from) failed |= _PyEval_SetTrace(ts, to, obj) < 0;
+    });
+    if (failed) PyErr_Clear();
+#endif
+}
+
+// ------------------------------------------------------------------ Python functions
+PyObject* py_tracer_start(PyObject*, PyObject* args, PyObject* kwargs) {
+    static const char* kwlist[] = {"components", "labeler", "format_args", "all_threads", nullptr};
+    PyObject* components  = nullptr;
+    PyObject* labeler     = nullptr;
+    PyObject* format_args = Py_None;
+    int       all_threads = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|Op", const_cast<char**>(kwlist), &components, &labeler,
+                                     &format_args, &all_threads))
+        return nullptr;
+    if (g_line_session.active) {
+        PyErr_SetString(PyExc_RuntimeError, "the line tracer is already running");
+        return nullptr;
+    }
+    if (!PyCallable_Check(labeler) || (format_args != Py_None && !PyCallable_Check(format_args))) {
+        PyErr_SetString(PyExc_TypeError, "labeler and format_args must be callable");
+        return nullptr;
+    }
+    IndexList indices;
+    if (resolve_components(components, indices, true) < 0) return nullptr;
+
+    if (labeler != g_labeler) {
+        Py_XSETREF(g_labeler, Py_NewRef(labeler));
+        ++g_label_generation;
+        g_labeler_failed = false;
+    }
+    Py_XSETREF(g_format_args, format_args == Py_None ? nullptr : Py_NewRef(format_args));
+    g_retired.clear();  // every thread's stack belongs to the previous session
+
+    PyThreadState* self = PyThreadState_Get();
+    if (self->c_tracefunc != trace_callback) {
+        g_saved_func = self->c_tracefunc;
+        Py_XSETREF(g_saved_object, Py_XNewRef(self->c_traceobj));
+    }
+    tim::hooks::begin_line_session(std::vector<int>(indices.begin(), indices.end()),
+                                   tim::hooks::make_graph_sink);
+    if (all_threads) rehook_other_threads(nullptr, trace_callback, g_hook_object);
+    PyEval_SetTrace(trace_callback, g_hook_object);
+    Py_RETURN_NONE;
+}
+
+PyObject* py_tracer_stop(PyObject*, PyObject*) {
+    if (!g_line_session.active) Py_RETURN_NONE;
+    tim::hooks::end_line_session();
+    rehook_other_threads(trace_callback, nullptr, nullptr);
+    PyObject* saved = g_saved_object;
+    g_saved_object  = nullptr;
+    PyEval_SetTrace(g_saved_func, saved);
+    Py_XDECREF(saved);
+    g_saved_func = nullptr;
+    g_retired.clear();
+    Py_RETURN_NONE;
+}
+
+PyObject* py_tracer_active(PyObject*, PyObject*) { return PyBool_FromLong(g_line_session.active); }
+
+PyObject* py_tracer_invalidate(PyObject*, PyObject*) {
+    ++g_label_generation;
+    g_labeler_failed = false;
+    Py_RETURN_NONE;
+}
+
+PyObject* py_tracer_depth(PyObject*, PyObject*) {
+    auto& tracker = this_line_tracker();
+    tracker.sync();
+    return PyLong_FromSize_t(tracker.depth());
+}
+
+// tracer_function(frame, event, arg): the hook as a Python callable, for
+// sys.settrace / threading.settrace. A thread that calls it switches itself
+// to the native callback, so only its first event pays for the call.
+PyObject* py_tracer_function(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "tracer_function(frame, event, arg) takes 3 arguments");
+        return nullptr;
+    }
+    if (!PyFrame_Check(args[0]) || !PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "tracer_function expects (frame, str event, arg)");
+        return nullptr;
+    }
+    if (!g_line_session.active) {
+        // a left-over hook (e.g. threading.settrace kept by user code): retire it
+        PyEval_SetTrace(nullptr, nullptr);
+        Py_RETURN_NONE;
+    }
+    PyEval_SetTrace(trace_callback, g_hook_object);
+    const char* ev = PyUnicode_AsUTF8(args[1]);
+    if (!ev) return nullptr;
+    static const struct {
+        const char* name;
+        int         what;
+    } events[] = {{"call", PyTrace_CALL}, {"line", PyTrace_LINE}, {"return", PyTrace_RETURN}};
+    for (const auto& e : events)
+        if (std::strcmp(ev, e.name) == 0) {
+            trace_callback(nullptr, reinterpret_cast<PyFrameObject*>(args[0]), e.what, args[2]);
+            break;
+        }
+    Py_RETURN_NONE;
+}
+
+PyMethodDef tracer_methods[] = {
+    {"tracer_start", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_tracer_start)),
+     METH_VARARGS | METH_KEYWORDS,
+     "tracer_start(components, labeler, format_args=None, all_threads=True)\n"
+     "Install the native line-trace hook on this thread (and on running threads without one)."},
+    {"tracer_stop", py_tracer_stop, METH_NOARGS,
+     "End every open line, remove the hook and restore this thread's previous one."},
+    {"tracer_active", py_tracer_active, METH_NOARGS, "Whether a tracing session is running."},
+    {"tracer_invalidate", py_tracer_invalidate, METH_NOARGS,
+     "Forget cached line labels and filter decisions (the tracer config changed)."},
+    {"tracer_depth", py_tracer_depth, METH_NOARGS, "Frames on this thread's tracer stack (for tests)."},
+    {nullptr, nullptr, 0, nullptr}};
+
+PyMethodDef tracer_function_def = {
+    "tracer_function", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_tracer_function)),
+    METH_FASTCALL,
+    "tracer_function(frame, event, arg)\n"
+    "The line tracer's hook as a Python callable (sys.settrace / threading.settrace);\n"
+    "it switches the calling thread to the native hook."};
+
+}  // namespace
+
+int add_tracer(PyObject* module) {
+    g_extra_index = _PyEval_RequestCodeExtraIndex(free_record);
+    if (g_extra_index < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "no code-object extra slot left for the line tracer");
+        return -1;
+    }
+    PyObject* name = PyModule_GetNameObject(module);
+    if (!name) return -1;
+    int rc = 0;
+    for (PyMethodDef* defs : {tracer_methods, region_methods()})
+        for (PyMethodDef* def = defs; def->ml_name && rc == 0; ++def) {
+            PyObject* f = PyCFunction_NewEx(def, nullptr, name);
+            rc          = f ? PyModule_AddObject(module, def->ml_name, f) : -1;
+            if (rc < 0) Py_XDECREF(f);
+        }
+    g_hook_object = rc == 0 ? PyCFunction_NewEx(&tracer_function_def, nullptr, name) : nullptr;
+    Py_DECREF(name);
+    if (!g_hook_object) return -1;
+    // the module keeps one reference, g_hook_object another (never released)
+    return PyModule_AddObjectRef(module, "tracer_function", g_hook_object);
+}
+
+}  // namespace timemory_python
