@@ -11,6 +11,7 @@
 #include "timemory/components/rusage.hpp"
 #include "timemory/config.hpp"
 #include "timemory/output/writers.hpp"
+#include "timemory/storage/serialize.hpp"
 #include "timemory/storage/snapshot.hpp"
 
 namespace py = pybind11;
@@ -122,6 +123,29 @@ OutputMeta meta_from(const py::dict& d) {
     get("num_ranks", m.num_ranks);
     get("concurrency", m.concurrency);
     return m;
+}
+
+std::string_view view_of(const py::buffer& b) {
+    auto req = b.request();
+    if (req.ndim > 1 || (req.ndim == 1 && req.itemsize != 1)) throw py::type_error("expected bytes of packed storage data");
+    return {static_cast<const char*>(req.ptr), static_cast<std::size_t>(req.size * req.itemsize)};
+}
+
+// invalid_argument from a corrupt or foreign buffer -> ValueError
+template <typename F>
+auto checked(F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const std::invalid_argument& err) {
+        throw py::value_error(err.what());
+    }
+}
+
+std::vector<std::vector<FlatEntry>> unpack_all(const ComponentInfo& info, const std::vector<py::buffer>& packed) {
+    std::vector<std::vector<FlatEntry>> out;
+    out.reserve(packed.size());
+    for (const auto& b : packed) out.push_back(checked([&] { return unpack_flat(info, view_of(b)); }));
+    return out;
 }
 
 }  // namespace
@@ -269,6 +293,61 @@ PYBIND11_MODULE(_core, m) {
     m.def("clear", [](int index) { info_at(index); clear(index); }, py::arg("index"));
     m.def("stop_all_bundles", &stop_all_bundles, "Stop every running marker (finalize with stack_clearing).");
     m.def("thread_count", &thread_count);
+
+    // ---------------------------------------------------------------- moving data between processes
+    m.def("flat_snapshot_packed", [](int index) {
+        const auto& info    = info_at(index);
+        auto        entries = flat_snapshot(index);
+        auto        packed  = py::bytes(pack_flat(info, entries));
+        return py::make_tuple(py::cast(std::move(entries)), packed);
+    }, py::arg("index"), "(flat_snapshot(index), the same packed as bytes)");
+    m.def("tree_snapshot_packed", [](int index) {
+        const auto& info   = info_at(index);
+        auto        roots  = tree_snapshot(index);
+        auto        packed = py::bytes(pack_tree(info, roots));
+        return py::make_tuple(py::cast(std::move(roots)), packed);
+    }, py::arg("index"), "(tree_snapshot(index), the same packed as bytes)");
+    m.def("pack_flat", [](int index, const std::vector<FlatEntry>& entries) {
+        return py::bytes(pack_flat(info_at(index), entries));
+    }, py::arg("index"), py::arg("entries"));
+    m.def("pack_tree", [](int index, const std::vector<TreeNode>& roots) {
+        return py::bytes(pack_tree(info_at(index), roots));
+    }, py::arg("index"), py::arg("roots"));
+    m.def("unpack_flat", [](int index, const py::buffer& data, const std::string& prefix) {
+        const auto& info    = info_at(index);
+        auto        entries = checked([&] { return unpack_flat(info, view_of(data)); });
+        if (!prefix.empty())
+            for (auto& e : entries) e.prefix.insert(0, prefix);
+        return entries;
+    }, py::arg("index"), py::arg("data"), py::arg("prefix") = "",
+       "Flat entries from pack_flat bytes; `prefix` goes in front of every decorated label.");
+    m.def("unpack_tree", [](int index, const py::buffer& data) {
+        const auto& info = info_at(index);
+        return checked([&] { return unpack_tree(info, view_of(data)); });
+    }, py::arg("index"), py::arg("data"));
+    m.def("merge_packed_flat", [](int index, const std::vector<py::buffer>& packed) {
+        const auto& info = info_at(index);
+        return merge_flat(info, unpack_all(info, packed));
+    }, py::arg("index"), py::arg("packed"), "One flat list merging several processes' packed flat lists by call path.");
+    m.def("summarize_packed_flat", [](int index, const std::vector<py::buffer>& packed) {
+        const auto& info = info_at(index);
+        return summarize_processes(info, unpack_all(info, packed));
+    }, py::arg("index"), py::arg("packed"), "Cross-process statistics per call-graph node.");
+
+    py::class_<ProcessSummary>(m, "ProcessSummary", "Cross-process statistics of one call-graph node.")
+        .def_readonly("hash", &ProcessSummary::hash)
+        .def_readonly("label", &ProcessSummary::label)
+        .def_readonly("prefix", &ProcessSummary::prefix)
+        .def_readonly("depth", &ProcessSummary::depth)
+        .def_readonly("hierarchy", &ProcessSummary::hierarchy)
+        .def_readonly("processes", &ProcessSummary::processes)
+        .def_readonly("laps", &ProcessSummary::laps)
+        .def_readonly("min", &ProcessSummary::min)
+        .def_readonly("max", &ProcessSummary::max)
+        .def_readonly("mean", &ProcessSummary::mean)
+        .def_readonly("total", &ProcessSummary::total)
+        .def_readonly("max_process", &ProcessSummary::max_process)
+        .def_readonly("imbalance", &ProcessSummary::imbalance);
 
     // ---------------------------------------------------------------- writers
     m.def("flat_json", [](int index, const std::vector<std::vector<FlatEntry>>& ranks, const py::dict& meta) {

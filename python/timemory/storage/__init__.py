@@ -28,6 +28,7 @@ __all__ = [
     "StorageTree",
     "StorageTreeEntry",
     "StorageTreeEntryValue",
+    "ProcessSummary",
     "storage_class",
     "set_gather",
 ]
@@ -239,31 +240,206 @@ class StorageTree:
         return f"<{type(self).__name__} {self._n.label!r} children={len(self._n.children)}>"
 
 
+class ProcessSummary:
+    """Cross-process statistics of one call-graph node (``Storage.dmp_summary()``).
+
+    Values are the node's accumulated value per process (``data().get()``, display units),
+    over the processes that have the node; for multi-valued components each accessor
+    returns a tuple. A process is an MPI rank or a pool worker of one.
+    """
+
+    __slots__ = ("_s", "_ids")
+
+    def __init__(self, row: _core.ProcessSummary, ids: list[tuple[int, int]]):
+        self._s = row
+        self._ids = ids
+
+    @staticmethod
+    def _one(values: Sequence[Any]) -> Any:
+        return values[0] if len(values) == 1 else tuple(values)
+
+    def label(self) -> str:
+        return self._s.label
+
+    def prefix(self) -> str:
+        return self._s.prefix
+
+    def depth(self) -> int:
+        return self._s.depth
+
+    def hash(self) -> int:
+        return self._s.hash
+
+    def hierarchy(self) -> list[int]:
+        return list(self._s.hierarchy)
+
+    def processes(self) -> list[int]:
+        """Indices (in ``dmp_get_tree()`` order) of the processes that have the node."""
+        return list(self._s.processes)
+
+    def ranks(self) -> list[int]:
+        """The MPI ranks whose processes have the node."""
+        return sorted({self._ids[p][0] for p in self._s.processes})
+
+    def pids(self) -> list[int]:
+        return [self._ids[p][1] for p in self._s.processes]
+
+    def laps(self) -> int:
+        """Calls over every process."""
+        return int(self._s.laps)
+
+    def min(self) -> Any:
+        return self._one(self._s.min)
+
+    def max(self) -> Any:
+        return self._one(self._s.max)
+
+    def mean(self) -> Any:
+        return self._one(self._s.mean)
+
+    def total(self) -> Any:
+        return self._one(self._s.total)
+
+    def imbalance(self) -> Any:
+        """max / mean (1.0 when perfectly balanced, 0.0 when the mean is 0)."""
+        return self._one(self._s.imbalance)
+
+    def max_process(self) -> Any:
+        return self._one(self._s.max_process)
+
+    def max_rank(self) -> Any:
+        """The MPI rank of the process with the largest value."""
+        return self._one([self._ids[p][0] if p >= 0 else -1 for p in self._s.max_process])
+
+    def __repr__(self) -> str:
+        return (
+            f"<ProcessSummary {self._s.label!r} processes={len(self._s.processes)} "
+            f"min={self.min()} mean={self.mean()} max={self.max()} "
+            f"imbalance={self.imbalance()} max_rank={self.max_rank()}>"
+        )
+
+
 # ------------------------------------------------------------------ gathering
-def _local_gather(local: Any) -> list[Any]:
-    return [local]
+def _mpi_gather(obj: Any) -> list[Any] | None:
+    from .. import mpi
+
+    return mpi.gather(obj)
 
 
-_gather: Callable[[Any], list[Any]] = _local_gather
+_gather: Callable[[Any], list[Any] | None] = _mpi_gather
 
 
-def set_gather(func: Callable[[Any], list[Any]] | None) -> None:
-    """Install the transport ``dmp_get`` uses: ``func(local)`` returns one item
-    per rank on rank zero (``[local]`` on other ranks). None restores the
-    single-process default. Items are JSON-serialisable dicts."""
+def set_gather(func: Callable[[Any], list[Any] | None] | None) -> None:
+    """Install the transport ``dmp_get`` uses instead of MPI: ``func(obj)`` is a collective
+    that returns every rank's ``obj`` in rank order on rank zero and None on the other ranks
+    (``obj`` is picklable: bytes in dicts and tuples). None restores the MPI transport."""
     global _gather
-    _gather = func or _local_gather
+    _gather = func or _mpi_gather
 
 
-def output_meta() -> dict[str, int]:
-    """The metadata keys every JSON output carries."""
+def _distributed() -> bool:
+    """True when data must be exchanged: MPI in use, a custom transport, or pool workers'
+    data waiting to be merged."""
+    if _gather is not _mpi_gather:
+        return True
+    from .. import _workers, mpi
+
+    return mpi.comm() is not None or _workers.has_data()
+
+
+class Processes:
+    """Every process's packed data, on rank zero after an exchange: one
+    ``(rank, pid, {component index: {"flat": bytes, "tree": bytes}})`` per process, ranks in
+    order, each rank followed by its pool workers."""
+
+    __slots__ = ("items", "mpi_size")
+
+    def __init__(self, items: list[tuple[int, int, dict[int, dict[str, bytes]]]], mpi_size: int):
+        self.items = items
+        self.mpi_size = mpi_size
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def packed(self, index: int, view: str) -> list[bytes]:
+        """One packed ``view`` ("flat" or "tree") per process (empty data where a process has
+        none of this component)."""
+        out = []
+        for _, _, payload in self.items:
+            data = payload.get(index, {}).get(view)
+            out.append(data if data is not None else _EMPTY[view](index))
+        return out
+
+    def indices(self) -> list[int]:
+        """Components with data in any process."""
+        return sorted({i for _, _, payload in self.items for i in payload})
+
+
+_EMPTY = {
+    "flat": lambda index: _core.pack_flat(index, []),
+    "tree": lambda index: _core.pack_tree(index, []),
+}
+
+
+def local_payload(indices: Sequence[int], views: Sequence[str]) -> dict[int, dict[str, bytes]]:
+    """This process's packed data of ``indices`` (those with data), ``views`` among "flat"
+    and "tree"."""
+    payload: dict[int, dict[str, bytes]] = {}
+    for index in indices:
+        if not _core.has_data(index):
+            continue
+        item = payload[index] = {}
+        if "flat" in views:
+            item["flat"] = _core.flat_snapshot_packed(index)[1]
+        if "tree" in views:
+            item["tree"] = _core.tree_snapshot_packed(index)[1]
+    return payload
+
+
+def exchange(payload: dict[int, dict[str, bytes]]) -> Processes | None:
+    """A collective over every rank: this process's ``payload`` plus its pool workers', all
+    gathered on rank zero. Returns the processes on rank zero, None on the other ranks."""
+    import os
+
+    from .. import _workers, mpi
+
+    mine = [(os.getpid(), payload)] + _workers.payloads()
+    gathered = _gather(mine)
+    if gathered is None:
+        return None
+    items = [(r, pid, data) for r, procs in enumerate(gathered) for pid, data in procs]
+    return Processes(items, mpi.size() if _gather is _mpi_gather else len(gathered))
+
+
+def _node_groups(procs: Processes) -> list[list[int]]:
+    """Process indices merged together under ``collapse_processes``: all of them, or, when
+    ``settings.node_count`` > 1, one group per node (ranks split evenly in rank order, pool
+    workers with their rank)."""
+    from .. import settings
+
+    n = len(procs)
+    nodes = int(settings.node_count or 0)
+    if nodes <= 1 or n <= 1:
+        return [list(range(n))]
+    per_node = -(-max(procs.mpi_size, 1) // nodes)
+    groups: dict[int, list[int]] = {}
+    for i, (rank, _, _) in enumerate(procs.items):
+        groups.setdefault(rank // per_node, []).append(i)
+    return [groups[k] for k in sorted(groups)]
+
+
+def output_meta(num_ranks: int = 1) -> dict[str, int]:
+    """The metadata keys every JSON output carries, for ``num_ranks`` lists of data."""
+    from .. import mpi
+
     nthreads = max(_core.thread_count(), 1)
+    mpi_size = mpi.size() if mpi.comm() is not None else 1
     return {
         "thread_count": nthreads,
-        "mpi_size": 1,
+        "mpi_size": mpi_size,
         "upcxx_size": 1,
-        "process_count": 1,
-        "num_ranks": 1,
+        "process_count": max(num_ranks, mpi_size),
+        "num_ranks": max(num_ranks, 1),
         "concurrency": nthreads,
     }
 
@@ -371,27 +547,87 @@ class Storage:
     def get_tree(cls) -> list[StorageTree]:
         return [cls._tree(n) for n in _core.tree_snapshot(cls._index)]
 
-    # -- every rank (gathered on rank zero through the installed transport)
+    # -- every rank (gathered on rank zero through MPI or the installed transport)
     @classmethod
     def dmp_get(cls) -> list[list[StorageResult]]:
-        local = cls.get()
-        if _gather is _local_gather:
-            return [local]
-        ranks = _gather(cls.dumps(local))
-        return [cls.load_json(r) for r in ranks]
+        """Flat results of every process: on rank zero one merged list under
+        ``collapse_processes`` (one per node when ``node_count`` > 1), else one list per
+        process; ``[get()]`` on the other ranks and without MPI or pool workers.
+        A collective under MPI: every rank must call it."""
+        if not _distributed():
+            return [cls.get()]
+        entries, packed = _core.flat_snapshot_packed(cls._index)
+        procs = exchange({cls._index: {"flat": packed}} if entries else {})
+        if procs is None:
+            return [[cls._result(e) for e in entries]]
+        return cls._flat_lists(procs)
 
     @classmethod
     def dmp_get_tree(cls) -> list[list[StorageTree]]:
-        local = cls.get_tree()
-        if _gather is _local_gather:
-            return [local]
-        ranks = _gather(cls.dumps(local))
-        return [cls.load_json_tree(r) for r in ranks]
+        """Root trees of every process, one list per process (never merged), on rank zero;
+        ``[get_tree()]`` on the other ranks and without MPI or pool workers. A collective."""
+        if not _distributed():
+            return [cls.get_tree()]
+        roots, packed = _core.tree_snapshot_packed(cls._index)
+        procs = exchange({cls._index: {"tree": packed}} if roots else {})
+        if procs is None:
+            return [[cls._tree(n) for n in roots]]
+        return cls._tree_lists(procs)
+
+    @classmethod
+    def dmp_summary(cls) -> list[ProcessSummary]:
+        """Cross-process statistics per call-graph node, on rank zero (``[]`` on the other
+        ranks): for each node of the merged call graph, the min, max and mean over the
+        processes (ranks, and pool workers) that have it of its accumulated value
+        (``data().get()``), the imbalance max/mean and the rank of the max. Nodes that exist
+        in some processes only are kept. A collective under MPI."""
+        entries, packed = _core.flat_snapshot_packed(cls._index)
+        payload = {cls._index: {"flat": packed}} if entries else {}
+        if _distributed():
+            procs = exchange(payload)
+        else:
+            procs = Processes([(0, os.getpid(), payload)], 1)
+        if procs is None:
+            return []
+        return cls._summary(procs)
 
     mpi_get = dmp_get
     upcxx_get = dmp_get
     mpi_get_tree = dmp_get_tree
     upcxx_get_tree = dmp_get_tree
+
+    # -- views of exchanged data (rank zero)
+    @classmethod
+    def _flat_lists(cls, procs: Processes) -> list[list[StorageResult]]:
+        from .. import settings
+
+        packed = procs.packed(cls._index, "flat")
+        result = cls._result
+        if len(packed) == 1:
+            return [[result(e) for e in _core.unpack_flat(cls._index, packed[0])]]
+        if settings.collapse_processes:
+            return [
+                [result(e) for e in _core.merge_packed_flat(cls._index, [packed[i] for i in g])]
+                for g in _node_groups(procs)
+            ]
+        width = len(str(len(packed) - 1))
+        return [
+            [result(e) for e in _core.unpack_flat(cls._index, data, f"|{i:0{width}d}")]
+            for i, data in enumerate(packed)
+        ]
+
+    @classmethod
+    def _tree_lists(cls, procs: Processes) -> list[list[StorageTree]]:
+        return [
+            [cls._tree(n) for n in _core.unpack_tree(cls._index, data)]
+            for data in procs.packed(cls._index, "tree")
+        ]
+
+    @classmethod
+    def _summary(cls, procs: Processes) -> list[ProcessSummary]:
+        rows = _core.summarize_packed_flat(cls._index, procs.packed(cls._index, "flat"))
+        ids = [(rank, pid) for rank, pid, _ in procs.items]
+        return [ProcessSummary(r, ids) for r in rows]
 
     # -- serialisation
     @classmethod
@@ -404,18 +640,18 @@ class Storage:
         return cls._component_json(cls.dumps_text(obj))
 
     @classmethod
-    def dumps_text(cls, obj: Any) -> str:
+    def dumps_text(cls, obj: Any, ranks_key: str = "graph") -> str:
         """JSON text of the object stored under ``timemory.<key>`` (what the
-        output files hold and ``dumps`` parses)."""
+        output files hold and ``dumps`` parses). ``ranks_key`` names the list of
+        per-rank trees (the tree files written under MPI use "mpi")."""
         items = list(obj)
         nested = bool(items) and isinstance(items[0], (list, tuple))
         ranks = [list(r) for r in items] if nested else [items]
         sample = next((x for r in ranks for x in r), None)
-        meta = output_meta()
-        meta["num_ranks"] = meta["mpi_size"] = meta["process_count"] = max(len(ranks), 1)
-        if isinstance(sample, StorageTree):
+        meta = output_meta(len(ranks))
+        if isinstance(sample, StorageTree) or (sample is None and ranks_key != "graph"):
             data = [[t._n for t in r] for r in ranks]
-            return _core.tree_json(cls._index, data, meta, "graph")
+            return _core.tree_json(cls._index, data, meta, ranks_key)
         if sample is not None and not isinstance(sample, StorageResult):
             raise TypeError(
                 f"{cls.__name__}.dumps takes storage results or trees, not {type(sample).__name__}"

@@ -1,0 +1,158 @@
+"""Worker processes (``multiprocessing`` and ``concurrent.futures`` pools, ``os.fork``): their
+data end up in the parent's output.
+
+A forked child starts with empty storage of its own. A worker (a forked child, or a
+process that ``multiprocessing`` spawned) never writes output files: when it ends it leaves
+its packed data, once and cumulatively, in the parent's spool folder (named by the
+``TIMEMORY_WORKER_SPOOL`` environment variable, which spawned workers inherit), and the
+parent merges every worker's data into ``dmp_get()`` and its output, per worker (pid) or
+collapsed with ``collapse_processes``.
+
+A worker leaves its data when ``multiprocessing`` ends it normally (its exit finalizers), at
+interpreter exit (``atexit``: a spawned worker, a plain forked child), and when a pool
+terminates it with SIGTERM (``Pool.__exit__`` does), which becomes a normal exit.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+_SPOOL_ENV = "TIMEMORY_WORKER_SPOOL"
+_state: dict[str, Any] = {"worker": False, "spool": "", "name": "", "hooked": False}
+
+
+class _Token:
+    """A live object for ``multiprocessing.util.register_after_fork`` (weakly referenced)."""
+
+
+_TOKEN = _Token()
+
+
+def is_worker() -> bool:
+    return bool(_state["worker"])
+
+
+def spool() -> str:
+    return str(_state["spool"])
+
+
+def _new_spool() -> str:
+    base = os.environ.get("TMPDIR") or "/tmp"
+    return os.path.join(base, f"timemory-workers-{os.getpid()}-{time.time_ns() % 10**12}")
+
+
+def _install() -> None:
+    """At ``import timemory``: a process spawned by ``multiprocessing`` is a worker of the
+    process whose spool it inherited; any other process owns a new spool for its workers."""
+    inherited = os.environ.get(_SPOOL_ENV, "")
+    if inherited and any(a == "--multiprocessing-fork" for a in sys.argv):
+        _become_worker(inherited)
+    else:
+        _state["spool"] = _new_spool()
+        os.environ[_SPOOL_ENV] = _state["spool"]
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _become_worker(spool_dir: str) -> None:
+    _state.update(worker=True, spool=spool_dir, name=f"{os.getpid()}-{time.time_ns() % 10**12}")
+    _hook_multiprocessing()
+
+
+def _after_fork_in_child() -> None:
+    from . import _core, _manager
+
+    for index in _manager._MEASURABLE:
+        _core.clear(index)
+    _manager.manager._outputs.clear()
+    _become_worker(_state["spool"])
+
+
+def _hook_multiprocessing() -> None:
+    """Have ``multiprocessing`` flush this worker when it ends it: its after-fork callbacks
+    run in the new process after its exit finalizers were reset, and register ours."""
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None and not _state["hooked"]:
+        util.register_after_fork(_TOKEN, _in_multiprocessing_child)
+        _state["hooked"] = True
+
+
+def _in_multiprocessing_child(_token: Any) -> None:
+    import signal
+
+    from multiprocessing import util
+
+    util.Finalize(None, flush, exitpriority=100)
+    # Pool.terminate() (and so `with Pool(...)`) ends idle workers with SIGTERM: make it a
+    # normal exit, which runs the finalizer above, unless the program handles SIGTERM itself
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread
+        pass
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def flush() -> None:
+    """Leave this worker's data (all of it so far) in the parent's spool folder."""
+    if not _state["worker"]:
+        return
+    import pickle
+
+    from . import _core, _manager
+    from .storage import local_payload
+
+    profiler = sys.modules.get("timemory.profiler")
+    if profiler is not None:
+        profiler._stop_for_finalize()  # its open frames are recorded first
+    _core.stop_all_bundles()
+    payload = local_payload(sorted(_manager._MEASURABLE), ("flat", "tree"))
+    if not payload:
+        return
+    os.makedirs(_state["spool"], exist_ok=True)
+    path = os.path.join(_state["spool"], f"{_state['name']}.pkl")
+    # temp file + rename: the parent never reads half of it
+    with open(path + ".tmp", "wb") as f:
+        pickle.dump((os.getpid(), payload), f, protocol=4)
+    os.replace(path + ".tmp", path)
+
+
+def has_data() -> bool:
+    """True when workers of this process left data."""
+    if _state["worker"] or not _state["spool"]:
+        return False
+    try:
+        return any(n.endswith(".pkl") for n in os.listdir(_state["spool"]))
+    except OSError:
+        return False
+
+
+def payloads() -> list[tuple[int, dict[int, dict[str, bytes]]]]:
+    """``(pid, packed data)`` of every worker that left data, in the order they started."""
+    if not has_data():
+        return []
+    import pickle
+
+    out = []
+    names = [n for n in os.listdir(_state["spool"]) if n.endswith(".pkl")]
+    for name in sorted(names, key=lambda n: int(n.split("-")[1].split(".")[0])):
+        try:
+            with open(os.path.join(_state["spool"], name), "rb") as f:
+                out.append(pickle.load(f))
+        except (OSError, EOFError, pickle.UnpicklingError) as err:
+            print(f"[timemory]> unreadable worker data '{name}': {err}", file=sys.stderr)
+    return out
+
+
+def discard() -> None:
+    """Forget the workers' data (``timemory.clear()`` and after the output is written)."""
+    if _state["worker"] or not _state["spool"]:
+        return
+    import shutil
+
+    shutil.rmtree(_state["spool"], ignore_errors=True)
