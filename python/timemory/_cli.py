@@ -512,13 +512,27 @@ def print_summary(top: int = 10, stream: TextIO | None = None, width: int = 60) 
     from timemory.component import class_of
     from timemory.storage import storage_class
 
+    from timemory import _manager
+
     stream = stream or sys.stdout
-    recorded = [index for index, n in sorted(timemory.size().items()) if n]
+    gathered = _manager.written_processes()
+    if gathered is False:
+        return  # another rank of an MPI job: rank zero wrote and summarises every rank's data
+    if gathered is not None:
+        recorded = gathered.indices()
+    else:
+        recorded = [index for index, n in sorted(timemory.size().items()) if n]
     if not recorded:
         echo("[timemory]> nothing was recorded", stream)
         return
     for index in recorded:
-        rows, top_total = _summary_rows(storage_class(index).get())
+        storage = storage_class(index)
+        if gathered is not None:
+            merged = storage._flat_lists(gathered)
+            results = [e for lst in merged for e in lst]
+        else:
+            results = storage.get()
+        rows, top_total = _summary_rows(results)
         cls = class_of(index)
         units = cls.display_unit()
         unit = _first(units)

@@ -434,6 +434,7 @@ def _write_all(local_only: bool = False) -> bool:
     procs = None
     if not local_only and not _per_rank_paths() and _distributed():
         procs = exchange(local_payload(sorted(_MEASURABLE), views))
+        _state["processes"] = procs if procs is not None else False
         if procs is None:
             return False  # rank zero writes this rank's data
     ranks_key = "mpi" if _mpi.comm() is not None else "graph"
@@ -490,11 +491,17 @@ def report(filename: str = "") -> None:
 
 
 # ------------------------------------------------------------------ lifecycle
-_state = {"finalized": False, "finalizing": False}
+_state: dict[str, Any] = {"finalized": False, "finalizing": False, "processes": None}
 
 
 def is_finalized() -> bool:
     return _state["finalized"]
+
+
+def written_processes() -> Any:
+    """What the last output gathered: every process's data on rank zero, False on the other
+    ranks of an MPI job, None when the output held this process alone."""
+    return _state.get("processes")
 
 
 def _output_dir_name(argv0: str, prefix: str, suffix: str) -> str:
