@@ -48,12 +48,22 @@ def _install() -> None:
     """At ``import timemory``: a process spawned by ``multiprocessing`` is a worker of the
     process whose spool it inherited; any other process owns a new spool for its workers."""
     inherited = os.environ.get(_SPOOL_ENV, "")
-    if inherited and any(a == "--multiprocessing-fork" for a in sys.argv):
+    if inherited and _spawned_by_multiprocessing():
         _become_worker(inherited)
     else:
         _state["spool"] = _new_spool()
         os.environ[_SPOOL_ENV] = _state["spool"]
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _spawned_by_multiprocessing() -> bool:
+    """True in a process that multiprocessing started (spawn, forkserver), while it unpickles
+    its work (``_inheriting``) or once it runs (``parent_process()``)."""
+    process = sys.modules.get("multiprocessing.process")
+    if process is None:
+        return False
+    current = process.current_process()
+    return bool(getattr(current, "_inheriting", False)) or process.parent_process() is not None
 
 
 def _become_worker(spool_dir: str) -> None:
@@ -74,9 +84,16 @@ def _hook_multiprocessing() -> None:
     """Have ``multiprocessing`` flush this worker when it ends it: its after-fork callbacks
     run in the new process after its exit finalizers were reset, and register ours."""
     util = sys.modules.get("multiprocessing.util")
-    if util is not None and not _state["hooked"]:
+    process = sys.modules.get("multiprocessing.process")
+    if util is None or process is None or _state["hooked"]:
+        return
+    _state["hooked"] = True
+    if process.parent_process() is not None and not getattr(
+        process.current_process(), "_inheriting", False
+    ):
+        _in_multiprocessing_child(_TOKEN)  # already running: its finalizers are final
+    else:
         util.register_after_fork(_TOKEN, _in_multiprocessing_child)
-        _state["hooked"] = True
 
 
 def _in_multiprocessing_child(_token: Any) -> None:
@@ -95,6 +112,9 @@ def _in_multiprocessing_child(_token: Any) -> None:
 
 
 def _terminate(signum: int, _frame: Any) -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the flush short
     raise SystemExit(128 + signum)
 
 
@@ -103,6 +123,14 @@ def flush() -> None:
     if not _state["worker"]:
         return
     import pickle
+    import signal
+
+    # A pool may send SIGTERM while its worker is ending normally: finish the flush first
+    try:
+        if signal.getsignal(signal.SIGTERM) is _terminate:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        pass
 
     from . import _core, _manager
     from .storage import local_payload
