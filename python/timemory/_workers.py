@@ -181,6 +181,19 @@ def discard() -> None:
     """Forget the workers' data (``timemory.clear()`` and after the output is written)."""
     if _state["worker"] or not _state["spool"]:
         return
-    import shutil
-
-    shutil.rmtree(_state["spool"], ignore_errors=True)
+    # os only, not shutil: this runs at exit, where importing more modules turns an
+    # unhandled KeyboardInterrupt's exit status 130 into 1
+    folder = _state["spool"]
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        try:
+            os.remove(os.path.join(folder, name))
+        except OSError:
+            pass
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass

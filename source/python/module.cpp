@@ -307,6 +307,14 @@ PYBIND11_MODULE(_core, m) {
         auto        packed = py::bytes(pack_tree(info, roots));
         return py::make_tuple(py::cast(std::move(roots)), packed);
     }, py::arg("index"), "(tree_snapshot(index), the same packed as bytes)");
+    m.def("pack_flat_snapshot", [](int index) {
+        const auto& info = info_at(index);
+        return py::bytes(pack_flat(info, flat_snapshot(index)));
+    }, py::arg("index"), "flat_snapshot(index) packed as bytes (no Python objects made)");
+    m.def("pack_tree_snapshot", [](int index) {
+        const auto& info = info_at(index);
+        return py::bytes(pack_tree(info, tree_snapshot(index)));
+    }, py::arg("index"), "tree_snapshot(index) packed as bytes (no Python objects made)");
     m.def("pack_flat", [](int index, const std::vector<FlatEntry>& entries) {
         return py::bytes(pack_flat(info_at(index), entries));
     }, py::arg("index"), py::arg("entries"));

@@ -390,9 +390,9 @@ def local_payload(indices: Sequence[int], views: Sequence[str]) -> dict[int, dic
             continue
         item = payload[index] = {}
         if "flat" in views:
-            item["flat"] = _core.flat_snapshot_packed(index)[1]
+            item["flat"] = _core.pack_flat_snapshot(index)
         if "tree" in views:
-            item["tree"] = _core.tree_snapshot_packed(index)[1]
+            item["tree"] = _core.pack_tree_snapshot(index)
     return payload
 
 
@@ -556,10 +556,11 @@ class Storage:
         A collective under MPI: every rank must call it."""
         if not _distributed():
             return [cls.get()]
-        entries, packed = _core.flat_snapshot_packed(cls._index)
-        procs = exchange({cls._index: {"flat": packed}} if entries else {})
+        # packed without making Python objects: rank zero only needs the bytes
+        packed = _core.pack_flat_snapshot(cls._index)
+        procs = exchange({cls._index: {"flat": packed}} if _core.has_data(cls._index) else {})
         if procs is None:
-            return [[cls._result(e) for e in entries]]
+            return [[cls._result(e) for e in _core.unpack_flat(cls._index, packed)]]
         return cls._flat_lists(procs)
 
     @classmethod
@@ -568,10 +569,10 @@ class Storage:
         ``[get_tree()]`` on the other ranks and without MPI or pool workers. A collective."""
         if not _distributed():
             return [cls.get_tree()]
-        roots, packed = _core.tree_snapshot_packed(cls._index)
-        procs = exchange({cls._index: {"tree": packed}} if roots else {})
+        packed = _core.pack_tree_snapshot(cls._index)
+        procs = exchange({cls._index: {"tree": packed}} if _core.has_data(cls._index) else {})
         if procs is None:
-            return [[cls._tree(n) for n in roots]]
+            return [[cls._tree(n) for n in _core.unpack_tree(cls._index, packed)]]
         return cls._tree_lists(procs)
 
     @classmethod
@@ -581,8 +582,8 @@ class Storage:
         processes (ranks, and pool workers) that have it of its accumulated value
         (``data().get()``), the imbalance max/mean and the rank of the max. Nodes that exist
         in some processes only are kept. A collective under MPI."""
-        entries, packed = _core.flat_snapshot_packed(cls._index)
-        payload = {cls._index: {"flat": packed}} if entries else {}
+        packed = _core.pack_flat_snapshot(cls._index)
+        payload = {cls._index: {"flat": packed}} if _core.has_data(cls._index) else {}
         if _distributed():
             procs = exchange(payload)
         else:
