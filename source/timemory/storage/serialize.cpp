@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
-#include <map>
+#include <unordered_map>
 #include <stdexcept>
 #include <utility>
 
@@ -145,7 +145,12 @@ struct UnionGraph {
         std::vector<std::int32_t> children;
     };
     std::vector<Node>                                                nodes{Node{}};  // 0: root
-    std::map<std::pair<std::int32_t, std::uint64_t>, std::int32_t> lookup;
+    struct KeyHash {
+        std::size_t operator()(const std::pair<std::int32_t, std::uint64_t>& k) const {
+            return static_cast<std::size_t>(k.second ^ (static_cast<std::uint64_t>(k.first) * 0x9E3779B97F4A7C15ULL));
+        }
+    };
+    std::unordered_map<std::pair<std::int32_t, std::uint64_t>, std::int32_t, KeyHash> lookup;
 
     // Visits the entries of one process; `on_entry(node, entry)` for each.
     template <typename F>

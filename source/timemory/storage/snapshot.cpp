@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <unordered_map>
 
 #include "timemory/config.hpp"
 
@@ -29,6 +30,12 @@ std::string flat_prefix(const std::string& label, int depth, int tid, int nthrea
 
 namespace {
 
+struct ParentHash {
+    std::size_t operator()(const std::pair<std::int32_t, std::uint64_t>& k) const {
+        return static_cast<std::size_t>(k.second ^ (static_cast<std::uint64_t>(k.first) * 0x9E3779B97F4A7C15ULL));
+    }
+};
+
 // A graph with threads merged (or a single thread), with child lists.
 struct MergedNode {
     std::uint64_t             hash   = 0;
@@ -44,8 +51,9 @@ struct MergedGraph {
     MergedGraph() { nodes.emplace_back(); }
 
     void add(const ComponentInfo& info, const std::vector<Node>& src, int tid) {
-        std::vector<std::int32_t>                         map(src.size(), 0);
-        std::map<std::pair<std::int32_t, std::uint64_t>, std::int32_t> lookup;
+        std::vector<std::int32_t>                                      map(src.size(), 0);
+        std::unordered_map<std::pair<std::int32_t, std::uint64_t>, std::int32_t, ParentHash> lookup;
+        lookup.reserve(nodes.size() + src.size());
         for (std::size_t p = 0; p < nodes.size(); ++p)
             for (auto c : nodes[p].children) lookup[{static_cast<std::int32_t>(p), nodes[c].hash}] = c;
         nodes[0].tids.insert(tid);
