@@ -49,7 +49,7 @@ def _install() -> None:
     process whose spool it inherited; any other process owns a new spool for its workers."""
     inherited = os.environ.get(_SPOOL_ENV, "")
     if inherited and _spawned_by_multiprocessing():
-        _become_worker(inherited)
+        _become_worker(inherited, forked=False)
     else:
         _state["spool"] = _new_spool()
         os.environ[_SPOOL_ENV] = _state["spool"]
@@ -66,9 +66,9 @@ def _spawned_by_multiprocessing() -> bool:
     return bool(getattr(current, "_inheriting", False)) or process.parent_process() is not None
 
 
-def _become_worker(spool_dir: str) -> None:
+def _become_worker(spool_dir: str, forked: bool) -> None:
     _state.update(worker=True, spool=spool_dir, name=f"{os.getpid()}-{time.time_ns() % 10**12}")
-    _hook_multiprocessing()
+    _hook_multiprocessing(forked)
 
 
 def _after_fork_in_child() -> None:
@@ -77,21 +77,23 @@ def _after_fork_in_child() -> None:
     for index in _manager._MEASURABLE:
         _core.clear(index)
     _manager.manager._outputs.clear()
-    _become_worker(_state["spool"])
+    _become_worker(_state["spool"], forked=True)
 
 
-def _hook_multiprocessing() -> None:
-    """Have ``multiprocessing`` flush this worker when it ends it: its after-fork callbacks
-    run in the new process after its exit finalizers were reset, and register ours."""
+def _hook_multiprocessing(forked: bool) -> None:
+    """Have ``multiprocessing`` flush this worker when it ends it. A forked process resets its
+    exit finalizers when it starts, then runs its after-fork callbacks, which register ours; a
+    spawned one does neither, so ours is registered now."""
     util = sys.modules.get("multiprocessing.util")
     process = sys.modules.get("multiprocessing.process")
     if util is None or process is None or _state["hooked"]:
         return
     _state["hooked"] = True
-    if process.parent_process() is not None and not getattr(
+    started = process.parent_process() is not None and not getattr(
         process.current_process(), "_inheriting", False
-    ):
-        _in_multiprocessing_child(_TOKEN)  # already running: its finalizers are final
+    )
+    if not forked or started:
+        _in_multiprocessing_child(_TOKEN)
     else:
         util.register_after_fork(_TOKEN, _in_multiprocessing_child)
 
