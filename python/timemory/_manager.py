@@ -34,6 +34,7 @@ def _storage(index: int) -> Any:
 
     return _storage_for(index)
 
+
 __all__ = [
     "manager",
     "initialize",
@@ -429,9 +430,10 @@ def finalize() -> None:
     _state["finalizing"] = True
     try:
         gc.collect()
-        profiler = sys.modules.get("timemory.profiler")
-        if profiler is not None:
-            profiler._stop_for_finalize()  # its open frames are recorded before writing
+        for name in ("timemory.profiler", "timemory.trace"):
+            hook = sys.modules.get(name)
+            if hook is not None:
+                hook._stop_for_finalize()  # its open frames and lines are recorded first
         if _settings.stack_clearing:
             _core.stop_all_bundles()
         if _settings.auto_output:
