@@ -540,6 +540,13 @@ def print_summary(top: int = 10, stream: TextIO | None = None, width: int = 60) 
                 f"{pct:>8.1f}"
             )
         echo("\n".join(lines), stream)
+    print_output_folders(stream)
+
+
+def print_output_folders(stream: TextIO | None = None) -> None:
+    """Where the output files went (or that none were written)."""
+    import timemory
+
     written = timemory.manager.text_files + timemory.manager.json_files
     folders = sorted({os.path.dirname(os.path.abspath(f)) for f in written})
     if folders:
@@ -589,6 +596,10 @@ class Tool:
     def finish(self, opts: argparse.Namespace, hook: Any) -> None:
         """After timemory's output is written (also on error or Ctrl-C): anything else the
         tool writes or prints."""
+
+    def summary(self) -> None:
+        """The short table printed last."""
+        print_summary()
 
     def program_name(self) -> str:
         name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
@@ -654,7 +665,7 @@ class Tool:
                     self.finish(opts, hook)
                 held = held or bool(late)
         try:
-            print_summary()
+            self.summary()
         except KeyboardInterrupt:
             held = True
         return INTERRUPT_STATUS if held and status == 0 else status

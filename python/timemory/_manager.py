@@ -430,7 +430,7 @@ def finalize() -> None:
     _state["finalizing"] = True
     try:
         gc.collect()
-        for name in ("timemory.profiler", "timemory.trace"):
+        for name in ("timemory.profiler", "timemory.trace", "timemory.line_profiler"):
             hook = sys.modules.get(name)
             if hook is not None:
                 hook._stop_for_finalize()  # its open frames and lines are recorded first

@@ -243,8 +243,13 @@ inline int line_number(PyFrameObject* frame) {
 #endif
 }
 
+constexpr const char* k_owner = "timemory.trace";
+
+// The session is the tracer's (timemory.line_profiler runs the other kind).
+bool session_is_ours() { return g_line_session.active && g_line_session.owner == k_owner; }
+
 int trace_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
-    if (!g_line_session.active) {
+    if (!session_is_ours()) {
         // left on a thread that stop() could not reach (see py_tracer_stop)
         PyEval_SetTrace(nullptr, nullptr);
         return 0;
@@ -318,7 +323,12 @@ PyObject* py_tracer_start(PyObject*, PyObject* args, PyObject* kwargs) {
                                      &format_args, &all_threads))
         return nullptr;
     if (g_line_session.active) {
-        PyErr_SetString(PyExc_RuntimeError, "the line tracer is already running");
+        if (session_is_ours()) PyErr_SetString(PyExc_RuntimeError, "the line tracer is already running");
+        else
+            PyErr_Format(PyExc_RuntimeError,
+                         "cannot start the line tracer while %s is running (one line-level session at a "
+                         "time): stop it first",
+                         *g_line_session.owner ? g_line_session.owner : "another line profiler");
         return nullptr;
     }
     if (!PyCallable_Check(labeler) || (format_args != Py_None && !PyCallable_Check(format_args))) {
@@ -342,14 +352,14 @@ PyObject* py_tracer_start(PyObject*, PyObject* args, PyObject* kwargs) {
         Py_XSETREF(g_saved_object, Py_XNewRef(self->c_traceobj));
     }
     tim::hooks::begin_line_session(std::vector<int>(indices.begin(), indices.end()),
-                                   tim::hooks::make_graph_sink);
+                                   tim::hooks::make_graph_sink, k_owner);
     if (all_threads) rehook_other_threads(nullptr, trace_callback, g_hook_object);
     PyEval_SetTrace(trace_callback, g_hook_object);
     Py_RETURN_NONE;
 }
 
 PyObject* py_tracer_stop(PyObject*, PyObject*) {
-    if (!g_line_session.active) Py_RETURN_NONE;
+    if (!session_is_ours()) Py_RETURN_NONE;
     tim::hooks::end_line_session();
     rehook_other_threads(trace_callback, nullptr, nullptr);
     PyObject* saved = g_saved_object;
@@ -361,7 +371,7 @@ PyObject* py_tracer_stop(PyObject*, PyObject*) {
     Py_RETURN_NONE;
 }
 
-PyObject* py_tracer_active(PyObject*, PyObject*) { return PyBool_FromLong(g_line_session.active); }
+PyObject* py_tracer_active(PyObject*, PyObject*) { return PyBool_FromLong(session_is_ours()); }
 
 PyObject* py_tracer_invalidate(PyObject*, PyObject*) {
     ++g_label_generation;
@@ -387,7 +397,7 @@ PyObject* py_tracer_function(PyObject*, PyObject* const* args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "tracer_function expects (frame, str event, arg)");
         return nullptr;
     }
-    if (!g_line_session.active) {
+    if (!session_is_ours()) {
         // a left-over hook (e.g. threading.settrace kept by user code): retire it
         PyEval_SetTrace(nullptr, nullptr);
         Py_RETURN_NONE;
