@@ -79,6 +79,32 @@ class CliError(CliExit):
         return self.message
 
 
+def regex(text: str) -> str:
+    """argparse type: a valid regular expression."""
+    import re
+
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {exc}") from None
+    return text
+
+
+def tool_parser(prog: str, description: str, epilog: str) -> ArgumentParser:
+    """The parser of a tool that runs a program: its usage lines and help layout."""
+    return ArgumentParser(
+        prog=prog,
+        usage=(
+            "%(prog)s [options] -- script.py [args ...]\n"
+            "       %(prog)s [options] -m module [args ...]\n"
+            "       %(prog)s script.py [args ...]"
+        ),
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse, but an error raises :class:`CliError` and ``--help`` raises :class:`CliExit`
     rather than calling ``sys.exit``: the caller decides how to report and what to return."""

@@ -10,11 +10,11 @@
 #include <frameobject.h>
 
 #include <algorithm>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "hook_support.hpp"
 #include "hot_types.hpp"
 #include "line_profiler.hpp"
 #include "timemory/hooks/line_stats.hpp"
@@ -43,9 +43,11 @@ PyObject*    g_saved_object = nullptr;
 
 bool session_is_ours() { return g_line_session.active && g_line_session.owner == k_owner; }
 
-#if PY_VERSION_HEX >= 0x030B0000
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030E0000
+#define TIMEMORY_FRAME_HEAD 1
 // The head of CPython's struct _frame (internal since 3.11), identical in
 // 3.11, 3.12 and 3.13: enough to reach f_trace_lines without a setattr call.
+// Other versions go through the f_trace_lines attribute.
 struct FrameHead {
     PyObject_HEAD
     PyFrameObject* f_back;
@@ -58,10 +60,12 @@ struct FrameHead {
 
 // No more line events for this frame (its code is not profiled).
 inline void skip_lines(PyFrameObject* frame) {
-#if PY_VERSION_HEX >= 0x030B0000
+#if defined(TIMEMORY_FRAME_HEAD)
     reinterpret_cast<FrameHead*>(frame)->f_trace_lines = 0;
-#else
+#elif PY_VERSION_HEX < 0x030B0000
     frame->f_trace_lines = 0;
+#else
+    if (PyObject_SetAttrString(reinterpret_cast<PyObject*>(frame), "f_trace_lines", Py_False) < 0) PyErr_Clear();
 #endif
 }
 
@@ -116,36 +120,6 @@ int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
     return 0;
 }
 
-template <typename F>
-void for_each_thread(F&& f) {
-    PyThreadState* self = PyThreadState_Get();
-    for (PyThreadState* ts = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(self)); ts;
-         ts = PyThreadState_Next(ts))
-        f(ts);
-}
-
-// Sets the hook of the other threads whose hook is `from` (start: those
-// without a tracer of their own; stop: ours).
-void rehook_other_threads(Py_tracefunc from, Py_tracefunc to, PyObject* obj) {
-#if PY_VERSION_HEX >= 0x030D0000
-    // 3.13 only sets all threads at once: done when that overrides nobody's
-    // tracer. Otherwise a thread left with our hook removes it at its next event.
-    PyThreadState* self    = PyThreadState_Get();
-    bool           foreign = false;
-    for_each_thread([&](PyThreadState* ts) {
-        foreign |= ts != self && ts->c_tracefunc != nullptr && ts->c_tracefunc != from && ts->c_tracefunc != to;
-    });
-    if (!foreign) PyEval_SetTraceAllThreads(to, obj);
-#else
-    PyThreadState* self   = PyThreadState_Get();
-    int            failed = 0;
-    for_each_thread([&](PyThreadState* ts) {
-        if (ts != self && ts->c_tracefunc == from) failed |= _PyEval_SetTrace(ts, to, obj) < 0;
-    });
-    if (failed) PyErr_Clear();
-#endif
-}
-
 // ------------------------------------------------------------------ Python functions
 PyObject* scalar_choices() {
     std::string names;
@@ -163,7 +137,7 @@ PyObject* py_component(PyObject*, PyObject* spec) {
         if (choices)
             PyErr_Format(PyExc_ValueError,
                          "the line profiler measures one component, not %d. Valid choices are: %U",
-                         indices.size(), choices);
+                         static_cast<int>(indices.size()), choices);
         Py_XDECREF(choices);
         return nullptr;
     }
@@ -327,21 +301,15 @@ PyObject* py_clear(PyObject*, PyObject*) {
 // line_profiler_function(frame, event, arg): the hook as a Python callable
 // (threading.settrace); the calling thread switches to the native hook.
 PyObject* py_hook_function(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-    if (nargs != 3 || !PyFrame_Check(args[0]) || !PyUnicode_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "line_profiler_function(frame, event, arg) expects a frame and an event");
-        return nullptr;
-    }
+    int what = -1;
+    if (!parse_hook_call("line_profiler_function", args, nargs, what)) return nullptr;
     if (!session_is_ours()) {
         PyEval_SetTrace(nullptr, nullptr);
         Py_RETURN_NONE;
     }
     PyEval_SetTrace(profile_callback, g_hook_object);
-    const char* ev = PyUnicode_AsUTF8(args[1]);
-    if (!ev) return nullptr;
-    auto* frame = reinterpret_cast<PyFrameObject*>(args[0]);
-    if (!std::strcmp(ev, "call")) profile_callback(nullptr, frame, PyTrace_CALL, args[2]);
-    else if (!std::strcmp(ev, "line")) profile_callback(nullptr, frame, PyTrace_LINE, args[2]);
-    else if (!std::strcmp(ev, "return")) profile_callback(nullptr, frame, PyTrace_RETURN, args[2]);
+    if (what == PyTrace_CALL || what == PyTrace_LINE || what == PyTrace_RETURN)
+        profile_callback(nullptr, reinterpret_cast<PyFrameObject*>(args[0]), what, args[2]);
     Py_RETURN_NONE;
 }
 
@@ -379,18 +347,7 @@ int add_line_profiler(PyObject* module) {
         PyErr_SetString(PyExc_RuntimeError, "no code-object extra slot left for the line profiler");
         return -1;
     }
-    PyObject* name = PyModule_GetNameObject(module);
-    if (!name) return -1;
-    int rc = 0;
-    for (PyMethodDef* def = line_profiler_methods; def->ml_name && rc == 0; ++def) {
-        PyObject* f = PyCFunction_NewEx(def, nullptr, name);
-        rc          = f ? PyModule_AddObject(module, def->ml_name, f) : -1;
-        if (rc < 0) Py_XDECREF(f);
-    }
-    g_hook_object = rc == 0 ? PyCFunction_NewEx(&hook_function_def, nullptr, name) : nullptr;
-    Py_DECREF(name);
-    if (!g_hook_object) return -1;
-    return PyModule_AddObjectRef(module, "line_profiler_function", g_hook_object);
+    return add_hook_functions(module, {line_profiler_methods}, &hook_function_def, &g_hook_object);
 }
 
 }  // namespace timemory_python

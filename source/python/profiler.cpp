@@ -13,10 +13,10 @@
 #include <Python.h>
 #include <frameobject.h>
 
-#include <cstring>
 #include <string>
 #include <unordered_map>
 
+#include "hook_support.hpp"
 #include "hot_types.hpp"
 #include "profiler.hpp"
 #include "timemory/config.hpp"
@@ -216,14 +216,6 @@ int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
     return 0;
 }
 
-// Every thread state of this interpreter, the current one included.
-template <typename F>
-void for_each_thread(F&& f) {
-    PyThreadState* self = PyThreadState_Get();
-    for (PyThreadState* ts = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(self)); ts;
-         ts = PyThreadState_Next(ts))
-        f(ts);
-}
 
 // ------------------------------------------------------------------ sys.monitoring (3.12+)
 // The callbacks are C functions (METH_FASTCALL): CPython calls them through
@@ -482,15 +474,9 @@ PyObject* py_profiler_invalidate(PyObject*, PyObject*) {
 // profiler_function(frame, event, arg): the hook as a Python callable, for
 // sys.setprofile / threading.setprofile. A thread that calls it switches
 // itself to the native callback, so only its first event pays for the call.
-PyObject* py_profiler_function(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "profiler_function(frame, event, arg) takes 3 arguments");
-        return nullptr;
-    }
-    if (!PyFrame_Check(args[0]) || !PyUnicode_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "profiler_function expects (frame, str event, arg)");
-        return nullptr;
-    }
+PyObject* py_profiler_function(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    int what = -1;
+    if (!parse_hook_call("profiler_function", args, nargs, what)) return nullptr;
     bool covered = false;  // sys.monitoring already reports this thread's events
 #ifdef TIMEMORY_MONITORING
     covered = monitoring::g_tool >= 0;
@@ -502,20 +488,7 @@ PyObject* py_profiler_function(PyObject* self, PyObject* const* args, Py_ssize_t
         Py_RETURN_NONE;
     }
     PyEval_SetProfile(profile_callback, g_hook_object);
-    (void) self;
-    const char* ev = PyUnicode_AsUTF8(args[1]);
-    if (!ev) return nullptr;
-    static const struct {
-        const char* name;
-        int         what;
-    } events[] = {{"call", PyTrace_CALL},       {"return", PyTrace_RETURN},
-                  {"c_call", PyTrace_C_CALL},   {"c_return", PyTrace_C_RETURN},
-                  {"c_exception", PyTrace_C_EXCEPTION}};
-    for (const auto& e : events)
-        if (std::strcmp(ev, e.name) == 0) {
-            profile_callback(nullptr, reinterpret_cast<PyFrameObject*>(args[0]), e.what, args[2]);
-            break;
-        }
+    if (what >= 0) profile_callback(nullptr, reinterpret_cast<PyFrameObject*>(args[0]), what, args[2]);
     Py_RETURN_NONE;
 }
 
@@ -560,21 +533,7 @@ int add_profiler(PyObject* module) {
         PyErr_SetString(PyExc_RuntimeError, "no code-object extra slot left for the profiler");
         return -1;
     }
-    PyObject* name = PyModule_GetNameObject(module);
-    if (!name) return -1;
-    for (PyMethodDef* def = profiler_methods; def->ml_name; ++def) {
-        PyObject* f = PyCFunction_NewEx(def, nullptr, name);
-        if (!f || PyModule_AddObject(module, def->ml_name, f) < 0) {
-            Py_XDECREF(f);
-            Py_DECREF(name);
-            return -1;
-        }
-    }
-    g_hook_object = PyCFunction_NewEx(&profiler_function_def, nullptr, name);
-    Py_DECREF(name);
-    if (!g_hook_object) return -1;
-    // the module keeps one reference, g_hook_object another (never released)
-    return PyModule_AddObjectRef(module, "profiler_function", g_hook_object);
+    return add_hook_functions(module, {profiler_methods}, &profiler_function_def, &g_hook_object);
 }
 
 }  // namespace timemory_python

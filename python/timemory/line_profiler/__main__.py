@@ -48,17 +48,7 @@ examples:
 
 
 def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
-    parser = _cli.ArgumentParser(
-        prog=prog,
-        usage=(
-            "%(prog)s [options] -- script.py [args ...]\n"
-            "       %(prog)s [options] -m module [args ...]\n"
-            "       %(prog)s script.py [args ...]"
-        ),
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = _cli.tool_parser(prog, DESCRIPTION, EPILOG)
     add = parser.add_argument
     add(
         "-c",

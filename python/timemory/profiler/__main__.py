@@ -13,7 +13,6 @@ the program's exit status, traceback and Ctrl-C are passed through after the dat
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from typing import Any
 
@@ -68,26 +67,8 @@ def _depth(text: str) -> int:
     return value
 
 
-def _regex(text: str) -> str:
-    try:
-        re.compile(text)
-    except re.error as exc:
-        raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {exc}") from None
-    return text
-
-
 def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
-    parser = _cli.ArgumentParser(
-        prog=prog,
-        usage=(
-            "%(prog)s [options] -- script.py [args ...]\n"
-            "       %(prog)s [options] -m module [args ...]\n"
-            "       %(prog)s script.py [args ...]"
-        ),
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = _cli.tool_parser(prog, DESCRIPTION, EPILOG)
     on_off = {
         "type": _cli.str2bool,
         "nargs": "?",
@@ -173,7 +154,7 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     parser.add_argument(
         "--skip-funcs",
         nargs="+",
-        type=_regex,
+        type=_cli.regex,
         default=None,
         metavar="REGEX",
         help="Do not record functions whose name matches one of these regular expressions "
@@ -182,7 +163,7 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     parser.add_argument(
         "--skip-files",
         nargs="+",
-        type=_regex,
+        type=_cli.regex,
         default=None,
         metavar="REGEX",
         help="Do not record functions whose file path matches one of these regular "
@@ -191,7 +172,7 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     parser.add_argument(
         "--only-funcs",
         nargs="+",
-        type=_regex,
+        type=_cli.regex,
         default=None,
         metavar="REGEX",
         help="Record only functions whose name matches one of these regular expressions.",
@@ -199,7 +180,7 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     parser.add_argument(
         "--only-files",
         nargs="+",
-        type=_regex,
+        type=_cli.regex,
         default=None,
         metavar="REGEX",
         help="Record only functions whose file path matches one of these regular expressions.",

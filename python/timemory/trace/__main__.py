@@ -18,7 +18,6 @@ import sys
 from typing import Any
 
 from timemory import _cli
-from timemory.profiler.__main__ import _regex
 from timemory.trace import FakeTracer, Tracer, config
 
 PROG = "python -m timemory.trace"
@@ -48,19 +47,9 @@ examples:
 
 
 def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
-    parser = _cli.ArgumentParser(
-        prog=prog,
-        usage=(
-            "%(prog)s [options] -- script.py [args ...]\n"
-            "       %(prog)s [options] -m module [args ...]\n"
-            "       %(prog)s script.py [args ...]"
-        ),
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = _cli.tool_parser(prog, DESCRIPTION, EPILOG)
     on_off = {"type": _cli.str2bool, "nargs": "?", "const": True, "default": None}
-    patterns = {"nargs": "+", "type": _regex, "default": None, "metavar": "REGEX"}
+    patterns = {"nargs": "+", "type": _cli.regex, "default": None, "metavar": "REGEX"}
     add = parser.add_argument
     add(
         "-c",
