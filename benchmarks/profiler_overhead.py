@@ -33,8 +33,12 @@ KiB, which are within run-to-run noise, cannot make a large ratio.
 Caveats (the per-tool ones are printed under the table): pyinstrument is a statistical
 profiler: its report comes from stack samples (1 ms interval), but its hook still runs on
 every call and C call to decide when to sample, so it is not free on call-heavy code.
-cProfile and pyinstrument profile only the main thread, so on the threaded workload they do
-less work than yappi or timemory, which follow every thread. Missing tools (not runnable by
+cProfile (up to Python 3.11) and pyinstrument profile only the main thread, so on the threaded
+workload they do less work than yappi or timemory, which follow every thread; on 3.12+
+cProfile uses sys.monitoring, which reports every thread. The workloads run with one BLAS/OpenMP
+thread (``OPENBLAS_NUM_THREADS=1`` etc., unless set in the environment): with BLAS threads on 2
+cores the unprofiled numpy workload alone varied from 1.2 s to 1.7 s between runs, more than
+any profiler's overhead on it. Missing tools (not runnable by
 ``--python``) and the numpy workload without numpy are skipped with a note. Measure a
 regular (non-editable) install of timemory: an editable install made with
 ``editable.rebuild=true`` runs a CMake build check on every ``import timemory`` (about 0.5 s
@@ -108,6 +112,10 @@ class Tool:
     decorators: bool = False
 
 
+# Environment variables that pin numpy's BLAS / OpenMP thread pools to one thread.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 @dataclass(frozen=True)
 class Workload:
     """A standalone script in ``benchmarks/workloads/`` that accepts ``--scale S``."""
@@ -125,7 +133,7 @@ TOOLS: tuple[Tool, ...] = (
         "cProfile",
         ("-m", "cProfile", "-o", "{out}/cprofile.pstats"),
         module="cProfile",
-        note="deterministic; main thread only",
+        note="deterministic; main thread only up to 3.11, every thread on 3.12+",
     ),
     Tool(
         "pyinstrument",
@@ -371,6 +379,8 @@ def run_pair(
         TMPDIR=out,
         PROFILER_OVERHEAD_DECORATORS="1" if tool.decorators else "0",
     )
+    for var in BLAS_THREAD_VARIABLES:  # unless the caller chose: see the module docstring
+        env.setdefault(var, "1")
     try:
         return run_once(argv, out, env, timeout)
     finally:
