@@ -33,15 +33,24 @@ KiB, which are within run-to-run noise, cannot make a large ratio.
 Caveats (the per-tool ones are printed under the table): pyinstrument is a statistical
 profiler: its report comes from stack samples (1 ms interval), but its hook still runs on
 every call and C call to decide when to sample, so it is not free on call-heavy code.
-cProfile and pyinstrument profile only the main thread, so on the threaded workload they do
-less work than yappi or timemory, which follow every thread. Missing tools (not runnable by
+cProfile (up to Python 3.11) and pyinstrument profile only the main thread, so on the threaded
+workload they do less work than yappi or timemory, which follow every thread; on 3.12+
+cProfile uses sys.monitoring, which reports every thread. The workloads run with one BLAS/OpenMP
+thread (``OPENBLAS_NUM_THREADS=1`` etc., unless set in the environment): with BLAS threads on 2
+cores the unprofiled numpy workload alone varied from 1.2 s to 1.7 s between runs, more than
+any profiler's overhead on it. Missing tools (not runnable by
 ``--python``) and the numpy workload without numpy are skipped with a note. Measure a
 regular (non-editable) install of timemory: an editable install made with
 ``editable.rebuild=true`` runs a CMake build check on every ``import timemory`` (about 0.5 s
 on the 2-core VM), which the timemory rows would count as overhead; ``--python`` selects
 another environment.
 
-To add a tool (e.g. a line profiler), append a ``Tool`` to ``TOOLS``; ``workloads=`` limits it
+Line profilers (``kernprof -l``, ``python -m timemory.line_profiler``, ``python -m
+timemory.trace -b``) run on the loops and mixed workloads only, measuring the functions the
+workloads decorate with ``@profile``; their target (printed separately, and part of
+``--check`` when they run): timemory.line_profiler slows down less than kernprof -l.
+
+To add a tool, append a ``Tool`` to ``TOOLS``; ``workloads=`` limits it
 to the workloads it makes sense on. The workloads decorate their hot functions with a bare
 ``@profile``, the identity unless a tool put one in builtins; tools without
 ``decorators=True`` run with ``PROFILER_OVERHEAD_DECORATORS=0``, which keeps it the identity
@@ -76,6 +85,8 @@ RSS_TARGET_RATIO = 2.0
 BASELINE = "none"
 REFERENCE = "cprofile"  # the peer the target is stated against
 TARGET_TOOL = "timemory-wall"
+LINE_WORKLOADS = ("loops", "mixed")  # the line-heavy and the mixed workload
+LINE_TARGET = ("timemory-lines", "kernprof")  # (tool, peer) of the line-profiler target
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,10 @@ class Tool:
     decorators: bool = False
 
 
+# Environment variables that pin numpy's BLAS / OpenMP thread pools to one thread.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 @dataclass(frozen=True)
 class Workload:
     """A standalone script in ``benchmarks/workloads/`` that accepts ``--scale S``."""
@@ -118,7 +133,7 @@ TOOLS: tuple[Tool, ...] = (
         "cProfile",
         ("-m", "cProfile", "-o", "{out}/cprofile.pstats"),
         module="cProfile",
-        note="deterministic; main thread only",
+        note="deterministic; main thread only up to 3.11, every thread on 3.12+",
     ),
     Tool(
         "pyinstrument",
@@ -158,9 +173,45 @@ TOOLS: tuple[Tool, ...] = (
         module="timemory.profiler",
         note="deterministic; three components per call",
     ),
-    # Line-level profilers go here, limited to the workloads where lines matter, e.g.
-    # Tool("kernprof", "kernprof -l", ("-m", "kernprof", "-l", "-o", "{out}/k.lprof"),
-    #      module="kernprof", workloads=("loops", "mixed"), decorators=True),
+    # Line-level profilers, on the workloads where lines matter, measuring the same
+    # @profile-decorated functions (their target: timemory-lines slows down less than kernprof)
+    Tool(
+        "kernprof",
+        "kernprof -l",
+        ("-m", "kernprof", "-l", "-o", "{out}/k.lprof"),
+        module="kernprof",
+        note="line_profiler's own; decorated functions only",
+        workloads=LINE_WORKLOADS,
+        decorators=True,
+    ),
+    Tool(
+        "timemory-lines",
+        "timemory.line_profiler wall_clock",
+        (
+            "-m",
+            "timemory.line_profiler",
+            "-c",
+            "wall_clock",
+            "-o",
+            "{out}/t.lprof",
+            "-d",
+            "{out}",
+            "--",
+        ),
+        module="timemory.line_profiler",
+        note="decorated functions only; also writes timemory's output folder",
+        workloads=LINE_WORKLOADS,
+        decorators=True,
+    ),
+    Tool(
+        "timemory-trace-b",
+        "timemory.trace -b wall_clock",
+        ("-m", "timemory.trace", "-b", "-c", "wall_clock", "-d", "{out}", "--"),
+        module="timemory.trace",
+        note="decorated functions only (-b); one flat call-graph entry per line",
+        workloads=LINE_WORKLOADS,
+        decorators=True,
+    ),
 )
 
 WORKLOADS: tuple[Workload, ...] = (
@@ -328,6 +379,8 @@ def run_pair(
         TMPDIR=out,
         PROFILER_OVERHEAD_DECORATORS="1" if tool.decorators else "0",
     )
+    for var in BLAS_THREAD_VARIABLES:  # unless the caller chose: see the module docstring
+        env.setdefault(var, "1")
     try:
         return run_once(argv, out, env, timeout)
     finally:
@@ -443,6 +496,36 @@ def check(summary: dict[str, dict[str, dict[str, Any]]]) -> tuple[list[str], boo
         missed |= not (fast and small)
     verdict: bool | None = False if missed else (None if unevaluated else True)
     return lines, verdict
+
+
+def check_lines(
+    summary: dict[str, dict[str, dict[str, Any]]],
+) -> tuple[list[str], bool | None]:
+    """The line profilers' target: on the line-heavy and mixed workloads,
+    ``timemory.line_profiler`` slows down less than ``kernprof -l`` (median slowdowns of the
+    same run). None when neither ran (not asked for), as ``check`` otherwise."""
+    tool, peer = LINE_TARGET
+    lines: list[str] = []
+    missed = unevaluated = False
+    for wname in LINE_WORKLOADS:
+        row = summary.get(wname, {})
+        tm, ref = row.get(tool, {}), row.get(peer, {})
+        if not tm and not ref:
+            continue
+        if "slowdown" not in tm or "slowdown" not in ref:
+            why = tm.get("error") or ref.get("error") or "tool not run"
+            lines.append(f"{wname}: cannot evaluate ({why.splitlines()[0][:120]})")
+            unevaluated = True
+            continue
+        fast = tm["slowdown"] < ref["slowdown"]
+        lines.append(
+            f"{wname}: timemory.line_profiler {tm['slowdown']:.2f}x vs kernprof -l "
+            f"{ref['slowdown']:.2f}x {'MET' if fast else 'MISSED'}"
+        )
+        missed |= not fast
+    if not lines:
+        return [], None
+    return lines, False if missed else (None if unevaluated else True)
 
 
 def markdown(
@@ -575,6 +658,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {line}")
     status = {True: "MET", False: "MISSED", None: "NOT EVALUATED"}[verdict]
     print(f"target {status}")
+    line_lines, line_verdict = check_lines(summary)
+    if line_lines:
+        print(
+            "Line-profiler target: timemory.line_profiler slows the line-heavy and mixed "
+            "workloads less than kernprof -l"
+        )
+        for line in line_lines:
+            print(f"  {line}")
+        line_status = {True: "MET", False: "MISSED", None: "NOT EVALUATED"}[line_verdict]
+        print(f"line-profiler target {line_status}")
+        if line_verdict is False or (verdict is True and line_verdict is None):
+            verdict = line_verdict
 
     if args.json:
         with open(args.json, "w") as f:
@@ -593,6 +688,7 @@ def main(argv: list[str] | None = None) -> int:
                     },
                     "results": summary,
                     "target": {"met": verdict, "lines": lines},
+                    "line_target": {"met": line_verdict, "lines": line_lines},
                     "notes": notes,
                 },
                 f,

@@ -6,13 +6,15 @@ Autouse:
 * every test starts with empty storage;
 * a test that leaves a profile or trace hook installed fails (house style).
 
-Helpers for the tests that run a Python program in a subprocess: ``run_python``.
+Helpers for the tests that run a Python program in a subprocess: ``run_python``, and
+``interrupted_tool`` for a command-line tool interrupted with Ctrl-C.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -109,3 +111,53 @@ def python_runner() -> Callable[..., subprocess.CompletedProcess]:
 def run_python(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
     """``python_runner`` in ``tmp_path``: ``run_python(source, env={...}, name=...)``."""
     return functools.partial(_run_python, cwd=tmp_path)
+
+
+# A program that prints "ready" after one call of nap() (line 5) and then naps until stopped.
+NAPPING_SCRIPT = """\
+import time
+
+
+def nap():
+    time.sleep(0.01)
+
+
+nap()
+print("ready", flush=True)
+while True:
+    nap()
+"""
+
+
+def _interrupted_tool(tool_args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    (Path(cwd) / "script.py").write_text(NAPPING_SCRIPT)
+    proc = subprocess.Popen(
+        [sys.executable, *tool_args, "script.py"],
+        cwd=cwd,
+        env=_clean_env(None),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # wait until the program is in its loop
+            if line.startswith("ready"):
+                break
+        else:
+            pytest.fail(f"the program did not start: {proc.stderr.read() if proc.stderr else ''}")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.fixture
+def interrupted_tool(tmp_path: Path) -> Callable[[list[str]], subprocess.CompletedProcess]:
+    """``interrupted_tool(["-m", "timemory.profiler", ...])`` runs that tool on a script in
+    ``tmp_path`` whose ``nap()`` (line 5) sleeps in a loop, sends Ctrl-C once the loop runs and
+    returns the finished process (output ``"ready\n"`` first)."""
+    return functools.partial(_interrupted_tool, cwd=tmp_path)

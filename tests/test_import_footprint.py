@@ -103,8 +103,14 @@ def test_star_import_gives_every_class(run_python):
         """
 from timemory.component import *
 from timemory.storage import *
-print(WallClock.__name__, PeakRss.__name__, WallClockStorage.__name__, WallClockStorageTree.__name__)
+names = (WallClock, PeakRss, WallClockStorage, WallClockStorageTree)
+print(*(cls.__name__ for cls in names))
 """
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["WallClock", "PeakRss", "WallClockStorage", "WallClockStorageTree"]
+    assert proc.stdout.split() == [
+        "WallClock",
+        "PeakRss",
+        "WallClockStorage",
+        "WallClockStorageTree",
+    ]

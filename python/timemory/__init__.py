@@ -50,7 +50,18 @@ from ._manager import (  # noqa: E402
 # uses them. `timemory.component`, `from timemory import marker` and `import timemory.bundle`
 # all work as if they had been imported here.
 _LAZY_SUBMODULES = frozenset(
-    {"bundle", "common", "component", "profiler", "region", "scope", "storage", "trace", "units", "util"}
+    {
+        "bundle",
+        "common",
+        "component",
+        "profiler",
+        "region",
+        "scope",
+        "storage",
+        "trace",
+        "units",
+        "util",
+    }
 )
 _LAZY_NAMES = {
     "component_bundle": "bundle",

@@ -10,6 +10,8 @@
   the way it ended to an exit status, and always calls the caller's ``after`` hook, so the data
   collected so far is stopped and written whatever happens (exit, exception, Ctrl-C).
 * :func:`write_output` and :func:`print_summary` write the files and print a short table.
+* :class:`Tool` puts these together into a tool's ``main(argv) -> int``; each tool says how to
+  build its parser, its measuring hook and its configuration.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "CliError",
     "CliExit",
     "Target",
+    "Tool",
     "deferred_sigint",
     "echo",
     "error_status",
@@ -74,6 +77,32 @@ class CliError(CliExit):
 
     def __str__(self) -> str:
         return self.message
+
+
+def regex(text: str) -> str:
+    """argparse type: a valid regular expression."""
+    import re
+
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {exc}") from None
+    return text
+
+
+def tool_parser(prog: str, description: str, epilog: str) -> ArgumentParser:
+    """The parser of a tool that runs a program: its usage lines and help layout."""
+    return ArgumentParser(
+        prog=prog,
+        usage=(
+            "%(prog)s [options] -- script.py [args ...]\n"
+            "       %(prog)s [options] -m module [args ...]\n"
+            "       %(prog)s script.py [args ...]"
+        ),
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -167,7 +196,8 @@ class Target(
     __slots__ = ()
 
     def __repr__(self) -> str:  # without the spec and the source bytes
-        return f"Target(kind={self.kind!r}, name={self.name!r}, args={self.args!r}, path={self.path!r})"
+        fields = f"kind={self.kind!r}, name={self.name!r}, args={self.args!r}, path={self.path!r}"
+        return f"Target({fields})"
 
     @property
     def command(self) -> list[str]:
@@ -550,9 +580,170 @@ def print_summary(top: int = 10, stream: TextIO | None = None, width: int = 60) 
                 f"{pct:>8.1f}"
             )
         echo("\n".join(lines), stream)
+    print_output_folders(stream)
+
+
+def print_output_folders(stream: TextIO | None = None) -> None:
+    """Where the output files went (or that none were written)."""
+    import timemory
+
     written = timemory.manager.text_files + timemory.manager.json_files
     folders = sorted({os.path.dirname(os.path.abspath(f)) for f in written})
     if folders:
         echo(f"[timemory]> output written to: {', '.join(folders)}", stream)
     else:
         echo("[timemory]> no output files were written (see settings.file_output)", stream)
+
+
+# ------------------------------------------------------------------ a whole tool
+class Tool:
+    """The common flow of the tools that run a program under a measuring hook (a
+    ``Profiler``, a ``Tracer``...): parse the options, check the program, the setup file and
+    the components before anything runs (a usage error is one line and status 2), name the
+    output folder after the program, run it with the hook installed (or, in decorated-only
+    mode, with the hook only available as the builtins the program decorates with), write
+    the output whatever happened and print the summary. A subclass gives the parts that
+    differ; ``main`` returns the exit status."""
+
+    #: shown in usage and messages, unless the tool runs as a ``timemory-*`` console script
+    prog = "python -m timemory"
+    #: "no script to <verb>"
+    verb = "measure"
+    #: "[timemory]> <doing>: <command>"
+    doing = "measuring"
+    #: ``is_module(value)`` for :func:`split_command`'s ``-m``
+    is_module: Callable[[str], bool] | None = None
+
+    def build_parser(self, prog: str) -> ArgumentParser:
+        raise NotImplementedError
+
+    def make_hook(self, opts: argparse.Namespace) -> Any:
+        """The object with ``start()``/``stop()`` that measures the program; a ValueError
+        (an unknown component, naming the valid ones) is a usage error."""
+        raise NotImplementedError
+
+    def configure(self, opts: argparse.Namespace, hook: Any) -> None:
+        """Apply the options once the output folder is named, before the program runs."""
+
+    def builtins(self, hook: Any) -> dict[str, Any]:
+        """The names the program may use without an import (``profile``...)."""
+        return {}
+
+    def decorated_only(self, opts: argparse.Namespace) -> bool:
+        """Whether only what the program decorates is measured (``-b``)."""
+        return bool(getattr(opts, "builtin", False))
+
+    def finish(self, opts: argparse.Namespace, hook: Any) -> None:
+        """After timemory's output is written (also on error or Ctrl-C): anything else the
+        tool writes or prints."""
+
+    def summary(self) -> None:
+        """The short table printed last."""
+        print_summary()
+
+    def program_name(self) -> str:
+        name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+        return name if name.startswith("timemory-") else self.prog
+
+    def parse(
+        self, parser: ArgumentParser, argv: list[str]
+    ) -> tuple[argparse.Namespace, list[str]]:
+        options, command = split_command(argv, "-m", self.is_module)
+        try:
+            opts = parser.parse_args(options)
+        except CliError as err:
+            # e.g. `-b script.py`: without --, the script was read as the value of an option
+            script = next((o for o in options if not o.startswith("-") and os.path.isfile(o)), None)
+            if script and not command:
+                raise CliError(
+                    f"{err.message} (put -- between the options and the script {script!r})"
+                ) from None
+            raise
+        if not command:
+            raise CliError(
+                f"no script to {self.verb}: give one, e.g. "
+                f"`{parser.prog} [options] -- script.py [args]` or `{parser.prog} -m module`"
+            )
+        return opts, command
+
+    def main(self, argv: Sequence[str] | None = None) -> int:
+        """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+        import timemory
+        from timemory import settings
+
+        argv = sys.argv[1:] if argv is None else list(argv)
+        parser = self.build_parser(self.program_name())
+        try:
+            opts, command = self.parse(parser, argv)
+            target = resolve_target(command)
+            setup = _setup_target(opts.setup) if getattr(opts, "setup", None) else None
+            try:
+                hook = self.make_hook(opts)
+            except ValueError as err:  # names the valid choices
+                raise CliError(str(err)) from None
+        except CliExit as exc:
+            return error_status(parser.prog, exc)
+
+        # output folder: -d, else TIMEMORY_OUTPUT_PATH (initialize re-reads the environment),
+        # else timemory-<script stem>-output
+        timemory.initialize([target.path if target.kind == "script" else target.name])
+        if getattr(opts, "output_dir", None):
+            settings.output_path = opts.output_dir
+        self.configure(opts, hook)
+        echo(f"[timemory]> {self.doing}: {target.command}")
+        held = False
+        try:
+            status = self._run(opts, target, setup, hook, parser.prog)
+        except KeyboardInterrupt:  # outside the program: at the end of the setup file, say
+            status = INTERRUPT_STATUS
+        finally:
+            # whatever happened above, the data collected so far is written
+            try:
+                held = write_output()
+            finally:
+                with deferred_sigint() as late:
+                    self.finish(opts, hook)
+                held = held or bool(late)
+        try:
+            self.summary()
+        except KeyboardInterrupt:
+            held = True
+        return INTERRUPT_STATUS if held and status == 0 else status
+
+    def _run(
+        self,
+        opts: argparse.Namespace,
+        target: Target,
+        setup: Target | None,
+        hook: Any,
+        prog: str,
+    ) -> int:
+        if setup is not None:
+            status = run(setup)
+            if status != 0:
+                echo(
+                    f"{prog}: the setup file {opts.setup!r} exited with status {status}; "
+                    "the program was not run",
+                    sys.stderr,
+                )
+                return status
+        with injected_builtins(**self.builtins(hook)):
+            if self.decorated_only(opts):
+                # the program's decorators and `with` blocks start and stop this same hook
+                return run(target)
+            return run(target, before=hook.start, after=hook.stop)
+
+
+def _setup_target(path: str) -> Target:
+    try:
+        return resolve_target([path])
+    except CliError as err:
+        raise CliError(f"argument -s/--setup: {err.message}") from None
+
+
+def set_options(config: Any, values: dict[str, Any]) -> None:
+    """Copy the options given (not None) onto a hook's ``config``; the others keep the
+    configuration's own values."""
+    for name, value in values.items():
+        if value is not None:
+            setattr(config, name, value)

@@ -35,6 +35,7 @@ def _storage(index: int) -> Any:
 
     return _storage_for(index)
 
+
 __all__ = [
     "manager",
     "initialize",
@@ -540,11 +541,21 @@ def initialize(
 init = timemory_init = initialize
 
 
+_HOOK_MODULES = ("timemory.profiler", "timemory.trace", "timemory.line_profiler")
+
+
+def stop_hooks() -> None:
+    """Stop the profiler, tracer and line profiler if running: their open frames and lines
+    are recorded before anything is gathered or written."""
+    for name in _HOOK_MODULES:
+        hook = sys.modules.get(name)
+        if hook is not None:
+            hook._stop_for_finalize()
+
+
 def _stop_recording() -> None:
     gc.collect()
-    profiler = sys.modules.get("timemory.profiler")
-    if profiler is not None:
-        profiler._stop_for_finalize()  # its open frames are recorded before writing
+    stop_hooks()
     if _settings.stack_clearing:
         _core.stop_all_bundles()
 

@@ -137,9 +137,7 @@ def flush() -> None:
     from . import _core, _manager
     from .storage import local_payload
 
-    profiler = sys.modules.get("timemory.profiler")
-    if profiler is not None:
-        profiler._stop_for_finalize()  # its open frames are recorded first
+    _manager.stop_hooks()
     _core.stop_all_bundles()
     payload = local_payload(sorted(_manager._MEASURABLE), ("flat", "tree"))
     if not payload:

@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include "hot_types.hpp"
+#include "line_profiler.hpp"
 #include "profiler.hpp"
 #include "tracer.hpp"
 #include "timemory/components/component_info.hpp"
@@ -390,4 +391,5 @@ PYBIND11_MODULE(_core, m) {
     if (timemory_python::add_hot_types(m.ptr()) < 0) throw py::error_already_set();
     if (timemory_python::add_profiler(m.ptr()) < 0) throw py::error_already_set();
     if (timemory_python::add_tracer(m.ptr()) < 0) throw py::error_already_set();
+    if (timemory_python::add_line_profiler(m.ptr()) < 0) throw py::error_already_set();
 }

@@ -1,16 +1,22 @@
-// The function profiler's callback: a Py_tracefunc installed with
-// PyEval_SetProfile, the mechanism cProfile uses, so no Python code runs per
-// event. Labels and the filter decision are policy and live in Python
+// The function profiler's callbacks, native so that no Python code runs per
+// event. Two backends, the mechanisms cProfile uses:
+//  * up to 3.11, a Py_tracefunc installed with PyEval_SetProfile on each thread;
+//  * on 3.12+, sys.monitoring (PEP 669) events with C functions as callbacks,
+//    for every thread at once. CPython's PyEval_SetProfile is emulated there on
+//    top of sys.monitoring and creates a frame object per event, which costs
+//    more than the measurement; the events give the code object directly.
+//    (Falls back to PyEval_SetProfile when no monitoring tool id is free.)
+// Labels and the filter decision are policy and live in Python
 // (timemory.profiler._labels); they are asked for once per code object and
 // cached on the code object itself (PEP 523 co_extra), so the per-event work
 // is one pointer load, the component readings and a call-graph update.
 #include <Python.h>
 #include <frameobject.h>
 
-#include <cstring>
 #include <string>
 #include <unordered_map>
 
+#include "hook_support.hpp"
 #include "hot_types.hpp"
 #include "profiler.hpp"
 #include "timemory/config.hpp"
@@ -122,6 +128,23 @@ CodeRecord* record_for_builtin(PyObject* callable) {
     return &rec;
 }
 
+// sys.monitoring reports `obj.method(...)` of a C type as a call of the method
+// descriptor with `self_arg` first; PyEval_SetProfile reported the bound
+// builtin method, which is what the labeler is given (once per method).
+CodeRecord* record_for_descriptor(PyObject* descr, PyObject* self_arg) {
+    auto& rec = g_builtin_records[reinterpret_cast<PyMethodDescrObject*>(descr)->d_method];
+    if (rec.generation == g_label_generation) return &rec;
+    descrgetfunc get = Py_TYPE(descr)->tp_descr_get;
+    PyObject* bound = get ? get(descr, self_arg, reinterpret_cast<PyObject*>(Py_TYPE(self_arg))) : nullptr;
+    if (!bound) {
+        PyErr_Clear();
+        return nullptr;
+    }
+    fill_record(rec, bound);
+    Py_DECREF(bound);
+    return &rec;
+}
+
 void enter_with_args(CallStack& cs, const CodeRecord& rec, PyFrameObject* frame) {
     PyObject* args = PyObject_CallOneArg(g_format_args, reinterpret_cast<PyObject*>(frame));
     if (!args || !PyUnicode_Check(args)) {
@@ -140,23 +163,32 @@ void enter_with_args(CallStack& cs, const CodeRecord& rec, PyFrameObject* frame)
     cs.enter(tim::hash_label(label), label);
 }
 
-void on_call(PyFrameObject* frame) {
+// A frame of `code` starts or resumes; `frame` is only needed (and only
+// looked up, when null) for labels with the call's arguments.
+void on_call(PyCodeObject* code, PyFrameObject* frame) {
     CallStack& cs = this_call_stack();
     cs.sync();
     if (!tim::config().enabled || cs.too_deep()) return cs.enter_skipped();
-    PyCodeObject* code = PyFrame_GetCode(frame);
-    CodeRecord*   rec  = record_for_code(code);
-    Py_DECREF(code);  // the frame keeps it alive
+    CodeRecord* rec = record_for_code(code);
     if (!rec || rec->skip) return cs.enter_skipped();
-    if (rec->with_args) return enter_with_args(cs, *rec, frame);
+    if (rec->with_args) {
+        if (!frame) frame = PyEval_GetFrame();  // borrowed: the frame that starts
+        if (frame) return enter_with_args(cs, *rec, frame);
+    }
     cs.enter(rec->hash, rec->label);
 }
 
-void on_c_call(PyObject* callable) {
+void on_call(PyFrameObject* frame) {
+    PyCodeObject* code = PyFrame_GetCode(frame);
+    Py_DECREF(code);  // the frame keeps it alive
+    on_call(code, frame);
+}
+
+void on_c_call(PyObject* callable, PyObject* self_arg = nullptr) {
     CallStack& cs = this_call_stack();
     cs.sync();
     if (!tim::config().enabled || cs.too_deep()) return cs.enter_skipped();
-    CodeRecord* rec = record_for_builtin(callable);
+    CodeRecord* rec = self_arg ? record_for_descriptor(callable, self_arg) : record_for_builtin(callable);
     if (!rec || rec->skip) return cs.enter_skipped();
     cs.enter(rec->hash, rec->label);
 }
@@ -184,26 +216,174 @@ int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
     return 0;
 }
 
-// Every thread state of this interpreter, the current one included.
-template <typename F>
-void for_each_thread(F&& f) {
-    PyThreadState* self = PyThreadState_Get();
-    for (PyThreadState* ts = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(self)); ts;
-         ts = PyThreadState_Next(ts))
-        f(ts);
+
+// ------------------------------------------------------------------ sys.monitoring (3.12+)
+// The callbacks are C functions (METH_FASTCALL): CPython calls them through
+// vectorcall with the event's arguments, as it calls cProfile's. They never
+// raise: an error in a callback would turn monitoring off for the program.
+#if PY_VERSION_HEX >= 0x030C0000
+#define TIMEMORY_MONITORING 1
+
+namespace monitoring {
+int       g_tool    = -1;       // tool id in use; -1 when profiling with PyEval_SetProfile
+PyObject* g_missing = nullptr;  // sys.monitoring.MISSING (no first argument)
+
+// PY_START, PY_RESUME, PY_THROW: (code, offset[, exception])
+PyObject* on_start(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    if (tim::hooks::g_session.active && nargs >= 1 && PyCode_Check(args[0]))
+        on_call(reinterpret_cast<PyCodeObject*>(args[0]), nullptr);
+    Py_RETURN_NONE;
 }
+
+// PY_RETURN, PY_YIELD, PY_UNWIND
+PyObject* on_end(PyObject*, PyObject* const*, Py_ssize_t) {
+    if (tim::hooks::g_session.active) on_return();
+    Py_RETURN_NONE;
+}
+
+// CALL, C_RETURN, C_RAISE: (code, offset, callable, arg0). Both sides apply the
+// same test, so the calls entered are exactly those left: a C function, or a
+// C method descriptor with its self argument (what PyEval_SetProfile reports).
+// A Python function's call is left to its frame's PY_START.
+enum class CKind { none, function, descriptor };
+inline CKind c_kind(PyObject* const* args, Py_ssize_t nargs) {
+    if (nargs < 4) return CKind::none;
+    if (PyCFunction_Check(args[2])) return CKind::function;
+    if (Py_IS_TYPE(args[2], &PyMethodDescr_Type) && args[3] != g_missing) return CKind::descriptor;
+    return CKind::none;
+}
+
+PyObject* on_c_start(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    if (!tim::hooks::g_session.active) Py_RETURN_NONE;
+    switch (c_kind(args, nargs)) {
+        case CKind::function: on_c_call(args[2]); break;
+        case CKind::descriptor: on_c_call(args[2], args[3]); break;
+        case CKind::none: break;
+    }
+    Py_RETURN_NONE;
+}
+
+PyObject* on_c_end(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    if (tim::hooks::g_session.active && c_kind(args, nargs) != CKind::none) on_return();
+    Py_RETURN_NONE;
+}
+
+template <PyObject* (*F)(PyObject*, PyObject* const*, Py_ssize_t)>
+PyMethodDef callback_def(const char* name) {
+    return {name, reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(F)), METH_FASTCALL, nullptr};
+}
+
+PyMethodDef g_defs[] = {
+    callback_def<on_start>("timemory_py_start"),
+    callback_def<on_end>("timemory_py_end"),
+    callback_def<on_c_start>("timemory_c_start"),
+    callback_def<on_c_end>("timemory_c_end"),
+};
+
+// (event name, callback) pairs; the C ones only with trace_c.
+struct Binding {
+    const char*  event;
+    PyMethodDef* def;
+    bool         c_only;
+};
+const Binding g_bindings[] = {
+    {"PY_START", &g_defs[0], false}, {"PY_RESUME", &g_defs[0], false}, {"PY_THROW", &g_defs[0], false},
+    {"PY_RETURN", &g_defs[1], false}, {"PY_YIELD", &g_defs[1], false},  {"PY_UNWIND", &g_defs[1], false},
+    {"CALL", &g_defs[2], true},       {"C_RETURN", &g_defs[3], true},   {"C_RAISE", &g_defs[3], true},
+};
+
+long event_bit(PyObject* events, const char* name) {
+    PyObject* v = PyObject_GetAttrString(events, name);
+    if (!v) return -1;
+    long bit = PyLong_AsLong(v);
+    Py_DECREF(v);
+    return bit;
+}
+
+// Unregisters our callbacks and frees the tool id. Keeps an exception that was
+// already set.
+void stop() {
+    if (g_tool < 0) return;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject* mod    = PySys_GetObject("monitoring");  // borrowed
+    PyObject* events = mod ? PyObject_GetAttrString(mod, "events") : nullptr;
+    if (mod) Py_XDECREF(PyObject_CallMethod(mod, "set_events", "ii", g_tool, 0));
+    if (events)
+        for (const auto& b : g_bindings) {
+            const long bit = event_bit(events, b.event);
+            if (bit > 0) Py_XDECREF(PyObject_CallMethod(mod, "register_callback", "ilO", g_tool, bit, Py_None));
+        }
+    if (mod) Py_XDECREF(PyObject_CallMethod(mod, "free_tool_id", "i", g_tool));
+    Py_XDECREF(events);
+    PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+    g_tool = -1;
+}
+
+// Claims a free tool id (4, else 3: the ids CPython does not name, so
+// cProfile, coverage and debuggers keep theirs) and turns the events on.
+// False, with no exception set, when sys.monitoring cannot be used.
+bool start(bool trace_c) {
+    PyObject* mod = PySys_GetObject("monitoring");  // borrowed
+    if (!mod) {
+        PyErr_Clear();
+        return false;
+    }
+    if (!g_missing) g_missing = PyObject_GetAttrString(mod, "MISSING");  // kept for good
+    PyObject* events = PyObject_GetAttrString(mod, "events");
+    if (!events || !g_missing) {
+        Py_XDECREF(events);
+        PyErr_Clear();
+        return false;
+    }
+    for (int id : {4, 3}) {
+        PyObject* r = PyObject_CallMethod(mod, "use_tool_id", "is", id, "timemory");
+        if (r) {
+            Py_DECREF(r);
+            g_tool = id;
+            break;
+        }
+        PyErr_Clear();  // ValueError: in use
+    }
+    bool ok   = g_tool >= 0;
+    long mask = 0;
+    for (const auto& b : g_bindings) {
+        if (!ok || (b.c_only && !trace_c)) continue;
+        const long bit = event_bit(events, b.event);
+        PyObject*  f   = bit > 0 ? PyCFunction_NewEx(b.def, nullptr, nullptr) : nullptr;
+        PyObject*  r   = f ? PyObject_CallMethod(mod, "register_callback", "ilO", g_tool, bit, f) : nullptr;
+        Py_XDECREF(f);
+        Py_XDECREF(r);
+        ok = r != nullptr;
+        mask |= bit;
+    }
+    if (ok) {
+        PyObject* r = PyObject_CallMethod(mod, "set_events", "il", g_tool, mask);
+        ok          = r != nullptr;
+        Py_XDECREF(r);
+    }
+    Py_DECREF(events);
+    if (!ok) {
+        PyErr_Clear();
+        stop();
+    }
+    return ok;
+}
+}  // namespace monitoring
+#endif
 
 // ------------------------------------------------------------------ Python functions
 PyObject* py_profiler_start(PyObject*, PyObject* args, PyObject* kwargs) {
-    static const char* kwlist[] = {"components", "labeler",   "format_args", "flat", "timeline",
-                                   "max_depth",  "trace_c",   "all_threads", nullptr};
+    static const char* kwlist[] = {"components", "labeler", "format_args", "flat",       "timeline",
+                                   "max_depth",  "trace_c", "all_threads", "monitoring", nullptr};
     PyObject* components  = nullptr;
     PyObject* labeler     = nullptr;
     PyObject* format_args = Py_None;
-    int       flat = 0, timeline = 0, max_depth = 65535, trace_c = 0, all_threads = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|Oppipp", const_cast<char**>(kwlist),
+    int       flat = 0, timeline = 0, max_depth = 65535, trace_c = 0, all_threads = 1, use_monitoring = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|Oppippp", const_cast<char**>(kwlist),
                                      &components, &labeler, &format_args, &flat, &timeline,
-                                     &max_depth, &trace_c, &all_threads))
+                                     &max_depth, &trace_c, &all_threads, &use_monitoring))
         return nullptr;
     if (tim::hooks::g_session.active) {
         PyErr_SetString(PyExc_RuntimeError, "the function profiler is already running");
@@ -225,12 +405,18 @@ PyObject* py_profiler_start(PyObject*, PyObject* args, PyObject* kwargs) {
     Py_XSETREF(g_format_args, format_args == Py_None ? nullptr : Py_NewRef(format_args));
     g_trace_c = trace_c != 0;
 
+    tim::hooks::begin_session(list, flat != 0, timeline != 0, max_depth);
+#ifdef TIMEMORY_MONITORING
+    // every thread, those already running included
+    if (use_monitoring && monitoring::start(trace_c != 0)) Py_RETURN_NONE;
+#else
+    (void) use_monitoring;
+#endif
     PyThreadState* self = PyThreadState_Get();
     if (self->c_profilefunc != profile_callback) {
         g_saved_func = self->c_profilefunc;
         Py_XSETREF(g_saved_object, Py_XNewRef(self->c_profileobj));
     }
-    tim::hooks::begin_session(list, flat != 0, timeline != 0, max_depth);
     PyEval_SetProfile(profile_callback, g_hook_object);
     if (all_threads) {
         // Threads already running: only those with no profiler of their own.
@@ -247,6 +433,12 @@ PyObject* py_profiler_start(PyObject*, PyObject* args, PyObject* kwargs) {
 PyObject* py_profiler_stop(PyObject*, PyObject*) {
     if (!tim::hooks::g_session.active) Py_RETURN_NONE;
     tim::hooks::end_session();
+#ifdef TIMEMORY_MONITORING
+    if (monitoring::g_tool >= 0) {
+        monitoring::stop();
+        Py_RETURN_NONE;
+    }
+#endif
     PyThreadState* self   = PyThreadState_Get();
     int            failed = 0;
     for_each_thread([&](PyThreadState* ts) {
@@ -264,6 +456,15 @@ PyObject* py_profiler_stop(PyObject*, PyObject*) {
 
 PyObject* py_profiler_active(PyObject*, PyObject*) { return PyBool_FromLong(tim::hooks::g_session.active); }
 
+// "monitoring" or "setprofile" while a session runs, else None.
+PyObject* py_profiler_backend(PyObject*, PyObject*) {
+    if (!tim::hooks::g_session.active) Py_RETURN_NONE;
+#ifdef TIMEMORY_MONITORING
+    if (monitoring::g_tool >= 0) return PyUnicode_FromString("monitoring");
+#endif
+    return PyUnicode_FromString("setprofile");
+}
+
 PyObject* py_profiler_invalidate(PyObject*, PyObject*) {
     ++g_label_generation;
     g_labeler_failed = false;
@@ -273,35 +474,21 @@ PyObject* py_profiler_invalidate(PyObject*, PyObject*) {
 // profiler_function(frame, event, arg): the hook as a Python callable, for
 // sys.setprofile / threading.setprofile. A thread that calls it switches
 // itself to the native callback, so only its first event pays for the call.
-PyObject* py_profiler_function(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "profiler_function(frame, event, arg) takes 3 arguments");
-        return nullptr;
-    }
-    if (!PyFrame_Check(args[0]) || !PyUnicode_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "profiler_function expects (frame, str event, arg)");
-        return nullptr;
-    }
-    if (!tim::hooks::g_session.active) {
-        // a left-over hook (e.g. threading.setprofile kept by user code): retire it
+PyObject* py_profiler_function(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    int what = -1;
+    if (!parse_hook_call("profiler_function", args, nargs, what)) return nullptr;
+    bool covered = false;  // sys.monitoring already reports this thread's events
+#ifdef TIMEMORY_MONITORING
+    covered = monitoring::g_tool >= 0;
+#endif
+    if (!tim::hooks::g_session.active || covered) {
+        // a left-over hook (e.g. threading.setprofile kept by user code), or one that
+        // would count every event twice: retire it
         PyEval_SetProfile(nullptr, nullptr);
         Py_RETURN_NONE;
     }
     PyEval_SetProfile(profile_callback, g_hook_object);
-    (void) self;
-    const char* ev = PyUnicode_AsUTF8(args[1]);
-    if (!ev) return nullptr;
-    static const struct {
-        const char* name;
-        int         what;
-    } events[] = {{"call", PyTrace_CALL},       {"return", PyTrace_RETURN},
-                  {"c_call", PyTrace_C_CALL},   {"c_return", PyTrace_C_RETURN},
-                  {"c_exception", PyTrace_C_EXCEPTION}};
-    for (const auto& e : events)
-        if (std::strcmp(ev, e.name) == 0) {
-            profile_callback(nullptr, reinterpret_cast<PyFrameObject*>(args[0]), e.what, args[2]);
-            break;
-        }
+    if (what >= 0) profile_callback(nullptr, reinterpret_cast<PyFrameObject*>(args[0]), what, args[2]);
     Py_RETURN_NONE;
 }
 
@@ -315,11 +502,16 @@ PyMethodDef profiler_methods[] = {
     {"profiler_start", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_profiler_start)),
      METH_VARARGS | METH_KEYWORDS,
      "profiler_start(components, labeler, format_args=None, flat=False, timeline=False, "
-     "max_depth=65535, trace_c=False, all_threads=True)\n"
-     "Install the native profile hook on this thread (and on running threads without one)."},
+     "max_depth=65535, trace_c=False, all_threads=True, monitoring=True)\n"
+     "Install the native profile hook: sys.monitoring callbacks for every thread on 3.12+ "
+     "(unless monitoring=False or no tool id is free), else PyEval_SetProfile on this thread "
+     "(and on running threads without a hook of their own, with all_threads)."},
     {"profiler_stop", py_profiler_stop, METH_NOARGS,
      "Close every open frame, remove the hook and restore this thread's previous one."},
     {"profiler_active", py_profiler_active, METH_NOARGS, "Whether a profiling session is running."},
+    {"profiler_backend", py_profiler_backend, METH_NOARGS,
+     "How the running session gets its events: 'monitoring' (sys.monitoring, 3.12+) or "
+     "'setprofile' (PyEval_SetProfile); None when not profiling."},
     {"profiler_invalidate", py_profiler_invalidate, METH_NOARGS,
      "Forget cached labels and filter decisions (the profiler config changed)."},
     {"profiler_depth", py_profiler_depth, METH_NOARGS,
@@ -341,21 +533,7 @@ int add_profiler(PyObject* module) {
         PyErr_SetString(PyExc_RuntimeError, "no code-object extra slot left for the profiler");
         return -1;
     }
-    PyObject* name = PyModule_GetNameObject(module);
-    if (!name) return -1;
-    for (PyMethodDef* def = profiler_methods; def->ml_name; ++def) {
-        PyObject* f = PyCFunction_NewEx(def, nullptr, name);
-        if (!f || PyModule_AddObject(module, def->ml_name, f) < 0) {
-            Py_XDECREF(f);
-            Py_DECREF(name);
-            return -1;
-        }
-    }
-    g_hook_object = PyCFunction_NewEx(&profiler_function_def, nullptr, name);
-    Py_DECREF(name);
-    if (!g_hook_object) return -1;
-    // the module keeps one reference, g_hook_object another (never released)
-    return PyModule_AddObjectRef(module, "profiler_function", g_hook_object);
+    return add_hook_functions(module, {profiler_methods}, &profiler_function_def, &g_hook_object);
 }
 
 }  // namespace timemory_python

@@ -10,12 +10,12 @@
 #include <frameobject.h>
 
 #include <algorithm>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "hook_support.hpp"
 #include "hot_types.hpp"
 #include "regions.hpp"
 #include "timemory/hooks/line_storage.hpp"
@@ -243,8 +243,13 @@ inline int line_number(PyFrameObject* frame) {
 #endif
 }
 
+constexpr const char* k_owner = "timemory.trace";
+
+// The session is the tracer's (timemory.line_profiler runs the other kind).
+bool session_is_ours() { return g_line_session.active && g_line_session.owner == k_owner; }
+
 int trace_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
-    if (!g_line_session.active) {
+    if (!session_is_ours()) {
         // left on a thread that stop() could not reach (see py_tracer_stop)
         PyEval_SetTrace(nullptr, nullptr);
         return 0;
@@ -267,46 +272,6 @@ int trace_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
     return 0;
 }
 
-// Every thread state of this interpreter, the current one included.
-template <typename F>
-void for_each_thread(F&& f) {
-    PyThreadState* self = PyThreadState_Get();
-    for (PyThreadState* ts = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(self)); ts;
-         ts = PyThreadState_Next(ts))
-        f(ts);
-}
-
-#if PY_VERSION_HEX >= 0x030D0000
-// Whether a thread other than the current one has a trace hook that is not ours.
-bool other_thread_has_own_tracer() {
-    PyThreadState* self    = PyThreadState_Get();
-    bool           foreign = false;
-    for_each_thread([&](PyThreadState* ts) {
-        foreign |= ts != self && ts->c_tracefunc != nullptr && ts->c_tracefunc != trace_callback;
-    });
-    return foreign;
-}
-#endif
-
-// Sets the trace hook of the other threads whose hook is `from` (start: the
-// threads already running without a tracer of their own; stop: ours).
-void rehook_other_threads(Py_tracefunc from, Py_tracefunc to, PyObject* obj) {
-#if PY_VERSION_HEX >= 0x030D0000
-    // 3.13 no longer exports _PyEval_SetTrace: the threads can only be set all
-    // at once, done when that overrides nobody's tracer. Otherwise a thread
-    // left with our hook removes it at its next event (trace_callback).
-    (void) from;
-    if (!other_thread_has_own_tracer()) PyEval_SetTraceAllThreads(to, obj);
-#else
-    PyThreadState* self   = PyThreadState_Get();
-    int            failed = 0;
-    for_each_thread([&](PyThreadState* ts) {
-        if (ts != self && ts->c_tracefunc == from) failed |= _PyEval_SetTrace(ts, to, obj) < 0;
-    });
-    if (failed) PyErr_Clear();
-#endif
-}
-
 // ------------------------------------------------------------------ Python functions
 PyObject* py_tracer_start(PyObject*, PyObject* args, PyObject* kwargs) {
     static const char* kwlist[] = {"components", "labeler", "format_args", "all_threads", nullptr};
@@ -318,7 +283,12 @@ PyObject* py_tracer_start(PyObject*, PyObject* args, PyObject* kwargs) {
                                      &format_args, &all_threads))
         return nullptr;
     if (g_line_session.active) {
-        PyErr_SetString(PyExc_RuntimeError, "the line tracer is already running");
+        if (session_is_ours()) PyErr_SetString(PyExc_RuntimeError, "the line tracer is already running");
+        else
+            PyErr_Format(PyExc_RuntimeError,
+                         "cannot start the line tracer while %s is running (one line-level session at a "
+                         "time): stop it first",
+                         *g_line_session.owner ? g_line_session.owner : "another line profiler");
         return nullptr;
     }
     if (!PyCallable_Check(labeler) || (format_args != Py_None && !PyCallable_Check(format_args))) {
@@ -342,14 +312,14 @@ PyObject* py_tracer_start(PyObject*, PyObject* args, PyObject* kwargs) {
         Py_XSETREF(g_saved_object, Py_XNewRef(self->c_traceobj));
     }
     tim::hooks::begin_line_session(std::vector<int>(indices.begin(), indices.end()),
-                                   tim::hooks::make_graph_sink);
+                                   tim::hooks::make_graph_sink, k_owner);
     if (all_threads) rehook_other_threads(nullptr, trace_callback, g_hook_object);
     PyEval_SetTrace(trace_callback, g_hook_object);
     Py_RETURN_NONE;
 }
 
 PyObject* py_tracer_stop(PyObject*, PyObject*) {
-    if (!g_line_session.active) Py_RETURN_NONE;
+    if (!session_is_ours()) Py_RETURN_NONE;
     tim::hooks::end_line_session();
     rehook_other_threads(trace_callback, nullptr, nullptr);
     PyObject* saved = g_saved_object;
@@ -361,7 +331,7 @@ PyObject* py_tracer_stop(PyObject*, PyObject*) {
     Py_RETURN_NONE;
 }
 
-PyObject* py_tracer_active(PyObject*, PyObject*) { return PyBool_FromLong(g_line_session.active); }
+PyObject* py_tracer_active(PyObject*, PyObject*) { return PyBool_FromLong(session_is_ours()); }
 
 PyObject* py_tracer_invalidate(PyObject*, PyObject*) {
     ++g_label_generation;
@@ -379,31 +349,16 @@ PyObject* py_tracer_depth(PyObject*, PyObject*) {
 // sys.settrace / threading.settrace. A thread that calls it switches itself
 // to the native callback, so only its first event pays for the call.
 PyObject* py_tracer_function(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "tracer_function(frame, event, arg) takes 3 arguments");
-        return nullptr;
-    }
-    if (!PyFrame_Check(args[0]) || !PyUnicode_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "tracer_function expects (frame, str event, arg)");
-        return nullptr;
-    }
-    if (!g_line_session.active) {
+    int what = -1;
+    if (!parse_hook_call("tracer_function", args, nargs, what)) return nullptr;
+    if (!session_is_ours()) {
         // a left-over hook (e.g. threading.settrace kept by user code): retire it
         PyEval_SetTrace(nullptr, nullptr);
         Py_RETURN_NONE;
     }
     PyEval_SetTrace(trace_callback, g_hook_object);
-    const char* ev = PyUnicode_AsUTF8(args[1]);
-    if (!ev) return nullptr;
-    static const struct {
-        const char* name;
-        int         what;
-    } events[] = {{"call", PyTrace_CALL}, {"line", PyTrace_LINE}, {"return", PyTrace_RETURN}};
-    for (const auto& e : events)
-        if (std::strcmp(ev, e.name) == 0) {
-            trace_callback(nullptr, reinterpret_cast<PyFrameObject*>(args[0]), e.what, args[2]);
-            break;
-        }
+    if (what == PyTrace_CALL || what == PyTrace_LINE || what == PyTrace_RETURN)
+        trace_callback(nullptr, reinterpret_cast<PyFrameObject*>(args[0]), what, args[2]);
     Py_RETURN_NONE;
 }
 
@@ -435,20 +390,7 @@ int add_tracer(PyObject* module) {
         PyErr_SetString(PyExc_RuntimeError, "no code-object extra slot left for the line tracer");
         return -1;
     }
-    PyObject* name = PyModule_GetNameObject(module);
-    if (!name) return -1;
-    int rc = 0;
-    for (PyMethodDef* defs : {tracer_methods, region_methods()})
-        for (PyMethodDef* def = defs; def->ml_name && rc == 0; ++def) {
-            PyObject* f = PyCFunction_NewEx(def, nullptr, name);
-            rc          = f ? PyModule_AddObject(module, def->ml_name, f) : -1;
-            if (rc < 0) Py_XDECREF(f);
-        }
-    g_hook_object = rc == 0 ? PyCFunction_NewEx(&tracer_function_def, nullptr, name) : nullptr;
-    Py_DECREF(name);
-    if (!g_hook_object) return -1;
-    // the module keeps one reference, g_hook_object another (never released)
-    return PyModule_AddObjectRef(module, "tracer_function", g_hook_object);
+    return add_hook_functions(module, {tracer_methods, region_methods()}, &tracer_function_def, &g_hook_object);
 }
 
 }  // namespace timemory_python

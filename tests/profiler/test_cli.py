@@ -7,7 +7,6 @@ import builtins
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import textwrap
@@ -439,44 +438,9 @@ def test_uncaught_exception(tmp_path):
     assert "[timemory]> output written to:" in proc.stdout
 
 
-def test_ctrl_c(tmp_path):
-    write(
-        tmp_path / "script.py",
-        """\
-        import time
-
-
-        def nap():
-            time.sleep(0.01)
-
-
-        nap()
-        print("ready", flush=True)
-        while True:
-            nap()
-        """,
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "timemory.profiler", "script.py"],
-        cwd=tmp_path,
-        env=clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:  # wait until the program is in its loop
-            if line.startswith("ready"):
-                break
-        else:
-            pytest.fail(f"the program did not start: {proc.stderr.read() if proc.stderr else ''}")
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+def test_ctrl_c(interrupted_tool, tmp_path):
+    proc = interrupted_tool(["-m", "timemory.profiler"])
+    out, err = proc.stdout, proc.stderr
     assert proc.returncode == 130, err
     assert err == "KeyboardInterrupt\n"
     folder = tmp_path / "timemory-script-output"

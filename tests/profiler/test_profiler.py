@@ -48,6 +48,9 @@ def nodes(component: str = "wall_clock") -> list[tuple[int, str, int]]:
     return out
 
 
+MONITORING = sys.version_info >= (3, 12)  # the profiler's backend: sys.monitoring
+
+
 def laps_of(label: str, component: str = "wall_clock") -> int:
     return sum(n for _, lab, n in nodes(component) if lab == label)
 
@@ -120,7 +123,8 @@ def test_getprofile_restored_exactly():
 
     assert sys.getprofile() is None
     with profile(["wall_clock"]):
-        assert sys.getprofile() is profiler_function
+        # 3.12+: sys.monitoring, which leaves the profile hook alone
+        assert sys.getprofile() is (None if MONITORING else profiler_function)
     assert sys.getprofile() is None
 
     sys.setprofile(mine)
@@ -130,6 +134,47 @@ def test_getprofile_restored_exactly():
         assert sys.getprofile() is mine
     finally:
         sys.setprofile(None)
+
+
+def test_backend_is_sys_monitoring_from_312():
+    assert _core.profiler_backend() is None
+    with profile(["wall_clock"]):
+        assert _core.profiler_backend() == ("monitoring" if MONITORING else "setprofile")
+        parent_a()
+    assert _core.profiler_backend() is None
+    assert laps_of("parent_a") == 1 and laps_of("leaf") == 1
+    if MONITORING:  # the tool id is given back
+        assert sys.monitoring.get_tool(4) is None and sys.monitoring.get_tool(3) is None
+
+
+@pytest.mark.skipif(not MONITORING, reason="sys.monitoring is Python 3.12+")
+def test_setprofile_fallback_when_no_monitoring_tool_id_is_free():
+    mon = sys.monitoring
+    for tool in (3, 4):
+        mon.use_tool_id(tool, "someone else")
+    try:
+        with profile(["wall_clock"]):
+            assert _core.profiler_backend() == "setprofile"
+            assert sys.getprofile() is profiler_function
+            parent_a()
+            worker = threading.Thread(target=parent_a)
+            worker.start()
+            worker.join()
+        assert mon.get_tool(3) == mon.get_tool(4) == "someone else"
+    finally:
+        for tool in (3, 4):
+            mon.free_tool_id(tool)
+    assert laps_of("parent_a") == 2 and laps_of("leaf") == 2
+
+
+@pytest.mark.skipif(not MONITORING, reason="sys.monitoring is Python 3.12+")
+def test_sys_setprofile_of_the_hook_does_not_count_twice():
+    # under sys.monitoring, the Python-level hook removes itself instead of adding events
+    with profile(["wall_clock"]):
+        sys.setprofile(profiler_function)
+        parent_a()
+        assert sys.getprofile() is None
+    assert laps_of("parent_a") == 1
 
 
 def test_native_profilers_hook_restored(tmp_path):

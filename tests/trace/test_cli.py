@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import textwrap
@@ -210,7 +209,9 @@ def test_options_need_the_separator(tmp_path, monkeypatch, capsys):
     write(tmp_path / "x.py", "pass\n")
     monkeypatch.chdir(tmp_path)
     assert main(["-b", "x.py"]) == 2
-    assert_one_error_line(capsys.readouterr().err, "put -- before the script 'x.py'")
+    assert_one_error_line(
+        capsys.readouterr().err, "put -- between the options and the script 'x.py'"
+    )
 
 
 # ------------------------------------------------------------------ end to end
@@ -284,44 +285,9 @@ def test_uncaught_exception(tmp_path):
     assert {"work", "fail"} <= functions(tmp_path / "timemory-script-output")
 
 
-def test_ctrl_c(tmp_path):
-    write(
-        tmp_path / "script.py",
-        """\
-        import time
-
-
-        def nap():
-            time.sleep(0.01)
-
-
-        nap()
-        print("ready", flush=True)
-        while True:
-            nap()
-        """,
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "timemory.trace", "script.py"],
-        cwd=tmp_path,
-        env=clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith("ready"):
-                break
-        else:
-            pytest.fail(f"the program did not start: {proc.stderr.read() if proc.stderr else ''}")
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+def test_ctrl_c(interrupted_tool, tmp_path):
+    proc = interrupted_tool(["-m", "timemory.trace"])
+    out, err = proc.stdout, proc.stderr
     assert proc.returncode == 130, err
     assert err == "KeyboardInterrupt\n"
     folder = tmp_path / "timemory-script-output"

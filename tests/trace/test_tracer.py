@@ -741,3 +741,30 @@ def test_finalize_stops_a_running_tracer(run_python, tmp_path):
     assert "hook at exit: None" in result.stdout
     text = (tmp_path / "out" / "wall.txt").read_text()
     assert "[work][script.py:05]" in text and "[work][script.py:06]" in text
+
+
+def test_explicit_finalize_while_tracing_records_the_open_line(run_python, tmp_path):
+    # timemory.finalize() called inside a traced block: the tracer stops first, so the line
+    # that called finalize is recorded and nothing is traced into storage already written
+    result = run_python(
+        """
+        import sys
+        import timemory
+        from timemory.trace import Tracer
+        def work():
+            x = 1
+            timemory.finalize()
+            return x
+        tracer = Tracer(["wall_clock"])
+        tracer.start()
+        work()
+        print("hook after finalize:", sys.gettrace())
+        """,
+        env={"TIMEMORY_OUTPUT_PATH": str(tmp_path / "out"), "TIMEMORY_COUT_OUTPUT": "0"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "hook after finalize: None" in result.stdout
+    text = (tmp_path / "out" / "wall.txt").read_text()
+    assert "[work][script.py:06]" in text and "[work][script.py:07]" in text
+    # ran after finalize: not traced (listed with zero laps, as a line never run)
+    assert re.search(r"\[work\]\[script\.py:08\] \|\s+0 \|", text), text

@@ -25,6 +25,7 @@ def class_of(key: Any) -> type:
 
     return component_class_of(key)
 
+
 __all__ = [
     "component_bundle",
     "component_tuple",

@@ -9,10 +9,11 @@ becomes a node of the call graph, measured with any set of components.
     with profile(["wall_clock"]):
         work()
 
-The per-call work is native: a C callback installed with ``PyEval_SetProfile`` (as
-cProfile does) on this thread, on threads already running and, through
-``threading.setprofile``, on threads started while profiling. ``python -m timemory.profiler``
-profiles a whole script (see ``__main__``).
+The per-call work is native, installed the way cProfile installs its own: on Python 3.12+
+``sys.monitoring`` callbacks (C functions) for every thread, without touching
+``sys.getprofile()``; up to 3.11 a C callback installed with ``PyEval_SetProfile`` on this
+thread, on threads already running and, through ``threading.setprofile``, on threads started
+while profiling. ``python -m timemory.profiler`` profiles a whole script (see ``__main__``).
 """
 
 from __future__ import annotations
@@ -160,7 +161,9 @@ class Profiler:
             trace_c=bool(Config._state["trace_c"]),
         )
         self._active = True
-        threading.setprofile(profiler_function)
+        if _core.profiler_backend() == "setprofile":
+            # threads started from now on; sys.monitoring (3.12+) covers every thread itself
+            threading.setprofile(profiler_function)
         if self._debug or Config._state["verbosity"] > 1:
             names = [_core.component_info(i)["id"] for i in indices]
             print(f"[timemory]> profiler started: {names}")
@@ -172,7 +175,8 @@ class Profiler:
         if self._unset == 0 and self._active:
             self._active = False
             _core.profiler_stop()
-            threading.setprofile(self._saved_threading_hook)
+            if getattr(threading, "_profile_hook", None) is profiler_function:
+                threading.setprofile(self._saved_threading_hook)
             self._saved_threading_hook = None
             if self._debug or Config._state["verbosity"] > 1:
                 print("[timemory]> profiler stopped")

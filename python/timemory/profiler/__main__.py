@@ -13,12 +13,10 @@ the program's exit status, traceback and Ctrl-C are passed through after the dat
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import sys
+from typing import Any
 
-import timemory
-from timemory import _cli, settings
+from timemory import _cli
 from timemory.profiler import FakeProfiler, Profiler, config
 
 PROG = "python -m timemory.profiler"
@@ -69,26 +67,8 @@ def _depth(text: str) -> int:
     return value
 
 
-def _regex(text: str) -> str:
-    try:
-        re.compile(text)
-    except re.error as exc:
-        raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {exc}") from None
-    return text
-
-
 def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
-    parser = _cli.ArgumentParser(
-        prog=prog,
-        usage=(
-            "%(prog)s [options] -- script.py [args ...]\n"
-            "       %(prog)s [options] -m module [args ...]\n"
-            "       %(prog)s script.py [args ...]"
-        ),
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = _cli.tool_parser(prog, DESCRIPTION, EPILOG)
     on_off = {
         "type": _cli.str2bool,
         "nargs": "?",
@@ -174,7 +154,7 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     parser.add_argument(
         "--skip-funcs",
         nargs="+",
-        type=_regex,
+        type=_cli.regex,
         default=None,
         metavar="REGEX",
         help="Do not record functions whose name matches one of these regular expressions "
@@ -183,7 +163,7 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     parser.add_argument(
         "--skip-files",
         nargs="+",
-        type=_regex,
+        type=_cli.regex,
         default=None,
         metavar="REGEX",
         help="Do not record functions whose file path matches one of these regular "
@@ -192,7 +172,7 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     parser.add_argument(
         "--only-funcs",
         nargs="+",
-        type=_regex,
+        type=_cli.regex,
         default=None,
         metavar="REGEX",
         help="Record only functions whose name matches one of these regular expressions.",
@@ -200,7 +180,7 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     parser.add_argument(
         "--only-files",
         nargs="+",
-        type=_regex,
+        type=_cli.regex,
         default=None,
         metavar="REGEX",
         help="Record only functions whose file path matches one of these regular expressions.",
@@ -216,130 +196,57 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     return parser
 
 
-def _prog() -> str:
-    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    return name if name.startswith("timemory-") else PROG
+class _Profile(_cli.Tool):
+    prog = PROG
+    verb = "profile"
+    doing = "profiling"
+    # `-m N` is the maximum stack depth; `-m name` runs a module
+    is_module = staticmethod(lambda value: not _is_int(value))
 
+    def build_parser(self, prog: str) -> _cli.ArgumentParser:
+        return build_parser(prog)
 
-def _parse(parser: _cli.ArgumentParser, argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    options, command = _cli.split_command(argv, "-m", is_module=lambda v: not _is_int(v))
-    try:
-        opts = parser.parse_args(options)
-    except _cli.CliError as err:
-        # e.g. `-b script.py`: without --, the script was read as the value of an option
-        script = next((o for o in options if not o.startswith("-") and os.path.isfile(o)), None)
-        if script and not command:
-            raise _cli.CliError(
-                f"{err.message} (put -- between the options and the script {script!r})"
-            ) from None
-        raise
-    if not command:
-        raise _cli.CliError(
-            "no script to profile: give one, e.g. "
-            f"`{parser.prog} [options] -- script.py [args]` or `{parser.prog} -m module`"
+    def make_hook(self, opts: argparse.Namespace) -> Profiler:
+        # created before anything runs, so an unknown component is a usage error; without -c
+        # it takes its components from the settings when it starts (after the setup file)
+        return Profiler(opts.components)
+
+    def configure(self, opts: argparse.Namespace, hook: Profiler) -> None:
+        depth = opts.max_stack_depth
+        _cli.set_options(
+            config,
+            {
+                "trace_c": opts.trace_c,
+                "include_args": opts.include_args,
+                "include_line": opts.include_line,
+                "include_filename": opts.include_file,
+                "full_filepath": opts.full_filepath,
+                # the profiler counts levels from the first frame it sees: the program's
+                # module frame under the runner, the decorated function with -b
+                "max_stack_depth": None
+                if depth is None
+                else depth + (0 if opts.builtin else _cli.PROGRAM_DEPTH),
+                "verbosity": opts.verbosity,
+                # the pattern sets add to what is there (the defaults), as in the reference
+                "skip_functions": opts.skip_funcs,
+                "skip_filenames": opts.skip_files,
+                "only_functions": opts.only_funcs,
+                "only_filenames": opts.only_files,
+            },
         )
-    return opts, command
 
-
-def _setup_target(path: str) -> _cli.Target:
-    try:
-        return _cli.resolve_target([path])
-    except _cli.CliError as err:
-        raise _cli.CliError(f"argument -s/--setup: {err.message}") from None
-
-
-def _profiler(components: list[str] | None) -> Profiler:
-    """The profiler, created before anything runs so that an unknown component is a usage
-    error. Without -c it takes its components from the settings when it starts (after the
-    setup file, which may change them)."""
-    try:
-        return Profiler(components)
-    except ValueError as err:  # names the valid choices
-        raise _cli.CliError(str(err)) from None
-
-
-def _configure(opts: argparse.Namespace) -> None:
-    """Copy the options into ``timemory.profiler.config``; options not given keep the
-    configuration's own values."""
-    values = {
-        "trace_c": opts.trace_c,
-        "include_args": opts.include_args,
-        "include_line": opts.include_line,
-        "include_filename": opts.include_file,
-        "full_filepath": opts.full_filepath,
-        # the profiler counts levels from the first frame it sees: the program's module frame
-        # under the runner, the decorated function with -b
-        "max_stack_depth": None
-        if opts.max_stack_depth is None
-        else opts.max_stack_depth + (0 if opts.builtin else _cli.PROGRAM_DEPTH),
-        "verbosity": opts.verbosity,
-        # the pattern sets add to what is there (the defaults), as in the reference
-        "skip_functions": opts.skip_funcs,
-        "skip_filenames": opts.skip_files,
-        "only_functions": opts.only_funcs,
-        "only_filenames": opts.only_files,
-    }
-    for name, value in values.items():
-        if value is not None:
-            setattr(config, name, value)
+    def builtins(self, hook: Profiler) -> dict[str, Any]:
+        return {
+            "profile": hook,
+            "trace": hook,
+            "noprofile": FakeProfiler(),
+            "notrace": FakeProfiler(),
+        }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(_prog())
-    try:
-        opts, command = _parse(parser, argv)
-        target = _cli.resolve_target(command)
-        setup = _setup_target(opts.setup) if opts.setup else None
-        profiler = _profiler(opts.components)
-    except _cli.CliExit as exc:
-        return _cli.error_status(parser.prog, exc)
-
-    # output directory: -d, else TIMEMORY_OUTPUT_PATH (initialize re-reads the environment),
-    # else timemory-<script stem>-output
-    timemory.initialize([target.path if target.kind == "script" else target.name])
-    if opts.output_dir:
-        settings.output_path = opts.output_dir
-    _configure(opts)
-    _cli.echo(f"[timemory]> profiling: {target.command}")
-    try:
-        status = _run(opts, target, setup, profiler, parser.prog)
-    except KeyboardInterrupt:  # outside the program: at the end of the setup file, say
-        status = _cli.INTERRUPT_STATUS
-    finally:
-        # whatever happened above, the data collected so far is written
-        held = _cli.write_output()
-    try:
-        _cli.print_summary()
-    except KeyboardInterrupt:
-        held = True
-    return _cli.INTERRUPT_STATUS if held and status == 0 else status
-
-
-def _run(
-    opts: argparse.Namespace,
-    target: _cli.Target,
-    setup: _cli.Target | None,
-    profiler: Profiler,
-    prog: str,
-) -> int:
-    if setup is not None:
-        status = _cli.run(setup)
-        if status != 0:
-            _cli.echo(
-                f"{prog}: the setup file {opts.setup!r} exited with status {status}; "
-                "the program was not run",
-                sys.stderr,
-            )
-            return status
-    with _cli.injected_builtins(
-        profile=profiler, trace=profiler, noprofile=FakeProfiler(), notrace=FakeProfiler()
-    ):
-        if opts.builtin:
-            # the program's @profile / `with profile:` start and stop this same instance
-            return _cli.run(target)
-        return _cli.run(target, before=profiler.start, after=profiler.stop)
+    return _Profile().main(argv)
 
 
 if __name__ == "__main__":

@@ -734,9 +734,13 @@ def _storage_for(index: int) -> type:
     info = _MEASURABLE[index]
     base = info["class_name"]
     attrs = {"_index": index, "__module__": __name__}
-    value = type(f"{base}StorageTreeEntryValue", (StorageTreeEntryValue,), dict(attrs, __slots__=()))
+    value = type(
+        f"{base}StorageTreeEntryValue", (StorageTreeEntryValue,), dict(attrs, __slots__=())
+    )
     entry = type(
-        f"{base}StorageTreeEntry", (StorageTreeEntry,), dict(attrs, __slots__=(), _value_class=value)
+        f"{base}StorageTreeEntry",
+        (StorageTreeEntry,),
+        dict(attrs, __slots__=(), _value_class=value),
     )
     tree = type(f"{base}StorageTree", (StorageTree,), dict(attrs, __slots__=(), _entry_class=entry))
     result = type(f"{base}StorageResult", (StorageResult,), dict(attrs, __slots__=()))

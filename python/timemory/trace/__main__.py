@@ -14,13 +14,11 @@ Ctrl-C, and ``trace``/``profile`` (``notrace``/``noprofile``) available without 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+from typing import Any
 
-import timemory
-from timemory import _cli, settings
-from timemory.profiler.__main__ import _regex, _run, _setup_target
-from timemory.trace import Tracer, config
+from timemory import _cli
+from timemory.trace import FakeTracer, Tracer, config
 
 PROG = "python -m timemory.trace"
 
@@ -49,19 +47,9 @@ examples:
 
 
 def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
-    parser = _cli.ArgumentParser(
-        prog=prog,
-        usage=(
-            "%(prog)s [options] -- script.py [args ...]\n"
-            "       %(prog)s [options] -m module [args ...]\n"
-            "       %(prog)s script.py [args ...]"
-        ),
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = _cli.tool_parser(prog, DESCRIPTION, EPILOG)
     on_off = {"type": _cli.str2bool, "nargs": "?", "const": True, "default": None}
-    patterns = {"nargs": "+", "type": _regex, "default": None, "metavar": "REGEX"}
+    patterns = {"nargs": "+", "type": _cli.regex, "default": None, "metavar": "REGEX"}
     add = parser.add_argument
     add(
         "-c",
@@ -161,91 +149,45 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     return parser
 
 
-def _prog() -> str:
-    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    return name if name.startswith("timemory-") else PROG
+class _Trace(_cli.Tool):
+    prog = PROG
+    verb = "trace"
+    doing = "tracing"
 
+    def build_parser(self, prog: str) -> _cli.ArgumentParser:
+        return build_parser(prog)
 
-def _parse(parser: _cli.ArgumentParser, argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    options, command = _cli.split_command(argv, "-m")
-    try:
-        opts = parser.parse_args(options)
-    except _cli.CliError as err:
-        # e.g. `-b script.py`: without --, the script was read as the value of an option
-        script = None if command else next((o for o in options if os.path.isfile(o)), None)
-        if script:
-            raise _cli.CliError(f"{err.message} (put -- before the script {script!r})") from None
-        raise
-    if not command:
-        raise _cli.CliError(
-            "no script to trace: give one, e.g. "
-            f"`{parser.prog} [options] -- script.py [args]` or `{parser.prog} -m module`"
+    def make_hook(self, opts: argparse.Namespace) -> Tracer:
+        # created before anything runs, so an unknown component is a usage error; without -c
+        # it takes its components from the settings when it starts (after the setup file)
+        return Tracer(opts.components)
+
+    def configure(self, opts: argparse.Namespace, hook: Tracer) -> None:
+        # options not given keep the configuration's own values (which name file and line)
+        _cli.set_options(
+            config,
+            {
+                "include_args": opts.include_args,
+                "include_line": opts.include_line,
+                "include_filename": opts.include_file,
+                "full_filepath": opts.full_filepath,
+                "verbosity": opts.verbosity,
+                # the pattern sets add to what is there (the defaults), as in the reference
+                "skip_functions": opts.skip_funcs,
+                "skip_filenames": opts.skip_files,
+                "only_functions": opts.only_funcs,
+                "only_filenames": opts.only_files,
+            },
         )
-    return opts, command
 
-
-def _tracer(components: list[str] | None) -> Tracer:
-    """The tracer, created before anything runs so that an unknown component is a usage
-    error. Without -c it takes its components from the settings when it starts (after the
-    setup file, which may change them)."""
-    try:
-        return Tracer(components)
-    except ValueError as err:  # names the valid choices
-        raise _cli.CliError(str(err)) from None
-
-
-def _configure(opts: argparse.Namespace) -> None:
-    """Copy the options into ``timemory.trace.config``; options not given keep the
-    configuration's own values (which name the file and line by default)."""
-    values = {
-        "include_args": opts.include_args,
-        "include_line": opts.include_line,
-        "include_filename": opts.include_file,
-        "full_filepath": opts.full_filepath,
-        "verbosity": opts.verbosity,
-        # the pattern sets add to what is there (the defaults), as in the reference
-        "skip_functions": opts.skip_funcs,
-        "skip_filenames": opts.skip_files,
-        "only_functions": opts.only_funcs,
-        "only_filenames": opts.only_files,
-    }
-    for name, value in values.items():
-        if value is not None:
-            setattr(config, name, value)
+    def builtins(self, hook: Tracer) -> dict[str, Any]:
+        # as under the profiler's command line: trace/profile are the tracer
+        return {"profile": hook, "trace": hook, "noprofile": FakeTracer(), "notrace": FakeTracer()}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(_prog())
-    try:
-        opts, command = _parse(parser, argv)
-        target = _cli.resolve_target(command)
-        setup = _setup_target(opts.setup) if opts.setup else None
-        tracer = _tracer(opts.components)
-    except _cli.CliExit as exc:
-        return _cli.error_status(parser.prog, exc)
-
-    # output directory: -d, else TIMEMORY_OUTPUT_PATH (initialize re-reads the environment),
-    # else timemory-<script stem>-output
-    timemory.initialize([target.path if target.kind == "script" else target.name])
-    if opts.output_dir:
-        settings.output_path = opts.output_dir
-    _configure(opts)
-    _cli.echo(f"[timemory]> tracing: {target.command}")
-    try:
-        # the profiler's runner: builtins trace/profile are the tracer, notrace/noprofile fakes
-        status = _run(opts, target, setup, tracer, parser.prog)
-    except KeyboardInterrupt:  # outside the program: at the end of the setup file, say
-        status = _cli.INTERRUPT_STATUS
-    finally:
-        # whatever happened above, the data collected so far is written
-        held = _cli.write_output()
-    try:
-        _cli.print_summary()
-    except KeyboardInterrupt:
-        held = True
-    return _cli.INTERRUPT_STATUS if held and status == 0 else status
+    return _Trace().main(argv)
 
 
 if __name__ == "__main__":

@@ -32,9 +32,12 @@ LineTracker& create_line_tracker() {
 }
 }  // namespace detail
 
-void begin_line_session(const std::vector<int>& indices, LineSinkFactory make_sink) {
+void begin_line_session(const std::vector<int>& indices, LineSinkFactory make_sink, const char* owner,
+                        bool inclusive) {
     g_line_session.indices   = indices;
     g_line_session.make_sink = make_sink;
+    g_line_session.owner     = owner;
+    g_line_session.inclusive = inclusive;
     g_line_session.active    = true;
     ++g_line_session.id;
 }
@@ -55,7 +58,8 @@ void end_line_session() {
 // ------------------------------------------------------------------ tracker
 void LineTracker::rebind() {
     frames_.clear();
-    session_ = g_line_session.id;
+    session_   = g_line_session.id;
+    inclusive_ = g_line_session.inclusive;
     infos_.clear();
     offset_.clear();
     width_ = 0;
@@ -65,6 +69,8 @@ void LineTracker::rebind() {
         offset_.push_back(width_);
         width_ += static_cast<std::size_t>(info.n_raw);
     }
+    // the common case (wall_clock alone, say) skips the per-component loops
+    scalar_ = infos_.size() == 1 && infos_[0]->combine == Combine::delta && infos_[0]->n_raw == 1;
     now_.assign(width_, 0.0);
     values_.assign(infos_.size() * static_cast<std::size_t>(max_values), 0.0);
     sink_ = g_line_session.make_sink ? g_line_session.make_sink(g_line_session.indices) : nullptr;
@@ -85,7 +91,7 @@ LineTracker::Frame* LineTracker::innermost_traced() {
 }
 
 void LineTracker::push(const void* frame, LineTable* table) {
-    if (table) pause_innermost();
+    if (table && !inclusive_) pause_innermost();
     frames_.push_back(Frame{frame, table});
     if (start_.size() < frames_.size() * width_) {
         start_.resize(frames_.size() * width_ * 2);
@@ -97,7 +103,7 @@ void LineTracker::pop() {
     const bool traced = frames_.back().table != nullptr;
     if (frames_.back().line >= 0) close(frames_.size() - 1);
     frames_.pop_back();
-    if (traced) resume_innermost();
+    if (traced && !inclusive_) resume_innermost();
 }
 
 bool LineTracker::unwind_to(const void* frame) {
@@ -131,6 +137,13 @@ void LineTracker::resume_innermost() {
 
 void LineTracker::open(std::size_t k, int index) {
     const double* now = reading();
+    if (scalar_) {
+        start_[k]         = now[0];
+        excluded_[k]      = 0.0;
+        frames_[k].line   = index;
+        frames_[k].paused = false;
+        return;
+    }
     double*       s   = start_.data() + k * width_;
     double*       x   = excluded_.data() + k * width_;
     for (std::size_t j = 0; j < width_; ++j) {
@@ -144,6 +157,18 @@ void LineTracker::open(std::size_t k, int index) {
 void LineTracker::close(std::size_t k) {
     Frame&        f   = frames_[k];
     const double* now = reading();
+    if (scalar_) {
+        double& x = excluded_[k];
+        if (f.paused) {
+            x += now[0];
+            f.paused = false;
+        }
+        values_[0]      = now[0] - start_[k] - x;
+        const int index = f.line;
+        f.line          = -1;
+        if (sink_) sink_->record(*f.table, index, values_.data());
+        return;
+    }
     const double* s   = start_.data() + k * width_;
     double*       x   = excluded_.data() + k * width_;
     if (f.paused) {  // ended while a traced callee ran (the session stopped, or its frames were lost)

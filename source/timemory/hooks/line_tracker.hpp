@@ -9,6 +9,8 @@
 // matching return resumes it, so the time of a traced callee goes to the
 // callee's own lines, and the time of untraced code (builtins, filtered
 // functions) to the line that called it. A paused line still counts one hit.
+// An inclusive session (the line profiler's, as line_profiler measures) does
+// not pause: the line that calls a traced function also counts its time.
 // Each event takes one reading that both ends one interval and starts the
 // next, so the lines of a traced region add up to the region's total: nothing
 // between its first and last event is lost or counted twice.
@@ -58,12 +60,16 @@ struct LineSession {
     bool             active  = false;
     std::vector<int> indices;  // component enum values
     LineSinkFactory  make_sink = nullptr;
+    const char*      owner     = "";     // who runs it ("timemory.trace"...), for error messages
+    bool             inclusive = false;  // callers' lines keep running during traced calls
 };
 
 extern LineSession g_line_session;
 
 // Starts a session measuring `indices` into the sinks `make_sink` creates.
-void begin_line_session(const std::vector<int>& indices, LineSinkFactory make_sink);
+// `owner` must be a string literal (compared by address and shown in errors).
+void begin_line_session(const std::vector<int>& indices, LineSinkFactory make_sink, const char* owner = "",
+                        bool inclusive = false);
 // Ends the open line of every thread (its interval so far is recorded) and
 // deactivates the session.
 void end_line_session();
@@ -113,6 +119,8 @@ private:
     Frame*  innermost_traced();
 
     std::uint64_t                     session_ = 0;
+    bool                              inclusive_ = false;
+    bool                              scalar_    = false;  // one component, one raw value, delta
     std::vector<Frame>                frames_;
     std::vector<double>               start_;     // per frame: width_ values at the line's start
     std::vector<double>               excluded_;  // per frame: sum of (resume - pause) readings

@@ -1,0 +1,92 @@
+#pragma once
+// What the three native hooks (profiler.cpp, tracer.cpp, line_profiler.cpp)
+// share: walking the interpreter's threads, moving the trace hook of the
+// threads already running, the Python-callable form of a hook, and adding
+// their functions to the module.
+#include <Python.h>
+#include <frameobject.h>
+
+#include <cstring>
+#include <initializer_list>
+
+#include "hot_types.hpp"
+
+namespace timemory_python {
+
+// Every thread state of this interpreter, the current one included.
+template <typename F>
+void for_each_thread(F&& f) {
+    PyThreadState* self = PyThreadState_Get();
+    for (PyThreadState* ts = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(self)); ts;
+         ts = PyThreadState_Next(ts))
+        f(ts);
+}
+
+// Sets the trace hook of the other threads whose hook is `from` (starting:
+// nullptr, the threads without a tracer of their own; stopping: ours).
+inline void rehook_other_threads(Py_tracefunc from, Py_tracefunc to, PyObject* obj) {
+    PyThreadState* self = PyThreadState_Get();
+#if PY_VERSION_HEX >= 0x030D0000
+    // 3.13 no longer exports _PyEval_SetTrace: the threads can only be set all
+    // at once, done when that overrides nobody's tracer. Otherwise a thread
+    // left with our hook removes it at its next event.
+    bool foreign = false;
+    for_each_thread([&](PyThreadState* ts) {
+        foreign |= ts != self && ts->c_tracefunc != nullptr && ts->c_tracefunc != from && ts->c_tracefunc != to;
+    });
+    // (the current thread too: the caller sets its hook afterwards)
+    if (!foreign) PyEval_SetTraceAllThreads(to, obj);
+#else
+    int failed = 0;
+    for_each_thread([&](PyThreadState* ts) {
+        if (ts != self && ts->c_tracefunc == from) failed |= _PyEval_SetTrace(ts, to, obj) < 0;
+    });
+    if (failed) PyErr_Clear();
+#endif
+}
+
+// Checks the arguments of a hook's Python-callable form, `name(frame, event,
+// arg)` (what sys.settrace / sys.setprofile / threading.* call), and gives the
+// event as a PyTrace_* value (-1 for an event the hooks do not handle).
+// Returns false with TypeError set for bad arguments.
+inline bool parse_hook_call(const char* name, PyObject* const* args, Py_ssize_t nargs, int& what) {
+    if (nargs != 3 || !PyFrame_Check(args[0]) || !PyUnicode_Check(args[1])) {
+        PyErr_Format(PyExc_TypeError, "%s(frame, event, arg) expects a frame, an event name and an argument", name);
+        return false;
+    }
+    const char* ev = PyUnicode_AsUTF8(args[1]);
+    if (!ev) return false;
+    static const struct {
+        const char* name;
+        int         what;
+    } events[] = {{"call", PyTrace_CALL},         {"line", PyTrace_LINE},         {"return", PyTrace_RETURN},
+                  {"c_call", PyTrace_C_CALL},     {"c_return", PyTrace_C_RETURN}, {"c_exception", PyTrace_C_EXCEPTION},
+                  {"exception", PyTrace_EXCEPTION}};
+    what = -1;
+    for (const auto& e : events)
+        if (std::strcmp(ev, e.name) == 0) what = e.what;
+    return true;
+}
+
+// Adds the functions of `tables` to `module`, then `hook_def` (the hook as a
+// Python callable), whose object is also kept in *hook_object for good: it is
+// what sys.gettrace()/getprofile() return while the hook is installed.
+inline int add_hook_functions(PyObject* module, std::initializer_list<PyMethodDef*> tables, PyMethodDef* hook_def,
+                              PyObject** hook_object) {
+    PyObject* name = PyModule_GetNameObject(module);
+    if (!name) return -1;
+    int rc = 0;
+    for (PyMethodDef* defs : tables)
+        for (PyMethodDef* def = defs; def->ml_name && rc == 0; ++def) {
+            PyObject* f = PyCFunction_NewEx(def, nullptr, name);
+            rc          = f ? PyModule_AddObject(module, def->ml_name, f) : -1;
+            if (rc < 0) Py_XDECREF(f);
+        }
+    *hook_object = rc == 0 ? PyCFunction_NewEx(hook_def, nullptr, name) : nullptr;
+    Py_DECREF(name);
+    if (!*hook_object) return -1;
+    // the module keeps one reference, *hook_object another (never released)
+    return PyModule_AddObjectRef(module, hook_def->ml_name, *hook_object);
+}
+
+}  // namespace timemory_python
