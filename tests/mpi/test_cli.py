@@ -81,3 +81,39 @@ comm.recv(source=1)  # the other ranks would wait here forever
     flat = json.loads((tmp_path / "timemory-script-output/wall_1.json").read_text())
     labels = [e["prefix"] for e in flat["timemory"]["wall_clock"]["ranks"][0]["graph"]]
     assert any(label.endswith("fail") for label in labels), labels
+
+
+LINE_SCRIPT = """
+from mpi4py import MPI
+
+r = MPI.COMM_WORLD.Get_rank()
+
+@profile
+def work(n):
+    total = 0
+    for i in range(n):
+        total += i  # the hot line
+    return total
+
+for _ in range(r + 1):
+    work(10)
+"""
+
+
+def test_line_profiler_under_mpiexec_writes_every_ranks_lines_once(mpirun, tmp_path):
+    import pickle
+
+    (tmp_path / "script.py").write_text(LINE_SCRIPT)
+    proc = mpirun(2, None, args=("-m", "timemory.line_profiler", "-v", "--", "script.py"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("Wrote profile results to script.py.lprof") == 1
+    out = tmp_path / "timemory-script-output"
+    assert proc.stdout.count(f"Outputting '{out.name}/wall.lines.txt'") == 1, proc.stdout
+    assert proc.stdout.count("# the hot line") == 1  # -v: one table, of both ranks
+    stats = pickle.loads((tmp_path / "script.py.lprof").read_bytes())
+    ((_, timings),) = [(k, v) for k, v in stats.timings.items() if k[2] == "work"]
+    hot = next(n for (line, n, _) in timings if line == 10)
+    assert hot == 10 * (1 + 2)  # rank 0 called work once, rank 1 twice
+    lines = json.loads((out / "wall.lines.json").read_text())["timemory"]["line_profile"]
+    (work,) = [f for f in lines["functions"] if f["function"] == "work"]
+    assert [n for line, n, _ in work["lines"] if line == 10] == [30]
