@@ -21,7 +21,13 @@ import time
 from typing import Any
 
 _SPOOL_ENV = "TIMEMORY_WORKER_SPOOL"
-_state: dict[str, Any] = {"worker": False, "spool": "", "name": "", "hooked": False}
+_state: dict[str, Any] = {
+    "worker": False,
+    "spool": "",
+    "name": "",
+    "hooked": False,
+    "flushing": False,
+}
 
 
 class _Token:
@@ -117,13 +123,27 @@ def _terminate(signum: int, _frame: Any) -> None:
     import signal
 
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the flush short
+    if _state["flushing"]:
+        return  # the worker is already leaving its data and exiting: let it finish
+    # Flushed here, not only by the exit finalizer: a SIGTERM that lands after the worker's
+    # loop ended, inside multiprocessing's exit function but before our finalizer ran, would
+    # otherwise end the process without it (the exit function is not run twice).
+    flush()
     raise SystemExit(128 + signum)
 
 
 def flush() -> None:
     """Leave this worker's data (all of it so far) in the parent's spool folder."""
-    if not _state["worker"]:
+    if not _state["worker"] or _state["flushing"]:
         return
+    _state["flushing"] = True
+    try:
+        _flush()
+    finally:
+        _state["flushing"] = False
+
+
+def _flush() -> None:
     import pickle
     import signal
 
