@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "hook_support.hpp"
+#include "line_hook.hpp"
 #include "hot_types.hpp"
 #include "regions.hpp"
 #include "timemory/hooks/line_storage.hpp"
@@ -233,16 +234,6 @@ LineTable* table_for(PyFrameObject* frame) {
     return rec->table.get();
 }
 
-inline int line_number(PyFrameObject* frame) {
-#if PY_VERSION_HEX < 0x030A0000
-    // Set by the interpreter before a line event. PyFrame_GetLineNumber would
-    // decode co_lnotab instead, because f_trace is NULL under a C-level hook.
-    return frame->f_lineno;
-#else
-    return PyFrame_GetLineNumber(frame);
-#endif
-}
-
 constexpr const char* k_owner = "timemory.trace";
 
 // The session is the tracer's (timemory.line_profiler runs the other kind).
@@ -254,21 +245,7 @@ int trace_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
         PyEval_SetTrace(nullptr, nullptr);
         return 0;
     }
-    auto& tracker = this_line_tracker();
-    tracker.sync();
-    switch (what) {
-        case PyTrace_LINE: {
-            const int lineno = line_number(frame);
-            if (!tracker.line(frame, lineno)) {
-                tracker.adopt(frame, table_for(frame));
-                tracker.line(frame, lineno);
-            }
-            break;
-        }
-        case PyTrace_CALL: tracker.call(frame, table_for(frame)); break;
-        case PyTrace_RETURN: tracker.ret(frame); break;
-        default: break;  // exception, opcode: the events that follow tell where execution goes
-    }
+    feed_line_tracker(frame, what, table_for, false);
     return 0;
 }
 
