@@ -13,7 +13,6 @@ Helpers for the tests that run a Python program in a subprocess: ``run_python``,
 from __future__ import annotations
 
 import functools
-import os
 import signal
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from typing import Callable
 import pytest
 import timemory
 from timemory import settings
+from tool_helpers import clean_env
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -71,13 +71,6 @@ def _timemory_test_state() -> None:
         )
 
 
-def _clean_env(extra: dict[str, str] | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMEMORY_")}
-    env.pop("PYTHONWARNINGS", None)
-    env.update(extra or {})
-    return env
-
-
 def _run_python(
     source: str,
     cwd: Path,
@@ -91,7 +84,7 @@ def _run_python(
     return subprocess.run(
         [sys.executable, str(script), *args],
         cwd=cwd,
-        env=_clean_env(env),
+        env=clean_env(env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -134,7 +127,7 @@ def _interrupted_tool(tool_args: list[str], cwd: Path) -> subprocess.CompletedPr
     proc = subprocess.Popen(
         [sys.executable, *tool_args, "script.py"],
         cwd=cwd,
-        env=_clean_env(None),
+        env=clean_env(None),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

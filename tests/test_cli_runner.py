@@ -9,11 +9,10 @@ import json
 import os
 import signal
 import sys
-import textwrap
-from pathlib import Path
 
 import pytest
 from timemory import _cli
+from tool_helpers import write
 
 
 # ------------------------------------------------------------------ parsing
@@ -103,12 +102,6 @@ def test_split_command_without_a_module_flag():
 
 
 # ------------------------------------------------------------------ targets
-def write(path: Path, source: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(source))
-    return path
-
-
 def test_missing_script(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(_cli.CliError) as info:

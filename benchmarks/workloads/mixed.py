@@ -11,40 +11,13 @@ a bare ``@profile`` for ``kernprof -l``; without kernprof it is the identity.
 
 from __future__ import annotations
 
-import builtins
 import json
-import os
 import random
 import re
 import sys
 from dataclasses import asdict, dataclass, field
-from typing import Callable, TypeVar
 
-F = TypeVar("F", bound=Callable[..., object])
-
-
-def _identity(func: F) -> F:
-    return func
-
-
-# kernprof -l (and python -m timemory.profiler) put a `profile` in builtins: use it, so that
-# `kernprof -l workload.py` works unchanged, unless the harness sets
-# PROFILER_OVERHEAD_DECORATORS=0 because a whole-program profiler runs (a decorator would add
-# a tool-specific second layer around just these functions).
-profile: Callable[[F], F] = (
-    _identity
-    if os.environ.get("PROFILER_OVERHEAD_DECORATORS") == "0"
-    else getattr(builtins, "profile", _identity)
-)
-
-
-def parse_scale(argv: list[str]) -> float:
-    """``--scale S`` (default 1.0) multiplies the problem size; kept argparse-free so the
-    workload's own start-up stays negligible next to the profilers'."""
-    if "--scale" in argv:
-        return float(argv[argv.index("--scale") + 1])
-    return 1.0
-
+from _workload import parse_scale, profile
 
 LOG_RE = re.compile(
     r"(?P<ip>\d+\.\d+\.\d+\.\d+) - (?P<user>\w+) \[(?P<ts>[^\]]+)\] "

@@ -741,6 +741,23 @@ def _setup_target(path: str) -> Target:
         raise CliError(f"argument -s/--setup: {err.message}") from None
 
 
+def label_and_filter_options(opts: argparse.Namespace) -> dict[str, Any]:
+    """The ``config`` values of the label and filter options the profiler and the tracer
+    share (None where the option was not given)."""
+    return {
+        "include_args": opts.include_args,
+        "include_line": opts.include_line,
+        "include_filename": opts.include_file,
+        "full_filepath": opts.full_filepath,
+        "verbosity": opts.verbosity,
+        # the pattern sets add to what is there (the defaults), as in the reference
+        "skip_functions": opts.skip_funcs,
+        "skip_filenames": opts.skip_files,
+        "only_functions": opts.only_funcs,
+        "only_filenames": opts.only_files,
+    }
+
+
 def set_options(config: Any, values: dict[str, Any]) -> None:
     """Copy the options given (not None) onto a hook's ``config``; the others keep the
     configuration's own values."""

@@ -6,6 +6,7 @@
 #include <Python.h>
 #include <frameobject.h>
 
+#include <cstdint>
 #include <cstring>
 #include <initializer_list>
 
@@ -66,6 +67,33 @@ inline bool parse_hook_call(const char* name, PyObject* const* args, Py_ssize_t 
     for (const auto& e : events)
         if (std::strcmp(ev, e.name) == 0) what = e.what;
     return true;
+}
+
+// The record (an R made with new, freed by the slot's free function) that
+// `code` carries in its co_extra slot `index`. A record whose generation is
+// not `generation` (the labels or filters changed since) is filled again:
+// fill(*rec, code) sets rec->generation among the rest. Null if the slot
+// cannot be read or set (no exception is left set).
+template <typename R, typename Fill>
+R* code_record(PyCodeObject* code, Py_ssize_t index, std::uint64_t generation, Fill&& fill) {
+    PyObject* obj   = reinterpret_cast<PyObject*>(code);
+    void*     extra = nullptr;
+    if (_PyCode_GetExtra(obj, index, &extra) < 0) {
+        PyErr_Clear();
+        return nullptr;
+    }
+    auto* rec = static_cast<R*>(extra);
+    if (rec && rec->generation == generation) return rec;
+    if (!rec) {
+        rec = new R{};
+        if (_PyCode_SetExtra(obj, index, rec) < 0) {
+            PyErr_Clear();
+            delete rec;
+            return nullptr;
+        }
+    }
+    fill(*rec, obj);
+    return rec;
 }
 
 // Adds the functions of `tables` to `module`, then `hook_def` (the hook as a

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "hook_support.hpp"
+#include "line_hook.hpp"
 #include "hot_types.hpp"
 #include "line_profiler.hpp"
 #include "timemory/hooks/line_stats.hpp"
@@ -25,7 +26,6 @@ namespace {
 
 using tim::hooks::g_line_session;
 using tim::hooks::StatsLines;
-using tim::hooks::this_line_tracker;
 
 constexpr const char* k_owner = "timemory.line_profiler";
 
@@ -42,40 +42,6 @@ Py_tracefunc g_saved_func   = nullptr;
 PyObject*    g_saved_object = nullptr;
 
 bool session_is_ours() { return g_line_session.active && g_line_session.owner == k_owner; }
-
-#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030E0000
-#define TIMEMORY_FRAME_HEAD 1
-// The head of CPython's struct _frame (internal since 3.11), identical in
-// 3.11, 3.12 and 3.13: enough to reach f_trace_lines without a setattr call.
-// Other versions go through the f_trace_lines attribute.
-struct FrameHead {
-    PyObject_HEAD
-    PyFrameObject* f_back;
-    void*          f_frame;
-    PyObject*      f_trace;
-    int            f_lineno;
-    char           f_trace_lines;
-};
-#endif
-
-// No more line events for this frame (its code is not profiled).
-inline void skip_lines(PyFrameObject* frame) {
-#if defined(TIMEMORY_FRAME_HEAD)
-    reinterpret_cast<FrameHead*>(frame)->f_trace_lines = 0;
-#elif PY_VERSION_HEX < 0x030B0000
-    frame->f_trace_lines = 0;
-#else
-    if (PyObject_SetAttrString(reinterpret_cast<PyObject*>(frame), "f_trace_lines", Py_False) < 0) PyErr_Clear();
-#endif
-}
-
-inline int line_number(PyFrameObject* frame) {
-#if PY_VERSION_HEX < 0x030A0000
-    return frame->f_lineno;  // set by the interpreter before a line event
-#else
-    return PyFrame_GetLineNumber(frame);  // f_lineno too, set around the hook call
-#endif
-}
 
 inline StatsLines* table_of(PyFrameObject* frame) {
     PyCodeObject* code  = PyFrame_GetCode(frame);
@@ -94,29 +60,7 @@ int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
         PyEval_SetTrace(nullptr, nullptr);
         return 0;
     }
-    auto& tracker = this_line_tracker();
-    tracker.sync();
-    switch (what) {
-        case PyTrace_LINE: {
-            const int lineno = line_number(frame);
-            if (!tracker.line(frame, lineno)) {
-                // a frame that began before the session (the caller of the decorated function)
-                StatsLines* table = table_of(frame);
-                if (!table) skip_lines(frame);
-                tracker.adopt(frame, table);
-                tracker.line(frame, lineno);
-            }
-            break;
-        }
-        case PyTrace_CALL: {
-            StatsLines* table = table_of(frame);
-            if (!table) skip_lines(frame);
-            tracker.call(frame, table);
-            break;
-        }
-        case PyTrace_RETURN: tracker.ret(frame); break;
-        default: break;  // exception, opcode: the events that follow tell where execution goes
-    }
+    feed_line_tracker(frame, what, table_of, true);
     return 0;
 }
 

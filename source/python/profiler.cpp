@@ -102,23 +102,7 @@ void fill_record(CodeRecord& rec, PyObject* subject) {
 }
 
 CodeRecord* record_for_code(PyCodeObject* code) {
-    void* extra = nullptr;
-    if (_PyCode_GetExtra(reinterpret_cast<PyObject*>(code), g_extra_index, &extra) < 0) {
-        PyErr_Clear();
-        return nullptr;
-    }
-    auto* rec = static_cast<CodeRecord*>(extra);
-    if (rec && rec->generation == g_label_generation) return rec;
-    if (!rec) {
-        rec = new CodeRecord{};
-        if (_PyCode_SetExtra(reinterpret_cast<PyObject*>(code), g_extra_index, rec) < 0) {
-            PyErr_Clear();
-            delete rec;
-            return nullptr;
-        }
-    }
-    fill_record(*rec, reinterpret_cast<PyObject*>(code));
-    return rec;
+    return code_record<CodeRecord>(code, g_extra_index, g_label_generation, fill_record);
 }
 
 CodeRecord* record_for_builtin(PyObject* callable) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "hook_support.hpp"
+#include "line_hook.hpp"
 #include "hot_types.hpp"
 #include "regions.hpp"
 #include "timemory/hooks/line_storage.hpp"
@@ -176,23 +177,7 @@ void fill_record(TracerRecord& rec, PyObject* code) {
 }
 
 TracerRecord* record_for_code(PyCodeObject* code) {
-    void* extra = nullptr;
-    if (_PyCode_GetExtra(reinterpret_cast<PyObject*>(code), g_extra_index, &extra) < 0) {
-        PyErr_Clear();
-        return nullptr;
-    }
-    auto* rec = static_cast<TracerRecord*>(extra);
-    if (rec && rec->generation == g_label_generation) return rec;
-    if (!rec) {
-        rec = new TracerRecord{};
-        if (_PyCode_SetExtra(reinterpret_cast<PyObject*>(code), g_extra_index, rec) < 0) {
-            PyErr_Clear();
-            delete rec;
-            return nullptr;
-        }
-    }
-    fill_record(*rec, reinterpret_cast<PyObject*>(code));
-    return rec;
+    return code_record<TracerRecord>(code, g_extra_index, g_label_generation, fill_record);
 }
 
 // The table of this call's argument values (include_args); the table without
@@ -233,16 +218,6 @@ LineTable* table_for(PyFrameObject* frame) {
     return rec->table.get();
 }
 
-inline int line_number(PyFrameObject* frame) {
-#if PY_VERSION_HEX < 0x030A0000
-    // Set by the interpreter before a line event. PyFrame_GetLineNumber would
-    // decode co_lnotab instead, because f_trace is NULL under a C-level hook.
-    return frame->f_lineno;
-#else
-    return PyFrame_GetLineNumber(frame);
-#endif
-}
-
 constexpr const char* k_owner = "timemory.trace";
 
 // The session is the tracer's (timemory.line_profiler runs the other kind).
@@ -254,21 +229,7 @@ int trace_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
         PyEval_SetTrace(nullptr, nullptr);
         return 0;
     }
-    auto& tracker = this_line_tracker();
-    tracker.sync();
-    switch (what) {
-        case PyTrace_LINE: {
-            const int lineno = line_number(frame);
-            if (!tracker.line(frame, lineno)) {
-                tracker.adopt(frame, table_for(frame));
-                tracker.line(frame, lineno);
-            }
-            break;
-        }
-        case PyTrace_CALL: tracker.call(frame, table_for(frame)); break;
-        case PyTrace_RETURN: tracker.ret(frame); break;
-        default: break;  // exception, opcode: the events that follow tell where execution goes
-    }
+    feed_line_tracker(frame, what, table_for, false);
     return 0;
 }
 

@@ -7,11 +7,11 @@ import json
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 from timemory.line_profiler.__main__ import main
+from tool_helpers import run_tool, write
 
 PROG = "python -m timemory.line_profiler"
 
@@ -44,14 +44,8 @@ print("done")
 
 
 def _run(tmp_path: Path, *args: str, script: str = SCRIPT) -> subprocess.CompletedProcess:
-    (tmp_path / "script.py").write_text(textwrap.dedent(script))
-    return subprocess.run(
-        [sys.executable, "-m", "timemory.line_profiler", *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    write(tmp_path / "script.py", script)
+    return run_tool("timemory.line_profiler", *args, cwd=tmp_path)
 
 
 def _hits(lprof: Path, text: str) -> int:

@@ -159,6 +159,37 @@ def test_the_previous_trace_hook_is_put_back():
     assert threading._trace_hook is None  # type: ignore[attr-defined]
 
 
+def test_a_frame_alive_across_the_session_keeps_its_line_events():
+    # the caller was running before profiling started: a debugger tracing it afterwards must
+    # still get its line events (only frames started during the session lose them)
+    prof = LineProfiler()
+    prof.add_function(loop)
+    lines = []
+
+    def tracer(frame, event, arg):
+        if event == "line":
+            lines.append(frame.f_lineno)
+        return tracer
+
+    def caller():
+        prof.enable_by_count()
+        loop(3)
+        total = 0  # a line event of this frame during the session: it is adopted
+        prof.disable_by_count()
+        here = sys._getframe()
+        here.f_trace = tracer
+        sys.settrace(tracer)
+        first = here.f_lineno + 1
+        total += 1
+        total += 2
+        sys.settrace(None)
+        return first, total
+
+    first, total = caller()
+    assert total == 3
+    assert first in lines and first + 1 in lines, (first, lines)
+
+
 @pytest.mark.parametrize("name", ["current_peak_rss", "read_bytes", "cpu_util", "timestamp"])
 def test_a_non_scalar_component_is_refused_naming_the_scalar_ones(name):
     with pytest.raises(ValueError) as err:

@@ -9,13 +9,14 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 import timemory
+import tool_helpers
 from timemory import settings
 from timemory.profiler.__main__ import build_parser, main
+from tool_helpers import clean_env, run_tool, write
 
 PROG = "python -m timemory.profiler"
 ALL_FILES = {
@@ -65,29 +66,8 @@ quiet()
 
 
 # ------------------------------------------------------------------ helpers
-def write(path: Path, source: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(source))
-    return path
-
-
-def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment without TIMEMORY_* (as the conftest's python_runner), plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMEMORY_")}
-    env.pop("PYTHONWARNINGS", None)
-    env.update(extra or {})
-    return env
-
-
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "timemory.profiler", *args],
-        cwd=cwd,
-        env=clean_env(env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_tool("timemory.profiler", *args, cwd=cwd, env=env)
 
 
 _DECOR = re.compile(r"^(\|\d+)*>>> (\s*\|_)?")
@@ -122,10 +102,7 @@ def tree_labels(folder: Path) -> set[str]:
 
 def assert_one_error_line(proc_or_err: subprocess.CompletedProcess | str, text: str) -> None:
     err = proc_or_err if isinstance(proc_or_err, str) else proc_or_err.stderr
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith(f"{PROG}: error: "), err
-    assert text in lines[0], err
+    tool_helpers.assert_one_error_line(err, PROG, text)
 
 
 # ------------------------------------------------------------------ in-process: arguments

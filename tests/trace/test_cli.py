@@ -4,16 +4,16 @@ argument handling, end to end in a subprocess for everything that runs a program
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+import tool_helpers
 from timemory.trace import config
 from timemory.trace.__main__ import build_parser, main
+from tool_helpers import clean_env, run_tool, write
 
 PROG = "python -m timemory.trace"
 ALL_FILES = {
@@ -96,27 +96,8 @@ if mode == "raise":
 
 
 # ------------------------------------------------------------------ helpers
-def write(path: Path, source: str) -> Path:
-    path.write_text(textwrap.dedent(source))
-    return path
-
-
-def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMEMORY_")}
-    env.pop("PYTHONWARNINGS", None)
-    env.update(extra or {})
-    return env
-
-
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "timemory.trace", *args],
-        cwd=cwd,
-        env=clean_env(env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_tool("timemory.trace", *args, cwd=cwd, env=env)
 
 
 def lines(folder: Path, key: str = "wall_clock", name: str = "wall") -> dict[str, int]:
@@ -135,10 +116,7 @@ def functions(folder: Path) -> set[str]:
 
 
 def assert_one_error_line(err: str, text: str) -> None:
-    errors = err.splitlines()
-    assert len(errors) == 1, err
-    assert errors[0].startswith(f"{PROG}: error: "), err
-    assert text in errors[0], err
+    tool_helpers.assert_one_error_line(err, PROG, text)
 
 
 @pytest.fixture(autouse=True)

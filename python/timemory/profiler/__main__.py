@@ -213,27 +213,13 @@ class _Profile(_cli.Tool):
 
     def configure(self, opts: argparse.Namespace, hook: Profiler) -> None:
         depth = opts.max_stack_depth
-        _cli.set_options(
-            config,
-            {
-                "trace_c": opts.trace_c,
-                "include_args": opts.include_args,
-                "include_line": opts.include_line,
-                "include_filename": opts.include_file,
-                "full_filepath": opts.full_filepath,
-                # the profiler counts levels from the first frame it sees: the program's
-                # module frame under the runner, the decorated function with -b
-                "max_stack_depth": None
-                if depth is None
-                else depth + (0 if opts.builtin else _cli.PROGRAM_DEPTH),
-                "verbosity": opts.verbosity,
-                # the pattern sets add to what is there (the defaults), as in the reference
-                "skip_functions": opts.skip_funcs,
-                "skip_filenames": opts.skip_files,
-                "only_functions": opts.only_funcs,
-                "only_filenames": opts.only_files,
-            },
-        )
+        values = _cli.label_and_filter_options(opts)
+        values["trace_c"] = opts.trace_c
+        # the profiler counts levels from the first frame it sees: the program's module frame
+        # under the runner, the decorated function with -b
+        if depth is not None:
+            values["max_stack_depth"] = depth + (0 if opts.builtin else _cli.PROGRAM_DEPTH)
+        _cli.set_options(config, values)
 
     def builtins(self, hook: Profiler) -> dict[str, Any]:
         return {

@@ -164,21 +164,7 @@ class _Trace(_cli.Tool):
 
     def configure(self, opts: argparse.Namespace, hook: Tracer) -> None:
         # options not given keep the configuration's own values (which name file and line)
-        _cli.set_options(
-            config,
-            {
-                "include_args": opts.include_args,
-                "include_line": opts.include_line,
-                "include_filename": opts.include_file,
-                "full_filepath": opts.full_filepath,
-                "verbosity": opts.verbosity,
-                # the pattern sets add to what is there (the defaults), as in the reference
-                "skip_functions": opts.skip_funcs,
-                "skip_filenames": opts.skip_files,
-                "only_functions": opts.only_funcs,
-                "only_filenames": opts.only_files,
-            },
-        )
+        _cli.set_options(config, _cli.label_and_filter_options(opts))
 
     def builtins(self, hook: Tracer) -> dict[str, Any]:
         # as under the profiler's command line: trace/profile are the tracer
