@@ -120,7 +120,7 @@ def get_text(components: Sequence[Any] = ()) -> str:
             continue
         storage = _storage(index)
         flat = storage._flat_lists(procs)
-        out.append(_core.text_table(index, [e._e for rank in flat for e in rank]))
+        out.append(_core.text_table(index, [e for rank in flat for e in rank]))
         if len(procs) > 1:
             out.append(_summary_table(index, storage._summary(procs), procs))
     return "".join(out)
@@ -399,7 +399,7 @@ def _write_component(
                 "flamegraph",
                 label,
             )
-    text = _core.text_table(index, [e._e for rank in flat for e in rank]) + summary
+    text = _core.text_table(index, [e for rank in flat for e in rank]) + summary
     if s.file_output and s.text_output:
         _write(out(".txt"), text, "text", label)
     console = [text] if s.cout_output else []

@@ -142,10 +142,72 @@ auto checked(F&& f) -> decltype(f()) {
     }
 }
 
-std::vector<std::vector<FlatEntry>> unpack_all(const ComponentInfo& info, const std::vector<py::buffer>& packed) {
-    std::vector<std::vector<FlatEntry>> out;
+// Views of packed buffers (valid while `packed` lives), checked for their type.
+std::vector<std::string_view> views_of(const std::vector<py::buffer>& packed) {
+    std::vector<std::string_view> out;
     out.reserve(packed.size());
-    for (const auto& b : packed) out.push_back(checked([&] { return unpack_flat(info, view_of(b)); }));
+    for (const auto& b : packed) out.push_back(view_of(b));
+    return out;
+}
+
+// One component's flat entries, held together: the storage results
+// (timemory.storage.StorageResult, slots _b and _i) point into it, so a list
+// of results costs one small Python object per entry and no copies.
+struct FlatBatch {
+    int                    index = -1;
+    std::vector<FlatEntry> entries;
+
+    const FlatEntry& at(py::ssize_t i) const {
+        if (i < 0 || static_cast<std::size_t>(i) >= entries.size()) throw py::index_error("flat entry index out of range");
+        return entries[static_cast<std::size_t>(i)];
+    }
+};
+using BatchPtr = std::shared_ptr<FlatBatch>;
+
+BatchPtr make_batch(int index, std::vector<FlatEntry>&& entries) {
+    auto b     = std::make_shared<FlatBatch>();
+    b->index   = index;
+    b->entries = std::move(entries);
+    return b;
+}
+
+// `cls` objects (a StorageResult class) for every entry of the batch, made
+// without running Python code per entry.
+py::list make_results(const py::type& cls, const BatchPtr& batch) {
+    static PyObject* name_b = PyUnicode_InternFromString("_b");
+    static PyObject* name_i = PyUnicode_InternFromString("_i");
+    auto*            type   = reinterpret_cast<PyTypeObject*>(cls.ptr());
+    py::object       owner  = py::cast(batch);
+    py::tuple        no_args;
+    const auto       n = static_cast<py::ssize_t>(batch->entries.size());
+    py::list         out(n);
+    for (py::ssize_t i = 0; i < n; ++i) {
+        auto obj = py::reinterpret_steal<py::object>(type->tp_new(type, no_args.ptr(), nullptr));
+        if (!obj) throw py::error_already_set();
+        auto idx = py::reinterpret_steal<py::object>(PyLong_FromSsize_t(i));
+        if (!idx || PyObject_SetAttr(obj.ptr(), name_b, owner.ptr()) < 0 || PyObject_SetAttr(obj.ptr(), name_i, idx.ptr()) < 0)
+            throw py::error_already_set();
+        // a result refers to the batch (not a container) and an int: it can be in no
+        // reference cycle, so the cycle collector need not walk hundreds of thousands of them
+        if (type->tp_dictoffset == 0 && PyObject_IS_GC(obj.ptr()) && PyObject_GC_IsTracked(obj.ptr()))
+            PyObject_GC_UnTrack(obj.ptr());
+        PyList_SET_ITEM(out.ptr(), i, obj.release().ptr());
+    }
+    return out;
+}
+
+// Flat entries from a FlatBatch, or a sequence of storage results or FlatEntry objects.
+std::vector<FlatEntry> entries_of(const py::handle& obj) {
+    if (py::isinstance<FlatBatch>(obj)) return obj.cast<const FlatBatch&>().entries;
+    std::vector<FlatEntry> out;
+    for (auto item : py::iter(obj)) {
+        if (py::isinstance<FlatEntry>(item)) {
+            out.push_back(item.cast<const FlatEntry&>());
+        } else {
+            const auto& batch = item.attr("_b").cast<const FlatBatch&>();
+            out.push_back(batch.at(item.attr("_i").cast<py::ssize_t>()));
+        }
+    }
     return out;
 }
 
@@ -251,6 +313,33 @@ PYBIND11_MODULE(_core, m) {
         .def_readwrite("rolling_hash", &FlatEntry::rolling_hash)
         .def_readwrite("entry", &FlatEntry::entry);
 
+    py::class_<FlatBatch, BatchPtr>(m, "FlatBatch", "One component's flat entries; storage results point into it.")
+        .def(py::init([](int index, std::vector<FlatEntry> entries) {
+            info_at(index);
+            return make_batch(index, std::move(entries));
+        }), py::arg("index"), py::arg("entries"))
+        .def_readonly("index", &FlatBatch::index)
+        .def("__len__", [](const FlatBatch& b) { return b.entries.size(); })
+        .def("__getitem__", [](const FlatBatch& b, py::ssize_t i) { return b.at(i < 0 ? i + static_cast<py::ssize_t>(b.entries.size()) : i); })
+        .def("entry", [](const FlatBatch& b, py::ssize_t i) { return b.at(i); })
+        .def("tid", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).tid; })
+        .def("pid", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).pid; })
+        .def("depth", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).depth; })
+        .def("hash", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).hash; })
+        .def("rolling_hash", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).rolling_hash; })
+        .def("prefix", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).prefix; })
+        .def("label", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).label; })
+        .def("hierarchy", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).hierarchy; })
+        .def("laps", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).entry.laps; })
+        .def("data", [](const FlatBatch& b, py::ssize_t i) {
+            const auto& e   = b.at(i).entry;
+            PyObject*   obj = timemory_python::make_component(b.index, e.laps, e.value, e.accum);
+            if (!obj) throw py::error_already_set();
+            return py::reinterpret_steal<py::object>(obj);
+        }, "A new component object holding entry i's stored value.");
+    m.def("results", &make_results, py::arg("cls"), py::arg("batch"),
+          "One `cls` object (slots _b, _i) per entry of the batch.");
+
     py::class_<TreeNode>(m, "TreeNode", "A node of the tree view with inclusive and exclusive values.")
         .def(py::init<>())
         .def_readwrite("hash", &TreeNode::hash)
@@ -289,45 +378,32 @@ PYBIND11_MODULE(_core, m) {
     // ---------------------------------------------------------------- storage access
     m.def("has_data", [](int index) { info_at(index); return has_data(index); }, py::arg("index"));
     m.def("graph_size", [](int index) { info_at(index); return graph_size(index); }, py::arg("index"));
-    m.def("flat_snapshot", [](int index) { info_at(index); return flat_snapshot(index); }, py::arg("index"));
+    m.def("flat_snapshot", [](int index) { info_at(index); return make_batch(index, flat_snapshot(index)); },
+          py::arg("index"));
     m.def("tree_snapshot", [](int index) { info_at(index); return tree_snapshot(index); }, py::arg("index"));
     m.def("clear", [](int index) { info_at(index); clear(index); }, py::arg("index"));
     m.def("stop_all_bundles", &stop_all_bundles, "Stop every running marker (finalize with stack_clearing).");
     m.def("thread_count", &thread_count);
 
     // ---------------------------------------------------------------- moving data between processes
-    m.def("flat_snapshot_packed", [](int index) {
-        const auto& info    = info_at(index);
-        auto        entries = flat_snapshot(index);
-        auto        packed  = py::bytes(pack_flat(info, entries));
-        return py::make_tuple(py::cast(std::move(entries)), packed);
-    }, py::arg("index"), "(flat_snapshot(index), the same packed as bytes)");
-    m.def("tree_snapshot_packed", [](int index) {
-        const auto& info   = info_at(index);
-        auto        roots  = tree_snapshot(index);
-        auto        packed = py::bytes(pack_tree(info, roots));
-        return py::make_tuple(py::cast(std::move(roots)), packed);
-    }, py::arg("index"), "(tree_snapshot(index), the same packed as bytes)");
     m.def("pack_flat_snapshot", [](int index) {
         const auto& info = info_at(index);
-        return py::bytes(pack_flat(info, flat_snapshot(index)));
+        return py::bytes(pack_flat_snapshot(info));
     }, py::arg("index"), "flat_snapshot(index) packed as bytes (no Python objects made)");
     m.def("pack_tree_snapshot", [](int index) {
         const auto& info = info_at(index);
         return py::bytes(pack_tree(info, tree_snapshot(index)));
     }, py::arg("index"), "tree_snapshot(index) packed as bytes (no Python objects made)");
-    m.def("pack_flat", [](int index, const std::vector<FlatEntry>& entries) {
-        return py::bytes(pack_flat(info_at(index), entries));
+    m.def("pack_flat", [](int index, const py::handle& entries) {
+        const auto& info = info_at(index);
+        return py::bytes(pack_flat(info, entries_of(entries)));
     }, py::arg("index"), py::arg("entries"));
     m.def("pack_tree", [](int index, const std::vector<TreeNode>& roots) {
         return py::bytes(pack_tree(info_at(index), roots));
     }, py::arg("index"), py::arg("roots"));
     m.def("unpack_flat", [](int index, const py::buffer& data, const std::string& prefix) {
         const auto& info    = info_at(index);
-        auto        entries = checked([&] { return unpack_flat(info, view_of(data)); });
-        if (!prefix.empty())
-            for (auto& e : entries) e.prefix.insert(0, prefix);
-        return entries;
+        return make_batch(index, checked([&] { return unpack_flat(info, view_of(data), prefix); }));
     }, py::arg("index"), py::arg("data"), py::arg("prefix") = "",
        "Flat entries from pack_flat bytes; `prefix` goes in front of every decorated label.");
     m.def("unpack_tree", [](int index, const py::buffer& data) {
@@ -336,11 +412,11 @@ PYBIND11_MODULE(_core, m) {
     }, py::arg("index"), py::arg("data"));
     m.def("merge_packed_flat", [](int index, const std::vector<py::buffer>& packed) {
         const auto& info = info_at(index);
-        return merge_flat(info, unpack_all(info, packed));
+        return make_batch(index, checked([&] { return merge_flat(info, views_of(packed)); }));
     }, py::arg("index"), py::arg("packed"), "One flat list merging several processes' packed flat lists by call path.");
     m.def("summarize_packed_flat", [](int index, const std::vector<py::buffer>& packed) {
         const auto& info = info_at(index);
-        return summarize_processes(info, unpack_all(info, packed));
+        return checked([&] { return summarize_processes(info, views_of(packed)); });
     }, py::arg("index"), py::arg("packed"), "Cross-process statistics per call-graph node.");
 
     py::class_<ProcessSummary>(m, "ProcessSummary", "Cross-process statistics of one call-graph node.")
@@ -359,8 +435,11 @@ PYBIND11_MODULE(_core, m) {
         .def_readonly("imbalance", &ProcessSummary::imbalance);
 
     // ---------------------------------------------------------------- writers
-    m.def("flat_json", [](int index, const std::vector<std::vector<FlatEntry>>& ranks, const py::dict& meta) {
-        return flat_json(info_at(index), ranks, meta_from(meta));
+    m.def("flat_json", [](int index, const py::sequence& ranks, const py::dict& meta) {
+        const auto&                         info = info_at(index);
+        std::vector<std::vector<FlatEntry>> lists;
+        for (auto r : ranks) lists.push_back(entries_of(r));
+        return flat_json(info, lists, meta_from(meta));
     }, py::arg("index"), py::arg("ranks"), py::arg("meta") = py::dict());
     m.def("tree_json", [](int index, const std::vector<std::vector<TreeNode>>& ranks, const py::dict& meta,
                           const std::string& key) { return tree_json(info_at(index), ranks, meta_from(meta), key); },
@@ -368,8 +447,9 @@ PYBIND11_MODULE(_core, m) {
     m.def("flamegraph_json", [](int index, const std::vector<TreeNode>& roots) {
         return flamegraph_json(info_at(index), roots);
     }, py::arg("index"), py::arg("roots"));
-    m.def("text_table", [](int index, const std::vector<FlatEntry>& entries) {
-        return text_table(info_at(index), entries);
+    m.def("text_table", [](int index, const py::handle& entries) {
+        const auto& info = info_at(index);
+        return text_table(info, entries_of(entries));
     }, py::arg("index"), py::arg("entries"));
     m.def("atomic_write", [](const std::string& path, const std::string& content) {
         std::string err;

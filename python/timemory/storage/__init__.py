@@ -128,46 +128,58 @@ class Statistics:
 
 # ------------------------------------------------------------------ results
 class StorageResult:
-    """One entry of the flat (pre-order) view."""
+    """One entry of the flat (pre-order) view.
 
-    __slots__ = ("_e",)
+    Results point into a native batch of entries (``_b``, at index ``_i``) that they share,
+    so that a list of them is built natively, without Python code per entry."""
+
+    __slots__ = ("_b", "_i")
     _index = -1
 
     def __init__(self, entry: _core.FlatEntry):
-        self._e = entry
+        self._b = _core.FlatBatch(self._index, [entry])
+        self._i = 0
+
+    @classmethod
+    def _list(cls, batch: _core.FlatBatch) -> list[StorageResult]:
+        return _core.results(cls, batch)
+
+    @property
+    def _e(self) -> _core.FlatEntry:
+        return self._b.entry(self._i)
 
     def tid(self) -> int:
-        return self._e.tid
+        return self._b.tid(self._i)
 
     def pid(self) -> int:
-        return self._e.pid
+        return self._b.pid(self._i)
 
     def depth(self) -> int:
-        return self._e.depth
+        return self._b.depth(self._i)
 
     def hash(self) -> int:
-        return self._e.hash
+        return self._b.hash(self._i)
 
     def rolling_hash(self) -> int:
-        return self._e.rolling_hash
+        return self._b.rolling_hash(self._i)
 
     def prefix(self) -> str:
-        return self._e.prefix
+        return self._b.prefix(self._i)
 
     def label(self) -> str:
-        return self._e.label
+        return self._b.label(self._i)
 
     def hierarchy(self) -> list[int]:
-        return list(self._e.hierarchy)
+        return self._b.hierarchy(self._i)
 
     def data(self) -> Any:
-        return _core.entry_component(self._index, self._e.entry)
+        return self._b.data(self._i)
 
     def stats(self) -> Statistics:
-        return Statistics(_core.stats_view(self._index, self._e.entry))
+        return Statistics(_core.stats_view(self._index, self._b.entry(self._i).entry))
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._e.prefix!r} laps={self._e.entry.laps}>"
+        return f"<{type(self).__name__} {self.prefix()!r} laps={self._b.laps(self._i)}>"
 
 
 class StorageTreeEntryValue:
@@ -541,7 +553,7 @@ class Storage:
     # -- this process
     @classmethod
     def get(cls) -> list[StorageResult]:
-        return [cls._result(e) for e in _core.flat_snapshot(cls._index)]
+        return cls._result._list(_core.flat_snapshot(cls._index))
 
     @classmethod
     def get_tree(cls) -> list[StorageTree]:
@@ -560,7 +572,7 @@ class Storage:
         packed = _core.pack_flat_snapshot(cls._index)
         procs = exchange({cls._index: {"flat": packed}} if _core.has_data(cls._index) else {})
         if procs is None:
-            return [[cls._result(e) for e in _core.unpack_flat(cls._index, packed)]]
+            return [cls._result._list(_core.unpack_flat(cls._index, packed))]
         return cls._flat_lists(procs)
 
     @classmethod
@@ -603,17 +615,17 @@ class Storage:
         from .. import settings
 
         packed = procs.packed(cls._index, "flat")
-        result = cls._result
+        results = cls._result._list
         if len(packed) == 1:
-            return [[result(e) for e in _core.unpack_flat(cls._index, packed[0])]]
+            return [results(_core.unpack_flat(cls._index, packed[0]))]
         if settings.collapse_processes:
             return [
-                [result(e) for e in _core.merge_packed_flat(cls._index, [packed[i] for i in g])]
+                results(_core.merge_packed_flat(cls._index, [packed[i] for i in g]))
                 for g in _node_groups(procs)
             ]
         width = len(str(len(packed) - 1))
         return [
-            [result(e) for e in _core.unpack_flat(cls._index, data, f"|{i:0{width}d}")]
+            results(_core.unpack_flat(cls._index, data, f"|{i:0{width}d}"))
             for i, data in enumerate(packed)
         ]
 
@@ -657,7 +669,7 @@ class Storage:
             raise TypeError(
                 f"{cls.__name__}.dumps takes storage results or trees, not {type(sample).__name__}"
             )
-        data = [[e._e for e in r] for r in ranks]
+        data = ranks
         return _core.flat_json(cls._index, data, meta)
 
     @classmethod
@@ -676,7 +688,7 @@ class Storage:
         if "ranks" not in section:
             raise ValueError("not a flat timemory JSON: no 'ranks' key")
         return [
-            [cls._result(e) for e in _flat_from_json(cls._index, r.get("graph", []))]
+            cls._result._list(_core.FlatBatch(cls._index, _flat_from_json(cls._index, r.get("graph", []))))
             for r in section["ranks"]
         ]
 

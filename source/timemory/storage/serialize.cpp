@@ -11,7 +11,7 @@ namespace tim {
 
 namespace {
 
-constexpr std::uint32_t flat_magic = 0x464d5431;  // "TMF1"
+constexpr std::uint32_t flat_magic = 0x464d5432;  // "TMF2"
 constexpr std::uint32_t tree_magic = 0x544d5431;  // "TMT1"
 
 class Writer {
@@ -61,13 +61,14 @@ public:
         std::memcpy(v, in_.data() + pos_, bytes);
         pos_ += bytes;
     }
-    std::string str() {
+    std::string_view view() {
         auto n = get<std::uint32_t>();
         need(n);
-        std::string s(in_.data() + pos_, n);
+        std::string_view s(in_.data() + pos_, n);
         pos_ += n;
         return s;
     }
+    std::string str() { return std::string(view()); }
     void entry(Entry& e, int nr, int nd) {
         e.laps = get<std::int64_t>();
         get(e.value, nr);
@@ -136,6 +137,58 @@ TreeNode get_tree(Reader& r, int nr, int nd) {
     return n;
 }
 
+// One entry of a packed flat list as read_flat sees it (label views the buffer).
+struct PackedEntry {
+    std::uint64_t    hash  = 0;
+    int              depth = 0;
+    int              tid   = 0;
+    int              pid   = 0;
+    std::string_view label;
+    std::string_view prefix;  // empty unless stored
+    Entry            entry;
+};
+
+constexpr std::uint8_t flat_has_prefix = 1;
+
+struct FlatHead {
+    std::uint8_t  flags    = 0;
+    int           nthreads = 1;
+    bool          show_tid = false;
+    std::uint64_t count    = 0;
+};
+
+// Reads a packed flat list: `visit(head)` once, then `on_entry(entry)` per entry.
+template <typename H, typename F>
+void read_flat(const ComponentInfo& info, std::string_view data, H&& visit_head, F&& on_entry) {
+    Reader r(data);
+    check_header(r, flat_magic, info);
+    FlatHead head;
+    head.flags    = r.get<std::uint8_t>();
+    head.nthreads = r.get<std::int32_t>();
+    head.show_tid = r.get<std::uint8_t>() != 0;
+    head.count    = r.get<std::uint64_t>();
+    r.need(head.count);  // each entry takes far more than one byte
+    visit_head(head);
+    PackedEntry e;
+    for (std::uint64_t i = 0; i < head.count; ++i) {
+        e.hash  = r.get<std::uint64_t>();
+        e.depth = r.get<std::int32_t>();
+        e.tid   = r.get<std::int32_t>();
+        e.pid   = r.get<std::int32_t>();
+        e.label = r.view();
+        if (head.flags & flat_has_prefix) e.prefix = r.view();
+        e.entry = Entry{};
+        r.entry(e.entry, info.n_raw, info.n_disp);
+        on_entry(e);
+    }
+    if (!r.done()) throw std::invalid_argument("trailing bytes after packed flat storage data");
+}
+
+template <typename F>
+void read_flat(const ComponentInfo& info, std::string_view data, F&& on_entry) {
+    read_flat(info, data, [](const FlatHead&) {}, std::forward<F>(on_entry));
+}
+
 // The union of several processes' call graphs, keyed by (parent, hash).
 struct UnionGraph {
     struct Node {
@@ -152,11 +205,11 @@ struct UnionGraph {
     };
     std::unordered_map<std::pair<std::int32_t, std::uint64_t>, std::int32_t, KeyHash> lookup;
 
-    // Visits the entries of one process; `on_entry(node, entry)` for each.
+    // Visits the entries of one process's packed flat list: `on_entry(node, entry)`.
     template <typename F>
-    void add(const std::vector<FlatEntry>& entries, F&& on_entry) {
+    void add(const ComponentInfo& info, std::string_view packed, F&& on_entry) {
         std::vector<std::int32_t> stack;  // node per depth
-        for (const auto& e : entries) {
+        read_flat(info, packed, [&](const PackedEntry& e) {
             auto depth = static_cast<std::size_t>(std::max(e.depth, 0));
             if (stack.size() > depth) stack.resize(depth);
             std::int32_t parent = stack.empty() ? 0 : stack.back();
@@ -167,7 +220,7 @@ struct UnionGraph {
                 idx = static_cast<std::int32_t>(nodes.size());
                 Node n;
                 n.hash  = e.hash;
-                n.label = e.label;
+                n.label = std::string(e.label);
                 n.depth = static_cast<int>(stack.size());
                 nodes.push_back(std::move(n));
                 nodes[static_cast<std::size_t>(parent)].children.push_back(idx);
@@ -177,7 +230,7 @@ struct UnionGraph {
             }
             stack.push_back(idx);
             on_entry(idx, e);
-        }
+        });
     }
 
     // Pre-order over the nodes besides the root: `visit(node, hierarchy)`.
@@ -197,11 +250,27 @@ struct UnionGraph {
 
 }  // namespace
 
+// Flat format: header, flags (bit 0: decorated labels stored), nthreads and
+// show_tid (to decorate labels on arrival when they are not stored), the
+// entry count, then per entry hash, depth, tid, pid, label, [prefix,] entry.
+namespace {
+void put_flat_head(Writer& w, const ComponentInfo& info, std::uint8_t flags, int nthreads, bool show_tid) {
+    header(w, flat_magic, info);
+    w.put(flags);
+    w.put(static_cast<std::int32_t>(nthreads));
+    w.put(static_cast<std::uint8_t>(show_tid));
+}
+
+std::size_t reserve_hint(const ComponentInfo& info, std::size_t n) {
+    return 64 + n * (64 + 16 * static_cast<std::size_t>(info.n_raw) + 32 * static_cast<std::size_t>(info.n_disp));
+}
+}  // namespace
+
 std::string pack_flat(const ComponentInfo& info, const std::vector<FlatEntry>& entries) {
     std::string out;
-    out.reserve(64 + entries.size() * (96 + 40 * static_cast<std::size_t>(info.n_raw + info.n_disp)));
+    out.reserve(reserve_hint(info, entries.size()));
     Writer w(out);
-    header(w, flat_magic, info);
+    put_flat_head(w, info, flat_has_prefix, 1, false);
     w.put(static_cast<std::uint64_t>(entries.size()));
     for (const auto& e : entries) {
         w.put(e.hash);
@@ -215,28 +284,61 @@ std::string pack_flat(const ComponentInfo& info, const std::vector<FlatEntry>& e
     return out;
 }
 
-std::vector<FlatEntry> unpack_flat(const ComponentInfo& info, std::string_view data) {
-    Reader r(data);
-    check_header(r, flat_magic, info);
-    auto n = r.get<std::uint64_t>();
-    r.need(n);  // each entry takes far more than one byte
-    std::vector<FlatEntry>     out(n);
+std::string pack_flat_snapshot(const ComponentInfo& info) {
+    std::string out;
+    Writer      w(out);
+    std::uint64_t count = 0;
+    std::size_t   count_at = 0;
+    bool          started  = false;
+    for_each_flat(info.index, [&](const FlatItem& it) {
+        if (!started) {
+            started = true;
+            out.reserve(reserve_hint(info, it.total));
+            put_flat_head(w, info, 0, it.nthreads, it.show_tid);
+            count_at = out.size();
+            w.put(count);
+        }
+        w.put(it.hash);
+        w.put(static_cast<std::int32_t>(it.depth));
+        w.put(static_cast<std::int32_t>(it.tid));
+        w.put(static_cast<std::int32_t>(it.pid));
+        w.put(it.label);
+        w.put(*it.entry, info.n_raw, info.n_disp);
+        ++count;
+    });
+    if (!started) return pack_flat(info, {});
+    std::memcpy(&out[count_at], &count, sizeof(count));
+    return out;
+}
+
+std::vector<FlatEntry> unpack_flat(const ComponentInfo& info, std::string_view data, const std::string& prefix) {
+    std::vector<FlatEntry>     out;
     std::vector<std::uint64_t> path;
-    for (auto& e : out) {
-        e.hash   = r.get<std::uint64_t>();
-        e.depth  = r.get<std::int32_t>();
-        e.tid    = r.get<std::int32_t>();
-        e.pid    = r.get<std::int32_t>();
-        e.label  = r.str();
-        e.prefix = r.str();
-        r.entry(e.entry, info.n_raw, info.n_disp);
-        auto depth = static_cast<std::size_t>(std::max(e.depth, 0));
-        if (path.size() > depth) path.resize(depth);
-        path.push_back(e.hash);
-        e.hierarchy = path;
-        for (auto h : path) e.rolling_hash += h;
-    }
-    if (!r.done()) throw std::invalid_argument("trailing bytes after packed flat storage data");
+    FlatHead                   head;
+    read_flat(
+        info, data,
+        [&](const FlatHead& h) {
+            head = h;
+            out.reserve(h.count);
+        },
+        [&](const PackedEntry& p) {
+            FlatEntry e;
+            e.hash  = p.hash;
+            e.depth = p.depth;
+            e.tid   = p.tid;
+            e.pid   = p.pid;
+            e.label = std::string(p.label);
+            e.prefix = prefix;
+            if (head.flags & flat_has_prefix) e.prefix += p.prefix;
+            else e.prefix += flat_prefix(e.label, e.depth, e.tid, head.nthreads, head.show_tid);
+            e.entry    = p.entry;
+            auto depth = static_cast<std::size_t>(std::max(e.depth, 0));
+            if (path.size() > depth) path.resize(depth);
+            path.push_back(e.hash);
+            e.hierarchy = path;
+            for (auto h : path) e.rolling_hash += h;
+            out.push_back(std::move(e));
+        });
     return out;
 }
 
@@ -261,12 +363,12 @@ std::vector<TreeNode> unpack_tree(const ComponentInfo& info, std::string_view da
     return out;
 }
 
-std::vector<FlatEntry> merge_flat(const ComponentInfo& info, const std::vector<std::vector<FlatEntry>>& processes) {
+std::vector<FlatEntry> merge_flat(const ComponentInfo& info, const std::vector<std::string_view>& processes) {
     UnionGraph         graph;
     std::vector<Entry> merged(1);
     std::vector<int>   pid(1, 0);
-    for (const auto& entries : processes) {
-        graph.add(entries, [&](std::int32_t idx, const FlatEntry& e) {
+    for (const auto& packed : processes) {
+        graph.add(info, packed, [&](std::int32_t idx, const PackedEntry& e) {
             if (static_cast<std::size_t>(idx) >= merged.size()) {
                 merged.resize(static_cast<std::size_t>(idx) + 1);
                 pid.resize(static_cast<std::size_t>(idx) + 1, e.pid);
@@ -292,13 +394,12 @@ std::vector<FlatEntry> merge_flat(const ComponentInfo& info, const std::vector<s
     return out;
 }
 
-std::vector<ProcessSummary> summarize_processes(const ComponentInfo&                        info,
-                                                const std::vector<std::vector<FlatEntry>>& processes) {
+std::vector<ProcessSummary> summarize_processes(const ComponentInfo& info, const std::vector<std::string_view>& processes) {
     UnionGraph graph;
     // per node: (process, that process's merged entry), processes in increasing order
     std::vector<std::vector<std::pair<int, Entry>>> per(1);
     for (std::size_t p = 0; p < processes.size(); ++p) {
-        graph.add(processes[p], [&](std::int32_t idx, const FlatEntry& e) {
+        graph.add(info, processes[p], [&](std::int32_t idx, const PackedEntry& e) {
             if (static_cast<std::size_t>(idx) >= per.size()) per.resize(static_cast<std::size_t>(idx) + 1);
             auto& list = per[static_cast<std::size_t>(idx)];
             if (list.empty() || list.back().first != static_cast<int>(p)) list.emplace_back(static_cast<int>(p), Entry{});

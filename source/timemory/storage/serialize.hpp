@@ -15,15 +15,18 @@
 namespace tim {
 
 std::string            pack_flat(const ComponentInfo& info, const std::vector<FlatEntry>& entries);
-std::vector<FlatEntry> unpack_flat(const ComponentInfo& info, std::string_view data);
+// flat_snapshot(info.index) packed, without building FlatEntry objects
+std::string            pack_flat_snapshot(const ComponentInfo& info);
+// `prefix` goes in front of every decorated label
+std::vector<FlatEntry> unpack_flat(const ComponentInfo& info, std::string_view data, const std::string& prefix = "");
 std::string            pack_tree(const ComponentInfo& info, const std::vector<TreeNode>& roots);
 std::vector<TreeNode>  unpack_tree(const ComponentInfo& info, std::string_view data);
 
-// One flat list holding several processes' lists: nodes with the same call
+// One flat list holding several processes' packed lists: nodes with the same call
 // path (hashes from the top level down) are merged, the rest kept, in
 // pre-order of first appearance. Thread decorations are dropped (the merged
 // data belong to no single thread).
-std::vector<FlatEntry> merge_flat(const ComponentInfo& info, const std::vector<std::vector<FlatEntry>>& processes);
+std::vector<FlatEntry> merge_flat(const ComponentInfo& info, const std::vector<std::string_view>& processes);
 
 // Cross-process statistics of one call-graph node (display values, display units):
 // over the processes where the node exists.
@@ -39,7 +42,6 @@ struct ProcessSummary {
     std::vector<int>           max_process;            // per display value
     std::vector<double>        imbalance;              // max / mean (0 when mean is 0)
 };
-std::vector<ProcessSummary> summarize_processes(const ComponentInfo&                        info,
-                                                const std::vector<std::vector<FlatEntry>>& processes);
+std::vector<ProcessSummary> summarize_processes(const ComponentInfo& info, const std::vector<std::string_view>& processes);
 
 }  // namespace tim
