@@ -392,7 +392,7 @@ def _write_component(
         if s.tree_output:
             _write(out(".tree.json"), _wrap(key, storage.dumps_text(tree, ranks_key)), "tree", label)
         if s.flamegraph_output and info["flamegraph"]:
-            roots = [t._n for rank in tree for t in rank]
+            roots = [t for rank in tree for t in rank]
             _write(
                 out(".flamegraph.json"),
                 _core.flamegraph_json(index, roots) + "\n",

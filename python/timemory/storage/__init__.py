@@ -198,58 +198,85 @@ class StorageTreeEntryValue:
         return Statistics(_core.stats_view(self._index, self._entry))
 
 
-class StorageTreeEntry:
+class _TreeNodeRef:
+    """A node of a native tree batch (``_b``, node id ``_i``), shared by the tree objects."""
+
+    __slots__ = ("_b", "_i")
+
+    def __init__(self, node: _core.TreeNode):
+        self._b = _core.TreeBatch(getattr(self, "_index", -1), [node])
+        self._i = 0
+
+    @classmethod
+    def _at(cls, batch: _core.TreeBatch, i: int) -> Any:
+        obj = cls.__new__(cls)
+        obj._b, obj._i = batch, i
+        return obj
+
+    @property
+    def _n(self) -> _core.TreeNode:
+        """A copy of the node with its subtree."""
+        return self._b.node(self._i)
+
+
+class StorageTreeEntry(_TreeNodeRef):
     """The value of a tree node."""
 
-    __slots__ = ("_n",)
+    __slots__ = ()
     _index = -1
     _value_class: type = StorageTreeEntryValue
 
-    def __init__(self, node: _core.TreeNode):
-        self._n = node
-
     def is_dummy(self) -> bool:
-        return self._n.depth == 0 or self._n.hash == 0 or self._n.is_dummy
+        b, i = self._b, self._i
+        return b.depth(i) == 0 or b.hash(i) == 0 or b.is_dummy(i)
 
     def tid(self) -> set:
-        return set(self._n.tids)
+        return self._b.tids(self._i)
 
     def pid(self) -> set:
-        return set(self._n.pids)
+        return self._b.pids(self._i)
 
     def depth(self) -> int:
-        return self._n.depth - 1
+        return self._b.depth(self._i) - 1
 
     def hash(self) -> int:
-        return self._n.hash
+        return self._b.hash(self._i)
 
     def prefix(self) -> str:
-        return self._n.label
+        return self._b.label(self._i)
 
     def inclusive(self) -> StorageTreeEntryValue:
-        return self._value_class(self._n.inclusive)
+        return self._value_class(self._b.inclusive(self._i))
 
     def exclusive(self) -> StorageTreeEntryValue:
-        return self._value_class(self._n.exclusive)
+        return self._value_class(self._b.exclusive(self._i))
 
 
-class StorageTree:
-    """A node of the tree view: ``value()`` and ``children()``."""
+class StorageTree(_TreeNodeRef):
+    """A node of the tree view: ``value()`` and ``children()``.
 
-    __slots__ = ("_n",)
+    Tree objects point into a native batch holding the whole tree (``_b``, node id ``_i``),
+    so walking a tree copies nothing."""
+
+    __slots__ = ()
+    _index = -1
     _entry_class: type = StorageTreeEntry
 
-    def __init__(self, node: _core.TreeNode):
-        self._n = node
+    @classmethod
+    def _list(cls, batch: _core.TreeBatch) -> list[StorageTree]:
+        return _core.tree_objects(cls, batch, batch.roots())
 
     def value(self) -> StorageTreeEntry:
-        return self._entry_class(self._n)
+        return self._entry_class._at(self._b, self._i)
 
     def children(self) -> list[StorageTree]:
-        return [type(self)(c) for c in self._n.children]
+        return _core.tree_objects(type(self), self._b, self._b.children(self._i))
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._n.label!r} children={len(self._n.children)}>"
+        return (
+            f"<{type(self).__name__} {self._b.label(self._i)!r} "
+            f"children={self._b.child_count(self._i)}>"
+        )
 
 
 class ProcessSummary:
@@ -557,7 +584,7 @@ class Storage:
 
     @classmethod
     def get_tree(cls) -> list[StorageTree]:
-        return [cls._tree(n) for n in _core.tree_snapshot(cls._index)]
+        return cls._tree._list(_core.tree_snapshot(cls._index))
 
     # -- every rank (gathered on rank zero through MPI or the installed transport)
     @classmethod
@@ -584,7 +611,7 @@ class Storage:
         packed = _core.pack_tree_snapshot(cls._index)
         procs = exchange({cls._index: {"tree": packed}} if _core.has_data(cls._index) else {})
         if procs is None:
-            return [[cls._tree(n) for n in _core.unpack_tree(cls._index, packed)]]
+            return [cls._tree._list(_core.unpack_tree(cls._index, packed))]
         return cls._tree_lists(procs)
 
     @classmethod
@@ -632,7 +659,7 @@ class Storage:
     @classmethod
     def _tree_lists(cls, procs: Processes) -> list[list[StorageTree]]:
         return [
-            [cls._tree(n) for n in _core.unpack_tree(cls._index, data)]
+            cls._tree._list(_core.unpack_tree(cls._index, data))
             for data in procs.packed(cls._index, "tree")
         ]
 
@@ -663,8 +690,7 @@ class Storage:
         sample = next((x for r in ranks for x in r), None)
         meta = output_meta(len(ranks))
         if isinstance(sample, StorageTree) or (sample is None and ranks_key != "graph"):
-            data = [[t._n for t in r] for r in ranks]
-            return _core.tree_json(cls._index, data, meta, ranks_key)
+            return _core.tree_json(cls._index, ranks, meta, ranks_key)
         if sample is not None and not isinstance(sample, StorageResult):
             raise TypeError(
                 f"{cls.__name__}.dumps takes storage results or trees, not {type(sample).__name__}"
@@ -705,7 +731,8 @@ class Storage:
         out = []
         for rank in section[key]:
             roots = rank if isinstance(rank, list) else [rank]
-            out.append([cls._tree(_tree_from_json(cls._index, r)) for r in roots])
+            batch = _core.TreeBatch(cls._index, [_tree_from_json(cls._index, r) for r in roots])
+            out.append(cls._tree._list(batch))
         return out
 
     @classmethod
