@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from tool_helpers import run_tool, write
 
 POOL_PROGRAM = """
 import json, os, sys, time
@@ -113,32 +114,58 @@ def test_forked_child_starts_empty_and_is_merged(run_python, tmp_path):
     assert res["flat"] == [[["before-fork", 1], ["in-child", 1]]]
 
 
-def test_profiler_merges_forked_pool_workers(tmp_path):
-    (tmp_path / "work.py").write_text(
-        """
-import multiprocessing as mp, time
+TOOL_PROGRAM = """
+import multiprocessing as mp, sys, time
 
+@profile
 def task(i):
+    total = 0
+    for k in range(200):
+        total += k
     time.sleep(0.002)
     return i
 
 if __name__ == "__main__":
-    with mp.get_context("fork").Pool(2) as pool:
+    with mp.get_context(sys.argv[1]).Pool(2) as pool:
         print(sum(pool.map(task, range(8), chunksize=1)))
 """
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMEMORY_")}
-    env.pop("PYTHONWARNINGS", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "timemory.profiler", "--", "work.py"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+METHODS = ["fork", "spawn", "forkserver"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("tool", ["timemory.profiler", "timemory.trace"])
+def test_command_line_tools_measure_pool_workers(tmp_path, tool, method):
+    """Under the profiler and the tracer, what pool workers run (started by fork, spawn or a
+    fork server) is in the parent's output; spawned workers import the program again, with
+    its bare ``@profile``, and run the same tool."""
+    write(tmp_path / "work.py", TOOL_PROGRAM)
+    proc = run_tool(tool, "-c", "wall_clock", "--", "work.py", method, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
     flat = json.loads((tmp_path / "timemory-work-output/wall.json").read_text())
     graph = flat["timemory"]["wall_clock"]["ranks"][0]["graph"]
-    assert sum(e["stats"]["count"] for e in graph if e["prefix"].endswith("task")) == 8
+    if tool == "timemory.profiler":
+        tasks = [e for e in graph if e["prefix"].endswith("|_task")]
+        assert sum(e["stats"]["count"] for e in tasks) == 8, [e["prefix"] for e in graph]
+    else:  # one entry per line of task: its loop line ran 201 times per call
+        loop = [e for e in graph if "for k in range(200):" in e["prefix"]]
+        assert sum(e["stats"]["count"] for e in loop) == 8 * 201, [e["prefix"] for e in graph]
 
+
+@pytest.mark.parametrize("method", METHODS)
+def test_line_profiler_counts_pool_workers_lines(tmp_path, method):
+    pytest.importorskip("line_profiler")
+    write(tmp_path / "work.py", TOOL_PROGRAM)
+    proc = run_tool("timemory.line_profiler", "-o", "work.lprof", "--", "work.py", method, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    from timemory.line_profiler import load_stats
+
+    stats = load_stats(tmp_path / "work.lprof")
+    (lines,) = [v for (_, _, name), v in stats.timings.items() if name == "task"]
+    hits = {source_line: n for source_line, n, _ in lines}
+    source = (tmp_path / "work.py").read_text().splitlines()
+    loop_line = next(i for i, text in enumerate(source, 1) if "for k in range(200):" in text)
+    sleep_line = next(i for i, text in enumerate(source, 1) if "time.sleep" in text)
+    assert hits[loop_line] == 8 * 201 and hits[sleep_line] == 8, hits

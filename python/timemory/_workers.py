@@ -8,6 +8,12 @@ its packed data, once and cumulatively, in the parent's spool folder (named by t
 parent merges every worker's data into ``dmp_get()`` and its output, per worker (pid) or
 collapsed with ``collapse_processes``.
 
+While a command-line tool (``python -m timemory.profiler``, ``.trace``, ``.line_profiler``) runs
+a program, the processes that ``multiprocessing`` spawns (spawn and forkserver start methods)
+run the same tool with the same options: the hand-over travels in the preparation data that
+``multiprocessing`` pickles for the new process, and unpickling it there, before the program's
+main module is imported again, starts the tool and defines its builtins (``@profile``).
+
 A worker leaves its data when ``multiprocessing`` ends it normally (its exit finalizers), at
 interpreter exit (``atexit``: a spawned worker, a plain forked child), and when a pool
 terminates it with SIGTERM (``Pool.__exit__`` does), which becomes a normal exit.
@@ -28,6 +34,10 @@ _state: dict[str, Any] = {
     "hooked": False,
     "flushing": False,
 }
+# name -> function returning picklable data a worker leaves besides its storage (the line
+# profiler's line stats); the parent reads them with extras(name)
+_EXTRAS: dict[str, Any] = {}
+_AFTER_FORK: dict[str, Any] = {}
 
 
 class _Token:
@@ -83,25 +93,30 @@ def _after_fork_in_child() -> None:
     for index in _manager._MEASURABLE:
         _core.clear(index)
     _manager.manager._outputs.clear()
+    for reset in _AFTER_FORK.values():
+        reset()
+    _state["hooked"] = False  # the parent's registrations do not survive the child's bootstrap
     _become_worker(_state["spool"], forked=True)
 
 
 def _hook_multiprocessing(forked: bool) -> None:
-    """Have ``multiprocessing`` flush this worker when it ends it. A forked process resets its
-    exit finalizers when it starts, then runs its after-fork callbacks, which register ours; a
-    spawned one does neither, so ours is registered now."""
+    """Have ``multiprocessing`` flush this worker when it ends it, with an exit finalizer.
+    When a process object bootstraps, fork and forkserver children clear the finalizers and
+    then run the after-fork callbacks; spawned ones do neither. So a forked process registers
+    ours as an after-fork callback, one spawned (and still unpickling its data,
+    ``_inheriting``) both now and as a callback, and a process that runs already (timemory
+    imported by a task) now. (A fork server's child ends with ``os._exit``, without
+    ``atexit``: the finalizer is its only flush besides SIGTERM.)"""
     util = sys.modules.get("multiprocessing.util")
     process = sys.modules.get("multiprocessing.process")
     if util is None or process is None or _state["hooked"]:
         return
     _state["hooked"] = True
-    started = process.parent_process() is not None and not getattr(
-        process.current_process(), "_inheriting", False
-    )
-    if not forked or started:
-        _in_multiprocessing_child(_TOKEN)
-    else:
+    inheriting = getattr(process.current_process(), "_inheriting", False)
+    if forked or inheriting:
         util.register_after_fork(_TOKEN, _in_multiprocessing_child)
+    if not forked:
+        _in_multiprocessing_child(_TOKEN)
 
 
 def _in_multiprocessing_child(_token: Any) -> None:
@@ -109,9 +124,10 @@ def _in_multiprocessing_child(_token: Any) -> None:
 
     from multiprocessing import util
 
-    util.Finalize(None, flush, exitpriority=100)
-    # Pool.terminate() (and so `with Pool(...)`) ends idle workers with SIGTERM: make it a
-    # normal exit, which runs the finalizer above, unless the program handles SIGTERM itself
+    if not any(getattr(f, "_callback", None) is flush for f in list(util._finalizer_registry.values())):
+        util.Finalize(None, flush, exitpriority=100)
+    # Pool.terminate() (and so `with Pool(...)`) ends idle workers with SIGTERM: leave the
+    # data first, unless the program handles SIGTERM itself
     try:
         if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
             signal.signal(signal.SIGTERM, _terminate)
@@ -120,16 +136,24 @@ def _in_multiprocessing_child(_token: Any) -> None:
 
 
 def _terminate(signum: int, _frame: Any) -> None:
+    """SIGTERM in a worker: leave the data, then end at once as SIGTERM's default action
+    would. Not by raising SystemExit: the handler may run inside a callback whose caller
+    swallows exceptions (a tracer's labeler), and the worker would then live on, with
+    SIGTERM ignored, and its pool would wait for it forever."""
     import signal
 
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the flush short
     if _state["flushing"]:
         return  # the worker is already leaving its data and exiting: let it finish
-    # Flushed here, not only by the exit finalizer: a SIGTERM that lands after the worker's
-    # loop ended, inside multiprocessing's exit function but before our finalizer ran, would
-    # otherwise end the process without it (the exit function is not run twice).
-    flush()
-    raise SystemExit(128 + signum)
+    try:
+        flush()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+        os._exit(128 + signum)
 
 
 def flush() -> None:
@@ -159,7 +183,11 @@ def _flush() -> None:
 
     _manager.stop_hooks()
     _core.stop_all_bundles()
-    payload = local_payload(sorted(_manager._MEASURABLE), ("flat", "tree"))
+    payload: dict[Any, Any] = local_payload(sorted(_manager._MEASURABLE), ("flat", "tree"))
+    extras = {name: get() for name, get in _EXTRAS.items()}
+    extras = {name: value for name, value in extras.items() if value is not None}
+    if extras:
+        payload["extras"] = extras
     if not payload:
         return
     os.makedirs(_state["spool"], exist_ok=True)
@@ -180,8 +208,25 @@ def has_data() -> bool:
         return False
 
 
+def add_extra(name: str, get: Any, after_fork: Any = None) -> None:
+    """A worker leaves ``get()`` (picklable, None for nothing) with its data, under ``name``;
+    ``after_fork()`` runs in a forked child first (to forget what the parent had counted)."""
+    _EXTRAS[name] = get
+    if after_fork is not None:
+        _AFTER_FORK[name] = after_fork
+
+
+def extras(name: str) -> list[Any]:
+    """In the parent: what every worker left under ``name`` (see :func:`add_extra`)."""
+    return [data["extras"][name] for _, data in _read_all() if name in data.get("extras", {})]
+
+
 def payloads() -> list[tuple[int, dict[int, dict[str, bytes]]]]:
     """``(pid, packed data)`` of every worker that left data, in the order they started."""
+    return [(pid, {k: v for k, v in data.items() if k != "extras"}) for pid, data in _read_all()]
+
+
+def _read_all() -> list[tuple[int, dict[Any, Any]]]:
     if not has_data():
         return []
     import pickle
@@ -217,3 +262,45 @@ def discard() -> None:
         os.rmdir(folder)
     except OSError:
         pass
+
+
+# ------------------------------------------------------------------ command-line tools
+def hand_over_tool(module: str, options: list[str]) -> None:
+    """While a command-line tool runs a program: the processes ``multiprocessing`` spawns
+    run ``module.start_in_worker(options)`` before anything else (see the module docstring)."""
+    from ._import_hooks import after_import
+
+    after_import("multiprocessing.spawn", lambda spawn: _patch_spawn(spawn, module, options))
+
+
+def _patch_spawn(spawn: Any, module: str, options: list[str]) -> None:
+    original = spawn.get_preparation_data
+    hand_over = _ToolHandOver(module, tuple(options))
+
+    def get_preparation_data(name: str) -> dict[str, Any]:
+        data = original(name)
+        data["timemory_tool"] = hand_over  # multiprocessing's prepare() ignores unknown keys
+        return data
+
+    spawn.get_preparation_data = get_preparation_data
+
+
+class _ToolHandOver:
+    __slots__ = ("module", "options")
+
+    def __init__(self, module: str, options: tuple[str, ...]):
+        self.module = module
+        self.options = options
+
+    def __reduce__(self) -> Any:
+        return (_start_tool, (self.module, self.options))
+
+
+def _start_tool(module: str, options: tuple[str, ...]) -> None:
+    """Runs in the spawned process while it unpickles its preparation data."""
+    import importlib
+
+    try:
+        importlib.import_module(module).start_in_worker(list(options))
+    except BaseException as err:  # noqa: BLE001 - the worker must still run its task
+        print(f"[timemory]> worker {os.getpid()}: could not start {module}: {err!r}", file=sys.stderr)

@@ -170,6 +170,10 @@ class LineProfilerTool(_cli.Tool):
 
         manager.add_metadata("line_profiler_component", hook.component)
         manager.add_metadata("line_profiler_outfile", os.path.abspath(self.outfile))
+        from timemory import _workers
+
+        # pool workers (forked, or spawned with this tool started in them) leave their lines
+        _workers.add_extra("line_stats", hook.get_stats, after_fork=hook._rebase)
 
     def _run(self, opts: argparse.Namespace, target: Any, setup: Any, hook: Any, prog: str) -> int:
         try:
@@ -181,7 +185,12 @@ class LineProfilerTool(_cli.Tool):
                 self._write(hook)
 
     def _write(self, hook: LineProfiler) -> None:
-        stats = gathered_stats(hook.get_stats())
+        from timemory import _workers
+
+        stats = hook.get_stats()
+        for worker in _workers.extras("line_stats"):
+            stats += worker
+        stats = gathered_stats(stats)
         self.writer = stats is not None
         if stats is None:
             return  # rank zero writes the lines of every rank
@@ -262,6 +271,11 @@ def _text(stats: Any) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     return LineProfilerTool().main(argv)
+
+
+def start_in_worker(options: list[str]) -> None:
+    """In a process spawned by ``multiprocessing`` while this tool runs: the same profiling."""
+    LineProfilerTool().start_in_worker(options)
 
 
 if __name__ == "__main__":

@@ -207,49 +207,13 @@ def _activate() -> None:
         sys.excepthook = _excepthook
 
 
-class _MPIImportWatcher:
-    """A ``sys.meta_path`` entry that activates timemory's hooks right after ``mpi4py.MPI``
-    is imported (and MPI initialised by that import), so that a later ``MPI.Finalize()``
-    in the program still finds timemory's data."""
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "mpi4py.MPI":
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(name, path, target)
-            if spec is not None and spec.loader is not None:
-                spec.loader = _ActivatingLoader(spec.loader)
-                return spec
-        return None
-
-
-class _ActivatingLoader:
-    def __init__(self, loader: Any):
-        self._loader = loader
-
-    def create_module(self, spec: Any) -> Any:
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module: Any) -> None:
-        self._loader.exec_module(module)
-        sys.modules.setdefault(module.__name__, module)
-        try:
-            _activate()
-        except Exception as err:  # noqa: BLE001 - never break the program's import
-            print(f"[timemory]> MPI hooks not installed: {err!r}", file=sys.stderr)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._loader, name)
-
-
 def _install() -> None:
-    """Called at ``import timemory``."""
-    if _module() is not None:
-        _activate()
-    elif not any(isinstance(f, _MPIImportWatcher) for f in sys.meta_path):
-        sys.meta_path.insert(0, _MPIImportWatcher())
+    """Called at ``import timemory``: MPI's hooks are activated once ``mpi4py.MPI`` is loaded
+    (and MPI initialised by that import), so that a later ``MPI.Finalize()`` in the program
+    still finds timemory's data."""
+    from .._import_hooks import after_import
+
+    after_import("mpi4py.MPI", lambda _module: _activate())
 
 
 def _env_rank() -> int:
