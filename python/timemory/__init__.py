@@ -22,6 +22,8 @@ _os.environ.setdefault("PROFILESELECTED", "1")
 
 from . import (
     _core,  # noqa: E402
+    _workers,  # noqa: E402
+    mpi,  # noqa: E402
     settings,  # noqa: E402
 )
 
@@ -134,11 +136,22 @@ enabled = is_enabled
 
 def has_mpi_support() -> bool:
     """True when mpi4py can be imported (the MPI transport is Python-side)."""
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return mpi.is_supported()
+
+
+def mpi_init() -> None:
+    """Initialise MPI through mpi4py (if nobody has): from then on the data of every rank
+    are gathered on rank zero."""
+    mpi.init()
+
+
+def mpi_finalize() -> None:
+    """Finalise MPI; timemory writes its output first (every rank must call it)."""
+    mpi.finalize()
+
+
+dmp_init = mpi_init
+dmp_finalize = mpi_finalize
 
 
 def set_rusage_children() -> None:
@@ -200,6 +213,11 @@ __all__ = [
     "is_enabled",
     "enabled",
     "has_mpi_support",
+    "mpi",
+    "mpi_init",
+    "mpi_finalize",
+    "dmp_init",
+    "dmp_finalize",
     "set_rusage_children",
     "set_rusage_self",
     "add_arguments",
@@ -250,4 +268,6 @@ def _auto_initialize() -> None:
     settings.command_line = list(_sys.argv) if getattr(_sys, "argv", None) else []
 
 
+_workers._install()
+mpi._install()
 _auto_initialize()

@@ -542,13 +542,27 @@ def print_summary(top: int = 10, stream: TextIO | None = None, width: int = 60) 
     from timemory.component import class_of
     from timemory.storage import storage_class
 
+    from timemory import _manager
+
     stream = stream or sys.stdout
-    recorded = [index for index, n in sorted(timemory.size().items()) if n]
+    gathered = _manager.written_processes()
+    if gathered is False:
+        return  # another rank of an MPI job: rank zero wrote and summarises every rank's data
+    if gathered is not None:
+        recorded = gathered.indices()
+    else:
+        recorded = [index for index, n in sorted(timemory.size().items()) if n]
     if not recorded:
         echo("[timemory]> nothing was recorded", stream)
         return
     for index in recorded:
-        rows, top_total = _summary_rows(storage_class(index).get())
+        storage = storage_class(index)
+        if gathered is not None:
+            merged = storage._flat_lists(gathered)
+            results = [e for lst in merged for e in lst]
+        else:
+            results = storage.get()
+        rows, top_total = _summary_rows(results)
         cls = class_of(index)
         units = cls.display_unit()
         unit = _first(units)
@@ -635,6 +649,7 @@ class Tool:
         self, parser: ArgumentParser, argv: list[str]
     ) -> tuple[argparse.Namespace, list[str]]:
         options, command = split_command(argv, "-m", self.is_module)
+        self.options = options
         try:
             opts = parser.parse_args(options)
         except CliError as err:
@@ -676,6 +691,9 @@ class Tool:
         if getattr(opts, "output_dir", None):
             settings.output_path = opts.output_dir
         self.configure(opts, hook)
+        from timemory import _workers
+
+        _workers.hand_over_tool(self._module_name(), self.options)
         echo(f"[timemory]> {self.doing}: {target.command}")
         held = False
         try:
@@ -695,6 +713,28 @@ class Tool:
         except KeyboardInterrupt:
             held = True
         return INTERRUPT_STATUS if held and status == 0 else status
+
+    def _module_name(self) -> str:
+        """The importable name of the module defining this tool (``python -m`` runs it as
+        ``__main__``)."""
+        module = type(self).__module__
+        if module == "__main__":
+            spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+            module = spec.name if spec is not None else module
+        return module
+
+    def start_in_worker(self, options: list[str]) -> Any:
+        """In a process that ``multiprocessing`` spawned while this tool ran a program: the
+        same hook with the same ``options``, its builtins defined for good (the program's
+        main module is imported again, ``@profile`` and all), measuring from now on."""
+        opts = self.build_parser(self.program_name()).parse_args(options)
+        hook = self.make_hook(opts)
+        self.configure(opts, hook)
+        for name, value in self.builtins(hook).items():
+            setattr(builtins, name, value)
+        if not self.decorated_only(opts):
+            hook.start()
+        return hook
 
     def _run(
         self,

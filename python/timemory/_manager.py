@@ -13,7 +13,8 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from . import _core
+from . import _core, _workers
+from . import mpi as _mpi
 from . import settings as _settings
 
 # The component and storage modules (and json) are imported where they are
@@ -48,6 +49,7 @@ __all__ = [
     "clear",
     "size",
     "is_finalized",
+    "write_rank_local",
 ]
 
 _TRUTHY = {"yes", "y", "true", "t", "1", "on"}
@@ -67,34 +69,70 @@ def _indices(components: Iterable[Any]) -> list[int]:
 
 
 # ------------------------------------------------------------------ data access
+def _exchanged(indices: Sequence[int], views: Sequence[str]) -> tuple[bool, Any]:
+    """``(distributed, processes)``: whether data are exchanged at all (MPI, a custom
+    transport, pool workers) and, if so, every process's data on rank zero (None elsewhere).
+    A collective when distributed."""
+    from .storage import _distributed, exchange, local_payload
+
+    if not _distributed():
+        return False, None
+    return True, exchange(local_payload(indices, views))
+
+
 def get(hierarchy: bool = False, components: Sequence[Any] = ()) -> dict[str, Any]:
-    """The collected data as a JSON dict (tree form when ``hierarchy``).
+    """The collected data as a JSON dict (tree form when ``hierarchy``): every process's on
+    rank zero under MPI (a collective: every rank must call it), this process's elsewhere.
 
     Only components with data appear. A new dict is built on every call.
     """
+    indices = _indices(components)
+    distributed, procs = _exchanged(indices, ["tree" if hierarchy else "flat"])
     out: dict[str, Any] = {}
-    for index in _indices(components):
-        if not _core.has_data(index):
-            continue
+    for index in indices:
         storage = _storage(index)
-        data = storage.dmp_get_tree() if hierarchy else storage.dmp_get()
+        if procs is not None:
+            if index not in procs.indices():
+                continue
+            data = storage._tree_lists(procs) if hierarchy else storage._flat_lists(procs)
+        else:
+            if not _core.has_data(index):
+                continue
+            data = [storage.get_tree()] if hierarchy else [storage.get()]
         out.update(storage.dumps(data)["timemory"])
     return {"timemory": out}
 
 
 def get_text(components: Sequence[Any] = ()) -> str:
-    """The text tables of the components with data, concatenated."""
-    return "".join(
-        _core.text_table(i, _core.flat_snapshot(i))
-        for i in _indices(components)
-        if _core.has_data(i)
-    )
+    """The text tables of the components with data, concatenated: every process's on rank
+    zero under MPI, with the cross-rank summary (a collective), "" on the other ranks."""
+    indices = _indices(components)
+    distributed, procs = _exchanged(indices, ["flat"])
+    if distributed and procs is None:
+        return ""
+    if procs is None:
+        return "".join(
+            _core.text_table(i, _core.flat_snapshot(i)) for i in indices if _core.has_data(i)
+        )
+    out = []
+    for index in indices:
+        if index not in procs.indices():
+            continue
+        storage = _storage(index)
+        flat = storage._flat_lists(procs)
+        out.append(_core.text_table(index, [e for rank in flat for e in rank]))
+        if len(procs) > 1:
+            out.append(_summary_table(index, storage._summary(procs), procs))
+    return "".join(out)
 
 
 def clear(components: Sequence[Any] = ()) -> None:
-    """Empty the storage of these components (all when empty)."""
+    """Empty the storage of these components (all when empty, and then also the data that
+    pool workers left for this process)."""
     for index in _indices(components):
         _core.clear(index)
+    if not components:
+        _workers.discard()
 
 
 def size(components: Sequence[Any] = ()) -> dict[int, int]:
@@ -243,13 +281,14 @@ def _say(text: str, stream: Any = None) -> None:
 
 def _write(path: str, content: str, kind: str, label: str, announce: bool = True) -> None:
     """Write one output file; a failure is reported and the other files still get written."""
+    rank = _mpi.rank()
     try:
         _core.atomic_write(path, content)
     except ValueError as err:  # the native writer reports failures with the path
-        _say(f"[{label}]|0> Error writing '{path}': {err}", sys.stderr)
+        _say(f"[{label}]|{rank}> Error writing '{path}': {err}", sys.stderr)
         return
     if announce:
-        _say(f"[{label}]|0> Outputting '{path}'...")
+        _say(f"[{label}]|{rank}> Outputting '{path}'...")
     manager._outputs.setdefault(kind, []).append(path)
     (manager.text_files if kind == "text" else manager.json_files).append(path)
 
@@ -269,12 +308,13 @@ def _make_temp_dir(prefix: str) -> str:
     raise FileExistsError(f"no free temporary directory name under {base}")
 
 
-def _output_file(basename: str, extension: str) -> str:
+def _output_file(basename: str, extension: str, rank_suffix: bool = False) -> str:
     """``settings.compose_output_filename``, but an output directory that cannot be
     created does not lose the data: it is reported and a new temporary directory
-    takes its place for the rest of the run."""
+    takes its place for the rest of the run. ``rank_suffix`` adds ``_<rank>``."""
+    rank = _mpi.rank()
     try:
-        return _settings.compose_output_filename(basename, extension)
+        return _settings.compose_output_filename(basename, extension, rank_suffix, rank)
     except OSError as err:
         wanted = _settings.output_path
         fallback = _make_temp_dir("timemory-output-")
@@ -284,50 +324,84 @@ def _output_file(basename: str, extension: str) -> str:
             sys.stderr,
         )
         _settings.output_path = fallback
-        return _settings.compose_output_filename(basename, extension)
+        return _settings.compose_output_filename(basename, extension, rank_suffix, rank)
 
 
 def _wrap(key: str, text: str) -> str:
     return '{"timemory": {"' + key + '": ' + text + "}}\n"
 
 
-def _write_component(index: int) -> list[str]:
+def _summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
+    """The cross-process summary of one component as a text table: per call-graph node, over
+    the processes that have it, min / mean / max of its value, the rank with the max and the
+    imbalance max/mean (first value of multi-valued components)."""
+    info = _TABLE_BY_INDEX[index]
+    unit = _core.unit_info(index)[1][0]
+    nranks = len({rank for rank, _, _ in procs.items})
+    what = f"{nranks} RANKS" if nranks > 1 else f"{len(procs)} PROCESSES"
+    if nranks > 1 and len(procs) > nranks:
+        what += f" ({len(procs)} PROCESSES)"
+    title = f"{info['label'].upper()}: CROSS-PROCESS SUMMARY OVER {what} [{unit}]"
+    head = ("LABEL", "PROCS", "MIN", "MEAN", "MAX", "MAX RANK", "IMBALANCE")
+    body = []
+    for r in rows:
+        first = lambda v: v[0] if isinstance(v, tuple) else v  # noqa: E731
+        body.append(
+            (
+                r.prefix(),
+                str(len(r.processes())),
+                f"{first(r.min()):.3f}",
+                f"{first(r.mean()):.3f}",
+                f"{first(r.max()):.3f}",
+                str(first(r.max_rank())),
+                f"{first(r.imbalance()):.3f}",
+            )
+        )
+    widths = [max([len(h)] + [len(b[i]) for b in body]) for i, h in enumerate(head)]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [f" {c:<{widths[0]}} " if i == 0 else f" {c:>{widths[i]}} " for i, c in enumerate(cells)]
+        return "|" + "|".join(parts) + "|"
+
+    total = sum(widths) + 3 * len(widths) + 1
+    rule = "|" + "-" * (total - 2) + "|"
+    out = [rule, "|" + title.center(total - 2) + "|", rule, line(head)]
+    out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    out += [line(b) for b in body]
+    out.append(rule)
+    return "\n".join(out) + "\n\n"
+
+
+def _write_component(
+    index: int,
+    flat: list[Any],
+    tree: list[Any] | None,
+    summary: str,
+    ranks_key: str,
+    rank_suffix: bool,
+) -> list[str]:
     info = _TABLE_BY_INDEX[index]
     storage = _storage(index)
     label, key = info["label"], info["key"]
     s = _settings
-    flat = storage.dmp_get()
+    out = lambda ext: _output_file(label, ext, rank_suffix)  # noqa: E731
     if s.file_output:
         if s.json_output:
-            _write(
-                _output_file(label, ".json"),
-                _wrap(key, storage.dumps_text(flat)),
-                "json",
-                label,
-            )
-        tree = (
-            storage.dmp_get_tree()
-            if (s.tree_output or (s.flamegraph_output and info["flamegraph"]))
-            else []
-        )
+            _write(out(".json"), _wrap(key, storage.dumps_text(flat)), "json", label)
+        tree = tree or []
         if s.tree_output:
-            _write(
-                _output_file(label, ".tree.json"),
-                _wrap(key, storage.dumps_text(tree)),
-                "tree",
-                label,
-            )
+            _write(out(".tree.json"), _wrap(key, storage.dumps_text(tree, ranks_key)), "tree", label)
         if s.flamegraph_output and info["flamegraph"]:
-            roots = [t._n for rank in tree for t in rank]
+            roots = [t for rank in tree for t in rank]
             _write(
-                _output_file(label, ".flamegraph.json"),
+                out(".flamegraph.json"),
                 _core.flamegraph_json(index, roots) + "\n",
                 "flamegraph",
                 label,
             )
-    text = _core.text_table(index, [e._e for rank in flat for e in rank])
+    text = _core.text_table(index, [e for rank in flat for e in rank]) + summary
     if s.file_output and s.text_output:
-        _write(_output_file(label, ".txt"), text, "text", label)
+        _write(out(".txt"), text, "text", label)
     console = [text] if s.cout_output else []
     if s.dart_output and (not s.dart_type or s.dart_type == label):
         for entry in [e for rank in flat for e in rank][: max(int(s.dart_count), 1)]:
@@ -339,19 +413,55 @@ def _write_component(index: int) -> list[str]:
     return console
 
 
-def _write_all() -> bool:
+def _per_rank_paths() -> bool:
+    """True when the output path names the rank (``%rank%``/``%r``): every rank then writes
+    its own data to its own files."""
+    text = f"{_settings.output_path}\0{_settings.output_prefix}"
+    return "%rank%" in text or "%r" in text
+
+
+def _write_all(local_only: bool = False) -> bool:
     """Write every non-empty storage, then print the tables: all files are on
-    disk before anything goes to the console."""
+    disk before anything goes to the console.
+
+    Under MPI, rank zero writes every rank's data (one collective gather) and the other
+    ranks write nothing, unless the output path names the rank or ``local_only`` (this rank
+    alone, to ``<label>_<rank>`` files, for an aborting rank)."""
+    from .storage import _distributed, exchange, local_payload
+
+    s = _settings
+    need_tree = bool(s.file_output and (s.tree_output or s.flamegraph_output))
+    views = ["flat", "tree"] if need_tree else ["flat"]
+    procs = None
+    if not local_only and not _per_rank_paths() and _distributed():
+        procs = exchange(local_payload(sorted(_MEASURABLE), views))
+        _state["processes"] = procs if procs is not None else False
+        if procs is None:
+            return False  # rank zero writes this rank's data
+    ranks_key = "mpi" if _mpi.comm() is not None else "graph"
     wrote = False
     console: list[str] = []
     for index in sorted(_MEASURABLE):
-        if _core.has_data(index):
-            console += _write_component(index)
-            wrote = True
+        storage = _storage(index) if (procs is not None or _core.has_data(index)) else None
+        if storage is None:
+            continue
+        summary = ""
+        if procs is not None:
+            if index not in procs.indices():
+                continue
+            flat = storage._flat_lists(procs)
+            tree = storage._tree_lists(procs) if need_tree else None
+            if len(procs) > 1:
+                summary = _summary_table(index, storage._summary(procs), procs)
+        else:
+            flat = [storage.get()]
+            tree = [storage.get_tree()] if need_tree else None
+        console += _write_component(index, flat, tree, summary, ranks_key, local_only)
+        wrote = True
     mode = manager._write_metadata
     if _settings.file_output and (mode > 0 or (mode == 0 and (wrote or manager._user_keys))):
-        meta_path = _output_file("metadata", ".json")
-        func_path = _output_file("functions", ".json")
+        meta_path = _output_file("metadata", ".json", local_only)
+        func_path = _output_file("functions", ".json", local_only)
         _say(f"[metadata::manager::finalize]> Outputting '{meta_path}' and '{func_path}'...")
         import json
 
@@ -382,11 +492,17 @@ def report(filename: str = "") -> None:
 
 
 # ------------------------------------------------------------------ lifecycle
-_state = {"finalized": False, "finalizing": False}
+_state: dict[str, Any] = {"finalized": False, "finalizing": False, "processes": None}
 
 
 def is_finalized() -> bool:
     return _state["finalized"]
+
+
+def written_processes() -> Any:
+    """What the last output gathered: every process's data on rank zero, False on the other
+    ranks of an MPI job, None when the output held this process alone."""
+    return _state.get("processes")
 
 
 def _output_dir_name(argv0: str, prefix: str, suffix: str) -> str:
@@ -418,26 +534,66 @@ def initialize(
     _settings.read_config_files()
     _settings.parse()
     _settings.command_line = list(argv)
+    if _settings.mpi_init:
+        _mpi.init()
 
 
 init = timemory_init = initialize
 
 
+_HOOK_MODULES = ("timemory.profiler", "timemory.trace", "timemory.line_profiler")
+
+
+def stop_hooks() -> None:
+    """Stop the profiler, tracer and line profiler if running: their open frames and lines
+    are recorded before anything is gathered or written."""
+    for name in _HOOK_MODULES:
+        hook = sys.modules.get(name)
+        if hook is not None:
+            hook._stop_for_finalize()
+
+
+def _stop_recording() -> None:
+    gc.collect()
+    stop_hooks()
+    if _settings.stack_clearing:
+        _core.stop_all_bundles()
+
+
 def finalize() -> None:
-    """Stop running markers and write every non-empty storage. Runs once."""
+    """Stop running markers and write every non-empty storage. Runs once.
+
+    Under MPI every rank must get here (it is a collective): at exit, or inside
+    ``MPI_Finalize``. A pool worker leaves its data to its parent instead of writing."""
     if _state["finalized"] or _state["finalizing"] or _env_true("TIMEMORY_SKIP_FINALIZE"):
         return
     _state["finalizing"] = True
     try:
-        gc.collect()
-        for name in ("timemory.profiler", "timemory.trace", "timemory.line_profiler"):
-            hook = sys.modules.get(name)
-            if hook is not None:
-                hook._stop_for_finalize()  # its open frames and lines are recorded first
-        if _settings.stack_clearing:
-            _core.stop_all_bundles()
+        if _workers.is_worker():
+            _workers.flush()
+            return
+        _stop_recording()
         if _settings.auto_output:
             _write_all()
+        _workers.discard()
+    finally:
+        _state["finalizing"] = False
+        _state["finalized"] = True
+    if _settings.mpi_finalize:
+        _mpi.finalize()
+
+
+def write_rank_local(reason: str) -> None:
+    """Finalise this rank alone, without a collective: its data go to ``<label>_<rank>``
+    files. For a rank that cannot reach the collective finalize (an uncaught exception)."""
+    if _state["finalized"] or _state["finalizing"] or _env_true("TIMEMORY_SKIP_FINALIZE"):
+        return
+    _state["finalizing"] = True
+    try:
+        _say(f"[timemory]> rank {_mpi.rank()}: {reason}; writing this rank's data alone", sys.stderr)
+        _stop_recording()
+        if _settings.auto_output:
+            _write_all(local_only=True)
     finally:
         _state["finalizing"] = False
         _state["finalized"] = True

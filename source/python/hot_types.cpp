@@ -664,6 +664,14 @@ PyGetSetDef marked_getset[] = {
     {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, nullptr, nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
+// pickled by reference, as the function it decorates is (multiprocessing sends the
+// decorated module-level function to pool workers): the name is looked up in __module__
+PyObject* marked_reduce(PyObject* self, PyObject*) { return PyObject_GetAttrString(self, "__qualname__"); }
+
+PyMethodDef marked_methods[] = {
+    {"__reduce__", marked_reduce, METH_NOARGS, "Pickled by qualified name, like a function."},
+    {nullptr, nullptr, 0, nullptr}};
+
 PyObject* marked_repr(MarkedFunctionObject* self) {
     return PyUnicode_FromFormat("<timemory marked function %U>", self->label);
 }
@@ -1103,6 +1111,7 @@ int add_hot_types(PyObject* module) {
     MarkedFunctionType.tp_call      = PyVectorcall_Call;
     MarkedFunctionType.tp_descr_get = marked_descr_get;
     MarkedFunctionType.tp_getset    = marked_getset;
+    MarkedFunctionType.tp_methods   = marked_methods;
     MarkedFunctionType.tp_repr      = reinterpret_cast<reprfunc>(marked_repr);
     MarkedFunctionType.tp_dictoffset    = offsetof(MarkedFunctionObject, dict);
     MarkedFunctionType.tp_weaklistoffset = offsetof(MarkedFunctionObject, weakrefs);

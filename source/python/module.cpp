@@ -12,6 +12,7 @@
 #include "timemory/components/rusage.hpp"
 #include "timemory/config.hpp"
 #include "timemory/output/writers.hpp"
+#include "timemory/storage/serialize.hpp"
 #include "timemory/storage/snapshot.hpp"
 
 namespace py = pybind11;
@@ -125,6 +126,178 @@ OutputMeta meta_from(const py::dict& d) {
     return m;
 }
 
+std::string_view view_of(const py::buffer& b) {
+    auto req = b.request();
+    if (req.ndim > 1 || (req.ndim == 1 && req.itemsize != 1)) throw py::type_error("expected bytes of packed storage data");
+    return {static_cast<const char*>(req.ptr), static_cast<std::size_t>(req.size * req.itemsize)};
+}
+
+// invalid_argument from a corrupt or foreign buffer -> ValueError
+template <typename F>
+auto checked(F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const std::invalid_argument& err) {
+        throw py::value_error(err.what());
+    }
+}
+
+// Views of packed buffers (valid while `packed` lives), checked for their type.
+std::vector<std::string_view> views_of(const std::vector<py::buffer>& packed) {
+    std::vector<std::string_view> out;
+    out.reserve(packed.size());
+    for (const auto& b : packed) out.push_back(view_of(b));
+    return out;
+}
+
+// One component's flat entries, held together: the storage results
+// (timemory.storage.StorageResult, slots _b and _i) point into it, so a list
+// of results costs one small Python object per entry and no copies.
+struct FlatBatch {
+    int                    index = -1;
+    std::vector<FlatEntry> entries;
+
+    const FlatEntry& at(py::ssize_t i) const {
+        if (i < 0 || static_cast<std::size_t>(i) >= entries.size()) throw py::index_error("flat entry index out of range");
+        return entries[static_cast<std::size_t>(i)];
+    }
+};
+using BatchPtr = std::shared_ptr<FlatBatch>;
+
+BatchPtr make_batch(int index, std::vector<FlatEntry>&& entries) {
+    auto b     = std::make_shared<FlatBatch>();
+    b->index   = index;
+    b->entries = std::move(entries);
+    return b;
+}
+
+// One `cls` object (slots _b = owner, _i = id) per id, made without running
+// Python code per object: the storage results and tree nodes, which point
+// into a batch.
+template <typename Ids>
+py::list make_slot_objects(const py::type& cls, const py::object& owner, const Ids& ids) {
+    static PyObject* name_b = PyUnicode_InternFromString("_b");
+    static PyObject* name_i = PyUnicode_InternFromString("_i");
+    auto*            type   = reinterpret_cast<PyTypeObject*>(cls.ptr());
+    py::tuple        no_args;
+    py::list         out(static_cast<py::ssize_t>(ids.size()));
+    py::ssize_t      k = 0;
+    for (auto i : ids) {
+        auto obj = py::reinterpret_steal<py::object>(type->tp_new(type, no_args.ptr(), nullptr));
+        if (!obj) throw py::error_already_set();
+        auto idx = py::reinterpret_steal<py::object>(PyLong_FromSsize_t(static_cast<py::ssize_t>(i)));
+        if (!idx || PyObject_SetAttr(obj.ptr(), name_b, owner.ptr()) < 0 || PyObject_SetAttr(obj.ptr(), name_i, idx.ptr()) < 0)
+            throw py::error_already_set();
+        // the object refers to the batch (not a container) and an int: it can be in no
+        // reference cycle, so the cycle collector need not walk hundreds of thousands of them
+        if (type->tp_dictoffset == 0 && PyObject_IS_GC(obj.ptr()) && PyObject_GC_IsTracked(obj.ptr()))
+            PyObject_GC_UnTrack(obj.ptr());
+        PyList_SET_ITEM(out.ptr(), k++, obj.release().ptr());
+    }
+    return out;
+}
+
+struct Count {  // the ids 0..n-1 as a range
+    struct iterator {
+        std::size_t i;
+        std::size_t operator*() const { return i; }
+        iterator&   operator++() { ++i; return *this; }
+        bool        operator!=(const iterator& o) const { return i != o.i; }
+    };
+    std::size_t n;
+    std::size_t size() const { return n; }
+    iterator    begin() const { return {0}; }
+    iterator    end() const { return {n}; }
+};
+
+py::list make_results(const py::type& cls, const BatchPtr& batch) {
+    return make_slot_objects(cls, py::cast(batch), Count{batch->entries.size()});
+}
+
+// One component's tree views (one root per thread view or process), held
+// together with a pre-order index: the tree objects of timemory.storage
+// (slots _b and _i) point into it, so walking a tree copies nothing.
+struct TreeBatch {
+    int                          index = -1;
+    std::vector<TreeNode>        roots;
+    std::vector<const TreeNode*> nodes;  // pre-order over every root
+    std::vector<std::int32_t>    child_start, child_list, root_ids;
+
+    void build_index() {
+        nodes.clear();
+        root_ids.clear();
+        std::vector<std::int32_t>                              parent;
+        std::vector<std::pair<const TreeNode*, std::int32_t>> stack;  // (node, parent id)
+        for (auto r = roots.rbegin(); r != roots.rend(); ++r) stack.emplace_back(&*r, -1);
+        while (!stack.empty()) {
+            auto [n, p] = stack.back();
+            stack.pop_back();
+            auto id = static_cast<std::int32_t>(nodes.size());
+            nodes.push_back(n);
+            parent.push_back(p);
+            if (p < 0) root_ids.push_back(id);
+            for (auto c = n->children.rbegin(); c != n->children.rend(); ++c) stack.emplace_back(&*c, id);
+        }
+        const auto count = nodes.size();
+        child_start.assign(count + 1, 0);
+        for (auto p : parent)
+            if (p >= 0) ++child_start[static_cast<std::size_t>(p) + 1];
+        for (std::size_t i = 0; i < count; ++i) child_start[i + 1] += child_start[i];
+        child_list.resize(count);
+        std::vector<std::int32_t> fill(child_start.begin(), child_start.end() - 1);
+        for (std::size_t i = 0; i < count; ++i)
+            if (parent[i] >= 0) child_list[static_cast<std::size_t>(fill[static_cast<std::size_t>(parent[i])]++)] = static_cast<std::int32_t>(i);
+    }
+    const TreeNode& at(py::ssize_t i) const {
+        if (i < 0 || static_cast<std::size_t>(i) >= nodes.size()) throw py::index_error("tree node index out of range");
+        return *nodes[static_cast<std::size_t>(i)];
+    }
+    std::vector<std::int32_t> children(py::ssize_t i) const {
+        at(i);
+        return {child_list.begin() + child_start[static_cast<std::size_t>(i)],
+                child_list.begin() + child_start[static_cast<std::size_t>(i) + 1]};
+    }
+};
+using TreePtr = std::shared_ptr<TreeBatch>;
+
+TreePtr make_tree_batch(int index, std::vector<TreeNode>&& roots) {
+    auto b   = std::make_shared<TreeBatch>();
+    b->index = index;
+    b->roots = std::move(roots);
+    b->build_index();
+    return b;
+}
+
+// Tree nodes from a sequence of storage tree objects (slots _b, _i) or TreeNode
+// objects; the pointers stay valid while `seq` lives.
+std::vector<const TreeNode*> tree_ptrs_of(const py::handle& seq) {
+    std::vector<const TreeNode*> out;
+    for (auto item : py::iter(seq)) {
+        if (py::isinstance<TreeNode>(item)) {
+            out.push_back(&item.cast<const TreeNode&>());
+        } else {
+            const auto& batch = item.attr("_b").cast<const TreeBatch&>();
+            out.push_back(&batch.at(item.attr("_i").cast<py::ssize_t>()));
+        }
+    }
+    return out;
+}
+
+// Flat entries from a FlatBatch, or a sequence of storage results or FlatEntry objects.
+std::vector<FlatEntry> entries_of(const py::handle& obj) {
+    if (py::isinstance<FlatBatch>(obj)) return obj.cast<const FlatBatch&>().entries;
+    std::vector<FlatEntry> out;
+    for (auto item : py::iter(obj)) {
+        if (py::isinstance<FlatEntry>(item)) {
+            out.push_back(item.cast<const FlatEntry&>());
+        } else {
+            const auto& batch = item.attr("_b").cast<const FlatBatch&>();
+            out.push_back(batch.at(item.attr("_i").cast<py::ssize_t>()));
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -227,6 +400,33 @@ PYBIND11_MODULE(_core, m) {
         .def_readwrite("rolling_hash", &FlatEntry::rolling_hash)
         .def_readwrite("entry", &FlatEntry::entry);
 
+    py::class_<FlatBatch, BatchPtr>(m, "FlatBatch", "One component's flat entries; storage results point into it.")
+        .def(py::init([](int index, std::vector<FlatEntry> entries) {
+            info_at(index);
+            return make_batch(index, std::move(entries));
+        }), py::arg("index"), py::arg("entries"))
+        .def_readonly("index", &FlatBatch::index)
+        .def("__len__", [](const FlatBatch& b) { return b.entries.size(); })
+        .def("__getitem__", [](const FlatBatch& b, py::ssize_t i) { return b.at(i < 0 ? i + static_cast<py::ssize_t>(b.entries.size()) : i); })
+        .def("entry", [](const FlatBatch& b, py::ssize_t i) { return b.at(i); })
+        .def("tid", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).tid; })
+        .def("pid", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).pid; })
+        .def("depth", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).depth; })
+        .def("hash", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).hash; })
+        .def("rolling_hash", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).rolling_hash; })
+        .def("prefix", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).prefix; })
+        .def("label", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).label; })
+        .def("hierarchy", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).hierarchy; })
+        .def("laps", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).entry.laps; })
+        .def("data", [](const FlatBatch& b, py::ssize_t i) {
+            const auto& e   = b.at(i).entry;
+            PyObject*   obj = timemory_python::make_component(b.index, e.laps, e.value, e.accum);
+            if (!obj) throw py::error_already_set();
+            return py::reinterpret_steal<py::object>(obj);
+        }, "A new component object holding entry i's stored value.");
+    m.def("results", &make_results, py::arg("cls"), py::arg("batch"),
+          "One `cls` object (slots _b, _i) per entry of the batch.");
+
     py::class_<TreeNode>(m, "TreeNode", "A node of the tree view with inclusive and exclusive values.")
         .def(py::init<>())
         .def_readwrite("hash", &TreeNode::hash)
@@ -238,6 +438,29 @@ PYBIND11_MODULE(_core, m) {
         .def_readwrite("inclusive", &TreeNode::inclusive)
         .def_readwrite("exclusive", &TreeNode::exclusive)
         .def_readwrite("children", &TreeNode::children);
+
+    py::class_<TreeBatch, TreePtr>(m, "TreeBatch", "One component's tree views; storage tree objects point into it.")
+        .def(py::init([](int index, std::vector<TreeNode> roots) {
+            info_at(index);
+            return make_tree_batch(index, std::move(roots));
+        }), py::arg("index"), py::arg("roots"))
+        .def_readonly("index", &TreeBatch::index)
+        .def("__len__", [](const TreeBatch& b) { return b.nodes.size(); })
+        .def("roots", [](const TreeBatch& b) { return b.root_ids; })
+        .def("children", &TreeBatch::children)
+        .def("child_count", [](const TreeBatch& b, py::ssize_t i) { return b.children(i).size(); })
+        .def("node", [](const TreeBatch& b, py::ssize_t i) { return b.at(i); }, "A copy of node i (with its subtree).")
+        .def("hash", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).hash; })
+        .def("label", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).label; })
+        .def("depth", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).depth; })
+        .def("is_dummy", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).is_dummy; })
+        .def("tids", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).tids; })
+        .def("pids", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).pids; })
+        .def("inclusive", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).inclusive; })
+        .def("exclusive", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).exclusive; });
+    m.def("tree_objects", [](const py::type& cls, const TreePtr& batch, const std::vector<std::int32_t>& ids) {
+        return make_slot_objects(cls, py::cast(batch), ids);
+    }, py::arg("cls"), py::arg("batch"), py::arg("ids"), "One `cls` object (slots _b, _i) per node id of the batch.");
 
     m.def("stats_view", [](int index, const Entry& e) {
         const auto& info = info_at(index);
@@ -265,24 +488,87 @@ PYBIND11_MODULE(_core, m) {
     // ---------------------------------------------------------------- storage access
     m.def("has_data", [](int index) { info_at(index); return has_data(index); }, py::arg("index"));
     m.def("graph_size", [](int index) { info_at(index); return graph_size(index); }, py::arg("index"));
-    m.def("flat_snapshot", [](int index) { info_at(index); return flat_snapshot(index); }, py::arg("index"));
-    m.def("tree_snapshot", [](int index) { info_at(index); return tree_snapshot(index); }, py::arg("index"));
+    m.def("flat_snapshot", [](int index) { info_at(index); return make_batch(index, flat_snapshot(index)); },
+          py::arg("index"));
+    m.def("tree_snapshot", [](int index) { info_at(index); return make_tree_batch(index, tree_snapshot(index)); },
+          py::arg("index"));
     m.def("clear", [](int index) { info_at(index); clear(index); }, py::arg("index"));
     m.def("stop_all_bundles", &stop_all_bundles, "Stop every running marker (finalize with stack_clearing).");
     m.def("thread_count", &thread_count);
 
-    // ---------------------------------------------------------------- writers
-    m.def("flat_json", [](int index, const std::vector<std::vector<FlatEntry>>& ranks, const py::dict& meta) {
-        return flat_json(info_at(index), ranks, meta_from(meta));
-    }, py::arg("index"), py::arg("ranks"), py::arg("meta") = py::dict());
-    m.def("tree_json", [](int index, const std::vector<std::vector<TreeNode>>& ranks, const py::dict& meta,
-                          const std::string& key) { return tree_json(info_at(index), ranks, meta_from(meta), key); },
-          py::arg("index"), py::arg("ranks"), py::arg("meta") = py::dict(), py::arg("ranks_key") = "graph");
-    m.def("flamegraph_json", [](int index, const std::vector<TreeNode>& roots) {
-        return flamegraph_json(info_at(index), roots);
+    // ---------------------------------------------------------------- moving data between processes
+    m.def("pack_flat_snapshot", [](int index) {
+        const auto& info = info_at(index);
+        return py::bytes(pack_flat_snapshot(info));
+    }, py::arg("index"), "flat_snapshot(index) packed as bytes (no Python objects made)");
+    m.def("pack_tree_snapshot", [](int index) {
+        const auto& info = info_at(index);
+        return py::bytes(pack_tree(info, tree_snapshot(index)));
+    }, py::arg("index"), "tree_snapshot(index) packed as bytes (no Python objects made)");
+    m.def("pack_flat", [](int index, const py::handle& entries) {
+        const auto& info = info_at(index);
+        return py::bytes(pack_flat(info, entries_of(entries)));
+    }, py::arg("index"), py::arg("entries"));
+    m.def("pack_tree", [](int index, const py::handle& roots) {
+        const auto&           info = info_at(index);
+        std::vector<TreeNode> copies;
+        for (const auto* r : tree_ptrs_of(roots)) copies.push_back(*r);
+        return py::bytes(pack_tree(info, copies));
     }, py::arg("index"), py::arg("roots"));
-    m.def("text_table", [](int index, const std::vector<FlatEntry>& entries) {
-        return text_table(info_at(index), entries);
+    m.def("unpack_flat", [](int index, const py::buffer& data, const std::string& prefix) {
+        const auto& info    = info_at(index);
+        return make_batch(index, checked([&] { return unpack_flat(info, view_of(data), prefix); }));
+    }, py::arg("index"), py::arg("data"), py::arg("prefix") = "",
+       "Flat entries from pack_flat bytes; `prefix` goes in front of every decorated label.");
+    m.def("unpack_tree", [](int index, const py::buffer& data) {
+        const auto& info = info_at(index);
+        return make_tree_batch(index, checked([&] { return unpack_tree(info, view_of(data)); }));
+    }, py::arg("index"), py::arg("data"));
+    m.def("merge_packed_flat", [](int index, const std::vector<py::buffer>& packed) {
+        const auto& info = info_at(index);
+        return make_batch(index, checked([&] { return merge_flat(info, views_of(packed)); }));
+    }, py::arg("index"), py::arg("packed"), "One flat list merging several processes' packed flat lists by call path.");
+    m.def("summarize_packed_flat", [](int index, const std::vector<py::buffer>& packed) {
+        const auto& info = info_at(index);
+        return checked([&] { return summarize_processes(info, views_of(packed)); });
+    }, py::arg("index"), py::arg("packed"), "Cross-process statistics per call-graph node.");
+
+    py::class_<ProcessSummary>(m, "ProcessSummary", "Cross-process statistics of one call-graph node.")
+        .def_readonly("hash", &ProcessSummary::hash)
+        .def_readonly("label", &ProcessSummary::label)
+        .def_readonly("prefix", &ProcessSummary::prefix)
+        .def_readonly("depth", &ProcessSummary::depth)
+        .def_readonly("hierarchy", &ProcessSummary::hierarchy)
+        .def_readonly("processes", &ProcessSummary::processes)
+        .def_readonly("laps", &ProcessSummary::laps)
+        .def_readonly("min", &ProcessSummary::min)
+        .def_readonly("max", &ProcessSummary::max)
+        .def_readonly("mean", &ProcessSummary::mean)
+        .def_readonly("total", &ProcessSummary::total)
+        .def_readonly("max_process", &ProcessSummary::max_process)
+        .def_readonly("imbalance", &ProcessSummary::imbalance);
+
+    // ---------------------------------------------------------------- writers
+    m.def("flat_json", [](int index, const py::sequence& ranks, const py::dict& meta) {
+        const auto&                         info = info_at(index);
+        std::vector<std::vector<FlatEntry>> lists;
+        for (auto r : ranks) lists.push_back(entries_of(r));
+        return flat_json(info, lists, meta_from(meta));
+    }, py::arg("index"), py::arg("ranks"), py::arg("meta") = py::dict());
+    m.def("tree_json", [](int index, const py::sequence& ranks, const py::dict& meta, const std::string& key) {
+        const auto&                               info = info_at(index);
+        std::vector<std::vector<const TreeNode*>> lists;
+        for (auto r : ranks) lists.push_back(tree_ptrs_of(r));
+        return tree_json(info, lists, meta_from(meta), key);
+    },
+          py::arg("index"), py::arg("ranks"), py::arg("meta") = py::dict(), py::arg("ranks_key") = "graph");
+    m.def("flamegraph_json", [](int index, const py::handle& roots) {
+        const auto& info = info_at(index);
+        return flamegraph_json(info, tree_ptrs_of(roots));
+    }, py::arg("index"), py::arg("roots"));
+    m.def("text_table", [](int index, const py::handle& entries) {
+        const auto& info = info_at(index);
+        return text_table(info, entries_of(entries));
     }, py::arg("index"), py::arg("entries"));
     m.def("atomic_write", [](const std::string& path, const std::string& content) {
         std::string err;

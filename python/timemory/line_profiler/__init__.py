@@ -409,6 +409,12 @@ class LineProfiler(_lp.LineProfiler):
     def _rows(self) -> list[tuple[int, int, int, float]]:
         return list(_core.line_profiler_stats(self._component))
 
+    def _rebase(self) -> None:
+        """Count from now on only (a forked child must not report its parent's lines)."""
+        self._baseline.update(
+            {(t, line): (hits, total) for t, line, hits, total in self._rows() if t in self._codes}
+        )
+
     # -------------------------------------------------------------- on and off
     @property
     def enable_count(self) -> int:

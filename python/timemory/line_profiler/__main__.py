@@ -143,6 +143,8 @@ class LineProfilerTool(_cli.Tool):
     def __init__(self) -> None:
         self.outfile = ""
         self.written: list[str] = []
+        self.stats: Any = None  # what was written: every rank's lines under MPI
+        self.writer = True  # False on the ranks other than zero of an MPI job
 
     def build_parser(self, prog: str) -> _cli.ArgumentParser:
         return build_parser(prog)
@@ -168,6 +170,10 @@ class LineProfilerTool(_cli.Tool):
 
         manager.add_metadata("line_profiler_component", hook.component)
         manager.add_metadata("line_profiler_outfile", os.path.abspath(self.outfile))
+        from timemory import _workers
+
+        # pool workers (forked, or spawned with this tool started in them) leave their lines
+        _workers.add_extra("line_stats", hook.get_stats, after_fork=hook._rebase)
 
     def _run(self, opts: argparse.Namespace, target: Any, setup: Any, hook: Any, prog: str) -> int:
         try:
@@ -179,7 +185,16 @@ class LineProfilerTool(_cli.Tool):
                 self._write(hook)
 
     def _write(self, hook: LineProfiler) -> None:
+        from timemory import _workers
+
         stats = hook.get_stats()
+        for worker in _workers.extras("line_stats"):
+            stats += worker
+        stats = gathered_stats(stats)
+        self.writer = stats is not None
+        if stats is None:
+            return  # rank zero writes the lines of every rank
+        self.stats = stats
         try:
             stats.to_file(self.outfile)
             self.written.append(self.outfile)
@@ -204,6 +219,8 @@ class LineProfilerTool(_cli.Tool):
     def summary(self) -> None:
         import timemory
 
+        if not self.writer:
+            return  # rank zero prints the summary of every rank
         if any(timemory.size().values()):  # the program's own markers recorded something
             _cli.print_summary()
         else:  # the line table is this tool's summary (-v)
@@ -212,10 +229,29 @@ class LineProfilerTool(_cli.Tool):
     def finish(self, opts: argparse.Namespace, hook: LineProfiler) -> None:
         if self.outfile in self.written:
             _cli.echo(f"Wrote profile results to {self.outfile}")
+        if not self.writer:
+            return
         if opts.view:
-            _cli.echo(_text(hook.get_stats()).rstrip("\n"))
+            stats = self.stats if self.stats is not None else hook.get_stats()
+            _cli.echo(_text(stats).rstrip("\n"))
         elif self.outfile in self.written:
             _cli.echo(f"Inspect results with:\npython -m line_profiler {self.outfile}")
+
+
+def gathered_stats(stats: Any) -> Any:
+    """Under MPI, the line stats of every rank summed on rank zero (hits and totals per line),
+    None on the other ranks: a collective, which every rank reaches when its program ends.
+    Without MPI, ``stats`` itself."""
+    from timemory import mpi
+
+    if mpi.size() < 2:
+        return stats
+    parts = mpi.gather(stats)
+    if parts is None:
+        return None
+    for other in parts[1:]:
+        stats += other
+    return stats
 
 
 def stats_label(hook: LineProfiler) -> str:
@@ -235,6 +271,11 @@ def _text(stats: Any) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     return LineProfilerTool().main(argv)
+
+
+def start_in_worker(options: list[str]) -> None:
+    """In a process spawned by ``multiprocessing`` while this tool runs: the same profiling."""
+    LineProfilerTool().start_in_worker(options)
 
 
 if __name__ == "__main__":

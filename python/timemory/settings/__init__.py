@@ -1124,15 +1124,27 @@ add_argparse = add_arguments
 _LAUNCH_TIME = time.localtime()  # one timestamped folder per run, however long it lasts
 
 
+def _mpi_rank_size() -> tuple[int, int]:
+    """This process's MPI rank and the job's size while MPI is in use, else (0, 1)."""
+    mpi = sys.modules.get("timemory.mpi")
+    if mpi is None or mpi.comm() is None:
+        return 0, 1
+    return mpi.rank(), mpi.size()
+
+
 def _substitute(text: str, rank: int) -> str:
+    if "%" not in text:
+        return text
+    mpi_rank, mpi_size = _mpi_rank_size()
+    rank = mpi_rank if rank < 0 else rank
     pairs = (
         ("%pid%", str(os.getpid())),
-        ("%rank%", str(max(rank, 0))),
-        ("%size%", "1"),
+        ("%rank%", str(rank)),
+        ("%size%", str(mpi_size)),
         ("%job%", os.environ.get("SLURM_JOB_ID", "0")),
         ("%p", str(os.getpid())),
-        ("%r", str(max(rank, 0))),
-        ("%s", "1"),
+        ("%r", str(rank)),
+        ("%s", str(mpi_size)),
         ("%j", os.environ.get("SLURM_JOB_ID", "0")),
     )
     for token, value in pairs:

@@ -28,6 +28,7 @@ __all__ = [
     "StorageTree",
     "StorageTreeEntry",
     "StorageTreeEntryValue",
+    "ProcessSummary",
     "storage_class",
     "set_gather",
 ]
@@ -127,46 +128,58 @@ class Statistics:
 
 # ------------------------------------------------------------------ results
 class StorageResult:
-    """One entry of the flat (pre-order) view."""
+    """One entry of the flat (pre-order) view.
 
-    __slots__ = ("_e",)
+    Results point into a native batch of entries (``_b``, at index ``_i``) that they share,
+    so that a list of them is built natively, without Python code per entry."""
+
+    __slots__ = ("_b", "_i")
     _index = -1
 
     def __init__(self, entry: _core.FlatEntry):
-        self._e = entry
+        self._b = _core.FlatBatch(self._index, [entry])
+        self._i = 0
+
+    @classmethod
+    def _list(cls, batch: _core.FlatBatch) -> list[StorageResult]:
+        return _core.results(cls, batch)
+
+    @property
+    def _e(self) -> _core.FlatEntry:
+        return self._b.entry(self._i)
 
     def tid(self) -> int:
-        return self._e.tid
+        return self._b.tid(self._i)
 
     def pid(self) -> int:
-        return self._e.pid
+        return self._b.pid(self._i)
 
     def depth(self) -> int:
-        return self._e.depth
+        return self._b.depth(self._i)
 
     def hash(self) -> int:
-        return self._e.hash
+        return self._b.hash(self._i)
 
     def rolling_hash(self) -> int:
-        return self._e.rolling_hash
+        return self._b.rolling_hash(self._i)
 
     def prefix(self) -> str:
-        return self._e.prefix
+        return self._b.prefix(self._i)
 
     def label(self) -> str:
-        return self._e.label
+        return self._b.label(self._i)
 
     def hierarchy(self) -> list[int]:
-        return list(self._e.hierarchy)
+        return self._b.hierarchy(self._i)
 
     def data(self) -> Any:
-        return _core.entry_component(self._index, self._e.entry)
+        return self._b.data(self._i)
 
     def stats(self) -> Statistics:
-        return Statistics(_core.stats_view(self._index, self._e.entry))
+        return Statistics(_core.stats_view(self._index, self._b.entry(self._i).entry))
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._e.prefix!r} laps={self._e.entry.laps}>"
+        return f"<{type(self).__name__} {self.prefix()!r} laps={self._b.laps(self._i)}>"
 
 
 class StorageTreeEntryValue:
@@ -185,85 +198,287 @@ class StorageTreeEntryValue:
         return Statistics(_core.stats_view(self._index, self._entry))
 
 
-class StorageTreeEntry:
+class _TreeNodeRef:
+    """A node of a native tree batch (``_b``, node id ``_i``), shared by the tree objects."""
+
+    __slots__ = ("_b", "_i")
+
+    def __init__(self, node: _core.TreeNode):
+        self._b = _core.TreeBatch(getattr(self, "_index", -1), [node])
+        self._i = 0
+
+    @classmethod
+    def _at(cls, batch: _core.TreeBatch, i: int) -> Any:
+        obj = cls.__new__(cls)
+        obj._b, obj._i = batch, i
+        return obj
+
+    @property
+    def _n(self) -> _core.TreeNode:
+        """A copy of the node with its subtree."""
+        return self._b.node(self._i)
+
+
+class StorageTreeEntry(_TreeNodeRef):
     """The value of a tree node."""
 
-    __slots__ = ("_n",)
+    __slots__ = ()
     _index = -1
     _value_class: type = StorageTreeEntryValue
 
-    def __init__(self, node: _core.TreeNode):
-        self._n = node
-
     def is_dummy(self) -> bool:
-        return self._n.depth == 0 or self._n.hash == 0 or self._n.is_dummy
+        b, i = self._b, self._i
+        return b.depth(i) == 0 or b.hash(i) == 0 or b.is_dummy(i)
 
     def tid(self) -> set:
-        return set(self._n.tids)
+        return self._b.tids(self._i)
 
     def pid(self) -> set:
-        return set(self._n.pids)
+        return self._b.pids(self._i)
 
     def depth(self) -> int:
-        return self._n.depth - 1
+        return self._b.depth(self._i) - 1
 
     def hash(self) -> int:
-        return self._n.hash
+        return self._b.hash(self._i)
 
     def prefix(self) -> str:
-        return self._n.label
+        return self._b.label(self._i)
 
     def inclusive(self) -> StorageTreeEntryValue:
-        return self._value_class(self._n.inclusive)
+        return self._value_class(self._b.inclusive(self._i))
 
     def exclusive(self) -> StorageTreeEntryValue:
-        return self._value_class(self._n.exclusive)
+        return self._value_class(self._b.exclusive(self._i))
 
 
-class StorageTree:
-    """A node of the tree view: ``value()`` and ``children()``."""
+class StorageTree(_TreeNodeRef):
+    """A node of the tree view: ``value()`` and ``children()``.
 
-    __slots__ = ("_n",)
+    Tree objects point into a native batch holding the whole tree (``_b``, node id ``_i``),
+    so walking a tree copies nothing."""
+
+    __slots__ = ()
+    _index = -1
     _entry_class: type = StorageTreeEntry
 
-    def __init__(self, node: _core.TreeNode):
-        self._n = node
+    @classmethod
+    def _list(cls, batch: _core.TreeBatch) -> list[StorageTree]:
+        return _core.tree_objects(cls, batch, batch.roots())
 
     def value(self) -> StorageTreeEntry:
-        return self._entry_class(self._n)
+        return self._entry_class._at(self._b, self._i)
 
     def children(self) -> list[StorageTree]:
-        return [type(self)(c) for c in self._n.children]
+        return _core.tree_objects(type(self), self._b, self._b.children(self._i))
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._n.label!r} children={len(self._n.children)}>"
+        return (
+            f"<{type(self).__name__} {self._b.label(self._i)!r} "
+            f"children={self._b.child_count(self._i)}>"
+        )
+
+
+class ProcessSummary:
+    """Cross-process statistics of one call-graph node (``Storage.dmp_summary()``).
+
+    Values are the node's accumulated value per process (``data().get()``, display units),
+    over the processes that have the node; for multi-valued components each accessor
+    returns a tuple. A process is an MPI rank or a pool worker of one.
+    """
+
+    __slots__ = ("_s", "_ids")
+
+    def __init__(self, row: _core.ProcessSummary, ids: list[tuple[int, int]]):
+        self._s = row
+        self._ids = ids
+
+    @staticmethod
+    def _one(values: Sequence[Any]) -> Any:
+        return values[0] if len(values) == 1 else tuple(values)
+
+    def label(self) -> str:
+        return self._s.label
+
+    def prefix(self) -> str:
+        return self._s.prefix
+
+    def depth(self) -> int:
+        return self._s.depth
+
+    def hash(self) -> int:
+        return self._s.hash
+
+    def hierarchy(self) -> list[int]:
+        return list(self._s.hierarchy)
+
+    def processes(self) -> list[int]:
+        """Indices (in ``dmp_get_tree()`` order) of the processes that have the node."""
+        return list(self._s.processes)
+
+    def ranks(self) -> list[int]:
+        """The MPI ranks whose processes have the node."""
+        return sorted({self._ids[p][0] for p in self._s.processes})
+
+    def pids(self) -> list[int]:
+        return [self._ids[p][1] for p in self._s.processes]
+
+    def laps(self) -> int:
+        """Calls over every process."""
+        return int(self._s.laps)
+
+    def min(self) -> Any:
+        return self._one(self._s.min)
+
+    def max(self) -> Any:
+        return self._one(self._s.max)
+
+    def mean(self) -> Any:
+        return self._one(self._s.mean)
+
+    def total(self) -> Any:
+        return self._one(self._s.total)
+
+    def imbalance(self) -> Any:
+        """max / mean (1.0 when perfectly balanced, 0.0 when the mean is 0)."""
+        return self._one(self._s.imbalance)
+
+    def max_process(self) -> Any:
+        return self._one(self._s.max_process)
+
+    def max_rank(self) -> Any:
+        """The MPI rank of the process with the largest value."""
+        return self._one([self._ids[p][0] if p >= 0 else -1 for p in self._s.max_process])
+
+    def __repr__(self) -> str:
+        return (
+            f"<ProcessSummary {self._s.label!r} processes={len(self._s.processes)} "
+            f"min={self.min()} mean={self.mean()} max={self.max()} "
+            f"imbalance={self.imbalance()} max_rank={self.max_rank()}>"
+        )
 
 
 # ------------------------------------------------------------------ gathering
-def _local_gather(local: Any) -> list[Any]:
-    return [local]
+def _mpi_gather(obj: Any) -> list[Any] | None:
+    from .. import mpi
+
+    return mpi.gather(obj)
 
 
-_gather: Callable[[Any], list[Any]] = _local_gather
+_gather: Callable[[Any], list[Any] | None] = _mpi_gather
 
 
-def set_gather(func: Callable[[Any], list[Any]] | None) -> None:
-    """Install the transport ``dmp_get`` uses: ``func(local)`` returns one item
-    per rank on rank zero (``[local]`` on other ranks). None restores the
-    single-process default. Items are JSON-serialisable dicts."""
+def set_gather(func: Callable[[Any], list[Any] | None] | None) -> None:
+    """Install the transport ``dmp_get`` uses instead of MPI: ``func(obj)`` is a collective
+    that returns every rank's ``obj`` in rank order on rank zero and None on the other ranks
+    (``obj`` is picklable: bytes in dicts and tuples). None restores the MPI transport."""
     global _gather
-    _gather = func or _local_gather
+    _gather = func or _mpi_gather
 
 
-def output_meta() -> dict[str, int]:
-    """The metadata keys every JSON output carries."""
+def _distributed() -> bool:
+    """True when data must be exchanged: MPI in use, a custom transport, or pool workers'
+    data waiting to be merged."""
+    if _gather is not _mpi_gather:
+        return True
+    from .. import _workers, mpi
+
+    return mpi.comm() is not None or _workers.has_data()
+
+
+class Processes:
+    """Every process's packed data, on rank zero after an exchange: one
+    ``(rank, pid, {component index: {"flat": bytes, "tree": bytes}})`` per process, ranks in
+    order, each rank followed by its pool workers."""
+
+    __slots__ = ("items", "mpi_size")
+
+    def __init__(self, items: list[tuple[int, int, dict[int, dict[str, bytes]]]], mpi_size: int):
+        self.items = items
+        self.mpi_size = mpi_size
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def packed(self, index: int, view: str) -> list[bytes]:
+        """One packed ``view`` ("flat" or "tree") per process (empty data where a process has
+        none of this component)."""
+        out = []
+        for _, _, payload in self.items:
+            data = payload.get(index, {}).get(view)
+            out.append(data if data is not None else _EMPTY[view](index))
+        return out
+
+    def indices(self) -> list[int]:
+        """Components with data in any process."""
+        return sorted({i for _, _, payload in self.items for i in payload})
+
+
+_EMPTY = {
+    "flat": lambda index: _core.pack_flat(index, []),
+    "tree": lambda index: _core.pack_tree(index, []),
+}
+
+
+def local_payload(indices: Sequence[int], views: Sequence[str]) -> dict[int, dict[str, bytes]]:
+    """This process's packed data of ``indices`` (those with data), ``views`` among "flat"
+    and "tree"."""
+    payload: dict[int, dict[str, bytes]] = {}
+    for index in indices:
+        if not _core.has_data(index):
+            continue
+        item = payload[index] = {}
+        if "flat" in views:
+            item["flat"] = _core.pack_flat_snapshot(index)
+        if "tree" in views:
+            item["tree"] = _core.pack_tree_snapshot(index)
+    return payload
+
+
+def exchange(payload: dict[int, dict[str, bytes]]) -> Processes | None:
+    """A collective over every rank: this process's ``payload`` plus its pool workers', all
+    gathered on rank zero. Returns the processes on rank zero, None on the other ranks."""
+    import os
+
+    from .. import _workers, mpi
+
+    mine = [(os.getpid(), payload)] + _workers.payloads()
+    gathered = _gather(mine)
+    if gathered is None:
+        return None
+    items = [(r, pid, data) for r, procs in enumerate(gathered) for pid, data in procs]
+    return Processes(items, mpi.size() if _gather is _mpi_gather else len(gathered))
+
+
+def _node_groups(procs: Processes) -> list[list[int]]:
+    """Process indices merged together under ``collapse_processes``: all of them, or, when
+    ``settings.node_count`` > 1, one group per node (ranks split evenly in rank order, pool
+    workers with their rank)."""
+    from .. import settings
+
+    n = len(procs)
+    nodes = int(settings.node_count or 0)
+    if nodes <= 1 or n <= 1:
+        return [list(range(n))]
+    per_node = -(-max(procs.mpi_size, 1) // nodes)
+    groups: dict[int, list[int]] = {}
+    for i, (rank, _, _) in enumerate(procs.items):
+        groups.setdefault(rank // per_node, []).append(i)
+    return [groups[k] for k in sorted(groups)]
+
+
+def output_meta(num_ranks: int = 1) -> dict[str, int]:
+    """The metadata keys every JSON output carries, for ``num_ranks`` lists of data."""
+    from .. import mpi
+
     nthreads = max(_core.thread_count(), 1)
+    mpi_size = mpi.size() if mpi.comm() is not None else 1
     return {
         "thread_count": nthreads,
-        "mpi_size": 1,
+        "mpi_size": mpi_size,
         "upcxx_size": 1,
-        "process_count": 1,
-        "num_ranks": 1,
+        "process_count": max(num_ranks, mpi_size),
+        "num_ranks": max(num_ranks, 1),
         "concurrency": nthreads,
     }
 
@@ -365,33 +580,94 @@ class Storage:
     # -- this process
     @classmethod
     def get(cls) -> list[StorageResult]:
-        return [cls._result(e) for e in _core.flat_snapshot(cls._index)]
+        return cls._result._list(_core.flat_snapshot(cls._index))
 
     @classmethod
     def get_tree(cls) -> list[StorageTree]:
-        return [cls._tree(n) for n in _core.tree_snapshot(cls._index)]
+        return cls._tree._list(_core.tree_snapshot(cls._index))
 
-    # -- every rank (gathered on rank zero through the installed transport)
+    # -- every rank (gathered on rank zero through MPI or the installed transport)
     @classmethod
     def dmp_get(cls) -> list[list[StorageResult]]:
-        local = cls.get()
-        if _gather is _local_gather:
-            return [local]
-        ranks = _gather(cls.dumps(local))
-        return [cls.load_json(r) for r in ranks]
+        """Flat results of every process: on rank zero one merged list under
+        ``collapse_processes`` (one per node when ``node_count`` > 1), else one list per
+        process; ``[get()]`` on the other ranks and without MPI or pool workers.
+        A collective under MPI: every rank must call it."""
+        if not _distributed():
+            return [cls.get()]
+        # packed without making Python objects: rank zero only needs the bytes
+        packed = _core.pack_flat_snapshot(cls._index)
+        procs = exchange({cls._index: {"flat": packed}} if _core.has_data(cls._index) else {})
+        if procs is None:
+            return [cls._result._list(_core.unpack_flat(cls._index, packed))]
+        return cls._flat_lists(procs)
 
     @classmethod
     def dmp_get_tree(cls) -> list[list[StorageTree]]:
-        local = cls.get_tree()
-        if _gather is _local_gather:
-            return [local]
-        ranks = _gather(cls.dumps(local))
-        return [cls.load_json_tree(r) for r in ranks]
+        """Root trees of every process, one list per process (never merged), on rank zero;
+        ``[get_tree()]`` on the other ranks and without MPI or pool workers. A collective."""
+        if not _distributed():
+            return [cls.get_tree()]
+        packed = _core.pack_tree_snapshot(cls._index)
+        procs = exchange({cls._index: {"tree": packed}} if _core.has_data(cls._index) else {})
+        if procs is None:
+            return [cls._tree._list(_core.unpack_tree(cls._index, packed))]
+        return cls._tree_lists(procs)
+
+    @classmethod
+    def dmp_summary(cls) -> list[ProcessSummary]:
+        """Cross-process statistics per call-graph node, on rank zero (``[]`` on the other
+        ranks): for each node of the merged call graph, the min, max and mean over the
+        processes (ranks, and pool workers) that have it of its accumulated value
+        (``data().get()``), the imbalance max/mean and the rank of the max. Nodes that exist
+        in some processes only are kept. A collective under MPI."""
+        packed = _core.pack_flat_snapshot(cls._index)
+        payload = {cls._index: {"flat": packed}} if _core.has_data(cls._index) else {}
+        if _distributed():
+            procs = exchange(payload)
+        else:
+            procs = Processes([(0, os.getpid(), payload)], 1)
+        if procs is None:
+            return []
+        return cls._summary(procs)
 
     mpi_get = dmp_get
     upcxx_get = dmp_get
     mpi_get_tree = dmp_get_tree
     upcxx_get_tree = dmp_get_tree
+
+    # -- views of exchanged data (rank zero)
+    @classmethod
+    def _flat_lists(cls, procs: Processes) -> list[list[StorageResult]]:
+        from .. import settings
+
+        packed = procs.packed(cls._index, "flat")
+        results = cls._result._list
+        if len(packed) == 1:
+            return [results(_core.unpack_flat(cls._index, packed[0]))]
+        if settings.collapse_processes:
+            return [
+                results(_core.merge_packed_flat(cls._index, [packed[i] for i in g]))
+                for g in _node_groups(procs)
+            ]
+        width = len(str(len(packed) - 1))
+        return [
+            results(_core.unpack_flat(cls._index, data, f"|{i:0{width}d}"))
+            for i, data in enumerate(packed)
+        ]
+
+    @classmethod
+    def _tree_lists(cls, procs: Processes) -> list[list[StorageTree]]:
+        return [
+            cls._tree._list(_core.unpack_tree(cls._index, data))
+            for data in procs.packed(cls._index, "tree")
+        ]
+
+    @classmethod
+    def _summary(cls, procs: Processes) -> list[ProcessSummary]:
+        rows = _core.summarize_packed_flat(cls._index, procs.packed(cls._index, "flat"))
+        ids = [(rank, pid) for rank, pid, _ in procs.items]
+        return [ProcessSummary(r, ids) for r in rows]
 
     # -- serialisation
     @classmethod
@@ -404,23 +680,22 @@ class Storage:
         return cls._component_json(cls.dumps_text(obj))
 
     @classmethod
-    def dumps_text(cls, obj: Any) -> str:
+    def dumps_text(cls, obj: Any, ranks_key: str = "graph") -> str:
         """JSON text of the object stored under ``timemory.<key>`` (what the
-        output files hold and ``dumps`` parses)."""
+        output files hold and ``dumps`` parses). ``ranks_key`` names the list of
+        per-rank trees (the tree files written under MPI use "mpi")."""
         items = list(obj)
         nested = bool(items) and isinstance(items[0], (list, tuple))
         ranks = [list(r) for r in items] if nested else [items]
         sample = next((x for r in ranks for x in r), None)
-        meta = output_meta()
-        meta["num_ranks"] = meta["mpi_size"] = meta["process_count"] = max(len(ranks), 1)
-        if isinstance(sample, StorageTree):
-            data = [[t._n for t in r] for r in ranks]
-            return _core.tree_json(cls._index, data, meta, "graph")
+        meta = output_meta(len(ranks))
+        if isinstance(sample, StorageTree) or (sample is None and ranks_key != "graph"):
+            return _core.tree_json(cls._index, ranks, meta, ranks_key)
         if sample is not None and not isinstance(sample, StorageResult):
             raise TypeError(
                 f"{cls.__name__}.dumps takes storage results or trees, not {type(sample).__name__}"
             )
-        data = [[e._e for e in r] for r in ranks]
+        data = ranks
         return _core.flat_json(cls._index, data, meta)
 
     @classmethod
@@ -439,7 +714,7 @@ class Storage:
         if "ranks" not in section:
             raise ValueError("not a flat timemory JSON: no 'ranks' key")
         return [
-            [cls._result(e) for e in _flat_from_json(cls._index, r.get("graph", []))]
+            cls._result._list(_core.FlatBatch(cls._index, _flat_from_json(cls._index, r.get("graph", []))))
             for r in section["ranks"]
         ]
 
@@ -456,7 +731,8 @@ class Storage:
         out = []
         for rank in section[key]:
             roots = rank if isinstance(rank, list) else [rank]
-            out.append([cls._tree(_tree_from_json(cls._index, r)) for r in roots])
+            batch = _core.TreeBatch(cls._index, [_tree_from_json(cls._index, r) for r in roots])
+            out.append(cls._tree._list(batch))
         return out
 
     @classmethod

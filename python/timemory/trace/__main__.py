@@ -176,5 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     return _Trace().main(argv)
 
 
+def start_in_worker(options: list[str]) -> None:
+    """In a process spawned by ``multiprocessing`` while this tool runs: the same measuring."""
+    _Trace().start_in_worker(options)
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -400,7 +400,7 @@ std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<F
     return out;
 }
 
-std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<TreeNode>>& ranks,
+std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<const TreeNode*>>& ranks,
                       const OutputMeta& meta, const std::string& ranks_key) {
     std::string out = "{";
     json_metadata(out, info, meta);
@@ -412,12 +412,29 @@ std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<T
         out += '[';
         for (std::size_t i = 0; i < ranks[r].size(); ++i) {
             if (i) out += ',';
-            json_tree_node(out, info, ranks[r][i]);
+            json_tree_node(out, info, *ranks[r][i]);
         }
         out += ']';
     }
     out += "]}";
     return out;
+}
+
+namespace {
+template <typename T>
+std::vector<const T*> pointers(const std::vector<T>& items) {
+    std::vector<const T*> out;
+    out.reserve(items.size());
+    for (const auto& x : items) out.push_back(&x);
+    return out;
+}
+}  // namespace
+
+std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<TreeNode>>& ranks,
+                      const OutputMeta& meta, const std::string& ranks_key) {
+    std::vector<std::vector<const TreeNode*>> lists;
+    for (const auto& r : ranks) lists.push_back(pointers(r));
+    return tree_json(info, lists, meta, ranks_key);
 }
 
 namespace {
@@ -460,17 +477,21 @@ void flame_events(std::string& out, const ComponentInfo& info, const TreeNode& n
 
 }  // namespace
 
-std::string flamegraph_json(const ComponentInfo& info, const std::vector<TreeNode>& roots) {
+std::string flamegraph_json(const ComponentInfo& info, const std::vector<const TreeNode*>& roots) {
     std::string out   = "{\"traceEvents\":[";
     bool        first = true;
     double      ts    = 0.0;
-    for (const auto& r : roots) {
-        const double d = duration_us(info, r);
-        flame_events(out, info, r, ts, d, first);
+    for (const auto* r : roots) {
+        const double d = duration_us(info, *r);
+        flame_events(out, info, *r, ts, d, first);
         ts += d;  // dummy roots carry no time, so each thread view starts at 0
     }
     out += "]}";
     return out;
+}
+
+std::string flamegraph_json(const ComponentInfo& info, const std::vector<TreeNode>& roots) {
+    return flamegraph_json(info, pointers(roots));
 }
 
 // ---------------------------------------------------------------- text table

@@ -29,11 +29,14 @@ std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<F
 
 // Tree form (§9.4): metadata keys, then ranks_key ("graph", or "mpi" for a
 // multi-rank file): [ per rank: [ root, ... ] ].
+std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<const TreeNode*>>& ranks,
+                      const OutputMeta& meta, const std::string& ranks_key = "graph");
 std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<TreeNode>>& ranks,
                       const OutputMeta& meta, const std::string& ranks_key = "graph");
 
 // Chrome trace {"traceEvents": [...]} (§9.5) laid out as an aggregated flame
 // graph, since the call graph keeps no per-call timestamps.
+std::string flamegraph_json(const ComponentInfo& info, const std::vector<const TreeNode*>& roots);
 std::string flamegraph_json(const ComponentInfo& info, const std::vector<TreeNode>& roots);
 
 // The §9.2 text table of one component.

@@ -59,6 +59,10 @@ public:
     // Copy of the nodes, taken under the structure lock (safe while the owning
     // thread keeps recording).
     std::vector<Node>     copy_nodes() const;
+    // The nodes read in place: only while the lock from lock_nodes() is held
+    // (the owning thread then waits before it creates a node).
+    std::unique_lock<std::mutex> lock_nodes() const { return std::unique_lock<std::mutex>(structure_); }
+    const std::vector<Node>&     nodes_locked() const { return nodes_; }
 
 private:
     std::int32_t push_slow(std::uint64_t hash, std::string_view label, bool flat, bool timeline);

@@ -2,6 +2,7 @@
 // Read-time views of the call graphs: threads merged (collapse_threads),
 // flat pre-order list and tree with inclusive/exclusive values.
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -38,9 +39,25 @@ struct TreeNode {
 // when threads are not collapsed (tid zero-padded to the width of nthreads).
 std::string flat_prefix(const std::string& label, int depth, int tid, int nthreads, bool show_tid);
 
+// One node of the flat view as for_each_flat visits it (pointers valid during the call).
+struct FlatItem {
+    std::uint64_t                     hash  = 0;
+    std::string                       label;
+    int                               depth = 0;  // top level 0
+    int                               tid   = 0;
+    int                               pid   = 0;
+    bool                              show_tid = false;  // threads not collapsed
+    int                               nthreads = 1;
+    std::size_t                       total = 0;  // nodes in the whole view
+    const std::vector<std::uint64_t>* path  = nullptr;  // hierarchy
+    const Entry*                      entry = nullptr;
+};
+
 bool                   has_data(int index);    // any thread recorded anything
 std::size_t            graph_size(int index);  // nodes (merged view) besides the root
 std::vector<FlatEntry> flat_snapshot(int index);   // pre-order, merged per collapse_threads
+// The flat view without building FlatEntry objects (what flat_snapshot is made of).
+void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit);
 std::vector<TreeNode>  tree_snapshot(int index);   // roots (one dummy root per thread view)
 void                   clear(int index);
 

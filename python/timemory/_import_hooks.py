@@ -1,0 +1,57 @@
+"""Run a function right after a module is imported (for the first time), without importing
+it: MPI's hooks once ``mpi4py.MPI`` is loaded, the hand-over of a command-line tool to the
+processes ``multiprocessing`` spawns once ``multiprocessing.spawn`` is loaded."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+_CALLBACKS: dict[str, list[Callable[[Any], None]]] = {}
+
+
+def after_import(name: str, callback: Callable[[Any], None]) -> None:
+    """``callback(module)`` once ``name`` is imported; at once if it already is."""
+    module = sys.modules.get(name)
+    if module is not None:
+        callback(module)
+        return
+    _CALLBACKS.setdefault(name, []).append(callback)
+    if not any(isinstance(f, _Watcher) for f in sys.meta_path):
+        sys.meta_path.insert(0, _Watcher())
+
+
+class _Watcher:
+    """A ``sys.meta_path`` entry that wraps the loader of the watched modules."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name not in _CALLBACKS:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _Loader(spec.loader)
+                return spec
+        return None
+
+
+class _Loader:
+    def __init__(self, loader: Any):
+        self._loader = loader
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._loader.exec_module(module)
+        sys.modules.setdefault(module.__name__, module)
+        for callback in _CALLBACKS.pop(module.__name__, []):
+            try:
+                callback(module)
+            except Exception as err:  # noqa: BLE001 - never break the program's import
+                print(f"[timemory]> after importing {module.__name__}: {err!r}", file=sys.stderr)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)

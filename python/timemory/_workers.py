@@ -1,0 +1,306 @@
+"""Worker processes (``multiprocessing`` and ``concurrent.futures`` pools, ``os.fork``): their
+data end up in the parent's output.
+
+A forked child starts with empty storage of its own. A worker (a forked child, or a
+process that ``multiprocessing`` spawned) never writes output files: when it ends it leaves
+its packed data, once and cumulatively, in the parent's spool folder (named by the
+``TIMEMORY_WORKER_SPOOL`` environment variable, which spawned workers inherit), and the
+parent merges every worker's data into ``dmp_get()`` and its output, per worker (pid) or
+collapsed with ``collapse_processes``.
+
+While a command-line tool (``python -m timemory.profiler``, ``.trace``, ``.line_profiler``) runs
+a program, the processes that ``multiprocessing`` spawns (spawn and forkserver start methods)
+run the same tool with the same options: the hand-over travels in the preparation data that
+``multiprocessing`` pickles for the new process, and unpickling it there, before the program's
+main module is imported again, starts the tool and defines its builtins (``@profile``).
+
+A worker leaves its data when ``multiprocessing`` ends it normally (its exit finalizers), at
+interpreter exit (``atexit``: a spawned worker, a plain forked child), and when a pool
+terminates it with SIGTERM (``Pool.__exit__`` does), which becomes a normal exit.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+_SPOOL_ENV = "TIMEMORY_WORKER_SPOOL"
+_state: dict[str, Any] = {
+    "worker": False,
+    "spool": "",
+    "name": "",
+    "hooked": False,
+    "flushing": False,
+}
+# name -> function returning picklable data a worker leaves besides its storage (the line
+# profiler's line stats); the parent reads them with extras(name)
+_EXTRAS: dict[str, Any] = {}
+_AFTER_FORK: dict[str, Any] = {}
+
+
+class _Token:
+    """A live object for ``multiprocessing.util.register_after_fork`` (weakly referenced)."""
+
+
+_TOKEN = _Token()
+
+
+def is_worker() -> bool:
+    return bool(_state["worker"])
+
+
+def spool() -> str:
+    return str(_state["spool"])
+
+
+def _new_spool() -> str:
+    base = os.environ.get("TMPDIR") or "/tmp"
+    return os.path.join(base, f"timemory-workers-{os.getpid()}-{time.time_ns() % 10**12}")
+
+
+def _install() -> None:
+    """At ``import timemory``: a process spawned by ``multiprocessing`` is a worker of the
+    process whose spool it inherited; any other process owns a new spool for its workers."""
+    inherited = os.environ.get(_SPOOL_ENV, "")
+    if inherited and _spawned_by_multiprocessing():
+        _become_worker(inherited, forked=False)
+    else:
+        _state["spool"] = _new_spool()
+        os.environ[_SPOOL_ENV] = _state["spool"]
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _spawned_by_multiprocessing() -> bool:
+    """True in a process that multiprocessing started (spawn, forkserver), while it unpickles
+    its work (``_inheriting``) or once it runs (``parent_process()``)."""
+    process = sys.modules.get("multiprocessing.process")
+    if process is None:
+        return False
+    current = process.current_process()
+    return bool(getattr(current, "_inheriting", False)) or process.parent_process() is not None
+
+
+def _become_worker(spool_dir: str, forked: bool) -> None:
+    _state.update(worker=True, spool=spool_dir, name=f"{os.getpid()}-{time.time_ns() % 10**12}")
+    _hook_multiprocessing(forked)
+
+
+def _after_fork_in_child() -> None:
+    from . import _core, _manager
+
+    for index in _manager._MEASURABLE:
+        _core.clear(index)
+    _manager.manager._outputs.clear()
+    for reset in _AFTER_FORK.values():
+        reset()
+    _state["hooked"] = False  # the parent's registrations do not survive the child's bootstrap
+    _become_worker(_state["spool"], forked=True)
+
+
+def _hook_multiprocessing(forked: bool) -> None:
+    """Have ``multiprocessing`` flush this worker when it ends it, with an exit finalizer.
+    When a process object bootstraps, fork and forkserver children clear the finalizers and
+    then run the after-fork callbacks; spawned ones do neither. So a forked process registers
+    ours as an after-fork callback, one spawned (and still unpickling its data,
+    ``_inheriting``) both now and as a callback, and a process that runs already (timemory
+    imported by a task) now. (A fork server's child ends with ``os._exit``, without
+    ``atexit``: the finalizer is its only flush besides SIGTERM.)"""
+    util = sys.modules.get("multiprocessing.util")
+    process = sys.modules.get("multiprocessing.process")
+    if util is None or process is None or _state["hooked"]:
+        return
+    _state["hooked"] = True
+    inheriting = getattr(process.current_process(), "_inheriting", False)
+    if forked or inheriting:
+        util.register_after_fork(_TOKEN, _in_multiprocessing_child)
+    if not forked:
+        _in_multiprocessing_child(_TOKEN)
+
+
+def _in_multiprocessing_child(_token: Any) -> None:
+    import signal
+
+    from multiprocessing import util
+
+    if not any(getattr(f, "_callback", None) is flush for f in list(util._finalizer_registry.values())):
+        util.Finalize(None, flush, exitpriority=100)
+    # Pool.terminate() (and so `with Pool(...)`) ends idle workers with SIGTERM: leave the
+    # data first, unless the program handles SIGTERM itself
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread
+        pass
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    """SIGTERM in a worker: leave the data, then end at once as SIGTERM's default action
+    would. Not by raising SystemExit: the handler may run inside a callback whose caller
+    swallows exceptions (a tracer's labeler), and the worker would then live on, with
+    SIGTERM ignored, and its pool would wait for it forever."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the flush short
+    if _state["flushing"]:
+        return  # the worker is already leaving its data and exiting: let it finish
+    try:
+        flush()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+        os._exit(128 + signum)
+
+
+def flush() -> None:
+    """Leave this worker's data (all of it so far) in the parent's spool folder."""
+    if not _state["worker"] or _state["flushing"]:
+        return
+    _state["flushing"] = True
+    try:
+        _flush()
+    finally:
+        _state["flushing"] = False
+
+
+def _flush() -> None:
+    import pickle
+    import signal
+
+    # A pool may send SIGTERM while its worker is ending normally: finish the flush first
+    try:
+        if signal.getsignal(signal.SIGTERM) is _terminate:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        pass
+
+    from . import _core, _manager
+    from .storage import local_payload
+
+    _manager.stop_hooks()
+    _core.stop_all_bundles()
+    payload: dict[Any, Any] = local_payload(sorted(_manager._MEASURABLE), ("flat", "tree"))
+    extras = {name: get() for name, get in _EXTRAS.items()}
+    extras = {name: value for name, value in extras.items() if value is not None}
+    if extras:
+        payload["extras"] = extras
+    if not payload:
+        return
+    os.makedirs(_state["spool"], exist_ok=True)
+    path = os.path.join(_state["spool"], f"{_state['name']}.pkl")
+    # temp file + rename: the parent never reads half of it
+    with open(path + ".tmp", "wb") as f:
+        pickle.dump((os.getpid(), payload), f, protocol=4)
+    os.replace(path + ".tmp", path)
+
+
+def has_data() -> bool:
+    """True when workers of this process left data."""
+    if _state["worker"] or not _state["spool"]:
+        return False
+    try:
+        return any(n.endswith(".pkl") for n in os.listdir(_state["spool"]))
+    except OSError:
+        return False
+
+
+def add_extra(name: str, get: Any, after_fork: Any = None) -> None:
+    """A worker leaves ``get()`` (picklable, None for nothing) with its data, under ``name``;
+    ``after_fork()`` runs in a forked child first (to forget what the parent had counted)."""
+    _EXTRAS[name] = get
+    if after_fork is not None:
+        _AFTER_FORK[name] = after_fork
+
+
+def extras(name: str) -> list[Any]:
+    """In the parent: what every worker left under ``name`` (see :func:`add_extra`)."""
+    return [data["extras"][name] for _, data in _read_all() if name in data.get("extras", {})]
+
+
+def payloads() -> list[tuple[int, dict[int, dict[str, bytes]]]]:
+    """``(pid, packed data)`` of every worker that left data, in the order they started."""
+    return [(pid, {k: v for k, v in data.items() if k != "extras"}) for pid, data in _read_all()]
+
+
+def _read_all() -> list[tuple[int, dict[Any, Any]]]:
+    if not has_data():
+        return []
+    import pickle
+
+    out = []
+    names = [n for n in os.listdir(_state["spool"]) if n.endswith(".pkl")]
+    for name in sorted(names, key=lambda n: int(n.split("-")[1].split(".")[0])):
+        try:
+            with open(os.path.join(_state["spool"], name), "rb") as f:
+                out.append(pickle.load(f))
+        except (OSError, EOFError, pickle.UnpicklingError) as err:
+            print(f"[timemory]> unreadable worker data '{name}': {err}", file=sys.stderr)
+    return out
+
+
+def discard() -> None:
+    """Forget the workers' data (``timemory.clear()`` and after the output is written)."""
+    if _state["worker"] or not _state["spool"]:
+        return
+    # os only, not shutil: this runs at exit, where importing more modules turns an
+    # unhandled KeyboardInterrupt's exit status 130 into 1
+    folder = _state["spool"]
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        try:
+            os.remove(os.path.join(folder, name))
+        except OSError:
+            pass
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass
+
+
+# ------------------------------------------------------------------ command-line tools
+def hand_over_tool(module: str, options: list[str]) -> None:
+    """While a command-line tool runs a program: the processes ``multiprocessing`` spawns
+    run ``module.start_in_worker(options)`` before anything else (see the module docstring)."""
+    from ._import_hooks import after_import
+
+    after_import("multiprocessing.spawn", lambda spawn: _patch_spawn(spawn, module, options))
+
+
+def _patch_spawn(spawn: Any, module: str, options: list[str]) -> None:
+    original = spawn.get_preparation_data
+    hand_over = _ToolHandOver(module, tuple(options))
+
+    def get_preparation_data(name: str) -> dict[str, Any]:
+        data = original(name)
+        data["timemory_tool"] = hand_over  # multiprocessing's prepare() ignores unknown keys
+        return data
+
+    spawn.get_preparation_data = get_preparation_data
+
+
+class _ToolHandOver:
+    __slots__ = ("module", "options")
+
+    def __init__(self, module: str, options: tuple[str, ...]):
+        self.module = module
+        self.options = options
+
+    def __reduce__(self) -> Any:
+        return (_start_tool, (self.module, self.options))
+
+
+def _start_tool(module: str, options: tuple[str, ...]) -> None:
+    """Runs in the spawned process while it unpickles its preparation data."""
+    import importlib
+
+    try:
+        importlib.import_module(module).start_in_worker(list(options))
+    except BaseException as err:  # noqa: BLE001 - the worker must still run its task
+        print(f"[timemory]> worker {os.getpid()}: could not start {module}: {err!r}", file=sys.stderr)

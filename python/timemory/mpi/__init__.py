@@ -1,0 +1,225 @@
+"""MPI through mpi4py: the transport that gathers every rank's data on rank zero.
+
+timemory never initialises MPI behind a program's back. MPI counts as in use once mpi4py's
+``MPI`` module is loaded and MPI is initialised, whoever did it: the program (``from mpi4py
+import MPI`` initialises by default), ``settings.mpi_init``, or :func:`init`
+(``timemory.mpi_init()``). From then on ``dmp_get()``, ``dmp_get_tree()``, ``timemory.get()``
+and the output at finalize gather on rank zero; without MPI they hold this process alone.
+
+Ordering at the end of a run, so that no data are lost and no rank waits forever:
+
+* timemory's own finalize runs from ``atexit``, before mpi4py finalises MPI;
+* a program that calls ``MPI.Finalize()`` itself has timemory finalise first, from the
+  delete callback of an attribute on ``MPI.COMM_SELF`` (MPI runs it at the start of
+  ``MPI_Finalize``, which every rank calls, so the gather inside is safe);
+* an uncaught exception on one rank of several writes that rank's own data to per-rank files
+  and aborts the job (``MPI.COMM_WORLD.Abort``) after the traceback, as ``python -m mpi4py``
+  does: the other ranks may be waiting for the failed one, and a gather would never complete.
+
+    import timemory.mpi
+    timemory.mpi.is_supported(), timemory.mpi.is_initialized()
+    timemory.mpi.rank(), timemory.mpi.size()
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+__all__ = [
+    "is_supported",
+    "is_initialized",
+    "is_finalized",
+    "rank",
+    "size",
+    "comm",
+    "init",
+    "finalize",
+    "gather",
+    "library_version",
+]
+
+_state: dict[str, Any] = {"activated": False, "keyval": None, "excepthook": None}
+
+
+def is_supported() -> bool:
+    """True when mpi4py can be imported (checked without importing it, which would start MPI)."""
+    if "mpi4py" in sys.modules:
+        return True
+    import importlib.util
+
+    return importlib.util.find_spec("mpi4py") is not None
+
+
+def _module() -> Any:
+    """mpi4py's ``MPI`` module if the program (or timemory) loaded it, else None."""
+    return sys.modules.get("mpi4py.MPI")
+
+
+def is_initialized() -> bool:
+    """True between MPI's initialisation and its finalisation (through mpi4py)."""
+    mpi = _module()
+    if mpi is None:
+        return False
+    try:
+        return bool(mpi.Is_initialized()) and not bool(mpi.Is_finalized())
+    except Exception:  # noqa: BLE001 - a half-imported or broken mpi4py is no MPI
+        return False
+
+
+def is_finalized() -> bool:
+    """True once MPI has been finalised."""
+    mpi = _module()
+    return mpi is not None and bool(mpi.Is_finalized())
+
+
+def comm() -> Any:
+    """``MPI.COMM_WORLD`` while MPI is in use (activating timemory's hooks), else None."""
+    if not is_initialized():
+        return None
+    if not _state["activated"]:
+        _activate()
+    return _module().COMM_WORLD
+
+
+def rank() -> int:
+    """This process's rank in ``COMM_WORLD`` (0 without MPI)."""
+    world = comm()
+    return 0 if world is None else int(world.Get_rank())
+
+
+def size() -> int:
+    """The number of ranks in ``COMM_WORLD`` (1 without MPI)."""
+    world = comm()
+    return 1 if world is None else int(world.Get_size())
+
+
+def library_version() -> str:
+    """The MPI library's version text ("" when MPI is not loaded)."""
+    mpi = _module()
+    return "" if mpi is None else str(mpi.Get_library_version()).strip()
+
+
+_THREAD_LEVELS = {"single", "funneled", "serialized", "multiple"}
+
+
+def init() -> bool:
+    """Initialise MPI through mpi4py if nobody has yet (``timemory.mpi_init()``).
+
+    ``settings.mpi_thread`` and ``settings.mpi_thread_type`` choose the thread support level
+    when timemory is the one to initialise. Returns True when MPI is in use afterwards;
+    raises ImportError naming the missing package when mpi4py is not installed.
+    """
+    if is_initialized():
+        comm()
+        return True
+    if is_finalized():
+        return False
+    try:
+        import mpi4py
+    except ImportError as err:
+        raise ImportError(
+            "MPI support needs mpi4py (and an MPI library): pip install 'timemory[mpi]'"
+        ) from err
+    if "mpi4py.MPI" not in sys.modules:
+        from .. import settings
+
+        level = str(settings.mpi_thread_type or "").lower()
+        mpi4py.rc.threads = bool(settings.mpi_thread)
+        if level in _THREAD_LEVELS:
+            mpi4py.rc.thread_level = level
+    from mpi4py import MPI
+
+    if not MPI.Is_initialized():
+        MPI.Init_thread() if mpi4py.rc.threads else MPI.Init()
+    comm()
+    return True
+
+
+def finalize() -> None:
+    """Finalise MPI (``timemory.mpi_finalize()``); timemory writes its output first."""
+    mpi = _module()
+    if mpi is not None and mpi.Is_initialized() and not mpi.Is_finalized():
+        mpi.Finalize()
+
+
+def gather(obj: Any) -> list[Any] | None:
+    """``obj`` of every rank, in rank order, on rank zero (None on the other ranks).
+
+    A collective: every rank must call it. Without MPI it returns ``[obj]``.
+    """
+    world = comm()
+    if world is None or world.Get_size() == 1:
+        return [obj]
+    return world.gather(obj, root=0)
+
+
+# ------------------------------------------------------------------ hooks
+def _on_mpi_finalize(*_args: Any) -> int:
+    """Delete callback of timemory's attribute on ``MPI.COMM_SELF``: MPI is being finalised
+    while still usable; write the output now (every rank is here)."""
+    try:
+        from .. import _manager
+
+        _manager.finalize()
+    except BaseException as err:  # noqa: BLE001 - must not propagate into MPI_Finalize
+        print(f"[timemory]> finalize before MPI_Finalize failed: {err!r}", file=sys.stderr)
+    return 0
+
+
+def _excepthook(exc_type: Any, exc: BaseException, tb: Any) -> None:
+    previous = _state["excepthook"] or sys.__excepthook__
+    previous(exc_type, exc, tb)
+    abort_on_uncaught()
+
+
+def abort_on_uncaught(status: int = 1) -> None:
+    """After an uncaught exception on one rank of several: write this rank's data to per-rank
+    files (no collective: the other ranks may never get there) and abort the job. Nothing
+    happens without MPI or with a single rank."""
+    world = comm()
+    if world is None or world.Get_size() < 2:
+        return
+    try:
+        from .. import _manager
+
+        _manager.write_rank_local(reason="an uncaught exception")
+    except BaseException as err:  # noqa: BLE001 - the abort must happen whatever failed
+        print(f"[timemory]> could not write rank {world.Get_rank()}'s data: {err!r}", file=sys.stderr)
+    sys.stderr.flush()
+    sys.stdout.flush()
+    world.Abort(status)
+
+
+def _activate() -> None:
+    """First sight of an initialised MPI: finalise timemory from inside ``MPI_Finalize``
+    (whoever calls it) and abort the job on an uncaught exception."""
+    mpi = _module()
+    if _state["activated"] or mpi is None or not is_initialized():
+        return
+    _state["activated"] = True
+    keyval = mpi.Comm.Create_keyval(delete_fn=_on_mpi_finalize)
+    mpi.COMM_SELF.Set_attr(keyval, "timemory")
+    _state["keyval"] = keyval
+    if mpi.COMM_WORLD.Get_size() > 1 and sys.excepthook is not _excepthook:
+        _state["excepthook"] = sys.excepthook
+        sys.excepthook = _excepthook
+
+
+def _install() -> None:
+    """Called at ``import timemory``: MPI's hooks are activated once ``mpi4py.MPI`` is loaded
+    (and MPI initialised by that import), so that a later ``MPI.Finalize()`` in the program
+    still finds timemory's data."""
+    from .._import_hooks import after_import
+
+    after_import("mpi4py.MPI", lambda _module: _activate())
+
+
+def _env_rank() -> int:
+    """The rank mpiexec gives this process (before or without MPI initialisation), else -1."""
+    for name in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "MV2_COMM_WORLD_RANK"):
+        value = os.environ.get(name)
+        if value is not None and value.strip().isdigit():
+            return int(value)
+    return -1

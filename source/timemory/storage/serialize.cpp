@@ -1,0 +1,450 @@
+#include "timemory/storage/serialize.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <unordered_map>
+#include <stdexcept>
+#include <utility>
+
+namespace tim {
+
+namespace {
+
+constexpr std::uint32_t flat_magic = 0x464d5432;  // "TMF2"
+constexpr std::uint32_t tree_magic = 0x544d5431;  // "TMT1"
+
+class Writer {
+public:
+    explicit Writer(std::string& out) : out_(out) {}
+    template <typename T>
+    void put(const T& v) {
+        out_.append(reinterpret_cast<const char*>(&v), sizeof(T));
+    }
+    void put(const double* v, int n) { out_.append(reinterpret_cast<const char*>(v), sizeof(double) * static_cast<std::size_t>(n)); }
+    void put(const std::string& s) {
+        put(static_cast<std::uint32_t>(s.size()));
+        out_.append(s);
+    }
+    void put(const Entry& e, int nr, int nd) {
+        put(e.laps);
+        put(e.value, nr);
+        put(e.accum, nr);
+        put(e.stats.count);
+        put(e.stats.sum, nd);
+        put(e.stats.sqr, nd);
+        put(e.stats.min, nd);
+        put(e.stats.max, nd);
+    }
+
+private:
+    std::string& out_;
+};
+
+class Reader {
+public:
+    explicit Reader(std::string_view in) : in_(in) {}
+    void need(std::size_t n) const {
+        if (pos_ + n > in_.size()) throw std::invalid_argument("truncated timemory storage data");
+    }
+    template <typename T>
+    T get() {
+        need(sizeof(T));
+        T v;
+        std::memcpy(&v, in_.data() + pos_, sizeof(T));
+        pos_ += sizeof(T);
+        return v;
+    }
+    void get(double* v, int n) {
+        auto bytes = sizeof(double) * static_cast<std::size_t>(n);
+        need(bytes);
+        std::memcpy(v, in_.data() + pos_, bytes);
+        pos_ += bytes;
+    }
+    std::string_view view() {
+        auto n = get<std::uint32_t>();
+        need(n);
+        std::string_view s(in_.data() + pos_, n);
+        pos_ += n;
+        return s;
+    }
+    std::string str() { return std::string(view()); }
+    void entry(Entry& e, int nr, int nd) {
+        e.laps = get<std::int64_t>();
+        get(e.value, nr);
+        get(e.accum, nr);
+        e.stats.count = get<std::int64_t>();
+        get(e.stats.sum, nd);
+        get(e.stats.sqr, nd);
+        get(e.stats.min, nd);
+        get(e.stats.max, nd);
+    }
+    bool done() const { return pos_ == in_.size(); }
+
+private:
+    std::string_view in_;
+    std::size_t      pos_ = 0;
+};
+
+void header(Writer& w, std::uint32_t magic, const ComponentInfo& info) {
+    w.put(magic);
+    w.put(static_cast<std::int32_t>(info.index));
+    w.put(static_cast<std::int32_t>(info.n_raw));
+    w.put(static_cast<std::int32_t>(info.n_disp));
+}
+
+void check_header(Reader& r, std::uint32_t magic, const ComponentInfo& info) {
+    if (r.get<std::uint32_t>() != magic)
+        throw std::invalid_argument(magic == flat_magic ? "not packed flat storage data" : "not packed tree storage data");
+    auto index = r.get<std::int32_t>();
+    auto nr    = r.get<std::int32_t>();
+    auto nd    = r.get<std::int32_t>();
+    if (index != info.index || nr != info.n_raw || nd != info.n_disp)
+        throw std::invalid_argument("packed storage data of component " + std::to_string(index) + ", expected " +
+                                    info.id + " (" + std::to_string(info.index) + ")");
+}
+
+void put_tree(Writer& w, const TreeNode& n, int nr, int nd) {
+    w.put(n.hash);
+    w.put(n.label);
+    w.put(static_cast<std::uint32_t>(n.tids.size()));
+    for (int t : n.tids) w.put(static_cast<std::int32_t>(t));
+    w.put(static_cast<std::uint32_t>(n.pids.size()));
+    for (int p : n.pids) w.put(static_cast<std::int32_t>(p));
+    w.put(static_cast<std::int32_t>(n.depth));
+    w.put(static_cast<std::uint8_t>(n.is_dummy));
+    w.put(n.inclusive, nr, nd);
+    w.put(n.exclusive, nr, nd);
+    w.put(static_cast<std::uint32_t>(n.children.size()));
+    for (const auto& c : n.children) put_tree(w, c, nr, nd);
+}
+
+TreeNode get_tree(Reader& r, int nr, int nd) {
+    TreeNode n;
+    n.hash  = r.get<std::uint64_t>();
+    n.label = r.str();
+    for (auto i = r.get<std::uint32_t>(); i > 0; --i) n.tids.insert(r.get<std::int32_t>());
+    for (auto i = r.get<std::uint32_t>(); i > 0; --i) n.pids.insert(r.get<std::int32_t>());
+    n.depth    = r.get<std::int32_t>();
+    n.is_dummy = r.get<std::uint8_t>() != 0;
+    r.entry(n.inclusive, nr, nd);
+    r.entry(n.exclusive, nr, nd);
+    auto nchild = r.get<std::uint32_t>();
+    // each child takes far more than one byte: a corrupt count fails here, not in reserve()
+    r.need(nchild);
+    n.children.reserve(nchild);
+    for (std::uint32_t i = 0; i < nchild; ++i) n.children.push_back(get_tree(r, nr, nd));
+    return n;
+}
+
+// One entry of a packed flat list as read_flat sees it (label views the buffer).
+struct PackedEntry {
+    std::uint64_t    hash  = 0;
+    int              depth = 0;
+    int              tid   = 0;
+    int              pid   = 0;
+    std::string_view label;
+    std::string_view prefix;  // empty unless stored
+    Entry            entry;
+};
+
+constexpr std::uint8_t flat_has_prefix = 1;
+
+struct FlatHead {
+    std::uint8_t  flags    = 0;
+    int           nthreads = 1;
+    bool          show_tid = false;
+    std::uint64_t count    = 0;
+};
+
+// Reads a packed flat list: `visit(head)` once, then `on_entry(entry)` per entry.
+template <typename H, typename F>
+void read_flat(const ComponentInfo& info, std::string_view data, H&& visit_head, F&& on_entry) {
+    Reader r(data);
+    check_header(r, flat_magic, info);
+    FlatHead head;
+    head.flags    = r.get<std::uint8_t>();
+    head.nthreads = r.get<std::int32_t>();
+    head.show_tid = r.get<std::uint8_t>() != 0;
+    head.count    = r.get<std::uint64_t>();
+    r.need(head.count);  // each entry takes far more than one byte
+    visit_head(head);
+    PackedEntry e;
+    for (std::uint64_t i = 0; i < head.count; ++i) {
+        e.hash  = r.get<std::uint64_t>();
+        e.depth = r.get<std::int32_t>();
+        e.tid   = r.get<std::int32_t>();
+        e.pid   = r.get<std::int32_t>();
+        e.label = r.view();
+        if (head.flags & flat_has_prefix) e.prefix = r.view();
+        e.entry = Entry{};
+        r.entry(e.entry, info.n_raw, info.n_disp);
+        on_entry(e);
+    }
+    if (!r.done()) throw std::invalid_argument("trailing bytes after packed flat storage data");
+}
+
+template <typename F>
+void read_flat(const ComponentInfo& info, std::string_view data, F&& on_entry) {
+    read_flat(info, data, [](const FlatHead&) {}, std::forward<F>(on_entry));
+}
+
+// The union of several processes' call graphs, keyed by (parent, hash).
+struct UnionGraph {
+    struct Node {
+        std::uint64_t             hash = 0;
+        std::string               label;
+        int                       depth = 0;  // top level 0
+        std::vector<std::int32_t> children;
+    };
+    std::vector<Node>                                                nodes{Node{}};  // 0: root
+    struct KeyHash {
+        std::size_t operator()(const std::pair<std::int32_t, std::uint64_t>& k) const {
+            return static_cast<std::size_t>(k.second ^ (static_cast<std::uint64_t>(k.first) * 0x9E3779B97F4A7C15ULL));
+        }
+    };
+    std::unordered_map<std::pair<std::int32_t, std::uint64_t>, std::int32_t, KeyHash> lookup;
+
+    // Visits the entries of one process's packed flat list: `on_entry(node, entry)`.
+    template <typename F>
+    void add(const ComponentInfo& info, std::string_view packed, F&& on_entry) {
+        std::vector<std::int32_t> stack;  // node per depth
+        read_flat(info, packed, [&](const PackedEntry& e) {
+            auto depth = static_cast<std::size_t>(std::max(e.depth, 0));
+            if (stack.size() > depth) stack.resize(depth);
+            std::int32_t parent = stack.empty() ? 0 : stack.back();
+            auto         key    = std::make_pair(parent, e.hash);
+            auto         it     = lookup.find(key);
+            std::int32_t idx;
+            if (it == lookup.end()) {
+                idx = static_cast<std::int32_t>(nodes.size());
+                Node n;
+                n.hash  = e.hash;
+                n.label = std::string(e.label);
+                n.depth = static_cast<int>(stack.size());
+                nodes.push_back(std::move(n));
+                nodes[static_cast<std::size_t>(parent)].children.push_back(idx);
+                lookup.emplace(key, idx);
+            } else {
+                idx = it->second;
+            }
+            stack.push_back(idx);
+            on_entry(idx, e);
+        });
+    }
+
+    // Pre-order over the nodes besides the root: `visit(node, hierarchy)`.
+    template <typename F>
+    void preorder(F&& visit) const {
+        std::vector<std::uint64_t>        path;
+        std::function<void(std::int32_t)> walk = [&](std::int32_t i) {
+            const auto& n = nodes[static_cast<std::size_t>(i)];
+            path.push_back(n.hash);
+            visit(i, path);
+            for (auto c : n.children) walk(c);
+            path.pop_back();
+        };
+        for (auto c : nodes[0].children) walk(c);
+    }
+};
+
+}  // namespace
+
+// Flat format: header, flags (bit 0: decorated labels stored), nthreads and
+// show_tid (to decorate labels on arrival when they are not stored), the
+// entry count, then per entry hash, depth, tid, pid, label, [prefix,] entry.
+namespace {
+void put_flat_head(Writer& w, const ComponentInfo& info, std::uint8_t flags, int nthreads, bool show_tid) {
+    header(w, flat_magic, info);
+    w.put(flags);
+    w.put(static_cast<std::int32_t>(nthreads));
+    w.put(static_cast<std::uint8_t>(show_tid));
+}
+
+std::size_t reserve_hint(const ComponentInfo& info, std::size_t n) {
+    return 64 + n * (64 + 16 * static_cast<std::size_t>(info.n_raw) + 32 * static_cast<std::size_t>(info.n_disp));
+}
+}  // namespace
+
+std::string pack_flat(const ComponentInfo& info, const std::vector<FlatEntry>& entries) {
+    std::string out;
+    out.reserve(reserve_hint(info, entries.size()));
+    Writer w(out);
+    put_flat_head(w, info, flat_has_prefix, 1, false);
+    w.put(static_cast<std::uint64_t>(entries.size()));
+    for (const auto& e : entries) {
+        w.put(e.hash);
+        w.put(static_cast<std::int32_t>(e.depth));
+        w.put(static_cast<std::int32_t>(e.tid));
+        w.put(static_cast<std::int32_t>(e.pid));
+        w.put(e.label);
+        w.put(e.prefix);
+        w.put(e.entry, info.n_raw, info.n_disp);
+    }
+    return out;
+}
+
+std::string pack_flat_snapshot(const ComponentInfo& info) {
+    std::string out;
+    Writer      w(out);
+    std::uint64_t count = 0;
+    std::size_t   count_at = 0;
+    bool          started  = false;
+    for_each_flat(info.index, [&](const FlatItem& it) {
+        if (!started) {
+            started = true;
+            out.reserve(reserve_hint(info, it.total));
+            put_flat_head(w, info, 0, it.nthreads, it.show_tid);
+            count_at = out.size();
+            w.put(count);
+        }
+        w.put(it.hash);
+        w.put(static_cast<std::int32_t>(it.depth));
+        w.put(static_cast<std::int32_t>(it.tid));
+        w.put(static_cast<std::int32_t>(it.pid));
+        w.put(it.label);
+        w.put(*it.entry, info.n_raw, info.n_disp);
+        ++count;
+    });
+    if (!started) return pack_flat(info, {});
+    std::memcpy(&out[count_at], &count, sizeof(count));
+    return out;
+}
+
+std::vector<FlatEntry> unpack_flat(const ComponentInfo& info, std::string_view data, const std::string& prefix) {
+    std::vector<FlatEntry>     out;
+    std::vector<std::uint64_t> path;
+    FlatHead                   head;
+    read_flat(
+        info, data,
+        [&](const FlatHead& h) {
+            head = h;
+            out.reserve(h.count);
+        },
+        [&](const PackedEntry& p) {
+            FlatEntry e;
+            e.hash  = p.hash;
+            e.depth = p.depth;
+            e.tid   = p.tid;
+            e.pid   = p.pid;
+            e.label = std::string(p.label);
+            e.prefix = prefix;
+            if (head.flags & flat_has_prefix) e.prefix += p.prefix;
+            else e.prefix += flat_prefix(e.label, e.depth, e.tid, head.nthreads, head.show_tid);
+            e.entry    = p.entry;
+            auto depth = static_cast<std::size_t>(std::max(e.depth, 0));
+            if (path.size() > depth) path.resize(depth);
+            path.push_back(e.hash);
+            e.hierarchy = path;
+            for (auto h : path) e.rolling_hash += h;
+            out.push_back(std::move(e));
+        });
+    return out;
+}
+
+std::string pack_tree(const ComponentInfo& info, const std::vector<TreeNode>& roots) {
+    std::string out;
+    Writer      w(out);
+    header(w, tree_magic, info);
+    w.put(static_cast<std::uint64_t>(roots.size()));
+    for (const auto& t : roots) put_tree(w, t, info.n_raw, info.n_disp);
+    return out;
+}
+
+std::vector<TreeNode> unpack_tree(const ComponentInfo& info, std::string_view data) {
+    Reader r(data);
+    check_header(r, tree_magic, info);
+    auto n = r.get<std::uint64_t>();
+    r.need(n);
+    std::vector<TreeNode> out;
+    out.reserve(n);
+    for (std::uint64_t i = 0; i < n; ++i) out.push_back(get_tree(r, info.n_raw, info.n_disp));
+    if (!r.done()) throw std::invalid_argument("trailing bytes after packed tree storage data");
+    return out;
+}
+
+std::vector<FlatEntry> merge_flat(const ComponentInfo& info, const std::vector<std::string_view>& processes) {
+    UnionGraph         graph;
+    std::vector<Entry> merged(1);
+    std::vector<int>   pid(1, 0);
+    for (const auto& packed : processes) {
+        graph.add(info, packed, [&](std::int32_t idx, const PackedEntry& e) {
+            if (static_cast<std::size_t>(idx) >= merged.size()) {
+                merged.resize(static_cast<std::size_t>(idx) + 1);
+                pid.resize(static_cast<std::size_t>(idx) + 1, e.pid);
+            }
+            merged[static_cast<std::size_t>(idx)].merge(info, e.entry);
+        });
+    }
+    std::vector<FlatEntry> out;
+    out.reserve(graph.nodes.size() - 1);
+    graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path) {
+        const auto& n = graph.nodes[static_cast<std::size_t>(i)];
+        FlatEntry   e;
+        e.hash      = n.hash;
+        e.label     = n.label;
+        e.depth     = n.depth;
+        e.pid       = pid[static_cast<std::size_t>(i)];
+        e.prefix    = flat_prefix(n.label, n.depth, 0, 1, false);
+        e.hierarchy = path;
+        for (auto h : path) e.rolling_hash += h;
+        e.entry = merged[static_cast<std::size_t>(i)];
+        out.push_back(std::move(e));
+    });
+    return out;
+}
+
+std::vector<ProcessSummary> summarize_processes(const ComponentInfo& info, const std::vector<std::string_view>& processes) {
+    UnionGraph graph;
+    // per node: (process, that process's merged entry), processes in increasing order
+    std::vector<std::vector<std::pair<int, Entry>>> per(1);
+    for (std::size_t p = 0; p < processes.size(); ++p) {
+        graph.add(info, processes[p], [&](std::int32_t idx, const PackedEntry& e) {
+            if (static_cast<std::size_t>(idx) >= per.size()) per.resize(static_cast<std::size_t>(idx) + 1);
+            auto& list = per[static_cast<std::size_t>(idx)];
+            if (list.empty() || list.back().first != static_cast<int>(p)) list.emplace_back(static_cast<int>(p), Entry{});
+            list.back().second.merge(info, e.entry);
+        });
+    }
+    const auto                  nd = static_cast<std::size_t>(info.n_disp);
+    std::vector<ProcessSummary> out;
+    out.reserve(graph.nodes.size() - 1);
+    graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path) {
+        const auto&    n = graph.nodes[static_cast<std::size_t>(i)];
+        ProcessSummary s;
+        s.hash      = n.hash;
+        s.label     = n.label;
+        s.depth     = n.depth;
+        s.prefix    = flat_prefix(n.label, n.depth, 0, 1, false);
+        s.hierarchy = path;
+        s.min.assign(nd, 0.0);
+        s.max.assign(nd, 0.0);
+        s.total.assign(nd, 0.0);
+        s.mean.assign(nd, 0.0);
+        s.imbalance.assign(nd, 0.0);
+        s.max_process.assign(nd, -1);
+        double disp[max_values];
+        for (const auto& [p, entry] : per[static_cast<std::size_t>(i)]) {
+            s.processes.push_back(p);
+            s.laps += entry.laps;
+            display_values(info, entry.accum, disp);
+            for (std::size_t k = 0; k < nd; ++k) {
+                if (s.max_process[k] < 0 || disp[k] > s.max[k]) {
+                    s.max[k]         = disp[k];
+                    s.max_process[k] = p;
+                }
+                if (s.processes.size() == 1 || disp[k] < s.min[k]) s.min[k] = disp[k];
+                s.total[k] += disp[k];
+            }
+        }
+        const double count = static_cast<double>(s.processes.size());
+        for (std::size_t k = 0; k < nd && count > 0; ++k) {
+            s.mean[k]      = s.total[k] / count;
+            s.imbalance[k] = s.mean[k] != 0.0 ? s.max[k] / s.mean[k] : 0.0;
+        }
+        out.push_back(std::move(s));
+    });
+    return out;
+}
+
+}  // namespace tim
