@@ -291,20 +291,20 @@ def _wrap(key: str, text: str) -> str:
     return '{"timemory": {"' + key + '": ' + text + "}}\n"
 
 
-def _write_component(index: int) -> list[str]:
+def _write_component(index: int, plots: list[tuple[str, str, str]]) -> list[str]:
+    """Write one component's files; returns what to print, and adds to ``plots`` what
+    ``plot_output`` draws once every file is written."""
     info = _TABLE_BY_INDEX[index]
     storage = _storage(index)
     label, key = info["label"], info["key"]
     s = _settings
     flat = storage.dmp_get()
     if s.file_output:
+        flat_json = _wrap(key, storage.dumps_text(flat)) if s.json_output or s.plot_output else ""
         if s.json_output:
-            _write(
-                _output_file(label, ".json"),
-                _wrap(key, storage.dumps_text(flat)),
-                "json",
-                label,
-            )
+            _write(_output_file(label, ".json"), flat_json, "json", label)
+        if s.plot_output:
+            plots.append((flat_json, _output_file(label, ".png"), label))
         tree = (
             storage.dmp_get_tree()
             if (s.tree_output or (s.flamegraph_output and info["flamegraph"]))
@@ -344,10 +344,13 @@ def _write_all() -> bool:
     disk before anything goes to the console."""
     wrote = False
     console: list[str] = []
+    plots: list[tuple[str, str, str]] = []
     for index in sorted(_MEASURABLE):
         if _core.has_data(index):
-            console += _write_component(index)
+            console += _write_component(index, plots)
             wrote = True
+    if plots:
+        _plot(plots)
     mode = manager._write_metadata
     if _settings.file_output and (mode > 0 or (mode == 0 and (wrote or manager._user_keys))):
         meta_path = _output_file("metadata", ".json")
@@ -366,6 +369,22 @@ def _write_all() -> bool:
     for text in console:
         _say(text)
     return wrote
+
+
+def _plot(plots: list[tuple[str, str, str]]) -> None:
+    """``settings.plot_output``: a bar chart per component, after its files are written.
+    matplotlib is imported only here; without it (or if a plot fails) there is a warning on
+    stderr and every other output is still written."""
+    try:
+        from .plotting import plot_at_finalize
+
+        images = plot_at_finalize(plots)
+    except Exception as err:  # noqa: BLE001 - plots must never cost the run its data
+        _say(
+            f"[timemory]> plot_output: no plots were drawn: {type(err).__name__}: {err}", sys.stderr
+        )
+        return
+    manager._outputs.setdefault("plot", []).extend(images)
 
 
 def report(filename: str = "") -> None:
