@@ -98,10 +98,11 @@ def _stems(paths: Sequence[str]) -> list[str]:
         if plain.count(plain[i]) > 1:
             folder = os.path.basename(os.path.dirname(os.path.abspath(path)))
             stems[i] = f"{folder}-{stem(path)}"
+    named = list(stems)
     seen: dict[str, int] = {}
-    for i, name in enumerate(stems):
+    for i, name in enumerate(named):
         seen[name] = seen.get(name, 0) + 1
-        if stems.count(name) > 1:
+        if named.count(name) > 1:
             stems[i] = f"{name}-{seen[name]}"
     return stems
 

@@ -140,7 +140,9 @@ def draw(
         fontsize=params.font_size - 2,
     )
     # every panel gets at least 220 pixels of bars besides its value labels
-    min_width = 20 + label_px + panels * (220 + value_px) + (panels - 1) * 30 + 30
+    # room right of a panel for its last x tick label, which is centred on the edge
+    margin = max(30.0, font_px * 3.2)
+    min_width = 20 + label_px + panels * (220 + value_px) + panels * margin
     if width < min_width:
         width = min_width
         figure.set_size_inches(width / dpi, figure.get_figheight())
@@ -166,8 +168,8 @@ def draw(
     plot_px = height - top_px - header_px - bottom_px  # the bars use what the minimum size gives
 
     left = 20 + label_px
-    gap = 30.0
-    panel_px = (width - left - 30 - gap * (panels - 1)) / panels
+    gap = margin
+    panel_px = (width - left - margin * panels) / panels
     axes = []
     for k in range(panels):
         x0 = left + k * (panel_px + gap)
