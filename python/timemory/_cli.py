@@ -39,6 +39,7 @@ __all__ = [
     "echo",
     "error_status",
     "injected_builtins",
+    "number",
     "print_summary",
     "resolve_target",
     "run",
@@ -88,6 +89,38 @@ def regex(text: str) -> str:
     except re.error as exc:
         raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {exc}") from None
     return text
+
+
+def number(
+    kind: type = int,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: float | None = None,
+    note: str = "",
+) -> Callable[[str], Any]:
+    """argparse type: an ``int`` (or ``float``) at least ``minimum``, at most ``maximum`` and
+    greater than ``above`` (each when given); ``note`` is added to the message of a bound,
+    e.g. ``" (0: no limit)"``."""
+
+    def convert(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            what = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if above is not None and not value > above:
+            problem = f"must be greater than {above:g}"
+        elif minimum is not None and maximum is not None and not minimum <= value <= maximum:
+            problem = f"must be between {minimum:g} and {maximum:g}"
+        elif minimum is not None and value < minimum:
+            problem = f"must be at least {minimum:g}"
+        elif maximum is not None and value > maximum:
+            problem = f"must be at most {maximum:g}"
+        else:
+            return value
+        raise argparse.ArgumentTypeError(f"{problem}{note}, got {text}")
+
+    return convert
 
 
 def tool_parser(prog: str, description: str, epilog: str) -> ArgumentParser:

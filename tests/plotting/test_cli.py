@@ -50,7 +50,7 @@ def test_entry_point_is_main():
         ([], "no input: give flat JSON files or output folders with -f"),
         (["-f", "a.json", "--bogus"], "unrecognized arguments: --bogus"),
         (["-f", "a.json", "--min-percent", "5"], "must be between 0 and 1, got 5"),
-        (["-f", "a.json", "--max-nodes", "-1"], "must be 0 (no limit) or more"),
+        (["-f", "a.json", "--max-nodes", "-1"], "must be at least 0 (0: no limit), got -1"),
         (["-f", "a.json", "--img-size", "100"], "argument --img-size: expected 2 arguments"),
         (["-f", "a.json", "--img-dpi", "0"], "must be greater than 0"),
         (["-f", "a.json", "b.json", "-t", "x", "y", "z"], "3 titles for 2 inputs"),
@@ -140,4 +140,12 @@ def test_missing_matplotlib_is_one_line_naming_the_extra(profiled_output, tmp_pa
     assert proc.returncode == 2, proc.stderr
     assert_one_error_line(proc.stderr, "matplotlib is required for plots")
     assert "pip install timemory[plot]" in proc.stderr and "'.[plot]'" in proc.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_display_without_a_display_is_an_error(profiled_output, tmp_path):
+    wall = str(profiled_output / "wall.json")
+    proc = run_tool("timemory.plotting", "-d", "-f", wall, cwd=tmp_path, env={"MPLBACKEND": "agg"})
+    assert proc.returncode == 2
+    assert_one_error_line(proc.stderr, "cannot display plots: matplotlib's backend is 'agg'")
     assert not list(tmp_path.iterdir())

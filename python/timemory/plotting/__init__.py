@@ -162,8 +162,9 @@ def plot(
     ``files``); by default the component's label. ``display`` shows the figures instead of
     saving them. ``echo_dart`` prints a CDash ``<DartMeasurementFile>`` tag per image.
 
-    Raises :class:`MatplotlibMissing` without matplotlib, ``ValueError`` for bad parameters
-    (an unknown image type, a wrong number of titles) and :class:`InputError` for an input that
+    Raises :class:`MatplotlibMissing` without matplotlib, ``RuntimeError`` for ``display``
+    where nothing can be shown, ``ValueError`` for bad parameters (an unknown image type, a
+    wrong number of titles) and :class:`InputError` for an input that
     is missing or not flat timemory JSON; with ``on_input_error`` such an input is passed to it
     instead and the others are still plotted.
     """
@@ -180,6 +181,8 @@ def plot(
             "or one per input"
         )
     fig_.require_matplotlib()
+    if display:
+        fig_.check_display()
     formats = fig_.supported_formats()
     if params.img_type not in formats:
         raise ValueError(

@@ -33,41 +33,6 @@ examples:
   %(prog)s -f wall.json --max-nodes 20 --min-percent 0.01 --log-x"""
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value:g}")
-    return value
-
-
-def _positive(kind: type) -> object:
-    def convert(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected {'an integer' if kind is int else 'a number'}, got {text!r}"
-            ) from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
-        return value
-
-    return convert
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more, got {value}")
-    return value
-
-
 def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     parser = _cli.ArgumentParser(
         prog=prog,
@@ -107,7 +72,7 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     )
     parser.add_argument(
         "--min-percent",
-        type=_fraction,
+        type=_cli.number(float, 0, 1),
         default=0.05,
         metavar="FRACTION",
         help="Leave out entries below this fraction of the largest value (default 0.05, i.e. "
@@ -115,24 +80,28 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     )
     parser.add_argument(
         "--max-nodes",
-        type=_count,
+        type=_cli.number(int, minimum=0, note=" (0: no limit)"),
         default=40,
         metavar="N",
         help="Draw at most the N largest entries (default 40; 0: no limit).",
     )
     parser.add_argument(
         "--label-width",
-        type=_positive(int),
+        type=_cli.number(int, above=0),
         default=60,
         metavar="CHARS",
         help="Shorten longer labels (indentation included) in the middle (default 60).",
     )
     parser.add_argument(
-        "--img-dpi", type=_positive(float), default=100, metavar="DPI", help="(default 100)"
+        "--img-dpi",
+        type=_cli.number(float, above=0),
+        default=100,
+        metavar="DPI",
+        help="Resolution of the images in dots per inch (default 100).",
     )
     parser.add_argument(
         "--img-size",
-        type=_positive(float),
+        type=_cli.number(float, above=0),
         nargs=2,
         default=[1000, 600],
         metavar=("W", "H"),
@@ -147,7 +116,11 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     )
     parser.add_argument("--log-x", action="store_true", help="Logarithmic value axis.")
     parser.add_argument(
-        "--font-size", type=_positive(float), default=11, metavar="PT", help="(default 11)"
+        "--font-size",
+        type=_cli.number(float, above=0),
+        default=11,
+        metavar="PT",
+        help="Size of the text in points (default 11); titles are larger, values smaller.",
     )
     parser.add_argument(
         "--exit-on-failure",
@@ -210,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     except _cli.CliExit as exc:  # --exit-on-failure, reported already
         return exc.status
-    except (plotting.MatplotlibMissing, ValueError, OSError) as err:
+    except (plotting.MatplotlibMissing, ValueError, RuntimeError, OSError) as err:
         return _cli.error_status(parser.prog, _cli.CliError(_message(err)))
     return _cli.USAGE_STATUS if failed else 0
 

@@ -21,6 +21,7 @@ from typing import Any
 
 __all__ = [
     "INSTALL_HINT",
+    "check_display",
     "MatplotlibMissing",
     "PALETTE",
     "from_top",
@@ -220,6 +221,20 @@ def save(figure: Any, path: str, image_type: str | None = None) -> str:
         if os.path.exists(temporary):
             os.unlink(temporary)
     return path
+
+
+_NON_INTERACTIVE = frozenset({"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"})
+
+
+def check_display() -> None:
+    """Raise ``RuntimeError`` (one line) when figures cannot be shown: pyplot's backend only
+    writes files (no display, or ``MPLBACKEND=agg``)."""
+    backend = str(_pyplot().get_backend())
+    if backend.lower() in _NON_INTERACTIVE:
+        raise RuntimeError(
+            f"cannot display plots: matplotlib's backend is {backend!r}, which only writes "
+            "files (no DISPLAY, or MPLBACKEND chose it); save them instead"
+        )
 
 
 def show(figures: Sequence[Any]) -> None:
