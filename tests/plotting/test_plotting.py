@@ -277,3 +277,30 @@ print(sorted(m for m in sys.modules if m.startswith("matplotlib")))
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def synthetic(values: list[tuple[float, ...]], counts: list[int], types=("a",)):
+    nodes = tuple(
+        plotting.Node(f"region_{i}", min(i, 1), count, value, None, None)
+        for i, (value, count) in enumerate(zip(values, counts))
+    )
+    units = tuple("MB" for _ in types)
+    return plotting.ComponentData("x", types, units, "synthetic", 1, 1, ((0, nodes),), "<test>")
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_zeros_negatives_and_nothing_counted_draw_without_warnings(log):
+    params = plot_parameters(log_xaxis=log, min_percent=0.05)
+    zeros = synthetic([(0.0, 0.0)] * 3, [1, 2, 3], types=("bytes", "rate"))
+    [(_, figure)] = plot_component(zeros, plot_params=params)
+    assert len(tick_labels(figure)) == 3  # a value that is zero everywhere hides nothing
+    mixed = synthetic([(5.0,), (-2.0,), (0.01,)], [1, 1, 1])
+    [(_, figure)] = plot_component(mixed, plot_params=params)
+    assert [label.split()[0] for label in tick_labels(figure)] == ["region_0", "|_region_1"]
+    assert "2 of 3 entries shown (>= 5% of the largest)" in figure_texts(figure)[1]
+    assert_readable(figure)
+    uncounted = synthetic([(1.0,), (2.0,)], [0, 0])
+    [(_, figure)] = plot_component(uncounted, plot_params=params)
+    assert tick_labels(figure) == []
+    assert "no entries with a count" in [t.get_text() for t in figure.axes[0].texts]
+    assert_readable(figure)

@@ -69,10 +69,11 @@ def select(nodes: Sequence[Node], params: PlotParams) -> list[Node]:
     if not counted:
         return []
     width = len(counted[0].values)
-    largest = [max(abs(n.values[k]) for n in counted) or 1.0 for k in range(width)]
+    largest = [max(abs(n.values[k]) for n in counted) for k in range(width)]
 
     def share(node: Node) -> float:
-        return max(abs(node.values[k]) / largest[k] for k in range(width))
+        # a sub-value that is zero everywhere (no bytes read) keeps every entry
+        return max(abs(node.values[k]) / largest[k] if largest[k] else 1.0 for k in range(width))
 
     kept = [n for n in counted if share(n) >= params.min_percent]
     if params.max_nodes > 0 and len(kept) > params.max_nodes:
@@ -139,8 +140,8 @@ def draw(
         [_value_text(v) for n in shown for v in n.values] or ["0"],
         fontsize=params.font_size - 2,
     )
-    # every panel gets at least 220 pixels of bars besides its value labels
-    # room right of a panel for its last x tick label, which is centred on the edge
+    # right of each panel, room for its last x tick label (centred on the edge); the figure
+    # widens so that every panel has at least 220 pixels of bars besides its value labels
     margin = max(30.0, font_px * 3.2)
     min_width = 20 + label_px + panels * (220 + value_px) + panels * margin
     if width < min_width:
@@ -152,10 +153,11 @@ def draw(
         subtitle += f" (rank {rank})"
     counted = sum(1 for n in nodes if n.count > 0)
     if len(shown) < counted:
+        uncapped = len(select(nodes, PlotParams(min_percent=params.min_percent, max_nodes=0)))
         limits = []
-        if params.min_percent > 0:
+        if uncapped < counted:
             limits.append(f">= {params.min_percent * 100:g}% of the largest")
-        if params.max_nodes > 0 and len(shown) == params.max_nodes:
+        if len(shown) < uncapped:
             limits.append(f"the {params.max_nodes} largest")
         subtitle += f"\n{len(shown)} of {counted} entries shown ({', '.join(limits)})"
     top_px = fig_.set_titles(figure, title_line(title, data), subtitle)
@@ -186,12 +188,14 @@ def draw(
         if panels > 1:
             axis.set_title(kind, fontweight="bold", pad=font_px * 1.8 * 72 / dpi)
         values = [n.values[k] for n in shown]
+        # a log axis needs a positive value; a panel of zeros (no bytes read) stays linear
+        log = params.log_xaxis and any(v > 0 for v in values)
         bars = axis.barh(
             positions,
             values,
             height=thickness,
             color=fig_.PALETTE[k % len(fig_.PALETTE)],
-            log=params.log_xaxis,
+            log=log,
         )
         axis.bar_label(
             bars,
@@ -200,7 +204,7 @@ def draw(
             fontsize=params.font_size - 2,
             color="#202020",
         )
-        _leave_room(axis, values, value_px + 8, panel_px, params.log_xaxis)
+        _leave_room(axis, values, value_px + 8, panel_px, log)
         if k:
             axis.tick_params(axis="y", left=False, labelleft=False)
     first = axes[0]
@@ -222,6 +226,8 @@ def draw(
     )
     if not shown:
         first.set_yticks([])
+        for axis in axes:
+            axis.set_xticks([])
         first.text(
             0.5,
             0.5,
@@ -249,6 +255,8 @@ def _leave_room(
             span = max(hi / lo, 10.0)
             axis.set_xlim(lo / 2, hi * span ** (share / (1 - share)))
         return
-    span = (high - low) or 1.0
-    extra = span * share / (1 - share)
+    if low == high == 0.0:  # nothing but zeros
+        axis.set_xlim(0.0, 1.0)
+        return
+    extra = (high - low) * share / (1 - share)
     axis.set_xlim(low - (extra if low < 0 else 0), high + (extra if high > 0 else 0))
