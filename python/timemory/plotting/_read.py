@@ -147,7 +147,7 @@ def read_data(data: Any, source: str = "<data>") -> list[ComponentData]:
             raise InputError(f"{source}: this is timemory's {name}, which has no measurements")
     components = [_component(key, value, source) for key, value in body.items()]
     if not components:
-        raise InputError(f"{source}: no component data in it")
+        raise InputError(f"{source}: no component data in it (was anything recorded?)")
     return components
 
 
