@@ -242,6 +242,14 @@ def test_plot_recorded_data_in_process(tmp_path):
     [(_, figure)] = plot_component(wall, "run", plot_parameters(min_percent=0))
     assert [label.split()[0] for label in tick_labels(figure)] == ["outer", "|_inner"]
     assert figure_texts(figure)[0].startswith("run @ Processes = 1")
+    # two dicts: numbered images, not one overwriting the other
+    twice = plot(data=[timemory.get(), timemory.get()], output_dir=str(tmp_path), quiet=True)
+    assert sorted(Path(p).name for p in twice) == [
+        "data-1_peak_rss.png",
+        "data-1_wall.png",
+        "data-2_peak_rss.png",
+        "data-2_wall.png",
+    ]
 
 
 def test_same_file_names_do_not_overwrite(profiled_output, threads_output, tmp_path):

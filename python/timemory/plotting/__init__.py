@@ -34,7 +34,7 @@ from timemory.plotting._read import (
     read_data,
     read_file,
 )
-from timemory.plotting.figure import INSTALL_HINT, MatplotlibMissing
+from timemory.plotting.figure import INSTALL_HINT, MatplotlibMissing, PlotError
 
 __all__ = [
     "ComponentData",
@@ -42,6 +42,7 @@ __all__ = [
     "InputError",
     "MatplotlibMissing",
     "Node",
+    "PlotError",
     "PlotParams",
     "echo_dart_tag",
     "plot",
@@ -119,7 +120,7 @@ def image_path(
     """``<output_dir>/<stem>[_<component>][_<rank>].<img_type>``: the JSON file's name with
     the image extension (``wall.json`` -> ``wall.png``), else the component's label."""
     name = stem or component.label
-    if several_components and stem:
+    if stem and several_components:
         name += f"_{component.label}"
     if several_ranks:
         name += f"_{rank}"
@@ -162,8 +163,8 @@ def plot(
     ``files``); by default the component's label. ``display`` shows the figures instead of
     saving them. ``echo_dart`` prints a CDash ``<DartMeasurementFile>`` tag per image.
 
-    Raises :class:`MatplotlibMissing` without matplotlib, ``RuntimeError`` for ``display``
-    where nothing can be shown, ``ValueError`` for bad parameters (an unknown image type, a
+    Raises :class:`MatplotlibMissing` without matplotlib, :class:`PlotError` (a ValueError)
+    for ``display`` where nothing can be shown or bad parameters (an unknown image type, a
     wrong number of titles) and :class:`InputError` for an input that
     is missing or not flat timemory JSON; with ``on_input_error`` such an input is passed to it
     instead and the others are still plotted.
@@ -176,7 +177,7 @@ def plot(
     data, files = list(data), list(files)
     titles = list(titles or [])
     if len(titles) not in (0, 1, len(data) + len(files)):
-        raise ValueError(
+        raise PlotError(
             f"{len(titles)} titles for {len(data) + len(files)} inputs: give one title, "
             "or one per input"
         )
@@ -185,15 +186,18 @@ def plot(
         fig_.check_display()
     formats = fig_.supported_formats()
     if params.img_type not in formats:
-        raise ValueError(
+        raise PlotError(
             f"image type {params.img_type!r} is not supported; choose from: "
             f"{', '.join(sorted(formats))}"
         )
 
-    # (title, stem, components) per input, read one at a time
-    def inputs() -> Iterator[tuple[str | None, str | None, list[ComponentData]]]:
+    # (title, image name, components, whether to add the components' labels to the image
+    # names) per input, read one at a time
+    def inputs() -> Iterator[tuple[str | None, str | None, list[ComponentData], bool]]:
         for index, item in enumerate(data):
-            yield _title(titles, index), None, _components(item)
+            # images named after the components; numbered when several dicts could clash
+            stem = f"data-{index + 1}" if len(data) > 1 else None
+            yield _title(titles, index), stem, _components(item), stem is not None
         expanded = [(i, p) for i, arg in enumerate(files) for p in _expand(arg, on_input_error)]
         stems = _stems([p for _, p in expanded])
         for (index, path), stem in zip(expanded, stems):
@@ -204,13 +208,13 @@ def plot(
                     raise
                 on_input_error(err)
                 continue
-            yield _title(titles, len(data) + index), stem, components
+            yield _title(titles, len(data) + index), stem, components, len(components) > 1
 
     written: list[str] = []
     shown: list[Any] = []
-    for title, stem, components in inputs():
+    for title, stem, components, by_label in inputs():
         written += _draw(
-            components, title, params, output_dir, stem, display, shown, echo_dart, quiet
+            components, title, params, output_dir, stem, by_label, display, shown, echo_dart, quiet
         )
     if shown:
         fig_.show(shown)
@@ -223,13 +227,15 @@ def _draw(
     params: PlotParams,
     output_dir: str,
     stem: str | None,
+    by_label: bool = False,
     display: bool = False,
     shown: list[Any] | None = None,
     echo_dart: bool | None = False,
     quiet: bool = False,
 ) -> list[str]:
     """Draw the components of one input; save them (returns the paths) or, with ``display``,
-    add the figures to ``shown``."""
+    add the figures to ``shown``. Images are named ``stem``, plus each component's label when
+    ``by_label``, plus the rank when there are several (see :func:`image_path`)."""
     from timemory.plotting import figure as fig_
 
     written = []
@@ -244,7 +250,7 @@ def _draw(
                 output_dir,
                 params.img_type,
                 stem,
-                len(components) > 1,
+                by_label,
                 len(component.ranks) > 1,
             )
             with fig_.plot_style(params.font_size):

@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     except _cli.CliExit as exc:  # --exit-on-failure, reported already
         return exc.status
-    except (plotting.MatplotlibMissing, ValueError, RuntimeError, OSError) as err:
+    except (plotting.MatplotlibMissing, plotting.PlotError, OSError) as err:
         return _cli.error_status(parser.prog, _cli.CliError(_message(err)))
     return _cli.USAGE_STATUS if failed else 0
 

@@ -24,6 +24,7 @@ __all__ = [
     "check_display",
     "MatplotlibMissing",
     "PALETTE",
+    "PlotError",
     "from_top",
     "new_figure",
     "plot_style",
@@ -45,6 +46,11 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 
 class MatplotlibMissing(ImportError):
     """matplotlib cannot be imported; the message is one line with the install command."""
+
+
+class PlotError(ValueError):
+    """A plot that cannot be made as asked (an image type matplotlib does not write, a display
+    where there is none, titles that do not match the inputs); the message is one line."""
 
 
 def require_matplotlib() -> Any:
@@ -227,11 +233,11 @@ _NON_INTERACTIVE = frozenset({"agg", "cairo", "pdf", "pgf", "ps", "svg", "templa
 
 
 def check_display() -> None:
-    """Raise ``RuntimeError`` (one line) when figures cannot be shown: pyplot's backend only
+    """Raise :class:`PlotError` when figures cannot be shown: pyplot's backend only
     writes files (no display, or ``MPLBACKEND=agg``)."""
     backend = str(_pyplot().get_backend())
     if backend.lower() in _NON_INTERACTIVE:
-        raise RuntimeError(
+        raise PlotError(
             f"cannot display plots: matplotlib's backend is {backend!r}, which only writes "
             "files (no DISPLAY, or MPLBACKEND chose it); save them instead"
         )
