@@ -67,6 +67,13 @@ def assert_readable(figure) -> None:
 
 
 # ------------------------------------------------------------------ reading
+def test_an_output_folder_without_flat_json(tmp_path):
+    (tmp_path / "wall.lines.json").write_text('{"timemory": {"line_profile": {}}}')
+    (tmp_path / "metadata.json").write_text('{"timemory": {"metadata": {}}}')
+    with pytest.raises(InputError, match=r"no flat timemory JSON files \(<label>\.json\) in it"):
+        plot(files=[str(tmp_path)])
+
+
 def test_read_profiler_output(profiled_output):
     [wall] = read_file(str(profiled_output / "wall.json"))
     assert (wall.key, wall.label, wall.types, wall.units) == (
@@ -101,6 +108,7 @@ def test_read_threads_kept_apart(threads_output):
         ('{"name": "package.json", "version": "1.0"}', "not timemory output"),
         ('{"timemory": {"metadata": {"info": {}}}}', "metadata.json"),
         ('{"timemory": {}}', "no component data"),
+        ('{"timemory": {"line_profile": {"functions": []}}}', "a line profile"),
         ('{"timemory": {"wall_clock": {"type": "wall"}}}', "no 'ranks' list"),
         ('{"timemory": {"wall_clock": {"ranks": [{"graph": [{"depth": 0}]}]}}}', "malformed"),
     ],
@@ -221,6 +229,8 @@ def test_plot_files_writes_valid_images(profiled_output, tmp_path, capsys):
 
 
 def test_plot_a_folder_and_other_formats(profiled_output, tmp_path):
+    # the other files timemory writes there are not plotted
+    assert {p.name for p in profiled_output.iterdir()} >= {"wall.tree.json", "metadata.json"}
     params = plot_parameters(img_type="svg")
     written = plot(files=[str(profiled_output)], output_dir=str(tmp_path), plot_params=params)
     assert sorted(Path(p).name for p in written) == [

@@ -88,6 +88,11 @@ def _number(value: Any) -> float:
 
 
 def _component(key: str, body: Any, source: str) -> ComponentData:
+    if key == "line_profile":
+        raise InputError(
+            f"{source}: this is a line profile (<metric>.lines.json), which has no call graph "
+            "to plot; its table is the <metric>.lines.txt beside it"
+        )
     if not isinstance(body, dict) or "ranks" not in body:
         if isinstance(body, dict) and ("graph" in body or "mpi" in body or "upcxx" in body):
             raise InputError(
@@ -173,7 +178,7 @@ def read_file(path: str) -> list[ComponentData]:
 
 
 # files timemory writes beside the flat JSON, which have no bars to draw
-_NOT_FLAT = (".tree.json", ".flamegraph.json", "metadata.json", "functions.json")
+_NOT_FLAT = (".tree.json", ".flamegraph.json", ".lines.json", "metadata.json", "functions.json")
 
 
 def expand_inputs(paths: Sequence[str]) -> Iterator[str]:
