@@ -41,6 +41,7 @@ __all__ = [
     "injected_builtins",
     "number",
     "print_summary",
+    "program_name",
     "resolve_target",
     "run",
     "split_command",
@@ -149,6 +150,13 @@ class ArgumentParser(argparse.ArgumentParser):
         if message:
             self._print_message(message, sys.stderr)
         raise CliExit(status)
+
+
+def program_name(default: str) -> str:
+    """The name a tool reports itself by: its console script's (``timemory-plotter``) when it
+    runs as one, else ``default`` (``python -m timemory.plotting``)."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return name if name.startswith("timemory-") else default
 
 
 def error_status(prog: str, exc: CliExit, stream: TextIO | None = None) -> int:
@@ -661,8 +669,7 @@ class Tool:
         print_summary()
 
     def program_name(self) -> str:
-        name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-        return name if name.startswith("timemory-") else self.prog
+        return program_name(self.prog)
 
     def parse(
         self, parser: ArgumentParser, argv: list[str]

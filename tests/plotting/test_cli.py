@@ -93,6 +93,15 @@ def test_unknown_image_type_lists_the_choices(profiled_output, capsys):
     assert_one_error_line(capsys.readouterr().err, "image type 'bmpx' is not supported; choose")
 
 
+def test_an_output_folder_that_cannot_be_made(profiled_output, tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    argv = ["-f", str(profiled_output / "wall.json"), "-o", str(tmp_path / "file" / "plots")]
+    assert main(argv) == 2
+    assert_one_error_line(
+        capsys.readouterr().err, f"{tmp_path / 'file' / 'plots'}: Not a directory"
+    )
+
+
 def test_folder_titles_and_options(profiled_output, tmp_path, capsys):
     argv = ["-f", str(profiled_output), "-o", str(tmp_path), "-t", "my run", "--img-type", "svg"]
     argv += ["--log-x", "--max-nodes", "5", "--font-size", "9", "-e"]

@@ -134,10 +134,7 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    prog = PROG
-    if sys.argv and sys.argv[0].endswith("timemory-plotter"):
-        prog = "timemory-plotter"
-    parser = build_parser(prog)
+    parser = build_parser(_cli.program_name(PROG))
     try:
         opts = parser.parse_args(argv)
         files = [*opts.files, *opts.inputs]
