@@ -29,7 +29,7 @@ def test_help_documents_every_option(capsys):
     out = capsys.readouterr().out
     for option in (
         "-f", "--files", "-t", "--titles", "-o", "--output-dir", "-d", "--display", "-e",
-        "--echo-dart", "--min-percent", "--max-nodes", "--label-width", "--img-dpi",
+        "--echo-dart", "-c", "--combine", "--plot-max", "--min-percent", "--max-nodes", "--label-width", "--img-dpi",
         "--img-size", "--img-type", "--log-x", "--font-size", "--exit-on-failure",
     ):  # fmt: skip
         assert re.search(rf"(^|[\s,\[]){re.escape(option)}\b", out, re.M), option
@@ -159,3 +159,12 @@ def test_display_without_a_display_is_an_error(profiled_output, tmp_path):
     assert proc.returncode == 2
     assert_one_error_line(proc.stderr, "cannot display plots: matplotlib's backend is 'agg'")
     assert not list(tmp_path.iterdir())
+
+
+def test_combine_and_plot_max(profiled_output, threads_output, tmp_path, capsys):
+    files = [str(profiled_output / "wall.json"), str(threads_output / "wall.json")]
+    assert main(["-c", "-f", *files, "-t", "before", "after", "-o", str(tmp_path)]) == 0
+    assert main(["--plot-max", "slowest", "-t", "slowest", "-f", *files, "-o", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["combined_wall.png", "slowest.png"]
+    assert main(["--plot-max", "slowest", "-f", *files]) == 2
+    assert_one_error_line(capsys.readouterr().err, "--plot-max needs exactly one title")

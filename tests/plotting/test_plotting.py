@@ -17,6 +17,7 @@ from matplotlib.image import imread  # noqa: E402
 from timemory import plotting  # noqa: E402
 from timemory.bundle import marker  # noqa: E402
 from timemory.plotting import InputError, plot, plot_component, plot_parameters, read_file  # noqa: E402
+from timemory.plotting._merge import combined, maximums  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -322,3 +323,43 @@ def test_zeros_negatives_and_nothing_counted_draw_without_warnings(log):
     assert tick_labels(figure) == []
     assert "no entries with a count" in [t.get_text() for t in figure.axes[0].texts]
     assert_readable(figure)
+
+
+# ------------------------------------------------------------------ several inputs in one chart
+def test_combine_tags_every_entry_with_its_input(profiled_output, threads_output, tmp_path):
+    files = [str(profiled_output / "wall.json"), str(threads_output / "wall.json")]
+    written = plot(
+        files=files, titles=["before", "after"], combine=True, output_dir=str(tmp_path), quiet=True
+    )
+    assert [Path(p).name for p in written] == ["combined_wall.png"]
+    merged = combined([("before", read_file(files[0])[0]), ("after", read_file(files[1])[0])])
+    [(_, figure)] = plot_component(merged, plot_params=plot_parameters(min_percent=0, max_nodes=0))
+    labels = tick_labels(figure)
+    assert labels[0].startswith("[before]   main") and labels[1].startswith("[before]   |_work")
+    assert any(label.startswith("[after t1] work") for label in labels)
+    assert len(labels) == sum(len(c.ranks[0][1]) for c in (read_file(f)[0] for f in files))
+    assert figure_texts(figure)[0] == "wall @ Processes = 1, Threads/process = 2"
+
+
+def test_maximums_take_the_largest_entry_by_entry(tmp_path):
+    def run(*entries):
+        nodes = tuple(plotting.Node(label, depth, count, (value,), None, None)
+                      for label, depth, count, value in entries)  # fmt: skip
+        return plotting.ComponentData(
+            "wall_clock", ("wall",), ("sec",), "", 1, 1, ((0, nodes),), ""
+        )
+
+    first = run(("main", 0, 1, 1.0), ("solve", 1, 2, 0.5), ("load", 1, 1, 0.1))
+    second = run(("main", 0, 1, 2.0), ("load", 1, 3, 0.05), ("save", 1, 1, 0.7))
+    merged = maximums([first, second])
+    nodes = merged.ranks[0][1]
+    assert [(n.label, n.depth, n.count, n.values) for n in nodes] == [
+        ("main", 0, 1, (2.0,)),
+        ("solve", 1, 2, (0.5,)),
+        ("load", 1, 3, (0.1,)),
+        ("save", 1, 1, (0.7,)),
+    ]
+    written = plotting.plot_maximums(
+        "slowest", "slowest run", data=[first, second], output_dir=str(tmp_path), quiet=True
+    )
+    assert written == [str(tmp_path / "slowest.png")]

@@ -23,8 +23,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Callable, Union
+from typing import Any, Callable, Optional, Union
 
+from timemory.plotting import _merge
 from timemory.plotting._bars import PlotParams, draw, select, title_line
 from timemory.plotting._read import (
     ComponentData,
@@ -48,6 +49,7 @@ __all__ = [
     "plot",
     "plot_at_finalize",
     "plot_component",
+    "plot_maximums",
     "plot_parameters",
     "plotted_files",
     "read_data",
@@ -144,6 +146,9 @@ def plot_component(
         ]
 
 
+Input = tuple[Optional[str], Optional[str], list[ComponentData], bool]
+
+
 def plot(
     data: DataLike = (),
     files: Iterable[str] = (),
@@ -154,6 +159,7 @@ def plot(
     titles: Sequence[str] | None = None,
     quiet: bool = False,
     on_input_error: Callable[[InputError], None] | None = None,
+    combine: bool = False,
 ) -> list[str]:
     """Draw every component of ``data`` (``timemory.get()`` dicts, or what :func:`read_file`
     returns) and of ``files`` (flat JSON files, or output folders: every flat JSON in them);
@@ -162,13 +168,74 @@ def plot(
     ``titles``: one for all inputs or one per input (each dict of ``data``, then each entry of
     ``files``); by default the component's label. ``display`` shows the figures instead of
     saving them. ``echo_dart`` prints a CDash ``<DartMeasurementFile>`` tag per image.
+    ``combine`` draws each component of all the inputs in one chart,
+    ``<output_dir>/combined_<label>.<img_type>``, every entry tagged with its input's title
+    (when there is one per input) or file name.
 
     Raises :class:`MatplotlibMissing` without matplotlib, :class:`PlotError` (a ValueError)
     for ``display`` where nothing can be shown or bad parameters (an unknown image type, a
-    wrong number of titles) and :class:`InputError` for an input that
-    is missing or not flat timemory JSON; with ``on_input_error`` such an input is passed to it
-    instead and the others are still plotted.
+    wrong number of titles) and :class:`InputError` for an input that is missing or not flat
+    timemory JSON (or, with ``combine``, components that differ); with ``on_input_error`` such
+    an input is passed to it instead and the others are still plotted.
     """
+    params, data, files, titles = _check(plot_params, display, data, files, titles)
+    inputs = _inputs(data, files, titles, on_input_error)
+    shown: list[Any] = []
+    draw_args = (params, output_dir, display, shown, echo_dart, quiet)
+    written: list[str] = []
+    if not combine:
+        for title, stem, components, by_label in inputs:
+            written += _draw(components, title, stem, by_label, *draw_args)
+        return _show(written, shown)
+    # each component of every input, tagged with the input's title or name, by component
+    groups: dict[str, list[tuple[str, ComponentData]]] = {}
+    for index, (title, stem, components, _) in enumerate(inputs):
+        name = title if len(titles) > 1 and title else (stem or f"data-{index + 1}")
+        for component in components:
+            groups.setdefault(component.key, []).append((name, component))
+    title = titles[0] if len(titles) == 1 else None
+    for parts in groups.values():
+        written += _draw([_merge.combined(parts)], title, "combined", True, *draw_args)
+    return _show(written, shown)
+
+
+def plot_maximums(
+    output_name: str,
+    title: str,
+    data: DataLike = (),
+    files: Iterable[str] = (),
+    plot_params: PlotParams | None = None,
+    display: bool = False,
+    output_dir: str = ".",
+    echo_dart: bool | None = None,
+    quiet: bool = False,
+    on_input_error: Callable[[InputError], None] | None = None,
+) -> list[str]:
+    """One chart per component of several inputs (runs, ranks written apart...) where each
+    call-graph entry shows its largest value over the inputs:
+    ``<output_dir>/<output_name>.<img_type>`` (``<output_name>_<label>`` when the inputs
+    hold several components). Arguments and errors as :func:`plot`."""
+    params, data, files, _ = _check(plot_params, display, data, files, [title])
+    components = [c for _, _, cs, _ in _inputs(data, files, [], on_input_error) for c in cs]
+    groups = _merge.by_component(components)
+    suffix = f".{params.img_type}"
+    stem = output_name[: -len(suffix)] if output_name.endswith(suffix) else output_name
+    shown: list[Any] = []
+    draw_args = (params, output_dir, display, shown, echo_dart, quiet)
+    written: list[str] = []
+    for group in groups.values():
+        written += _draw([_merge.maximums(group)], title, stem, len(groups) > 1, *draw_args)
+    return _show(written, shown)
+
+
+def _check(
+    plot_params: PlotParams | None,
+    display: bool,
+    data: DataLike,
+    files: Iterable[str],
+    titles: Sequence[str] | None,
+) -> tuple[PlotParams, list[Any], list[str], list[str]]:
+    """The parameters and inputs of a plot, checked before any input is read."""
     from timemory.plotting import figure as fig_
 
     params = plot_params or PlotParams()
@@ -190,33 +257,38 @@ def plot(
             f"image type {params.img_type!r} is not supported; choose from: "
             f"{', '.join(sorted(formats))}"
         )
+    return params, data, files, titles
 
-    # (title, image name, components, whether to add the components' labels to the image
-    # names) per input, read one at a time
-    def inputs() -> Iterator[tuple[str | None, str | None, list[ComponentData], bool]]:
-        for index, item in enumerate(data):
-            # images named after the components; numbered when several dicts could clash
-            stem = f"data-{index + 1}" if len(data) > 1 else None
-            yield _title(titles, index), stem, _components(item), stem is not None
-        expanded = [(i, p) for i, arg in enumerate(files) for p in _expand(arg, on_input_error)]
-        stems = _stems([p for _, p in expanded])
-        for (index, path), stem in zip(expanded, stems):
-            try:
-                components = read_file(path)
-            except InputError as err:
-                if on_input_error is None:
-                    raise
-                on_input_error(err)
-                continue
-            yield _title(titles, len(data) + index), stem, components, len(components) > 1
 
-    written: list[str] = []
-    shown: list[Any] = []
-    for title, stem, components, by_label in inputs():
-        written += _draw(
-            components, title, params, output_dir, stem, by_label, display, shown, echo_dart, quiet
-        )
+def _inputs(
+    data: list[Any],
+    files: list[str],
+    titles: list[str],
+    on_input_error: Callable[[InputError], None] | None,
+) -> Iterator[Input]:
+    """Per input, read one at a time: its title, its image name, its components, and whether
+    the components' labels go into the image names."""
+    for index, item in enumerate(data):
+        # images named after the components; numbered when several dicts could clash
+        stem = f"data-{index + 1}" if len(data) > 1 else None
+        yield _title(titles, index), stem, _components(item), stem is not None
+    expanded = [(i, p) for i, arg in enumerate(files) for p in _expand(arg, on_input_error)]
+    stems = _stems([p for _, p in expanded])
+    for (index, path), stem in zip(expanded, stems):
+        try:
+            components = read_file(path)
+        except InputError as err:
+            if on_input_error is None:
+                raise
+            on_input_error(err)
+            continue
+        yield _title(titles, len(data) + index), stem, components, len(components) > 1
+
+
+def _show(written: list[str], shown: list[Any]) -> list[str]:
     if shown:
+        from timemory.plotting import figure as fig_
+
         fig_.show(shown)
     return written
 
@@ -224,10 +296,10 @@ def plot(
 def _draw(
     components: Sequence[ComponentData],
     title: str | None,
+    stem: str | None,
+    by_label: bool,
     params: PlotParams,
     output_dir: str,
-    stem: str | None,
-    by_label: bool = False,
     display: bool = False,
     shown: list[Any] | None = None,
     echo_dart: bool | None = False,
@@ -303,7 +375,7 @@ def plot_at_finalize(outputs: Sequence[tuple[str, str, str]]) -> list[str]:
         stem = os.path.splitext(os.path.basename(path))[0]
         try:
             components = read_data(json.loads(text), path)
-            written += _draw(components, title, params, os.path.dirname(path), stem)
+            written += _draw(components, title, stem, False, params, os.path.dirname(path))
         except MatplotlibMissing as err:
             if not _warned:
                 _warned.append("matplotlib")

@@ -30,7 +30,9 @@ examples:
   %(prog)s -f timemory-app-output/wall.json                 # ./wall.png
   %(prog)s -f timemory-app-output/ -o plots                  # every flat JSON in the folder
   %(prog)s -f a/wall.json b/wall.json -t run-a run-b --img-type svg
-  %(prog)s -f wall.json --max-nodes 20 --min-percent 0.01 --log-x"""
+  %(prog)s -f wall.json --max-nodes 20 --min-percent 0.01 --log-x
+  %(prog)s -c -f a/wall.json b/wall.json -t before after     # one chart, entries tagged
+  %(prog)s --plot-max slowest -t "slowest of 3" -f run1 run2 run3"""
 
 
 def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
@@ -60,6 +62,21 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     )
     parser.add_argument(
         "-o", "--output-dir", default=".", metavar="DIR", help="Folder of the images (default: .)."
+    )
+    parser.add_argument(
+        "-c",
+        "--combine",
+        action="store_true",
+        help="One chart per component for all the inputs together, every entry tagged with its "
+        "input's title (one per input) or file name: <output-dir>/combined_<label>.<img-type>.",
+    )
+    parser.add_argument(
+        "--plot-max",
+        default=None,
+        metavar="NAME",
+        help="One chart per component where every call-graph entry shows its largest value "
+        "over the inputs (several runs, ranks...): <output-dir>/NAME.<img-type>. Needs one "
+        "title (-t).",
     )
     parser.add_argument(
         "-d", "--display", action="store_true", help="Show the plots instead of saving them."
@@ -145,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{len(opts.titles)} titles for {len(files)} inputs: give one title, "
                 "or one per input"
             )
+        if opts.plot_max is not None and (len(opts.titles) != 1 or opts.combine):
+            raise _cli.CliError("--plot-max needs exactly one title (-t TITLE) and no --combine")
     except _cli.CliExit as exc:
         return _cli.error_status(parser.prog, exc)
 
@@ -168,19 +187,22 @@ def main(argv: list[str] | None = None) -> int:
         if opts.exit_on_failure:
             raise _cli.CliExit(_cli.USAGE_STATUS)
 
+    common = {
+        "files": files,
+        "plot_params": params,
+        "display": opts.display,
+        "output_dir": opts.output_dir,
+        "echo_dart": opts.echo_dart,
+        "on_input_error": input_error,
+    }
     try:
-        plotting.plot(
-            files=files,
-            plot_params=params,
-            display=opts.display,
-            output_dir=opts.output_dir,
-            echo_dart=opts.echo_dart,
-            titles=opts.titles,
-            on_input_error=input_error,
-        )
+        if opts.plot_max is not None:
+            plotting.plot_maximums(opts.plot_max, opts.titles[0], **common)
+        else:
+            plotting.plot(titles=opts.titles, combine=opts.combine, **common)
     except _cli.CliExit as exc:  # --exit-on-failure, reported already
         return exc.status
-    except (plotting.MatplotlibMissing, plotting.PlotError, OSError) as err:
+    except (plotting.MatplotlibMissing, plotting.PlotError, plotting.InputError, OSError) as err:
         return _cli.error_status(parser.prog, _cli.CliError(_message(err)))
     return _cli.USAGE_STATUS if failed else 0
 

@@ -82,15 +82,19 @@ def select(nodes: Sequence[Node], params: PlotParams) -> list[Node]:
     return kept
 
 
-def entry_label(node: Node, width: int, tags: bool) -> str:
-    """``[t<thread>] <indent>|_<label>``, at most ``width`` characters (the label is cut in
-    the middle: its start names the function, its end the file and line)."""
-    tag = ""
-    if tags:
-        parts = ([f"r{node.rank}"] if node.rank is not None else []) + (
-            [f"t{node.thread}"] if node.thread is not None else []
-        )
-        tag = f"[{' '.join(parts)}] " if parts else ""
+def entry_tag(node: Node) -> str:
+    """``[<input> r<rank> t<thread>] `` for the parts the entry has, else ``""``."""
+    parts = [node.origin] if node.origin is not None else []
+    parts += [f"r{node.rank}"] if node.rank is not None else []
+    parts += [f"t{node.thread}"] if node.thread is not None else []
+    return f"[{' '.join(parts)}] " if parts else ""
+
+
+def entry_label(node: Node, width: int, tag_width: int = 0) -> str:
+    """The entry's tag (see :func:`entry_tag`, padded to ``tag_width`` so the indentation of
+    all rows lines up), its indentation and its label, at most ``width`` characters: the
+    label is cut in the middle (its start names the function, its end the file and line)."""
+    tag = entry_tag(node).ljust(tag_width)
     if node.depth <= 0:
         indent = ""
     elif node.depth <= _MAX_INDENT_LEVELS:
@@ -122,8 +126,8 @@ def draw(
     shown = select(nodes, params)
     dpi = params.img_dpi
     font_px = params.font_size * dpi / 72.0
-    tags = any(n.thread is not None or n.rank is not None for n in shown)
-    labels = [entry_label(n, params.label_width, tags) for n in shown]
+    tag_width = max([len(entry_tag(n)) for n in shown] + [0])
+    labels = [entry_label(n, params.label_width, tag_width) for n in shown]
     counts = [str(n.count) for n in shown]
     label_chars = max([len(s) for s in labels] + [len("label")])
     count_chars = max([len(s) for s in counts] + [len("count")])

@@ -31,6 +31,7 @@ class Node(NamedTuple):
     values: tuple[float, ...]  # repr_data, one per sub-value, in display units
     thread: int | None  # the thread id when threads were not collapsed
     rank: int | None  # the rank in the prefix when processes were not collapsed
+    origin: str | None = None  # the input it came from, in a chart of several inputs
 
 
 class ComponentData(NamedTuple):
