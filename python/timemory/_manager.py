@@ -378,7 +378,7 @@ def _plot(plots: list[tuple[str, str, str]]) -> None:
     try:
         from .plotting import plot_at_finalize
 
-        images = plot_at_finalize(plots)
+        images = plot_at_finalize(plots, echo_dart=bool(_settings.dart_output))
     except Exception as err:  # noqa: BLE001 - plots must never cost the run its data
         _say(
             f"[timemory]> plot_output: no plots were drawn: {type(err).__name__}: {err}", sys.stderr

@@ -29,8 +29,9 @@ def test_help_documents_every_option(capsys):
     out = capsys.readouterr().out
     for option in (
         "-f", "--files", "-t", "--titles", "-o", "--output-dir", "-d", "--display", "-e",
-        "--echo-dart", "-c", "--combine", "--plot-max", "--min-percent", "--max-nodes", "--label-width", "--img-dpi",
-        "--img-size", "--img-type", "--log-x", "--font-size", "--exit-on-failure",
+        "--echo-dart", "-c", "--combine", "--plot-max", "--min-percent", "--max-nodes",
+        "--label-width", "--img-dpi", "--img-size", "--img-type", "--log-x", "--font-size",
+        "--exit-on-failure",
     ):  # fmt: skip
         assert re.search(rf"(^|[\s,\[]){re.escape(option)}\b", out, re.M), option
     for action in build_parser()._actions:

@@ -25,11 +25,9 @@ print("loaded:", sorted(m for m in sys.modules if m.split(".")[0] == "matplotlib
 """
 
 
-def run(run_python, tmp_path, plot_output: str, prelude: str = ""):
-    proc = run_python(
-        PROGRAM.format(prelude=prelude),
-        env={"TIMEMORY_OUTPUT_PATH": str(tmp_path / "out"), "TIMEMORY_PLOT_OUTPUT": plot_output},
-    )
+def run(run_python, tmp_path, plot_output: str, prelude: str = "", **env: str):
+    env.update(TIMEMORY_OUTPUT_PATH=str(tmp_path / "out"), TIMEMORY_PLOT_OUTPUT=plot_output)
+    proc = run_python(PROGRAM.format(prelude=prelude), env=env)
     assert proc.returncode == 0, proc.stderr
     return proc, tmp_path / "out"
 
@@ -74,3 +72,10 @@ def test_plot_output_off_imports_nothing_for_plots(run_python, tmp_path):
     proc, out = run(run_python, tmp_path, "OFF")
     assert "loaded: []" in proc.stdout
     assert not list(out.glob("*.png"))
+
+
+def test_dart_output_tags_the_images(run_python, tmp_path):
+    proc, out = run(run_python, tmp_path, "ON", TIMEMORY_DART_OUTPUT="ON")
+    image = out / "wall.png"
+    tag = f'<DartMeasurementFile name="wall" type="image/png">{image}</DartMeasurementFile>'
+    assert tag in proc.stdout.splitlines()

@@ -363,10 +363,11 @@ def _echo(text: str) -> None:
 _warned: list[str] = []
 
 
-def plot_at_finalize(outputs: Sequence[tuple[str, str, str]]) -> list[str]:
+def plot_at_finalize(outputs: Sequence[tuple[str, str, str]], echo_dart: bool = False) -> list[str]:
     """For ``settings.plot_output``: ``outputs`` are ``(flat_json_text, image_path, title)``
-    of the components just written; returns the images written. A failing plot is reported on
-    stderr, a missing matplotlib once per process; neither raises."""
+    of the components just written; returns the images written (with ``echo_dart``, as
+    ``settings.dart_output`` asks, a CDash tag is printed for each). A failing plot is
+    reported on stderr, a missing matplotlib once per process; neither raises."""
     import json
 
     written: list[str] = []
@@ -375,7 +376,8 @@ def plot_at_finalize(outputs: Sequence[tuple[str, str, str]]) -> list[str]:
         stem = os.path.splitext(os.path.basename(path))[0]
         try:
             components = read_data(json.loads(text), path)
-            written += _draw(components, title, stem, False, params, os.path.dirname(path))
+            folder = os.path.dirname(path)
+            written += _draw(components, title, stem, False, params, folder, echo_dart=echo_dart)
         except MatplotlibMissing as err:
             if not _warned:
                 _warned.append("matplotlib")
