@@ -15,6 +15,8 @@ import json
 # few hundred KiB to 2 MiB of resident memory in the profiled program.
 HEAVY_STDLIB = ("inspect", "dataclasses", "tempfile", "platform", "subprocess", "difflib", "ast")
 DEFERRED_TIMEMORY = ("timemory.component", "timemory.storage", "timemory.util", "timemory.scope")
+# plotting is imported only to plot (settings.plot_output at finalize, timemory.plotting)
+PLOTTING = ("matplotlib", "timemory.plotting")
 
 LOADED = """
 import json, sys
@@ -33,6 +35,7 @@ def test_import_timemory_defers_heavy_modules(run_python):
     loaded = _modules_after(run_python, "import timemory")
     assert not loaded & set(HEAVY_STDLIB), sorted(loaded & set(HEAVY_STDLIB))
     assert not loaded & set(DEFERRED_TIMEMORY), sorted(loaded & set(DEFERRED_TIMEMORY))
+    assert not loaded & set(PLOTTING), sorted(loaded & set(PLOTTING))
 
 
 def test_profiler_command_line_start_up_defers_heavy_modules(run_python):
@@ -40,6 +43,7 @@ def test_profiler_command_line_start_up_defers_heavy_modules(run_python):
     loaded = _modules_after(run_python, "import timemory.profiler.__main__")
     assert not loaded & set(HEAVY_STDLIB), sorted(loaded & set(HEAVY_STDLIB))
     assert not loaded & set(DEFERRED_TIMEMORY), sorted(loaded & set(DEFERRED_TIMEMORY))
+    assert not loaded & set(PLOTTING), sorted(loaded & set(PLOTTING))
 
 
 def test_deferred_names_resolve_on_first_use(run_python):

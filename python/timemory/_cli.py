@@ -39,7 +39,9 @@ __all__ = [
     "echo",
     "error_status",
     "injected_builtins",
+    "number",
     "print_summary",
+    "program_name",
     "resolve_target",
     "run",
     "split_command",
@@ -90,6 +92,38 @@ def regex(text: str) -> str:
     return text
 
 
+def number(
+    kind: type = int,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: float | None = None,
+    note: str = "",
+) -> Callable[[str], Any]:
+    """argparse type: an ``int`` (or ``float``) at least ``minimum``, at most ``maximum`` and
+    greater than ``above`` (each when given); ``note`` is added to the message of a bound,
+    e.g. ``" (0: no limit)"``."""
+
+    def convert(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            what = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if above is not None and not value > above:
+            problem = f"must be greater than {above:g}"
+        elif minimum is not None and maximum is not None and not minimum <= value <= maximum:
+            problem = f"must be between {minimum:g} and {maximum:g}"
+        elif minimum is not None and value < minimum:
+            problem = f"must be at least {minimum:g}"
+        elif maximum is not None and value > maximum:
+            problem = f"must be at most {maximum:g}"
+        else:
+            return value
+        raise argparse.ArgumentTypeError(f"{problem}{note}, got {text}")
+
+    return convert
+
+
 def tool_parser(prog: str, description: str, epilog: str) -> ArgumentParser:
     """The parser of a tool that runs a program: its usage lines and help layout."""
     return ArgumentParser(
@@ -116,6 +150,13 @@ class ArgumentParser(argparse.ArgumentParser):
         if message:
             self._print_message(message, sys.stderr)
         raise CliExit(status)
+
+
+def program_name(default: str) -> str:
+    """The name a tool reports itself by: its console script's (``timemory-plotter``) when it
+    runs as one, else ``default`` (``python -m timemory.plotting``)."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return name if name.startswith("timemory-") else default
 
 
 def error_status(prog: str, exc: CliExit, stream: TextIO | None = None) -> int:
@@ -642,8 +683,7 @@ class Tool:
         print_summary()
 
     def program_name(self) -> str:
-        name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-        return name if name.startswith("timemory-") else self.prog
+        return program_name(self.prog)
 
     def parse(
         self, parser: ArgumentParser, argv: list[str]

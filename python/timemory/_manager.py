@@ -379,15 +379,21 @@ def _write_component(
     summary: str,
     ranks_key: str,
     rank_suffix: bool,
+    plots: list[tuple[str, str, str]],
 ) -> list[str]:
+    """Write one component's files; returns what to print, and adds to ``plots`` what
+    ``plot_output`` draws once every file is written."""
     info = _TABLE_BY_INDEX[index]
     storage = _storage(index)
     label, key = info["label"], info["key"]
     s = _settings
     out = lambda ext: _output_file(label, ext, rank_suffix)  # noqa: E731
     if s.file_output:
+        flat_json = _wrap(key, storage.dumps_text(flat)) if s.json_output or s.plot_output else ""
         if s.json_output:
-            _write(out(".json"), _wrap(key, storage.dumps_text(flat)), "json", label)
+            _write(out(".json"), flat_json, "json", label)
+        if s.plot_output:
+            plots.append((flat_json, out(".png"), label))
         tree = tree or []
         if s.tree_output:
             _write(out(".tree.json"), _wrap(key, storage.dumps_text(tree, ranks_key)), "tree", label)
@@ -441,6 +447,7 @@ def _write_all(local_only: bool = False) -> bool:
     ranks_key = "mpi" if _mpi.comm() is not None else "graph"
     wrote = False
     console: list[str] = []
+    plots: list[tuple[str, str, str]] = []
     for index in sorted(_MEASURABLE):
         storage = _storage(index) if (procs is not None or _core.has_data(index)) else None
         if storage is None:
@@ -456,8 +463,10 @@ def _write_all(local_only: bool = False) -> bool:
         else:
             flat = [storage.get()]
             tree = [storage.get_tree()] if need_tree else None
-        console += _write_component(index, flat, tree, summary, ranks_key, local_only)
+        console += _write_component(index, flat, tree, summary, ranks_key, local_only, plots)
         wrote = True
+    if plots:
+        _plot(plots)
     mode = manager._write_metadata
     if _settings.file_output and (mode > 0 or (mode == 0 and (wrote or manager._user_keys))):
         meta_path = _output_file("metadata", ".json", local_only)
@@ -476,6 +485,22 @@ def _write_all(local_only: bool = False) -> bool:
     for text in console:
         _say(text)
     return wrote
+
+
+def _plot(plots: list[tuple[str, str, str]]) -> None:
+    """``settings.plot_output``: a bar chart per component, after its files are written.
+    matplotlib is imported only here; without it (or if a plot fails) there is a warning on
+    stderr and every other output is still written."""
+    try:
+        from .plotting import plot_at_finalize
+
+        images = plot_at_finalize(plots, echo_dart=bool(_settings.dart_output))
+    except Exception as err:  # noqa: BLE001 - plots must never cost the run its data
+        _say(
+            f"[timemory]> plot_output: no plots were drawn: {type(err).__name__}: {err}", sys.stderr
+        )
+        return
+    manager._outputs.setdefault("plot", []).extend(images)
 
 
 def report(filename: str = "") -> None:

@@ -57,16 +57,6 @@ def _is_int(text: str) -> bool:
     return True
 
 
-def _depth(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     parser = _cli.tool_parser(prog, DESCRIPTION, EPILOG)
     on_off = {
@@ -143,7 +133,7 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     parser.add_argument(
         "-m",
         "--max-stack-depth",
-        type=_depth,
+        type=_cli.number(int, minimum=1),
         default=None,
         metavar="N",
         help="Record N levels of calls: 1 records only the functions that the program's "

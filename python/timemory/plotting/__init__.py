@@ -1,0 +1,395 @@
+"""Bar charts of timemory's call-graph data (reference §11.1).
+
+    python -m timemory.plotting -f timemory-app-output/wall.json     # -> ./wall.png
+    timemory-plotter -f timemory-app-output/ -o plots --img-type svg  # every flat JSON in it
+
+    from timemory import plotting
+    plotting.plot(files=["wall.json"], output_dir="plots")    # -> ["plots/wall.png"]
+    plotting.plot(data=timemory.get(), output_dir="plots")    # what was recorded so far
+
+One horizontal bar per call-graph entry (value = ``repr_data``, the accumulated value in
+display units), labelled with the label indented by call-graph depth and the entry's count; a
+panel per sub-value for multi-valued components; the x axis names the type and unit; the
+title gives the processes and threads per process. With ``settings.plot_output`` the files
+written at finalize are plotted too.
+
+Images are drawn on standalone Agg figures (headless; pyplot is used only to display), so
+nothing here needs a display. Importing this package does not import matplotlib; plotting
+without it raises :class:`MatplotlibMissing` (``pip install timemory[plot]``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Callable, Optional, Union
+
+from timemory.plotting import _merge
+from timemory.plotting._bars import PlotParams, draw, select, title_line
+from timemory.plotting._read import (
+    ComponentData,
+    InputError,
+    Node,
+    expand_inputs,
+    read_data,
+    read_file,
+)
+from timemory.plotting.figure import INSTALL_HINT, MatplotlibMissing, PlotError
+
+__all__ = [
+    "ComponentData",
+    "INSTALL_HINT",
+    "InputError",
+    "MatplotlibMissing",
+    "Node",
+    "PlotError",
+    "PlotParams",
+    "echo_dart_tag",
+    "plot",
+    "plot_at_finalize",
+    "plot_component",
+    "plot_maximums",
+    "plot_parameters",
+    "plotted_files",
+    "read_data",
+    "read_file",
+    "select",
+    "title_line",
+]
+
+#: ``plot_parameters(min_percent=0.05, img_dpi=100, img_size={"w": 1000, "h": 600},
+#: img_type="png", log_xaxis=False, font_size=11, max_nodes=40, label_width=60)``
+plot_parameters = PlotParams
+
+#: Every image written by this process, in order.
+plotted_files: list[str] = []
+
+DataLike = Union[dict, ComponentData, Sequence[Any]]
+
+
+def echo_dart_tag(name: str, path: str, img_type: str = "png") -> str:
+    """The CDash tag that attaches an image to a test's results."""
+    return (
+        f'<DartMeasurementFile name="{name}" type="image/{img_type}">{path}</DartMeasurementFile>'
+    )
+
+
+def _components(data: DataLike) -> list[ComponentData]:
+    if isinstance(data, ComponentData):
+        return [data]
+    if isinstance(data, dict):
+        return read_data(data)
+    out: list[ComponentData] = []
+    for item in data:
+        out += _components(item)
+    return out
+
+
+def _stems(paths: Sequence[str]) -> list[str]:
+    """The image names of input files: ``wall.json`` -> ``wall``; where two inputs have the
+    same name (``a/wall.json``, ``b/wall.json``), their folder's name is put in front
+    (``a-wall``, ``b-wall``), then a number if that is not enough."""
+
+    def stem(path: str) -> str:
+        name = os.path.basename(path)
+        return name[: -len(".json")] if name.endswith(".json") else os.path.splitext(name)[0]
+
+    plain = [stem(p) for p in paths]
+    stems = list(plain)
+    for i, path in enumerate(paths):
+        if plain.count(plain[i]) > 1:
+            folder = os.path.basename(os.path.dirname(os.path.abspath(path)))
+            stems[i] = f"{folder}-{stem(path)}"
+    named = list(stems)
+    seen: dict[str, int] = {}
+    for i, name in enumerate(named):
+        seen[name] = seen.get(name, 0) + 1
+        if named.count(name) > 1:
+            stems[i] = f"{name}-{seen[name]}"
+    return stems
+
+
+def image_path(
+    component: ComponentData,
+    rank: int,
+    output_dir: str,
+    img_type: str,
+    stem: str | None = None,
+    several_components: bool = False,
+    several_ranks: bool = False,
+) -> str:
+    """``<output_dir>/<stem>[_<component>][_<rank>].<img_type>``: the JSON file's name with
+    the image extension (``wall.json`` -> ``wall.png``), else the component's label."""
+    name = stem or component.label
+    if stem and several_components:
+        name += f"_{component.label}"
+    if several_ranks:
+        name += f"_{rank}"
+    return os.path.join(output_dir, f"{name}.{img_type}")
+
+
+def plot_component(
+    component: ComponentData,
+    title: str | None = None,
+    plot_params: PlotParams | None = None,
+    display: bool = False,
+) -> list[tuple[int, Any]]:
+    """``[(rank, figure), ...]``: the bar chart of each rank of one component."""
+    from timemory.plotting import figure as fig_
+
+    params = plot_params or PlotParams()
+    with fig_.plot_style(params.font_size):
+        return [
+            (rank, draw(component, rank, nodes, title or component.label, params, display))
+            for rank, nodes in component.ranks
+        ]
+
+
+Input = tuple[Optional[str], Optional[str], list[ComponentData], bool]
+
+
+def plot(
+    data: DataLike = (),
+    files: Iterable[str] = (),
+    plot_params: PlotParams | None = None,
+    display: bool = False,
+    output_dir: str = ".",
+    echo_dart: bool | None = None,
+    titles: Sequence[str] | None = None,
+    quiet: bool = False,
+    on_input_error: Callable[[InputError], None] | None = None,
+    combine: bool = False,
+) -> list[str]:
+    """Draw every component of ``data`` (``timemory.get()`` dicts, or what :func:`read_file`
+    returns) and of ``files`` (flat JSON files, or output folders: every flat JSON in them);
+    returns the image files written, ``<output_dir>/<json name>.<img_type>``.
+
+    ``titles``: one for all inputs or one per input (each dict of ``data``, then each entry of
+    ``files``); by default the component's label. ``display`` shows the figures instead of
+    saving them. ``echo_dart`` prints a CDash ``<DartMeasurementFile>`` tag per image.
+    ``combine`` draws each component of all the inputs in one chart,
+    ``<output_dir>/combined_<label>.<img_type>``, every entry tagged with its input's title
+    (when there is one per input) or file name.
+
+    Raises :class:`MatplotlibMissing` without matplotlib, :class:`PlotError` (a ValueError)
+    for ``display`` where nothing can be shown or bad parameters (an unknown image type, a
+    wrong number of titles) and :class:`InputError` for an input that is missing or not flat
+    timemory JSON (or, with ``combine``, components that differ); with ``on_input_error`` such
+    an input is passed to it instead and the others are still plotted.
+    """
+    params, data, files, titles = _check(plot_params, display, data, files, titles)
+    inputs = _inputs(data, files, titles, on_input_error)
+    shown: list[Any] = []
+    draw_args = (params, output_dir, display, shown, echo_dart, quiet)
+    written: list[str] = []
+    if not combine:
+        for title, stem, components, by_label in inputs:
+            written += _draw(components, title, stem, by_label, *draw_args)
+        return _show(written, shown)
+    # each component of every input, tagged with the input's title or name, by component
+    groups: dict[str, list[tuple[str, ComponentData]]] = {}
+    for index, (title, stem, components, _) in enumerate(inputs):
+        name = title if len(titles) > 1 and title else (stem or f"data-{index + 1}")
+        for component in components:
+            groups.setdefault(component.key, []).append((name, component))
+    title = titles[0] if len(titles) == 1 else None
+    for parts in groups.values():
+        written += _draw([_merge.combined(parts)], title, "combined", True, *draw_args)
+    return _show(written, shown)
+
+
+def plot_maximums(
+    output_name: str,
+    title: str,
+    data: DataLike = (),
+    files: Iterable[str] = (),
+    plot_params: PlotParams | None = None,
+    display: bool = False,
+    output_dir: str = ".",
+    echo_dart: bool | None = None,
+    quiet: bool = False,
+    on_input_error: Callable[[InputError], None] | None = None,
+) -> list[str]:
+    """One chart per component of several inputs (runs, ranks written apart...) where each
+    call-graph entry shows its largest value over the inputs:
+    ``<output_dir>/<output_name>.<img_type>`` (``<output_name>_<label>`` when the inputs
+    hold several components). Arguments and errors as :func:`plot`."""
+    params, data, files, _ = _check(plot_params, display, data, files, [title])
+    components = [c for _, _, cs, _ in _inputs(data, files, [], on_input_error) for c in cs]
+    groups = _merge.by_component(components)
+    suffix = f".{params.img_type}"
+    stem = output_name[: -len(suffix)] if output_name.endswith(suffix) else output_name
+    shown: list[Any] = []
+    draw_args = (params, output_dir, display, shown, echo_dart, quiet)
+    written: list[str] = []
+    for group in groups.values():
+        written += _draw([_merge.maximums(group)], title, stem, len(groups) > 1, *draw_args)
+    return _show(written, shown)
+
+
+def _check(
+    plot_params: PlotParams | None,
+    display: bool,
+    data: DataLike,
+    files: Iterable[str],
+    titles: Sequence[str] | None,
+) -> tuple[PlotParams, list[Any], list[str], list[str]]:
+    """The parameters and inputs of a plot, checked before any input is read."""
+    from timemory.plotting import figure as fig_
+
+    params = plot_params or PlotParams()
+    if isinstance(data, (dict, ComponentData)):
+        data = [data]
+    data, files = list(data), list(files)
+    titles = list(titles or [])
+    if len(titles) not in (0, 1, len(data) + len(files)):
+        raise PlotError(
+            f"{len(titles)} titles for {len(data) + len(files)} inputs: give one title, "
+            "or one per input"
+        )
+    fig_.require_matplotlib()
+    if display:
+        fig_.check_display()
+    formats = fig_.supported_formats()
+    if params.img_type not in formats:
+        raise PlotError(
+            f"image type {params.img_type!r} is not supported; choose from: "
+            f"{', '.join(sorted(formats))}"
+        )
+    return params, data, files, titles
+
+
+def _inputs(
+    data: list[Any],
+    files: list[str],
+    titles: list[str],
+    on_input_error: Callable[[InputError], None] | None,
+) -> Iterator[Input]:
+    """Per input, read one at a time: its title, its image name, its components, and whether
+    the components' labels go into the image names."""
+    for index, item in enumerate(data):
+        # images named after the components; numbered when several dicts could clash
+        stem = f"data-{index + 1}" if len(data) > 1 else None
+        yield _title(titles, index), stem, _components(item), stem is not None
+    expanded = [(i, p) for i, arg in enumerate(files) for p in _expand(arg, on_input_error)]
+    stems = _stems([p for _, p in expanded])
+    for (index, path), stem in zip(expanded, stems):
+        try:
+            components = read_file(path)
+        except InputError as err:
+            if on_input_error is None:
+                raise
+            on_input_error(err)
+            continue
+        yield _title(titles, len(data) + index), stem, components, len(components) > 1
+
+
+def _show(written: list[str], shown: list[Any]) -> list[str]:
+    if shown:
+        from timemory.plotting import figure as fig_
+
+        fig_.show(shown)
+    return written
+
+
+def _draw(
+    components: Sequence[ComponentData],
+    title: str | None,
+    stem: str | None,
+    by_label: bool,
+    params: PlotParams,
+    output_dir: str,
+    display: bool = False,
+    shown: list[Any] | None = None,
+    echo_dart: bool | None = False,
+    quiet: bool = False,
+) -> list[str]:
+    """Draw the components of one input; save them (returns the paths) or, with ``display``,
+    add the figures to ``shown``. Images are named ``stem``, plus each component's label when
+    ``by_label``, plus the rank when there are several (see :func:`image_path`)."""
+    from timemory.plotting import figure as fig_
+
+    written = []
+    for component in components:
+        for rank, figure in plot_component(component, title, params, display):
+            if display and shown is not None:
+                shown.append(figure)
+                continue
+            path = image_path(
+                component,
+                rank,
+                output_dir,
+                params.img_type,
+                stem,
+                by_label,
+                len(component.ranks) > 1,
+            )
+            with fig_.plot_style(params.font_size):
+                fig_.save(figure, path, params.img_type)
+            written.append(path)
+            plotted_files.append(path)
+            if not quiet:
+                _echo(f"[{component.label}]|{rank}> Outputting '{path}'...")
+            if echo_dart:
+                name = os.path.splitext(os.path.basename(path))[0]
+                _echo(echo_dart_tag(name, path, params.img_type))
+    return written
+
+
+def _title(titles: Sequence[str], index: int) -> str | None:
+    if not titles:
+        return None
+    return titles[index] if len(titles) > 1 else titles[0]
+
+
+def _expand(path: str, on_input_error: Callable[[InputError], None] | None) -> list[str]:
+    try:
+        return list(expand_inputs([path]))
+    except InputError as err:
+        if on_input_error is None:
+            raise
+        on_input_error(err)
+        return []
+
+
+def _echo(text: str) -> None:
+    try:
+        print(text, flush=True)
+    except (OSError, ValueError):  # a closed stdout does not stop the plots
+        pass
+
+
+_warned: list[str] = []
+
+
+def plot_at_finalize(outputs: Sequence[tuple[str, str, str]], echo_dart: bool = False) -> list[str]:
+    """For ``settings.plot_output``: ``outputs`` are ``(flat_json_text, image_path, title)``
+    of the components just written; returns the images written (with ``echo_dart``, as
+    ``settings.dart_output`` asks, a CDash tag is printed for each). A failing plot is
+    reported on stderr, a missing matplotlib once per process; neither raises."""
+    import json
+
+    written: list[str] = []
+    params = PlotParams(img_type="png")
+    for text, path, title in outputs:
+        stem = os.path.splitext(os.path.basename(path))[0]
+        try:
+            components = read_data(json.loads(text), path)
+            folder = os.path.dirname(path)
+            written += _draw(components, title, stem, False, params, folder, echo_dart=echo_dart)
+        except MatplotlibMissing as err:
+            if not _warned:
+                _warned.append("matplotlib")
+                _warn(f"[timemory]> plot_output: no plots were drawn: {err}")
+            break
+        except Exception as err:  # noqa: BLE001 - a plot must never cost the run its data
+            _warn(f"[timemory]> plot_output: could not plot '{path}': {type(err).__name__}: {err}")
+    return written
+
+
+def _warn(text: str) -> None:
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass

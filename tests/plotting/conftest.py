@@ -1,0 +1,121 @@
+"""Real timemory output for the plotting tests, made once per session: a script run under
+``python -m timemory.profiler`` with scalar and multi-valued components, and programs
+instrumented with markers (a deep call graph with long labels, a wide one, threads not
+collapsed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tool_helpers import clean_env, run_tool, write
+
+PROFILED = """\
+import threading
+import time
+
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def work():
+    fib(10)
+    time.sleep(0.005)
+    return len([0] * 200000)
+
+
+def main():
+    for _ in range(3):
+        work()
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+
+
+main()
+"""
+
+# 30 nested levels whose labels are 90 characters long, under a short root
+DEEP = """\
+import time
+import timemory
+from timemory.bundle import marker
+
+def nest(level):
+    if level > 30:
+        time.sleep(0.001)
+        return
+    with marker(["wall_clock"], key=f"level_{level:02d}_" + "a_rather_long_region_name_" * 3):
+        nest(level + 1)
+
+with marker(["wall_clock"], key="deep"):
+    nest(1)
+timemory.finalize()
+"""
+
+# 100 siblings of different sizes under one root
+WIDE = """\
+import time
+import timemory
+from timemory.bundle import marker
+
+with marker(["wall_clock"], key="wide"):
+    for i in range(100):
+        with marker(["wall_clock"], key=f"child_{i:03d}"):
+            time.sleep(0.0002 * (i % 10 + 1))
+timemory.finalize()
+"""
+
+
+def _profiled(folder: Path, env: dict[str, str] | None = None, *components: str) -> Path:
+    write(folder / "profiled.py", PROFILED)
+    out = folder / "out"
+    args = ["-c", *components] if components else []
+    proc = run_tool(
+        "timemory.profiler", *args, "-d", str(out), "--", "profiled.py", cwd=folder, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def _marked(folder: Path, source: str) -> Path:
+    """Run a program that uses markers and calls finalize; its output folder."""
+    write(folder / "program.py", source)
+    out = folder / "out"
+    proc = subprocess.run(
+        [sys.executable, "program.py"],
+        cwd=folder,
+        env=clean_env({"TIMEMORY_OUTPUT_PATH": str(out)}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def profiled_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Output folder of a script profiled with wall_clock, peak_rss and current_peak_rss."""
+    folder = tmp_path_factory.mktemp("profiled")
+    return _profiled(folder, None, "wall_clock", "peak_rss", "current_peak_rss")
+
+
+@pytest.fixture(scope="session")
+def threads_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The profiled script with every thread's call graph kept apart."""
+    folder = tmp_path_factory.mktemp("threads")
+    return _profiled(folder, {"TIMEMORY_COLLAPSE_THREADS": "OFF"})
+
+
+@pytest.fixture(scope="session")
+def deep_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _marked(tmp_path_factory.mktemp("deep"), DEEP)
+
+
+@pytest.fixture(scope="session")
+def wide_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _marked(tmp_path_factory.mktemp("wide"), WIDE)
