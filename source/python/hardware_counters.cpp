@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 
+#include "timemory/components/component_info.hpp"
 #include "timemory/components/perf_event.hpp"
 
 namespace py = pybind11;
@@ -76,6 +77,9 @@ void add_hardware_counters(py::module_& m) {
     }, "Multiplexing of each counted event, summed over threads.");
     m.def("hw_scaled_count", &perf::scaled_count, py::arg("value"), py::arg("enabled"), py::arg("running"),
           "value * enabled / running (0 if it never ran): the multiplexing estimate.");
+    m.def("hw_component_indices", [] {
+        return std::vector<int>{tim::find_component("papi_array"), tim::find_component("papi_vector")};
+    }, "Enum indices of the components that count settings.papi_events.");
     m.def("hw_paranoid", &perf::perf_event_paranoid, "kernel.perf_event_paranoid (99 if unreadable).");
 }
 
