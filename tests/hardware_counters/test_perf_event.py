@@ -1,0 +1,383 @@
+"""Hardware counters through perf_event_open: software events counted for real, hardware
+presets either counted or unavailable with a reason, settings, scaling, threads, output.
+
+These VMs expose software events only; on a machine with a PMU the same tests take the
+"available" branches and check that the counters count.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import threading
+import time
+
+import pytest
+import timemory
+from timemory import _core, hardware_counters, settings
+from timemory.component import PapiArray, PapiVector, PerfEvent, WallClock
+from timemory.settings import TimemoryWarning
+from tool_helpers import run_tool, write
+
+PAGE = mmap.PAGESIZE
+HARDWARE_PRESETS = (
+    "PAPI_TOT_INS",
+    "PAPI_TOT_CYC",
+    "PAPI_L1_DCM",
+    "PAPI_LST_INS",
+    "PAPI_BR_MSP",
+    "PAPI_DP_OPS",
+    "PAPI_SP_OPS",
+)
+
+
+@pytest.fixture(autouse=True)
+def _restore_counter_settings():
+    saved = {k: getattr(settings, k) for k in ("papi_events", "papi_multiplexing", "papi_quiet")}
+    yield
+    timemory.clear()
+    for key, value in saved.items():
+        setattr(settings, key, value)
+
+
+def use_events(*names: str) -> None:
+    settings.papi_quiet = True  # the tests that check the warning turn it back on
+    settings.papi_events = ",".join(names)
+
+
+def touch_fresh_pages(n: int) -> None:
+    """Write one byte in each of n pages of new anonymous memory (one fault per page)."""
+    buf = mmap.mmap(-1, n * PAGE)
+    if hasattr(buf, "madvise") and hasattr(mmap, "MADV_NOHUGEPAGE"):
+        buf.madvise(mmap.MADV_NOHUGEPAGE)  # a huge page would serve 512 pages with one fault
+    for i in range(n):
+        buf[i * PAGE] = 1
+    buf.close()
+
+
+def values(component) -> dict[str, float]:
+    value = component.get()
+    value = value if isinstance(value, tuple) else (value,)
+    return dict(zip(_core.component_info(type(component).index())["sub_labels"], value))
+
+
+# ------------------------------------------------------------------ software events, for real
+
+
+def test_page_faults_of_a_known_allocation():
+    use_events("page-faults", "minor-faults", "major-faults")
+    n = 2000
+    counter = PapiVector("touch").start()
+    touch_fresh_pages(n)
+    counter.stop()
+    got = values(counter)
+    assert got["page-faults"] >= n
+    assert got["minor-faults"] >= n
+    assert got["page-faults"] == got["minor-faults"] + got["major-faults"]
+    assert got["page-faults"] < 3 * n  # the interval holds little besides the touching
+
+
+def test_context_switches_of_known_sleeps():
+    use_events("context-switches", "task-clock")
+    info = hardware_counters.Info("context-switches")
+    if not info.available():  # unprivileged with perf_event_paranoid >= 2: kernel-mode counts hidden
+        assert "perf_event_paranoid" in info.reason()
+        return
+    k = 20
+    counter = PerfEvent("sleeps").start()
+    for _ in range(k):
+        time.sleep(0.002)
+    counter.stop()
+    got = values(counter)
+    assert got["context-switches"] >= k
+    # task-clock is the time on a CPU, in ns: sleeping costs little of it
+    assert 0 < got["task-clock"] < k * 0.002 * 1e9
+    assert PerfEvent.display_unit()[1] == settings.unit_info("timing")[1]
+
+
+def test_counters_are_per_thread():
+    use_events("page-faults")
+    n = 3000
+    results = {}
+
+    def worker():
+        c = PapiVector("worker").start()
+        touch_fresh_pages(n)
+        results["worker"] = values(c.stop())["page-faults"]
+
+    main = PapiVector("main").start()
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    main.stop()
+    assert results["worker"] >= n
+    assert values(main)["page-faults"] < n / 2  # the worker's faults are not the main thread's
+    # both threads' counting time is in the multiplexing report, never scaled for software events
+    (report,) = hardware_counters.scaling()
+    assert report["event"] == "page-faults" and report["fraction"] == 1.0
+
+
+# ------------------------------------------------------------------ hardware presets
+
+
+@pytest.mark.parametrize("name", HARDWARE_PRESETS)
+def test_hardware_preset_counts_or_reports_why_not(name):
+    info = getattr(hardware_counters.preset, name)
+    assert info.symbol() == name and info.api() == hardware_counters.api.papi
+    assert info.short_description()
+    if info.available():
+        assert info.reason() == ""
+        use_events(name)
+        c = PapiVector().start()
+        sum(float(i) * 1.5 for i in range(100_000))
+        c.stop()
+        assert values(c)[name] >= 0
+        if name in ("PAPI_TOT_INS", "PAPI_TOT_CYC", "PAPI_LST_INS"):
+            assert values(c)[name] > 100_000
+        return
+    assert info.reason()
+    if not hardware_counters.Info("cpu-cycles").available() and name not in (
+        "PAPI_DP_OPS",
+        "PAPI_SP_OPS",
+    ):
+        assert "no hardware PMU" in info.reason() or "perf_event_paranoid" in info.reason()
+    # requested with a software event: a one-time warning, the rest keeps counting
+    settings.papi_quiet = False
+    with pytest.warns(TimemoryWarning, match=f"hardware counter {name} is not available.*"):
+        settings.papi_events = f"{name},page-faults"
+    assert PapiVector.available and PapiArray.available
+    assert f"not counted: {name}: {info.reason()}" in PapiVector.description()
+    assert _core.component_info(PapiVector.index())["sub_labels"] == ["page-faults"]
+    c = PapiVector().start()
+    touch_fresh_pages(100)
+    assert values(c.stop())["page-faults"] >= 100
+    # the warning is not repeated for the same event and reason
+    settings.papi_events = "page-faults"
+    with warnings_as_errors():
+        settings.papi_events = f"{name},page-faults"
+
+
+def warnings_as_errors():
+    import warnings
+
+    ctx = warnings.catch_warnings()
+    ctx.__enter__()
+    warnings.simplefilter("error")
+
+    class _Exit:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            ctx.__exit__(*exc)
+
+    return _Exit()
+
+
+def test_no_available_event_makes_the_component_unavailable_not_a_crash():
+    use_events("PAPI_L2_TCM")  # no generic perf event anywhere
+    assert not PapiVector.available and not PapiVector.has_value
+    assert PapiVector.description().startswith("not available: PAPI_L2_TCM: ")
+    assert "PapiVector" not in timemory.component.get_available_types()
+    c = PapiVector("x").start().stop()
+    assert c.get() is None
+    # the other components of a marker keep measuring
+    from timemory.bundle import marker
+
+    with marker(["papi_vector", "wall_clock"], key="region"):
+        time.sleep(0.001)
+    assert [e.prefix() for e in timemory.storage.WallClockStorage.get()] == [">>> region"]
+    assert timemory.size(["papi_vector"])[PapiVector.index()] == 0
+    assert WallClock.available
+
+
+# ------------------------------------------------------------------ settings
+
+
+def test_events_setting_parses_and_canonicalises():
+    use_events()
+    settings.papi_events = "papi_tot_ins, cycles;page-faults  CS r1C7 page-faults"
+    assert settings.papi_events == "PAPI_TOT_INS,cpu-cycles,page-faults,context-switches,r1c7"
+    settings.papi_events = ["minor-faults", "task-clock"]
+    assert settings.papi_events == "minor-faults,task-clock"
+    assert _core.component_info(PapiVector.index())["sub_labels"] == ["minor-faults", "task-clock"]
+    assert [i.symbol() for i in hardware_counters.configured()] == ["minor-faults", "task-clock"]
+
+
+def test_default_events_are_counted_where_a_pmu_is_or_not():
+    settings.papi_events = ""
+    chosen = [i.symbol() for i in hardware_counters.configured()]
+    if hardware_counters.preset.PAPI_TOT_CYC.available():
+        assert chosen == ["PAPI_TOT_CYC", "PAPI_TOT_INS"]
+    else:
+        assert chosen == ["task-clock", "page-faults", "context-switches"]
+    assert PapiVector.available
+
+
+@pytest.mark.parametrize("bad", ["PAPI_NOT_A_THING", "instructions,bogus", "r", "rXYZ"])
+def test_unknown_event_names_are_rejected_with_the_valid_choices(bad):
+    use_events("page-faults")
+    with pytest.raises(ValueError, match=r"Unknown hardware counter: '.*'\. Valid choices are: "
+                       r"PAPI_TOT_CYC, PAPI_TOT_INS, .*page-faults.*, or a raw event"):
+        settings.papi_events = bad
+    assert settings.papi_events == "page-faults"
+    with pytest.raises(ValueError, match="Valid choices are: .*PAPI_LST_INS"):
+        hardware_counters.Info(bad.split(",")[-1])
+
+
+def test_unknown_event_in_the_environment_warns_and_keeps_the_default(run_python):
+    proc = run_python(
+        "import timemory\nprint(repr(timemory.settings.papi_events))\n",
+        env={"TIMEMORY_PAPI_EVENTS": "page-faults,nonsense"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "''"
+    assert "TIMEMORY_PAPI_EVENTS: Unknown hardware counter: 'nonsense'. Valid choices are:" in (
+        proc.stderr
+    )
+
+
+def test_environment_events_are_counted(run_python):
+    proc = run_python(
+        """
+        import timemory
+        from timemory.component import PapiVector
+        print(timemory.settings.papi_events, PapiVector.available)
+        """,
+        env={"TIMEMORY_PAPI_EVENTS": "PAPI_TOT_INS faults", "TIMEMORY_PAPI_QUIET": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["PAPI_TOT_INS,page-faults", "True"]
+
+
+def test_events_cannot_change_under_recorded_data():
+    use_events("page-faults")
+    PapiVector("kept").push().start().stop().pop()
+    with pytest.raises(ValueError, match=r"hold data.*timemory.clear"):
+        settings.papi_events = "minor-faults"
+    assert settings.papi_events == "page-faults"
+    timemory.clear(["papi_vector", "papi_array"])
+    settings.papi_events = "minor-faults"
+
+
+# ------------------------------------------------------------------ scaling
+
+
+@pytest.mark.parametrize(
+    ("value", "enabled", "running", "expected"),
+    [(1000, 500, 500, 1000), (1000, 1000, 250, 4000), (7, 100, 0, 0), (10, 0, 0, 0), (5, 10, 20, 5)],
+)
+def test_multiplexed_counts_are_scaled_by_enabled_over_running(value, enabled, running, expected):
+    assert _core.hw_scaled_count(value, enabled, running) == expected
+
+
+def test_scaling_is_reported_in_the_api_and_the_json():
+    use_events("page-faults", "task-clock")
+    assert [s["fraction"] for s in hardware_counters.scaling()] == [None, None]  # nothing read yet
+    c = PapiVector("region").start()
+    touch_fresh_pages(50)
+    c.stop()
+    report = hardware_counters.scaling()
+    assert [s["event"] for s in report] == ["page-faults", "task-clock"]
+    # software events are never multiplexed: counted all the time they were enabled
+    assert all(s["time_enabled"] > 0 and s["fraction"] == 1.0 for s in report)
+
+
+def test_json_and_text_output_name_the_events():
+    use_events("page-faults", "task-clock")
+    c = PapiVector("region").push().start()
+    touch_fresh_pages(50)
+    c.stop().pop()
+    data = timemory.get(components=["papi_vector"])["timemory"]["papi_vector"]
+    assert data["type"] == ["page-faults", "task-clock"]
+    assert data["unit_repr"] == ["", "sec"]
+    assert [s["event"] for s in data["perf_event"]["scaling"]] == ["page-faults", "task-clock"]
+    (entry,) = data["ranks"][0]["graph"]
+    assert entry["prefix"] == ">>> region" and entry["entry"]["accum"]["first"] >= 50
+    tree = timemory.get(hierarchy=True, components=["papi_vector"])["timemory"]["papi_vector"]
+    assert "perf_event" in tree
+    text = timemory.get_text(["papi_vector"])
+    assert "page-faults" in text and "task-clock" in text
+    with pytest.raises(ValueError, match="hold data"):
+        use_events("minor-faults")
+
+
+def test_single_event_is_labelled_with_its_name():
+    use_events("minor-faults")
+    c = PapiVector("one").push().start()
+    touch_fresh_pages(10)
+    c.stop().pop()
+    assert str(c).endswith(" minor-faults")
+    (row,) = [r for r in timemory.get_text(["papi_vector"]).splitlines() if ">>> one" in r]
+    assert row.split("|")[4].strip() == "minor-faults"  # the METRIC column
+
+
+# ------------------------------------------------------------------ Info / preset
+
+
+def test_info_and_preset_api():
+    info = hardware_counters.Info("cycles")
+    assert info.symbol() == "cpu-cycles"
+    assert hardware_counters.preset.PAPI_LST_INS.mapping() == "L1-dcache-loads + L1-dcache-stores"
+    assert "PAPI_TOT_INS" in dir(hardware_counters.preset)
+    with pytest.raises(AttributeError, match="read-only"):
+        hardware_counters.preset.PAPI_TOT_INS = 1
+    with pytest.raises(AttributeError, match="known: PAPI_TOT_CYC"):
+        hardware_counters.preset.PAPI_NOPE  # noqa: B018
+    page_faults = hardware_counters.Info("page-faults")
+    assert page_faults.available() and page_faults.reason() == ""
+    cuda = hardware_counters.Info("sm__cycles_elapsed", hardware_counters.api.cuda)
+    assert not cuda.available() and "not supported" in cuda.reason()
+    names = [i.symbol() for i in hardware_counters.events()]
+    assert names[:2] == ["PAPI_TOT_CYC", "PAPI_TOT_INS"] and "task-clock" in names
+    assert all(i.available() or i.reason() for i in hardware_counters.events())
+    assert {"page-faults", "task-clock"} <= {
+        i.symbol() for i in hardware_counters.available_events()
+    }
+    assert PerfEvent is PapiVector and PapiVector.id() == "papi_vector"
+    assert timemory.component.resolve("perf_event") == [PapiVector.index()]
+
+
+def test_listing_command(tmp_path):
+    proc = run_tool("timemory.hardware_counters", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = {line.split()[0]: line for line in proc.stdout.splitlines() if line.strip()}
+    assert " yes " in lines["page-faults"]
+    assert "settings.papi_events counts:" in proc.stdout
+
+
+# ------------------------------------------------------------------ profiler
+
+
+def test_profiler_counts_page_faults_per_function(tmp_path):
+    write(
+        tmp_path / "script.py",
+        f"""
+        import mmap
+
+        def touch():
+            buf = mmap.mmap(-1, 500 * {PAGE})
+            if hasattr(mmap, "MADV_NOHUGEPAGE"):
+                buf.madvise(mmap.MADV_NOHUGEPAGE)
+            for i in range(500):
+                buf[i * {PAGE}] = 1
+
+        touch()
+        """,
+    )
+    proc = run_tool(
+        "timemory.profiler",
+        "-c",
+        "papi_vector",
+        "-d",
+        "out",
+        "--",
+        "script.py",
+        cwd=tmp_path,
+        env={"TIMEMORY_PAPI_EVENTS": "page-faults,task-clock"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "out" / "papi_vector.json").read_text())["timemory"]
+    graph = data["papi_vector"]["ranks"][0]["graph"]
+    (touch,) = [e for e in graph if "touch" in e["prefix"]]
+    assert touch["entry"]["accum"]["first"] >= 500
