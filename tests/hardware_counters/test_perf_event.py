@@ -260,6 +260,20 @@ def test_events_cannot_change_under_recorded_data():
     settings.papi_events = "minor-faults"
 
 
+def test_fail_on_error_makes_an_unavailable_event_an_error():
+    use_events("page-faults")
+    saved = settings.papi_fail_on_error
+    settings.papi_fail_on_error = True
+    try:
+        with pytest.raises(ValueError, match=r"not available \(papi_fail_on_error is set\): "
+                           r"PAPI_L2_TCM: perf has no generic level 2"):
+            settings.papi_events = "minor-faults,PAPI_L2_TCM"
+        assert settings.papi_events == "page-faults"
+        settings.papi_events = "minor-faults"
+    finally:
+        settings.papi_fail_on_error = saved
+
+
 # ------------------------------------------------------------------ scaling
 
 

@@ -489,7 +489,12 @@ _SPEC_LIST: tuple[_Spec, ...] = (
         False,
         "Count each hardware event in its own group (the kernel multiplexes; counts are scaled)",
     ),
-    _o("papi_fail_on_error", _BOOL, False, "Fail on PAPI errors"),
+    _o(
+        "papi_fail_on_error",
+        _BOOL,
+        False,
+        "Setting papi_events to an event this machine cannot count is an error, not a warning",
+    ),
     _o("papi_quiet", _BOOL, False, "No warning for hardware counters that are not available"),
     _s("papi_attach", _BOOL, False, "Attach PAPI counters to target_pid"),
     _o(
@@ -692,7 +697,7 @@ def _set(inst: Settings, name: str, value: Any, source: str, origin: str | None 
         return False
     counters_changed = inst is _GLOBAL and name in _COUNTER_SETTINGS and typed != inst._values[name]
     if counters_changed:
-        problem = _counters_in_use()
+        problem = _counters_problem(name, typed)
         if problem:
             if origin is None:
                 raise ValueError(f"timemory.settings.{name}: {problem}")
@@ -722,14 +727,22 @@ _COUNTER_SETTINGS = ("papi_events", "papi_multiplexing")
 _warned_counters: set[tuple[str, str]] = set()
 
 
-def _counters_in_use() -> str:
+def _counters_problem(name: str, value: Any) -> str:
+    """Why the counter events cannot change now ("" if they can)."""
     core = _core_module()
-    if core is None or not any(core.has_data(i) for i in core.hw_component_indices()):
+    if core is None:
         return ""
-    return (
-        "papi_vector/papi_array hold data for the current events: "
-        "timemory.clear(['papi_vector', 'papi_array']) first"
-    )
+    if any(core.has_data(i) for i in core.hw_component_indices()):
+        return (
+            "papi_vector/papi_array hold data for the current events: "
+            "timemory.clear(['papi_vector', 'papi_array']) first"
+        )
+    if name == "papi_events" and _GLOBAL._values["papi_fail_on_error"]:
+        infos = [core.hw_event_info(n) for n in value.split(",") if n]
+        missing = [f"{i['name']}: {i['reason']}" for i in infos if not i["available"]]
+        if missing:
+            return "not available (papi_fail_on_error is set): " + "; ".join(missing)
+    return ""
 
 
 def _configure_counters(core: Any) -> None:
