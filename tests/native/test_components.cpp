@@ -12,19 +12,10 @@
 #include <memory>
 #include <string>
 
+#include "check.hpp"
 #include "timemory/components/component_info.hpp"
 #include "timemory/components/rusage.hpp"
 #include "timemory/config.hpp"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            ++failures;                                                          \
-        }                                                                        \
-    } while (0)
 
 using namespace tim;
 

@@ -11,18 +11,9 @@
 #include <string>
 #include <thread>
 
+#include "check.hpp"
 #include "timemory/components/component_info.hpp"
 #include "timemory/components/perf_event.hpp"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            ++failures;                                                          \
-        }                                                                        \
-    } while (0)
 
 using namespace tim;
 

@@ -265,6 +265,15 @@ def _component_choices(core: Any) -> list[str]:
 class _CoreCheckedKind(_Kind):
     """Names checked against the native core; accepted unchecked while it cannot be imported."""
 
+    @staticmethod
+    def names(value: Any) -> list[str]:
+        """A str split on spaces, ',' and ';', or a list of str."""
+        if isinstance(value, str):
+            return [v for v in re.split(r"[\s,;]+", value) if v]
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return [v.strip() for v in value if v.strip()]
+        raise TypeError(f"expected a str or a list of str, got {type(value).__name__}")
+
 
 class _ComponentsKind(_CoreCheckedKind):
     """Comma/space separated component names, checked against the core when it is loaded."""
@@ -276,12 +285,7 @@ class _ComponentsKind(_CoreCheckedKind):
         return "comma- or space-separated component names: " + ", ".join(_component_choices(core))
 
     def convert(self, value: Any) -> str:
-        if isinstance(value, str):
-            names = [v for v in re.split(r"[\s,;]+", value) if v]
-        elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-            names = [v.strip() for v in value if v.strip()]
-        else:
-            raise TypeError(f"expected a str or a list of str, got {type(value).__name__}")
+        names = self.names(value)
         core = _core_module()
         if core is not None:
             unknown = [n for n in names if core.find_component(n) < 0]
@@ -300,12 +304,7 @@ class _EventsKind(_CoreCheckedKind):
         )
 
     def convert(self, value: Any) -> str:
-        if isinstance(value, str):
-            names = [v for v in re.split(r"[\s,;]+", value) if v]
-        elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-            names = [v.strip() for v in value if v.strip()]
-        else:
-            raise TypeError(f"expected a str or a list of str, got {type(value).__name__}")
+        names = self.names(value)
         core = _core_module()
         if core is not None:
             names = [core.hw_canonical_name(n) for n in names]  # ValueError: "Valid choices are"
