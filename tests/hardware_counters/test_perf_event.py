@@ -209,8 +209,10 @@ def test_default_events_are_counted_where_a_pmu_is_or_not():
     chosen = [i.symbol() for i in hardware_counters.configured()]
     if hardware_counters.preset.PAPI_TOT_CYC.available():
         assert chosen == ["PAPI_TOT_CYC", "PAPI_TOT_INS"]
-    else:
-        assert chosen == ["task-clock", "page-faults", "context-switches"]
+    else:  # context switches are not countable by unprivileged users at perf_event_paranoid 2
+        software = ["task-clock", "page-faults", "context-switches"]
+        assert chosen == [n for n in software if hardware_counters.Info(n).available()]
+    assert "not counted" not in PapiVector.description()
     assert PapiVector.available
 
 

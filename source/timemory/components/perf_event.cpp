@@ -390,10 +390,14 @@ Config make_config(const std::vector<std::string>& names, bool multiplexing) {
     c.multiplexing   = multiplexing;
     c.exclude_kernel = access_mode().exclude_kernel;
     std::vector<std::string> wanted = names;
-    if (wanted.empty()) {
-        const bool pmu = probe(*find_event("PAPI_TOT_CYC")).available && probe(*find_event("PAPI_TOT_INS")).available;
-        wanted         = pmu ? std::vector<std::string>{"PAPI_TOT_CYC", "PAPI_TOT_INS"}
-                             : std::vector<std::string>{"task-clock", "page-faults", "context-switches"};
+    if (wanted.empty()) {  // the defaults this machine counts
+        for (const char* n : {"PAPI_TOT_CYC", "PAPI_TOT_INS"})
+            if (probe(*find_event(n)).available) wanted.emplace_back(n);
+        if (wanted.size() < 2) {
+            wanted.clear();
+            for (const char* n : {"task-clock", "page-faults", "context-switches"})
+                if (probe(*find_event(n)).available) wanted.emplace_back(n);
+        }
     }
     for (const auto& n : wanted) {
         const EventDef* e = find_event(n);

@@ -70,9 +70,10 @@ bool        have_cpu_pmu();         // /sys/bus/event_source/devices lists a CPU
 
 // Configures the events papi_vector / papi_array count. Throws
 // std::invalid_argument naming the valid choices for an unknown name. An empty
-// list selects the defaults (PAPI_TOT_CYC, PAPI_TOT_INS where a PMU counts
-// them, else task-clock, page-faults, context-switches). Counters already open
-// on any thread are reopened on that thread's next reading.
+// list selects the defaults: PAPI_TOT_CYC and PAPI_TOT_INS where a PMU counts
+// them, else those of task-clock, page-faults, context-switches this process
+// can count. Counters already open on any thread are reopened on that thread's
+// next reading.
 void configure(const std::vector<std::string>& names, bool multiplexing);
 // Requested names (as configured, canonical) and their status.
 std::vector<std::pair<std::string, EventStatus>> configured_events();
