@@ -706,7 +706,8 @@ void configure(const std::vector<std::string>& names, bool multiplexing) {
         g_generation.fetch_add(1, std::memory_order_release);
     }
     auto& table = mutable_component_table();
-    for (const char* key : {"papi_vector", "papi_array"}) describe_component(table[static_cast<std::size_t>(find_component(key))]);
+    for (const char* key : {"papi_vector", "papi_array"})
+        describe_component(table[static_cast<std::size_t>(find_component(key))]);
 }
 
 std::vector<std::pair<std::string, EventStatus>> configured_events() {
