@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 import mmap
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import timemory
 from timemory import _core, hardware_counters, settings
 from timemory.component import PapiArray, PapiVector, PerfEvent, WallClock
 from timemory.settings import TimemoryWarning
-from tool_helpers import run_tool, write
+from tool_helpers import clean_env, run_tool, write
 
 PAGE = mmap.PAGESIZE
 HARDWARE_PRESETS = (
@@ -397,3 +400,25 @@ def test_profiler_counts_page_faults_per_function(tmp_path):
     graph = data["papi_vector"]["ranks"][0]["graph"]
     (touch,) = [e for e in graph if "touch" in e["prefix"]]
     assert touch["entry"]["accum"]["first"] >= 500
+
+
+def test_example_counts_what_it_says(tmp_path):
+    example = Path(__file__).resolve().parents[2] / "examples" / "hardware_counters.py"
+    proc = subprocess.run(
+        [sys.executable, str(example)],
+        cwd=tmp_path,
+        env=clean_env({"TIMEMORY_COUT_OUTPUT": "0"}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(
+        (tmp_path / "timemory-hardware-counters-output" / "papi_vector.json").read_text()
+    )["timemory"]["papi_vector"]
+    assert "page-faults" in data["type"]
+    rows = {e["prefix"].split("_", 1)[-1]: e for e in data["ranks"][0]["graph"]}
+    accum = rows["touch_pages"]["entry"]["accum"]
+    if isinstance(accum, dict):  # two values are written as a pair
+        accum = [accum["first"], accum["second"]]
+    assert accum[data["type"].index("page-faults")] >= 5000

@@ -72,7 +72,7 @@ class Info:
         if self._data["mapping"] and self._data["mapping"] != self._data["name"]:
             text += f" (perf: {self._data['mapping']})"
         if self._data["unit"] == "ns":
-            text += ", in nanoseconds"
+            text += " (a time: seconds in tables, nanoseconds raw)"
         return text
 
     def available(self) -> bool:
