@@ -17,9 +17,7 @@ from timemory.bundle import marker
 if not timemory.settings.papi_events:  # the environment did not choose: what a VM can count too
     wanted = ["PAPI_TOT_INS", "PAPI_TOT_CYC", "page-faults", "context-switches", "task-clock"]
     timemory.settings.papi_quiet = True  # the loop below says what is missing
-    timemory.settings.papi_events = [
-        n for n in wanted if hardware_counters.Info(n).available()
-    ]
+    timemory.settings.papi_events = [n for n in wanted if hardware_counters.Info(n).available()]
 
 for info in hardware_counters.configured():
     print(f"{info.symbol():>16}: {info.long_description()}")

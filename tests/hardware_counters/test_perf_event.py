@@ -83,7 +83,9 @@ def test_page_faults_of_a_known_allocation():
 def test_context_switches_of_known_sleeps():
     use_events("context-switches", "task-clock")
     info = hardware_counters.Info("context-switches")
-    if not info.available():  # unprivileged with perf_event_paranoid >= 2: kernel-mode counts hidden
+    if (
+        not info.available()
+    ):  # unprivileged with perf_event_paranoid >= 2: kernel-mode counts hidden
         assert "perf_event_paranoid" in info.reason()
         return
     k = 20
@@ -222,8 +224,11 @@ def test_default_events_are_counted_where_a_pmu_is_or_not():
 @pytest.mark.parametrize("bad", ["PAPI_NOT_A_THING", "instructions,bogus", "r", "rXYZ"])
 def test_unknown_event_names_are_rejected_with_the_valid_choices(bad):
     use_events("page-faults")
-    with pytest.raises(ValueError, match=r"Unknown hardware counter: '.*'\. Valid choices are: "
-                       r"PAPI_TOT_CYC, PAPI_TOT_INS, .*page-faults.*, or a raw event"):
+    with pytest.raises(
+        ValueError,
+        match=r"Unknown hardware counter: '.*'\. Valid choices are: "
+        r"PAPI_TOT_CYC, PAPI_TOT_INS, .*page-faults.*, or a raw event",
+    ):
         settings.papi_events = bad
     assert settings.papi_events == "page-faults"
     with pytest.raises(ValueError, match="Valid choices are: .*PAPI_LST_INS"):
@@ -270,8 +275,11 @@ def test_fail_on_error_makes_an_unavailable_event_an_error():
     saved = settings.papi_fail_on_error
     settings.papi_fail_on_error = True
     try:
-        with pytest.raises(ValueError, match=r"not available \(papi_fail_on_error is set\): "
-                           r"PAPI_L2_TCM: perf has no generic level 2"):
+        with pytest.raises(
+            ValueError,
+            match=r"not available \(papi_fail_on_error is set\): "
+            r"PAPI_L2_TCM: perf has no generic level 2",
+        ):
             settings.papi_events = "minor-faults,PAPI_L2_TCM"
         assert settings.papi_events == "page-faults"
         settings.papi_events = "minor-faults"
@@ -284,7 +292,13 @@ def test_fail_on_error_makes_an_unavailable_event_an_error():
 
 @pytest.mark.parametrize(
     ("value", "enabled", "running", "expected"),
-    [(1000, 500, 500, 1000), (1000, 1000, 250, 4000), (7, 100, 0, 0), (10, 0, 0, 0), (5, 10, 20, 5)],
+    [
+        (1000, 500, 500, 1000),
+        (1000, 1000, 250, 4000),
+        (7, 100, 0, 0),
+        (10, 0, 0, 0),
+        (5, 10, 20, 5),
+    ],
 )
 def test_multiplexed_counts_are_scaled_by_enabled_over_running(value, enabled, running, expected):
     assert _core.hw_scaled_count(value, enabled, running) == expected

@@ -148,7 +148,9 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_BY_CLASS_NAME) | set(_BY_KEY) | set(_CLASS_ALIASES) | {"id"})
+    return sorted(
+        set(globals()) | set(_BY_CLASS_NAME) | set(_BY_KEY) | set(_CLASS_ALIASES) | {"id"}
+    )
 
 
 def resolve(components: Any) -> list[int]:

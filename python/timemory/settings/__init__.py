@@ -501,7 +501,7 @@ _SPEC_LIST: tuple[_Spec, ...] = (
         _EVENTS,
         "",
         "Hardware counters of papi_vector/papi_array: PAPI presets or perf event names "
-        "('' = PAPI_TOT_CYC,PAPI_TOT_INS, or task-clock,page-faults,context-switches without a PMU)",
+        "('' = PAPI_TOT_CYC,PAPI_TOT_INS, or software events without a PMU)",
     ),
     _o("papi_overflow", _INT, 0, "Sample on counter overflow at this value (0 = off)"),
     # GPU (no vendor libraries here: kept so configurations are portable)
@@ -754,7 +754,10 @@ def _configure_counters(core: Any) -> None:
             if not available and (event, reason) not in _warned_counters:
                 _warned_counters.add((event, reason))
                 _warn(f"hardware counter {event} is not available and is not counted: {reason}")
-    for module, attr in (("timemory.component", "_BY_INDEX"), ("timemory._manager", "_TABLE_BY_INDEX")):
+    for module, attr in (
+        ("timemory.component", "_BY_INDEX"),
+        ("timemory._manager", "_TABLE_BY_INDEX"),
+    ):
         loaded = sys.modules.get(module)
         if loaded is not None:
             for index in core.hw_component_indices():
