@@ -1,8 +1,15 @@
 // Standalone checks of the perf_event backend: scaling math, group reads, error
 // reasons, name lookup, and software events counted for real.
+#include <linux/filter.h>
 #include <linux/perf_event.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstddef>
 
 #include <cerrno>
 #include <cmath>
@@ -137,7 +144,37 @@ static void test_software_counts() {
     CHECK(child >= 500 && child < 5000);
 }
 
+// In a fresh child whose perf_event_open fails with EPERM (as under a container's seccomp
+// profile): nothing is counted and papi_vector says why. Runs before anything probes.
+static void test_denied() {
+    const pid_t pid = fork();
+    if (pid == 0) {
+        sock_filter filter[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_perf_event_open, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        sock_fprog prog{static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])), filter};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+            _exit(77);
+        const auto& info = component_table()[static_cast<std::size_t>(find_component("papi_vector"))];
+        CHECK(!info.available && info.read == nullptr);
+        CHECK(contains(info.description, "not available: task-clock: perf_event_open was denied (EPERM)"));
+        CHECK(!perf::probe(*perf::find_event("page-faults")).available);
+        _exit(failures ? 1 : 0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+        std::printf("test_perf_event: seccomp unavailable, denied case skipped\n");
+        return;
+    }
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main() {
+    test_denied();
     test_scaling();
     test_reasons();
     test_names();

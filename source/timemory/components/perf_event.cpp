@@ -395,8 +395,11 @@ Config make_config(const std::vector<std::string>& names, bool multiplexing) {
             if (probe(*find_event(n)).available) wanted.emplace_back(n);
         if (wanted.size() < 2) {
             wanted.clear();
-            for (const char* n : {"task-clock", "page-faults", "context-switches"})
+            const char* software[] = {"task-clock", "page-faults", "context-switches"};
+            for (const char* n : software)
                 if (probe(*find_event(n)).available) wanted.emplace_back(n);
+            // none at all (perf_event_open denied): keep them for the reasons they carry
+            if (wanted.empty()) wanted.assign(std::begin(software), std::end(software));
         }
     }
     for (const auto& n : wanted) {
