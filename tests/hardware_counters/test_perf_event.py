@@ -436,3 +436,64 @@ def test_example_counts_what_it_says(tmp_path):
     if isinstance(accum, dict):  # two values are written as a pair
         accum = [accum["first"], accum["second"]]
     assert accum[data["type"].index("page-faults")] >= 5000
+
+
+# A process whose perf_event_open fails with EPERM, as under a container's seccomp profile:
+# the filter is installed with ctypes before timemory is imported.
+DENIED = """
+import ctypes, os, sys, time, warnings
+
+nr = {"x86_64": 298, "aarch64": 241}.get(os.uname().machine)
+if nr is None:
+    sys.exit(77)
+
+
+class Filter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                ("k", ctypes.c_uint32)]
+
+
+class Prog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(Filter))]
+
+
+rules = (Filter * 4)(
+    Filter(0x20, 0, 0, 0),                  # load the syscall number
+    Filter(0x15, 0, 1, nr),                 # perf_event_open?
+    Filter(0x06, 0, 0, 0x00050000 | 1),     # then fail with EPERM
+    Filter(0x06, 0, 0, 0x7FFF0000),         # else allow
+)
+prog = Prog(4, rules)
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:
+    sys.exit(77)
+
+import timemory
+from timemory import hardware_counters
+from timemory.bundle import marker
+from timemory.component import PapiVector
+
+print(PapiVector.available)
+print(PapiVector.description())
+print(hardware_counters.preset.PAPI_TOT_INS.reason())
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    timemory.settings.papi_events = "page-faults"
+print(caught[0].message)
+with marker(["papi_vector", "wall_clock"], key="region"):
+    time.sleep(0.001)
+print(sorted(timemory.get()["timemory"]))
+"""
+
+
+def test_perf_event_open_denied_is_reported_not_a_crash(run_python):
+    proc = run_python(DENIED, env={"TIMEMORY_AUTO_OUTPUT": "0"})
+    if proc.returncode == 77:
+        pytest.skip("cannot install a seccomp filter here")
+    assert proc.returncode == 0, proc.stderr
+    available, description, preset_reason, warning, recorded = proc.stdout.splitlines()
+    assert available == "False"
+    assert description.startswith("not available: task-clock: perf_event_open was denied (EPERM)")
+    assert "perf_event_open was denied (EPERM)" in preset_reason
+    assert warning.startswith("hardware counter page-faults is not available and is not counted")
+    assert recorded == "['wall_clock']"
