@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "check.hpp"
 #include "timemory/components/component_info.hpp"
@@ -42,6 +43,48 @@ static void test_scaling() {
     const std::uint64_t bad[] = {5, 1, 1, 0};
     CHECK(!perf::add_group_read(bad, 4, event_of, weight, out));
     CHECK(!perf::add_group_read(bad, 2, event_of, weight, out));
+}
+
+// A fake PMU with 4 counters: a group takes at most 4 hardware members.
+static void test_grouping() {
+    std::vector<int> members;  // per fd: members of its group so far (leaders only)
+    int              refused = 0;
+    auto open = [&](const perf::Term& t, int group_fd) {
+        if (t.type == PERF_TYPE_SOFTWARE || group_fd < 0) {
+            members.push_back(1);
+            return static_cast<int>(members.size()) - 1;
+        }
+        if (members[static_cast<std::size_t>(group_fd)] == 4) {
+            ++refused;
+            return -EINVAL;
+        }
+        ++members[static_cast<std::size_t>(group_fd)];
+        members.push_back(0);
+        return static_cast<int>(members.size()) - 1;
+    };
+    std::vector<const perf::EventDef*> events;
+    for (const char* n : {"instructions", "page-faults", "cycles", "PAPI_LST_INS", "cache-misses", "task-clock",
+                          "branch-misses"})
+        events.push_back(perf::find_event(n));
+    // hardware terms: instructions, cycles, loads, stores, cache-misses, branch-misses (6)
+    auto groups = perf::open_groups(events, false, open);
+    CHECK(groups.size() == 3);
+    CHECK(groups[0].event_of == std::vector<int>({0, 2, 3, 3}));  // full at 4 members
+    CHECK(groups[0].weight == std::vector<double>({1, 1, 1, 1}));
+    CHECK(groups[1].event_of == std::vector<int>({1, 5}));  // software events together
+    CHECK(groups[2].event_of == std::vector<int>({4, 6}));  // the rest of the hardware events
+    CHECK(refused == 1);
+    for (const auto& g : groups) CHECK(g.fds.size() == g.event_of.size() && g.fds.size() == g.weight.size());
+
+    members.clear();
+    groups = perf::open_groups(events, true, open);  // multiplexing: a group per hardware term
+    CHECK(groups.size() == 7);
+    CHECK(groups[1].event_of == std::vector<int>({1, 5}) && groups[0].event_of == std::vector<int>({0}));
+
+    // a term that cannot be opened is left out; its event reads 0
+    auto none = [](const perf::Term& t, int) { return t.type == PERF_TYPE_SOFTWARE ? 3 : -ENOENT; };
+    groups = perf::open_groups(events, false, none);
+    CHECK(groups.size() == 1 && groups[0].event_of == std::vector<int>({1, 5}));
 }
 
 static void test_reasons() {
@@ -176,6 +219,7 @@ static void test_denied() {
 int main() {
     test_denied();
     test_scaling();
+    test_grouping();
     test_reasons();
     test_names();
     test_software_counts();

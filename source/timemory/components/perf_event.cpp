@@ -423,6 +423,40 @@ Config& current_config() {  // guarded by config_mutex()
     return *c;
 }
 
+}  // namespace
+
+std::vector<GroupPlan> open_groups(const std::vector<const EventDef*>& events, bool multiplexing,
+                                   const std::function<int(const Term&, int)>& open) {
+    std::vector<GroupPlan> made;
+    int                    software = -1, hardware = -1;  // index of the open group of each kind
+    for (std::size_t e = 0; e < events.size(); ++e) {
+        for (const auto& t : events[e]->terms) {
+            const bool hw    = is_hardware(t);
+            int&       group = hw ? hardware : software;
+            int        fd    = -1;
+            if (group >= 0 && !(hw && multiplexing)) {
+                fd = open(t, made[static_cast<std::size_t>(group)].fds.front());
+                // a full group (more events than counters): start another one; the kernel
+                // multiplexes the groups and the counts are scaled
+                if (fd < 0) group = -1;
+            }
+            if (group < 0 || (hw && multiplexing)) {
+                fd = open(t, -1);
+                if (fd < 0) continue;  // counted as 0 (e.g. out of file descriptors)
+                made.emplace_back();
+                group = static_cast<int>(made.size()) - 1;
+            }
+            auto& g = made[static_cast<std::size_t>(group)];
+            g.fds.push_back(fd);
+            g.event_of.push_back(static_cast<int>(e));
+            g.weight.push_back(t.weight);
+        }
+    }
+    return made;
+}
+
+namespace {
+
 // ------------------------------------------------------------------ per-thread counters
 
 struct Group {
@@ -496,30 +530,13 @@ struct ThreadCounters {
         }
         n_events = static_cast<int>(events.size());
         std::vector<Group> made;
-        int                software = -1, hardware = -1;  // index of the open group of each kind
-        for (int e = 0; e < n_events; ++e) {
-            for (const auto& t : events[static_cast<std::size_t>(e)]->terms) {
-                const bool hw    = is_hardware(t);
-                int&       group = hw ? hardware : software;
-                int        fd    = -1;
-                if (group >= 0 && !(hw && multiplexing)) {
-                    fd = open_term(t, exclude_kernel, made[static_cast<std::size_t>(group)].leader);
-                    // a full group (more events than counters): start another one; the kernel
-                    // multiplexes the groups and the counts are scaled
-                    if (fd < 0) group = -1;
-                }
-                if (group < 0 || (hw && multiplexing)) {
-                    fd = open_term(t, exclude_kernel, -1);
-                    if (fd < 0) continue;  // counted as 0 (e.g. out of file descriptors)
-                    made.emplace_back();
-                    made.back().leader = fd;
-                    group              = static_cast<int>(made.size()) - 1;
-                }
-                auto& g = made[static_cast<std::size_t>(group)];
-                g.fds.push_back(fd);
-                g.event_of.push_back(e);
-                g.weight.push_back(t.weight);
-            }
+        auto opener = [exclude_kernel](const Term& t, int group_fd) { return open_term(t, exclude_kernel, group_fd); };
+        for (auto& plan : open_groups(events, multiplexing, opener)) {
+            made.emplace_back();
+            made.back().leader   = plan.fds.front();
+            made.back().fds      = std::move(plan.fds);
+            made.back().event_of = std::move(plan.event_of);
+            made.back().weight   = std::move(plan.weight);
         }
         for (auto& g : made) g.buf.assign(3 + g.fds.size(), 0);
         auto& r = registry();

@@ -3,6 +3,7 @@
 // install: PAPI preset names and perf event names map to perf events; each
 // thread opens its own counters (pid 0, cpu -1) on its first reading.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,19 @@ double scaled_count(std::uint64_t value, std::uint64_t enabled, std::uint64_t ru
 // returns false if the buffer is malformed.
 bool add_group_read(const std::uint64_t* buf, std::size_t words, const int* event_of, const double* weight,
                     double* out);
+// The perf events of one group, read together through its leader (fds[0]).
+struct GroupPlan {
+    std::vector<int>    fds;       // leader first
+    std::vector<int>    event_of;  // per member: index of its event in `events`
+    std::vector<double> weight;    // per member
+};
+// Opens the events' terms in groups: software events in one group; hardware
+// events in one group until the PMU refuses a member (more events than
+// counters), then in the next one; with multiplexing, each hardware term in a
+// group of its own. open(term, group_fd) returns an fd or -errno; a term that
+// cannot be opened at all is left out (its event counts 0).
+std::vector<GroupPlan> open_groups(const std::vector<const EventDef*>& events, bool multiplexing,
+                                   const std::function<int(const Term&, int)>& open);
 // Why perf_event_open failed (errno err) for a hardware or software event.
 std::string open_error_reason(int err, bool hardware, bool have_cpu_pmu, int paranoid);
 int         perf_event_paranoid();  // /proc/sys/kernel/perf_event_paranoid, or 99 if unreadable
