@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import mmap
+import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -497,3 +499,44 @@ def test_perf_event_open_denied_is_reported_not_a_crash(run_python):
     assert "perf_event_open was denied (EPERM)" in preset_reason
     assert warning.startswith("hardware counter page-faults is not available and is not counted")
     assert recorded == "['wall_clock']"
+
+
+UNPRIVILEGED = """
+import mmap
+import timemory
+from timemory import hardware_counters as hw
+from timemory.component import PapiVector
+
+timemory.settings.papi_quiet = True
+timemory.settings.papi_events = "page-faults,context-switches"
+c = PapiVector().start()
+buf = mmap.mmap(-1, 300 * mmap.PAGESIZE)
+for i in range(300):
+    buf[i * mmap.PAGESIZE] = 1
+c.stop()
+print(hw.Info("page-faults").user_only(), c.get())
+print(hw.Info("context-switches").reason())
+print(PapiVector.description())
+"""
+
+
+def test_unprivileged_at_paranoid_2_counts_user_mode_and_says_what_it_cannot(tmp_path):
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None or _core.hw_paranoid() != 2:
+        pytest.skip("needs root (to drop its capabilities), setpriv and perf_event_paranoid 2")
+    proc = subprocess.run(
+        [setpriv, "--bounding-set=-all", "--inh-caps=-all", sys.executable, "-c", UNPRIVILEGED],
+        cwd=tmp_path,
+        env=clean_env({"TIMEMORY_AUTO_OUTPUT": "0"}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    counted, reason, description = proc.stdout.splitlines()
+    user_only, faults = counted.split()
+    assert user_only == "True" and int(faults) >= 300  # page faults are counted in user mode
+    assert reason.startswith("Context switches are counted in kernel mode, which ")
+    assert "kernel.perf_event_paranoid=2 hides from unprivileged users" in reason
+    assert description.startswith("Hardware counters (perf_event_open): page-faults (user mode")
+    assert description.endswith(f"not counted: context-switches: {reason}")
