@@ -128,8 +128,8 @@ static void test_names() {
 }
 
 static void touch_pages(std::size_t n) {
-    const long page = sysconf(_SC_PAGESIZE);
-    auto*      p    = static_cast<char*>(mmap(nullptr, n * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    auto* p = static_cast<char*>(mmap(nullptr, n * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     madvise(p, n * page, MADV_NOHUGEPAGE);
     for (std::size_t i = 0; i < n; ++i) static_cast<volatile char*>(p)[i * page] = 1;
     munmap(p, n * page);

@@ -459,20 +459,16 @@ namespace {
 
 // ------------------------------------------------------------------ per-thread counters
 
-struct Group {
-    int                        leader = -1;
-    std::vector<int>           event_of;  // per member: index into the active events
-    std::vector<double>        weight;    // per member
-    std::vector<int>           fds;       // every member's fd (the leader first)
-    std::vector<std::uint64_t> buf;
-    // last read; read by scaling() from other threads
+struct Group : GroupPlan {
+    std::vector<std::uint64_t> buf;  // {nr, time_enabled, time_running, value[nr]}
+    // time enabled / running of the last read; read by scaling() from other threads
     std::unique_ptr<std::atomic<std::uint64_t>[]> last = std::make_unique<std::atomic<std::uint64_t>[]>(2);
 };
 
 struct ThreadCounters {
-    std::uint64_t      generation = 0;
-    int                n_events   = 0;
-    std::vector<Group> groups;
+    std::atomic<std::uint64_t> generation{0};  // of the configuration the groups were opened for
+    int                        n_events = 0;
+    std::vector<Group>         groups;
 
     ThreadCounters() {
         auto& r = registry();
@@ -501,7 +497,7 @@ struct ThreadCounters {
         }
     }
     void retire(Totals& t) {
-        if (generation == g_generation.load()) add_to(t);
+        if (generation.load() == g_generation.load()) add_to(t);
         close_all();
     }
     void close_all() {
@@ -533,23 +529,20 @@ struct ThreadCounters {
         auto opener = [exclude_kernel](const Term& t, int group_fd) { return open_term(t, exclude_kernel, group_fd); };
         for (auto& plan : open_groups(events, multiplexing, opener)) {
             made.emplace_back();
-            made.back().leader   = plan.fds.front();
-            made.back().fds      = std::move(plan.fds);
-            made.back().event_of = std::move(plan.event_of);
-            made.back().weight   = std::move(plan.weight);
+            static_cast<GroupPlan&>(made.back()) = std::move(plan);
+            made.back().buf.assign(3 + made.back().fds.size(), 0);
         }
-        for (auto& g : made) g.buf.assign(3 + g.fds.size(), 0);
         auto& r = registry();
         std::lock_guard<std::mutex> lock(r.mutex);
         groups = std::move(made);
     }
 
     void read(double* out) {
-        if (generation != g_generation.load(std::memory_order_acquire)) open();
+        if (generation.load(std::memory_order_relaxed) != g_generation.load(std::memory_order_acquire)) open();
         for (int i = 0; i < n_events; ++i) out[i] = 0.0;
         for (auto& g : groups) {
             const ssize_t want = static_cast<ssize_t>(g.buf.size() * sizeof(std::uint64_t));
-            if (::read(g.leader, g.buf.data(), static_cast<std::size_t>(want)) != want) continue;
+            if (::read(g.fds.front(), g.buf.data(), static_cast<std::size_t>(want)) != want) continue;
             add_group_read(g.buf.data(), g.buf.size(), g.event_of.data(), g.weight.data(), out);
             g.last[0].store(g.buf[1], std::memory_order_relaxed);
             g.last[1].store(g.buf[2], std::memory_order_relaxed);
@@ -793,7 +786,7 @@ std::vector<Scaling> scaling() {
     t.running.resize(events.size(), 0);
     const std::uint64_t gen = g_generation.load();
     for (const auto* th : r.threads)
-        if (th->generation == gen) th->add_to(t);
+        if (th->generation.load() == gen) th->add_to(t);
     std::vector<Scaling> out;
     for (std::size_t i = 0; i < events.size(); ++i) out.push_back({events[i]->name, t.enabled[i], t.running[i]});
     return out;
