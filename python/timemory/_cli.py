@@ -607,7 +607,12 @@ def print_summary(top: int = 10, stream: TextIO | None = None, width: int = 60) 
         cls = class_of(index)
         units = cls.display_unit()
         unit = _first(units)
-        extra = f", first of {len(units)} values" if isinstance(units, (tuple, list)) else ""
+        extra = ""
+        if isinstance(units, (tuple, list)):
+            # the first value's name: papi_vector's first event, read_char's amount
+            name = (cls._info["sub_labels"] or [""])[0]
+            unit = f"{name} in {unit}" if name and unit else name or unit
+            extra = f", first of {len(units)} values"
         shown = rows[: max(top, 0)]
         lw = max([len("LABEL")] + [len(_short(r[0], width)) for r in shown])
         lines = [

@@ -21,9 +21,10 @@ from . import settings as _settings
 # used, at output time: importing them up front is most of timemory's memory footprint, which
 # `python -m timemory.profiler` would otherwise add to every profiled program.
 _TABLE_BY_INDEX = {info["index"]: info for info in _core.component_table()}
+# papi_vector / papi_array count in any case: their availability follows settings.papi_events
 _MEASURABLE = frozenset(
     index for index, info in _TABLE_BY_INDEX.items() if info["available"] and info["has_value"]
-)
+) | frozenset(_core.hw_component_indices())
 
 
 def _resolve(components: Any) -> list[int]:

@@ -939,7 +939,7 @@ PyObject* component_str(ComponentObject* self) {
         s += format_value(out[i], self->info->precision);
         auto repr = tim::unit_repr(u);
         if (!repr.empty()) s += " " + repr;
-        s += " " + (self->info->n_disp > 1 ? self->info->sub_labels[static_cast<std::size_t>(i)] : self->info->label);
+        s += " " + (!self->info->sub_labels.empty() ? self->info->sub_labels[static_cast<std::size_t>(i)] : self->info->label);
     }
     return PyUnicode_FromString(s.c_str());
 }

@@ -67,7 +67,7 @@ ALIASES = {
     "data_tracker_integer": ["integer_data_tracker"],
     "user_global_bundle": ["global_bundle", "tuple_bundle", "list_bundle"],
     "user_kokkosp_bundle": ["user_kokkos_bundle", "kokkos_bundle", "kokkosp_bundle"],
-    "papi_vector": ["papi"],
+    "papi_vector": ["papi", "perf_event"],
     "papi_array": ["papi_array_t"],
     "nvtx_marker": ["nvtx"],
     "cupti_pcsampling": ["cuda_pcsampling"],
@@ -114,9 +114,8 @@ LABELS = {
     "data_tracker_integer": "data_integer",
     "printer": "printer",
 }
+# papi_vector / papi_array count perf_event_open events (tests/hardware_counters/)
 UNAVAILABLE = [
-    "papi_vector",
-    "papi_array",
     "cuda_event",
     "cupti_activity",
     "nvtx_marker",
@@ -198,7 +197,7 @@ def test_is_available_accepts_names_aliases_and_enum_values():
     assert component.is_available(component.id.peak_rss) is True
     assert component.is_available(component.WallClock.index()) is True
     assert component.is_available(component.id.cuda_event) is False
-    assert component.is_available("papi") is False
+    assert component.is_available("tau") is False
 
 
 def test_unknown_name_raises_value_error_listing_valid_choices():
@@ -227,8 +226,8 @@ def test_get_generator_exact_names():
         "wallclock",
         "wall",
         "no_such_component",
-        "papi_vector",
-        "PapiVector",
+        "vtune_event",
+        "VtuneEvent",
         "cuda_event",
     ):
         gen = component.get_generator(name)
@@ -239,7 +238,7 @@ def test_get_generator_exact_names():
 def test_get_available_types():
     available = component.get_available_types()
     assert "WallClock" in available and "PeakRss" in available and "CurrentPeakRss" in available
-    assert "PapiVector" not in available and "CudaEvent" not in available
+    assert "VtuneEvent" not in available and "CudaEvent" not in available
     assert set(available) <= set(component.get_types())
     for name in available:
         assert getattr(component, name).available is True

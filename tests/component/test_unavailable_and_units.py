@@ -7,16 +7,16 @@ import time
 import pytest
 import timemory
 from timemory import component, settings
-from timemory.component import CudaEvent, PapiVector, PeakRss, WallClock
+from timemory.component import CudaEvent, PeakRss, VtuneEvent, WallClock
 
 UNAVAILABLE = [n for n in component.get_types() if not getattr(component, n).available]
 
 
 def test_there_are_unavailable_components():
-    assert "PapiVector" in UNAVAILABLE and "CudaEvent" in UNAVAILABLE
+    assert "VtuneEvent" in UNAVAILABLE and "CudaEvent" in UNAVAILABLE
 
 
-@pytest.mark.parametrize("cls", [PapiVector, CudaEvent])
+@pytest.mark.parametrize("cls", [VtuneEvent, CudaEvent])
 def test_available_is_false_on_class_getattr_and_instance(cls):
     assert cls.available is False
     assert getattr(cls, "available") is False  # noqa: B009  (users spell it so)
@@ -48,7 +48,7 @@ def test_unavailable_methods_are_no_ops(name):
 def test_unavailable_components_in_a_marker_are_skipped():
     from timemory.bundle import marker
 
-    with marker(["wall_clock", "papi_vector", "cuda_event"], key="mixed"):
+    with marker(["wall_clock", "vtune_event", "cuda_event"], key="mixed"):
         pass
     data = timemory.get()["timemory"]
     assert list(data) == ["wall_clock"]

@@ -27,6 +27,19 @@ class FakeCore:
     def component_names(self) -> list[str]:
         return list(self.names)
 
+    # hardware counters: papi_events is pushed with hw_configure
+    def hw_configure(self, names: list[str], multiplexing: bool) -> None:
+        self.calls.append(("hw_configure", (list(names), multiplexing)))
+
+    def hw_configured(self) -> list[tuple[str, bool, str]]:
+        return []
+
+    def hw_canonical_name(self, name: str) -> str:
+        return name
+
+    def hw_component_indices(self) -> list[int]:
+        return []
+
 
 @pytest.fixture(autouse=True)
 def core(monkeypatch: pytest.MonkeyPatch):
@@ -411,6 +424,7 @@ def test_mirrored_settings_reach_the_core(core, monkeypatch):
 def test_push_all_to_core_pushes_every_mirrored_value(core):
     assert settings._push_all_to_core() is True
     pushed = dict(core.calls)
+    assert pushed.pop("hw_configure") == ([], False)
     assert set(pushed) == {
         "enabled",
         "flat_profile",

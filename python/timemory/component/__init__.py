@@ -131,9 +131,15 @@ def _class_for(index: int) -> type:
 __all__ += [info["class_name"] for info in _TABLE]
 
 
+# Our name for PapiVector: it counts perf_event_open events, no PAPI involved.
+_CLASS_ALIASES = {"PerfEvent": "PapiVector"}
+
+
 def __getattr__(name: str) -> Any:
     if name in _BY_CLASS_NAME:
         return _class_for(_BY_CLASS_NAME[name])
+    if name in _CLASS_ALIASES:
+        return _class_for(_BY_CLASS_NAME[_CLASS_ALIASES[name]])
     if name == "id":
         return _id_enum()
     if name in _BY_KEY:  # timemory.component.wall_clock is the enum value
@@ -142,7 +148,9 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_BY_CLASS_NAME) | set(_BY_KEY) | {"id"})
+    return sorted(
+        set(globals()) | set(_BY_CLASS_NAME) | set(_BY_KEY) | set(_CLASS_ALIASES) | {"id"}
+    )
 
 
 def resolve(components: Any) -> list[int]:

@@ -262,7 +262,20 @@ def _component_choices(core: Any) -> list[str]:
     return list(dict.fromkeys(core.component_names()))
 
 
-class _ComponentsKind(_Kind):
+class _CoreCheckedKind(_Kind):
+    """Names checked against the native core; accepted unchecked while it cannot be imported."""
+
+    @staticmethod
+    def names(value: Any) -> list[str]:
+        """A str split on spaces, ',' and ';', or a list of str."""
+        if isinstance(value, str):
+            return [v for v in re.split(r"[\s,;]+", value) if v]
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return [v.strip() for v in value if v.strip()]
+        raise TypeError(f"expected a str or a list of str, got {type(value).__name__}")
+
+
+class _ComponentsKind(_CoreCheckedKind):
     """Comma/space separated component names, checked against the core when it is loaded."""
 
     def accepted(self) -> str:
@@ -272,18 +285,30 @@ class _ComponentsKind(_Kind):
         return "comma- or space-separated component names: " + ", ".join(_component_choices(core))
 
     def convert(self, value: Any) -> str:
-        if isinstance(value, str):
-            names = [v for v in re.split(r"[\s,;]+", value) if v]
-        elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-            names = [v.strip() for v in value if v.strip()]
-        else:
-            raise TypeError(f"expected a str or a list of str, got {type(value).__name__}")
+        names = self.names(value)
         core = _core_module()
         if core is not None:
             unknown = [n for n in names if core.find_component(n) < 0]
             if unknown:
                 raise ValueError(f"unknown component(s) {', '.join(map(repr, unknown))}")
         return ",".join(names)
+
+
+class _EventsKind(_CoreCheckedKind):
+    """Hardware counter names (PAPI presets, perf events), stored comma-separated, canonical."""
+
+    def accepted(self) -> str:
+        return (
+            "comma- or space-separated hardware counter names "
+            "(timemory.hardware_counters.events() lists them)"
+        )
+
+    def convert(self, value: Any) -> str:
+        names = self.names(value)
+        core = _core_module()
+        if core is not None:
+            names = [core.hw_canonical_name(n) for n in names]  # ValueError: "Valid choices are"
+        return ",".join(dict.fromkeys(names))
 
 
 _BOOL = _BoolKind()
@@ -296,6 +321,7 @@ _SIZE_T = _IntKind("size_t", 0, 2**64 - 1)
 _STR = _StrKind()
 _LIST = _ListKind()
 _COMPONENTS = _ComponentsKind()
+_EVENTS = _EventsKind()
 _ROOFLINE_MODE = _StrKind(("op", "ai"))
 _TIMING = _UnitsKind("timing", _TIMING_UNITS)
 _MEMORY = _UnitsKind("memory", _MEMORY_UNITS)
@@ -456,11 +482,27 @@ _SPEC_LIST: tuple[_Spec, ...] = (
     _s("environment", _LIST, _timemory_environment, "TIMEMORY_* environment at import", env=""),
     # hardware counters
     _o("papi_threading", _BOOL, True, "Enable PAPI thread support"),
-    _o("papi_multiplexing", _BOOL, False, "Enable PAPI multiplexing"),
-    _o("papi_fail_on_error", _BOOL, False, "Fail on PAPI errors"),
-    _o("papi_quiet", _BOOL, False, "Silence PAPI warnings"),
+    _o(
+        "papi_multiplexing",
+        _BOOL,
+        False,
+        "Count each hardware event in its own group (the kernel multiplexes; counts are scaled)",
+    ),
+    _o(
+        "papi_fail_on_error",
+        _BOOL,
+        False,
+        "Setting papi_events to an event this machine cannot count is an error, not a warning",
+    ),
+    _o("papi_quiet", _BOOL, False, "No warning for hardware counters that are not available"),
     _s("papi_attach", _BOOL, False, "Attach PAPI counters to target_pid"),
-    _o("papi_events", _STR, "", "Hardware counters to collect"),
+    _o(
+        "papi_events",
+        _EVENTS,
+        "",
+        "Hardware counters of papi_vector/papi_array: PAPI presets or perf event names "
+        "('' = PAPI_TOT_CYC,PAPI_TOT_INS, or software events without a PMU)",
+    ),
     _o("papi_overflow", _INT, 0, "Sample on counter overflow at this value (0 = off)"),
     # GPU (no vendor libraries here: kept so configurations are portable)
     _s("cuda_event_batch_size", _SIZE_T, 5, "Number of CUDA events allocated at once"),
@@ -652,9 +694,17 @@ def _set(inst: Settings, name: str, value: Any, source: str, origin: str | None 
             raise type(exc)(f"timemory.settings.{name}: {exc} {accepted}") from None
         _warn(f"{origin}: {exc} {accepted}; keeping {inst._values[name]!r}")
         return False
+    counters_changed = inst is _GLOBAL and name in _COUNTER_SETTINGS and typed != inst._values[name]
+    if counters_changed:
+        problem = _counters_problem(name, typed)
+        if problem:
+            if origin is None:
+                raise ValueError(f"timemory.settings.{name}: {problem}")
+            _warn(f"{origin}: {problem}; keeping {inst._values[name]!r}")
+            return False
     inst._values[name] = typed
     inst._sources[name] = source
-    if isinstance(spec.kind, _ComponentsKind):
+    if isinstance(spec.kind, _CoreCheckedKind):
         if typed and _core_module() is None:
             inst._unverified.add(name)
         else:
@@ -664,7 +714,54 @@ def _set(inst: Settings, name: str, value: Any, source: str, origin: str | None 
         if core is not None:
             for key, mirrored in _mirror_pairs(inst, name):
                 core.config_set(key, mirrored)
+    if counters_changed:
+        core = _core_module()
+        if core is not None and name not in inst._unverified:
+            _configure_counters(core)
     return True
+
+
+# The events of papi_vector / papi_array (a component's values are one per event).
+_COUNTER_SETTINGS = ("papi_events", "papi_multiplexing")
+_warned_counters: set[tuple[str, str]] = set()
+
+
+def _counters_problem(name: str, value: Any) -> str:
+    """Why the counter events cannot change now ("" if they can)."""
+    core = _core_module()
+    if core is None:
+        return ""
+    if any(core.has_data(i) for i in core.hw_component_indices()):
+        return (
+            "papi_vector/papi_array hold data for the current events: "
+            "timemory.clear(['papi_vector', 'papi_array']) first"
+        )
+    if name == "papi_events" and _GLOBAL._values["papi_fail_on_error"]:
+        infos = [core.hw_event_info(n) for n in value.split(",") if n]
+        missing = [f"{i['name']}: {i['reason']}" for i in infos if not i["available"]]
+        if missing:
+            return "not available (papi_fail_on_error is set): " + "; ".join(missing)
+    return ""
+
+
+def _configure_counters(core: Any) -> None:
+    """Push the events to the core, warn once per unavailable event, refresh the cached
+    component descriptions of the modules already imported."""
+    names = [n for n in _GLOBAL._values["papi_events"].split(",") if n]
+    core.hw_configure(names, _GLOBAL._values["papi_multiplexing"])
+    if names and not _GLOBAL._values["papi_quiet"]:
+        for event, available, reason in core.hw_configured():
+            if not available and (event, reason) not in _warned_counters:
+                _warned_counters.add((event, reason))
+                _warn(f"hardware counter {event} is not available and is not counted: {reason}")
+    for module, attr in (
+        ("timemory.component", "_BY_INDEX"),
+        ("timemory._manager", "_TABLE_BY_INDEX"),
+    ):
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            for index in core.hw_component_indices():
+                getattr(loaded, attr)[index].update(core.component_info(index))
 
 
 def _mirror_pairs(inst: Settings, name: str) -> list[tuple[str, Any]]:
@@ -707,6 +804,7 @@ def _push_all_to_core() -> bool:
     for name in _MIRRORED:
         for key, value in _mirror_pairs(_GLOBAL, name):
             core.config_set(key, value)
+    _configure_counters(core)
     return True
 
 

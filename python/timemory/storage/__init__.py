@@ -753,7 +753,9 @@ class Storage:
 # Five classes per measurable component (the storage, its results and its tree types), made on
 # first use like the component classes: a program reads the storage of a few components only.
 _MEASURABLE: dict[int, dict[str, Any]] = {
-    info["index"]: info for info in _TABLE if info["available"] and info["has_value"]
+    info["index"]: info
+    for info in _TABLE
+    if (info["available"] and info["has_value"]) or info["index"] in _core.hw_component_indices()
 }
 _STORAGE: dict[int, type] = {}
 _SUFFIXES = ("StorageTreeEntryValue", "StorageTreeEntry", "StorageTree", "StorageResult", "Storage")

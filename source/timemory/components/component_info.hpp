@@ -55,12 +55,17 @@ struct ComponentInfo {
     DisplayFn                display      = nullptr;  // nullptr: display = raw (n_raw == n_disp)
     int                      precision    = 3;
     int                      width        = 8;
+    // extra `"key":{...}` member of the component's JSON metadata (papi_vector's scaling)
+    std::string (*json_extra)() = nullptr;
 };
 
 // The full table, indexed by enum value; entries for the two placeholder
 // enumerators (66, 70) have an empty class_name and are never available.
 const std::vector<ComponentInfo>& component_table();
 int component_count();  // one past the last enumerator (81)
+// Only perf::configure() changes entries after start-up (papi_vector and papi_array,
+// whose values follow settings.papi_events).
+std::vector<ComponentInfo>& mutable_component_table();
 
 // Exact, case-insensitive lookup of an enum key / primary id / alias; -1 if unknown.
 int find_component(const std::string& name);

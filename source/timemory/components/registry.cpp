@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "timemory/components/component_info.hpp"
+#include "timemory/components/perf_event.hpp"
 #include "timemory/components/procfs.hpp"
 #include "timemory/components/rusage.hpp"
 #include "timemory/components/timing.hpp"
@@ -68,7 +69,7 @@ const std::vector<Names>& names() {
         {"ompt_handle", nullptr, {"ompt", "openmp", "openmp_tools"}},
         {"page_rss", nullptr, {}},
         {"papi_array", "papi_array_t", {"papi_array"}},
-        {"papi_vector", nullptr, {"papi"}},
+        {"papi_vector", nullptr, {"papi", "perf_event"}},
         {"peak_rss", nullptr, {}},
         {"perfetto_trace", nullptr, {"perfetto"}},
         {"printer", nullptr, {}},
@@ -285,6 +286,12 @@ std::vector<ComponentInfo> build_table() {
           nullptr);
     at("data_tracker_floating").integral_raw = false;
 
+    for (const char* key : {"papi_vector", "papi_array"}) {
+        auto& c      = at(key);
+        c.json_extra = perf::json_block;
+        perf::describe_component(c);
+    }
+
     bundle("printer", "Provides an interface for printing out debug messages");
     bundle("user_global_bundle",
            "Generic bundle of components designed for runtime configuration by a user via environment "
@@ -297,10 +304,12 @@ std::vector<ComponentInfo> build_table() {
 
 }  // namespace
 
-const std::vector<ComponentInfo>& component_table() {
-    static const std::vector<ComponentInfo> table = build_table();
+std::vector<ComponentInfo>& mutable_component_table() {
+    static std::vector<ComponentInfo> table = build_table();
     return table;
 }
+
+const std::vector<ComponentInfo>& component_table() { return mutable_component_table(); }
 
 int component_count() { return static_cast<int>(component_table().size()); }
 

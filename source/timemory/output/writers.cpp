@@ -319,6 +319,7 @@ void json_metadata(std::string& out, const ComponentInfo& info, const OutputMeta
         json_key(out, key);
         json_int(out, value);
     }
+    if (info.json_extra) out += ',' + info.json_extra();
 }
 
 void json_int_set(std::string& out, const std::set<int>& values) {
@@ -584,7 +585,7 @@ std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& 
             auto*       c     = &cols[3 + 8 * static_cast<std::size_t>(k)];
             const auto& f     = formats[static_cast<std::size_t>(k)];
             const auto  sum   = disp[i][static_cast<std::size_t>(k)];
-            c[0].cells.push_back(groups > 1 && static_cast<std::size_t>(k) < info.sub_labels.size()
+            c[0].cells.push_back(static_cast<std::size_t>(k) < info.sub_labels.size()
                                      ? info.sub_labels[static_cast<std::size_t>(k)]
                                      : info.label);
             c[1].cells.push_back(unit_repr(unit_at(info, k)));

@@ -1,0 +1,86 @@
+// Bindings of the perf_event backend: event catalogue and probing for
+// timemory.hardware_counters, configuration for settings.papi_events.
+#include "hardware_counters.hpp"
+
+#include <pybind11/stl.h>
+
+#include <stdexcept>
+
+#include "timemory/components/component_info.hpp"
+#include "timemory/components/perf_event.hpp"
+
+namespace py = pybind11;
+namespace perf = tim::perf;
+
+namespace timemory_python {
+namespace {
+
+const perf::EventDef& event_or_throw(const std::string& name) {
+    const auto* e = perf::find_event(name);
+    if (!e)
+        throw py::value_error("Unknown hardware counter: '" + name + "'. Valid choices are: " +
+                              perf::valid_event_choices());
+    return *e;
+}
+
+py::dict event_dict(const perf::EventDef& e) {
+    const auto s = perf::probe(e);
+    py::dict   d;
+    d["name"]        = e.name;
+    d["aliases"]     = e.aliases;
+    d["description"] = e.description;
+    d["mapping"]     = e.mapping;
+    d["preset"]      = e.preset;
+    d["unit"]        = e.unit == tim::Unit::timing ? "ns" : "count";
+    d["available"]   = s.available;
+    d["user_only"]   = s.user_only;
+    d["reason"]      = s.reason;
+    return d;
+}
+
+}  // namespace
+
+void add_hardware_counters(py::module_& m) {
+    m.def("hw_event_names", &perf::event_names, "Canonical names of the known hardware counters.");
+    m.def("hw_event_info", [](const std::string& name) { return event_dict(event_or_throw(name)); },
+          py::arg("name"), "Description and availability (probed by opening it) of one event.");
+    m.def("hw_events", [] {
+        py::list out;
+        for (const auto& e : perf::event_catalogue()) out.append(event_dict(e));
+        return out;
+    }, "Every known event, probed.");
+    m.def("hw_canonical_name", [](const std::string& name) { return event_or_throw(name).name; }, py::arg("name"));
+    m.def("hw_configure", [](const std::vector<std::string>& names, bool multiplexing) {
+        try {
+            perf::configure(names, multiplexing);
+        } catch (const std::invalid_argument& err) {
+            throw py::value_error(err.what());
+        }
+    }, py::arg("names"), py::arg("multiplexing") = false,
+          "Set the events of papi_vector / papi_array (empty: the defaults).");
+    m.def("hw_configured", [] {
+        py::list out;
+        for (const auto& [name, s] : perf::configured_events())
+            out.append(py::make_tuple(name, s.available, s.reason));
+        return out;
+    }, "(name, available, reason) of every configured event.");
+    m.def("hw_scaling", [] {
+        py::list out;
+        for (const auto& s : perf::scaling()) {
+            py::dict d;
+            d["event"]        = s.name;
+            d["time_enabled"] = s.time_enabled;
+            d["time_running"] = s.time_running;
+            out.append(d);
+        }
+        return out;
+    }, "Multiplexing of each counted event, summed over threads.");
+    m.def("hw_scaled_count", &perf::scaled_count, py::arg("value"), py::arg("enabled"), py::arg("running"),
+          "value * enabled / running (0 if it never ran): the multiplexing estimate.");
+    m.def("hw_component_indices", [] {
+        return std::vector<int>{tim::find_component("papi_array"), tim::find_component("papi_vector")};
+    }, "Enum indices of the components that count settings.papi_events.");
+    m.def("hw_paranoid", &perf::perf_event_paranoid, "kernel.perf_event_paranoid (99 if unreadable).");
+}
+
+}  // namespace timemory_python
