@@ -35,7 +35,7 @@ import json
 import os
 import sys
 import time
-from typing import Any, Callable
+from typing import Any
 
 __all__ = [
     "FORMAT_VERSION",
@@ -46,7 +46,9 @@ __all__ = [
     "ceilings",
     "config",
     "cpu_model",
+    "physical_cores",
     "run",
+    "theoretical_peak",
 ]
 
 #: Version of the cached JSON's layout; part of the cache key.
@@ -120,6 +122,76 @@ def cache_levels(root: str = "/sys/devices/system/cpu/cpu0/cache") -> list[dict[
             continue
         levels[level] = {"level": level, "size": size, "shared": shared}
     return [levels[k] for k in sorted(levels)]
+
+
+def physical_cores() -> int:
+    """Cores (not hardware threads): distinct (package, core) pairs in sysfs; os.cpu_count()
+    without sysfs."""
+    root = "/sys/devices/system/cpu"
+    cores = set()
+    try:
+        for name in os.listdir(root):
+            if not (name.startswith("cpu") and name[3:].isdigit()):
+                continue
+            topo = os.path.join(root, name, "topology")
+            try:
+                with (
+                    open(os.path.join(topo, "physical_package_id")) as pkg,
+                    open(os.path.join(topo, "core_id")) as core,
+                ):
+                    cores.add((pkg.read().strip(), core.read().strip()))
+            except OSError:
+                continue
+    except OSError:
+        pass
+    return len(cores) or os.cpu_count() or 1
+
+
+def _nominal_hz() -> float:
+    """The 'cpu MHz' of /proc/cpuinfo (a VM shows the nominal rate there), or 0."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                if key.strip() == "cpu MHz":
+                    return float(value) * 1e6
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+#: Vector width in bits of each ERT kernel set.
+_ISA_BITS = {"avx512": 512, "avx2": 256, "generic": 128, "scalar": 64}
+
+
+def theoretical_peak(dtype: str = "dp", isa: str = "auto", nthreads: int | None = None) -> dict:
+    """The peak FLOP rate the hardware allows, as an upper bound, with its assumptions:
+    lanes (vector bits / element bits) x 2 FLOPs per FMA x 2 FMA pipes per core (Intel since
+    Haswell, AMD since Zen 2; an overestimate for CPUs with one, e.g. some AVX-512 Xeons, and
+    for Zen 4, which splits 512-bit FMAs) x cores used (min(threads, physical cores)) x clock
+    rate (the larger of the measured rate, a dependent add chain, and /proc/cpuinfo's 'cpu MHz').
+    The ``generic`` kernels have no FMA: mul + add, the same FLOPs per pipe pair. Returns
+    ``{"gflops", "lanes", "fma_units", "cores", "hz", "measured_hz", "nominal_hz", "isa"}``."""
+    from .. import _core
+
+    isa = _core.ert_resolve_isa(isa)
+    lanes = max(_ISA_BITS.get(isa, 64) // (8 * _DTYPE_BYTES[dtype]), 1)
+    threads = nthreads or config()["nthreads"]
+    cores = max(min(int(threads), physical_cores()), 1)
+    measured, nominal = float(_core.ert_frequency(0.1)), _nominal_hz()
+    hz = max(measured, nominal)
+    fma_units = 2
+    gflops = lanes * 2 * fma_units * cores * hz / 1e9
+    return {
+        "gflops": gflops,
+        "lanes": lanes,
+        "fma_units": fma_units,
+        "cores": cores,
+        "hz": hz,
+        "measured_hz": measured,
+        "nominal_hz": nominal,
+        "isa": isa,
+    }
 
 
 # ------------------------------------------------------------------------------ settings
@@ -286,18 +358,15 @@ def _entry(m: dict[str, Any], label: str, dtype: str, ops_per_elem: int, cfg: di
     }
 
 
-def _best(measure: Callable[[], dict[str, Any]], trials: int) -> dict[str, Any]:
-    best = None
-    for _ in range(trials):
-        m = measure()
-        if best is None or m["seconds"] < best["seconds"]:
-            best = m
-    assert best is not None
-    return best
+def _best(trials: int, *args: Any) -> dict[str, Any]:
+    """The fastest of ``trials`` runs of ``_core.ert_fma(*args)``."""
+    from .. import _core
+
+    runs = [_core.ert_fma(*args) for _ in range(trials)]
+    return min(runs, key=lambda m: m["seconds"])
 
 
 def _measure(cfg: dict[str, Any], progress: bool) -> list[dict[str, Any]]:
-    from .. import _core
 
     sizes = _sizes(cfg)
     ops_list = [n for n in _COMPUTE_OPS if n not in cfg["skip_ops"]]
@@ -311,9 +380,7 @@ def _measure(cfg: dict[str, Any], progress: bool) -> list[dict[str, Any]]:
         seen = set()
         for size in sizes:
             passes = max(1, _TARGET_BYTES // (2 * size))
-            m = _best(
-                lambda: _core.ert_fma(dtype, size, 1, passes, nthreads, align, isa), cfg["trials"]
-            )
+            m = _best(cfg["trials"], dtype, size, 1, passes, nthreads, align, isa)
             if m["working_set"] not in seen:  # sizes below a vector block round up to one
                 entries.append(_entry(m, f"{dtype}_bandwidth", dtype, 2, cfg))
             seen.add(m["working_set"])
@@ -321,13 +388,10 @@ def _measure(cfg: dict[str, Any], progress: bool) -> list[dict[str, Any]]:
         elements = compute_ws // _DTYPE_BYTES[dtype]
         for ops in ops_list:
             passes = max(1, int(_TARGET_OPS // (ops * elements)))
-            m = _best(
-                lambda: _core.ert_fma(dtype, compute_ws, ops // 2, passes, nthreads, align, isa),
-                cfg["trials"],
-            )
+            m = _best(cfg["trials"], dtype, compute_ws, ops // 2, passes, nthreads, align, isa)
             entries.append(_entry(m, f"{dtype}_fma_{ops}", dtype, ops, cfg))
             bar.step(f"{dtype} compute {ops} FLOP/elem")
-    bar.close("")
+    bar.close(f"peak and bandwidth of {len(entries)} measurements")
     return entries
 
 
