@@ -35,7 +35,7 @@ def measured(tmp_path_factory):
     try:
         first = ert.run(trials=2, progress=False, cache=False)
         bw = list(first["ceilings"]["bandwidth"].values())
-        if bw != sorted(bw, reverse=True):
+        if bw != sorted(bw, reverse=True):  # noise: keep the faster of two runs per point
             second = ert.run(trials=2, progress=False, cache=False)
             first["ceilings"] = ert.ceilings(
                 [
@@ -55,8 +55,11 @@ def test_bandwidth_ceilings_are_ordered_l1_to_dram(measured):
     assert list(bandwidth) == [k for k in ert.LEVELS if k in expected], bandwidth
     values = list(bandwidth.values())
     assert all(v > 0 for v in values)
-    assert values == sorted(values, reverse=True), bandwidth
-    assert values[0] > 1.5 * values[-1], bandwidth  # caches are well above DRAM
+    # L1 above every other level, every cache above DRAM. Neighbouring outer caches may be
+    # close (Zen 3 fills L1 from L2 and from L3 at 32 bytes per cycle alike): within 10%.
+    assert values[0] == max(values) and values[-1] == min(values), bandwidth
+    assert all(a > 0.9 * b for a, b in zip(values, values[1:])), bandwidth
+    assert min(values[:-1]) > 1.5 * values[-1], bandwidth
 
 
 def test_peak_is_above_the_scalar_kernel_and_below_the_theoretical_peak(measured):
