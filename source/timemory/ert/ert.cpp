@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -152,13 +153,14 @@ double run_threads(std::size_t nthreads, Body&& body) {
     return std::chrono::duration<double>(last - first).count();
 }
 
-template <typename T>
-Measurement fma_typed(const Kernels& k, void (*sweep)(T*, std::size_t, int, std::size_t),
-                      std::size_t working_set, int reps, std::size_t trials, std::size_t nthreads,
-                      std::size_t alignment) {
-    const auto block = k.block();
-    const auto bytes = std::max(working_set / block, std::size_t{1}) * block;
-    const auto n     = bytes / sizeof(T);
+// One measurement: in each thread, prepare(bytes) allocates and first-touches the
+// thread's buffers and returns run(passes); one untimed pass, then `trials` timed ones.
+// Bytes: one load and one store of the working set per pass.
+template <typename Prepare>
+Measurement timed(const Kernels& k, std::size_t working_set, std::size_t trials, std::size_t nthreads,
+                  Prepare&& prepare) {
+    const auto  block = k.block();
+    const auto  bytes = std::max(working_set / block, std::size_t{1}) * block;
     Measurement m;
     m.isa         = k.name;
     m.working_set = bytes;
@@ -166,18 +168,30 @@ Measurement fma_typed(const Kernels& k, void (*sweep)(T*, std::size_t, int, std:
     m.trials      = trials;
     m.seconds     = run_threads(nthreads, [&](std::size_t, Barrier& barrier, clock_type::time_point& t0,
                                              clock_type::time_point& t1) {
-        Aligned mem(bytes, alignment);
-        auto*   buf = static_cast<T*>(mem.ptr);
-        for (std::size_t i = 0; i < n; ++i) buf[i] = T(1);
-        sweep(buf, n, reps, 1);  // warm-up: caches, TLB, frequency
+        auto run = prepare(bytes);
+        run(1);  // warm-up: caches, TLB, clock rate
         barrier.wait();
         t0 = clock_type::now();
-        sweep(buf, n, reps, trials);
+        run(trials);
         t1 = clock_type::now();
         barrier.wait();
     });
     m.total_bytes = 2.0 * double(bytes) * double(trials) * double(nthreads);
-    m.total_ops   = 2.0 * double(reps) * double(n) * double(trials) * double(nthreads);
+    return m;
+}
+
+template <typename T>
+Measurement fma_typed(const Kernels& k, void (*sweep)(T*, std::size_t, int, std::size_t),
+                      std::size_t working_set, int reps, std::size_t trials, std::size_t nthreads,
+                      std::size_t alignment) {
+    auto m = timed(k, working_set, trials, nthreads, [&](std::size_t bytes) {
+        auto mem = std::make_unique<Aligned>(bytes, alignment);
+        auto* buf = static_cast<T*>(mem->ptr);
+        const auto n = bytes / sizeof(T);
+        for (std::size_t i = 0; i < n; ++i) buf[i] = T(1);
+        return [=, mem = std::move(mem)](std::size_t passes) { sweep(buf, n, reps, passes); };
+    });
+    m.total_ops = 2.0 * double(reps) * double(m.working_set / sizeof(T)) * double(trials) * double(nthreads);
     return m;
 }
 
@@ -218,29 +232,17 @@ Measurement measure_copy(std::size_t working_set, std::size_t trials, std::size_
     if (trials < 1 || nthreads < 1) throw std::invalid_argument("ERT: trials and threads must be >= 1");
     const auto& k     = kernels_for(isa);
     const auto  align = effective_alignment(alignment);
-    const auto  block = k.block();
-    const auto  bytes = std::max(working_set / block, std::size_t{1}) * block;
-    const auto  n     = bytes / sizeof(double);
-    Measurement m;
-    m.isa         = k.name;
-    m.working_set = bytes;
-    m.nthreads    = nthreads;
-    m.trials      = trials;
-    m.seconds     = run_threads(nthreads, [&](std::size_t, Barrier& barrier, clock_type::time_point& t0,
-                                             clock_type::time_point& t1) {
-        Aligned src(bytes, align), dst(bytes, align);
-        auto*   a = static_cast<double*>(src.ptr);
-        auto*   b = static_cast<double*>(dst.ptr);
+    return timed(k, working_set, trials, nthreads, [&](std::size_t bytes) {
+        auto src = std::make_unique<Aligned>(bytes, align);
+        auto dst = std::make_unique<Aligned>(bytes, align);
+        auto* a = static_cast<double*>(src->ptr);
+        auto* b = static_cast<double*>(dst->ptr);
+        const auto n = bytes / sizeof(double);
         for (std::size_t i = 0; i < n; ++i) a[i] = 1.0, b[i] = 0.0;
-        k.copy(a, b, n, 1);
-        barrier.wait();
-        t0 = clock_type::now();
-        k.copy(a, b, n, trials);
-        t1 = clock_type::now();
-        barrier.wait();
+        return [=, &k, src = std::move(src), dst = std::move(dst)](std::size_t passes) {
+            k.copy(a, b, n, passes);
+        };
     });
-    m.total_bytes = 2.0 * double(bytes) * double(trials) * double(nthreads);
-    return m;
 }
 
 double measure_frequency(double seconds) {
