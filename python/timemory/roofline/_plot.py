@@ -26,6 +26,16 @@ def _angle(axis: Any, x0: float, y0: float, x1: float, y1: float) -> float:
     return math.degrees(math.atan2(py1 - py0, px1 - px0))
 
 
+def _fit(figure: Any, text: str, pixels: float, font_size: float) -> str:
+    """``text``, shortened with an ellipsis to at most ``pixels`` wide."""
+    if fig_.text_width(figure, [text], fontsize=font_size) <= pixels:
+        return text
+    keep = len(text)
+    while keep > 4 and fig_.text_width(figure, [text[:keep] + "…"], fontsize=font_size) > pixels:
+        keep -= max(1, keep // 10)
+    return text[:keep] + "…"
+
+
 def plot_roofline(
     ai_data: Any,
     op_data: Any,
@@ -43,18 +53,21 @@ def plot_roofline(
     dpi: float = 100,
     echo_dart: bool = False,
     index: int | None = None,
-    font_size: float = 14,
+    font_size: float | None = None,
 ) -> str:
     """Draw the roofline of two flat roofline JSON files (paths or loaded dicts; ``ai`` gives
     bytes, ``op`` FLOPs and runtime) and write ``<output_dir>/<fname>[_<index>].<image_type>``;
     returns its path. ``band_labels`` picks the bandwidth ceilings (l1, l2, l3, dram; those
-    the ERT data lacks are left out). ``txn_bandwidths`` and ``inst_peak`` belong to the GPU
+    the ERT data lacks are left out). ``font_size`` defaults to 14 points at 1600 x 1200,
+    scaled with the figure (9 at least). ``txn_bandwidths`` and ``inst_peak`` belong to the GPU
     instruction roofline, which needs a GPU and is not supported."""
     if rtype not in _PEAKS:
         raise RooflineError(
             f"roofline type {rtype!r} is not supported here (no GPU support). "
             f"Valid choices are: {', '.join(_PEAKS)}"
         )
+    if font_size is None:
+        font_size = max(9.0, min(16.0, 14.0 * min(width / 1600, height / 1200) * 100 / dpi))
     ai, op = load(ai_data), load(op_data)
     ceilings = _ceilings(ai, op)
     points = hotspots(ai, op, rank=index)
@@ -99,7 +112,13 @@ def plot_roofline(
             if x
         )
         top_px = fig_.set_titles(figure, title, subtitle)
-        legend_px = 360 if points else 40
+        # legend to the right of the axes, as wide as its longest line (at most 40% of the
+        # figure; longer region names are shortened with an ellipsis)
+        limit = 0.4 * width - 60
+        names = [_fit(figure, p["label"], limit, font_size) for p in points]
+        legend_lines = [f"AI {_fmt(p['intensity'])}, {_fmt(p['gflops'])} GFLOP/s" for p in points]
+        widest = fig_.text_width(figure, names + legend_lines + ["Regions"], fontsize=font_size)
+        legend_px = min(widest, limit) + 120 if points else 40  # + marker, gaps
         axis = figure.add_axes(
             [
                 90 / width,
@@ -117,44 +136,10 @@ def plot_roofline(
         )
         axis.grid(True, which="minor", color="#eeeeee", linewidth=0.5)
 
-        # bandwidth ceilings: y = bw * x up to the highest compute ceiling
-        for i, (level, bw) in enumerate(sorted(bands.items(), key=lambda kv: -kv[1])):
-            x_ridge = top_peak / bw
-            axis.plot(
-                [xmin, x_ridge],
-                [bw * xmin, top_peak],
-                color="#404040",
-                linewidth=2,
-                linestyle=("-", "--", "-.", ":")[i % 4],
-            )
-            x_text = xmin * (x_ridge / xmin) ** (0.1 + 0.12 * i)  # staggered: no overlaps
-            y_text = bw * x_text
-            if y_text < ymin:
-                x_text, y_text = ymin * 1.5 / bw, ymin * 1.5
-            axis.text(
-                x_text,
-                y_text * 1.15,
-                f"{_LEVEL_NAMES[level]}: {_fmt(bw)} GB/s",
-                rotation=_angle(axis, xmin, bw * xmin, x_ridge, top_peak),
-                rotation_mode="anchor",
-                ha="left",
-                va="bottom",
-                color="#202020",
-            )
-        # compute ceilings: horizontal from their ridge with the fastest band
-        for i, (dtype, peak) in enumerate(sorted(peaks.items(), key=lambda kv: -kv[1])):
-            axis.plot(
-                [peak / top_band, xmax], [peak, peak], color=fig_.PALETTE[3 + i % 2], linewidth=2
-            )
-            axis.text(
-                xmax / 1.15,
-                peak * 1.08,
-                f"{_PEAK_NAMES[dtype]} peak: {_fmt(peak)} GFLOP/s",
-                ha="right",
-                va="bottom",
-                color=fig_.PALETTE[3 + i % 2],
-            )
-        # one point per region
+        # one point per region, drawn first so that no ceiling label covers one
+        from matplotlib.transforms import Bbox
+
+        placed: list[Any] = []
         for i, p in enumerate(points):
             axis.scatter(
                 [p["intensity"]],
@@ -165,8 +150,49 @@ def plot_roofline(
                 marker=_MARKERS[i % len(_MARKERS)],
                 edgecolors="black",
                 linewidths=0.6,
-                label=f"{p['label'][:28]}\nAI {_fmt(p['intensity'])}, {_fmt(p['gflops'])} GFLOP/s",
+                label=f"{names[i]}\n{legend_lines[i]}",
             )
+            px, py = axis.transData.transform((p["intensity"], p["gflops"]))
+            placed.append(Bbox.from_extents(px - 9, py - 9, px + 9, py + 9))
+        # compute ceilings: horizontal from their ridge with the fastest band, labelled above
+        # at the right
+        for i, (dtype, peak) in enumerate(sorted(peaks.items(), key=lambda kv: -kv[1])):
+            colour = fig_.PALETTE[3 + i % 2]
+            axis.plot([peak / top_band, xmax], [peak, peak], color=colour, linewidth=2)
+            label = f"{_PEAK_NAMES[dtype]} peak: {_fmt(peak)} GFLOP/s"
+            text = axis.text(xmax / 1.15, peak * 1.08, label, ha="right", va="bottom", color=colour)
+            placed.append(text.get_window_extent().padded(2))
+        # bandwidth ceilings: y = bw * x up to the highest compute ceiling, labelled along the
+        # line (above, else below it) at the first place that overlaps no other label
+        for i, (level, bw) in enumerate(sorted(bands.items(), key=lambda kv: -kv[1])):
+            x_ridge = top_peak / bw
+            style = ("-", "--", "-.", ":")[i % 4]
+            axis.plot(
+                [xmin, x_ridge],
+                [bw * xmin, top_peak],
+                color="#404040",
+                linewidth=2,
+                linestyle=style,
+            )
+            text = axis.text(
+                0,
+                0,
+                f"{_LEVEL_NAMES[level]}: {_fmt(bw)} GB/s",
+                rotation=_angle(axis, xmin, bw * xmin, x_ridge, top_peak),
+                rotation_mode="anchor",
+                color="#202020",
+            )
+            for step in range(24):
+                below = step % 2 == 1
+                x_text = xmin * (x_ridge / xmin) ** (0.06 + 0.07 * (step // 2))
+                x_text = max(x_text, ymin * 2 / bw)  # above the bottom edge
+                text.set_position((x_text, bw * x_text * (1 / 1.3 if below else 1.15)))
+                text.set_va("top" if below else "bottom")
+                text.set_ha("left")
+                box = text.get_window_extent().padded(2)
+                if not any(box.overlaps(other) for other in placed):
+                    break
+            placed.append(text.get_window_extent().padded(2))
         if points:
             axis.legend(
                 loc="upper left",
