@@ -91,3 +91,16 @@ def test_json_carries_the_ert_block_and_the_mode_names_the_file(tmp_path, ert_en
     ] == [[300, 108], [0, 8]]
     # both components share one ERT run (the cache), which printed its progress once
     assert proc.stderr.count("timemory ERT: measuring") == 1
+
+
+def test_a_region_without_declared_flops_gets_the_counted_ones():
+    c = CpuRooflineDpFlops("counted")
+    c.start()
+    total = sum(float(i) * 1.5 for i in range(100_000))  # scalar DP work in the interpreter
+    c.stop()
+    assert total > 0
+    available, reason = roofline.counter_status()["PAPI_DP_OPS"]
+    if available:  # a PMU with FLOP events: the interpreter's multiplications are counted
+        assert c.get()[0] > 0
+    else:  # these VMs: nothing counted, nothing declared
+        assert c.get()[0] == 0 and reason

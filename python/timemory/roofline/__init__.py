@@ -4,9 +4,11 @@ limits.
 * :mod:`timemory.roofline.ert` measures the limits: peak GFLOP/s (SP, DP) and the bandwidth of
   each memory level, cached per machine.
 * The ``cpu_roofline_flops`` / ``cpu_roofline_dp_flops`` / ``cpu_roofline_sp_flops`` components
-  record FLOPs, bytes and runtime per region. The work is declared with :func:`add_work` (this
-  machine, like most VMs, has no hardware FLOP counters; :func:`counter_status` says whether
-  this one does). Their JSON carries the ERT data as its ``roofline`` member.
+  record FLOPs, bytes and runtime per region. The work is declared with :func:`add_work`; a
+  region that declares no FLOPs gets those the CPU counted (``PAPI_DP_OPS`` /
+  ``PAPI_SP_OPS`` through ``perf_event_open``) where it can count them — virtual machines
+  cannot, :func:`counter_status` says why. Their JSON carries the ERT data as its
+  ``roofline`` member.
 * :func:`plot_roofline` (and ``python -m timemory.roofline``) draws the roofline: log-log,
   arithmetic intensity (FLOP/byte) against GFLOP/s, one point per region.
 
@@ -68,8 +70,8 @@ def add_work(flops: float = 0.0, bytes: float = 0.0, dtype: str = "dp") -> None:
 
 def counter_status() -> dict[str, tuple[bool, str]]:
     """Whether this machine can count FLOPs in hardware: ``{"PAPI_DP_OPS": (available,
-    reason), "PAPI_SP_OPS": ...}``. The components do not read these counters yet; the work
-    is always the declared one."""
+    reason), "PAPI_SP_OPS": ...}``. Where it can, a region that declared no FLOPs gets the
+    counted ones; bytes are always the declared ones."""
     from .. import _core
 
     out = {}

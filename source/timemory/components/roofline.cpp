@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "timemory/components/component_info.hpp"
+#include "timemory/components/perf_event.hpp"
 #include "timemory/components/timing.hpp"
 
 namespace tim::roofline {
@@ -25,25 +26,21 @@ std::string& ert_storage() {
     return s;
 }
 
-// raw = (wall ns, flops, bytes)
-void read_all(double* out) {
+// raw = (wall ns, declared flops, bytes, counted flops); counted: the hardware FLOP
+// counters where this machine has them (perf::read_hardware_flops), else 0
+template <int Which>  // 0: every precision, 1: dp, 2: sp
+void read_work(double* out) {
+    double counted[2];
+    perf::read_hardware_flops(counted);
     out[0] = readers::clock_ns(CLOCK_MONOTONIC);
-    out[1] = tl_work.dp + tl_work.sp + tl_work.other;
+    out[1] = Which == 1 ? tl_work.dp : Which == 2 ? tl_work.sp : tl_work.dp + tl_work.sp + tl_work.other;
     out[2] = tl_work.bytes;
+    out[3] = Which == 1 ? counted[0] : Which == 2 ? counted[1] : counted[0] + counted[1];
 }
-void read_dp(double* out) {
-    out[0] = readers::clock_ns(CLOCK_MONOTONIC);
-    out[1] = tl_work.dp;
-    out[2] = tl_work.bytes;
-}
-void read_sp(double* out) {
-    out[0] = readers::clock_ns(CLOCK_MONOTONIC);
-    out[1] = tl_work.sp;
-    out[2] = tl_work.bytes;
-}
-// display = (flops, bytes, runtime ns)
+// display = (flops, bytes, runtime ns): the declared FLOPs of a region that declared
+// any, else the counted ones
 void display(const double* raw, double* out) {
-    out[0] = raw[1];
+    out[0] = raw[1] > 0.0 ? raw[1] : raw[3];
     out[1] = raw[2];
     out[2] = raw[0];
 }
@@ -61,7 +58,7 @@ void describe(ComponentInfo& c, const std::string& id, ReadFn read, const char* 
     c.description  = std::string("FLOPs (") + what + "), bytes and runtime per region (declared work)";
     c.units        = {Unit::count, Unit::count, Unit::timing};
     c.sub_labels   = {"flops", "bytes", "runtime"};
-    c.n_raw        = 3;
+    c.n_raw        = 4;
     c.n_disp       = 3;
     c.available    = true;
     c.has_value    = true;
@@ -106,9 +103,9 @@ std::string ert_json_block() {
 }
 
 void describe_components(ComponentInfo& flops, ComponentInfo& dp, ComponentInfo& sp) {
-    describe(flops, "cpu_roofline", read_all, "all precisions");
-    describe(dp, "cpu_roofline_dp", read_dp, "double precision");
-    describe(sp, "cpu_roofline_sp", read_sp, "single precision");
+    describe(flops, "cpu_roofline", read_work<0>, "all precisions");
+    describe(dp, "cpu_roofline_dp", read_work<1>, "double precision");
+    describe(sp, "cpu_roofline_sp", read_work<2>, "single precision");
 }
 
 }  // namespace tim::roofline

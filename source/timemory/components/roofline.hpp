@@ -3,6 +3,8 @@
 // declared by the program (timemory.roofline.add_work): per-thread running totals
 // that the components read at start and stop like any other counter, so a region
 // gets the work declared on its thread while it was running, nested regions included.
+// Where the CPU counts FLOPs (PAPI_DP_OPS / PAPI_SP_OPS through perf_event_open), a
+// region that declared no FLOPs gets the counted ones; bytes are always declared.
 #include <string>
 
 namespace tim {
