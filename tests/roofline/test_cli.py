@@ -148,3 +148,13 @@ def test_a_failing_pass_stops_with_its_status(tmp_path, ert_env):
     assert proc.returncode == 3
     assert "the ai pass exited with status 3" in proc.stderr
     assert not (tmp_path / "roofline.png").exists()
+
+
+def test_num_threads_reaches_the_ert_of_the_command(tmp_path, ert_env):
+    write(tmp_path / "app.py", APP)
+    args = ("-n", "1", "-b", "l1", "-t", "cpu_roofline_dp", "--", sys.executable, "app.py")
+    proc = run_tool("timemory.roofline", *args, cwd=tmp_path, env=ert_env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "timemory-app-output" / "cpu_roofline_dp_op.json").read_text())
+    ert = data["timemory"]["cpu_roofline_dp_flops"]["roofline"]["ert"]
+    assert {e["exec-params"]["nthreads"] for e in ert} == {1}

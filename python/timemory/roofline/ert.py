@@ -18,14 +18,21 @@ over the working sets that fit in it with a margin (at most half its per-thread 
 least twice the level below); DRAM's over the working sets at least twice the last cache.
 Without sysfs the levels are the plateaus of the bandwidth curve (drops of more than 25%).
 
-Settings (``TIMEMORY_ERT_*``): ``ert_num_threads`` (0: ``ert_num_threads_cpu``, the
-hardware threads), ``ert_min_working_size`` / ``_cpu`` (bytes per thread),
-``ert_max_data_size`` / ``_cpu`` (bytes over all threads; 0: 4 x the last cache level, at
-least 64 MiB), ``ert_alignment`` (0: 64), ``ert_skip_ops`` (FLOPs-per-element counts the
-compute sweep skips, e.g. ``"2,4"``) and ``ert_num_trials`` (repetitions per measurement, the
-best is kept; 0: 3). Results are cached as JSON in ``$TIMEMORY_ERT_CACHE_DIR`` or
-``$XDG_CACHE_HOME/timemory/ert`` (``~/.cache/timemory/ert``), one file per CPU model, thread
-count, settings and timemory version. A progress bar goes to stderr while it measures.
+Settings (``TIMEMORY_ERT_*``):
+
+* ``ert_num_threads``: 0 means ``TIMEMORY_ROOFLINE_NUM_THREADS`` (``timemory-roofline -n``
+  sets it), else ``ert_num_threads_cpu`` (the hardware threads);
+* ``ert_min_working_size`` / ``_cpu``: bytes per thread;
+* ``ert_max_data_size`` / ``_cpu``: bytes over all threads; 0 means 4 x the last cache level,
+  at least 64 MiB;
+* ``ert_alignment``: 0 means 64;
+* ``ert_skip_ops``: FLOPs-per-element counts the compute sweep skips, e.g. ``"2,4"``;
+* ``ert_num_trials``: repetitions per measurement, the best kept; 0 means 3;
+* ``TIMEMORY_ERT_ISA``: a kernel set (``auto``, ``avx512``, ``avx2``, ``generic``, ``scalar``).
+
+Results are cached as JSON in ``$TIMEMORY_ERT_CACHE_DIR`` or ``$XDG_CACHE_HOME/timemory/ert``
+(``~/.cache/timemory/ert``), one file per CPU model, thread count, settings and timemory
+version. A progress bar goes to stderr while it measures.
 """
 
 from __future__ import annotations
@@ -213,7 +220,10 @@ def config(**overrides: Any) -> dict[str, Any]:
     caches = cache_levels()
     last = caches[-1]["size"] if caches else 32 << 20
     cfg: dict[str, Any] = {
-        "nthreads": _setting("ert_num_threads") or _setting("ert_num_threads_cpu") or 1,
+        "nthreads": _setting("ert_num_threads")
+        or int(os.environ.get("TIMEMORY_ROOFLINE_NUM_THREADS") or 0)  # timemory-roofline -n
+        or _setting("ert_num_threads_cpu")
+        or 1,
         "min_working_size": _setting("ert_min_working_size")
         or _setting("ert_min_working_size_cpu")
         or 64,
