@@ -206,4 +206,10 @@ def _ceilings(ai: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------ plotting
 
-from ._plot import plot_roofline  # noqa: E402  (uses the helpers above)
+
+def plot_roofline(ai_data: Any, op_data: Any, *args: Any, **kwargs: Any) -> str:
+    """Draw the roofline and return the image's path: see
+    :func:`timemory.roofline._plot.plot_roofline` (imported on first use, with matplotlib)."""
+    from ._plot import plot_roofline as draw
+
+    return draw(ai_data, op_data, *args, **kwargs)
