@@ -122,12 +122,27 @@ def test_files_give_png_and_svg_with_labelled_ceilings(tmp_path, ert_env):
         (("-t", "gpu_roofline", "-ai", "a", "-op", "b"), "need a GPU"),
         (("-ai", "missing.json", "-op", "missing.json"), "cannot read missing.json"),
         (("-b", "l4", "-ai", "a", "-op", "b"), "invalid choice"),
+        (("-t", "cpu_roofline_dp", "--format", "bmpx", "-ai", "r.json", "-op", "r.json"), "bmpx"),
+        (("-d", "-ai", "r.json", "-op", "r.json"), "cannot display plots"),
     ],
 )
 def test_usage_errors_are_one_line_with_status_2(tmp_path, args, words):
-    proc = run_tool("timemory.roofline", *args, cwd=tmp_path)
+    _write_ert_file(tmp_path / "r.json")
+    proc = run_tool("timemory.roofline", *args, cwd=tmp_path, env={"MPLBACKEND": "agg"})
     assert proc.returncode == 2, proc.stderr
     assert words in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def _write_ert_file(path):
+    """A flat roofline file with one region and a small, made-up ERT block."""
+    entry = {"prefix": ">>> a", "entry": {"laps": 1, "repr_data": [1e9, 1e8, 0.5]}}
+    ceilings = {"peak": {"dp": 50.0, "sp": 100.0}, "bandwidth": {"l1": 200.0, "dram": 20.0}}
+    component = {
+        "type": ["flops", "bytes", "runtime"],
+        "roofline": {"entries": 0, "ert": [], "ceilings": ceilings},
+        "ranks": [{"rank": 0, "graph": [entry]}],
+    }
+    path.write_text(json.dumps({"timemory": {"cpu_roofline_dp_flops": component}}))
 
 
 def test_input_without_ert_data_is_reported(tmp_path):

@@ -226,3 +226,12 @@ def test_levels_from_plateaus_without_cache_sizes():
     ]
     result = ert.ceilings(entries, caches=[])
     assert result["bandwidth_source"] == "plateaus" and result["bandwidth"]["dram"] == 20
+
+
+def test_the_kernel_set_can_be_forced(monkeypatch):
+    monkeypatch.setenv("TIMEMORY_ERT_ISA", "generic")
+    data = ert.run(max_data_size=1 << 16, dtypes=["dp"], progress=False, cache=False)
+    assert data["machine"]["isa"] == "generic" and {e["isa"] for e in data["ert"]} == {"generic"}
+    monkeypatch.setenv("TIMEMORY_ERT_ISA", "sparc")
+    with pytest.raises(ValueError, match="Valid choices are: auto"):
+        ert.run(progress=False)

@@ -99,6 +99,8 @@ def plot_roofline(
                 f"image type {image_type!r} is not supported. Valid choices are: "
                 + ", ".join(sorted(fig_.supported_formats()))
             )
+        if display:
+            fig_.check_display()  # PlotError where there is no display
         figure = fig_.new_figure(width, height, dpi, display)
         machine = (ai.get("roofline") or op.get("roofline") or {}).get("machine", {})
         threads = ""
