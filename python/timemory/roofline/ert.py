@@ -37,12 +37,14 @@ version. A progress bar goes to stderr while it measures.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 import time
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
+    from typing import Any
 
 __all__ = [
     "FORMAT_VERSION",
@@ -281,6 +283,8 @@ def _key(cfg: dict[str, Any], isa: str) -> dict[str, Any]:
 
 def cache_path(cfg: dict[str, Any] | None = None) -> str:
     """Path of the cached result for ``cfg`` (default: :func:`config`)."""
+    import hashlib
+
     from .. import _core
 
     cfg = cfg or config()
