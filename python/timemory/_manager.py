@@ -427,6 +427,16 @@ def _per_rank_paths() -> bool:
     return "%rank%" in text or "%r" in text
 
 
+def _exchange_needed() -> bool:
+    """``storage._distributed()`` without importing the storage module where it cannot be
+    true otherwise (a custom transport is installed through that module): a program that
+    recorded nothing imports nothing more at exit."""
+    storage = sys.modules.get("timemory.storage")
+    if storage is not None:
+        return bool(storage._distributed())
+    return _mpi.comm() is not None or _workers.has_data()
+
+
 def _write_all(local_only: bool = False) -> bool:
     """Write every non-empty storage, then print the tables: all files are on
     disk before anything goes to the console.
@@ -434,13 +444,13 @@ def _write_all(local_only: bool = False) -> bool:
     Under MPI, rank zero writes every rank's data (one collective gather) and the other
     ranks write nothing, unless the output path names the rank or ``local_only`` (this rank
     alone, to ``<label>_<rank>`` files, for an aborting rank)."""
-    from .storage import _distributed, exchange, local_payload
-
     s = _settings
     need_tree = bool(s.file_output and (s.tree_output or s.flamegraph_output))
     views = ["flat", "tree"] if need_tree else ["flat"]
     procs = None
-    if not local_only and not _per_rank_paths() and _distributed():
+    if not local_only and not _per_rank_paths() and _exchange_needed():
+        from .storage import exchange, local_payload
+
         procs = exchange(local_payload(sorted(_MEASURABLE), views))
         _state["processes"] = procs if procs is not None else False
         if procs is None:
