@@ -13,6 +13,15 @@ if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of R
 _CALLBACKS: dict[str, list[Callable[[Any], None]]] = {}
 
 
+def activate_mpi(_module: Any) -> None:
+    """Once ``mpi4py.MPI`` is loaded (and MPI initialised by that import): timemory's MPI hooks,
+    so that a later ``MPI.Finalize()`` in the program still finds timemory's data.
+    ``timemory.mpi`` is imported only then (or when used)."""
+    from . import mpi
+
+    mpi._activate()
+
+
 def after_import(name: str, callback: Callable[[Any], None]) -> None:
     """``callback(module)`` once ``name`` is imported; at once if it already is."""
     module = sys.modules.get(name)

@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterable, Sequence
 
 from . import _core, _workers
-from . import mpi as _mpi
 from . import settings as _settings
 
 TYPE_CHECKING = False
@@ -70,6 +69,19 @@ def _indices(components: Iterable[Any]) -> list[int]:
     if not comps:
         return sorted(_MEASURABLE)
     return [i for i in _resolve(comps) if i in _MEASURABLE]
+
+
+# ------------------------------------------------------------------ MPI
+# timemory.mpi is loaded once mpi4py's MPI module is (timemory._import_hooks): without it MPI
+# cannot be in use, and these need not import it.
+def _mpi_comm() -> Any:
+    mpi = sys.modules.get("timemory.mpi")
+    return None if mpi is None else mpi.comm()
+
+
+def _mpi_rank() -> int:
+    mpi = sys.modules.get("timemory.mpi")
+    return 0 if mpi is None else mpi.rank()
 
 
 # ------------------------------------------------------------------ data access
@@ -285,7 +297,7 @@ def _say(text: str, stream: Any = None) -> None:
 
 def _write(path: str, content: str, kind: str, label: str, announce: bool = True) -> None:
     """Write one output file; a failure is reported and the other files still get written."""
-    rank = _mpi.rank()
+    rank = _mpi_rank()
     try:
         _core.atomic_write(path, content)
     except ValueError as err:  # the native writer reports failures with the path
@@ -316,7 +328,7 @@ def _output_file(basename: str, extension: str, rank_suffix: bool = False) -> st
     """``settings.compose_output_filename``, but an output directory that cannot be
     created does not lose the data: it is reported and a new temporary directory
     takes its place for the rest of the run. ``rank_suffix`` adds ``_<rank>``."""
-    rank = _mpi.rank()
+    rank = _mpi_rank()
     try:
         return _settings.compose_output_filename(basename, extension, rank_suffix, rank)
     except OSError as err:
@@ -441,7 +453,7 @@ def _exchange_needed() -> bool:
     storage = sys.modules.get("timemory.storage")
     if storage is not None:
         return bool(storage._distributed())
-    return _mpi.comm() is not None or _workers.has_data()
+    return _mpi_comm() is not None or _workers.has_data()
 
 
 def _write_all(local_only: bool = False) -> bool:
@@ -462,7 +474,7 @@ def _write_all(local_only: bool = False) -> bool:
         _state["processes"] = procs if procs is not None else False
         if procs is None:
             return False  # rank zero writes this rank's data
-    ranks_key = "mpi" if _mpi.comm() is not None else "graph"
+    ranks_key = "mpi" if _mpi_comm() is not None else "graph"
     wrote = False
     console: list[str] = []
     plots: list[tuple[str, str, str]] = []
@@ -578,7 +590,9 @@ def initialize(
     _settings.parse()
     _settings.command_line = list(argv)
     if _settings.mpi_init:
-        _mpi.init()
+        from . import mpi
+
+        mpi.init()
 
 
 init = timemory_init = initialize
@@ -623,7 +637,9 @@ def finalize() -> None:
         _state["finalizing"] = False
         _state["finalized"] = True
     if _settings.mpi_finalize:
-        _mpi.finalize()
+        mpi = sys.modules.get("timemory.mpi")
+        if mpi is not None:
+            mpi.finalize()
 
 
 def write_rank_local(reason: str) -> None:
@@ -634,7 +650,7 @@ def write_rank_local(reason: str) -> None:
     _state["finalizing"] = True
     try:
         _say(
-            f"[timemory]> rank {_mpi.rank()}: {reason}; writing this rank's data alone", sys.stderr
+            f"[timemory]> rank {_mpi_rank()}: {reason}; writing this rank's data alone", sys.stderr
         )
         _stop_recording()
         if _settings.auto_output:

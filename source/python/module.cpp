@@ -284,16 +284,22 @@ std::vector<const TreeNode*> tree_ptrs_of(const py::handle& seq) {
     return out;
 }
 
-// Flat entries from a FlatBatch, or a sequence of storage results or FlatEntry objects.
-std::vector<FlatEntry> entries_of(const py::handle& obj) {
-    if (py::isinstance<FlatBatch>(obj)) return obj.cast<const FlatBatch&>().entries;
-    std::vector<FlatEntry> out;
-    for (auto item : py::iter(obj)) {
+// Flat entries from a FlatBatch, or a sequence of storage results or FlatEntry objects,
+// without copies: the pointers stay valid while `obj` lives.
+std::vector<const FlatEntry*> entries_of(const py::handle& obj) {
+    std::vector<const FlatEntry*> out;
+    if (py::isinstance<FlatBatch>(obj)) {
+        for (const auto& e : obj.cast<const FlatBatch&>().entries) out.push_back(&e);
+        return out;
+    }
+    if (!py::isinstance<py::list>(obj) && !py::isinstance<py::tuple>(obj))
+        throw py::type_error("expected a list or tuple of storage results or FlatEntry objects");
+    for (auto item : obj) {
         if (py::isinstance<FlatEntry>(item)) {
-            out.push_back(item.cast<const FlatEntry&>());
+            out.push_back(&item.cast<const FlatEntry&>());
         } else {
             const auto& batch = item.attr("_b").cast<const FlatBatch&>();
-            out.push_back(batch.at(item.attr("_i").cast<py::ssize_t>()));
+            out.push_back(&batch.at(item.attr("_i").cast<py::ssize_t>()));
         }
     }
     return out;
@@ -508,7 +514,9 @@ PYBIND11_MODULE(_core, m) {
     }, py::arg("index"), "tree_snapshot(index) packed as bytes (no Python objects made)");
     m.def("pack_flat", [](int index, const py::handle& entries) {
         const auto& info = info_at(index);
-        return py::bytes(pack_flat(info, entries_of(entries)));
+        std::vector<FlatEntry> copies;
+        for (const auto* e : entries_of(entries)) copies.push_back(*e);
+        return py::bytes(pack_flat(info, copies));
     }, py::arg("index"), py::arg("entries"));
     m.def("pack_tree", [](int index, const py::handle& roots) {
         const auto&           info = info_at(index);
@@ -552,7 +560,7 @@ PYBIND11_MODULE(_core, m) {
     // ---------------------------------------------------------------- writers
     m.def("flat_json", [](int index, const py::sequence& ranks, const py::dict& meta) {
         const auto&                         info = info_at(index);
-        std::vector<std::vector<FlatEntry>> lists;
+        std::vector<std::vector<const FlatEntry*>> lists;
         for (auto r : ranks) lists.push_back(entries_of(r));
         return flat_json(info, lists, meta_from(meta));
     }, py::arg("index"), py::arg("ranks"), py::arg("meta") = py::dict());

@@ -212,15 +212,6 @@ def _activate() -> None:
         sys.excepthook = _excepthook
 
 
-def _install() -> None:
-    """Called at ``import timemory``: MPI's hooks are activated once ``mpi4py.MPI`` is loaded
-    (and MPI initialised by that import), so that a later ``MPI.Finalize()`` in the program
-    still finds timemory's data."""
-    from .._import_hooks import after_import
-
-    after_import("mpi4py.MPI", lambda _module: _activate())
-
-
 def _env_rank() -> int:
     """The rank mpiexec gives this process (before or without MPI initialisation), else -1."""
     for name in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "MV2_COMM_WORLD_RANK"):

@@ -24,6 +24,8 @@ struct OutputMeta {
 
 // JSON object stored under "timemory"."<info.key>" in the flat form (§9.3):
 // metadata keys, then "ranks": [{"rank", "graph_size", "graph": [...]}].
+std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,
+                      const OutputMeta& meta);
 std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<FlatEntry>>& ranks,
                       const OutputMeta& meta);
 
@@ -40,6 +42,7 @@ std::string flamegraph_json(const ComponentInfo& info, const std::vector<const T
 std::string flamegraph_json(const ComponentInfo& info, const std::vector<TreeNode>& roots);
 
 // The §9.2 text table of one component.
+std::string text_table(const ComponentInfo& info, const std::vector<const FlatEntry*>& entries);
 std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries);
 
 // Writes `content` to a temporary file next to `path`, fsyncs it and renames it
