@@ -295,11 +295,14 @@ def _say(text: str, stream: Any = None) -> None:
         pass
 
 
-def _write(path: str, content: str, kind: str, label: str, announce: bool = True) -> None:
-    """Write one output file; a failure is reported and the other files still get written."""
+def _write(
+    path: str, content: str | tuple[str, ...], kind: str, label: str, announce: bool = True
+) -> None:
+    """Write one output file (``content``: the text, or its parts in order); a failure is
+    reported and the other files still get written."""
     rank = _mpi_rank()
     try:
-        _core.atomic_write(path, content)
+        _core.atomic_write(path, *((content,) if isinstance(content, str) else content))
     except ValueError as err:  # the native writer reports failures with the path
         _say(f"[{label}]|{rank}> Error writing '{path}': {err}", sys.stderr)
         return
@@ -343,8 +346,10 @@ def _output_file(basename: str, extension: str, rank_suffix: bool = False) -> st
         return _settings.compose_output_filename(basename, extension, rank_suffix, rank)
 
 
-def _wrap(key: str, text: str) -> str:
-    return '{"timemory": {"' + key + '": ' + text + "}}\n"
+def _wrap(key: str, text: str) -> tuple[str, str, str]:
+    """The parts of ``{"timemory": {"<key>": <text>}}``: written one after the other, a large
+    output is never copied into one string."""
+    return '{"timemory": {"' + key + '": ', text, "}}\n"
 
 
 def _summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
@@ -407,11 +412,11 @@ def _write_component(
     s = _settings
     out = lambda ext: _output_file(label, ext, rank_suffix)  # noqa: E731
     if s.file_output:
-        flat_json = _wrap(key, storage.dumps_text(flat)) if s.json_output or s.plot_output else ""
+        flat_json = _wrap(key, storage.dumps_text(flat)) if s.json_output or s.plot_output else ()
         if s.json_output:
             _write(out(".json"), flat_json, "json", label)
         if s.plot_output:
-            plots.append((flat_json, out(".png"), label))
+            plots.append(("".join(flat_json), out(".png"), label))
         tree = tree or []
         if s.tree_output:
             _write(

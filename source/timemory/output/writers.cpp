@@ -672,6 +672,10 @@ int make_directories(const std::string& dir) {
 }  // namespace
 
 bool atomic_write(const std::string& path, const std::string& content, std::string* error) {
+    return atomic_write(path, std::vector<std::string_view>{content}, error);
+}
+
+bool atomic_write(const std::string& path, const std::vector<std::string_view>& parts, std::string* error) {
     auto fail = [&](const std::string& what, const std::string& p, int err) {
         if (error) *error = what + " '" + p + "': " + std::strerror(err);
         return false;
@@ -695,11 +699,13 @@ bool atomic_write(const std::string& path, const std::string& content, std::stri
         ::unlink(tmp.c_str());
         return fail(what, path, err);
     };
-    for (std::size_t done = 0; done < content.size();) {
-        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return abandon("cannot write", errno);
-        done += static_cast<std::size_t>(n);
+    for (const auto& content : parts) {
+        for (std::size_t done = 0; done < content.size();) {
+            ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return abandon("cannot write", errno);
+            done += static_cast<std::size_t>(n);
+        }
     }
     if (::fsync(fd) != 0) return abandon("cannot sync", errno);
     if (::close(fd) != 0) {

@@ -50,6 +50,8 @@ std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& 
 // directories. On failure returns false and, if `error` is set, stores a
 // message naming the path and the system error.
 bool atomic_write(const std::string& path, const std::string& content, std::string* error);
+// The same with the content in pieces, written one after the other (no joined copy).
+bool atomic_write(const std::string& path, const std::vector<std::string_view>& parts, std::string* error);
 
 // Appends `s` as a quoted JSON string. Control characters are escaped and
 // invalid UTF-8 bytes become U+FFFD, so the result always parses.
