@@ -50,9 +50,8 @@ def _time(comm, func, repeats: int) -> float:
 
 
 def run(sizes: list[int], repeats: int) -> None:
-    from mpi4py import MPI
-
     import timemory
+    from mpi4py import MPI
     from timemory.storage import WallClockStorage as W
 
     comm = MPI.COMM_WORLD
@@ -64,7 +63,7 @@ def run(sizes: list[int], repeats: int) -> None:
         _record(n)
         nodes = W.get()
         tuples = _raw(len(nodes), rank)
-        raw = _time(comm, lambda: comm.gather(tuples, root=0), repeats)
+        raw = _time(comm, lambda t=tuples: comm.gather(t, root=0), repeats)
         timemory.settings.collapse_processes = True
         collapsed = _time(comm, W.dmp_get, repeats)
         timemory.settings.collapse_processes = False
@@ -77,27 +76,43 @@ def run(sizes: list[int], repeats: int) -> None:
             rows.append((len(nodes), raw, collapsed, per_rank, tree))
     if rank == 0:
         print(f"MPI ranks: {size}, repeats: {repeats} (median), Python {sys.version.split()[0]}")
-        print(f"{'nodes/rank':>10} {'raw gather':>11} {'dmp_get':>11} {'ratio':>6} "
-              f"{'per-rank':>11} {'ratio':>6} {'dmp_get_tree':>12} {'ratio':>6}")
+        print(
+            f"{'nodes/rank':>10} {'raw gather':>11} {'dmp_get':>11} {'ratio':>6} "
+            f"{'per-rank':>11} {'ratio':>6} {'dmp_get_tree':>12} {'ratio':>6}"
+        )
         for n, raw, collapsed, per_rank, tree in rows:
-            print(f"{n:>10} {raw * 1e3:>9.2f}ms {collapsed * 1e3:>9.2f}ms {collapsed / raw:>5.2f}x "
-                  f"{per_rank * 1e3:>9.2f}ms {per_rank / raw:>5.2f}x {tree * 1e3:>10.2f}ms "
-                  f"{tree / raw:>5.2f}x")
-        print("dmp_get: collapse_processes=True (one merged list); per-rank: collapse_processes=False")
+            print(
+                f"{n:>10} {raw * 1e3:>9.2f}ms {collapsed * 1e3:>9.2f}ms {collapsed / raw:>5.2f}x "
+                f"{per_rank * 1e3:>9.2f}ms {per_rank / raw:>5.2f}x {tree * 1e3:>10.2f}ms "
+                f"{tree / raw:>5.2f}x"
+            )
+        print(
+            "dmp_get: collapse_processes=True (one merged list); per-rank: collapse_processes=False"
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("-n", "--ranks", type=int, default=4, help="ranks when started without mpiexec")
+    parser.add_argument(
+        "-n", "--ranks", type=int, default=4, help="ranks when started without mpiexec"
+    )
     args = parser.parse_args()
     under_mpi = any(k in os.environ for k in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK"))
     if not under_mpi:
         mpiexec = Path(sys.executable).parent / "mpiexec"
-        command = [str(mpiexec) if mpiexec.exists() else "mpiexec", "-n", str(args.ranks),
-                   sys.executable, __file__, "--sizes", *map(str, args.sizes),
-                   "--repeats", str(args.repeats)]
+        command = [
+            str(mpiexec) if mpiexec.exists() else "mpiexec",
+            "-n",
+            str(args.ranks),
+            sys.executable,
+            __file__,
+            "--sizes",
+            *map(str, args.sizes),
+            "--repeats",
+            str(args.repeats),
+        ]
         return subprocess.call(command)
     run(args.sizes, args.repeats)
     return 0

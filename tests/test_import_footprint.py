@@ -13,7 +13,17 @@ import json
 
 # Heavy standard-library modules none of the start-up paths may import: each costs from a
 # few hundred KiB to 2 MiB of resident memory in the profiled program.
-HEAVY_STDLIB = ("inspect", "dataclasses", "tempfile", "platform", "subprocess", "difflib", "ast")
+# typing alone is about 0.8 MiB of RSS (annotations import it only under TYPE_CHECKING)
+HEAVY_STDLIB = (
+    "inspect",
+    "dataclasses",
+    "tempfile",
+    "platform",
+    "subprocess",
+    "difflib",
+    "ast",
+    "typing",
+)
 DEFERRED_TIMEMORY = ("timemory.component", "timemory.storage", "timemory.util", "timemory.scope")
 # plotting is imported only to plot (settings.plot_output at finalize, timemory.plotting)
 PLOTTING = ("matplotlib", "timemory.plotting")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from tool_helpers import run_tool, write
@@ -81,7 +79,9 @@ def test_pool_work_is_merged_into_the_parent(run_python, tmp_path, method, kind)
     assert "wall.json" in files and "wall_0.json" not in files
     assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == [out.name]
     written = json.loads((out / "wall.json").read_text())["timemory"]["wall_clock"]["ranks"]
-    assert sum(e["stats"]["count"] for e in written[0]["graph"] if e["prefix"].endswith("task")) == 8
+    assert (
+        sum(e["stats"]["count"] for e in written[0]["graph"] if e["prefix"].endswith("task")) == 8
+    )
     assert not os.path.exists(res["spool"])
 
 
@@ -104,7 +104,8 @@ def test_forked_child_starts_empty_and_is_merged(run_python, tmp_path):
             sys.exit(0 if empty else 3)
         _, status = os.waitpid(pid, 0)
         flat = W.dmp_get()
-        json.dump({"status": status, "flat": [[(e.label(), e.data().laps()) for e in l] for l in flat]},
+        flat = [[(e.label(), e.data().laps()) for e in lst] for lst in flat]
+        json.dump({"status": status, "flat": flat},
                   open("result.json", "w"))
         """
     )
@@ -157,7 +158,9 @@ def test_command_line_tools_measure_pool_workers(tmp_path, tool, method):
 def test_line_profiler_counts_pool_workers_lines(tmp_path, method):
     pytest.importorskip("line_profiler")
     write(tmp_path / "work.py", TOOL_PROGRAM)
-    proc = run_tool("timemory.line_profiler", "-o", "work.lprof", "--", "work.py", method, cwd=tmp_path)
+    proc = run_tool(
+        "timemory.line_profiler", "-o", "work.lprof", "--", "work.py", method, cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
     from timemory.line_profiler import load_stats

@@ -22,8 +22,8 @@ _os.environ.setdefault("PROFILESELECTED", "1")
 
 from . import (
     _core,  # noqa: E402
+    _import_hooks,  # noqa: E402
     _workers,  # noqa: E402
-    mpi,  # noqa: E402
     settings,  # noqa: E402
 )
 
@@ -55,6 +55,7 @@ _LAZY_SUBMODULES = frozenset(
         "common",
         "component",
         "hardware_counters",
+        "mpi",
         "profiler",
         "region",
         "scope",
@@ -137,17 +138,23 @@ enabled = is_enabled
 
 def has_mpi_support() -> bool:
     """True when mpi4py can be imported (the MPI transport is Python-side)."""
+    from . import mpi
+
     return mpi.is_supported()
 
 
 def mpi_init() -> None:
     """Initialise MPI through mpi4py (if nobody has): from then on the data of every rank
     are gathered on rank zero."""
+    from . import mpi
+
     mpi.init()
 
 
 def mpi_finalize() -> None:
     """Finalise MPI; timemory writes its output first (every rank must call it)."""
+    from . import mpi
+
     mpi.finalize()
 
 
@@ -271,5 +278,5 @@ def _auto_initialize() -> None:
 
 
 _workers._install()
-mpi._install()
+_import_hooks.after_import("mpi4py.MPI", _import_hooks.activate_mpi)
 _auto_initialize()

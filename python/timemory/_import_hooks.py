@@ -5,9 +5,21 @@ processes ``multiprocessing`` spawns once ``multiprocessing.spawn`` is loaded.""
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
+    from typing import Any, Callable
 
 _CALLBACKS: dict[str, list[Callable[[Any], None]]] = {}
+
+
+def activate_mpi(_module: Any) -> None:
+    """Once ``mpi4py.MPI`` is loaded (and MPI initialised by that import): timemory's MPI hooks,
+    so that a later ``MPI.Finalize()`` in the program still finds timemory's data.
+    ``timemory.mpi`` is imported only then (or when used)."""
+    from . import mpi
+
+    mpi._activate()
 
 
 def after_import(name: str, callback: Callable[[Any], None]) -> None:
@@ -17,24 +29,34 @@ def after_import(name: str, callback: Callable[[Any], None]) -> None:
         callback(module)
         return
     _CALLBACKS.setdefault(name, []).append(callback)
-    if not any(isinstance(f, _Watcher) for f in sys.meta_path):
-        sys.meta_path.insert(0, _Watcher())
+    _watcher().watch(name)
 
 
-class _Watcher:
-    """A ``sys.meta_path`` entry that wraps the loader of the watched modules."""
+def _watcher() -> Any:
+    """The import watcher in ``sys.meta_path`` (its ``find_spec`` is native: a profiled
+    program's imports do not show it), added first."""
+    from . import _core
 
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name not in _CALLBACKS:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(name, path, target)
-            if spec is not None and spec.loader is not None:
-                spec.loader = _Loader(spec.loader)
-                return spec
-        return None
+    for finder in sys.meta_path:
+        if isinstance(finder, _core.ImportWatcher):
+            return finder
+    watcher = _core.ImportWatcher(_found)
+    sys.meta_path.insert(0, watcher)
+    return watcher
+
+
+def _found(name: str, path: Any = None, target: Any = None) -> Any:
+    """The spec of a watched module, from the finders after the watcher, its loader wrapped."""
+    from . import _core
+
+    for finder in sys.meta_path:
+        if isinstance(finder, _core.ImportWatcher) or not hasattr(finder, "find_spec"):
+            continue
+        spec = finder.find_spec(name, path, target)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _Loader(spec.loader)
+            return spec
+    return None
 
 
 class _Loader:
@@ -47,6 +69,9 @@ class _Loader:
     def exec_module(self, module: Any) -> None:
         self._loader.exec_module(module)
         sys.modules.setdefault(module.__name__, module)
+        for finder in sys.meta_path:
+            if type(finder).__name__ == "ImportWatcher":
+                finder.unwatch(module.__name__)
         for callback in _CALLBACKS.pop(module.__name__, []):
             try:
                 callback(module)

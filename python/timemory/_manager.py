@@ -11,11 +11,13 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from . import _core, _workers
-from . import mpi as _mpi
 from . import settings as _settings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
+    from typing import Any
 
 # The component and storage modules (and json) are imported where they are
 # used, at output time: importing them up front is most of timemory's memory footprint, which
@@ -67,6 +69,19 @@ def _indices(components: Iterable[Any]) -> list[int]:
     if not comps:
         return sorted(_MEASURABLE)
     return [i for i in _resolve(comps) if i in _MEASURABLE]
+
+
+# ------------------------------------------------------------------ MPI
+# timemory.mpi is loaded once mpi4py's MPI module is (timemory._import_hooks): without it MPI
+# cannot be in use, and these need not import it.
+def _mpi_comm() -> Any:
+    mpi = sys.modules.get("timemory.mpi")
+    return None if mpi is None else mpi.comm()
+
+
+def _mpi_rank() -> int:
+    mpi = sys.modules.get("timemory.mpi")
+    return 0 if mpi is None else mpi.rank()
 
 
 # ------------------------------------------------------------------ data access
@@ -280,11 +295,14 @@ def _say(text: str, stream: Any = None) -> None:
         pass
 
 
-def _write(path: str, content: str, kind: str, label: str, announce: bool = True) -> None:
-    """Write one output file; a failure is reported and the other files still get written."""
-    rank = _mpi.rank()
+def _write(
+    path: str, content: str | tuple[str, ...], kind: str, label: str, announce: bool = True
+) -> None:
+    """Write one output file (``content``: the text, or its parts in order); a failure is
+    reported and the other files still get written."""
+    rank = _mpi_rank()
     try:
-        _core.atomic_write(path, content)
+        _core.atomic_write(path, *((content,) if isinstance(content, str) else content))
     except ValueError as err:  # the native writer reports failures with the path
         _say(f"[{label}]|{rank}> Error writing '{path}': {err}", sys.stderr)
         return
@@ -313,7 +331,7 @@ def _output_file(basename: str, extension: str, rank_suffix: bool = False) -> st
     """``settings.compose_output_filename``, but an output directory that cannot be
     created does not lose the data: it is reported and a new temporary directory
     takes its place for the rest of the run. ``rank_suffix`` adds ``_<rank>``."""
-    rank = _mpi.rank()
+    rank = _mpi_rank()
     try:
         return _settings.compose_output_filename(basename, extension, rank_suffix, rank)
     except OSError as err:
@@ -328,8 +346,10 @@ def _output_file(basename: str, extension: str, rank_suffix: bool = False) -> st
         return _settings.compose_output_filename(basename, extension, rank_suffix, rank)
 
 
-def _wrap(key: str, text: str) -> str:
-    return '{"timemory": {"' + key + '": ' + text + "}}\n"
+def _wrap(key: str, text: str) -> tuple[str, str, str]:
+    """The parts of ``{"timemory": {"<key>": <text>}}``: written one after the other, a large
+    output is never copied into one string."""
+    return '{"timemory": {"' + key + '": ', text, "}}\n"
 
 
 def _summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
@@ -361,7 +381,9 @@ def _summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
     widths = [max([len(h)] + [len(b[i]) for b in body]) for i, h in enumerate(head)]
 
     def line(cells: Sequence[str]) -> str:
-        parts = [f" {c:<{widths[0]}} " if i == 0 else f" {c:>{widths[i]}} " for i, c in enumerate(cells)]
+        parts = [
+            f" {c:<{widths[0]}} " if i == 0 else f" {c:>{widths[i]}} " for i, c in enumerate(cells)
+        ]
         return "|" + "|".join(parts) + "|"
 
     total = sum(widths) + 3 * len(widths) + 1
@@ -394,14 +416,16 @@ def _write_component(
         _embed_ert()  # the "roofline" block: this machine's ERT ceilings (cached)
     out = lambda ext: _output_file(label, ext, rank_suffix)  # noqa: E731
     if s.file_output:
-        flat_json = _wrap(key, storage.dumps_text(flat)) if s.json_output or s.plot_output else ""
+        flat_json = _wrap(key, storage.dumps_text(flat)) if s.json_output or s.plot_output else ()
         if s.json_output:
             _write(out(".json"), flat_json, "json", label)
         if s.plot_output:
-            plots.append((flat_json, out(".png"), label))
+            plots.append(("".join(flat_json), out(".png"), label))
         tree = tree or []
         if s.tree_output:
-            _write(out(".tree.json"), _wrap(key, storage.dumps_text(tree, ranks_key)), "tree", label)
+            _write(
+                out(".tree.json"), _wrap(key, storage.dumps_text(tree, ranks_key)), "tree", label
+            )
         if s.flamegraph_output and info["flamegraph"]:
             roots = [t for rank in tree for t in rank]
             _write(
@@ -431,6 +455,16 @@ def _per_rank_paths() -> bool:
     return "%rank%" in text or "%r" in text
 
 
+def _exchange_needed() -> bool:
+    """``storage._distributed()`` without importing the storage module where it cannot be
+    true otherwise (a custom transport is installed through that module): a program that
+    recorded nothing imports nothing more at exit."""
+    storage = sys.modules.get("timemory.storage")
+    if storage is not None:
+        return bool(storage._distributed())
+    return _mpi_comm() is not None or _workers.has_data()
+
+
 def _write_all(local_only: bool = False) -> bool:
     """Write every non-empty storage, then print the tables: all files are on
     disk before anything goes to the console.
@@ -438,18 +472,18 @@ def _write_all(local_only: bool = False) -> bool:
     Under MPI, rank zero writes every rank's data (one collective gather) and the other
     ranks write nothing, unless the output path names the rank or ``local_only`` (this rank
     alone, to ``<label>_<rank>`` files, for an aborting rank)."""
-    from .storage import _distributed, exchange, local_payload
-
     s = _settings
     need_tree = bool(s.file_output and (s.tree_output or s.flamegraph_output))
     views = ["flat", "tree"] if need_tree else ["flat"]
     procs = None
-    if not local_only and not _per_rank_paths() and _distributed():
+    if not local_only and not _per_rank_paths() and _exchange_needed():
+        from .storage import exchange, local_payload
+
         procs = exchange(local_payload(sorted(_MEASURABLE), views))
         _state["processes"] = procs if procs is not None else False
         if procs is None:
             return False  # rank zero writes this rank's data
-    ranks_key = "mpi" if _mpi.comm() is not None else "graph"
+    ranks_key = "mpi" if _mpi_comm() is not None else "graph"
     wrote = False
     console: list[str] = []
     plots: list[tuple[str, str, str]] = []
@@ -565,7 +599,9 @@ def initialize(
     _settings.parse()
     _settings.command_line = list(argv)
     if _settings.mpi_init:
-        _mpi.init()
+        from . import mpi
+
+        mpi.init()
 
 
 init = timemory_init = initialize
@@ -610,7 +646,9 @@ def finalize() -> None:
         _state["finalizing"] = False
         _state["finalized"] = True
     if _settings.mpi_finalize:
-        _mpi.finalize()
+        mpi = sys.modules.get("timemory.mpi")
+        if mpi is not None:
+            mpi.finalize()
 
 
 def write_rank_local(reason: str) -> None:
@@ -620,7 +658,9 @@ def write_rank_local(reason: str) -> None:
         return
     _state["finalizing"] = True
     try:
-        _say(f"[timemory]> rank {_mpi.rank()}: {reason}; writing this rank's data alone", sys.stderr)
+        _say(
+            f"[timemory]> rank {_mpi_rank()}: {reason}; writing this rank's data alone", sys.stderr
+        )
         _stop_recording()
         if _settings.auto_output:
             _write_all(local_only=True)

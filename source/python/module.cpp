@@ -1,6 +1,8 @@
 // pybind11 bindings for everything that is not per-call: configuration,
 // component metadata, storage snapshots and writers. The per-call types live
 // in hot_types.cpp.
+#include <unordered_set>
+
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -285,20 +287,35 @@ std::vector<const TreeNode*> tree_ptrs_of(const py::handle& seq) {
     return out;
 }
 
-// Flat entries from a FlatBatch, or a sequence of storage results or FlatEntry objects.
-std::vector<FlatEntry> entries_of(const py::handle& obj) {
-    if (py::isinstance<FlatBatch>(obj)) return obj.cast<const FlatBatch&>().entries;
-    std::vector<FlatEntry> out;
-    for (auto item : py::iter(obj)) {
+// Flat entries from a FlatBatch, or a sequence of storage results or FlatEntry objects,
+// without copies: the pointers stay valid while `obj` lives.
+std::vector<const FlatEntry*> entries_of(const py::handle& obj) {
+    std::vector<const FlatEntry*> out;
+    if (py::isinstance<FlatBatch>(obj)) {
+        for (const auto& e : obj.cast<const FlatBatch&>().entries) out.push_back(&e);
+        return out;
+    }
+    if (!py::isinstance<py::list>(obj) && !py::isinstance<py::tuple>(obj))
+        throw py::type_error("expected a list or tuple of storage results or FlatEntry objects");
+    for (auto item : obj) {
         if (py::isinstance<FlatEntry>(item)) {
-            out.push_back(item.cast<const FlatEntry&>());
+            out.push_back(&item.cast<const FlatEntry&>());
         } else {
             const auto& batch = item.attr("_b").cast<const FlatBatch&>();
-            out.push_back(batch.at(item.attr("_i").cast<py::ssize_t>()));
+            out.push_back(&batch.at(item.attr("_i").cast<py::ssize_t>()));
         }
     }
     return out;
 }
+
+// A sys.meta_path entry whose find_spec is native, so that the imports of a profiled
+// program do not show timemory's import watch as Python calls: it hands the watched
+// names only to `found(name, path, target)` (timemory._import_hooks), and returns None for
+// every other name.
+struct ImportWatcher {
+    py::object                      found;
+    std::unordered_set<std::string> names;
+};
 
 }  // namespace
 
@@ -464,6 +481,16 @@ PYBIND11_MODULE(_core, m) {
         return make_slot_objects(cls, py::cast(batch), ids);
     }, py::arg("cls"), py::arg("batch"), py::arg("ids"), "One `cls` object (slots _b, _i) per node id of the batch.");
 
+    py::class_<ImportWatcher>(m, "ImportWatcher", "A sys.meta_path entry that reports the import of watched modules.")
+        .def(py::init([](py::object found) { return ImportWatcher{std::move(found), {}}; }), py::arg("found"))
+        .def("watch", [](ImportWatcher& w, const std::string& name) { w.names.insert(name); }, py::arg("name"))
+        .def("unwatch", [](ImportWatcher& w, const std::string& name) { w.names.erase(name); }, py::arg("name"))
+        .def("watching", [](const ImportWatcher& w) { return std::vector<std::string>(w.names.begin(), w.names.end()); })
+        .def("find_spec", [](ImportWatcher& w, const py::str& name, const py::object& path, const py::object& target) -> py::object {
+            if (w.names.empty() || w.names.count(static_cast<std::string>(name)) == 0) return py::none();
+            return w.found(name, path, target);
+        }, py::arg("name"), py::arg("path") = py::none(), py::arg("target") = py::none());
+
     m.def("stats_view", [](int index, const Entry& e) {
         const auto& info = info_at(index);
         py::list    out;
@@ -509,7 +536,9 @@ PYBIND11_MODULE(_core, m) {
     }, py::arg("index"), "tree_snapshot(index) packed as bytes (no Python objects made)");
     m.def("pack_flat", [](int index, const py::handle& entries) {
         const auto& info = info_at(index);
-        return py::bytes(pack_flat(info, entries_of(entries)));
+        std::vector<FlatEntry> copies;
+        for (const auto* e : entries_of(entries)) copies.push_back(*e);
+        return py::bytes(pack_flat(info, copies));
     }, py::arg("index"), py::arg("entries"));
     m.def("pack_tree", [](int index, const py::handle& roots) {
         const auto&           info = info_at(index);
@@ -553,7 +582,7 @@ PYBIND11_MODULE(_core, m) {
     // ---------------------------------------------------------------- writers
     m.def("flat_json", [](int index, const py::sequence& ranks, const py::dict& meta) {
         const auto&                         info = info_at(index);
-        std::vector<std::vector<FlatEntry>> lists;
+        std::vector<std::vector<const FlatEntry*>> lists;
         for (auto r : ranks) lists.push_back(entries_of(r));
         return flat_json(info, lists, meta_from(meta));
     }, py::arg("index"), py::arg("ranks"), py::arg("meta") = py::dict());
@@ -572,10 +601,24 @@ PYBIND11_MODULE(_core, m) {
         const auto& info = info_at(index);
         return text_table(info, entries_of(entries));
     }, py::arg("index"), py::arg("entries"));
-    m.def("atomic_write", [](const std::string& path, const std::string& content) {
+    m.def("atomic_write", [](const std::string& path, const py::args& parts) {
+        // each part is read in place (str: its UTF-8 form, cached by Python; bytes as they are)
+        std::vector<std::string_view> views;
+        for (const auto& part : parts) {
+            if (PyUnicode_Check(part.ptr())) {
+                Py_ssize_t  n = 0;
+                const char* p = PyUnicode_AsUTF8AndSize(part.ptr(), &n);
+                if (!p) throw py::error_already_set();
+                views.emplace_back(p, static_cast<std::size_t>(n));
+            } else if (PyBytes_Check(part.ptr())) {
+                views.emplace_back(PyBytes_AS_STRING(part.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(part.ptr())));
+            } else {
+                throw py::type_error("atomic_write(path, *parts) takes str or bytes parts");
+            }
+        }
         std::string err;
-        if (!atomic_write(path, content, &err)) throw py::value_error(err);  // OSError mapped in Python
-    }, py::arg("path"), py::arg("content"), "Write a file via temp file + rename.");
+        if (!atomic_write(path, views, &err)) throw py::value_error(err);  // OSError mapped in Python
+    }, py::arg("path"), "Write the parts (str or bytes), in order, to a file via temp file + rename.");
 
     // ---------------------------------------------------------------- build info
     py::dict build;

@@ -36,7 +36,7 @@ def _env(extra: dict[str, str] | None) -> dict[str, str]:
     return env
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cannot_start() -> str:
     """Why MPI cannot start here ("" when it can)."""
     try:

@@ -39,7 +39,7 @@ def test_profiler_under_mpiexec_writes_the_gathered_output_once(mpirun, tmp_path
     tree = json.loads((out / "wall.tree.json").read_text())["timemory"]["wall_clock"]
     per_rank = _top_level(tree)
     assert len(per_rank) == 4
-    for r, names in enumerate(per_rank):
+    for names in per_rank:
         assert names.count("work") == 1, names  # one node per rank, called r + 1 times
     flat = json.loads((out / "wall.json").read_text())["timemory"]["wall_clock"]
     (merged,) = flat["ranks"]

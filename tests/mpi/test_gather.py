@@ -49,7 +49,9 @@ def labels(roots):
 result = {{
     "rank": r,
     "mpi": [timemory.mpi.is_initialized(), timemory.mpi.rank(), timemory.mpi.size()],
-    "flat": [[(e.label(), e.depth(), e.data().laps(), e.data().get()) for e in lst] for lst in flat],
+    "flat": [
+        [(e.label(), e.depth(), e.data().laps(), e.data().get()) for e in lst] for lst in flat
+    ],
     "tree": [labels(roots) for roots in tree],
     "tree_pids": [sorted(p for root in roots for p in root.value().pid()) for roots in tree],
     "summary": [
@@ -118,7 +120,9 @@ def test_four_ranks_gathered_on_rank_zero(mpirun, tmp_path):
 
 def _output_files(tmp_path: Path) -> list[str]:
     return sorted(
-        str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file() and "output" in str(p)
+        str(p.relative_to(tmp_path))
+        for p in tmp_path.rglob("*")
+        if p.is_file() and "output" in str(p)
     )
 
 
@@ -146,7 +150,9 @@ def test_rank_zero_writes_every_rank_once(mpirun, tmp_path):
     for r, rank in enumerate(tree["mpi"]):
         top = [c["node"]["prefix"] for root in rank for c in root["children"]]
         assert top == ["main"]
-        below = [g["node"]["prefix"] for root in rank for c in root["children"] for g in c["children"]]
+        below = [
+            g["node"]["prefix"] for root in rank for c in root["children"] for g in c["children"]
+        ]
         assert below == ["work", f"only-on-rank-{r}"]
     flat = json.loads((out / "wall.json").read_text())["timemory"]["wall_clock"]
     assert len(flat["ranks"]) == 1  # collapsed
@@ -161,9 +167,7 @@ def test_rank_zero_writes_every_rank_once(mpirun, tmp_path):
 
 
 def test_collapse_processes_off_gives_one_list_per_rank(mpirun, tmp_path):
-    proc = mpirun(
-        4, RANKS_PROGRAM.format(sleep=0.01), env={"TIMEMORY_COLLAPSE_PROCESSES": "false"}
-    )
+    proc = mpirun(4, RANKS_PROGRAM.format(sleep=0.01), env={"TIMEMORY_COLLAPSE_PROCESSES": "false"})
     assert proc.returncode == 0, proc.stderr
     root = _results(tmp_path, 4)[0]
     assert len(root["flat"]) == 4
@@ -232,7 +236,12 @@ def test_rank_placeholder_gives_per_rank_files(mpirun, tmp_path):
         tree = json.loads((tmp_path / f"out-{r}-of-2/wall.tree.json").read_text())
         ranks = tree["timemory"]["wall_clock"]["mpi"]
         assert len(ranks) == 1
-        below = [g["node"]["prefix"] for root in ranks[0] for c in root["children"] for g in c["children"]]
+        below = [
+            g["node"]["prefix"]
+            for root in ranks[0]
+            for c in root["children"]
+            for g in c["children"]
+        ]
         assert below == ["work", f"only-on-rank-{r}"]
 
 

@@ -355,7 +355,7 @@ void test_table() {
     CHECK(lines[3].find("start peak rss") == std::string::npos);
     CHECK(lines[5].find("| start peak rss | MB    |  150.000 |") != std::string::npos);
     CHECK(lines[5].find("|  stop peak rss | MB    |  250.000 |") != std::string::npos);
-    CHECK(same_widths(lines_of(text_table(w, {}))));
+    CHECK(same_widths(lines_of(text_table(w, std::vector<FlatEntry>{}))));
 }
 
 void test_atomic(const std::string& dir) {

@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
+    from typing import Any
 
 __all__ = [
     "is_supported",
@@ -186,7 +189,9 @@ def abort_on_uncaught(status: int = 1) -> None:
 
         _manager.write_rank_local(reason="an uncaught exception")
     except BaseException as err:  # noqa: BLE001 - the abort must happen whatever failed
-        print(f"[timemory]> could not write rank {world.Get_rank()}'s data: {err!r}", file=sys.stderr)
+        print(
+            f"[timemory]> could not write rank {world.Get_rank()}'s data: {err!r}", file=sys.stderr
+        )
     sys.stderr.flush()
     sys.stdout.flush()
     world.Abort(status)
@@ -205,15 +210,6 @@ def _activate() -> None:
     if mpi.COMM_WORLD.Get_size() > 1 and sys.excepthook is not _excepthook:
         _state["excepthook"] = sys.excepthook
         sys.excepthook = _excepthook
-
-
-def _install() -> None:
-    """Called at ``import timemory``: MPI's hooks are activated once ``mpi4py.MPI`` is loaded
-    (and MPI initialised by that import), so that a later ``MPI.Finalize()`` in the program
-    still finds timemory's data."""
-    from .._import_hooks import after_import
-
-    after_import("mpi4py.MPI", lambda _module: _activate())
 
 
 def _env_rank() -> int:

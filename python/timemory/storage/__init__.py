@@ -15,11 +15,15 @@ import json
 import math
 import os
 import re
+import sys
 from collections.abc import Sequence
-from typing import Any, Callable
 
 from .. import _core
 from ..component import _TABLE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
+    from typing import Any, Callable
 
 __all__ = [
     "Statistics",
@@ -381,9 +385,9 @@ def _distributed() -> bool:
     data waiting to be merged."""
     if _gather is not _mpi_gather:
         return True
-    from .. import _workers, mpi
+    from .. import _workers
 
-    return mpi.comm() is not None or _workers.has_data()
+    return _mpi_in_use() is not None or _workers.has_data()
 
 
 class Processes:
@@ -438,16 +442,16 @@ def local_payload(indices: Sequence[int], views: Sequence[str]) -> dict[int, dic
 def exchange(payload: dict[int, dict[str, bytes]]) -> Processes | None:
     """A collective over every rank: this process's ``payload`` plus its pool workers', all
     gathered on rank zero. Returns the processes on rank zero, None on the other ranks."""
-    import os
-
-    from .. import _workers, mpi
+    from .. import _workers
 
     mine = [(os.getpid(), payload)] + _workers.payloads()
     gathered = _gather(mine)
     if gathered is None:
         return None
     items = [(r, pid, data) for r, procs in enumerate(gathered) for pid, data in procs]
-    return Processes(items, mpi.size() if _gather is _mpi_gather else len(gathered))
+    mpi = _mpi_in_use()
+    size = len(gathered) if _gather is not _mpi_gather else (mpi.size() if mpi is not None else 1)
+    return Processes(items, size)
 
 
 def _node_groups(procs: Processes) -> list[list[int]]:
@@ -467,12 +471,17 @@ def _node_groups(procs: Processes) -> list[list[int]]:
     return [groups[k] for k in sorted(groups)]
 
 
+def _mpi_in_use() -> Any:
+    """``timemory.mpi`` while MPI is in use, else None (it is loaded with mpi4py's ``MPI``)."""
+    mpi = sys.modules.get("timemory.mpi")
+    return mpi if mpi is not None and mpi.comm() is not None else None
+
+
 def output_meta(num_ranks: int = 1) -> dict[str, int]:
     """The metadata keys every JSON output carries, for ``num_ranks`` lists of data."""
-    from .. import mpi
-
+    mpi = _mpi_in_use()
     nthreads = max(_core.thread_count(), 1)
-    mpi_size = mpi.size() if mpi.comm() is not None else 1
+    mpi_size = mpi.size() if mpi is not None else 1
     return {
         "thread_count": nthreads,
         "mpi_size": mpi_size,
@@ -714,7 +723,9 @@ class Storage:
         if "ranks" not in section:
             raise ValueError("not a flat timemory JSON: no 'ranks' key")
         return [
-            cls._result._list(_core.FlatBatch(cls._index, _flat_from_json(cls._index, r.get("graph", []))))
+            cls._result._list(
+                _core.FlatBatch(cls._index, _flat_from_json(cls._index, r.get("graph", [])))
+            )
             for r in section["ranks"]
         ]
 

@@ -365,7 +365,7 @@ void json_tree_node(std::string& out, const ComponentInfo& info, const TreeNode&
 
 // ---------------------------------------------------------------- JSON views
 
-std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<FlatEntry>>& ranks,
+std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,
                       const OutputMeta& meta) {
     std::string out = "{";
     json_metadata(out, info, meta);
@@ -378,7 +378,8 @@ std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<F
         json_uint(out, ranks[r].size());
         out += ",\"graph\":[";
         bool first = true;
-        for (const auto& e : ranks[r]) {
+        for (const FlatEntry* p : ranks[r]) {
+            const auto& e = *p;
             if (!first) out += ',';
             first = false;
             out += "{\"hash\":";
@@ -430,6 +431,13 @@ std::vector<const T*> pointers(const std::vector<T>& items) {
     return out;
 }
 }  // namespace
+
+std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<FlatEntry>>& ranks,
+                      const OutputMeta& meta) {
+    std::vector<std::vector<const FlatEntry*>> lists;
+    for (const auto& r : ranks) lists.push_back(pointers(r));
+    return flat_json(info, lists, meta);
+}
 
 std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<TreeNode>>& ranks,
                       const OutputMeta& meta, const std::string& ranks_key) {
@@ -548,7 +556,7 @@ struct Column {
 
 }  // namespace
 
-std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries) {
+std::string text_table(const ComponentInfo& info, const std::vector<const FlatEntry*>& entries) {
     const int n_disp = std::max(1, std::min(info.n_disp, max_values));
     const int groups = info.n_disp > 1 ? n_disp : 1;
 
@@ -564,10 +572,10 @@ std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& 
     for (int k = 0; k < groups; ++k) formats.push_back(number_format(info, unit_at(info, k)));
 
     std::vector<std::array<double, max_values>> disp(entries.size());
-    for (std::size_t i = 0; i < entries.size(); ++i) display_values(info, entries[i].entry.accum, disp[i].data());
+    for (std::size_t i = 0; i < entries.size(); ++i) display_values(info, entries[i]->entry.accum, disp[i].data());
 
     for (std::size_t i = 0; i < entries.size(); ++i) {
-        const auto& e = entries[i];
+        const auto& e = *entries[i];
         if (e.depth > config().max_depth) continue;
         const bool ran = e.entry.laps > 0;
         cols[0].cells.push_back(e.prefix);
@@ -576,8 +584,8 @@ std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& 
 
         // Direct children follow in pre-order until the depth returns to ours.
         double children[max_values] = {};
-        for (std::size_t j = i + 1; j < entries.size() && entries[j].depth > e.depth; ++j)
-            if (entries[j].depth == e.depth + 1)
+        for (std::size_t j = i + 1; j < entries.size() && entries[j]->depth > e.depth; ++j)
+            if (entries[j]->depth == e.depth + 1)
                 for (int k = 0; k < groups; ++k) children[k] += disp[j][static_cast<std::size_t>(k)];
 
         const auto stats = display_stats(info, e.entry.stats);
@@ -664,6 +672,10 @@ int make_directories(const std::string& dir) {
 }  // namespace
 
 bool atomic_write(const std::string& path, const std::string& content, std::string* error) {
+    return atomic_write(path, std::vector<std::string_view>{content}, error);
+}
+
+bool atomic_write(const std::string& path, const std::vector<std::string_view>& parts, std::string* error) {
     auto fail = [&](const std::string& what, const std::string& p, int err) {
         if (error) *error = what + " '" + p + "': " + std::strerror(err);
         return false;
@@ -687,11 +699,13 @@ bool atomic_write(const std::string& path, const std::string& content, std::stri
         ::unlink(tmp.c_str());
         return fail(what, path, err);
     };
-    for (std::size_t done = 0; done < content.size();) {
-        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return abandon("cannot write", errno);
-        done += static_cast<std::size_t>(n);
+    for (const auto& content : parts) {
+        for (std::size_t done = 0; done < content.size();) {
+            ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return abandon("cannot write", errno);
+            done += static_cast<std::size_t>(n);
+        }
     }
     if (::fsync(fd) != 0) return abandon("cannot sync", errno);
     if (::close(fd) != 0) {
@@ -711,6 +725,10 @@ bool atomic_write(const std::string& path, const std::string& content, std::stri
         ::close(dfd);
     }
     return true;
+}
+
+std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries) {
+    return text_table(info, pointers(entries));
 }
 
 }  // namespace tim

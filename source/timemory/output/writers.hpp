@@ -24,6 +24,8 @@ struct OutputMeta {
 
 // JSON object stored under "timemory"."<info.key>" in the flat form (§9.3):
 // metadata keys, then "ranks": [{"rank", "graph_size", "graph": [...]}].
+std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,
+                      const OutputMeta& meta);
 std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<FlatEntry>>& ranks,
                       const OutputMeta& meta);
 
@@ -40,6 +42,7 @@ std::string flamegraph_json(const ComponentInfo& info, const std::vector<const T
 std::string flamegraph_json(const ComponentInfo& info, const std::vector<TreeNode>& roots);
 
 // The §9.2 text table of one component.
+std::string text_table(const ComponentInfo& info, const std::vector<const FlatEntry*>& entries);
 std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries);
 
 // Writes `content` to a temporary file next to `path`, fsyncs it and renames it
@@ -47,6 +50,8 @@ std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& 
 // directories. On failure returns false and, if `error` is set, stores a
 // message naming the path and the system error.
 bool atomic_write(const std::string& path, const std::string& content, std::string* error);
+// The same with the content in pieces, written one after the other (no joined copy).
+bool atomic_write(const std::string& path, const std::vector<std::string_view>& parts, std::string* error);
 
 // Appends `s` as a quoted JSON string. Control characters are escaped and
 // invalid UTF-8 bytes become U+FFFD, so the result always parses.
