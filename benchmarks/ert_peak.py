@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         f"ERT peak DP: {peak:.1f} GFLOP/s = {100 * figures['peak_fraction']:.1f}% of theoretical "
         f"(target >= {100 * TARGETS['peak_fraction']:.0f}%)"
     )
-    levels = ", ".join(f"{k} {v:.1f}" for k, v in data["ceilings"]["bandwidth"].items())
+    levels = ", ".join(f"{k} {v:.1f}" for k, v in data["ceilings"]["bandwidth_measured"].items())
     print(f"ERT bandwidth (GB/s): {levels}")
     print(
         f"ERT DRAM: {dram:.1f} GB/s; STREAM-like copy ({largest >> 20} MiB per array and thread): "

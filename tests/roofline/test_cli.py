@@ -173,3 +173,48 @@ def test_num_threads_reaches_the_ert_of_the_command(tmp_path, ert_env):
     data = json.loads((tmp_path / "timemory-app-output" / "cpu_roofline_dp_op.json").read_text())
     ert = data["timemory"]["cpu_roofline_dp_flops"]["roofline"]["ert"]
     assert {e["exec-params"]["nthreads"] for e in ert} == {1}
+
+
+def test_without_rtype_the_recorded_components_are_plotted(tmp_path, ert_env):
+    """No -t: each cpu_roofline* component the command recorded gets its image; with -ai/-op
+    the files' own component is plotted (its peak only)."""
+    write(
+        tmp_path / "app.py",
+        APP.replace(
+            'marker(["cpu_roofline_dp_flops"])\n    def compute',
+            'marker(["cpu_roofline_flops"])\n    def compute',
+        ),
+    )
+    proc = run_tool(
+        "timemory.roofline",
+        "-b",
+        "l1",
+        "-P",
+        "800",
+        "600",
+        "100",
+        "--",
+        sys.executable,
+        "app.py",
+        cwd=tmp_path,
+        env=ert_env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for rtype in ("cpu_roofline", "cpu_roofline_dp"):
+        assert (tmp_path / f"{rtype}_roofline.png").read_bytes().startswith(PNG), rtype
+    out = "timemory-app-output"
+    files = ["-ai", f"{out}/cpu_roofline_dp_ai.json", "-op", f"{out}/cpu_roofline_dp_op.json"]
+    proc = run_tool("timemory.roofline", *files, "-b", "l1", "--format", "svg", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    svg = (tmp_path / "roofline.svg").read_text()
+    assert "DP peak:" in svg and "SP peak:" not in svg
+
+
+def test_command_that_records_no_roofline_data_is_a_clear_error(tmp_path, ert_env):
+    write(tmp_path / "app.py", "print('no regions')\n")
+    proc = run_tool(
+        "timemory.roofline", "--", sys.executable, "app.py", cwd=tmp_path, env=ert_env, timeout=300
+    )
+    assert proc.returncode == 2
+    assert "no cpu_roofline* ai/op files" in proc.stderr and "cpu_roofline_dp_flops" in proc.stderr

@@ -34,7 +34,7 @@ def measured(tmp_path_factory):
     os.environ["TIMEMORY_ERT_CACHE_DIR"] = str(tmp_path_factory.mktemp("ert-shared"))
     try:
         first = ert.run(trials=2, progress=False, cache=False)
-        bw = list(first["ceilings"]["bandwidth"].values())
+        bw = list(first["ceilings"]["bandwidth_measured"].values())
         if bw != sorted(bw, reverse=True):  # noise: keep the faster of two runs per point
             second = ert.run(trials=2, progress=False, cache=False)
             first["ceilings"] = ert.ceilings(
@@ -49,7 +49,7 @@ def measured(tmp_path_factory):
 
 
 def test_bandwidth_ceilings_are_ordered_l1_to_dram(measured):
-    bandwidth = measured["ceilings"]["bandwidth"]
+    bandwidth = measured["ceilings"]["bandwidth_measured"]
     caches = ert.cache_levels()
     expected = [f"l{c['level']}" for c in caches if c["level"] <= 3] + ["dram"]
     assert list(bandwidth) == [k for k in ert.LEVELS if k in expected], bandwidth
@@ -60,6 +60,32 @@ def test_bandwidth_ceilings_are_ordered_l1_to_dram(measured):
     assert values[0] == max(values) and values[-1] == min(values), bandwidth
     assert all(a > 0.9 * b for a, b in zip(values, values[1:])), bandwidth
     assert min(values[:-1]) > 1.5 * values[-1], bandwidth
+
+
+def test_ceilings_never_cross():
+    """A level measured below the next outer one (noise) is raised to it; the measured
+    figures are kept apart."""
+
+    def entry(working_set, gbs):
+        return {
+            "label": "dp_bandwidth",
+            "dtype": "dp",
+            "working-set": working_set,
+            "total-bytes": gbs * 1e9,
+            "total-ops": 1.0,
+            "counter": {"repr_data": 1.0},
+            "exec-params": {"nthreads": 1},
+        }
+
+    caches = [
+        {"level": 1, "size": 32 << 10, "shared": 1},
+        {"level": 2, "size": 512 << 10, "shared": 1},
+        {"level": 3, "size": 32 << 20, "shared": 1},
+    ]
+    points = [(8 << 10, 200.0), (128 << 10, 90.0), (4 << 20, 110.0), (256 << 20, 20.0)]
+    result = ert.ceilings([entry(ws, bw) for ws, bw in points], caches)
+    assert result["bandwidth_measured"] == {"l1": 200.0, "l2": 90.0, "l3": 110.0, "dram": 20.0}
+    assert result["bandwidth"] == {"l1": 200.0, "l2": 110.0, "l3": 110.0, "dram": 20.0}
 
 
 def test_peak_is_above_the_scalar_kernel_and_below_the_theoretical_peak(measured):
@@ -235,3 +261,36 @@ def test_the_kernel_set_can_be_forced(monkeypatch):
     monkeypatch.setenv("TIMEMORY_ERT_ISA", "sparc")
     with pytest.raises(ValueError, match="Valid choices are: auto"):
         ert.run(progress=False)
+
+
+def test_command_line_measures_once_then_reads_the_cache(tmp_path):
+    env = clean_env(
+        {
+            "TIMEMORY_ERT_MAX_DATA_SIZE_CPU": str(1 << 20),
+            "TIMEMORY_ERT_NUM_TRIALS": "1",
+            "TIMEMORY_ERT_CACHE_DIR": str(tmp_path),
+        }
+    )
+
+    def ert_cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "timemory.roofline.ert", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    first = ert_cli("-n", "1")
+    assert first.returncode == 0, first.stderr
+    assert "1 threads; measured in" in first.stdout and "peak DP:" in first.stdout
+    assert "DRAM bandwidth:" not in first.stdout  # 1 MiB of data: caches only
+    assert "L1 bandwidth:" in first.stdout
+    second = ert_cli("-n", "1", "--json")
+    assert second.returncode == 0, second.stderr
+    data = json.loads(second.stdout)
+    assert data["cached"] and data["key"]["nthreads"] == 1
+    third = ert_cli("-n", "1", "--force")
+    assert "measured in" in third.stdout
+    bad = ert_cli("-n", "0")
+    assert bad.returncode == 2 and "-n" in bad.stderr

@@ -5,7 +5,8 @@
     python -m timemory.roofline -t cpu_roofline_dp -b l1 l2 l3 dram -- python app.py
 
 With a command it runs it twice, with ``TIMEMORY_ROOFLINE_MODE`` (and ``_MODE_CPU``) set to
-``ai`` and then ``op``, and reads ``<output path>/<prefix><rtype>_ai.json`` and ``_op.json``.
+``ai`` and then ``op``, and reads ``<output path>/<prefix><rtype>_ai.json`` and ``_op.json``
+for ``-t``'s rtype or, by default, for every ``cpu_roofline*`` component the program recorded.
 Exit status 0 when the image was written, 2 for a usage error or an input that cannot be
 plotted (one line on stderr), the command's status when a pass fails (unless -k).
 """
@@ -82,7 +83,15 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     add("-R", "--rank", type=int, default=None, help="Plot this rank's regions only.")
     add("-v", "--verbose", action="store_true")
     add("-e", "--echo-dart", action="store_true", help="Print a DartMeasurementFile tag.")
-    add("-t", "--rtype", default="cpu_roofline", choices=RTYPES)
+    add(
+        "-t",
+        "--rtype",
+        default=None,
+        choices=RTYPES,
+        help="Roofline component to plot (with a command, default: each cpu_roofline* "
+        "component the program recorded, one image each, named <rtype>_<output-file> when "
+        "there are several; with -ai/-op: the files' component).",
+    )
     add("-p", "--preload", action="store_true", help="Accepted; no effect (no LD_PRELOAD library).")
     add("-k", "--keep-going", action="store_true", help="Plot even when a pass fails.")
     add("-r", "--rerun", choices=("ai", "op"), help="Run only this pass; reuse the other file.")
@@ -90,8 +99,9 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     return parser
 
 
-def _run_passes(opts: argparse.Namespace, command: list[str]) -> tuple[str, str, int]:
-    """Run ``command`` in ai and op mode; returns the two file paths and the worst status."""
+def _run_passes(opts: argparse.Namespace, command: list[str]) -> tuple[str, int]:
+    """Run ``command`` in ai and op mode; returns the folder and prefix of its files and the
+    worst status."""
     env = dict(os.environ)
     env["TIMEMORY_PYTHON_BINDINGS"] = "0"
     env["TIMEMORY_JSON_OUTPUT"] = "ON"
@@ -103,7 +113,6 @@ def _run_passes(opts: argparse.Namespace, command: list[str]) -> tuple[str, str,
     if opts.num_threads:
         env["TIMEMORY_ROOFLINE_NUM_THREADS"] = str(opts.num_threads)
     folder = os.path.join(env["TIMEMORY_OUTPUT_PATH"], env["TIMEMORY_OUTPUT_PREFIX"])
-    paths = {mode: f"{folder}{opts.rtype}_{mode}.json" for mode in ("ai", "op")}
     status = 0
     for mode in ("ai", "op"):
         if opts.rerun and mode != opts.rerun:
@@ -116,8 +125,49 @@ def _run_passes(opts: argparse.Namespace, command: list[str]) -> tuple[str, str,
             status = status or code
             print(f"{PROG}: the {mode} pass exited with status {code}", file=sys.stderr)
             if not opts.keep_going:
-                return paths["ai"], paths["op"], status
-    return paths["ai"], paths["op"], status
+                return folder, status
+    return folder, status
+
+
+def _pairs(opts: argparse.Namespace, folder: str) -> list[tuple[str, str, str]]:
+    """(rtype, ai file, op file) to plot from a command's output ``folder`` (a path prefix):
+    ``-t``'s, or every CPU roofline component with both files."""
+    from . import RTYPES
+
+    wanted = [opts.rtype] if opts.rtype else [r for r in RTYPES if r.startswith("cpu_")]
+    pairs = [(r, f"{folder}{r}_ai.json", f"{folder}{r}_op.json") for r in wanted]
+    found = [p for p in pairs if os.path.isfile(p[1]) and os.path.isfile(p[2])]
+    if found:
+        return found
+    if opts.rtype:  # the reader names the missing file
+        return pairs
+    directory = os.path.dirname(folder) or "."
+    try:
+        names = sorted(n for n in os.listdir(directory) if n.endswith(".json"))
+    except OSError:
+        names = []
+    raise _cli.CliError(
+        f"the command wrote no cpu_roofline* ai/op files in {directory}/ (JSON files there: "
+        f"{', '.join(names) or 'none'}); record regions with a cpu_roofline_flops, "
+        "cpu_roofline_dp_flops or cpu_roofline_sp_flops component"
+    )
+
+
+def _rtype_of(path: str | None) -> str:
+    """The rtype of a flat roofline JSON file's component (``cpu_roofline_dp_flops`` ->
+    ``cpu_roofline_dp``); ``cpu_roofline`` when it cannot tell (the reader reports bad files)."""
+    import json
+
+    try:
+        with open(path or "", encoding="utf-8") as handle:
+            keys = list(json.load(handle).get("timemory", {}))
+    except (OSError, ValueError, AttributeError):
+        return "cpu_roofline"
+    for key in keys:
+        for rtype in ("cpu_roofline_dp", "cpu_roofline_sp"):
+            if key.startswith(rtype):
+                return rtype
+    return "cpu_roofline"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,43 +184,50 @@ def main(argv: list[str] | None = None) -> int:
             raise _cli.CliError("give both -ai FILE and -op FILE, or a command after '--'")
         if command and (opts.ai or opts.op):
             raise _cli.CliError("give either -ai/-op files or a command, not both")
-        if not opts.rtype.startswith("cpu_"):
+        if opts.rtype and not opts.rtype.startswith("cpu_"):
             raise _cli.CliError(f"{opts.rtype}: GPU rooflines need a GPU and are not supported")
     except _cli.CliExit as exc:
         return _cli.error_status(parser.prog, exc)
 
     status = 0
+    pairs = [(opts.rtype or _rtype_of(opts.op), opts.ai, opts.op)]
     if command:
-        opts.ai, opts.op, status = _run_passes(opts, command)
+        folder, status = _run_passes(opts, command)
         if status and not opts.keep_going:
             return status
+        try:
+            pairs = _pairs(opts, folder)
+        except _cli.CliExit as exc:
+            return _cli.error_status(parser.prog, exc)
     from ..plotting import figure as fig_
     from . import RooflineError, plot_roofline
 
     width, height, dpi = opts.plot_dimensions
-    try:
-        path = plot_roofline(
-            opts.ai,
-            opts.op,
-            band_labels=opts.bandwidth,
-            txn_bandwidths=opts.txn_bandwidth,
-            inst_peak=opts.inst_peak,
-            rtype=opts.rtype,
-            display=opts.display,
-            fname=opts.output_file,
-            image_type=opts.format,
-            output_dir=opts.output_dir,
-            title=opts.title,
-            width=width,
-            height=height,
-            dpi=dpi,
-            echo_dart=opts.echo_dart,
-            index=opts.rank,
-        )
-    except (RooflineError, fig_.PlotError, fig_.MatplotlibMissing) as err:
-        return _cli.error_status(parser.prog, _cli.CliError(str(err)))
-    if path:
-        print(f"[roofline]|0> Outputting '{path}'...")
+    for rtype, ai, op in pairs:
+        fname = opts.output_file if len(pairs) == 1 else f"{rtype}_{opts.output_file}"
+        try:
+            path = plot_roofline(
+                ai,
+                op,
+                band_labels=opts.bandwidth,
+                txn_bandwidths=opts.txn_bandwidth,
+                inst_peak=opts.inst_peak,
+                rtype=rtype,
+                display=opts.display,
+                fname=fname,
+                image_type=opts.format,
+                output_dir=opts.output_dir,
+                title=opts.title,
+                width=width,
+                height=height,
+                dpi=dpi,
+                echo_dart=opts.echo_dart,
+                index=opts.rank,
+            )
+        except (RooflineError, fig_.PlotError, fig_.MatplotlibMissing) as err:
+            return _cli.error_status(parser.prog, _cli.CliError(str(err)))
+        if path:
+            print(f"[roofline]|0> Outputting '{path}'...")
     return status
 
 

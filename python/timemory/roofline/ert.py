@@ -455,8 +455,11 @@ def ceilings(
     entries: list[dict[str, Any]], caches: list[dict[str, int]] | None = None
 ) -> dict[str, Any]:
     """The roofline's ceilings from ERT entries: ``{"peak": {"dp": GFLOP/s, "sp": ...},
-    "bandwidth": {"l1": GB/s, ..., "dram": GB/s}, "bandwidth_source": "caches" |
-    "plateaus"}``. Bandwidths come from the DP sweep (SP's when there is no DP)."""
+    "bandwidth": {"l1": GB/s, ..., "dram": GB/s}, "bandwidth_measured": {...},
+    "bandwidth_source": "caches" | "plateaus"}``. Bandwidths come from the DP sweep (SP's
+    when there is no DP). ``bandwidth_measured`` is each level's best measurement;
+    ``bandwidth`` raises a level measured below the next outer one to that one's figure (a
+    busy machine's noise), so the ceilings are in order, innermost fastest."""
     caches = cache_levels() if caches is None else caches
     peak: dict[str, float] = {}
     for e in entries:
@@ -470,8 +473,20 @@ def ceilings(
     source = "caches"
     if not bandwidth:
         bandwidth, source = _levels_from_plateaus(points), "plateaus"
-    ordered = {k: bandwidth[k] for k in LEVELS if k in bandwidth}
-    return {"peak": peak, "bandwidth": ordered, "bandwidth_source": source}
+    measured = {k: bandwidth[k] for k in LEVELS if k in bandwidth}
+    # Data in a level is served at least as fast as data one level further out, and noise
+    # (another job on the core) only ever slows a measurement: an inner level measured below
+    # an outer one gets the outer one's figure, so the ceilings never cross.
+    ordered = dict(measured)
+    names = list(ordered)
+    for inner, outer in zip(reversed(names[:-1]), reversed(names[1:])):
+        ordered[inner] = max(ordered[inner], ordered[outer])
+    return {
+        "peak": peak,
+        "bandwidth": ordered,
+        "bandwidth_measured": measured,
+        "bandwidth_source": source,
+    }
 
 
 # ------------------------------------------------------------------------------ entry point
@@ -517,3 +532,58 @@ def run(force: bool = False, progress: bool = True, cache: bool = True, **overri
         _core.atomic_write(path, json.dumps(data, indent=1))
     data["cached"], data["path"] = False, path if cache else ""
     return data
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m timemory.roofline.ert [--force] [-n THREADS] [--json]``: print this
+    machine's ceilings, measuring them unless the cache has them (``--force`` measures again,
+    e.g. after a run on a busy machine cached low figures)."""
+
+    from .. import _cli
+
+    parser = _cli.ArgumentParser(
+        prog="python -m timemory.roofline.ert",
+        description="This machine's peak GFLOP/s and memory bandwidths, measured by the "
+        "empirical roofline toolkit (cached; see the README's Roofline section).",
+    )
+    parser.add_argument("--force", action="store_true", help="Measure again; update the cache.")
+    parser.add_argument(
+        "-n",
+        "--num-threads",
+        type=_cli.number(int, above=0),
+        default=None,
+        help="Threads (default: ert_num_threads, else the hardware threads).",
+    )
+    parser.add_argument("--json", action="store_true", help="Print the whole result as JSON.")
+    try:
+        opts = parser.parse_args(argv)
+        data = run(force=opts.force, nthreads=opts.num_threads)
+    except _cli.CliExit as exc:
+        return _cli.error_status(parser.prog, exc)
+    except ValueError as err:  # bad TIMEMORY_ERT_* settings
+        return _cli.error_status(parser.prog, _cli.CliError(str(err)))
+    if opts.json:
+        print(json.dumps(data, indent=1))
+        return 0
+    ceil = data["ceilings"]
+    where = (
+        f"cached in {data['path']}" if data["cached"] else f"measured in {data['seconds']:.1f} s"
+    )
+    print(
+        f"{data['machine']['cpu']} ({data['machine']['isa']} kernels, "
+        f"{data['key']['nthreads']} threads; {where})"
+    )
+    for dtype, gflops in ceil["peak"].items():
+        print(f"  peak {dtype.upper()}: {gflops:.1f} GFLOP/s")
+    for level, gbs in ceil["bandwidth"].items():
+        measured = ceil.get("bandwidth_measured", {}).get(level, gbs)
+        note = f" (measured {measured:.1f}, below an outer level)" if measured < gbs else ""
+        print(f"  {level.upper()} bandwidth: {gbs:.1f} GB/s{note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
