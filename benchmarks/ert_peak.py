@@ -27,7 +27,7 @@ import argparse
 import json
 import sys
 
-from timemory import _core
+from timemory import _ert
 from timemory.roofline import ert
 
 TARGETS = {"peak_fraction": 0.70, "bandwidth_fraction": 0.90}
@@ -38,7 +38,7 @@ def stream_copy(working_set: int, nthreads: int, trials: int) -> float:
     best = 0.0
     passes = max(1, (256 << 20) // (2 * working_set))
     for _ in range(trials):
-        m = _core.ert_copy(working_set, passes, nthreads)
+        m = _ert.ert_copy(working_set, passes, nthreads)
         best = max(best, m["total_bytes"] / m["seconds"] / 1e9)
     return best
 

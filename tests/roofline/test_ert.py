@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from timemory import _core, settings
+from timemory import _ert, settings
 from timemory.roofline import ert
 from tool_helpers import clean_env
 
@@ -209,14 +209,14 @@ def test_bad_parameters_name_the_valid_choices():
 
 
 def test_native_measurement_counts_bytes_and_flops():
-    m = _core.ert_fma("dp", 8192, 4, 3, 2, 0, "auto")
+    m = _ert.ert_fma("dp", 8192, 4, 3, 2, 0, "auto")
     assert m["working_set"] <= 8192 and m["trials"] == 3 and m["nthreads"] == 2
     n = m["working_set"] // 8
     assert m["total_bytes"] == 2 * 8 * n * 3 * 2
     assert m["total_ops"] == 2 * 4 * n * 3 * 2
-    copy = _core.ert_copy(1 << 16, 2, 1)
+    copy = _ert.ert_copy(1 << 16, 2, 1)
     assert copy["total_bytes"] == 2 * copy["working_set"] * 2 and copy["seconds"] > 0
-    assert _core.ert_isas()[-2:] == ["generic", "scalar"]
+    assert _ert.ert_isas()[-2:] == ["generic", "scalar"]
 
 
 def test_levels_from_cache_sizes_skip_missing_levels():

@@ -181,13 +181,13 @@ def theoretical_peak(dtype: str = "dp", isa: str = "auto", nthreads: int | None 
     rate (the larger of the measured rate, a dependent add chain, and /proc/cpuinfo's 'cpu MHz').
     The ``generic`` kernels have no FMA: mul + add, the same FLOPs per pipe pair. Returns
     ``{"gflops", "lanes", "fma_units", "cores", "hz", "measured_hz", "nominal_hz", "isa"}``."""
-    from .. import _core
+    from .. import _ert
 
-    isa = _core.ert_resolve_isa(isa)
+    isa = _ert.ert_resolve_isa(isa)
     lanes = max(_ISA_BITS.get(isa, 64) // (8 * _DTYPE_BYTES[dtype]), 1)
     threads = nthreads or config()["nthreads"]
     cores = max(min(int(threads), physical_cores()), 1)
-    measured, nominal = float(_core.ert_frequency(0.1)), _nominal_hz()
+    measured, nominal = float(_ert.ert_frequency(0.1)), _nominal_hz()
     hz = max(measured, nominal)
     fma_units = 2
     gflops = lanes * 2 * fma_units * cores * hz / 1e9
@@ -285,10 +285,10 @@ def cache_path(cfg: dict[str, Any] | None = None) -> str:
     """Path of the cached result for ``cfg`` (default: :func:`config`)."""
     import hashlib
 
-    from .. import _core
+    from .. import _ert
 
     cfg = cfg or config()
-    key = _key(cfg, _core.ert_resolve_isa(cfg["isa"]))
+    key = _key(cfg, _ert.ert_resolve_isa(cfg["isa"]))
     digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     return os.path.join(cache_dir(), f"ert-{digest}.json")
 
@@ -373,10 +373,10 @@ def _entry(m: dict[str, Any], label: str, dtype: str, ops_per_elem: int, cfg: di
 
 
 def _best(trials: int, *args: Any) -> dict[str, Any]:
-    """The fastest of ``trials`` runs of ``_core.ert_fma(*args)``."""
-    from .. import _core
+    """The fastest of ``trials`` runs of ``_ert.ert_fma(*args)``."""
+    from .. import _ert
 
-    runs = [_core.ert_fma(*args) for _ in range(trials)]
+    runs = [_ert.ert_fma(*args) for _ in range(trials)]
     return min(runs, key=lambda m: m["seconds"])
 
 
@@ -498,10 +498,10 @@ def run(force: bool = False, progress: bool = True, cache: bool = True, **overri
     progress bar on stderr unless ``progress=False``) and cached (unless ``cache=False``).
     ``overrides`` are :func:`config` keys. Returns ``{"key", "machine", "ceilings", "ert",
     "seconds", "cached", "path"}``."""
-    from .. import _core
+    from .. import _core, _ert
 
     cfg = config(**overrides)
-    isa = _core.ert_resolve_isa(cfg["isa"])
+    isa = _ert.ert_resolve_isa(cfg["isa"])
     path = cache_path(cfg)
     if cache and not force and os.path.exists(path):
         try:
@@ -521,7 +521,7 @@ def run(force: bool = False, progress: bool = True, cache: bool = True, **overri
             "cpu": cpu_model(),
             "isa": isa,
             "caches": caches,
-            "frequency_hz": _core.ert_frequency(0.05),
+            "frequency_hz": _ert.ert_frequency(0.05),
         },
         "ceilings": ceilings(entries, caches),
         "ert": entries,

@@ -1,16 +1,15 @@
-// Bindings of the ERT kernels: one measurement per call, run without the GIL.
-#include "ert.hpp"
-
+// timemory._ert: the ERT kernels, one measurement per call, run without the GIL. A
+// module of its own, loaded by timemory.roofline.ert only: the kernels (one copy per
+// instruction set) would otherwise be resident in every process that imports timemory.
+#include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <stdexcept>
 
-#include "timemory/components/roofline.hpp"
 #include "timemory/ert/ert.hpp"
 
 namespace py = pybind11;
 
-namespace timemory_python {
 namespace {
 
 py::dict to_dict(const tim::ert::Measurement& m) {
@@ -39,7 +38,8 @@ py::dict measured(F&& run) {
 
 }  // namespace
 
-void add_ert(py::module_& m) {
+PYBIND11_MODULE(_ert, m) {
+    m.doc() = "ERT kernels (private; see timemory.roofline.ert)";
     m.def("ert_isas", &tim::ert::available_isas,
           "Instruction sets with ERT kernels usable on this CPU, best first.");
     m.def("ert_resolve_isa", [](const std::string& isa) {
@@ -64,26 +64,8 @@ void add_ert(py::module_& m) {
         });
     }, py::arg("working_set"), py::arg("trials"), py::arg("nthreads"), py::arg("alignment") = 0,
           py::arg("isa") = "auto", "STREAM-like copy of working_set bytes per thread.");
-    m.def("roofline_add_work", [](const std::string& dtype, double flops, double bytes) {
-        try {
-            tim::roofline::add_work(dtype, flops, bytes);
-        } catch (const std::invalid_argument& err) {
-            throw py::value_error(err.what());
-        }
-    }, py::arg("dtype"), py::arg("flops"), py::arg("bytes"),
-          "Add to the calling thread's declared work (cpu_roofline_* components).");
-    m.def("roofline_totals", [] {
-        double t[4];
-        tim::roofline::totals(t);
-        return py::make_tuple(t[0], t[1], t[2], t[3]);
-    }, "The calling thread's declared (dp flops, sp flops, untyped flops, bytes).");
-    m.def("roofline_set_ert", &tim::roofline::set_ert_json, py::arg("json"),
-          "The JSON value of the cpu_roofline_* components' \"roofline\" member.");
-    m.def("roofline_ert_json", &tim::roofline::ert_json_block);
     m.def("ert_frequency", [](double seconds) {
         py::gil_scoped_release release;
         return tim::ert::measure_frequency(seconds);
     }, py::arg("seconds") = 0.1, "Measured clock rate (Hz) of the calling thread's core; 0 if unknown.");
 }
-
-}  // namespace timemory_python
