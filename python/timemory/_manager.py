@@ -410,6 +410,10 @@ def _write_component(
     storage = _storage(index)
     label, key = info["label"], info["key"]
     s = _settings
+    if key.startswith("cpu_roofline") and s.file_output:
+        from .roofline import _embed_ert
+
+        _embed_ert()  # the "roofline" block: this machine's ERT ceilings (cached)
     out = lambda ext: _output_file(label, ext, rank_suffix)  # noqa: E731
     if s.file_output:
         flat_json = _wrap(key, storage.dumps_text(flat)) if s.json_output or s.plot_output else ()

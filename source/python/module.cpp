@@ -10,6 +10,7 @@
 #include "hot_types.hpp"
 #include "line_profiler.hpp"
 #include "profiler.hpp"
+#include "roofline.hpp"
 #include "tracer.hpp"
 #include "timemory/components/component_info.hpp"
 #include "timemory/components/rusage.hpp"
@@ -632,6 +633,7 @@ PYBIND11_MODULE(_core, m) {
     m.attr("build_info")      = build;
 
     timemory_python::add_hardware_counters(m);
+    timemory_python::add_roofline(m);
     if (timemory_python::add_hot_types(m.ptr()) < 0) throw py::error_already_set();
     if (timemory_python::add_profiler(m.ptr()) < 0) throw py::error_already_set();
     if (timemory_python::add_tracer(m.ptr()) < 0) throw py::error_already_set();

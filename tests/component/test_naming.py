@@ -114,7 +114,8 @@ LABELS = {
     "data_tracker_integer": "data_integer",
     "printer": "printer",
 }
-# papi_vector / papi_array count perf_event_open events (tests/hardware_counters/)
+# papi_vector / papi_array count perf_event_open events (tests/hardware_counters/); the
+# cpu_roofline_* components count declared work (tests/roofline/)
 UNAVAILABLE = [
     "cuda_event",
     "cupti_activity",
@@ -129,7 +130,6 @@ UNAVAILABLE = [
     "perfetto_trace",
     "hip_event",
     "gpu_roofline_flops",
-    "cpu_roofline_flops",
     "malloc_gotcha",
     "ompt_handle",
 ]
@@ -189,6 +189,11 @@ def test_documented_unavailable_components_are_unavailable():
         cls = getattr(component, class_name_of(key))
         assert cls.available is False, key
         assert component.is_available(key) is False
+
+
+def test_cpu_roofline_components_are_available_under_every_alias():
+    for name in ("cpu_roofline_flops", "cpu_roofline", "cpu_roofline_dp", "cpu_roofline_sp_flops"):
+        assert component.is_available(name) is True, name
 
 
 def test_is_available_accepts_names_aliases_and_enum_values():

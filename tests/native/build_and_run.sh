@@ -6,6 +6,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 core=("$root/source/timemory/components/registry.cpp" "$root/source/timemory/components/perf_event.cpp"
+      "$root/source/timemory/components/roofline.cpp"
       "$root/source/timemory/config.cpp")
 for test in test_components test_perf_event; do
     g++ -std=c++17 -O2 -g -Wall -Wextra -Werror -pthread -I "$root/source" "$@" \

@@ -18,6 +18,7 @@ fi
 ref=${TIMEMORY_REFERENCE:-$root/../shared/reference}
 srcs=("$root/tests/native/test_writers.cpp" "$root/source/timemory/output/writers.cpp"
       "$root/source/timemory/components/registry.cpp" "$root/source/timemory/components/perf_event.cpp"
+      "$root/source/timemory/components/roofline.cpp"
       "$root/source/timemory/storage/entry.cpp"
       "$root/source/timemory/config.cpp")
 flags=(-std=c++17 -O2 -pthread -Wall -Wextra -Wpedantic -I "$root/source" "$@")

@@ -564,6 +564,7 @@ _SPEC_LIST: tuple[_Spec, ...] = (
     _s("ert_max_data_size_cpu", _UINT64, 0, "ERT CPU maximum data size (0 = from the cache sizes)"),
     _s("ert_max_data_size_gpu", _UINT64, 500_000_000, "ERT GPU maximum data size"),
     _s("ert_skip_ops", _STR, "", "ERT operation counts to skip"),
+    _s("ert_num_trials", _UINT64, 0, "ERT repetitions per measurement, best kept (0 = 3)"),
     # vendor tools
     _s(
         "craypat_categories",

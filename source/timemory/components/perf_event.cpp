@@ -574,6 +574,40 @@ void install_fork_handler() {
     (void) done;
 }
 
+// The cpu_roofline_* components' hardware FLOP counters (PAPI_DP_OPS, PAPI_SP_OPS), one
+// group per thread, opened on the thread's first reading and again after a fork.
+struct FlopCounters {
+    std::vector<GroupPlan>     groups;
+    std::vector<std::uint64_t> buf;
+    std::uint64_t              generation = 0;
+
+    ~FlopCounters() { close_all(); }
+    void close_all() {
+        for (auto& g : groups)
+            for (int fd : g.fds) ::close(fd);
+        groups.clear();
+    }
+    void read(double* out, const std::vector<const EventDef*>& events) {
+        install_fork_handler();
+        const auto now = g_generation.load(std::memory_order_acquire);
+        if (generation != now) {
+            close_all();
+            const bool exclude_kernel = access_mode().exclude_kernel;
+            groups = open_groups(events, false, [exclude_kernel](const Term& t, int group_fd) {
+                return open_term(t, exclude_kernel, group_fd);
+            });
+            generation = now;
+        }
+        out[0] = out[1] = 0.0;
+        for (auto& g : groups) {
+            buf.assign(3 + g.fds.size(), 0);
+            const ssize_t want = static_cast<ssize_t>(buf.size() * sizeof(std::uint64_t));
+            if (::read(g.fds.front(), buf.data(), static_cast<std::size_t>(want)) != want) continue;
+            add_group_read(buf.data(), buf.size(), g.event_of.data(), g.weight.data(), out);
+        }
+    }
+};
+
 }  // namespace
 
 // ------------------------------------------------------------------ public
@@ -804,6 +838,43 @@ std::string json_block() {
         s += "{\"event\":\"" + x.name + "\"," + buf;
     }
     return s + "]}";
+}
+
+bool hardware_flops_available() {
+    static const bool available = [] {
+        for (const char* name : {"PAPI_DP_OPS", "PAPI_SP_OPS"}) {
+            const auto* e = find_event(name);
+            if (e && probe(*e).available) return true;
+        }
+        return false;
+    }();
+    return available;
+}
+
+void read_hardware_flops(double* dp_sp) {
+    dp_sp[0] = dp_sp[1] = 0.0;
+    if (!hardware_flops_available()) return;
+    static const std::vector<const EventDef*> events = [] {
+        std::vector<const EventDef*> out;
+        for (const char* name : {"PAPI_DP_OPS", "PAPI_SP_OPS"}) {
+            const auto* e = find_event(name);
+            out.push_back(e && probe(*e).available ? e : nullptr);
+        }
+        return out;
+    }();
+    // open_groups takes the available events only; map their counts back to dp / sp
+    static const std::vector<const EventDef*> present = [] {
+        std::vector<const EventDef*> out;
+        for (const auto* e : events)
+            if (e) out.push_back(e);
+        return out;
+    }();
+    thread_local FlopCounters counters;
+    double counted[2] = {0.0, 0.0};
+    counters.read(counted, present);
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < events.size(); ++i)
+        if (events[i]) dp_sp[i] = counted[k++];
 }
 
 }  // namespace tim::perf

@@ -100,4 +100,10 @@ std::vector<Scaling> scaling();
 // "\"perf_event\":{...}" block of the components' JSON.
 std::string json_block();
 
+// Hardware FLOP counters of the cpu_roofline_* components: whether PAPI_DP_OPS or
+// PAPI_SP_OPS can be counted here (probed once), and the calling thread's running
+// (dp, sp) counts, 0 where unavailable.
+bool hardware_flops_available();
+void read_hardware_flops(double* dp_sp);
+
 }  // namespace tim::perf

@@ -7,6 +7,7 @@
 #include "timemory/components/component_info.hpp"
 #include "timemory/components/perf_event.hpp"
 #include "timemory/components/procfs.hpp"
+#include "timemory/components/roofline.hpp"
 #include "timemory/components/rusage.hpp"
 #include "timemory/components/timing.hpp"
 #include "timemory/config.hpp"
@@ -291,6 +292,9 @@ std::vector<ComponentInfo> build_table() {
         c.json_extra = perf::json_block;
         perf::describe_component(c);
     }
+
+    roofline::describe_components(at("cpu_roofline_flops"), at("cpu_roofline_dp_flops"),
+                                  at("cpu_roofline_sp_flops"));
 
     bundle("printer", "Provides an interface for printing out debug messages");
     bundle("user_global_bundle",

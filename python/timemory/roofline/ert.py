@@ -1,0 +1,589 @@
+"""The empirical roofline toolkit (ERT): this machine's peak FLOP rate and the bandwidth of
+each memory level, measured by native kernels (``source/timemory/ert/``)::
+
+    from timemory.roofline import ert
+    data = ert.run()                        # cached per machine and settings
+    data["ceilings"]["peak"]["dp"]          # GFLOP/s, every thread
+    data["ceilings"]["bandwidth"]["dram"]   # GB/s
+
+Two sweeps per data type (``dp``, ``sp``), every thread at once, one buffer per thread:
+
+* bandwidth: working sets per thread doubling from ``ert_min_working_size(_cpu)`` to the
+  maximum data size; each element is loaded, gets one FMA (2 FLOPs) and is stored;
+* compute: a working set that fits in L1, with 2, 4, ..., 512 FLOPs per element (one FMA
+  chain per vector lane, enough independent vectors to hide the FMA latency).
+
+Memory levels come from the cache sizes in sysfs: a level's bandwidth is the best measured
+over the working sets that fit in it with a margin (at most half its per-thread share, at
+least twice the level below); DRAM's over the working sets at least twice the last cache.
+Without sysfs the levels are the plateaus of the bandwidth curve (drops of more than 25%).
+
+Settings (``TIMEMORY_ERT_*``):
+
+* ``ert_num_threads``: 0 means ``TIMEMORY_ROOFLINE_NUM_THREADS`` (``timemory-roofline -n``
+  sets it), else ``ert_num_threads_cpu`` (the hardware threads);
+* ``ert_min_working_size`` / ``_cpu``: bytes per thread;
+* ``ert_max_data_size`` / ``_cpu``: bytes over all threads; 0 means 4 x the last cache level,
+  at least 64 MiB;
+* ``ert_alignment``: 0 means 64;
+* ``ert_skip_ops``: FLOPs-per-element counts the compute sweep skips, e.g. ``"2,4"``;
+* ``ert_num_trials``: repetitions per measurement, the best kept; 0 means 3;
+* ``TIMEMORY_ERT_ISA``: a kernel set (``auto``, ``avx512``, ``avx2``, ``generic``, ``scalar``).
+
+Results are cached as JSON in ``$TIMEMORY_ERT_CACHE_DIR`` or ``$XDG_CACHE_HOME/timemory/ert``
+(``~/.cache/timemory/ert``), one file per CPU model, thread count, settings and timemory
+version. A progress bar goes to stderr while it measures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
+    from typing import Any
+
+__all__ = [
+    "FORMAT_VERSION",
+    "LEVELS",
+    "cache_dir",
+    "cache_levels",
+    "cache_path",
+    "ceilings",
+    "config",
+    "cpu_model",
+    "physical_cores",
+    "run",
+    "theoretical_peak",
+]
+
+#: Version of the cached JSON's layout; part of the cache key.
+FORMAT_VERSION = 1
+#: Memory level names, fastest first.
+LEVELS = ("l1", "l2", "l3", "dram")
+
+_DTYPE_BYTES = {"dp": 8, "sp": 4}
+_COMPUTE_OPS = (2, 4, 8, 16, 32, 64, 128, 256, 512)  # FLOPs per element (2 per FMA)
+_TARGET_BYTES = 64 << 20  # bytes moved per thread per bandwidth measurement
+_TARGET_OPS = 2e8  # FLOPs per thread per compute measurement
+_DEFAULT_TRIALS = 3
+
+
+# ------------------------------------------------------------------------------ the machine
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (``platform.machine()``-like fallback)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Processor", "cpu model"):
+                    return value.strip()
+    except OSError:
+        pass
+    return os.uname().machine
+
+
+def _parse_size(text: str) -> int:
+    text = text.strip().upper()
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+    return int(text.rstrip("KMG")) * scale
+
+
+def _cpu_count(cpu_list: str) -> int:
+    count = 0
+    for part in cpu_list.strip().split(","):
+        if not part:
+            continue
+        first, _, last = part.partition("-")
+        count += int(last or first) - int(first) + 1
+    return count
+
+
+def cache_levels(root: str = "/sys/devices/system/cpu/cpu0/cache") -> list[dict[str, int]]:
+    """Data and unified caches of cpu0 from sysfs, innermost first: ``[{"level": 1, "size":
+    32768, "shared": 1}, ...]`` (``shared``: CPUs sharing one instance). Empty without sysfs."""
+    levels: dict[int, dict[str, int]] = {}
+    try:
+        names = sorted(n for n in os.listdir(root) if n.startswith("index"))
+    except OSError:
+        return []
+    for name in names:
+        folder = os.path.join(root, name)
+
+        def read(item: str, folder: str = folder) -> str:
+            with open(os.path.join(folder, item), encoding="utf-8") as handle:
+                return handle.read().strip()
+
+        try:
+            if read("type") == "Instruction":
+                continue
+            level, size = int(read("level")), _parse_size(read("size"))
+            try:
+                shared = max(_cpu_count(read("shared_cpu_list")), 1)
+            except (OSError, ValueError):
+                shared = 1
+        except (OSError, ValueError):
+            continue
+        levels[level] = {"level": level, "size": size, "shared": shared}
+    return [levels[k] for k in sorted(levels)]
+
+
+def physical_cores() -> int:
+    """Cores (not hardware threads): distinct (package, core) pairs in sysfs; os.cpu_count()
+    without sysfs."""
+    root = "/sys/devices/system/cpu"
+    cores = set()
+    try:
+        for name in os.listdir(root):
+            if not (name.startswith("cpu") and name[3:].isdigit()):
+                continue
+            topo = os.path.join(root, name, "topology")
+            try:
+                with (
+                    open(os.path.join(topo, "physical_package_id")) as pkg,
+                    open(os.path.join(topo, "core_id")) as core,
+                ):
+                    cores.add((pkg.read().strip(), core.read().strip()))
+            except OSError:
+                continue
+    except OSError:
+        pass
+    return len(cores) or os.cpu_count() or 1
+
+
+def _nominal_hz() -> float:
+    """The 'cpu MHz' of /proc/cpuinfo (a VM shows the nominal rate there), or 0."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                if key.strip() == "cpu MHz":
+                    return float(value) * 1e6
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+#: Vector width in bits of each ERT kernel set.
+_ISA_BITS = {"avx512": 512, "avx2": 256, "generic": 128, "scalar": 64}
+
+
+def theoretical_peak(dtype: str = "dp", isa: str = "auto", nthreads: int | None = None) -> dict:
+    """The peak FLOP rate the hardware allows, as an upper bound, with its assumptions:
+    lanes (vector bits / element bits) x 2 FLOPs per FMA x 2 FMA pipes per core (Intel since
+    Haswell, AMD since Zen 2; an overestimate for CPUs with one, e.g. some AVX-512 Xeons, and
+    for Zen 4, which splits 512-bit FMAs) x cores used (min(threads, physical cores)) x clock
+    rate (the larger of the measured rate, a dependent add chain, and /proc/cpuinfo's 'cpu MHz').
+    The ``generic`` kernels have no FMA: mul + add, the same FLOPs per pipe pair. Returns
+    ``{"gflops", "lanes", "fma_units", "cores", "hz", "measured_hz", "nominal_hz", "isa"}``."""
+    from .. import _ert
+
+    isa = _ert.ert_resolve_isa(isa)
+    lanes = max(_ISA_BITS.get(isa, 64) // (8 * _DTYPE_BYTES[dtype]), 1)
+    threads = nthreads or config()["nthreads"]
+    cores = max(min(int(threads), physical_cores()), 1)
+    measured, nominal = float(_ert.ert_frequency(0.1)), _nominal_hz()
+    hz = max(measured, nominal)
+    fma_units = 2
+    gflops = lanes * 2 * fma_units * cores * hz / 1e9
+    return {
+        "gflops": gflops,
+        "lanes": lanes,
+        "fma_units": fma_units,
+        "cores": cores,
+        "hz": hz,
+        "measured_hz": measured,
+        "nominal_hz": nominal,
+        "isa": isa,
+    }
+
+
+# ------------------------------------------------------------------------------ settings
+
+
+def _setting(name: str) -> int:
+    from .. import settings
+
+    return int(getattr(settings, name))
+
+
+def config(**overrides: Any) -> dict[str, Any]:
+    """The effective ERT parameters from the settings (``TIMEMORY_ERT_*``), with
+    ``overrides`` (same keys) applied: ``nthreads``, ``min_working_size`` (bytes per thread),
+    ``max_data_size`` (bytes, all threads), ``alignment``, ``skip_ops`` (list of ints),
+    ``trials``, ``isa`` and ``dtypes``."""
+    from .. import settings
+
+    caches = cache_levels()
+    last = caches[-1]["size"] if caches else 32 << 20
+    cfg: dict[str, Any] = {
+        "nthreads": _setting("ert_num_threads")
+        or int(os.environ.get("TIMEMORY_ROOFLINE_NUM_THREADS") or 0)  # timemory-roofline -n
+        or _setting("ert_num_threads_cpu")
+        or 1,
+        "min_working_size": _setting("ert_min_working_size")
+        or _setting("ert_min_working_size_cpu")
+        or 64,
+        "max_data_size": _setting("ert_max_data_size")
+        or _setting("ert_max_data_size_cpu")
+        or max(4 * last, 64 << 20),
+        "alignment": _setting("ert_alignment"),
+        "skip_ops": sorted(
+            {int(x) for x in str(settings.ert_skip_ops).replace(",", " ").split() if x.strip()}
+        ),
+        "trials": _setting("ert_num_trials") or _DEFAULT_TRIALS,
+        "isa": os.environ.get("TIMEMORY_ERT_ISA", "auto") or "auto",
+        "dtypes": ["dp", "sp"],
+    }
+    unknown = set(overrides) - set(cfg)
+    if unknown:
+        raise ValueError(
+            f"unknown ERT parameter(s) {sorted(unknown)}. Valid choices are: "
+            + ", ".join(sorted(cfg))
+        )
+    cfg.update({k: v for k, v in overrides.items() if v is not None})
+    for dtype in cfg["dtypes"]:
+        if dtype not in _DTYPE_BYTES:
+            raise ValueError(f"unknown ERT data type {dtype!r}. Valid choices are: dp, sp")
+    for key in ("nthreads", "trials", "min_working_size", "max_data_size"):
+        if int(cfg[key]) < 1:
+            raise ValueError(f"ERT {key} must be at least 1 (got {cfg[key]!r})")
+    return cfg
+
+
+# ------------------------------------------------------------------------------ the cache
+
+
+def cache_dir() -> str:
+    """Folder of the cached results."""
+    explicit = os.environ.get("TIMEMORY_ERT_CACHE_DIR")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "timemory", "ert")
+
+
+def _key(cfg: dict[str, Any], isa: str) -> dict[str, Any]:
+    from .. import version
+
+    return {
+        "format": FORMAT_VERSION,
+        "timemory": version,
+        "cpu": cpu_model(),
+        "cpus": os.cpu_count(),
+        **{k: v for k, v in cfg.items() if k != "isa"},
+        "isa": isa,
+    }
+
+
+def cache_path(cfg: dict[str, Any] | None = None) -> str:
+    """Path of the cached result for ``cfg`` (default: :func:`config`)."""
+    import hashlib
+
+    from .. import _ert
+
+    cfg = cfg or config()
+    key = _key(cfg, _ert.ert_resolve_isa(cfg["isa"]))
+    digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    return os.path.join(cache_dir(), f"ert-{digest}.json")
+
+
+# ------------------------------------------------------------------------------ measuring
+
+
+class _Progress:
+    """A bar on stderr: redrawn in place on a terminal, a start and an end line otherwise."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.done, self.enabled = max(total, 1), 0, enabled
+        self.tty = enabled and sys.stderr.isatty()
+        self.start = time.monotonic()
+        if enabled and not self.tty:
+            print(f"timemory ERT: measuring {total} kernels ...", file=sys.stderr, flush=True)
+
+    def step(self, what: str) -> None:
+        self.done += 1
+        if self.tty:
+            width = 30
+            filled = width * self.done // self.total
+            bar = "#" * filled + "." * (width - filled)
+            percent = 100 * self.done // self.total
+            sys.stderr.write(f"\rtimemory ERT [{bar}] {percent:3d}% {what:<28.28}")
+            sys.stderr.flush()
+
+    def close(self, note: str) -> None:
+        if not self.enabled:
+            return
+        seconds = time.monotonic() - self.start
+        if self.tty:
+            sys.stderr.write("\r" + " " * 78 + "\r")
+        print(f"timemory ERT: done in {seconds:.1f} s; {note}", file=sys.stderr, flush=True)
+
+
+def _human(nbytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if nbytes < 1024 or unit == "GiB":
+            return f"{nbytes:.0f} {unit}" if unit == "B" else f"{nbytes:.4g} {unit}"
+        nbytes /= 1024
+    return f"{nbytes} B"
+
+
+def _sizes(cfg: dict[str, Any]) -> list[int]:
+    """Working sets per thread: powers of two from the minimum to max_data_size / nthreads."""
+    top = max(int(cfg["max_data_size"]) // int(cfg["nthreads"]), int(cfg["min_working_size"]))
+    size, out = 1, []
+    while size < int(cfg["min_working_size"]):
+        size *= 2
+    while size <= top:
+        out.append(size)
+        size *= 2
+    return out or [top]
+
+
+def _entry(m: dict[str, Any], label: str, dtype: str, ops_per_elem: int, cfg: dict[str, Any]):
+    """One §11.2 ``ert`` entry from a native measurement."""
+    return {
+        "label": label,
+        "working-set": m["working_set"],
+        "trials": m["trials"],
+        "total-bytes": m["total_bytes"],
+        "total-ops": m["total_ops"],
+        "ops-per-set": ops_per_elem,
+        "counter": {"repr_data": m["seconds"], "units": 1.0, "display_units": "sec"},
+        "device": "cpu",
+        "dtype": dtype,
+        "isa": m["isa"],
+        "exec-params": {
+            "working_set_min": int(cfg["min_working_size"]),
+            "memory_max": int(cfg["max_data_size"]),
+            "nthreads": int(cfg["nthreads"]),
+            "nrank": 0,
+            "nproc": 1,
+            "nstreams": 1,
+            "grid_size": 0,
+            "block_size": 0,
+            "shmem_size": 0,
+        },
+    }
+
+
+def _best(trials: int, *args: Any) -> dict[str, Any]:
+    """The fastest of ``trials`` runs of ``_ert.ert_fma(*args)``."""
+    from .. import _ert
+
+    runs = [_ert.ert_fma(*args) for _ in range(trials)]
+    return min(runs, key=lambda m: m["seconds"])
+
+
+def _measure(cfg: dict[str, Any], progress: bool) -> list[dict[str, Any]]:
+
+    sizes = _sizes(cfg)
+    ops_list = [n for n in _COMPUTE_OPS if n not in cfg["skip_ops"]]
+    caches = cache_levels()
+    l1 = caches[0]["size"] if caches else 32 << 10
+    compute_ws = max(min(l1 // 2, 16 << 10), 1024)
+    nthreads, align, isa = int(cfg["nthreads"]), int(cfg["alignment"]), cfg["isa"]
+    bar = _Progress(len(cfg["dtypes"]) * (len(sizes) + len(ops_list)), progress)
+    entries = []
+    for dtype in cfg["dtypes"]:
+        seen = set()
+        for size in sizes:
+            passes = max(1, _TARGET_BYTES // (2 * size))
+            m = _best(cfg["trials"], dtype, size, 1, passes, nthreads, align, isa)
+            if m["working_set"] not in seen:  # sizes below a vector block round up to one
+                entries.append(_entry(m, f"{dtype}_bandwidth", dtype, 2, cfg))
+            seen.add(m["working_set"])
+            bar.step(f"{dtype} bandwidth {_human(size)}")
+        elements = compute_ws // _DTYPE_BYTES[dtype]
+        for ops in ops_list:
+            passes = max(1, int(_TARGET_OPS // (ops * elements)))
+            m = _best(cfg["trials"], dtype, compute_ws, ops // 2, passes, nthreads, align, isa)
+            entries.append(_entry(m, f"{dtype}_fma_{ops}", dtype, ops, cfg))
+            bar.step(f"{dtype} compute {ops} FLOP/elem")
+    bar.close(f"peak and bandwidth of {len(entries)} measurements")
+    return entries
+
+
+# ------------------------------------------------------------------------------ analysis
+
+
+def _rate(entry: dict[str, Any], what: str) -> float:
+    seconds = float(entry["counter"]["repr_data"])
+    return float(entry[what]) / seconds / 1e9 if seconds > 0 else 0.0
+
+
+def _levels_from_caches(
+    points: list[tuple[int, float]], caches: list[dict[str, int]], nthreads: int
+) -> dict[str, float]:
+    out: dict[str, float] = {}
+    lower = 0
+    for cache in caches[:3]:
+        share = cache["size"] // max(min(nthreads, cache["shared"]), 1)
+        inside = [bw for ws, bw in points if ws <= share // 2 and ws >= 2 * lower]
+        if inside:
+            out[f"l{cache['level']}"] = max(inside)
+        lower = share
+    beyond = [bw for ws, bw in points if ws >= 2 * lower] if caches else []
+    if beyond:
+        out["dram"] = max(beyond)
+    return out
+
+
+def _levels_from_plateaus(points: list[tuple[int, float]]) -> dict[str, float]:
+    """Plateaus of the curve: a new level starts where the bandwidth falls below 75% of the
+    current plateau's best; the last plateau is DRAM."""
+    plateaus: list[float] = []
+    for _, bw in points:
+        if plateaus and bw >= 0.75 * plateaus[-1]:
+            plateaus[-1] = max(plateaus[-1], bw)
+        else:
+            plateaus.append(bw)
+    if not plateaus:
+        return {}
+    names = [f"l{i + 1}" for i in range(min(len(plateaus) - 1, 3))]
+    out = {name: plateaus[i] for i, name in enumerate(names)}
+    out["dram"] = plateaus[-1] if len(plateaus) > 1 else plateaus[0]
+    return out
+
+
+def ceilings(
+    entries: list[dict[str, Any]], caches: list[dict[str, int]] | None = None
+) -> dict[str, Any]:
+    """The roofline's ceilings from ERT entries: ``{"peak": {"dp": GFLOP/s, "sp": ...},
+    "bandwidth": {"l1": GB/s, ..., "dram": GB/s}, "bandwidth_measured": {...},
+    "bandwidth_source": "caches" | "plateaus"}``. Bandwidths come from the DP sweep (SP's
+    when there is no DP). ``bandwidth_measured`` is each level's best measurement;
+    ``bandwidth`` raises a level measured below the next outer one to that one's figure (a
+    busy machine's noise), so the ceilings are in order, innermost fastest."""
+    caches = cache_levels() if caches is None else caches
+    peak: dict[str, float] = {}
+    for e in entries:
+        peak[e["dtype"]] = max(peak.get(e["dtype"], 0.0), _rate(e, "total-ops"))
+    sweep = [e for e in entries if e["label"] == "dp_bandwidth"] or [
+        e for e in entries if e["label"].endswith("_bandwidth")
+    ]
+    points = sorted((int(e["working-set"]), _rate(e, "total-bytes")) for e in sweep)
+    nthreads = int(sweep[0]["exec-params"]["nthreads"]) if sweep else 1
+    bandwidth = _levels_from_caches(points, caches, nthreads) if caches else {}
+    source = "caches"
+    if not bandwidth:
+        bandwidth, source = _levels_from_plateaus(points), "plateaus"
+    measured = {k: bandwidth[k] for k in LEVELS if k in bandwidth}
+    # Data in a level is served at least as fast as data one level further out, and noise
+    # (another job on the core) only ever slows a measurement: an inner level measured below
+    # an outer one gets the outer one's figure, so the ceilings never cross.
+    ordered = dict(measured)
+    names = list(ordered)
+    for inner, outer in zip(reversed(names[:-1]), reversed(names[1:])):
+        ordered[inner] = max(ordered[inner], ordered[outer])
+    return {
+        "peak": peak,
+        "bandwidth": ordered,
+        "bandwidth_measured": measured,
+        "bandwidth_source": source,
+    }
+
+
+# ------------------------------------------------------------------------------ entry point
+
+
+def run(force: bool = False, progress: bool = True, cache: bool = True, **overrides: Any):
+    """This machine's ERT result: from the cache when one matches the CPU, thread count,
+    settings and version (unless ``force``), otherwise measured (seconds to a minute; a
+    progress bar on stderr unless ``progress=False``) and cached (unless ``cache=False``).
+    ``overrides`` are :func:`config` keys. Returns ``{"key", "machine", "ceilings", "ert",
+    "seconds", "cached", "path"}``."""
+    from .. import _core, _ert
+
+    cfg = config(**overrides)
+    isa = _ert.ert_resolve_isa(cfg["isa"])
+    path = cache_path(cfg)
+    if cache and not force and os.path.exists(path):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                data = json.load(handle)
+            if data.get("key") == json.loads(json.dumps(_key(cfg, isa))):
+                data["cached"], data["path"] = True, path
+                return data
+        except (OSError, ValueError):
+            pass  # unreadable or stale: measure again
+    start = time.monotonic()
+    entries = _measure(cfg, progress)
+    caches = cache_levels()
+    data = {
+        "key": _key(cfg, isa),
+        "machine": {
+            "cpu": cpu_model(),
+            "isa": isa,
+            "caches": caches,
+            "frequency_hz": _ert.ert_frequency(0.05),
+        },
+        "ceilings": ceilings(entries, caches),
+        "ert": entries,
+        "seconds": time.monotonic() - start,
+    }
+    if cache:
+        os.makedirs(cache_dir(), exist_ok=True)
+        _core.atomic_write(path, json.dumps(data, indent=1))
+    data["cached"], data["path"] = False, path if cache else ""
+    return data
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m timemory.roofline.ert [--force] [-n THREADS] [--json]``: print this
+    machine's ceilings, measuring them unless the cache has them (``--force`` measures again,
+    e.g. after a run on a busy machine cached low figures)."""
+
+    from .. import _cli
+
+    parser = _cli.ArgumentParser(
+        prog="python -m timemory.roofline.ert",
+        description="This machine's peak GFLOP/s and memory bandwidths, measured by the "
+        "empirical roofline toolkit (cached; see the README's Roofline section).",
+    )
+    parser.add_argument("--force", action="store_true", help="Measure again; update the cache.")
+    parser.add_argument(
+        "-n",
+        "--num-threads",
+        type=_cli.number(int, above=0),
+        default=None,
+        help="Threads (default: ert_num_threads, else the hardware threads).",
+    )
+    parser.add_argument("--json", action="store_true", help="Print the whole result as JSON.")
+    try:
+        opts = parser.parse_args(argv)
+        data = run(force=opts.force, nthreads=opts.num_threads)
+    except _cli.CliExit as exc:
+        return _cli.error_status(parser.prog, exc)
+    except ValueError as err:  # bad TIMEMORY_ERT_* settings
+        return _cli.error_status(parser.prog, _cli.CliError(str(err)))
+    if opts.json:
+        print(json.dumps(data, indent=1))
+        return 0
+    ceil = data["ceilings"]
+    where = (
+        f"cached in {data['path']}" if data["cached"] else f"measured in {data['seconds']:.1f} s"
+    )
+    print(
+        f"{data['machine']['cpu']} ({data['machine']['isa']} kernels, "
+        f"{data['key']['nthreads']} threads; {where})"
+    )
+    for dtype, gflops in ceil["peak"].items():
+        print(f"  peak {dtype.upper()}: {gflops:.1f} GFLOP/s")
+    for level, gbs in ceil["bandwidth"].items():
+        measured = ceil.get("bandwidth_measured", {}).get(level, gbs)
+        note = f" (measured {measured:.1f}, below an outer level)" if measured < gbs else ""
+        print(f"  {level.upper()} bandwidth: {gbs:.1f} GB/s{note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

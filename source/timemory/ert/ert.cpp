@@ -1,0 +1,276 @@
+// Dispatch of the ERT kernels to the instruction sets this CPU has, and the
+// threaded measurement (one buffer per thread, first touched by its thread).
+#include "timemory/ert/ert.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+namespace tim::ert {
+
+// Entry points of the per-ISA translation units (kernel_body.inc).
+#define TIMEMORY_ERT_DECLARE(NS)                                                        \
+    namespace NS {                                                                      \
+    void        sweep_dp(double* buf, std::size_t n, int reps, std::size_t trials);     \
+    void        sweep_sp(float* buf, std::size_t n, int reps, std::size_t trials);      \
+    void        copy_dp(const double* src, double* dst, std::size_t n, std::size_t t); \
+    std::size_t block_bytes();                                                          \
+    }
+TIMEMORY_ERT_DECLARE(generic)
+#ifdef TIMEMORY_ERT_AVX2
+TIMEMORY_ERT_DECLARE(avx2)
+#endif
+#ifdef TIMEMORY_ERT_AVX512
+TIMEMORY_ERT_DECLARE(avx512)
+#endif
+#undef TIMEMORY_ERT_DECLARE
+namespace generic {
+void scalar_sweep_dp(double* buf, std::size_t n, int reps, std::size_t trials);
+void scalar_sweep_sp(float* buf, std::size_t n, int reps, std::size_t trials);
+}  // namespace generic
+
+namespace {
+
+struct Kernels {
+    const char* name;
+    void (*dp)(double*, std::size_t, int, std::size_t);
+    void (*sp)(float*, std::size_t, int, std::size_t);
+    void (*copy)(const double*, double*, std::size_t, std::size_t);
+    std::size_t (*block)();
+    bool (*usable)();
+};
+
+std::size_t scalar_block() { return 8 * 12; }
+
+bool always() { return true; }
+#if defined(__x86_64__) || defined(__i386__)
+#ifdef TIMEMORY_ERT_AVX2
+bool has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+#endif
+#ifdef TIMEMORY_ERT_AVX512
+bool has_avx512() { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma"); }
+#endif
+#endif
+
+const std::vector<Kernels>& all_kernels() {
+    static const std::vector<Kernels> table = {
+#ifdef TIMEMORY_ERT_AVX512
+        {"avx512", avx512::sweep_dp, avx512::sweep_sp, avx512::copy_dp, avx512::block_bytes, has_avx512},
+#endif
+#ifdef TIMEMORY_ERT_AVX2
+        {"avx2", avx2::sweep_dp, avx2::sweep_sp, avx2::copy_dp, avx2::block_bytes, has_avx2},
+#endif
+        {"generic", generic::sweep_dp, generic::sweep_sp, generic::copy_dp, generic::block_bytes, always},
+        {"scalar", generic::scalar_sweep_dp, generic::scalar_sweep_sp, generic::copy_dp, scalar_block, always},
+    };
+    return table;
+}
+
+const Kernels& kernels_for(const std::string& isa) {
+    const auto name = resolve_isa(isa);
+    for (const auto& k : all_kernels())
+        if (name == k.name) return k;
+    throw std::invalid_argument("unknown ERT instruction set '" + isa + "'");
+}
+
+// Reusable barrier for the measuring threads (std::barrier is C++20).
+class Barrier {
+public:
+    explicit Barrier(std::size_t n) : count_(n) {}
+    void wait() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        const auto gen = generation_;
+        if (++waiting_ == count_) {
+            waiting_ = 0;
+            ++generation_;
+            cv_.notify_all();
+        } else {
+            cv_.wait(lock, [&] { return gen != generation_; });
+        }
+    }
+
+private:
+    std::mutex              mutex_;
+    std::condition_variable cv_;
+    std::size_t             count_;
+    std::size_t             waiting_    = 0;
+    std::size_t             generation_ = 0;
+};
+
+using clock_type = std::chrono::steady_clock;
+
+struct Aligned {
+    void* ptr = nullptr;
+    Aligned(std::size_t bytes, std::size_t alignment) {
+        const auto size = (bytes + alignment - 1) / alignment * alignment;
+        ptr             = std::aligned_alloc(alignment, std::max(size, alignment));
+        if (!ptr) throw std::bad_alloc();
+    }
+    ~Aligned() { std::free(ptr); }
+    Aligned(const Aligned&)            = delete;
+    Aligned& operator=(const Aligned&) = delete;
+};
+
+std::size_t effective_alignment(std::size_t alignment) {
+    if (alignment == 0) return 64;  // a cache line, and every vector width
+    if ((alignment & (alignment - 1)) != 0 || alignment < sizeof(void*))
+        throw std::invalid_argument("ert_alignment must be a power of two >= " +
+                                    std::to_string(sizeof(void*)) + " (got " +
+                                    std::to_string(alignment) + ")");
+    return alignment;
+}
+
+// Runs body(thread index, &start, &end) on nthreads threads: each prepares its
+// buffer, all meet at a barrier, then each times its own part. The measurement is
+// from the earliest start to the latest end.
+template <typename Body>
+double run_threads(std::size_t nthreads, Body&& body) {
+    Barrier                          barrier(nthreads);
+    std::vector<clock_type::time_point> starts(nthreads), ends(nthreads);
+    std::vector<std::exception_ptr>  errors(nthreads);
+    auto work = [&](std::size_t i) {
+        try {
+            body(i, barrier, starts[i], ends[i]);
+        } catch (...) {
+            errors[i] = std::current_exception();
+        }
+    };
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < nthreads; ++i) threads.emplace_back(work, i);
+    work(0);
+    for (auto& t : threads) t.join();
+    for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
+    const auto first = *std::min_element(starts.begin(), starts.end());
+    const auto last  = *std::max_element(ends.begin(), ends.end());
+    return std::chrono::duration<double>(last - first).count();
+}
+
+// One measurement: in each thread, prepare(bytes) allocates and first-touches the
+// thread's buffers and returns run(passes); one untimed pass, then `trials` timed ones.
+// Bytes: one load and one store of the working set per pass.
+template <typename Prepare>
+Measurement timed(const Kernels& k, std::size_t working_set, std::size_t trials, std::size_t nthreads,
+                  Prepare&& prepare) {
+    const auto  block = k.block();
+    const auto  bytes = std::max(working_set / block, std::size_t{1}) * block;
+    Measurement m;
+    m.isa         = k.name;
+    m.working_set = bytes;
+    m.nthreads    = nthreads;
+    m.trials      = trials;
+    m.seconds     = run_threads(nthreads, [&](std::size_t, Barrier& barrier, clock_type::time_point& t0,
+                                             clock_type::time_point& t1) {
+        auto run = prepare(bytes);
+        run(1);  // warm-up: caches, TLB, clock rate
+        barrier.wait();
+        t0 = clock_type::now();
+        run(trials);
+        t1 = clock_type::now();
+        barrier.wait();
+    });
+    m.total_bytes = 2.0 * double(bytes) * double(trials) * double(nthreads);
+    return m;
+}
+
+template <typename T>
+Measurement fma_typed(const Kernels& k, void (*sweep)(T*, std::size_t, int, std::size_t),
+                      std::size_t working_set, int reps, std::size_t trials, std::size_t nthreads,
+                      std::size_t alignment) {
+    auto m = timed(k, working_set, trials, nthreads, [&](std::size_t bytes) {
+        auto mem = std::make_unique<Aligned>(bytes, alignment);
+        auto* buf = static_cast<T*>(mem->ptr);
+        const auto n = bytes / sizeof(T);
+        for (std::size_t i = 0; i < n; ++i) buf[i] = T(1);
+        return [=, mem = std::move(mem)](std::size_t passes) { sweep(buf, n, reps, passes); };
+    });
+    m.total_ops = 2.0 * double(reps) * double(m.working_set / sizeof(T)) * double(trials) * double(nthreads);
+    return m;
+}
+
+}  // namespace
+
+std::vector<std::string> available_isas() {
+    std::vector<std::string> out;
+    for (const auto& k : all_kernels())
+        if (k.usable()) out.emplace_back(k.name);
+    return out;
+}
+
+std::string resolve_isa(const std::string& isa) {
+    const auto usable = available_isas();
+    if (isa.empty() || isa == "auto") return usable.front();
+    if (std::find(usable.begin(), usable.end(), isa) != usable.end()) return isa;
+    std::string choices = "auto";
+    for (const auto& name : usable) choices += ", " + name;
+    throw std::invalid_argument("ERT instruction set '" + isa +
+                                "' is unknown or not supported by this CPU. Valid choices are: " +
+                                choices);
+}
+
+Measurement measure_fma(const std::string& dtype, std::size_t working_set, int reps,
+                        std::size_t trials, std::size_t nthreads, std::size_t alignment,
+                        const std::string& isa) {
+    if (reps < 1) throw std::invalid_argument("ERT: FLOPs per element must be at least 2 (reps >= 1)");
+    if (trials < 1 || nthreads < 1) throw std::invalid_argument("ERT: trials and threads must be >= 1");
+    const auto& k     = kernels_for(isa);
+    const auto  align = effective_alignment(alignment);
+    if (dtype == "dp") return fma_typed<double>(k, k.dp, working_set, reps, trials, nthreads, align);
+    if (dtype == "sp") return fma_typed<float>(k, k.sp, working_set, reps, trials, nthreads, align);
+    throw std::invalid_argument("ERT data type '" + dtype + "' is unknown. Valid choices are: dp, sp");
+}
+
+Measurement measure_copy(std::size_t working_set, std::size_t trials, std::size_t nthreads,
+                         std::size_t alignment, const std::string& isa) {
+    if (trials < 1 || nthreads < 1) throw std::invalid_argument("ERT: trials and threads must be >= 1");
+    const auto& k     = kernels_for(isa);
+    const auto  align = effective_alignment(alignment);
+    return timed(k, working_set, trials, nthreads, [&](std::size_t bytes) {
+        auto src = std::make_unique<Aligned>(bytes, align);
+        auto dst = std::make_unique<Aligned>(bytes, align);
+        auto* a = static_cast<double*>(src->ptr);
+        auto* b = static_cast<double*>(dst->ptr);
+        const auto n = bytes / sizeof(double);
+        for (std::size_t i = 0; i < n; ++i) a[i] = 1.0, b[i] = 0.0;
+        return [=, &k, src = std::move(src), dst = std::move(dst)](std::size_t passes) {
+            k.copy(a, b, n, passes);
+        };
+    });
+}
+
+double measure_frequency(double seconds) {
+#if defined(__x86_64__)
+    // 100 dependent adds per iteration; the loop's own increment and branch run in
+    // parallel on other ports. Best of several short runs.
+    double best = 0.0;
+    const std::size_t iterations = 200000;  // 20e6 cycles: ~5-10 ms
+    const auto deadline = clock_type::now() + std::chrono::duration<double>(seconds);
+    do {
+        std::uint64_t x  = 0;
+        const auto    t0 = clock_type::now();
+        for (std::size_t i = 0; i < iterations; ++i) {
+#define TIMEMORY_ADD10 "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t" \
+                       "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+            __asm__ __volatile__(TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10
+                                 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10
+                                 : "+r"(x));
+#undef TIMEMORY_ADD10
+        }
+        const double dt = std::chrono::duration<double>(clock_type::now() - t0).count();
+        if (dt > 0) best = std::max(best, double(x) / dt);
+    } while (clock_type::now() < deadline);
+    return best;
+#else
+    (void) seconds;
+    return 0.0;
+#endif
+}
+
+}  // namespace tim::ert

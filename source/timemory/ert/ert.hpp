@@ -1,0 +1,47 @@
+#pragma once
+// Empirical roofline toolkit (ERT): native micro-benchmarks that measure the peak
+// FLOP rate and the bandwidth of each memory level. One measurement runs a kernel
+// on one working set per thread, every thread at once; the sweep over working
+// sets and FLOPs per element, the cache and the level detection are in Python
+// (timemory.roofline.ert).
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace tim::ert {
+
+// Instruction sets with kernels in this build and usable on this CPU, best first
+// ("avx512", "avx2", "generic", "scalar"); "auto" picks the first.
+std::vector<std::string> available_isas();
+// Resolves "auto"; throws std::invalid_argument (listing the choices) for a name
+// that is unknown or not usable here.
+std::string resolve_isa(const std::string& isa);
+
+struct Measurement {
+    std::string isa;                 // kernel used
+    std::size_t working_set = 0;     // bytes per thread (rounded down to whole vector blocks)
+    std::size_t nthreads    = 0;
+    std::size_t trials      = 0;     // passes over the working set, per thread
+    double      seconds     = 0.0;   // first thread's start to last thread's end
+    double      total_bytes = 0.0;   // all threads, all trials
+    double      total_ops   = 0.0;   // FLOPs, all threads, all trials
+};
+
+// FMA kernel: each element gets `reps` x = x * a + b (2 * reps FLOPs) and is loaded
+// and stored once per trial. dtype "dp" (double) or "sp" (float).
+Measurement measure_fma(const std::string& dtype, std::size_t working_set, int reps,
+                        std::size_t trials, std::size_t nthreads, std::size_t alignment,
+                        const std::string& isa);
+
+// STREAM-like copy dst[i] = src[i] of `working_set` bytes per thread per array,
+// counted as 2 * working_set bytes per trial and thread (as STREAM does).
+Measurement measure_copy(std::size_t working_set, std::size_t trials, std::size_t nthreads,
+                         std::size_t alignment, const std::string& isa);
+
+// Clock rate of the calling thread's core in Hz, measured with a chain of dependent
+// integer additions (one cycle each on every x86-64 since the Pentium 4), over about
+// `seconds`; 0 where there is no such measurement (not x86-64). A VM's /proc/cpuinfo
+// shows the nominal rate, not the boost the kernels actually run at.
+double measure_frequency(double seconds);
+
+}  // namespace tim::ert

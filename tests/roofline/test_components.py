@@ -1,0 +1,106 @@
+"""cpu_roofline_* components: declared work per region, the JSON 'roofline' block, modes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import pytest
+from timemory import roofline
+from timemory.component import CpuRooflineDpFlops, CpuRooflineFlops, CpuRooflineSpFlops
+from tool_helpers import clean_env, write
+
+
+def test_regions_get_the_work_declared_while_they_run():
+    dp, sp, every = CpuRooflineDpFlops("dp"), CpuRooflineSpFlops("sp"), CpuRooflineFlops("all")
+    roofline.add_work(flops=1e9, bytes=1e9)  # before: not counted
+    for c in (dp, sp, every):
+        c.start()
+    roofline.add_work(flops=100, bytes=800)
+    roofline.add_work(flops=10, bytes=40, dtype="sp")
+    roofline.add_work(flops=1, bytes=0, dtype="")
+    for c in (dp, sp, every):
+        c.stop()
+    roofline.add_work(flops=1e9, bytes=1e9)  # after: not counted
+    flops, nbytes, runtime = dp.get()
+    assert (flops, nbytes) == (100, 840) and runtime > 0
+    assert sp.get()[:2] == (10, 840)
+    assert every.get()[:2] == (111, 840)
+
+
+def test_work_of_another_thread_is_not_counted():
+    c = CpuRooflineDpFlops("x")
+    c.start()
+    t = threading.Thread(target=roofline.add_work, kwargs={"flops": 5, "bytes": 5})
+    t.start()
+    t.join()
+    c.stop()
+    assert c.get()[:2] == (0, 0)
+
+
+def test_bad_work_names_the_valid_choices():
+    with pytest.raises(ValueError, match="Valid choices are: dp, sp"):
+        roofline.add_work(flops=1, dtype="hp")
+    with pytest.raises(ValueError, match="non-negative"):
+        roofline.add_work(flops=-1)
+
+
+def test_hardware_flop_counters_report_why_they_are_unavailable():
+    status = roofline.counter_status()
+    assert set(status) == {"PAPI_DP_OPS", "PAPI_SP_OPS"}
+    for available, reason in status.values():
+        assert available or reason  # a VM has no FLOP counters: the reason says why
+
+
+PROGRAM = """
+    from timemory.bundle import marker
+    from timemory import roofline
+
+    with marker(["cpu_roofline_flops", "cpu_roofline_dp_flops"], key="outer"):
+        roofline.add_work(flops=300, bytes=100)
+        with marker(["cpu_roofline_flops", "cpu_roofline_dp_flops"], key="inner"):
+            roofline.add_work(flops=40, bytes=8, dtype="sp")
+"""
+
+
+@pytest.mark.parametrize("mode", ["op", "ai"])
+def test_json_carries_the_ert_block_and_the_mode_names_the_file(tmp_path, ert_env, mode):
+    script = write(tmp_path / "app.py", PROGRAM)
+    env = clean_env(
+        {**ert_env, "TIMEMORY_OUTPUT_PATH": str(tmp_path / "out"), "TIMEMORY_ROOFLINE_MODE": mode}
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "out" / f"cpu_roofline_{mode}.json").read_text())
+    comp = data["timemory"]["cpu_roofline_flops"]
+    assert comp["type"] == ["flops", "bytes", "runtime"]
+    block = comp["roofline"]
+    assert block["entries"] == len(block["ert"]) > 0
+    assert set(block["ceilings"]["peak"]) == {"dp", "sp"}
+    assert block["ceilings"]["bandwidth"]  # 16 MiB of ERT data: caches only, no DRAM
+    graph = comp["ranks"][0]["graph"]
+    assert [g["entry"]["repr_data"][:2] for g in graph] == [[340, 108], [40, 8]]
+    dp = json.loads((tmp_path / "out" / f"cpu_roofline_dp_{mode}.json").read_text())
+    assert [
+        g["entry"]["repr_data"][:2]
+        for g in dp["timemory"]["cpu_roofline_dp_flops"]["ranks"][0]["graph"]
+    ] == [[300, 108], [0, 8]]
+    # both components share one ERT run (the cache), which printed its progress once
+    assert proc.stderr.count("timemory ERT: measuring") == 1
+
+
+def test_a_region_without_declared_flops_gets_the_counted_ones():
+    c = CpuRooflineDpFlops("counted")
+    c.start()
+    total = sum(float(i) * 1.5 for i in range(100_000))  # scalar DP work in the interpreter
+    c.stop()
+    assert total > 0
+    available, reason = roofline.counter_status()["PAPI_DP_OPS"]
+    if available:  # a PMU with FLOP events: the interpreter's multiplications are counted
+        assert c.get()[0] > 0
+    else:  # these VMs: nothing counted, nothing declared
+        assert c.get()[0] == 0 and reason

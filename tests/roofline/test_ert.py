@@ -1,0 +1,296 @@
+"""The empirical roofline toolkit: ceilings in order, peak within bounds, cache, settings.
+
+ERT runs here are short (one trial per measurement, ``ert_num_trials``); the machine may be
+busy, so bandwidth order is checked on the best of two runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from timemory import _ert, settings
+from timemory.roofline import ert
+from tool_helpers import clean_env
+
+
+@pytest.fixture(autouse=True)
+def _ert_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TIMEMORY_ERT_CACHE_DIR", str(tmp_path / "ert-cache"))
+    saved = {n: getattr(settings, n) for n in ("ert_num_trials", "ert_skip_ops", "ert_num_threads")}
+    settings.ert_num_trials = 1
+    yield
+    for name, value in saved.items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory):
+    """One full ERT run (DP and SP, default sizes up to DRAM) shared by the module; a second
+    run when the first one's bandwidths are out of order (a busy machine), best of both."""
+    os.environ["TIMEMORY_ERT_CACHE_DIR"] = str(tmp_path_factory.mktemp("ert-shared"))
+    try:
+        first = ert.run(trials=2, progress=False, cache=False)
+        bw = list(first["ceilings"]["bandwidth_measured"].values())
+        if bw != sorted(bw, reverse=True):  # noise: keep the faster of two runs per point
+            second = ert.run(trials=2, progress=False, cache=False)
+            first["ceilings"] = ert.ceilings(
+                [
+                    max(a, b, key=lambda e: -e["counter"]["repr_data"])
+                    for a, b in zip(first["ert"], second["ert"])
+                ]
+            )
+        return first
+    finally:
+        del os.environ["TIMEMORY_ERT_CACHE_DIR"]
+
+
+def test_bandwidth_ceilings_are_ordered_l1_to_dram(measured):
+    bandwidth = measured["ceilings"]["bandwidth_measured"]
+    caches = ert.cache_levels()
+    expected = [f"l{c['level']}" for c in caches if c["level"] <= 3] + ["dram"]
+    assert list(bandwidth) == [k for k in ert.LEVELS if k in expected], bandwidth
+    values = list(bandwidth.values())
+    assert all(v > 0 for v in values)
+    # L1 above every other level, every cache above DRAM. Neighbouring outer caches may be
+    # close (Zen 3 fills L1 from L2 and from L3 at 32 bytes per cycle alike): within 10%.
+    assert values[0] == max(values) and values[-1] == min(values), bandwidth
+    assert all(a > 0.9 * b for a, b in zip(values, values[1:])), bandwidth
+    assert min(values[:-1]) > 1.5 * values[-1], bandwidth
+
+
+def test_ceilings_never_cross():
+    """A level measured below the next outer one (noise) is raised to it; the measured
+    figures are kept apart."""
+
+    def entry(working_set, gbs):
+        return {
+            "label": "dp_bandwidth",
+            "dtype": "dp",
+            "working-set": working_set,
+            "total-bytes": gbs * 1e9,
+            "total-ops": 1.0,
+            "counter": {"repr_data": 1.0},
+            "exec-params": {"nthreads": 1},
+        }
+
+    caches = [
+        {"level": 1, "size": 32 << 10, "shared": 1},
+        {"level": 2, "size": 512 << 10, "shared": 1},
+        {"level": 3, "size": 32 << 20, "shared": 1},
+    ]
+    points = [(8 << 10, 200.0), (128 << 10, 90.0), (4 << 20, 110.0), (256 << 20, 20.0)]
+    result = ert.ceilings([entry(ws, bw) for ws, bw in points], caches)
+    assert result["bandwidth_measured"] == {"l1": 200.0, "l2": 90.0, "l3": 110.0, "dram": 20.0}
+    assert result["bandwidth"] == {"l1": 200.0, "l2": 110.0, "l3": 110.0, "dram": 20.0}
+
+
+def test_peak_is_above_the_scalar_kernel_and_below_the_theoretical_peak(measured):
+    for dtype in ("dp", "sp"):
+        peak = measured["ceilings"]["peak"][dtype]
+        scalar = ert.run(
+            isa="scalar", dtypes=[dtype], progress=False, cache=False, max_data_size=1 << 20
+        )
+        bound = ert.theoretical_peak(dtype, measured["machine"]["isa"])
+        assert peak <= 1.1 * bound["gflops"], (dtype, peak, bound)
+        if measured["machine"]["isa"] != "scalar":
+            assert peak > scalar["ceilings"]["peak"][dtype], (dtype, peak, scalar["ceilings"])
+
+
+def test_entries_have_the_reference_fields(measured):
+    entry = measured["ert"][0]
+    assert set(entry) >= {
+        "label",
+        "working-set",
+        "trials",
+        "total-bytes",
+        "total-ops",
+        "ops-per-set",
+        "counter",
+        "device",
+        "dtype",
+        "exec-params",
+    }
+    assert set(entry["counter"]) == {"repr_data", "units", "display_units"}
+    assert set(entry["exec-params"]) == {
+        "working_set_min",
+        "memory_max",
+        "nthreads",
+        "nrank",
+        "nproc",
+        "nstreams",
+        "grid_size",
+        "block_size",
+        "shmem_size",
+    }
+    labels = {e["label"] for e in measured["ert"]}
+    assert {"dp_bandwidth", "sp_bandwidth", "dp_fma_512", "sp_fma_2"} <= labels
+    assert entry["exec-params"]["nthreads"] == (
+        settings.ert_num_threads or settings.ert_num_threads_cpu
+    )
+
+
+def test_second_run_comes_from_the_cache():
+    small = {"max_data_size": 1 << 20, "dtypes": ["dp"], "progress": False}
+    first = ert.run(**small)
+    assert not first["cached"] and os.path.exists(first["path"])
+    second = ert.run(**small)
+    assert second["cached"] and second["path"] == first["path"]
+    assert second["ceilings"] == json.loads(json.dumps(first["ceilings"]))
+    assert ert.run(force=True, **small)["cached"] is False
+    settings.ert_skip_ops = "4"
+    other = ert.run(**small)
+    assert not other["cached"] and other["path"] != first["path"]
+
+
+def test_a_corrupt_cache_file_is_measured_again():
+    small = {"max_data_size": 1 << 20, "dtypes": ["dp"], "progress": False}
+    path = ert.run(**small)["path"]
+    with open(path, "w") as handle:
+        handle.write("{not json")
+    again = ert.run(**small)
+    assert not again["cached"]
+    with open(path) as handle:
+        assert json.load(handle)["ceilings"] == json.loads(json.dumps(again["ceilings"]))
+
+
+def test_settings_are_honoured():
+    settings.ert_num_threads = 1
+    settings.ert_skip_ops = "2, 8"
+    data = ert.run(max_data_size=1 << 20, min_working_size=4096, dtypes=["dp"], progress=False)
+    sizes = [e["working-set"] for e in data["ert"] if e["label"] == "dp_bandwidth"]
+    assert min(sizes) >= 4096 - 512 and max(sizes) <= 1 << 20
+    assert {e["exec-params"]["nthreads"] for e in data["ert"]} == {1}
+    assert {e["exec-params"]["memory_max"] for e in data["ert"]} == {1 << 20}
+    labels = {e["label"] for e in data["ert"]}
+    assert "dp_fma_2" not in labels and "dp_fma_8" not in labels and "dp_fma_4" in labels
+    assert {e["dtype"] for e in data["ert"]} == {"dp"}
+
+
+def test_environment_settings_reach_a_fresh_process(tmp_path):
+    code = (
+        "from timemory.roofline import ert; import json; "
+        "d = ert.run(dtypes=['sp']); "
+        "print(json.dumps([d['ert'][0]['exec-params'], d['key']['trials'], d['key']['alignment']]))"
+    )
+    env = clean_env(
+        {
+            "TIMEMORY_ERT_NUM_THREADS": "1",
+            "TIMEMORY_ERT_MAX_DATA_SIZE_CPU": str(1 << 20),
+            "TIMEMORY_ERT_MIN_WORKING_SIZE_CPU": "2048",
+            "TIMEMORY_ERT_NUM_TRIALS": "1",
+            "TIMEMORY_ERT_ALIGNMENT": "128",
+            "TIMEMORY_ERT_CACHE_DIR": str(tmp_path),
+        }
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    params, trials, alignment = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert params["nthreads"] == 1 and params["memory_max"] == 1 << 20
+    assert params["working_set_min"] == 2048 and trials == 1 and alignment == 128
+    assert "timemory ERT: measuring" in proc.stderr and "done in" in proc.stderr  # the progress
+    assert len(os.listdir(tmp_path)) == 1
+
+
+def test_bad_parameters_name_the_valid_choices():
+    with pytest.raises(ValueError, match="Valid choices are: auto"):
+        ert.run(isa="sparc", progress=False)
+    with pytest.raises(ValueError, match="Valid choices are: dp, sp"):
+        ert.run(dtypes=["hp"], progress=False)
+    with pytest.raises(ValueError, match="power of two"):
+        ert.run(alignment=24, max_data_size=1 << 16, progress=False, cache=False)
+    with pytest.raises(ValueError, match="Valid choices are"):
+        ert.config(threads=2)
+
+
+def test_native_measurement_counts_bytes_and_flops():
+    m = _ert.ert_fma("dp", 8192, 4, 3, 2, 0, "auto")
+    assert m["working_set"] <= 8192 and m["trials"] == 3 and m["nthreads"] == 2
+    n = m["working_set"] // 8
+    assert m["total_bytes"] == 2 * 8 * n * 3 * 2
+    assert m["total_ops"] == 2 * 4 * n * 3 * 2
+    copy = _ert.ert_copy(1 << 16, 2, 1)
+    assert copy["total_bytes"] == 2 * copy["working_set"] * 2 and copy["seconds"] > 0
+    assert _ert.ert_isas()[-2:] == ["generic", "scalar"]
+
+
+def test_levels_from_cache_sizes_skip_missing_levels():
+    caches = [
+        {"level": 1, "size": 32 << 10, "shared": 1},
+        {"level": 2, "size": 1 << 20, "shared": 1},
+    ]
+    points = [
+        (4 << 10, 300.0),
+        (8 << 10, 310.0),
+        (128 << 10, 150.0),
+        (256 << 10, 140.0),
+        (4 << 20, 30.0),
+        (8 << 20, 28.0),
+    ]
+    assert ert._levels_from_caches(points, caches, 1) == {"l1": 310.0, "l2": 150.0, "dram": 30.0}
+
+
+def test_levels_from_plateaus_without_cache_sizes():
+    points = [(1 << k, bw) for k, bw in enumerate([200, 210, 205, 120, 118, 60, 58, 20, 19])]
+    assert ert._levels_from_plateaus(points) == {"l1": 210, "l2": 120, "l3": 60, "dram": 20}
+    entries = [
+        {
+            "label": "dp_bandwidth",
+            "dtype": "dp",
+            "working-set": ws,
+            "total-bytes": bw * 1e9,
+            "total-ops": 0,
+            "counter": {"repr_data": 1.0},
+            "exec-params": {"nthreads": 1},
+        }
+        for ws, bw in points
+    ]
+    result = ert.ceilings(entries, caches=[])
+    assert result["bandwidth_source"] == "plateaus" and result["bandwidth"]["dram"] == 20
+
+
+def test_the_kernel_set_can_be_forced(monkeypatch):
+    monkeypatch.setenv("TIMEMORY_ERT_ISA", "generic")
+    data = ert.run(max_data_size=1 << 16, dtypes=["dp"], progress=False, cache=False)
+    assert data["machine"]["isa"] == "generic" and {e["isa"] for e in data["ert"]} == {"generic"}
+    monkeypatch.setenv("TIMEMORY_ERT_ISA", "sparc")
+    with pytest.raises(ValueError, match="Valid choices are: auto"):
+        ert.run(progress=False)
+
+
+def test_command_line_measures_once_then_reads_the_cache(tmp_path):
+    env = clean_env(
+        {
+            "TIMEMORY_ERT_MAX_DATA_SIZE_CPU": str(1 << 20),
+            "TIMEMORY_ERT_NUM_TRIALS": "1",
+            "TIMEMORY_ERT_CACHE_DIR": str(tmp_path),
+        }
+    )
+
+    def ert_cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "timemory.roofline.ert", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    first = ert_cli("-n", "1")
+    assert first.returncode == 0, first.stderr
+    assert "1 threads; measured in" in first.stdout and "peak DP:" in first.stdout
+    assert "DRAM bandwidth:" not in first.stdout  # 1 MiB of data: caches only
+    assert "L1 bandwidth:" in first.stdout
+    second = ert_cli("-n", "1", "--json")
+    assert second.returncode == 0, second.stderr
+    data = json.loads(second.stdout)
+    assert data["cached"] and data["key"]["nthreads"] == 1
+    third = ert_cli("-n", "1", "--force")
+    assert "measured in" in third.stdout
+    bad = ert_cli("-n", "0")
+    assert bad.returncode == 2 and "-n" in bad.stderr
