@@ -104,3 +104,24 @@ def test_a_region_without_declared_flops_gets_the_counted_ones():
         assert c.get()[0] > 0
     else:  # these VMs: nothing counted, nothing declared
         assert c.get()[0] == 0 and reason
+
+
+def test_a_failing_ert_loses_no_data(tmp_path, ert_env):
+    """ERT cannot run (here: an unknown kernel set): the files are written all the same,
+    without ceilings, and the error is reported."""
+    script = write(tmp_path / "app.py", PROGRAM.replace('"cpu_roofline_flops", ', '"wall_clock", '))
+    env = clean_env(
+        {**ert_env, "TIMEMORY_OUTPUT_PATH": str(tmp_path / "out"), "TIMEMORY_ERT_ISA": "sparc"}
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ERT failed (ValueError: ERT instruction set 'sparc'" in proc.stderr
+    assert proc.stderr.count("ERT failed") == 1
+    dp = json.loads((tmp_path / "out" / "cpu_roofline_dp_op.json").read_text())
+    comp = dp["timemory"]["cpu_roofline_dp_flops"]
+    assert comp["roofline"] == {"entries": 0, "ert": []}
+    assert [g["entry"]["repr_data"][:2] for g in comp["ranks"][0]["graph"]] == [[300, 108], [0, 8]]
+    wall = json.loads((tmp_path / "out" / "wall.json").read_text())
+    assert len(wall["timemory"]["wall_clock"]["ranks"][0]["graph"]) == 2

@@ -294,3 +294,12 @@ def test_command_line_measures_once_then_reads_the_cache(tmp_path):
     assert "measured in" in third.stdout
     bad = ert_cli("-n", "0")
     assert bad.returncode == 2 and "-n" in bad.stderr
+
+
+def test_an_unwritable_cache_keeps_the_result(monkeypatch, capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("TIMEMORY_ERT_CACHE_DIR", str(blocker / "ert"))
+    data = ert.run(max_data_size=1 << 16, dtypes=["dp"], progress=False)
+    assert data["ceilings"]["peak"]["dp"] > 0 and not data["cached"] and data["path"] == ""
+    assert "could not cache the result" in capsys.readouterr().err

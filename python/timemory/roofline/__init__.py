@@ -106,7 +106,7 @@ def _embed_ert() -> None:
     from .. import _core
     from . import ert
 
-    _EMBEDDED.append(True)
+    _EMBEDDED.append(True)  # once, even when it fails: one report, not one per component
     _core.roofline_set_ert(json.dumps(ert_block(ert.run())))
 
 

@@ -527,10 +527,19 @@ def run(force: bool = False, progress: bool = True, cache: bool = True, **overri
         "ert": entries,
         "seconds": time.monotonic() - start,
     }
+    data["cached"], data["path"] = False, ""
     if cache:
-        os.makedirs(cache_dir(), exist_ok=True)
-        _core.atomic_write(path, json.dumps(data, indent=1))
-    data["cached"], data["path"] = False, path if cache else ""
+        try:
+            os.makedirs(cache_dir(), exist_ok=True)
+            _core.atomic_write(path, json.dumps(data, indent=1))
+            data["path"] = path
+        except OSError as err:  # measured all the same: report, and return the result
+            print(
+                f"timemory ERT: could not cache the result in {path} ({err}); set "
+                "TIMEMORY_ERT_CACHE_DIR to a writable folder to keep it",
+                file=sys.stderr,
+                flush=True,
+            )
     return data
 
 
