@@ -285,6 +285,8 @@ def plot_generic(
     ``plot_data`` (:meth:`plot_data.image_name`); ``title`` defaults to ``plot_data.title``,
     then the component's type, and ``plot_params`` to ``plot_data.plot_params``. Errors as
     :func:`plot`."""
+    if not isinstance(plot_data, _entries_plot_data):
+        raise PlotError(f"plot_generic() draws a plot_data (see read()), not {plot_data!r}")
     params = plot_params or plot_data.plot_params
     params, *_ = _check(params, display, [], [], None, output_dir)
     shown: list[Any] = []
@@ -336,8 +338,6 @@ def _generic(
     echo_dart: bool | None,
     quiet: bool = False,
 ) -> list[str]:
-    if not isinstance(data, _entries_plot_data):
-        raise PlotError(f"plot_generic() draws a plot_data (see read()), not {data!r}")
     stem = data.image_name()
     if filename:
         stem = os.path.basename(filename)
