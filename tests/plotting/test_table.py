@@ -146,7 +146,7 @@ def test_every_depth_indented_and_capped(categories_output, tmp_path, drawn):
     wall = str(categories_output / "wall.json")
     plotting.timem(files=[wall], output_dir=str(tmp_path), quiet=True, max_depth=None)
     rows = cells(drawn["timem_time.png"])
-    assert [(r[1], r[2]) for r in rows[1:]] == [("main", "1"), ("  inner", "3"), ("other", "1")]
+    assert [(r[1], r[2]) for r in rows[1:]] == [("main", "1"), ("|_inner", "3"), ("other", "1")]
     inner = entry(categories_output, "wall.json", "wall_clock", "inner")
     assert rows[2][5] == f"{inner['stats']['mean']:.6g}"  # the mean of one of its 3 laps
     assert_fits(drawn["timem_time.png"])
@@ -154,10 +154,11 @@ def test_every_depth_indented_and_capped(categories_output, tmp_path, drawn):
     plotting.timem(files=[wall], plot_params=params, output_dir=str(tmp_path), quiet=True)
     figure = drawn["timem_time.png"]
     assert [r[1] for r in cells(figure)[1:]] == ["main"]  # the largest top-level entry
-    assert figure.texts[1].get_text() == (
+    assert " ".join(figure.texts[1].get_text().split()) == (  # wrapped to the table's width
         "wall-clock and CPU clocks; top-level entries; "
-        "1 smaller entries left out (max_nodes, min_percent)"
+        "1 smaller entry left out (max_nodes, min_percent)"
     )
+    assert_fits(figure)
 
 
 def test_titles_label_the_inputs_or_make_the_heading(

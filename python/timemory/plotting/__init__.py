@@ -13,6 +13,23 @@ panel per sub-value for multi-valued components; the x axis names the type and u
 title gives the processes and threads per process. With ``settings.plot_output`` the files
 written at finalize are plotted too.
 
+The reference's entry-level API works one component and rank at a time::
+
+    rank = json.load(open("wall.json"))["timemory"]["wall_clock"]["ranks"][0]
+    data = plotting.read(rank, filename="wall.json", ctype="wall", units="sec")  # a plot_data
+    plotting.plot_generic(data, output_dir="plots")                            # plots/wall.png
+
+``read`` gives a :class:`plot_data` of :class:`timemory_data` entries (entries never run left
+out, entries with the same prefix summed); ``plot_generic``/``plot_all`` draw such objects with
+the same charts as ``plot``. ``embedded_plot(argv)`` runs the command line in this process.
+
+Tables: ``timem(files=[...])`` (the command line's ``-T/--table``) sorts the components of
+flat JSON into the categories time, utilization, memory, page_faults, context_switches, io, hw
+and other, and writes one table image per category present,
+``<output_dir>/timem_<category>.<img_type>`` (``timem_time.png``, ``timem_memory.png``...),
+whose rows are the top-level entries with their count, value, units and per-lap mean, min and
+max. It reads timemory's flat JSON, not the JSON of the ``timem`` tool.
+
 Images are drawn on standalone Agg figures (headless; pyplot is used only to display), so
 nothing here needs a display. Importing this package does not import matplotlib; plotting
 without it raises :class:`MatplotlibMissing` (``pip install timemory[plot]``).
@@ -429,7 +446,9 @@ def timem(
             continue
         subtitle = f"{about}; {scope}"
         if left_out[kind]:
-            subtitle += f"; {left_out[kind]} smaller entries left out (max_nodes, min_percent)"
+            n = left_out[kind]
+            subtitle += f"; {n} smaller {'entry' if n == 1 else 'entries'} left out"
+            subtitle += " (max_nodes, min_percent)"
         with fig_.plot_style(params.font_size):
             title = f"{heading}: {kind.replace('_', ' ')}"
             figure = _table.draw_table(title, subtitle, tables[kind], params, display)

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from timemory._cli import _short
 from timemory.plotting import figure as fig_
-from timemory.plotting._bars import PlotParams, select
+from timemory.plotting._bars import PlotParams, entry_label, entry_tag, select
 from timemory.plotting._read import ComponentData, Node
 
 __all__ = ["CATEGORIES", "TableRow", "category", "draw_table", "table_rows"]
@@ -73,7 +72,7 @@ class TableRow(NamedTuple):
 
     input: str  # the input's title or name, when the table gathers several inputs
     metric: str  # the component's type label: "wall", "read_rate"...
-    label: str  # the entry's label, indented by its depth below the first shown
+    label: str  # the entry's label, indented by its depth, its thread/rank tag in front
     count: int
     value: float
     units: str
@@ -105,15 +104,14 @@ def table_rows(
     for _, nodes in component.ranks:
         in_scope = [n for n in nodes if n.count > 0 and (max_depth is None or n.depth <= max_depth)]
         kept = _entries(nodes, max_depth, params)
+        tag_width = max([len(entry_tag(n)) for n in kept] + [0])
         left_out += len(in_scope) - len(kept)
         for k, kind in enumerate(component.types):
             unit = component.units[k] if k < len(component.units) else ""
             for node in kept:
-                label = "  " * node.depth + node.label if max_depth != 0 else node.label
-                parts = [f"r{node.rank}"] if node.rank is not None else []
-                parts += [f"t{node.thread}"] if node.thread is not None else []
-                tag = f" [{' '.join(parts)}]" if parts else ""
-                label = _short(label, max(params.label_width - len(tag), 12)) + tag
+                # as in the charts: the thread/rank tag, the indentation by depth (capped),
+                # the label shortened in the middle
+                label = entry_label(node, params.label_width, tag_width)
                 stats = node.stats[k] if node.stats else None
                 rows.append(TableRow(name, kind, label, node.count, node.values[k], unit, stats))
     return rows, left_out
@@ -159,8 +157,7 @@ def draw_table(
             fig_.text_width(figure, [name], fontsize=params.font_size, fontweight="bold"),
             fig_.text_width(figure, texts or [""], fontsize=params.font_size, family=families[c]),
         )
-        # matplotlib's cells keep 10% of their width free on the aligned side
-        widths.append(text_px / 0.8 + 2 * pad_px)
+        widths.append(text_px + 2 * pad_px + 4)
     margin = 20.0
     width = max(sum(widths) + 2 * margin, 480.0)
     top_px = fig_.set_titles(figure, title, subtitle, width_px=width)
@@ -185,7 +182,10 @@ def draw_table(
             loc = "right" if name in numeric else "left"
             cell = table.add_cell(i, c, w, cell_h, text=line[c], loc=loc, facecolor=shade)
             cell.get_text().set_family(families[c])
-    for cell in table.get_celld().values():
+    for (_, c), cell in table.get_celld().items():
+        # the text's distance from the cell's side, as a fraction of the cell's width
+        # (matplotlib's default, 10%, leaves wide columns with a wide gap)
+        cell.PAD = pad_px / widths[c]
         cell.set_edgecolor("#b0b0b0")
         cell.set_linewidth(0.6)
         cell.get_text().set_fontsize(params.font_size)
