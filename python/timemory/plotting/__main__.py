@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from timemory import _cli
+
+if TYPE_CHECKING:
+    from timemory.plotting import EmbeddedPlot
 
 PROG = "python -m timemory.plotting"
 
@@ -192,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     return plotting.embedded_plot(argv).status
 
 
-def run(argv: list[str], prog: str | None = None) -> Any:
+def run(argv: list[str], prog: str | None = None) -> EmbeddedPlot:
     """The command line ``argv`` run in this process: ``EmbeddedPlot(status, files)`` (see
     ``timemory.plotting.embedded_plot``)."""
     from timemory import plotting
