@@ -181,10 +181,23 @@ def test_titles_label_the_inputs_or_make_the_heading(
     assert figure.texts[0].get_text() == "solo: time" and cells(figure)[0][0] == "metric"
 
 
-def test_recorded_data_and_bad_inputs(tmp_path):
+def test_dicts_and_bad_inputs(categories_output, tmp_path, drawn):
+    documents = [json.loads((categories_output / n).read_text()) for n in ("wall.json", "cpu.json")]
+    written = plotting.timem(data=documents, output_dir=str(tmp_path), quiet=True)
+    assert written == [str(tmp_path / "timem_time.png")]
+    rows = cells(drawn["timem_time.png"])
+    assert [(r[0], r[1]) for r in rows[1:]] == [
+        ("data-1", "wall"),
+        ("data-1", "wall"),
+        ("data-2", "cpu"),
+        ("data-2", "cpu"),
+    ]
     timem_json = tmp_path / "timem.json"
     timem_json.write_text('{"timemory": {"timem": [{"wall_clock": 1.0}]}}')
     with pytest.raises(plotting.InputError, match="JSON of the timem tool, which is not read"):
+        plotting.timem(files=[str(timem_json)], output_dir=str(tmp_path))
+    timem_json.write_text('{"timem": [{"wall_clock": 1.0}]}')
+    with pytest.raises(plotting.InputError, match="timem.json: this looks like the JSON of the"):
         plotting.timem(files=[str(timem_json)], output_dir=str(tmp_path))
     with pytest.raises(plotting.PlotError, match="image type 'bmpx' is not supported"):
         plotting.timem(plot_params=plotting.plot_parameters(img_type="bmpx"), files=[])

@@ -90,6 +90,12 @@ def _number(value: Any) -> float:
     return float(value)
 
 
+_TIMEM_TOOL = (
+    "this looks like the JSON of the timem tool, which is not read here; "
+    "plot timemory's flat JSON (<label>.json) instead"
+)
+
+
 def _stats(stats: Any, width: int) -> tuple[tuple[float, float, float], ...] | None:
     """``(mean, min, max)`` per sub-value of an entry's ``stats``; ``None`` when they are
     missing or do not fit (statistics are optional: a chart does not need them)."""
@@ -104,10 +110,7 @@ def _stats(stats: Any, width: int) -> tuple[tuple[float, float, float], ...] | N
 
 def _component(key: str, body: Any, source: str) -> ComponentData:
     if key == "timem":
-        raise InputError(
-            f"{source}: this looks like the JSON of the timem tool, which is not read here; "
-            "plot timemory's flat JSON (<label>.json) instead"
-        )
+        raise InputError(f"{source}: {_TIMEM_TOOL}")
     if key == "line_profile":
         raise InputError(
             f"{source}: this is a line profile (<metric>.lines.json), which has no call graph "
@@ -165,6 +168,8 @@ def _component(key: str, body: Any, source: str) -> ComponentData:
 def read_data(data: Any, source: str = "<data>") -> list[ComponentData]:
     """The components of a flat JSON document (``{"timemory": {<key>: {...}}}``), as
     ``timemory.get()`` returns it or a ``<label>.json`` file holds it."""
+    if isinstance(data, dict) and "timem" in data and "timemory" not in data:
+        raise InputError(f"{source}: {_TIMEM_TOOL}")
     if not isinstance(data, dict) or not isinstance(data.get("timemory"), dict):
         raise InputError(f"{source}: not timemory output (no top-level 'timemory' object)")
     body = data["timemory"]
