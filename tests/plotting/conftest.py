@@ -119,3 +119,33 @@ def deep_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def wide_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _marked(tmp_path_factory.mktemp("wide"), WIDE)
+
+
+# one component of each table category (-T): a region run three times under a root, and a
+# second root
+CATEGORIES = """\
+import time
+import timemory
+from timemory.bundle import marker
+
+COMPONENTS = ["wall_clock", "cpu_clock", "cpu_util", "peak_rss", "page_rss",
+              "num_minor_page_faults", "voluntary_context_switch", "read_char", "trip_count"]
+
+def inner():
+    with marker(COMPONENTS, key="inner"):
+        sum(range(100000))
+        time.sleep(0.002)
+
+with marker(COMPONENTS, key="main"):
+    for _ in range(3):
+        inner()
+with marker(COMPONENTS, key="other"):
+    data = [0] * 1000000
+timemory.finalize()
+"""
+
+
+@pytest.fixture(scope="session")
+def categories_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Output folder with a component of every table category but hw."""
+    return _marked(tmp_path_factory.mktemp("categories"), CATEGORIES)

@@ -31,7 +31,7 @@ def test_help_documents_every_option(capsys):
         "-f", "--files", "-t", "--titles", "-o", "--output-dir", "-d", "--display", "-e",
         "--echo-dart", "-c", "--combine", "--plot-max", "--min-percent", "--max-nodes",
         "--label-width", "--img-dpi", "--img-size", "--img-type", "--log-x", "--font-size",
-        "--exit-on-failure",
+        "--exit-on-failure", "-T", "--table", "--table-depth",
     ):  # fmt: skip
         assert re.search(rf"(^|[\s,\[]){re.escape(option)}\b", out, re.M), option
     for action in build_parser()._actions:
@@ -99,7 +99,13 @@ def test_an_output_folder_that_cannot_be_made(profiled_output, tmp_path, capsys)
     argv = ["-f", str(profiled_output / "wall.json"), "-o", str(tmp_path / "file" / "plots")]
     assert main(argv) == 2
     assert_one_error_line(
-        capsys.readouterr().err, f"{tmp_path / 'file' / 'plots'}: Not a directory"
+        capsys.readouterr().err,
+        f"{tmp_path / 'file' / 'plots'}: cannot create the folder for the images (Not a directory)",
+    )
+    argv[-1] = str(tmp_path / "file")
+    assert main(argv) == 2
+    assert_one_error_line(
+        capsys.readouterr().err, f"{tmp_path / 'file'}: is a file, not a folder for the images"
     )
 
 

@@ -3,6 +3,14 @@ timemory writes (reference §11.1).
 
     python -m timemory.plotting -f timemory-app-output/wall.json
     python -m timemory.plotting -f timemory-app-output/ -o plots --img-type svg -t "my app"
+    python -m timemory.plotting -T -f timemory-app-output/     # ./timem_time.png, ...
+
+With -T/--table, the flat JSON is summarised in tables instead (see ``timemory.plotting.timem``):
+one image per category of component present, ``<output-dir>/timem_<category>.<img-type>``,
+with category one of time, utilization, memory, page_faults, context_switches, io, hw, other.
+
+``main(argv)`` is the status of ``timemory.plotting.embedded_plot(argv)``, which also returns
+the images written.
 
 Exit status 0 when every input was plotted, 2 for a usage error, an input that cannot be read
 or is not flat timemory JSON (one line each on stderr; the other inputs are still plotted
@@ -13,8 +21,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from timemory import _cli
+
+if TYPE_CHECKING:
+    from timemory.plotting import EmbeddedPlot
 
 PROG = "python -m timemory.plotting"
 
@@ -23,7 +35,14 @@ Draw a horizontal bar chart per component (and rank) of timemory's flat JSON out
 (<label>.json): one bar per call-graph entry with its accumulated value, labelled with the
 entry's label indented by its call-graph depth and its count; one panel per value for
 components that record several (current_peak_rss, read_bytes...). The images are written to
-<output-dir>/<json file name>.<img-type>, e.g. wall.json -> wall.png. No display is needed."""
+<output-dir>/<json file name>.<img-type>, e.g. wall.json -> wall.png. No display is needed.
+
+With -T/--table, tables instead of charts: the components are sorted into the categories time,
+utilization, memory, page_faults, context_switches, io, hw (and other), and each category present
+becomes one table image, <output-dir>/timem_<category>.<img-type> (e.g. timem_memory.png), with
+a row per entry (the top-level ones; see --table-depth) and sub-value: metric, label, count,
+value, units, and the mean, min and max of a lap. -T reads timemory's flat JSON, not the JSON of
+the timem tool."""
 
 EPILOG = """\
 examples:
@@ -32,7 +51,9 @@ examples:
   %(prog)s -f a/wall.json b/wall.json -t run-a run-b --img-type svg
   %(prog)s -f wall.json --max-nodes 20 --min-percent 0.01 --log-x
   %(prog)s -c -f a/wall.json b/wall.json -t before after     # one chart, entries tagged
-  %(prog)s --plot-max slowest -t "slowest of 3" -f run1 run2 run3"""
+  %(prog)s --plot-max slowest -t "slowest of 3" -f run1 run2 run3
+  %(prog)s -T -f timemory-app-output/ -t my app              # timem_time.png, timem_memory.png...
+  %(prog)s -T --table-depth 1 -f before/ after/ -t before after   # rows labelled per input"""
 
 
 def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
@@ -58,7 +79,9 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
         nargs="*",
         default=[],
         metavar="TITLE",
-        help="One title for every plot, or one per input file. Default: the component's label.",
+        help="One title for every plot, or one per input file. Default: the component's label. "
+        "With -T: one per input (when there are several) labels each input's rows; any other "
+        "number of words is the tables' heading (default: timem).",
     )
     parser.add_argument(
         "-o", "--output-dir", default=".", metavar="DIR", help="Folder of the images (default: .)."
@@ -77,6 +100,22 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
         help="One chart per component where every call-graph entry shows its largest value "
         "over the inputs (several runs, ranks...): <output-dir>/NAME.<img-type>. Needs one "
         "title (-t).",
+    )
+    parser.add_argument(
+        "-T",
+        "--table",
+        action="store_true",
+        help="Summary tables instead of bar charts: one image per category of component "
+        "(time, utilization, memory, page_faults, context_switches, io, hw, other), "
+        "<output-dir>/timem_<category>.<img-type>.",
+    )
+    parser.add_argument(
+        "--table-depth",
+        type=_cli.number(int, minimum=-1, note=" (-1: every depth)"),
+        default=0,
+        metavar="DEPTH",
+        help="With -T: the rows are the entries down to this call-graph depth (default 0: the "
+        "top level; -1: all), at most --max-nodes per component.",
     )
     parser.add_argument(
         "-d", "--display", action="store_true", help="Show the plots instead of saving them."
@@ -150,14 +189,26 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    from timemory import plotting
+
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(_cli.program_name(PROG))
+    return plotting.embedded_plot(argv).status
+
+
+def run(argv: list[str], prog: str | None = None) -> EmbeddedPlot:
+    """The command line ``argv`` run in this process: ``EmbeddedPlot(status, files)`` (see
+    ``timemory.plotting.embedded_plot``)."""
+    from timemory import plotting
+
+    parser = build_parser(prog or _cli.program_name(PROG))
     try:
         opts = parser.parse_args(argv)
         files = [*opts.files, *opts.inputs]
         if not files:
             raise _cli.CliError("no input: give flat JSON files or output folders with -f")
-        if opts.titles and len(opts.titles) not in (1, len(files)):
+        if opts.table and (opts.plot_max is not None or opts.combine):
+            raise _cli.CliError("-T/--table draws tables: it does not go with --plot-max or -c")
+        if opts.titles and len(opts.titles) not in (1, len(files)) and not opts.table:
             raise _cli.CliError(
                 f"{len(opts.titles)} titles for {len(files)} inputs: give one title, "
                 "or one per input"
@@ -165,9 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         if opts.plot_max is not None and (len(opts.titles) != 1 or opts.combine):
             raise _cli.CliError("--plot-max needs exactly one title (-t TITLE) and no --combine")
     except _cli.CliExit as exc:
-        return _cli.error_status(parser.prog, exc)
-
-    from timemory import plotting
+        return plotting.EmbeddedPlot(_cli.error_status(parser.prog, exc), [])
 
     params = plotting.plot_parameters(
         min_percent=opts.min_percent,
@@ -195,16 +244,21 @@ def main(argv: list[str] | None = None) -> int:
         "echo_dart": opts.echo_dart,
         "on_input_error": input_error,
     }
+    written: list[str] = []
     try:
-        if opts.plot_max is not None:
-            plotting.plot_maximums(opts.plot_max, opts.titles[0], **common)
+        if opts.table:
+            depth = None if opts.table_depth < 0 else opts.table_depth
+            written = plotting.timem(titles=opts.titles, max_depth=depth, **common)
+        elif opts.plot_max is not None:
+            written = plotting.plot_maximums(opts.plot_max, opts.titles[0], **common)
         else:
-            plotting.plot(titles=opts.titles, combine=opts.combine, **common)
+            written = plotting.plot(titles=opts.titles, combine=opts.combine, **common)
     except _cli.CliExit as exc:  # --exit-on-failure, reported already
-        return exc.status
+        return plotting.EmbeddedPlot(exc.status, written)
     except (plotting.MatplotlibMissing, plotting.PlotError, plotting.InputError, OSError) as err:
-        return _cli.error_status(parser.prog, _cli.CliError(_message(err)))
-    return _cli.USAGE_STATUS if failed else 0
+        status = _cli.error_status(parser.prog, _cli.CliError(_message(err)))
+        return plotting.EmbeddedPlot(status, written)
+    return plotting.EmbeddedPlot(_cli.USAGE_STATUS if failed else 0, written)
 
 
 def _message(err: BaseException) -> str:

@@ -76,6 +76,7 @@ def maximums(components: Sequence[ComponentData]) -> ComponentData:
                     slot[0] = old._replace(
                         count=max(old.count, node.count),
                         values=tuple(max(a, b) for a, b in zip(old.values, node.values)),
+                        stats=None,  # a lap of one input no longer describes the entry
                     )
                 else:
                     slot = siblings[key] = [node, {}]

@@ -32,6 +32,8 @@ class Node(NamedTuple):
     thread: int | None  # the thread id when threads were not collapsed
     rank: int | None  # the rank in the prefix when processes were not collapsed
     origin: str | None = None  # the input it came from, in a chart of several inputs
+    # per sub-value (mean, min, max) of one lap, from the entry's statistics, when it has them
+    stats: tuple[tuple[float, float, float], ...] | None = None
 
 
 class ComponentData(NamedTuple):
@@ -88,7 +90,27 @@ def _number(value: Any) -> float:
     return float(value)
 
 
+_TIMEM_TOOL = (
+    "this looks like the JSON of the timem tool, which is not read here; "
+    "plot timemory's flat JSON (<label>.json) instead"
+)
+
+
+def _stats(stats: Any, width: int) -> tuple[tuple[float, float, float], ...] | None:
+    """``(mean, min, max)`` per sub-value of an entry's ``stats``; ``None`` when they are
+    missing or do not fit (statistics are optional: a chart does not need them)."""
+    try:
+        columns = [[_number(v) for v in _as_list(stats[k])] for k in ("mean", "min", "max")]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if any(len(c) != width for c in columns):
+        return None
+    return tuple(zip(*columns))
+
+
 def _component(key: str, body: Any, source: str) -> ComponentData:
+    if key == "timem":
+        raise InputError(f"{source}: {_TIMEM_TOOL}")
     if key == "line_profile":
         raise InputError(
             f"{source}: this is a line profile (<metric>.lines.json), which has no call graph "
@@ -122,7 +144,9 @@ def _component(key: str, body: Any, source: str) -> ComponentData:
                         f"{len(values)} values for {len(types)} types in entry {label!r}"
                     )
                 count = int(data.get("laps", entry.get("stats", {}).get("count", 0)))
-                nodes.append(Node(label, int(entry["depth"]), count, values, thread, prefix_rank))
+                stats = _stats(entry.get("stats"), len(values))
+                depth = int(entry["depth"])
+                nodes.append(Node(label, depth, count, values, thread, prefix_rank, None, stats))
             ranks.append((int(rank.get("rank", index)), tuple(nodes)))
     except InputError:
         raise
@@ -144,6 +168,8 @@ def _component(key: str, body: Any, source: str) -> ComponentData:
 def read_data(data: Any, source: str = "<data>") -> list[ComponentData]:
     """The components of a flat JSON document (``{"timemory": {<key>: {...}}}``), as
     ``timemory.get()`` returns it or a ``<label>.json`` file holds it."""
+    if isinstance(data, dict) and "timem" in data and "timemory" not in data:
+        raise InputError(f"{source}: {_TIMEM_TOOL}")
     if not isinstance(data, dict) or not isinstance(data.get("timemory"), dict):
         raise InputError(f"{source}: not timemory output (no top-level 'timemory' object)")
     body = data["timemory"]
