@@ -263,6 +263,20 @@ static void test_display() {
     double pair[max_values] = {1.0, 2.0};
     to_display(cp, pair, out);
     CHECK(out[0] == 1.0 && out[1] == 2.0);
+
+    // roofline: raw = (wall ns, declared flops, declared bytes, counted flops, counted
+    // load/store instructions); declared work first, else counted (one element per load/store)
+    const auto& dp = comp("cpu_roofline_dp_flops");
+    const auto& sp = comp("cpu_roofline_sp_flops");
+    CHECK(dp.n_raw == 5 && dp.n_disp == 3 && sp.n_raw == 5);
+    double counted[max_values] = {100.0, 0.0, 0.0, 50.0, 7.0};
+    to_display(dp, counted, out);
+    CHECK(out[0] == 50.0 && out[1] == 56.0 && out[2] == 100.0);
+    to_display(sp, counted, out);
+    CHECK(out[0] == 50.0 && out[1] == 28.0);
+    double declared[max_values] = {100.0, 10.0, 16.0, 50.0, 7.0};
+    to_display(dp, declared, out);
+    CHECK(out[0] == 10.0 && out[1] == 16.0 && out[2] == 100.0);
 }
 
 int main() {

@@ -6,9 +6,10 @@ limits.
 * The ``cpu_roofline_flops`` / ``cpu_roofline_dp_flops`` / ``cpu_roofline_sp_flops`` components
   record FLOPs, bytes and runtime per region. The work is declared with :func:`add_work`; a
   region that declares no FLOPs gets those the CPU counted (``PAPI_DP_OPS`` /
-  ``PAPI_SP_OPS`` through ``perf_event_open``) where it can count them — virtual machines
-  cannot, :func:`counter_status` says why. Their JSON carries the ERT data as its
-  ``roofline`` member.
+  ``PAPI_SP_OPS`` through ``perf_event_open``) where it can count them, and one that declares
+  no bytes gets an estimate from the load and store instructions counted (``PAPI_LST_INS``,
+  one element each) — virtual machines cannot count them, :func:`counter_status` says why.
+  Their JSON carries the ERT data as its ``roofline`` member.
 * :func:`plot_roofline` (and ``python -m timemory.roofline``) draws the roofline: log-log,
   arithmetic intensity (FLOP/byte) against GFLOP/s, one point per region.
 
@@ -72,13 +73,15 @@ def add_work(flops: float = 0.0, bytes: float = 0.0, dtype: str = "dp") -> None:
 
 
 def counter_status() -> dict[str, tuple[bool, str]]:
-    """Whether this machine can count FLOPs in hardware: ``{"PAPI_DP_OPS": (available,
-    reason), "PAPI_SP_OPS": ...}``. Where it can, a region that declared no FLOPs gets the
-    counted ones; bytes are always the declared ones."""
+    """Whether this machine can count the roofline's work in hardware: ``{"PAPI_DP_OPS":
+    (available, reason), "PAPI_SP_OPS": ..., "PAPI_LST_INS": ...}``. Where it can, a region
+    that declared no FLOPs gets the counted ones, and one that declared no bytes gets one
+    element (8 bytes; 4 for ``cpu_roofline_sp_flops``) per load or store instruction counted:
+    an estimate, low for vectorised code, which moves a whole vector per instruction."""
     from .. import _core
 
     out = {}
-    for name in ("PAPI_DP_OPS", "PAPI_SP_OPS"):
+    for name in ("PAPI_DP_OPS", "PAPI_SP_OPS", "PAPI_LST_INS"):
         info = _core.hw_event_info(name)
         out[name] = (bool(info["available"]), str(info["reason"]))
     return out

@@ -574,14 +574,14 @@ void install_fork_handler() {
     (void) done;
 }
 
-// The cpu_roofline_* components' hardware FLOP counters (PAPI_DP_OPS, PAPI_SP_OPS), one
-// group per thread, opened on the thread's first reading and again after a fork.
-struct FlopCounters {
+// The cpu_roofline_* components' hardware counters (PAPI_DP_OPS, PAPI_SP_OPS, PAPI_LST_INS),
+// one group per thread, opened on the thread's first reading and again after a fork.
+struct RooflineCounters {
     std::vector<GroupPlan>     groups;
     std::vector<std::uint64_t> buf;
     std::uint64_t              generation = 0;
 
-    ~FlopCounters() { close_all(); }
+    ~RooflineCounters() { close_all(); }
     void close_all() {
         for (auto& g : groups)
             for (int fd : g.fds) ::close(fd);
@@ -598,7 +598,7 @@ struct FlopCounters {
             });
             generation = now;
         }
-        out[0] = out[1] = 0.0;
+        std::fill(out, out + events.size(), 0.0);
         for (auto& g : groups) {
             buf.assign(3 + g.fds.size(), 0);
             const ssize_t want = static_cast<ssize_t>(buf.size() * sizeof(std::uint64_t));
@@ -840,9 +840,12 @@ std::string json_block() {
     return s + "]}";
 }
 
-bool hardware_flops_available() {
+// The cpu_roofline_* components' events, in the order read_roofline_counters reports them.
+const char* const g_roofline_events[] = {"PAPI_DP_OPS", "PAPI_SP_OPS", "PAPI_LST_INS"};
+
+bool roofline_counters_available() {
     static const bool available = [] {
-        for (const char* name : {"PAPI_DP_OPS", "PAPI_SP_OPS"}) {
+        for (const char* name : g_roofline_events) {
             const auto* e = find_event(name);
             if (e && probe(*e).available) return true;
         }
@@ -851,30 +854,32 @@ bool hardware_flops_available() {
     return available;
 }
 
-void read_hardware_flops(double* dp_sp) {
-    dp_sp[0] = dp_sp[1] = 0.0;
-    if (!hardware_flops_available()) return;
+void read_roofline_counters(double* dp_sp_ldst) {
+    constexpr std::size_t n = sizeof(g_roofline_events) / sizeof(g_roofline_events[0]);
+    std::fill(dp_sp_ldst, dp_sp_ldst + n, 0.0);
+    if (!roofline_counters_available()) return;
+    // per event: its definition where this machine counts it, else null
     static const std::vector<const EventDef*> events = [] {
         std::vector<const EventDef*> out;
-        for (const char* name : {"PAPI_DP_OPS", "PAPI_SP_OPS"}) {
+        for (const char* name : g_roofline_events) {
             const auto* e = find_event(name);
             out.push_back(e && probe(*e).available ? e : nullptr);
         }
         return out;
     }();
-    // open_groups takes the available events only; map their counts back to dp / sp
+    // open_groups takes the available events only; their counts are mapped back below
     static const std::vector<const EventDef*> present = [] {
         std::vector<const EventDef*> out;
         for (const auto* e : events)
             if (e) out.push_back(e);
         return out;
     }();
-    thread_local FlopCounters counters;
-    double counted[2] = {0.0, 0.0};
+    thread_local RooflineCounters counters;
+    double counted[n] = {};
     counters.read(counted, present);
     std::size_t k = 0;
     for (std::size_t i = 0; i < events.size(); ++i)
-        if (events[i]) dp_sp[i] = counted[k++];
+        if (events[i]) dp_sp_ldst[i] = counted[k++];
 }
 
 }  // namespace tim::perf

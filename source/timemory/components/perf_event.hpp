@@ -100,10 +100,10 @@ std::vector<Scaling> scaling();
 // "\"perf_event\":{...}" block of the components' JSON.
 std::string json_block();
 
-// Hardware FLOP counters of the cpu_roofline_* components: whether PAPI_DP_OPS or
-// PAPI_SP_OPS can be counted here (probed once), and the calling thread's running
-// (dp, sp) counts, 0 where unavailable.
-bool hardware_flops_available();
-void read_hardware_flops(double* dp_sp);
+// Hardware counters of the cpu_roofline_* components: whether PAPI_DP_OPS, PAPI_SP_OPS
+// or PAPI_LST_INS can be counted here (probed once), and the calling thread's running
+// (dp FLOPs, sp FLOPs, load/store instructions) counts, 0 where unavailable.
+bool roofline_counters_available();
+void read_roofline_counters(double* dp_sp_ldst);
 
 }  // namespace tim::perf

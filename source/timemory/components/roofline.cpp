@@ -1,4 +1,4 @@
-// Declared work for the cpu_roofline_* components (see roofline.hpp).
+// Declared and counted work of the cpu_roofline_* components (see roofline.hpp).
 #include "timemory/components/roofline.hpp"
 
 #include <cstdlib>
@@ -26,23 +26,22 @@ std::string& ert_storage() {
     return s;
 }
 
-// raw = (wall ns, declared flops, bytes, counted flops); counted: the hardware FLOP
-// counters where this machine has them (perf::read_hardware_flops), else 0
+// raw = (wall ns, declared flops, declared bytes, counted flops, counted load/store
+// instructions); counted: the hardware counters where this machine has them
+// (perf::read_roofline_counters), else 0
 template <int Which>  // 0: every precision, 1: dp, 2: sp
 void read_work(double* out) {
-    double counted[2];
-    perf::read_hardware_flops(counted);
+    double counted[3];
+    perf::read_roofline_counters(counted);
     out[0] = readers::clock_ns(CLOCK_MONOTONIC);
     out[1] = Which == 1 ? tl_work.dp : Which == 2 ? tl_work.sp : tl_work.dp + tl_work.sp + tl_work.other;
     out[2] = tl_work.bytes;
     out[3] = Which == 1 ? counted[0] : Which == 2 ? counted[1] : counted[0] + counted[1];
+    out[4] = counted[2];
 }
-// display = (flops, bytes, runtime ns): the declared FLOPs of a region that declared
-// any, else the counted ones
-void display(const double* raw, double* out) {
-    out[0] = raw[1] > 0.0 ? raw[1] : raw[3];
-    out[1] = raw[2];
-    out[2] = raw[0];
+template <int Which>
+void show_work(const double* raw, double* out) {
+    display_work(Which == 2 ? 4.0 : 8.0, raw, out);
 }
 
 std::string mode() {
@@ -53,12 +52,12 @@ std::string mode() {
     return "op";
 }
 
-void describe(ComponentInfo& c, const std::string& id, ReadFn read, const char* what) {
+void describe(ComponentInfo& c, const std::string& id, ReadFn read, DisplayFn display, const char* what) {
     c.label        = id + "_" + mode();
-    c.description  = std::string("FLOPs (") + what + "), bytes and runtime per region (declared work)";
+    c.description  = std::string("FLOPs (") + what + "), bytes and runtime per region (declared, else counted, work)";
     c.units        = {Unit::count, Unit::count, Unit::timing};
     c.sub_labels   = {"flops", "bytes", "runtime"};
-    c.n_raw        = 4;
+    c.n_raw        = 5;
     c.n_disp       = 3;
     c.available    = true;
     c.has_value    = true;
@@ -85,6 +84,12 @@ void add_work(const std::string& dtype, double flops, double bytes) {
     tl_work.bytes += bytes;
 }
 
+void display_work(double element_bytes, const double* raw, double* out) {
+    out[0] = raw[1] > 0.0 ? raw[1] : raw[3];
+    out[1] = raw[2] > 0.0 ? raw[2] : raw[4] * element_bytes;
+    out[2] = raw[0];
+}
+
 void totals(double* out4) {
     out4[0] = tl_work.dp;
     out4[1] = tl_work.sp;
@@ -103,9 +108,9 @@ std::string ert_json_block() {
 }
 
 void describe_components(ComponentInfo& flops, ComponentInfo& dp, ComponentInfo& sp) {
-    describe(flops, "cpu_roofline", read_work<0>, "all precisions");
-    describe(dp, "cpu_roofline_dp", read_work<1>, "double precision");
-    describe(sp, "cpu_roofline_sp", read_work<2>, "single precision");
+    describe(flops, "cpu_roofline", read_work<0>, show_work<0>, "all precisions");
+    describe(dp, "cpu_roofline_dp", read_work<1>, show_work<1>, "double precision");
+    describe(sp, "cpu_roofline_sp", read_work<2>, show_work<2>, "single precision");
 }
 
 }  // namespace tim::roofline

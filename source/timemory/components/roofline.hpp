@@ -4,7 +4,9 @@
 // that the components read at start and stop like any other counter, so a region
 // gets the work declared on its thread while it was running, nested regions included.
 // Where the CPU counts FLOPs (PAPI_DP_OPS / PAPI_SP_OPS through perf_event_open), a
-// region that declared no FLOPs gets the counted ones; bytes are always declared.
+// region that declared no FLOPs gets the counted ones; where it counts load and store
+// instructions (PAPI_LST_INS), a region that declared no bytes gets one element (8 bytes,
+// 4 for cpu_roofline_sp) per instruction: an estimate, low for vectorised code.
 #include <string>
 
 namespace tim {
@@ -17,6 +19,10 @@ namespace tim::roofline {
 // by cpu_roofline_flops only). Throws std::invalid_argument for another dtype or a
 // negative amount.
 void add_work(const std::string& dtype, double flops, double bytes);
+// The values shown for raw = (wall ns, declared flops, declared bytes, counted flops,
+// counted load/store instructions): out = (flops, bytes, runtime ns), declared work
+// first, else counted, with element_bytes per load/store instruction.
+void display_work(double element_bytes, const double* raw, double* out);
 // The calling thread's totals (dp flops, sp flops, untyped flops, bytes).
 void totals(double* out4);
 
