@@ -10,7 +10,7 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from . import _core, _workers
 from . import settings as _settings
@@ -658,6 +658,16 @@ def finalize() -> None:
             mpi.finalize()
 
 
+#: Writers of data kept outside timemory's storage (the line profiler's lines), called by
+#: :func:`write_rank_local` before timemory's own files; each writes this rank's data alone.
+_local_writers: list[Callable[[], None]] = []
+
+
+def add_local_writer(writer: Callable[[], None]) -> None:
+    """Have :func:`write_rank_local` call ``writer()`` too (an aborting rank's other data)."""
+    _local_writers.append(writer)
+
+
 def write_rank_local(reason: str) -> None:
     """Finalise this rank alone, without a collective: its data go to ``<label>_<rank>``
     files. For a rank that cannot reach the collective finalize (an uncaught exception)."""
@@ -669,6 +679,11 @@ def write_rank_local(reason: str) -> None:
             f"[timemory]> rank {_mpi_rank()}: {reason}; writing this rank's data alone", sys.stderr
         )
         _stop_recording()
+        for writer in _local_writers:
+            try:
+                writer()
+            except Exception as err:  # noqa: BLE001 - timemory's own files must still be written
+                _say(f"[timemory]> rank {_mpi_rank()}: {err!r}", sys.stderr)
         if _settings.auto_output:
             _write_all(local_only=True)
     finally:

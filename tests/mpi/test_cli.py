@@ -83,6 +83,39 @@ comm.recv(source=1)  # the other ranks would wait here forever
     assert any(label.endswith("fail") for label in labels), labels
 
 
+def test_line_profiled_rank_raising_writes_its_own_lines(mpirun, tmp_path):
+    import pickle
+
+    (tmp_path / "script.py").write_text(
+        """
+from mpi4py import MPI
+comm = MPI.COMM_WORLD
+
+@profile
+def fail(n):
+    total = 0
+    for i in range(n):
+        total += i  # the hot line
+    raise ValueError("boom on rank 1")
+
+if comm.Get_rank() == 1:
+    fail(7)
+comm.recv(source=1)  # the other ranks would wait here forever
+"""
+    )
+    proc = mpirun(2, None, args=("-m", "timemory.line_profiler", "--", "script.py"), timeout=180)
+    assert proc.returncode != 0
+    assert "ValueError: boom on rank 1" in proc.stderr
+    assert "Wrote this rank's profile results to script.py_1.lprof" in proc.stderr
+    stats = pickle.loads((tmp_path / "script.py_1.lprof").read_bytes())
+    ((_, timings),) = [(k, v) for k, v in stats.timings.items() if k[2] == "fail"]
+    assert [n for line, n, _ in timings if line == 9] == [7]
+    out = tmp_path / "timemory-script-output"
+    lines = json.loads((out / "wall.lines_1.json").read_text())["timemory"]["line_profile"]
+    (fail,) = [f for f in lines["functions"] if f["function"] == "fail"]
+    assert [n for line, n, _ in fail["lines"] if line == 9] == [7]
+
+
 LINE_SCRIPT = """
 from mpi4py import MPI
 

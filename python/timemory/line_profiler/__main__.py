@@ -174,6 +174,10 @@ class LineProfilerTool(_cli.Tool):
 
         # pool workers (forked, or spawned with this tool started in them) leave their lines
         _workers.add_extra("line_stats", hook.get_stats, after_fork=hook._rebase)
+        from timemory import _manager
+
+        # an MPI rank that aborts on an uncaught exception writes its own lines
+        _manager.add_local_writer(lambda: self._write(hook, local=True))
 
     def _run(self, opts: argparse.Namespace, target: Any, setup: Any, hook: Any, prog: str) -> int:
         try:
@@ -184,36 +188,45 @@ class LineProfilerTool(_cli.Tool):
                 _stop_for_finalize()  # a decorated generator left suspended, say
                 self._write(hook)
 
-    def _write(self, hook: LineProfiler) -> None:
+    def _write(self, hook: LineProfiler, local: bool = False) -> None:
+        """Write the lines: every rank's, gathered on rank zero, or with ``local`` (an MPI
+        rank about to abort) this rank's alone, to ``<name>_<rank>`` files."""
         from timemory import _workers
 
+        if self.written:
+            return  # once: the abort path may come after the normal one started
         stats = hook.get_stats()
         for worker in _workers.extras("line_stats"):
             stats += worker
-        stats = gathered_stats(stats)
+        outfile = self.outfile
+        if local:
+            from timemory import mpi
+
+            stem, ext = os.path.splitext(outfile)
+            outfile = f"{stem}_{mpi.rank()}{ext}"
+        else:
+            stats = gathered_stats(stats)
         self.writer = stats is not None
         if stats is None:
             return  # rank zero writes the lines of every rank
         self.stats = stats
         try:
-            stats.to_file(self.outfile)
-            self.written.append(self.outfile)
+            stats.to_file(outfile)
+            self.written.append(outfile)
+            if local:
+                _cli.echo(f"Wrote this rank's profile results to {outfile}", sys.stderr)
         except OSError as err:
-            _cli.echo(
-                f"{self.prog}: cannot write {self.outfile!r}: {err.strerror or err}", sys.stderr
-            )
+            _cli.echo(f"{self.prog}: cannot write {outfile!r}: {err.strerror or err}", sys.stderr)
         if not settings.file_output:
             return
         from timemory import _manager
 
         label = stats_label(hook)
         if settings.text_output:
-            text = _text(stats)
-            _manager._write(
-                _manager._output_file(f"{label}.lines", ".txt"), text, "text", "line_profiler"
-            )
+            path = _manager._output_file(f"{label}.lines", ".txt", local)
+            _manager._write(path, _text(stats), "text", "line_profiler")
         if settings.json_output:
-            path = _manager._output_file(f"{label}.lines", ".json")
+            path = _manager._output_file(f"{label}.lines", ".json", local)
             _manager._write(path, _json_text(stats), "json", "line_profiler")
 
     def summary(self) -> None:
