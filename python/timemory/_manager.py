@@ -25,10 +25,12 @@ if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of R
 # workers) goes from the native call graph to the files without them, and metadata.json is
 # written without the json module (tests/test_import_footprint.py): at exit they cost about
 # 0.5 MiB of peak RSS.
-_TABLE_BY_INDEX = {info["index"]: info for info in _core.component_table()}
+# The components that can hold data, from the table of every component, which is not kept:
+# its dicts would be about 0.2 MiB of every profiled program's memory. The description of a
+# component is read again (_core.component_info) where its files are written.
 # papi_vector / papi_array count in any case: their availability follows settings.papi_events
 _MEASURABLE = frozenset(
-    index for index, info in _TABLE_BY_INDEX.items() if info["available"] and info["has_value"]
+    info["index"] for info in _core.component_table() if info["available"] and info["has_value"]
 ) | frozenset(_core.hw_component_indices())
 
 
@@ -455,7 +457,7 @@ def _summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
     """The cross-process summary of one component as a text table: per call-graph node, over
     the processes that have it, min / mean / max of its value, the rank with the max and the
     imbalance max/mean (first value of multi-valued components)."""
-    info = _TABLE_BY_INDEX[index]
+    info = _core.component_info(index)
     unit = _core.unit_info(index)[1][0]
     nranks = len({rank for rank, _, _ in procs.items})
     what = f"{nranks} RANKS" if nranks > 1 else f"{len(procs)} PROCESSES"
@@ -520,7 +522,7 @@ def _write_component(
     emptied once the flat outputs are made, before ``tree()`` makes the root trees of each
     rank (called only when a tree output is written), so that the two views are not held
     in memory at once."""
-    info = _TABLE_BY_INDEX[index]
+    info = _core.component_info(index)
     label, key = info["label"], info["key"]
     s = _settings
     out = lambda ext: _output_file(label, ext, rank_suffix)  # noqa: E731
