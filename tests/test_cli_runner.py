@@ -59,6 +59,38 @@ def test_help_raises_exit_zero_instead_of_exiting(capsys):
     assert "does things" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("columns", [None, "", "0", "-3", "abc", "40", "120"])
+def test_terminal_columns_is_shutils(monkeypatch, columns):
+    # the help width without importing shutil: the same as argparse's own formatter finds
+    import shutil
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert _cli.terminal_columns() == shutil.get_terminal_size().columns
+    formatter = _cli.HelpFormatter("prog")
+    assert formatter._width == argparse.RawDescriptionHelpFormatter("prog")._width
+
+
+def test_argparse_untranslated_only_where_no_catalog_exists(monkeypatch, tmp_path):
+    import gettext
+
+    # no catalog of the domain: argparse gets the messages as they are, and gettext back after
+    monkeypatch.setattr(gettext, "_localedirs", {"messages": str(tmp_path)})
+    with _cli.untranslated_argparse():
+        assert argparse._ is not gettext.gettext
+        assert argparse._("usage: ") == "usage: "
+        assert argparse.ngettext("one", "many", 1) == "one"
+        assert argparse.ngettext("one", "many", 2) == "many"
+    assert argparse._ is gettext.gettext and argparse.ngettext is gettext.ngettext
+    # with one, gettext translates as ever
+    (tmp_path / "xx" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "xx" / "LC_MESSAGES" / "messages.mo").write_bytes(b"")
+    with _cli.untranslated_argparse():
+        assert argparse._ is gettext.gettext and argparse.ngettext is gettext.ngettext
+
+
 def test_cli_error_is_one_line_and_reported_as_such(capsys):
     err = _cli.CliError("first line\nsecond   line\n")
     assert err.message == "first line second line" == str(err)

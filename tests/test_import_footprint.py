@@ -9,7 +9,16 @@ on first use; these tests keep it that way and check each deferred path in a fre
 
 from __future__ import annotations
 
+import argparse
+import ast
+import gettext
 import json
+import os
+import subprocess
+import sys
+
+from timemory import _cli
+from tool_helpers import clean_env
 
 # Heavy standard-library modules none of the start-up paths may import: each costs from a
 # few hundred KiB to 2 MiB of resident memory in the profiled program.
@@ -23,6 +32,9 @@ HEAVY_STDLIB = (
     "difflib",
     "ast",
     "typing",
+    # argparse's help formatter imports shutil (with bz2, lzma, zlib: about 0.5 MiB) for the
+    # terminal width; timemory._cli finds it with os alone
+    "shutil",
 )
 DEFERRED_TIMEMORY = ("timemory.component", "timemory.storage", "timemory.util", "timemory.scope")
 # plotting is imported only to plot (settings.plot_output at finalize, timemory.plotting)
@@ -128,3 +140,89 @@ print(*(cls.__name__ for cls in names))
         "WallClockStorage",
         "WallClockStorageTree",
     ]
+
+
+# What the profiler's finalize may not import: the files are written from the native call
+# graph (no storage or component objects) and metadata.json without the json module.
+FINALIZE_DEFERRED = ("json", "timemory.storage", "timemory.component")
+
+PROFILED = """
+import sys
+
+print("loaded at start:", sorted(sys.modules), flush=True)
+
+import timemory._manager as manager
+
+write_all = manager._write_all
+
+
+def watched(*args, **kwargs):
+    before = set(sys.modules)
+    try:
+        return write_all(*args, **kwargs)
+    finally:
+        print("imported at finalize:", sorted(set(sys.modules) - before), flush=True)
+
+
+manager._write_all = watched
+
+
+def work(n):
+    return n if n < 2 else work(n - 1) + work(n - 2)
+
+
+work(10)
+"""
+
+
+def test_profiler_start_up_and_finalize_import_no_heavy_modules(tmp_path):
+    (tmp_path / "prog.py").write_text(PROFILED)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "timemory.profiler",
+            "-c",
+            "wall_clock",
+            "peak_rss",
+            "--",
+            "prog.py",
+        ],
+        cwd=tmp_path,
+        env=clean_env({"TIMEMORY_OUTPUT_PATH": str(tmp_path / "out")}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    # what the profiler loaded before the program started: parsing its command line included
+    line = next(s for s in proc.stdout.splitlines() if s.startswith("loaded at start:"))
+    loaded = set(ast.literal_eval(line.partition(":")[2].strip()))
+    assert not loaded & set(HEAVY_STDLIB), sorted(loaded & set(HEAVY_STDLIB))
+    assert not loaded & set(DEFERRED_TIMEMORY), sorted(loaded & set(DEFERRED_TIMEMORY))
+    assert not loaded & set(FINALIZE_DEFERRED), sorted(loaded & set(FINALIZE_DEFERRED))
+    # gettext's look-up imports locale (0.4 MiB): argparse skips it where no catalog exists
+    with _cli.untranslated_argparse():
+        no_catalog = argparse._ is not gettext.gettext
+    if no_catalog:
+        assert "locale" not in loaded
+    line = next(s for s in proc.stdout.splitlines() if s.startswith("imported at finalize:"))
+    imported = ast.literal_eval(line.partition(":")[2].strip())
+    assert not set(imported) & set(FINALIZE_DEFERRED), imported
+    written = sorted(os.listdir(tmp_path / "out"))
+    assert written == [
+        "functions.json",
+        "metadata.json",
+        "peak_rss.json",
+        "peak_rss.tree.json",
+        "peak_rss.txt",
+        "wall.flamegraph.json",
+        "wall.json",
+        "wall.tree.json",
+        "wall.txt",
+    ]
+    for name in written:
+        if name.endswith(".json"):
+            with open(tmp_path / "out" / name) as f:
+                data = json.load(f)
+            assert ("traceEvents" if "flamegraph" in name else "timemory") in data

@@ -509,3 +509,36 @@ with marker(["wall_clock"], key="kept"):
         import shutil
 
         shutil.rmtree(fallback, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"timemory": {"metadata": {"info": {"A": "b", "N": 3, "F": 2.5, "L": [1, 2.0, "x"]}}}},
+        {"timemory": {"functions": {"main": [1, 2], "<lambda>": [3]}}},
+        {},
+        [],
+        {"empty": {}, "none": [], "nested": [[], {}, [{}]]},
+        {"s": 'quote " backslash \\ tab \t nl \n cr \r bs \b ff \f nul \x00 del \x7f'},
+        {"unicode": "ü ☃ \U0001f600 \udcff", "ü ☃": "key"},
+        {"t": True, "f": False, "n": None, "i": -12345678901234567890, "big": 1e300},
+        {"floats": [0.1, 1.0, -0.0, 1e16, 1e-7, float("nan"), float("inf"), float("-inf")]},
+        {1: "int key", 2.5: "float key", False: "bool key", None: "none key"},
+        ("a", ("b", 1)),
+    ],
+)
+def test_metadata_json_text_is_json_dumps(value):
+    # metadata.json and functions.json are written without importing json at exit
+    from timemory._manager import _json_dumps
+
+    assert _json_dumps(value) == json.dumps(value, indent=2)
+
+
+def test_metadata_json_text_rejects_what_json_rejects():
+    from timemory._manager import _json_dumps
+
+    for value in ({"x": object()}, {(1, 2): "tuple key"}, {"s": {1, 2}}):
+        with pytest.raises(TypeError):
+            json.dumps(value, indent=2)
+        with pytest.raises(TypeError):
+            _json_dumps(value)

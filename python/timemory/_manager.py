@@ -19,13 +19,18 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
     from typing import Any
 
-# The component and storage modules (and json) are imported where they are
-# used, at output time: importing them up front is most of timemory's memory footprint, which
-# `python -m timemory.profiler` would otherwise add to every profiled program.
-_TABLE_BY_INDEX = {info["index"]: info for info in _core.component_table()}
+# The component and storage modules are imported where they are used: importing them up front
+# is most of timemory's memory footprint, which `python -m timemory.profiler` would otherwise add
+# to every profiled program. The output of this process alone (no MPI, transport or pool
+# workers) goes from the native call graph to the files without them, and metadata.json is
+# written without the json module (tests/test_import_footprint.py): at exit they cost about
+# 0.5 MiB of peak RSS.
+# The components that can hold data, from the table of every component, which is not kept:
+# its dicts would be about 0.2 MiB of every profiled program's memory. The description of a
+# component is read again (_core.component_info) where its files are written.
 # papi_vector / papi_array count in any case: their availability follows settings.papi_events
 _MEASURABLE = frozenset(
-    index for index, info in _TABLE_BY_INDEX.items() if info["available"] and info["has_value"]
+    info["index"] for info in _core.component_table() if info["available"] and info["has_value"]
 ) | frozenset(_core.hw_component_indices())
 
 
@@ -37,6 +42,102 @@ def _storage(index: int) -> Any:
     from .storage import _storage_for
 
     return _storage_for(index)
+
+
+class _Ref:
+    """An entry of a native flat or tree batch (slots ``_b``, ``_i``, as the storage result and
+    tree objects): what the native writers take, made without importing timemory.storage."""
+
+    __slots__ = ("_b", "_i")
+
+    def data(self) -> Any:
+        return self._b.data(self._i)
+
+    def prefix(self) -> str:
+        return self._b.prefix(self._i)
+
+
+def output_meta(num_ranks: int = 1) -> dict[str, int]:
+    """The metadata keys every JSON output carries, for ``num_ranks`` lists of data."""
+    mpi = sys.modules.get("timemory.mpi")
+    mpi_size = mpi.size() if mpi is not None and mpi.comm() is not None else 1
+    nthreads = max(_core.thread_count(), 1)
+    return {
+        "thread_count": nthreads,
+        "mpi_size": mpi_size,
+        "upcxx_size": 1,
+        "process_count": max(num_ranks, mpi_size),
+        "num_ranks": max(num_ranks, 1),
+        "concurrency": nthreads,
+    }
+
+
+# json.dumps(obj, indent=2) without importing json (about 100 KiB of memory at exit, where the
+# finalize path needs no other JSON): the same text, byte for byte (tests/test_output.py).
+_JSON_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+}
+
+
+def _json_str(text: str) -> str:
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return '"' + text + '"'
+    out = []
+    for ch in text:
+        if ch in _JSON_ESCAPES:
+            out.append(_JSON_ESCAPES[ch])
+        elif " " <= ch <= "~":
+            out.append(ch)
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            n = ord(ch) - 0x10000
+            out.append(f"\\u{0xD800 | (n >> 10):04x}\\u{0xDC00 | (n & 0x3FF):04x}")
+    return '"' + "".join(out) + '"'
+
+
+def _json_dumps(obj: Any, level: str = "") -> str:
+    """``json.dumps(obj, indent=2)``."""
+    if isinstance(obj, str):
+        return _json_str(obj)
+    if obj is None:
+        return "null"
+    if obj is True or obj is False:
+        return "true" if obj else "false"
+    if isinstance(obj, int):
+        return int.__repr__(obj)
+    if isinstance(obj, float):
+        if obj != obj:
+            return "NaN"
+        if obj in (float("inf"), float("-inf")):
+            return "Infinity" if obj > 0 else "-Infinity"
+        return float.__repr__(obj)
+    inner = level + "  "
+    if isinstance(obj, (list, tuple)):
+        if not obj:
+            return "[]"
+        items = [inner + _json_dumps(v, inner) for v in obj]
+        return "[\n" + ",\n".join(items) + "\n" + level + "]"
+    if isinstance(obj, dict):
+        if not obj:
+            return "{}"
+        items = []
+        for key, value in obj.items():
+            if not isinstance(key, str):
+                if key is not None and not isinstance(key, (int, float)):
+                    raise TypeError(
+                        f"keys must be str, int, float, bool or None, not {type(key).__name__}"
+                    )
+                key = _json_dumps(key)
+            items.append(f"{inner}{_json_str(key)}: {_json_dumps(value, inner)}")
+        return "{\n" + ",\n".join(items) + "\n" + level + "}"
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
 __all__ = [
@@ -356,7 +457,7 @@ def _summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
     """The cross-process summary of one component as a text table: per call-graph node, over
     the processes that have it, min / mean / max of its value, the rank with the max and the
     imbalance max/mean (first value of multi-valued components)."""
-    info = _TABLE_BY_INDEX[index]
+    info = _core.component_info(index)
     unit = _core.unit_info(index)[1][0]
     nranks = len({rank for rank, _, _ in procs.items})
     what = f"{nranks} RANKS" if nranks > 1 else f"{len(procs)} PROCESSES"
@@ -395,19 +496,33 @@ def _summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
     return "\n".join(out) + "\n\n"
 
 
+def _json_ranks(index: int, ranks: list[Any], ranks_key: str = "") -> str:
+    """The JSON text stored under ``timemory.<key>`` (``Storage.dumps_text``): flat entries
+    (``ranks_key`` empty) or the root trees of each rank, under ``ranks_key``."""
+    ranks = ranks or [[]]
+    meta = output_meta(len(ranks))
+    if ranks_key and (ranks_key != "graph" or any(len(r) for r in ranks)):
+        return _core.tree_json(index, ranks, meta, ranks_key)
+    return _core.flat_json(index, ranks, meta)
+
+
 def _write_component(
     index: int,
     flat: list[Any],
-    tree: list[Any] | None,
+    tree: Callable[[], list[Any]],
     summary: str,
     ranks_key: str,
     rank_suffix: bool,
     plots: list[tuple[str, str, str]],
 ) -> list[str]:
     """Write one component's files; returns what to print, and adds to ``plots`` what
-    ``plot_output`` draws once every file is written."""
-    info = _TABLE_BY_INDEX[index]
-    storage = _storage(index)
+    ``plot_output`` draws once every file is written.
+
+    ``flat``: the flat entries of each rank (a native FlatBatch, or storage results); it is
+    emptied once the flat outputs are made, before ``tree()`` makes the root trees of each
+    rank (called only when a tree output is written), so that the two views are not held
+    in memory at once."""
+    info = _core.component_info(index)
     label, key = info["label"], info["key"]
     s = _settings
     if key.startswith("cpu_roofline") and s.file_output:
@@ -422,37 +537,52 @@ def _write_component(
                 sys.stderr,
             )
     out = lambda ext: _output_file(label, ext, rank_suffix)  # noqa: E731
-    if s.file_output:
-        flat_json = _wrap(key, storage.dumps_text(flat)) if s.json_output or s.plot_output else ()
+    if s.file_output and (s.json_output or s.plot_output):
+        flat_json = _wrap(key, _json_ranks(index, flat))
         if s.json_output:
             _write(out(".json"), flat_json, "json", label)
         if s.plot_output:
             plots.append(("".join(flat_json), out(".png"), label))
-        tree = tree or []
-        if s.tree_output:
-            _write(
-                out(".tree.json"), _wrap(key, storage.dumps_text(tree, ranks_key)), "tree", label
-            )
-        if s.flamegraph_output and info["flamegraph"]:
-            roots = [t for rank in tree for t in rank]
-            _write(
-                out(".flamegraph.json"),
-                _core.flamegraph_json(index, roots) + "\n",
-                "flamegraph",
-                label,
-            )
-    text = _core.text_table(index, [e for rank in flat for e in rank]) + summary
-    if s.file_output and s.text_output:
-        _write(out(".txt"), text, "text", label)
+        del flat_json
+    entries = flat[0] if len(flat) == 1 else [e for rank in flat for e in rank]
+    text = _core.text_table(index, entries) + summary
     console = [text] if s.cout_output else []
     if s.dart_output and (not s.dart_type or s.dart_type == label):
-        for entry in [e for rank in flat for e in rank][: max(int(s.dart_count), 1)]:
+        if isinstance(entries, _core.FlatBatch):
+            entries = _core.results(_Ref, entries)
+        for entry in entries[: max(int(s.dart_count), 1)]:
             value = entry.data().get()
             name = entry.prefix().replace(">>> ", "").strip() if s.dart_label else label
             console.append(
                 f'<DartMeasurement name="{name}" type="numeric/double">{value}</DartMeasurement>'
             )
+    del entries
+    flat.clear()
+    if s.file_output:
+        if s.tree_output or (s.flamegraph_output and info["flamegraph"]):
+            trees = tree()
+            if s.tree_output:
+                tree_json = _wrap(key, _json_ranks(index, trees, ranks_key))
+                _write(out(".tree.json"), tree_json, "tree", label)
+                del tree_json
+            if s.flamegraph_output and info["flamegraph"]:
+                roots = [t for rank in trees for t in rank]
+                _write(
+                    out(".flamegraph.json"),
+                    _core.flamegraph_json(index, roots) + "\n",
+                    "flamegraph",
+                    label,
+                )
+            del trees
+        if s.text_output:
+            _write(out(".txt"), text, "text", label)
     return console
+
+
+def _local_trees(index: int) -> list[Any]:
+    """This process's root trees of a component, as the writers take them (one rank)."""
+    batch = _core.tree_snapshot(index)
+    return [_core.tree_objects(_Ref, batch, batch.roots())]
 
 
 def _per_rank_paths() -> bool:
@@ -495,21 +625,24 @@ def _write_all(local_only: bool = False) -> bool:
     console: list[str] = []
     plots: list[tuple[str, str, str]] = []
     for index in sorted(_MEASURABLE):
-        storage = _storage(index) if (procs is not None or _core.has_data(index)) else None
-        if storage is None:
-            continue
         summary = ""
         if procs is not None:
             if index not in procs.indices():
                 continue
+            storage = _storage(index)
             flat = storage._flat_lists(procs)
-            tree = storage._tree_lists(procs) if need_tree else None
+            tree = lambda st=storage: st._tree_lists(procs)  # noqa: E731
             if len(procs) > 1:
                 summary = _summary_table(index, storage._summary(procs), procs)
         else:
-            flat = [storage.get()]
-            tree = [storage.get_tree()] if need_tree else None
+            # the native views as they are: no storage objects (nor the import of
+            # timemory.storage) on the way from the call graph to the files
+            if not _core.has_data(index):
+                continue
+            flat = [_core.flat_snapshot(index)]
+            tree = lambda i=index: _local_trees(i)  # noqa: E731
         console += _write_component(index, flat, tree, summary, ranks_key, local_only, plots)
+        del flat, tree
         wrote = True
     if plots:
         _plot(plots)
@@ -518,16 +651,14 @@ def _write_all(local_only: bool = False) -> bool:
         meta_path = _output_file("metadata", ".json", local_only)
         func_path = _output_file("functions", ".json", local_only)
         _say(f"[metadata::manager::finalize]> Outputting '{meta_path}' and '{func_path}'...")
-        import json
-
         functions: dict[str, list[int]] = {}
         for hash_id, label in _core.hash_ids():
             functions.setdefault(label, []).append(hash_id)
-        functions_text = json.dumps({"timemory": {"functions": functions}}, indent=2) + "\n"
+        functions_text = _json_dumps({"timemory": {"functions": functions}}) + "\n"
         _write(func_path, functions_text, "json", "metadata", announce=False)
         # metadata last, so its "output" list names every file written
         meta = {"timemory": {"metadata": manager.get_metadata()}}
-        _write(meta_path, json.dumps(meta, indent=2) + "\n", "json", "metadata", announce=False)
+        _write(meta_path, _json_dumps(meta) + "\n", "json", "metadata", announce=False)
     for text in console:
         _say(text)
     return wrote

@@ -758,10 +758,7 @@ def _configure_counters(core: Any) -> None:
             if not available and (event, reason) not in _warned_counters:
                 _warned_counters.add((event, reason))
                 _warn(f"hardware counter {event} is not available and is not counted: {reason}")
-    for module, attr in (
-        ("timemory.component", "_BY_INDEX"),
-        ("timemory._manager", "_TABLE_BY_INDEX"),
-    ):
+    for module, attr in (("timemory.component", "_BY_INDEX"),):
         loaded = sys.modules.get(module)
         if loaded is not None:
             for index in core.hw_component_indices():

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import _core
+from .._manager import output_meta
 from ..component import _TABLE
 
 TYPE_CHECKING = False
@@ -475,21 +476,6 @@ def _mpi_in_use() -> Any:
     """``timemory.mpi`` while MPI is in use, else None (it is loaded with mpi4py's ``MPI``)."""
     mpi = sys.modules.get("timemory.mpi")
     return mpi if mpi is not None and mpi.comm() is not None else None
-
-
-def output_meta(num_ranks: int = 1) -> dict[str, int]:
-    """The metadata keys every JSON output carries, for ``num_ranks`` lists of data."""
-    mpi = _mpi_in_use()
-    nthreads = max(_core.thread_count(), 1)
-    mpi_size = mpi.size() if mpi is not None else 1
-    return {
-        "thread_count": nthreads,
-        "mpi_size": mpi_size,
-        "upcxx_size": 1,
-        "process_count": max(num_ranks, mpi_size),
-        "num_ranks": max(num_ranks, 1),
-        "concurrency": nthreads,
-    }
 
 
 # ------------------------------------------------------------------ (de)serialisation
