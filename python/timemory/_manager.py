@@ -530,9 +530,11 @@ def _write_component(
 
         try:
             _embed_ert()  # the "roofline" block: this machine's ERT ceilings (cached)
-        except Exception as err:  # noqa: BLE001 - the ceilings must never cost the run its data
+        except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001 - the ceilings must
+            # never cost the run its data; Ctrl-C during the measurement stops ERT only
+            what = "was interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
             _say(
-                f"[{label}]> ERT failed ({type(err).__name__}: {err}); the files have no "
+                f"[{label}]> ERT {what} ({type(err).__name__}: {err}); the files have no "
                 "ceilings ('roofline' member empty)",
                 sys.stderr,
             )

@@ -124,6 +124,8 @@ def test_files_give_png_and_svg_with_labelled_ceilings(tmp_path, ert_env):
         (("-b", "l4", "-ai", "a", "-op", "b"), "invalid choice"),
         (("-t", "cpu_roofline_dp", "--format", "bmpx", "-ai", "r.json", "-op", "r.json"), "bmpx"),
         (("-d", "-ai", "r.json", "-op", "r.json"), "cannot display plots"),
+        (("-n", "0", "--", "true"), "-n"),
+        (("-n", "-2", "--", "true"), "-n"),
     ],
 )
 def test_usage_errors_are_one_line_with_status_2(tmp_path, args, words):
@@ -218,3 +220,40 @@ def test_command_that_records_no_roofline_data_is_a_clear_error(tmp_path, ert_en
     )
     assert proc.returncode == 2
     assert "no cpu_roofline* ai/op files" in proc.stderr and "cpu_roofline_dp_flops" in proc.stderr
+
+
+def test_hotspots_read_the_files_units_and_labels():
+    """repr_data is in the file's units (timing_units=msec: unit_value 1e6 ns); thread and
+    rank tags of the prefix go into brackets."""
+    from timemory.roofline import hotspots
+
+    def component(runtime, unit_value):
+        graph = [
+            {"prefix": ">>> a", "entry": {"laps": 1, "repr_data": [2e9, 1e9, runtime]}},
+            {"prefix": "|1>>> |_b", "entry": {"laps": 2, "repr_data": [1e9, 1e9, runtime]}},
+            {"prefix": "|0|2>>> c", "entry": {"laps": 1, "repr_data": [1e9, 1e9, runtime]}},
+        ]
+        return {
+            "type": ["flops", "bytes", "runtime"],
+            "unit_value": [1, 1, unit_value],
+            "unit_repr": ["", "", "msec" if unit_value == 1e6 else "sec"],
+            "ranks": [{"rank": 0, "graph": graph}],
+        }
+
+    for data in (component(0.5, 1e9), component(500.0, 1e6)):
+        points = hotspots(data, data)
+        assert [p["label"] for p in points] == ["a", "b [t1]", "c [r0 t2]"]
+        assert [round(p["gflops"], 9) for p in points] == [4.0, 2.0, 2.0]
+        assert [p["intensity"] for p in points] == [2.0, 1.0, 1.0]
+
+
+def test_echo_dart_prints_the_tag_and_lists_the_image(tmp_path):
+    _write_ert_file(tmp_path / "r.json")
+    proc = run_tool(
+        "timemory.roofline", "-e", "-ai", "r.json", "-op", "r.json", "-D", "img", cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    image = tmp_path / "img" / "roofline.png"
+    assert image.read_bytes().startswith(PNG)
+    tag = '<DartMeasurementFile name="roofline" type="image/png">'
+    assert f"{tag}img/roofline.png</DartMeasurementFile>" in proc.stdout

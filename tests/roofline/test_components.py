@@ -103,7 +103,7 @@ def test_json_carries_the_ert_block_and_the_mode_names_the_file(tmp_path, ert_en
     assert proc.stderr.count("timemory ERT: measuring") == 1
 
 
-def test_a_region_without_declared_flops_gets_the_counted_ones():
+def test_undeclared_work_is_the_counted_work_or_zero_without_counters():
     c = CpuRooflineDpFlops("counted")
     c.start()
     total = sum(float(i) * 1.5 for i in range(100_000))  # scalar DP work in the interpreter
@@ -140,3 +140,65 @@ def test_a_failing_ert_loses_no_data(tmp_path, ert_env):
     assert [g["entry"]["repr_data"][:2] for g in comp["ranks"][0]["graph"]] == [[300, 108], [0, 8]]
     wall = json.loads((tmp_path / "out" / "wall.json").read_text())
     assert len(wall["timemory"]["wall_clock"]["ranks"][0]["graph"]) == 2
+
+
+def test_ctrl_c_during_ert_at_exit_keeps_every_file(tmp_path):
+    """ERT runs at exit when the roofline files are written, for seconds to a minute: Ctrl-C
+    then stops ERT only, and every component's files are written (without ceilings)."""
+    import signal
+
+    script = write(tmp_path / "app.py", PROGRAM.replace('"cpu_roofline_flops", ', '"wall_clock", '))
+    env = clean_env(
+        {
+            "TIMEMORY_OUTPUT_PATH": str(tmp_path / "out"),
+            "TIMEMORY_ERT_CACHE_DIR": str(tmp_path / "ert-cache"),
+            "TIMEMORY_ERT_NUM_TRIALS": "50",  # minutes of ERT: only Ctrl-C ends it in time
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert "timemory ERT: measuring" in proc.stderr.readline()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert "ERT was interrupted (KeyboardInterrupt" in err, err
+    dp = json.loads((tmp_path / "out" / "cpu_roofline_dp_op.json").read_text())
+    comp = dp["timemory"]["cpu_roofline_dp_flops"]
+    assert comp["roofline"] == {"entries": 0, "ert": []}
+    assert [g["entry"]["repr_data"][:2] for g in comp["ranks"][0]["graph"]] == [[300, 108], [0, 8]]
+    assert (tmp_path / "out" / "wall.json").exists() and (
+        tmp_path / "out" / "metadata.json"
+    ).exists()
+
+
+def test_json_units_follow_the_timing_units(tmp_path, ert_env):
+    """timing_units=msec: the runtime column is in msec and the JSON says so, and the roofline
+    reads the same GFLOP/s as with seconds."""
+    from timemory.roofline import hotspots
+
+    code = PROGRAM.replace(
+        "add_work(flops=300, bytes=100)",
+        "add_work(flops=300, bytes=100)\n        import time; time.sleep(0.05)",
+    )
+    script = write(tmp_path / "app.py", code)
+    rates = []
+    for units in ("sec", "msec"):
+        out = tmp_path / units
+        env = clean_env(
+            {**ert_env, "TIMEMORY_OUTPUT_PATH": str(out), "TIMEMORY_TIMING_UNITS": units}
+        )
+        proc = subprocess.run(
+            [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=180
+        )
+        assert proc.returncode == 0, proc.stderr
+        comp = json.loads((out / "cpu_roofline_dp_op.json").read_text())
+        comp = comp["timemory"]["cpu_roofline_dp_flops"]
+        assert comp["unit_repr"] == ["", "", units]
+        assert comp["unit_value"] == [1, 1, 1e9 if units == "sec" else 1e6]
+        runtime = comp["ranks"][0]["graph"][0]["entry"]["repr_data"][2]
+        assert (0.05 <= runtime < 5) if units == "sec" else (50 <= runtime < 5000), runtime
+        rates.append(hotspots(comp, comp)[0]["gflops"])
+    assert all(300 / 5 / 1e9 < r <= 300 / 0.05 / 1e9 for r in rates), rates

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 
 import pytest
 from timemory import _ert, settings
@@ -194,7 +195,7 @@ def test_environment_settings_reach_a_fresh_process(tmp_path):
     assert params["nthreads"] == 1 and params["memory_max"] == 1 << 20
     assert params["working_set_min"] == 2048 and trials == 1 and alignment == 128
     assert "timemory ERT: measuring" in proc.stderr and "done in" in proc.stderr  # the progress
-    assert len(os.listdir(tmp_path)) == 1
+    assert len([n for n in os.listdir(tmp_path) if n.endswith(".json")]) == 1  # and its .lock
 
 
 def test_bad_parameters_name_the_valid_choices():
@@ -303,3 +304,69 @@ def test_an_unwritable_cache_keeps_the_result(monkeypatch, capsys, tmp_path):
     data = ert.run(max_data_size=1 << 16, dtypes=["dp"], progress=False)
     assert data["ceilings"]["peak"]["dp"] > 0 and not data["cached"] and data["path"] == ""
     assert "could not cache the result" in capsys.readouterr().err
+
+
+def test_a_thread_without_memory_fails_the_measurement_without_hanging():
+    """One thread's buffer cannot be allocated (an address-space limit that fits one 512 MiB
+    buffer, not two): the measurement raises MemoryError instead of the other thread waiting
+    for it forever."""
+    code = textwrap.dedent(
+        """
+        import resource
+        from timemory import _ert
+
+        def vm_size():
+            for line in open("/proc/self/status"):
+                if line.startswith("VmSize"):
+                    return int(line.split()[1]) * 1024
+
+        size = 512 << 20
+        limit = vm_size() + size + (100 << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        try:
+            _ert.ert_fma("dp", size, 1, 1, 2, 0, "scalar")
+        except MemoryError:
+            print("MemoryError")
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=clean_env(), capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "MemoryError", (proc.stdout, proc.stderr)
+
+
+def test_copy_counts_only_the_bytes_it_copies():
+    """The scalar set copies with the generic kernel: its working set rounds to that kernel's
+    block, never to a size the kernel would partly skip but count."""
+    for size in (96, 288, 1 << 16):
+        scalar = _ert.ert_copy(size, 1, 1, 0, "scalar")
+        generic = _ert.ert_copy(size, 1, 1, 0, "generic")
+        assert scalar["working_set"] == generic["working_set"], (size, scalar, generic)
+    assert _ert.ert_copy(288, 1, 1, 0, "generic")["working_set"] == 192  # 12 x 16-byte vectors
+
+
+def test_programs_started_together_measure_once(tmp_path):
+    """Two processes wanting the same ERT result: one measures, the other waits for it and
+    reads the cache (measuring at the same time would halve both results)."""
+    code = (
+        "import json; from timemory.roofline import ert; "
+        "d = ert.run(max_data_size=4 << 20); "
+        "print(json.dumps([d['cached'], d['ceilings']['peak']]))"
+    )
+    env = clean_env({"TIMEMORY_ERT_NUM_TRIALS": "3", "TIMEMORY_ERT_CACHE_DIR": str(tmp_path)})
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), results
+    outputs = [json.loads(out.strip().splitlines()[-1]) for out, _ in results]
+    assert sorted(cached for cached, _ in outputs) == [False, True], outputs
+    assert outputs[0][1] == outputs[1][1]  # the same figures: the second read the first's
+    assert sum(err.count("timemory ERT: measuring") for _, err in results) == 1, results

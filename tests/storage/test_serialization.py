@@ -252,11 +252,21 @@ def test_multi_valued_schema():
     assert rc["unit_repr"] == ["MB", "MB/sec"]
 
 
-def test_unit_json_uses_static_defaults(monkeypatch):
+def test_unit_json_names_the_units_of_its_values(monkeypatch):
+    """unit_value / unit_repr are the units repr_data is written in (the original wrote the
+    static defaults whatever the settings), and loading honours them."""
     record()
-    monkeypatch.setattr(timemory.settings, "timing_units", "msec")
     wc = timemory.get()["timemory"]["wall_clock"]
     assert (wc["unit_value"], wc["unit_repr"]) == (1_000_000_000, "sec")
+    seconds = wc["ranks"][0]["graph"][0]["stats"]["sum"]
+    monkeypatch.setattr(timemory.settings, "timing_units", "msec")
+    wc = timemory.get()["timemory"]["wall_clock"]
+    assert (wc["unit_value"], wc["unit_repr"]) == (1_000_000, "msec")
+    assert wc["ranks"][0]["graph"][0]["stats"]["sum"] == pytest.approx(1000 * seconds)
+    written_in_msec = {"timemory": {"wall_clock": wc}}
+    monkeypatch.setattr(timemory.settings, "timing_units", "sec")
+    (loaded, *_) = WallClockStorage.load_json(written_in_msec)
+    assert loaded.stats().sum() == pytest.approx(seconds)
 
 
 # ------------------------------------------------------------------ round trips

@@ -158,6 +158,17 @@ def _entries(component: dict[str, Any], rank: int | None) -> list[dict[str, Any]
     return [e for r in ranks for e in r.get("graph", []) if e["entry"].get("laps", 1)]
 
 
+def _label(prefix: str) -> str:
+    """A flat entry's label without its decoration, its rank and thread (when the data keep
+    them apart) in brackets: ``"|1>>> solve"`` -> ``"solve [t1]"``."""
+    from ..plotting._read import _split_prefix
+
+    label, thread, rank = _split_prefix(prefix)
+    tags = [f"r{rank}"] if rank is not None else []
+    tags += [f"t{thread}"] if thread is not None else []
+    return f"{label} [{' '.join(tags)}]" if tags else label
+
+
 def hotspots(ai_data: Any, op_data: Any, rank: int | None = None) -> list[dict[str, Any]]:
     """One point per region, pairing the i-th entry of the ``ai`` and ``op`` data:
     ``{"label", "intensity" (FLOP/byte), "gflops", "flops", "bytes", "runtime", "laps"}``.
@@ -168,6 +179,11 @@ def hotspots(ai_data: Any, op_data: Any, rank: int | None = None) -> list[dict[s
     i_bytes = _column(types_ai, _BYTE_KEYS, "byte", "ai data")
     i_flops = _column(types_op, _FLOP_KEYS, "FLOP", "op data")
     i_time = _column(types_op, _TIME_KEYS, "runtime", "op data")
+    # runtime in seconds: repr_data is in the file's timing unit, unit_value ns per unit
+    units = op.get("unit_value")
+    per_unit = 1.0
+    if isinstance(units, list) and len(units) > i_time:
+        per_unit = float(units[i_time]) / 1e9
     ai_entries, op_entries = _entries(ai, rank), _entries(op, rank)
     if len(ai_entries) != len(op_entries):
         raise RooflineError(
@@ -178,12 +194,12 @@ def hotspots(ai_data: Any, op_data: Any, rank: int | None = None) -> list[dict[s
     for a, o in zip(ai_entries, op_entries):
         nbytes = float(a["entry"]["repr_data"][i_bytes])
         flops = float(o["entry"]["repr_data"][i_flops])
-        runtime = float(o["entry"]["repr_data"][i_time])
+        runtime = float(o["entry"]["repr_data"][i_time]) * per_unit
         if flops <= 0 or nbytes <= 0 or runtime <= 0:
             continue
         points.append(
             {
-                "label": o["prefix"].replace(">>>", "").replace("|_", "").strip(),
+                "label": _label(o["prefix"]),
                 "intensity": flops / nbytes,
                 "gflops": flops / runtime / 1e9,
                 "flops": flops,

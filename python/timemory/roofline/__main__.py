@@ -95,7 +95,12 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     add("-p", "--preload", action="store_true", help="Accepted; no effect (no LD_PRELOAD library).")
     add("-k", "--keep-going", action="store_true", help="Plot even when a pass fails.")
     add("-r", "--rerun", choices=("ai", "op"), help="Run only this pass; reuse the other file.")
-    add("-n", "--num-threads", type=int, help="Sets TIMEMORY_ROOFLINE_NUM_THREADS for the command.")
+    add(
+        "-n",
+        "--num-threads",
+        type=_cli.number(int, above=0),
+        help="Sets TIMEMORY_ROOFLINE_NUM_THREADS for the command (ERT threads).",
+    )
     return parser
 
 

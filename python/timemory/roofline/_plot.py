@@ -208,7 +208,6 @@ def plot_roofline(
             fig_.show([figure])
             return ""
         fig_.save(figure, path, image_type)
-    if echo_dart:
-        tag = f'<DartMeasurementFile name="{fname}" type="image/{image_type}">'
-        print(f"{tag}{path}</DartMeasurementFile>")
-    return path
+    from ..plotting import add_plotted_files
+
+    return add_plotted_files(fname, path, echo_dart)  # plotting.plotted_files lists it too

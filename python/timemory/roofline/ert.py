@@ -492,30 +492,79 @@ def ceilings(
 # ------------------------------------------------------------------------------ entry point
 
 
+def _cached(path: str, cfg: dict[str, Any], isa: str) -> dict[str, Any] | None:
+    """The cached result at ``path`` if it matches ``cfg``, else None."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None  # missing, unreadable or cut short: measure again
+    if not isinstance(data, dict) or data.get("key") != json.loads(json.dumps(_key(cfg, isa))):
+        return None
+    data["cached"], data["path"] = True, path
+    return data
+
+
+class _CacheLock:
+    """An exclusive ``flock`` on ``<path>.lock`` while one process measures: others (ranks,
+    programs started together) wait, then read its result instead of measuring at the same
+    time, which would load the same cores and cache figures that are too low. Without a
+    usable lock file (no such folder, a file system without locks) it does nothing."""
+
+    def __init__(self, path: str) -> None:
+        self.handle: Any = None
+        try:
+            import fcntl
+
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+            self.handle = open(path + ".lock", "a")  # noqa: SIM115 - closed in release()
+            fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX)
+        except (ImportError, OSError):
+            self.release()
+
+    def release(self) -> None:
+        if self.handle is not None:
+            self.handle.close()  # closing the file releases the lock
+            self.handle = None
+
+
 def run(force: bool = False, progress: bool = True, cache: bool = True, **overrides: Any):
     """This machine's ERT result: from the cache when one matches the CPU, thread count,
     settings and version (unless ``force``), otherwise measured (seconds to a minute; a
     progress bar on stderr unless ``progress=False``) and cached (unless ``cache=False``).
+    One process at a time measures for a cache file; the others wait for its result.
     ``overrides`` are :func:`config` keys. Returns ``{"key", "machine", "ceilings", "ert",
     "seconds", "cached", "path"}``."""
-    from .. import _core, _ert
+    from .. import _ert
 
     cfg = config(**overrides)
     isa = _ert.ert_resolve_isa(cfg["isa"])
     path = cache_path(cfg)
-    if cache and not force and os.path.exists(path):
-        try:
-            with open(path, encoding="utf-8") as handle:
-                data = json.load(handle)
-            if data.get("key") == json.loads(json.dumps(_key(cfg, isa))):
-                data["cached"], data["path"] = True, path
-                return data
-        except (OSError, ValueError):
-            pass  # unreadable or stale: measure again
+    if not cache:
+        return _measured(cfg, isa, progress)
+    data = None if force else _cached(path, cfg, isa)
+    if data is not None:
+        return data
+    lock = _CacheLock(path)
+    try:
+        # another process may have measured while this one waited for the lock
+        data = None if force else _cached(path, cfg, isa)
+        if data is None:
+            data = _measured(cfg, isa, progress)
+            _store(data, path)
+    finally:
+        lock.release()
+    return data
+
+
+def _measured(cfg: dict[str, Any], isa: str, progress: bool) -> dict[str, Any]:
+    """A new measurement with ``cfg`` (not cached)."""
+    from .. import _ert
+
     start = time.monotonic()
     entries = _measure(cfg, progress)
     caches = cache_levels()
-    data = {
+    return {
         "key": _key(cfg, isa),
         "machine": {
             "cpu": cpu_model(),
@@ -526,21 +575,28 @@ def run(force: bool = False, progress: bool = True, cache: bool = True, **overri
         "ceilings": ceilings(entries, caches),
         "ert": entries,
         "seconds": time.monotonic() - start,
+        "cached": False,
+        "path": "",
     }
-    data["cached"], data["path"] = False, ""
-    if cache:
-        try:
-            os.makedirs(cache_dir(), exist_ok=True)
-            _core.atomic_write(path, json.dumps(data, indent=1))
-            data["path"] = path
-        except OSError as err:  # measured all the same: report, and return the result
-            print(
-                f"timemory ERT: could not cache the result in {path} ({err}); set "
-                "TIMEMORY_ERT_CACHE_DIR to a writable folder to keep it",
-                file=sys.stderr,
-                flush=True,
-            )
-    return data
+
+
+def _store(data: dict[str, Any], path: str) -> None:
+    """Cache ``data`` at ``path`` (``data["path"]`` names it once written); a cache that
+    cannot be written is reported, and the result kept."""
+    from .. import _core
+
+    try:
+        os.makedirs(cache_dir(), exist_ok=True)
+        stored = {k: v for k, v in data.items() if k not in ("cached", "path")}
+        _core.atomic_write(path, json.dumps(stored, indent=1))
+        data["path"] = path
+    except OSError as err:
+        print(
+            f"timemory ERT: could not cache the result in {path} ({err}); set "
+            "TIMEMORY_ERT_CACHE_DIR to a writable folder to keep it",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 # ------------------------------------------------------------------------------ command line

@@ -490,13 +490,26 @@ def _values(obj: Any) -> list[float]:
     return [float(obj)]
 
 
-def _entry_from_json(index: int, entry: dict[str, Any], stats: dict[str, Any]) -> _core.Entry:
+def _divisors(index: int, section: dict[str, Any]) -> list[float]:
+    """Raw units per display unit of a JSON section's values: its ``unit_value`` (the units
+    it was written in), else those of the current settings."""
+    written = section.get("unit_value")
+    if written is None:
+        return list(_core.unit_info(index)[0])
+    try:
+        return _values(written)
+    except (TypeError, ValueError, KeyError):
+        raise ValueError(f"unit_value {written!r} is not a number or a list of numbers") from None
+
+
+def _entry_from_json(
+    divisors: list[float], entry: dict[str, Any], stats: dict[str, Any]
+) -> _core.Entry:
     e = _core.Entry()
     e.laps = int(entry.get("laps", 0))
     e.value = _values(entry.get("value", 0))
     e.accum = _values(entry.get("accum", entry.get("value", 0)))
     # stats are written in display units: store them back in raw-scaled form
-    divisors, _ = _core.unit_info(index)
     count = int(stats.get("count", 0))
     per_key = {k: _values(stats.get(k, 0)) for k in ("sum", "sqr", "min", "max")}
     e.stats_count = count
@@ -507,7 +520,9 @@ def _entry_from_json(index: int, entry: dict[str, Any], stats: dict[str, Any]) -
     return e
 
 
-def _flat_from_json(index: int, graph: list[dict[str, Any]], pid: int = 0) -> list[_core.FlatEntry]:
+def _flat_from_json(
+    divisors: list[float], graph: list[dict[str, Any]], pid: int = 0
+) -> list[_core.FlatEntry]:
     out = []
     path: list[int] = []
     for item in graph:
@@ -521,12 +536,12 @@ def _flat_from_json(index: int, graph: list[dict[str, Any]], pid: int = 0) -> li
         f.hierarchy = list(path)
         f.rolling_hash = int(item.get("rolling_hash", sum(path) % 2**64))
         f.pid = pid
-        f.entry = _entry_from_json(index, item.get("entry", {}), item.get("stats", {}))
+        f.entry = _entry_from_json(divisors, item.get("entry", {}), item.get("stats", {}))
         out.append(f)
     return out
 
 
-def _tree_from_json(index: int, obj: dict[str, Any]) -> _core.TreeNode:
+def _tree_from_json(divisors: list[float], obj: dict[str, Any]) -> _core.TreeNode:
     node = obj["node"]
     t = _core.TreeNode()
     t.hash = int(node.get("hash", 0))
@@ -537,11 +552,11 @@ def _tree_from_json(index: int, obj: dict[str, Any]) -> _core.TreeNode:
     t.depth = int(node.get("depth", 0))
     t.is_dummy = bool(node.get("is_dummy", False))
     inc, exc = node.get("inclusive", {}), node.get("exclusive", {})
-    t.inclusive = _entry_from_json(index, inc.get("entry", {}), inc.get("stats", {}))
+    t.inclusive = _entry_from_json(divisors, inc.get("entry", {}), inc.get("stats", {}))
     t.exclusive = _entry_from_json(
-        index, exc.get("entry", inc.get("entry", {})), exc.get("stats", {})
+        divisors, exc.get("entry", inc.get("entry", {})), exc.get("stats", {})
     )
-    t.children = [_tree_from_json(index, c) for c in obj.get("children", [])]
+    t.children = [_tree_from_json(divisors, c) for c in obj.get("children", [])]
     return t
 
 
@@ -708,9 +723,10 @@ class Storage:
         section = cls._section(obj)
         if "ranks" not in section:
             raise ValueError("not a flat timemory JSON: no 'ranks' key")
+        divisors = _divisors(cls._index, section)
         return [
             cls._result._list(
-                _core.FlatBatch(cls._index, _flat_from_json(cls._index, r.get("graph", [])))
+                _core.FlatBatch(cls._index, _flat_from_json(divisors, r.get("graph", [])))
             )
             for r in section["ranks"]
         ]
@@ -726,9 +742,10 @@ class Storage:
         if key is None:
             raise ValueError("not a tree timemory JSON: no 'graph' or 'mpi' key")
         out = []
+        divisors = _divisors(cls._index, section)
         for rank in section[key]:
             roots = rank if isinstance(rank, list) else [rank]
-            batch = _core.TreeBatch(cls._index, [_tree_from_json(cls._index, r) for r in roots])
+            batch = _core.TreeBatch(cls._index, [_tree_from_json(divisors, r) for r in roots])
             out.append(cls._tree._list(batch))
         return out
 

@@ -3,6 +3,7 @@
 #include "timemory/ert/ert.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -43,7 +45,8 @@ struct Kernels {
     void (*dp)(double*, std::size_t, int, std::size_t);
     void (*sp)(float*, std::size_t, int, std::size_t);
     void (*copy)(const double*, double*, std::size_t, std::size_t);
-    std::size_t (*block)();
+    std::size_t (*block)();       // bytes per block of the FMA kernels
+    std::size_t (*copy_block)();  // bytes per block of the copy kernel
     bool (*usable)();
 };
 
@@ -62,13 +65,17 @@ bool has_avx512() { return __builtin_cpu_supports("avx512f") && __builtin_cpu_su
 const std::vector<Kernels>& all_kernels() {
     static const std::vector<Kernels> table = {
 #ifdef TIMEMORY_ERT_AVX512
-        {"avx512", avx512::sweep_dp, avx512::sweep_sp, avx512::copy_dp, avx512::block_bytes, has_avx512},
+        {"avx512", avx512::sweep_dp, avx512::sweep_sp, avx512::copy_dp, avx512::block_bytes, avx512::block_bytes,
+         has_avx512},
 #endif
 #ifdef TIMEMORY_ERT_AVX2
-        {"avx2", avx2::sweep_dp, avx2::sweep_sp, avx2::copy_dp, avx2::block_bytes, has_avx2},
+        {"avx2", avx2::sweep_dp, avx2::sweep_sp, avx2::copy_dp, avx2::block_bytes, avx2::block_bytes, has_avx2},
 #endif
-        {"generic", generic::sweep_dp, generic::sweep_sp, generic::copy_dp, generic::block_bytes, always},
-        {"scalar", generic::scalar_sweep_dp, generic::scalar_sweep_sp, generic::copy_dp, scalar_block, always},
+        {"generic", generic::sweep_dp, generic::sweep_sp, generic::copy_dp, generic::block_bytes,
+         generic::block_bytes, always},
+        // the scalar set copies with the generic kernel: its working sets round to that block
+        {"scalar", generic::scalar_sweep_dp, generic::scalar_sweep_sp, generic::copy_dp, scalar_block,
+         generic::block_bytes, always},
     };
     return table;
 }
@@ -157,24 +164,37 @@ double run_threads(std::size_t nthreads, Body&& body) {
 // thread's buffers and returns run(passes); one untimed pass, then `trials` timed ones.
 // Bytes: one load and one store of the working set per pass.
 template <typename Prepare>
-Measurement timed(const Kernels& k, std::size_t working_set, std::size_t trials, std::size_t nthreads,
-                  Prepare&& prepare) {
-    const auto  block = k.block();
+Measurement timed(const Kernels& k, std::size_t block, std::size_t working_set, std::size_t trials,
+                  std::size_t nthreads, Prepare&& prepare) {
     const auto  bytes = std::max(working_set / block, std::size_t{1}) * block;
     Measurement m;
     m.isa         = k.name;
     m.working_set = bytes;
     m.nthreads    = nthreads;
     m.trials      = trials;
-    m.seconds     = run_threads(nthreads, [&](std::size_t, Barrier& barrier, clock_type::time_point& t0,
-                                             clock_type::time_point& t1) {
-        auto run = prepare(bytes);
-        run(1);  // warm-up: caches, TLB, clock rate
+    // A thread that cannot prepare (no memory for its buffer) still meets the others at both
+    // barriers, or they would wait for it forever; nobody runs the timed part then, and
+    // run_threads rethrows its exception.
+    std::atomic<bool> failed{false};
+    m.seconds = run_threads(nthreads, [&](std::size_t, Barrier& barrier, clock_type::time_point& t0,
+                                          clock_type::time_point& t1) {
+        std::optional<decltype(prepare(bytes))> run;
+        std::exception_ptr                      error;
+        try {
+            run.emplace(prepare(bytes));
+            (*run)(1);  // warm-up: caches, TLB, clock rate
+        } catch (...) {
+            error = std::current_exception();
+            failed.store(true);
+        }
         barrier.wait();
-        t0 = clock_type::now();
-        run(trials);
-        t1 = clock_type::now();
+        if (!failed.load()) {
+            t0 = clock_type::now();
+            (*run)(trials);
+            t1 = clock_type::now();
+        }
         barrier.wait();
+        if (error) std::rethrow_exception(error);
     });
     m.total_bytes = 2.0 * double(bytes) * double(trials) * double(nthreads);
     return m;
@@ -184,7 +204,7 @@ template <typename T>
 Measurement fma_typed(const Kernels& k, void (*sweep)(T*, std::size_t, int, std::size_t),
                       std::size_t working_set, int reps, std::size_t trials, std::size_t nthreads,
                       std::size_t alignment) {
-    auto m = timed(k, working_set, trials, nthreads, [&](std::size_t bytes) {
+    auto m = timed(k, k.block(), working_set, trials, nthreads, [&](std::size_t bytes) {
         auto mem = std::make_unique<Aligned>(bytes, alignment);
         auto* buf = static_cast<T*>(mem->ptr);
         const auto n = bytes / sizeof(T);
@@ -232,7 +252,7 @@ Measurement measure_copy(std::size_t working_set, std::size_t trials, std::size_
     if (trials < 1 || nthreads < 1) throw std::invalid_argument("ERT: trials and threads must be >= 1");
     const auto& k     = kernels_for(isa);
     const auto  align = effective_alignment(alignment);
-    return timed(k, working_set, trials, nthreads, [&](std::size_t bytes) {
+    return timed(k, k.copy_block(), working_set, trials, nthreads, [&](std::size_t bytes) {
         auto src = std::make_unique<Aligned>(bytes, align);
         auto dst = std::make_unique<Aligned>(bytes, align);
         auto* a = static_cast<double*>(src->ptr);

@@ -294,19 +294,21 @@ void json_metadata(std::string& out, const ComponentInfo& info, const OutputMeta
     out += ",\"description\":";
     json_escape(out, info.description);
 
+    // the units of repr_data under the current settings (timing_units, memory_units); the
+    // original wrote the static defaults whatever the settings (README, "Where this differs")
     const int n = std::max(info.n_disp, 1);
     out += ",\"unit_value\":";
     if (multi) out += '[';
     for (int k = 0; k < n; ++k) {
         if (k) out += ',';
-        json_number(out, default_unit_divisor(unit_at(info, k)), true);
+        json_number(out, unit_divisor(unit_at(info, k)), true);
     }
     if (multi) out += ']';
     out += ",\"unit_repr\":";
     if (multi) out += '[';
     for (int k = 0; k < n; ++k) {
         if (k) out += ',';
-        json_escape(out, default_unit_repr(unit_at(info, k)));
+        json_escape(out, unit_repr(unit_at(info, k)));
     }
     if (multi) out += ']';
 
