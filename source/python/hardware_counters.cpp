@@ -8,6 +8,8 @@
 
 #include "timemory/components/component_info.hpp"
 #include "timemory/components/perf_event.hpp"
+#include "timemory/hooks/call_stack.hpp"
+#include "timemory/hooks/line_tracker.hpp"
 
 namespace py = pybind11;
 namespace perf = tim::perf;
@@ -36,6 +38,22 @@ py::dict event_dict(const perf::EventDef& e) {
     d["user_only"]   = s.user_only;
     d["reason"]      = s.reason;
     return d;
+}
+
+bool counts_hw(const std::vector<int>& indices) {
+    for (int i : indices)
+        if (tim::component_table()[static_cast<std::size_t>(i)].hw_counter) return true;
+    return false;
+}
+
+// Running papi_vector / papi_array measurements: bundles and component objects
+// (perf::running_measurements), plus 1 for an active profiler or line-profiler session
+// that counts them (its frames start and stop readings all the time).
+std::int64_t hw_running() {
+    std::int64_t n = perf::running_measurements();
+    if (tim::hooks::g_session.active && counts_hw(tim::hooks::g_session.indices)) ++n;
+    if (tim::hooks::g_line_session.active && counts_hw(tim::hooks::g_line_session.indices)) ++n;
+    return n;
 }
 
 }  // namespace
@@ -80,6 +98,9 @@ void add_hardware_counters(py::module_& m) {
     m.def("hw_component_indices", [] {
         return std::vector<int>{tim::find_component("papi_array"), tim::find_component("papi_vector")};
     }, "Enum indices of the components that count settings.papi_events.");
+    m.def("hw_running", &hw_running,
+          "papi_vector / papi_array measurements started and not stopped, on every thread (a profiler "
+          "session counting them is one): settings.papi_events cannot change while it is not 0.");
     m.def("hw_paranoid", &perf::perf_event_paranoid, "kernel.perf_event_paranoid (99 if unreadable).");
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <new>
 
+#include "timemory/components/perf_event.hpp"
 #include "timemory/config.hpp"
 #include "timemory/storage/call_graph.hpp"
 
@@ -743,7 +744,15 @@ PyObject* component_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
 
 int component_init(PyObject*, PyObject*, PyObject*) { return 0; }
 
+// A started papi_vector / papi_array object counts as running (perf::g_running) until it
+// stops, is reset or is freed: settings.papi_events cannot change under it.
+void set_running(ComponentObject* self, bool running) {
+    if (self->running != running && self->info->hw_counter) tim::perf::add_running(running ? 1 : -1);
+    self->running = running;
+}
+
 void component_dealloc(ComponentObject* self) {
+    set_running(self, false);
     Py_CLEAR(self->key);
     Py_TYPE(self)->tp_free(reinterpret_cast<PyObject*>(self));
 }
@@ -752,8 +761,8 @@ bool measurable(const ComponentObject* self) { return self->info->available && s
 
 PyObject* component_start(ComponentObject* self, PyObject*) {
     if (measurable(self)) {
+        set_running(self, true);  // before the reading: the events must not change under it
         tim::read_now(*self->info, self->start);
-        self->running = true;
     }
     return Py_NewRef(reinterpret_cast<PyObject*>(self));
 }
@@ -764,7 +773,7 @@ PyObject* component_stop(ComponentObject* self, PyObject*) {
         tim::read_now(*self->info, stop);
         tim::interval_value(*self->info, self->start, stop, value);
         self->entry.record(*self->info, value);
-        self->running = false;
+        set_running(self, false);
     }
     return Py_NewRef(reinterpret_cast<PyObject*>(self));
 }
@@ -815,8 +824,8 @@ PyObject* component_measure(ComponentObject* self, PyObject*) {
 }
 
 PyObject* component_reset(ComponentObject* self, PyObject*) {
-    self->entry   = tim::Entry();
-    self->running = false;
+    self->entry = tim::Entry();
+    set_running(self, false);
     return Py_NewRef(reinterpret_cast<PyObject*>(self));
 }
 

@@ -272,6 +272,238 @@ def test_events_cannot_change_under_recorded_data():
     settings.papi_events = "minor-faults"
 
 
+# ------------------------------------------------------------------ running measurements
+# New events reopen every counter at 0 (maybe with another layout): a measurement started
+# before the change would stop on other counters, so the change waits until it stops.
+
+RUNNING = r"papi_vector/papi_array are running .*stop them first"
+
+
+def test_events_cannot_change_while_a_component_runs():
+    use_events("page-faults")
+    counter = PapiVector("x").start()
+    with pytest.raises(ValueError, match="timemory.settings.papi_events: " + RUNNING):
+        settings.papi_events = "task-clock,page-faults"
+    with pytest.raises(ValueError, match="timemory.settings.papi_multiplexing: " + RUNNING):
+        settings.papi_multiplexing = not settings.papi_multiplexing
+    assert settings.papi_events == "page-faults"
+    touch_fresh_pages(2560)
+    counter.stop()
+    assert values(counter)["page-faults"] >= 2560  # counted on the counters it started on
+    assert _core.hw_running() == 0
+    settings.papi_events = "task-clock,page-faults"  # stopped: the change is allowed again
+    assert settings.papi_events == "task-clock,page-faults"
+
+
+def test_every_way_a_component_ends_ends_its_running():
+    use_events("page-faults")
+    vector, array = PapiVector("v"), PapiArray("a")
+    vector.start().start()  # a second start restarts: still one measurement
+    array.start()
+    assert _core.hw_running() == 2
+    vector.reset()
+    assert _core.hw_running() == 1
+    del array
+    assert _core.hw_running() == 0
+    wall = WallClock("w").start()  # other components never count
+    assert _core.hw_running() == 0
+    wall.stop()
+    settings.papi_events = "task-clock"
+
+
+def test_events_cannot_change_while_a_marker_runs():
+    use_events("page-faults")
+    with timemory.bundle.marker(["wall_clock", "papi_vector"], key="region"):
+        assert _core.hw_running() == 1
+        with pytest.raises(ValueError, match=RUNNING):
+            settings.papi_events = "task-clock"
+        touch_fresh_pages(1000)
+    assert _core.hw_running() == 0
+    (entry,) = timemory.storage.PapiVectorStorage.get()
+    assert entry.data().get() >= 1000
+    # stopped, its data now holds the events until it is cleared
+    with pytest.raises(ValueError, match="hold data"):
+        settings.papi_events = "task-clock"
+    timemory.clear(["papi_vector", "papi_array"])
+    settings.papi_events = "task-clock"
+
+
+def test_events_cannot_change_while_a_marker_of_another_thread_runs():
+    use_events("page-faults")
+    started, release = threading.Event(), threading.Event()
+
+    def worker():
+        with timemory.bundle.marker(["papi_array"], key="worker"):
+            started.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert started.wait(30)
+        with pytest.raises(ValueError, match=RUNNING):
+            settings.papi_events = "task-clock"
+    finally:
+        release.set()
+        thread.join()
+    assert _core.hw_running() == 0
+    timemory.clear(["papi_vector", "papi_array"])
+    settings.papi_events = "task-clock"
+
+
+def test_events_cannot_change_while_a_profiler_counts_them():
+    from timemory.profiler import Profiler
+
+    use_events("page-faults")
+    profiler = Profiler(["papi_vector"]).start()
+    try:
+        assert _core.hw_running() == 1
+        with pytest.raises(ValueError, match=RUNNING):
+            settings.papi_events = "task-clock"
+    finally:
+        profiler.stop()
+    assert _core.hw_running() == 0
+    timemory.clear(["papi_vector", "papi_array"])
+    settings.papi_events = "task-clock"
+
+
+def test_environment_change_while_running_warns_and_keeps_the_events(monkeypatch):
+    use_events("page-faults")
+    counter = PapiVector("x").start()
+    monkeypatch.setenv("TIMEMORY_PAPI_EVENTS", "task-clock,context-switches")
+    try:
+        with pytest.warns(TimemoryWarning, match="TIMEMORY_PAPI_EVENTS: " + RUNNING):
+            settings.parse()
+    finally:
+        counter.stop()
+        sys.modules["timemory.settings"]._warned_env.clear()
+    assert settings.papi_events == "page-faults"
+
+
+def test_roofline_components_neither_block_nor_follow_the_events():
+    from timemory.component import CpuRooflineDpFlops
+
+    use_events("page-faults")
+    roof = CpuRooflineDpFlops("roof").start()
+    assert _core.hw_running() == 0
+    settings.papi_events = "task-clock"  # its counters are not reopened by this
+    roof.stop()
+    flops, nbytes, runtime = roof.get()
+    assert flops >= 0 and nbytes >= 0 and runtime > 0
+
+
+# ------------------------------------------------------------------ fork
+
+
+def in_child(body):
+    """Run body() in a forked child; return its JSON-able result (through a pipe)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        code = 0
+        try:
+            os.close(read_fd)
+            result = body()
+        except BaseException as exc:
+            result, code = {"error": repr(exc)}, 1
+        try:
+            os.write(write_fd, json.dumps(result).encode())
+        finally:
+            os._exit(code)  # no pytest teardown, no timemory output at exit
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, data
+    return json.loads(data)
+
+
+def test_a_measurement_spanning_a_fork_continues_from_the_parents_counts():
+    use_events("page-faults", "task-clock")
+    before, after = 2000, 1000
+    vector, array = PapiVector("span").start(), PapiArray("span").start()
+    touch_fresh_pages(before)
+
+    def child():
+        touch_fresh_pages(after)
+        vector.stop()
+        array.stop()
+        return {"vector": values(vector), "array": values(array), "running": _core.hw_running()}
+
+    try:
+        got = in_child(child)
+    finally:
+        vector.stop()
+        array.stop()
+    # the child's counters continue from the parent's at the fork: its faults added to them
+    for name in ("vector", "array"):
+        assert got[name]["page-faults"] >= before + after, got
+        assert got[name]["task-clock"] > 0, got
+    assert got["running"] == 0
+    assert values(vector)["page-faults"] >= before  # the parent's own measurement
+    assert values(vector)["task-clock"] > 0
+
+
+@pytest.mark.filterwarnings("ignore:.*multi-threaded.*fork:DeprecationWarning")
+def test_a_forked_child_forgets_the_markers_of_the_parents_other_threads():
+    use_events("page-faults")
+    started, release = threading.Event(), threading.Event()
+
+    def worker():
+        with timemory.bundle.marker(["papi_vector"], key="worker"):
+            started.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert started.wait(30)
+
+        def child():
+            # the worker does not exist here: its marker never stops, nothing runs
+            running = _core.hw_running()
+            with timemory.bundle.marker(["papi_vector"], key="child"):
+                touch_fresh_pages(500)
+            (entry,) = timemory.storage.PapiVectorStorage.get()
+            return {"running": running, "faults": entry.data().get(), "label": entry.prefix()}
+
+        got = in_child(child)
+        assert got["running"] == 0 and got["faults"] >= 500, got
+        assert got["label"].endswith("child"), got
+        assert _core.hw_running() == 1  # in the parent the worker's marker still runs
+    finally:
+        release.set()
+        thread.join()
+    assert _core.hw_running() == 0
+
+
+def test_a_marker_spanning_a_fork_records_in_the_parent_only():
+    use_events("page-faults")
+    marker = timemory.bundle.marker(["papi_vector"], key="span")
+    marker.__enter__()
+    touch_fresh_pages(1500)
+
+    def child():
+        # a forked child starts with empty storage: the parent's region is not recorded here,
+        # it just stops; what the child measures itself is counted from the reopened counters
+        touch_fresh_pages(500)
+        marker.__exit__(None, None, None)
+        recorded = len(timemory.storage.PapiVectorStorage.get())
+        running = _core.hw_running()
+        with timemory.bundle.marker(["papi_vector"], key="child"):
+            touch_fresh_pages(700)
+        (entry,) = timemory.storage.PapiVectorStorage.get()
+        return {"recorded": recorded, "running": running, "faults": entry.data().get()}
+
+    try:
+        got = in_child(child)
+    finally:
+        marker.__exit__(None, None, None)
+    assert got["recorded"] == 0 and got["running"] == 0 and got["faults"] >= 700, got
+    (entry,) = timemory.storage.PapiVectorStorage.get()
+    assert entry.prefix().endswith("span") and entry.data().get() >= 1500
+
+
 def test_fail_on_error_makes_an_unavailable_event_an_error():
     use_events("page-faults")
     saved = settings.papi_fail_on_error

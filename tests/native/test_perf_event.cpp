@@ -185,6 +185,31 @@ static void test_software_counts() {
     double child = -1;
     (void) !read(fds[0], &child, sizeof(child));
     CHECK(child >= 500 && child < 5000);
+
+    // ... continuing from the parent's reading at the fork (a measurement started in the
+    // parent and stopped in the child is never negative); new events start again at 0
+    info.read(a);
+    touch_pages(3000);
+    CHECK(pipe(fds) == 0);
+    const pid_t pid2 = fork();
+    if (pid2 == 0) {
+        double x[max_values], y[max_values], z[max_values];
+        touch_pages(500);  // before the first reading: counted too (reopened at the fork)
+        info.read(x);
+        perf::configure({"page-faults"}, false);
+        info.read(y);
+        touch_pages(200);
+        info.read(z);
+        const double d[3] = {x[0] - a[0], y[0], z[0] - y[0]};
+        (void) !write(fds[1], d, sizeof(d));
+        _exit(0);
+    }
+    double d[3] = {-1, -1, -1};
+    (void) !read(fds[0], d, sizeof(d));
+    waitpid(pid2, nullptr, 0);
+    CHECK(d[0] >= 3500 && d[0] < 10000);
+    CHECK(d[1] >= 0 && d[1] < 1000);  // reopened at 0 for the new events
+    CHECK(d[2] >= 200);
 }
 
 // In a fresh child whose perf_event_open fails with EPERM (as under a container's seccomp

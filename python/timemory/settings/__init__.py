@@ -735,6 +735,14 @@ def _counters_problem(name: str, value: Any) -> str:
     core = _core_module()
     if core is None:
         return ""
+    # new events reopen every counter at 0: a measurement started before would stop on
+    # other counters (and maybe another event layout)
+    running = core.hw_running()
+    if running:
+        return (
+            f"papi_vector/papi_array are running ({running} measurement(s) started and not "
+            "stopped: components, markers or a profiler, on any thread): stop them first"
+        )
     if any(core.has_data(i) for i in core.hw_component_indices()):
         return (
             "papi_vector/papi_array hold data for the current events: "

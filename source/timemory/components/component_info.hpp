@@ -50,6 +50,9 @@ struct ComponentInfo {
     bool                     has_value = true;
     bool                     flamegraph   = false;  // timers: written as Chrome trace
     bool                     integral_raw = true;   // raw values serialised as integers
+    // papi_vector / papi_array: running measurements are counted (perf::g_running) so
+    // that settings.papi_events cannot change under them
+    bool                     hw_counter   = false;
     Combine                  combine      = Combine::delta;
     ReadFn                   read         = nullptr;
     DisplayFn                display      = nullptr;  // nullptr: display = raw (n_raw == n_disp)

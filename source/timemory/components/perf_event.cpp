@@ -365,7 +365,11 @@ std::mutex& config_mutex() {
     return *m;
 }
 
+// Bumped by configure(): papi_vector / papi_array counters reopen for the new events.
 std::atomic<std::uint64_t> g_generation{1};
+// Bumped in a forked child: every counter (papi_vector / papi_array and the roofline
+// ones) reopens for the child's thread and continues from its reading at the fork.
+std::atomic<std::uint64_t> g_fork_epoch{1};
 
 // per-event totals of exited threads, reset by configure()
 struct Totals {
@@ -465,17 +469,27 @@ struct Group : GroupPlan {
     std::unique_ptr<std::atomic<std::uint64_t>[]> last = std::make_unique<std::atomic<std::uint64_t>[]>(2);
 };
 
+struct ThreadCounters;
+thread_local ThreadCounters* tl_thread_counters = nullptr;  // this thread's, once made
+
 struct ThreadCounters {
     std::atomic<std::uint64_t> generation{0};  // of the configuration the groups were opened for
+    std::uint64_t              fork_epoch = 0;  // g_fork_epoch the groups were opened in
     int                        n_events = 0;
     std::vector<Group>         groups;
+    // added to every reading: the counts at the fork that made this process (a
+    // measurement started in the parent and stopped in the child continues)
+    std::vector<double>        base;
+    std::vector<double>        at_fork;  // the reading taken just before fork()
 
     ThreadCounters() {
         auto& r = registry();
         std::lock_guard<std::mutex> lock(r.mutex);
         r.threads.push_back(this);
+        tl_thread_counters = this;
     }
     ~ThreadCounters() {
+        tl_thread_counters = nullptr;
         auto& r = registry();
         std::lock_guard<std::mutex> lock(r.mutex);
         retire(r.retired);
@@ -507,6 +521,12 @@ struct ThreadCounters {
     }
 
     void open() {
+        // reopened after a fork under the same events: continue from the parent's counts;
+        // for new events (configure(), refused while any measurement runs) start at 0
+        const bool continues = generation.load() == g_generation.load() && fork_epoch != g_fork_epoch.load() &&
+                               !at_fork.empty();
+        base = continues ? at_fork : std::vector<double>{};
+        at_fork.clear();
         {
             auto& r = registry();
             std::lock_guard<std::mutex> lock(r.mutex);
@@ -523,8 +543,10 @@ struct ThreadCounters {
             multiplexing   = c.multiplexing;
             exclude_kernel = c.exclude_kernel;
             generation     = g_generation.load();
+            fork_epoch     = g_fork_epoch.load();
         }
         n_events = static_cast<int>(events.size());
+        if (base.size() != events.size()) base.clear();
         std::vector<Group> made;
         auto opener = [exclude_kernel](const Term& t, int group_fd) { return open_term(t, exclude_kernel, group_fd); };
         for (auto& plan : open_groups(events, multiplexing, opener)) {
@@ -538,7 +560,19 @@ struct ThreadCounters {
     }
 
     void read(double* out) {
-        if (generation.load(std::memory_order_relaxed) != g_generation.load(std::memory_order_acquire)) open();
+        if (generation.load(std::memory_order_relaxed) != g_generation.load(std::memory_order_acquire) ||
+            fork_epoch != g_fork_epoch.load(std::memory_order_relaxed))
+            open();
+        read_open(out);
+    }
+    // Before fork(), on the forking thread: the reading the child's counters continue from.
+    void prepare_fork() {
+        at_fork.clear();
+        if (groups.empty() || generation.load() != g_generation.load() || fork_epoch != g_fork_epoch.load()) return;
+        at_fork.assign(static_cast<std::size_t>(n_events), 0.0);
+        read_open(at_fork.data());
+    }
+    void read_open(double* out) {
         for (int i = 0; i < n_events; ++i) out[i] = 0.0;
         for (auto& g : groups) {
             const ssize_t want = static_cast<ssize_t>(g.buf.size() * sizeof(std::uint64_t));
@@ -548,6 +582,7 @@ struct ThreadCounters {
             g.last[1].store(g.buf[2], std::memory_order_relaxed);
         }
         for (int i = 0; i < n_events; ++i) out[i] = std::round(out[i]);
+        for (std::size_t i = 0; i < base.size(); ++i) out[i] += base[i];
     }
 };
 
@@ -556,57 +591,107 @@ ThreadCounters& thread_counters() {
     return t;
 }
 
-// A forked child's descriptors count its parent's thread: reopen on first use.
+struct RooflineCounters;
+thread_local RooflineCounters* tl_roofline_counters = nullptr;  // this thread's, once made
+
+void roofline_prepare_fork();
+void roofline_reopen_after_fork();
+
+// Before fork(), on the forking thread: the readings its counters in the child continue from.
+void before_fork() {
+    if (tl_thread_counters) tl_thread_counters->prepare_fork();
+    roofline_prepare_fork();
+}
+
+// A forked child's descriptors count its parent's thread: reopen them, continuing from the
+// readings taken before the fork (the events are unchanged). Counters that were open are
+// reopened now, not at their next reading: what the child does until then is counted too.
 void after_fork_in_child() {
-    g_generation.fetch_add(1);
+    g_fork_epoch.fetch_add(1);
     // the mutexes may have been held by another thread of the parent
     auto* r = &registry();
     new (&r->mutex) std::mutex;
     new (&config_mutex()) std::mutex;
     r->threads.clear();  // only the forking thread exists; it re-registers when it reopens
+    if (tl_thread_counters && !tl_thread_counters->at_fork.empty()) tl_thread_counters->open();
+    roofline_reopen_after_fork();
 }
 
 void install_fork_handler() {
     static const bool done = [] {
-        pthread_atfork(nullptr, nullptr, after_fork_in_child);
+        pthread_atfork(before_fork, nullptr, after_fork_in_child);
         return true;
     }();
     (void) done;
 }
 
 // The cpu_roofline_* components' hardware counters (PAPI_DP_OPS, PAPI_SP_OPS, PAPI_LST_INS),
-// one group per thread, opened on the thread's first reading and again after a fork.
+// one group per thread, opened on the thread's first reading and again after a fork (in
+// the child, continuing from the reading taken before it). Their events are fixed:
+// settings.papi_events (configure()) does not concern them.
 struct RooflineCounters {
     std::vector<GroupPlan>     groups;
     std::vector<std::uint64_t> buf;
-    std::uint64_t              generation = 0;
+    std::uint64_t              fork_epoch = 0;  // 0: never opened
+    std::size_t                n_events   = 0;
+    const std::vector<const EventDef*>* events = nullptr;  // as last read
+    std::vector<double>        base;     // added to every reading (the counts at the fork)
+    std::vector<double>        at_fork;  // the reading taken just before fork()
 
-    ~RooflineCounters() { close_all(); }
+    RooflineCounters() { tl_roofline_counters = this; }
+    ~RooflineCounters() {
+        tl_roofline_counters = nullptr;
+        close_all();
+    }
     void close_all() {
         for (auto& g : groups)
             for (int fd : g.fds) ::close(fd);
         groups.clear();
     }
-    void read(double* out, const std::vector<const EventDef*>& events) {
+    void read(double* out, const std::vector<const EventDef*>& events_now) {
         install_fork_handler();
-        const auto now = g_generation.load(std::memory_order_acquire);
-        if (generation != now) {
-            close_all();
-            const bool exclude_kernel = access_mode().exclude_kernel;
-            groups = open_groups(events, false, [exclude_kernel](const Term& t, int group_fd) {
-                return open_term(t, exclude_kernel, group_fd);
-            });
-            generation = now;
-        }
-        std::fill(out, out + events.size(), 0.0);
+        if (fork_epoch != g_fork_epoch.load(std::memory_order_relaxed)) open(events_now);
+        read_open(out);
+    }
+    void open(const std::vector<const EventDef*>& events_now) {
+        // after a fork: continue from the parent's counts (the same fixed events)
+        base = fork_epoch != 0 && at_fork.size() == events_now.size() ? at_fork : std::vector<double>{};
+        at_fork.clear();
+        close_all();
+        const bool exclude_kernel = access_mode().exclude_kernel;
+        groups = open_groups(events_now, false, [exclude_kernel](const Term& t, int group_fd) {
+            return open_term(t, exclude_kernel, group_fd);
+        });
+        fork_epoch = g_fork_epoch.load();
+        n_events   = events_now.size();
+        events     = &events_now;
+    }
+    void read_open(double* out) {
+        std::fill(out, out + n_events, 0.0);
         for (auto& g : groups) {
             buf.assign(3 + g.fds.size(), 0);
             const ssize_t want = static_cast<ssize_t>(buf.size() * sizeof(std::uint64_t));
             if (::read(g.fds.front(), buf.data(), static_cast<std::size_t>(want)) != want) continue;
             add_group_read(buf.data(), buf.size(), g.event_of.data(), g.weight.data(), out);
         }
+        for (std::size_t i = 0; i < base.size(); ++i) out[i] += base[i];
+    }
+    void prepare_fork() {
+        at_fork.clear();
+        if (fork_epoch != g_fork_epoch.load()) return;  // never opened, or not since the last fork
+        at_fork.assign(n_events, 0.0);
+        read_open(at_fork.data());
     }
 };
+
+void roofline_prepare_fork() {
+    if (tl_roofline_counters) tl_roofline_counters->prepare_fork();
+}
+
+void roofline_reopen_after_fork() {
+    auto* c = tl_roofline_counters;
+    if (c && c->events && !c->at_fork.empty()) c->open(*c->events);
+}
 
 }  // namespace
 
@@ -876,6 +961,7 @@ void read_roofline_counters(double* dp_sp_ldst) {
     }();
     thread_local RooflineCounters counters;
     double counted[n] = {};
+    static_assert(n <= 3, "counted[] holds the roofline events");
     counters.read(counted, present);
     std::size_t k = 0;
     for (std::size_t i = 0; i < events.size(); ++i)

@@ -2,6 +2,7 @@
 // Hardware and software counters through Linux perf_event_open, with no PAPI
 // install: PAPI preset names and perf event names map to perf events; each
 // thread opens its own counters (pid 0, cpu -1) on its first reading.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -82,12 +83,24 @@ std::string open_error_reason(int err, bool hardware, bool have_cpu_pmu, int par
 int         perf_event_paranoid();  // /proc/sys/kernel/perf_event_paranoid, or 99 if unreadable
 bool        have_cpu_pmu();         // /sys/bus/event_source/devices lists a CPU PMU
 
+// papi_vector / papi_array measurements started and not yet stopped, on every thread:
+// running bundles (markers, decorators, regions) and component objects, one per
+// component (ComponentInfo::hw_counter); the bindings add an active profiler /
+// line-profiler session that counts them. configure() reopens the counters at 0, maybe with other
+// events, so the settings refuse to change the events while this is not 0. A forked
+// child forgets the bundles of the parent's other threads (they never stop there).
+inline std::atomic<std::int64_t> g_running{0};
+inline void         add_running(std::int64_t n) { g_running.fetch_add(n, std::memory_order_relaxed); }
+inline std::int64_t running_measurements() { return g_running.load(std::memory_order_relaxed); }
+
 // Configures the events papi_vector / papi_array count. Throws
 // std::invalid_argument naming the valid choices for an unknown name. An empty
 // list selects the defaults: PAPI_TOT_CYC and PAPI_TOT_INS where a PMU counts
 // them, else those of task-clock, page-faults, context-switches this process
-// can count. Counters already open on any thread are reopened on that thread's
-// next reading.
+// can count. Counters already open on any thread are reopened (at 0) on that
+// thread's next reading: the caller makes sure none is running (running_measurements).
+// In a forked child each counter reopens on its first reading and continues from
+// the thread's reading at the fork (a measurement spanning fork() stays whole).
 void configure(const std::vector<std::string>& names, bool multiplexing);
 // Requested names (as configured, canonical) and their status.
 std::vector<std::pair<std::string, EventStatus>> configured_events();

@@ -290,6 +290,7 @@ std::vector<ComponentInfo> build_table() {
     for (const char* key : {"papi_vector", "papi_array"}) {
         auto& c      = at(key);
         c.json_extra = perf::json_block;
+        c.hw_counter = true;
         perf::describe_component(c);
     }
 

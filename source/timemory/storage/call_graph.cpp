@@ -1,7 +1,9 @@
 #include "timemory/storage/call_graph.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
+#include "timemory/components/perf_event.hpp"
 #include "timemory/config.hpp"
 
 namespace tim {
@@ -186,13 +188,17 @@ void Bundle::start(const int* indices, int n, std::uint64_t hash, std::string_vi
     if (n > inline_capacity) heap_.reset(new Measurement[static_cast<std::size_t>(n)]);
     Measurement* m = data();
     const auto&  table = component_table();
+    int          hw    = 0;
     for (int i = 0; i < n; ++i) {
         auto& g         = td.graph(indices[i]);
         m[i].graph      = &g;
         m[i].prev       = g.current();
         m[i].node       = g.push(hash, label, flat, timeline);
         m[i].generation = g.generation();
+        hw += g.info().hw_counter;
     }
+    hw_n_ = static_cast<std::uint16_t>(hw);
+    if (hw) perf::add_running(hw);  // before the readings: the events must not change under them
     // readings last, so the bookkeeping above is not part of the measurement
     for (int i = 0; i < n; ++i) read_now(table[static_cast<std::size_t>(indices[i])], m[i].start);
     next_link_ = td.running;
@@ -228,11 +234,31 @@ void Bundle::stop() {
     if (next_link_) next_link_->prev_link_ = prev_link_;
     prev_link_ = next_link_ = nullptr;
     running_                = false;
+    if (hw_n_) perf::add_running(-static_cast<std::int64_t>(hw_n_));
+    hw_n_ = 0;
 }
 
 void stop_all_bundles() {
     for (auto* td : all_thread_data())
         while (td->running) td->running->stop();
 }
+
+void forget_other_threads_bundles() {
+    // only the forking thread exists: no lock (another thread of the parent may have held it)
+    for (auto* td : registry().threads) {
+        if (td == this_thread) continue;
+        for (Bundle* b = td->running; b; b = b->next_link_) {
+            if (b->hw_n_) perf::add_running(-static_cast<std::int64_t>(b->hw_n_));
+            b->hw_n_ = 0;
+        }
+    }
+}
+
+namespace {
+[[maybe_unused]] const bool g_fork_handler = [] {
+    pthread_atfork(nullptr, nullptr, forget_other_threads_bundles);
+    return true;
+}();
+}  // namespace
 
 }  // namespace tim

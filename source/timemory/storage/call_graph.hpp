@@ -127,12 +127,14 @@ public:
 
 private:
     friend void stop_all_bundles();
+    friend void forget_other_threads_bundles();
     Measurement*        data() { return n_ <= inline_capacity ? inline_ : heap_.get(); }
 
     Measurement                    inline_[inline_capacity];
     std::unique_ptr<Measurement[]> heap_;
     int                            n_       = 0;
     bool                           running_ = false;
+    std::uint16_t                  hw_n_    = 0;  // hardware-counter components counted in perf::g_running
     ThreadData*                    owner_   = nullptr;
     Bundle*                        prev_link_ = nullptr;
     Bundle*                        next_link_ = nullptr;
@@ -158,6 +160,9 @@ int                      thread_count();
 
 // Stops every running bundle on every thread (finalize with stack_clearing).
 void stop_all_bundles();
+// In a forked child (pthread_atfork): the running bundles of the parent's other threads
+// never stop here, so they no longer count as running hardware-counter measurements.
+void forget_other_threads_bundles();
 
 // Global label database (get_hash / get_hash_identifier / functions.json).
 std::uint64_t hash_label(std::string_view label);  // FNV-1a 64, stable across runs
