@@ -82,6 +82,31 @@ def test_page_faults_of_a_known_allocation():
     assert got["page-faults"] < 3 * n  # the interval holds little besides the touching
 
 
+@pytest.mark.parametrize(
+    "events",
+    [
+        ("task-clock", "page-faults"),
+        ("page-faults", "task-clock"),
+        ("task-clock", "page-faults", "context-switches"),  # the defaults on a VM
+        ("cpu-clock", "minor-faults", "task-clock"),
+    ],
+)
+def test_clocks_beside_other_software_events_count_both(events):
+    """task-clock and cpu-clock are timer events: in a group with other software events the
+    kernel counted the others as 0 or too little, so each clock has a group of its own."""
+    use_events(*events)
+    n = 2000
+    counter = PapiVector("touch").start()
+    touch_fresh_pages(n)
+    counter.stop()
+    got = values(counter)
+    faults = got.get("page-faults", got.get("minor-faults"))
+    assert n <= faults < 3 * n, got
+    for clock in ("task-clock", "cpu-clock"):
+        if clock in got:
+            assert 0 < got[clock] < 5, got  # seconds on a CPU: touching 2000 pages
+
+
 def test_context_switches_of_known_sleeps():
     use_events("context-switches", "task-clock")
     info = hardware_counters.Info("context-switches")

@@ -435,9 +435,16 @@ std::vector<GroupPlan> open_groups(const std::vector<const EventDef*>& events, b
     int                    software = -1, hardware = -1;  // index of the open group of each kind
     for (std::size_t e = 0; e < events.size(); ++e) {
         for (const auto& t : events[e]->terms) {
-            const bool hw    = is_hardware(t);
-            int&       group = hw ? hardware : software;
-            int        fd    = -1;
+            const bool hw = is_hardware(t);
+            // task-clock and cpu-clock belong to the kernel's timer PMUs, not its software
+            // event PMU: grouped with other software events, the members of the group read 0
+            // or too little (task-clock,page-faults counted 0 of 2561 page faults). Each
+            // clock gets a group of its own.
+            const bool clock = t.type == PERF_TYPE_SOFTWARE &&
+                               (t.config == PERF_COUNT_SW_TASK_CLOCK || t.config == PERF_COUNT_SW_CPU_CLOCK);
+            int  alone = -1;
+            int& group = clock ? alone : hw ? hardware : software;
+            int  fd    = -1;
             if (group >= 0 && !(hw && multiplexing)) {
                 fd = open(t, made[static_cast<std::size_t>(group)].fds.front());
                 // a full group (more events than counters): start another one; the kernel

@@ -71,7 +71,8 @@ struct GroupPlan {
     std::vector<int>    event_of;  // per member: index of its event in `events`
     std::vector<double> weight;    // per member
 };
-// Opens the events' terms in groups: software events in one group; hardware
+// Opens the events' terms in groups: software events in one group, except the
+// clocks (task-clock, cpu-clock), each in a group of its own; hardware
 // events in one group until the PMU refuses a member (more events than
 // counters), then in the next one; with multiplexing, each hardware term in a
 // group of its own. open(term, group_fd) returns an fd or -errno; a term that
