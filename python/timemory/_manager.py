@@ -272,12 +272,13 @@ def _cpu_info() -> dict[str, Any]:
         "HW_CONCURRENCY": os.cpu_count() or 1,
     }
     physical = set()
+    package = ""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 key, _, value = line.partition(":")
                 key, value = key.strip(), value.strip()
-                if key == "model name":
+                if key in ("model name", "Processor", "cpu model"):  # x86, old ARM, MIPS
                     info["CPU_MODEL"] = value
                 elif key == "vendor_id":
                     info["CPU_VENDOR"] = value
@@ -285,9 +286,11 @@ def _cpu_info() -> dict[str, Any]:
                     info["CPU_FEATURES"] = value.split()
                 elif key == "cpu MHz" and not info["CPU_FREQUENCY"]:
                     info["CPU_FREQUENCY"] = float(value)
-                elif key == "core id":
-                    physical.add(value)
-    except OSError:
+                elif key == "physical id":
+                    package = value
+                elif key == "core id":  # a core is a (package, core id) pair
+                    physical.add((package, value))
+    except (OSError, ValueError):
         pass
     info["HW_PHYSICAL_CPU"] = len(physical) or info["HW_CONCURRENCY"]
     for level, name in ((1, "HW_L1_CACHE_SIZE"), (2, "HW_L2_CACHE_SIZE"), (3, "HW_L3_CACHE_SIZE")):

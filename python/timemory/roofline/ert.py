@@ -76,16 +76,11 @@ _DEFAULT_TRIALS = 3
 
 
 def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (``platform.machine()``-like fallback)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
-            for line in cpuinfo:
-                key, _, value = line.partition(":")
-                if key.strip() in ("model name", "Processor", "cpu model"):
-                    return value.strip()
-    except OSError:
-        pass
-    return os.uname().machine
+    """The CPU's model name from /proc/cpuinfo (the machine type without it), as the run's
+    metadata records it."""
+    from .. import _manager
+
+    return str(_manager._cpu_info()["CPU_MODEL"])
 
 
 def _parse_size(text: str) -> int:
@@ -158,15 +153,9 @@ def physical_cores() -> int:
 
 def _nominal_hz() -> float:
     """The 'cpu MHz' of /proc/cpuinfo (a VM shows the nominal rate there), or 0."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
-            for line in cpuinfo:
-                key, _, value = line.partition(":")
-                if key.strip() == "cpu MHz":
-                    return float(value) * 1e6
-    except (OSError, ValueError):
-        pass
-    return 0.0
+    from .. import _manager
+
+    return float(_manager._cpu_info()["CPU_FREQUENCY"]) * 1e6
 
 
 #: Vector width in bits of each ERT kernel set.
