@@ -14,8 +14,9 @@ Two sweeps per data type (``dp``, ``sp``), every thread at once, one buffer per 
   chain per vector lane, enough independent vectors to hide the FMA latency).
 
 Memory levels come from the cache sizes in sysfs: a level's bandwidth is the best measured
-over the working sets that fit in it with a margin (at most half its per-thread share, at
-least twice the level below); DRAM's over the working sets at least twice the last cache.
+over the working sets that fit in it with a margin (at most a quarter of its per-thread share,
+or half where no working set is that small; at least twice the level below); DRAM's over the
+working sets at least twice the last cache.
 Without sysfs the levels are the plateaus of the bandwidth curve (drops of more than 25%).
 
 Settings (``TIMEMORY_ERT_*``):
@@ -420,13 +421,21 @@ def _levels_from_caches(
 ) -> dict[str, float]:
     out: dict[str, float] = {}
     lower = 0
+
+    def within(top: float, bottom: float) -> list[float]:
+        # working sets are rounded down to whole vector blocks: 5% of slack at the bottom
+        return [bw for ws, bw in points if ws <= top and 1.05 * ws >= bottom]
+
     for cache in caches[:3]:
         share = cache["size"] // max(min(nthreads, cache["shared"]), 1)
-        inside = [bw for ws, bw in points if ws <= share // 2 and ws >= 2 * lower]
+        # a quarter of the thread's share: a VM's two vCPUs may be one core's two hardware
+        # threads, which share the core's caches though sysfs says they do not (L2 at half a
+        # share then measured at L3's speed in some runs); half where no size is that small
+        inside = within(share / 4, 2 * lower) or within(share / 2, 2 * lower)
         if inside:
             out[f"l{cache['level']}"] = max(inside)
         lower = share
-    beyond = [bw for ws, bw in points if ws >= 2 * lower] if caches else []
+    beyond = within(float("inf"), 2 * lower) if caches else []
     if beyond:
         out["dram"] = max(beyond)
     return out
