@@ -7,6 +7,7 @@ These VMs expose software events only; on a machine with a PMU the same tests ta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import mmap
 import os
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -353,12 +355,13 @@ def test_events_cannot_change_while_a_marker_runs():
     settings.papi_events = "task-clock"
 
 
-def test_events_cannot_change_while_a_marker_of_another_thread_runs():
-    use_events("page-faults")
+@contextlib.contextmanager
+def marker_in_another_thread(component: str) -> Iterator[None]:
+    """A marker of ``component`` running on another thread while the block runs."""
     started, release = threading.Event(), threading.Event()
 
     def worker():
-        with timemory.bundle.marker(["papi_array"], key="worker"):
+        with timemory.bundle.marker([component], key="worker"):
             started.set()
             release.wait(30)
 
@@ -366,11 +369,17 @@ def test_events_cannot_change_while_a_marker_of_another_thread_runs():
     thread.start()
     try:
         assert started.wait(30)
-        with pytest.raises(ValueError, match=RUNNING):
-            settings.papi_events = "task-clock"
+        yield
     finally:
         release.set()
         thread.join()
+
+
+def test_events_cannot_change_while_a_marker_of_another_thread_runs():
+    use_events("page-faults")
+    with marker_in_another_thread("papi_array"):
+        with pytest.raises(ValueError, match=RUNNING):
+            settings.papi_events = "task-clock"
     assert _core.hw_running() == 0
     timemory.clear(["papi_vector", "papi_array"])
     settings.papi_events = "task-clock"
@@ -472,17 +481,7 @@ def test_a_measurement_spanning_a_fork_continues_from_the_parents_counts():
 @pytest.mark.filterwarnings("ignore:.*multi-threaded.*fork:DeprecationWarning")
 def test_a_forked_child_forgets_the_markers_of_the_parents_other_threads():
     use_events("page-faults")
-    started, release = threading.Event(), threading.Event()
-
-    def worker():
-        with timemory.bundle.marker(["papi_vector"], key="worker"):
-            started.set()
-            release.wait(30)
-
-    thread = threading.Thread(target=worker)
-    thread.start()
-    try:
-        assert started.wait(30)
+    with marker_in_another_thread("papi_vector"):
 
         def child():
             # the worker does not exist here: its marker never stops, nothing runs
@@ -496,9 +495,6 @@ def test_a_forked_child_forgets_the_markers_of_the_parents_other_threads():
         assert got["running"] == 0 and got["faults"] >= 500, got
         assert got["label"].endswith("child"), got
         assert _core.hw_running() == 1  # in the parent the worker's marker still runs
-    finally:
-        release.set()
-        thread.join()
     assert _core.hw_running() == 0
 
 
