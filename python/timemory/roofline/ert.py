@@ -28,7 +28,8 @@ Settings (``TIMEMORY_ERT_*``):
   at least 64 MiB;
 * ``ert_alignment``: 0 means 64;
 * ``ert_skip_ops``: FLOPs-per-element counts the compute sweep skips, e.g. ``"2,4"``;
-* ``ert_num_trials``: repetitions per measurement, the best kept; 0 means 3;
+* ``ert_num_trials``: runs of each measurement, the fastest kept (one round of the whole
+  sweep per trial, so a busy moment slows one run of many kernels); 0 means 3;
 * ``TIMEMORY_ERT_ISA``: a kernel set (``auto``, ``avx512``, ``avx2``, ``generic``, ``scalar``).
 
 Results are cached as JSON in ``$TIMEMORY_ERT_CACHE_DIR`` or ``$XDG_CACHE_HOME/timemory/ert``
@@ -292,12 +293,12 @@ def cache_path(cfg: dict[str, Any] | None = None) -> str:
 class _Progress:
     """A bar on stderr: redrawn in place on a terminal, a start and an end line otherwise."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    def __init__(self, total: int, enabled: bool, what: str) -> None:
         self.total, self.done, self.enabled = max(total, 1), 0, enabled
         self.tty = enabled and sys.stderr.isatty()
         self.start = time.monotonic()
         if enabled and not self.tty:
-            print(f"timemory ERT: measuring {total} kernels ...", file=sys.stderr, flush=True)
+            print(f"timemory ERT: measuring {what} ...", file=sys.stderr, flush=True)
 
     def step(self, what: str) -> None:
         self.done += 1
@@ -365,21 +366,28 @@ def _entry(m: dict[str, Any], label: str, dtype: str, ops_per_elem: int, cfg: di
     }
 
 
-def _best(trials: int, dtype: str, size: int, reps: int, passes: int, *args: Any):
-    """The fastest of ``trials`` runs of ``_ert.ert_fma(dtype, size, reps, passes, *args)``,
-    with more passes when a first run is shorter than ``_MIN_SECONDS``."""
+def _calibrated(dtype: str, size: int, reps: int, passes: int, *args: Any):
+    """``(measurement, passes)``: ``_ert.ert_fma(dtype, size, reps, passes, *args)``, run
+    again with more passes while it is shorter than ``_MIN_SECONDS`` (at most three times)."""
     from .. import _ert
 
-    first = _ert.ert_fma(dtype, size, reps, passes, *args)
-    if first["seconds"] < _MIN_SECONDS:
-        scale = 1.5 * _MIN_SECONDS / max(first["seconds"], 1e-7)
+    m = _ert.ert_fma(dtype, size, reps, passes, *args)
+    for _ in range(3):
+        if m["seconds"] >= _MIN_SECONDS:
+            break
+        scale = 1.5 * _MIN_SECONDS / max(m["seconds"], 1e-7)
         passes = max(passes + 1, int(passes * scale))
-        first = _ert.ert_fma(dtype, size, reps, passes, *args)
-    runs = [first] + [_ert.ert_fma(dtype, size, reps, passes, *args) for _ in range(trials - 1)]
-    return min(runs, key=lambda m: m["seconds"])
+        m = _ert.ert_fma(dtype, size, reps, passes, *args)
+    return m, passes
 
 
 def _measure(cfg: dict[str, Any], progress: bool) -> list[dict[str, Any]]:
+    """Every kernel of the sweep, ``cfg["trials"]`` times, keeping each one's fastest run.
+    The trials go round the whole sweep (every kernel once, then every kernel again), so a
+    kernel's runs are spread over the measurement: a few seconds of a busy host (another
+    VM on the core, both vCPUs on one core's hardware threads) slow one run of many
+    kernels instead of every run of a few, which would bend the bandwidth curve."""
+    from .. import _ert
 
     sizes = _sizes(cfg)
     ops_list = [n for n in _COMPUTE_OPS if n not in cfg["skip_ops"]]
@@ -387,23 +395,42 @@ def _measure(cfg: dict[str, Any], progress: bool) -> list[dict[str, Any]]:
     l1 = caches[0]["size"] if caches else 32 << 10
     compute_ws = max(min(l1 // 2, 16 << 10), 1024)
     nthreads, align, isa = int(cfg["nthreads"]), int(cfg["alignment"]), cfg["isa"]
-    bar = _Progress(len(cfg["dtypes"]) * (len(sizes) + len(ops_list)), progress)
-    entries = []
+    # (label, dtype, FLOPs per element, working set, first guess of passes)
+    plan = []
     for dtype in cfg["dtypes"]:
-        seen = set()
         for size in sizes:
-            passes = max(1, _TARGET_BYTES // (2 * size))
-            m = _best(cfg["trials"], dtype, size, 1, passes, nthreads, align, isa)
-            if m["working_set"] not in seen:  # sizes below a vector block round up to one
-                entries.append(_entry(m, f"{dtype}_bandwidth", dtype, 2, cfg))
-            seen.add(m["working_set"])
-            bar.step(f"{dtype} bandwidth {_human(size)}")
+            plan.append((f"{dtype}_bandwidth", dtype, 2, size, max(1, _TARGET_BYTES // (2 * size))))
         elements = compute_ws // _DTYPE_BYTES[dtype]
         for ops in ops_list:
             passes = max(1, int(_TARGET_OPS // (ops * elements)))
-            m = _best(cfg["trials"], dtype, compute_ws, ops // 2, passes, nthreads, align, isa)
-            entries.append(_entry(m, f"{dtype}_fma_{ops}", dtype, ops, cfg))
-            bar.step(f"{dtype} compute {ops} FLOP/elem")
+            plan.append((f"{dtype}_fma_{ops}", dtype, ops, compute_ws, passes))
+    trials = max(int(cfg["trials"]), 1)
+    bar = _Progress(trials * len(plan), progress, f"{len(plan)} kernels x {trials} trials")
+
+    def what(item: tuple, trial: int) -> str:
+        label, dtype, ops, size, _ = item
+        kind = f"bandwidth {_human(size)}" if label.endswith("_bandwidth") else f"{ops} FLOP/elem"
+        return f"{dtype} {kind}" + (f" ({trial + 1}/{trials})" if trials > 1 else "")
+
+    best, seen = [], set()
+    for item in plan:
+        label, dtype, ops, size, passes = item
+        m, passes = _calibrated(dtype, size, ops // 2, passes, nthreads, align, isa)
+        bar.step(what(item, 0))
+        key = (label, m["working_set"])
+        if key in seen:  # sizes below a vector block round up to one
+            continue
+        seen.add(key)
+        best.append([item, passes, m])
+    bar.total = len(plan) + (trials - 1) * len(best)
+    for trial in range(1, trials):
+        for run in best:
+            (label, dtype, ops, size, _), passes, _m = run
+            m = _ert.ert_fma(dtype, size, ops // 2, passes, nthreads, align, isa)
+            if m["seconds"] < run[2]["seconds"]:  # same passes: the fastest run
+                run[2] = m
+            bar.step(what(run[0], trial))
+    entries = [_entry(m, item[0], item[1], item[2], cfg) for item, _, m in best]
     bar.close(f"peak and bandwidth of {len(entries)} measurements")
     return entries
 

@@ -5,12 +5,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -87,28 +85,33 @@ const Kernels& kernels_for(const std::string& isa) {
     throw std::invalid_argument("unknown ERT instruction set '" + isa + "'");
 }
 
-// Reusable barrier for the measuring threads (std::barrier is C++20).
+// Reusable barrier for the measuring threads (std::barrier is C++20). It spins: a
+// thread woken from a sleep (a condition variable) starts its timed part tens to hundreds
+// of microseconds after the others on a virtual machine, whose idle vCPU must be woken by
+// the host, and the measurement runs from the earliest start to the latest end. After
+// a millisecond or so of spinning it yields, for more threads than cores.
 class Barrier {
 public:
     explicit Barrier(std::size_t n) : count_(n) {}
     void wait() {
-        std::unique_lock<std::mutex> lock(mutex_);
-        const auto gen = generation_;
-        if (++waiting_ == count_) {
-            waiting_ = 0;
-            ++generation_;
-            cv_.notify_all();
-        } else {
-            cv_.wait(lock, [&] { return gen != generation_; });
+        const auto gen = generation_.load(std::memory_order_acquire);
+        if (waiting_.fetch_add(1, std::memory_order_acq_rel) + 1 == count_) {
+            waiting_.store(0, std::memory_order_relaxed);
+            generation_.fetch_add(1, std::memory_order_release);
+            return;
+        }
+        for (std::size_t spins = 0; generation_.load(std::memory_order_acquire) == gen; ++spins) {
+            if (spins >= (std::size_t{1} << 16)) std::this_thread::yield();
+#if defined(__x86_64__) || defined(__i386__)
+            else __builtin_ia32_pause();
+#endif
         }
     }
 
 private:
-    std::mutex              mutex_;
-    std::condition_variable cv_;
-    std::size_t             count_;
-    std::size_t             waiting_    = 0;
-    std::size_t             generation_ = 0;
+    std::size_t              count_;
+    std::atomic<std::size_t> waiting_{0};
+    std::atomic<std::size_t> generation_{0};
 };
 
 using clock_type = std::chrono::steady_clock;
