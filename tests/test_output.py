@@ -238,6 +238,26 @@ def test_metadata_and_functions_files(normal_run):
     assert functions["inner"] == [timemory.get_hash("inner")]
 
 
+def test_physical_cores_count_each_core_once(tmp_path):
+    """HW_PHYSICAL_CPU counts (package, core) pairs: hardware threads of one core once, the
+    same core id in two packages twice; CPUs without a topology folder are skipped."""
+    from timemory import _manager
+    from timemory.roofline import ert
+
+    topology = {"cpu0": (0, 0), "cpu1": (0, 0), "cpu2": (0, 1), "cpu3": (1, 0), "cpu7": None}
+    for name, ids in topology.items():
+        folder = tmp_path / name / "topology"
+        folder.mkdir(parents=True)
+        if ids is not None:
+            (folder / "physical_package_id").write_text(f"{ids[0]}\n")
+            (folder / "core_id").write_text(f"{ids[1]}\n")
+    (tmp_path / "cpufreq").mkdir()
+    assert _manager._physical_cores(str(tmp_path)) == 3
+    assert _manager._physical_cores(str(tmp_path / "missing")) == 0
+    # ERT's theoretical peak uses the count the metadata records
+    assert ert.physical_cores() == _manager._cpu_info()["HW_PHYSICAL_CPU"] >= 1
+
+
 def split_row(line):
     """Cells of a table row (a label may contain "|_")."""
     return [c.strip() for c in re.split(r"\s\|\s", line.strip("|").strip())]

@@ -260,6 +260,27 @@ def size(components: Sequence[Any] = ()) -> dict[int, int]:
 
 
 # ------------------------------------------------------------------ metadata
+def _physical_cores(root: str = "/sys/devices/system/cpu") -> int:
+    """Cores, not hardware threads: distinct (package, core) pairs of the online CPUs'
+    sysfs topology (every architecture; /proc/cpuinfo names them on x86 only), 0 without."""
+    cores = set()
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return 0
+    for name in names:
+        if not (name.startswith("cpu") and name[3:].isdigit()):
+            continue
+        topology = os.path.join(root, name, "topology")
+        try:
+            with open(os.path.join(topology, "physical_package_id")) as package:
+                with open(os.path.join(topology, "core_id")) as core:
+                    cores.add((package.read().strip(), core.read().strip()))
+        except OSError:
+            continue
+    return len(cores)
+
+
 def _cpu_info() -> dict[str, Any]:
     info: dict[str, Any] = {
         # os.uname(), not the platform module: this runs at exit, and importing platform
@@ -271,7 +292,7 @@ def _cpu_info() -> dict[str, Any]:
         "CPU_FREQUENCY": 0.0,
         "HW_CONCURRENCY": os.cpu_count() or 1,
     }
-    physical = set()
+    cpuinfo_cores = set()
     package = ""
     try:
         with open("/proc/cpuinfo") as f:
@@ -289,10 +310,10 @@ def _cpu_info() -> dict[str, Any]:
                 elif key == "physical id":
                     package = value
                 elif key == "core id":  # a core is a (package, core id) pair
-                    physical.add((package, value))
+                    cpuinfo_cores.add((package, value))
     except (OSError, ValueError):
         pass
-    info["HW_PHYSICAL_CPU"] = len(physical) or info["HW_CONCURRENCY"]
+    info["HW_PHYSICAL_CPU"] = _physical_cores() or len(cpuinfo_cores) or info["HW_CONCURRENCY"]
     for level, name in ((1, "HW_L1_CACHE_SIZE"), (2, "HW_L2_CACHE_SIZE"), (3, "HW_L3_CACHE_SIZE")):
         info[name] = _cache_size(level)
     return info

@@ -134,26 +134,11 @@ def cache_levels(root: str = "/sys/devices/system/cpu/cpu0/cache") -> list[dict[
 
 
 def physical_cores() -> int:
-    """Cores (not hardware threads): distinct (package, core) pairs in sysfs; os.cpu_count()
-    without sysfs."""
-    root = "/sys/devices/system/cpu"
-    cores = set()
-    try:
-        for name in os.listdir(root):
-            if not (name.startswith("cpu") and name[3:].isdigit()):
-                continue
-            topo = os.path.join(root, name, "topology")
-            try:
-                with (
-                    open(os.path.join(topo, "physical_package_id")) as pkg,
-                    open(os.path.join(topo, "core_id")) as core,
-                ):
-                    cores.add((pkg.read().strip(), core.read().strip()))
-            except OSError:
-                continue
-    except OSError:
-        pass
-    return len(cores) or os.cpu_count() or 1
+    """Cores (not hardware threads), as the run's metadata records them (``HW_PHYSICAL_CPU``):
+    distinct (package, core) pairs in sysfs, else in /proc/cpuinfo, else os.cpu_count()."""
+    from .. import _manager
+
+    return int(_manager._cpu_info()["HW_PHYSICAL_CPU"])
 
 
 def _nominal_hz() -> float:
