@@ -157,10 +157,8 @@ struct FlatHead {
     std::uint64_t count    = 0;
 };
 
-// Reads a packed flat list: `visit(head)` once, then `on_entry(entry)` per entry.
-template <typename H, typename F>
-void read_flat(const ComponentInfo& info, std::string_view data, H&& visit_head, F&& on_entry) {
-    Reader r(data);
+// The header of a packed flat list, after which its entries follow.
+FlatHead read_head(Reader& r, const ComponentInfo& info) {
     check_header(r, flat_magic, info);
     FlatHead head;
     head.flags    = r.get<std::uint8_t>();
@@ -168,6 +166,14 @@ void read_flat(const ComponentInfo& info, std::string_view data, H&& visit_head,
     head.show_tid = r.get<std::uint8_t>() != 0;
     head.count    = r.get<std::uint64_t>();
     r.need(head.count);  // each entry takes far more than one byte
+    return head;
+}
+
+// Reads a packed flat list: `visit(head)` once, then `on_entry(entry)` per entry.
+template <typename H, typename F>
+void read_flat(const ComponentInfo& info, std::string_view data, H&& visit_head, F&& on_entry) {
+    Reader r(data);
+    const FlatHead head = read_head(r, info);
     visit_head(head);
     PackedEntry e;
     for (std::uint64_t i = 0; i < head.count; ++i) {
@@ -187,6 +193,12 @@ void read_flat(const ComponentInfo& info, std::string_view data, H&& visit_head,
 template <typename F>
 void read_flat(const ComponentInfo& info, std::string_view data, F&& on_entry) {
     read_flat(info, data, [](const FlatHead&) {}, std::forward<F>(on_entry));
+}
+
+// The entry count of a packed flat list (its header only).
+std::size_t flat_count(const ComponentInfo& info, std::string_view data) {
+    Reader r(data);
+    return static_cast<std::size_t>(read_head(r, info).count);
 }
 
 // The union of several processes' call graphs, keyed by (parent, hash).
@@ -370,6 +382,14 @@ std::vector<FlatEntry> merge_flat(const ComponentInfo& info, const std::vector<s
     UnionGraph         graph;
     std::vector<Entry> merged(1);
     std::vector<int>   pid(1, 0);
+    // the processes usually share most of their graph: room for the largest one up front
+    // (an Entry is 400 bytes; regrowing copies them all, into freshly mapped pages)
+    std::size_t largest = 0;
+    for (const auto& packed : processes) largest = std::max(largest, flat_count(info, packed));
+    merged.reserve(largest + 1);
+    pid.reserve(largest + 1);
+    graph.nodes.reserve(largest + 1);
+    graph.lookup.reserve(largest);
     for (const auto& packed : processes) {
         graph.add(info, packed, [&](std::int32_t idx, const PackedEntry& e) {
             if (static_cast<std::size_t>(idx) >= merged.size()) {
@@ -383,7 +403,7 @@ std::vector<FlatEntry> merge_flat(const ComponentInfo& info, const std::vector<s
     out.reserve(graph.nodes.size() - 1);
     graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path) {
         const auto& n = graph.nodes[static_cast<std::size_t>(i)];
-        FlatEntry   e;
+        auto&       e = out.emplace_back();  // in place: one copy of the Entry, not three
         e.hash      = n.hash;
         e.label     = n.label;
         e.depth     = n.depth;
@@ -392,7 +412,6 @@ std::vector<FlatEntry> merge_flat(const ComponentInfo& info, const std::vector<s
         e.hierarchy = path;
         for (auto h : path) e.rolling_hash += h;
         e.entry = merged[static_cast<std::size_t>(i)];
-        out.push_back(std::move(e));
     });
     return out;
 }
