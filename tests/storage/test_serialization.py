@@ -348,6 +348,32 @@ def test_load_errors_are_clear(tmp_path):
         WallClockStorage.load_json(tree)
 
 
+def test_corrupt_gathered_data_is_refused_with_a_clear_error():
+    """What rank zero receives from the others is checked before it is used: cut short,
+    trailing bytes, another component's data, or an entry count the bytes cannot hold raise
+    ValueError, and merging fails the same way."""
+    from timemory import _core
+
+    record()
+    index = WallClockStorage._index
+    packed = bytes(_core.pack_flat_snapshot(index))
+    assert len(WallClockStorage._result._list(_core.unpack_flat(index, packed))) == 3
+    count_at = 4 * 4 + 1 + 4 + 1  # magic, index, n_raw, n_disp; flags, nthreads, show_tid
+    assert int.from_bytes(packed[count_at : count_at + 8], "little") == 3
+    too_many = packed[:count_at] + (10**12).to_bytes(8, "little") + packed[count_at + 8 :]
+    cases = {
+        "truncated": [packed[:-3], too_many],
+        "trailing bytes": [packed + b"x"],
+        "wall_clock": [bytes(_core.pack_flat_snapshot(CurrentPeakRssStorage._index))],
+    }
+    for message, buffers in cases.items():
+        for data in buffers:
+            with pytest.raises(ValueError, match=message):
+                _core.unpack_flat(index, data)
+            with pytest.raises(ValueError, match=message):
+                _core.merge_packed_flat(index, [packed, data])
+
+
 def test_dumps_of_empty_storage():
     dumped = WallClockStorage.dumps(WallClockStorage.get())
     assert dumped["timemory"]["wall_clock"]["ranks"][0]["graph"] == []

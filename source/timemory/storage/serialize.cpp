@@ -79,7 +79,8 @@ public:
         get(e.stats.min, nd);
         get(e.stats.max, nd);
     }
-    bool done() const { return pos_ == in_.size(); }
+    bool        done() const { return pos_ == in_.size(); }
+    std::size_t remaining() const { return in_.size() - pos_; }
 
 private:
     std::string_view in_;
@@ -165,7 +166,12 @@ FlatHead read_head(Reader& r, const ComponentInfo& info) {
     head.nthreads = r.get<std::int32_t>();
     head.show_tid = r.get<std::uint8_t>() != 0;
     head.count    = r.get<std::uint64_t>();
-    r.need(head.count);  // each entry takes far more than one byte
+    // the smallest an entry can be packed (an empty label): a count the data cannot hold is
+    // refused before anyone reserves memory for it
+    const std::size_t smallest = 8 + 4 + 4 + 4 + 4 + ((head.flags & flat_has_prefix) ? 4 : 0) + 8 +
+                                 16 * static_cast<std::size_t>(info.n_raw) + 8 +
+                                 32 * static_cast<std::size_t>(info.n_disp);
+    if (head.count > r.remaining() / smallest) throw std::invalid_argument("truncated timemory storage data");
     return head;
 }
 
