@@ -18,17 +18,7 @@ import pickle
 import statistics
 import time
 
-
-def _record(n: int) -> None:
-    from timemory.bundle import marker
-
-    parents = max(n // 100, 1)
-    per = n // parents - 1
-    for p in range(parents):
-        with marker(["wall_clock"], key=f"parent-{p}"):
-            for c in range(per):
-                with marker(["wall_clock"], key=f"child-{p}-{c}"):
-                    pass
+from mpi_gather import _record  # the same call graph (benchmarks/ is on sys.path)
 
 
 def _times(func, repeats: int) -> tuple[float, float]:
