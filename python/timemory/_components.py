@@ -1,0 +1,46 @@
+"""Which components there are, in the data layer's lightest form: the one resolver of
+component names and the one definition of the components that can hold data.
+
+Names, enum values, classes and comma-separated strings are turned into enum indices here,
+once, by the native resolver (``ValueError`` naming the valid choices for an unknown name);
+what is handed to the native hooks afterwards is a list of integers.
+
+Imported by the lifecycle at start-up, so it keeps no table of dicts (its memory would be in
+every profiled program): ``_core.component_info(index)`` gives a component's description.
+"""
+
+from __future__ import annotations
+
+from . import _core
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
+    from typing import Any
+
+__all__ = ["MEASURABLE", "is_measurable", "measurable_indices", "resolve"]
+
+#: Enum indices of the components that can hold data: the available ones with a value, and the
+#: hardware-counter components (their availability follows ``settings.papi_events``).
+MEASURABLE = frozenset(
+    info["index"] for info in _core.component_table() if info["available"] and info["has_value"]
+) | frozenset(_core.hw_component_indices())
+
+
+def is_measurable(index: int) -> bool:
+    """Whether the component of enum index ``index`` can hold data."""
+    return index in MEASURABLE
+
+
+def resolve(spec: Any, measurable_only: bool = False) -> list[int]:
+    """Enum indices of ``spec``: a name, enum value, class, or a list / comma-separated string
+    of those, in order, duplicates dropped. ``measurable_only`` drops the components that
+    cannot hold data. Raises ``ValueError`` naming the valid choices for an unknown name."""
+    return list(dict.fromkeys(_core.resolve_components(spec, measurable_only)))
+
+
+def measurable_indices(spec: Any = ()) -> list[int]:
+    """The measurable indices of a user's component list; every measurable one, sorted, for
+    an empty list."""
+    if isinstance(spec, (list, tuple)) and not spec:
+        return sorted(MEASURABLE)
+    return [i for i in resolve(spec) if i in MEASURABLE]
