@@ -212,6 +212,9 @@ def _default_repr(value: Any) -> str:
 def _annotation(annotation: Any) -> str:
     if isinstance(annotation, str):
         return annotation
+    forward = getattr(annotation, "__forward_arg__", None)  # NamedTuple fields under PEP 563
+    if isinstance(forward, str):
+        return forward
     if isinstance(annotation, type):
         return (
             annotation.__name__ if annotation.__module__ == "builtins" else annotation.__qualname__
@@ -533,8 +536,8 @@ def _own_members(cls: type) -> list[tuple[str, Any]]:
     (a private helper base's methods are part of the class's documented surface)."""
     out = list(vars(cls).items())
     for base in cls.__mro__[1:]:
-        if base is object or base.__module__ == "builtins":
-            continue
+        if not base.__module__.startswith(PACKAGE + "."):
+            continue  # object, builtins, another package's class (line_profiler's)
         if _REFERENCE is not None and _REFERENCE.home_of(base) is not None:
             continue  # documented on its own, linked from the class's bases
         out += [(k, v) for k, v in vars(base).items() if k not in vars(cls)]
@@ -575,6 +578,15 @@ def _member_lines(cls: type, class_name: str) -> list[str]:
         value = _value_repr(member)
         text = f"`{class_name}.{name} = {value}`" if value else f"A `{type(member).__name__}`."
         out += [heading, "", text, ""]
+    if type(cls) is not type:  # a metaclass may give the class attributes of its own
+        dynamic = [
+            n
+            for n in dir(cls)
+            if not n.startswith("_") and n not in seen and n not in vars(type(cls))
+        ]
+        if dynamic:
+            names = ", ".join(f"`{n}`" for n in dynamic)
+            out += [f"Class attributes: {names}.", ""]
     return out
 
 
