@@ -264,9 +264,10 @@ def _python_callable(obj: Any) -> Any:
 
 
 def signature_and_doc(name: str, obj: Any, is_method: bool = False) -> tuple[str, str]:
-    """``(signature text or "", docstring)`` of a callable. Native callables without a
-    signature of their own give the one their docstring starts with (pybind11 and the C-API
-    types write it there), renamed to the name they are exported as."""
+    """``(signature text, docstring)`` of a callable. A native callable gives the signature
+    its docstring starts with (pybind11 and the C-API types write it there), renamed to the
+    name it is exported as, else ``(...)``: its ``__text_signature__`` is not used, because
+    Python 3.13 gives one to argument-less C methods that 3.11 does not."""
     doc = _doc(obj)
     function = _python_callable(obj)
     if function is not None:
@@ -280,13 +281,6 @@ def signature_and_doc(name: str, obj: Any, is_method: bool = False) -> tuple[str
         if is_method:
             args = re.sub(r"^\(self(: [^,)]*)?(, )?", "(", args)
         return name + args + (first.group(3) or ""), rest
-    text_signature = getattr(obj, "__text_signature__", None)
-    if text_signature:
-        try:
-            sig = inspect.signature(obj)
-        except (TypeError, ValueError):
-            return name + "(...)", doc
-        return name + render_signature(sig, drop_first=is_method and "$self" in text_signature), doc
     return name + "(...)", doc
 
 
