@@ -664,7 +664,7 @@ def _entry(name: str, obj: Any) -> list[str]:
     cls = type(obj)
     if cls.__module__ == "builtins":  # a dict, list... of values set at run time
         text = f"A `{cls.__name__}`"
-        if isinstance(obj, (tuple, list)) and all(isinstance(v, LITERALS) for v in obj):
+        if isinstance(obj, tuple) and obj and all(isinstance(v, LITERALS) for v in obj):
             text += ": " + ", ".join(f"`{v!r}`" for v in obj)
         if isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
             text += " with the keys " + ", ".join(f"`{k}`" for k in obj)
