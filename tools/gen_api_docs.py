@@ -492,14 +492,14 @@ class Reference:
             self.names[name] = public_names(module)
         exporters: dict[int, list[str]] = {}
         self._objects: dict[int, Any] = {}
-        for module, names in self.names.items():
+        for module_name, names in self.names.items():
             for name in names:
-                obj = getattr(self.modules[module], name)
+                obj = getattr(self.modules[module_name], name)
                 if isinstance(obj, types.ModuleType) or _value_repr(obj) is not None:
                     continue
                 exporters.setdefault(id(obj), [])
-                if module not in exporters[id(obj)]:
-                    exporters[id(obj)].append(module)
+                if module_name not in exporters[id(obj)]:
+                    exporters[id(obj)].append(module_name)
                 self._objects[id(obj)] = obj
         self.home = {key: _home(self._objects[key], mods) for key, mods in exporters.items()}
         global _REFERENCE
