@@ -79,15 +79,12 @@ def public_names(module: types.ModuleType) -> list[str]:
     for name, value in vars(module).items():
         if name.startswith("_") or isinstance(value, types.ModuleType):
             continue
-        if type(value).__module__ == "__future__":  # from __future__ import annotations
-            continue
-        defined_in = getattr(value, "__module__", None)
-        if isinstance(value, (type, types.FunctionType)) and defined_in != module.__name__:
-            continue  # imported, e.g. scope's NamedTuple
-        if defined_in is not None and not isinstance(value, (type, types.FunctionType)):
-            if not isinstance(value, LITERALS) and defined_in != module.__name__:
-                continue  # an instance of an imported class, e.g. a typing alias
-        out.append(name)
+        if isinstance(value, (type, types.FunctionType)):
+            own = value.__module__ == module.__name__  # not one imported for annotations
+        else:  # a value, or an instance of one of the module's classes (not a typing alias)
+            own = type(value).__module__ in (module.__name__, "builtins")
+        if own:
+            out.append(name)
     return out
 
 
@@ -118,7 +115,7 @@ def _indent(line: str) -> int:
 
 
 def docstring_markdown(doc: str) -> str:
-    """A docstring (already cleaned by inspect.getdoc) as Markdown: reST literals and roles
+    """A docstring (cleaned by :func:`_doc`) as Markdown: reST literals and roles
     become code spans; a block indented by four or more after a blank line or a ``::``, and a
     doctest session, become code blocks."""
     doc = doc.replace("``", "`")
