@@ -692,7 +692,10 @@ def _entry(name: str, obj: Any) -> list[str]:
     return out + _member_lines(cls, name)
 
 
-def index_page(ref: Reference) -> str:
+def index_page(ref: Reference, settings_reference: bool) -> str:
+    settings = "[`timemory.settings`](timemory.settings.md)"
+    if settings_reference:  # docs/settings.md, generated from the settings table
+        settings += " and described in the [settings reference](../settings.md)"
     lines = [
         HEADER,
         "# API reference",
@@ -702,7 +705,7 @@ def index_page(ref: Reference) -> str:
         "or a docstring; `tests/test_docs.py` fails while these pages are out of date). The",
         "command lines (`python -m timemory.profiler` and the others) are described in the",
         "[user guide](../index.md); every setting is an attribute of",
-        "[`timemory.settings`](timemory.settings.md).",
+        settings + ".",
         "",
         "| module | names | what it is |",
         "|---|---:|---|",
@@ -713,10 +716,11 @@ def index_page(ref: Reference) -> str:
     return "\n".join(lines) + "\n"
 
 
-def generate() -> dict[str, str]:
-    """``{file name: text}`` of every page."""
+def generate(settings_reference: bool = False) -> dict[str, str]:
+    """``{file name: text}`` of every page; the index links the settings reference when
+    ``settings_reference``."""
     ref = Reference()
-    pages = {"index.md": index_page(ref)}
+    pages = {"index.md": index_page(ref, settings_reference)}
     for name in ref.modules:
         pages[_page_name(name)] = module_page(ref, name)
     return _resolve_anchors(pages)
@@ -749,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--missing", action="store_true", help="list names without a docstring")
     args = parser.parse_args(argv)
     _clean_environment()
-    pages = generate()
+    pages = generate(os.path.isfile(os.path.join(args.output, os.pardir, "settings.md")))
     existing = (
         {f for f in os.listdir(args.output) if f.endswith(".md")}
         if os.path.isdir(args.output)
