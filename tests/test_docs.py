@@ -176,9 +176,5 @@ def test_no_tracked_file_has_section_references():
     assert _occurrences(SECTION_SIGN, _tracked_files()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tests/native/build_writers.sh defaults to a reference folder outside the repository",
-)
 def test_no_tracked_file_points_outside_the_repository():
     assert _occurrences(OUTSIDE, _tracked_files()) == []
