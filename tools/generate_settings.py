@@ -81,10 +81,15 @@ def _type(kind: object) -> str:
     return str(kind.pytype)
 
 
-def _default(default: object) -> str:
+def _default(name: str, default: object) -> str:
     if callable(default):  # computed at import: its docstring says what it gives
-        doc = (default.__doc__ or "").strip().splitlines()[0]
-        return f"*{_cell(doc)}*"
+        doc = (default.__doc__ or "").strip()
+        if getattr(default, "__module__", "") != "timemory.settings" or not doc:
+            raise ValueError(
+                f"the default of {name} is computed by {default!r}: make it a function of "
+                "timemory.settings whose docstring says what it gives"
+            )
+        return f"*{_cell(doc.splitlines()[0])}*"
     return "`" + _cell(repr(default)).replace("`", "'") + "`"
 
 
@@ -137,7 +142,7 @@ def docs(specs: Sequence) -> str:
                 env,
                 option,
                 _cell(_type(spec.kind)),
-                _default(spec.default),
+                _default(spec.name, spec.default),
                 "yes" if spec.mirrored else "no",
                 _cell(spec.description),
             ]

@@ -10,8 +10,13 @@ module functions (``parse``, ``read``, ``dump``, ``add_arguments``...) take that
 Precedence: command line / API > environment > config file > default.  Every value remembers its
 source ("default", "environment", "config file <path>", "command line", "api").
 
-The native core keeps its own copy of the few settings it reads on hot paths; every change of
-one of those on the global settings is pushed with ``_core.config_set`` (see ``_MIRRORED``).
+Each setting is declared once, in ``_TABLE`` (name, type, default, environment variable,
+option, description, category, and whether the native core mirrors it); the properties, the
+options, the annotations type checkers read and docs/settings.md are derived from it.
+
+The native core keeps its own copy of the few settings it reads on hot paths (those declared
+``mirrored=True``); every change of one of those on the global settings is pushed with
+``_core.config_set``.
 """
 
 from __future__ import annotations
@@ -594,7 +599,12 @@ _TABLE: tuple[str | _Spec, ...] = (
     _setting("suppress_parsing", _BOOL, False, "Do not read the TIMEMORY_* environment variables"),
     _setting("python_exe", _STR, "python", "Python interpreter used for helper scripts"),
     _setting(
-        "command_line", _LIST, list, "Command line of the measured program", env="", option=False
+        "command_line",
+        _LIST,
+        _no_command_line,
+        "Command line of the measured program",
+        env="",
+        option=False,
     ),
     _setting(
         "environment",
