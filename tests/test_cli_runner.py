@@ -11,25 +11,27 @@ import signal
 import sys
 
 import pytest
-from timemory import _cli
+from timemory import _cli, _text
 from tool_helpers import write
 
 
 # ------------------------------------------------------------------ parsing
-@pytest.mark.parametrize("text", ["yes", "YES", "true", "True", "t", "y", "Y", "1"])
+# the words of timemory._text.BOOL_WORDS, as in TIMEMORY_* variables and config files
+@pytest.mark.parametrize("text", ["yes", "YES", "true", "True", "t", "y", "Y", "1", "on", "2"])
 def test_str2bool_true(text):
     assert _cli.str2bool(text) is True
 
 
-@pytest.mark.parametrize("text", ["no", "NO", "false", "False", "f", "n", "0"])
+@pytest.mark.parametrize("text", ["no", "NO", "false", "False", "f", "n", "0", "off", "OFF"])
 def test_str2bool_false(text):
     assert _cli.str2bool(text) is False
 
 
-@pytest.mark.parametrize("text", ["", "maybe", "2", "on", "off", "yess"])
+@pytest.mark.parametrize("text", ["", "maybe", "yess", "nan", "onn"])
 def test_str2bool_rejects(text):
-    with pytest.raises(argparse.ArgumentTypeError, match="expected a boolean"):
+    with pytest.raises(argparse.ArgumentTypeError, match="expected a boolean") as info:
         _cli.str2bool(text)
+    assert _text.BOOL_WORDS in str(info.value)
 
 
 def test_str2bool_passes_bools_through():

@@ -255,7 +255,8 @@ __all__ = [
 
 def _auto_initialize() -> None:
     """§1.1: name the output after the program and write it at exit."""
-    truthy = {"yes", "y", "true", "t", "1", "on"}
+    from ._text import env_flag  # the words every boolean of timemory accepts
+
     argv = list(_sys.argv) if getattr(_sys, "argv", None) else []
     if argv and (
         argv[0] == "-m"
@@ -269,9 +270,9 @@ def _auto_initialize() -> None:
         argv.pop(0)
     if not argv or not argv[0]:
         argv = ["python"]
-    if _os.environ.get("TIMEMORY_LIBRARY_CTOR", "1").strip().lower() in truthy:
+    if env_flag("TIMEMORY_LIBRARY_CTOR", True):
         initialize(argv)
-    if _os.environ.get("TIMEMORY_LIBRARY_DTOR", "1").strip().lower() in truthy:
+    if env_flag("TIMEMORY_LIBRARY_DTOR", True):
         _atexit.register(finalize)
     settings.python_exe = _sys.executable
     settings.command_line = list(_sys.argv) if getattr(_sys, "argv", None) else []

@@ -28,6 +28,8 @@ import sys
 import types
 from collections.abc import Iterator, Sequence
 
+from timemory._text import BOOL_WORDS, echo, parse_bool
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
     from typing import Any, Callable, TextIO
@@ -153,8 +155,8 @@ def terminal_columns() -> int:
         columns = 0
     if columns <= 0:
         try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-        except (AttributeError, ValueError, OSError):
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):  # no __stdout__, or not a terminal
             columns = 0
     return columns or 80
 
@@ -200,13 +202,14 @@ def untranslated_argparse() -> Iterator[None]:
     ):
         yield
         return
-    saved = argparse._, argparse.ngettext
-    argparse._ = lambda message: message
-    argparse.ngettext = lambda singular, plural, n: singular if n == 1 else plural
+    module: Any = argparse  # argparse's gettext names are not in its type stubs
+    saved = module._, module.ngettext
+    module._ = lambda message: message
+    module.ngettext = lambda singular, plural, n: singular if n == 1 else plural
     try:
         yield
     finally:
-        argparse._, argparse.ngettext = saved
+        module._, module.ngettext = saved
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -237,22 +240,15 @@ def error_status(prog: str, exc: CliExit, stream: TextIO | None = None) -> int:
     return exc.status
 
 
-_TRUE = frozenset({"yes", "true", "t", "y", "1"})
-_FALSE = frozenset({"no", "false", "f", "n", "0"})
-
-
 def str2bool(value: str | bool) -> bool:
-    """argparse ``type`` for on/off options: yes/true/t/y/1 or no/false/f/n/0, any case."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise argparse.ArgumentTypeError(
-        f"expected a boolean (yes/true/t/y/1 or no/false/f/n/0), got {value!r}"
-    )
+    """argparse ``type`` for on/off options: the words of :data:`timemory._text.BOOL_WORDS`,
+    as in ``TIMEMORY_*`` variables and config files (``--trace-c on``, ``-l no``, ``-a 1``)."""
+    try:
+        return parse_bool(value)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"expected a boolean ({BOOL_WORDS}), got {value!r}"
+        ) from None
 
 
 def split_command(
@@ -334,7 +330,7 @@ class Target(
         ImportError or OSError when a module's loader fails)."""
         if self.kind == "module":
             assert self.spec is not None and self.spec.loader is not None
-            code = self.spec.loader.get_code(self.spec.name)  # type: ignore[attr-defined]
+            code = self.spec.loader.get_code(self.spec.name)
             if code is None:
                 raise ImportError(f"cannot get the code of module {self.name!r}")
             return code
@@ -578,14 +574,6 @@ def injected_builtins(**names: Any) -> Iterator[None]:
 
 
 # ------------------------------------------------------------------ output
-def echo(text: str, stream: TextIO | None = None) -> None:
-    """Print (and flush) without letting a closed or broken stream (``| head``) stop the tool."""
-    try:
-        print(text, file=stream or sys.stdout, flush=True)
-    except (OSError, ValueError):
-        pass
-
-
 def write_output() -> bool:
     """Write every output file (``timemory.finalize()``) without printing the full tables, then
     give back the user's ``cout_output``. Ctrl-C is held off meanwhile: an interrupted write
@@ -666,14 +654,14 @@ def print_summary(top: int = 10, stream: TextIO | None = None, width: int = 60) 
         echo("[timemory]> nothing was recorded", stream)
         return
     for index in recorded:
-        storage = storage_class(index)
+        storage: Any = storage_class(index)
         if gathered is not None:
             merged = storage._flat_lists(gathered)
             results = [e for lst in merged for e in lst]
         else:
             results = storage.get()
         rows, top_total = _summary_rows(results)
-        cls = class_of(index)
+        cls: Any = class_of(index)
         units = cls.display_unit()
         unit = _first(units)
         extra = ""

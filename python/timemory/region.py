@@ -26,6 +26,7 @@ import warnings
 from typing import Any
 
 from timemory import _core, settings
+from timemory._text import split_names
 
 __all__ = [
     "add_components",
@@ -60,9 +61,9 @@ def _resolve(components: Any) -> list[int]:
 
 def _from_environment() -> list[int]:
     for variable in ("TIMEMORY_COMPONENTS", "TIMEMORY_GLOBAL_COMPONENTS"):
-        names = os.environ.get(variable, "").replace(";", ",").replace(" ", ",").split(",")
-        known = [n for n in names if n and _core.find_component(n) >= 0]
-        for name in (n for n in names if n and n not in known):
+        names = split_names(os.environ.get(variable, ""))
+        known = [n for n in names if _core.find_component(n) >= 0]
+        for name in (n for n in names if n not in known):
             warnings.warn(
                 f"ignoring unknown component {name!r} in {variable}",
                 settings.TimemoryWarning,

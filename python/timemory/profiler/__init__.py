@@ -24,6 +24,7 @@ import threading
 import warnings
 
 from timemory import _core, settings
+from timemory._text import split_names
 from timemory.bundle._classes import component_bundle, resolve
 from timemory.profiler._config import Config, config, format_args
 
@@ -63,7 +64,7 @@ class ProfilerBundle(component_bundle):
 
 
 def _names_from_setting(value: str, source: str) -> list[str]:
-    names = [n for n in value.replace(";", ",").replace(" ", ",").split(",") if n]
+    names = split_names(value)
     valid = []
     for name in names:
         if _core.find_component(name) < 0:

@@ -62,7 +62,7 @@ def _is_int(text: str) -> bool:
 
 def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     parser = _cli.tool_parser(prog, DESCRIPTION, EPILOG)
-    on_off = {
+    on_off: dict[str, Any] = {
         "type": _cli.str2bool,
         "nargs": "?",
         "const": True,

@@ -10,8 +10,13 @@ module functions (``parse``, ``read``, ``dump``, ``add_arguments``...) take that
 Precedence: command line / API > environment > config file > default.  Every value remembers its
 source ("default", "environment", "config file <path>", "command line", "api").
 
-The native core keeps its own copy of the few settings it reads on hot paths; every change of
-one of those on the global settings is pushed with ``_core.config_set`` (see ``_MIRRORED``).
+Each setting is declared once, in ``_TABLE`` (name, type, default, environment variable,
+option, description, category, and whether the native core mirrors it); the properties, the
+options, the annotations type checkers read and docs/settings.md are derived from it.
+
+The native core keeps its own copy of the few settings it reads on hot paths (those declared
+``mirrored=True``); every change of one of those on the global settings is pushed with
+``_core.config_set``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import time
 import types
 import warnings
 from collections.abc import Iterable, Sequence
+
+from timemory._text import BOOL_WORDS, FALSE_WORDS, TRUE_WORDS, parse_bool, split_names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
@@ -61,7 +68,8 @@ def _warn(message: str) -> None:
     # Attribute the warning to the first caller outside timemory (the user's parse()/read()/
     # initialize() call or import statement), not to this file.  warnings.warn does not count
     # importlib bootstrap frames in stacklevel, so neither do we.
-    frame, level = sys._getframe(1), 1
+    frame: types.FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None:
         filename = frame.f_code.co_filename
         if not ("importlib" in filename and "_bootstrap" in filename):
@@ -88,10 +96,8 @@ def _core_module() -> Any:
 # ------------------------------------------------------------------------------------------ kinds
 # A kind converts any accepted input (Python value, or string from env/file/command line) into
 # the typed value, raising TypeError/ValueError with a short reason; the caller adds the setting
-# name and ``accepted()``.
-
-_TRUE = frozenset({"on", "true", "yes", "y", "t"})
-_FALSE = frozenset({"off", "false", "no", "n", "f"})
+# name and ``accepted()``.  ``ctype`` names the native type, ``pytype`` the Python type that type
+# checkers and the docs show.
 
 
 def _parse_number(text: str) -> float | None:
@@ -104,6 +110,7 @@ def _parse_number(text: str) -> float | None:
 
 class _Kind:
     ctype = "string"
+    pytype = "str"
 
     def accepted(self) -> str:
         raise NotImplementedError
@@ -116,30 +123,27 @@ class _Kind:
 
 
 class _BoolKind(_Kind):
+    """The words of :data:`timemory._text.BOOL_WORDS`, as everywhere a user writes a boolean."""
+
     ctype = "bool"
+    pytype = "bool"
 
     def accepted(self) -> str:
-        return "on/true/yes/y/t, off/false/no/n/f (any case), or a number (non-zero is True)"
+        return BOOL_WORDS
 
     def convert(self, value: Any) -> bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, numbers.Real):
-            return value != 0
-        if not isinstance(value, str):
-            raise TypeError(f"expected a bool, got {type(value).__name__}")
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        number = _parse_number(text)
-        if number is None:
-            raise ValueError(f"invalid value {value!r}")
-        return number != 0
+        if isinstance(value, numbers.Real) and not isinstance(value, (bool, int, float)):
+            value = float(value)  # NumPy scalars, Fractions: parse_bool takes the builtins
+        try:
+            return parse_bool(value)
+        except ValueError:
+            # the caller names the accepted words once
+            raise ValueError(f"invalid value {value!r}") from None
 
 
 class _IntKind(_Kind):
+    pytype = "int"
+
     def __init__(self, ctype: str, lo: int, hi: int) -> None:
         self.ctype, self.lo, self.hi = ctype, lo, hi
 
@@ -154,11 +158,11 @@ class _IntKind(_Kind):
         elif isinstance(value, numbers.Real):
             if not float(value).is_integer():
                 raise ValueError(f"invalid value {value!r}: not an integer")
-            result = int(value)
+            result = int(float(value))
         elif isinstance(value, str):
             text = value.strip().lower()
-            if text in _TRUE or text in _FALSE:
-                result = int(text in _TRUE)
+            if text in TRUE_WORDS or text in FALSE_WORDS:
+                result = int(text in TRUE_WORDS)
             else:
                 try:
                     result = int(text)
@@ -196,13 +200,14 @@ class _StrKind(_Kind):
 
 class _ListKind(_Kind):
     ctype = "list"
+    pytype = "list[str]"
 
     def accepted(self) -> str:
         return "a list of strings (a string is split on spaces, ',' and ';')"
 
     def convert(self, value: Any) -> list[str]:
         if isinstance(value, str):
-            return [v for v in re.split(r"[\s,;]+", value) if v]
+            return split_names(value)
         if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
             return list(value)
         raise TypeError(f"expected a list of str, got {type(value).__name__}")
@@ -272,7 +277,7 @@ class _CoreCheckedKind(_Kind):
     def names(value: Any) -> list[str]:
         """A str split on spaces, ',' and ';', or a list of str."""
         if isinstance(value, str):
-            return [v for v in re.split(r"[\s,;]+", value) if v]
+            return split_names(value)
         if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
             return [v.strip() for v in value if v.strip()]
         raise TypeError(f"expected a str or a list of str, got {type(value).__name__}")
@@ -333,249 +338,457 @@ _MEMORY = _UnitsKind("memory", _MEMORY_UNITS)
 # ------------------------------------------------------------------------------------------ table
 
 
+# Every setting is declared once, in _TABLE below: its name, kind (type and accepted values),
+# default, environment variable, description, command-line option, whether the native core
+# mirrors it, and its category.  Everything else is derived from the table: the properties of
+# Settings and of this module, the argparse options, the spellings config files may use, what is
+# pushed to the core (_MIRRORED), the annotations type checkers read (the block generated below)
+# and docs/settings.md (tools/generate_settings.py writes both).
+#
 # collections.namedtuple, not typing.NamedTuple or a dataclass: those compile their string
 # annotations (or import inspect) at import, a few hundred KiB this module would add to every
 # program run under the command-line tools.
-#   name, kind (_Kind), default (a value, or a zero-argument callable evaluated at import),
-#   description, env ("" = no environment variable),
-#   flags (direct-mode option strings --timemory-...; () = no option), hidden
+#   name, kind (_Kind), default (a value, or a zero-argument callable evaluated at import, whose
+#   docstring's first line says what it gives), description, env ("" = no environment variable),
+#   flags (direct-mode option strings --timemory-...; () = no option), hidden (no --help line),
+#   mirrored (pushed to the native core with _core.config_set), category (a heading in the docs)
 _Spec = collections.namedtuple(
-    "_Spec", "name kind default description env flags hidden", defaults=(False,)
+    "_Spec", "name kind default description env flags hidden mirrored category"
 )
 
 
-def _s(
+def _option_flags(name: str) -> tuple[str, ...]:
+    return ("--timemory-" + name.replace("_", "-"),)
+
+
+def _setting(
     name: str,
     kind: _Kind,
     default: Any,
     description: str,
     *,
     env: str | None = None,
-    cli: bool | tuple[str, ...] = False,
+    option: bool | tuple[str, ...] = True,
+    mirrored: bool = False,
     hidden: bool = False,
 ) -> _Spec:
-    if not isinstance(cli, tuple):
-        cli = ("--timemory-" + name.replace("_", "-"),) if cli else ()
+    """One declaration of _TABLE.  ``env`` None derives ``TIMEMORY_<NAME>`` ("" = none);
+    ``option`` True derives ``--timemory-<name>``, a tuple gives the option strings, False
+    none.  The category is filled in from the heading above the declaration."""
+    if not isinstance(option, tuple):
+        option = _option_flags(name) if option else ()
     env = f"TIMEMORY_{name.upper()}" if env is None else env
-    return _Spec(name, kind, default, description, env, cli, hidden)
+    return _Spec(name, kind, default, description, env, option, hidden, mirrored, "")
 
 
-def _default_config_files() -> str:
-    return "~/.timemory.cfg;~/.timemory.json;~/.config/timemory.cfg;~/.config/timemory.json"
+def _categorised(table: Iterable[str | _Spec]) -> tuple[_Spec, ...]:
+    """The declarations of ``table``, each with the category of the last heading before it."""
+    category, specs = "", []
+    for entry in table:
+        if isinstance(entry, str):
+            category = entry
+        else:
+            specs.append(entry._replace(category=category))
+    return tuple(specs)
+
+
+_DEFAULT_CONFIG_FILES = (
+    "~/.timemory.cfg;~/.timemory.json;~/.config/timemory.cfg;~/.config/timemory.json"
+)
+
+
+def _this_process_id() -> int:
+    """the id of the process that imports timemory"""
+    return os.getpid()
+
+
+def _cpu_count() -> int:
+    """the number of CPUs of the machine"""
+    return os.cpu_count() or 1
+
+
+def _no_command_line() -> list[str]:
+    """empty; set to sys.argv when timemory is imported"""
+    return []
 
 
 def _timemory_environment() -> list[str]:
+    """the TIMEMORY_* variables of the environment at import, as NAME=VALUE"""
     return [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("TIMEMORY_")]
 
 
-def _o(name: str, kind: _Kind, default: Any, description: str, **kwargs: Any) -> _Spec:
-    """A setting with a command-line option (the §6.3 list)."""
-    return _s(name, kind, default, description, **{"cli": True, **kwargs})
+def _craypat_counters() -> str:
+    """the value of PAT_RT_PERFCTR, else empty"""
+    return os.environ.get("PAT_RT_PERFCTR", "")
 
 
 _INT32 = _IntKind("int32", -(2**31), 2**31 - 1)
 _ROOF = "TIMEMORY_ROOFLINE_"
-_SPEC_LIST: tuple[_Spec, ...] = (
-    # general
-    _o("verbose", _INT, 0, "Verbosity level"),
-    _o("debug", _BOOL, False, "Enable debug output"),
-    _s("banner", _BOOL, False, "Print the library banner"),
-    _o("enabled", _BOOL, True, "Activation state of timemory (global on/off)"),
-    _o("auto_output", _BOOL, True, "Generate output at finalization"),
-    _o("cout_output", _BOOL, True, "Print the result tables to stdout"),
-    _o("file_output", _BOOL, True, "Write output files (master switch)"),
-    _o("text_output", _BOOL, True, "Write text tables (<label>.txt)"),
-    _o("json_output", _BOOL, True, "Write flat JSON (<label>.json)"),
-    _o("tree_output", _BOOL, True, "Write hierarchical JSON (<label>.tree.json)"),
-    _o("flamegraph_output", _BOOL, True, "Write flame graph JSON (<label>.flamegraph.json)"),
-    _o("dart_output", _BOOL, False, "Print CDash <DartMeasurement> tags"),
-    _o("dart_type", _STR, "", "Only print dart tags for this component label"),
-    _o("dart_count", _UINT64, 1, "Number of dart tags per component"),
-    _o("dart_label", _BOOL, True, "Label dart tags with the component label"),
-    _o("plot_output", _BOOL, False, "Plot each JSON output at finalization (timemory.plotting)"),
-    _o("diff_output", _BOOL, False, "Write the difference against the input files"),
-    _o("time_output", _BOOL, False, "Write output into a timestamped subfolder of output_path"),
-    _o("time_format", _STR, "%F_%I.%M_%p", "strftime format of the time_output subfolder"),
-    _o("ctest_notes", _BOOL, False, "Write CTestNotes listing the text output files"),
-    _o("output_path", _STR, "timemory-output", "Folder of the output files"),
-    _o("output_prefix", _STR, "", "Output file name prefix ('-' added if it ends alphanumeric)"),
-    _o("input_path", _STR, "", "Folder of the input files (diff mode)"),
-    _o("input_prefix", _STR, "", "Prefix of input file names (diff mode)"),
-    _o("input_extensions", _STR, "json,xml", "Extensions of input files (diff mode)"),
-    # call graph
-    _o("flat_profile", _BOOL, False, "Record every measurement at depth zero"),
-    _o("timeline_profile", _BOOL, False, "Record every measurement as a distinct entry"),
-    _o("max_depth", _UINT16, 65535, "Maximum call-graph depth recorded"),
-    _o("collapse_threads", _BOOL, True, "Merge the per-thread call graphs"),
-    _o("collapse_processes", _BOOL, True, "Merge the per-rank flat data at rank 0"),
-    # formatting
-    _o("precision", _INT16, -1, "Output precision of every component (-1 = component default)"),
-    _o("width", _INT16, -1, "Output width of every component (-1 = component default)"),
-    _o("max_width", _INT32, 120, "Maximum width of the label column"),
-    _o("scientific", _BOOL, False, "Print values in scientific notation"),
-    _s("timing_precision", _INT16, -1, "Output precision of timing components"),
-    _s("timing_width", _INT16, -1, "Output width of timing components"),
-    _o("timing_units", _TIMING, "", "Units of timing components ('' = sec)"),
-    _s("timing_scientific", _BOOL, False, "Scientific notation for timing components"),
-    _s("memory_precision", _INT16, -1, "Output precision of memory components"),
-    _s("memory_width", _INT16, -1, "Output width of memory components"),
-    _o("memory_units", _MEMORY, "", "Units of memory components ('' = MB)"),
-    _s("memory_scientific", _BOOL, False, "Scientific notation for memory components"),
-    _s(
+_TABLE: tuple[str | _Spec, ...] = (
+    "General",
+    _setting("verbose", _INT, 0, "Verbosity level"),
+    _setting("debug", _BOOL, False, "Enable debug output"),
+    _setting("banner", _BOOL, False, "Print the library banner", option=False),
+    _setting("enabled", _BOOL, True, "Activation state of timemory (global on/off)", mirrored=True),
+    "Output",
+    _setting("auto_output", _BOOL, True, "Generate output at finalization"),
+    _setting("cout_output", _BOOL, True, "Print the result tables to stdout"),
+    _setting("file_output", _BOOL, True, "Write output files (master switch)"),
+    _setting("text_output", _BOOL, True, "Write text tables (<label>.txt)"),
+    _setting("json_output", _BOOL, True, "Write flat JSON (<label>.json)"),
+    _setting("tree_output", _BOOL, True, "Write hierarchical JSON (<label>.tree.json)"),
+    _setting("flamegraph_output", _BOOL, True, "Write flame graph JSON (<label>.flamegraph.json)"),
+    _setting("dart_output", _BOOL, False, "Print CDash <DartMeasurement> tags"),
+    _setting("dart_type", _STR, "", "Only print dart tags for this component label"),
+    _setting("dart_count", _UINT64, 1, "Number of dart tags per component"),
+    _setting("dart_label", _BOOL, True, "Label dart tags with the component label"),
+    _setting(
+        "plot_output", _BOOL, False, "Plot each JSON output at finalization (timemory.plotting)"
+    ),
+    _setting("diff_output", _BOOL, False, "Write the difference against the input files"),
+    _setting(
+        "time_output", _BOOL, False, "Write output into a timestamped subfolder of output_path"
+    ),
+    _setting("time_format", _STR, "%F_%I.%M_%p", "strftime format of the time_output subfolder"),
+    _setting("ctest_notes", _BOOL, False, "Write CTestNotes listing the text output files"),
+    _setting("output_path", _STR, "timemory-output", "Folder of the output files"),
+    _setting(
+        "output_prefix", _STR, "", "Output file name prefix ('-' added if it ends alphanumeric)"
+    ),
+    _setting("input_path", _STR, "", "Folder of the input files (diff mode)"),
+    _setting("input_prefix", _STR, "", "Prefix of input file names (diff mode)"),
+    _setting("input_extensions", _STR, "json,xml", "Extensions of input files (diff mode)"),
+    "Call graph",
+    _setting("flat_profile", _BOOL, False, "Record every measurement at depth zero", mirrored=True),
+    _setting(
+        "timeline_profile",
+        _BOOL,
+        False,
+        "Record every measurement as a distinct entry",
+        mirrored=True,
+    ),
+    _setting("max_depth", _UINT16, 65535, "Maximum call-graph depth recorded", mirrored=True),
+    _setting("collapse_threads", _BOOL, True, "Merge the per-thread call graphs", mirrored=True),
+    _setting("collapse_processes", _BOOL, True, "Merge the per-rank flat data at rank 0"),
+    "Formatting",
+    _setting(
+        "precision",
+        _INT16,
+        -1,
+        "Output precision of every component (-1 = component default)",
+        mirrored=True,
+    ),
+    _setting(
+        "width",
+        _INT16,
+        -1,
+        "Output width of every component (-1 = component default)",
+        mirrored=True,
+    ),
+    _setting("max_width", _INT32, 120, "Maximum width of the label column", mirrored=True),
+    _setting("scientific", _BOOL, False, "Print values in scientific notation", mirrored=True),
+    _setting(
+        "timing_precision",
+        _INT16,
+        -1,
+        "Output precision of timing components",
+        option=False,
+        mirrored=True,
+    ),
+    _setting(
+        "timing_width", _INT16, -1, "Output width of timing components", option=False, mirrored=True
+    ),
+    _setting("timing_units", _TIMING, "", "Units of timing components ('' = sec)", mirrored=True),
+    _setting(
+        "timing_scientific",
+        _BOOL,
+        False,
+        "Scientific notation for timing components",
+        option=False,
+        mirrored=True,
+    ),
+    _setting(
+        "memory_precision",
+        _INT16,
+        -1,
+        "Output precision of memory components",
+        option=False,
+        mirrored=True,
+    ),
+    _setting(
+        "memory_width", _INT16, -1, "Output width of memory components", option=False, mirrored=True
+    ),
+    _setting("memory_units", _MEMORY, "", "Units of memory components ('' = MB)", mirrored=True),
+    _setting(
+        "memory_scientific",
+        _BOOL,
+        False,
+        "Scientific notation for memory components",
+        option=False,
+        mirrored=True,
+    ),
+    _setting(
         "separator_frequency",
         _INT64,
         0,
         "Separator line every N rows of text tables (0 = never)",
         env="TIMEMORY_SEPARATOR_FREQ",
+        option=False,
     ),
-    # tracing / throttling
-    _o("throttle_count", _SIZE_T, 10000, "Calls of a traced function before it may be throttled"),
-    _o("throttle_value", _SIZE_T, 10000, "Throttle traced functions averaging less than this (ns)"),
-    # component lists
-    _o("global_components", _COMPONENTS, "", "Default components of every bundle"),
-    _o("components", _COMPONENTS, "", "Default components of the library and region API"),
-    _o("trace_components", _COMPONENTS, "", "Components of the tracer"),
-    _o("profiler_components", _COMPONENTS, "", "Components of the profiler"),
-    _o("ompt_components", _COMPONENTS, "", "Components of the OpenMP tools interface"),
-    _o("mpip_components", _COMPONENTS, "", "Components of the MPI profiling interface"),
-    _o("ncclp_components", _COMPONENTS, "", "Components of the NCCL profiling interface"),
-    _o("kokkos_components", _COMPONENTS, "", "Components of the Kokkos profiling interface"),
-    # distributed memory
-    _o("mpi_init", _BOOL, False, "Initialize MPI at timemory initialization"),
-    _o("mpi_finalize", _BOOL, False, "Finalize MPI at timemory finalization"),
-    _o("mpi_thread", _BOOL, True, "Initialize MPI with thread support"),
-    _o(
+    "Tracing and throttling",
+    _setting(
+        "throttle_count", _SIZE_T, 10000, "Calls of a traced function before it may be throttled"
+    ),
+    _setting(
+        "throttle_value", _SIZE_T, 10000, "Throttle traced functions averaging less than this (ns)"
+    ),
+    "Component lists",
+    _setting("global_components", _COMPONENTS, "", "Default components of every bundle"),
+    _setting("components", _COMPONENTS, "", "Default components of the library and region API"),
+    _setting("trace_components", _COMPONENTS, "", "Components of the tracer"),
+    _setting("profiler_components", _COMPONENTS, "", "Components of the profiler"),
+    _setting("ompt_components", _COMPONENTS, "", "Components of the OpenMP tools interface"),
+    _setting("mpip_components", _COMPONENTS, "", "Components of the MPI profiling interface"),
+    _setting("ncclp_components", _COMPONENTS, "", "Components of the NCCL profiling interface"),
+    _setting("kokkos_components", _COMPONENTS, "", "Components of the Kokkos profiling interface"),
+    "Distributed memory",
+    _setting("mpi_init", _BOOL, False, "Initialize MPI at timemory initialization"),
+    _setting("mpi_finalize", _BOOL, False, "Finalize MPI at timemory finalization"),
+    _setting("mpi_thread", _BOOL, True, "Initialize MPI with thread support"),
+    _setting(
         "mpi_thread_type",
         _StrKind(("", "single", "serialized", "funneled", "multiple")),
         "",
         "MPI thread support level",
     ),
-    _o("upcxx_init", _BOOL, False, "Initialize UPC++ at timemory initialization"),
-    _o("upcxx_finalize", _BOOL, False, "Finalize UPC++ at timemory finalization"),
-    _o("node_count", _INT32, 0, "Number of nodes (for per-node output)"),
-    # process
-    _o("cpu_affinity", _BOOL, False, "Pin threads to CPUs"),
-    _s("target_pid", _INT, os.getpid, "Process id of the measured process"),
-    _s("max_thread_bookmarks", _SIZE_T, 50, "Maximum number of per-thread bookmarks"),
-    _o("stack_clearing", _BOOL, True, "Stop the running markers at finalization"),
-    _o("add_secondary", _BOOL, True, "Record the secondary entries components provide"),
-    _o("destructor_report", _BOOL, False, "Report each component when it is destroyed"),
-    _o("enable_signal_handler", _BOOL, False, "Install the signal handler"),
-    _o("allow_signal_handler", _BOOL, True, "Allow installing the signal handler"),
-    _s("enable_all_signals", _BOOL, False, "Handle every signal"),
-    _s("disable_all_signals", _BOOL, False, "Handle no signal"),
-    # configuration
-    _o(
+    _setting("upcxx_init", _BOOL, False, "Initialize UPC++ at timemory initialization"),
+    _setting("upcxx_finalize", _BOOL, False, "Finalize UPC++ at timemory finalization"),
+    _setting("node_count", _INT32, 0, "Number of nodes (for per-node output)"),
+    "Process",
+    _setting("cpu_affinity", _BOOL, False, "Pin threads to CPUs"),
+    _setting(
+        "target_pid", _INT, _this_process_id, "Process id of the measured process", option=False
+    ),
+    _setting(
+        "max_thread_bookmarks", _SIZE_T, 50, "Maximum number of per-thread bookmarks", option=False
+    ),
+    _setting(
+        "stack_clearing", _BOOL, True, "Stop the running markers at finalization", mirrored=True
+    ),
+    _setting("add_secondary", _BOOL, True, "Record the secondary entries components provide"),
+    _setting("destructor_report", _BOOL, False, "Report each component when it is destroyed"),
+    _setting("enable_signal_handler", _BOOL, False, "Install the signal handler"),
+    _setting("allow_signal_handler", _BOOL, True, "Allow installing the signal handler"),
+    _setting("enable_all_signals", _BOOL, False, "Handle every signal", option=False),
+    _setting("disable_all_signals", _BOOL, False, "Handle no signal", option=False),
+    "Configuration",
+    _setting(
         "config_file",
         _STR,
-        _default_config_files,
+        _DEFAULT_CONFIG_FILES,
         "Config files (';'-separated) read at init",
-        cli=("-C", "--timemory-config"),
+        option=("-C", "--timemory-config"),
     ),
-    _o(
+    _setting(
         "suppress_config",
         _BOOL,
         False,
         "Do not read the config files",
-        cli=("--timemory-suppress-config", "--timemory-no-config"),
+        option=("--timemory-suppress-config", "--timemory-no-config"),
     ),
-    _o("suppress_parsing", _BOOL, False, "Do not read the TIMEMORY_* environment variables"),
-    _o("python_exe", _STR, "python", "Python interpreter used for helper scripts"),
-    _s("command_line", _LIST, list, "Command line of the measured program", env=""),
-    _s("environment", _LIST, _timemory_environment, "TIMEMORY_* environment at import", env=""),
-    # hardware counters
-    _o("papi_threading", _BOOL, True, "Enable PAPI thread support"),
-    _o(
+    _setting("suppress_parsing", _BOOL, False, "Do not read the TIMEMORY_* environment variables"),
+    _setting("python_exe", _STR, "python", "Python interpreter used for helper scripts"),
+    _setting(
+        "command_line",
+        _LIST,
+        _no_command_line,
+        "Command line of the measured program",
+        env="",
+        option=False,
+    ),
+    _setting(
+        "environment",
+        _LIST,
+        _timemory_environment,
+        "TIMEMORY_* environment at import",
+        env="",
+        option=False,
+    ),
+    "Hardware counters",
+    _setting("papi_threading", _BOOL, True, "Enable PAPI thread support"),
+    _setting(
         "papi_multiplexing",
         _BOOL,
         False,
         "Count each hardware event in its own group (the kernel multiplexes; counts are scaled)",
     ),
-    _o(
+    _setting(
         "papi_fail_on_error",
         _BOOL,
         False,
         "Setting papi_events to an event this machine cannot count is an error, not a warning",
     ),
-    _o("papi_quiet", _BOOL, False, "No warning for hardware counters that are not available"),
-    _s("papi_attach", _BOOL, False, "Attach PAPI counters to target_pid"),
-    _o(
+    _setting("papi_quiet", _BOOL, False, "No warning for hardware counters that are not available"),
+    _setting("papi_attach", _BOOL, False, "Attach PAPI counters to target_pid", option=False),
+    _setting(
         "papi_events",
         _EVENTS,
         "",
         "Hardware counters of papi_vector/papi_array: PAPI presets or perf event names "
         "('' = PAPI_TOT_CYC,PAPI_TOT_INS, or software events without a PMU)",
     ),
-    _o("papi_overflow", _INT, 0, "Sample on counter overflow at this value (0 = off)"),
-    # GPU (no vendor libraries here: kept so configurations are portable)
-    _s("cuda_event_batch_size", _SIZE_T, 5, "Number of CUDA events allocated at once"),
-    _s("nvtx_marker_device_sync", _BOOL, True, "Synchronize the device on NVTX markers"),
-    _o("cupti_activity_level", _INT, 1, "CUPTI activity level"),
-    _o("cupti_activity_kinds", _STR, "", "CUPTI activity kinds"),
-    _o("cupti_events", _STR, "", "CUPTI hardware events"),
-    _o("cupti_metrics", _STR, "", "CUPTI metrics"),
-    _o("cupti_device", _INT, 0, "CUDA device for CUPTI"),
-    _o("cupti_pcsampling_period", _INT, 8, "CUPTI PC sampling period"),
-    _o("cupti_pcsampling_per_line", _BOOL, False, "CUPTI PC sampling per source line"),
-    _o("cupti_pcsampling_register_limit", _INT, 8, "CUPTI PC sampling register limit"),
-    _o(
+    _setting("papi_overflow", _INT, 0, "Sample on counter overflow at this value (0 = off)"),
+    # no vendor libraries here: kept so that configurations are portable
+    "GPU",
+    _setting(
+        "cuda_event_batch_size", _SIZE_T, 5, "Number of CUDA events allocated at once", option=False
+    ),
+    _setting(
+        "nvtx_marker_device_sync",
+        _BOOL,
+        True,
+        "Synchronize the device on NVTX markers",
+        option=False,
+    ),
+    _setting("cupti_activity_level", _INT, 1, "CUPTI activity level"),
+    _setting("cupti_activity_kinds", _STR, "", "CUPTI activity kinds"),
+    _setting("cupti_events", _STR, "", "CUPTI hardware events"),
+    _setting("cupti_metrics", _STR, "", "CUPTI metrics"),
+    _setting("cupti_device", _INT, 0, "CUDA device for CUPTI"),
+    _setting("cupti_pcsampling_period", _INT, 8, "CUPTI PC sampling period"),
+    _setting("cupti_pcsampling_per_line", _BOOL, False, "CUPTI PC sampling per source line"),
+    _setting("cupti_pcsampling_register_limit", _INT, 8, "CUPTI PC sampling register limit"),
+    _setting(
         "cupti_pcsampling_serialized",
         _BOOL,
         False,
         "Serialize kernels during CUPTI PC sampling",
-        cli=("--timemory-cupti-pcsampling-serialize",),
+        option=("--timemory-cupti-pcsampling-serialize",),
     ),
-    _o("cupti_pcsampling_num_collect", _SIZE_T, 100, "CUPTI PC samples collected per pass"),
-    _o("cupti_pcsampling_stall_reasons", _STR, "", "CUPTI PC sampling stall reasons"),
-    # roofline
-    _o("roofline_mode", _ROOFLINE_MODE, "op", "'op' (operations) or 'ai' (arithmetic intensity)"),
-    _o("cpu_roofline_mode", _ROOFLINE_MODE, "op", "CPU roofline mode", env=_ROOF + "MODE_CPU"),
-    _o("gpu_roofline_mode", _ROOFLINE_MODE, "op", "GPU roofline mode", env=_ROOF + "MODE_GPU"),
-    _s("cpu_roofline_events", _STR, "", "Extra CPU roofline events", env=_ROOF + "EVENTS_CPU"),
-    _s("gpu_roofline_events", _STR, "", "Extra GPU roofline events", env=_ROOF + "EVENTS_GPU"),
-    _s("roofline_type_labels", _BOOL, False, "Label roofline entries with the data type"),
-    _s(
+    _setting("cupti_pcsampling_num_collect", _SIZE_T, 100, "CUPTI PC samples collected per pass"),
+    _setting("cupti_pcsampling_stall_reasons", _STR, "", "CUPTI PC sampling stall reasons"),
+    "Roofline",
+    _setting(
+        "roofline_mode", _ROOFLINE_MODE, "op", "'op' (operations) or 'ai' (arithmetic intensity)"
+    ),
+    _setting(
+        "cpu_roofline_mode", _ROOFLINE_MODE, "op", "CPU roofline mode", env=_ROOF + "MODE_CPU"
+    ),
+    _setting(
+        "gpu_roofline_mode", _ROOFLINE_MODE, "op", "GPU roofline mode", env=_ROOF + "MODE_GPU"
+    ),
+    _setting(
+        "cpu_roofline_events",
+        _STR,
+        "",
+        "Extra CPU roofline events",
+        env=_ROOF + "EVENTS_CPU",
+        option=False,
+    ),
+    _setting(
+        "gpu_roofline_events",
+        _STR,
+        "",
+        "Extra GPU roofline events",
+        env=_ROOF + "EVENTS_GPU",
+        option=False,
+    ),
+    _setting(
+        "roofline_type_labels",
+        _BOOL,
+        False,
+        "Label roofline entries with the data type",
+        option=False,
+    ),
+    _setting(
         "roofline_type_labels_cpu",
         _BOOL,
         False,
         "Label CPU roofline entries with the data type",
         env=_ROOF + "TYPE_LABELS_CPU",
+        option=False,
     ),
-    _s(
+    _setting(
         "roofline_type_labels_gpu",
         _BOOL,
         False,
         "Label GPU roofline entries with the data type",
         env=_ROOF + "TYPE_LABELS_GPU",
+        option=False,
     ),
-    _s("instruction_roofline", _BOOL, False, "Instruction roofline instead of FLOP roofline"),
-    # empirical roofline toolkit
-    _s("ert_num_threads", _UINT64, 0, "ERT threads (0 = per-device default)"),
-    _s("ert_num_threads_cpu", _UINT64, lambda: os.cpu_count() or 1, "ERT CPU threads"),
-    _s("ert_num_threads_gpu", _UINT64, 1, "ERT GPU threads"),
-    _s("ert_num_streams", _UINT64, 1, "ERT GPU streams"),
-    _s("ert_grid_size", _UINT64, 0, "ERT GPU grid size (0 = computed)"),
-    _s("ert_block_size", _UINT64, 1024, "ERT GPU block size"),
-    _s("ert_alignment", _UINT64, 0, "ERT buffer alignment (0 = default)"),
-    _s("ert_min_working_size", _UINT64, 0, "ERT minimum working set size (0 = per-device default)"),
-    _s("ert_min_working_size_cpu", _UINT64, 64, "ERT CPU minimum working set size"),
-    _s("ert_min_working_size_gpu", _UINT64, 10_000_000, "ERT GPU minimum working set size"),
-    _s("ert_max_data_size", _UINT64, 0, "ERT maximum data size (0 = per-device default)"),
-    _s("ert_max_data_size_cpu", _UINT64, 0, "ERT CPU maximum data size (0 = from the cache sizes)"),
-    _s("ert_max_data_size_gpu", _UINT64, 500_000_000, "ERT GPU maximum data size"),
-    _s("ert_skip_ops", _STR, "", "ERT operation counts to skip"),
-    _s("ert_num_trials", _UINT64, 0, "ERT repetitions per measurement, best kept (0 = 3)"),
-    # vendor tools
-    _s(
+    _setting(
+        "instruction_roofline",
+        _BOOL,
+        False,
+        "Instruction roofline instead of FLOP roofline",
+        option=False,
+    ),
+    "Empirical roofline toolkit",
+    _setting("ert_num_threads", _UINT64, 0, "ERT threads (0 = per-device default)", option=False),
+    _setting("ert_num_threads_cpu", _UINT64, _cpu_count, "ERT CPU threads", option=False),
+    _setting("ert_num_threads_gpu", _UINT64, 1, "ERT GPU threads", option=False),
+    _setting("ert_num_streams", _UINT64, 1, "ERT GPU streams", option=False),
+    _setting("ert_grid_size", _UINT64, 0, "ERT GPU grid size (0 = computed)", option=False),
+    _setting("ert_block_size", _UINT64, 1024, "ERT GPU block size", option=False),
+    _setting("ert_alignment", _UINT64, 0, "ERT buffer alignment (0 = default)", option=False),
+    _setting(
+        "ert_min_working_size",
+        _UINT64,
+        0,
+        "ERT minimum working set size (0 = per-device default)",
+        option=False,
+    ),
+    _setting(
+        "ert_min_working_size_cpu", _UINT64, 64, "ERT CPU minimum working set size", option=False
+    ),
+    _setting(
+        "ert_min_working_size_gpu",
+        _UINT64,
+        10_000_000,
+        "ERT GPU minimum working set size",
+        option=False,
+    ),
+    _setting(
+        "ert_max_data_size",
+        _UINT64,
+        0,
+        "ERT maximum data size (0 = per-device default)",
+        option=False,
+    ),
+    _setting(
+        "ert_max_data_size_cpu",
+        _UINT64,
+        0,
+        "ERT CPU maximum data size (0 = from the cache sizes)",
+        option=False,
+    ),
+    _setting(
+        "ert_max_data_size_gpu", _UINT64, 500_000_000, "ERT GPU maximum data size", option=False
+    ),
+    _setting("ert_skip_ops", _STR, "", "ERT operation counts to skip", option=False),
+    _setting(
+        "ert_num_trials",
+        _UINT64,
+        0,
+        "ERT repetitions per measurement, best kept (0 = 3)",
+        option=False,
+    ),
+    "Vendor tools",
+    _setting(
         "craypat_categories",
         _STR,
-        lambda: os.environ.get("PAT_RT_PERFCTR", ""),
+        _craypat_counters,
         "CrayPAT groups",
         env="TIMEMORY_CRAYPAT",
+        option=False,
     ),
-    _o("network_interface", _STR, "", "Network interface of the network components", hidden=True),
+    _setting(
+        "network_interface", _STR, "", "Network interface of the network components", hidden=True
+    ),
 )
 
+_SPEC_LIST = _categorised(_TABLE)
+del _TABLE
 _SPECS: dict[str, _Spec] = {s.name: s for s in _SPEC_LIST}
 _DEFAULTS: dict[str, Any] = {
     s.name: s.default() if callable(s.default) else s.default for s in _SPEC_LIST
@@ -611,26 +824,135 @@ def _suggest(key: str) -> str:
 
 
 # The core reads these on its hot paths; timing/memory units are pushed as derived values.
-_MIRRORED = (
-    "enabled",
-    "flat_profile",
-    "timeline_profile",
-    "max_depth",
-    "collapse_threads",
-    "stack_clearing",
-    "precision",
-    "width",
-    "max_width",
-    "scientific",
-    "timing_precision",
-    "timing_width",
-    "timing_scientific",
-    "memory_precision",
-    "memory_width",
-    "memory_scientific",
-    "timing_units",
-    "memory_units",
-)
+_MIRRORED = tuple(s.name for s in _SPEC_LIST if s.mirrored)
+
+if TYPE_CHECKING:
+    # The properties are installed on this module's class at run time (see _SettingsModule),
+    # out of type checkers' sight; they read the settings, with their types, here.
+    # BEGIN generated by tools/generate_settings.py: every setting with its type
+    verbose: int
+    debug: bool
+    banner: bool
+    enabled: bool
+    auto_output: bool
+    cout_output: bool
+    file_output: bool
+    text_output: bool
+    json_output: bool
+    tree_output: bool
+    flamegraph_output: bool
+    dart_output: bool
+    dart_type: str
+    dart_count: int
+    dart_label: bool
+    plot_output: bool
+    diff_output: bool
+    time_output: bool
+    time_format: str
+    ctest_notes: bool
+    output_path: str
+    output_prefix: str
+    input_path: str
+    input_prefix: str
+    input_extensions: str
+    flat_profile: bool
+    timeline_profile: bool
+    max_depth: int
+    collapse_threads: bool
+    collapse_processes: bool
+    precision: int
+    width: int
+    max_width: int
+    scientific: bool
+    timing_precision: int
+    timing_width: int
+    timing_units: str
+    timing_scientific: bool
+    memory_precision: int
+    memory_width: int
+    memory_units: str
+    memory_scientific: bool
+    separator_frequency: int
+    throttle_count: int
+    throttle_value: int
+    global_components: str
+    components: str
+    trace_components: str
+    profiler_components: str
+    ompt_components: str
+    mpip_components: str
+    ncclp_components: str
+    kokkos_components: str
+    mpi_init: bool
+    mpi_finalize: bool
+    mpi_thread: bool
+    mpi_thread_type: str
+    upcxx_init: bool
+    upcxx_finalize: bool
+    node_count: int
+    cpu_affinity: bool
+    target_pid: int
+    max_thread_bookmarks: int
+    stack_clearing: bool
+    add_secondary: bool
+    destructor_report: bool
+    enable_signal_handler: bool
+    allow_signal_handler: bool
+    enable_all_signals: bool
+    disable_all_signals: bool
+    config_file: str
+    suppress_config: bool
+    suppress_parsing: bool
+    python_exe: str
+    command_line: list[str]
+    environment: list[str]
+    papi_threading: bool
+    papi_multiplexing: bool
+    papi_fail_on_error: bool
+    papi_quiet: bool
+    papi_attach: bool
+    papi_events: str
+    papi_overflow: int
+    cuda_event_batch_size: int
+    nvtx_marker_device_sync: bool
+    cupti_activity_level: int
+    cupti_activity_kinds: str
+    cupti_events: str
+    cupti_metrics: str
+    cupti_device: int
+    cupti_pcsampling_period: int
+    cupti_pcsampling_per_line: bool
+    cupti_pcsampling_register_limit: int
+    cupti_pcsampling_serialized: bool
+    cupti_pcsampling_num_collect: int
+    cupti_pcsampling_stall_reasons: str
+    roofline_mode: str
+    cpu_roofline_mode: str
+    gpu_roofline_mode: str
+    cpu_roofline_events: str
+    gpu_roofline_events: str
+    roofline_type_labels: bool
+    roofline_type_labels_cpu: bool
+    roofline_type_labels_gpu: bool
+    instruction_roofline: bool
+    ert_num_threads: int
+    ert_num_threads_cpu: int
+    ert_num_threads_gpu: int
+    ert_num_streams: int
+    ert_grid_size: int
+    ert_block_size: int
+    ert_alignment: int
+    ert_min_working_size: int
+    ert_min_working_size_cpu: int
+    ert_min_working_size_gpu: int
+    ert_max_data_size: int
+    ert_max_data_size_cpu: int
+    ert_max_data_size_gpu: int
+    ert_skip_ops: str
+    ert_num_trials: int
+    craypat_categories: str
+    network_interface: str
+    # END generated by tools/generate_settings.py
 
 
 # --------------------------------------------------------------------------------------- instance
@@ -643,6 +965,132 @@ class Settings:
     """
 
     __slots__ = ("_values", "_sources", "_unverified")
+
+    if TYPE_CHECKING:  # the properties are installed below the class, out of type checkers' sight
+        # BEGIN generated by tools/generate_settings.py: every setting with its type
+        verbose: int
+        debug: bool
+        banner: bool
+        enabled: bool
+        auto_output: bool
+        cout_output: bool
+        file_output: bool
+        text_output: bool
+        json_output: bool
+        tree_output: bool
+        flamegraph_output: bool
+        dart_output: bool
+        dart_type: str
+        dart_count: int
+        dart_label: bool
+        plot_output: bool
+        diff_output: bool
+        time_output: bool
+        time_format: str
+        ctest_notes: bool
+        output_path: str
+        output_prefix: str
+        input_path: str
+        input_prefix: str
+        input_extensions: str
+        flat_profile: bool
+        timeline_profile: bool
+        max_depth: int
+        collapse_threads: bool
+        collapse_processes: bool
+        precision: int
+        width: int
+        max_width: int
+        scientific: bool
+        timing_precision: int
+        timing_width: int
+        timing_units: str
+        timing_scientific: bool
+        memory_precision: int
+        memory_width: int
+        memory_units: str
+        memory_scientific: bool
+        separator_frequency: int
+        throttle_count: int
+        throttle_value: int
+        global_components: str
+        components: str
+        trace_components: str
+        profiler_components: str
+        ompt_components: str
+        mpip_components: str
+        ncclp_components: str
+        kokkos_components: str
+        mpi_init: bool
+        mpi_finalize: bool
+        mpi_thread: bool
+        mpi_thread_type: str
+        upcxx_init: bool
+        upcxx_finalize: bool
+        node_count: int
+        cpu_affinity: bool
+        target_pid: int
+        max_thread_bookmarks: int
+        stack_clearing: bool
+        add_secondary: bool
+        destructor_report: bool
+        enable_signal_handler: bool
+        allow_signal_handler: bool
+        enable_all_signals: bool
+        disable_all_signals: bool
+        config_file: str
+        suppress_config: bool
+        suppress_parsing: bool
+        python_exe: str
+        command_line: list[str]
+        environment: list[str]
+        papi_threading: bool
+        papi_multiplexing: bool
+        papi_fail_on_error: bool
+        papi_quiet: bool
+        papi_attach: bool
+        papi_events: str
+        papi_overflow: int
+        cuda_event_batch_size: int
+        nvtx_marker_device_sync: bool
+        cupti_activity_level: int
+        cupti_activity_kinds: str
+        cupti_events: str
+        cupti_metrics: str
+        cupti_device: int
+        cupti_pcsampling_period: int
+        cupti_pcsampling_per_line: bool
+        cupti_pcsampling_register_limit: int
+        cupti_pcsampling_serialized: bool
+        cupti_pcsampling_num_collect: int
+        cupti_pcsampling_stall_reasons: str
+        roofline_mode: str
+        cpu_roofline_mode: str
+        gpu_roofline_mode: str
+        cpu_roofline_events: str
+        gpu_roofline_events: str
+        roofline_type_labels: bool
+        roofline_type_labels_cpu: bool
+        roofline_type_labels_gpu: bool
+        instruction_roofline: bool
+        ert_num_threads: int
+        ert_num_threads_cpu: int
+        ert_num_threads_gpu: int
+        ert_num_streams: int
+        ert_grid_size: int
+        ert_block_size: int
+        ert_alignment: int
+        ert_min_working_size: int
+        ert_min_working_size_cpu: int
+        ert_min_working_size_gpu: int
+        ert_max_data_size: int
+        ert_max_data_size_cpu: int
+        ert_max_data_size_gpu: int
+        ert_skip_ops: str
+        ert_num_trials: int
+        craypat_categories: str
+        network_interface: str
+        # END generated by tools/generate_settings.py
 
     def __init__(self) -> None:
         self._values: dict[str, Any] = {k: _copied(v) for k, v in _DEFAULTS.items()}
@@ -1188,7 +1636,7 @@ def add_arguments(
         return flag
 
     for spec in specs:
-        flags = [rename(f) for f in spec.flags or _s(spec.name, _STR, "", "", cli=True).flags]
+        flags = [rename(f) for f in spec.flags or _option_flags(spec.name)]
         if target.conflict_handler != "resolve":  # never clobber or crash on the user's own options
             flags = [f for f in flags if f not in target._option_string_actions]
         if not flags:

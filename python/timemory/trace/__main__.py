@@ -48,8 +48,13 @@ examples:
 
 def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     parser = _cli.tool_parser(prog, DESCRIPTION, EPILOG)
-    on_off = {"type": _cli.str2bool, "nargs": "?", "const": True, "default": None}
-    patterns = {"nargs": "+", "type": _cli.regex, "default": None, "metavar": "REGEX"}
+    on_off: dict[str, Any] = {"type": _cli.str2bool, "nargs": "?", "const": True, "default": None}
+    patterns: dict[str, Any] = {
+        "nargs": "+",
+        "type": _cli.regex,
+        "default": None,
+        "metavar": "REGEX",
+    }
     add = parser.add_argument
     add(
         "-c",
