@@ -29,18 +29,55 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
     """The command line's options."""
     parser = _cli.ArgumentParser(
         prog=prog,
-        usage="%(prog)s [options] -- command [args ...]\n       %(prog)s -i PROFILE -E PROGRAM [options]",
+        usage=(
+            "%(prog)s [options] -- command [args ...]\n"
+            "       %(prog)s -i PROFILE -E PROGRAM [options]"
+        ),
         description="Run a command under gperftools' CPU or heap profiler (preloaded).",
         formatter_class=_cli.HelpFormatter,
     )
     add = parser.add_argument
     add("-t", "--type", choices=tuple(utils.LIBRARIES), default="cpu_profiler", help="profiler")
-    add("-f", "--frequency", type=_cli.number(int, minimum=1), default=250, help="CPU samples per second")
-    add("-m", "--malloc-stats", type=_cli.number(int, minimum=0), default=0, help="MALLOCSTATS level")
-    add("-r", "--realtime", type=_cli.str2bool, default=True, help="sample wall-clock time (CPU profiler)")
-    add("-s", "--selected", type=_cli.str2bool, default=False, help="profile only the selected regions")
-    add("-o", "--output-prefix", default=None, help="output folder prefix (default: cpu.prof / heap.prof)")
-    add("--img-type", choices=("png", "jpeg", "tif", "svg"), default="jpeg", help="graph image format")
+    add(
+        "-f",
+        "--frequency",
+        type=_cli.number(int, minimum=1),
+        default=250,
+        help="CPU samples per second",
+    )
+    add(
+        "-m",
+        "--malloc-stats",
+        type=_cli.number(int, minimum=0),
+        default=0,
+        help="MALLOCSTATS level",
+    )
+    add(
+        "-r",
+        "--realtime",
+        type=_cli.str2bool,
+        default=True,
+        help="sample wall-clock time (CPU profiler)",
+    )
+    add(
+        "-s",
+        "--selected",
+        type=_cli.str2bool,
+        default=False,
+        help="profile only the selected regions",
+    )
+    add(
+        "-o",
+        "--output-prefix",
+        default=None,
+        help="output folder prefix (default: cpu.prof / heap.prof)",
+    )
+    add(
+        "--img-type",
+        choices=("png", "jpeg", "tif", "svg"),
+        default="jpeg",
+        help="graph image format",
+    )
     add(
         "-g",
         "--generate",
@@ -49,11 +86,26 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
         default=["text", "cum", "dot"],
         help="what pprof makes of a CPU profile",
     )
-    add("-a", "--args", nargs="*", default=["--no_strip_temp", "--functions"], help="pprof arguments")
+    add(
+        "-a",
+        "--args",
+        nargs="*",
+        default=["--no_strip_temp", "--functions"],
+        help="pprof arguments",
+    )
     add("-d", "--dot-args", nargs="*", default=[], help="graphviz dot arguments")
     add("-l", "--libs", nargs="*", default=[], help="shared libraries pprof reads symbols from")
-    add("--no-preload", action="store_true", help="do not preload the library (the program links it)")
-    add("-e", "--echo-dart", action="store_true", help="print a CDash tag of the graph image (stderr)")
+    add(
+        "--no-preload",
+        action="store_true",
+        help="do not preload the library (the program links it)",
+    )
+    add(
+        "-e",
+        "--echo-dart",
+        action="store_true",
+        help="print a CDash tag of the graph image (stderr)",
+    )
     add("-i", "--input", default=None, help="post-process this CPU profile instead of running")
     add("-E", "--exe", default=None, help="the program the --input profile is of")
     return parser

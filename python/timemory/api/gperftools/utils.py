@@ -89,7 +89,9 @@ def find_library_path(name: str) -> str | None:
 
 def _check_kind(kind: str) -> tuple[str, ...]:
     if kind not in LIBRARIES:
-        raise ValueError(f"unknown gperftools profiler {kind!r}; valid choices: {', '.join(LIBRARIES)}")
+        raise ValueError(
+            f"unknown gperftools profiler {kind!r}; valid choices: {', '.join(LIBRARIES)}"
+        )
     return LIBRARIES[kind]
 
 
@@ -214,7 +216,10 @@ def post_process(
 
         dot = shutil.which("dot")
         image = f"{fname}.{image_type}"
-        if dot is not None and execute([dot, *dot_args, f"-T{image_type}", dot_file, "-o", image], None) == 0:
+        if (
+            dot is not None
+            and execute([dot, *dot_args, f"-T{image_type}", dot_file, "-o", image], None) == 0
+        ):
             written.append(image)
             if echo_dart:
                 from ..._text import echo
@@ -255,8 +260,10 @@ def run_profiled(
         add_preload(library, env)
     folder = f"{prefix}.{os.path.basename(cmd[0])}"
     os.makedirs(folder, exist_ok=True)
+    # the first N no earlier run used: a profile, its log or (heap) its numbered dumps
+    entries = os.listdir(folder)
     n = 0
-    while os.path.exists(os.path.join(folder, f"gperf.{n}")):
+    while any(e == f"gperf.{n}" or e.startswith(f"gperf.{n}.") for e in entries):
         n += 1
     fname = os.path.join(folder, f"gperf.{n}")
     env.update(variables)
@@ -264,10 +271,15 @@ def run_profiled(
     echo(f"[timemory]> gperftools {kind}: running {cmd}, profile {fname}", sys.stderr)
     status = execute(cmd, f"{fname}.log", env=env)
     if status != 0:
-        echo(f"[timemory]> {cmd[0]} exited with status {status} (output in {fname}.log)", sys.stderr)
+        echo(
+            f"[timemory]> {cmd[0]} exited with status {status} (output in {fname}.log)", sys.stderr
+        )
     if post is not None and list(post.get("generate", ())):
         if find_pprof() is None:
-            echo(f"[timemory]> {fname}: not post-processed: no {' or '.join(_PPROF)} in PATH", sys.stderr)
+            echo(
+                f"[timemory]> {fname}: not post-processed: no {' or '.join(_PPROF)} in PATH",
+                sys.stderr,
+            )
         elif os.path.exists(fname):
             post_process(cmd[0], fname, **post)
     return fname
