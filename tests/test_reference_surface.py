@@ -251,6 +251,9 @@ def test_add_arguments_adds_settings_and_its_own_options_once():
     for flag in ("--timemory-echo-dart", "--timemory-mpl-backend", "--timemory-flat-profile"):
         assert flag in flags
     assert isinstance(options.add_arguments(), argparse.ArgumentParser)
+    parser = argparse.ArgumentParser()
+    assert options.add_arguments(options.add_arguments(parser)) is parser  # sub-command twice
+    assert "--timemory-echo-dart" in parser._option_string_actions
 
 
 def test_parse_args_applies_options_to_settings(restored):

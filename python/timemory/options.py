@@ -71,8 +71,15 @@ def add_arguments(parser: argparse.ArgumentParser | None = None, subparser: Any 
     """Add timemory's options to ``parser`` (a new ``ArgumentParser`` when None) and return
     it: the settings (as :func:`timemory.settings.add_arguments` with ``subparser``), then
     ``--timemory-echo-dart`` and ``--timemory-mpl-backend`` on ``parser`` itself. Adding
-    them twice to the same parser is harmless."""
-    parser = settings.add_arguments(parser, None, subparser)
+    them to the same parser again adds nothing."""
+    if parser is None:
+        parser = argparse.ArgumentParser()
+    configured = subparser is True and any(
+        isinstance(action, argparse._SubParsersAction) and "timemory-config" in action.choices
+        for action in parser._actions
+    )
+    if not configured:  # argparse refuses a second sub-command of the same name
+        settings.add_arguments(parser, None, subparser)
     present = parser._option_string_actions
     if "--timemory-echo-dart" not in present:
         parser.add_argument(
