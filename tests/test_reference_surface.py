@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import inspect
 import os
 import shutil
+import subprocess
 import sys
 import types
 import warnings
@@ -350,22 +352,64 @@ def test_mpi_facts_without_mpi_loaded_do_not_start_mpi(run_python):
     assert facts["supported"] is (importlib.util.find_spec("mpi4py") is not None)
 
 
-def test_mpi_facts_once_the_program_loads_mpi(run_python):
-    pytest.importorskip("mpi4py")
-    check = """
+def _mpi_cannot_start(tmp_path) -> str:
+    """Why a program here cannot initialise MPI ("" when it can)."""
+    if importlib.util.find_spec("mpi4py") is None:
+        return "mpi4py is not installed"
+    proc = subprocess.run(
+        [sys.executable, "-c", "from mpi4py import MPI"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return "" if proc.returncode == 0 else f"MPI cannot start: {proc.stderr.strip()[-300:]}"
+
+
+MPI_LOADED_CHECK = """
 from mpi4py import MPI
 assert facts["initialized"] is True
 assert facts["rank"] == MPI.COMM_WORLD.Get_rank() and facts["size"] == MPI.COMM_WORLD.Get_size()
 assert facts["library_version"] == MPI.Get_library_version().strip() != ""
 import mpi4py
 assert facts["mpi4py_version"] == mpi4py.__version__
-print("ok")
+print("ok", facts["rank"], facts["size"])
 """
-    proc = run_python(MPI_FACTS.format(setup="from mpi4py import MPI", check=check))
-    if proc.returncode != 0 and "mpi4py" in proc.stderr and "MPI" in proc.stderr:
-        pytest.skip(f"MPI cannot start here: {proc.stderr.strip().splitlines()[-1]}")
+
+
+def test_mpi_facts_once_the_program_loads_mpi(run_python, tmp_path):
+    reason = _mpi_cannot_start(tmp_path)
+    if reason:
+        pytest.skip(reason)
+    proc = run_python(MPI_FACTS.format(setup="from mpi4py import MPI", check=MPI_LOADED_CHECK))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[-1] == "ok"
+    assert proc.stdout.splitlines()[-1] == "ok 0 1"
+
+
+def test_mpi_facts_on_two_ranks(tmp_path):
+    reason = _mpi_cannot_start(tmp_path)
+    mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or shutil.which(
+        "mpiexec"
+    )
+    if reason or mpiexec is None:
+        pytest.skip(reason or "no mpiexec")
+    script = tmp_path / "facts.py"
+    script.write_text(MPI_FACTS.format(setup="from mpi4py import MPI", check=MPI_LOADED_CHECK))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMEMORY_")}
+    env["TIMEMORY_OUTPUT_PATH"] = str(tmp_path / "out")
+    proc = subprocess.run(
+        [mpiexec, "-n", "2", sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(line for line in proc.stdout.splitlines() if line.startswith("ok")) == [
+        "ok 0 2",
+        "ok 1 2",
+    ]
 
 
 def _program_on_path(names):
@@ -408,6 +452,9 @@ def test_tools_report_unavailability():
     assert tools.available is False and "GOTCHA" in tools.reason
     assert tools.start_function_wrappers() == [0, 0, 0, 0]
     assert tools.start_function_wrappers(mpi=False, memory=False) == [0, 0, 0, 0]
+    assert tools.start_function_wrappers("mpi", mpi="off") == [0, 0, 0, 0]  # kwargs win
+    with pytest.raises(RuntimeError, match="mpi='maybe': invalid boolean .* on/true/yes"):
+        tools.start_function_wrappers(mpi="maybe")
     assert tools.stop_function_wrappers([0, 0, 0, 0]) == [0, 0, 0, 0]
     with pytest.raises(UnavailableError) as info:
         tools.start_function_wrappers("mpi", memory=True)

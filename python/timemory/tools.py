@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 
+from ._text import parse_bool
 from .api import UnavailableError
 
 TYPE_CHECKING = False
@@ -78,8 +79,8 @@ NAMES = {
 
 
 def _requested(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[str]:
-    """The tools named by ``args`` (switched on) and ``kwargs`` (name=bool), in tool order;
-    RuntimeError naming the valid choices for an unknown name."""
+    """The tools named by ``args`` (switched on) and ``kwargs`` (name=bool, or an on/off word),
+    in tool order; RuntimeError naming the valid choices for an unknown name or value."""
     wanted = dict.fromkeys(TOOLS, False)
     for name, on in [*((a, True) for a in args), *kwargs.items()]:
         tool = NAMES.get(str(name).lower()) if isinstance(name, str) else None
@@ -87,7 +88,10 @@ def _requested(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[str]:
             raise RuntimeError(
                 f"unknown function wrapper {name!r}; valid choices: {', '.join(NAMES)}"
             )
-        wanted[tool] = bool(on)
+        try:
+            wanted[tool] = parse_bool(on)
+        except (TypeError, ValueError) as exc:
+            raise RuntimeError(f"function wrapper {name}={on!r}: {exc}") from None
     return [tool for tool, on in wanted.items() if on]
 
 
