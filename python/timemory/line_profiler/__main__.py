@@ -223,11 +223,11 @@ class LineProfilerTool(_cli.Tool):
         _output.write_view(plan, "lines", stats, f"{stats_label(hook)}.lines", "line_profiler")
 
     def summary(self) -> None:
-        import timemory
+        from timemory import _lifecycle
 
         if not self.writer:
             return  # rank zero prints the summary of every rank
-        if any(timemory.size().values()):  # the program's own markers recorded something
+        if any(_lifecycle.size().values()):  # the program's own markers recorded something
             _cli.print_summary()
         else:  # the line table is this tool's summary (-v)
             _cli.print_output_folders()
