@@ -122,7 +122,10 @@ def imports_of(
             and isinstance(node.args[0].value, str)
             and (
                 (isinstance(node.func, ast.Attribute) and node.func.attr == "import_module")
-                or (isinstance(node.func, ast.Name) and node.func.id in ("import_module", "__import__"))
+                or (
+                    isinstance(node.func, ast.Name)
+                    and node.func.id in ("import_module", "__import__")
+                )
             )
         ):
             found.append((node.lineno, node.args[0].value))

@@ -602,12 +602,11 @@ def _measured(cfg: dict[str, Any], isa: str, progress: bool) -> dict[str, Any]:
 def _store(data: dict[str, Any], path: str) -> None:
     """Cache ``data`` at ``path`` (``data["path"]`` names it once written); a cache that
     cannot be written is reported, and the result kept."""
-    from .. import _core
+    from .._files import atomic_write
 
     try:
-        os.makedirs(cache_dir(), exist_ok=True)
         stored = {k: v for k, v in data.items() if k not in ("cached", "path")}
-        _core.atomic_write(path, json.dumps(stored, indent=1))
+        atomic_write(path, json.dumps(stored, indent=1))  # makes the cache folder too
         data["path"] = path
     except OSError as err:
         print(
