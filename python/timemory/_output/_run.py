@@ -40,6 +40,8 @@ class _Ref:
     tree objects): what the native writers take, made without importing timemory.storage."""
 
     __slots__ = ("_b", "_i")
+    _b: Any  # the batch (set natively)
+    _i: int  # the index in it
 
     def data(self) -> Any:
         return self._b.data(self._i)
@@ -189,7 +191,7 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
                 continue
             from ..storage import _storage_for
 
-            storage = _storage_for(index)
+            storage: Any = _storage_for(index)
             flat = storage._flat_lists(procs)
             tree = lambda st=storage: st._tree_lists(procs)  # noqa: E731
             if len(procs) > 1:
