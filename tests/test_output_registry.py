@@ -10,7 +10,6 @@ import pickle
 import time
 
 import pytest
-
 from timemory import _output, settings
 
 
