@@ -37,34 +37,12 @@ __all__ = [
 ]
 
 
-class _Collective:
-    __slots__ = ("in_use", "rank", "size", "gather")
-
-    def __init__(
-        self,
-        in_use: Callable[[], bool],
-        rank: Callable[[], int],
-        size: Callable[[], int],
-        gather: Callable[[Any], list[Any] | None],
-    ) -> None:
-        self.in_use, self.rank, self.size, self.gather = in_use, rank, size, gather
-
-
-class _LocalSource:
-    __slots__ = ("payloads", "has_data", "discard")
-
-    def __init__(
-        self,
-        payloads: Callable[[], list[tuple[int, Any]]],
-        has_data: Callable[[], bool],
-        discard: Callable[[], None],
-    ) -> None:
-        self.payloads, self.has_data, self.discard = payloads, has_data, discard
-
-
-_collective: list[_Collective] = []  # the registered one (at most one)
-_custom: list[Callable[[Any], list[Any] | None]] = []  # storage.set_gather's (at most one)
-_local: list[_LocalSource] = []
+# the registered collective: (in_use, rank, size, gather), at most one
+_collective: list[tuple[Any, ...]] = []
+# storage.set_gather's function, at most one
+_custom: list[Callable[[Any], list[Any] | None]] = []
+# the local sources: (payloads, has_data, discard)
+_local: list[tuple[Any, ...]] = []
 
 
 def set_collective(
@@ -77,7 +55,7 @@ def set_collective(
     whether this process is part of a job now, ``rank()`` and ``size()`` its rank and the
     job's size, ``gather(obj)`` every rank's ``obj`` in rank order on rank zero, None on the
     other ranks (a collective: every rank calls it)."""
-    _collective[:] = [_Collective(in_use, rank, size, gather)]
+    _collective[:] = [(in_use, rank, size, gather)]
 
 
 def set_custom_gather(func: Callable[[Any], list[Any] | None] | None) -> None:
@@ -93,19 +71,20 @@ def add_local_source(
 ) -> None:
     """Register other processes whose data this one writes (pool workers): ``payloads()`` their
     ``(pid, packed data)``, ``has_data()`` whether they left any, ``discard()`` forgets them."""
-    _local.append(_LocalSource(payloads, has_data, discard))
+    _local.append((payloads, has_data, discard))
 
 
 def collective_in_use() -> bool:
     """True while this process is a rank of a job (MPI in use)."""
-    return bool(_collective) and bool(_collective[0].in_use())
+    return bool(_collective) and bool(_collective[0][0]())
 
 
 def rank_size() -> tuple[int, int]:
     """This process's rank and the job's size while a collective is in use, else (0, 1)."""
     if not collective_in_use():
         return 0, 1
-    return int(_collective[0].rank()), int(_collective[0].size())
+    _, rank_of, size_of, _ = _collective[0]
+    return int(rank_of()), int(size_of())
 
 
 def rank() -> int:
@@ -116,7 +95,7 @@ def rank() -> int:
 def distributed() -> bool:
     """True when data must be exchanged: a custom gather, a collective in use, or a local
     source with data."""
-    return bool(_custom) or collective_in_use() or any(s.has_data() for s in _local)
+    return bool(_custom) or collective_in_use() or any(has_data() for _, has_data, _ in _local)
 
 
 def gather(obj: Any) -> list[Any] | None:
@@ -125,22 +104,22 @@ def gather(obj: Any) -> list[Any] | None:
     if _custom:
         return _custom[0](obj)
     if _collective:
-        return _collective[0].gather(obj)
+        return _collective[0][3](obj)
     return [obj]
 
 
 def local_items(payload: Any) -> list[tuple[int, Any]]:
     """This process's ``(pid, payload)`` followed by those the local sources hold."""
     items: list[tuple[int, Any]] = [(os.getpid(), payload)]
-    for source in _local:
-        items += source.payloads()
+    for payloads, _, _ in _local:
+        items += payloads()
     return items
 
 
 def discard_local() -> None:
     """Forget what the local sources hold (after it was written, or on ``clear()``)."""
-    for source in _local:
-        source.discard()
+    for _, _, discard in _local:
+        discard()
 
 
 def output_meta(num_ranks: int = 1) -> dict[str, int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from .. import _core, _machine
+from .. import _core
 from .. import settings as _settings
 from .._files import atomic_write
 
@@ -59,6 +59,8 @@ class manager:
         info["TIMEMORY_VERSION"] = version
         info["TIMEMORY_GIT_DESCRIBE"] = version
         info["TIMEMORY_GIT_REVISION"] = ""
+        from .. import _machine  # read at the first metadata only
+
         info.update(_machine.cpu_info())
         info.update(manager._info)
         return {

@@ -76,7 +76,7 @@ class Format:
         finish: Callable[[Any], list[str]] | None = None,
         announce: Callable[[Any, str], str] | bool | None = None,
     ) -> None:
-        if setting and setting not in dir(_settings):
+        if setting and not hasattr(_settings, setting):
             raise ValueError(f"format {name!r}: no setting {setting!r}")
         self.name, self.setting, self.suffix, self.write = name, setting, suffix, write
         self.view, self.kind, self.applies, self.finish = view, kind, applies, finish
