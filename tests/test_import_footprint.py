@@ -151,9 +151,9 @@ import sys
 
 print("loaded at start:", sorted(sys.modules), flush=True)
 
-import timemory._manager as manager
+import timemory._lifecycle as lifecycle
 
-write_all = manager._write_all
+write_all = lifecycle._write_all
 
 
 def watched(*args, **kwargs):
@@ -164,7 +164,7 @@ def watched(*args, **kwargs):
         print("imported at finalize:", sorted(set(sys.modules) - before), flush=True)
 
 
-manager._write_all = watched
+lifecycle._write_all = watched
 
 
 def work(n):

@@ -241,7 +241,7 @@ def test_metadata_and_functions_files(normal_run):
 def test_physical_cores_count_each_core_once(tmp_path):
     """HW_PHYSICAL_CPU counts (package, core) pairs: hardware threads of one core once, the
     same core id in two packages twice; CPUs without a topology folder are skipped."""
-    from timemory import _manager
+    from timemory import _machine
     from timemory.roofline import ert
 
     topology = {"cpu0": (0, 0), "cpu1": (0, 0), "cpu2": (0, 1), "cpu3": (1, 0), "cpu7": None}
@@ -252,10 +252,10 @@ def test_physical_cores_count_each_core_once(tmp_path):
             (folder / "physical_package_id").write_text(f"{ids[0]}\n")
             (folder / "core_id").write_text(f"{ids[1]}\n")
     (tmp_path / "cpufreq").mkdir()
-    assert _manager._physical_cores(str(tmp_path)) == 3
-    assert _manager._physical_cores(str(tmp_path / "missing")) == 0
+    assert _machine.physical_cores(str(tmp_path)) == 3
+    assert _machine.physical_cores(str(tmp_path / "missing")) == 0
     # ERT's theoretical peak uses the count the metadata records
-    assert ert.physical_cores() == _manager._cpu_info()["HW_PHYSICAL_CPU"] >= 1
+    assert ert.physical_cores() == _machine.cpu_info()["HW_PHYSICAL_CPU"] >= 1
 
 
 def split_row(line):
@@ -549,13 +549,13 @@ with marker(["wall_clock"], key="kept"):
 )
 def test_metadata_json_text_is_json_dumps(value):
     # metadata.json and functions.json are written without importing json at exit
-    from timemory._manager import _json_dumps
+    from timemory._output import json_dumps as _json_dumps
 
     assert _json_dumps(value) == json.dumps(value, indent=2)
 
 
 def test_metadata_json_text_rejects_what_json_rejects():
-    from timemory._manager import _json_dumps
+    from timemory._output import json_dumps as _json_dumps
 
     for value in ({"x": object()}, {(1, 2): "tuple key"}, {"s": {1, 2}}):
         with pytest.raises(TypeError):

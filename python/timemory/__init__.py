@@ -29,7 +29,8 @@ from . import (
 
 settings._push_all_to_core()
 
-from ._manager import (  # noqa: E402
+from . import _registrations  # noqa: E402, F401 - what the lifecycle and the output call above them
+from ._lifecycle import (  # noqa: E402
     clear,
     finalize,
     get,

@@ -578,14 +578,13 @@ def write_output() -> bool:
     """Write every output file (``timemory.finalize()``) without printing the full tables, then
     give back the user's ``cout_output``. Ctrl-C is held off meanwhile: an interrupted write
     would lose the run. Returns True if a Ctrl-C was held off."""
-    import timemory
-    from timemory import settings
+    from timemory import _lifecycle, settings
 
     saved = settings.cout_output
     settings.cout_output = False
     try:
         with deferred_sigint() as held:
-            timemory.finalize()
+            _lifecycle.finalize()
     finally:
         settings.cout_output = saved
     return bool(held)
@@ -637,19 +636,18 @@ def _summary_rows(results: Sequence[Any]) -> tuple[list[tuple[str, int, float, f
 def print_summary(top: int = 10, stream: TextIO | None = None, width: int = 60) -> None:
     """After the output is written: per component recorded, the ``top`` labels of the flat view
     by total, and where the files are."""
-    import timemory
-    from timemory import _manager
+    from timemory import _lifecycle
     from timemory.component import class_of
     from timemory.storage import storage_class
 
     stream = stream or sys.stdout
-    gathered = _manager.written_processes()
+    gathered = _lifecycle.written_processes()
     if gathered is False:
         return  # another rank of an MPI job: rank zero wrote and summarises every rank's data
     if gathered is not None:
         recorded = gathered.indices()
     else:
-        recorded = [index for index, n in sorted(timemory.size().items()) if n]
+        recorded = [index for index, n in sorted(_lifecycle.size().items()) if n]
     if not recorded:
         echo("[timemory]> nothing was recorded", stream)
         return
@@ -688,9 +686,9 @@ def print_summary(top: int = 10, stream: TextIO | None = None, width: int = 60) 
 
 def print_output_folders(stream: TextIO | None = None) -> None:
     """Where the output files went (or that none were written)."""
-    import timemory
+    from timemory._output import manager
 
-    written = timemory.manager.text_files + timemory.manager.json_files
+    written = manager.text_files + manager.json_files
     folders = sorted({os.path.dirname(os.path.abspath(f)) for f in written})
     if folders:
         echo(f"[timemory]> output written to: {', '.join(folders)}", stream)
@@ -771,8 +769,7 @@ class Tool:
 
     def main(self, argv: Sequence[str] | None = None) -> int:
         """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-        import timemory
-        from timemory import settings
+        from timemory import _lifecycle, settings
 
         argv = sys.argv[1:] if argv is None else list(argv)
         with untranslated_argparse():
@@ -791,7 +788,7 @@ class Tool:
 
         # output folder: -d, else TIMEMORY_OUTPUT_PATH (initialize re-reads the environment),
         # else timemory-<script stem>-output
-        timemory.initialize([target.path if target.kind == "script" else target.name])
+        _lifecycle.initialize([target.path if target.kind == "script" else target.name])
         if getattr(opts, "output_dir", None):
             settings.output_path = opts.output_dir
         self.configure(opts, hook)

@@ -25,6 +25,10 @@ import os
 import sys
 import time
 
+from . import _core, _lifecycle, _output, _processes
+from ._components import MEASURABLE
+from ._files import atomic_write_with
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
     from typing import Any
@@ -91,11 +95,9 @@ def _become_worker(spool_dir: str, forked: bool) -> None:
 
 
 def _after_fork_in_child() -> None:
-    from . import _core, _manager
-
-    for index in _manager._MEASURABLE:
+    for index in MEASURABLE:
         _core.clear(index)
-    _manager.manager._outputs.clear()
+    _output.manager._outputs.clear()
     for reset in _AFTER_FORK.values():
         reset()
     _state["hooked"] = False  # the parent's registrations do not survive the child's bootstrap
@@ -182,24 +184,21 @@ def _flush() -> None:
     except ValueError:  # not the main thread
         pass
 
-    from . import _core, _manager
     from .storage import local_payload
 
-    _manager.stop_hooks()
+    _lifecycle.stop_hooks()
     _core.stop_all_bundles()
-    payload: dict[Any, Any] = local_payload(sorted(_manager._MEASURABLE), ("flat", "tree"))
+    payload: dict[Any, Any] = local_payload(sorted(MEASURABLE), ("flat", "tree"))
     extras = {name: get() for name, get in _EXTRAS.items()}
     extras = {name: value for name, value in extras.items() if value is not None}
     if extras:
         payload["extras"] = extras
     if not payload:
         return
-    os.makedirs(_state["spool"], exist_ok=True)
     path = os.path.join(_state["spool"], f"{_state['name']}.pkl")
-    # temp file + rename: the parent never reads half of it
-    with open(path + ".tmp", "wb") as f:
-        pickle.dump((os.getpid(), payload), f, protocol=4)
-    os.replace(path + ".tmp", path)
+    # atomically (the writer makes the spool folder): the parent never reads half of it
+    data = (os.getpid(), payload)
+    atomic_write_with(path, lambda f: pickle.dump(data, f, protocol=4))
 
 
 def has_data() -> bool:
@@ -266,6 +265,19 @@ def discard() -> None:
         os.rmdir(folder)
     except OSError:
         pass
+
+
+def _hand_off() -> bool:
+    """At finalize: a worker leaves its data to its parent instead of writing them."""
+    if not _state["worker"]:
+        return False
+    flush()
+    return True
+
+
+# the parent writes what its workers left; a worker hands its own data over at finalize
+_processes.add_local_source(payloads=payloads, has_data=has_data, discard=discard)
+_lifecycle.add_handoff(_hand_off)
 
 
 # ------------------------------------------------------------------ command-line tools

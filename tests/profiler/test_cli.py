@@ -216,7 +216,7 @@ def in_process_run(tmp_path, monkeypatch):
     ``tmp_path/out`` (``finalize`` runs once per process; the session's own must still work)
     and the settings ``main`` changes are put back."""
     out = tmp_path / "out"
-    monkeypatch.setattr(timemory, "finalize", lambda: timemory.report(str(out)))
+    monkeypatch.setattr(timemory._lifecycle, "finalize", lambda: timemory.report(str(out)))
     saved = {name: getattr(settings, name) for name in ("output_path", "command_line")}
     monkeypatch.chdir(tmp_path)
     yield out

@@ -44,7 +44,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
-from timemory import _core
+from timemory import _core, _output
 
 try:
     import line_profiler as _lp
@@ -184,7 +184,7 @@ class LineStats(_lp.LineStats):
 
     def to_file(self, filename: os.PathLike[str] | str) -> None:
         """Pickle to ``filename`` (see the class documentation), written whole or not at all."""
-        _write_atomically(os.fspath(filename), pickle.dumps(self, pickle.HIGHEST_PROTOCOL))
+        _output.write_as("lprof", os.fspath(filename), self)
 
     @classmethod
     def from_stats(cls, stats: Any) -> LineStats:
@@ -201,18 +201,13 @@ class LineStats(_lp.LineStats):
         )
 
 
-def _write_atomically(path: str, data: bytes) -> None:
-    tmp = os.path.join(
-        os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.{os.getpid()}.tmp"
-    )
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _lprof(stats: LineStats) -> bytes:
+    """The content of an ``.lprof`` file: the pickled stats, as ``line_profiler`` reads them."""
+    return pickle.dumps(stats, pickle.HIGHEST_PROTOCOL)
+
+
+# written where the user names it (dump_stats, the command line's -o), not into the output folder
+_output.register_format(_output.Format("lprof", "", ".lprof", _lprof, "lprof", kind="lprof"))
 
 
 def load_stats(filename: os.PathLike[str] | str, *more: os.PathLike[str] | str) -> LineStats:

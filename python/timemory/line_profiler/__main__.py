@@ -22,7 +22,7 @@ import os
 import sys
 from typing import Any
 
-from timemory import _cli, settings
+from timemory import _cli, _output, settings
 from timemory.line_profiler import DEFAULT_COMPONENT, LineProfiler, _stop_for_finalize
 
 PROG = "python -m timemory.line_profiler"
@@ -174,10 +174,10 @@ class LineProfilerTool(_cli.Tool):
 
         # pool workers (forked, or spawned with this tool started in them) leave their lines
         _workers.add_extra("line_stats", hook.get_stats, after_fork=hook._rebase)
-        from timemory import _manager
+        from timemory import _lifecycle
 
         # an MPI rank that aborts on an uncaught exception writes its own lines
-        _manager.add_local_writer(lambda: self._write(hook, local=True))
+        _lifecycle.add_local_writer(lambda: self._write(hook, local=True))
 
     def _run(self, opts: argparse.Namespace, target: Any, setup: Any, hook: Any, prog: str) -> int:
         try:
@@ -219,22 +219,15 @@ class LineProfilerTool(_cli.Tool):
             _cli.echo(f"{self.prog}: cannot write {outfile!r}: {err.strerror or err}", sys.stderr)
         if not settings.file_output:
             return
-        from timemory import _manager
-
-        label = stats_label(hook)
-        if settings.text_output:
-            path = _manager._output_file(f"{label}.lines", ".txt", local)
-            _manager._write(path, _text(stats), "text", "line_profiler")
-        if settings.json_output:
-            path = _manager._output_file(f"{label}.lines", ".json", local)
-            _manager._write(path, _json_text(stats), "json", "line_profiler")
+        plan = _output.OutputPlan.from_settings(rank_suffix=local)
+        _output.write_view(plan, "lines", stats, f"{stats_label(hook)}.lines", "line_profiler")
 
     def summary(self) -> None:
-        import timemory
+        from timemory import _lifecycle
 
         if not self.writer:
             return  # rank zero prints the summary of every rank
-        if any(timemory.size().values()):  # the program's own markers recorded something
+        if any(_lifecycle.size().values()):  # the program's own markers recorded something
             _cli.print_summary()
         else:  # the line table is this tool's summary (-v)
             _cli.print_output_folders()
@@ -279,6 +272,13 @@ def _text(stats: Any) -> str:
     out = io.StringIO()
     stats.print(stream=out)
     return out.getvalue()
+
+
+# the line table and its JSON, as <label>.lines.txt / .json beside timemory's own files
+_output.register_format(
+    _output.Format("lines-text", "text_output", ".txt", _text, "lines", kind="text")
+)
+_output.register_format(_output.Format("lines-json", "json_output", ".json", _json_text, "lines"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,9 @@ from __future__ import annotations
 import os
 import sys
 
+from .. import _lifecycle, _processes
+from .. import settings as _settings
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
     from typing import Any
@@ -126,10 +129,8 @@ def init() -> bool:
             "MPI support needs mpi4py (and an MPI library): pip install 'timemory[mpi]'"
         ) from err
     if "mpi4py.MPI" not in sys.modules:
-        from .. import settings
-
-        level = str(settings.mpi_thread_type or "").lower()
-        mpi4py.rc.threads = bool(settings.mpi_thread)
+        level = str(_settings.mpi_thread_type or "").lower()
+        mpi4py.rc.threads = bool(_settings.mpi_thread)
         if level in _THREAD_LEVELS:
             mpi4py.rc.thread_level = level
     from mpi4py import MPI
@@ -163,9 +164,7 @@ def _on_mpi_finalize(*_args: Any) -> int:
     """Delete callback of timemory's attribute on ``MPI.COMM_SELF``: MPI is being finalised
     while still usable; write the output now (every rank is here)."""
     try:
-        from .. import _manager
-
-        _manager.finalize()
+        _lifecycle.finalize()
     except BaseException as err:  # noqa: BLE001 - must not propagate into MPI_Finalize
         print(f"[timemory]> finalize before MPI_Finalize failed: {err!r}", file=sys.stderr)
     return 0
@@ -185,9 +184,7 @@ def abort_on_uncaught(status: int = 1) -> None:
     if world is None or world.Get_size() < 2:
         return
     try:
-        from .. import _manager
-
-        _manager.write_rank_local(reason="an uncaught exception")
+        _lifecycle.write_rank_local(reason="an uncaught exception")
     except BaseException as err:  # noqa: BLE001 - the abort must happen whatever failed
         print(
             f"[timemory]> could not write rank {world.Get_rank()}'s data: {err!r}", file=sys.stderr
@@ -219,3 +216,14 @@ def _env_rank() -> int:
         if value is not None and value.strip().isdigit():
             return int(value)
     return -1
+
+
+def _finalize_after_output() -> None:
+    """``settings.mpi_finalize``: finalise MPI once timemory's finalize wrote the output."""
+    if _settings.mpi_finalize:
+        finalize()
+
+
+# the job's collective: the output names ranks and gathers on rank zero through it
+_processes.set_collective(in_use=lambda: comm() is not None, rank=rank, size=size, gather=gather)
+_lifecycle.add_finalizer(_finalize_after_output)

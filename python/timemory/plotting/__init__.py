@@ -42,6 +42,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Callable, NamedTuple, Optional, Union
 
+from timemory._text import echo
 from timemory.plotting import _merge
 from timemory.plotting._bars import PlotParams, draw, select, title_line
 from timemory.plotting._entries import plot_data, read, timemory_data
@@ -110,7 +111,7 @@ def add_plotted_files(name: str, filepath: str, echo_dart: bool | None = False) 
     plotted_files.append(filepath)
     if echo_dart:
         img_type = os.path.splitext(filepath)[1].lstrip(".") or "png"
-        _echo(echo_dart_tag(name, filepath, img_type))
+        echo(echo_dart_tag(name, filepath, img_type))
     return filepath
 
 
@@ -575,7 +576,7 @@ def _save(
     with fig_.plot_style(params.font_size):
         fig_.save(figure, path, params.img_type)
     if not quiet:
-        _echo(f"{tag}> Outputting '{path}'...")
+        echo(f"{tag}> Outputting '{path}'...")
     add_plotted_files(os.path.splitext(os.path.basename(path))[0], path, echo_dart)
 
 
@@ -593,13 +594,6 @@ def _expand(path: str, on_input_error: Callable[[InputError], None] | None) -> l
             raise
         on_input_error(err)
         return []
-
-
-def _echo(text: str) -> None:
-    try:
-        print(text, flush=True)
-    except (OSError, ValueError):  # a closed stdout does not stop the plots
-        pass
 
 
 _warned: list[str] = []
@@ -631,7 +625,4 @@ def plot_at_finalize(outputs: Sequence[tuple[str, str, str]], echo_dart: bool = 
 
 
 def _warn(text: str) -> None:
-    try:
-        print(text, file=sys.stderr, flush=True)
-    except (OSError, ValueError):
-        pass
+    echo(text, sys.stderr)

@@ -6,8 +6,8 @@ the roofline in ``timemory.roofline``): one look, one way to save.
   pyplot itself (``plot_output`` plots inside the measured program at finalize). pyplot is
   imported only to show figures (:func:`show`); then the Agg backend is selected first when
   there is no display and the user chose no backend (``MPLBACKEND``).
-* :func:`save` writes atomically (a temporary file in the same folder, then a rename), like
-  every other timemory output.
+* :func:`save` writes atomically through timemory's one atomic writer, like every other
+  timemory output.
 * A missing matplotlib is :class:`MatplotlibMissing`, whose message says what to install.
 """
 
@@ -216,16 +216,12 @@ def text_width(figure: Any, texts: Iterable[str], **font: Any) -> float:
 def save(figure: Any, path: str, image_type: str | None = None) -> str:
     """Write ``figure`` to ``path`` atomically (format from ``image_type`` or the extension);
     returns the path. The folder is created if needed."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
+    from timemory._files import atomic_write_with
+
     fmt = image_type or os.path.splitext(path)[1].lstrip(".") or "png"
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        figure.savefig(temporary, format=fmt, facecolor=figure.get_facecolor())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    atomic_write_with(
+        path, lambda stream: figure.savefig(stream, format=fmt, facecolor=figure.get_facecolor())
+    )
     return path
 
 

@@ -83,9 +83,9 @@ _MIN_SECONDS = 0.004
 def cpu_model() -> str:
     """The CPU's model name from /proc/cpuinfo (the machine type without it), as the run's
     metadata records it."""
-    from .. import _manager
+    from .. import _machine
 
-    return str(_manager._cpu_info()["CPU_MODEL"])
+    return str(_machine.cpu_info()["CPU_MODEL"])
 
 
 def _parse_size(text: str) -> int:
@@ -136,16 +136,16 @@ def cache_levels(root: str = "/sys/devices/system/cpu/cpu0/cache") -> list[dict[
 def physical_cores() -> int:
     """Cores (not hardware threads), as the run's metadata records them (``HW_PHYSICAL_CPU``):
     distinct (package, core) pairs in sysfs, else in /proc/cpuinfo, else os.cpu_count()."""
-    from .. import _manager
+    from .. import _machine
 
-    return int(_manager._cpu_info()["HW_PHYSICAL_CPU"])
+    return int(_machine.cpu_info()["HW_PHYSICAL_CPU"])
 
 
 def _nominal_hz() -> float:
     """The 'cpu MHz' of /proc/cpuinfo (a VM shows the nominal rate there), or 0."""
-    from .. import _manager
+    from .. import _machine
 
-    return float(_manager._cpu_info()["CPU_FREQUENCY"]) * 1e6
+    return float(_machine.cpu_info()["CPU_FREQUENCY"]) * 1e6
 
 
 #: Vector width in bits of each ERT kernel set.
@@ -248,11 +248,11 @@ def cache_dir() -> str:
 
 
 def _key(cfg: dict[str, Any], isa: str) -> dict[str, Any]:
-    from .. import version
+    from .. import _core
 
     return {
         "format": FORMAT_VERSION,
-        "timemory": version,
+        "timemory": _core.build_info["version"],
         "cpu": cpu_model(),
         "cpus": os.cpu_count(),
         **{k: v for k, v in cfg.items() if k != "isa"},
@@ -602,12 +602,11 @@ def _measured(cfg: dict[str, Any], isa: str, progress: bool) -> dict[str, Any]:
 def _store(data: dict[str, Any], path: str) -> None:
     """Cache ``data`` at ``path`` (``data["path"]`` names it once written); a cache that
     cannot be written is reported, and the result kept."""
-    from .. import _core
+    from .._files import atomic_write
 
     try:
-        os.makedirs(cache_dir(), exist_ok=True)
         stored = {k: v for k, v in data.items() if k not in ("cached", "path")}
-        _core.atomic_write(path, json.dumps(stored, indent=1))
+        atomic_write(path, json.dumps(stored, indent=1))  # makes the cache folder too
         data["path"] = path
     except OSError as err:
         print(

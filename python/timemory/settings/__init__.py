@@ -1452,16 +1452,9 @@ def dump(filename: str | os.PathLike[str] = "", instance: Settings | None = None
 
 
 def _write_atomic(path: str, text: str) -> None:
-    import tempfile
+    from .._files import atomic_write
 
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=os.path.dirname(path) or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic_write(path, text)
 
 
 # ------------------------------------------------------------------------------------ description
@@ -1679,18 +1672,14 @@ add_argparse = add_arguments
 _LAUNCH_TIME = time.localtime()  # one timestamped folder per run, however long it lasts
 
 
-def _mpi_rank_size() -> tuple[int, int]:
-    """This process's MPI rank and the job's size while MPI is in use, else (0, 1)."""
-    mpi = sys.modules.get("timemory.mpi")
-    if mpi is None or mpi.comm() is None:
-        return 0, 1
-    return mpi.rank(), mpi.size()
-
-
 def _substitute(text: str, rank: int) -> str:
+    """``text`` with its placeholders replaced: ``%pid%``/``%p``, ``%rank%``/``%r`` (``rank``,
+    or this process's rank when it is negative), ``%size%``/``%s`` and ``%job%``/``%j``."""
     if "%" not in text:
         return text
-    mpi_rank, mpi_size = _mpi_rank_size()
+    from .. import _processes
+
+    mpi_rank, mpi_size = _processes.rank_size()
     rank = mpi_rank if rank < 0 else rank
     pairs = (
         ("%pid%", str(os.getpid())),
@@ -1705,6 +1694,11 @@ def _substitute(text: str, rank: int) -> str:
     for token, value in pairs:
         text = text.replace(token, value)
     return text
+
+
+def _names_rank(text: str) -> bool:
+    """True when ``text`` (an output folder or prefix) holds the rank placeholder."""
+    return "%rank%" in text or "%r" in text
 
 
 def _compose(
@@ -1727,6 +1721,19 @@ def _compose(
     return path
 
 
+def _output_location(
+    rank: int = -1, folder: str | None = None, instance: Settings | None = None
+) -> tuple[str, str]:
+    """The output folder (``folder``, else ``output_path``; placeholders substituted, the
+    time folder added when ``time_output``) and the file-name prefix, as a pure function of
+    the settings: nothing is created here (the atomic writer makes missing folders)."""
+    inst = _resolve(instance)
+    folder = _substitute(inst._values["output_path"] if folder is None else folder, rank)
+    if inst._values["time_output"]:
+        folder = os.path.join(folder, time.strftime(inst._values["time_format"], _LAUNCH_TIME))
+    return folder, _substitute(inst._values["output_prefix"], rank)
+
+
 def compose_output_filename(
     basename: str,
     extension: str,
@@ -1740,12 +1747,10 @@ def compose_output_filename(
 
     ``explicit`` replaces ``<output_path>/<prefix>``.  ``%pid%``/``%p``, ``%rank%``/``%r``,
     ``%size%``/``%s`` and ``%job%``/``%j`` are substituted (not in the strftime'd time folder).
+    ``make_dir`` creates the file's folder, as this public function always did; timemory's own
+    output composes its paths without creating anything (the atomic writer does).
     """
-    inst = _resolve(instance)
-    folder = _substitute(inst._values["output_path"], rank)
-    if inst._values["time_output"]:
-        folder = os.path.join(folder, time.strftime(inst._values["time_format"], _LAUNCH_TIME))
-    prefix = _substitute(inst._values["output_prefix"], rank)
+    folder, prefix = _output_location(rank, instance=instance)
     path = _compose(folder, prefix, basename, extension, dmp, rank, explicit)
     if make_dir and os.path.dirname(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)

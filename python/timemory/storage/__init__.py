@@ -15,11 +15,10 @@ import json
 import math
 import os
 import re
-import sys
 from collections.abc import Sequence
 
-from .. import _core
-from .._manager import output_meta
+from .. import _core, _processes
+from .._processes import output_meta
 from ..component import _TABLE
 
 TYPE_CHECKING = False
@@ -364,31 +363,17 @@ class ProcessSummary:
 
 
 # ------------------------------------------------------------------ gathering
-def _mpi_gather(obj: Any) -> list[Any] | None:
-    from .. import mpi
-
-    return mpi.gather(obj)
-
-
-_gather: Callable[[Any], list[Any] | None] = _mpi_gather
-
-
 def set_gather(func: Callable[[Any], list[Any] | None] | None) -> None:
     """Install the transport ``dmp_get`` uses instead of MPI: ``func(obj)`` is a collective
     that returns every rank's ``obj`` in rank order on rank zero and None on the other ranks
     (``obj`` is picklable: bytes in dicts and tuples). None restores the MPI transport."""
-    global _gather
-    _gather = func or _mpi_gather
+    _processes.set_custom_gather(func)
 
 
 def _distributed() -> bool:
     """True when data must be exchanged: MPI in use, a custom transport, or pool workers'
     data waiting to be merged."""
-    if _gather is not _mpi_gather:
-        return True
-    from .. import _workers
-
-    return _mpi_in_use() is not None or _workers.has_data()
+    return _processes.distributed()
 
 
 class Processes:
@@ -443,16 +428,11 @@ def local_payload(indices: Sequence[int], views: Sequence[str]) -> dict[int, dic
 def exchange(payload: dict[int, dict[str, bytes]]) -> Processes | None:
     """A collective over every rank: this process's ``payload`` plus its pool workers', all
     gathered on rank zero. Returns the processes on rank zero, None on the other ranks."""
-    from .. import _workers
-
-    mine = [(os.getpid(), payload)] + _workers.payloads()
-    gathered = _gather(mine)
+    gathered = _processes.gather(_processes.local_items(payload))
     if gathered is None:
         return None
     items = [(r, pid, data) for r, procs in enumerate(gathered) for pid, data in procs]
-    mpi = _mpi_in_use()
-    size = len(gathered) if _gather is not _mpi_gather else (mpi.size() if mpi is not None else 1)
-    return Processes(items, size)
+    return Processes(items, len(gathered))
 
 
 def _node_groups(procs: Processes) -> list[list[int]]:
@@ -472,13 +452,6 @@ def _node_groups(procs: Processes) -> list[list[int]]:
     return [groups[k] for k in sorted(groups)]
 
 
-def _mpi_in_use() -> Any:
-    """``timemory.mpi`` while MPI is in use, else None (it is loaded with mpi4py's ``MPI``)."""
-    mpi = sys.modules.get("timemory.mpi")
-    return mpi if mpi is not None and mpi.comm() is not None else None
-
-
-# ------------------------------------------------------------------ (de)serialisation
 _DECOR = re.compile(r"^(\|\d+)*>>> (\s*\|_)?")
 
 

@@ -252,7 +252,7 @@ def init(args: Any = "wall_clock", read_command_line: bool = False, cmd: str = "
     if read_command_line and not cmd and sys.argv:
         cmd = sys.argv[0]
     if cmd and settings.output_path == "timemory-output":
-        from timemory import initialize
+        from timemory._lifecycle import initialize
 
         initialize([cmd])
     atexit.register(finalize)

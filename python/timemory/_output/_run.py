@@ -1,0 +1,320 @@
+"""One write of the run's data: every component's files through the registered formats, then
+the run's own files, then the tables on the console. All files are on disk before anything
+is printed.
+
+The data come as the native views of this process (no storage objects, nor the import of
+``timemory.storage``, on the way from the call graph to the files) or, after an exchange, as
+every process's packed data, read through the storage classes.
+"""
+
+from __future__ import annotations
+
+from .. import _core, _processes
+from .. import settings as _settings
+from .._components import MEASURABLE
+from .._text import echo
+from . import _json
+from ._record import manager, metadata_wanted
+from ._registry import COMPONENT_VIEWS, Format, formats, register_format
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+    from ._plan import OutputPlan
+
+__all__ = [
+    "ComponentOutput",
+    "RunOutput",
+    "json_ranks",
+    "local_trees",
+    "summary_table",
+    "tree_needed",
+    "write_run",
+]
+
+
+class _Ref:
+    """An entry of a native flat or tree batch (slots ``_b``, ``_i``, as the storage result and
+    tree objects): what the native writers take, made without importing timemory.storage."""
+
+    __slots__ = ("_b", "_i")
+    _b: Any  # the batch (set natively)
+    _i: int  # the index in it
+
+    def data(self) -> Any:
+        return self._b.data(self._i)
+
+    def prefix(self) -> str:
+        return self._b.prefix(self._i)
+
+
+def local_trees(index: int) -> list[Any]:
+    """This process's root trees of a component, as the writers take them (one rank)."""
+    batch = _core.tree_snapshot(index)
+    return [_core.tree_objects(_Ref, batch, batch.roots())]
+
+
+def json_ranks(index: int, ranks: list[Any], ranks_key: str = "") -> str:
+    """The JSON text stored under ``timemory.<key>`` (``Storage.dumps_text``): flat entries
+    (``ranks_key`` empty) or the root trees of each rank, under ``ranks_key``."""
+    ranks = ranks or [[]]
+    meta = _processes.output_meta(len(ranks))
+    if ranks_key and (ranks_key != "graph" or any(len(r) for r in ranks)):
+        return _core.tree_json(index, ranks, meta, ranks_key)
+    return _core.flat_json(index, ranks, meta)
+
+
+def _wrap(key: str, text: str) -> tuple[str, str, str]:
+    """The parts of ``{"timemory": {"<key>": <text>}}``: written one after the other, a large
+    output is never copied into one string."""
+    return '{"timemory": {"' + key + '": ', text, "}}\n"
+
+
+class RunOutput:
+    """One write: its plan, the exchanged processes (None: this process's data alone), the
+    name of the per-rank tree list (``"mpi"`` under MPI, else ``"graph"``), whether any
+    component had data (``wrote``), and what collecting formats keep until ``finish``
+    (``pending``, by format name)."""
+
+    __slots__ = ("plan", "procs", "ranks_key", "wrote", "pending")
+
+    def __init__(self, plan: OutputPlan, procs: Any, ranks_key: str) -> None:
+        self.plan, self.procs, self.ranks_key = plan, procs, ranks_key
+        self.wrote = False
+        self.pending: dict[str, list[Any]] = {}
+
+
+class ComponentOutput:
+    """One component during a write: ``index``, ``info`` (``_core.component_info``),
+    ``label``, ``key``, its ``run``, and its views, each made on first use: ``flat`` (the flat
+    entries of each rank, a native FlatBatch or storage results), :meth:`flat_json`,
+    :meth:`trees` (made only after the flat views are released), ``text`` (the table)."""
+
+    __slots__ = ("index", "info", "label", "key", "run", "flat", "text", "_json", "_trees", "_tree")
+
+    def __init__(
+        self, index: int, run: RunOutput, flat: list[Any], tree: Callable[[], list[Any]]
+    ) -> None:
+        self.index, self.run, self.flat, self._tree = index, run, flat, tree
+        self.info = _core.component_info(index)
+        self.label, self.key = self.info["label"], self.info["key"]
+        self.text = ""
+        self._json: tuple[str, str, str] | None = None
+        self._trees: list[Any] | None = None
+
+    def flat_json(self) -> tuple[str, str, str]:
+        """The flat JSON file's text, in parts."""
+        if self._json is None:
+            self._json = _wrap(self.key, json_ranks(self.index, self.flat))
+        return self._json
+
+    def trees(self) -> list[Any]:
+        """The root trees of each rank."""
+        if self._trees is None:
+            self._trees = self._tree()
+        return self._trees
+
+    def _release_flat(self) -> None:
+        self._json = None
+        self.flat.clear()
+
+
+def _write_format(fmt: Format, target: Any, basename: str, tag: str, run: RunOutput) -> None:
+    content = fmt.write(target)
+    if content is None:
+        return
+    if fmt.announce is None or fmt.announce is True:
+        announce: Any = True
+    elif fmt.announce is False:
+        announce = False
+    else:
+        func = fmt.announce
+        announce = lambda path: func(run, path)  # noqa: E731
+    run.plan.write(basename, fmt.suffix, content, fmt.kind, tag, announce)
+
+
+def _write_component(
+    component: ComponentOutput, enabled: dict[str, list[Format]], summary: str
+) -> list[str]:
+    """Write one component's files; returns what to print."""
+    info, label = component.info, component.label
+    mine = {
+        view: [f for f in fmts if f.applies is None or f.applies(info)]
+        for view, fmts in enabled.items()
+    }
+    for fmt in mine["prepare"]:
+        fmt.write(component)
+    for fmt in mine["flat"]:
+        _write_format(fmt, component, label, label, component.run)
+    flat = component.flat
+    entries = flat[0] if len(flat) == 1 else [e for rank in flat for e in rank]
+    component.text = _core.text_table(component.index, entries) + summary
+    console = [component.text] if _settings.cout_output else []
+    s = _settings
+    if s.dart_output and (not s.dart_type or s.dart_type == label):
+        if isinstance(entries, _core.FlatBatch):
+            entries = _core.results(_Ref, entries)
+        for entry in entries[: max(int(s.dart_count), 1)]:
+            value = entry.data().get()
+            name = entry.prefix().replace(">>> ", "").strip() if s.dart_label else label
+            console.append(
+                f'<DartMeasurement name="{name}" type="numeric/double">{value}</DartMeasurement>'
+            )
+    del entries, flat
+    component._release_flat()
+    for fmt in mine["tree"]:
+        _write_format(fmt, component, label, label, component.run)
+    component._trees = None
+    for fmt in mine["table"]:
+        _write_format(fmt, component, label, label, component.run)
+    return console
+
+
+def tree_needed() -> bool:
+    """Whether an enabled format reads the call-graph trees (they are then exchanged too)."""
+    return any(f.enabled() for f in formats("tree"))
+
+
+def write_run(plan: OutputPlan, procs: Any = None) -> bool:
+    """Write every component with data through the enabled formats, then the run's files,
+    then print the tables; ``procs``: every process's data after an exchange (None: this
+    process's). Returns whether any component had data."""
+    run = RunOutput(plan, procs, "mpi" if _processes.collective_in_use() else "graph")
+    enabled = {view: [f for f in formats(view) if f.enabled()] for view in COMPONENT_VIEWS}
+    console: list[str] = []
+    for index in sorted(MEASURABLE):
+        summary = ""
+        if procs is not None:
+            if index not in procs.indices():
+                continue
+            from ..storage import _storage_for
+
+            storage: Any = _storage_for(index)
+            flat = storage._flat_lists(procs)
+            tree = lambda st=storage: st._tree_lists(procs)  # noqa: E731
+            if len(procs) > 1:
+                summary = summary_table(index, storage._summary(procs), procs)
+        else:
+            if not _core.has_data(index):
+                continue
+            flat = [_core.flat_snapshot(index)]
+            tree = lambda i=index: local_trees(i)  # noqa: E731
+        component = ComponentOutput(index, run, flat, tree)
+        del flat, tree
+        console += _write_component(component, enabled, summary)
+        del component
+        run.wrote = True
+    for fmt in formats():
+        if fmt.finish is not None and fmt.name in run.pending:
+            images = fmt.finish(run)
+            if images:
+                manager._outputs.setdefault(fmt.kind, []).extend(images)
+    for fmt in formats("run"):
+        if fmt.enabled():
+            _write_format(fmt, run, fmt.name, fmt.name, run)
+    for text in console:
+        echo(text)
+    return run.wrote
+
+
+def summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
+    """The cross-process summary of one component as a text table: per call-graph node, over
+    the processes that have it, min / mean / max of its value, the rank with the max and the
+    imbalance max/mean (first value of multi-valued components)."""
+    info = _core.component_info(index)
+    unit = _core.unit_info(index)[1][0]
+    nranks = len({rank for rank, _, _ in procs.items})
+    what = f"{nranks} RANKS" if nranks > 1 else f"{len(procs)} PROCESSES"
+    if nranks > 1 and len(procs) > nranks:
+        what += f" ({len(procs)} PROCESSES)"
+    title = f"{info['label'].upper()}: CROSS-PROCESS SUMMARY OVER {what} [{unit}]"
+    head = ("LABEL", "PROCS", "MIN", "MEAN", "MAX", "MAX RANK", "IMBALANCE")
+    body = []
+    for r in rows:
+        first = lambda v: v[0] if isinstance(v, tuple) else v  # noqa: E731
+        body.append(
+            (
+                r.prefix(),
+                str(len(r.processes())),
+                f"{first(r.min()):.3f}",
+                f"{first(r.mean()):.3f}",
+                f"{first(r.max()):.3f}",
+                str(first(r.max_rank())),
+                f"{first(r.imbalance()):.3f}",
+            )
+        )
+    widths = [max([len(h)] + [len(b[i]) for b in body]) for i, h in enumerate(head)]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            f" {c:<{widths[0]}} " if i == 0 else f" {c:>{widths[i]}} " for i, c in enumerate(cells)
+        ]
+        return "|" + "|".join(parts) + "|"
+
+    total = sum(widths) + 3 * len(widths) + 1
+    rule = "|" + "-" * (total - 2) + "|"
+    out = [rule, "|" + title.center(total - 2) + "|", rule, line(head)]
+    out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    out += [line(b) for b in body]
+    out.append(rule)
+    return "\n".join(out) + "\n\n"
+
+
+# ------------------------------------------------------------------ the built-in formats
+def _flat_json(component: ComponentOutput) -> tuple[str, str, str]:
+    return component.flat_json()
+
+
+def _tree_json(component: ComponentOutput) -> tuple[str, str, str]:
+    ranks = json_ranks(component.index, component.trees(), component.run.ranks_key)
+    return _wrap(component.key, ranks)
+
+
+def _flamegraph(component: ComponentOutput) -> str:
+    roots = [t for rank in component.trees() for t in rank]
+    return _core.flamegraph_json(component.index, roots) + "\n"
+
+
+def _text_table(component: ComponentOutput) -> str:
+    return component.text
+
+
+def _functions(run: RunOutput) -> str | None:
+    if not metadata_wanted(run.wrote):
+        return None
+    functions: dict[str, list[int]] = {}
+    for hash_id, label in _core.hash_ids():
+        functions.setdefault(label, []).append(hash_id)
+    return _json.dumps({"timemory": {"functions": functions}}) + "\n"
+
+
+def _metadata(run: RunOutput) -> str | None:
+    # registered after functions: its "output" list then names every file written
+    if not metadata_wanted(run.wrote):
+        return None
+    return _json.dumps({"timemory": {"metadata": manager.get_metadata()}}) + "\n"
+
+
+def _announce_metadata(run: RunOutput, path: str) -> str:
+    functions = run.plan.path("functions", ".json")
+    return f"[metadata::manager::finalize]> Outputting '{path}' and '{functions}'..."
+
+
+register_format(Format("json", "json_output", ".json", _flat_json, "flat"))
+register_format(Format("tree", "tree_output", ".tree.json", _tree_json, "tree", kind="tree"))
+register_format(
+    Format(
+        "flamegraph",
+        "flamegraph_output",
+        ".flamegraph.json",
+        _flamegraph,
+        "tree",
+        kind="flamegraph",
+        applies=lambda info: bool(info["flamegraph"]),
+    )
+)
+register_format(Format("text", "text_output", ".txt", _text_table, "table", kind="text"))
+register_format(Format("functions", "", ".json", _functions, "run", announce=False))
+register_format(Format("metadata", "", ".json", _metadata, "run", announce=_announce_metadata))
