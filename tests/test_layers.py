@@ -62,6 +62,14 @@ MODULE_LAYERS = {
     "timemory._import_hooks": "tools",
     "timemory.plotting": "tools",
     "timemory.roofline": "tools",
+    # the original package's other public modules: option helpers, MPI facts, the vendor
+    # tools and APIs (unavailable here, reported as such), beside the tools
+    "timemory.options": "tools",
+    "timemory.mpi_support": "tools",
+    "timemory.tools": "tools",
+    "timemory.api": "tools",
+    # the original binding module's names, re-exported from the package itself
+    "timemory.libs": "entry points",
     "timemory._registrations": "entry points",
     "timemory": "entry points",
 }
@@ -71,12 +79,15 @@ def layer_of(module: str) -> str | None:
     """The layer of a timemory module (None for a module outside the package)."""
     if module != "timemory" and not module.startswith("timemory."):
         return None
+    # a submodule is in its package's layer; a module directly under timemory must be
+    # listed itself (the package's own layer is not a default: a new module that nobody
+    # placed would be allowed to import anything)
     name = module
-    while name:
+    while name != "timemory":
         if name in MODULE_LAYERS:
             return MODULE_LAYERS[name]
         name = name.rpartition(".")[0]
-    return None
+    return MODULE_LAYERS["timemory"] if module == "timemory" else None
 
 
 def package_modules(root: str = PACKAGE_ROOT) -> dict[str, str]:
@@ -263,3 +274,10 @@ def test_checker_places_a_main_module_in_its_package_layer():
 def test_checker_refuses_a_module_without_a_layer():
     with pytest.raises(ValueError, match="has no layer"):
         _check("import os\n", "elsewhere.module")
+
+
+def test_a_module_nobody_placed_has_no_layer():
+    # the package's layer is not a default for a new module under it
+    assert layer_of("timemory.some_new_module") is None
+    assert layer_of("timemory") == "entry points"
+    assert layer_of("timemory.plotting._bars") == "tools"
