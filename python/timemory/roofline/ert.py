@@ -536,7 +536,9 @@ class _CacheLock:
             import fcntl
 
             os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-            self.handle = open(path + ".lock", "a")  # noqa: SIM115 - closed in release()
+            # never through a symlink planted at the lock's name (O_NOFOLLOW)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+            self.handle = os.fdopen(os.open(path + ".lock", flags, 0o600), "a")
             fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX)
         except (ImportError, OSError):
             self.release()

@@ -1442,19 +1442,14 @@ def dump(filename: str | os.PathLike[str] = "", instance: Settings | None = None
     if filename:
         if os.path.dirname(filename) or filename.endswith(".json"):
             path = filename if filename.endswith(".json") else filename + ".json"
-            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         else:
             path = compose_output_filename(filename, ".json", instance=inst)
         import json
 
-        _write_atomic(path, json.dumps({"timemory": {"settings": values}}, indent=2) + "\n")
+        from .._files import atomic_write  # makes the folder too
+
+        atomic_write(path, json.dumps({"timemory": {"settings": values}}, indent=2) + "\n")
     return values
-
-
-def _write_atomic(path: str, text: str) -> None:
-    from .._files import atomic_write
-
-    atomic_write(path, text)
 
 
 # ------------------------------------------------------------------------------------ description
