@@ -10,7 +10,7 @@
 #include <cstring>
 #include <initializer_list>
 
-#include "hot_types.hpp"
+#include "compat.hpp"
 
 namespace timemory_python {
 

@@ -16,7 +16,8 @@
 
 #include "hook_support.hpp"
 #include "line_hook.hpp"
-#include "hot_types.hpp"
+#include "compat.hpp"
+#include "resolver.hpp"
 #include "line_profiler.hpp"
 #include "timemory/hooks/line_stats.hpp"
 #include "timemory/hooks/line_tracker.hpp"
@@ -72,10 +73,11 @@ PyObject* scalar_choices() {
     return PyUnicode_FromString(names.c_str());
 }
 
-// line_profiler_component(spec) -> int: the one scalar component `spec` names.
+// line_profiler_component(indices) -> int: the one scalar component of `indices`, which
+// Python resolved (timemory._components.resolve: an unknown name is refused there).
 PyObject* py_component(PyObject*, PyObject* spec) {
     IndexList indices;
-    if (resolve_components(spec, indices, false) < 0) return nullptr;  // unknown: names every component
+    if (indices_from_ints(spec, indices, false) < 0) return nullptr;
     if (indices.size() != 1) {
         PyObject* choices = scalar_choices();
         if (choices)
@@ -260,7 +262,7 @@ PyObject* py_hook_function(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 #define LP_FN(f) reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f))
 PyMethodDef line_profiler_methods[] = {
     {"line_profiler_component", py_component, METH_O,
-     "line_profiler_component(spec) -> int\nThe one scalar component `spec` names (ValueError otherwise)."},
+     "line_profiler_component(indices) -> int\nThe one scalar component of a list of enum indices (ValueError otherwise)."},
     {"line_profiler_scalar_components", py_scalar_components, METH_NOARGS,
      "Indices of the components the line profiler can measure."},
     {"line_profiler_add", LP_FN(py_add), METH_FASTCALL,

@@ -7,7 +7,7 @@
 //    more than the measurement; the events give the code object directly.
 //    (Falls back to PyEval_SetProfile when no monitoring tool id is free.)
 // Labels and the filter decision are policy and live in Python
-// (timemory.profiler._labels); they are asked for once per code object and
+// (timemory.profiler._config); they are asked for once per code object and
 // cached on the code object itself (PEP 523 co_extra), so the per-event work
 // is one pointer load, the component readings and a call-graph update.
 #include <Python.h>
@@ -17,7 +17,8 @@
 #include <unordered_map>
 
 #include "hook_support.hpp"
-#include "hot_types.hpp"
+#include "compat.hpp"
+#include "resolver.hpp"
 #include "profiler.hpp"
 #include "timemory/config.hpp"
 #include "timemory/hooks/call_stack.hpp"
@@ -359,7 +360,7 @@ bool start(bool trace_c) {
 
 // ------------------------------------------------------------------ Python functions
 PyObject* py_profiler_start(PyObject*, PyObject* args, PyObject* kwargs) {
-    static const char* kwlist[] = {"components", "labeler", "format_args", "flat",       "timeline",
+    static const char* kwlist[] = {"indices",   "labeler", "format_args", "flat",       "timeline",
                                    "max_depth",  "trace_c", "all_threads", "monitoring", nullptr};
     PyObject* components  = nullptr;
     PyObject* labeler     = nullptr;
@@ -378,7 +379,7 @@ PyObject* py_profiler_start(PyObject*, PyObject* args, PyObject* kwargs) {
         return nullptr;
     }
     IndexList indices;
-    if (resolve_components(components, indices, true) < 0) return nullptr;
+    if (indices_from_ints(components, indices, true) < 0) return nullptr;
     std::vector<int> list(indices.begin(), indices.end());
 
     if (labeler != g_labeler) {
@@ -485,9 +486,10 @@ PyObject* py_profiler_depth(PyObject*, PyObject*) {
 PyMethodDef profiler_methods[] = {
     {"profiler_start", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_profiler_start)),
      METH_VARARGS | METH_KEYWORDS,
-     "profiler_start(components, labeler, format_args=None, flat=False, timeline=False, "
+     "profiler_start(indices, labeler, format_args=None, flat=False, timeline=False, "
      "max_depth=65535, trace_c=False, all_threads=True, monitoring=True)\n"
-     "Install the native profile hook: sys.monitoring callbacks for every thread on 3.12+ "
+     "Install the native profile hook measuring the components of `indices` (enum indices): "
+     "sys.monitoring callbacks for every thread on 3.12+ "
      "(unless monitoring=False or no tool id is free), else PyEval_SetProfile on this thread "
      "(and on running threads without a hook of their own, with all_threads)."},
     {"profiler_stop", py_profiler_stop, METH_NOARGS,

@@ -12,7 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "hot_types.hpp"
+#include "compat.hpp"
+#include "resolver.hpp"
 #include "regions.hpp"
 #include "timemory/components/component_info.hpp"
 #include "timemory/config.hpp"
@@ -81,7 +82,7 @@ unsigned long long                                                   g_next_regi
 
 PyObject* py_region_set_components(PyObject*, PyObject* spec) {
     IndexList indices;
-    if (resolve_components(spec, indices, true) < 0) return nullptr;
+    if (indices_from_ints(spec, indices, true) < 0) return nullptr;
     region_indices().assign(indices.begin(), indices.end());
     Py_RETURN_NONE;
 }
@@ -152,13 +153,13 @@ void refresh_library_params() {
     IndexList          indices;
     unsigned long long count = 0, value = 0;
     const bool ok = res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 3 &&
-                    resolve_components(PyTuple_GET_ITEM(res, 0), indices, true) == 0 &&
+                    indices_from_ints(PyTuple_GET_ITEM(res, 0), indices, true) == 0 &&
                     (count = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(res, 1)), !PyErr_Occurred()) &&
                     (value = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(res, 2)), !PyErr_Occurred());
     Py_XDECREF(res);
     if (!ok) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "the trace library's settings must be (components, int, int)");
+            PyErr_SetString(PyExc_TypeError, "the trace library's settings must be (component indices, int, int)");
         if (!lib.failed) PyErr_WriteUnraisable(lib.source);
         else PyErr_Clear();
         lib.failed = true;
@@ -213,7 +214,7 @@ PyObject* py_trace_library_reset(PyObject*, PyObject*) {
 
 PyMethodDef region_method_table[] = {
     {"region_set_components", py_region_set_components, METH_O,
-     "region_set_components(components)\nComponents of the regions pushed or begun from now on."},
+     "region_set_components(indices)\nComponents (enum indices) of the regions pushed or begun from now on."},
     {"region_push", py_region_push, METH_O,
      "region_push(key)\nStart a region (key: str, or the int hash of a registered label)."},
     {"region_pop", py_region_pop, METH_O, "region_pop(key)\nStop the newest region of key on this thread."},
@@ -221,7 +222,7 @@ PyMethodDef region_method_table[] = {
     {"region_end", py_region_end, METH_O, "region_end(id)\nStop the region begin() returned id for."},
     {"trace_library_configure", py_trace_library_configure, METH_O,
      "trace_library_configure(source)\n"
-     "source() -> (components, throttle_count, throttle_value_ns), asked for again when a key is new on a "
+     "source() -> (component indices, throttle_count, throttle_value_ns), asked for again when a key is new on a "
      "thread and after each throttle decision."},
     {"trace_push", py_trace_push, METH_O,
      "trace_push(key)\nStart a trace-library region (ignored while key is throttled on this thread)."},

@@ -17,7 +17,8 @@
 
 #include "hook_support.hpp"
 #include "line_hook.hpp"
-#include "hot_types.hpp"
+#include "compat.hpp"
+#include "resolver.hpp"
 #include "regions.hpp"
 #include "timemory/hooks/line_storage.hpp"
 #include "timemory/hooks/line_tracker.hpp"
@@ -235,7 +236,7 @@ int trace_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
 
 // ------------------------------------------------------------------ Python functions
 PyObject* py_tracer_start(PyObject*, PyObject* args, PyObject* kwargs) {
-    static const char* kwlist[] = {"components", "labeler", "format_args", "all_threads", nullptr};
+    static const char* kwlist[] = {"indices", "labeler", "format_args", "all_threads", nullptr};
     PyObject* components  = nullptr;
     PyObject* labeler     = nullptr;
     PyObject* format_args = Py_None;
@@ -257,7 +258,7 @@ PyObject* py_tracer_start(PyObject*, PyObject* args, PyObject* kwargs) {
         return nullptr;
     }
     IndexList indices;
-    if (resolve_components(components, indices, true) < 0) return nullptr;
+    if (indices_from_ints(components, indices, true) < 0) return nullptr;
 
     if (labeler != g_labeler) {
         Py_XSETREF(g_labeler, Py_NewRef(labeler));
@@ -326,8 +327,9 @@ PyObject* py_tracer_function(PyObject*, PyObject* const* args, Py_ssize_t nargs)
 PyMethodDef tracer_methods[] = {
     {"tracer_start", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_tracer_start)),
      METH_VARARGS | METH_KEYWORDS,
-     "tracer_start(components, labeler, format_args=None, all_threads=True)\n"
-     "Install the native line-trace hook on this thread (and on running threads without one)."},
+     "tracer_start(indices, labeler, format_args=None, all_threads=True)\n"
+     "Install the native line-trace hook, measuring the components of `indices` (enum indices),\n"
+     "on this thread (and on running threads without one)."},
     {"tracer_stop", py_tracer_stop, METH_NOARGS,
      "End every open line, remove the hook and restore this thread's previous one."},
     {"tracer_active", py_tracer_active, METH_NOARGS, "Whether a tracing session is running."},
