@@ -11,7 +11,6 @@ import os
 import re
 
 import pytest
-
 import timemory
 
 PACKAGE = os.path.dirname(timemory.__file__)

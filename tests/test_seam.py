@@ -8,7 +8,6 @@ import os
 import re
 
 import pytest
-
 from timemory import _core
 from timemory._components import resolve
 

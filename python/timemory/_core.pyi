@@ -65,9 +65,11 @@ def _register_component_class(index: int, cls: type, /) -> None: ...
 # The package's Python helpers, handed over at import: timemory.bundle's argument formatter
 # (func_or_frame, args, kwargs) -> "(a=1)", and timemory.component's class maker
 # index -> class. A keyword not given is left as it is; None removes a callback.
+_FormatCallArgs = Callable[[Any, tuple[Any, ...] | None, dict[str, Any] | None], str]
+
 def _set_callbacks(
     *,
-    format_call_args: Callable[[Any, tuple[Any, ...] | None, dict[str, Any] | None], str] | None = ...,
+    format_call_args: _FormatCallArgs | None = ...,
     component_class: Callable[[int], type] | None = ...,
 ) -> None: ...
 
@@ -281,6 +283,7 @@ class ProcessSummary:
 
 def pack_flat_snapshot(index: int) -> bytes: ...
 def pack_tree_snapshot(index: int) -> bytes: ...
+
 # entries / roots: a FlatBatch, or a list or tuple of FlatEntry / TreeNode objects or of the
 # storage objects that point into a batch
 def pack_flat(index: int, entries: FlatBatch | Sequence[Any]) -> bytes: ...
