@@ -21,8 +21,7 @@ PyObject* set_callbacks(PyObject*, PyObject* args, PyObject* kwargs) {
     static const char* kwlist[] = {"format_call_args", "component_class", nullptr};
     PyObject*          format   = nullptr;
     PyObject*          cls      = nullptr;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OO:_set_callbacks", const_cast<char**>(kwlist), &format,
-                                     &cls))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OO:_set_callbacks", const_cast<char**>(kwlist), &format, &cls))
         return nullptr;
     if (!acceptable(format) || !acceptable(cls)) {
         PyErr_Format(PyExc_TypeError, "_set_callbacks: %s must be callable or None",

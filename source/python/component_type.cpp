@@ -33,13 +33,13 @@ struct ComponentObject {
     double               start[max_values];
     bool                 running;
     // push()/pop() into the call graph
-    bool                 pushed;
-    tim::CallGraph*      graph;
-    std::int32_t         node;
-    std::int32_t         prev;
-    std::uint64_t        generation;
-    std::int64_t         laps_at_push;
-    double               accum_at_push[max_values];
+    bool            pushed;
+    tim::CallGraph* graph;
+    std::int32_t    node;
+    std::int32_t    prev;
+    std::uint64_t   generation;
+    std::int64_t    laps_at_push;
+    double          accum_at_push[max_values];
 };
 
 PyTypeObject ComponentType = {PyVarObject_HEAD_INIT(nullptr, 0)};
@@ -130,7 +130,7 @@ PyObject* values_to_python(const ComponentInfo& info, const double* v, int n, bo
         return integral && std::isfinite(x) ? PyLong_FromLongLong(static_cast<long long>(std::llround(x)))
                                             : PyFloat_FromDouble(x);
     };
-    (void) info;
+    (void)info;
     if (n == 1) return one(v[0]);
     PyObject* t = PyTuple_New(n);
     if (!t) return nullptr;
@@ -205,7 +205,7 @@ PyObject* component_push(ComponentObject* self, PyObject*) {
         auto&            cfg = tim::config();
         self->graph          = &tim::thread_data().graph(self->info->index);
         self->prev           = self->graph->current();
-        self->node = self->graph->push(tim::hash_label(label), label, cfg.flat_profile, cfg.timeline_profile);
+        self->node           = self->graph->push(tim::hash_label(label), label, cfg.flat_profile, cfg.timeline_profile);
         self->generation     = self->graph->generation();
         self->laps_at_push   = self->entry.laps;
         std::memcpy(self->accum_at_push, self->entry.accum, sizeof(self->accum_at_push));
@@ -220,7 +220,7 @@ PyObject* component_pop(ComponentObject* self, PyObject*) {
         auto  laps = self->entry.laps - self->laps_at_push;
         if (self->generation == g.generation()) {
             if (self->node >= 0 && laps > 0) {
-                double value[max_values];
+                double     value[max_values];
                 const bool accumulates =
                     self->info->combine == tim::Combine::delta || self->info->combine == tim::Combine::trip;
                 for (int i = 0; i < tim::stored_values(*self->info); ++i)
@@ -295,7 +295,8 @@ PyObject* component_str(ComponentObject* self) {
         s += format_value(out[i], self->info->precision);
         auto repr = tim::unit_repr(u);
         if (!repr.empty()) s += " " + repr;
-        s += " " + (!self->info->sub_labels.empty() ? self->info->sub_labels[static_cast<std::size_t>(i)] : self->info->label);
+        s += " " + (!self->info->sub_labels.empty() ? self->info->sub_labels[static_cast<std::size_t>(i)]
+                                                    : self->info->label);
     }
     return PyUnicode_FromString(s.c_str());
 }
@@ -352,8 +353,7 @@ PyTypeObject* component_class(int index) {
     if (!g_component_classes[index]) {
         PyObject* maker = component_class_callback();
         PyObject* cls   = maker ? PyObject_CallFunction(maker, "i", index) : nullptr;
-        if (cls && PyType_Check(cls) &&
-            PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(cls), &ComponentType))
+        if (cls && PyType_Check(cls) && PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(cls), &ComponentType))
             Py_XSETREF(g_component_classes[index], Py_NewRef(cls));
         Py_XDECREF(cls);
         if (PyErr_Occurred()) PyErr_Clear();
@@ -385,28 +385,27 @@ PyObject* register_component_class(PyObject*, PyObject* args) {
     Py_XSETREF(g_component_classes[index], Py_NewRef(cls));
     Py_RETURN_NONE;
 }
-PyMethodDef module_methods[] = {
-    {"_register_component_class", register_component_class, METH_VARARGS,
-     "Associate a Python component class with its enum index."},
-    {nullptr, nullptr, 0, nullptr}};
+PyMethodDef module_methods[] = {{"_register_component_class", register_component_class, METH_VARARGS,
+                                 "Associate a Python component class with its enum index."},
+                                {nullptr, nullptr, 0, nullptr}};
 }  // namespace
 
 int add_component_type(PyObject* module) {
-    component_number.nb_add          = component_add;
-    component_number.nb_subtract     = component_sub;
-    component_number.nb_inplace_add  = component_iadd;
+    component_number.nb_add              = component_add;
+    component_number.nb_subtract         = component_sub;
+    component_number.nb_inplace_add      = component_iadd;
     component_number.nb_inplace_subtract = component_isub;
-    ComponentType.tp_name      = "timemory._core.Component";
-    ComponentType.tp_basicsize = sizeof(ComponentObject);
-    ComponentType.tp_flags     = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
-    ComponentType.tp_doc       = "Base of every component class (WallClock, PeakRss, ...).";
-    ComponentType.tp_new       = component_new;
-    ComponentType.tp_init      = component_init;
-    ComponentType.tp_dealloc   = reinterpret_cast<destructor>(component_dealloc);
-    ComponentType.tp_methods   = component_methods;
-    ComponentType.tp_as_number = &component_number;
-    ComponentType.tp_str       = reinterpret_cast<reprfunc>(component_str);
-    ComponentType.tp_repr      = reinterpret_cast<reprfunc>(component_repr);
+    ComponentType.tp_name                = "timemory._core.Component";
+    ComponentType.tp_basicsize           = sizeof(ComponentObject);
+    ComponentType.tp_flags               = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
+    ComponentType.tp_doc                 = "Base of every component class (WallClock, PeakRss, ...).";
+    ComponentType.tp_new                 = component_new;
+    ComponentType.tp_init                = component_init;
+    ComponentType.tp_dealloc             = reinterpret_cast<destructor>(component_dealloc);
+    ComponentType.tp_methods             = component_methods;
+    ComponentType.tp_as_number           = &component_number;
+    ComponentType.tp_str                 = reinterpret_cast<reprfunc>(component_str);
+    ComponentType.tp_repr                = reinterpret_cast<reprfunc>(component_repr);
 
     if (PyType_Ready(&ComponentType) < 0) return -1;
     if (PyModule_AddObjectRef(module, "Component", reinterpret_cast<PyObject*>(&ComponentType)) < 0) return -1;

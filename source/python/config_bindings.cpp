@@ -12,9 +12,9 @@ namespace timemory_python {
 namespace {
 
 void config_set(const std::string& name, py::object value) {
-    auto& c  = config();
-    auto  b  = [&] { return value.cast<bool>(); };
-    auto  i  = [&] { return value.cast<int>(); };
+    auto& c = config();
+    auto  b = [&] { return value.cast<bool>(); };
+    auto  i = [&] { return value.cast<int>(); };
     if (name == "enabled") c.enabled = b();
     else if (name == "flat_profile") c.flat_profile = b();
     else if (name == "timeline_profile") c.timeline_profile = b();
@@ -62,15 +62,15 @@ void add_config_bindings(py::module_& m) {
 
 void add_build_info(py::module_& m) {
     py::dict build;
-    build["version"]          = TIMEMORY_VERSION_STRING;
-    build["build_type"]       = TIMEMORY_BUILD_TYPE;
-    build["compiler_id"]      = TIMEMORY_COMPILER_ID;
-    build["compiler_version"] = TIMEMORY_COMPILER_VERSION;
-    build["system_name"]      = TIMEMORY_SYSTEM_NAME;
-    build["system_version"]   = TIMEMORY_SYSTEM_VERSION;
+    build["version"]              = TIMEMORY_VERSION_STRING;
+    build["build_type"]           = TIMEMORY_BUILD_TYPE;
+    build["compiler_id"]          = TIMEMORY_COMPILER_ID;
+    build["compiler_version"]     = TIMEMORY_COMPILER_VERSION;
+    build["system_name"]          = TIMEMORY_SYSTEM_NAME;
+    build["system_version"]       = TIMEMORY_SYSTEM_VERSION;
     build["library_architecture"] = TIMEMORY_ARCHITECTURE;
-    build["date"]             = __DATE__ " " __TIME__;
-    m.attr("build_info")      = build;
+    build["date"]                 = __DATE__ " " __TIME__;
+    m.attr("build_info")          = build;
 }
 
 }  // namespace timemory_python

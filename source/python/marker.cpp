@@ -62,12 +62,12 @@ void strip_slashes(std::string& s) {
         return;
     }
     auto e = s.find_last_not_of('/');
-    s = s.substr(b, e - b + 1);
+    s      = s.substr(b, e - b + 1);
 }
 
 // func[args][@file:line]/key, stripped of '/'
-std::string compose_label(int mode, const std::string& func, const std::string& args, const std::string& file,
-                          int line, const std::string& key) {
+std::string compose_label(int mode, const std::string& func, const std::string& args, const std::string& file, int line,
+                          const std::string& key) {
     std::string s;
     if (mode == mode_blank) {
         s = key + args;
@@ -90,28 +90,28 @@ struct NestedBundle {
 
 struct MarkerObject {
     PyObject_HEAD
-    PyObject*         components;  // as given (list, str, callable...)
-    PyObject*         key;         // str
-    int               mode;
-    bool              add_args;
-    bool              report_at_exit;
-    bool              lazy;        // components is a callable evaluated at each use
-    bool              constructed; // the C++ members below are alive
-    signed char       flat;        // -1: follow settings.flat_profile at each use
-    signed char       timeline;    // -1: follow settings.timeline_profile
-    PyObject*         weakrefs;
+    PyObject*   components;  // as given (list, str, callable...)
+    PyObject*   key;         // str
+    int         mode;
+    bool        add_args;
+    bool        report_at_exit;
+    bool        lazy;         // components is a callable evaluated at each use
+    bool        constructed;  // the C++ members below are alive
+    signed char flat;         // -1: follow settings.flat_profile at each use
+    signed char timeline;     // -1: follow settings.timeline_profile
+    PyObject*   weakrefs;
     // C++ members, placement-constructed right after allocation so a `with`
     // costs no heap allocation beyond the object itself
-    IndexList         indices;
-    Bundle            bundle;      // the context-manager measurement
+    IndexList                 indices;
+    Bundle                    bundle;  // the context-manager measurement
     std::vector<NestedBundle> nested;  // started while `bundle` was running
 };
 
 // Markers are created and destroyed once per `with`: keep a few dead ones
 // (C++ members alive) for reuse instead of malloc + zeroing ~450 bytes.
-constexpr int  marker_freelist_capacity = 16;
-MarkerObject*  marker_freelist[marker_freelist_capacity];
-int            marker_freelist_size = 0;
+constexpr int marker_freelist_capacity = 16;
+MarkerObject* marker_freelist[marker_freelist_capacity];
+int           marker_freelist_size = 0;
 
 extern PyTypeObject MarkerType;
 
@@ -142,8 +142,8 @@ int tristate(PyObject* obj, signed char* out) {
     return 0;
 }
 
-int marker_setup(MarkerObject* self, PyObject* components, PyObject* key, PyObject* add_args,
-                 PyObject* report_at_exit, PyObject* mode, PyObject* flat, PyObject* timeline) {
+int marker_setup(MarkerObject* self, PyObject* components, PyObject* key, PyObject* add_args, PyObject* report_at_exit,
+                 PyObject* mode, PyObject* flat, PyObject* timeline) {
     if (tristate(flat, &self->flat) < 0 || tristate(timeline, &self->timeline) < 0) return -1;
     // the reference accepts (key, components) swapped
     if (components && PyUnicode_Check(components) && key && !PyUnicode_Check(key) && key != Py_None) {
@@ -174,11 +174,11 @@ int marker_setup(MarkerObject* self, PyObject* components, PyObject* key, PyObje
 }
 
 PyObject* marker_vectorcall(PyObject* type, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
-    static const char* names[] = {"components", "key", "add_args", "is_class", "report_at_exit", "mode",
-                                  "flat", "timeline"};
-    constexpr int      nnames  = 8;
+    static const char* names[]      = {"components",     "key",  "add_args", "is_class",
+                                       "report_at_exit", "mode", "flat",     "timeline"};
+    constexpr int      nnames       = 8;
     PyObject*          vals[nnames] = {};
-    Py_ssize_t         nargs   = PyVectorcall_NARGS(nargsf);
+    Py_ssize_t         nargs        = PyVectorcall_NARGS(nargsf);
     if (nargs > 6) {
         PyErr_SetString(PyExc_TypeError, "marker() takes at most 6 positional arguments");
         return nullptr;
@@ -189,8 +189,8 @@ PyObject* marker_vectorcall(PyObject* type, PyObject* const* args, size_t nargsf
         if (!interned[0])
             for (int j = 0; j < nnames; ++j) interned[j] = PyUnicode_InternFromString(names[j]);
         for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(kwnames); ++k) {
-            PyObject*   name = PyTuple_GET_ITEM(kwnames, k);
-            int         j    = 0;
+            PyObject* name = PyTuple_GET_ITEM(kwnames, k);
+            int       j    = 0;
             while (j < nnames && name != interned[j]) ++j;  // call-site names are interned
             const char* kw = j < nnames ? names[j] : PyUnicode_AsUTF8(name);
             if (!kw) return nullptr;
@@ -218,12 +218,12 @@ PyObject* marker_vectorcall(PyObject* type, PyObject* const* args, size_t nargsf
 }
 
 PyObject* marker_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
-    static const char* kwlist[] = {"components", "key", "add_args", "is_class", "report_at_exit", "mode",
-                                   "flat", "timeline", nullptr};
-    PyObject *components = nullptr, *key = nullptr, *add_args = nullptr, *is_class = nullptr, *rae = nullptr,
+    static const char* kwlist[]   = {"components", "key",  "add_args", "is_class", "report_at_exit",
+                                     "mode",       "flat", "timeline", nullptr};
+    PyObject *         components = nullptr, *key = nullptr, *add_args = nullptr, *is_class = nullptr, *rae = nullptr,
              *mode = nullptr, *flat = nullptr, *timeline = nullptr;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OOOOOO$OO:marker", const_cast<char**>(kwlist), &components,
-                                     &key, &add_args, &is_class, &rae, &mode, &flat, &timeline))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OOOOOO$OO:marker", const_cast<char**>(kwlist), &components, &key,
+                                     &add_args, &is_class, &rae, &mode, &flat, &timeline))
         return nullptr;
     auto* self = alloc_marker(type);
     if (!self) return nullptr;
@@ -244,10 +244,10 @@ void marker_dealloc(MarkerObject* self) {
         self->indices.clear();
         Py_CLEAR(self->components);
         Py_CLEAR(self->key);
-        self->mode = mode_defer;
+        self->mode     = mode_defer;
         self->add_args = self->report_at_exit = self->lazy = false;
-        self->flat = self->timeline = -1;
-        self->weakrefs = nullptr;
+        self->flat = self->timeline             = -1;
+        self->weakrefs                          = nullptr;
         marker_freelist[marker_freelist_size++] = self;
         return;
     }
@@ -261,7 +261,6 @@ void marker_dealloc(MarkerObject* self) {
     Py_CLEAR(self->key);
     Py_TYPE(self)->tp_free(reinterpret_cast<PyObject*>(self));
 }
-
 
 // Frame info of the code that holds the `with` (or the decorated function).
 void caller_info(std::string& func, std::string& file, int& line) {
@@ -312,10 +311,10 @@ PyObject* marker_enter(MarkerObject* self, PyObject*) {
         Py_DECREF(self);
         return nullptr;
     }
-    int         mode = self->mode == mode_defer ? mode_blank : self->mode;
-    Py_ssize_t  keylen = 0;
-    const char* key    = PyUnicode_AsUTF8AndSize(self->key, &keylen);
-    std::string label;
+    int              mode   = self->mode == mode_defer ? mode_blank : self->mode;
+    Py_ssize_t       keylen = 0;
+    const char*      key    = PyUnicode_AsUTF8AndSize(self->key, &keylen);
+    std::string      label;
     std::string_view view(key, static_cast<std::size_t>(keylen));
     if (mode != mode_blank || self->add_args || keylen == 0) {
         std::string func, file, args;
@@ -341,8 +340,7 @@ PyObject* marker_enter(MarkerObject* self, PyObject*) {
         self->nested.push_back({std::make_unique<Bundle>(), &tim::thread_data()});
         b = self->nested.back().bundle.get();
     }
-    b->start(idx->data(), idx->size(), tim::hash_label(view), view, scope_flat(self),
-             scope_timeline(self));
+    b->start(idx->data(), idx->size(), tim::hash_label(view), view, scope_flat(self), scope_timeline(self));
     return reinterpret_cast<PyObject*>(self);
 }
 
@@ -384,20 +382,19 @@ PyGetSetDef marker_getset[] = {
     {"key", reinterpret_cast<getter>(marker_get_key), nullptr, "label key", nullptr},
     {"components", reinterpret_cast<getter>(marker_get_components), nullptr, "components as given", nullptr},
     {"mode", reinterpret_cast<getter>(marker_get_mode), nullptr, "label mode", nullptr},
-    {"add_args", reinterpret_cast<getter>(marker_get_add_args), nullptr, "append call arguments to the label",
-     nullptr},
+    {"add_args", reinterpret_cast<getter>(marker_get_add_args), nullptr, "append call arguments to the label", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
 // ------------------------------------------------------------------ MarkedFunction
 struct MarkedFunctionObject {
     PyObject_HEAD
-    PyObject*    func;
-    MarkerObject* marker;
-    PyObject*    label;  // str, computed at decoration (without args)
-    std::uint64_t hash;
+    PyObject*      func;
+    MarkerObject*  marker;
+    PyObject*      label;  // str, computed at decoration (without args)
+    std::uint64_t  hash;
     vectorcallfunc vectorcall;
-    PyObject*    dict;
-    PyObject*    weakrefs;
+    PyObject*      dict;
+    PyObject*      weakrefs;
 };
 
 PyObject* marked_vectorcall(PyObject* obj, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
@@ -406,11 +403,11 @@ PyObject* marked_vectorcall(PyObject* obj, PyObject* const* args, size_t nargsf,
     IndexList        scratch;
     const IndexList* idx = current_indices(self->marker, scratch);
     if (!idx) return nullptr;
-    Py_ssize_t  len   = 0;
-    const char* label = PyUnicode_AsUTF8AndSize(self->label, &len);
-    std::string with_args;
+    Py_ssize_t       len   = 0;
+    const char*      label = PyUnicode_AsUTF8AndSize(self->label, &len);
+    std::string      with_args;
     std::string_view view(label, static_cast<std::size_t>(len));
-    std::uint64_t hash = self->hash;
+    std::uint64_t    hash = self->hash;
     if (self->marker->add_args) {
         Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
         PyObject*  tuple = PyTuple_New(nargs);
@@ -437,8 +434,7 @@ PyObject* marked_vectorcall(PyObject* obj, PyObject* const* args, size_t nargsf,
         hash      = tim::hash_label(view);
     }
     Bundle bundle;
-    bundle.start(idx->data(), idx->size(), hash, view, scope_flat(self->marker),
-                 scope_timeline(self->marker));
+    bundle.start(idx->data(), idx->size(), hash, view, scope_flat(self->marker), scope_timeline(self->marker));
     PyObject* result = PyObject_Vectorcall(self->func, args, nargsf, kwnames);
     bundle.stop();  // also when the call raised: the time spent is still recorded
     return result;
@@ -482,11 +478,10 @@ PyObject* marker_call(PyObject* self_obj, PyObject* args, PyObject* kwargs) {
         caller_info(f, file, line);
     }
     // "outer.<locals>.inner" reads better as "outer.inner"
-    for (auto pos = name.find("<locals>."); pos != std::string::npos; pos = name.find("<locals>."))
-        name.erase(pos, 9);
-    int       mode  = self->mode == mode_defer ? mode_basic : self->mode;
-    auto      label = compose_label(mode, name, "", file, line, PyUnicode_AsUTF8(self->key));
-    auto*     obj   = PyObject_GC_New(MarkedFunctionObject, &MarkedFunctionType);
+    for (auto pos = name.find("<locals>."); pos != std::string::npos; pos = name.find("<locals>.")) name.erase(pos, 9);
+    int   mode  = self->mode == mode_defer ? mode_basic : self->mode;
+    auto  label = compose_label(mode, name, "", file, line, PyUnicode_AsUTF8(self->key));
+    auto* obj   = PyObject_GC_New(MarkedFunctionObject, &MarkedFunctionType);
     if (!obj) return nullptr;
     obj->func       = Py_NewRef(func);
     obj->marker     = reinterpret_cast<MarkerObject*>(Py_NewRef(self_obj));
@@ -552,8 +547,7 @@ PyObject* marked_get_marker(MarkedFunctionObject* self, void*) {
 
 PyGetSetDef marked_getset[] = {
     {"__timemory_label__", reinterpret_cast<getter>(marked_get_label), nullptr, "the recorded label", nullptr},
-    {"__timemory_marker__", reinterpret_cast<getter>(marked_get_marker), nullptr, "the decorating marker",
-     nullptr},
+    {"__timemory_marker__", reinterpret_cast<getter>(marked_get_marker), nullptr, "the decorating marker", nullptr},
     {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, nullptr, nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
@@ -572,38 +566,39 @@ PyObject* marked_repr(MarkedFunctionObject* self) {
 }  // namespace
 
 int add_marker_types(PyObject* module) {
-    MarkerType.tp_name        = "timemory._core.marker";
-    MarkerType.tp_basicsize   = sizeof(MarkerObject);
+    MarkerType.tp_name      = "timemory._core.marker";
+    MarkerType.tp_basicsize = sizeof(MarkerObject);
     // Not GC-tracked: one is created per `with`, and GC-tracked allocations
     // trigger a generation-0 collection every 700 of them.
-    MarkerType.tp_flags       = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
-    MarkerType.tp_doc         = "marker(components=[], key='', add_args=False, is_class=False, report_at_exit=False, "
-                                "mode='defer', *, flat=None, timeline=None)\n\nMeasure a block (with marker(...):) or every call of a function "
-                                "(@marker(...)) into the call-graph storage.";
-    MarkerType.tp_new         = marker_new;
-    MarkerType.tp_init        = marker_init;
-    MarkerType.tp_dealloc     = reinterpret_cast<destructor>(marker_dealloc);
-    MarkerType.tp_methods     = marker_methods;
-    MarkerType.tp_getset      = marker_getset;
-    MarkerType.tp_call        = marker_call;
-    MarkerType.tp_vectorcall  = marker_vectorcall;
+    MarkerType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
+    MarkerType.tp_doc =
+        "marker(components=[], key='', add_args=False, is_class=False, report_at_exit=False, "
+        "mode='defer', *, flat=None, timeline=None)\n\nMeasure a block (with marker(...):) or every call of a function "
+        "(@marker(...)) into the call-graph storage.";
+    MarkerType.tp_new            = marker_new;
+    MarkerType.tp_init           = marker_init;
+    MarkerType.tp_dealloc        = reinterpret_cast<destructor>(marker_dealloc);
+    MarkerType.tp_methods        = marker_methods;
+    MarkerType.tp_getset         = marker_getset;
+    MarkerType.tp_call           = marker_call;
+    MarkerType.tp_vectorcall     = marker_vectorcall;
     MarkerType.tp_weaklistoffset = offsetof(MarkerObject, weakrefs);
 
-    MarkedFunctionType.tp_name      = "timemory._core.MarkedFunction";
-    MarkedFunctionType.tp_basicsize = sizeof(MarkedFunctionObject);
-    MarkedFunctionType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL;
-    MarkedFunctionType.tp_doc   = "A function measured on every call by a timemory marker.";
-    MarkedFunctionType.tp_dealloc  = reinterpret_cast<destructor>(marked_dealloc);
-    MarkedFunctionType.tp_traverse = reinterpret_cast<traverseproc>(marked_traverse);
-    MarkedFunctionType.tp_clear    = reinterpret_cast<inquiry>(marked_clear);
+    MarkedFunctionType.tp_name              = "timemory._core.MarkedFunction";
+    MarkedFunctionType.tp_basicsize         = sizeof(MarkedFunctionObject);
+    MarkedFunctionType.tp_flags             = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL;
+    MarkedFunctionType.tp_doc               = "A function measured on every call by a timemory marker.";
+    MarkedFunctionType.tp_dealloc           = reinterpret_cast<destructor>(marked_dealloc);
+    MarkedFunctionType.tp_traverse          = reinterpret_cast<traverseproc>(marked_traverse);
+    MarkedFunctionType.tp_clear             = reinterpret_cast<inquiry>(marked_clear);
     MarkedFunctionType.tp_vectorcall_offset = offsetof(MarkedFunctionObject, vectorcall);
-    MarkedFunctionType.tp_call      = PyVectorcall_Call;
-    MarkedFunctionType.tp_descr_get = marked_descr_get;
-    MarkedFunctionType.tp_getset    = marked_getset;
-    MarkedFunctionType.tp_methods   = marked_methods;
-    MarkedFunctionType.tp_repr      = reinterpret_cast<reprfunc>(marked_repr);
-    MarkedFunctionType.tp_dictoffset    = offsetof(MarkedFunctionObject, dict);
-    MarkedFunctionType.tp_weaklistoffset = offsetof(MarkedFunctionObject, weakrefs);
+    MarkedFunctionType.tp_call              = PyVectorcall_Call;
+    MarkedFunctionType.tp_descr_get         = marked_descr_get;
+    MarkedFunctionType.tp_getset            = marked_getset;
+    MarkedFunctionType.tp_methods           = marked_methods;
+    MarkedFunctionType.tp_repr              = reinterpret_cast<reprfunc>(marked_repr);
+    MarkedFunctionType.tp_dictoffset        = offsetof(MarkedFunctionObject, dict);
+    MarkedFunctionType.tp_weaklistoffset    = offsetof(MarkedFunctionObject, weakrefs);
 
     for (auto* t : {&MarkerType, &MarkedFunctionType})
         if (PyType_Ready(t) < 0) return -1;

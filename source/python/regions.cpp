@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "compat.hpp"
-#include "resolver.hpp"
 #include "regions.hpp"
+#include "resolver.hpp"
 #include "timemory/components/component_info.hpp"
 #include "timemory/config.hpp"
 #include "timemory/hooks/regions.hpp"
@@ -109,8 +109,8 @@ PyObject* py_region_begin(PyObject*, PyObject* obj) {
     const auto& indices = region_indices();
     auto        bundle  = std::make_unique<tim::Bundle>();
     if (tim::config().enabled)
-        bundle->start(indices.data(), static_cast<int>(indices.size()), key.hash, key.label,
-                      tim::config().flat_profile, tim::config().timeline_profile);
+        bundle->start(indices.data(), static_cast<int>(indices.size()), key.hash, key.label, tim::config().flat_profile,
+                      tim::config().timeline_profile);
     const unsigned long long id = g_next_region_id++;
     g_regions_by_id.emplace(id, std::move(bundle));
     return PyLong_FromUnsignedLongLong(id);
@@ -134,9 +134,9 @@ PyObject* py_region_end(PyObject*, PyObject* obj) {
 // for every key new on a thread and after every throttle decision, so that
 // changed settings apply without a Python call per push.
 struct LibraryParams {
-    PyObject*                  source = nullptr;  // callable() -> (components, count, value_ns)
-    bool                       stale  = true;
-    bool                       failed = false;  // report a broken source once
+    PyObject*                  source  = nullptr;  // callable() -> (components, count, value_ns)
+    bool                       stale   = true;
+    bool                       failed  = false;  // report a broken source once
     std::vector<int>           indices = wall_clock_only();
     tim::hooks::ThrottleLimits limits{10000, 10000};
 };
@@ -149,13 +149,13 @@ void refresh_library_params() {
     auto& lib = library();
     lib.stale = false;
     if (!lib.source) return;
-    PyObject*          res   = PyObject_CallNoArgs(lib.source);
+    PyObject*          res = PyObject_CallNoArgs(lib.source);
     IndexList          indices;
     unsigned long long count = 0, value = 0;
-    const bool ok = res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 3 &&
-                    indices_from_ints(PyTuple_GET_ITEM(res, 0), indices, true) == 0 &&
-                    (count = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(res, 1)), !PyErr_Occurred()) &&
-                    (value = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(res, 2)), !PyErr_Occurred());
+    const bool         ok = res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 3 &&
+                            indices_from_ints(PyTuple_GET_ITEM(res, 0), indices, true) == 0 &&
+                            (count = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(res, 1)), !PyErr_Occurred()) &&
+                            (value = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(res, 2)), !PyErr_Occurred());
     Py_XDECREF(res);
     if (!ok) {
         if (!PyErr_Occurred())

@@ -134,7 +134,7 @@ int resolve_one(PyObject* item, IndexList& out, bool measurable_only) {
 int resolve_components(PyObject* spec, IndexList& out, bool measurable_only) {
     if (!g_name_cache && !(g_name_cache = PyDict_New())) return -1;
     if (PyList_Check(spec) || PyTuple_Check(spec)) {
-        PyObject*  fast = PySequence_Fast(spec, "components");
+        PyObject* fast = PySequence_Fast(spec, "components");
         if (!fast) return -1;
         Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
         for (Py_ssize_t i = 0; i < n; ++i) {

@@ -22,7 +22,7 @@ public:
         }
         ++n_;
     }
-    void       clear() {
+    void clear() {
         n_ = 0;
         heap_.clear();
     }

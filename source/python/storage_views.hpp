@@ -18,11 +18,12 @@ namespace timemory_python {
 // (timemory.storage.StorageResult, slots _b and _i) point into it, so a list
 // of results costs one small Python object per entry and no copies.
 struct FlatBatch {
-    int                    index = -1;
+    int                         index = -1;
     std::vector<tim::FlatEntry> entries;
 
     const tim::FlatEntry& at(pybind11::ssize_t i) const {
-        if (i < 0 || static_cast<std::size_t>(i) >= entries.size()) throw pybind11::index_error("flat entry index out of range");
+        if (i < 0 || static_cast<std::size_t>(i) >= entries.size())
+            throw pybind11::index_error("flat entry index out of range");
         return entries[static_cast<std::size_t>(i)];
     }
 };
@@ -32,15 +33,15 @@ using BatchPtr = std::shared_ptr<FlatBatch>;
 // together with a pre-order index: the tree objects of timemory.storage
 // (slots _b and _i) point into it, so walking a tree copies nothing.
 struct TreeBatch {
-    int                          index = -1;
+    int                               index = -1;
     std::vector<tim::TreeNode>        roots;
     std::vector<const tim::TreeNode*> nodes;  // pre-order over every root
-    std::vector<std::int32_t>    child_start, child_list, root_ids;
+    std::vector<std::int32_t>         child_start, child_list, root_ids;
 
     void build_index() {
         nodes.clear();
         root_ids.clear();
-        std::vector<std::int32_t>                              parent;
+        std::vector<std::int32_t>                                  parent;
         std::vector<std::pair<const tim::TreeNode*, std::int32_t>> stack;  // (node, parent id)
         for (auto r = roots.rbegin(); r != roots.rend(); ++r) stack.emplace_back(&*r, -1);
         while (!stack.empty()) {
@@ -60,10 +61,13 @@ struct TreeBatch {
         child_list.resize(count);
         std::vector<std::int32_t> fill(child_start.begin(), child_start.end() - 1);
         for (std::size_t i = 0; i < count; ++i)
-            if (parent[i] >= 0) child_list[static_cast<std::size_t>(fill[static_cast<std::size_t>(parent[i])]++)] = static_cast<std::int32_t>(i);
+            if (parent[i] >= 0)
+                child_list[static_cast<std::size_t>(fill[static_cast<std::size_t>(parent[i])]++)] =
+                    static_cast<std::int32_t>(i);
     }
     const tim::TreeNode& at(pybind11::ssize_t i) const {
-        if (i < 0 || static_cast<std::size_t>(i) >= nodes.size()) throw pybind11::index_error("tree node index out of range");
+        if (i < 0 || static_cast<std::size_t>(i) >= nodes.size())
+            throw pybind11::index_error("tree node index out of range");
         return *nodes[static_cast<std::size_t>(i)];
     }
     std::vector<std::int32_t> children(pybind11::ssize_t i) const {
