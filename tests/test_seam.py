@@ -108,17 +108,26 @@ def test_add_args_labels_use_the_registered_formatter():
     assert seen == [(4,)]
 
 
-def test_stored_values_are_of_their_component_class():
-    import timemory.component as component
+def test_stored_values_are_of_their_component_class(run_python):
+    # a fresh process, where no component class has been made yet
+    result = run_python(
+        """
+        import sys
+        from timemory import _core
 
-    # a component whose class nothing has made yet: the native side asks the class maker
-    # timemory.component registered
-    index = next(
-        info["index"]
-        for info in component._TABLE
-        if info["index"] not in component._CLASSES and info["available"]
+        index = _core.find_component("peak_rss")
+        # before timemory.component is imported: the base class, and no import by name
+        value = _core.entry_component(index, _core.Entry())
+        print(type(value).__name__, "timemory.component" in sys.modules)
+
+        import timemory.component as component
+
+        assert index not in component._CLASSES
+        # the native side asks the class maker timemory.component registered
+        value = _core.entry_component(index, _core.Entry())
+        print(type(value).__name__, type(value) is component._CLASSES[index])
+        print(isinstance(value, _core.Component), value.get() is not None)
+        """
     )
-    value = _core.entry_component(index, _core.Entry())
-    assert type(value) is component._CLASSES[index]
-    assert type(value).__name__ == component._BY_INDEX[index]["class_name"]
-    assert isinstance(value, _core.Component)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:3] == ["Component False", "PeakRss True", "True True"]
