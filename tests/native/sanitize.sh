@@ -41,7 +41,11 @@ start=$(date +%s)
 echo "== building the sanitized package into $overlay"
 rm -rf "$overlay"
 mkdir -p "$build"
-"$PYTHON" -m pip install --quiet --no-deps --target "$overlay" \
+# With the build requirements at hand the build is incremental (an isolated build environment
+# has a new path each time, which rebuilds everything).
+isolation=()
+if "$PYTHON" -c "import scikit_build_core, pybind11" 2> /dev/null; then isolation=(--no-build-isolation); fi
+"$PYTHON" -m pip install --quiet --no-deps "${isolation[@]}" --target "$overlay" \
     -Cbuild-dir="$build/cmake" \
     -Ccmake.build-type=RelWithDebInfo \
     -Ccmake.define.TIMEMORY_SANITIZE=address,undefined \
