@@ -11,7 +11,7 @@
 #include "timemory/hooks/call_stack.hpp"
 #include "timemory/hooks/line_tracker.hpp"
 
-namespace py = pybind11;
+namespace py   = pybind11;
 namespace perf = tim::perf;
 
 namespace timemory_python {
@@ -20,8 +20,8 @@ namespace {
 const perf::EventDef& event_or_throw(const std::string& name) {
     const auto* e = perf::find_event(name);
     if (!e)
-        throw py::value_error("Unknown hardware counter: '" + name + "'. Valid choices are: " +
-                              perf::valid_event_choices());
+        throw py::value_error("Unknown hardware counter: '" + name +
+                              "'. Valid choices are: " + perf::valid_event_choices());
     return *e;
 }
 
@@ -60,44 +60,58 @@ std::int64_t hw_running() {
 
 void add_hardware_counters(py::module_& m) {
     m.def("hw_event_names", &perf::event_names, "Canonical names of the known hardware counters.");
-    m.def("hw_event_info", [](const std::string& name) { return event_dict(event_or_throw(name)); },
-          py::arg("name"), "Description and availability (probed by opening it) of one event.");
-    m.def("hw_events", [] {
-        py::list out;
-        for (const auto& e : perf::event_catalogue()) out.append(event_dict(e));
-        return out;
-    }, "Every known event, probed.");
+    m.def(
+        "hw_event_info", [](const std::string& name) { return event_dict(event_or_throw(name)); }, py::arg("name"),
+        "Description and availability (probed by opening it) of one event.");
+    m.def(
+        "hw_events",
+        [] {
+            py::list out;
+            for (const auto& e : perf::event_catalogue()) out.append(event_dict(e));
+            return out;
+        },
+        "Every known event, probed.");
     m.def("hw_canonical_name", [](const std::string& name) { return event_or_throw(name).name; }, py::arg("name"));
-    m.def("hw_configure", [](const std::vector<std::string>& names, bool multiplexing) {
-        try {
-            perf::configure(names, multiplexing);
-        } catch (const std::invalid_argument& err) {
-            throw py::value_error(err.what());
-        }
-    }, py::arg("names"), py::arg("multiplexing") = false,
-          "Set the events of papi_vector / papi_array (empty: the defaults).");
-    m.def("hw_configured", [] {
-        py::list out;
-        for (const auto& [name, s] : perf::configured_events())
-            out.append(py::make_tuple(name, s.available, s.reason));
-        return out;
-    }, "(name, available, reason) of every configured event.");
-    m.def("hw_scaling", [] {
-        py::list out;
-        for (const auto& s : perf::scaling()) {
-            py::dict d;
-            d["event"]        = s.name;
-            d["time_enabled"] = s.time_enabled;
-            d["time_running"] = s.time_running;
-            out.append(d);
-        }
-        return out;
-    }, "Multiplexing of each counted event, summed over threads.");
+    m.def(
+        "hw_configure",
+        [](const std::vector<std::string>& names, bool multiplexing) {
+            try {
+                perf::configure(names, multiplexing);
+            } catch (const std::invalid_argument& err) {
+                throw py::value_error(err.what());
+            }
+        },
+        py::arg("names"), py::arg("multiplexing") = false,
+        "Set the events of papi_vector / papi_array (empty: the defaults).");
+    m.def(
+        "hw_configured",
+        [] {
+            py::list out;
+            for (const auto& [name, s] : perf::configured_events())
+                out.append(py::make_tuple(name, s.available, s.reason));
+            return out;
+        },
+        "(name, available, reason) of every configured event.");
+    m.def(
+        "hw_scaling",
+        [] {
+            py::list out;
+            for (const auto& s : perf::scaling()) {
+                py::dict d;
+                d["event"]        = s.name;
+                d["time_enabled"] = s.time_enabled;
+                d["time_running"] = s.time_running;
+                out.append(d);
+            }
+            return out;
+        },
+        "Multiplexing of each counted event, summed over threads.");
     m.def("hw_scaled_count", &perf::scaled_count, py::arg("value"), py::arg("enabled"), py::arg("running"),
           "value * enabled / running (0 if it never ran): the multiplexing estimate.");
-    m.def("hw_component_indices", [] {
-        return std::vector<int>{tim::find_component("papi_array"), tim::find_component("papi_vector")};
-    }, "Enum indices of the components that count settings.papi_events.");
+    m.def(
+        "hw_component_indices",
+        [] { return std::vector<int>{tim::find_component("papi_array"), tim::find_component("papi_vector")}; },
+        "Enum indices of the components that count settings.papi_events.");
     m.def("hw_running", &hw_running,
           "papi_vector / papi_array measurements started and not stopped, on every thread (a profiler "
           "session counting them is one): settings.papi_events cannot change while it is not 0.");

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <initializer_list>
 
-#include "hot_types.hpp"
+#include "compat.hpp"
 
 namespace timemory_python {
 
@@ -19,7 +19,7 @@ template <typename F>
 void for_each_thread(F&& f) {
     PyThreadState* self = PyThreadState_Get();
     for (PyThreadState* ts = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(self)); ts;
-         ts = PyThreadState_Next(ts))
+         ts                = PyThreadState_Next(ts))
         f(ts);
 }
 
@@ -60,10 +60,10 @@ inline bool parse_hook_call(const char* name, PyObject* const* args, Py_ssize_t 
     static const struct {
         const char* name;
         int         what;
-    } events[] = {{"call", PyTrace_CALL},         {"line", PyTrace_LINE},         {"return", PyTrace_RETURN},
-                  {"c_call", PyTrace_C_CALL},     {"c_return", PyTrace_C_RETURN}, {"c_exception", PyTrace_C_EXCEPTION},
+    } events[] = {{"call", PyTrace_CALL},          {"line", PyTrace_LINE},         {"return", PyTrace_RETURN},
+                  {"c_call", PyTrace_C_CALL},      {"c_return", PyTrace_C_RETURN}, {"c_exception", PyTrace_C_EXCEPTION},
                   {"exception", PyTrace_EXCEPTION}};
-    what = -1;
+    what       = -1;
     for (const auto& e : events)
         if (std::strcmp(ev, e.name) == 0) what = e.what;
     return true;

@@ -14,10 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "compat.hpp"
 #include "hook_support.hpp"
 #include "line_hook.hpp"
-#include "hot_types.hpp"
 #include "line_profiler.hpp"
+#include "resolver.hpp"
 #include "timemory/hooks/line_stats.hpp"
 #include "timemory/hooks/line_tracker.hpp"
 
@@ -68,30 +69,31 @@ int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
 PyObject* scalar_choices() {
     std::string names;
     for (const auto& info : tim::component_table())
-        if (!info.class_name.empty() && tim::hooks::is_line_scalar(info)) names += (names.empty() ? "" : ", ") + info.id;
+        if (!info.class_name.empty() && tim::hooks::is_line_scalar(info))
+            names += (names.empty() ? "" : ", ") + info.id;
     return PyUnicode_FromString(names.c_str());
 }
 
-// line_profiler_component(spec) -> int: the one scalar component `spec` names.
+// line_profiler_component(indices) -> int: the one scalar component of `indices`, which
+// Python resolved (timemory._components.resolve: an unknown name is refused there).
 PyObject* py_component(PyObject*, PyObject* spec) {
     IndexList indices;
-    if (resolve_components(spec, indices, false) < 0) return nullptr;  // unknown: names every component
+    if (indices_from_ints(spec, indices, false) < 0) return nullptr;
     if (indices.size() != 1) {
         PyObject* choices = scalar_choices();
         if (choices)
-            PyErr_Format(PyExc_ValueError,
-                         "the line profiler measures one component, not %d. Valid choices are: %U",
+            PyErr_Format(PyExc_ValueError, "the line profiler measures one component, not %d. Valid choices are: %U",
                          static_cast<int>(indices.size()), choices);
         Py_XDECREF(choices);
         return nullptr;
     }
     const auto& info = tim::component_table()[static_cast<std::size_t>(indices.data()[0])];
     if (!tim::hooks::is_line_scalar(info)) {
-        const char* why = !info.available                         ? "is not available on this system"
-                          : info.n_disp != 1 || info.n_raw != 1   ? "has more than one value per measurement"
-                          : info.combine == tim::Combine::abs_pair ? "has more than one value per measurement"
-                                                                   : "has values that do not add up over lines";
-        PyObject* choices = scalar_choices();
+        const char* why     = !info.available                          ? "is not available on this system"
+                              : info.n_disp != 1 || info.n_raw != 1    ? "has more than one value per measurement"
+                              : info.combine == tim::Combine::abs_pair ? "has more than one value per measurement"
+                                                                       : "has values that do not add up over lines";
+        PyObject*   choices = scalar_choices();
         if (choices)
             PyErr_Format(PyExc_ValueError,
                          "component '%s' %s; the line profiler needs a scalar component. Valid choices are: %U",
@@ -179,8 +181,7 @@ PyObject* py_enable(PyObject*, PyObject* arg) {
     } else if (component != g_component) {
         const auto& running = tim::component_table()[static_cast<std::size_t>(g_component)];
         const auto& wanted  = tim::component_table()[static_cast<std::size_t>(component)];
-        PyErr_Format(PyExc_RuntimeError,
-                     "cannot profile lines with %s while a line profiler measuring %s is enabled",
+        PyErr_Format(PyExc_RuntimeError, "cannot profile lines with %s while a line profiler measuring %s is enabled",
                      wanted.id.c_str(), running.id.c_str());
         return nullptr;
     } else if (self->c_tracefunc == nullptr) {
@@ -260,7 +261,8 @@ PyObject* py_hook_function(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 #define LP_FN(f) reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f))
 PyMethodDef line_profiler_methods[] = {
     {"line_profiler_component", py_component, METH_O,
-     "line_profiler_component(spec) -> int\nThe one scalar component `spec` names (ValueError otherwise)."},
+     "line_profiler_component(indices) -> int\nThe one scalar component of a list of enum indices (ValueError "
+     "otherwise)."},
     {"line_profiler_scalar_components", py_scalar_components, METH_NOARGS,
      "Indices of the components the line profiler can measure."},
     {"line_profiler_add", LP_FN(py_add), METH_FASTCALL,
@@ -276,11 +278,10 @@ PyMethodDef line_profiler_methods[] = {
     {"line_profiler_clear", py_clear, METH_NOARGS, "Forget every line count."},
     {nullptr, nullptr, 0, nullptr}};
 
-PyMethodDef hook_function_def = {
-    "line_profiler_function", LP_FN(py_hook_function), METH_FASTCALL,
-    "line_profiler_function(frame, event, arg)\n"
-    "The line profiler's hook as a Python callable (threading.settrace);\n"
-    "it switches the calling thread to the native hook."};
+PyMethodDef hook_function_def = {"line_profiler_function", LP_FN(py_hook_function), METH_FASTCALL,
+                                 "line_profiler_function(frame, event, arg)\n"
+                                 "The line profiler's hook as a Python callable (threading.settrace);\n"
+                                 "it switches the calling thread to the native hook."};
 #undef LP_FN
 
 }  // namespace

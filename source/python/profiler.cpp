@@ -7,7 +7,7 @@
 //    more than the measurement; the events give the code object directly.
 //    (Falls back to PyEval_SetProfile when no monitoring tool id is free.)
 // Labels and the filter decision are policy and live in Python
-// (timemory.profiler._labels); they are asked for once per code object and
+// (timemory.profiler._config); they are asked for once per code object and
 // cached on the code object itself (PEP 523 co_extra), so the per-event work
 // is one pointer load, the component readings and a call-graph update.
 #include <Python.h>
@@ -16,9 +16,10 @@
 #include <string>
 #include <unordered_map>
 
+#include "compat.hpp"
 #include "hook_support.hpp"
-#include "hot_types.hpp"
 #include "profiler.hpp"
+#include "resolver.hpp"
 #include "timemory/config.hpp"
 #include "timemory/hooks/call_stack.hpp"
 
@@ -45,12 +46,12 @@ struct CodeRecord {
 };
 
 Py_ssize_t    g_extra_index      = -1;
-std::uint64_t g_label_generation = 1;   // bumped when the labeler or its config changes
+std::uint64_t g_label_generation = 1;        // bumped when the labeler or its config changes
 PyObject*     g_labeler          = nullptr;  // callable(code | builtin) -> None | str | (head, tail)
 PyObject*     g_format_args      = nullptr;  // callable(frame) -> str
 PyObject*     g_hook_object      = nullptr;  // what sys.getprofile() returns while we profile
 bool          g_trace_c          = false;
-bool          g_labeler_failed   = false;   // report a broken labeler once, not per event
+bool          g_labeler_failed   = false;  // report a broken labeler once, not per event
 std::unordered_map<const PyMethodDef*, CodeRecord> g_builtin_records;
 
 // The current thread's profile hook before start(), restored exactly by stop().
@@ -85,9 +86,11 @@ void fill_record(CodeRecord& rec, PyObject* subject) {
     } else if (PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2) {
         Py_ssize_t  nh = 0, nt = 0;
         const char* h = PyUnicode_Check(PyTuple_GET_ITEM(res, 0))
-                            ? PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(res, 0), &nh) : nullptr;
+                            ? PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(res, 0), &nh)
+                            : nullptr;
         const char* t = PyUnicode_Check(PyTuple_GET_ITEM(res, 1))
-                            ? PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(res, 1), &nt) : nullptr;
+                            ? PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(res, 1), &nt)
+                            : nullptr;
         if (h && t) {
             rec.head.assign(h, static_cast<std::size_t>(nh));
             rec.tail.assign(t, static_cast<std::size_t>(nt));
@@ -118,8 +121,8 @@ CodeRecord* record_for_builtin(PyObject* callable) {
 CodeRecord* record_for_descriptor(PyObject* descr, PyObject* self_arg) {
     auto& rec = g_builtin_records[reinterpret_cast<PyMethodDescrObject*>(descr)->d_method];
     if (rec.generation == g_label_generation) return &rec;
-    descrgetfunc get = Py_TYPE(descr)->tp_descr_get;
-    PyObject* bound = get ? get(descr, self_arg, reinterpret_cast<PyObject*>(Py_TYPE(self_arg))) : nullptr;
+    descrgetfunc get   = Py_TYPE(descr)->tp_descr_get;
+    PyObject*    bound = get ? get(descr, self_arg, reinterpret_cast<PyObject*>(Py_TYPE(self_arg))) : nullptr;
     if (!bound) {
         PyErr_Clear();
         return nullptr;
@@ -137,8 +140,8 @@ void enter_with_args(CallStack& cs, const CodeRecord& rec, PyFrameObject* frame)
         cs.enter(rec.hash, rec.label);
         return;
     }
-    Py_ssize_t  n = 0;
-    const char* s = PyUnicode_AsUTF8AndSize(args, &n);
+    Py_ssize_t  n     = 0;
+    const char* s     = PyUnicode_AsUTF8AndSize(args, &n);
     std::string label = rec.head;
     if (s) label.append(s, static_cast<std::size_t>(n));
     else PyErr_Clear();
@@ -199,7 +202,6 @@ int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
     }
     return 0;
 }
-
 
 // ------------------------------------------------------------------ sys.monitoring (3.12+)
 // The callbacks are C functions (METH_FASTCALL): CPython calls them through
@@ -271,7 +273,7 @@ struct Binding {
     bool         c_only;
 };
 const Binding g_bindings[] = {
-    {"PY_START", &g_defs[0], false}, {"PY_RESUME", &g_defs[0], false}, {"PY_THROW", &g_defs[0], false},
+    {"PY_START", &g_defs[0], false},  {"PY_RESUME", &g_defs[0], false}, {"PY_THROW", &g_defs[0], false},
     {"PY_RETURN", &g_defs[1], false}, {"PY_YIELD", &g_defs[1], false},  {"PY_UNWIND", &g_defs[1], false},
     {"CALL", &g_defs[2], true},       {"C_RETURN", &g_defs[3], true},   {"C_RAISE", &g_defs[3], true},
 };
@@ -359,15 +361,15 @@ bool start(bool trace_c) {
 
 // ------------------------------------------------------------------ Python functions
 PyObject* py_profiler_start(PyObject*, PyObject* args, PyObject* kwargs) {
-    static const char* kwlist[] = {"components", "labeler", "format_args", "flat",       "timeline",
-                                   "max_depth",  "trace_c", "all_threads", "monitoring", nullptr};
-    PyObject* components  = nullptr;
-    PyObject* labeler     = nullptr;
-    PyObject* format_args = Py_None;
-    int       flat = 0, timeline = 0, max_depth = 65535, trace_c = 0, all_threads = 1, use_monitoring = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|Oppippp", const_cast<char**>(kwlist),
-                                     &components, &labeler, &format_args, &flat, &timeline,
-                                     &max_depth, &trace_c, &all_threads, &use_monitoring))
+    static const char* kwlist[]    = {"indices",   "labeler", "format_args", "flat",       "timeline",
+                                      "max_depth", "trace_c", "all_threads", "monitoring", nullptr};
+    PyObject*          components  = nullptr;
+    PyObject*          labeler     = nullptr;
+    PyObject*          format_args = Py_None;
+    int                flat = 0, timeline = 0, max_depth = 65535, trace_c = 0, all_threads = 1, use_monitoring = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|Oppippp", const_cast<char**>(kwlist), &components, &labeler,
+                                     &format_args, &flat, &timeline, &max_depth, &trace_c, &all_threads,
+                                     &use_monitoring))
         return nullptr;
     if (tim::hooks::g_session.active) {
         PyErr_SetString(PyExc_RuntimeError, "the function profiler is already running");
@@ -378,7 +380,7 @@ PyObject* py_profiler_start(PyObject*, PyObject* args, PyObject* kwargs) {
         return nullptr;
     }
     IndexList indices;
-    if (resolve_components(components, indices, true) < 0) return nullptr;
+    if (indices_from_ints(components, indices, true) < 0) return nullptr;
     std::vector<int> list(indices.begin(), indices.end());
 
     if (labeler != g_labeler) {
@@ -394,7 +396,7 @@ PyObject* py_profiler_start(PyObject*, PyObject* args, PyObject* kwargs) {
     // every thread, those already running included
     if (use_monitoring && monitoring::start(trace_c != 0)) Py_RETURN_NONE;
 #else
-    (void) use_monitoring;
+    (void)use_monitoring;
 #endif
     PyThreadState* self = PyThreadState_Get();
     if (self->c_profilefunc != profile_callback) {
@@ -426,8 +428,7 @@ PyObject* py_profiler_stop(PyObject*, PyObject*) {
     PyThreadState* self   = PyThreadState_Get();
     int            failed = 0;
     for_each_thread([&](PyThreadState* ts) {
-        if (ts != self && ts->c_profilefunc == profile_callback)
-            failed |= _PyEval_SetProfile(ts, nullptr, nullptr) < 0;
+        if (ts != self && ts->c_profilefunc == profile_callback) failed |= _PyEval_SetProfile(ts, nullptr, nullptr) < 0;
     });
     if (failed) PyErr_Clear();
     PyObject* saved = g_saved_object;
@@ -485,9 +486,10 @@ PyObject* py_profiler_depth(PyObject*, PyObject*) {
 PyMethodDef profiler_methods[] = {
     {"profiler_start", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_profiler_start)),
      METH_VARARGS | METH_KEYWORDS,
-     "profiler_start(components, labeler, format_args=None, flat=False, timeline=False, "
+     "profiler_start(indices, labeler, format_args=None, flat=False, timeline=False, "
      "max_depth=65535, trace_c=False, all_threads=True, monitoring=True)\n"
-     "Install the native profile hook: sys.monitoring callbacks for every thread on 3.12+ "
+     "Install the native profile hook measuring the components of `indices` (enum indices): "
+     "sys.monitoring callbacks for every thread on 3.12+ "
      "(unless monitoring=False or no tool id is free), else PyEval_SetProfile on this thread "
      "(and on running threads without a hook of their own, with all_threads)."},
     {"profiler_stop", py_profiler_stop, METH_NOARGS,
@@ -498,8 +500,7 @@ PyMethodDef profiler_methods[] = {
      "'setprofile' (PyEval_SetProfile); None when not profiling."},
     {"profiler_invalidate", py_profiler_invalidate, METH_NOARGS,
      "Forget cached labels and filter decisions (the profiler config changed)."},
-    {"profiler_depth", py_profiler_depth, METH_NOARGS,
-     "Frames on this thread's profiler stack (for tests)."},
+    {"profiler_depth", py_profiler_depth, METH_NOARGS, "Frames on this thread's profiler stack (for tests)."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyMethodDef profiler_function_def = {

@@ -12,8 +12,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "hot_types.hpp"
+#include "compat.hpp"
 #include "regions.hpp"
+#include "resolver.hpp"
 #include "timemory/components/component_info.hpp"
 #include "timemory/config.hpp"
 #include "timemory/hooks/regions.hpp"
@@ -81,7 +82,7 @@ unsigned long long                                                   g_next_regi
 
 PyObject* py_region_set_components(PyObject*, PyObject* spec) {
     IndexList indices;
-    if (resolve_components(spec, indices, true) < 0) return nullptr;
+    if (indices_from_ints(spec, indices, true) < 0) return nullptr;
     region_indices().assign(indices.begin(), indices.end());
     Py_RETURN_NONE;
 }
@@ -108,8 +109,8 @@ PyObject* py_region_begin(PyObject*, PyObject* obj) {
     const auto& indices = region_indices();
     auto        bundle  = std::make_unique<tim::Bundle>();
     if (tim::config().enabled)
-        bundle->start(indices.data(), static_cast<int>(indices.size()), key.hash, key.label,
-                      tim::config().flat_profile, tim::config().timeline_profile);
+        bundle->start(indices.data(), static_cast<int>(indices.size()), key.hash, key.label, tim::config().flat_profile,
+                      tim::config().timeline_profile);
     const unsigned long long id = g_next_region_id++;
     g_regions_by_id.emplace(id, std::move(bundle));
     return PyLong_FromUnsignedLongLong(id);
@@ -133,9 +134,9 @@ PyObject* py_region_end(PyObject*, PyObject* obj) {
 // for every key new on a thread and after every throttle decision, so that
 // changed settings apply without a Python call per push.
 struct LibraryParams {
-    PyObject*                  source = nullptr;  // callable() -> (components, count, value_ns)
-    bool                       stale  = true;
-    bool                       failed = false;  // report a broken source once
+    PyObject*                  source  = nullptr;  // callable() -> (components, count, value_ns)
+    bool                       stale   = true;
+    bool                       failed  = false;  // report a broken source once
     std::vector<int>           indices = wall_clock_only();
     tim::hooks::ThrottleLimits limits{10000, 10000};
 };
@@ -148,17 +149,17 @@ void refresh_library_params() {
     auto& lib = library();
     lib.stale = false;
     if (!lib.source) return;
-    PyObject*          res   = PyObject_CallNoArgs(lib.source);
+    PyObject*          res = PyObject_CallNoArgs(lib.source);
     IndexList          indices;
     unsigned long long count = 0, value = 0;
-    const bool ok = res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 3 &&
-                    resolve_components(PyTuple_GET_ITEM(res, 0), indices, true) == 0 &&
-                    (count = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(res, 1)), !PyErr_Occurred()) &&
-                    (value = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(res, 2)), !PyErr_Occurred());
+    const bool         ok = res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 3 &&
+                            indices_from_ints(PyTuple_GET_ITEM(res, 0), indices, true) == 0 &&
+                            (count = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(res, 1)), !PyErr_Occurred()) &&
+                            (value = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(res, 2)), !PyErr_Occurred());
     Py_XDECREF(res);
     if (!ok) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "the trace library's settings must be (components, int, int)");
+            PyErr_SetString(PyExc_TypeError, "the trace library's settings must be (component indices, int, int)");
         if (!lib.failed) PyErr_WriteUnraisable(lib.source);
         else PyErr_Clear();
         lib.failed = true;
@@ -213,7 +214,7 @@ PyObject* py_trace_library_reset(PyObject*, PyObject*) {
 
 PyMethodDef region_method_table[] = {
     {"region_set_components", py_region_set_components, METH_O,
-     "region_set_components(components)\nComponents of the regions pushed or begun from now on."},
+     "region_set_components(indices)\nComponents (enum indices) of the regions pushed or begun from now on."},
     {"region_push", py_region_push, METH_O,
      "region_push(key)\nStart a region (key: str, or the int hash of a registered label)."},
     {"region_pop", py_region_pop, METH_O, "region_pop(key)\nStop the newest region of key on this thread."},
@@ -221,7 +222,7 @@ PyMethodDef region_method_table[] = {
     {"region_end", py_region_end, METH_O, "region_end(id)\nStop the region begin() returned id for."},
     {"trace_library_configure", py_trace_library_configure, METH_O,
      "trace_library_configure(source)\n"
-     "source() -> (components, throttle_count, throttle_value_ns), asked for again when a key is new on a "
+     "source() -> (component indices, throttle_count, throttle_value_ns), asked for again when a key is new on a "
      "thread and after each throttle decision."},
     {"trace_push", py_trace_push, METH_O,
      "trace_push(key)\nStart a trace-library region (ignored while key is throttled on this thread)."},

@@ -15,10 +15,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "compat.hpp"
 #include "hook_support.hpp"
 #include "line_hook.hpp"
-#include "hot_types.hpp"
 #include "regions.hpp"
+#include "resolver.hpp"
 #include "timemory/hooks/line_storage.hpp"
 #include "timemory/hooks/line_tracker.hpp"
 #include "timemory/storage/call_graph.hpp"
@@ -109,15 +110,15 @@ bool build_table(TracerRecord& rec, PyObject* answer) {
         Item      item{};
         ok = PyTuple_Check(it) && PyTuple_GET_SIZE(it) == 3;
         if (ok) {
-            item.lineno = PyLong_AsLong(PyTuple_GET_ITEM(it, 0));
+            item.lineno     = PyLong_AsLong(PyTuple_GET_ITEM(it, 0));
             PyObject* label = PyTuple_GET_ITEM(it, 1);
             item.split      = PyTuple_Check(label) && PyTuple_GET_SIZE(label) == 2;
-            ok = item.lineno > 0 && (item.split ? utf8(PyTuple_GET_ITEM(label, 0), item.head) &&
-                                                      utf8(PyTuple_GET_ITEM(label, 1), item.tail)
-                                                : utf8(label, item.head));
+            ok              = item.lineno > 0 && (item.split ? utf8(PyTuple_GET_ITEM(label, 0), item.head) &&
+                                                                   utf8(PyTuple_GET_ITEM(label, 1), item.tail)
+                                                             : utf8(label, item.head));
             const int shown = ok ? PyObject_IsTrue(PyTuple_GET_ITEM(it, 2)) : 0;
-            ok         = ok && shown >= 0;
-            item.shown = shown > 0;
+            ok              = ok && shown >= 0;
+            item.shown      = shown > 0;
         }
         if (ok) parsed.push_back(std::move(item));
     }
@@ -146,7 +147,7 @@ bool build_table(TracerRecord& rec, PyObject* answer) {
             rec.tails.assign(size, std::string{});
         }
         for (auto& item : parsed) {
-            const auto k  = static_cast<std::size_t>(item.lineno - lo);
+            const auto k   = static_cast<std::size_t>(item.lineno - lo);
             t->has_line[k] = 1;
             t->labels[k]   = item.head + item.tail;
             t->hashes[k]   = tim::hash_label(t->labels[k]);
@@ -235,11 +236,11 @@ int trace_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
 
 // ------------------------------------------------------------------ Python functions
 PyObject* py_tracer_start(PyObject*, PyObject* args, PyObject* kwargs) {
-    static const char* kwlist[] = {"components", "labeler", "format_args", "all_threads", nullptr};
-    PyObject* components  = nullptr;
-    PyObject* labeler     = nullptr;
-    PyObject* format_args = Py_None;
-    int       all_threads = 1;
+    static const char* kwlist[]    = {"indices", "labeler", "format_args", "all_threads", nullptr};
+    PyObject*          components  = nullptr;
+    PyObject*          labeler     = nullptr;
+    PyObject*          format_args = Py_None;
+    int                all_threads = 1;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|Op", const_cast<char**>(kwlist), &components, &labeler,
                                      &format_args, &all_threads))
         return nullptr;
@@ -257,7 +258,7 @@ PyObject* py_tracer_start(PyObject*, PyObject* args, PyObject* kwargs) {
         return nullptr;
     }
     IndexList indices;
-    if (resolve_components(components, indices, true) < 0) return nullptr;
+    if (indices_from_ints(components, indices, true) < 0) return nullptr;
 
     if (labeler != g_labeler) {
         Py_XSETREF(g_labeler, Py_NewRef(labeler));
@@ -272,8 +273,8 @@ PyObject* py_tracer_start(PyObject*, PyObject* args, PyObject* kwargs) {
         g_saved_func = self->c_tracefunc;
         Py_XSETREF(g_saved_object, Py_XNewRef(self->c_traceobj));
     }
-    tim::hooks::begin_line_session(std::vector<int>(indices.begin(), indices.end()),
-                                   tim::hooks::make_graph_sink, k_owner);
+    tim::hooks::begin_line_session(std::vector<int>(indices.begin(), indices.end()), tim::hooks::make_graph_sink,
+                                   k_owner);
     if (all_threads) rehook_other_threads(nullptr, trace_callback, g_hook_object);
     PyEval_SetTrace(trace_callback, g_hook_object);
     Py_RETURN_NONE;
@@ -326,8 +327,9 @@ PyObject* py_tracer_function(PyObject*, PyObject* const* args, Py_ssize_t nargs)
 PyMethodDef tracer_methods[] = {
     {"tracer_start", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_tracer_start)),
      METH_VARARGS | METH_KEYWORDS,
-     "tracer_start(components, labeler, format_args=None, all_threads=True)\n"
-     "Install the native line-trace hook on this thread (and on running threads without one)."},
+     "tracer_start(indices, labeler, format_args=None, all_threads=True)\n"
+     "Install the native line-trace hook, measuring the components of `indices` (enum indices),\n"
+     "on this thread (and on running threads without one)."},
     {"tracer_stop", py_tracer_stop, METH_NOARGS,
      "End every open line, remove the hook and restore this thread's previous one."},
     {"tracer_active", py_tracer_active, METH_NOARGS, "Whether a tracing session is running."},
@@ -337,8 +339,7 @@ PyMethodDef tracer_methods[] = {
     {nullptr, nullptr, 0, nullptr}};
 
 PyMethodDef tracer_function_def = {
-    "tracer_function", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_tracer_function)),
-    METH_FASTCALL,
+    "tracer_function", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_tracer_function)), METH_FASTCALL,
     "tracer_function(frame, event, arg)\n"
     "The line tracer's hook as a Python callable (sys.settrace / threading.settrace);\n"
     "it switches the calling thread to the native hook."};

@@ -15,10 +15,10 @@ struct Config {
     bool stack_clearing   = true;
 
     // text table formatting; -1 means "component default"
-    int  precision  = -1;
-    int  width      = -1;
-    int  max_width  = 120;
-    bool scientific = false;
+    int  precision         = -1;
+    int  width             = -1;
+    int  max_width         = 120;
+    bool scientific        = false;
     int  timing_precision  = -1;
     int  timing_width      = -1;
     bool timing_scientific = false;
@@ -35,7 +35,7 @@ struct Config {
 
 // A plain global (not a function-local static) so the hot path reads it
 // without a guard check or a cross-unit call.
-extern Config g_config;
+extern Config  g_config;
 inline Config& config() { return g_config; }
 
 }  // namespace tim

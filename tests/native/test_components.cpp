@@ -49,7 +49,10 @@ static std::string expected_class(const std::string& key) {
     std::string out;
     bool        up = true;
     for (char ch : key) {
-        if (ch == '_' || ch == '-') { up = true; continue; }
+        if (ch == '_' || ch == '-') {
+            up = true;
+            continue;
+        }
         out += up ? static_cast<char>(std::toupper(static_cast<unsigned char>(ch))) : ch;
         up = false;
     }
@@ -173,20 +176,20 @@ static void test_reads() {
     const double thread_cpu = interval(comp("thread_cpu_clock"), busy);
     const double util       = interval(comp("thread_cpu_util"), busy);
     const double cpu        = interval(comp("cpu_clock"), busy);
-    std::printf("  busy loop: thread_cpu %.3f ms, thread_cpu_util %.1f %%, cpu_clock %.3f ms\n", thread_cpu / 1e6,
-                util, cpu / 1e6);
+    std::printf("  busy loop: thread_cpu %.3f ms, thread_cpu_util %.1f %%, cpu_clock %.3f ms\n", thread_cpu / 1e6, util,
+                cpu / 1e6);
     CHECK(thread_cpu > 0.0);
     CHECK(util > 20.0 && util < 150.0);
     CHECK(cpu > 0.0);
 
-    constexpr std::size_t big = 200u << 20;
+    constexpr std::size_t   big = 200u << 20;
     std::unique_ptr<char[]> buf;
     const double            peak = interval(comp("peak_rss"), [&] {
         buf.reset(new char[big]);
         std::memset(buf.get(), 1, big);
         sink = sink + buf[big / 2];  // keeps the allocation observable
     });
-    const double page = [&] {
+    const double            page = [&] {
         double v[max_values];
         comp("page_rss").read(v);
         return v[0];
@@ -227,7 +230,7 @@ static void test_reads() {
 
     // a forked child reads its own /proc/self, not its parent's
     const auto& vm = comp("virtual_memory");
-    double parent[max_values];
+    double      parent[max_values];
     vm.read(parent);
     std::fflush(stdout);  // or the child's exit flush would repeat the parent's buffered lines
     const pid_t pid = fork();
@@ -246,21 +249,21 @@ static void test_reads() {
 }
 
 static void test_display() {
-    const auto& cu = comp("cpu_util");
-    double raw[max_values] = {5e8, 1e9}, out[max_values] = {};
+    const auto& cu              = comp("cpu_util");
+    double      raw[max_values] = {5e8, 1e9}, out[max_values] = {};
     to_display(cu, raw, out);
     CHECK(std::fabs(out[0] - 50.0) < 1e-9);
     raw[1] = 0.0;
     to_display(cu, raw, out);
     CHECK(out[0] == 0.0);
 
-    const auto& rb = comp("read_bytes");
-    double io[max_values] = {2e6, 5e8};
+    const auto& rb             = comp("read_bytes");
+    double      io[max_values] = {2e6, 5e8};
     to_display(rb, io, out);
     CHECK(out[0] == 2e6 && std::fabs(out[1] - 4e6) < 1e-6);
 
-    const auto& cp = comp("current_peak_rss");
-    double pair[max_values] = {1.0, 2.0};
+    const auto& cp               = comp("current_peak_rss");
+    double      pair[max_values] = {1.0, 2.0};
     to_display(cp, pair, out);
     CHECK(out[0] == 1.0 && out[1] == 2.0);
 

@@ -34,10 +34,10 @@ static void test_scaling() {
     CHECK(perf::scaled_count(5, 10, 20) == 5.0);           // running > enabled never scales down
 
     // {nr, enabled, running, values...}: members of two events, one weighted
-    const std::uint64_t buf[] = {3, 1000, 500, 10, 20, 30};
+    const std::uint64_t buf[]      = {3, 1000, 500, 10, 20, 30};
     const int           event_of[] = {0, 1, 1};
-    const double        weight[] = {1.0, 1.0, 4.0};
-    double              out[2] = {0.0, 0.0};
+    const double        weight[]   = {1.0, 1.0, 4.0};
+    double              out[2]     = {0.0, 0.0};
     CHECK(perf::add_group_read(buf, 6, event_of, weight, out));
     CHECK(out[0] == 20.0 && out[1] == 2.0 * (20.0 + 4.0 * 30.0));
     const std::uint64_t bad[] = {5, 1, 1, 0};
@@ -49,7 +49,7 @@ static void test_scaling() {
 static void test_grouping() {
     std::vector<int> members;  // per fd: members of its group so far (leaders only)
     int              refused = 0;
-    auto open = [&](const perf::Term& t, int group_fd) {
+    auto             open    = [&](const perf::Term& t, int group_fd) {
         if (t.type == PERF_TYPE_SOFTWARE || group_fd < 0) {
             members.push_back(1);
             return static_cast<int>(members.size()) - 1;
@@ -63,8 +63,8 @@ static void test_grouping() {
         return static_cast<int>(members.size()) - 1;
     };
     std::vector<const perf::EventDef*> events;
-    for (const char* n : {"instructions", "page-faults", "cycles", "PAPI_LST_INS", "cache-misses", "task-clock",
-                          "branch-misses"})
+    for (const char* n :
+         {"instructions", "page-faults", "cycles", "PAPI_LST_INS", "cache-misses", "task-clock", "branch-misses"})
         events.push_back(perf::find_event(n));
     // hardware terms: instructions, cycles, loads, stores, cache-misses, branch-misses (6)
     auto groups = perf::open_groups(events, false, open);
@@ -84,7 +84,7 @@ static void test_grouping() {
 
     // a term that cannot be opened is left out; its event reads 0
     auto none = [](const perf::Term& t, int) { return t.type == PERF_TYPE_SOFTWARE ? 3 : -ENOENT; };
-    groups = perf::open_groups(events, false, none);
+    groups    = perf::open_groups(events, false, none);
     CHECK(groups.size() == 2 && groups[0].event_of == std::vector<int>({1}) &&
           groups[1].event_of == std::vector<int>({5}));
 }
@@ -181,11 +181,11 @@ static void test_software_counts() {
         touch_pages(500);
         info.read(y);
         const double d = y[0] - x[0];
-        (void) !write(fds[1], &d, sizeof(d));
+        (void)!write(fds[1], &d, sizeof(d));
         _exit(0);
     }
     double child = -1;
-    (void) !read(fds[0], &child, sizeof(child));
+    (void)!read(fds[0], &child, sizeof(child));
     CHECK(child >= 500 && child < 5000);
 
     // ... continuing from the parent's reading at the fork (a measurement started in the
@@ -203,11 +203,11 @@ static void test_software_counts() {
         touch_pages(200);
         info.read(z);
         const double d[3] = {x[0] - a[0], y[0], z[0] - y[0]};
-        (void) !write(fds[1], d, sizeof(d));
+        (void)!write(fds[1], d, sizeof(d));
         _exit(0);
     }
     double d[3] = {-1, -1, -1};
-    (void) !read(fds[0], d, sizeof(d));
+    (void)!read(fds[0], d, sizeof(d));
     waitpid(pid2, nullptr, 0);
     CHECK(d[0] >= 3500 && d[0] < 10000);
     CHECK(d[1] >= 0 && d[1] < 1000);  // reopened at 0 for the new events

@@ -19,20 +19,20 @@ using namespace tim;
 namespace {
 
 int failures = 0;
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
+#define CHECK(cond)                                                                       \
+    do {                                                                                  \
+        if (!(cond)) {                                                                    \
             std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            ++failures;                                                        \
-        }                                                                      \
+            ++failures;                                                                   \
+        }                                                                                 \
     } while (0)
-#define CHECK_EQ(a, b)                                                                          \
-    do {                                                                                        \
-        const std::string a_ = (a), b_ = (b);                                                   \
-        if (a_ != b_) {                                                                         \
+#define CHECK_EQ(a, b)                                                                                 \
+    do {                                                                                               \
+        const std::string a_ = (a), b_ = (b);                                                          \
+        if (a_ != b_) {                                                                                \
             std::fprintf(stderr, "%s:%d: '%s' != '%s'\n", __FILE__, __LINE__, a_.c_str(), b_.c_str()); \
-            ++failures;                                                                         \
-        }                                                                                       \
+            ++failures;                                                                                \
+        }                                                                                              \
     } while (0)
 
 ComponentInfo wall_info() {
@@ -141,11 +141,13 @@ constexpr std::uint64_t h_main = 9631199822919835227ULL, h_foo = 114746286711333
 std::vector<FlatEntry> example_flat(const ComponentInfo& w) {
     auto make = [&](std::uint64_t hash, std::string label, int depth, std::vector<std::uint64_t> hier, Entry e) {
         FlatEntry f;
-        f.hash   = hash;
-        f.label  = label;
-        f.prefix = ">>> " + std::string(depth > 0 ? std::string(static_cast<std::size_t>(2 * (depth - 1)), ' ') + "|_" : "") + label;
-        f.depth  = depth;
-        f.pid    = 4242;
+        f.hash      = hash;
+        f.label     = label;
+        f.prefix    = ">>> " +
+                      std::string(depth > 0 ? std::string(static_cast<std::size_t>(2 * (depth - 1)), ' ') + "|_" : "") +
+                      label;
+        f.depth     = depth;
+        f.pid       = 4242;
         f.hierarchy = hier;
         for (auto h : hier) f.rolling_hash += h;
         f.entry = e;
@@ -278,7 +280,8 @@ void test_json(const std::string& dir) {
     write_file(dir + "/flat_wall.json", wrap(w.key, flat_json(w, {example_flat(w), flat}, meta)));
 
     write_file(dir + "/tree_wall.json", wrap(w.key, tree_json(w, {{example_tree(w)}}, meta)));
-    write_file(dir + "/tree_wall_mpi.json", json_pretty(wrap(w.key, tree_json(w, {{example_tree(w)}, {example_tree(w)}}, meta, "mpi"))));
+    write_file(dir + "/tree_wall_mpi.json",
+               json_pretty(wrap(w.key, tree_json(w, {{example_tree(w)}, {example_tree(w)}}, meta, "mpi"))));
     write_file(dir + "/flame_wall.json", flamegraph_json(w, {example_tree(w)}));
 
     // Multi-valued shapes: pairs, n_raw != n_disp, arrays.
@@ -295,12 +298,12 @@ void test_json(const std::string& dir) {
 
     TreeNode root, child;
     root.label = "unknown-hash=0";
-    root.tids   = {0, 1};
-    child.tids  = {0};  // llnl-hatchet 2026.2 fails on a nonzero tid in a single-process file
+    root.tids  = {0, 1};
+    child.tids = {0};  // llnl-hatchet 2026.2 fails on a nonzero tid in a single-process file
     root.pids = child.pids = {4242};
-    child.hash  = 7;
-    child.label = "main";
-    child.depth = 1;
+    child.hash             = 7;
+    child.label            = "main";
+    child.depth            = 1;
     child.inclusive = child.exclusive = make_entry(p, {{1.5e8, 2.5e8}});
     root.children.push_back(child);
     write_file(dir + "/tree_peak.json", wrap(p.key, tree_json(p, {{root}}, meta)));
@@ -343,7 +346,7 @@ void test_table() {
     // Scientific notation, multi-valued groups, empty input.
     config().scientific = true;
     CHECK(text_table(w, example_flat(w)).find("1.000e+00") != std::string::npos);
-    config() = Config{};
+    config()     = Config{};
     const auto p = peak_info();
     FlatEntry  fe;
     fe.prefix = ">>> main";
@@ -360,8 +363,8 @@ void test_table() {
 
 void test_atomic(const std::string& dir) {
     namespace fs     = std::filesystem;
-    const auto sub   = dir + "/atomic/a/b";
-    const auto path  = sub + "/out.json";
+    const auto  sub  = dir + "/atomic/a/b";
+    const auto  path = sub + "/out.json";
     std::string err;
     CHECK(atomic_write(path, "first", &err));
     CHECK(atomic_write(path, "{\"second\": 2}\n", &err));

@@ -75,6 +75,12 @@ def _format_call_args(func_or_frame: Any, args: tuple | None, kwargs: dict | Non
     return "(" + ", ".join(parts) + ")"
 
 
+# The native marker calls it for the labels of add_args markers: handed to the native side
+# here, at import, rather than imported by name from C++, so the core never reaches up into
+# the package. Every public way to a marker goes through this module.
+_core._set_callbacks(format_call_args=_format_call_args)
+
+
 def _mode_name(mode: Any) -> str:
     if isinstance(mode, int):
         return context(int(mode)).name

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .. import _core
+from .._components import resolve as _resolve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
@@ -18,7 +19,7 @@ if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of R
 
 def resolve(components: Any) -> list[int]:
     """Enum indices of component names, enum values or classes (``component.resolve``)."""
-    return list(_core.resolve_components(components, False))
+    return _resolve(components)
 
 
 def class_of(key: Any) -> type:

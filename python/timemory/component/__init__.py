@@ -9,6 +9,7 @@ exist with ``available == False`` and no-op methods.
 from __future__ import annotations
 
 from .. import _core
+from .._components import resolve as _resolve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
@@ -130,6 +131,11 @@ def _class_for(index: int) -> type:
     return cls
 
 
+# The native side makes component objects for stored values (a storage result's data()) and
+# asks this for their class, rather than importing this module by name; without it (this
+# module not imported yet) they are of the base class, Component.
+_core._set_callbacks(component_class=_class_for)
+
 __all__ += [info["class_name"] for info in _TABLE]
 
 
@@ -160,7 +166,7 @@ def resolve(components: Any) -> list[int]:
 
     Raises ValueError naming the valid choices for an unknown name.
     """
-    return list(_core.resolve_components(components, False))
+    return _resolve(components)
 
 
 def _index_of(key: str | int | type) -> int:

@@ -45,6 +45,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
 from timemory import _core, _output
+from timemory._components import resolve
 
 try:
     import line_profiler as _lp
@@ -80,7 +81,7 @@ def _component_index(component: Any) -> int:
             if info["class_name"] == component:
                 component = info["index"]
                 break
-    return int(_core.line_profiler_component(component))
+    return int(_core.line_profiler_component(resolve(component)))
 
 
 def scalar_components() -> list[str]:

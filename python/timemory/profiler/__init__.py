@@ -63,19 +63,22 @@ class ProfilerBundle(component_bundle):
     _timeline: bool | None = None
 
 
-def _names_from_setting(value: str, source: str) -> list[str]:
+def _indices_from_setting(value: str, source: str) -> list[int]:
+    """The components named in a setting, each name resolved once; unknown names warn and
+    are left out."""
     names = split_names(value)
-    valid = []
+    indices = []
     for name in names:
-        if _core.find_component(name) < 0:
+        index = _core.find_component(name)
+        if index < 0:
             warnings.warn(
                 f"ignoring unknown component {name!r} in settings.{source}",
                 settings.TimemoryWarning,
                 stacklevel=4,
             )
         else:
-            valid.append(name.lower())
-    return valid
+            indices.append(index)
+    return indices
 
 
 def _expand(components: Any) -> list[Any]:
@@ -111,7 +114,8 @@ class Profiler:
         self, components: Any = None, flat: bool = False, timeline: bool = False, **kwargs: Any
     ):
         self._input = [c if not isinstance(c, str) else c.lower() for c in _expand(components)]
-        resolve(self._input)  # ValueError naming the valid choices, now rather than at start
+        # resolved once, now (ValueError naming the valid choices here rather than at start)
+        self._indices = resolve(self._input)
         self._flat = bool(flat)
         self._timeline = bool(timeline)
         self._debug = bool(kwargs.get("debug", False))
@@ -136,11 +140,10 @@ class Profiler:
     def configure(self) -> list[int]:
         """Resolve the components (arguments, then ``settings.profiler_components`` or
         else ``settings.global_components``; wall_clock if none) and the scope."""
-        names: list[Any] = list(self._input)
         extra = settings.profiler_components or settings.global_components
         source = "profiler_components" if settings.profiler_components else "global_components"
-        names += _names_from_setting(extra, source) if extra else []
-        indices = list(dict.fromkeys(resolve(names))) if names else []
+        indices = self._indices + (_indices_from_setting(extra, source) if extra else [])
+        indices = list(dict.fromkeys(indices))
         if not indices:
             indices = resolve(["wall_clock"])
         flat = bool(settings.flat_profile) or self._flat

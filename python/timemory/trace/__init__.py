@@ -41,7 +41,7 @@ from typing import Any, Callable
 
 from timemory import _core, settings
 from timemory.bundle._classes import component_bundle, resolve
-from timemory.profiler import FakeProfiler, Profiler, _names_from_setting
+from timemory.profiler import FakeProfiler, Profiler, _indices_from_setting
 from timemory.profiler._config import format_args
 from timemory.trace._config import Config, config
 
@@ -85,7 +85,7 @@ def _setting_components(source: str) -> list[int]:
     value = getattr(settings, source)
     if not value:
         source, value = "global_components", settings.global_components
-    return resolve(_names_from_setting(value, source)) if value else []
+    return _indices_from_setting(value, source) if value else []
 
 
 class Tracer(Profiler):
@@ -118,7 +118,7 @@ class Tracer(Profiler):
     def configure(self) -> list[int]:
         """Resolve the components: the arguments, then ``settings.trace_components`` or
         else ``settings.global_components``; wall_clock if none."""
-        indices = resolve(self._input) + _setting_components("trace_components")
+        indices = self._indices + _setting_components("trace_components")
         indices = list(dict.fromkeys(indices)) or resolve(["wall_clock"])
         TraceBundle.configure(indices, True, False)
         return indices

@@ -40,32 +40,40 @@ py::dict measured(F&& run) {
 
 PYBIND11_MODULE(_ert, m) {
     m.doc() = "ERT kernels (private; see timemory.roofline.ert)";
-    m.def("ert_isas", &tim::ert::available_isas,
-          "Instruction sets with ERT kernels usable on this CPU, best first.");
-    m.def("ert_resolve_isa", [](const std::string& isa) {
-        try {
-            return tim::ert::resolve_isa(isa);
-        } catch (const std::invalid_argument& err) {
-            throw py::value_error(err.what());
-        }
-    }, py::arg("isa"));
-    m.def("ert_fma", [](const std::string& dtype, std::size_t working_set, int reps, std::size_t trials,
-                        std::size_t nthreads, std::size_t alignment, const std::string& isa) {
-        return measured([&] {
-            return tim::ert::measure_fma(dtype, working_set, reps, trials, nthreads, alignment, isa);
-        });
-    }, py::arg("dtype"), py::arg("working_set"), py::arg("reps"), py::arg("trials"),
-          py::arg("nthreads"), py::arg("alignment") = 0, py::arg("isa") = "auto",
-          "One FMA-kernel measurement: working_set bytes per thread, 2*reps FLOPs per element.");
-    m.def("ert_copy", [](std::size_t working_set, std::size_t trials, std::size_t nthreads,
-                         std::size_t alignment, const std::string& isa) {
-        return measured([&] {
-            return tim::ert::measure_copy(working_set, trials, nthreads, alignment, isa);
-        });
-    }, py::arg("working_set"), py::arg("trials"), py::arg("nthreads"), py::arg("alignment") = 0,
-          py::arg("isa") = "auto", "STREAM-like copy of working_set bytes per thread.");
-    m.def("ert_frequency", [](double seconds) {
-        py::gil_scoped_release release;
-        return tim::ert::measure_frequency(seconds);
-    }, py::arg("seconds") = 0.1, "Measured clock rate (Hz) of the calling thread's core; 0 if unknown.");
+    m.def("ert_isas", &tim::ert::available_isas, "Instruction sets with ERT kernels usable on this CPU, best first.");
+    m.def(
+        "ert_resolve_isa",
+        [](const std::string& isa) {
+            try {
+                return tim::ert::resolve_isa(isa);
+            } catch (const std::invalid_argument& err) {
+                throw py::value_error(err.what());
+            }
+        },
+        py::arg("isa"));
+    m.def(
+        "ert_fma",
+        [](const std::string& dtype, std::size_t working_set, int reps, std::size_t trials, std::size_t nthreads,
+           std::size_t alignment, const std::string& isa) {
+            return measured(
+                [&] { return tim::ert::measure_fma(dtype, working_set, reps, trials, nthreads, alignment, isa); });
+        },
+        py::arg("dtype"), py::arg("working_set"), py::arg("reps"), py::arg("trials"), py::arg("nthreads"),
+        py::arg("alignment") = 0, py::arg("isa") = "auto",
+        "One FMA-kernel measurement: working_set bytes per thread, 2*reps FLOPs per element.");
+    m.def(
+        "ert_copy",
+        [](std::size_t working_set, std::size_t trials, std::size_t nthreads, std::size_t alignment,
+           const std::string& isa) {
+            return measured([&] { return tim::ert::measure_copy(working_set, trials, nthreads, alignment, isa); });
+        },
+        py::arg("working_set"), py::arg("trials"), py::arg("nthreads"), py::arg("alignment") = 0,
+        py::arg("isa") = "auto", "STREAM-like copy of working_set bytes per thread.");
+    m.def(
+        "ert_frequency",
+        [](double seconds) {
+            py::gil_scoped_release release;
+            return tim::ert::measure_frequency(seconds);
+        },
+        py::arg("seconds") = 0.1, "Measured clock rate (Hz) of the calling thread's core; 0 if unknown.");
 }

@@ -34,30 +34,30 @@ using ReadFn = void (*)(double* out);
 using DisplayFn = void (*)(const double* raw, double* out);
 
 struct ComponentInfo {
-    int                      index = -1;       // enum value (§2.1 numbering)
-    std::string              enum_name;        // "WALL_CLOCK"
-    std::string              key;              // "wall_clock": JSON key, Python enum name
-    std::string              class_name;       // "WallClock"
-    std::string              id;               // primary id, e.g. "system_clock"
-    std::vector<std::string> aliases;          // other accepted ids (not including id)
-    std::string              label;            // "wall": METRIC column, JSON type, file stem
-    std::vector<std::string> sub_labels;       // JSON "type" list when n_disp > 1
-    std::string              description;      // "Real-clock timer (i.e. wall-clock timer)"
-    std::vector<Unit>        units;            // one per display value
-    int                      n_raw     = 1;    // raw slots read by `read`
-    int                      n_disp    = 1;    // display values produced by `display`
-    bool                     available = false;
-    bool                     has_value = true;
+    int                      index = -1;        // enum value (§2.1 numbering)
+    std::string              enum_name;         // "WALL_CLOCK"
+    std::string              key;               // "wall_clock": JSON key, Python enum name
+    std::string              class_name;        // "WallClock"
+    std::string              id;                // primary id, e.g. "system_clock"
+    std::vector<std::string> aliases;           // other accepted ids (not including id)
+    std::string              label;             // "wall": METRIC column, JSON type, file stem
+    std::vector<std::string> sub_labels;        // JSON "type" list when n_disp > 1
+    std::string              description;       // "Real-clock timer (i.e. wall-clock timer)"
+    std::vector<Unit>        units;             // one per display value
+    int                      n_raw        = 1;  // raw slots read by `read`
+    int                      n_disp       = 1;  // display values produced by `display`
+    bool                     available    = false;
+    bool                     has_value    = true;
     bool                     flamegraph   = false;  // timers: written as Chrome trace
     bool                     integral_raw = true;   // raw values serialised as integers
     // papi_vector / papi_array: running measurements are counted (perf::g_running) so
     // that settings.papi_events cannot change under them
-    bool                     hw_counter   = false;
-    Combine                  combine      = Combine::delta;
-    ReadFn                   read         = nullptr;
-    DisplayFn                display      = nullptr;  // nullptr: display = raw (n_raw == n_disp)
-    int                      precision    = 3;
-    int                      width        = 8;
+    bool      hw_counter = false;
+    Combine   combine    = Combine::delta;
+    ReadFn    read       = nullptr;
+    DisplayFn display    = nullptr;  // nullptr: display = raw (n_raw == n_disp)
+    int       precision  = 3;
+    int       width      = 8;
     // extra `"key":{...}` member of the component's JSON metadata (papi_vector's scaling)
     std::string (*json_extra)() = nullptr;
 };
@@ -65,7 +65,7 @@ struct ComponentInfo {
 // The full table, indexed by enum value; entries for the two placeholder
 // enumerators (66, 70) have an empty class_name and are never available.
 const std::vector<ComponentInfo>& component_table();
-int component_count();  // one past the last enumerator (81)
+int                               component_count();  // one past the last enumerator (81)
 // Only perf::configure() changes entries after start-up (papi_vector and papi_array,
 // whose values follow settings.papi_events).
 std::vector<ComponentInfo>& mutable_component_table();
@@ -82,9 +82,7 @@ std::string default_unit_repr(Unit u);
 
 // Raw values an entry stores: n_raw, except abs_pair keeps (start, stop) of a
 // single reading.
-inline int stored_values(const ComponentInfo& info) {
-    return info.combine == Combine::abs_pair ? 2 : info.n_raw;
-}
+inline int stored_values(const ComponentInfo& info) { return info.combine == Combine::abs_pair ? 2 : info.n_raw; }
 
 // display values (before unit division) of a raw value
 void to_display(const ComponentInfo& info, const double* raw, double* out);

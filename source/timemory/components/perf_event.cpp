@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <dirent.h>
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -16,7 +17,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <dirent.h>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,10 +31,9 @@ constexpr std::uint64_t cache(std::uint64_t id, std::uint64_t op, std::uint64_t 
     return id | (op << 8) | (result << 16);
 }
 constexpr std::uint64_t l1d = PERF_COUNT_HW_CACHE_L1D, l1i = PERF_COUNT_HW_CACHE_L1I, ll = PERF_COUNT_HW_CACHE_LL,
-                        dtlb = PERF_COUNT_HW_CACHE_DTLB, itlb = PERF_COUNT_HW_CACHE_ITLB,
-                        bpu = PERF_COUNT_HW_CACHE_BPU;
+                        dtlb = PERF_COUNT_HW_CACHE_DTLB, itlb = PERF_COUNT_HW_CACHE_ITLB, bpu = PERF_COUNT_HW_CACHE_BPU;
 constexpr std::uint64_t rd = PERF_COUNT_HW_CACHE_OP_READ, wr = PERF_COUNT_HW_CACHE_OP_WRITE,
-                        pf = PERF_COUNT_HW_CACHE_OP_PREFETCH;
+                        pf  = PERF_COUNT_HW_CACHE_OP_PREFETCH;
 constexpr std::uint64_t acc = PERF_COUNT_HW_CACHE_RESULT_ACCESS, miss = PERF_COUNT_HW_CACHE_RESULT_MISS;
 
 struct PerfName {
@@ -52,20 +51,32 @@ const std::vector<PerfName>& perf_names() {
         {"instructions", {}, PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS, "Instructions retired"},
         {"cache-references", {}, PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_REFERENCES, "Last-level cache accesses"},
         {"cache-misses", {}, PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES, "Last-level cache misses"},
-        {"branch-instructions", {"branches"}, PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_INSTRUCTIONS,
+        {"branch-instructions",
+         {"branches"},
+         PERF_TYPE_HARDWARE,
+         PERF_COUNT_HW_BRANCH_INSTRUCTIONS,
          "Branch instructions retired"},
         {"branch-misses", {}, PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES, "Mispredicted branches"},
         {"bus-cycles", {}, PERF_TYPE_HARDWARE, PERF_COUNT_HW_BUS_CYCLES, "Bus cycles"},
-        {"stalled-cycles-frontend", {"idle-cycles-frontend"}, PERF_TYPE_HARDWARE,
-         PERF_COUNT_HW_STALLED_CYCLES_FRONTEND, "Cycles the front end issued no instruction"},
-        {"stalled-cycles-backend", {"idle-cycles-backend"}, PERF_TYPE_HARDWARE, PERF_COUNT_HW_STALLED_CYCLES_BACKEND,
+        {"stalled-cycles-frontend",
+         {"idle-cycles-frontend"},
+         PERF_TYPE_HARDWARE,
+         PERF_COUNT_HW_STALLED_CYCLES_FRONTEND,
+         "Cycles the front end issued no instruction"},
+        {"stalled-cycles-backend",
+         {"idle-cycles-backend"},
+         PERF_TYPE_HARDWARE,
+         PERF_COUNT_HW_STALLED_CYCLES_BACKEND,
          "Cycles the back end stalled"},
         {"ref-cycles", {}, PERF_TYPE_HARDWARE, PERF_COUNT_HW_REF_CPU_CYCLES, "Reference cycles (constant rate)"},
         {"cpu-clock", {}, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK, "CPU clock of the thread"},
         {"task-clock", {}, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, "Time the thread ran on a CPU"},
         {"page-faults", {"faults"}, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, "Page faults"},
         {"context-switches", {"cs"}, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, "Context switches"},
-        {"cpu-migrations", {"migrations"}, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS,
+        {"cpu-migrations",
+         {"migrations"},
+         PERF_TYPE_SOFTWARE,
+         PERF_COUNT_SW_CPU_MIGRATIONS,
          "Migrations to another CPU"},
         {"minor-faults", {}, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MIN, "Page faults served without I/O"},
         {"major-faults", {}, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MAJ, "Page faults that needed I/O"},
@@ -107,7 +118,7 @@ struct CpuId {
 };
 
 CpuId cpu_id() {
-    CpuId id;
+    CpuId      id;
     std::FILE* f = std::fopen("/proc/cpuinfo", "r");
     if (!f) return id;
     char line[512];
@@ -136,8 +147,8 @@ CpuId cpu_id() {
 // Intel cores with FP_ARITH_INST_RETIRED (event 0xC7), non-hybrid: Broadwell
 // through Sapphire/Emerald Rapids.
 bool has_fp_arith(const CpuId& id) {
-    static const int models[] = {0x3D, 0x47, 0x4F, 0x56, 0x4E, 0x5E, 0x55, 0x8E, 0x9E, 0xA5, 0xA6, 0x66,
-                                 0x7D, 0x7E, 0x6A, 0x6C, 0x8C, 0x8D, 0xA7, 0x8F, 0xCF};
+    static const int models[] = {0x3D, 0x47, 0x4F, 0x56, 0x4E, 0x5E, 0x55, 0x8E, 0x9E, 0xA5, 0xA6,
+                                 0x66, 0x7D, 0x7E, 0x6A, 0x6C, 0x8C, 0x8D, 0xA7, 0x8F, 0xCF};
     if (id.vendor != "GenuineIntel" || id.family != 6) return false;
     return std::find(std::begin(models), std::end(models), id.model) != std::end(models);
 }
@@ -151,7 +162,7 @@ std::string cpu_text(const CpuId& id) {
 
 std::vector<EventDef> build_catalogue() {
     std::vector<EventDef> out;
-    auto preset = [&out](const char* name, const char* desc, std::vector<const char*> parts) {
+    auto                  preset = [&out](const char* name, const char* desc, std::vector<const char*> parts) {
         EventDef e;
         e.name        = name;
         e.description = desc;
@@ -191,12 +202,13 @@ std::vector<EventDef> build_catalogue() {
     // operations per instruction (an FMA counts twice in the event already).
     const CpuId id = cpu_id();
     struct Fp {
-        const char* name;
-        const char* desc;
+        const char*                              name;
+        const char*                              desc;
         std::vector<std::pair<unsigned, double>> umasks;
     };
     const Fp fp[] = {
-        {"PAPI_FP_OPS", "Floating point operations",
+        {"PAPI_FP_OPS",
+         "Floating point operations",
          {{0x01, 1}, {0x02, 1}, {0x04, 2}, {0x08, 4}, {0x10, 4}, {0x20, 8}, {0x40, 8}, {0x80, 16}}},
         {"PAPI_DP_OPS", "Floating point operations; double precision", {{0x01, 1}, {0x04, 2}, {0x10, 4}, {0x40, 8}}},
         {"PAPI_SP_OPS", "Floating point operations; single precision", {{0x02, 1}, {0x08, 4}, {0x20, 8}, {0x80, 16}}},
@@ -269,8 +281,7 @@ std::mutex& raw_mutex() {
 // ------------------------------------------------------------------ opening
 
 long sys_perf_event_open(perf_event_attr* attr, int group_fd) {
-    return syscall(SYS_perf_event_open, attr, 0 /* this thread */, -1 /* any cpu */, group_fd,
-                   PERF_FLAG_FD_CLOEXEC);
+    return syscall(SYS_perf_event_open, attr, 0 /* this thread */, -1 /* any cpu */, group_fd, PERF_FLAG_FD_CLOEXEC);
 }
 
 int open_term(const Term& t, bool exclude_kernel, int group_fd) {
@@ -294,9 +305,9 @@ struct Access {
 
 Access access_mode() {
     static const Access a = [] {
-        Access r;
+        Access     r;
         const Term task_clock{PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, 1.0};
-        int fd = open_term(task_clock, false, -1);
+        int        fd = open_term(task_clock, false, -1);
         if (fd >= 0) {
             ::close(fd);
             return r;
@@ -391,8 +402,8 @@ Registry& registry() {
 
 Config make_config(const std::vector<std::string>& names, bool multiplexing) {
     Config c;
-    c.multiplexing   = multiplexing;
-    c.exclude_kernel = access_mode().exclude_kernel;
+    c.multiplexing                  = multiplexing;
+    c.exclude_kernel                = access_mode().exclude_kernel;
     std::vector<std::string> wanted = names;
     if (wanted.empty()) {  // the defaults this machine counts
         for (const char* n : {"PAPI_TOT_CYC", "PAPI_TOT_INS"})
@@ -408,8 +419,9 @@ Config make_config(const std::vector<std::string>& names, bool multiplexing) {
     }
     for (const auto& n : wanted) {
         const EventDef* e = find_event(n);
-        if (!e) throw std::invalid_argument("Unknown hardware counter: '" + n + "'. Valid choices are: " +
-                                            valid_event_choices());
+        if (!e)
+            throw std::invalid_argument("Unknown hardware counter: '" + n +
+                                        "'. Valid choices are: " + valid_event_choices());
         if (std::find(c.requested.begin(), c.requested.end(), e->name) != c.requested.end()) continue;
         c.requested.push_back(e->name);
         c.status.push_back(probe(*e));
@@ -442,9 +454,9 @@ std::vector<GroupPlan> open_groups(const std::vector<const EventDef*>& events, b
             // clock gets a group of its own.
             const bool clock = t.type == PERF_TYPE_SOFTWARE &&
                                (t.config == PERF_COUNT_SW_TASK_CLOCK || t.config == PERF_COUNT_SW_CPU_CLOCK);
-            int  alone = -1;
-            int& group = clock ? alone : hw ? hardware : software;
-            int  fd    = -1;
+            int        alone = -1;
+            int&       group = clock ? alone : hw ? hardware : software;
+            int        fd    = -1;
             if (group >= 0 && !(hw && multiplexing)) {
                 fd = open(t, made[static_cast<std::size_t>(group)].fds.front());
                 // a full group (more events than counters): start another one; the kernel
@@ -480,29 +492,29 @@ struct ThreadCounters;
 thread_local ThreadCounters* tl_thread_counters = nullptr;  // this thread's, once made
 
 struct ThreadCounters {
-    std::atomic<std::uint64_t> generation{0};  // of the configuration the groups were opened for
+    std::atomic<std::uint64_t> generation{0};   // of the configuration the groups were opened for
     std::uint64_t              fork_epoch = 0;  // g_fork_epoch the groups were opened in
-    int                        n_events = 0;
+    int                        n_events   = 0;
     std::vector<Group>         groups;
     // added to every reading: the counts at the fork that made this process (a
     // measurement started in the parent and stopped in the child continues)
-    std::vector<double>        base;
-    std::vector<double>        at_fork;  // the reading taken just before fork()
+    std::vector<double> base;
+    std::vector<double> at_fork;  // the reading taken just before fork()
 
     ThreadCounters() {
-        auto& r = registry();
+        auto&                       r = registry();
         std::lock_guard<std::mutex> lock(r.mutex);
         r.threads.push_back(this);
         tl_thread_counters = this;
     }
     ~ThreadCounters() {
-        tl_thread_counters = nullptr;
-        auto& r = registry();
+        tl_thread_counters            = nullptr;
+        auto&                       r = registry();
         std::lock_guard<std::mutex> lock(r.mutex);
         retire(r.retired);
         r.threads.erase(std::remove(r.threads.begin(), r.threads.end(), this), r.threads.end());
     }
-    ThreadCounters(const ThreadCounters&) = delete;
+    ThreadCounters(const ThreadCounters&)            = delete;
     ThreadCounters& operator=(const ThreadCounters&) = delete;
 
     // Adds this thread's enabled/running times into t (registry mutex held).
@@ -530,12 +542,12 @@ struct ThreadCounters {
     void open() {
         // reopened after a fork under the same events: continue from the parent's counts;
         // for new events (configure(), refused while any measurement runs) start at 0
-        const bool continues = generation.load() == g_generation.load() && fork_epoch != g_fork_epoch.load() &&
-                               !at_fork.empty();
+        const bool continues =
+            generation.load() == g_generation.load() && fork_epoch != g_fork_epoch.load() && !at_fork.empty();
         base = continues ? at_fork : std::vector<double>{};
         at_fork.clear();
         {
-            auto& r = registry();
+            auto&                       r = registry();
             std::lock_guard<std::mutex> lock(r.mutex);
             close_all();
             // a forked child starts with an empty registry
@@ -545,12 +557,12 @@ struct ThreadCounters {
         bool                         multiplexing = false, exclude_kernel = false;
         {
             std::lock_guard<std::mutex> lock(config_mutex());
-            const auto& c  = current_config();
-            events         = c.active;
-            multiplexing   = c.multiplexing;
-            exclude_kernel = c.exclude_kernel;
-            generation     = g_generation.load();
-            fork_epoch     = g_fork_epoch.load();
+            const auto&                 c = current_config();
+            events                        = c.active;
+            multiplexing                  = c.multiplexing;
+            exclude_kernel                = c.exclude_kernel;
+            generation                    = g_generation.load();
+            fork_epoch                    = g_fork_epoch.load();
         }
         n_events = static_cast<int>(events.size());
         if (base.size() != events.size()) base.clear();
@@ -561,7 +573,7 @@ struct ThreadCounters {
             static_cast<GroupPlan&>(made.back()) = std::move(plan);
             made.back().buf.assign(3 + made.back().fds.size(), 0);
         }
-        auto& r = registry();
+        auto&                       r = registry();
         std::lock_guard<std::mutex> lock(r.mutex);
         groups = std::move(made);
     }
@@ -629,7 +641,7 @@ void install_fork_handler() {
         pthread_atfork(before_fork, nullptr, after_fork_in_child);
         return true;
     }();
-    (void) done;
+    (void)done;
 }
 
 // The cpu_roofline_* components' hardware counters (PAPI_DP_OPS, PAPI_SP_OPS, PAPI_LST_INS),
@@ -637,13 +649,13 @@ void install_fork_handler() {
 // the child, continuing from the reading taken before it). Their events are fixed:
 // settings.papi_events (configure()) does not concern them.
 struct RooflineCounters {
-    std::vector<GroupPlan>     groups;
-    std::vector<std::uint64_t> buf;
-    std::uint64_t              fork_epoch = 0;  // 0: never opened
-    std::size_t                n_events   = 0;
-    const std::vector<const EventDef*>* events = nullptr;  // as last read
-    std::vector<double>        base;     // added to every reading (the counts at the fork)
-    std::vector<double>        at_fork;  // the reading taken just before fork()
+    std::vector<GroupPlan>              groups;
+    std::vector<std::uint64_t>          buf;
+    std::uint64_t                       fork_epoch = 0;  // 0: never opened
+    std::size_t                         n_events   = 0;
+    const std::vector<const EventDef*>* events     = nullptr;  // as last read
+    std::vector<double>                 base;                  // added to every reading (the counts at the fork)
+    std::vector<double>                 at_fork;               // the reading taken just before fork()
 
     RooflineCounters() { tl_roofline_counters = this; }
     ~RooflineCounters() {
@@ -666,12 +678,12 @@ struct RooflineCounters {
         at_fork.clear();
         close_all();
         const bool exclude_kernel = access_mode().exclude_kernel;
-        groups = open_groups(events_now, false, [exclude_kernel](const Term& t, int group_fd) {
+        groups                    = open_groups(events_now, false, [exclude_kernel](const Term& t, int group_fd) {
             return open_term(t, exclude_kernel, group_fd);
         });
-        fork_epoch = g_fork_epoch.load();
-        n_events   = events_now.size();
-        events     = &events_now;
+        fork_epoch                = g_fork_epoch.load();
+        n_events                  = events_now.size();
+        events                    = &events_now;
     }
     void read_open(double* out) {
         std::fill(out, out + n_events, 0.0);
@@ -724,9 +736,9 @@ const EventDef* find_event(const std::string& name) {
     }
     std::uint64_t config = 0;
     if (!parse_raw(name, config)) return nullptr;
-    static auto* raw = new std::deque<EventDef>;  // stable addresses
+    static auto*                raw = new std::deque<EventDef>;  // stable addresses
     std::lock_guard<std::mutex> lock(raw_mutex());
-    char canonical[24];
+    char                        canonical[24];
     std::snprintf(canonical, sizeof(canonical), "r%llx", static_cast<unsigned long long>(config));
     for (const auto& e : *raw)
         if (e.name == canonical) return &e;
@@ -756,10 +768,10 @@ EventStatus probe(const EventDef& event) {
     static auto* m     = new std::mutex;
     {
         std::lock_guard<std::mutex> lock(*m);
-        auto it = cache->find(&event);
+        auto                        it = cache->find(&event);
         if (it != cache->end()) return it->second;
     }
-    EventStatus s = probe_uncached(event);
+    EventStatus                 s = probe_uncached(event);
     std::lock_guard<std::mutex> lock(*m);
     return cache->emplace(&event, s).first->second;
 }
@@ -773,8 +785,7 @@ double scaled_count(std::uint64_t value, std::uint64_t enabled, std::uint64_t ru
 bool add_group_read(const std::uint64_t* buf, std::size_t words, const int* event_of, const double* weight,
                     double* out) {
     if (words < 3 || buf[0] > words - 3) return false;
-    for (std::uint64_t k = 0; k < buf[0]; ++k)
-        out[event_of[k]] += weight[k] * scaled_count(buf[3 + k], buf[1], buf[2]);
+    for (std::uint64_t k = 0; k < buf[0]; ++k) out[event_of[k]] += weight[k] * scaled_count(buf[3 + k], buf[1], buf[2]);
     return true;
 }
 
@@ -837,8 +848,8 @@ void configure(const std::vector<std::string>& names, bool multiplexing) {
     Config c = make_config(names, multiplexing);  // throws before anything changes
     {
         std::lock_guard<std::mutex> lock(config_mutex());
-        current_config() = std::move(c);
-        auto& r = registry();
+        current_config()              = std::move(c);
+        auto&                       r = registry();
         std::lock_guard<std::mutex> rlock(r.mutex);
         r.retired.enabled.assign(current_config().active.size(), 0);
         r.retired.running.assign(current_config().active.size(), 0);
@@ -850,8 +861,8 @@ void configure(const std::vector<std::string>& names, bool multiplexing) {
 }
 
 std::vector<std::pair<std::string, EventStatus>> configured_events() {
-    std::lock_guard<std::mutex> lock(config_mutex());
-    const auto& c = current_config();
+    std::lock_guard<std::mutex>                      lock(config_mutex());
+    const auto&                                      c = current_config();
     std::vector<std::pair<std::string, EventStatus>> out;
     for (std::size_t i = 0; i < c.requested.size(); ++i) out.emplace_back(c.requested[i], c.status[i]);
     return out;
@@ -860,8 +871,8 @@ std::vector<std::pair<std::string, EventStatus>> configured_events() {
 void describe_component(ComponentInfo& info) {
     install_fork_handler();
     std::lock_guard<std::mutex> lock(config_mutex());
-    const auto& c = current_config();
-    std::string unavailable;
+    const auto&                 c = current_config();
+    std::string                 unavailable;
     for (std::size_t i = 0; i < c.requested.size(); ++i)
         if (!c.status[i].available)
             unavailable += (unavailable.empty() ? "" : "; ") + c.requested[i] + ": " + c.status[i].reason;
@@ -869,12 +880,12 @@ void describe_component(ComponentInfo& info) {
     info.display      = nullptr;
     info.integral_raw = true;
     if (c.active.empty()) {
-        info.available   = false;
-        info.has_value   = false;
-        info.read        = nullptr;
-        info.n_raw       = 1;
-        info.n_disp      = 1;
-        info.units       = {Unit::none};
+        info.available = false;
+        info.has_value = false;
+        info.read      = nullptr;
+        info.n_raw     = 1;
+        info.n_disp    = 1;
+        info.units     = {Unit::none};
         info.sub_labels.clear();
         info.description = "not available: " + unavailable;
         return;
@@ -905,9 +916,9 @@ std::vector<Scaling> scaling() {
         std::lock_guard<std::mutex> lock(config_mutex());
         events = current_config().active;
     }
-    auto& r = registry();
+    auto&                       r = registry();
     std::lock_guard<std::mutex> lock(r.mutex);
-    Totals t = r.retired;
+    Totals                      t = r.retired;
     t.enabled.resize(events.size(), 0);
     t.running.resize(events.size(), 0);
     const std::uint64_t gen = g_generation.load();
@@ -919,7 +930,7 @@ std::vector<Scaling> scaling() {
 }
 
 std::string json_block() {
-    std::string s = "\"perf_event\":{\"scaling\":[";
+    std::string s     = "\"perf_event\":{\"scaling\":[";
     bool        first = true;
     for (const auto& x : scaling()) {
         if (!first) s += ',';
@@ -967,7 +978,7 @@ void read_roofline_counters(double* dp_sp_ldst) {
         return out;
     }();
     thread_local RooflineCounters counters;
-    double counted[n] = {};
+    double                        counted[n] = {};
     static_assert(n <= 3, "counted[] holds the roofline events");
     counters.read(counted, present);
     std::size_t k = 0;

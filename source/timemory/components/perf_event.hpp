@@ -21,12 +21,12 @@ struct Term {
 };
 
 struct EventDef {
-    std::string              name;         // "PAPI_TOT_INS", "instructions", "r01c7"
-    std::vector<std::string> aliases;      // other accepted spellings ("cycles" for "cpu-cycles")
-    std::string              description;  // short description
-    std::string              mapping;      // how it maps to perf, e.g. "L1-dcache-loads + L1-dcache-stores"
-    std::vector<Term>        terms;        // empty: no perf mapping on this CPU (see no_mapping)
-    std::string              no_mapping;   // why terms is empty
+    std::string              name;                    // "PAPI_TOT_INS", "instructions", "r01c7"
+    std::vector<std::string> aliases;                 // other accepted spellings ("cycles" for "cpu-cycles")
+    std::string              description;             // short description
+    std::string              mapping;                 // how it maps to perf, e.g. "L1-dcache-loads + L1-dcache-stores"
+    std::vector<Term>        terms;                   // empty: no perf mapping on this CPU (see no_mapping)
+    std::string              no_mapping;              // why terms is empty
     bool                     preset         = false;  // a PAPI preset name
     bool                     kernel_counted = false;  // counted in kernel context (context switches, migrations)
     Unit                     unit           = Unit::count;  // task-clock / cpu-clock are nanoseconds
@@ -91,8 +91,8 @@ bool        have_cpu_pmu();         // /sys/bus/event_source/devices lists a CPU
 // events, so the settings refuse to change the events while this is not 0. A forked
 // child forgets the bundles of the parent's other threads (they never stop there).
 inline std::atomic<std::int64_t> g_running{0};
-inline void         add_running(std::int64_t n) { g_running.fetch_add(n, std::memory_order_relaxed); }
-inline std::int64_t running_measurements() { return g_running.load(std::memory_order_relaxed); }
+inline void                      add_running(std::int64_t n) { g_running.fetch_add(n, std::memory_order_relaxed); }
+inline std::int64_t              running_measurements() { return g_running.load(std::memory_order_relaxed); }
 
 // Configures the events papi_vector / papi_array count. Throws
 // std::invalid_argument naming the valid choices for an unknown name. An empty

@@ -27,8 +27,8 @@ inline std::atomic<int>      proc_errs[n_proc_files]  = {0, 0};  // errno of the
 // or it would keep reading its parent's numbers.
 inline void reopen_proc_files() {
     for (int i = 0; i < n_proc_files; ++i) {
-        const int fd = ::open(proc_paths[i], O_RDONLY | O_CLOEXEC);
-        proc_errs[i] = fd < 0 ? errno : 0;
+        const int fd  = ::open(proc_paths[i], O_RDONLY | O_CLOEXEC);
+        proc_errs[i]  = fd < 0 ? errno : 0;
         const int old = proc_fds[i].exchange(fd);
         if (old >= 0) ::close(old);
     }
@@ -40,15 +40,15 @@ inline int proc_fd(ProcFile f) {
         pthread_atfork(nullptr, nullptr, reopen_proc_files);
         return true;
     }();
-    (void) opened;
+    (void)opened;
     return proc_fds[f].load(std::memory_order_relaxed);
 }
 
 // Whole file into buf (NUL-terminated); false when unreadable.
 template <std::size_t N>
 inline bool read_proc(ProcFile f, char (&buf)[N]) {
-    const int fd = proc_fd(f);
-    const ssize_t n = fd < 0 ? -1 : ::pread(fd, buf, N - 1, 0);
+    const int     fd   = proc_fd(f);
+    const ssize_t n    = fd < 0 ? -1 : ::pread(fd, buf, N - 1, 0);
     buf[n > 0 ? n : 0] = '\0';
     return n > 0;
 }
@@ -67,7 +67,7 @@ inline double field_value(const char* buf, const char* key) {
 inline double read_uint_at(int dir, const char* path) {
     const int fd = ::openat(dir, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0.0;
-    char buf[32];
+    char          buf[32];
     const ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
     ::close(fd);
     buf[n > 0 ? n : 0] = '\0';
@@ -80,10 +80,10 @@ inline double read_uint_at(int dir, const char* path) {
 template <int Field>
 inline void read_statm(double* out) {
     static const double page_size = static_cast<double>(sysconf(_SC_PAGESIZE));
-    char buf[128];
+    char                buf[128];
     out[0] = 0.0;
     if (!detail::read_proc(detail::statm, buf)) return;
-    char* p = buf;
+    char*              p = buf;
     unsigned long long v = 0;
     for (int i = 0; i <= Field; ++i) v = std::strtoull(p, &p, 10);
     out[0] = static_cast<double>(v) * page_size;

@@ -48,7 +48,9 @@ const std::vector<Names>& names() {
         {"data_tracker_unsigned", nullptr, {"unsigned_data_tracker"}},
         {"data_tracker_floating", nullptr, {"floating_data_tracker"}},
         {"gperftools_cpu_profiler", nullptr, {"gperftools_cpu", "gperftools-cpu", "gperf_cpu_profiler", "gperf_cpu"}},
-        {"gperftools_heap_profiler", nullptr, {"gperftools_heap", "gperftools-heap", "gperf_heap_profiler", "gperf_heap"}},
+        {"gperftools_heap_profiler",
+         nullptr,
+         {"gperftools_heap", "gperftools-heap", "gperf_heap_profiler", "gperf_heap"}},
         {"gpu_roofline_dp_flops", nullptr, {"gpu_roofline_dp", "gpu_roofline_double"}},
         {"gpu_roofline_flops", nullptr, {"gpu_roofline"}},
         {"gpu_roofline_hp_flops", nullptr, {"gpu_roofline_hp", "gpu_roofline_half"}},
@@ -88,7 +90,9 @@ const std::vector<Names>& names() {
         {"trip_count", nullptr, {}},
         {"user_clock", nullptr, {}},
         {"user_mode_time", nullptr, {}},
-        {"user_global_bundle", nullptr, {"global_bundle", "user_tuple_bundle", "tuple_bundle", "user_list_bundle", "list_bundle"}},
+        {"user_global_bundle",
+         nullptr,
+         {"global_bundle", "user_tuple_bundle", "tuple_bundle", "user_list_bundle", "list_bundle"}},
         {"user_kokkosp_bundle", "user_kokkos_bundle", {"kokkos_bundle", "user_kokkosp_bundle", "kokkosp_bundle"}},
         {"user_list_bundle", "", {}},
         {"user_mpip_bundle", nullptr, {"mpip", "mpi_tools", "mpi"}},
@@ -155,8 +159,8 @@ std::vector<ComponentInfo> build_table() {
         return *std::find_if(t.begin(), t.end(), [key](const ComponentInfo& c) { return c.key == key; });
     };
     // An available component with one display value per unit.
-    auto def = [&at](const char* key, const char* label, const char* desc, std::vector<Unit> units,
-                     ReadFn read, int n_raw = 0) -> ComponentInfo& {
+    auto def = [&at](const char* key, const char* label, const char* desc, std::vector<Unit> units, ReadFn read,
+                     int n_raw = 0) -> ComponentInfo& {
         auto& c       = at(key);
         c.label       = label;
         c.description = desc;
@@ -223,9 +227,9 @@ std::vector<ComponentInfo> build_table() {
         "Measures changes in the high-water mark for the amount of memory allocated in RAM. May fluctuate "
         "if swap is enabled",
         {Unit::memory}, read_peak_rss);
-    auto& cur = def("current_peak_rss", "current_peak_rss",
-                    "Absolute value of high-water mark of memory allocation in RAM", {Unit::memory, Unit::memory},
-                    read_peak_rss, 1);
+    auto& cur =
+        def("current_peak_rss", "current_peak_rss", "Absolute value of high-water mark of memory allocation in RAM",
+            {Unit::memory, Unit::memory}, read_peak_rss, 1);
     cur.combine    = Combine::abs_pair;
     cur.sub_labels = {"start peak rss", " stop peak rss"};
     def("page_rss", "page_rss",
@@ -294,8 +298,7 @@ std::vector<ComponentInfo> build_table() {
         perf::describe_component(c);
     }
 
-    roofline::describe_components(at("cpu_roofline_flops"), at("cpu_roofline_dp_flops"),
-                                  at("cpu_roofline_sp_flops"));
+    roofline::describe_components(at("cpu_roofline_flops"), at("cpu_roofline_dp_flops"), at("cpu_roofline_sp_flops"));
 
     bundle("printer", "Provides an interface for printing out debug messages");
     bundle("user_global_bundle",
@@ -375,10 +378,8 @@ std::string default_unit_repr(Unit u) {
 }
 
 void to_display(const ComponentInfo& info, const double* raw, double* out) {
-    if (info.display)
-        info.display(raw, out);
-    else
-        std::copy_n(raw, info.n_disp, out);
+    if (info.display) info.display(raw, out);
+    else std::copy_n(raw, info.n_disp, out);
 }
 
 }  // namespace tim

@@ -73,14 +73,10 @@ void add_work(const std::string& dtype, double flops, double bytes) {
     if (!(flops >= 0.0) || !(bytes >= 0.0))
         throw std::invalid_argument("roofline work must be non-negative (flops=" + std::to_string(flops) +
                                     ", bytes=" + std::to_string(bytes) + ")");
-    if (dtype == "dp")
-        tl_work.dp += flops;
-    else if (dtype == "sp")
-        tl_work.sp += flops;
-    else if (dtype.empty())
-        tl_work.other += flops;
-    else
-        throw std::invalid_argument("unknown roofline data type '" + dtype + "'. Valid choices are: dp, sp, ''");
+    if (dtype == "dp") tl_work.dp += flops;
+    else if (dtype == "sp") tl_work.sp += flops;
+    else if (dtype.empty()) tl_work.other += flops;
+    else throw std::invalid_argument("unknown roofline data type '" + dtype + "'. Valid choices are: dp, sp, ''");
     tl_work.bytes += bytes;
 }
 

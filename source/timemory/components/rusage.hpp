@@ -29,7 +29,7 @@ inline void read_user_time(double* out) { out[0] = timeval_ns(get_rusage().ru_ut
 inline void read_sys_time(double* out) { out[0] = timeval_ns(get_rusage().ru_stime); }
 inline void read_cpu_time(double* out) {
     const rusage ru = get_rusage();
-    out[0] = timeval_ns(ru.ru_utime) + timeval_ns(ru.ru_stime);
+    out[0]          = timeval_ns(ru.ru_utime) + timeval_ns(ru.ru_stime);
 }
 
 // ru_maxrss is in KiB on Linux; the original timemory multiplied by 1000, under-reporting by 2.4%.

@@ -24,8 +24,6 @@ inline void read_util(double* out) {
     out[1] = clock_ns(CLOCK_MONOTONIC);
 }
 
-inline void display_util(const double* raw, double* out) {
-    out[0] = raw[1] != 0.0 ? 100.0 * raw[0] / raw[1] : 0.0;
-}
+inline void display_util(const double* raw, double* out) { out[0] = raw[1] != 0.0 ? 100.0 * raw[0] / raw[1] : 0.0; }
 
 }  // namespace tim::readers

@@ -16,12 +16,12 @@
 namespace tim::ert {
 
 // Entry points of the per-ISA translation units (kernel_body.inc).
-#define TIMEMORY_ERT_DECLARE(NS)                                                        \
-    namespace NS {                                                                      \
-    void        sweep_dp(double* buf, std::size_t n, int reps, std::size_t trials);     \
-    void        sweep_sp(float* buf, std::size_t n, int reps, std::size_t trials);      \
+#define TIMEMORY_ERT_DECLARE(NS)                                                       \
+    namespace NS {                                                                     \
+    void        sweep_dp(double* buf, std::size_t n, int reps, std::size_t trials);    \
+    void        sweep_sp(float* buf, std::size_t n, int reps, std::size_t trials);     \
     void        copy_dp(const double* src, double* dst, std::size_t n, std::size_t t); \
-    std::size_t block_bytes();                                                          \
+    std::size_t block_bytes();                                                         \
     }
 TIMEMORY_ERT_DECLARE(generic)
 #ifdef TIMEMORY_ERT_AVX2
@@ -69,8 +69,8 @@ const std::vector<Kernels>& all_kernels() {
 #ifdef TIMEMORY_ERT_AVX2
         {"avx2", avx2::sweep_dp, avx2::sweep_sp, avx2::copy_dp, avx2::block_bytes, avx2::block_bytes, has_avx2},
 #endif
-        {"generic", generic::sweep_dp, generic::sweep_sp, generic::copy_dp, generic::block_bytes,
-         generic::block_bytes, always},
+        {"generic", generic::sweep_dp, generic::sweep_sp, generic::copy_dp, generic::block_bytes, generic::block_bytes,
+         always},
         // the scalar set copies with the generic kernel: its working sets round to that block
         {"scalar", generic::scalar_sweep_dp, generic::scalar_sweep_sp, generic::copy_dp, scalar_block,
          generic::block_bytes, always},
@@ -131,9 +131,8 @@ struct Aligned {
 std::size_t effective_alignment(std::size_t alignment) {
     if (alignment == 0) return 64;  // a cache line, and every vector width
     if ((alignment & (alignment - 1)) != 0 || alignment < sizeof(void*))
-        throw std::invalid_argument("ert_alignment must be a power of two >= " +
-                                    std::to_string(sizeof(void*)) + " (got " +
-                                    std::to_string(alignment) + ")");
+        throw std::invalid_argument("ert_alignment must be a power of two >= " + std::to_string(sizeof(void*)) +
+                                    " (got " + std::to_string(alignment) + ")");
     return alignment;
 }
 
@@ -142,10 +141,10 @@ std::size_t effective_alignment(std::size_t alignment) {
 // from the earliest start to the latest end.
 template <typename Body>
 double run_threads(std::size_t nthreads, Body&& body) {
-    Barrier                          barrier(nthreads);
+    Barrier                             barrier(nthreads);
     std::vector<clock_type::time_point> starts(nthreads), ends(nthreads);
-    std::vector<std::exception_ptr>  errors(nthreads);
-    auto work = [&](std::size_t i) {
+    std::vector<std::exception_ptr>     errors(nthreads);
+    auto                                work = [&](std::size_t i) {
         try {
             body(i, barrier, starts[i], ends[i]);
         } catch (...) {
@@ -179,38 +178,37 @@ Measurement timed(const Kernels& k, std::size_t block, std::size_t working_set, 
     // barriers, or they would wait for it forever; nobody runs the timed part then, and
     // run_threads rethrows its exception.
     std::atomic<bool> failed{false};
-    m.seconds = run_threads(nthreads, [&](std::size_t, Barrier& barrier, clock_type::time_point& t0,
-                                          clock_type::time_point& t1) {
-        std::optional<decltype(prepare(bytes))> run;
-        std::exception_ptr                      error;
-        try {
-            run.emplace(prepare(bytes));
-            (*run)(1);  // warm-up: caches, TLB, clock rate
-        } catch (...) {
-            error = std::current_exception();
-            failed.store(true);
-        }
-        barrier.wait();
-        if (!failed.load()) {
-            t0 = clock_type::now();
-            (*run)(trials);
-            t1 = clock_type::now();
-        }
-        barrier.wait();
-        if (error) std::rethrow_exception(error);
-    });
+    m.seconds = run_threads(nthreads,
+                            [&](std::size_t, Barrier& barrier, clock_type::time_point& t0, clock_type::time_point& t1) {
+                                std::optional<decltype(prepare(bytes))> run;
+                                std::exception_ptr                      error;
+                                try {
+                                    run.emplace(prepare(bytes));
+                                    (*run)(1);  // warm-up: caches, TLB, clock rate
+                                } catch (...) {
+                                    error = std::current_exception();
+                                    failed.store(true);
+                                }
+                                barrier.wait();
+                                if (!failed.load()) {
+                                    t0 = clock_type::now();
+                                    (*run)(trials);
+                                    t1 = clock_type::now();
+                                }
+                                barrier.wait();
+                                if (error) std::rethrow_exception(error);
+                            });
     m.total_bytes = 2.0 * double(bytes) * double(trials) * double(nthreads);
     return m;
 }
 
 template <typename T>
-Measurement fma_typed(const Kernels& k, void (*sweep)(T*, std::size_t, int, std::size_t),
-                      std::size_t working_set, int reps, std::size_t trials, std::size_t nthreads,
-                      std::size_t alignment) {
-    auto m = timed(k, k.block(), working_set, trials, nthreads, [&](std::size_t bytes) {
-        auto mem = std::make_unique<Aligned>(bytes, alignment);
-        auto* buf = static_cast<T*>(mem->ptr);
-        const auto n = bytes / sizeof(T);
+Measurement fma_typed(const Kernels& k, void (*sweep)(T*, std::size_t, int, std::size_t), std::size_t working_set,
+                      int reps, std::size_t trials, std::size_t nthreads, std::size_t alignment) {
+    auto m      = timed(k, k.block(), working_set, trials, nthreads, [&](std::size_t bytes) {
+        auto       mem = std::make_unique<Aligned>(bytes, alignment);
+        auto*      buf = static_cast<T*>(mem->ptr);
+        const auto n   = bytes / sizeof(T);
         for (std::size_t i = 0; i < n; ++i) buf[i] = T(1);
         return [=, mem = std::move(mem)](std::size_t passes) { sweep(buf, n, reps, passes); };
     });
@@ -234,13 +232,11 @@ std::string resolve_isa(const std::string& isa) {
     std::string choices = "auto";
     for (const auto& name : usable) choices += ", " + name;
     throw std::invalid_argument("ERT instruction set '" + isa +
-                                "' is unknown or not supported by this CPU. Valid choices are: " +
-                                choices);
+                                "' is unknown or not supported by this CPU. Valid choices are: " + choices);
 }
 
-Measurement measure_fma(const std::string& dtype, std::size_t working_set, int reps,
-                        std::size_t trials, std::size_t nthreads, std::size_t alignment,
-                        const std::string& isa) {
+Measurement measure_fma(const std::string& dtype, std::size_t working_set, int reps, std::size_t trials,
+                        std::size_t nthreads, std::size_t alignment, const std::string& isa) {
     if (reps < 1) throw std::invalid_argument("ERT: FLOPs per element must be at least 2 (reps >= 1)");
     if (trials < 1 || nthreads < 1) throw std::invalid_argument("ERT: trials and threads must be >= 1");
     const auto& k     = kernels_for(isa);
@@ -250,21 +246,19 @@ Measurement measure_fma(const std::string& dtype, std::size_t working_set, int r
     throw std::invalid_argument("ERT data type '" + dtype + "' is unknown. Valid choices are: dp, sp");
 }
 
-Measurement measure_copy(std::size_t working_set, std::size_t trials, std::size_t nthreads,
-                         std::size_t alignment, const std::string& isa) {
+Measurement measure_copy(std::size_t working_set, std::size_t trials, std::size_t nthreads, std::size_t alignment,
+                         const std::string& isa) {
     if (trials < 1 || nthreads < 1) throw std::invalid_argument("ERT: trials and threads must be >= 1");
     const auto& k     = kernels_for(isa);
     const auto  align = effective_alignment(alignment);
     return timed(k, k.copy_block(), working_set, trials, nthreads, [&](std::size_t bytes) {
-        auto src = std::make_unique<Aligned>(bytes, align);
-        auto dst = std::make_unique<Aligned>(bytes, align);
-        auto* a = static_cast<double*>(src->ptr);
-        auto* b = static_cast<double*>(dst->ptr);
-        const auto n = bytes / sizeof(double);
+        auto       src = std::make_unique<Aligned>(bytes, align);
+        auto       dst = std::make_unique<Aligned>(bytes, align);
+        auto*      a   = static_cast<double*>(src->ptr);
+        auto*      b   = static_cast<double*>(dst->ptr);
+        const auto n   = bytes / sizeof(double);
         for (std::size_t i = 0; i < n; ++i) a[i] = 1.0, b[i] = 0.0;
-        return [=, &k, src = std::move(src), dst = std::move(dst)](std::size_t passes) {
-            k.copy(a, b, n, passes);
-        };
+        return [=, &k, src = std::move(src), dst = std::move(dst)](std::size_t passes) { k.copy(a, b, n, passes); };
     });
 }
 
@@ -276,15 +270,16 @@ double measure_frequency(double seconds) {
     // 2e6 cycles (under 1 ms) per run: short enough that many runs see no preemption or
     // steal time on a busy (virtual) machine, long enough that the clock reads do not count
     const std::size_t iterations = 20000;
-    const auto deadline = clock_type::now() + std::chrono::duration<double>(seconds);
+    const auto        deadline   = clock_type::now() + std::chrono::duration<double>(seconds);
     do {
         std::uint64_t x  = 0;
         const auto    t0 = clock_type::now();
         for (std::size_t i = 0; i < iterations; ++i) {
-#define TIMEMORY_ADD10 "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t" \
-                       "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+#define TIMEMORY_ADD10                                                       \
+    "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t" \
+    "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
             __asm__ __volatile__(TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10
-                                 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10
+                                     TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10
                                  : "+r"(x));
 #undef TIMEMORY_ADD10
         }
@@ -293,7 +288,7 @@ double measure_frequency(double seconds) {
     } while (clock_type::now() < deadline);
     return best;
 #else
-    (void) seconds;
+    (void)seconds;
     return 0.0;
 #endif
 }

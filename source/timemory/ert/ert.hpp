@@ -18,25 +18,24 @@ std::vector<std::string> available_isas();
 std::string resolve_isa(const std::string& isa);
 
 struct Measurement {
-    std::string isa;                 // kernel used
-    std::size_t working_set = 0;     // bytes per thread (rounded down to whole vector blocks)
+    std::string isa;              // kernel used
+    std::size_t working_set = 0;  // bytes per thread (rounded down to whole vector blocks)
     std::size_t nthreads    = 0;
-    std::size_t trials      = 0;     // passes over the working set, per thread
-    double      seconds     = 0.0;   // first thread's start to last thread's end
-    double      total_bytes = 0.0;   // all threads, all trials
-    double      total_ops   = 0.0;   // FLOPs, all threads, all trials
+    std::size_t trials      = 0;    // passes over the working set, per thread
+    double      seconds     = 0.0;  // first thread's start to last thread's end
+    double      total_bytes = 0.0;  // all threads, all trials
+    double      total_ops   = 0.0;  // FLOPs, all threads, all trials
 };
 
 // FMA kernel: each element gets `reps` x = x * a + b (2 * reps FLOPs) and is loaded
 // and stored once per trial. dtype "dp" (double) or "sp" (float).
-Measurement measure_fma(const std::string& dtype, std::size_t working_set, int reps,
-                        std::size_t trials, std::size_t nthreads, std::size_t alignment,
-                        const std::string& isa);
+Measurement measure_fma(const std::string& dtype, std::size_t working_set, int reps, std::size_t trials,
+                        std::size_t nthreads, std::size_t alignment, const std::string& isa);
 
 // STREAM-like copy dst[i] = src[i] of `working_set` bytes per thread per array,
 // counted as 2 * working_set bytes per trial and thread (as STREAM does).
-Measurement measure_copy(std::size_t working_set, std::size_t trials, std::size_t nthreads,
-                         std::size_t alignment, const std::string& isa);
+Measurement measure_copy(std::size_t working_set, std::size_t trials, std::size_t nthreads, std::size_t alignment,
+                         const std::string& isa);
 
 // Clock rate of the calling thread's core in Hz, measured with a chain of dependent
 // integer additions (one cycle each on every x86-64 since the Pentium 4), over about

@@ -21,8 +21,8 @@ namespace detail {
 __thread CallStack* tls_stack __attribute__((tls_model("initial-exec"))) = nullptr;
 
 CallStack& create_call_stack() {
-    auto* cs  = new CallStack{};
-    auto& reg = stack_registry();
+    auto*                       cs  = new CallStack{};
+    auto&                       reg = stack_registry();
     std::lock_guard<std::mutex> lk(reg.mtx);
     reg.stacks.push_back(cs);
     return *(tls_stack = cs);
@@ -41,7 +41,7 @@ void begin_session(const std::vector<int>& indices, bool flat, bool timeline, in
 void end_session() {
     std::vector<CallStack*> stacks;
     {
-        auto& reg = stack_registry();
+        auto&                       reg = stack_registry();
         std::lock_guard<std::mutex> lk(reg.mtx);
         stacks = reg.stacks;
     }
@@ -53,11 +53,11 @@ void end_session() {
 
 void CallStack::rebind() {
     frames_.clear();
-    top_      = 0;
-    session_  = g_session.id;
-    n_        = static_cast<int>(g_session.indices.size());
-    flat_     = g_session.flat;
-    timeline_ = g_session.timeline;
+    top_       = 0;
+    session_   = g_session.id;
+    n_         = static_cast<int>(g_session.indices.size());
+    flat_      = g_session.flat;
+    timeline_  = g_session.timeline;
     max_depth_ = g_session.max_depth;
     graphs_.clear();
     infos_.clear();

@@ -72,7 +72,7 @@ namespace detail {
 // __thread rather than thread_local: no TLS wrapper call on access, and
 // initial-exec makes it a single %fs-relative load (called twice per call).
 extern __thread CallStack* tls_stack __attribute__((tls_model("initial-exec")));
-CallStack& create_call_stack();
+CallStack&                 create_call_stack();
 }  // namespace detail
 
 // This thread's stack (created on first use, never freed: like ThreadData it

@@ -30,8 +30,8 @@ CountsRegistry& counts_registry() {
 ThreadCounts& this_thread_counts() {
     static thread_local ThreadCounts* counts = nullptr;
     if (!counts) {
-        counts    = new ThreadCounts{};
-        auto& reg = counts_registry();
+        counts                          = new ThreadCounts{};
+        auto&                       reg = counts_registry();
         std::lock_guard<std::mutex> lk(reg.mtx);
         reg.threads.push_back(counts);
     }
@@ -99,7 +99,7 @@ std::vector<LineCount> collect_line_stats(int component) {
 }
 
 void clear_line_stats() {
-    auto& reg = counts_registry();
+    auto&                       reg = counts_registry();
     std::lock_guard<std::mutex> lk(reg.mtx);
     for (ThreadCounts* tc : reg.threads)
         for (auto& entry : tc->by_component)

@@ -34,10 +34,10 @@ inline bool is_line_scalar(const ComponentInfo& info) {
 std::unique_ptr<LineSink> make_stats_sink(const std::vector<int>& indices);
 
 struct LineCount {
-    int           table = -1;  // StatsLines::id
-    int           index = 0;   // line index in the table
-    std::int64_t  hits  = 0;
-    double        total = 0;  // raw component units
+    int          table = -1;  // StatsLines::id
+    int          index = 0;   // line index in the table
+    std::int64_t hits  = 0;
+    double       total = 0;  // raw component units
 };
 
 // The counts of `component` for every line executed, every thread added up,

@@ -24,16 +24,15 @@ namespace detail {
 __thread LineTracker* tls_line_tracker __attribute__((tls_model("initial-exec"))) = nullptr;
 
 LineTracker& create_line_tracker() {
-    auto* t   = new LineTracker{};
-    auto& reg = tracker_registry();
+    auto*                       t   = new LineTracker{};
+    auto&                       reg = tracker_registry();
     std::lock_guard<std::mutex> lk(reg.mtx);
     reg.trackers.push_back(t);
     return *(tls_line_tracker = t);
 }
 }  // namespace detail
 
-void begin_line_session(const std::vector<int>& indices, LineSinkFactory make_sink, const char* owner,
-                        bool inclusive) {
+void begin_line_session(const std::vector<int>& indices, LineSinkFactory make_sink, const char* owner, bool inclusive) {
     g_line_session.indices   = indices;
     g_line_session.make_sink = make_sink;
     g_line_session.owner     = owner;
@@ -45,7 +44,7 @@ void begin_line_session(const std::vector<int>& indices, LineSinkFactory make_si
 void end_line_session() {
     std::vector<LineTracker*> trackers;
     {
-        auto& reg = tracker_registry();
+        auto&                       reg = tracker_registry();
         std::lock_guard<std::mutex> lk(reg.mtx);
         trackers = reg.trackers;
     }
@@ -144,8 +143,8 @@ void LineTracker::open(std::size_t k, int index) {
         frames_[k].paused = false;
         return;
     }
-    double*       s   = start_.data() + k * width_;
-    double*       x   = excluded_.data() + k * width_;
+    double* s = start_.data() + k * width_;
+    double* x = excluded_.data() + k * width_;
     for (std::size_t j = 0; j < width_; ++j) {
         s[j] = now[j];
         x[j] = 0.0;
@@ -169,8 +168,8 @@ void LineTracker::close(std::size_t k) {
         if (sink_) sink_->record(*f.table, index, values_.data());
         return;
     }
-    const double* s   = start_.data() + k * width_;
-    double*       x   = excluded_.data() + k * width_;
+    const double* s = start_.data() + k * width_;
+    double*       x = excluded_.data() + k * width_;
     if (f.paused) {  // ended while a traced callee ran (the session stopped, or its frames were lost)
         for (std::size_t j = 0; j < width_; ++j) x[j] += now[j];
         f.paused = false;

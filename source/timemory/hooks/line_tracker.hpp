@@ -28,8 +28,8 @@ namespace tim::hooks {
 struct LineTable {
     virtual ~LineTable() = default;
 
-    int                       first_line = 0;  // line number of index 0
-    std::vector<std::uint8_t> has_line;        // the code object has code on this line
+    int                       first_line = 0;    // line number of index 0
+    std::vector<std::uint8_t> has_line;          // the code object has code on this line
     std::uint64_t             seen_session = 0;  // last session that called it (LineSink::first_use)
 
     // Index of `lineno`, or -1 when the code object has no code on that line.
@@ -56,8 +56,8 @@ using LineSinkFactory = std::unique_ptr<LineSink> (*)(const std::vector<int>& in
 // The active tracing session. Replaced as a whole by begin_line_session();
 // `id` changes every time so stale thread states reset.
 struct LineSession {
-    std::uint64_t    id      = 0;
-    bool             active  = false;
+    std::uint64_t    id     = 0;
+    bool             active = false;
     std::vector<int> indices;  // component enum values
     LineSinkFactory  make_sink = nullptr;
     const char*      owner     = "";     // who runs it ("timemory.trace"...), for error messages
@@ -102,7 +102,7 @@ public:
 private:
     struct Frame {
         const void* id;
-        LineTable*  table;  // null: not traced
+        LineTable*  table;        // null: not traced
         int         line   = -1;  // index of the open line, -1 when none
         bool        paused = false;
     };
@@ -118,7 +118,7 @@ private:
     void    close(std::size_t k);
     Frame*  innermost_traced();
 
-    std::uint64_t                     session_ = 0;
+    std::uint64_t                     session_   = 0;
     bool                              inclusive_ = false;
     bool                              scalar_    = false;  // one component, one raw value, delta
     std::vector<Frame>                frames_;
@@ -126,16 +126,16 @@ private:
     std::vector<double>               excluded_;  // per frame: sum of (resume - pause) readings
     std::vector<double>               now_;       // this event's readings
     bool                              have_now_ = false;
-    std::vector<double>               values_;    // n components * max_values, for the sink
+    std::vector<double>               values_;  // n components * max_values, for the sink
     std::vector<const ComponentInfo*> infos_;
-    std::vector<std::size_t>          offset_;    // of each component in a reading
+    std::vector<std::size_t>          offset_;     // of each component in a reading
     std::size_t                       width_ = 0;  // raw values per reading, all components
     std::unique_ptr<LineSink>         sink_;
 };
 
 namespace detail {
 extern __thread LineTracker* tls_line_tracker __attribute__((tls_model("initial-exec")));
-LineTracker& create_line_tracker();
+LineTracker&                 create_line_tracker();
 }  // namespace detail
 
 // This thread's state (created on first use, never freed: end_line_session()

@@ -80,8 +80,8 @@ RegionStack& this_region_stack(RegionKind kind) {
     const auto    i = static_cast<std::size_t>(kind);
     RegionStack*& s = tls_stacks[i];
     if (!s) {
-        s         = new RegionStack{};
-        auto& reg = region_registry();
+        s                               = new RegionStack{};
+        auto&                       reg = region_registry();
         std::lock_guard<std::mutex> lk(reg.mtx);
         reg.stacks[i].push_back(s);
     }
@@ -91,7 +91,7 @@ RegionStack& this_region_stack(RegionKind kind) {
 void reset_regions(RegionKind kind) {
     std::vector<RegionStack*> stacks;
     {
-        auto& reg = region_registry();
+        auto&                       reg = region_registry();
         std::lock_guard<std::mutex> lk(reg.mtx);
         stacks = reg.stacks[static_cast<std::size_t>(kind)];
     }

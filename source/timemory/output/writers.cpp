@@ -49,13 +49,13 @@ void json_escape(std::string& out, std::string_view s) {
             continue;
         }
         // Copy a well-formed UTF-8 sequence as is (no overlongs, surrogates or > U+10FFFF).
-        std::size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+        std::size_t n  = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
         bool        ok = n > 0 && c <= 0xf4 && i + n <= s.size();
         for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
         if (ok && n >= 3) {
             const auto c1 = static_cast<unsigned char>(s[i + 1]);
-            ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0) && !(c == 0xf0 && c1 < 0x90) &&
-                 !(c == 0xf4 && c1 >= 0x90);
+            ok            = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0) && !(c == 0xf0 && c1 < 0x90) &&
+                            !(c == 0xf4 && c1 >= 0x90);
         }
         if (ok) {
             out.append(s.data() + i, n);
@@ -82,7 +82,7 @@ void json_number(std::string& out, double v, bool integral) {
     }
     // Shortest round-trip digits, laid out like Python's float repr so the JSON
     // reads the same as what json.dumps would produce for the same value.
-    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+    auto             r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
     std::string_view sci(buf, static_cast<std::size_t>(r.ptr - buf));
     auto             epos = sci.find('e');
     int              exp  = 0;
@@ -111,10 +111,8 @@ void json_number(std::string& out, double v, bool integral) {
     out.append(digits, std::min(nd, whole));
     if (nd < whole) out.append(whole - nd, '0');
     out += '.';
-    if (nd > whole)
-        out.append(digits + whole, nd - whole);
-    else
-        out += '0';
+    if (nd > whole) out.append(digits + whole, nd - whole);
+    else out += '0';
 }
 
 std::string json_pretty(std::string_view json, int indent) {
@@ -130,14 +128,15 @@ std::string json_pretty(std::string_view json, int indent) {
         char c = json[i];
         if (in_string) {
             out += c;
-            if (c == '\\' && i + 1 < json.size())
-                out += json[++i];
-            else if (c == '"')
-                in_string = false;
+            if (c == '\\' && i + 1 < json.size()) out += json[++i];
+            else if (c == '"') in_string = false;
             continue;
         }
         switch (c) {
-            case '"': in_string = true; out += c; break;
+            case '"':
+                in_string = true;
+                out += c;
+                break;
             case '{':
             case '[':
                 out += c;
@@ -154,7 +153,10 @@ std::string json_pretty(std::string_view json, int indent) {
                 newline();
                 out += c;
                 break;
-            case ',': out += c; newline(); break;
+            case ',':
+                out += c;
+                newline();
+                break;
             case ':': out += ": "; break;
             case ' ':
             case '\n':
@@ -314,7 +316,7 @@ void json_metadata(std::string& out, const ComponentInfo& info, const OutputMeta
 
     out += ",\"thread_scope_only\":false";
     const std::pair<const char*, int> counts[] = {
-        {"thread_count", meta.thread_count}, {"mpi_size", meta.mpi_size},   {"upcxx_size", meta.upcxx_size},
+        {"thread_count", meta.thread_count},   {"mpi_size", meta.mpi_size},   {"upcxx_size", meta.upcxx_size},
         {"process_count", meta.process_count}, {"num_ranks", meta.num_ranks}, {"concurrency", meta.concurrency}};
     for (const auto& [key, value] : counts) {
         out += ',';
@@ -462,8 +464,7 @@ double duration_us(const ComponentInfo& info, const TreeNode& n) {
     return disp[0] * 1.0e6;
 }
 
-void flame_events(std::string& out, const ComponentInfo& info, const TreeNode& n, double ts, double dur,
-                  bool& first) {
+void flame_events(std::string& out, const ComponentInfo& info, const TreeNode& n, double ts, double dur, bool& first) {
     if (!n.is_dummy && n.hash != 0 && n.inclusive.laps > 0) {
         if (!first) out += ',';
         first = false;
@@ -526,8 +527,7 @@ NumberFormat number_format(const ComponentInfo& info, Unit u) {
         f.scientific = f.scientific || scientific;
     };
     if (u == Unit::timing) specific(c.timing_precision, c.timing_width, c.timing_scientific);
-    if (u == Unit::memory || u == Unit::memory_rate)
-        specific(c.memory_precision, c.memory_width, c.memory_scientific);
+    if (u == Unit::memory || u == Unit::memory_rate) specific(c.memory_precision, c.memory_width, c.memory_scientific);
     return f;
 }
 
@@ -592,9 +592,9 @@ std::string text_table(const ComponentInfo& info, const std::vector<const FlatEn
 
         const auto stats = display_stats(info, e.entry.stats);
         for (int k = 0; k < groups; ++k) {
-            auto*       c     = &cols[3 + 8 * static_cast<std::size_t>(k)];
-            const auto& f     = formats[static_cast<std::size_t>(k)];
-            const auto  sum   = disp[i][static_cast<std::size_t>(k)];
+            auto*       c   = &cols[3 + 8 * static_cast<std::size_t>(k)];
+            const auto& f   = formats[static_cast<std::size_t>(k)];
+            const auto  sum = disp[i][static_cast<std::size_t>(k)];
             c[0].cells.push_back(static_cast<std::size_t>(k) < info.sub_labels.size()
                                      ? info.sub_labels[static_cast<std::size_t>(k)]
                                      : info.label);
@@ -661,7 +661,7 @@ std::string parent_dir(const std::string& path) {
 // mkdir -p. POSIX calls rather than std::filesystem: the latter pulls libstdc++'s locale
 // machinery into the extension, a large part of timemory's resident size at import.
 int make_directories(const std::string& dir) {
-    struct stat st {};
+    struct stat st{};
     if (dir.empty() || ::stat(dir.c_str(), &st) == 0) {
         return (dir.empty() || S_ISDIR(st.st_mode)) ? 0 : ENOTDIR;
     }
@@ -690,10 +690,9 @@ bool atomic_write(const std::string& path, const std::vector<std::string_view>& 
     // within a filesystem, and '*.json' globs must not pick up partial files.
     static std::atomic<unsigned> counter{0};
     const std::string            base = path.substr(dir.empty() ? 0 : path.find_last_of('/') + 1);
-    const std::string tmp = (dir.empty() ? std::string() : (dir == "/" ? dir : dir + "/")) + "." +
-                            base + ".tmp." + std::to_string(::getpid()) + "." +
-                            std::to_string(counter++);
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    const std::string tmp = (dir.empty() ? std::string() : (dir == "/" ? dir : dir + "/")) + "." + base + ".tmp." +
+                            std::to_string(::getpid()) + "." + std::to_string(counter++);
+    int               fd  = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) return fail("cannot create", tmp, errno);
 
     auto abandon = [&](const char* what, int err) {

@@ -21,9 +21,9 @@ std::uint64_t hash_label(std::string_view label) {
 
 namespace {
 struct HashDatabase {
-    std::mutex                                       mtx;
-    std::unordered_map<std::uint64_t, std::string>  labels;
-    std::vector<std::uint64_t>                       order;  // registration order
+    std::mutex                                     mtx;
+    std::unordered_map<std::uint64_t, std::string> labels;
+    std::vector<std::uint64_t>                     order;  // registration order
 };
 HashDatabase& hash_db() {
     static auto* db = new HashDatabase{};  // leaked: used during interpreter teardown
@@ -32,23 +32,23 @@ HashDatabase& hash_db() {
 }  // namespace
 
 std::uint64_t add_hash_id(std::string_view label) {
-    auto  h  = hash_label(label);
-    auto& db = hash_db();
+    auto                        h  = hash_label(label);
+    auto&                       db = hash_db();
     std::lock_guard<std::mutex> lk(db.mtx);
     if (db.labels.emplace(h, std::string(label)).second) db.order.push_back(h);
     return h;
 }
 
 std::string get_hash_identifier(std::uint64_t hash) {
-    auto& db = hash_db();
+    auto&                       db = hash_db();
     std::lock_guard<std::mutex> lk(db.mtx);
-    auto it = db.labels.find(hash);
+    auto                        it = db.labels.find(hash);
     return it == db.labels.end() ? std::string{} : it->second;
 }
 
 std::vector<std::pair<std::uint64_t, std::string>> hash_ids() {
-    auto& db = hash_db();
-    std::lock_guard<std::mutex> lk(db.mtx);
+    auto&                                              db = hash_db();
+    std::lock_guard<std::mutex>                        lk(db.mtx);
     std::vector<std::pair<std::uint64_t, std::string>> out;
     out.reserve(db.order.size());
     for (auto h : db.order) out.emplace_back(h, db.labels[h]);
@@ -69,13 +69,13 @@ std::int32_t CallGraph::push_slow(std::uint64_t hash, std::string_view label, bo
         if (it != lookup_.end()) {
             pnode.last_child_hash = hash;
             pnode.last_child      = it->second;
-            return current_ = it->second;
+            return current_       = it->second;
         }
     }
     add_hash_id(label);
     std::lock_guard<std::mutex> lk(structure_);
-    const auto idx = static_cast<std::int32_t>(nodes_.size());
-    Node       node;
+    const auto                  idx = static_cast<std::int32_t>(nodes_.size());
+    Node                        node;
     node.hash   = hash;
     node.parent = parent;
     node.depth  = depth;
@@ -102,8 +102,8 @@ std::size_t CallGraph::size() const {
 void CallGraph::clear() {
     std::lock_guard<std::mutex> lk(structure_);
     nodes_.resize(1);
-    nodes_[0]      = Node{};
-    current_ = 0;
+    nodes_[0] = Node{};
+    current_  = 0;
     lookup_.clear();
     ++generation_;
 }
@@ -150,7 +150,7 @@ ThreadData& thread_data() {
     if (this_thread) return *this_thread;
     auto* td = new ThreadData{};
     td->graphs.resize(static_cast<std::size_t>(component_count()));
-    auto& reg = registry();
+    auto&                       reg = registry();
     std::lock_guard<std::mutex> lk(reg.mtx);
     td->tid = static_cast<int>(reg.threads.size());
     reg.threads.push_back(td);
@@ -158,20 +158,20 @@ ThreadData& thread_data() {
 }
 
 CallGraph& ThreadData::create_graph(int index) {
-    auto* g = new CallGraph(&component_table()[static_cast<std::size_t>(index)]);
+    auto*                       g = new CallGraph(&component_table()[static_cast<std::size_t>(index)]);
     std::lock_guard<std::mutex> lk(registry().mtx);  // readers iterate graphs under this lock
     graphs[static_cast<std::size_t>(index)].reset(g);
     return *g;
 }
 
 std::vector<ThreadData*> all_thread_data() {
-    auto& reg = registry();
+    auto&                       reg = registry();
     std::lock_guard<std::mutex> lk(reg.mtx);
     return reg.threads;
 }
 
 int thread_count() {
-    auto& reg = registry();
+    auto&                       reg = registry();
     std::lock_guard<std::mutex> lk(reg.mtx);
     return static_cast<int>(reg.threads.size());
 }
@@ -179,14 +179,13 @@ int thread_count() {
 // ---------------------------------------------------------------- bundles
 Bundle::~Bundle() { stop(); }
 
-void Bundle::start(const int* indices, int n, std::uint64_t hash, std::string_view label, bool flat,
-                   bool timeline) {
+void Bundle::start(const int* indices, int n, std::uint64_t hash, std::string_view label, bool flat, bool timeline) {
     if (running_) stop();
     auto& td = thread_data();
     owner_   = &td;
     n_       = n;
     if (n > inline_capacity) heap_.reset(new Measurement[static_cast<std::size_t>(n)]);
-    Measurement* m = data();
+    Measurement* m     = data();
     const auto&  table = component_table();
     int          hw    = 0;
     for (int i = 0; i < n; ++i) {
@@ -210,8 +209,8 @@ void Bundle::start(const int* indices, int n, std::uint64_t hash, std::string_vi
 
 void Bundle::stop() {
     if (!running_) return;
-    Measurement* m = data();
-    double       inline_stop[inline_capacity][max_values];
+    Measurement*                          m = data();
+    double                                inline_stop[inline_capacity][max_values];
     std::unique_ptr<double[][max_values]> heap_stop;
     double (*stop)[max_values] = inline_stop;
     if (n_ > inline_capacity) {

@@ -12,7 +12,7 @@ namespace tim {
 // timing_units/memory_units after recording still renders correctly:
 // writers divide sum/min/max by the unit and sqr by its square.
 struct Stats {
-    std::int64_t count = 0;
+    std::int64_t count           = 0;
     double       sum[max_values] = {};
     double       sqr[max_values] = {};
     double       min[max_values] = {};
@@ -25,7 +25,7 @@ struct Stats {
 };
 
 struct Entry {
-    std::int64_t laps = 0;
+    std::int64_t laps              = 0;
     double       value[max_values] = {};  // raw value of the last interval
     double       accum[max_values] = {};  // raw accumulation over all laps
     Stats        stats;

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
-#include <unordered_map>
 #include <stdexcept>
+#include <unordered_map>
 #include <utility>
 
 namespace tim {
@@ -21,7 +21,9 @@ public:
     void put(const T& v) {
         out_.append(reinterpret_cast<const char*>(&v), sizeof(T));
     }
-    void put(const double* v, int n) { out_.append(reinterpret_cast<const char*>(v), sizeof(double) * static_cast<std::size_t>(n)); }
+    void put(const double* v, int n) {
+        out_.append(reinterpret_cast<const char*>(v), sizeof(double) * static_cast<std::size_t>(n));
+    }
     void put(const std::string& s) {
         put(static_cast<std::uint32_t>(s.size()));
         out_.append(s);
@@ -69,7 +71,7 @@ public:
         return s;
     }
     std::string str() { return std::string(view()); }
-    void entry(Entry& e, int nr, int nd) {
+    void        entry(Entry& e, int nr, int nd) {
         e.laps = get<std::int64_t>();
         get(e.value, nr);
         get(e.accum, nr);
@@ -96,7 +98,8 @@ void header(Writer& w, std::uint32_t magic, const ComponentInfo& info) {
 
 void check_header(Reader& r, std::uint32_t magic, const ComponentInfo& info) {
     if (r.get<std::uint32_t>() != magic)
-        throw std::invalid_argument(magic == flat_magic ? "not packed flat storage data" : "not packed tree storage data");
+        throw std::invalid_argument(magic == flat_magic ? "not packed flat storage data"
+                                                        : "not packed tree storage data");
     auto index = r.get<std::int32_t>();
     auto nr    = r.get<std::int32_t>();
     auto nd    = r.get<std::int32_t>();
@@ -178,7 +181,7 @@ FlatHead read_head(Reader& r, const ComponentInfo& info) {
 // Reads a packed flat list: `visit(head)` once, then `on_entry(entry)` per entry.
 template <typename H, typename F>
 void read_flat(const ComponentInfo& info, std::string_view data, H&& visit_head, F&& on_entry) {
-    Reader r(data);
+    Reader         r(data);
     const FlatHead head = read_head(r, info);
     visit_head(head);
     PackedEntry e;
@@ -215,7 +218,7 @@ struct UnionGraph {
         int                       depth = 0;  // top level 0
         std::vector<std::int32_t> children;
     };
-    std::vector<Node>                                                nodes{Node{}};  // 0: root
+    std::vector<Node> nodes{Node{}};  // 0: root
     struct KeyHash {
         std::size_t operator()(const std::pair<std::int32_t, std::uint64_t>& k) const {
             return static_cast<std::size_t>(k.second ^ (static_cast<std::uint64_t>(k.first) * 0x9E3779B97F4A7C15ULL));
@@ -303,9 +306,9 @@ std::string pack_flat(const ComponentInfo& info, const std::vector<FlatEntry>& e
 }
 
 std::string pack_flat_snapshot(const ComponentInfo& info) {
-    std::string out;
-    Writer      w(out);
-    std::uint64_t count = 0;
+    std::string   out;
+    Writer        w(out);
+    std::uint64_t count    = 0;
     std::size_t   count_at = 0;
     bool          started  = false;
     for_each_flat(info.index, [&](const FlatItem& it) {
@@ -410,19 +413,20 @@ std::vector<FlatEntry> merge_flat(const ComponentInfo& info, const std::vector<s
     graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path) {
         const auto& n = graph.nodes[static_cast<std::size_t>(i)];
         auto&       e = out.emplace_back();  // in place: one copy of the Entry, not three
-        e.hash      = n.hash;
-        e.label     = n.label;
-        e.depth     = n.depth;
-        e.pid       = pid[static_cast<std::size_t>(i)];
-        e.prefix    = flat_prefix(n.label, n.depth, 0, 1, false);
-        e.hierarchy = path;
+        e.hash        = n.hash;
+        e.label       = n.label;
+        e.depth       = n.depth;
+        e.pid         = pid[static_cast<std::size_t>(i)];
+        e.prefix      = flat_prefix(n.label, n.depth, 0, 1, false);
+        e.hierarchy   = path;
         for (auto h : path) e.rolling_hash += h;
         e.entry = merged[static_cast<std::size_t>(i)];
     });
     return out;
 }
 
-std::vector<ProcessSummary> summarize_processes(const ComponentInfo& info, const std::vector<std::string_view>& processes) {
+std::vector<ProcessSummary> summarize_processes(const ComponentInfo&                 info,
+                                                const std::vector<std::string_view>& processes) {
     UnionGraph graph;
     // per node: (process, that process's merged entry), processes in increasing order
     std::vector<std::vector<std::pair<int, Entry>>> per(1);
@@ -430,7 +434,8 @@ std::vector<ProcessSummary> summarize_processes(const ComponentInfo& info, const
         graph.add(info, processes[p], [&](std::int32_t idx, const PackedEntry& e) {
             if (static_cast<std::size_t>(idx) >= per.size()) per.resize(static_cast<std::size_t>(idx) + 1);
             auto& list = per[static_cast<std::size_t>(idx)];
-            if (list.empty() || list.back().first != static_cast<int>(p)) list.emplace_back(static_cast<int>(p), Entry{});
+            if (list.empty() || list.back().first != static_cast<int>(p))
+                list.emplace_back(static_cast<int>(p), Entry{});
             list.back().second.merge(info, e.entry);
         });
     }

@@ -14,9 +14,9 @@
 
 namespace tim {
 
-std::string            pack_flat(const ComponentInfo& info, const std::vector<FlatEntry>& entries);
+std::string pack_flat(const ComponentInfo& info, const std::vector<FlatEntry>& entries);
 // flat_snapshot(info.index) packed, without building FlatEntry objects
-std::string            pack_flat_snapshot(const ComponentInfo& info);
+std::string pack_flat_snapshot(const ComponentInfo& info);
 // `prefix` goes in front of every decorated label
 std::vector<FlatEntry> unpack_flat(const ComponentInfo& info, std::string_view data, const std::string& prefix = "");
 std::string            pack_tree(const ComponentInfo& info, const std::vector<TreeNode>& roots);
@@ -36,12 +36,13 @@ struct ProcessSummary {
     std::string                prefix;  // ">>> |_label" as in the merged flat view
     int                        depth = 0;
     std::vector<std::uint64_t> hierarchy;
-    std::vector<int>           processes;  // indices of the processes that have the node
-    std::int64_t               laps = 0;   // over all processes
+    std::vector<int>           processes;              // indices of the processes that have the node
+    std::int64_t               laps = 0;               // over all processes
     std::vector<double>        min, max, mean, total;  // per display value
     std::vector<int>           max_process;            // per display value
     std::vector<double>        imbalance;              // max / mean (0 when mean is 0)
 };
-std::vector<ProcessSummary> summarize_processes(const ComponentInfo& info, const std::vector<std::string_view>& processes);
+std::vector<ProcessSummary> summarize_processes(const ComponentInfo&                 info,
+                                                const std::vector<std::string_view>& processes);
 
 }  // namespace tim

@@ -68,7 +68,7 @@ struct Tids {
 // once, in creation order, after the last add.
 struct MergedGraph {
     int                       tid0 = -1;  // the thread of every node while one graph was added
-    std::vector<Tids>         tids;      // per node, once a second graph was merged in
+    std::vector<Tids>         tids;       // per node, once a second graph was merged in
     std::vector<std::int32_t> child_start, child_list;
 
     // node 0: the root; Node::parent links
@@ -87,7 +87,7 @@ struct MergedGraph {
             borrowed_ = nullptr;
             lock_.unlock();
         }
-        std::vector<Node> src = graph.copy_nodes();
+        std::vector<Node> src   = graph.copy_nodes();
         auto&             nodes = owned_;
         if (tids.empty()) {
             tids.resize(nodes.size());
@@ -97,7 +97,8 @@ struct MergedGraph {
         std::unordered_map<std::pair<std::int32_t, std::uint64_t>, std::int32_t, ParentHash> lookup;
         lookup.reserve(nodes.size() + src.size());
         for (std::size_t i = 1; i < nodes.size(); ++i)
-            if (!nodes[i].unique) lookup.emplace(std::make_pair(nodes[i].parent, nodes[i].hash), static_cast<std::int32_t>(i));
+            if (!nodes[i].unique)
+                lookup.emplace(std::make_pair(nodes[i].parent, nodes[i].hash), static_cast<std::int32_t>(i));
         std::vector<std::int32_t> map(src.size(), 0);
         for (std::size_t i = 1; i < src.size(); ++i) {
             const auto&  n   = src[i];
@@ -136,17 +137,23 @@ struct MergedGraph {
             child_list[static_cast<std::size_t>(fill[static_cast<std::size_t>(nodes[i].parent)]++)] =
                 static_cast<std::int32_t>(i);
     }
-    const std::int32_t* children_begin(std::int32_t i) const { return child_list.data() + child_start[static_cast<std::size_t>(i)]; }
-    const std::int32_t* children_end(std::int32_t i) const { return child_list.data() + child_start[static_cast<std::size_t>(i) + 1]; }
+    const std::int32_t* children_begin(std::int32_t i) const {
+        return child_list.data() + child_start[static_cast<std::size_t>(i)];
+    }
+    const std::int32_t* children_end(std::int32_t i) const {
+        return child_list.data() + child_start[static_cast<std::size_t>(i) + 1];
+    }
 
-    int first_tid(std::int32_t i) const { return tids.empty() ? tid0 : tids[static_cast<std::size_t>(i)].lo; }
-    std::set<int> tid_set(std::int32_t i) const { return tids.empty() ? std::set<int>{tid0} : tids[static_cast<std::size_t>(i)].to_set(); }
+    int           first_tid(std::int32_t i) const { return tids.empty() ? tid0 : tids[static_cast<std::size_t>(i)].lo; }
+    std::set<int> tid_set(std::int32_t i) const {
+        return tids.empty() ? std::set<int>{tid0} : tids[static_cast<std::size_t>(i)].to_set();
+    }
 
     // Pre-order over the nodes besides the root, without recursion:
     // visit(node, path of hashes from the top level down to it).
     template <typename F>
     void preorder(F&& visit) const {
-        std::vector<std::uint64_t>                              path;
+        std::vector<std::uint64_t>                                path;
         std::vector<std::pair<std::int32_t, const std::int32_t*>> stack{{0, children_begin(0)}};  // (node, next child)
         while (!stack.empty()) {
             auto& top = stack.back();
@@ -258,13 +265,13 @@ std::vector<TreeNode> tree_snapshot(int index) {
     const int             pid  = static_cast<int>(getpid());
     std::vector<TreeNode> roots;
     for (auto& [tid, graph] : views(index)) {
-        (void) tid;
+        (void)tid;
         const auto&                           nodes = graph.nodes();
         std::function<TreeNode(std::int32_t)> build = [&](std::int32_t i) {
             const auto& n = nodes[static_cast<std::size_t>(i)];
             TreeNode    t;
-            t.hash      = n.hash;
-            t.label     = i == 0 ? std::string("unknown-hash=0") : get_hash_identifier(n.hash);
+            t.hash  = n.hash;
+            t.label = i == 0 ? std::string("unknown-hash=0") : get_hash_identifier(n.hash);
             // Merged data belong to the process, reported as thread 0 (as the
             // flat view does). hatchet's reader also breaks on a single-rank
             // tree whose nodes carry other thread ids.

@@ -13,19 +13,19 @@ namespace tim {
 
 struct FlatEntry {
     std::uint64_t              hash = 0;
-    std::string                prefix;    // decorated: "|0>>> |_foo" or ">>> |_foo"
-    std::string                label;     // plain label "foo"
-    int                        depth = 0; // top level 0
+    std::string                prefix;     // decorated: "|0>>> |_foo" or ">>> |_foo"
+    std::string                label;      // plain label "foo"
+    int                        depth = 0;  // top level 0
     int                        tid   = 0;
     int                        pid   = 0;
-    std::vector<std::uint64_t> hierarchy;  // hashes from the top level down to self
+    std::vector<std::uint64_t> hierarchy;         // hashes from the top level down to self
     std::uint64_t              rolling_hash = 0;  // sum of hierarchy, mod 2^64
     Entry                      entry;
 };
 
 struct TreeNode {
     std::uint64_t         hash = 0;
-    std::string           label;      // plain label; "unknown-hash=0" on the dummy root
+    std::string           label;  // plain label; "unknown-hash=0" on the dummy root
     std::set<int>         tids;
     std::set<int>         pids;
     int                   depth    = 0;  // raw: root 0, top level 1
@@ -41,25 +41,25 @@ std::string flat_prefix(const std::string& label, int depth, int tid, int nthrea
 
 // One node of the flat view as for_each_flat visits it (pointers valid during the call).
 struct FlatItem {
-    std::uint64_t                     hash  = 0;
+    std::uint64_t                     hash = 0;
     std::string                       label;
-    int                               depth = 0;  // top level 0
-    int                               tid   = 0;
-    int                               pid   = 0;
+    int                               depth    = 0;  // top level 0
+    int                               tid      = 0;
+    int                               pid      = 0;
     bool                              show_tid = false;  // threads not collapsed
     int                               nthreads = 1;
-    std::size_t                       total = 0;  // nodes in the whole view
-    const std::vector<std::uint64_t>* path  = nullptr;  // hierarchy
-    const Entry*                      entry = nullptr;
+    std::size_t                       total    = 0;        // nodes in the whole view
+    const std::vector<std::uint64_t>* path     = nullptr;  // hierarchy
+    const Entry*                      entry    = nullptr;
 };
 
-bool                   has_data(int index);    // any thread recorded anything
-std::size_t            graph_size(int index);  // nodes (merged view) besides the root
-std::vector<FlatEntry> flat_snapshot(int index);   // pre-order, merged per collapse_threads
+bool                   has_data(int index);       // any thread recorded anything
+std::size_t            graph_size(int index);     // nodes (merged view) besides the root
+std::vector<FlatEntry> flat_snapshot(int index);  // pre-order, merged per collapse_threads
 // The flat view without building FlatEntry objects (what flat_snapshot is made of).
-void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit);
-std::vector<TreeNode>  tree_snapshot(int index);   // roots (one dummy root per thread view)
-void                   clear(int index);
+void                  for_each_flat(int index, const std::function<void(const FlatItem&)>& visit);
+std::vector<TreeNode> tree_snapshot(int index);  // roots (one dummy root per thread view)
+void                  clear(int index);
 
 // Recomputes every exclusive value of a tree from the inclusive values.
 void compute_exclusive(const ComponentInfo& info, TreeNode& node);

@@ -1,32 +1,12 @@
 #pragma once
-// CPython C-API types for the per-call hot paths (marker enter/exit, decorated
-// calls, component start/stop). pybind11 costs ~4x more per call here; see
-// ARCHITECTURE.md "The seam between C++ and Python".
+// The native side of the one component resolver: names, enum values, classes and
+// comma-separated strings become enum indices here (timemory._components.resolve wraps
+// it, and markers resolve their list once at creation). The native hooks are handed the
+// indices Python resolved, and only check them (indices_from_ints).
 #include <Python.h>
 
-#include <cstdint>
 #include <string>
 #include <vector>
-
-#if PY_VERSION_HEX < 0x030A0000
-inline PyObject* Py_NewRef(PyObject* o) {
-    Py_INCREF(o);
-    return o;
-}
-inline int PyModule_AddObjectRef(PyObject* m, const char* name, PyObject* v) {
-    Py_INCREF(v);
-    if (PyModule_AddObject(m, name, v) < 0) {
-        Py_DECREF(v);
-        return -1;
-    }
-    return 0;
-}
-inline PyObject* Py_XNewRef(PyObject* o) {
-    Py_XINCREF(o);
-    return o;
-}
-inline PyObject* PyObject_CallNoArgs(PyObject* f) { return PyObject_CallObject(f, nullptr); }
-#endif
 
 namespace timemory_python {
 
@@ -42,7 +22,7 @@ public:
         }
         ++n_;
     }
-    void       clear() {
+    void clear() {
         n_ = 0;
         heap_.clear();
     }
@@ -58,19 +38,19 @@ private:
     std::vector<int>     heap_;
 };
 
-// Adds Marker, MarkedFunction and Component to the module. Returns 0 / -1.
-int add_hot_types(PyObject* module);
-
 // Resolves a component spec (str, int/enum, Component subclass, callable, or
 // a sequence of those) into enum indices; raises ValueError naming the valid
 // choices for an unknown name. Unavailable and value-less components are
 // dropped when `measurable_only`.
 int resolve_components(PyObject* spec, IndexList& out, bool measurable_only);
 
+// What a native hook is handed: a list or tuple of enum indices (ints) that Python
+// resolved. Each must name a component (ValueError otherwise; TypeError for anything
+// but an int); repeats are dropped, and so are the components that cannot measure when
+// `measurable_only`. Returns 0 / -1.
+int indices_from_ints(PyObject* seq, IndexList& out, bool measurable_only);
+
 // "cpu_clock, cpu_util, ..." — the names users may pass.
 std::string valid_component_choices();
-
-// New reference: a Component object of enum `index` holding `entry`-like data.
-PyObject* make_component(int index, std::int64_t laps, const double* value, const double* accum);
 
 }  // namespace timemory_python

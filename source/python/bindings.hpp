@@ -1,0 +1,21 @@
+#pragma once
+// The pybind11 half of _core: everything that is not per call (configuration, component
+// metadata, storage views and their transport, writers, the import watch). One add_*
+// function per subject file; module.cpp calls them in order.
+#include <pybind11/pybind11.h>
+
+#include "timemory/components/component_info.hpp"
+
+namespace timemory_python {
+
+// The description of component `index`; ValueError for an index that names none.
+const tim::ComponentInfo& info_at(int index);
+
+void add_config_bindings(pybind11::module_& m);     // config_bindings.cpp: config_set/get
+void add_build_info(pybind11::module_& m);          // config_bindings.cpp: build_info
+void add_component_bindings(pybind11::module_& m);  // component_bindings.cpp: metadata, resolver
+void add_storage_bindings(pybind11::module_& m);    // storage_bindings.cpp: views, snapshots, packing
+void add_import_watcher(pybind11::module_& m);      // import_watcher.cpp: ImportWatcher
+void add_output_bindings(pybind11::module_& m);     // output_bindings.cpp: writers, atomic_write
+
+}  // namespace timemory_python
