@@ -172,3 +172,44 @@ def test_line_profiler_counts_pool_workers_lines(tmp_path, method):
     loop_line = next(i for i, text in enumerate(source, 1) if "for k in range(200):" in text)
     sleep_line = next(i for i, text in enumerate(source, 1) if "time.sleep" in text)
     assert hits[loop_line] == 8 * 201 and hits[sleep_line] == 8, hits
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_sigterm_the_main_thread_never_sees_still_leaves_the_data(run_python, tmp_path):
+    """Pool.terminate() while a worker's main thread cannot run the Python handler (here it
+    blocks SIGTERM and sleeps; in the wild, the signal landed just before it blocked in
+    ``sem_wait``): the watcher thread leaves the worker's data and ends it, and the pool does
+    not wait forever."""
+    proc = run_python(
+        """
+        import json, os, signal, time
+        import multiprocessing as mp
+        import timemory
+        from timemory.bundle import marker
+        from timemory.storage import WallClockStorage as W
+
+        def task(started):
+            with marker(["wall_clock"], key="before-block"):
+                pass
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+            open(started, "w").close()
+            time.sleep(60)
+
+        if __name__ == "__main__":
+            started = os.path.abspath("started")
+            pool = mp.get_context("fork").Pool(1)
+            pool.apply_async(task, (started,))
+            while not os.path.exists(started):
+                time.sleep(0.01)
+            begin = time.monotonic()
+            pool.terminate()
+            waited = time.monotonic() - begin
+            flat = [[(e.label(), e.data().laps()) for e in lst] for lst in W.dmp_get()]
+            json.dump({"waited": waited, "flat": flat}, open("result.json", "w"))
+        """,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((tmp_path / "result.json").read_text())
+    assert res["flat"] == [[["before-block", 1]]]
+    assert res["waited"] < 50  # not the task's 60 s: the worker ended on the signal

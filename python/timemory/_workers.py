@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from _thread import allocate_lock as _thread_lock
 
 from . import _core, _lifecycle, _output, _processes
 from ._components import MEASURABLE
@@ -137,20 +138,70 @@ def _in_multiprocessing_child(_token: Any) -> None:
     try:
         if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
             signal.signal(signal.SIGTERM, _terminate)
+            _watch_for_sigterm()
     except ValueError:  # not the main thread
         pass
+
+
+def _watch_for_sigterm() -> None:
+    """Run :func:`_terminate` from a thread of its own too, woken through the signal wakeup fd.
+
+    A Python signal handler runs only when the main thread next checks for signals. A
+    SIGTERM that lands after its last check and before it blocks in ``sem_wait`` (an idle pool
+    worker taking its queue's lock) is never handled there: the worker would sleep forever
+    with the signal consumed, and ``Pool.terminate()`` would wait for it. The C-level handler
+    also writes the signal's number to the wakeup fd, whatever the main thread is doing, and
+    this thread (started with ``_thread``, so no profile or trace hook of ``threading`` is
+    installed in it) then leaves the data and ends the process. A program that set a wakeup
+    fd itself keeps it, and its worker goes without the watcher."""
+    import _thread
+    import signal
+
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    try:
+        previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    except (ValueError, OSError):
+        previous = None
+    if previous != -1:
+        if previous is not None:
+            signal.set_wakeup_fd(previous)
+        os.close(read_end)
+        os.close(write_end)
+        return
+
+    def watch() -> None:
+        while True:
+            try:
+                data = os.read(read_end, 64)
+            except InterruptedError:
+                continue
+            except OSError:
+                return
+            if not data:
+                return
+            if signal.SIGTERM in data:
+                _terminate(signal.SIGTERM, None)
+
+    _thread.start_new_thread(watch, ())
 
 
 def _terminate(signum: int, _frame: Any) -> None:
     """SIGTERM in a worker: leave the data, then end at once as SIGTERM's default action
     would. Not by raising SystemExit: the handler may run inside a callback whose caller
     swallows exceptions (a tracer's labeler), and the worker would then live on, with
-    SIGTERM ignored, and its pool would wait for it forever."""
+    SIGTERM ignored, and its pool would wait for it forever. Runs in the main thread (the
+    handler) or in the watcher thread, whichever comes first; the other returns."""
     import signal
 
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the flush short
-    if _state["flushing"]:
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut it short
+    except ValueError:  # the watcher thread: the main thread may still run the handler
+        pass
+    if not _TERMINATING.acquire(blocking=False):
         return  # the worker is already leaving its data and exiting: let it finish
+    if _state["flushing"]:
+        return  # a normal end is flushing already and will exit
     try:
         flush()
     finally:
@@ -160,6 +211,10 @@ def _terminate(signum: int, _frame: Any) -> None:
             except (OSError, ValueError, AttributeError):
                 pass
         os._exit(128 + signum)
+
+
+#: Held by the one thread that ends the worker on SIGTERM (see :func:`_watch_for_sigterm`).
+_TERMINATING = _thread_lock()
 
 
 def flush() -> None:

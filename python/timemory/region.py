@@ -26,6 +26,7 @@ import warnings
 from typing import Any
 
 from timemory import _core, settings
+from timemory._components import resolve
 from timemory._text import split_names
 
 __all__ = [
@@ -56,7 +57,7 @@ end = _core.region_end
 def _resolve(components: Any) -> list[int]:
     """Enum indices of names (a list, or one comma-separated str), enum values or classes;
     ValueError naming the valid choices for an unknown name."""
-    return list(dict.fromkeys(_core.resolve_components(components, False)))
+    return resolve(components)
 
 
 def _from_environment() -> list[int]:

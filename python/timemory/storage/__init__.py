@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 
 from .. import _core, _processes
+from .._components import MEASURABLE, resolve
 from .._processes import output_meta
 from ..component import _TABLE
 
@@ -740,9 +741,7 @@ class Storage:
 # Five classes per measurable component (the storage, its results and its tree types), made on
 # first use like the component classes: a program reads the storage of a few components only.
 _MEASURABLE: dict[int, dict[str, Any]] = {
-    info["index"]: info
-    for info in _TABLE
-    if (info["available"] and info["has_value"]) or info["index"] in _core.hw_component_indices()
+    info["index"]: info for info in _TABLE if info["index"] in MEASURABLE
 }
 _STORAGE: dict[int, type] = {}
 _SUFFIXES = ("StorageTreeEntryValue", "StorageTreeEntry", "StorageTree", "StorageResult", "Storage")
@@ -802,7 +801,7 @@ def __dir__() -> list[str]:
 
 def storage_class(component: str | int | type) -> type:
     """The Storage class of a component name, enum value or class."""
-    indices = list(_core.resolve_components(component, False))
+    indices = resolve(component)
     if len(indices) != 1 or indices[0] not in _MEASURABLE:
         raise ValueError(f"no storage for {component!r}: it is unavailable or holds no value")
     return _storage_for(indices[0])
