@@ -8,7 +8,10 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
+    from importlib.abc import Loader as _LoaderBase
     from typing import Any, Callable
+else:  # the loader protocol needs no base class at run time (importlib.abc is not imported)
+    _LoaderBase = object
 
 _CALLBACKS: dict[str, list[Callable[[Any], None]]] = {}
 
@@ -59,7 +62,9 @@ def _found(name: str, path: Any = None, target: Any = None) -> Any:
     return None
 
 
-class _Loader:
+class _Loader(_LoaderBase):
+    """Wraps the loader of a watched module: runs its callbacks once it is executed."""
+
     def __init__(self, loader: Any):
         self._loader = loader
 
@@ -69,8 +74,10 @@ class _Loader:
     def exec_module(self, module: Any) -> None:
         self._loader.exec_module(module)
         sys.modules.setdefault(module.__name__, module)
+        from . import _core
+
         for finder in sys.meta_path:
-            if type(finder).__name__ == "ImportWatcher":
+            if isinstance(finder, _core.ImportWatcher):
                 finder.unwatch(module.__name__)
         for callback in _CALLBACKS.pop(module.__name__, []):
             try:

@@ -129,9 +129,8 @@ def _in_multiprocessing_child(_token: Any) -> None:
     import signal
     from multiprocessing import util
 
-    if not any(
-        getattr(f, "_callback", None) is flush for f in list(util._finalizer_registry.values())
-    ):
+    registry = util._finalizer_registry  # type: ignore[attr-defined]  # private: not in typeshed
+    if not any(getattr(f, "_callback", None) is flush for f in list(registry.values())):
         util.Finalize(None, flush, exitpriority=100)
     # Pool.terminate() (and so `with Pool(...)`) ends idle workers with SIGTERM: leave the
     # data first, unless the program handles SIGTERM itself

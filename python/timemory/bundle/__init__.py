@@ -23,7 +23,7 @@ from ._classes import AUTO_TIMER_COMPONENTS, RSS_USAGE_COMPONENTS, class_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
-    from typing import Any, Callable
+    from typing import Any, Callable, Literal
 
 __all__ = [
     "marker",
@@ -165,7 +165,7 @@ class base_decorator:
         self._active.append(self._start(label))
         return self
 
-    def __exit__(self, *exc: Any) -> bool:
+    def __exit__(self, *exc: Any) -> Literal[False]:
         if self._active:
             self._stop(self._active.pop())
         return False

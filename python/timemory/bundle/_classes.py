@@ -16,13 +16,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
     from typing import Any, Callable
 
+    from ..component import _ComponentMeta
+
 
 def resolve(components: Any) -> list[int]:
     """Enum indices of component names, enum values or classes (``component.resolve``)."""
     return _resolve(components)
 
 
-def class_of(key: Any) -> type:
+def class_of(key: Any) -> _ComponentMeta:
     """``component.class_of``, imported on first use: the profiler configures its bundle
     class without ever needing a component class, so it does not import them."""
     from ..component import class_of as component_class_of

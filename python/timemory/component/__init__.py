@@ -43,12 +43,30 @@ def _id_enum() -> Any:
     if _ID is None:
         import enum
 
-        _ID = enum.IntEnum("id", [(info["key"], info["index"]) for info in _TABLE], module=__name__)
+        _ID = enum.IntEnum(  # type: ignore[misc]  # the member names come from the native table
+            "id", [(info["key"], info["index"]) for info in _TABLE], module=__name__
+        )
     return _ID
 
 
 class _ComponentMeta(type):
     """Gives the component classes read-only class properties."""
+
+    if TYPE_CHECKING:
+        # What each class gets in its namespace from _make_class, declared for the type
+        # checker only: as methods, not annotations, since class annotations on a metaclass
+        # would become every component class's __annotations__.
+        @property
+        def _index(cls) -> int: ...
+        @property
+        def _info(cls) -> dict[str, Any]: ...
+        def label(cls) -> str: ...
+        def description(cls) -> str: ...
+        def id(cls) -> str: ...
+        def index(cls) -> Any: ...
+        def unit(cls) -> Any: ...
+        def display_unit(cls) -> Any: ...
+        def record(cls) -> Any: ...
 
     @property
     def available(cls) -> bool:
@@ -67,7 +85,7 @@ def _whole(x: float) -> int | float:
     return int(x) if float(x).is_integer() else x
 
 
-def _make_class(info: dict[str, Any]) -> type:
+def _make_class(info: dict[str, Any]) -> _ComponentMeta:
     index = info["index"]
 
     def unit() -> Any:
@@ -121,10 +139,10 @@ def _make_class(info: dict[str, Any]) -> type:
 # The classes are made on first use too (module __getattr__, class_of, or the native side
 # asking for the class of a component it returns): a hundred classes with their closures are
 # most of this module's memory, and a program typically touches two or three.
-_CLASSES: dict[int, type] = {}
+_CLASSES: dict[int, _ComponentMeta] = {}
 
 
-def _class_for(index: int) -> type:
+def _class_for(index: int) -> _ComponentMeta:
     cls = _CLASSES.get(index)
     if cls is None:
         cls = _CLASSES[index] = _make_class(_BY_INDEX[index])
@@ -176,7 +194,7 @@ def _index_of(key: str | int | type) -> int:
     return indices[0]
 
 
-def class_of(key: str | int | type) -> type:
+def class_of(key: str | int | type) -> _ComponentMeta:
     """The component class for a name, enum value or class."""
     return _class_for(_index_of(key))
 

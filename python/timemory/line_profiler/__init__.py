@@ -369,6 +369,9 @@ class LineProfiler(_lp.LineProfiler):
     included), and the counts of all threads are added up.
     """
 
+    # the functions added, an attribute of line_profiler's native base that its stub leaves out
+    functions: list[Callable]
+
     def __init__(
         self, *functions: Callable, component: Any = DEFAULT_COMPONENT, num_preallocated: int = 0
     ) -> None:

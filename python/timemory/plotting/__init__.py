@@ -134,8 +134,10 @@ def _components(data: DataLike) -> list[ComponentData]:
         return [data]
     if isinstance(data, dict):
         return read_data(data)
+    # what is left is a sequence of inputs (mypy keeps the ComponentData tuple in the union)
+    inputs: Sequence[Any] = data
     out: list[ComponentData] = []
-    for item in data:
+    for item in inputs:
         out += _components(item)
     return out
 

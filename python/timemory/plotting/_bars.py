@@ -12,11 +12,14 @@ number of rows and wider with the label column, so labels never overlap or get c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from timemory._cli import _short
 from timemory.plotting import figure as fig_
 from timemory.plotting._read import ComponentData, Node
+
+if TYPE_CHECKING:  # matplotlib is imported only to draw
+    from matplotlib.axes import Axes
 
 # the label column: indentation per call-graph level, and the deepest level indented (deeper
 # entries show their depth instead, so a deep recursion does not push the name out of sight)
@@ -136,7 +139,7 @@ def draw(
 
     width = float(params.img_size.get("w", 1000))
     figure = fig_.new_figure(width, float(params.img_size.get("h", 600)), dpi, display)
-    tick_font = {"family": "monospace", "fontsize": params.font_size - 1}
+    tick_font: dict[str, Any] = {"family": "monospace", "fontsize": params.font_size - 1}
     label_px = fig_.text_width(figure, [header, *rows], **tick_font) + 10
     panels = len(data.types)
     value_px = fig_.text_width(
@@ -176,7 +179,7 @@ def draw(
     left = 20 + label_px
     gap = margin
     panel_px = (width - left - margin * panels) / panels
-    axes = []
+    axes: list[Axes] = []
     for k in range(panels):
         x0 = left + k * (panel_px + gap)
         rect = (x0 / width, bottom_px / height, panel_px / width, plot_px / height)

@@ -73,6 +73,18 @@ class timemory_data:  # noqa: N801 - the reference's name
     """
 
     __slots__ = ("func", "depth", "laps", "data", "value", "accum", "sum", "sqr", "min", "max")
+    func: str
+    depth: int
+    laps: int
+    # a number, or a list of numbers for a multi-valued component (_scalar_or_list)
+    data: float | list[float]
+    value: float | list[float]
+    accum: float | list[float]
+    # the same, None when the entry has no statistics
+    sum: float | list[float] | None
+    sqr: float | list[float] | None
+    min: float | list[float] | None
+    max: float | list[float] | None
 
     def __init__(self, func: str, obj: dict, stats: dict | None = None) -> None:
         if not isinstance(obj, dict):
@@ -127,7 +139,7 @@ class timemory_data:  # noqa: N801 - the reference's name
             return NotImplemented
         return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
 
-    __hash__ = None  # type: ignore[assignment] - mutable, compared by value
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: not hashable
 
     def __repr__(self) -> str:
         return f"timemory_data({self.func!r}, laps={self.laps}, data={self.data!r})"

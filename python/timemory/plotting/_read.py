@@ -27,7 +27,7 @@ class Node(NamedTuple):
 
     label: str  # the region's label, without the ">>> " and "|_" decoration
     depth: int  # 0 at the top level
-    count: int  # laps
+    count: int  # type: ignore[assignment]  # laps; a public field name shadowing tuple.count
     values: tuple[float, ...]  # repr_data, one per sub-value, in display units
     thread: int | None  # the thread id when threads were not collapsed
     rank: int | None  # the rank in the prefix when processes were not collapsed

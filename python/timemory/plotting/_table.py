@@ -73,7 +73,7 @@ class TableRow(NamedTuple):
     input: str  # the input's title or name, when the table gathers several inputs
     metric: str  # the component's type label: "wall", "read_rate"...
     label: str  # the entry's label, indented by its depth, its thread/rank tag in front
-    count: int
+    count: int  # type: ignore[assignment]  # laps; a public field name shadowing tuple.count
     value: float
     units: str
     stats: tuple[float, float, float] | None  # mean, min, max of one lap
@@ -130,6 +130,7 @@ def draw_table(
     row per :class:`TableRow`; numbers are right-aligned; the figure is as large as the text
     it holds (``params.img_size`` does not apply)."""
     from matplotlib.table import Table
+    from matplotlib.transforms import Bbox
 
     with_input = any(r.input for r in rows)
     with_stats = any(r.stats for r in rows)
@@ -170,7 +171,7 @@ def draw_table(
     rect = (left / width, margin / height, table_w / width, row_px * (len(cells) + 1) / height)
     axis = figure.add_axes(rect)
     axis.set_axis_off()
-    table = Table(axis, bbox=(0, 0, 1, 1))
+    table = Table(axis, bbox=Bbox.from_bounds(0, 0, 1, 1))
     table.auto_set_font_size(False)
     cell_h = 1.0 / (len(cells) + 1)
     for c, name in enumerate(header):
@@ -181,7 +182,7 @@ def draw_table(
             shade = "#f4f4f4" if i % 2 == 0 else "white"
             loc = "right" if name in numeric else "left"
             cell = table.add_cell(i, c, w, cell_h, text=line[c], loc=loc, facecolor=shade)
-            cell.get_text().set_family(families[c])
+            cell.get_text().set_fontfamily(families[c])
     for (_, c), cell in table.get_celld().items():
         # the text's distance from the cell's side, as a fraction of the cell's width
         # (matplotlib's default, 10%, leaves wide columns with a wide gap)

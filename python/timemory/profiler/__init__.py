@@ -127,7 +127,7 @@ class Profiler:
     @staticmethod
     def condition(functor: Callable[[], Any]) -> None:
         """Only start profiling while ``functor()`` is true (checked at each start)."""
-        Profiler._conditional_functor = staticmethod(functor)  # type: ignore[assignment]
+        Profiler._conditional_functor = staticmethod(functor)
 
     @staticmethod
     def is_enabled() -> bool:

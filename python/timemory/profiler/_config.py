@@ -50,7 +50,7 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[Any], Any]:
             name, path, line = subject.co_name, subject.co_filename, subject.co_firstlineno
             internal = is_internal(path)
         else:  # a builtin function or method (trace_c)
-            name = getattr(subject, "__qualname__", None) or getattr(subject, "__name__", "?")
+            name = getattr(subject, "__qualname__", "") or getattr(subject, "__name__", "?")
             owner = getattr(subject, "__self__", None)
             module = getattr(subject, "__module__", None)
             if not module and owner is not None:

@@ -324,7 +324,9 @@ def _sizes(cfg: dict[str, Any]) -> list[int]:
     return out or [top]
 
 
-def _entry(m: dict[str, Any], label: str, dtype: str, ops_per_elem: int, cfg: dict[str, Any]):
+def _entry(
+    m: dict[str, Any], label: str, dtype: str, ops_per_elem: int, cfg: dict[str, Any]
+) -> dict[str, Any]:
     """One §11.2 ``ert`` entry from a native measurement."""
     return {
         "label": label,
@@ -351,7 +353,9 @@ def _entry(m: dict[str, Any], label: str, dtype: str, ops_per_elem: int, cfg: di
     }
 
 
-def _calibrated(dtype: str, size: int, reps: int, passes: int, *args: Any):
+def _calibrated(
+    dtype: str, size: int, reps: int, passes: int, *args: Any
+) -> tuple[dict[str, Any], int]:
     """``(measurement, passes)``: ``_ert.ert_fma(dtype, size, reps, passes, *args)``, run
     again with more passes while it is shorter than ``_MIN_SECONDS`` (at most three times)."""
     from .. import _ert
@@ -397,7 +401,9 @@ def _measure(cfg: dict[str, Any], progress: bool) -> list[dict[str, Any]]:
         kind = f"bandwidth {_human(size)}" if label.endswith("_bandwidth") else f"{ops} FLOP/elem"
         return f"{dtype} {kind}" + (f" ({trial + 1}/{trials})" if trials > 1 else "")
 
-    best, seen = [], set()
+    # [plan item, passes, fastest measurement]: a list, the measurement is replaced in place
+    best: list[list[Any]] = []
+    seen: set[tuple[str, int]] = set()
     for item in plan:
         label, dtype, ops, size, passes = item
         m, passes = _calibrated(dtype, size, ops // 2, passes, nthreads, align, isa)
@@ -549,7 +555,9 @@ class _CacheLock:
             self.handle = None
 
 
-def run(force: bool = False, progress: bool = True, cache: bool = True, **overrides: Any):
+def run(
+    force: bool = False, progress: bool = True, cache: bool = True, **overrides: Any
+) -> dict[str, Any]:
     """This machine's ERT result: from the cache when one matches the CPU, thread count,
     settings and version (unless ``force``), otherwise measured (seconds to a minute; a
     progress bar on stderr unless ``progress=False``) and cached (unless ``cache=False``).

@@ -229,7 +229,7 @@ class StorageTreeEntry(_TreeNodeRef):
 
     __slots__ = ()
     _index = -1
-    _value_class: type = StorageTreeEntryValue
+    _value_class: type[StorageTreeEntryValue] = StorageTreeEntryValue
 
     def is_dummy(self) -> bool:
         b, i = self._b, self._i
@@ -265,7 +265,7 @@ class StorageTree(_TreeNodeRef):
 
     __slots__ = ()
     _index = -1
-    _entry_class: type = StorageTreeEntry
+    _entry_class: type[StorageTreeEntry] = StorageTreeEntry
 
     @classmethod
     def _list(cls, batch: _core.TreeBatch) -> list[StorageTree]:
@@ -558,8 +558,8 @@ class Storage:
 
     _index = -1
     _key = ""
-    _result: type = StorageResult
-    _tree: type = StorageTree
+    _result: type[StorageResult] = StorageResult
+    _tree: type[StorageTree] = StorageTree
 
     # -- this process
     @classmethod

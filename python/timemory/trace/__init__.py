@@ -106,7 +106,7 @@ class Tracer(Profiler):
     @staticmethod
     def condition(functor: Callable[[], Any]) -> None:
         """Only start tracing while ``functor()`` is true (checked at each start)."""
-        Tracer._conditional_functor = staticmethod(functor)  # type: ignore[assignment]
+        Tracer._conditional_functor = staticmethod(functor)
 
     @staticmethod
     def is_enabled() -> bool:
