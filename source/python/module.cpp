@@ -11,6 +11,7 @@
 #include "line_profiler.hpp"
 #include "profiler.hpp"
 #include "roofline.hpp"
+#include "test_clock.hpp"
 #include "tracer.hpp"
 #include "timemory/components/component_info.hpp"
 #include "timemory/components/rusage.hpp"
@@ -634,6 +635,7 @@ PYBIND11_MODULE(_core, m) {
 
     timemory_python::add_hardware_counters(m);
     timemory_python::add_roofline(m);
+    timemory_python::add_test_clock(m);
     if (timemory_python::add_hot_types(m.ptr()) < 0) throw py::error_already_set();
     if (timemory_python::add_profiler(m.ptr()) < 0) throw py::error_already_set();
     if (timemory_python::add_tracer(m.ptr()) < 0) throw py::error_already_set();
