@@ -97,4 +97,3 @@ def run_tool_with_fake_clock(
         text=True,
         timeout=timeout,
     )
-

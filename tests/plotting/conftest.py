@@ -15,7 +15,7 @@ from fakeclock import PRELUDE, run_tool_with_fake_clock
 from tool_helpers import clean_env, write
 
 # each work() takes 5 ms plus 10 us per leaf of fib(10) (89 leaves): 5.89 ms
-PROFILED = PRELUDE + """\
+PROFILED = """\
 import threading
 
 
@@ -44,7 +44,7 @@ main()
 """
 
 # 30 nested levels whose labels are 90 characters long, under a short root
-DEEP = PRELUDE + """\
+DEEP = """\
 import timemory
 from timemory.bundle import marker
 
@@ -61,7 +61,7 @@ timemory.finalize()
 """
 
 # 100 siblings of different sizes under one root
-WIDE = PRELUDE + """\
+WIDE = """\
 import timemory
 from timemory.bundle import marker
 
@@ -74,7 +74,7 @@ timemory.finalize()
 
 
 def _profiled(folder: Path, env: dict[str, str] | None = None, *components: str) -> Path:
-    write(folder / "profiled.py", PROFILED)
+    write(folder / "profiled.py", PRELUDE + PROFILED)
     out = folder / "out"
     args = ["-c", *components] if components else []
     proc = run_tool_with_fake_clock(
@@ -85,8 +85,9 @@ def _profiled(folder: Path, env: dict[str, str] | None = None, *components: str)
 
 
 def _marked(folder: Path, source: str) -> Path:
-    """Run a program that uses markers and calls finalize; its output folder."""
-    write(folder / "program.py", source)
+    """Run a program that uses markers and calls finalize (on the fake clock); its output
+    folder."""
+    write(folder / "program.py", PRELUDE + source)
     out = folder / "out"
     proc = subprocess.run(
         [sys.executable, "program.py"],
@@ -126,7 +127,7 @@ def wide_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # one component of each table category (-T): a region run three times under a root, and a
 # second root
-CATEGORIES = PRELUDE + """\
+CATEGORIES = """\
 import timemory
 from timemory.bundle import marker
 

@@ -547,7 +547,8 @@ def test_generators_count_each_resumption_and_not_while_suspended(fake_clock):
     tree = nodes()
     # three yields plus the final StopIteration resumption
     assert (1, "gen", 4) in tree
-    by_label = {e.prefix().split()[-1].lstrip("|_"): e for e in timemory.storage.WallClockStorage.get()}
+    stored = timemory.storage.WallClockStorage.get()
+    by_label = {e.prefix().split()[-1].lstrip("|_"): e for e in stored}
     assert by_label["gen"].data().get() == 0.001  # the naps of consumer are not gen's
     assert by_label["consumer"].data().get() == 0.031
 
