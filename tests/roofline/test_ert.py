@@ -70,9 +70,10 @@ def test_bandwidth_ceilings_are_ordered_l1_to_dram(measured):
     # the one inside it, L1 slower than the fastest level, but not by 2x.
     assert values[0] > 0.5 * max(values), bandwidth
     assert all(a > 0.5 * b for a, b in zip(values, values[1:])), bandwidth
-    # what the roofline draws is in order, innermost fastest
+    # what the roofline draws is in order, innermost fastest (a level measured below an outer
+    # one is drawn at the outer one's figure)
     ceilings = list(measured["ceilings"]["bandwidth"].values())
-    assert ceilings == sorted(ceilings, reverse=True) and ceilings[0] == values[0], measured
+    assert ceilings == sorted(ceilings, reverse=True) and ceilings[0] == max(values), measured
 
 
 def test_ceilings_never_cross():
