@@ -20,9 +20,10 @@ from timemory.storage import WallClockStorage as W
 @marker(["wall_clock"])
 def task(i):
     with marker(["wall_clock"], key="inner"):
-        # real time, not the fake clock: with instant tasks, a pool worker's SIGTERM handler is
-        # lost (it arrives just before the worker blocks on its queue's lock) about once in 40
-        # runs under load instead of once in 260: a bug of timemory._workers to fix there
+        # real time, not the fake clock: a pool worker's SIGTERM handler can be lost (the signal
+        # arrives just before the worker blocks on its queue's lock) and the pool then waits
+        # forever; with instant tasks that was seen 3 times in about 100 runs under load, with
+        # these sleeps once in about 260. A bug of timemory._workers, to fix there
         time.sleep(0.005)
     return os.getpid()
 
