@@ -176,3 +176,43 @@ def test_line_profiler_counts_pool_workers_lines(tmp_path, method):
     loop_line = next(i for i, text in enumerate(source, 1) if "for k in range(200):" in text)
     sleep_line = next(i for i, text in enumerate(source, 1) if "time.sleep" in text)
     assert hits[loop_line] == 8 * 201 and hits[sleep_line] == 8, hits
+
+
+LOST_SIGTERM_PROGRAM = """
+import json, signal
+import multiprocessing as mp
+import timemory
+from timemory.bundle import marker
+from timemory.storage import WallClockStorage as W
+
+def work(lock, ready):
+    with marker(["wall_clock"], key="in-worker"):
+        pass
+    # SIGTERM then goes to another thread of this process: the main thread's wait on the lock
+    # is not interrupted and its handler does not run, as when the signal comes just before
+    # an idle pool worker blocks on its queue's lock
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    ready.set()
+    lock.acquire()  # held by the parent: blocks for good
+
+if __name__ == "__main__":
+    ctx = mp.get_context("fork")
+    lock, ready = ctx.Lock(), ctx.Event()
+    lock.acquire()
+    p = ctx.Process(target=work, args=(lock, ready))
+    p.start()
+    assert ready.wait(60)
+    p.terminate()
+    p.join(60)
+    flat = [(e.label(), e.data().laps()) for e in W.dmp_get()[0]]
+    json.dump({"exitcode": p.exitcode, "flat": flat}, open("result.json", "w"))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_worker_that_misses_its_sigterm_still_leaves_its_data_and_ends(run_python, tmp_path):
+    proc = run_python(LOST_SIGTERM_PROGRAM, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((tmp_path / "result.json").read_text())
+    assert res["exitcode"] == 128 + 15  # ended by timemory's SIGTERM handling, not left hanging
+    assert res["flat"] == [["in-worker", 1]]

@@ -93,6 +93,8 @@ def _become_worker(spool_dir: str, forked: bool) -> None:
 def _after_fork_in_child() -> None:
     from . import _core, _manager
 
+    _stop_watching_for_a_lost_sigterm()  # the parent's: its watcher thread is not here
+
     for index in _manager._MEASURABLE:
         _core.clear(index)
     _manager.manager._outputs.clear()
@@ -135,18 +137,81 @@ def _in_multiprocessing_child(_token: Any) -> None:
     try:
         if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
             signal.signal(signal.SIGTERM, _terminate)
+            _watch_for_a_lost_sigterm()
     except ValueError:  # not the main thread
         pass
+
+
+def _watch_for_a_lost_sigterm() -> None:
+    """CPython runs a Python signal handler between bytecodes of the main thread, and a lock's
+    wait is interrupted by a signal only while it waits: a SIGTERM that arrives just before
+    an idle pool worker blocks on its task queue's lock (whose holder, the terminating pool,
+    never releases it) is left unhandled, and the pool waits for that worker forever (seen
+    about once in a few hundred pools on a loaded machine). The signal module also writes
+    each signal's number to a wakeup fd: a thread reads it and, if the handler has not run a
+    moment later, runs it in the main thread's place (which is blocked, not recording)."""
+    import signal
+    import threading
+
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    try:
+        previous = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    except (ValueError, OSError):
+        previous = None
+    if previous != -1:  # not the main thread, or the program's own wakeup fd: keep it
+        if previous is not None:
+            signal.set_wakeup_fd(previous)
+        os.close(r)
+        os.close(w)
+        return
+    _state["wakeup"] = (r, w)
+
+    def watch() -> None:
+        while True:
+            try:
+                data = os.read(r, 64)
+            except OSError:
+                return
+            if not data:
+                return
+            if signal.SIGTERM in data:
+                time.sleep(1.0)
+                if signal.getsignal(signal.SIGTERM) is _terminate:  # the handler has not run
+                    _terminate(signal.SIGTERM, None)
+
+    threading.Thread(target=watch, name="timemory-sigterm-watch", daemon=True).start()
+
+
+def _stop_watching_for_a_lost_sigterm() -> None:
+    wakeup = _state.pop("wakeup", None)
+    if wakeup is None:
+        return
+    import signal
+
+    try:
+        signal.set_wakeup_fd(-1)
+    except ValueError:
+        pass
+    for fd in wakeup:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def _terminate(signum: int, _frame: Any) -> None:
     """SIGTERM in a worker: leave the data, then end at once as SIGTERM's default action
     would. Not by raising SystemExit: the handler may run inside a callback whose caller
     swallows exceptions (a tracer's labeler), and the worker would then live on, with
-    SIGTERM ignored, and its pool would wait for it forever."""
+    SIGTERM ignored, and its pool would wait for it forever. (Run by the watcher thread when
+    the main thread missed the signal.)"""
     import signal
 
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the flush short
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the flush short
+    except ValueError:  # the watcher thread: the main thread is blocked, no second handler runs
+        pass
     if _state["flushing"]:
         return  # the worker is already leaving its data and exiting: let it finish
     try:
