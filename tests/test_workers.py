@@ -7,10 +7,13 @@ import json
 import os
 
 import pytest
+from fakeclock import PRELUDE
 from tool_helpers import run_tool, write
 
+# run as PRELUDE + POOL_PROGRAM, on the fake clock (turned on at the top, so in spawned workers
+# too, which import the program again; forked ones inherit it): each inner takes 5 ms
 POOL_PROGRAM = """
-import json, os, sys, time
+import json, os, sys
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 import timemory
@@ -20,11 +23,7 @@ from timemory.storage import WallClockStorage as W
 @marker(["wall_clock"])
 def task(i):
     with marker(["wall_clock"], key="inner"):
-        # real time, not the fake clock: a pool worker's SIGTERM handler can be lost (the signal
-        # arrives just before the worker blocks on its queue's lock) and the pool then waits
-        # forever; with instant tasks that was seen 3 times in about 100 runs under load, with
-        # these sleeps once in about 260. A bug of timemory._workers, to fix there
-        time.sleep(0.005)
+        nap(0.005)
     return os.getpid()
 
 if __name__ == "__main__":
@@ -60,7 +59,7 @@ CASES = [
 
 @pytest.mark.parametrize("method,kind", CASES)
 def test_pool_work_is_merged_into_the_parent(run_python, tmp_path, method, kind):
-    proc = run_python(POOL_PROGRAM, args=(method, kind), timeout=120)
+    proc = run_python(PRELUDE + POOL_PROGRAM, args=(method, kind), timeout=120)
     assert proc.returncode == 0, proc.stderr
     res = json.loads((tmp_path / "result.json").read_text())
 
@@ -86,6 +85,8 @@ def test_pool_work_is_merged_into_the_parent(run_python, tmp_path, method, kind)
     assert (
         sum(e["stats"]["count"] for e in written[0]["graph"] if e["prefix"].endswith("task")) == 8
     )
+    inner = [e["stats"]["sum"] for e in written[0]["graph"] if e["prefix"].endswith("inner")]
+    assert sum(inner) == pytest.approx(8 * 0.005, rel=1e-12)
     assert not os.path.exists(res["spool"])
 
 
@@ -120,14 +121,14 @@ def test_forked_child_starts_empty_and_is_merged(run_python, tmp_path):
 
 
 TOOL_PROGRAM = """
-import multiprocessing as mp, sys, time
+import multiprocessing as mp, sys
 
 @profile
 def task(i):
     total = 0
     for k in range(200):
         total += k
-    time.sleep(0.002)
+    total -= i
     return i
 
 if __name__ == "__main__":
@@ -174,8 +175,8 @@ def test_line_profiler_counts_pool_workers_lines(tmp_path, method):
     hits = {source_line: n for source_line, n, _ in lines}
     source = (tmp_path / "work.py").read_text().splitlines()
     loop_line = next(i for i, text in enumerate(source, 1) if "for k in range(200):" in text)
-    sleep_line = next(i for i, text in enumerate(source, 1) if "time.sleep" in text)
-    assert hits[loop_line] == 8 * 201 and hits[sleep_line] == 8, hits
+    after_loop = next(i for i, text in enumerate(source, 1) if "total -= i" in text)
+    assert hits[loop_line] == 8 * 201 and hits[after_loop] == 8, hits
 
 
 LOST_SIGTERM_PROGRAM = """
