@@ -4,7 +4,10 @@ Autouse:
 * for the session, output goes to a temporary folder and the tables are not printed, so a test
   run writes nothing into the repository (also at exit, when timemory's atexit finalize runs);
 * every test starts with empty storage;
-* a test that leaves a profile or trace hook installed fails (house style).
+* a test that leaves a profile or trace hook installed (sys.setprofile/settrace, threading's,
+  a sys.monitoring tool id on 3.12+) or the fake clock on fails (house style).
+
+``fake_clock``: the tests' fake clock (tests/fakeclock.py) on for the test, off after it.
 
 Helpers for the tests that run a Python program in a subprocess: ``run_python``, and
 ``interrupted_tool`` for a command-line tool interrupted with Ctrl-C.
@@ -21,6 +24,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+import fakeclock
 import pytest
 import timemory
 from timemory import settings
@@ -40,6 +44,7 @@ def _timemory_session_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 _NO_HOOK = lambda: None  # noqa: E731  (threading.getprofile/gettrace are Python >= 3.10)
+_MONITORING = getattr(sys, "monitoring", None)  # Python >= 3.12
 
 
 def _hooks() -> tuple:
@@ -51,11 +56,21 @@ def _hooks() -> tuple:
     )
 
 
+def _monitoring_tools() -> dict[int, str]:
+    """The sys.monitoring tool ids in use, with their names (3.12+)."""
+    if _MONITORING is None:
+        return {}
+    tools = {i: _MONITORING.get_tool(i) for i in range(6)}
+    return {i: name for i, name in tools.items() if name is not None}
+
+
 @pytest.fixture(autouse=True)
 def _timemory_test_state() -> None:
     timemory.clear()
     before = _hooks()
+    tools_before = _monitoring_tools()
     yield
+    problems = []
     after = _hooks()
     if after != before:
         # remove what the test left behind so that the next tests are not affected
@@ -63,12 +78,33 @@ def _timemory_test_state() -> None:
         sys.settrace(before[1])
         threading.setprofile(before[2])
         threading.settrace(before[3])
-        pytest.fail(
+        problems.append(
             "the test left a profile/trace hook installed: "
             f"sys.getprofile()={after[0]!r}, sys.gettrace()={after[1]!r}, "
-            f"threading.getprofile()={after[2]!r}, threading.gettrace()={after[3]!r}",
-            pytrace=False,
+            f"threading.getprofile()={after[2]!r}, threading.gettrace()={after[3]!r}"
         )
+    left = {i: name for i, name in _monitoring_tools().items() if tools_before.get(i) != name}
+    if left:
+        for i in left:
+            _MONITORING.set_events(i, 0)
+            _MONITORING.free_tool_id(i)
+        problems.append(f"the test left sys.monitoring tool ids in use: {left}")
+    if fakeclock.is_on():
+        fakeclock.disable()
+        problems.append("the test left the fake clock on (use the fake_clock fixture)")
+    if problems:
+        pytest.fail("; ".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def fake_clock() -> fakeclock.FakeClock:
+    """The tests' fake clock, on for the test (wall_clock and cpu_clock read it; ``advance(
+    seconds, cpu=0.0)`` moves it) and off after it, whatever the test did."""
+    clock = fakeclock.enable()
+    try:
+        yield clock
+    finally:
+        fakeclock.disable()
 
 
 def _run_python(

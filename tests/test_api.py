@@ -273,7 +273,7 @@ def test_suite_fails_a_test_that_leaves_a_hook_installed(tmp_path, python_runner
     import pathlib
     import shutil
 
-    for name in ("conftest.py", "tool_helpers.py"):  # the conftest imports the helpers
+    for name in ("conftest.py", "tool_helpers.py", "fakeclock.py"):  # the conftest imports them
         shutil.copy(pathlib.Path(__file__).with_name(name), tmp_path / name)
     (tmp_path / "test_leaky.py").write_text(
         "import sys\n\n"

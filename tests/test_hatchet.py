@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
+import fakeclock
 import pytest
 import timemory
 from timemory.bundle import marker
@@ -12,16 +11,24 @@ from timemory.storage import PeakRssStorage, WallClockStorage
 hatchet = pytest.importorskip("hatchet")
 
 
+@pytest.fixture(autouse=True)
+def _on_the_fake_clock(fake_clock):
+    """Every test here records on the fake clock: exact and non-zero wall times."""
+    return fake_clock
+
+
 def record(components=("wall_clock",)):
+    """main (10 ms itself) > child x2 (5 ms each), other > grandchild (2 ms)."""
     comps = list(components)
+    clock = fakeclock.FakeClock()
     with marker(comps, key="main"):
-        time.sleep(0.01)
+        clock.advance(0.01)
         for _ in range(2):
             with marker(comps, key="child"):
-                time.sleep(0.005)
+                clock.advance(0.005)
         with marker(comps, key="other"):
             with marker(comps, key="grandchild"):
-                time.sleep(0.002)
+                clock.advance(0.002)
 
 
 def tree_sums(storage):
@@ -68,8 +75,8 @@ def test_from_timemory_dict():
     check_frame(gf, "wall_clock", WallClockStorage)
     df = by_name(gf)
     # main's own time excludes its children; inclusive includes them
-    assert df.loc["main", "sum.wall_clock"] < df.loc["main", "sum.wall_clock (inc)"]
-    assert df.loc["main", "sum.wall_clock"] >= 0.009
+    assert df.loc["main", "sum.wall_clock"] == pytest.approx(0.01, abs=1e-15)
+    assert df.loc["main", "sum.wall_clock (inc)"] == 0.022
 
 
 def test_from_timemory_graph_shape():

@@ -7,10 +7,13 @@ import json
 import os
 
 import pytest
+from fakeclock import PRELUDE
 from tool_helpers import run_tool, write
 
+# run as PRELUDE + POOL_PROGRAM, on the fake clock (turned on at the top, so in spawned workers
+# too, which import the program again; forked ones inherit it): each inner takes 5 ms
 POOL_PROGRAM = """
-import json, os, sys, time
+import json, os, sys
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 import timemory
@@ -20,7 +23,7 @@ from timemory.storage import WallClockStorage as W
 @marker(["wall_clock"])
 def task(i):
     with marker(["wall_clock"], key="inner"):
-        time.sleep(0.005)
+        nap(0.005)
     return os.getpid()
 
 if __name__ == "__main__":
@@ -56,7 +59,7 @@ CASES = [
 
 @pytest.mark.parametrize("method,kind", CASES)
 def test_pool_work_is_merged_into_the_parent(run_python, tmp_path, method, kind):
-    proc = run_python(POOL_PROGRAM, args=(method, kind), timeout=120)
+    proc = run_python(PRELUDE + POOL_PROGRAM, args=(method, kind), timeout=120)
     assert proc.returncode == 0, proc.stderr
     res = json.loads((tmp_path / "result.json").read_text())
 
@@ -82,6 +85,8 @@ def test_pool_work_is_merged_into_the_parent(run_python, tmp_path, method, kind)
     assert (
         sum(e["stats"]["count"] for e in written[0]["graph"] if e["prefix"].endswith("task")) == 8
     )
+    inner = [e["stats"]["sum"] for e in written[0]["graph"] if e["prefix"].endswith("inner")]
+    assert sum(inner) == pytest.approx(8 * 0.005, rel=1e-12)
     assert not os.path.exists(res["spool"])
 
 
@@ -116,14 +121,14 @@ def test_forked_child_starts_empty_and_is_merged(run_python, tmp_path):
 
 
 TOOL_PROGRAM = """
-import multiprocessing as mp, sys, time
+import multiprocessing as mp, sys
 
 @profile
 def task(i):
     total = 0
     for k in range(200):
         total += k
-    time.sleep(0.002)
+    total -= i
     return i
 
 if __name__ == "__main__":
@@ -170,8 +175,48 @@ def test_line_profiler_counts_pool_workers_lines(tmp_path, method):
     hits = {source_line: n for source_line, n, _ in lines}
     source = (tmp_path / "work.py").read_text().splitlines()
     loop_line = next(i for i, text in enumerate(source, 1) if "for k in range(200):" in text)
-    sleep_line = next(i for i, text in enumerate(source, 1) if "time.sleep" in text)
-    assert hits[loop_line] == 8 * 201 and hits[sleep_line] == 8, hits
+    after_loop = next(i for i, text in enumerate(source, 1) if "total -= i" in text)
+    assert hits[loop_line] == 8 * 201 and hits[after_loop] == 8, hits
+
+
+LOST_SIGTERM_PROGRAM = """
+import json, signal
+import multiprocessing as mp
+import timemory
+from timemory.bundle import marker
+from timemory.storage import WallClockStorage as W
+
+def work(lock, ready):
+    with marker(["wall_clock"], key="in-worker"):
+        pass
+    # SIGTERM then goes to another thread of this process: the main thread's wait on the lock
+    # is not interrupted and its handler does not run, as when the signal comes just before
+    # an idle pool worker blocks on its queue's lock
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    ready.set()
+    lock.acquire()  # held by the parent: blocks for good
+
+if __name__ == "__main__":
+    ctx = mp.get_context("fork")
+    lock, ready = ctx.Lock(), ctx.Event()
+    lock.acquire()
+    p = ctx.Process(target=work, args=(lock, ready))
+    p.start()
+    assert ready.wait(60)
+    p.terminate()
+    p.join(60)
+    flat = [(e.label(), e.data().laps()) for e in W.dmp_get()[0]]
+    json.dump({"exitcode": p.exitcode, "flat": flat}, open("result.json", "w"))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_worker_that_misses_its_sigterm_still_leaves_its_data_and_ends(run_python, tmp_path):
+    proc = run_python(LOST_SIGTERM_PROGRAM, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((tmp_path / "result.json").read_text())
+    assert res["exitcode"] == 128 + 15  # ended by timemory's SIGTERM handling, not left hanging
+    assert res["flat"] == [["in-worker", 1]]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

@@ -96,6 +96,7 @@ def _become_worker(spool_dir: str, forked: bool) -> None:
 
 
 def _after_fork_in_child() -> None:
+    _stop_watching_for_sigterm()  # the parent's watcher thread is not in this process
     for index in MEASURABLE:
         _core.clear(index)
     _output.manager._outputs.clear()
@@ -151,7 +152,8 @@ def _watch_for_sigterm() -> None:
     with the signal consumed, and ``Pool.terminate()`` would wait for it. The C-level handler
     also writes the signal's number to the wakeup fd, whatever the main thread is doing, and
     this thread (started with ``_thread``, so no profile or trace hook of ``threading`` is
-    installed in it) then leaves the data and ends the process. A program that set a wakeup
+    installed in it), if the handler has not run a second later, leaves the data and ends
+    the process. A program that set a wakeup
     fd itself keeps it, and its worker goes without the watcher."""
     import _thread
     import signal
@@ -168,6 +170,7 @@ def _watch_for_sigterm() -> None:
         os.close(read_end)
         os.close(write_end)
         return
+    _state["wakeup"] = (read_end, write_end)
 
     def watch() -> None:
         while True:
@@ -180,9 +183,31 @@ def _watch_for_sigterm() -> None:
             if not data:
                 return
             if signal.SIGTERM in data:
-                _terminate(signal.SIGTERM, None)
+                # the main thread's handler first, where it can run: it stops the hooks of
+                # the thread that records (the handler sets SIGTERM to SIG_IGN first)
+                time.sleep(1.0)
+                if signal.getsignal(signal.SIGTERM) is _terminate:
+                    _terminate(signal.SIGTERM, None)
 
     _thread.start_new_thread(watch, ())
+
+
+def _stop_watching_for_sigterm() -> None:
+    """In a process forked from a worker: give back the wakeup fd of the parent's watcher."""
+    wakeup = _state.pop("wakeup", None)
+    if wakeup is None:
+        return
+    import signal
+
+    try:
+        signal.set_wakeup_fd(-1)
+    except ValueError:  # forked from a thread other than the main one
+        pass
+    for fd in wakeup:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def _terminate(signum: int, _frame: Any) -> None:

@@ -12,6 +12,7 @@
 #include "marker.hpp"
 #include "profiler.hpp"
 #include "roofline.hpp"
+#include "test_clock.hpp"
 #include "tracer.hpp"
 
 namespace py = pybind11;
@@ -36,6 +37,7 @@ PYBIND11_MODULE(_core, m) {
     tp::add_build_info(m);          // build_info
     tp::add_hardware_counters(m);   // hw_*
     tp::add_roofline(m);            // roofline_*
+    tp::add_test_clock(m);          // _test_clock*: the tests' fake clock
 
     // ---------------------------------------------------------------- C-API subjects
     check(tp::add_callbacks(m.ptr()));       // _set_callbacks: the package's helpers

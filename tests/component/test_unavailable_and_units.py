@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import timemory
 from timemory import component, settings
@@ -29,7 +27,6 @@ def test_unavailable_methods_are_no_ops(name):
     cls = getattr(component, name)
     obj = cls("k")
     assert obj.start() is obj
-    time.sleep(0.001)
     assert obj.stop() is obj
     assert obj.get() is None
     assert obj.get_raw() is None
@@ -59,10 +56,10 @@ def test_default_units():
     assert PeakRss.unit() == 1_000_000 and PeakRss.display_unit() == "MB"
 
 
-def test_units_follow_settings_and_restore(monkeypatch):
+def test_units_follow_settings_and_restore(monkeypatch, fake_clock):
     w = WallClock()
     w.start()
-    time.sleep(0.05)
+    fake_clock.advance(0.05)
     w.stop()
     seconds = w.get()
     monkeypatch.setattr(settings, "timing_units", "msec")
@@ -73,7 +70,7 @@ def test_units_follow_settings_and_restore(monkeypatch):
     assert PeakRss.display_unit() == "kb"
     # the same measurement, now shown in milliseconds
     assert w.get() == pytest.approx(seconds * 1000)
-    assert 45.0 <= w.get() <= 500.0
+    assert w.get() == 50.0
     assert "msec" in str(w)
     monkeypatch.undo()
     assert WallClock.unit() == 1_000_000_000 and WallClock.display_unit() == "sec"
@@ -81,12 +78,13 @@ def test_units_follow_settings_and_restore(monkeypatch):
     assert w.get() == pytest.approx(seconds)
 
 
-def test_units_apply_to_stored_values(monkeypatch):
+def test_units_apply_to_stored_values(monkeypatch, fake_clock):
     from timemory.bundle import marker
 
     with marker(["wall_clock"], key="u"):
-        time.sleep(0.02)
+        fake_clock.advance(0.02)
     seconds = timemory.storage.WallClockStorage.get()[0].data().get()
+    assert seconds == 0.02
     monkeypatch.setattr(settings, "timing_units", "usec")
     entry = timemory.storage.WallClockStorage.get()[0]
     assert entry.data().get() == pytest.approx(seconds * 1e6)

@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from fakeclock import PRELUDE
 
-SLEEP = 0.08  # rank r sleeps SLEEP * (r + 1) in "work"
+NAP = 0.08  # on the fake clock, rank r spends NAP * (r + 1) in "work"
 
+# run as PRELUDE + RANKS_PROGRAM.format(nap=...): on the fake clock
 RANKS_PROGRAM = """
-import json, sys, time
+import json, sys
 from mpi4py import MPI
 import timemory
 from timemory.bundle import marker
@@ -22,9 +24,9 @@ r = comm.Get_rank()
 with marker(["wall_clock"], key="main"):
     for _ in range(r + 1):
         with marker(["wall_clock"], key="work"):
-            time.sleep({sleep} * (r + 1) / (r + 1))
+            nap({nap})
     with marker(["wall_clock"], key=f"only-on-rank-{{r}}"):
-        time.sleep(0.01)
+        nap(0.01)
 
 flat = W.dmp_get()
 tree = W.dmp_get_tree()
@@ -72,7 +74,7 @@ def _results(tmp_path: Path, n: int) -> list[dict]:
 
 
 def test_four_ranks_gathered_on_rank_zero(mpirun, tmp_path):
-    proc = mpirun(4, RANKS_PROGRAM.format(sleep=SLEEP))
+    proc = mpirun(4, PRELUDE + RANKS_PROGRAM.format(nap=NAP))
     assert proc.returncode == 0, proc.stderr
     results = _results(tmp_path, 4)
     root = results[0]
@@ -91,17 +93,17 @@ def test_four_ranks_gathered_on_rank_zero(mpirun, tmp_path):
     assert flat["work"][1] == 1 + 2 + 3 + 4
     for r in range(4):
         assert flat[f"only-on-rank-{r}"][:2] == (1, 1)
-    assert flat["work"][2] == pytest.approx(sum(SLEEP * (r + 1) for r in range(4)), rel=0.25)
+    assert flat["work"][2] == pytest.approx(sum(NAP * (r + 1) for r in range(4)), rel=1e-12)
 
-    # the cross-rank summary of "work": rank r slept SLEEP * (r + 1) in total
+    # the cross-rank summary of "work": rank r took NAP * (r + 1) in total
     summary = {s["label"]: s for s in root["summary"]}
     work = summary["work"]
     assert work["ranks"] == [0, 1, 2, 3]
     assert work["laps"] == 10
-    assert work["min"] == pytest.approx(SLEEP, rel=0.3)
-    assert work["max"] == pytest.approx(4 * SLEEP, rel=0.3)
-    assert work["mean"] == pytest.approx(2.5 * SLEEP, rel=0.3)
-    assert work["imbalance"] == pytest.approx(4 / 2.5, rel=0.2)
+    assert work["min"] == pytest.approx(NAP, rel=1e-12)
+    assert work["max"] == pytest.approx(4 * NAP, rel=1e-12)
+    assert work["mean"] == pytest.approx(2.5 * NAP, rel=1e-12)
+    assert work["imbalance"] == pytest.approx(4 / 2.5, rel=1e-12)
     assert work["max_rank"] == 3
     for r in range(4):  # labels that exist on one rank only are kept
         assert summary[f"only-on-rank-{r}"]["ranks"] == [r]
@@ -129,7 +131,7 @@ def _output_files(tmp_path: Path) -> list[str]:
 # hatchet 2026.2.0's reader stacks the rank column with pandas' deprecated stack()
 @pytest.mark.filterwarnings("ignore:The previous implementation of stack:FutureWarning")
 def test_rank_zero_writes_every_rank_once(mpirun, tmp_path):
-    proc = mpirun(4, RANKS_PROGRAM.format(sleep=0.01))
+    proc = mpirun(4, PRELUDE + RANKS_PROGRAM.format(nap=0.01))
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "timemory-prog-output"
     assert _output_files(tmp_path) == [
@@ -167,7 +169,9 @@ def test_rank_zero_writes_every_rank_once(mpirun, tmp_path):
 
 
 def test_collapse_processes_off_gives_one_list_per_rank(mpirun, tmp_path):
-    proc = mpirun(4, RANKS_PROGRAM.format(sleep=0.01), env={"TIMEMORY_COLLAPSE_PROCESSES": "false"})
+    proc = mpirun(
+        4, PRELUDE + RANKS_PROGRAM.format(nap=0.01), env={"TIMEMORY_COLLAPSE_PROCESSES": "false"}
+    )
     assert proc.returncode == 0, proc.stderr
     root = _results(tmp_path, 4)[0]
     assert len(root["flat"]) == 4
@@ -180,7 +184,7 @@ def test_collapse_processes_off_gives_one_list_per_rank(mpirun, tmp_path):
 
 
 def test_node_count_merges_per_node(mpirun, tmp_path):
-    proc = mpirun(4, RANKS_PROGRAM.format(sleep=0.01), env={"TIMEMORY_NODE_COUNT": "2"})
+    proc = mpirun(4, PRELUDE + RANKS_PROGRAM.format(nap=0.01), env={"TIMEMORY_NODE_COUNT": "2"})
     assert proc.returncode == 0, proc.stderr
     root = _results(tmp_path, 4)[0]
     assert len(root["flat"]) == 2
@@ -189,14 +193,14 @@ def test_node_count_merges_per_node(mpirun, tmp_path):
 
 
 FINALIZE_PROGRAM = """
-import sys, time
+import sys
 from mpi4py import MPI
 import timemory
 from timemory.bundle import marker
 
 r = MPI.COMM_WORLD.Get_rank()
 with marker(["wall_clock"], key=f"before-finalize-{r}"):
-    time.sleep(0.01)
+    sum(range(1000))
 MPI.Finalize()
 print("finalized", r, MPI.Is_finalized(), flush=True)
 """
@@ -229,7 +233,9 @@ def test_mpi_init_setting_initialises_mpi(mpirun, tmp_path):
 
 def test_rank_placeholder_gives_per_rank_files(mpirun, tmp_path):
     proc = mpirun(
-        2, RANKS_PROGRAM.format(sleep=0.01), env={"TIMEMORY_OUTPUT_PATH": "out-%rank%-of-%size%"}
+        2,
+        PRELUDE + RANKS_PROGRAM.format(nap=0.01),
+        env={"TIMEMORY_OUTPUT_PATH": "out-%rank%-of-%size%"},
     )
     assert proc.returncode == 0, proc.stderr
     for r in range(2):
@@ -246,7 +252,6 @@ def test_rank_placeholder_gives_per_rank_files(mpirun, tmp_path):
 
 
 RAISING_PROGRAM = """
-import time
 from mpi4py import MPI
 import timemory
 from timemory.bundle import marker
@@ -254,7 +259,7 @@ from timemory.bundle import marker
 comm = MPI.COMM_WORLD
 r = comm.Get_rank()
 with marker(["wall_clock"], key=f"rank-{r}"):
-    time.sleep(0.01)
+    sum(range(1000))
 if r == 1:
     raise RuntimeError("rank 1 failed")
 comm.recv(source=1)  # never satisfied: without the abort the other ranks hang here

@@ -1,7 +1,8 @@
 """Real timemory output for the plotting tests, made once per session: a script run under
 ``python -m timemory.profiler`` with scalar and multi-valued components, and programs
 instrumented with markers (a deep call graph with long labels, a wide one, threads not
-collapsed)."""
+collapsed). Every program runs on the fake clock (tests/fakeclock.py): its wall and CPU times
+are the naps it takes, the same on every run however busy the machine is."""
 
 from __future__ import annotations
 
@@ -10,20 +11,24 @@ import sys
 from pathlib import Path
 
 import pytest
-from tool_helpers import clean_env, run_tool, write
+from fakeclock import PRELUDE, run_tool_with_fake_clock
+from tool_helpers import clean_env, write
 
+# each work() takes 5 ms plus 10 us per leaf of fib(10) (89 leaves): 5.89 ms
 PROFILED = """\
 import threading
-import time
 
 
 def fib(n):
-    return n if n < 2 else fib(n - 1) + fib(n - 2)
+    if n < 2:
+        nap(1e-5)
+        return n
+    return fib(n - 1) + fib(n - 2)
 
 
 def work():
     fib(10)
-    time.sleep(0.005)
+    nap(0.005)
     return len([0] * 200000)
 
 
@@ -40,13 +45,12 @@ main()
 
 # 30 nested levels whose labels are 90 characters long, under a short root
 DEEP = """\
-import time
 import timemory
 from timemory.bundle import marker
 
 def nest(level):
     if level > 30:
-        time.sleep(0.001)
+        nap(0.001)
         return
     with marker(["wall_clock"], key=f"level_{level:02d}_" + "a_rather_long_region_name_" * 3):
         nest(level + 1)
@@ -58,23 +62,22 @@ timemory.finalize()
 
 # 100 siblings of different sizes under one root
 WIDE = """\
-import time
 import timemory
 from timemory.bundle import marker
 
 with marker(["wall_clock"], key="wide"):
     for i in range(100):
         with marker(["wall_clock"], key=f"child_{i:03d}"):
-            time.sleep(0.0002 * (i % 10 + 1))
+            nap(0.0002 * (i % 10 + 1))
 timemory.finalize()
 """
 
 
 def _profiled(folder: Path, env: dict[str, str] | None = None, *components: str) -> Path:
-    write(folder / "profiled.py", PROFILED)
+    write(folder / "profiled.py", PRELUDE + PROFILED)
     out = folder / "out"
     args = ["-c", *components] if components else []
-    proc = run_tool(
+    proc = run_tool_with_fake_clock(
         "timemory.profiler", *args, "-d", str(out), "--", "profiled.py", cwd=folder, env=env
     )
     assert proc.returncode == 0, proc.stderr
@@ -82,8 +85,9 @@ def _profiled(folder: Path, env: dict[str, str] | None = None, *components: str)
 
 
 def _marked(folder: Path, source: str) -> Path:
-    """Run a program that uses markers and calls finalize; its output folder."""
-    write(folder / "program.py", source)
+    """Run a program that uses markers and calls finalize (on the fake clock); its output
+    folder."""
+    write(folder / "program.py", PRELUDE + source)
     out = folder / "out"
     proc = subprocess.run(
         [sys.executable, "program.py"],
@@ -124,7 +128,6 @@ def wide_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # one component of each table category (-T): a region run three times under a root, and a
 # second root
 CATEGORIES = """\
-import time
 import timemory
 from timemory.bundle import marker
 
@@ -134,13 +137,14 @@ COMPONENTS = ["wall_clock", "cpu_clock", "cpu_util", "peak_rss", "page_rss",
 def inner():
     with marker(COMPONENTS, key="inner"):
         sum(range(100000))
-        time.sleep(0.002)
+        nap(0.002, cpu=0.001)
 
 with marker(COMPONENTS, key="main"):
     for _ in range(3):
         inner()
 with marker(COMPONENTS, key="other"):
     data = [0] * 1000000
+    nap(0.001, cpu=0.0005)
 timemory.finalize()
 """
 

@@ -87,7 +87,8 @@ def test_read_profiler_output(profiled_output):
     [(rank, nodes)] = wall.ranks
     assert rank == 0
     assert [(n.label, n.depth) for n in nodes[:3]] == [("main", 0), ("work", 1), ("fib", 2)]
-    assert nodes[1].count == 3 and nodes[1].values[0] > 0.015  # 3 x 5 ms sleep
+    # the fake clock's naps: 3 x (5 ms + 89 x 10 us)
+    assert nodes[1].count == 3 and nodes[1].values[0] == pytest.approx(0.01767, rel=1e-12)
     [rss] = read_file(str(profiled_output / "current_peak_rss.json"))
     assert rss.types == ("start peak rss", "stop peak rss") and rss.units == ("MB", "MB")
     assert all(len(n.values) == 2 for _, nodes in rss.ranks for n in nodes)

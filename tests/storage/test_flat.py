@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import math
 import os
-import time
 
 import pytest
 import timemory
@@ -59,7 +58,7 @@ def build_tree():
     with marker(["wall_clock"], key="a"):
         with marker(["wall_clock"], key="b"):
             with marker(["wall_clock"], key="c"):
-                time.sleep(0.001)
+                pass
         with marker(["wall_clock"], key="d"):
             pass
     with marker(["wall_clock"], key="e"):
@@ -104,30 +103,32 @@ def test_entry_thread_and_process_ids():
     assert isinstance(entries[0].tid(), int) and entries[0].tid() >= 0
 
 
-def test_data_is_a_new_component_object():
+def test_data_is_a_new_component_object(fake_clock):
     with marker(["wall_clock"], key="sleepy"):
-        time.sleep(0.05)
+        fake_clock.advance(0.05)
     entry = WallClockStorage.get()[0]
     data = entry.data()
     assert type(data) is component.WallClock
     assert data.laps() == 1
-    assert 0.045 <= data.get() <= 0.5
-    assert data.get_raw() == pytest.approx(data.get() * 1e9, abs=1)
+    assert data.get() == 0.05
+    assert data.get_raw() == 50_000_000
     data.reset()
     # the storage is not changed through the copy
     assert WallClockStorage.get()[0].data().laps() == 1
 
 
-def test_stats_are_consistent_with_the_samples():
+def test_stats_are_consistent_with_the_samples(fake_clock):
     naps = [0.01, 0.02, 0.03]
     for nap in naps:
         with marker(["wall_clock"], key="naps"):
-            time.sleep(nap)
+            fake_clock.advance(nap)
     entry = WallClockStorage.get()[0]
     stats = entry.stats()
     n = stats.count()
     assert n == 3 == entry.data().laps()
-    assert 0.009 <= stats.min() <= 0.02 < 0.029 <= stats.max() <= 0.5
+    assert (stats.min(), stats.max()) == (0.01, 0.03)
+    assert stats.sum() == pytest.approx(0.06, abs=1e-15)
+    assert stats.sqr() == pytest.approx(0.0014, abs=1e-15)  # 0.01^2 + 0.02^2 + 0.03^2
     assert stats.min() <= stats.mean() <= stats.max()
     assert stats.sum() == pytest.approx(entry.data().get(), rel=1e-9)
     assert stats.mean() == pytest.approx(stats.sum() / n)
@@ -137,8 +138,8 @@ def test_stats_are_consistent_with_the_samples():
     variance = (stats.sqr() - stats.sum() ** 2 / n) / (n - 1)
     assert stats.variance() == pytest.approx(variance)
     assert stats.stddev() == pytest.approx(math.sqrt(abs(variance)))
-    # the naps differ by 10 ms: the sample standard deviation is about 10 ms
-    assert 0.003 <= stats.stddev() <= 0.05
+    # the naps differ by 10 ms: the sample standard deviation is 10 ms
+    assert stats.stddev() == pytest.approx(0.01, rel=1e-9)
 
 
 def test_stats_exact_with_trip_count():

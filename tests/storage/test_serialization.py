@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import time
 
+import fakeclock
 import pytest
 import timemory
 from timemory import component
@@ -30,13 +30,21 @@ STAT_KEYS = ["sum", "count", "min", "max", "sqr", "mean", "stddev"]
 NODE_KEYS = ["hash", "prefix", "tid", "pid", "depth", "is_dummy", "inclusive", "exclusive"]
 
 
+@pytest.fixture(autouse=True)
+def _on_the_fake_clock(fake_clock):
+    """Every test here records on the fake clock: exact and non-zero wall times."""
+    return fake_clock
+
+
 def record(components=("wall_clock",)):
+    """main (10 ms itself) > child x3 (2 ms each), other (0)."""
     comps = list(components)
+    clock = fakeclock.FakeClock()
     with marker(comps, key="main"):
-        time.sleep(0.01)
+        clock.advance(0.01)
         for _ in range(3):
             with marker(comps, key="child"):
-                time.sleep(0.002)
+                clock.advance(0.002)
         with marker(comps, key="other"):
             pass
 
@@ -199,6 +207,7 @@ def test_flat_schema_and_key_order():
         assert "tid" not in g and "pid" not in g
     child = graph[1]
     assert child["entry"]["laps"] == 3 and child["stats"]["count"] == 3
+    assert child["entry"]["accum"] == 6_000_000 and graph[0]["entry"]["accum"] == 16_000_000
     assert child["rolling_hash"] == (graph[0]["hash"] + child["hash"]) % 2**64
     assert child["entry"]["repr_data"] == pytest.approx(child["entry"]["accum"] / 1e9)
     assert child["stats"]["sum"] == pytest.approx(child["entry"]["repr_data"])
@@ -230,6 +239,7 @@ def test_tree_schema_and_key_order():
     inc = node["inclusive"]["entry"]["accum"]
     exc = node["exclusive"]["entry"]["accum"]
     assert exc == inc - sum(c["node"]["inclusive"]["entry"]["accum"] for c in main["children"])
+    assert (inc, exc) == (16_000_000, 10_000_000)
 
 
 def test_multi_valued_schema():
@@ -259,6 +269,7 @@ def test_unit_json_names_the_units_of_its_values(monkeypatch):
     wc = timemory.get()["timemory"]["wall_clock"]
     assert (wc["unit_value"], wc["unit_repr"]) == (1_000_000_000, "sec")
     seconds = wc["ranks"][0]["graph"][0]["stats"]["sum"]
+    assert seconds == 0.016
     monkeypatch.setattr(timemory.settings, "timing_units", "msec")
     wc = timemory.get()["timemory"]["wall_clock"]
     assert (wc["unit_value"], wc["unit_repr"]) == (1_000_000, "msec")

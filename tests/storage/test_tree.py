@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 from timemory.bundle import marker
 from timemory.storage import PeakRssStorage, TripCountStorage, WallClockStorage
 
 
-def record():
-    """main (sleeps 20 ms) > child x2 (10 ms each), other (5 ms) > grandchild."""
+def record(clock):
+    """main (20 ms itself) > child x2 (10 ms each), other (5 ms) > grandchild (0), on the
+    fake clock."""
     with marker(["wall_clock", "trip_count"], key="main"):
-        time.sleep(0.02)
+        clock.advance(0.02)
         for _ in range(2):
             with marker(["wall_clock", "trip_count"], key="child"):
-                time.sleep(0.01)
+                clock.advance(0.01)
         with marker(["wall_clock", "trip_count"], key="other"):
-            time.sleep(0.005)
+            clock.advance(0.005)
             with marker(["wall_clock", "trip_count"], key="grandchild"):
                 pass
 
@@ -34,8 +34,8 @@ def walk(tree, depth=0):
     return out
 
 
-def test_dummy_root_then_children():
-    record()
+def test_dummy_root_then_children(fake_clock):
+    record(fake_clock)
     roots = WallClockStorage.get_tree()
     assert len(roots) == 1
     root = roots[0].value()
@@ -53,8 +53,8 @@ def test_dummy_root_then_children():
     ]
 
 
-def test_tree_nodes_match_the_flat_view():
-    record()
+def test_tree_nodes_match_the_flat_view(fake_clock):
+    record(fake_clock)
     flat = WallClockStorage.get()
     nodes = []
 
@@ -75,8 +75,8 @@ def test_tree_nodes_match_the_flat_view():
         assert ">>>" not in n.prefix()
 
 
-def test_exclusive_is_inclusive_minus_children():
-    record()
+def test_exclusive_is_inclusive_minus_children(fake_clock):
+    record(fake_clock)
     main = WallClockStorage.get_tree()[0].children()[0]
     child, other = main.children()
     grandchild = other.children()[0]
@@ -91,15 +91,19 @@ def test_exclusive_is_inclusive_minus_children():
     assert exc(other) == inc(other) - inc(grandchild)
     assert exc(child) == inc(child)  # a leaf
     assert exc(grandchild) == inc(grandchild)
-    # main slept 20 ms itself, 25 ms in its children
-    assert 0.018 <= main.value().exclusive().data().get() <= 0.5
-    assert 0.043 <= main.value().inclusive().data().get() <= 0.6
-    for t in (main, child, other, grandchild):
-        assert 0 <= exc(t) <= inc(t)
+    # main took 20 ms itself, 25 ms in its children
+    assert main.value().exclusive().data().get() == 0.02
+    assert main.value().inclusive().data().get() == 0.045
+    assert [(inc(t), exc(t)) for t in (main, child, other, grandchild)] == [
+        (45e6, 20e6),
+        (20e6, 20e6),
+        (5e6, 5e6),
+        (0.0, 0.0),
+    ]
 
 
-def test_exclusive_statistics():
-    record()
+def test_exclusive_statistics(fake_clock):
+    record(fake_clock)
     main = WallClockStorage.get_tree()[0].children()[0]
     children = main.children()
     inc = main.value().inclusive().stats()
@@ -111,12 +115,15 @@ def test_exclusive_statistics():
     assert exc.sqr() == pytest.approx(
         inc.sqr() - sum(c.value().inclusive().stats().sqr() for c in children)
     )
+    # 45 ms - (10 + 10 + 5) ms; 0.045^2 - (0.01^2 + 0.01^2 + 0.005^2)
+    assert exc.sum() == pytest.approx(0.02, abs=1e-15)
+    assert exc.sqr() == pytest.approx(0.045**2 - 0.000225, abs=1e-15)
     assert exc.count() == inc.count() == 1
     assert (exc.min(), exc.max()) == (inc.min(), inc.max())
 
 
-def test_exclusive_counts_with_trip_count():
-    record()
+def test_exclusive_counts_with_trip_count(fake_clock):
+    record(fake_clock)
     main = TripCountStorage.get_tree()[0].children()[0]
     assert main.value().inclusive().data().get() == 1
     assert [c.value().inclusive().data().get() for c in main.children()] == [2, 1]

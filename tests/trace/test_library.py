@@ -4,7 +4,6 @@ per-thread throttling) and ``timemory.region`` (§1.3, never throttled)."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import timemory
@@ -93,7 +92,9 @@ def test_components_from_settings():
 
 
 # ------------------------------------------------------------------ throttling
-def test_an_empty_region_is_throttled_after_throttle_count_pops():
+# The throttle measures the regions on wall_clock's time: on the fake clock, an empty region
+# takes 0 ns and a "slow" one what the test advances, however loaded the machine is.
+def test_an_empty_region_is_throttled_after_throttle_count_pops(fake_clock):
     settings.throttle_count = 50
     settings.throttle_value = 10_000  # ns
     pairs("empty", 49)
@@ -105,22 +106,22 @@ def test_an_empty_region_is_throttled_after_throttle_count_pops():
     assert laps("empty") == 50
 
 
-def test_a_slow_region_is_not_throttled():
+def test_a_slow_region_is_not_throttled(fake_clock):
     settings.throttle_count = 20
     settings.throttle_value = 10_000
-    pairs("slow", 60, lambda: time.sleep(0.0002))  # 200 us > 10 us
+    pairs("slow", 60, lambda: fake_clock.advance(0.0002))  # 200 us > 10 us
     assert not tracelib.is_throttled("slow")
     assert laps("slow") == 60
 
 
-def test_throttle_value_decides():
+def test_throttle_value_decides(fake_clock):
     settings.throttle_count = 20
     settings.throttle_value = 10**9  # 1 s: everything is too short
-    pairs("quick", 20, lambda: time.sleep(0.0002))
+    pairs("quick", 20, lambda: fake_clock.advance(0.0002))
     assert tracelib.is_throttled("quick")
 
 
-def test_throttling_is_per_thread():
+def test_throttling_is_per_thread(fake_clock):
     settings.throttle_count = 30
     settings.throttle_value = 10_000
     pairs("shared", 30)
@@ -140,24 +141,31 @@ def test_throttling_is_per_thread():
     assert tracelib.is_throttled("shared")
 
 
-def test_a_slow_thread_keeps_its_key_while_another_throttles_it():
+def test_a_slow_thread_keeps_its_key_while_another_throttles_it(fake_clock):
     settings.throttle_count = 20
     settings.throttle_value = 10_000
     result: list[bool] = []
+    slow_done, main_done = threading.Event(), threading.Event()
 
     def slow() -> None:
-        pairs("mixed", 20, lambda: time.sleep(0.0002))
+        pairs("mixed", 20, lambda: fake_clock.advance(0.0002))
+        slow_done.set()
+        # still running while this test's thread throttles the key (the clock is shared:
+        # the two threads' regions take turns, so the empty ones stay empty)
+        assert main_done.wait(timeout=60)
         result.append(tracelib.is_throttled("mixed"))
 
     t = threading.Thread(target=slow)
     t.start()
+    assert slow_done.wait(timeout=60)
     pairs("mixed", 20)
+    main_done.set()
     t.join()
     assert result == [False]
     assert tracelib.is_throttled("mixed")
 
 
-def test_throttling_does_not_strand_a_running_region():
+def test_throttling_does_not_strand_a_running_region(fake_clock):
     settings.throttle_count = 10
     settings.throttle_value = 10_000
     tracelib.push("recursive")  # still running when the key is throttled
@@ -165,14 +173,14 @@ def test_throttling_does_not_strand_a_running_region():
     assert tracelib.is_throttled("recursive")
     tracelib.push("recursive")  # ignored, but paired with the next pop
     tracelib.pop("recursive")
-    time.sleep(0.01)
+    fake_clock.advance(0.01)
     tracelib.pop("recursive")  # stops the first one
     assert laps("recursive") == 11
     outer = [r for r in storage_class("wall_clock").get() if r.depth() == 0][0]
-    assert outer.data().get() >= 0.01
+    assert outer.data().get() == 0.01
 
 
-def test_finalize_stops_open_regions_and_forgets_throttling():
+def test_finalize_stops_open_regions_and_forgets_throttling(fake_clock):
     settings.throttle_count = 10
     settings.throttle_value = 10_000
     pairs("forgotten", 10)

@@ -9,7 +9,6 @@ import os
 import re
 import sys
 import threading
-import time
 
 import pytest
 import timemory
@@ -131,26 +130,30 @@ def branches(flag: bool) -> int:
     return value
 
 
-def busy(seconds: float) -> int:
-    t0 = time.perf_counter()
+# Time passes on the fake clock (the fake_clock fixture), advanced by calls of the builtin
+# _core._test_clock_advance(ns) written in the traced lines themselves: a call of a Python helper
+# would be traced, and the time would go to the helper's lines.
+def busy(ns: int) -> int:
     spins = 0
-    while time.perf_counter() - t0 < seconds:
+    for _ in range(3):
         spins += 1
-    time.sleep(seconds)
+    _core._test_clock_advance(ns)
+    spins += 1
+    _core._test_clock_advance(2 * ns)
     return spins
 
 
 def callee() -> None:
-    time.sleep(0.03)
+    _core._test_clock_advance(30_000_000)
 
 
 def hidden_helper() -> None:
-    time.sleep(0.03)
+    _core._test_clock_advance(30_000_000)
 
 
 def caller() -> None:
     callee()
-    time.sleep(0.03)
+    _core._test_clock_advance(30_000_000)
     hidden_helper()
 
 
@@ -163,7 +166,7 @@ def gen():
 def consumer() -> int:
     total = 0
     for value in gen():
-        time.sleep(0.01)
+        _core._test_clock_advance(10_000_000)
         total += value
     return total
 
@@ -231,7 +234,7 @@ def test_lines_that_never_ran_are_listed_with_zero_laps():
     assert hits(loop)["total += i"] == 0
 
 
-def test_always_flat():
+def test_always_flat(fake_clock):
     with trace(["wall_clock"]):
         caller()
     results = storage_class("wall_clock").get()
@@ -335,44 +338,44 @@ def test_include_args_gives_one_entry_per_distinct_call():
 
 
 # ------------------------------------------------------------------ where the time goes
-def test_the_lines_of_a_function_add_up_to_its_time():
+def test_the_lines_of_a_function_add_up_to_its_time(fake_clock):
     with trace(["wall_clock"]):
-        busy(0.001)  # labels are built on the first call: not part of the measurement below
+        busy(1_000_000)  # labels are built on the first call: not part of the measurement below
     timemory.clear()
     with trace(["wall_clock"]):
-        t0 = time.perf_counter()
-        busy(0.02)
-        elapsed = time.perf_counter() - t0
-    total = sum(value for (name, _), (_, value) in entries().items() if name == "busy")
-    # each event ends one line and starts the next with a single reading: the lines cover
-    # the call from its first line to its return
-    assert elapsed - 0.002 < total <= elapsed + 1e-4
-    assert value_of(busy, "time.sleep(seconds)") >= 0.019
+        busy(10_000_000)
+    lines = {line: value for (name, line), (_, value) in entries().items() if name == "busy"}
+    # each event ends one line and starts the next with a single reading: the time of the call
+    # is its lines', each line's its own
+    assert sum(lines.values()) == pytest.approx(0.03, abs=1e-15)
+    assert value_of(busy, "_test_clock_advance(ns)") == 0.01
+    assert value_of(busy, "_test_clock_advance(2 * ns)") == 0.02
+    assert sorted(lines.values()) == [0.0] * (len(lines) - 2) + [0.01, 0.02]
 
 
-def test_time_of_traced_callees_goes_to_their_lines():
+def test_time_of_traced_callees_goes_to_their_lines(fake_clock):
     config.skip_functions = ["^hidden_helper$"]
     with trace(["wall_clock"]):
         caller()
     # a traced callee pauses the caller's line...
-    assert value_of(caller, "    callee()") < 0.01
-    assert value_of(callee, "time.sleep(0.03)") >= 0.029
+    assert value_of(caller, "    callee()") == 0.0
+    assert value_of(callee, "_test_clock_advance") == 0.03
     # ...code that is not traced (a builtin, a filtered function) counts for the calling line
-    assert value_of(caller, "    time.sleep(0.03)") >= 0.029
-    assert value_of(caller, "hidden_helper()") >= 0.029
-    assert ("hidden_helper", line_of(hidden_helper, "time.sleep")) not in entries()
+    assert value_of(caller, "_test_clock_advance") == 0.03
+    assert value_of(caller, "hidden_helper()") == 0.03
+    assert ("hidden_helper", line_of(hidden_helper, "_test_clock_advance")) not in entries()
 
 
-def test_generators_are_not_measured_while_suspended():
+def test_generators_are_not_measured_while_suspended(fake_clock):
     with trace(["wall_clock"]):
         assert consumer() == 3
         depth = _core.tracer_depth()
     assert depth == 1  # this test's frame: the generator's frames are gone
     assert hits(gen) == {"for i in range(3):": 4, "value = i": 3, "yield value": 3}
-    assert hits(consumer)["time.sleep(0.01)"] == 3
+    assert hits(consumer)["_core._test_clock_advance(10_000_000)"] == 3
     gen_time = sum(v for (name, _), (_, v) in entries().items() if name == "gen")
-    assert gen_time < 0.01  # the sleeps run while the generator is suspended
-    assert value_of(consumer, "time.sleep(0.01)") >= 0.029
+    assert gen_time == 0.0  # the time passes while the generator is suspended
+    assert value_of(consumer, "_test_clock_advance") == 0.03
 
 
 def test_exceptions_unwind_the_traced_frames():

@@ -197,7 +197,7 @@ std::vector<ComponentInfo> build_table() {
     };
 
     using namespace readers;
-    timer("wall_clock", "wall", "Real-clock timer (i.e. wall-clock timer)", read_clock<CLOCK_MONOTONIC>);
+    timer("wall_clock", "wall", "Real-clock timer (i.e. wall-clock timer)", read_wall_clock);
     timer("sys_clock", "sys", "CPU time spent in kernel-mode", read_sys_time);
     timer("user_clock", "user", "CPU time spent in user-mode", read_user_time);
     timer("cpu_clock", "cpu", "Total CPU time spent in both user- and kernel-mode", read_cpu_time);

@@ -4,16 +4,14 @@
 
 #include <mutex>
 
+#include "timemory/components/timing.hpp"
 #include "timemory/config.hpp"
 
 namespace tim::hooks {
 namespace {
 
-std::int64_t now_ns() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-}
+// the throttle's time is wall_clock's (the tests' fake clock included)
+std::int64_t now_ns() { return static_cast<std::int64_t>(readers::wall_clock_ns()); }
 
 constexpr int region_kinds = 2;
 
