@@ -1,4 +1,4 @@
-"""Top-level API of the timemory package (reference §1.2, §1.3, §8)."""
+"""Top-level API of the timemory package."""
 
 from __future__ import annotations
 

@@ -171,7 +171,6 @@ def test_hand_written_docs_point_nowhere_outside_the_repository():
     assert _occurrences(SECTION_SIGN, files) == []
 
 
-@pytest.mark.xfail(strict=True, reason="\u00a7 references in code are being removed")
 def test_no_tracked_file_has_section_references():
     assert _occurrences(SECTION_SIGN, _tracked_files()) == []
 

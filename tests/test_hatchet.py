@@ -1,4 +1,4 @@
-"""hatchet reads timemory's data (reference §10)."""
+"""hatchet reads timemory's data."""
 
 from __future__ import annotations
 

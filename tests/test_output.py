@@ -1,4 +1,4 @@
-"""Output files written at exit or by report() (reference §1.1, §1.2, §9).
+"""Output files written at exit or by report().
 
 End-to-end cases run a real program in a subprocess (``run_python`` from conftest.py): the
 files must be written however the program ends, with its exit status preserved.

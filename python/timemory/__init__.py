@@ -295,7 +295,7 @@ __all__ = [
 
 
 def _auto_initialize() -> None:
-    """§1.1: name the output after the program and write it at exit."""
+    """Name the output after the program and write it at exit."""
     from ._text import env_flag  # the words every boolean of timemory accepts
 
     argv = list(_sys.argv) if getattr(_sys, "argv", None) else []

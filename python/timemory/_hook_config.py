@@ -69,7 +69,7 @@ def is_internal(path: str) -> bool:
 
 
 def make_filter(state: dict[str, Any]) -> Callable[[str, str, bool], bool]:
-    """``keep(name, path, internal)``: the filters in the reference's order (§4.2), as
+    """``keep(name, path, internal)``: the filters in the reference's order, as
     substring searches; ``internal`` tells whether the code is timemory's own."""
     only_funcs = [re.compile(p) for p in state["only_functions"]]
     skip_funcs = [re.compile(p) for p in state["skip_functions"]]

@@ -1,4 +1,4 @@
-"""The region API of timemory's C library (§1.3): named regions started and stopped by key,
+"""The region API of timemory's C library: named regions started and stopped by key,
 never throttled.
 
     from timemory import region

@@ -1,4 +1,4 @@
-"""auto_timer / timer / rss_usage decorators and the bundle classes (reference §3.1, §3.2)."""
+"""auto_timer / timer / rss_usage decorators and the bundle classes."""
 
 from __future__ import annotations
 

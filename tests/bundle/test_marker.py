@@ -1,4 +1,4 @@
-"""marker: decorator and context manager recording into the call graph (reference §3.1)."""
+"""marker: decorator and context manager recording into the call graph."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tree, flat and timeline scopes and max_depth (reference §3.3)."""
+"""Tree, flat and timeline scopes and max_depth."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Component objects measure what they say (reference §2.2, §2.4).
+"""Component objects measure what they say.
 
 Durations that only stand for "some time passed" come from the fake clock (the ``fake_clock``
 fixture) and are checked exactly. Where the real clocks are the subject (wall_clock reads the

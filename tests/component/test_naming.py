@@ -1,4 +1,4 @@
-"""Component classes and their names (reference §2.1, §2.3, §1.3)."""
+"""Component classes and their names."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import timemory
 from timemory import component
 
-# The enumerators of the reference (§2.1), in enum order, without the two placeholders that
+# The enumerators of the original timemory, in enum order, without the two placeholders that
 # have no class (user_list_bundle, user_tuple_bundle).
 ENUM_KEYS = """
 allinea_map caliper_marker caliper_config caliper_loop_marker cpu_clock cpu_roofline_dp_flops
@@ -30,7 +30,7 @@ written_char
 
 
 def class_name_of(key: str) -> str:
-    """§2.1: first character and every character after '_' or '-' upper-cased, delimiters
+    """Class names: first character and every character after '_' or '-' upper-cased, delimiters
     removed."""
     out, upper = [], True
     for ch in key:
@@ -42,7 +42,7 @@ def class_name_of(key: str) -> str:
     return "".join(out)
 
 
-# primary id (§2.1: differs from the key in three cases) and documented aliases (§2.2, §2.3)
+# primary id (differs from the key in three cases) and documented aliases
 PRIMARY_IDS = {
     "sys_clock": "system_clock",
     "papi_array": "papi_array_t",

@@ -1,4 +1,4 @@
-"""Unavailable components are inert (§2.3); units follow the settings (§2.2, §2.4)."""
+"""Unavailable components are inert; units follow the settings."""
 
 from __future__ import annotations
 

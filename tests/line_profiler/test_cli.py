@@ -1,4 +1,4 @@
-"""``python -m timemory.line_profiler`` (kernprof-like, reference §5.4): usage errors in-process
+"""``python -m timemory.line_profiler`` (kernprof-like): usage errors in-process
 through ``main(argv)``, runs end to end in a subprocess."""
 
 from __future__ import annotations

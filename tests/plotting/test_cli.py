@@ -1,4 +1,4 @@
-"""``python -m timemory.plotting`` / ``timemory-plotter`` (reference §11.1): in-process through
+"""``python -m timemory.plotting`` / ``timemory-plotter``: in-process through
 ``main(argv)`` for the options and errors, end to end in a subprocess (real images from real
 output, a missing matplotlib)."""
 

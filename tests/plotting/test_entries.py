@@ -1,4 +1,4 @@
-"""The reference's entry-level plotting API (§11.1): ``timemory_data``, ``plot_data``, ``read``,
+"""The reference's entry-level plotting API: ``timemory_data``, ``plot_data``, ``read``,
 ``plot_generic``, ``plot_all``, ``add_plotted_files``, ``make_output_directory`` and
 ``embedded_plot``."""
 

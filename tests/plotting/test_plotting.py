@@ -1,4 +1,4 @@
-"""``timemory.plotting`` (reference §11.1): the flat JSON reader, the bar charts drawn from real
+"""``timemory.plotting``: the flat JSON reader, the bar charts drawn from real
 output (their artists: labels, counts, units, titles; and that no text overlaps or leaves the
 image), and ``plot()``'s image files."""
 

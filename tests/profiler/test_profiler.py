@@ -1,4 +1,4 @@
-"""The function profiler's API (§4.1–§4.3): what it records, how labels and filters read,
+"""The function profiler's API: what it records, how labels and filters read,
 and that the hook state is left as it was found."""
 
 from __future__ import annotations

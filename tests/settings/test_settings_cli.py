@@ -1,4 +1,4 @@
-"""timemory.settings argparse support (§6.3), ``python -m timemory.settings``, import-time env."""
+"""timemory.settings argparse support, ``python -m timemory.settings``, import-time env."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ def core(monkeypatch: pytest.MonkeyPatch):
     settings._GLOBAL._unverified = snapshot._unverified
 
 
-# every row of the reference table (§6.2) with its default
+# every setting of the original timemory with its default
 EXPECTED_DEFAULTS = {
     "verbose": 0,
     "debug": False,

@@ -1,4 +1,4 @@
-"""The flat (pre-order) view of the call graph: WallClockStorage.get() (reference §7, §9.2)."""
+"""The flat (pre-order) view of the call graph: WallClockStorage.get()."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""timemory.get(), dumps and the load functions (reference §1.2, §7, §9.3, §9.4)."""
+"""timemory.get(), dumps and the load functions."""
 
 from __future__ import annotations
 
@@ -211,7 +211,7 @@ def test_flat_schema_and_key_order():
     assert child["rolling_hash"] == (graph[0]["hash"] + child["hash"]) % 2**64
     assert child["entry"]["repr_data"] == pytest.approx(child["entry"]["accum"] / 1e9)
     assert child["stats"]["sum"] == pytest.approx(child["entry"]["repr_data"])
-    # what users read (§9.3)
+    # what users read
     assert graph[-1]["depth"] == 1
 
 

@@ -1,4 +1,4 @@
-"""Markers on several threads: per-thread storage merged at read time (reference §7, §9.2)."""
+"""Markers on several threads: per-thread storage merged at read time."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The tree view: get_tree(), inclusive and exclusive values (reference §7, §9.4)."""
+"""The tree view: get_tree(), inclusive and exclusive values."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``python -m timemory.trace`` (reference §5.2): in-process through ``main(argv)`` for the
+"""``python -m timemory.trace``: in-process through ``main(argv)`` for the
 argument handling, end to end in a subprocess for everything that runs a program."""
 
 from __future__ import annotations

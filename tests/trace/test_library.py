@@ -1,5 +1,5 @@
-"""The library trace API (§5.3: ``timemory.trace.init/push/pop/is_throttled/finalize``, with
-per-thread throttling) and ``timemory.region`` (§1.3, never throttled)."""
+"""The library trace API (``timemory.trace.init/push/pop/is_throttled/finalize``, with
+per-thread throttling) and ``timemory.region`` (never throttled)."""
 
 from __future__ import annotations
 

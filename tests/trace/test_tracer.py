@@ -1,4 +1,4 @@
-"""The line tracer's API (§5.1): what it records per line, how labels read, where the time
+"""The line tracer's API: what it records per line, how labels read, where the time
 of a line goes, and that the hook state is left as it was found."""
 
 from __future__ import annotations
@@ -256,7 +256,7 @@ def test_every_component_records_the_same_lines():
 
 # ------------------------------------------------------------------ labels
 def label_width() -> int:
-    """§5.1: max_width, less 3 for '>>>' and 3 for each of the two collapse settings."""
+    """max_width, less 3 for '>>>' and 3 for each of the two collapse settings."""
     collapsed = bool(settings.collapse_threads) + bool(settings.collapse_processes)
     return settings.max_width - 3 - 3 * collapsed
 

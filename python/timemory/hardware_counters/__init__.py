@@ -1,4 +1,4 @@
-"""Hardware counters this machine can count (API reference §1.3).
+"""Hardware counters this machine can count.
 
 Counting goes through Linux ``perf_event_open``; no PAPI install is needed. Event names are
 PAPI presets (``PAPI_TOT_INS``), perf event names (``instructions``, ``page-faults``) or raw

@@ -1,5 +1,5 @@
 """Line-by-line profiling with any scalar timemory component, on top of the ``line_profiler``
-package (reference §5.4): the familiar ``LineProfiler`` API and ``.lprof`` files, with wall
+package: the familiar ``LineProfiler`` API and ``.lprof`` files, with wall
 clock, CPU clock, peak RSS, page faults... as the per-line measurement.
 
     from timemory.line_profiler import LineProfiler

@@ -1,5 +1,5 @@
 """``python -m timemory.line_profiler`` (= ``timemory-python-line-profiler``): kernprof for
-timemory components (reference §5.4). Runs a script with ``profile`` (and ``line_profile``) in
+timemory components. Runs a script with ``profile`` (and ``line_profile``) in
 builtins, so the functions it decorates with ``@profile`` are profiled line by line, and
 writes the results as an ``.lprof`` file that ``python -m line_profiler`` reads.
 

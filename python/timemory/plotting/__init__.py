@@ -1,4 +1,4 @@
-"""Bar charts of timemory's call-graph data (reference §11.1).
+"""Bar charts of timemory's call-graph data.
 
     python -m timemory.plotting -f timemory-app-output/wall.json     # -> ./wall.png
     timemory-plotter -f timemory-app-output/ -o plots --img-type svg  # every flat JSON in it

@@ -1,5 +1,5 @@
 """``python -m timemory.plotting`` (= ``timemory-plotter``): bar charts of the flat JSON files
-timemory writes (reference §11.1).
+timemory writes.
 
     python -m timemory.plotting -f timemory-app-output/wall.json
     python -m timemory.plotting -f timemory-app-output/ -o plots --img-type svg -t "my app"

@@ -1,4 +1,4 @@
-"""The call-graph bar chart of one component and rank (reference §11.1): one horizontal bar per
+"""The call-graph bar chart of one component and rank: one horizontal bar per
 call-graph entry, top to bottom in call-graph order, labelled with the entry's label indented
 by its depth and its count; one panel per sub-value (``current_peak_rss`` has a start and a
 stop panel) sharing the labels; the x axis names the type and unit; the title gives the

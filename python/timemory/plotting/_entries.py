@@ -1,4 +1,4 @@
-"""The reference's entry-level plotting objects (§11.1): ``timemory_data`` (one call-graph entry
+"""The reference's entry-level plotting objects: ``timemory_data`` (one call-graph entry
 with its statistics), ``plot_data`` (the entries of one component and rank, with what the chart
 needs to know about them) and ``read`` (one rank of flat JSON into a ``plot_data``).
 

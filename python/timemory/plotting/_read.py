@@ -1,4 +1,4 @@
-"""Reading the flat JSON that timemory writes (``<label>.json``, reference §9.3) into what the
+"""Reading the flat JSON that timemory writes (``<label>.json``) into what the
 plots draw: per component, its sub-values (one for most components, two or more for
 ``current_peak_rss``, ``read_bytes``...) with their units, and per rank the call-graph nodes in
 pre-order with their depth, thread, count and values.

@@ -53,7 +53,7 @@ _CO_COROUTINE = 0x0080  # inspect.CO_COROUTINE, without importing inspect
 
 
 class ProfilerBundle(component_bundle):
-    """The components and scope the profiler records with (§3.2 ``profiler_bundle``).
+    """The components and scope the profiler records with (``profiler_bundle``).
 
     ``Profiler.configure()`` sets them; instances are bundles keyed like
     ``component_bundle`` that measure the same components."""

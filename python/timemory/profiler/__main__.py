@@ -1,5 +1,5 @@
 """``python -m timemory.profiler`` (= ``timemory-python-profiler``): run a Python script or
-module with every function call recorded (reference §4.4).
+module with every function call recorded.
 
     python -m timemory.profiler script.py arg1 arg2
     python -m timemory.profiler -c wall_clock cpu_clock -- script.py arg1 arg2

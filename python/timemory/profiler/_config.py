@@ -1,4 +1,4 @@
-"""The profiler's configuration (§4.3) and the labeler built from it.
+"""The profiler's configuration and the labeler built from it.
 
 The native hook asks the labeler once per code object (and once per C function with
 ``trace_c``) for that function's label, or None when a filter drops it; the answer is
@@ -87,7 +87,7 @@ def format_args(frame: types.FrameType) -> str:
 
 
 class Config(HookConfig):
-    """The profiler's options (§4.3). ``config`` is the instance users normally touch;
+    """The profiler's options. ``config`` is the instance users normally touch;
     reading a pattern set returns a copy, assigning adds patterns, ``reset()`` restores
     the defaults (also the pattern sets)."""
 

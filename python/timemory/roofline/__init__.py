@@ -1,4 +1,4 @@
-"""The roofline model (API reference §11.2): how close each region runs to this machine's
+"""The roofline model: how close each region runs to this machine's
 limits.
 
 * :mod:`timemory.roofline.ert` measures the limits: peak GFLOP/s (SP, DP) and the bandwidth of
@@ -88,7 +88,7 @@ def counter_status() -> dict[str, tuple[bool, str]]:
 
 
 def ert_block(data: dict[str, Any]) -> dict[str, Any]:
-    """The §11.2 ``roofline`` member from an :func:`ert.run <timemory.roofline.ert.run>`
+    """The ``roofline`` member from an :func:`ert.run <timemory.roofline.ert.run>`
     result: ``{"entries", "ert", "ceilings", "machine"}``."""
     return {
         "entries": len(data["ert"]),

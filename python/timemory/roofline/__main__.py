@@ -1,5 +1,5 @@
 """``python -m timemory.roofline`` (= ``timemory-roofline``): the roofline plot of a program's
-``cpu_roofline_*`` data (reference §11.2).
+``cpu_roofline_*`` data.
 
     python -m timemory.roofline -ai run/cpu_roofline_ai.json -op run/cpu_roofline_op.json
     python -m timemory.roofline -t cpu_roofline_dp -b l1 l2 l3 dram -- python app.py

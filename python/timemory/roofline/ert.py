@@ -327,7 +327,7 @@ def _sizes(cfg: dict[str, Any]) -> list[int]:
 def _entry(
     m: dict[str, Any], label: str, dtype: str, ops_per_elem: int, cfg: dict[str, Any]
 ) -> dict[str, Any]:
-    """One §11.2 ``ert`` entry from a native measurement."""
+    """One ``ert`` entry from a native measurement."""
     return {
         "label": label,
         "working-set": m["working_set"],

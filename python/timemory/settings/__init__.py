@@ -1,4 +1,4 @@
-"""Runtime settings of timemory (API reference §6).
+"""Runtime settings of timemory.
 
 ``timemory.settings`` is this module, but its class is swapped at the end of the file so that
 every setting is a typed module property: ``timemory.settings.verbose = 1`` converts and
@@ -1580,7 +1580,7 @@ def add_arguments(
     subparser: Any = True,
     selection: Iterable[str] = (),
 ) -> argparse.ArgumentParser:
-    """Add the timemory options (§6.3) and return ``parser`` (a new one when None).
+    """Add the timemory options and return ``parser`` (a new one when None).
 
     ``subparser=True``: a ``timemory-config`` sub-command with ``--<name>`` options;
     a parser object: ``--<name>`` options on it; False/None: ``--timemory-<name>`` options on

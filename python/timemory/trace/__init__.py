@@ -28,7 +28,7 @@ the same.) A ``with trace():`` block also records the lines it runs of the funct
 
 The library trace API (``init``, ``push``, ``pop``, ``is_throttled``, ``finalize``) records
 named regions and throttles, per thread, keys whose regions are too short to be worth
-measuring (§5.3); ``timemory.region`` is the same without throttling.
+measuring; ``timemory.region`` is the same without throttling.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ tracer_function = _core.tracer_function
 
 
 class TraceBundle(component_bundle):
-    """The components the tracer records with (§3.2 ``trace_bundle``); always flat.
+    """The components the tracer records with (``trace_bundle``); always flat.
 
     ``Tracer.configure()`` sets them; instances are bundles keyed like
     ``component_bundle`` that measure the same components."""

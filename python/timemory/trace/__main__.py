@@ -1,5 +1,5 @@
 """``python -m timemory.trace`` (= ``timemory-python-trace``): run a Python script or module
-with every line it executes recorded (reference §5.2).
+with every line it executes recorded.
 
     python -m timemory.trace script.py arg1 arg2
     python -m timemory.trace -c wall_clock cpu_clock -- script.py arg1 arg2

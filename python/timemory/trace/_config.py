@@ -1,4 +1,4 @@
-"""The line tracer's configuration (§5.1) and the labeler built from it.
+"""The line tracer's configuration and the labeler built from it.
 
 The native hook asks the labeler once per code object for the labels of its lines, or None
 when a filter drops the function; the answer is cached on the code object until the
@@ -39,7 +39,7 @@ def _initial_state() -> dict[str, Any]:
 
 
 def _label_width() -> int:
-    """The width a label is padded to (§5.1)."""
+    """The width a label is padded to."""
     from timemory import settings
 
     width = int(settings.max_width) - 3
@@ -117,7 +117,7 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[types.CodeType], Any]:
 
 
 class Config(HookConfig):
-    """The tracer's options (§5.1). ``config`` is the instance users normally touch;
+    """The tracer's options. ``config`` is the instance users normally touch;
     reading a pattern set returns a copy, assigning adds patterns, ``reset()`` restores
     the defaults (also the pattern sets)."""
 

@@ -1,5 +1,5 @@
 #pragma once
-// Static description of every component: names (§2.1 of the API reference),
+// Static description of every component: names,
 // units, arity and the native reader. One table, indexed by the enum value.
 #include <cstdint>
 #include <string>
@@ -34,7 +34,7 @@ using ReadFn = void (*)(double* out);
 using DisplayFn = void (*)(const double* raw, double* out);
 
 struct ComponentInfo {
-    int                      index = -1;        // enum value (§2.1 numbering)
+    int                      index = -1;        // enum value
     std::string              enum_name;         // "WALL_CLOCK"
     std::string              key;               // "wall_clock": JSON key, Python enum name
     std::string              class_name;        // "WallClock"

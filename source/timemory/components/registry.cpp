@@ -1,4 +1,4 @@
-// The component table (§2.1-2.3 of the API reference) and unit lookups.
+// The component table and unit lookups.
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -21,7 +21,7 @@ struct Names {
     std::vector<std::string> aliases;
 };
 
-// Enum order (§2.1 numbering).
+// Enum order.
 const std::vector<Names>& names() {
     static const std::vector<Names> n = {
         {"allinea_map", nullptr, {"allinea", "forge"}},
@@ -123,7 +123,7 @@ std::string to_upper(std::string s) {
     return s;
 }
 
-// §2.1: first char and every char after '_' or '-' upper-cased, delimiters dropped.
+// The class name: first char and every char after '_' or '-' upper-cased, delimiters dropped.
 std::string class_name_of(const std::string& key) {
     std::string out;
     bool        up = true;

@@ -1,5 +1,5 @@
 #pragma once
-// Serialisers for the read-time views (§9 of the API reference): flat and
+// Serialisers for the read-time views: flat and
 // tree JSON (hatchet-compatible), Chrome-trace flame graphs, the text table,
 // and crash-safe file writes. Everything returns text; callers decide where
 // it goes.
@@ -22,26 +22,26 @@ struct OutputMeta {
     int concurrency   = 1;
 };
 
-// JSON object stored under "timemory"."<info.key>" in the flat form (§9.3):
+// JSON object stored under "timemory"."<info.key>" in the flat form:
 // metadata keys, then "ranks": [{"rank", "graph_size", "graph": [...]}].
 std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,
                       const OutputMeta& meta);
 std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<FlatEntry>>& ranks,
                       const OutputMeta& meta);
 
-// Tree form (§9.4): metadata keys, then ranks_key ("graph", or "mpi" for a
+// Tree form: metadata keys, then ranks_key ("graph", or "mpi" for a
 // multi-rank file): [ per rank: [ root, ... ] ].
 std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<const TreeNode*>>& ranks,
                       const OutputMeta& meta, const std::string& ranks_key = "graph");
 std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<TreeNode>>& ranks,
                       const OutputMeta& meta, const std::string& ranks_key = "graph");
 
-// Chrome trace {"traceEvents": [...]} (§9.5) laid out as an aggregated flame
+// Chrome trace {"traceEvents": [...]} laid out as an aggregated flame
 // graph, since the call graph keeps no per-call timestamps.
 std::string flamegraph_json(const ComponentInfo& info, const std::vector<const TreeNode*>& roots);
 std::string flamegraph_json(const ComponentInfo& info, const std::vector<TreeNode>& roots);
 
-// The §9.2 text table of one component.
+// The text table of one component.
 std::string text_table(const ComponentInfo& info, const std::vector<const FlatEntry*>& entries);
 std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries);
 

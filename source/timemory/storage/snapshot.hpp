@@ -35,7 +35,7 @@ struct TreeNode {
     std::vector<TreeNode> children;
 };
 
-// Decorated flat label (§9.2): ">>> " + indent + label, with "|<tid>" in front
+// Decorated flat label: ">>> " + indent + label, with "|<tid>" in front
 // when threads are not collapsed (tid zero-padded to the width of nthreads).
 std::string flat_prefix(const std::string& label, int depth, int tid, int nthreads, bool show_tid);
 
