@@ -515,7 +515,7 @@ with marker(["wall_clock"], key="kept"):
     )
     assert proc.returncode == 0, proc.stderr
     match = re.search(
-        r"cannot create the output directory '(.+?)' .*writing to '(.+?)'", proc.stderr
+        r"cannot write to the output folder '(.+?)' .*writing the output to '(.+?)'", proc.stderr
     )
     assert match, proc.stderr
     assert match.group(1) == str(blocker / "out")

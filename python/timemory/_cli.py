@@ -769,7 +769,7 @@ class Tool:
 
     def main(self, argv: Sequence[str] | None = None) -> int:
         """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-        from timemory import _lifecycle, settings
+        from timemory import _lifecycle, _output, settings
 
         argv = sys.argv[1:] if argv is None else list(argv)
         with untranslated_argparse():
@@ -813,6 +813,8 @@ class Tool:
             self.summary()
         except KeyboardInterrupt:
             held = True
+        if status == 0 and _output.lost_files():  # the program succeeded, its output is lost
+            status = _output.LOST_STATUS
         return INTERRUPT_STATUS if held and status == 0 else status
 
     def _module_name(self) -> str:

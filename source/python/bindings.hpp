@@ -17,5 +17,6 @@ void add_component_bindings(pybind11::module_& m);  // component_bindings.cpp: m
 void add_storage_bindings(pybind11::module_& m);    // storage_bindings.cpp: views, snapshots, packing
 void add_import_watcher(pybind11::module_& m);      // import_watcher.cpp: ImportWatcher
 void add_output_bindings(pybind11::module_& m);     // output_bindings.cpp: writers, atomic_write
+void add_exit_status(pybind11::module_& m);         // exit_status.cpp: set_exit_status_on_success
 
 }  // namespace timemory_python

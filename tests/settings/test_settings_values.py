@@ -472,7 +472,8 @@ def test_compose_output_filename(tmp_path, monkeypatch):
     assert path == f"{tmp_path}/out-{os.getpid()}/run-wall-3-77-1.json"
     assert os.path.isdir(os.path.dirname(path))
     settings.output_prefix = "run-"
-    assert settings.compose_output_filename("-x", "txt", make_dir=False).endswith("/run-x.txt")
+    # the parts are used as given: a "--" they make is kept (no rewriting of the path)
+    assert settings.compose_output_filename("-x", "txt", make_dir=False).endswith("/run--x.txt")
     ranked = settings.compose_output_filename("x", ".json", dmp=True, rank=2, make_dir=False)
     assert ranked.endswith("/run-x_2.json")
     explicit = settings.compose_output_filename("x", ".json", explicit=f"{tmp_path}//e/")

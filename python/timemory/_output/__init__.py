@@ -9,7 +9,7 @@ with :func:`register_format`. Nothing here imports the transports or the rendere
 from __future__ import annotations
 
 from ._json import dumps as json_dumps
-from ._plan import OutputPlan
+from ._plan import LOST_STATUS, OutputPlan, lost_files, write_named
 from ._record import manager, record_file
 from ._registry import Format, formats, register_format, write_as, write_view
 from ._run import ComponentOutput, RunOutput, json_ranks, summary_table, tree_needed, write_run
@@ -17,17 +17,20 @@ from ._run import ComponentOutput, RunOutput, json_ranks, summary_table, tree_ne
 __all__ = [
     "ComponentOutput",
     "Format",
+    "LOST_STATUS",
     "OutputPlan",
     "RunOutput",
     "formats",
     "json_dumps",
     "json_ranks",
+    "lost_files",
     "manager",
     "record_file",
     "register_format",
     "summary_table",
     "tree_needed",
     "write_as",
+    "write_named",
     "write_run",
     "write_view",
 ]

@@ -2,9 +2,15 @@
 
 The folder (``output_path``, or the folder ``report(filename)`` names), the prefix, the rank and
 pid placeholders and the time folder are resolved when the plan is made; the settings are not
-written to carry any of it. A folder that cannot be created does not lose the data: the plan
-reports it and writes to a new private temporary folder instead, and so do later plans of the
-same run that ask for that folder.
+written to carry any of it.
+
+No data are lost silently. A file that cannot be written to the folder asked for (a folder that
+cannot be created or written, a full disk, a name no file can have, a folder refused as unsafe
+by :func:`timemory._files.check_folder`) is written to a new private folder under ``$TMPDIR``
+instead, and so is every later file of the run that asks for that folder; one line on stderr
+says where. When even that fails, one line says the output is lost, and the process's exit
+status becomes :data:`LOST_STATUS` if the program itself succeeded (it would have exited 0); a
+program that failed keeps its own status.
 """
 
 from __future__ import annotations
@@ -12,9 +18,9 @@ from __future__ import annotations
 import os
 import sys
 
-from .. import _processes
+from .. import _core, _processes
 from .. import settings as _settings
-from .._files import atomic_write, make_private_dir
+from .._files import atomic_write, check_folder, make_private_dir, path_text
 from .._text import echo
 from ._record import record_file
 
@@ -22,26 +28,48 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
     from collections.abc import Callable
 
-__all__ = ["OutputPlan"]
+__all__ = ["LOST_STATUS", "OutputPlan", "lost_files", "write_named"]
 
-# output folder asked for -> the temporary folder written instead, for the rest of the run
+#: The exit status of a program that succeeded but whose output could not be written anywhere
+#: (``EX_IOERR`` of sysexits.h: an error while doing I/O on a file).
+LOST_STATUS = 74
+
+# output folder asked for -> the private folder written instead, for the rest of the run
 _FALLBACK: dict[str, str] = {}
+# the files of this run that could be written nowhere
+_LOST: list[str] = []
+
+
+def lost_files() -> list[str]:
+    """The files of this run that could not be written anywhere (neither where they were
+    asked for nor to a fallback folder)."""
+    return list(_LOST)
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
 
 
 class OutputPlan:
     """Where one write's files go: ``<folder>/<prefix><basename>[_<rank>]<suffix>``.
 
-    ``wanted``: the folder as asked for (placeholders unresolved); ``folder``, ``prefix``:
-    resolved; ``rank``: this process's rank; ``rank_suffix``: file names end in ``_<rank>``
-    (an aborting MPI rank's own files); ``names_rank``: the folder or prefix names the rank,
-    so that every rank writes its own files."""
+    ``wanted``: the folder as asked for (placeholders unresolved); ``base``: that folder
+    resolved, without the time folder; ``folder``, ``prefix``: resolved; ``rank``: this
+    process's rank; ``rank_suffix``: file names end in ``_<rank>`` (an aborting MPI rank's
+    own files); ``names_rank``: the folder or prefix names the rank, so that every rank
+    writes its own files; ``fallen``: the files go to the fallback folder."""
 
-    __slots__ = ("wanted", "folder", "prefix", "rank", "rank_suffix", "names_rank")
+    __slots__ = ("wanted", "base", "folder", "prefix", "rank", "rank_suffix", "names_rank", "fallen")
 
     def __init__(self, wanted: str, rank: int, rank_suffix: bool) -> None:
         self.wanted, self.rank, self.rank_suffix = wanted, rank, rank_suffix
-        self.folder, self.prefix = _settings._output_location(rank, _FALLBACK.get(wanted, wanted))
+        self.fallen = wanted in _FALLBACK
+        self._locate(_FALLBACK.get(wanted, wanted))
         self.names_rank = _settings._names_rank(f"{wanted}\0{_settings.output_prefix}")
+
+    def _locate(self, where: str) -> None:
+        self.base = _settings._substitute(where, self.rank)
+        self.folder, self.prefix = _settings._output_location(self.rank, where)
 
     @classmethod
     def from_settings(cls, folder: str = "", rank_suffix: bool = False) -> OutputPlan:
@@ -66,41 +94,100 @@ class OutputPlan:
     ) -> str | None:
         """Write one file atomically and list it under ``kind``; ``announce`` prints
         ``[<label>]|<rank>> Outputting '<path>'...`` (a function: the line it returns for the
-        path). Returns the path, None when it could not be written: that is reported on
+        path). Returns the path, None when it could be written nowhere: that is reported on
         stderr, and the other files still get written."""
         parts = content if isinstance(content, tuple) else (content,)
         path = self.path(basename, suffix)
         try:
+            if not self.fallen and self.base:
+                check_folder(self.base)  # the file's own folder is checked by atomic_write
             atomic_write(path, *parts)
         except OSError as err:
-            if not self._fall_back(path, err):
-                echo(f"[{label}]|{self.rank}> Error writing '{path}': {err}", sys.stderr)
+            why = self._fall_back(err)
+            if why is not None:
+                _lose(path, err, why)
                 return None
             path = self.path(basename, suffix)
             try:
                 atomic_write(path, *parts)
             except OSError as again:
-                echo(f"[{label}]|{self.rank}> Error writing '{path}': {again}", sys.stderr)
+                _lose(path, again)
                 return None
         if announce is True:
-            echo(f"[{label}]|{self.rank}> Outputting '{path}'...")
+            echo(f"[{label}]|{self.rank}> Outputting '{path_text(path)}'...")
         elif announce:
             echo(announce(path))
         record_file(path, kind)
         return path
 
-    def _fall_back(self, path: str, err: OSError) -> bool:
-        """After a failed write: when the folder could not be created, write to a new private
-        temporary folder from now on (reported once); False when that is not the failure."""
+    def _fall_back(self, err: OSError) -> str | None:
+        """After a failed write: write to the run's private fallback folder from now on (made
+        and reported on the first failure): None; else why not ("" when the files already
+        went there)."""
+        if self.fallen:
+            return ""
+        fallback, why = _fallback_for(self.wanted, self.base, err)
+        if fallback is None:
+            return why
+        self.fallen = True
+        self._locate(fallback)
+        return None
+
+
+def _fallback_for(wanted: str, base: str, err: OSError) -> tuple[str | None, str]:
+    """The private folder written instead of ``wanted`` (``base``: it resolved) for the rest
+    of the run, made and reported on the first failure; else (None, why not)."""
+    fallback = _FALLBACK.get(wanted)
+    if fallback is not None:
+        return fallback, ""
+    name = os.path.basename(os.path.normpath(base or ".")).strip(".") or "output"
+    try:
+        fallback = make_private_dir(name + "-" if "timemory" in name else f"timemory-{name}-")
+    except OSError as none:
+        return None, f"no fallback folder either ({_one_line(none)})"
+    _FALLBACK[wanted] = fallback
+    echo(
+        f"[timemory]> cannot write to the output folder '{path_text(base or '.')}' "
+        f"({_one_line(err)}); writing the output to '{path_text(fallback)}' instead",
+        sys.stderr,
+    )
+    return fallback, ""
+
+
+def _lose(path: str, err: OSError, why: str = "") -> None:
+    """Record a file written nowhere; the first one of the run is reported, and the exit
+    status of a program that succeeds becomes LOST_STATUS."""
+    first = not _LOST
+    _LOST.append(path)
+    if not first:
+        return
+    armed = _core.set_exit_status_on_success(LOST_STATUS)
+    status = f"; exit status {LOST_STATUS} unless the program fails" if armed else ""
+    echo(
+        f"[timemory]> {_one_line(err)}{'; ' + why if why else ''}: the output of this run "
+        f"could not be written anywhere and is lost{status}",
+        sys.stderr,
+    )
+
+
+def write_named(path: str, content: str | bytes | tuple[str | bytes, ...]) -> str | None:
+    """Write a file the user named (a ``.lprof``) atomically; where that fails, write it
+    under the same name to the run's fallback folder for its folder (reported), else report
+    it lost. Returns the path written, None when it was written nowhere."""
+    parts = content if isinstance(content, tuple) else (content,)
+    try:
+        atomic_write(path, *parts)
+        return path
+    except OSError as err:
         folder = os.path.dirname(path) or "."
-        if os.path.isdir(folder) or self.wanted in _FALLBACK:
-            return False
-        fallback = _FALLBACK[self.wanted] = make_private_dir("timemory-output-")
-        reason = str(err).rpartition(": ")[2] or str(err)
-        echo(
-            f"[timemory]> cannot create the output directory '{self.wanted}' ({reason}); "
-            f"writing to '{fallback}' instead",
-            sys.stderr,
-        )
-        self.folder, self.prefix = _settings._output_location(self.rank, fallback)
-        return True
+        fallback, why = _fallback_for(folder, folder, err)
+        if fallback is None:
+            _lose(path, err, why)
+            return None
+    path = os.path.join(fallback, os.path.basename(path))
+    try:
+        atomic_write(path, *parts)
+        return path
+    except OSError as again:
+        _lose(path, again)
+        return None

@@ -35,6 +35,7 @@ are enabled together (a profiler counts from the moment it adds the function).
 
 from __future__ import annotations
 
+import copyreg
 import io
 import math
 import os
@@ -210,13 +211,59 @@ def _lprof(stats: LineStats) -> bytes:
 # written where the user names it (dump_stats, the command line's -o), not into the output folder
 _output.register_format(_output.Format("lprof", "", ".lprof", _lprof, "lprof", kind="lprof"))
 
+# What an .lprof file may name: line_profiler's statistics class (where line_profiler 3 to 5
+# defines it, and the name of the single-module line_profiler before that) and what pickle
+# protocols 0 and 1 use to rebuild a plain object. Nothing else is looked up, let alone
+# imported: unpickling a name is how a pickle runs code.
+_LPROF_CLASSES: dict[tuple[str, str], Any] = {
+    ("line_profiler.line_profiler", "LineStats"): _lp.LineStats,
+    ("line_profiler", "LineStats"): _lp.LineStats,
+    ("copyreg", "_reconstructor"): copyreg._reconstructor,
+    ("copy_reg", "_reconstructor"): copyreg._reconstructor,
+    ("builtins", "object"): object,
+    ("__builtin__", "object"): object,
+}
+
+
+class _LprofUnpickler(pickle.Unpickler):
+    """Unpickles line_profiler's statistics only (:data:`_LPROF_CLASSES`)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        found = _LPROF_CLASSES.get((module, name))
+        if found is None:
+            raise pickle.UnpicklingError(
+                f"it asks for {module}.{name}, which line_profiler's statistics never need; "
+                "refused without running it (only line_profiler's LineStats are unpickled)"
+            )
+        return found
+
+
+def _read_lprof(name: os.PathLike[str] | str) -> LineStats:
+    """One ``.lprof`` file, unpickled with :class:`_LprofUnpickler`; ValueError (one line
+    naming the file) for anything else."""
+    where = os.fspath(name)
+    with open(where, "rb") as f:
+        try:
+            stats = _LprofUnpickler(f).load()
+        except RecursionError:
+            raise ValueError(f"{where}: not an .lprof file (nested too deeply)") from None
+        except Exception as err:  # noqa: BLE001 - every malformed pickle becomes one line
+            reason = " ".join(str(err).split()) or type(err).__name__
+            raise ValueError(f"{where}: not an .lprof file: {reason}") from None
+    timings = getattr(stats, "timings", None)
+    unit = getattr(stats, "unit", None)
+    if not isinstance(timings, dict) or not isinstance(unit, (int, float)):
+        raise ValueError(f"{where}: not an .lprof file: no line_profiler timings and unit in it")
+    return LineStats.from_stats(stats)
+
 
 def load_stats(filename: os.PathLike[str] | str, *more: os.PathLike[str] | str) -> LineStats:
-    """Read one or more ``.lprof`` files (of the same component) and add them up."""
-    loaded = []
-    for name in (filename, *more):
-        with open(name, "rb") as f:
-            loaded.append(LineStats.from_stats(pickle.load(f)))
+    """Read one or more ``.lprof`` files (of the same component) and add them up.
+
+    Only line_profiler's statistics are unpickled: a file that names any other class or
+    function (which is how a pickle runs code) is refused with a ``ValueError`` naming the
+    file, as is a file that is not an ``.lprof`` at all."""
+    loaded = [_read_lprof(name) for name in (filename, *more)]
     total = loaded[0]
     for stats in loaded[1:]:
         total = total + stats

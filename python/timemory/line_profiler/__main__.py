@@ -23,7 +23,7 @@ import sys
 from typing import Any
 
 from timemory import _cli, _output, settings
-from timemory.line_profiler import DEFAULT_COMPONENT, LineProfiler, _stop_for_finalize
+from timemory.line_profiler import DEFAULT_COMPONENT, LineProfiler, _lprof, _stop_for_finalize
 
 PROG = "python -m timemory.line_profiler"
 
@@ -210,13 +210,15 @@ class LineProfilerTool(_cli.Tool):
         if stats is None:
             return  # rank zero writes the lines of every rank
         self.stats = stats
-        try:
-            stats.to_file(outfile)
-            self.written.append(outfile)
+        # where the file cannot be written, it goes to a fallback folder (reported), or is
+        # reported lost and a program that succeeded exits with _output.LOST_STATUS
+        written = _output.write_named(outfile, _lprof(stats))
+        if written is not None:
+            self.written.append(written)
             if local:
-                _cli.echo(f"Wrote this rank's profile results to {outfile}", sys.stderr)
-        except OSError as err:
-            _cli.echo(f"{self.prog}: cannot write {outfile!r}: {err.strerror or err}", sys.stderr)
+                _cli.echo(f"Wrote this rank's profile results to {written}", sys.stderr)
+            else:
+                self.outfile = written
         if not settings.file_output:
             return
         plan = _output.OutputPlan.from_settings(rank_suffix=local)

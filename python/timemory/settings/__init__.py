@@ -198,6 +198,42 @@ class _StrKind(_Kind):
         return text
 
 
+def _escapes_folder(text: str) -> bool:
+    """Whether ``text``, a part of one file or folder name, could name another folder."""
+    return "/" in text or os.sep in text or (os.altsep or "/") in text or ".." in text
+
+
+class _NamePartKind(_StrKind):
+    """A string that becomes part of a file name (``output_prefix``): no path separator and no
+    ``..``, which would put the files outside the output folder."""
+
+    def accepted(self) -> str:
+        return "a file-name prefix: no '/' and no '..'"
+
+    def convert(self, value: Any) -> str:
+        text = super().convert(value)
+        if _escapes_folder(text) or "\0" in text:
+            raise ValueError(f"{text!r} would name a file outside the output folder")
+        return text
+
+
+class _TimeFormatKind(_StrKind):
+    """A strftime format whose result names one folder (``time_format``)."""
+
+    def accepted(self) -> str:
+        return "a strftime format giving one folder name: no '/' and no '..' (not %D, %x...)"
+
+    def convert(self, value: Any) -> str:
+        text = super().convert(value)
+        try:
+            name = time.strftime(text, _LAUNCH_TIME)
+        except ValueError as exc:  # e.g. an embedded NUL
+            raise ValueError(f"{text!r}: {exc}") from None
+        if _escapes_folder(name) or "\0" in name:
+            raise ValueError(f"{text!r} gives {name!r}, not one folder name")
+        return text
+
+
 class _ListKind(_Kind):
     ctype = "list"
     pytype = "list[str]"
@@ -331,6 +367,8 @@ _LIST = _ListKind()
 _COMPONENTS = _ComponentsKind()
 _EVENTS = _EventsKind()
 _ROOFLINE_MODE = _StrKind(("op", "ai"))
+_NAME_PART = _NamePartKind()
+_TIME_FORMAT = _TimeFormatKind()
 _TIMING = _UnitsKind("timing", _TIMING_UNITS)
 _MEMORY = _UnitsKind("memory", _MEMORY_UNITS)
 
@@ -449,11 +487,16 @@ _TABLE: tuple[str | _Spec, ...] = (
     _setting(
         "time_output", _BOOL, False, "Write output into a timestamped subfolder of output_path"
     ),
-    _setting("time_format", _STR, "%F_%I.%M_%p", "strftime format of the time_output subfolder"),
+    _setting(
+        "time_format", _TIME_FORMAT, "%F_%I.%M_%p", "strftime format of the time_output subfolder"
+    ),
     _setting("ctest_notes", _BOOL, False, "Write CTestNotes listing the text output files"),
     _setting("output_path", _STR, "timemory-output", "Folder of the output files"),
     _setting(
-        "output_prefix", _STR, "", "Output file name prefix ('-' added if it ends alphanumeric)"
+        "output_prefix",
+        _NAME_PART,
+        "",
+        "Output file name prefix ('-' added if it ends alphanumeric); no '/' or '..'",
     ),
     _setting("input_path", _STR, "", "Folder of the input files (diff mode)"),
     _setting("input_prefix", _STR, "", "Prefix of input file names (diff mode)"),
@@ -1345,14 +1388,53 @@ def read_config_files(instance: Settings | None = None) -> list[str]:
     return done
 
 
-def _read_file(inst: Settings, path: str, implicit: bool) -> None:
+#: A config file larger than this is refused: settings take a few KiB, and a config file that
+#: names /dev/zero (or a huge file) must not read until memory runs out.
+CONFIG_FILE_LIMIT = 1 << 20
+
+
+def _read_config_text(path: str) -> str:
+    """The text of the config file ``path``. It must be a regular file of at most
+    CONFIG_FILE_LIMIT bytes: it is opened without blocking (a FIFO with no writer would hang
+    ``import timemory``) and examined before anything is read. OSError or ValueError, one line
+    naming the file, otherwise."""
+    import stat
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise OSError(exc.errno, f"cannot read timemory config file: {exc.strerror}", path) from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path}: not a regular file; a timemory config file must be one")
+        if info.st_size > CONFIG_FILE_LIMIT:
+            raise ValueError(
+                f"{path}: {info.st_size} bytes, larger than a timemory config file may be "
+                f"({CONFIG_FILE_LIMIT} bytes)"
+            )
+        chunks, size = [], 0
+        while size <= CONFIG_FILE_LIMIT:  # a file growing while read stops at the limit too
+            chunk = os.read(fd, CONFIG_FILE_LIMIT + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > CONFIG_FILE_LIMIT:
+            raise ValueError(f"{path}: larger than a timemory config file may be")
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot read timemory config file: {exc.strerror}", path) from exc
+    finally:
+        os.close(fd)
+    try:
+        return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not a text config file ({exc})") from None
+
+
+def _read_file(inst: Settings, path: str, implicit: bool) -> None:
+    text = _read_config_text(path)
     if path.endswith(".json") or text.lstrip().startswith("{"):
         pairs = _json_pairs(path, text)
     else:
@@ -1524,6 +1606,16 @@ add_argparse = add_arguments
 _LAUNCH_TIME = time.localtime()  # one timestamped folder per run, however long it lasts
 
 
+def _name_part(text: str) -> str:
+    """``text`` (from the environment) as a part of one name: path separators, NULs and ``..``
+    replaced by ``_``, so that it cannot lead outside the folder it is used in."""
+    for bad in {"/", os.sep, os.altsep or "/", "\0"}:
+        text = text.replace(bad, "_")
+    while ".." in text:
+        text = text.replace("..", "_")
+    return text
+
+
 def _substitute(text: str, rank: int) -> str:
     """``text`` with its placeholders replaced: ``%pid%``/``%p``, ``%rank%``/``%r`` (``rank``,
     or this process's rank when it is negative), ``%size%``/``%s`` and ``%job%``/``%j``."""
@@ -1533,15 +1625,16 @@ def _substitute(text: str, rank: int) -> str:
 
     mpi_rank, mpi_size = _processes.rank_size()
     rank = mpi_rank if rank < 0 else rank
+    job = _name_part(os.environ.get("SLURM_JOB_ID", "0"))
     pairs = (
         ("%pid%", str(os.getpid())),
         ("%rank%", str(rank)),
         ("%size%", str(mpi_size)),
-        ("%job%", os.environ.get("SLURM_JOB_ID", "0")),
+        ("%job%", job),
         ("%p", str(os.getpid())),
         ("%r", str(rank)),
         ("%s", str(mpi_size)),
-        ("%j", os.environ.get("SLURM_JOB_ID", "0")),
+        ("%j", job),
     )
     for token, value in pairs:
         text = text.replace(token, value)
@@ -1566,8 +1659,6 @@ def _compose(
         extension = "." + extension
     suffix = f"_{rank}" if dmp and rank >= 0 else ""
     path = head + _substitute(basename, rank) + suffix + extension
-    while "--" in path:
-        path = path.replace("--", "-")
     while "//" in path:
         path = path.replace("//", "/")
     return path
@@ -1582,7 +1673,8 @@ def _output_location(
     inst = _resolve(instance)
     folder = _substitute(inst._values["output_path"] if folder is None else folder, rank)
     if inst._values["time_output"]:
-        folder = os.path.join(folder, time.strftime(inst._values["time_format"], _LAUNCH_TIME))
+        stamp = time.strftime(inst._values["time_format"], _LAUNCH_TIME)
+        folder = os.path.join(folder, _name_part(stamp))  # checked when set; the locale may change
     return folder, _substitute(inst._values["output_prefix"], rank)
 
 
