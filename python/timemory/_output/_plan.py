@@ -20,7 +20,7 @@ import sys
 
 from .. import _core, _processes
 from .. import settings as _settings
-from .._files import atomic_write, check_folder, make_private_dir, path_text
+from .._files import UnsafeFolderError, atomic_write, check_folder, make_private_dir, path_text
 from .._text import echo
 from ._record import record_file
 
@@ -59,7 +59,16 @@ class OutputPlan:
     own files); ``names_rank``: the folder or prefix names the rank, so that every rank
     writes its own files; ``fallen``: the files go to the fallback folder."""
 
-    __slots__ = ("wanted", "base", "folder", "prefix", "rank", "rank_suffix", "names_rank", "fallen")
+    __slots__ = (
+        "wanted",
+        "base",
+        "folder",
+        "prefix",
+        "rank",
+        "rank_suffix",
+        "names_rank",
+        "fallen",
+    )
 
     def __init__(self, wanted: str, rank: int, rank_suffix: bool) -> None:
         self.wanted, self.rank, self.rank_suffix = wanted, rank, rank_suffix
@@ -146,11 +155,11 @@ def _fallback_for(wanted: str, base: str, err: OSError) -> tuple[str | None, str
     except OSError as none:
         return None, f"no fallback folder either ({_one_line(none)})"
     _FALLBACK[wanted] = fallback
-    echo(
-        f"[timemory]> cannot write to the output folder '{path_text(base or '.')}' "
-        f"({_one_line(err)}); writing the output to '{path_text(fallback)}' instead",
-        sys.stderr,
-    )
+    if isinstance(err, UnsafeFolderError):  # names the folder and why already
+        what = _one_line(err)
+    else:
+        what = f"cannot write to the output folder '{path_text(base or '.')}' ({_one_line(err)})"
+    echo(f"[timemory]> {what}; writing the output to '{path_text(fallback)}' instead", sys.stderr)
     return fallback, ""
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from .. import _core, _processes
 from .. import settings as _settings
 from .._components import MEASURABLE
+from .._files import path_text
 from .._text import echo
 from . import _json
 from ._record import manager, metadata_wanted
@@ -298,8 +299,8 @@ def _metadata(run: RunOutput) -> str | None:
 
 
 def _announce_metadata(run: RunOutput, path: str) -> str:
-    functions = run.plan.path("functions", ".json")
-    return f"[metadata::manager::finalize]> Outputting '{path}' and '{functions}'..."
+    functions = path_text(run.plan.path("functions", ".json"))  # a non-UTF-8 name, escaped
+    return f"[metadata::manager::finalize]> Outputting '{path_text(path)}' and '{functions}'..."
 
 
 register_format(Format("json", "json_output", ".json", _flat_json, "flat"))
