@@ -215,11 +215,12 @@ _output.register_format(_output.Format("lprof", "", ".lprof", _lprof, "lprof", k
 # defines it, and the name of the single-module line_profiler before that) and what pickle
 # protocols 0 and 1 use to rebuild a plain object. Nothing else is looked up, let alone
 # imported: unpickling a name is how a pickle runs code.
+_RECONSTRUCTOR = getattr(copyreg, "_reconstructor")  # noqa: B009 - private, not in the stubs
 _LPROF_CLASSES: dict[tuple[str, str], Any] = {
     ("line_profiler.line_profiler", "LineStats"): _lp.LineStats,
     ("line_profiler", "LineStats"): _lp.LineStats,
-    ("copyreg", "_reconstructor"): copyreg._reconstructor,
-    ("copy_reg", "_reconstructor"): copyreg._reconstructor,
+    ("copyreg", "_reconstructor"): _RECONSTRUCTOR,
+    ("copy_reg", "_reconstructor"): _RECONSTRUCTOR,
     ("builtins", "object"): object,
     ("__builtin__", "object"): object,
 }
