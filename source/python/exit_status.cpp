@@ -4,8 +4,9 @@
 // failed keeps its own status. Python cannot tell at its atexit time how the process will exit
 // (sys.exit(3) and a normal end look the same there), but glibc's on_exit handlers receive the
 // status passed to exit(): the handler below turns 0 into the status asked for. It ends the
-// process with _exit after flushing stdio, so C exit handlers registered before it (libraries
-// loaded before the first loss) do not run in that case.
+// process with _exit after flushing stdio, so C exit handlers registered before it (by the
+// libraries loaded before timemory._core) do not run in that case.
+#include <atomic>
 #include <cstdio>
 
 #include <unistd.h>
@@ -13,13 +14,14 @@
 #include "bindings.hpp"
 
 namespace {
-volatile int g_status_on_success = 0;
+std::atomic<int> g_status_on_success{0};  // set by Python, read at exit
 
 #if defined(__GLIBC__)
 void on_exit_status(int status, void*) {
-    if (status == 0 && g_status_on_success != 0) {
+    const int lost = g_status_on_success.load();
+    if (status == 0 && lost != 0) {
         std::fflush(nullptr);
-        ::_exit(g_status_on_success);
+        ::_exit(lost);
     }
 }
 #endif
@@ -28,17 +30,18 @@ void on_exit_status(int status, void*) {
 namespace timemory_python {
 
 void add_exit_status(pybind11::module_& m) {
+#if defined(__GLIBC__)
+    // registered when _core is loaded, not at the first loss: the exit handlers registered
+    // after it (most of the program's) then still run before it
+    static const bool registered = ::on_exit(on_exit_status, nullptr) == 0;
+#else
+    static const bool registered = false;
+#endif
     m.def(
         "set_exit_status_on_success",
         [](int status) {
-#if defined(__GLIBC__)
-            static const bool registered = ::on_exit(on_exit_status, nullptr) == 0;
-            g_status_on_success = status;
+            g_status_on_success.store(status);
             return registered;
-#else
-            (void)status;
-            return false;
-#endif
         },
         pybind11::arg("status"),
         "Make the process exit with `status` where it would exit with 0 (0: leave it). False "
