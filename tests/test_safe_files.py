@@ -121,6 +121,26 @@ def test_folder_owned_by_another_user_is_refused(tmp_path, fresh_plan_state):
         assert f.read() == "{}"
 
 
+@pytest.mark.skipif(not IS_ROOT, reason="making another user's symlink needs root (lchown)")
+def test_output_folder_that_is_another_users_symlink_is_refused(tmp_path):
+    import pwd
+
+    try:
+        nobody = pwd.getpwnam("nobody").pw_uid
+    except KeyError:
+        pytest.skip("no user 'nobody' to own the symlink")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    os.symlink(mine, tmp_path / "planted")
+    os.lchown(tmp_path / "planted", nobody, -1)
+    with pytest.raises(_files.UnsafeFolderError, match="a symlink that belongs to user 'nobody'"):
+        _files.atomic_write(tmp_path / "planted" / "x.json", "{}")
+    assert os.listdir(mine) == []
+    os.symlink(mine, tmp_path / "own")  # this user's own symlink is followed
+    _files.atomic_write(tmp_path / "own" / "x.json", "{}")
+    assert os.listdir(mine) == ["x.json"]
+
+
 def test_world_writable_folder_without_sticky_bit_is_refused(tmp_path, capfd, fresh_plan_state):
     shared = tmp_path / "shared"
     shared.mkdir()

@@ -65,17 +65,25 @@ def _owner(uid: int) -> str:
 def check_folder(folder: str | bytes) -> None:
     """Raise :class:`UnsafeFolderError` (one line naming the folder and why) when the existing
     ``folder`` is owned by another user than this process's (root's folders are trusted: root
-    can write anywhere anyway), or when every user may write to it and it lacks the sticky
-    bit (as ``/tmp`` has): in either case someone else could replace or link what is written
-    there. A folder that does not exist (it will be created, by this process), or that cannot
+    can write anywhere anyway), or is a symlink another user owns, or when every user may
+    write to it and it lacks the sticky bit (as ``/tmp`` has): in each case someone else
+    could choose, replace or link what is written there. A folder that does not exist (it will be created, by this process), or that cannot
     be examined, is left to the write to report."""
     try:
-        info = os.stat(folder or ".")
+        link = os.lstat(folder or ".")
+        info = os.stat(folder or ".") if stat.S_ISLNK(link.st_mode) else link
     except (OSError, ValueError):
         return
     if not stat.S_ISDIR(info.st_mode):
         return
     name = path_text(folder or ".")
+    if link is not info and link.st_uid not in (os.geteuid(), 0):
+        # another user's symlink chooses where the files go, whoever owns its target
+        raise UnsafeFolderError(
+            errno.EPERM,
+            f"refusing to write into '{name}': it is a symlink that belongs to "
+            f"{_owner(link.st_uid)}, not to this process's user (uid {os.geteuid()})",
+        )
     if info.st_uid not in (os.geteuid(), 0):
         raise UnsafeFolderError(
             errno.EPERM,
