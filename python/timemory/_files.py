@@ -67,8 +67,9 @@ def check_folder(folder: str | bytes) -> None:
     ``folder`` is owned by another user than this process's (root's folders are trusted: root
     can write anywhere anyway), or is a symlink another user owns, or when every user may
     write to it and it lacks the sticky bit (as ``/tmp`` has): in each case someone else
-    could choose, replace or link what is written there. A folder that does not exist (it will be created, by this process), or that cannot
-    be examined, is left to the write to report."""
+    could choose, replace or link what is written there. A folder that does not exist (it
+    will be created, by this process), or that cannot be examined, is left to the write to
+    report."""
     try:
         link = os.lstat(folder or ".")
         info = os.stat(folder or ".") if stat.S_ISLNK(link.st_mode) else link
