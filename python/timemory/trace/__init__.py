@@ -102,6 +102,8 @@ class Tracer(Profiler):
     def __init__(self, components: Any = None, **kwargs: Any):
         # no flat or timeline arguments: a line trace is flat
         super().__init__(components, debug=kwargs.get("debug", False))
+        self._session = 0  # the session this tracer started
+        self._threads = threading.local()
 
     @staticmethod
     def condition(functor: Callable[[], Any]) -> None:
@@ -124,18 +126,26 @@ class Tracer(Profiler):
         return indices
 
     def start(self) -> Tracer:
-        self._unset += 1
-        if self._unset > 1 or _core.tracer_active() or not self.is_enabled():
-            return self
-        indices = self.configure()
-        self._saved_threading_hook = getattr(threading, "_trace_hook", None)
-        _core.tracer_start(
-            indices,
-            Config.labeler(),
-            format_args if Config._state["include_args"] else None,
-        )
-        self._active = True
-        threading.settrace(tracer_function)
+        # Under a lock: a decorated function called from several threads at once starts
+        # the same tracer on each, and no call may run before the session is on and its
+        # own thread hooked (the count and the session change together).
+        with _session_lock:
+            self._unset += 1
+            if self._unset > 1 or _core.tracer_active() or not self.is_enabled():
+                self._joined().append((_session[0], _core.tracer_attach()))
+                return self
+            indices = self.configure()
+            _session[0] += 1
+            _session[1] = getattr(threading, "_trace_hook", None)
+            _core.tracer_start(
+                indices,
+                Config.labeler(),
+                format_args if Config._state["include_args"] else None,
+            )
+            self._active = True
+            self._session = _session[0]
+            threading.settrace(tracer_function)
+            self._joined().append((_session[0], False))
         _stop_at_exit()
         if self._debug or Config._state["verbosity"] > 1:
             names = [_core.component_info(i)["id"] for i in indices]
@@ -143,16 +153,31 @@ class Tracer(Profiler):
         return self
 
     def stop(self) -> Tracer:
-        if self._unset > 0:
-            self._unset -= 1
-        if self._unset == 0 and self._active:
+        with _session_lock:
+            joined = self._joined()
+            if joined:
+                session, attached = joined.pop()
+                if attached and session == _session[0]:
+                    _core.tracer_detach()  # this thread's own hook, while others still trace
+            if self._unset > 0:
+                self._unset -= 1
+            if self._unset != 0 or not self._active:
+                return self
             self._active = False
-            _core.tracer_stop()
-            threading.settrace(self._saved_threading_hook)
-            self._saved_threading_hook = None
-            if self._debug or Config._state["verbosity"] > 1:
-                print("[timemory]> tracer stopped")
+            if self._session != _session[0] or not _core.tracer_active():
+                return self  # ended already (timemory.finalize(), say): not another one
+            _stop_session()
+        if self._debug or Config._state["verbosity"] > 1:
+            print("[timemory]> tracer stopped")
         return self
+
+    def _joined(self) -> list[tuple[int, bool]]:
+        """This thread's starts of this tracer not stopped yet: (session, whether the start
+        replaced the thread's own hook)."""
+        stack: list[tuple[int, bool]] | None = getattr(self._threads, "stack", None)
+        if stack is None:
+            stack = self._threads.stack = []
+        return stack
 
     def __call__(self, func: Any = None, *args: Any, **kwargs: Any) -> Any:
         """Decorate ``func``; given a component list instead (``@trace([...])`` under the
@@ -188,15 +213,31 @@ def tracer_finalize() -> None:
     _stop_for_finalize()
 
 
+#: Serialises the starts and stops of every tracer: (number of the session last started,
+#: the ``threading.settrace`` hook it replaced).
+_session_lock = threading.RLock()
+_session: list[Any] = [0, None]
+
+
+def _stop_session() -> None:
+    """End the running session: every thread gets back the hook it replaced (the native
+    side does that for each thread, whichever thread stops), and ``threading`` its hook."""
+    _core.tracer_stop()
+    if getattr(threading, "_trace_hook", None) is tracer_function:
+        threading.settrace(_session[1])
+    _session[1] = None
+
+
 def _stop_for_finalize() -> None:
     """Close the session before storage is written. Imports nothing (it may run at
     interpreter exit)."""
-    if _core.tracer_active():
-        _core.tracer_stop()
-    if getattr(threading, "_trace_hook", None) is tracer_function:
-        threading.settrace(None)
-    if sys.gettrace() is tracer_function:
-        sys.settrace(None)
+    with _session_lock:
+        if _core.tracer_active():
+            _stop_session()
+        if getattr(threading, "_trace_hook", None) is tracer_function:
+            threading.settrace(None)
+        if sys.gettrace() is tracer_function:
+            sys.settrace(None)
 
 
 _exit_hook: list[bool] = []
