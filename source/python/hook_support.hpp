@@ -106,6 +106,34 @@ private:
     std::vector<SavedHook> hooks_;
 };
 
+// Sets the trace hook of thread `ts` from the current thread. False when this
+// Python cannot (3.13 exports no per-thread setter for another thread): the
+// thread then puts its hook back itself at its next event (put_back_own_trace).
+inline bool set_trace_of(PyThreadState* ts, Py_tracefunc func, PyObject* obj) {
+    if (ts == PyThreadState_Get()) {
+        PyEval_SetTrace(func, obj);
+        return true;
+    }
+#if PY_VERSION_HEX >= 0x030D0000
+    return false;
+#else
+    if (_PyEval_SetTrace(ts, func, obj) < 0) PyErr_Clear();
+    return true;
+#endif
+}
+
+// A trace hook of ours, still on this thread after its session ended: gives the
+// thread back the hook the session replaced on it, if any, else none.
+inline void put_back_own_trace(SavedHooks& saved) {
+    SavedHook own;
+    if (saved.take(PyThreadState_Get(), own)) {
+        PyEval_SetTrace(own.func, own.obj);
+        Py_XDECREF(own.obj);
+    } else {
+        PyEval_SetTrace(nullptr, nullptr);
+    }
+}
+
 // Sets the trace hook of the other threads whose hook is `from` (starting:
 // nullptr, the threads without a tracer of their own; stopping: ours).
 // `saved`: hooks still to be put back on their threads (3.13 leaves those
@@ -118,12 +146,14 @@ inline void rehook_other_threads(Py_tracefunc from, Py_tracefunc to, PyObject* o
     // at once, done when that overrides nobody's tracer (nor a hook a thread is
     // still to get back). Otherwise a thread left with our hook removes it (or
     // puts its own back) at its next event.
+    // (Starting, the current thread's own hook does not count: the caller
+    // replaces it afterwards. Stopping, it does: it may have just got it back.)
     bool foreign = false;
     for_each_thread([&](PyThreadState* ts) {
-        foreign |= ts != self && ts->c_tracefunc != nullptr && ts->c_tracefunc != from && ts->c_tracefunc != to;
-        foreign |= ts != self && saved && saved->pending(ts);
+        const bool counts = ts != self || from != nullptr;
+        foreign |= counts && ts->c_tracefunc != nullptr && ts->c_tracefunc != from && ts->c_tracefunc != to;
+        foreign |= counts && saved && saved->pending(ts);
     });
-    // (the current thread too: the caller sets its hook afterwards)
     if (!foreign) PyEval_SetTraceAllThreads(to, obj);
 #else
     (void)saved;

@@ -244,38 +244,10 @@ int trace_callback(PyObject*, PyFrameObject* frame, int what, PyObject*);
 // (sys.settrace / threading.settrace with tracer_function) before its first event.
 bool hooked(PyThreadState* ts) { return ts->c_tracefunc == trace_callback || ts->c_traceobj == g_hook_object; }
 
-// Sets the trace hook of thread `ts` from the current thread. False when this
-// Python cannot (3.13 exports no per-thread setter for another thread): the
-// thread then puts its hook back itself at its next event (put_back_own_hook).
-bool set_trace_of(PyThreadState* ts, Py_tracefunc func, PyObject* obj) {
-    if (ts == PyThreadState_Get()) {
-        PyEval_SetTrace(func, obj);
-        return true;
-    }
-#if PY_VERSION_HEX >= 0x030D0000
-    return false;
-#else
-    if (_PyEval_SetTrace(ts, func, obj) < 0) PyErr_Clear();
-    return true;
-#endif
-}
-
-// Our hook, still on this thread after its session ended: gives the thread
-// back the hook the session replaced on it, if any, else none.
-void put_back_own_hook() {
-    SavedHook saved;
-    if (g_saved_hooks.take(PyThreadState_Get(), saved)) {
-        PyEval_SetTrace(saved.func, saved.obj);
-        Py_XDECREF(saved.obj);
-    } else {
-        PyEval_SetTrace(nullptr, nullptr);
-    }
-}
-
 int trace_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
     if (!session_is_ours()) {
         // left on a thread that stop() could not reach (see py_tracer_stop)
-        put_back_own_hook();
+        put_back_own_trace(g_saved_hooks);
         return 0;
     }
     feed_line_tracker(frame, what, table_for, false);
@@ -387,7 +359,7 @@ PyObject* py_tracer_function(PyObject*, PyObject* const* args, Py_ssize_t nargs)
     if (!parse_hook_call("tracer_function", args, nargs, what)) return nullptr;
     if (!session_is_ours()) {
         // a left-over hook (e.g. threading.settrace kept by user code): retire it
-        put_back_own_hook();
+        put_back_own_trace(g_saved_hooks);
         Py_RETURN_NONE;
     }
     PyEval_SetTrace(trace_callback, g_hook_object);
