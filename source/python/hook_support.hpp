@@ -138,8 +138,7 @@ inline void put_back_own_trace(SavedHooks& saved) {
 // nullptr, the threads without a tracer of their own; stopping: ours).
 // `saved`: hooks still to be put back on their threads (3.13 leaves those
 // threads alone).
-inline void rehook_other_threads(Py_tracefunc from, Py_tracefunc to, PyObject* obj,
-                                 const SavedHooks* saved = nullptr) {
+inline void rehook_other_threads(Py_tracefunc from, Py_tracefunc to, PyObject* obj, const SavedHooks* saved = nullptr) {
     PyThreadState* self = PyThreadState_Get();
 #if PY_VERSION_HEX >= 0x030D0000
     // 3.13 no longer exports _PyEval_SetTrace: the threads can only be set all

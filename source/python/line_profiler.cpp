@@ -192,7 +192,9 @@ PyObject* py_enable(PyObject*, PyObject* arg) {
 
 void end_session() {
     tim::hooks::end_line_session();
-    auto ours = [](PyThreadState* ts) { return ts->c_tracefunc == profile_callback || ts->c_traceobj == g_hook_object; };
+    auto ours = [](PyThreadState* ts) {
+        return ts->c_tracefunc == profile_callback || ts->c_traceobj == g_hook_object;
+    };
     g_saved_hooks.restore(
         profile_callback, [&](PyThreadState* ts) { return ours(ts) ? profile_callback : ts->c_tracefunc; },
         set_trace_of);

@@ -304,8 +304,7 @@ PyObject* py_tracer_stop(PyObject*, PyObject*) {
     if (!session_is_ours()) Py_RETURN_NONE;
     tim::hooks::end_line_session();
     g_saved_hooks.restore(
-        trace_callback, [](PyThreadState* ts) { return hooked(ts) ? trace_callback : ts->c_tracefunc; },
-        set_trace_of);
+        trace_callback, [](PyThreadState* ts) { return hooked(ts) ? trace_callback : ts->c_tracefunc; }, set_trace_of);
     rehook_other_threads(trace_callback, nullptr, nullptr, &g_saved_hooks);
     PyThreadState* self = PyThreadState_Get();
     if (hooked(self)) PyEval_SetTrace(nullptr, nullptr);

@@ -15,8 +15,10 @@ of a traced function are listed from its first call on, with zero laps until the
 The per-line work is native: a C callback installed with ``PyEval_SetTrace`` (on 3.12+ CPython
 runs it through its ``sys.monitoring``-based legacy tracing) on this thread, on the threads
 already running that have no tracer of their own (on 3.13 only when none has one) and, through
-``threading.settrace``, on threads started while tracing. ``stop()`` restores this thread's
-previous trace hook exactly (``sys.gettrace()``; a debugger's or coverage's keeps working).
+``threading.settrace``, on threads started while tracing. ``stop()``, from any thread, gives
+each thread back the trace hook it had (``sys.gettrace()``; a debugger's or coverage's keeps
+working). A traced function called from several threads at once runs one session, which ends
+with the last call; a thread with a trace hook of its own is traced for its decorated calls.
 
 One line is measured at a time per thread, the current line of the innermost traced function:
 a call into another traced function pauses it until the call returns, so each moment is
@@ -93,8 +95,10 @@ class Tracer(Profiler):
 
     The same as :class:`timemory.profiler.Profiler` (decorator, sync or async, context
     manager, ``run``/``runctx``/``runcall``, nesting, ``condition``), except that it records
-    lines, always flat. Starts nest: only the outermost start installs the hook and only the
-    matching stop removes it, restoring ``sys.gettrace()`` and ``threading.settrace`` exactly.
+    lines, always flat. Starts nest, also across threads: only the outermost start installs
+    the hook and only the last stop removes it, restoring ``sys.gettrace()`` of each thread and
+    ``threading.settrace`` exactly. A start on another thread while the session runs waits for
+    it to be on and hooks that thread.
     """
 
     _conditional_functor: Callable[[], Any] = staticmethod(lambda: True)
