@@ -173,6 +173,17 @@ print("threading", thread_hook_now() is thread_hook)
 stop()  # after finalize: nothing left to stop
 print("after stop", (get_hook() is user_hook) or {on_worker!r}, thread_hook_now() is thread_hook)
 set_hook(None)
+# the same object starts again (its count was not left at the start finalize cut short)
+from timemory import _core
+running = {{
+    "profiler": _core.profiler_active,
+    "tracer": _core.tracer_active,
+    "line_profiler": lambda: _core.line_profiler_state()[1],
+}}[KIND]
+start()
+print("restarted", bool(running()))
+stop()
+print("stopped", not running())
 """
 
 
@@ -190,5 +201,12 @@ def test_finalize_while_running_restores_the_hooks(tmp_path, name, on_worker):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith(("own", "threading", "after"))]
-    assert lines == ["own True here True", "threading True", "after stop True True"], done.stdout
+    verdicts = ("own", "threading", "after", "restarted", "stopped")
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith(verdicts)]
+    assert lines == [
+        "own True here True",
+        "threading True",
+        "after stop True True",
+        "restarted True",
+        "stopped True",
+    ], done.stdout

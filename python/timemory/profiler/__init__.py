@@ -164,6 +164,8 @@ class Profiler:
 
     def _start_locked(self) -> bool:
         """Count this start; True when it did not start a session."""
+        if self._active and (self._session != _session[0] or not _core.profiler_active()):
+            self._unset, self._active = 0, False  # its session was ended (finalize)
         self._unset += 1
         if self._unset > 1 or _core.profiler_active() or not self.is_enabled():
             return True

@@ -134,6 +134,8 @@ class Tracer(Profiler):
         # the same tracer on each, and no call may run before the session is on and its
         # own thread hooked (the count and the session change together).
         with _session_lock:
+            if self._active and (self._session != _session[0] or not _core.tracer_active()):
+                self._unset, self._active = 0, False  # its session was ended (finalize)
             self._unset += 1
             if self._unset > 1 or _core.tracer_active() or not self.is_enabled():
                 self._joined().append((_session[0], _core.tracer_attach()))
