@@ -1,14 +1,16 @@
 #pragma once
 // What the three native hooks (profiler.cpp, tracer.cpp, line_profiler.cpp)
 // share: walking the interpreter's threads, moving the trace hook of the
-// threads already running, the Python-callable form of a hook, and adding
-// their functions to the module.
+// threads already running, keeping the hooks they replaced to put each back on
+// its own thread, the Python-callable form of a hook, and adding their
+// functions to the module.
 #include <Python.h>
 #include <frameobject.h>
 
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <vector>
 
 #include "compat.hpp"
 
@@ -23,21 +25,137 @@ void for_each_thread(F&& f) {
         f(ts);
 }
 
+// Whether `ts` (read before: `id` is its PyThreadState_GetID) is still a thread
+// of this interpreter: a thread state is freed when its thread ends, and its
+// memory may hold another thread's state since.
+inline bool thread_alive(PyThreadState* ts, std::uint64_t id) {
+    bool found = false;
+    for_each_thread([&](PyThreadState* t) { found |= t == ts; });
+    return found && PyThreadState_GetID(ts) == id;
+}
+
+// The hook a session replaced on one thread.
+struct SavedHook {
+    PyThreadState* ts   = nullptr;
+    std::uint64_t  id   = 0;
+    Py_tracefunc   func = nullptr;
+    PyObject*      obj  = nullptr;  // a reference of its own
+};
+
+// The hooks a session replaced (a user's sys.setprofile / sys.settrace
+// function, a debugger's), one per thread, each put back on its own thread
+// when the session ends, whichever thread ends it: a stop() called from
+// another thread, or timemory.finalize() from the main thread while a worker
+// thread started the session, must not leave the worker without its hook nor
+// give it to the thread that stopped. Used with the GIL held.
+class SavedHooks {
+public:
+    // Keeps what `ts` has now, unless a record of it is still waiting to be
+    // put back (that one is what the thread had before any session).
+    void save(PyThreadState* ts, Py_tracefunc func, PyObject* obj) {
+        prune();
+        for (const auto& h : hooks_)
+            if (h.ts == ts) return;
+        hooks_.push_back(SavedHook{ts, PyThreadState_GetID(ts), func, Py_XNewRef(obj)});
+    }
+    // Takes out the record of `ts` (the caller owns out.obj); false if none.
+    bool take(PyThreadState* ts, SavedHook& out) {
+        for (auto it = hooks_.begin(); it != hooks_.end(); ++it) {
+            if (it->ts != ts || PyThreadState_GetID(ts) != it->id) continue;
+            out = *it;
+            hooks_.erase(it);
+            return true;
+        }
+        return false;
+    }
+    bool pending(PyThreadState* ts) const {
+        for (const auto& h : hooks_)
+            if (h.ts == ts) return true;
+        return false;
+    }
+    // Puts each saved hook back on its thread if that thread still has `ours`
+    // (a hook the user installed meanwhile stays): current(ts) reads a
+    // thread's hook, put(ts, func, obj) sets it and returns false when it
+    // cannot set that thread from here (the record is then kept for the
+    // thread to take itself, at its next event).
+    template <typename Current, typename Put>
+    void restore(Py_tracefunc ours, Current&& current, Put&& put) {
+        prune();
+        std::vector<SavedHook> kept;
+        for (auto& h : hooks_) {
+            if (current(h.ts) == ours && !put(h.ts, h.func, h.obj)) {
+                kept.push_back(h);
+                continue;
+            }
+            Py_XDECREF(h.obj);
+        }
+        hooks_.swap(kept);
+    }
+
+private:
+    // Forgets the threads that ended.
+    void prune() {
+        std::vector<SavedHook> live;
+        for (auto& h : hooks_) {
+            if (thread_alive(h.ts, h.id)) live.push_back(h);
+            else Py_XDECREF(h.obj);
+        }
+        hooks_.swap(live);
+    }
+
+    std::vector<SavedHook> hooks_;
+};
+
+// Sets the trace hook of thread `ts` from the current thread. False when this
+// Python cannot (3.13 exports no per-thread setter for another thread): the
+// thread then puts its hook back itself at its next event (put_back_own_trace).
+inline bool set_trace_of(PyThreadState* ts, Py_tracefunc func, PyObject* obj) {
+    if (ts == PyThreadState_Get()) {
+        PyEval_SetTrace(func, obj);
+        return true;
+    }
+#if PY_VERSION_HEX >= 0x030D0000
+    return false;
+#else
+    if (_PyEval_SetTrace(ts, func, obj) < 0) PyErr_Clear();
+    return true;
+#endif
+}
+
+// A trace hook of ours, still on this thread after its session ended: gives the
+// thread back the hook the session replaced on it, if any, else none.
+inline void put_back_own_trace(SavedHooks& saved) {
+    SavedHook own;
+    if (saved.take(PyThreadState_Get(), own)) {
+        PyEval_SetTrace(own.func, own.obj);
+        Py_XDECREF(own.obj);
+    } else {
+        PyEval_SetTrace(nullptr, nullptr);
+    }
+}
+
 // Sets the trace hook of the other threads whose hook is `from` (starting:
 // nullptr, the threads without a tracer of their own; stopping: ours).
-inline void rehook_other_threads(Py_tracefunc from, Py_tracefunc to, PyObject* obj) {
+// `saved`: hooks still to be put back on their threads (3.13 leaves those
+// threads alone).
+inline void rehook_other_threads(Py_tracefunc from, Py_tracefunc to, PyObject* obj, const SavedHooks* saved = nullptr) {
     PyThreadState* self = PyThreadState_Get();
 #if PY_VERSION_HEX >= 0x030D0000
     // 3.13 no longer exports _PyEval_SetTrace: the threads can only be set all
-    // at once, done when that overrides nobody's tracer. Otherwise a thread
-    // left with our hook removes it at its next event.
+    // at once, done when that overrides nobody's tracer (nor a hook a thread is
+    // still to get back). Otherwise a thread left with our hook removes it (or
+    // puts its own back) at its next event.
+    // (Starting, the current thread's own hook does not count: the caller
+    // replaces it afterwards. Stopping, it does: it may have just got it back.)
     bool foreign = false;
     for_each_thread([&](PyThreadState* ts) {
-        foreign |= ts != self && ts->c_tracefunc != nullptr && ts->c_tracefunc != from && ts->c_tracefunc != to;
+        const bool counts = ts != self || from != nullptr;
+        foreign |= counts && ts->c_tracefunc != nullptr && ts->c_tracefunc != from && ts->c_tracefunc != to;
+        foreign |= counts && saved && saved->pending(ts);
     });
-    // (the current thread too: the caller sets its hook afterwards)
     if (!foreign) PyEval_SetTraceAllThreads(to, obj);
 #else
+    (void)saved;
     int failed = 0;
     for_each_thread([&](PyThreadState* ts) {
         if (ts != self && ts->c_tracefunc == from) failed |= _PyEval_SetTrace(ts, to, obj) < 0;

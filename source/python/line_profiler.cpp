@@ -38,9 +38,10 @@ PyObject*                                g_hook_object  = nullptr;  // what sys.
 long                                     g_enable_count = 0;
 int                                      g_component    = -1;  // measured by the running session
 
-// The enabling thread's trace hook before the session, restored exactly at its end.
-Py_tracefunc g_saved_func   = nullptr;
-PyObject*    g_saved_object = nullptr;
+// The trace hooks the session replaced (the enabling thread's, those of
+// threads hooked by a later enable), each restored exactly, on its own
+// thread, at the session's end, whichever thread ends it.
+SavedHooks g_saved_hooks;
 
 bool session_is_ours() { return g_line_session.active && g_line_session.owner == k_owner; }
 
@@ -58,7 +59,7 @@ inline StatsLines* table_of(PyFrameObject* frame) {
 int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
     if (!session_is_ours()) {
         // left on a thread that the end of the session could not reach
-        PyEval_SetTrace(nullptr, nullptr);
+        put_back_own_trace(g_saved_hooks);
         return 0;
     }
     feed_line_tracker(frame, what, table_of, true);
@@ -170,13 +171,11 @@ PyObject* py_enable(PyObject*, PyObject* arg) {
     }
     PyThreadState* self = PyThreadState_Get();
     if (g_enable_count == 0) {
-        if (self->c_tracefunc != profile_callback) {
-            g_saved_func = self->c_tracefunc;
-            Py_XSETREF(g_saved_object, Py_XNewRef(self->c_traceobj));
-        }
+        if (self->c_tracefunc != profile_callback && self->c_traceobj != g_hook_object)
+            g_saved_hooks.save(self, self->c_tracefunc, self->c_traceobj);
         g_component = static_cast<int>(component);
         tim::hooks::begin_line_session({g_component}, tim::hooks::make_stats_sink, k_owner, true);
-        rehook_other_threads(nullptr, profile_callback, g_hook_object);
+        rehook_other_threads(nullptr, profile_callback, g_hook_object, &g_saved_hooks);
         PyEval_SetTrace(profile_callback, g_hook_object);
     } else if (component != g_component) {
         const auto& running = tim::component_table()[static_cast<std::size_t>(g_component)];
@@ -193,14 +192,14 @@ PyObject* py_enable(PyObject*, PyObject* arg) {
 
 void end_session() {
     tim::hooks::end_line_session();
-    rehook_other_threads(profile_callback, nullptr, nullptr);
-    PyObject* saved = g_saved_object;
-    g_saved_object  = nullptr;
-    // (on 3.13 the threads were unhooked all at once, this one included)
-    const Py_tracefunc now = PyThreadState_Get()->c_tracefunc;
-    if (now == profile_callback || now == nullptr) PyEval_SetTrace(g_saved_func, saved);
-    Py_XDECREF(saved);
-    g_saved_func = nullptr;
+    auto ours = [](PyThreadState* ts) {
+        return ts->c_tracefunc == profile_callback || ts->c_traceobj == g_hook_object;
+    };
+    g_saved_hooks.restore(
+        profile_callback, [&](PyThreadState* ts) { return ours(ts) ? profile_callback : ts->c_tracefunc; },
+        set_trace_of);
+    rehook_other_threads(profile_callback, nullptr, nullptr, &g_saved_hooks);
+    if (ours(PyThreadState_Get())) PyEval_SetTrace(nullptr, nullptr);
 }
 
 // line_profiler_disable() -> int: counts a disable; the one matching the
@@ -249,7 +248,7 @@ PyObject* py_hook_function(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     int what = -1;
     if (!parse_hook_call("line_profiler_function", args, nargs, what)) return nullptr;
     if (!session_is_ours()) {
-        PyEval_SetTrace(nullptr, nullptr);
+        put_back_own_trace(g_saved_hooks);
         Py_RETURN_NONE;
     }
     PyEval_SetTrace(profile_callback, g_hook_object);

@@ -54,9 +54,9 @@ bool          g_trace_c          = false;
 bool          g_labeler_failed   = false;  // report a broken labeler once, not per event
 std::unordered_map<const PyMethodDef*, CodeRecord> g_builtin_records;
 
-// The current thread's profile hook before start(), restored exactly by stop().
-Py_tracefunc g_saved_func   = nullptr;
-PyObject*    g_saved_object = nullptr;
+// The profile hook start() replaced on its thread (a user's sys.setprofile
+// function), restored exactly, on that thread, by stop() from any thread.
+SavedHooks g_saved_hooks;
 
 void free_record(void* p) { delete static_cast<CodeRecord*>(p); }
 
@@ -399,10 +399,8 @@ PyObject* py_profiler_start(PyObject*, PyObject* args, PyObject* kwargs) {
     (void)use_monitoring;
 #endif
     PyThreadState* self = PyThreadState_Get();
-    if (self->c_profilefunc != profile_callback) {
-        g_saved_func = self->c_profilefunc;
-        Py_XSETREF(g_saved_object, Py_XNewRef(self->c_profileobj));
-    }
+    if (self->c_profilefunc != profile_callback && self->c_profileobj != g_hook_object)
+        g_saved_hooks.save(self, self->c_profilefunc, self->c_profileobj);
     PyEval_SetProfile(profile_callback, g_hook_object);
     if (all_threads) {
         // Threads already running: only those with no profiler of their own.
@@ -425,17 +423,22 @@ PyObject* py_profiler_stop(PyObject*, PyObject*) {
         Py_RETURN_NONE;
     }
 #endif
-    PyThreadState* self   = PyThreadState_Get();
-    int            failed = 0;
+    // Whichever thread stops (another thread, timemory.finalize()), the thread
+    // that started gets its own hook back, and the others lose ours.
+    int  failed = 0;
+    auto ours   = [](PyThreadState* ts) {
+        return ts->c_profilefunc == profile_callback || ts->c_profileobj == g_hook_object;
+    };
+    g_saved_hooks.restore(
+        profile_callback, [&](PyThreadState* ts) { return ours(ts) ? profile_callback : ts->c_profilefunc; },
+        [&](PyThreadState* ts, Py_tracefunc func, PyObject* obj) {
+            failed |= _PyEval_SetProfile(ts, func, obj) < 0;
+            return true;
+        });
     for_each_thread([&](PyThreadState* ts) {
-        if (ts != self && ts->c_profilefunc == profile_callback) failed |= _PyEval_SetProfile(ts, nullptr, nullptr) < 0;
+        if (ours(ts)) failed |= _PyEval_SetProfile(ts, nullptr, nullptr) < 0;
     });
     if (failed) PyErr_Clear();
-    PyObject* saved = g_saved_object;
-    g_saved_object  = nullptr;
-    PyEval_SetProfile(g_saved_func, saved);
-    Py_XDECREF(saved);
-    g_saved_func = nullptr;
     Py_RETURN_NONE;
 }
 
@@ -493,7 +496,7 @@ PyMethodDef profiler_methods[] = {
      "(unless monitoring=False or no tool id is free), else PyEval_SetProfile on this thread "
      "(and on running threads without a hook of their own, with all_threads)."},
     {"profiler_stop", py_profiler_stop, METH_NOARGS,
-     "Close every open frame, remove the hook and restore this thread's previous one."},
+     "Close every open frame, remove the hook and give the thread that started back its previous one."},
     {"profiler_active", py_profiler_active, METH_NOARGS, "Whether a profiling session is running."},
     {"profiler_backend", py_profiler_backend, METH_NOARGS,
      "How the running session gets its events: 'monitoring' (sys.monitoring, 3.12+) or "

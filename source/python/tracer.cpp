@@ -55,9 +55,10 @@ bool          g_labeler_failed   = false;    // report a broken labeler once, no
 // whose code object is gone after its return was missed). Freed at stop.
 std::vector<std::unique_ptr<LabeledLines>> g_retired;
 
-// The current thread's trace hook before start(), restored exactly by stop().
-Py_tracefunc g_saved_func   = nullptr;
-PyObject*    g_saved_object = nullptr;
+// The trace hooks a session replaced (the starting thread's, those of the
+// threads that joined it with tracer_attach), each restored exactly, on its
+// own thread, when the session ends.
+SavedHooks g_saved_hooks;
 
 void retire_tables(TracerRecord& rec) {
     if (!g_line_session.active) {
@@ -165,16 +166,30 @@ bool build_table(TracerRecord& rec, PyObject* answer) {
 // Never raises: a broken labeler must not abort the user's program (CPython
 // would remove the hook and raise in user code), so the error is reported
 // once and the code object is not traced.
+//
+// The labeler is Python code: other threads run while it does, and may call
+// the same code object. They see the record as not filled yet (its old
+// generation) and fill it too, rather than taking a half-built record for an
+// untraced one (which lost their calls). So the answer is built aside and
+// installed at the end, with no Python code in between; a table replaced by
+// another thread's is retired (a frame may be using it), not freed.
 void fill_record(TracerRecord& rec, PyObject* code) {
+    const std::uint64_t generation = g_label_generation;
+    TracerRecord        fresh;
+    if (g_labeler) {
+        PyObject* answer = PyObject_CallOneArg(g_labeler, code);
+        if (!answer) report_labeler_error();
+        else {
+            if (answer != Py_None && !build_table(fresh, answer)) report_labeler_error();
+            Py_DECREF(answer);
+        }
+    }
+    if (rec.generation == g_label_generation && generation != g_label_generation) return;  // a newer fill won
     retire_tables(rec);
-    rec.generation = g_label_generation;
-    rec.heads.clear();
-    rec.tails.clear();
-    if (!g_labeler) return;
-    PyObject* answer = PyObject_CallOneArg(g_labeler, code);
-    if (!answer) return report_labeler_error();
-    if (answer != Py_None && !build_table(rec, answer)) report_labeler_error();
-    Py_DECREF(answer);
+    rec.table      = std::move(fresh.table);
+    rec.heads      = std::move(fresh.heads);
+    rec.tails      = std::move(fresh.tails);
+    rec.generation = generation;
 }
 
 TracerRecord* record_for_code(PyCodeObject* code) {
@@ -188,10 +203,9 @@ LabeledLines* table_with_args(TracerRecord& rec, PyFrameObject* frame) {
     std::string args;
     const bool  ok = formatted && utf8(formatted, args);
     Py_XDECREF(formatted);
-    if (!ok) {
-        PyErr_Clear();
-        return rec.table.get();
-    }
+    if (!ok) PyErr_Clear();
+    // (another thread may have filled the record again while format_args ran)
+    if (!ok || !rec.table || rec.heads.empty()) return rec.table.get();
     auto& slot = rec.by_args[args];
     if (!slot) {
         const LabeledLines& base = *rec.table;
@@ -224,10 +238,16 @@ constexpr const char* k_owner = "timemory.trace";
 // The session is the tracer's (timemory.line_profiler runs the other kind).
 bool session_is_ours() { return g_line_session.active && g_line_session.owner == k_owner; }
 
+int trace_callback(PyObject*, PyFrameObject* frame, int what, PyObject*);
+
+// Whether `ts` runs the tracer's hook: the native callback, or its Python form
+// (sys.settrace / threading.settrace with tracer_function) before its first event.
+bool hooked(PyThreadState* ts) { return ts->c_tracefunc == trace_callback || ts->c_traceobj == g_hook_object; }
+
 int trace_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
     if (!session_is_ours()) {
         // left on a thread that stop() could not reach (see py_tracer_stop)
-        PyEval_SetTrace(nullptr, nullptr);
+        put_back_own_trace(g_saved_hooks);
         return 0;
     }
     feed_line_tracker(frame, what, table_for, false);
@@ -269,27 +289,50 @@ PyObject* py_tracer_start(PyObject*, PyObject* args, PyObject* kwargs) {
     g_retired.clear();  // every thread's stack belongs to the previous session
 
     PyThreadState* self = PyThreadState_Get();
-    if (self->c_tracefunc != trace_callback) {
-        g_saved_func = self->c_tracefunc;
-        Py_XSETREF(g_saved_object, Py_XNewRef(self->c_traceobj));
-    }
+    if (!hooked(self)) g_saved_hooks.save(self, self->c_tracefunc, self->c_traceobj);
     tim::hooks::begin_line_session(std::vector<int>(indices.begin(), indices.end()), tim::hooks::make_graph_sink,
                                    k_owner);
-    if (all_threads) rehook_other_threads(nullptr, trace_callback, g_hook_object);
+    if (all_threads) rehook_other_threads(nullptr, trace_callback, g_hook_object, &g_saved_hooks);
     PyEval_SetTrace(trace_callback, g_hook_object);
     Py_RETURN_NONE;
 }
 
+// Ends the session from any thread: every thread's open line is recorded, and
+// each thread gets back the hook the session replaced on it (on 3.13, where
+// another thread's hook cannot be set from here, at its next event).
 PyObject* py_tracer_stop(PyObject*, PyObject*) {
     if (!session_is_ours()) Py_RETURN_NONE;
     tim::hooks::end_line_session();
-    rehook_other_threads(trace_callback, nullptr, nullptr);
-    PyObject* saved = g_saved_object;
-    g_saved_object  = nullptr;
-    PyEval_SetTrace(g_saved_func, saved);
-    Py_XDECREF(saved);
-    g_saved_func = nullptr;
+    g_saved_hooks.restore(
+        trace_callback, [](PyThreadState* ts) { return hooked(ts) ? trace_callback : ts->c_tracefunc; }, set_trace_of);
+    rehook_other_threads(trace_callback, nullptr, nullptr, &g_saved_hooks);
+    PyThreadState* self = PyThreadState_Get();
+    if (hooked(self)) PyEval_SetTrace(nullptr, nullptr);
     g_retired.clear();
+    Py_RETURN_NONE;
+}
+
+// tracer_attach() -> bool: hooks the current thread into the running session
+// (a decorated function called on a thread the session's start did not hook:
+// one with a tracer of its own, or any on 3.13 when some thread has one).
+// True when this changed the thread's hook: tracer_detach() puts it back.
+PyObject* py_tracer_attach(PyObject*, PyObject*) {
+    PyThreadState* self = PyThreadState_Get();
+    if (!session_is_ours() || self->c_tracefunc == trace_callback) Py_RETURN_FALSE;
+    const bool replaces = !hooked(self);
+    if (replaces) g_saved_hooks.save(self, self->c_tracefunc, self->c_traceobj);
+    PyEval_SetTrace(trace_callback, g_hook_object);
+    return PyBool_FromLong(replaces);
+}
+
+// tracer_detach(): the current thread gets back the hook tracer_attach()
+// replaced, if the session still has it (the session's end gave it back otherwise).
+PyObject* py_tracer_detach(PyObject*, PyObject*) {
+    PyThreadState* self = PyThreadState_Get();
+    SavedHook      saved;
+    if (!session_is_ours() || !g_saved_hooks.take(self, saved)) Py_RETURN_NONE;
+    if (hooked(self)) PyEval_SetTrace(saved.func, saved.obj);
+    Py_XDECREF(saved.obj);
     Py_RETURN_NONE;
 }
 
@@ -315,7 +358,7 @@ PyObject* py_tracer_function(PyObject*, PyObject* const* args, Py_ssize_t nargs)
     if (!parse_hook_call("tracer_function", args, nargs, what)) return nullptr;
     if (!session_is_ours()) {
         // a left-over hook (e.g. threading.settrace kept by user code): retire it
-        PyEval_SetTrace(nullptr, nullptr);
+        put_back_own_trace(g_saved_hooks);
         Py_RETURN_NONE;
     }
     PyEval_SetTrace(trace_callback, g_hook_object);
@@ -331,7 +374,11 @@ PyMethodDef tracer_methods[] = {
      "Install the native line-trace hook, measuring the components of `indices` (enum indices),\n"
      "on this thread (and on running threads without one)."},
     {"tracer_stop", py_tracer_stop, METH_NOARGS,
-     "End every open line, remove the hook and restore this thread's previous one."},
+     "End every open line, remove the hook and give every thread back the hook the session replaced on it."},
+    {"tracer_attach", py_tracer_attach, METH_NOARGS,
+     "Hook this thread into the running session; True when its own hook was replaced (see tracer_detach)."},
+    {"tracer_detach", py_tracer_detach, METH_NOARGS,
+     "Give this thread back the hook tracer_attach replaced, while the session runs."},
     {"tracer_active", py_tracer_active, METH_NOARGS, "Whether a tracing session is running."},
     {"tracer_invalidate", py_tracer_invalidate, METH_NOARGS,
      "Forget cached line labels and filter decisions (the tracer config changed)."},

@@ -484,7 +484,9 @@ class LineProfiler(_lp.LineProfiler):
                 return
             self._enabled_here -= 1
             if _core.line_profiler_disable() == 0:
-                threading.settrace(_Session.saved_hook)
+                # (unless timemory.finalize() ended the session and gave threading its hook)
+                if getattr(threading, "_trace_hook", None) is _core.line_profiler_function:
+                    threading.settrace(_Session.saved_hook)
                 _Session.saved_hook = None
 
     enable = enable_by_count

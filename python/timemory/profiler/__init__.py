@@ -121,7 +121,7 @@ class Profiler:
         self._debug = bool(kwargs.get("debug", False))
         self._unset = 0
         self._active = False
-        self._saved_threading_hook: Any = None
+        self._session = 0  # the session this profiler started
 
     # ------------------------------------------------------------------ gate
     @staticmethod
@@ -152,12 +152,27 @@ class Profiler:
         return indices
 
     def start(self) -> Profiler:
+        # Under a lock: a decorated function called from several threads at once starts the
+        # same profiler on each, and no call may run before the session is on.
+        with _session_lock:
+            if self._start_locked():
+                return self
+        if self._debug or Config._state["verbosity"] > 1:
+            names = [_core.component_info(i)["id"] for i in ProfilerBundle._components]
+            print(f"[timemory]> profiler started: {names}")
+        return self
+
+    def _start_locked(self) -> bool:
+        """Count this start; True when it did not start a session."""
+        if self._active and (self._session != _session[0] or not _core.profiler_active()):
+            self._unset, self._active = 0, False  # its session was ended (finalize)
         self._unset += 1
         if self._unset > 1 or _core.profiler_active() or not self.is_enabled():
-            return self
+            return True
         indices = self.configure()
         # read before the hook is installed: with trace_c, builtins called after it are recorded
-        self._saved_threading_hook = getattr(threading, "_profile_hook", None)
+        _session[0] += 1
+        _session[1] = getattr(threading, "_profile_hook", None)
         _core.profiler_start(
             indices,
             Config.labeler(),
@@ -168,25 +183,24 @@ class Profiler:
             trace_c=bool(Config._state["trace_c"]),
         )
         self._active = True
+        self._session = _session[0]
         if _core.profiler_backend() == "setprofile":
             # threads started from now on; sys.monitoring (3.12+) covers every thread itself
             threading.setprofile(profiler_function)
-        if self._debug or Config._state["verbosity"] > 1:
-            names = [_core.component_info(i)["id"] for i in indices]
-            print(f"[timemory]> profiler started: {names}")
-        return self
+        return False
 
     def stop(self) -> Profiler:
-        if self._unset > 0:
-            self._unset -= 1
-        if self._unset == 0 and self._active:
+        with _session_lock:
+            if self._unset > 0:
+                self._unset -= 1
+            if self._unset != 0 or not self._active:
+                return self
             self._active = False
-            _core.profiler_stop()
-            if getattr(threading, "_profile_hook", None) is profiler_function:
-                threading.setprofile(self._saved_threading_hook)
-            self._saved_threading_hook = None
-            if self._debug or Config._state["verbosity"] > 1:
-                print("[timemory]> profiler stopped")
+            if self._session != _session[0] or not _core.profiler_active():
+                return self  # ended already (timemory.finalize(), say): not another one
+            _stop_session()
+        if self._debug or Config._state["verbosity"] > 1:
+            print("[timemory]> profiler stopped")
         return self
 
     def is_running(self) -> bool:
@@ -328,12 +342,28 @@ def profiler_finalize() -> None:
     _stop_for_finalize()
 
 
+#: Serialises the starts and stops of every profiler: (number of the session last started,
+#: the ``threading.setprofile`` hook it replaced).
+_session_lock = threading.RLock()
+_session: list[Any] = [0, None]
+
+
+def _stop_session() -> None:
+    """End the running session: the thread that started it gets its own hook back (the
+    native side does that, whichever thread stops), and ``threading`` its hook."""
+    _core.profiler_stop()
+    if getattr(threading, "_profile_hook", None) is profiler_function:
+        threading.setprofile(_session[1])
+    _session[1] = None
+
+
 def _stop_for_finalize() -> None:
     """Called by ``timemory.finalize()``: close the session before storage is written.
     Imports nothing (it may run at interpreter exit)."""
-    if _core.profiler_active():
-        _core.profiler_stop()
-    if getattr(threading, "_profile_hook", None) is profiler_function:
-        threading.setprofile(None)
-    if sys.getprofile() is profiler_function:
-        sys.setprofile(None)
+    with _session_lock:
+        if _core.profiler_active():
+            _stop_session()
+        if getattr(threading, "_profile_hook", None) is profiler_function:
+            threading.setprofile(None)
+        if sys.getprofile() is profiler_function:
+            sys.setprofile(None)

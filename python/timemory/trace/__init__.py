@@ -15,8 +15,10 @@ of a traced function are listed from its first call on, with zero laps until the
 The per-line work is native: a C callback installed with ``PyEval_SetTrace`` (on 3.12+ CPython
 runs it through its ``sys.monitoring``-based legacy tracing) on this thread, on the threads
 already running that have no tracer of their own (on 3.13 only when none has one) and, through
-``threading.settrace``, on threads started while tracing. ``stop()`` restores this thread's
-previous trace hook exactly (``sys.gettrace()``; a debugger's or coverage's keeps working).
+``threading.settrace``, on threads started while tracing. ``stop()``, from any thread, gives
+each thread back the trace hook it had (``sys.gettrace()``; a debugger's or coverage's keeps
+working). A traced function called from several threads at once runs one session, which ends
+with the last call; a thread with a trace hook of its own is traced for its decorated calls.
 
 One line is measured at a time per thread, the current line of the innermost traced function:
 a call into another traced function pauses it until the call returns, so each moment is
@@ -93,8 +95,10 @@ class Tracer(Profiler):
 
     The same as :class:`timemory.profiler.Profiler` (decorator, sync or async, context
     manager, ``run``/``runctx``/``runcall``, nesting, ``condition``), except that it records
-    lines, always flat. Starts nest: only the outermost start installs the hook and only the
-    matching stop removes it, restoring ``sys.gettrace()`` and ``threading.settrace`` exactly.
+    lines, always flat. Starts nest, also across threads: only the outermost start installs
+    the hook and only the last stop removes it, restoring ``sys.gettrace()`` of each thread and
+    ``threading.settrace`` exactly. A start on another thread while the session runs waits for
+    it to be on and hooks that thread.
     """
 
     _conditional_functor: Callable[[], Any] = staticmethod(lambda: True)
@@ -102,6 +106,8 @@ class Tracer(Profiler):
     def __init__(self, components: Any = None, **kwargs: Any):
         # no flat or timeline arguments: a line trace is flat
         super().__init__(components, debug=kwargs.get("debug", False))
+        self._session = 0  # the session this tracer started
+        self._threads = threading.local()
 
     @staticmethod
     def condition(functor: Callable[[], Any]) -> None:
@@ -124,18 +130,28 @@ class Tracer(Profiler):
         return indices
 
     def start(self) -> Tracer:
-        self._unset += 1
-        if self._unset > 1 or _core.tracer_active() or not self.is_enabled():
-            return self
-        indices = self.configure()
-        self._saved_threading_hook = getattr(threading, "_trace_hook", None)
-        _core.tracer_start(
-            indices,
-            Config.labeler(),
-            format_args if Config._state["include_args"] else None,
-        )
-        self._active = True
-        threading.settrace(tracer_function)
+        # Under a lock: a decorated function called from several threads at once starts
+        # the same tracer on each, and no call may run before the session is on and its
+        # own thread hooked (the count and the session change together).
+        with _session_lock:
+            if self._active and (self._session != _session[0] or not _core.tracer_active()):
+                self._unset, self._active = 0, False  # its session was ended (finalize)
+            self._unset += 1
+            if self._unset > 1 or _core.tracer_active() or not self.is_enabled():
+                self._joined().append((_session[0], _core.tracer_attach()))
+                return self
+            indices = self.configure()
+            _session[0] += 1
+            _session[1] = getattr(threading, "_trace_hook", None)
+            _core.tracer_start(
+                indices,
+                Config.labeler(),
+                format_args if Config._state["include_args"] else None,
+            )
+            self._active = True
+            self._session = _session[0]
+            threading.settrace(tracer_function)
+            self._joined().append((_session[0], False))
         _stop_at_exit()
         if self._debug or Config._state["verbosity"] > 1:
             names = [_core.component_info(i)["id"] for i in indices]
@@ -143,16 +159,31 @@ class Tracer(Profiler):
         return self
 
     def stop(self) -> Tracer:
-        if self._unset > 0:
-            self._unset -= 1
-        if self._unset == 0 and self._active:
+        with _session_lock:
+            joined = self._joined()
+            if joined:
+                session, attached = joined.pop()
+                if attached and session == _session[0]:
+                    _core.tracer_detach()  # this thread's own hook, while others still trace
+            if self._unset > 0:
+                self._unset -= 1
+            if self._unset != 0 or not self._active:
+                return self
             self._active = False
-            _core.tracer_stop()
-            threading.settrace(self._saved_threading_hook)
-            self._saved_threading_hook = None
-            if self._debug or Config._state["verbosity"] > 1:
-                print("[timemory]> tracer stopped")
+            if self._session != _session[0] or not _core.tracer_active():
+                return self  # ended already (timemory.finalize(), say): not another one
+            _stop_session()
+        if self._debug or Config._state["verbosity"] > 1:
+            print("[timemory]> tracer stopped")
         return self
+
+    def _joined(self) -> list[tuple[int, bool]]:
+        """This thread's starts of this tracer not stopped yet: (session, whether the start
+        replaced the thread's own hook)."""
+        stack: list[tuple[int, bool]] | None = getattr(self._threads, "stack", None)
+        if stack is None:
+            stack = self._threads.stack = []
+        return stack
 
     def __call__(self, func: Any = None, *args: Any, **kwargs: Any) -> Any:
         """Decorate ``func``; given a component list instead (``@trace([...])`` under the
@@ -188,15 +219,31 @@ def tracer_finalize() -> None:
     _stop_for_finalize()
 
 
+#: Serialises the starts and stops of every tracer: (number of the session last started,
+#: the ``threading.settrace`` hook it replaced).
+_session_lock = threading.RLock()
+_session: list[Any] = [0, None]
+
+
+def _stop_session() -> None:
+    """End the running session: every thread gets back the hook it replaced (the native
+    side does that for each thread, whichever thread stops), and ``threading`` its hook."""
+    _core.tracer_stop()
+    if getattr(threading, "_trace_hook", None) is tracer_function:
+        threading.settrace(_session[1])
+    _session[1] = None
+
+
 def _stop_for_finalize() -> None:
     """Close the session before storage is written. Imports nothing (it may run at
     interpreter exit)."""
-    if _core.tracer_active():
-        _core.tracer_stop()
-    if getattr(threading, "_trace_hook", None) is tracer_function:
-        threading.settrace(None)
-    if sys.gettrace() is tracer_function:
-        sys.settrace(None)
+    with _session_lock:
+        if _core.tracer_active():
+            _stop_session()
+        if getattr(threading, "_trace_hook", None) is tracer_function:
+            threading.settrace(None)
+        if sys.gettrace() is tracer_function:
+            sys.settrace(None)
 
 
 _exit_hook: list[bool] = []
