@@ -23,6 +23,7 @@ _os.environ.setdefault("PROFILESELECTED", "1")
 from . import (
     _core,  # noqa: E402
     _import_hooks,  # noqa: E402
+    _signals,  # noqa: E402
     _workers,  # noqa: E402
     settings,  # noqa: E402
 )
@@ -314,11 +315,12 @@ def _auto_initialize() -> None:
     if env_flag("TIMEMORY_LIBRARY_CTOR", True):
         initialize(argv)
     if env_flag("TIMEMORY_LIBRARY_DTOR", True):
-        _atexit.register(finalize)
+        _atexit.register(_signals.finalize_at_exit)  # finalize, with a second Ctrl-C held off
     settings.python_exe = _sys.executable
     settings.command_line = list(_sys.argv) if getattr(_sys, "argv", None) else []
 
 
 _workers._install()
+_signals.apply_settings()  # before the exit's finalize is registered: see timemory._signals
 _import_hooks.after_import("mpi4py.MPI", _import_hooks.activate_mpi)
 _auto_initialize()

@@ -797,11 +797,17 @@ class Tool:
         _workers.hand_over_tool(self._module_name(), self.options)
         echo(f"[timemory]> {self.doing}: {target.command}")
         held = False
+        from timemory import _signals
+
+        # an ending signal (SIGTERM...) writes what the normal end writes, then ends the
+        # process as the signal would (timemory._signals)
+        _signals.set_writer(lambda: self._write_on_signal(opts, hook))
         try:
             status = self._run(opts, target, setup, hook, parser.prog)
         except KeyboardInterrupt:  # outside the program: at the end of the setup file, say
             status = INTERRUPT_STATUS
         finally:
+            _signals.set_writer(None)
             # whatever happened above, the data collected so far is written
             try:
                 held = write_output()
@@ -814,6 +820,15 @@ class Tool:
         except KeyboardInterrupt:
             held = True
         return INTERRUPT_STATUS if held and status == 0 else status
+
+    def _write_on_signal(self, opts: argparse.Namespace, hook: Any) -> None:
+        """What an ending signal writes before it ends the program: the output and the tool's
+        own files (its summary is not printed)."""
+        try:
+            write_output()
+        finally:
+            with deferred_sigint():
+                self.finish(opts, hook)
 
     def _module_name(self) -> str:
         """The importable name of the module defining this tool (``python -m`` runs it as
