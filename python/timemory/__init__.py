@@ -65,6 +65,7 @@ _LAZY_SUBMODULES = frozenset(
         "profiler",
         "region",
         "scope",
+        "signals",
         "storage",
         "tools",
         "trace",
@@ -100,6 +101,10 @@ _LAZY_NAMES = {
             "stop_mallocp",
         ),
         "tools",
+    ),
+    # the original's signal API
+    **dict.fromkeys(
+        ("enable_signal_detection", "disable_signal_detection", "set_exit_action"), "signals"
     ),
     "upcxx_init": "libs",
     "upcxx_finalize": "libs",
@@ -292,6 +297,10 @@ __all__ = [
     "LINE",
     "FRAME",
     "is_finalized",
+    "signals",
+    "enable_signal_detection",
+    "disable_signal_detection",
+    "set_exit_action",
 ]
 
 
