@@ -821,14 +821,23 @@ class Tool:
             held = True
         return INTERRUPT_STATUS if held and status == 0 else status
 
+    def own_output(self, opts: argparse.Namespace, hook: Any) -> None:
+        """The tool's own files written before timemory's output (the line profiler's
+        ``.lprof``), when the program ends: normally (the tool calls it) or by an ending
+        signal."""
+
     def _write_on_signal(self, opts: argparse.Namespace, hook: Any) -> None:
-        """What an ending signal writes before it ends the program: the output and the tool's
-        own files (its summary is not printed)."""
+        """What an ending signal writes before it ends the program: the tool's own files,
+        timemory's output, then what ``finish`` writes (the summary is not printed)."""
         try:
-            write_output()
-        finally:
             with deferred_sigint():
-                self.finish(opts, hook)
+                self.own_output(opts, hook)
+        finally:
+            try:
+                write_output()
+            finally:
+                with deferred_sigint():
+                    self.finish(opts, hook)
 
     def _module_name(self) -> str:
         """The importable name of the module defining this tool (``python -m`` runs it as

@@ -98,7 +98,8 @@ _state: dict[str, Any] = {
     "ending_thread": 0,  # the thread that writes and ends the process
     "pending": 0,  # an ending signal that waits for a write in progress
     "busy": 0,  # writes in progress that a signal must not cut short
-    "count": 0,  # ending signals seen while one is handled or pending
+    "count": 0,  # ending signals the watcher read
+    "calls": 0,  # calls of the handler for ending signals
     "dumping": False,
     "main": 0,  # the main thread's ident
     "wakeup": None,  # (read end, write end) of the wakeup fd the watcher reads
@@ -360,10 +361,21 @@ def _handler(signum: int, frame: Any) -> None:
     if signum == _state["dump"] and signum not in _state["ending_set"]:
         _dump(signum)
         return
-    if _state["wakeup"] is None:  # no watcher counts them
-        _state["count"] += 1
-        if _state["count"] >= 3 and (_state["ending"] or _state["pending"]):
+    # the watcher counts the signals exactly, but it may not get the GIL before the write is
+    # over; the handler may see two as one: each count is a lower bound
+    _state["calls"] += 1
+    if _state["ending"] or _state["pending"]:
+        count = max(_state["calls"], _state["count"])
+        if count >= 3:
             _die(signum, in_main=True)
+        if count >= 2:
+            # a third one ends the process at once, whatever the write is doing (in C code
+            # that holds the GIL, a Python handler would run only after it)
+            for other in _state["ending_set"]:
+                try:
+                    signal.signal(other, signal.SIG_DFL)
+                except (ValueError, OSError):
+                    pass
     if _state["ending"]:
         if _state["ending_thread"] != get_ident():
             # the watcher writes: recording must not go on meanwhile; it ends the process
@@ -593,7 +605,7 @@ def _in_child() -> None:
     """A forked child: the parent's pipe is the parent's; a watcher of its own."""
     global _ENDING
     _ENDING = allocate_lock()
-    _state.update(main=get_ident(), ending=0, pending=0, busy=0, count=0, dumping=False)
+    _state.update(main=get_ident(), ending=0, pending=0, busy=0, count=0, calls=0, dumping=False)
     wakeup, _state["wakeup"], _state["watcher"] = _state["wakeup"], None, None
     if wakeup is None:
         return
