@@ -454,9 +454,12 @@ def deferred_sigint() -> Iterator[list[int]]:
     """Hold off Ctrl-C while measurements are stopped and written, so a second Ctrl-C cannot
     lose the data of the first one. Yields a list that records the signals held off. Outside
     the main thread (where handlers cannot be set) it does nothing."""
+    from timemory import _signals
+
     held: list[int] = []
     try:
-        previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+        # inside a part that stops on Ctrl-C (ERT), it raises there
+        previous = signal.signal(signal.SIGINT, _signals.hold_sigint(held))
     except ValueError:
         yield held
         return

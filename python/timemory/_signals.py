@@ -65,6 +65,8 @@ __all__ = [
     "finalize_at_exit",
     "handled",
     "hold",
+    "hold_sigint",
+    "interruptible",
     "release",
     "set_exit_action",
     "set_writer",
@@ -91,6 +93,7 @@ STUCK_AFTER = 0.5
 _state: dict[str, Any] = {
     "installed": {},  # signum -> the disposition before timemory's handler
     "ending_set": frozenset(),  # the ending signals handled
+    "forced": set(),  # handled whatever the settings list (a pool worker's SIGTERM)
     "dump": 0,  # the dump signal (0: none)
     "exit_action": None,  # func(signum) before the write
     "writer": None,  # a command-line tool's complete write, in place of finalize
@@ -101,6 +104,7 @@ _state: dict[str, Any] = {
     "count": 0,  # ending signals the watcher read
     "calls": 0,  # calls of the handler for ending signals
     "dumping": False,
+    "interruptible": 0,  # inside a part of a write that stops on Ctrl-C (ERT)
     "main": 0,  # the main thread's ident
     "wakeup": None,  # (read end, write end) of the wakeup fd the watcher reads
     "watcher": None,  # [lock released when the watcher stops, its native thread id]
@@ -200,16 +204,28 @@ def apply_settings() -> None:
     except ValueError as err:  # the settings validate their values; a last line of defence
         echo(f"[timemory]> signals: {err}", sys.stderr)
         return
+    if not _allowed():
+        disable()
+        return
     enable(ending, dump=dump, replace=True)
-    if _settings.enable_signal_handler and _settings.allow_signal_handler:
+    if _settings.enable_signal_handler:
         enable_faults()
+    elif _state["faults"]:
+        import faulthandler
+
+        faulthandler.disable()
+        _state["faults"] = False
+
+
+def _allowed() -> bool:
+    return bool(_settings.allow_signal_handler) and not _settings.disable_all_signals
 
 
 def enable(signums: Iterable[int], dump: int | None = None, replace: bool = False) -> list[int]:
     """Handle ``signums`` as ending signals (and ``dump`` as the dump signal; None keeps the
     current one). ``replace`` drops the ending signals not listed. Returns the signals whose
     handler is timemory's now."""
-    wanted = set(signums)
+    wanted = set(signums) | _state["forced"]
     if dump is not None:
         if _state["dump"] and _state["dump"] != dump and _state["dump"] not in wanted:
             _uninstall(_state["dump"])
@@ -234,6 +250,9 @@ def enable(signums: Iterable[int], dump: int | None = None, replace: bool = Fals
 def ensure(signum: int) -> bool:
     """Handle ``signum`` as an ending signal if its disposition is the default one (a pool
     worker's SIGTERM, whatever the settings); True when timemory's handler is installed."""
+    if not _allowed():
+        return False
+    _state["forced"].add(signum)
     return signum in enable([signum]) or signum in _state["ending_set"]
 
 
@@ -243,6 +262,7 @@ def disable() -> None:
     for signum in list(_state["installed"]):
         _uninstall(signum)
     _state["ending_set"] = frozenset()
+    _state["forced"] = set()
     _state["dump"] = 0
     if _state["faults"]:
         import faulthandler
@@ -331,6 +351,30 @@ def _writing() -> bool:
     return bool(_lifecycle._state["finalizing"])
 
 
+class interruptible:  # noqa: N801 - used as a statement: `with interruptible():`
+    """A part of a write that handles KeyboardInterrupt itself (ERT at exit stops on Ctrl-C
+    and the files are written without its ceilings): a Ctrl-C held off by
+    :func:`finalize_at_exit` or the command-line tools raises there."""
+
+    def __enter__(self) -> None:
+        _state["interruptible"] += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        _state["interruptible"] -= 1
+
+
+def hold_sigint(held: list[int]) -> Callable[[int, Any], None]:
+    """A SIGINT handler for a write: it records the Ctrl-C in ``held``, or raises
+    KeyboardInterrupt inside an :class:`interruptible` part."""
+
+    def handler(signum: int, frame: Any) -> None:
+        if _state["interruptible"]:
+            raise KeyboardInterrupt
+        held.append(signum)
+
+    return handler
+
+
 def finalize_at_exit() -> None:
     """timemory's finalize at interpreter exit, with Ctrl-C held off meanwhile: a second
     Ctrl-C while the files are written does not lose them (the first one's exit status, 130,
@@ -340,7 +384,7 @@ def finalize_at_exit() -> None:
     try:
         current = signal.getsignal(signal.SIGINT)
         if current is signal.default_int_handler:
-            previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+            previous = signal.signal(signal.SIGINT, hold_sigint(held))
     except ValueError:  # not the main thread
         pass
     try:
@@ -398,6 +442,8 @@ def _end(signum: int, in_main: bool) -> None:
     _state["ending"] = signum
     _state["ending_thread"] = get_ident()
     try:
+        # first: what follows (the exit action, the write) is not the program's to measure
+        _lifecycle.stop_hooks()
         action = _state["exit_action"]
         if action is not None:
             try:

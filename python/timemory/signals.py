@@ -113,8 +113,9 @@ def enable_signal_detection(signal_list: Iterable[Any] = ()) -> bool:
     A signal whose handler the program set itself keeps the program's handler. Handlers can be
     set only from the main thread. ValueError (naming the signals that can be detected) for a
     signal that cannot be."""
+    items = list(signal_list)
     ending, faults = [], False
-    for item in list(signal_list):
+    for item in items:
         try:
             number = _signals.signal_number(item.value if isinstance(item, Signal) else item)
         except ValueError:
@@ -137,7 +138,7 @@ def enable_signal_detection(signal_list: Iterable[Any] = ()) -> bool:
             )
     if not _settings.allow_signal_handler or _settings.disable_all_signals:
         return False
-    if not ending and not faults and not list(signal_list):
+    if not items:
         _signals.apply_settings()
         return True
     _signals.enable(ending)

@@ -219,6 +219,8 @@ def _end_peers_on_this_node() -> None:
     import time
 
     parent, me = os.getppid(), os.getpid()
+    if parent <= 1:
+        return  # no launcher above this rank (orphaned): its siblings are not its job's
     try:
         pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
     except OSError:
