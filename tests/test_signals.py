@@ -511,3 +511,58 @@ def test_forking_pauses_the_watcher_thread(run_python):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["after import 2", "at fork 1", "after fork 2"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_pool_workers_data_are_kept_when_their_parent_is_ended(tmp_path):
+    # the parent's SIGTERM ends its pool workers first (as a normal exit does): their data,
+    # left in the spool, are in the parent's output
+    program = """
+    import os, time
+    import multiprocessing as mp
+    import timemory
+    from timemory.bundle import marker
+
+    def task(k):
+        for _ in range(500):
+            with marker(["wall_clock"], key="in-worker"):
+                pass
+        open(f"done-{k}", "w").close()
+        time.sleep(600)
+
+    if __name__ == "__main__":
+        pool = mp.get_context("fork").Pool(2)
+        pool.map_async(task, [0, 1])
+        while not (os.path.exists("done-0") and os.path.exists("done-1")):
+            time.sleep(0.01)
+        with marker(["wall_clock"], key="in-parent"):
+            pass
+        print("ready", flush=True)
+        time.sleep(600)
+    """
+    (tmp_path / "prog.py").write_text(textwrap.dedent(program))
+    proc = subprocess.Popen(
+        [sys.executable, "prog.py"],
+        cwd=tmp_path,
+        env=clean_env(
+            {
+                "TIMEMORY_OUTPUT_PATH": "out",
+                "TIMEMORY_COUT_OUTPUT": "OFF",
+                "TIMEMORY_COLLAPSE_PROCESSES": "ON",
+            }
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and "ready" in proc.stdout.readline()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == -signal.SIGTERM, err
+    data = json.loads((tmp_path / "out" / "wall.json").read_text())
+    laps = {}
+    for rank in data["timemory"]["wall_clock"]["ranks"]:
+        for e in rank["graph"]:
+            label = e["prefix"].split("|")[-1].strip("> _")
+            laps[label] = laps.get(label, 0) + e["entry"]["laps"]
+    assert laps == {"in-worker": 1000, "in-parent": 1}, laps

@@ -55,6 +55,7 @@ if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of R
 
 __all__ = [
     "DEFAULT_SIGNALS",
+    "add_before_write",
     "ENDING_CHOICES",
     "FAULT_SIGNALS",
     "apply_settings",
@@ -114,6 +115,14 @@ _state: dict[str, Any] = {
 }
 #: Held by the one thread that writes and ends the process on an ending signal.
 _ENDING = allocate_lock()
+#: Called before the write on an ending signal (the pool workers' end), see add_before_write.
+_BEFORE_WRITE: list[Callable[[], Any]] = []
+
+
+def add_before_write(func: Callable[[], Any]) -> None:
+    """Call ``func()`` when an ending signal is caught, before the data are written (a
+    transport ends the processes whose data this one writes, so that they are included)."""
+    _BEFORE_WRITE.append(func)
 
 
 # ------------------------------------------------------------------ names
@@ -444,6 +453,8 @@ def _end(signum: int, in_main: bool) -> None:
     try:
         # first: what follows (the exit action, the write) is not the program's to measure
         _lifecycle.stop_hooks()
+        for before in _BEFORE_WRITE:
+            before()
         action = _state["exit_action"]
         if action is not None:
             try:

@@ -256,9 +256,34 @@ def _hand_off() -> bool:
     return True
 
 
+#: Seconds an ending signal waits for this process's pool workers to leave their data.
+WORKERS_WAIT = 30.0
+
+
+def _end_daemonic_children() -> None:
+    """An ending signal (SIGTERM...) in a process with pool workers: they are ended first, as
+    ``multiprocessing`` ends its daemonic children at a normal exit (SIGTERM), and leave their
+    data, which this process's output then includes. Without this they would outlive it (a
+    killed process runs no exit handler) and their data would be lost."""
+    if "multiprocessing" not in sys.modules:
+        return
+    import multiprocessing
+
+    children = [p for p in multiprocessing.active_children() if p.daemon]
+    for child in children:
+        try:
+            child.terminate()
+        except OSError:
+            pass
+    deadline = time.monotonic() + WORKERS_WAIT
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+
+
 # the parent writes what its workers left; a worker hands its own data over at finalize
 _processes.add_local_source(payloads=payloads, has_data=has_data, discard=discard)
 _lifecycle.add_handoff(_hand_off)
+_signals.add_before_write(_end_daemonic_children)
 
 
 # ------------------------------------------------------------------ command-line tools
