@@ -488,7 +488,7 @@ def test_the_signal_enum_has_the_platform_numbers():
         signals.set_exit_action(3)  # type: ignore[arg-type]
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
 def test_forking_pauses_the_watcher_thread(run_python):
     # Python 3.12 warns when a multi-threaded process forks: the watcher thread is stopped
     # around os.fork (the hook below, registered before timemory's, runs after it)

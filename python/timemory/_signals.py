@@ -55,6 +55,7 @@ if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of R
 
 __all__ = [
     "DEFAULT_SIGNALS",
+    "add_after_rank_write",
     "add_before_write",
     "ENDING_CHOICES",
     "FAULT_SIGNALS",
@@ -117,6 +118,17 @@ _state: dict[str, Any] = {
 _ENDING = allocate_lock()
 #: Called before the write on an ending signal (the pool workers' end), see add_before_write.
 _BEFORE_WRITE: list[Callable[[], Any]] = []
+
+
+#: Called after an MPI rank wrote its own files on an ending signal, see add_after_rank_write.
+_AFTER_RANK_WRITE: list[Callable[[], Any]] = []
+
+
+def add_after_rank_write(func: Callable[[], Any]) -> None:
+    """Call ``func()`` once a rank of several wrote its own files on an ending signal, before
+    it ends (the MPI transport waits for the other ranks' files: a launcher kills every rank
+    as soon as one has ended)."""
+    _AFTER_RANK_WRITE.append(func)
 
 
 def add_before_write(func: Callable[[], Any]) -> None:
@@ -476,6 +488,8 @@ def _write(signum: int) -> None:
     if size > 1:
         # the other ranks may be anywhere: no collective, this rank's own files
         _lifecycle.write_rank_local(f"{name} received")
+        for after in _AFTER_RANK_WRITE:
+            after()
         return
     if not _is_worker():  # a pool worker hands its data over quietly, as at its normal end
         echo(f"[timemory]> {name} received: writing the data collected so far", sys.stderr)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .. import _lifecycle, _processes
+from .. import _lifecycle, _processes, _signals
 from .. import settings as _settings
 
 TYPE_CHECKING = False
@@ -310,6 +310,56 @@ def _finalize_after_output() -> None:
         finalize()
 
 
+#: Seconds a rank that an ending signal ended waits for the other ranks' files.
+RANKS_WAIT = 30.0
+_signal_time: list[float] = []
+
+
+def _note_signal_time() -> None:
+    import time
+
+    _signal_time[:] = [time.time()]
+
+
+def _wait_for_other_ranks() -> None:
+    """An ending signal made this rank write its own ``<label>_<rank>`` files: ``mpiexec``
+    forwards SIGTERM to every rank, and kills the ranks left (SIGKILL) as soon as one of them
+    has ended. So before ending, wait (up to :data:`RANKS_WAIT` seconds) until every rank's
+    ``metadata_<rank>.json``, written last, is newer than the signal. Not when the output path
+    names the rank (each rank then has its own folder)."""
+    import time
+
+    from .. import _output
+
+    world = comm()
+    if world is None or world.Get_size() < 2 or not _signal_time:
+        return
+    plan = _output.OutputPlan.from_settings(rank_suffix=True)
+    if plan.names_rank:
+        return
+    me = world.Get_rank()
+    paths = [
+        _output.OutputPlan(plan.wanted, r, True).path("metadata", ".json")
+        for r in range(world.Get_size())
+        if r != me
+    ]
+    since = _signal_time[0] - 1.0  # file times may be coarser than time.time()
+    deadline = time.monotonic() + RANKS_WAIT
+    while paths and time.monotonic() < deadline:
+        paths = [p for p in paths if not _written_since(p, since)]
+        if paths:
+            time.sleep(0.05)
+
+
+def _written_since(path: str, since: float) -> bool:
+    try:
+        return os.stat(path).st_mtime >= since
+    except OSError:
+        return False
+
+
 # the job's collective: the output names ranks and gathers on rank zero through it
 _processes.set_collective(in_use=lambda: comm() is not None, rank=rank, size=size, gather=gather)
 _lifecycle.add_finalizer(_finalize_after_output)
+_signals.add_before_write(_note_signal_time)
+_signals.add_after_rank_write(_wait_for_other_ranks)
