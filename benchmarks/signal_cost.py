@@ -89,6 +89,21 @@ def _sigterm_write(folder: str) -> float:
     return time.perf_counter() - start
 
 
+def _pause_cost(n: int = 300) -> float:
+    """Median microseconds of one pause and restart of the watcher thread (what a fork adds
+    on Python 3.12 and later), measured in this process."""
+    import timemory  # noqa: F401 - installs the handlers and starts the watcher
+    from timemory import _signals
+
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        _signals._pause_watcher()
+        _signals._resume_watcher()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e6
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="runs of each kind (15)")
@@ -113,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         f"without (ratio {on_f / off_f:.2f}, +{(on_f - off_f) * 1e6:.0f} us per fork)"
     )
     print(f"SIGTERM to end, 20,000 laps written: {statistics.median(writes) * 1e3:.0f} ms (median)")
+    pause = _pause_cost()
+    print(f"the watcher's pause and restart around a fork (3.12+), in-process: {pause:.0f} us")
     return 0
 
 

@@ -489,6 +489,7 @@ def test_the_signal_enum_has_the_platform_numbers():
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="paused where os.fork warns: 3.12+")
 def test_forking_pauses_the_watcher_thread(run_python):
     # Python 3.12 warns when a multi-threaded process forks: the watcher thread is stopped
     # around os.fork (the hook below, registered before timemory's, runs after it)

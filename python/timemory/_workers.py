@@ -268,7 +268,15 @@ def _end_daemonic_children() -> None:
     if "multiprocessing" not in sys.modules:
         return
     import multiprocessing
+    from multiprocessing import util
 
+    # first what a normal exit runs first: the pools' finalizers stop their worker handlers
+    # (which would otherwise fork new workers for the ended ones, from a thread, into a
+    # process that may be importing: those hang) and terminate their workers
+    try:
+        util._run_finalizers(0)  # type: ignore[attr-defined]  # private: not in typeshed
+    except Exception as err:  # noqa: BLE001 - the data must still be written
+        print(f"[timemory]> ending the pool workers: {err!r}", file=sys.stderr)
     children = [p for p in multiprocessing.active_children() if p.daemon]
     for child in children:
         try:
