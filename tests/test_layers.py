@@ -48,6 +48,7 @@ MODULE_LAYERS = {
     "timemory.hardware_counters": "data",
     "timemory._output": "output",
     "timemory._lifecycle": "lifecycle",
+    "timemory._signals": "lifecycle",
     "timemory.manager": "tools",
     "timemory.bundle": "tools",
     "timemory.util": "tools",
@@ -68,6 +69,8 @@ MODULE_LAYERS = {
     "timemory.mpi_support": "tools",
     "timemory.tools": "tools",
     "timemory.api": "tools",
+    # the original's signal API, over timemory._signals
+    "timemory.signals": "tools",
     # the original binding module's names, re-exported from the package itself
     "timemory.libs": "entry points",
     "timemory._registrations": "entry points",

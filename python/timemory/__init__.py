@@ -23,6 +23,7 @@ _os.environ.setdefault("PROFILESELECTED", "1")
 from . import (
     _core,  # noqa: E402
     _import_hooks,  # noqa: E402
+    _signals,  # noqa: E402
     _workers,  # noqa: E402
     settings,  # noqa: E402
 )
@@ -64,6 +65,7 @@ _LAZY_SUBMODULES = frozenset(
         "profiler",
         "region",
         "scope",
+        "signals",
         "storage",
         "tools",
         "trace",
@@ -99,6 +101,10 @@ _LAZY_NAMES = {
             "stop_mallocp",
         ),
         "tools",
+    ),
+    # the original's signal API
+    **dict.fromkeys(
+        ("enable_signal_detection", "disable_signal_detection", "set_exit_action"), "signals"
     ),
     "upcxx_init": "libs",
     "upcxx_finalize": "libs",
@@ -291,6 +297,10 @@ __all__ = [
     "LINE",
     "FRAME",
     "is_finalized",
+    "signals",
+    "enable_signal_detection",
+    "disable_signal_detection",
+    "set_exit_action",
 ]
 
 
@@ -314,11 +324,12 @@ def _auto_initialize() -> None:
     if env_flag("TIMEMORY_LIBRARY_CTOR", True):
         initialize(argv)
     if env_flag("TIMEMORY_LIBRARY_DTOR", True):
-        _atexit.register(finalize)
+        _atexit.register(_signals.finalize_at_exit)  # finalize, with a second Ctrl-C held off
     settings.python_exe = _sys.executable
     settings.command_line = list(_sys.argv) if getattr(_sys, "argv", None) else []
 
 
 _workers._install()
+_signals.apply_settings()  # before the exit's finalize is registered: see timemory._signals
 _import_hooks.after_import("mpi4py.MPI", _import_hooks.activate_mpi)
 _auto_initialize()

@@ -454,9 +454,12 @@ def deferred_sigint() -> Iterator[list[int]]:
     """Hold off Ctrl-C while measurements are stopped and written, so a second Ctrl-C cannot
     lose the data of the first one. Yields a list that records the signals held off. Outside
     the main thread (where handlers cannot be set) it does nothing."""
+    from timemory import _signals
+
     held: list[int] = []
     try:
-        previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+        # inside a part that stops on Ctrl-C (ERT), it raises there
+        previous = signal.signal(signal.SIGINT, _signals.hold_sigint(held))
     except ValueError:
         yield held
         return
@@ -797,11 +800,17 @@ class Tool:
         _workers.hand_over_tool(self._module_name(), self.options)
         echo(f"[timemory]> {self.doing}: {target.command}")
         held = False
+        from timemory import _signals
+
+        # an ending signal (SIGTERM...) writes what the normal end writes, then ends the
+        # process as the signal would (timemory._signals)
+        _signals.set_writer(lambda: self._write_on_signal(opts, hook))
         try:
             status = self._run(opts, target, setup, hook, parser.prog)
         except KeyboardInterrupt:  # outside the program: at the end of the setup file, say
             status = INTERRUPT_STATUS
         finally:
+            _signals.set_writer(None)
             # whatever happened above, the data collected so far is written
             try:
                 held = write_output()
@@ -816,6 +825,24 @@ class Tool:
         if status == 0 and _output.lost_files():  # the program succeeded, its output is lost
             status = _output.LOST_STATUS
         return INTERRUPT_STATUS if held and status == 0 else status
+
+    def own_output(self, opts: argparse.Namespace, hook: Any) -> None:
+        """The tool's own files written before timemory's output (the line profiler's
+        ``.lprof``), when the program ends: normally (the tool calls it) or by an ending
+        signal."""
+
+    def _write_on_signal(self, opts: argparse.Namespace, hook: Any) -> None:
+        """What an ending signal writes before it ends the program: the tool's own files,
+        timemory's output, then what ``finish`` writes (the summary is not printed)."""
+        try:
+            with deferred_sigint():
+                self.own_output(opts, hook)
+        finally:
+            try:
+                write_output()
+            finally:
+                with deferred_sigint():
+                    self.finish(opts, hook)
 
     def _module_name(self) -> str:
         """The importable name of the module defining this tool (``python -m`` runs it as

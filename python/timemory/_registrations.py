@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from . import _lifecycle, _output
+from . import _lifecycle, _output, _signals
 from . import settings as _settings
 from ._text import echo
 
@@ -52,7 +52,8 @@ def _embed_ert(component: Any) -> None:
     try:
         from .roofline import _embed_ert
 
-        _embed_ert()
+        with _signals.interruptible():  # a Ctrl-C held off during the write stops ERT
+            _embed_ert()
     except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001 - the ceilings must
         # never cost the run its data; Ctrl-C during the measurement stops ERT only
         what = "was interrupted" if isinstance(err, KeyboardInterrupt) else "failed"

@@ -16,7 +16,9 @@ main module is imported again, starts the tool and defines its builtins (``@prof
 
 A worker leaves its data when ``multiprocessing`` ends it normally (its exit finalizers), at
 interpreter exit (``atexit``: a spawned worker, a plain forked child), and when a pool
-terminates it with SIGTERM (``Pool.__exit__`` does), which becomes a normal exit.
+terminates it with SIGTERM (``Pool.__exit__`` does): timemory's ending-signal handler
+(:mod:`timemory._signals`, installed in every worker whose SIGTERM has the default disposition,
+whatever ``settings.signals`` says) hands the data over, then the worker ends as SIGTERM ends it.
 """
 
 from __future__ import annotations
@@ -24,9 +26,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from _thread import allocate_lock as _thread_lock
 
-from . import _core, _lifecycle, _output, _processes
+from . import _core, _lifecycle, _output, _processes, _signals
 from ._components import MEASURABLE
 from ._files import atomic_write_with
 
@@ -96,7 +97,6 @@ def _become_worker(spool_dir: str, forked: bool) -> None:
 
 
 def _after_fork_in_child() -> None:
-    _stop_watching_for_sigterm()  # the parent's watcher thread is not in this process
     for index in MEASURABLE:
         _core.clear(index)
     _output.manager._outputs.clear()
@@ -134,111 +134,11 @@ def _in_multiprocessing_child(_token: Any) -> None:
     if not any(getattr(f, "_callback", None) is flush for f in list(registry.values())):
         util.Finalize(None, flush, exitpriority=100)
     # Pool.terminate() (and so `with Pool(...)`) ends idle workers with SIGTERM: leave the
-    # data first, unless the program handles SIGTERM itself
-    try:
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, _terminate)
-            _watch_for_sigterm()
-    except ValueError:  # not the main thread
-        pass
-
-
-def _watch_for_sigterm() -> None:
-    """Run :func:`_terminate` from a thread of its own too, woken through the signal wakeup fd.
-
-    A Python signal handler runs only when the main thread next checks for signals. A
-    SIGTERM that lands after its last check and before it blocks in ``sem_wait`` (an idle pool
-    worker taking its queue's lock) is never handled there: the worker would sleep forever
-    with the signal consumed, and ``Pool.terminate()`` would wait for it. The C-level handler
-    also writes the signal's number to the wakeup fd, whatever the main thread is doing, and
-    this thread (started with ``_thread``, so no profile or trace hook of ``threading`` is
-    installed in it), if the handler has not run a second later, leaves the data and ends
-    the process. A program that set a wakeup
-    fd itself keeps it, and its worker goes without the watcher."""
-    import _thread
-    import signal
-
-    read_end, write_end = os.pipe()
-    os.set_blocking(write_end, False)
-    try:
-        previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
-    except (ValueError, OSError):
-        previous = None
-    if previous != -1:
-        if previous is not None:
-            signal.set_wakeup_fd(previous)
-        os.close(read_end)
-        os.close(write_end)
-        return
-    _state["wakeup"] = (read_end, write_end)
-
-    def watch() -> None:
-        while True:
-            try:
-                data = os.read(read_end, 64)
-            except InterruptedError:
-                continue
-            except OSError:
-                return
-            if not data:
-                return
-            if signal.SIGTERM in data:
-                # the main thread's handler first, where it can run: it stops the hooks of
-                # the thread that records (the handler sets SIGTERM to SIG_IGN first)
-                time.sleep(1.0)
-                if signal.getsignal(signal.SIGTERM) is _terminate:
-                    _terminate(signal.SIGTERM, None)
-
-    _thread.start_new_thread(watch, ())
-
-
-def _stop_watching_for_sigterm() -> None:
-    """In a process forked from a worker: give back the wakeup fd of the parent's watcher."""
-    wakeup = _state.pop("wakeup", None)
-    if wakeup is None:
-        return
-    import signal
-
-    try:
-        signal.set_wakeup_fd(-1)
-    except ValueError:  # forked from a thread other than the main one
-        pass
-    for fd in wakeup:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-
-
-def _terminate(signum: int, _frame: Any) -> None:
-    """SIGTERM in a worker: leave the data, then end at once as SIGTERM's default action
-    would. Not by raising SystemExit: the handler may run inside a callback whose caller
-    swallows exceptions (a tracer's labeler), and the worker would then live on, with
-    SIGTERM ignored, and its pool would wait for it forever. Runs in the main thread (the
-    handler) or in the watcher thread, whichever comes first; the other returns."""
-    import signal
-
-    try:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut it short
-    except ValueError:  # the watcher thread: the main thread may still run the handler
-        pass
-    if not _TERMINATING.acquire(blocking=False):
-        return  # the worker is already leaving its data and exiting: let it finish
-    if _state["flushing"]:
-        return  # a normal end is flushing already and will exit
-    try:
-        flush()
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError, AttributeError):
-                pass
-        os._exit(128 + signum)
-
-
-#: Held by the one thread that ends the worker on SIGTERM (see :func:`_watch_for_sigterm`).
-_TERMINATING = _thread_lock()
+    # data first, unless the program handles SIGTERM itself. The signal handler's watcher
+    # thread also covers a worker whose main thread never runs the handler: a SIGTERM that
+    # lands after its last check and before it blocks in ``sem_wait`` (an idle worker taking
+    # its queue's lock) would otherwise leave it asleep forever and its pool waiting for it.
+    _signals.ensure(signal.SIGTERM)
 
 
 def flush() -> None:
@@ -253,15 +153,17 @@ def flush() -> None:
 
 
 def _flush() -> None:
-    import pickle
-    import signal
-
-    # A pool may send SIGTERM while its worker is ending normally: finish the flush first
+    # A pool may send SIGTERM while its worker is ending normally: the flush finishes first,
+    # then the signal ends the worker
+    _signals.hold()
     try:
-        if signal.getsignal(signal.SIGTERM) is _terminate:
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    except ValueError:  # not the main thread
-        pass
+        _leave_data()
+    finally:
+        _signals.release()
+
+
+def _leave_data() -> None:
+    import pickle
 
     from .storage import local_payload
 
@@ -354,9 +256,42 @@ def _hand_off() -> bool:
     return True
 
 
+#: Seconds an ending signal waits for this process's pool workers to leave their data.
+WORKERS_WAIT = 30.0
+
+
+def _end_daemonic_children() -> None:
+    """An ending signal (SIGTERM...) in a process with pool workers: they are ended first, as
+    ``multiprocessing`` ends its daemonic children at a normal exit (SIGTERM), and leave their
+    data, which this process's output then includes. Without this they would outlive it (a
+    killed process runs no exit handler) and their data would be lost."""
+    if "multiprocessing" not in sys.modules:
+        return
+    import multiprocessing
+    from multiprocessing import util
+
+    # first what a normal exit runs first: the pools' finalizers stop their worker handlers
+    # (which would otherwise fork new workers for the ended ones, from a thread, into a
+    # process that may be importing: those hang) and terminate their workers
+    try:
+        util._run_finalizers(0)  # type: ignore[attr-defined]  # private: not in typeshed
+    except Exception as err:  # noqa: BLE001 - the data must still be written
+        print(f"[timemory]> ending the pool workers: {err!r}", file=sys.stderr)
+    children = [p for p in multiprocessing.active_children() if p.daemon]
+    for child in children:
+        try:
+            child.terminate()
+        except OSError:
+            pass
+    deadline = time.monotonic() + WORKERS_WAIT
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+
+
 # the parent writes what its workers left; a worker hands its own data over at finalize
 _processes.add_local_source(payloads=payloads, has_data=has_data, discard=discard)
 _lifecycle.add_handoff(_hand_off)
+_signals.add_before_write(_end_daemonic_children)
 
 
 # ------------------------------------------------------------------ command-line tools

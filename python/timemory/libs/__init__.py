@@ -8,7 +8,8 @@ Here nothing is compiled into this module: each name is the package's own object
 functions come from :mod:`timemory.tools`; UPC++ is not part of this build
 (:func:`upcxx_init` and :func:`upcxx_finalize` raise
 :class:`~timemory.api.UnavailableError`). The signal functions of the original
-(``enable_signal_detection``...) are not offered yet.
+(``enable_signal_detection``, ``disable_signal_detection``, ``set_exit_action``) and its
+``signals`` module are :mod:`timemory.signals`'s.
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ _FROM_PACKAGE = (
     "timer",
     "rss_usage",
     "scope_destructor",
+    "signals",
+    "enable_signal_detection",
+    "disable_signal_detection",
+    "set_exit_action",
 )
 # The function-wrapper tools, from timemory.tools.
 _FROM_TOOLS = (

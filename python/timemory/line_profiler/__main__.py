@@ -185,8 +185,11 @@ class LineProfilerTool(_cli.Tool):
         finally:
             # before timemory writes its output, so that its metadata lists these files
             with _cli.deferred_sigint():
-                _stop_for_finalize()  # a decorated generator left suspended, say
-                self._write(hook)
+                self.own_output(opts, hook)
+
+    def own_output(self, opts: argparse.Namespace, hook: LineProfiler) -> None:
+        _stop_for_finalize()  # a decorated generator left suspended, say
+        self._write(hook)
 
     def _write(self, hook: LineProfiler, local: bool = False) -> None:
         """Write the lines: every rank's, gathered on rank zero, or with ``local`` (an MPI

@@ -15,6 +15,11 @@ Ordering at the end of a run, so that no data are lost and no rank waits forever
 * an uncaught exception on one rank of several writes that rank's own data to per-rank files
   and aborts the job (``MPI.COMM_WORLD.Abort``) after the traceback, as ``python -m mpi4py``
   does: the other ranks may be waiting for the failed one, and a gather would never complete.
+  The launcher ends the other ranks with SIGKILL then, so first the ranks on the same node get
+  a SIGTERM and write their own ``<label>_<rank>`` files (timemory's ending-signal handler);
+* an ending signal (SIGTERM, which ``mpiexec`` forwards to every rank, SIGHUP...) on a rank of
+  several writes that rank's own ``<label>_<rank>`` files (no collective: the other ranks may
+  be anywhere), then ends it as the signal would (:mod:`timemory._signals`).
 
     import timemory.mpi
     timemory.mpi.is_supported(), timemory.mpi.is_initialized()
@@ -26,7 +31,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .. import _lifecycle, _processes
+from .. import _lifecycle, _processes, _signals
 from .. import settings as _settings
 
 TYPE_CHECKING = False
@@ -189,9 +194,90 @@ def abort_on_uncaught(status: int = 1) -> None:
         print(
             f"[timemory]> could not write rank {world.Get_rank()}'s data: {err!r}", file=sys.stderr
         )
+    try:
+        _end_peers_on_this_node()
+    except Exception as err:  # noqa: BLE001 - the abort must happen whatever failed
+        print(f"[timemory]> could not ask the other ranks to write: {err!r}", file=sys.stderr)
     sys.stderr.flush()
     sys.stdout.flush()
     world.Abort(status)
+
+
+#: Seconds an aborting rank waits for the other ranks of its node to write their data.
+PEERS_WAIT = 60.0
+_RANK_VARIABLES = (b"PMI_RANK=", b"OMPI_COMM_WORLD_RANK=", b"PMIX_RANK=", b"MV2_COMM_WORLD_RANK=")
+
+
+def _end_peers_on_this_node() -> None:
+    """Before an abort: the launchers end the other ranks with SIGKILL, which nothing can
+    catch. So the ranks of this job on this node (the other children of this rank's parent, the
+    launcher's proxy, that are MPI ranks and catch SIGTERM: timemory's ending-signal handler)
+    get a SIGTERM first, and this rank waits (up to :data:`PEERS_WAIT` seconds) until they have
+    written their ``<label>_<rank>`` files and ended. Linux (``/proc``) only; ranks on other
+    nodes are not reached."""
+    import signal
+    import time
+
+    parent, me = os.getppid(), os.getpid()
+    if parent <= 1:
+        return  # no launcher above this rank (orphaned): its siblings are not its job's
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return
+    peers = []
+    for pid in pids:
+        if pid == me or _proc_parent(pid) != parent or not _catches_sigterm(pid):
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                environ = f.read()
+        except OSError:
+            continue
+        if any(b"\0" + name in b"\0" + environ for name in _RANK_VARIABLES):
+            peers.append(pid)
+    for pid in peers:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    deadline = time.monotonic() + PEERS_WAIT
+    while peers and time.monotonic() < deadline:
+        peers = [pid for pid in peers if _proc_parent(pid) == parent and not _ended(pid)]
+        time.sleep(0.05)
+
+
+def _proc_fields(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name ([] when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            text = f.read().decode("ascii", "replace")
+    except OSError:
+        return []
+    return text[text.rfind(")") + 2 :].split()
+
+
+def _proc_parent(pid: int) -> int:
+    fields = _proc_fields(pid)
+    return int(fields[1]) if len(fields) > 1 else -1
+
+
+def _ended(pid: int) -> bool:
+    fields = _proc_fields(pid)
+    return not fields or fields[0] in ("Z", "X")
+
+
+def _catches_sigterm(pid: int) -> bool:
+    import signal
+
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"SigCgt:"):
+                    return bool(int(line.split()[1], 16) >> (int(signal.SIGTERM) - 1) & 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
 
 
 def _activate() -> None:
@@ -224,6 +310,56 @@ def _finalize_after_output() -> None:
         finalize()
 
 
+#: Seconds a rank that an ending signal ended waits for the other ranks' files.
+RANKS_WAIT = 30.0
+_signal_time: list[float] = []
+
+
+def _note_signal_time() -> None:
+    import time
+
+    _signal_time[:] = [time.time()]
+
+
+def _wait_for_other_ranks() -> None:
+    """An ending signal made this rank write its own ``<label>_<rank>`` files: ``mpiexec``
+    forwards SIGTERM to every rank, and kills the ranks left (SIGKILL) as soon as one of them
+    has ended. So before ending, wait (up to :data:`RANKS_WAIT` seconds) until every rank's
+    ``metadata_<rank>.json``, written last, is newer than the signal. Not when the output path
+    names the rank (each rank then has its own folder)."""
+    import time
+
+    from .. import _output
+
+    world = comm()
+    if world is None or world.Get_size() < 2 or not _signal_time:
+        return
+    plan = _output.OutputPlan.from_settings(rank_suffix=True)
+    if plan.names_rank:
+        return
+    me = world.Get_rank()
+    paths = [
+        _output.OutputPlan(plan.wanted, r, True).path("metadata", ".json")
+        for r in range(world.Get_size())
+        if r != me
+    ]
+    since = _signal_time[0] - 1.0  # file times may be coarser than time.time()
+    deadline = time.monotonic() + RANKS_WAIT
+    while paths and time.monotonic() < deadline:
+        paths = [p for p in paths if not _written_since(p, since)]
+        if paths:
+            time.sleep(0.05)
+
+
+def _written_since(path: str, since: float) -> bool:
+    try:
+        return os.stat(path).st_mtime >= since
+    except OSError:
+        return False
+
+
 # the job's collective: the output names ranks and gathers on rank zero through it
 _processes.set_collective(in_use=lambda: comm() is not None, rank=rank, size=size, gather=gather)
 _lifecycle.add_finalizer(_finalize_after_output)
+_signals.add_before_write(_note_signal_time)
+_signals.add_after_rank_write(_wait_for_other_ranks)

@@ -26,6 +26,7 @@ import math
 import numbers
 import os
 import re
+import signal
 import sys
 import time
 import types
@@ -355,6 +356,61 @@ class _EventsKind(_CoreCheckedKind):
         return ",".join(dict.fromkeys(names))
 
 
+#: The signals that may end a job with the data written (``signals``, ``dump_signal``): the
+#: asynchronous signals a Python handler can catch whose default action ends the process, as
+#: this platform has them (timemory._signals handles them).
+_ENDING_SIGNALS = tuple(
+    name
+    for name in (
+        "SIGTERM",
+        "SIGHUP",
+        "SIGQUIT",
+        "SIGXCPU",
+        "SIGUSR1",
+        "SIGUSR2",
+        "SIGALRM",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGXFSZ",
+        "SIGTRAP",
+        "SIGSYS",
+        "SIGPWR",
+    )
+    if hasattr(signal, name)
+)
+
+
+class _SignalsKind(_Kind):
+    """Signal names (``SIGTERM``, ``TERM``, ``term``), stored as ``SIG`` names separated by ','."""
+
+    def __init__(self, many: bool) -> None:
+        self.many = many
+
+    def accepted(self) -> str:
+        names = ", ".join(_ENDING_SIGNALS)
+        if self.many:
+            return f"'' (none) or comma-separated names of {names}"
+        return f"'' (none) or one of {names}"
+
+    def convert(self, value: Any) -> str:
+        if isinstance(value, str):
+            names = split_names(value)
+        elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            names = [v.strip() for v in value if v.strip()]
+        else:
+            raise TypeError(f"expected a str or a list of str, got {type(value).__name__}")
+        out = []
+        for name in names:
+            text = name.upper()
+            text = text if text.startswith("SIG") else "SIG" + text
+            if text not in _ENDING_SIGNALS:
+                raise ValueError(f"invalid signal {name!r}")
+            out.append(text)
+        if not self.many and len(out) > 1:
+            raise ValueError(f"one signal, not {len(out)}")
+        return ",".join(dict.fromkeys(out))
+
+
 _BOOL = _BoolKind()
 _INT = _IntKind("int", -(2**31), 2**31 - 1)
 _INT16 = _IntKind("int16", -(2**15), 2**15 - 1)
@@ -620,10 +676,44 @@ _TABLE: tuple[str | _Spec, ...] = (
     ),
     _setting("add_secondary", _BOOL, True, "Record the secondary entries components provide"),
     _setting("destructor_report", _BOOL, False, "Report each component when it is destroyed"),
-    _setting("enable_signal_handler", _BOOL, False, "Install the signal handler"),
-    _setting("allow_signal_handler", _BOOL, True, "Allow installing the signal handler"),
-    _setting("enable_all_signals", _BOOL, False, "Handle every signal", option=False),
-    _setting("disable_all_signals", _BOOL, False, "Handle no signal", option=False),
+    _setting(
+        "signals",
+        _SignalsKind(many=True),
+        "SIGTERM,SIGHUP,SIGQUIT,SIGXCPU,SIGUSR2",
+        "Signals that write the data collected so far, then end the process as they would",
+    ),
+    _setting(
+        "dump_signal",
+        _SignalsKind(many=False),
+        "",
+        "Signal that writes the output so far and lets the program go on ('' = none)",
+    ),
+    _setting(
+        "enable_signal_handler",
+        _BOOL,
+        False,
+        "Also report crashes (SIGSEGV, SIGFPE, SIGABRT, SIGBUS, SIGILL) with the Python stack",
+    ),
+    _setting(
+        "allow_signal_handler",
+        _BOOL,
+        True,
+        "Allow timemory's signal handlers at all (False: none is ever installed)",
+    ),
+    _setting(
+        "enable_all_signals",
+        _BOOL,
+        False,
+        "Handle every signal that may end a job, not just settings.signals",
+        option=False,
+    ),
+    _setting(
+        "disable_all_signals",
+        _BOOL,
+        False,
+        "Handle no signal (wins over enable_all_signals and signals)",
+        option=False,
+    ),
     "Configuration",
     _setting(
         "config_file",
@@ -939,6 +1029,8 @@ if TYPE_CHECKING:
     stack_clearing: bool
     add_secondary: bool
     destructor_report: bool
+    signals: str
+    dump_signal: str
     enable_signal_handler: bool
     allow_signal_handler: bool
     enable_all_signals: bool
@@ -1077,6 +1169,8 @@ class Settings:
         stack_clearing: bool
         add_secondary: bool
         destructor_report: bool
+        signals: str
+        dump_signal: str
         enable_signal_handler: bool
         allow_signal_handler: bool
         enable_all_signals: bool
