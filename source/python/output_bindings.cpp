@@ -30,16 +30,98 @@ OutputMeta meta_from(const py::dict& d) {
     return m;
 }
 
+// A file path as the file system takes it: str (encoded as os.fsencode does, so a name that
+// is not valid UTF-8, decoded with surrogateescape, comes back as its bytes), bytes, or a
+// path-like object.
+std::string fs_path(const py::handle& path) {
+    auto p = py::reinterpret_steal<py::object>(PyOS_FSPath(path.ptr()));
+    if (!p) throw py::error_already_set();
+    if (PyUnicode_Check(p.ptr())) p = py::reinterpret_steal<py::object>(PyUnicode_EncodeFSDefault(p.ptr()));
+    if (!p) throw py::error_already_set();
+    return std::string(PyBytes_AS_STRING(p.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(p.ptr())));
+}
+
+// Streams one writer's text into the file `path` (bytes: the file system's own encoding,
+// so any name works), between `head` and `tail`: through a temporary created exclusively
+// in the target folder, fsynced and renamed, in chunks (the document is never held whole),
+// without the GIL. A failure raises ValueError naming the path (OSError in Python).
+template <typename F>
+void stream_to(const std::string& path, const std::string& head, const std::string& tail, F&& write) {
+    std::string err;
+    bool        ok = false;
+    {
+        py::gil_scoped_release nogil;
+        AtomicFile             file;
+        if (file.open(path, &err)) {
+            Out out;
+            out.sink = [&](std::string_view chunk) { file.write(chunk); };
+            out.buf  = head;
+            write(out);
+            out.buf += tail;
+            out.flush();
+            ok = file.commit(&err);
+        }
+    }
+    if (!ok) throw py::value_error(err);
+}
+
 }  // namespace
 
 void add_output_bindings(py::module_& m) {
+    m.def(
+        "write_flat_json",
+        [](const py::object& path, int index, const py::sequence& ranks, const py::dict& meta, const std::string& head,
+           const std::string& tail) {
+            const auto&                                info = info_at(index);
+            std::vector<std::vector<const FlatEntry*>> lists;
+            for (auto r : ranks) lists.push_back(entries_of(r));
+            const auto m = meta_from(meta);
+            stream_to(fs_path(path), head, tail, [&](Out& out) { flat_json(out, info, lists, m); });
+        },
+        py::arg("path"), py::arg("index"), py::arg("ranks"), py::arg("meta"), py::arg("head") = "",
+        py::arg("tail") = "",
+        "flat_json(index, ranks, meta) streamed into the file `path` (str, bytes or path-like), atomically.");
+    m.def(
+        "write_tree_json",
+        [](const py::object& path, int index, const py::sequence& ranks, const py::dict& meta, const std::string& key,
+           const std::string& head, const std::string& tail) {
+            const auto&                               info = info_at(index);
+            std::vector<std::vector<const TreeNode*>> lists;
+            for (auto r : ranks) lists.push_back(tree_ptrs_of(r));
+            const auto m = meta_from(meta);
+            stream_to(fs_path(path), head, tail, [&](Out& out) { tree_json(out, info, lists, m, key); });
+        },
+        py::arg("path"), py::arg("index"), py::arg("ranks"), py::arg("meta"), py::arg("ranks_key"),
+        py::arg("head") = "", py::arg("tail") = "",
+        "tree_json(index, ranks, meta, ranks_key) streamed into the file `path` (str, bytes or path-like), "
+        "atomically.");
+    m.def(
+        "write_flamegraph_json",
+        [](const py::object& path, int index, const py::handle& roots, const std::string& tail) {
+            const auto& info  = info_at(index);
+            const auto  nodes = tree_ptrs_of(roots);
+            stream_to(fs_path(path), "", tail, [&](Out& out) { flamegraph_json(out, info, nodes); });
+        },
+        py::arg("path"), py::arg("index"), py::arg("roots"), py::arg("tail") = "",
+        "flamegraph_json(index, roots) streamed into the file `path` (str, bytes or path-like), atomically.");
+    m.def(
+        "write_text_table",
+        [](const py::object& path, int index, const py::handle& entries, const std::string& tail) {
+            const auto& info = info_at(index);
+            const auto  list = entries_of(entries);
+            stream_to(fs_path(path), "", tail, [&](Out& out) { text_table(out, info, list); });
+        },
+        py::arg("path"), py::arg("index"), py::arg("entries"), py::arg("tail") = "",
+        "text_table(index, entries) streamed into the file `path` (str, bytes or path-like), atomically.");
     m.def(
         "flat_json",
         [](int index, const py::sequence& ranks, const py::dict& meta) {
             const auto&                                info = info_at(index);
             std::vector<std::vector<const FlatEntry*>> lists;
             for (auto r : ranks) lists.push_back(entries_of(r));
-            return flat_json(info, lists, meta_from(meta));
+            const auto             m = meta_from(meta);
+            py::gil_scoped_release nogil;  // formatting reads native data only
+            return flat_json(info, lists, m);
         },
         py::arg("index"), py::arg("ranks"), py::arg("meta") = py::dict());
     m.def(
@@ -48,26 +130,33 @@ void add_output_bindings(py::module_& m) {
             const auto&                               info = info_at(index);
             std::vector<std::vector<const TreeNode*>> lists;
             for (auto r : ranks) lists.push_back(tree_ptrs_of(r));
-            return tree_json(info, lists, meta_from(meta), key);
+            const auto             m = meta_from(meta);
+            py::gil_scoped_release nogil;
+            return tree_json(info, lists, m, key);
         },
         py::arg("index"), py::arg("ranks"), py::arg("meta") = py::dict(), py::arg("ranks_key") = "graph");
     m.def(
         "flamegraph_json",
         [](int index, const py::handle& roots) {
-            const auto& info = info_at(index);
-            return flamegraph_json(info, tree_ptrs_of(roots));
+            const auto&            info  = info_at(index);
+            const auto             nodes = tree_ptrs_of(roots);
+            py::gil_scoped_release nogil;
+            return flamegraph_json(info, nodes);
         },
         py::arg("index"), py::arg("roots"));
     m.def(
         "text_table",
         [](int index, const py::handle& entries) {
-            const auto& info = info_at(index);
-            return text_table(info, entries_of(entries));
+            const auto&            info = info_at(index);
+            const auto             list = entries_of(entries);
+            py::gil_scoped_release nogil;
+            return text_table(info, list);
         },
         py::arg("index"), py::arg("entries"));
     m.def(
         "atomic_write",
-        [](const std::string& path, const py::args& parts) {
+        [](const py::object& path_obj, const py::args& parts) {
+            const std::string path = fs_path(path_obj);
             // each part is read in place (str: its UTF-8 form, cached by Python; bytes as they are)
             std::vector<std::string_view> views;
             for (const auto& part : parts) {

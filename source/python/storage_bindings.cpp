@@ -216,7 +216,11 @@ void add_storage_bindings(py::module_& m) {
         .def("rolling_hash", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).rolling_hash; })
         .def("prefix", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).prefix; })
         .def("label", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).label; })
-        .def("hierarchy", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).hierarchy; })
+        .def("hierarchy",
+             [](const FlatBatch& b, py::ssize_t i) {
+                 b.at(i);
+                 return hierarchy_at(b.entries, static_cast<std::size_t>(i));
+             })
         .def("laps", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).entry.laps; })
         .def(
             "data",

@@ -59,7 +59,7 @@ class OutputPlan:
         self,
         basename: str,
         suffix: str,
-        content: str | bytes | tuple[str | bytes, ...],
+        content: str | bytes | tuple[str | bytes, ...] | Callable[[str], None],
         kind: str,
         label: str,
         announce: bool | Callable[[str], str] = True,
@@ -68,17 +68,21 @@ class OutputPlan:
         ``[<label>]|<rank>> Outputting '<path>'...`` (a function: the line it returns for the
         path). Returns the path, None when it could not be written: that is reported on
         stderr, and the other files still get written."""
-        parts = content if isinstance(content, tuple) else (content,)
+        if callable(content):  # a native writer that streams the file (raises OSError)
+            write = content
+        else:
+            parts = content if isinstance(content, tuple) else (content,)
+            write = lambda p: atomic_write(p, *parts)  # noqa: E731
         path = self.path(basename, suffix)
         try:
-            atomic_write(path, *parts)
+            write(path)
         except OSError as err:
             if not self._fall_back(path, err):
                 echo(f"[{label}]|{self.rank}> Error writing '{path}': {err}", sys.stderr)
                 return None
             path = self.path(basename, suffix)
             try:
-                atomic_write(path, *parts)
+                write(path)
             except OSError as again:
                 echo(f"[{label}]|{self.rank}> Error writing '{path}': {again}", sys.stderr)
                 return None

@@ -69,7 +69,25 @@ def json_ranks(index: int, ranks: list[Any], ranks_key: str = "") -> str:
 def _wrap(key: str, text: str) -> tuple[str, str, str]:
     """The parts of ``{"timemory": {"<key>": <text>}}``: written one after the other, a large
     output is never copied into one string."""
-    return '{"timemory": {"' + key + '": ', text, "}}\n"
+    return _head(key), text, "}}\n"
+
+
+def _head(key: str) -> str:
+    return '{"timemory": {"' + key + '": '
+
+
+def _streamed(write: Callable[[str], None]) -> Callable[[str], None]:
+    """A file's content as the function that writes it to a path: ``write(path)`` streams the
+    document natively into the file (temp file created exclusively in the folder, fsync,
+    rename) without the GIL and without holding the whole text; its failures are OSErrors."""
+
+    def to(path: str) -> None:
+        try:
+            write(path)
+        except ValueError as err:  # the native writer reports failures with the path
+            raise OSError(str(err)) from None
+
+    return to
 
 
 class RunOutput:
@@ -92,7 +110,20 @@ class ComponentOutput:
     entries of each rank, a native FlatBatch or storage results), :meth:`flat_json`,
     :meth:`trees` (made only after the flat views are released), ``text`` (the table)."""
 
-    __slots__ = ("index", "info", "label", "key", "run", "flat", "text", "_json", "_trees", "_tree")
+    __slots__ = (
+        "index",
+        "info",
+        "label",
+        "key",
+        "run",
+        "flat",
+        "text",
+        "entries",
+        "summary",
+        "_json",
+        "_trees",
+        "_tree",
+    )
 
     def __init__(
         self, index: int, run: RunOutput, flat: list[Any], tree: Callable[[], list[Any]]
@@ -101,6 +132,8 @@ class ComponentOutput:
         self.info = _core.component_info(index)
         self.label, self.key = self.info["label"], self.info["key"]
         self.text = ""
+        self.entries: Any = None  # the flat entries of every rank, while the table is written
+        self.summary = ""
         self._json: tuple[str, str, str] | None = None
         self._trees: list[Any] | None = None
 
@@ -150,7 +183,9 @@ def _write_component(
         _write_format(fmt, component, label, label, component.run)
     flat = component.flat
     entries = flat[0] if len(flat) == 1 else [e for rank in flat for e in rank]
-    component.text = _core.text_table(component.index, entries) + summary
+    component.entries, component.summary = entries, summary
+    if _settings.cout_output:  # else the text file is streamed from the entries
+        component.text = _core.text_table(component.index, entries) + summary
     console = [component.text] if _settings.cout_output else []
     s = _settings
     if s.dart_output and (not s.dart_type or s.dart_type == label):
@@ -162,13 +197,14 @@ def _write_component(
             console.append(
                 f'<DartMeasurement name="{name}" type="numeric/double">{value}</DartMeasurement>'
             )
+    for fmt in mine["table"]:
+        _write_format(fmt, component, label, label, component.run)
     del entries, flat
+    component.entries = None
     component._release_flat()
     for fmt in mine["tree"]:
         _write_format(fmt, component, label, label, component.run)
     component._trees = None
-    for fmt in mine["table"]:
-        _write_format(fmt, component, label, label, component.run)
     return console
 
 
@@ -263,22 +299,35 @@ def summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
 
 
 # ------------------------------------------------------------------ the built-in formats
-def _flat_json(component: ComponentOutput) -> tuple[str, str, str]:
-    return component.flat_json()
+def _flat_json(component: ComponentOutput) -> Callable[[str], None]:
+    ranks = component.flat or [[]]
+    meta = _processes.output_meta(len(ranks))
+    index, head = component.index, _head(component.key)
+    return _streamed(lambda path: _core.write_flat_json(path, index, ranks, meta, head, "}}\n"))
 
 
-def _tree_json(component: ComponentOutput) -> tuple[str, str, str]:
-    ranks = json_ranks(component.index, component.trees(), component.run.ranks_key)
-    return _wrap(component.key, ranks)
+def _tree_json(component: ComponentOutput) -> Callable[[str], None]:
+    ranks, key = component.trees() or [[]], component.run.ranks_key
+    meta = _processes.output_meta(len(ranks))
+    index, head = component.index, _head(component.key)
+    if key == "graph" and not any(len(r) for r in ranks):  # as json_ranks: no trees, flat
+        return _streamed(lambda path: _core.write_flat_json(path, index, ranks, meta, head, "}}\n"))
+    return _streamed(
+        lambda path: _core.write_tree_json(path, index, ranks, meta, key, head, "}}\n")
+    )
 
 
-def _flamegraph(component: ComponentOutput) -> str:
+def _flamegraph(component: ComponentOutput) -> Callable[[str], None]:
     roots = [t for rank in component.trees() for t in rank]
-    return _core.flamegraph_json(component.index, roots) + "\n"
+    index = component.index
+    return _streamed(lambda path: _core.write_flamegraph_json(path, index, roots, "\n"))
 
 
-def _text_table(component: ComponentOutput) -> str:
-    return component.text
+def _text_table(component: ComponentOutput) -> str | Callable[[str], None]:
+    if component.text or component.entries is None:
+        return component.text
+    index, entries, summary = component.index, component.entries, component.summary
+    return _streamed(lambda path: _core.write_text_table(path, index, entries, summary))
 
 
 def _functions(run: RunOutput) -> str | None:

@@ -3,6 +3,7 @@
 // tree JSON (hatchet-compatible), Chrome-trace flame graphs, the text table,
 // and crash-safe file writes. Everything returns text; callers decide where
 // it goes.
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,9 +23,53 @@ struct OutputMeta {
     int concurrency   = 1;
 };
 
+// Where a writer's text goes: appended to `buf`, and handed to `sink` in chunks at node
+// boundaries when a sink is set (a file being written), so a large document is never held
+// whole; without a sink `buf` ends up holding all of it.
+struct Out {
+    static constexpr std::size_t          chunk = std::size_t{1} << 20;
+    std::string                           buf;
+    std::function<void(std::string_view)> sink;
+
+    void step() {
+        if (sink && buf.size() >= chunk) flush();
+    }
+    void flush() {
+        if (sink && !buf.empty()) {
+            sink(buf);
+            buf.clear();
+        }
+    }
+};
+
+// A file written through a hidden temporary in its folder, created exclusively (O_EXCL,
+// so a planted symlink is never followed), fsynced and renamed over the target by commit():
+// readers never see half a file. Missing parent folders are created. Destroyed without a
+// successful commit, the temporary is removed.
+class AtomicFile {
+public:
+    AtomicFile()                             = default;
+    AtomicFile(const AtomicFile&)            = delete;
+    AtomicFile& operator=(const AtomicFile&) = delete;
+    ~AtomicFile();
+
+    bool open(const std::string& path, std::string* error);
+    // The first failure is kept; later writes do nothing and commit() reports it.
+    void write(std::string_view data);
+    bool commit(std::string* error);
+
+private:
+    int         fd_   = -1;
+    int         err_  = 0;
+    const char* what_ = nullptr;
+    std::string path_, tmp_, dir_;
+};
+
 // JSON object stored under "timemory"."<info.key>" in the flat form:
 // metadata keys, then "ranks": [{"rank", "graph_size", "graph": [...]}].
 std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,
+                      const OutputMeta& meta);
+void        flat_json(Out& out, const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,
                       const OutputMeta& meta);
 std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<FlatEntry>>& ranks,
                       const OutputMeta& meta);
@@ -33,16 +78,20 @@ std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<F
 // multi-rank file): [ per rank: [ root, ... ] ].
 std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<const TreeNode*>>& ranks,
                       const OutputMeta& meta, const std::string& ranks_key = "graph");
+void        tree_json(Out& out, const ComponentInfo& info, const std::vector<std::vector<const TreeNode*>>& ranks,
+                      const OutputMeta& meta, const std::string& ranks_key = "graph");
 std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<TreeNode>>& ranks,
                       const OutputMeta& meta, const std::string& ranks_key = "graph");
 
 // Chrome trace {"traceEvents": [...]} laid out as an aggregated flame
 // graph, since the call graph keeps no per-call timestamps.
 std::string flamegraph_json(const ComponentInfo& info, const std::vector<const TreeNode*>& roots);
+void        flamegraph_json(Out& out, const ComponentInfo& info, const std::vector<const TreeNode*>& roots);
 std::string flamegraph_json(const ComponentInfo& info, const std::vector<TreeNode>& roots);
 
 // The text table of one component.
 std::string text_table(const ComponentInfo& info, const std::vector<const FlatEntry*>& entries);
+void        text_table(Out& out, const ComponentInfo& info, const std::vector<const FlatEntry*>& entries);
 std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries);
 
 // Writes `content` to a temporary file next to `path`, fsyncs it and renames it
