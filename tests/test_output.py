@@ -7,6 +7,7 @@ files must be written however the program ends, with its exit status preserved.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -550,7 +551,26 @@ def test_metadata_json_text_is_json_dumps(value):
     # metadata.json and functions.json are written without importing json at exit
     from timemory._output import json_dumps as _json_dumps
 
-    assert _json_dumps(value) == json.dumps(value, indent=2)
+    assert _json_dumps(value) == json.dumps(_finite(value), indent=2)
+
+
+def _finite(value):
+    """``value`` with NaN and the infinities as None: what every timemory JSON writer writes
+    for them (NaN/Infinity are not JSON)."""
+    if isinstance(value, float) and (value != value or value in (math.inf, -math.inf)):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
+
+
+def test_metadata_json_text_is_strict_json():
+    from timemory._output import json_dumps as _json_dumps
+
+    text = _json_dumps({"x": [math.nan, math.inf, -math.inf, 1.5]})
+    assert json.loads(text, parse_constant=pytest.fail) == {"x": [None, None, None, 1.5]}
 
 
 def test_metadata_json_text_rejects_what_json_rejects():
