@@ -364,6 +364,37 @@ void test_deep() {
     CHECK_EQ(streamed, tree);
     CHECK(pieces > 10);
 
+    // The same documents from a walk (how the recorded graph is written without a tree view).
+    auto walk_of = [](const TreeNode& top) -> TreeWalk {
+        return [&top](const std::function<void(const TreeNode&)>& enter, const std::function<void()>& leave) {
+            std::vector<std::pair<const TreeNode*, std::size_t>> stack{{&top, 0}};
+            enter(top);
+            while (!stack.empty()) {
+                auto& [n, next] = stack.back();
+                if (next == n->children.size()) {
+                    leave();
+                    stack.pop_back();
+                    continue;
+                }
+                const TreeNode& c = n->children[next++];
+                enter(c);
+                stack.emplace_back(&c, 0);
+            }
+        };
+    };
+    Out walked;
+    tree_json_walk(walked, w, walk_of(root), OutputMeta{});
+    CHECK_EQ(walked.buf, tree);
+    Out flamed;
+    flamegraph_json_walk(flamed, w, walk_of(root));
+    CHECK_EQ(flamed.buf, flame);
+    const auto example = example_tree(w);
+    Out        ex_tree, ex_flame;
+    tree_json_walk(ex_tree, w, walk_of(example), OutputMeta{});
+    CHECK_EQ(ex_tree.buf, tree_json(w, {{&example}}, OutputMeta{}));
+    flamegraph_json_walk(ex_flame, w, walk_of(example));
+    CHECK_EQ(ex_flame.buf, flamegraph_json(w, {&example}));
+
     // The flat rows of the chain (labels as the snapshot decorates them past
     // max_indent_levels, which tests/test_deep_graphs.py checks): the table's
     // children sums are found in one pass, not one scan per row.

@@ -395,8 +395,7 @@ void json_tree_node(Out& out, const ComponentInfo& info, const TreeNode& root) {
 
 // ---------------------------------------------------------------- JSON views
 
-void flat_json(Out& o, const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,
-               const OutputMeta& meta) {
+void flat_json_rows(Out& o, const ComponentInfo& info, const std::vector<FlatSource>& ranks, const OutputMeta& meta) {
     auto& out = o.buf;
     out += '{';
     json_metadata(out, info, meta);
@@ -406,11 +405,10 @@ void flat_json(Out& o, const ComponentInfo& info, const std::vector<std::vector<
         out += "{\"rank\":";
         json_uint(out, r);
         out += ",\"graph_size\":";
-        json_uint(out, ranks[r].size());
+        json_uint(out, ranks[r].size);
         out += ",\"graph\":[";
         bool first = true;
-        for (const FlatEntry* p : ranks[r]) {
-            const auto& e = *p;
+        ranks[r].rows([&](const FlatRow& e) {
             if (!first) out += ',';
             first = false;
             out += "{\"hash\":";
@@ -420,17 +418,40 @@ void flat_json(Out& o, const ComponentInfo& info, const std::vector<std::vector<
             out += ",\"depth\":";
             json_int(out, e.depth);
             out += ",\"entry\":";
-            json_entry(out, info, e.entry);
+            json_entry(out, info, *e.entry);
             out += ",\"stats\":";
-            json_stats(out, info, e.entry.stats);
+            json_stats(out, info, e.entry->stats);
             out += ",\"rolling_hash\":";
             json_uint(out, e.rolling_hash);
             out += '}';
             o.step();
-        }
+        });
         out += "]}";
     }
     out += "]}";
+}
+
+namespace {
+FlatRows rows_of(const std::vector<const FlatEntry*>& entries) {
+    return [&entries](const std::function<void(const FlatRow&)>& row) {
+        FlatRow r;
+        for (const FlatEntry* e : entries) {
+            r.hash         = e->hash;
+            r.prefix       = e->prefix;
+            r.depth        = e->depth;
+            r.entry        = &e->entry;
+            r.rolling_hash = e->rolling_hash;
+            row(r);
+        }
+    };
+}
+}  // namespace
+
+void flat_json(Out& o, const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,
+               const OutputMeta& meta) {
+    std::vector<FlatSource> sources;
+    for (const auto& r : ranks) sources.push_back({r.size(), rows_of(r)});
+    flat_json_rows(o, info, sources, meta);
 }
 
 std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,
@@ -465,6 +486,30 @@ std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<c
     Out o;
     tree_json(o, info, ranks, meta, ranks_key);
     return std::move(o.buf);
+}
+
+void tree_json_walk(Out& o, const ComponentInfo& info, const TreeWalk& rank, const OutputMeta& meta,
+                    const std::string& ranks_key) {
+    auto& out = o.buf;
+    out += '{';
+    json_metadata(out, info, meta);
+    out += ',';
+    json_key(out, ranks_key);
+    out += "[[";
+    std::vector<std::size_t> written;  // per open node: the children written so far
+    std::size_t              roots = 0;
+    rank(
+        [&](const TreeNode& n) {
+            if ((written.empty() ? roots++ : written.back()++) > 0) out += ',';
+            json_tree_node_head(out, info, n);
+            written.push_back(0);
+        },
+        [&] {
+            out += "]}";
+            written.pop_back();
+            o.step();
+        });
+    out += "]]}";
 }
 
 namespace {
@@ -561,6 +606,27 @@ void flamegraph_json(Out& out, const ComponentInfo& info, const std::vector<cons
     out.buf += "]}";
 }
 
+void flamegraph_json_walk(Out& out, const ComponentInfo& info, const TreeWalk& roots) {
+    out.buf += "{\"traceEvents\":[";
+    bool                first = true;
+    double              ts    = 0.0;  // where the next root starts
+    std::vector<double> cursor;       // per open node: where its next child starts
+    roots(
+        [&](const TreeNode& n) {
+            const double d     = duration_us(info, n);
+            const double start = cursor.empty() ? ts : cursor.back();
+            if (cursor.empty()) ts += d;  // dummy roots carry no time: each view starts at 0
+            else cursor.back() += d;
+            flame_event(out.buf, n, start, d, first);
+            cursor.push_back(start);
+        },
+        [&] {
+            cursor.pop_back();
+            out.step();
+        });
+    out.buf += "]}";
+}
+
 std::string flamegraph_json(const ComponentInfo& info, const std::vector<const TreeNode*>& roots) {
     Out o;
     flamegraph_json(o, info, roots);
@@ -622,7 +688,7 @@ struct Column {
 
 }  // namespace
 
-void text_table(Out& o, const ComponentInfo& info, const std::vector<const FlatEntry*>& entries) {
+void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
     const int         n_disp = std::max(1, std::min(info.n_disp, max_values));
     const int         groups = info.n_disp > 1 ? n_disp : 1;
     const std::size_t ng     = static_cast<std::size_t>(groups);
@@ -638,36 +704,19 @@ void text_table(Out& o, const ComponentInfo& info, const std::vector<const FlatE
     std::vector<NumberFormat> formats;
     for (int k = 0; k < groups; ++k) formats.push_back(number_format(info, unit_at(info, k)));
 
-    // Display sums, and the sums of each entry's direct children, in one pass over the
-    // pre-order list: the stack holds the entries on the current path.
-    const std::size_t   n = entries.size();
-    std::vector<double> sums(n * ng), children(n * ng);
-    {
-        std::vector<std::size_t> path;
-        double                   disp[max_values] = {};
-        for (std::size_t j = 0; j < n; ++j) {
-            display_values(info, entries[j]->entry.accum, disp);
-            for (std::size_t k = 0; k < ng; ++k) sums[j * ng + k] = disp[k];
-            const int d = entries[j]->depth;
-            while (!path.empty() && entries[path.back()]->depth >= d) path.pop_back();
-            if (!path.empty() && entries[path.back()]->depth == d - 1)
-                for (std::size_t k = 0; k < ng; ++k) children[path.back() * ng + k] += disp[k];
-            path.push_back(j);
-        }
-    }
-
-    // One row's cells (the label is the entry's prefix, taken in place).
+    // One row's cells (the label is the row's prefix, taken in place).
     std::vector<std::string> cells(cols.size());
-    auto                     row = [&](std::size_t i) {
-        const auto& e    = *entries[i];
-        const bool  ran  = e.entry.laps > 0;
-        cells[1]         = std::to_string(e.entry.laps);
-        cells[2]         = std::to_string(e.depth);
-        const auto stats = display_stats(info, e.entry.stats);
+    double                   disp[max_values] = {};
+    auto                     make             = [&](const FlatRow& e, const double* children) {
+        const bool ran = e.entry->laps > 0;
+        cells[1]       = std::to_string(e.entry->laps);
+        cells[2]       = std::to_string(e.depth);
+        display_values(info, e.entry->accum, disp);
+        const auto stats = display_stats(info, e.entry->stats);
         for (std::size_t k = 0; k < ng; ++k) {
             auto*       c   = &cells[3 + 8 * k];
             const auto& f   = formats[k];
-            const auto  sum = sums[i * ng + k];
+            const auto  sum = disp[k];
             c[0]            = k < info.sub_labels.size() ? info.sub_labels[k] : info.label;
             c[1]            = unit_repr(unit_at(info, static_cast<int>(k)));
             if (!ran) {
@@ -675,9 +724,9 @@ void text_table(Out& o, const ComponentInfo& info, const std::vector<const FlatE
                 continue;
             }
             char self[32];
-            std::snprintf(self, sizeof self, "%.1f", sum != 0.0 ? 100.0 * (sum - children[i * ng + k]) / sum : 0.0);
+            std::snprintf(self, sizeof self, "%.1f", sum != 0.0 ? 100.0 * (sum - children[k]) / sum : 0.0);
             c[2] = format_number(sum, f);
-            c[3] = format_number(sum / static_cast<double>(e.entry.laps), f);
+            c[3] = format_number(sum / static_cast<double>(e.entry->laps), f);
             c[4] = format_number(stats.min[k], f);
             c[5] = format_number(stats.max[k], f);
             c[6] = format_number(stats.stddev[k], f);
@@ -686,14 +735,34 @@ void text_table(Out& o, const ComponentInfo& info, const std::vector<const FlatE
     };
     const int max_depth = config().max_depth;
 
-    // First pass: the column widths (the rows are made again when written, rather than
-    // kept: a million rows of cells would take several times the size of the table).
+    // First pass: the sums of each row's direct children (the stack holds the rows on the
+    // current path, so each row adds itself to its parent), then the column widths. The
+    // rows are made again when written rather than kept: a million rows of cells would take
+    // several times the size of the table.
+    std::vector<double> children;
+    {
+        std::vector<std::pair<std::size_t, int>> path;  // (row, depth)
+        double                                   d[max_values] = {};
+        std::size_t                              j             = 0;
+        rows([&](const FlatRow& e) {
+            display_values(info, e.entry->accum, d);
+            children.resize(children.size() + ng, 0.0);
+            while (!path.empty() && path.back().second >= e.depth) path.pop_back();
+            if (!path.empty() && path.back().second == e.depth - 1)
+                for (std::size_t k = 0; k < ng; ++k) children[path.back().first * ng + k] += d[k];
+            path.emplace_back(j++, e.depth);
+        });
+    }
     for (auto& c : cols) c.width = c.header.size();
-    for (std::size_t i = 0; i < n; ++i) {
-        if (entries[i]->depth > max_depth) continue;
-        row(i);
-        cols[0].width = std::max(cols[0].width, entries[i]->prefix.size());
-        for (std::size_t c = 1; c < cols.size(); ++c) cols[c].width = std::max(cols[c].width, cells[c].size());
+    {
+        std::size_t i = 0;
+        rows([&](const FlatRow& e) {
+            const std::size_t row = i++;
+            if (e.depth > max_depth) return;
+            make(e, &children[row * ng]);
+            cols[0].width = std::max(cols[0].width, e.prefix.size());
+            for (std::size_t c = 1; c < cols.size(); ++c) cols[c].width = std::max(cols[c].width, cells[c].size());
+        });
     }
     std::size_t total = 1;                      // leading '|'
     for (auto& c : cols) total += c.width + 3;  // " cell |"
@@ -711,13 +780,15 @@ void text_table(Out& o, const ComponentInfo& info, const std::vector<const FlatE
     out += "\n|";
     for (const auto& c : cols) out += std::string(c.width + 2, '-') + "|";
     out += '\n';
-    for (std::size_t i = 0; i < n; ++i) {
-        if (entries[i]->depth > max_depth) continue;
-        row(i);
+    std::size_t i = 0;
+    rows([&](const FlatRow& e) {
+        const std::size_t row = i++;
+        if (e.depth > max_depth) return;
+        make(e, &children[row * ng]);
         out += '|';
         for (std::size_t c = 0; c < cols.size(); ++c) {
-            const auto& s   = c == 0 ? entries[i]->prefix : cells[c];
-            const auto  pad = cols[c].width - s.size();
+            const std::string_view s   = c == 0 ? e.prefix : std::string_view(cells[c]);
+            const auto             pad = cols[c].width - s.size();
             out += ' ';
             if (!cols[c].left_align) out.append(pad, ' ');
             out += s;
@@ -726,8 +797,12 @@ void text_table(Out& o, const ComponentInfo& info, const std::vector<const FlatE
         }
         out += '\n';
         o.step();
-    }
+    });
     out += rule;
+}
+
+void text_table(Out& o, const ComponentInfo& info, const std::vector<const FlatEntry*>& entries) {
+    text_table_rows(o, info, rows_of(entries));
 }
 
 std::string text_table(const ComponentInfo& info, const std::vector<const FlatEntry*>& entries) {

@@ -65,6 +65,35 @@ private:
     std::string path_, tmp_, dir_;
 };
 
+// The writers below also read their data from sources that make it on the fly (the recorded
+// graph itself, through for_each_flat / for_each_tree), so that writing holds neither the flat
+// nor the tree view in memory.
+//
+// One row of the flat view (what the flat JSON and the text table print of a node).
+struct FlatRow {
+    std::uint64_t    hash = 0;
+    std::string_view prefix;
+    int              depth        = 0;
+    const Entry*     entry        = nullptr;
+    std::uint64_t    rolling_hash = 0;
+};
+// A source of flat rows: calls `row` once per row, in pre-order; may be run more than once.
+using FlatRows = std::function<void(const std::function<void(const FlatRow&)>& row)>;
+struct FlatSource {
+    std::size_t size = 0;  // the number of rows
+    FlatRows    rows;
+};
+// A source of trees: enter(node) per node in pre-order (its children are not read), then
+// leave() after the node's subtree.
+using TreeWalk =
+    std::function<void(const std::function<void(const TreeNode&)>& enter, const std::function<void()>& leave)>;
+
+void flat_json_rows(Out& out, const ComponentInfo& info, const std::vector<FlatSource>& ranks, const OutputMeta& meta);
+void tree_json_walk(Out& out, const ComponentInfo& info, const TreeWalk& rank, const OutputMeta& meta,
+                    const std::string& ranks_key = "graph");  // one rank
+void flamegraph_json_walk(Out& out, const ComponentInfo& info, const TreeWalk& roots);
+void text_table_rows(Out& out, const ComponentInfo& info, const FlatRows& rows);
+
 // JSON object stored under "timemory"."<info.key>" in the flat form:
 // metadata keys, then "ranks": [{"rank", "graph_size", "graph": [...]}].
 std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,

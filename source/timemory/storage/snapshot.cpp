@@ -339,6 +339,41 @@ std::vector<TreeNode> tree_snapshot(int index) {
     return roots;
 }
 
+void for_each_tree(int index, const std::function<void(const TreeNode&)>& enter, const std::function<void()>& leave) {
+    const auto& info = component_table()[static_cast<std::size_t>(index)];
+    TreeNode    t;
+    t.pids = {static_cast<int>(getpid())};
+    for (auto& [tid, graph] : views(index)) {
+        (void)tid;
+        const auto& nodes = graph.nodes();
+        auto        visit = [&](std::int32_t i) {
+            const auto& n = nodes[static_cast<std::size_t>(i)];
+            t.hash        = n.hash;
+            t.label       = i == 0 ? std::string("unknown-hash=0") : get_hash_identifier(n.hash);
+            t.tids        = config().collapse_threads ? std::set<int>{0} : graph.tid_set(i);
+            t.depth       = n.depth;
+            t.inclusive   = n.entry;
+            t.exclusive   = n.entry;  // as compute_exclusive: less every child's inclusive value
+            for (auto c = graph.children_begin(i); c != graph.children_end(i); ++c)
+                t.exclusive.subtract(info, nodes[static_cast<std::size_t>(*c)].entry);
+            enter(t);
+        };
+        std::vector<std::pair<std::int32_t, const std::int32_t*>> stack{{0, graph.children_begin(0)}};
+        visit(0);
+        while (!stack.empty()) {
+            auto& top = stack.back();
+            if (top.second == graph.children_end(top.first)) {
+                leave();
+                stack.pop_back();
+                continue;
+            }
+            auto c = *top.second++;
+            visit(c);
+            stack.emplace_back(c, graph.children_begin(c));
+        }
+    }
+}
+
 void clear(int index) {
     for (auto* td : all_thread_data()) {
         auto& g = td->graphs[static_cast<std::size_t>(index)];

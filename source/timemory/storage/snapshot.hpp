@@ -144,7 +144,11 @@ std::vector<FlatEntry> flat_snapshot(int index);  // pre-order, merged per colla
 // The flat view without building FlatEntry objects (what flat_snapshot is made of).
 void                  for_each_flat(int index, const std::function<void(const FlatItem&)>& visit);
 std::vector<TreeNode> tree_snapshot(int index);  // roots (one dummy root per thread view)
-void                  clear(int index);
+// The tree view without building it: enter(node) per node in pre-order, the node as
+// tree_snapshot makes it but with no children (its exclusive value computed), then
+// leave() after its subtree.
+void for_each_tree(int index, const std::function<void(const TreeNode&)>& enter, const std::function<void()>& leave);
+void clear(int index);
 
 // Recomputes every exclusive value of a tree from the inclusive values.
 void compute_exclusive(const ComponentInfo& info, TreeNode& node);
