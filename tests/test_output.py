@@ -581,3 +581,20 @@ def test_metadata_json_text_rejects_what_json_rejects():
             json.dumps(value, indent=2)
         with pytest.raises(TypeError):
             _json_dumps(value)
+
+
+def test_functions_json_native_text_is_json_dumps(tmp_path):
+    # functions.json is written natively; it is the text json.dumps(indent=2) makes of the
+    # labels and their hashes, escapes (ensure_ascii) included
+    from timemory import _core, region
+
+    for label in ('ü ☃ \U0001f600 "q" \\ \x7f \x01 tab\t', "plain", "k\\xff.py"):
+        region.push(label)
+        region.pop(label)
+    functions: dict[str, list[int]] = {}
+    for hash_id, label in _core.hash_ids():
+        functions.setdefault(label, []).append(hash_id)
+    path = tmp_path / "functions.json"
+    _core.write_functions_json(str(path), "\n")
+    expected = json.dumps({"timemory": {"functions": functions}}, indent=2) + "\n"
+    assert path.read_text(encoding="ascii") == expected

@@ -135,6 +135,13 @@ void add_output_bindings(py::module_& m) {
         py::arg("path"), py::arg("index"), py::arg("tail") = "",
         "The text table of this process's data of a component, streamed into the file `path`.");
     m.def(
+        "write_functions_json",
+        [](const py::object& path, const std::string& tail) {
+            stream_to(fs_path(path), "", tail, [&](Out& out) { functions_json(out, hash_ids()); });
+        },
+        py::arg("path"), py::arg("tail") = "",
+        "functions.json (every label with its hashes, as json.dumps(indent=2)) streamed into the file `path`.");
+    m.def(
         "live_text_table",
         [](int index) {
             const auto&            info = info_at(index);

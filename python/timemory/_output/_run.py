@@ -368,13 +368,12 @@ def _text_table(component: ComponentOutput) -> str | Callable[[str], None]:
     return _streamed(lambda path: _core.write_live_text_table(path, index, summary))
 
 
-def _functions(run: RunOutput) -> str | None:
+def _functions(run: RunOutput) -> Callable[[str], None] | None:
+    # every label with its hashes, as _json.dumps writes {"timemory": {"functions": {label:
+    # [hash, ...]}}}, written natively: a million labels made no Python dict and string
     if not metadata_wanted(run.wrote):
         return None
-    functions: dict[str, list[int]] = {}
-    for hash_id, label in _core.hash_ids():
-        functions.setdefault(label, []).append(hash_id)
-    return _json.dumps({"timemory": {"functions": functions}}) + "\n"
+    return _streamed(lambda path: _core.write_functions_json(path, "\n"))
 
 
 def _metadata(run: RunOutput) -> str | None:

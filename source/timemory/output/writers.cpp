@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <unordered_map>
 
 #include "timemory/config.hpp"
 #include "timemory/storage/entry.hpp"
@@ -123,6 +124,92 @@ void json_number(std::string& out, double v, bool integral) {
     out += '.';
     if (nd > whole) out.append(digits + whole, nd - whole);
     else out += '0';
+}
+
+void json_escape_ascii(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    auto                  u16   = [&](unsigned v) {
+        out += "\\u";
+        for (int shift = 12; shift >= 0; shift -= 4) out += hex[(v >> shift) & 0xf];
+    };
+    out += '"';
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            switch (c) {
+                case '"': out += "\\\""; break;
+                case '\\': out += "\\\\"; break;
+                case '\n': out += "\\n"; break;
+                case '\t': out += "\\t"; break;
+                case '\r': out += "\\r"; break;
+                case '\b': out += "\\b"; break;
+                case '\f': out += "\\f"; break;
+                default:
+                    if (c < 0x20 || c == 0x7f) u16(c);
+                    else out += static_cast<char>(c);
+            }
+            ++i;
+            continue;
+        }
+        std::size_t n  = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+        bool        ok = n > 0 && c <= 0xf4 && i + n <= s.size();
+        for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+        if (ok && n >= 3) {
+            const auto c1 = static_cast<unsigned char>(s[i + 1]);
+            ok            = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0) && !(c == 0xf0 && c1 < 0x90) &&
+                            !(c == 0xf4 && c1 >= 0x90);
+        }
+        if (!ok) {
+            u16(0xfffd);
+            ++i;
+            continue;
+        }
+        unsigned cp = c & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+        for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            u16(0xd800 | (cp >> 10));
+            u16(0xdc00 | (cp & 0x3ff));
+        } else {
+            u16(cp);
+        }
+        i += n;
+    }
+    out += '"';
+}
+
+void functions_json(Out& o, const std::vector<std::pair<std::uint64_t, std::string>>& ids) {
+    // labels in order of first appearance, each with its hashes
+    std::vector<std::pair<std::string_view, std::vector<std::uint64_t>>> groups;
+    std::unordered_map<std::string_view, std::size_t>                    at;
+    at.reserve(ids.size());
+    for (const auto& [hash, label] : ids) {
+        auto [it, fresh] = at.emplace(label, groups.size());
+        if (fresh) groups.emplace_back(label, std::vector<std::uint64_t>{});
+        groups[it->second].second.push_back(hash);
+    }
+    auto& out = o.buf;
+    out += "{\n  \"timemory\": {\n    \"functions\": ";
+    if (groups.empty()) out += "{}";
+    else {
+        out += "{\n";
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            out += "      ";
+            json_escape_ascii(out, groups[g].first);
+            out += ": [\n";
+            const auto& hashes = groups[g].second;
+            for (std::size_t k = 0; k < hashes.size(); ++k) {
+                out += "        ";
+                char buf[24];
+                out.append(buf, std::to_chars(buf, buf + sizeof buf, hashes[k]).ptr);
+                out += k + 1 < hashes.size() ? ",\n" : "\n";
+            }
+            out += g + 1 < groups.size() ? "      ],\n" : "      ]\n";
+            o.step();
+        }
+        out += "    }";
+    }
+    out += "\n  }\n}";
 }
 
 std::string json_pretty(std::string_view json, int indent) {
@@ -662,13 +749,6 @@ NumberFormat number_format(const ComponentInfo& info, Unit u) {
     return f;
 }
 
-std::string format_number(double v, const NumberFormat& f) {
-    char buf[128];
-    std::snprintf(buf, sizeof buf, f.scientific ? "%*.*e" : "%*.*f", std::min(f.width, 64),
-                  std::clamp(f.precision, 0, 32), v);
-    return buf;
-}
-
 std::string to_upper(std::string s) {
     for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return s;
@@ -704,33 +784,51 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
     std::vector<NumberFormat> formats;
     for (int k = 0; k < groups; ++k) formats.push_back(number_format(info, unit_at(info, k)));
 
-    // One row's cells (the label is the row's prefix, taken in place).
-    std::vector<std::string> cells(cols.size());
-    double                   disp[max_values] = {};
-    auto                     make             = [&](const FlatRow& e, const double* children) {
+    // One row's cells (the label is the row's prefix, taken in place), formatted into fixed
+    // buffers with to_chars: the same text as printf's %.*f / %.*e, several times faster.
+    struct Cell {
+        char             buf[400];  // the fixed form of any double fits
+        std::string_view text;
+    };
+    std::vector<Cell>        cells(cols.size());
+    std::vector<std::string> metric(ng), units(ng);
+    for (std::size_t k = 0; k < ng; ++k) {
+        metric[k] = k < info.sub_labels.size() ? info.sub_labels[k] : info.label;
+        units[k]  = unit_repr(unit_at(info, static_cast<int>(k)));
+    }
+    auto number = [](Cell& c, double v, int precision, bool scientific) {
+        auto r = std::to_chars(c.buf, c.buf + sizeof c.buf, v,
+                               scientific ? std::chars_format::scientific : std::chars_format::fixed, precision);
+        c.text = std::string_view(c.buf, r.ec == std::errc{} ? static_cast<std::size_t>(r.ptr - c.buf) : 0);
+    };
+    auto integer = [](Cell& c, long long v) {
+        auto r = std::to_chars(c.buf, c.buf + sizeof c.buf, v);
+        c.text = std::string_view(c.buf, static_cast<std::size_t>(r.ptr - c.buf));
+    };
+    double disp[max_values] = {};
+    auto   make             = [&](const FlatRow& e, const double* children) {
         const bool ran = e.entry->laps > 0;
-        cells[1]       = std::to_string(e.entry->laps);
-        cells[2]       = std::to_string(e.depth);
+        integer(cells[1], e.entry->laps);
+        integer(cells[2], e.depth);
         display_values(info, e.entry->accum, disp);
         const auto stats = display_stats(info, e.entry->stats);
         for (std::size_t k = 0; k < ng; ++k) {
             auto*       c   = &cells[3 + 8 * k];
             const auto& f   = formats[k];
+            const int   p   = std::clamp(f.precision, 0, 32);
             const auto  sum = disp[k];
-            c[0]            = k < info.sub_labels.size() ? info.sub_labels[k] : info.label;
-            c[1]            = unit_repr(unit_at(info, static_cast<int>(k)));
+            c[0].text       = metric[k];
+            c[1].text       = units[k];
             if (!ran) {
-                for (int m = 2; m < 8; ++m) c[m] = "-";
+                for (int m = 2; m < 8; ++m) c[m].text = "-";
                 continue;
             }
-            char self[32];
-            std::snprintf(self, sizeof self, "%.1f", sum != 0.0 ? 100.0 * (sum - children[k]) / sum : 0.0);
-            c[2] = format_number(sum, f);
-            c[3] = format_number(sum / static_cast<double>(e.entry->laps), f);
-            c[4] = format_number(stats.min[k], f);
-            c[5] = format_number(stats.max[k], f);
-            c[6] = format_number(stats.stddev[k], f);
-            c[7] = self;
+            number(c[2], sum, p, f.scientific);
+            number(c[3], sum / static_cast<double>(e.entry->laps), p, f.scientific);
+            number(c[4], stats.min[k], p, f.scientific);
+            number(c[5], stats.max[k], p, f.scientific);
+            number(c[6], stats.stddev[k], p, f.scientific);
+            number(c[7], sum != 0.0 ? 100.0 * (sum - children[k]) / sum : 0.0, 1, false);
         }
     };
     const int max_depth = config().max_depth;
@@ -754,16 +852,26 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
         });
     }
     for (auto& c : cols) c.width = c.header.size();
+    bool any_ran = false;
     {
         std::size_t i = 0;
         rows([&](const FlatRow& e) {
             const std::size_t row = i++;
             if (e.depth > max_depth) return;
             make(e, &children[row * ng]);
+            any_ran       = any_ran || e.entry->laps > 0;
             cols[0].width = std::max(cols[0].width, e.prefix.size());
-            for (std::size_t c = 1; c < cols.size(); ++c) cols[c].width = std::max(cols[c].width, cells[c].size());
+            for (std::size_t c = 1; c < cols.size(); ++c) cols[c].width = std::max(cols[c].width, cells[c].text.size());
         });
     }
+    // printf's field width of the numbers (SUM to STDDEV) of rows that ran
+    if (any_ran)
+        for (std::size_t k = 0; k < ng; ++k)
+            for (int m = 2; m < 7; ++m) {
+                auto& w = cols[3 + 8 * k + static_cast<std::size_t>(m)].width;
+                // printf pads each number to the width (the column does it here)
+                w = std::max(w, static_cast<std::size_t>(std::clamp(formats[k].width, 0, 64)));
+            }
     std::size_t total = 1;                      // leading '|'
     for (auto& c : cols) total += c.width + 3;  // " cell |"
     // A long description widens the label column instead of breaking the frame.
@@ -787,7 +895,7 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
         make(e, &children[row * ng]);
         out += '|';
         for (std::size_t c = 0; c < cols.size(); ++c) {
-            const std::string_view s   = c == 0 ? e.prefix : std::string_view(cells[c]);
+            const std::string_view s   = c == 0 ? e.prefix : cells[c].text;
             const auto             pad = cols[c].width - s.size();
             out += ' ';
             if (!cols[c].left_align) out.append(pad, ' ');

@@ -3,6 +3,7 @@
 // tree JSON (hatchet-compatible), Chrome-trace flame graphs, the text table,
 // and crash-safe file writes. Everything returns text; callers decide where
 // it goes.
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -138,6 +139,13 @@ void json_escape(std::string& out, std::string_view s);
 // the shortest form that round-trips (as Python's repr: 1.0, 0.30000000000000004,
 // 1e+16). NaN and infinities become null.
 void json_number(std::string& out, double v, bool integral);
+// Appends `s` as Python's json.dumps writes a str (ensure_ascii): printable ASCII as is,
+// everything else as \uXXXX escapes (surrogate pairs past U+FFFF); invalid UTF-8 bytes
+// become \ufffd.
+void json_escape_ascii(std::string& out, std::string_view s);
+// functions.json: {"timemory": {"functions": {label: [hash, ...]}}} laid out as
+// json.dumps(..., indent=2) does, labels in order of first appearance in `ids`.
+void functions_json(Out& out, const std::vector<std::pair<std::uint64_t, std::string>>& ids);
 // Re-indents compact JSON (as produced above) for files meant to be read by people.
 std::string json_pretty(std::string_view json, int indent = 4);
 

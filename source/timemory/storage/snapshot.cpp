@@ -342,7 +342,9 @@ std::vector<TreeNode> tree_snapshot(int index) {
 void for_each_tree(int index, const std::function<void(const TreeNode&)>& enter, const std::function<void()>& leave) {
     const auto& info = component_table()[static_cast<std::size_t>(index)];
     TreeNode    t;
-    t.pids = {static_cast<int>(getpid())};
+    t.pids              = {static_cast<int>(getpid())};
+    const bool collapse = config().collapse_threads;
+    if (collapse) t.tids = {0};  // set once: a set per node is an allocation per node
     for (auto& [tid, graph] : views(index)) {
         (void)tid;
         const auto& nodes = graph.nodes();
@@ -350,10 +352,10 @@ void for_each_tree(int index, const std::function<void(const TreeNode&)>& enter,
             const auto& n = nodes[static_cast<std::size_t>(i)];
             t.hash        = n.hash;
             t.label       = i == 0 ? std::string("unknown-hash=0") : get_hash_identifier(n.hash);
-            t.tids        = config().collapse_threads ? std::set<int>{0} : graph.tid_set(i);
-            t.depth       = n.depth;
-            t.inclusive   = n.entry;
-            t.exclusive   = n.entry;  // as compute_exclusive: less every child's inclusive value
+            if (!collapse) t.tids = graph.tid_set(i);
+            t.depth     = n.depth;
+            t.inclusive = n.entry;
+            t.exclusive = n.entry;  // as compute_exclusive: less every child's inclusive value
             for (auto c = graph.children_begin(i); c != graph.children_end(i); ++c)
                 t.exclusive.subtract(info, nodes[static_cast<std::size_t>(*c)].entry);
             enter(t);
