@@ -7,6 +7,7 @@ files must be written however the program ends, with its exit status preserved.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -550,7 +551,26 @@ def test_metadata_json_text_is_json_dumps(value):
     # metadata.json and functions.json are written without importing json at exit
     from timemory._output import json_dumps as _json_dumps
 
-    assert _json_dumps(value) == json.dumps(value, indent=2)
+    assert _json_dumps(value) == json.dumps(_finite(value), indent=2)
+
+
+def _finite(value):
+    """``value`` with NaN and the infinities as None: what every timemory JSON writer writes
+    for them (NaN/Infinity are not JSON)."""
+    if isinstance(value, float) and (value != value or value in (math.inf, -math.inf)):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
+
+
+def test_metadata_json_text_is_strict_json():
+    from timemory._output import json_dumps as _json_dumps
+
+    text = _json_dumps({"x": [math.nan, math.inf, -math.inf, 1.5]})
+    assert json.loads(text, parse_constant=pytest.fail) == {"x": [None, None, None, 1.5]}
 
 
 def test_metadata_json_text_rejects_what_json_rejects():
@@ -561,3 +581,20 @@ def test_metadata_json_text_rejects_what_json_rejects():
             json.dumps(value, indent=2)
         with pytest.raises(TypeError):
             _json_dumps(value)
+
+
+def test_functions_json_native_text_is_json_dumps(tmp_path):
+    # functions.json is written natively; it is the text json.dumps(indent=2) makes of the
+    # labels and their hashes, escapes (ensure_ascii) included
+    from timemory import _core, region
+
+    for label in ('ü ☃ \U0001f600 "q" \\ \x7f \x01 tab\t', "plain", "k\\xff.py"):
+        region.push(label)
+        region.pop(label)
+    functions: dict[str, list[int]] = {}
+    for hash_id, label in _core.hash_ids():
+        functions.setdefault(label, []).append(hash_id)
+    path = tmp_path / "functions.json"
+    _core.write_functions_json(str(path), "\n")
+    expected = json.dumps({"timemory": {"functions": functions}}, indent=2) + "\n"
+    assert path.read_text(encoding="ascii") == expected

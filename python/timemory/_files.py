@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of R
 __all__ = [
     "UnsafeFolderError",
     "atomic_write",
+    "atomic_write_by",
     "atomic_write_with",
     "check_folder",
     "make_private_dir",
@@ -121,13 +122,26 @@ def atomic_write(path: str | bytes | os.PathLike[Any], *parts: str | bytes) -> N
     atomically: readers see the old file or the whole new one, never a part. Raises
     ``OSError`` naming the path and the reason (:class:`UnsafeFolderError` for a folder
     :func:`check_folder` refuses)."""
-    raw = _native_path(path)
-    check_folder(os.path.dirname(raw))
-    try:
+
+    def write(raw: bytes) -> None:
         try:
             _core.atomic_write(raw, *parts)
         except UnicodeEncodeError:
             _core.atomic_write(raw, *_encoded(parts))
+
+    atomic_write_by(path, write)
+
+
+def atomic_write_by(
+    path: str | bytes | os.PathLike[Any], writer: Callable[[bytes], Any]
+) -> None:
+    """:func:`atomic_write` through ``writer(raw_path)``, a native writer that streams the file
+    itself (atomically: an exclusive temp file in the folder, then a rename): the same folder
+    check and the same errors."""
+    raw = _native_path(path)
+    check_folder(os.path.dirname(raw))
+    try:
+        writer(raw)
     except ValueError as err:
         # the native writer reports failures with the path; a message with undecodable bytes
         # arrives as the UnicodeDecodeError (a ValueError too) of decoding it

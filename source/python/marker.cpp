@@ -14,6 +14,7 @@
 
 #include "callbacks.hpp"
 #include "compat.hpp"
+#include "names.hpp"
 #include "resolver.hpp"
 #include "timemory/config.hpp"
 #include "timemory/storage/call_graph.hpp"
@@ -50,9 +51,9 @@ int parse_mode(PyObject* obj, int* mode) {
     return 0;
 }
 
-std::string basename_of(const char* path) {
-    const char* slash = std::strrchr(path, '/');
-    return slash ? slash + 1 : path;
+std::string basename_of(const std::string& path) {
+    const auto slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 void strip_slashes(std::string& s) {
@@ -272,8 +273,8 @@ void caller_info(std::string& func, std::string& file, int& line) {
         return;
     }
     PyCodeObject* code = PyFrame_GetCode(frame);
-    func               = PyUnicode_AsUTF8(code->co_name);
-    file               = basename_of(PyUnicode_AsUTF8(code->co_filename));
+    func               = utf8_string(code->co_name);
+    file               = basename_of(utf8_string(code->co_filename));
     line               = PyFrame_GetLineNumber(frame);
     Py_DECREF(code);
 }
@@ -311,11 +312,11 @@ PyObject* marker_enter(MarkerObject* self, PyObject*) {
         Py_DECREF(self);
         return nullptr;
     }
-    int              mode   = self->mode == mode_defer ? mode_blank : self->mode;
-    Py_ssize_t       keylen = 0;
-    const char*      key    = PyUnicode_AsUTF8AndSize(self->key, &keylen);
+    int              mode = self->mode == mode_defer ? mode_blank : self->mode;
+    std::string      key_scratch;
+    std::string_view view   = utf8_name(self->key, key_scratch);
+    const auto       keylen = view.size();
     std::string      label;
-    std::string_view view(key, static_cast<std::size_t>(keylen));
     if (mode != mode_blank || self->add_args || keylen == 0) {
         std::string func, file, args;
         int         line = 0;
@@ -327,7 +328,7 @@ PyObject* marker_enter(MarkerObject* self, PyObject*) {
                 Py_DECREF(self);
                 return nullptr;
             }
-            args = PyUnicode_AsUTF8(s);
+            args = utf8_string(s);
             Py_DECREF(s);
         }
         // an empty key would give an empty label: name the enclosing function instead
@@ -403,10 +404,9 @@ PyObject* marked_vectorcall(PyObject* obj, PyObject* const* args, size_t nargsf,
     IndexList        scratch;
     const IndexList* idx = current_indices(self->marker, scratch);
     if (!idx) return nullptr;
-    Py_ssize_t       len   = 0;
-    const char*      label = PyUnicode_AsUTF8AndSize(self->label, &len);
+    std::string      label_scratch;
     std::string      with_args;
-    std::string_view view(label, static_cast<std::size_t>(len));
+    std::string_view view = utf8_name(self->label, label_scratch);
     std::uint64_t    hash = self->hash;
     if (self->marker->add_args) {
         Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
@@ -426,7 +426,7 @@ PyObject* marked_vectorcall(PyObject* obj, PyObject* const* args, size_t nargsf,
         Py_XDECREF(kw);
         if (!s) return nullptr;
         // the args go between the function name and the "/key" or "@file" part
-        std::string base(view), a(PyUnicode_AsUTF8(s));
+        std::string base(view), a(utf8_string(s));
         Py_DECREF(s);
         auto cut  = base.find_first_of("@/");
         with_args = cut == std::string::npos ? base + a : base.substr(0, cut) + a + base.substr(cut);
@@ -456,19 +456,19 @@ PyObject* marker_call(PyObject* self_obj, PyObject* args, PyObject* kwargs) {
     std::string name = "<callable>", file = "<unknown>";
     int         line = 0;
     if (PyObject* n = PyObject_GetAttrString(func, "__qualname__")) {
-        if (PyUnicode_Check(n)) name = PyUnicode_AsUTF8(n);
+        if (PyUnicode_Check(n)) name = utf8_string(n);
         Py_DECREF(n);
     } else {
         PyErr_Clear();
         if (PyObject* n2 = PyObject_GetAttrString(func, "__name__")) {
-            if (PyUnicode_Check(n2)) name = PyUnicode_AsUTF8(n2);
+            if (PyUnicode_Check(n2)) name = utf8_string(n2);
             Py_DECREF(n2);
         } else PyErr_Clear();
     }
     if (PyObject* code = PyObject_GetAttrString(func, "__code__")) {
         if (PyCode_Check(code)) {
             auto* c = reinterpret_cast<PyCodeObject*>(code);
-            file    = basename_of(PyUnicode_AsUTF8(c->co_filename));
+            file    = basename_of(utf8_string(c->co_filename));
             line    = c->co_firstlineno;
         }
         Py_DECREF(code);
@@ -480,7 +480,7 @@ PyObject* marker_call(PyObject* self_obj, PyObject* args, PyObject* kwargs) {
     // "outer.<locals>.inner" reads better as "outer.inner"
     for (auto pos = name.find("<locals>."); pos != std::string::npos; pos = name.find("<locals>.")) name.erase(pos, 9);
     int   mode  = self->mode == mode_defer ? mode_basic : self->mode;
-    auto  label = compose_label(mode, name, "", file, line, PyUnicode_AsUTF8(self->key));
+    auto  label = compose_label(mode, name, "", file, line, utf8_string(self->key));
     auto* obj   = PyObject_GC_New(MarkedFunctionObject, &MarkedFunctionType);
     if (!obj) return nullptr;
     obj->func       = Py_NewRef(func);

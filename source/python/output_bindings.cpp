@@ -1,5 +1,6 @@
 // Bindings of the writers: the flat and tree JSON, the flame graph, the text table, and the
 // atomic write of a file from str and bytes parts.
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -7,6 +8,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
+#include "names.hpp"
 #include "storage_views.hpp"
 #include "timemory/output/writers.hpp"
 
@@ -30,16 +32,179 @@ OutputMeta meta_from(const py::dict& d) {
     return m;
 }
 
+// A file path as the file system takes it: str (encoded as os.fsencode does, so a name that
+// is not valid UTF-8, decoded with surrogateescape, comes back as its bytes), bytes, or a
+// path-like object.
+std::string fs_path(const py::handle& path) {
+    auto p = py::reinterpret_steal<py::object>(PyOS_FSPath(path.ptr()));
+    if (!p) throw py::error_already_set();
+    if (PyUnicode_Check(p.ptr())) p = py::reinterpret_steal<py::object>(PyUnicode_EncodeFSDefault(p.ptr()));
+    if (!p) throw py::error_already_set();
+    return std::string(PyBytes_AS_STRING(p.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(p.ptr())));
+}
+
+// Streams one writer's text into the file `path` (bytes: the file system's own encoding,
+// so any name works), between `head` and `tail`: through a temporary created exclusively
+// in the target folder, fsynced and renamed, in chunks (the document is never held whole),
+// without the GIL. A failure raises ValueError naming the path (OSError in Python).
+template <typename F>
+void stream_to(const std::string& path, const std::string& head, const std::string& tail, F&& write) {
+    std::string err;
+    bool        ok = false;
+    {
+        py::gil_scoped_release nogil;
+        AtomicFile             file;
+        if (file.open(path, &err)) {
+            Out out;
+            out.sink = [&](std::string_view chunk) { file.write(chunk); };
+            out.buf  = head;
+            write(out);
+            out.buf += tail;
+            out.flush();
+            ok = file.commit(&err);
+        }
+    }
+    if (!ok) throw py::value_error(err);
+}
+
+// The flat rows of component `index` read from the recorded graph as they are written.
+FlatSource live_flat(int index) {
+    FlatSource src;
+    src.size = graph_size(index);
+    src.rows = [index](const std::function<void(const FlatRow&)>& row) {
+        std::string prefix;
+        FlatRow     r;
+        for_each_flat(index, [&](const FlatItem& it) {
+            prefix         = flat_prefix(it.label, it.depth, it.tid, it.nthreads, it.show_tid);
+            r.hash         = it.hash;
+            r.prefix       = prefix;
+            r.depth        = it.depth;
+            r.entry        = it.entry;
+            r.rolling_hash = it.rolling_hash;
+            row(r);
+        });
+    };
+    return src;
+}
+
+TreeWalk live_tree(int index) {
+    return [index](const std::function<void(const TreeNode&)>& enter, const std::function<void()>& leave) {
+        for_each_tree(index, enter, leave);
+    };
+}
+
 }  // namespace
 
 void add_output_bindings(py::module_& m) {
+    // This process's data written straight from the recorded graph (no flat or tree view is
+    // made): what finalize writes when no other process's data is merged in.
+    m.def(
+        "write_live_flat_json",
+        [](const py::object& path, int index, const py::dict& meta, const std::string& head, const std::string& tail) {
+            const auto& info = info_at(index);
+            const auto  m    = meta_from(meta);
+            stream_to(fs_path(path), head, tail, [&](Out& out) { flat_json_rows(out, info, {live_flat(index)}, m); });
+        },
+        py::arg("path"), py::arg("index"), py::arg("meta"), py::arg("head") = "", py::arg("tail") = "",
+        "The flat JSON of this process's data of a component, streamed into the file `path`.");
+    m.def(
+        "write_live_tree_json",
+        [](const py::object& path, int index, const py::dict& meta, const std::string& key, const std::string& head,
+           const std::string& tail) {
+            const auto& info = info_at(index);
+            const auto  m    = meta_from(meta);
+            stream_to(fs_path(path), head, tail,
+                      [&](Out& out) { tree_json_walk(out, info, live_tree(index), m, key); });
+        },
+        py::arg("path"), py::arg("index"), py::arg("meta"), py::arg("ranks_key"), py::arg("head") = "",
+        py::arg("tail") = "", "The tree JSON of this process's data of a component, streamed into the file `path`.");
+    m.def(
+        "write_live_flamegraph_json",
+        [](const py::object& path, int index, const std::string& tail) {
+            const auto& info = info_at(index);
+            stream_to(fs_path(path), "", tail, [&](Out& out) { flamegraph_json_walk(out, info, live_tree(index)); });
+        },
+        py::arg("path"), py::arg("index"), py::arg("tail") = "",
+        "The flame graph of this process's data of a component, streamed into the file `path`.");
+    m.def(
+        "write_live_text_table",
+        [](const py::object& path, int index, const std::string& tail) {
+            const auto& info = info_at(index);
+            stream_to(fs_path(path), "", tail, [&](Out& out) { text_table_rows(out, info, live_flat(index).rows); });
+        },
+        py::arg("path"), py::arg("index"), py::arg("tail") = "",
+        "The text table of this process's data of a component, streamed into the file `path`.");
+    m.def(
+        "write_functions_json",
+        [](const py::object& path, const std::string& tail) {
+            stream_to(fs_path(path), "", tail, [&](Out& out) { functions_json(out, hash_ids()); });
+        },
+        py::arg("path"), py::arg("tail") = "",
+        "functions.json (every label with its hashes, as json.dumps(indent=2)) streamed into the file `path`.");
+    m.def(
+        "live_text_table",
+        [](int index) {
+            const auto&            info = info_at(index);
+            py::gil_scoped_release nogil;
+            Out                    out;
+            text_table_rows(out, info, live_flat(index).rows);
+            return std::move(out.buf);
+        },
+        py::arg("index"), "The text table of this process's data of a component.");
+    m.def(
+        "write_flat_json",
+        [](const py::object& path, int index, const py::sequence& ranks, const py::dict& meta, const std::string& head,
+           const std::string& tail) {
+            const auto&                                info = info_at(index);
+            std::vector<std::vector<const FlatEntry*>> lists;
+            for (auto r : ranks) lists.push_back(entries_of(r));
+            const auto m = meta_from(meta);
+            stream_to(fs_path(path), head, tail, [&](Out& out) { flat_json(out, info, lists, m); });
+        },
+        py::arg("path"), py::arg("index"), py::arg("ranks"), py::arg("meta"), py::arg("head") = "",
+        py::arg("tail") = "",
+        "flat_json(index, ranks, meta) streamed into the file `path` (str, bytes or path-like), atomically.");
+    m.def(
+        "write_tree_json",
+        [](const py::object& path, int index, const py::sequence& ranks, const py::dict& meta, const std::string& key,
+           const std::string& head, const std::string& tail) {
+            const auto&                               info = info_at(index);
+            std::vector<std::vector<const TreeNode*>> lists;
+            for (auto r : ranks) lists.push_back(tree_ptrs_of(r));
+            const auto m = meta_from(meta);
+            stream_to(fs_path(path), head, tail, [&](Out& out) { tree_json(out, info, lists, m, key); });
+        },
+        py::arg("path"), py::arg("index"), py::arg("ranks"), py::arg("meta"), py::arg("ranks_key"),
+        py::arg("head") = "", py::arg("tail") = "",
+        "tree_json(index, ranks, meta, ranks_key) streamed into the file `path` (str, bytes or path-like), "
+        "atomically.");
+    m.def(
+        "write_flamegraph_json",
+        [](const py::object& path, int index, const py::handle& roots, const std::string& tail) {
+            const auto& info  = info_at(index);
+            const auto  nodes = tree_ptrs_of(roots);
+            stream_to(fs_path(path), "", tail, [&](Out& out) { flamegraph_json(out, info, nodes); });
+        },
+        py::arg("path"), py::arg("index"), py::arg("roots"), py::arg("tail") = "",
+        "flamegraph_json(index, roots) streamed into the file `path` (str, bytes or path-like), atomically.");
+    m.def(
+        "write_text_table",
+        [](const py::object& path, int index, const py::handle& entries, const std::string& tail) {
+            const auto& info = info_at(index);
+            const auto  list = entries_of(entries);
+            stream_to(fs_path(path), "", tail, [&](Out& out) { text_table(out, info, list); });
+        },
+        py::arg("path"), py::arg("index"), py::arg("entries"), py::arg("tail") = "",
+        "text_table(index, entries) streamed into the file `path` (str, bytes or path-like), atomically.");
     m.def(
         "flat_json",
         [](int index, const py::sequence& ranks, const py::dict& meta) {
             const auto&                                info = info_at(index);
             std::vector<std::vector<const FlatEntry*>> lists;
             for (auto r : ranks) lists.push_back(entries_of(r));
-            return flat_json(info, lists, meta_from(meta));
+            const auto             m = meta_from(meta);
+            py::gil_scoped_release nogil;  // formatting reads native data only
+            return flat_json(info, lists, m);
         },
         py::arg("index"), py::arg("ranks"), py::arg("meta") = py::dict());
     m.def(
@@ -48,34 +213,41 @@ void add_output_bindings(py::module_& m) {
             const auto&                               info = info_at(index);
             std::vector<std::vector<const TreeNode*>> lists;
             for (auto r : ranks) lists.push_back(tree_ptrs_of(r));
-            return tree_json(info, lists, meta_from(meta), key);
+            const auto             m = meta_from(meta);
+            py::gil_scoped_release nogil;
+            return tree_json(info, lists, m, key);
         },
         py::arg("index"), py::arg("ranks"), py::arg("meta") = py::dict(), py::arg("ranks_key") = "graph");
     m.def(
         "flamegraph_json",
         [](int index, const py::handle& roots) {
-            const auto& info = info_at(index);
-            return flamegraph_json(info, tree_ptrs_of(roots));
+            const auto&            info  = info_at(index);
+            const auto             nodes = tree_ptrs_of(roots);
+            py::gil_scoped_release nogil;
+            return flamegraph_json(info, nodes);
         },
         py::arg("index"), py::arg("roots"));
     m.def(
         "text_table",
         [](int index, const py::handle& entries) {
-            const auto& info = info_at(index);
-            return text_table(info, entries_of(entries));
+            const auto&            info = info_at(index);
+            const auto             list = entries_of(entries);
+            py::gil_scoped_release nogil;
+            return text_table(info, list);
         },
         py::arg("index"), py::arg("entries"));
     m.def(
         "atomic_write",
-        [](const std::string& path, const py::args& parts) {
+        [](const py::object& path_obj, const py::args& parts) {
+            const std::string path = fs_path(path_obj);
             // each part is read in place (str: its UTF-8 form, cached by Python; bytes as they are)
             std::vector<std::string_view> views;
+            std::deque<std::string>       escaped;  // str parts that had no UTF-8 form
             for (const auto& part : parts) {
                 if (PyUnicode_Check(part.ptr())) {
-                    Py_ssize_t  n = 0;
-                    const char* p = PyUnicode_AsUTF8AndSize(part.ptr(), &n);
-                    if (!p) throw py::error_already_set();
-                    views.emplace_back(p, static_cast<std::size_t>(n));
+                    // a str holding a name that was not valid UTF-8 (surrogates) is written
+                    // with those bytes escaped, as the recorded labels are: the file stays UTF-8
+                    views.push_back(utf8_name(part.ptr(), escaped.emplace_back()));
                 } else if (PyBytes_Check(part.ptr())) {
                     views.emplace_back(PyBytes_AS_STRING(part.ptr()),
                                        static_cast<std::size_t>(PyBytes_GET_SIZE(part.ptr())));

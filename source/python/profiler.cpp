@@ -18,6 +18,7 @@
 
 #include "compat.hpp"
 #include "hook_support.hpp"
+#include "names.hpp"
 #include "profiler.hpp"
 #include "resolver.hpp"
 #include "timemory/config.hpp"
@@ -76,24 +77,15 @@ void fill_record(CodeRecord& rec, PyObject* subject) {
         return;
     }
     if (PyUnicode_Check(res)) {
-        Py_ssize_t  n = 0;
-        const char* s = PyUnicode_AsUTF8AndSize(res, &n);
-        if (s) {
-            rec.label.assign(s, static_cast<std::size_t>(n));
-            rec.hash = tim::hash_label(rec.label);
-            rec.skip = false;
-        }
+        rec.label = utf8_string(res);  // a file or function name not valid UTF-8 comes escaped
+        rec.hash  = tim::hash_label(rec.label);
+        rec.skip  = false;
     } else if (PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2) {
-        Py_ssize_t  nh = 0, nt = 0;
-        const char* h = PyUnicode_Check(PyTuple_GET_ITEM(res, 0))
-                            ? PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(res, 0), &nh)
-                            : nullptr;
-        const char* t = PyUnicode_Check(PyTuple_GET_ITEM(res, 1))
-                            ? PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(res, 1), &nt)
-                            : nullptr;
-        if (h && t) {
-            rec.head.assign(h, static_cast<std::size_t>(nh));
-            rec.tail.assign(t, static_cast<std::size_t>(nt));
+        PyObject* h = PyTuple_GET_ITEM(res, 0);
+        PyObject* t = PyTuple_GET_ITEM(res, 1);
+        if (PyUnicode_Check(h) && PyUnicode_Check(t)) {
+            rec.head      = utf8_string(h);
+            rec.tail      = utf8_string(t);
             rec.label     = rec.head + rec.tail;
             rec.hash      = tim::hash_label(rec.label);
             rec.with_args = g_format_args != nullptr;
@@ -140,11 +132,9 @@ void enter_with_args(CallStack& cs, const CodeRecord& rec, PyFrameObject* frame)
         cs.enter(rec.hash, rec.label);
         return;
     }
-    Py_ssize_t  n     = 0;
-    const char* s     = PyUnicode_AsUTF8AndSize(args, &n);
+    std::string scratch;
     std::string label = rec.head;
-    if (s) label.append(s, static_cast<std::size_t>(n));
-    else PyErr_Clear();
+    label += utf8_name(args, scratch);
     label += rec.tail;
     Py_DECREF(args);
     cs.enter(tim::hash_label(label), label);

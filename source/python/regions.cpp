@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "compat.hpp"
+#include "names.hpp"
 #include "regions.hpp"
 #include "resolver.hpp"
 #include "timemory/components/component_info.hpp"
@@ -37,10 +38,8 @@ struct Key {
 // needs_label: a push creates the node, so an int hash must name a known label.
 bool parse_key(PyObject* obj, Key& key, bool needs_label) {
     if (PyUnicode_Check(obj)) {
-        Py_ssize_t  n = 0;
-        const char* s = PyUnicode_AsUTF8AndSize(obj, &n);
-        if (!s) return false;
-        key.label = std::string_view(s, static_cast<std::size_t>(n));
+        // a key that is not valid UTF-8 (surrogates) is recorded escaped, in key.storage
+        key.label = utf8_name(obj, key.storage);
         key.hash  = tim::hash_label(key.label);
         return true;
     }

@@ -216,7 +216,11 @@ void add_storage_bindings(py::module_& m) {
         .def("rolling_hash", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).rolling_hash; })
         .def("prefix", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).prefix; })
         .def("label", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).label; })
-        .def("hierarchy", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).hierarchy; })
+        .def("hierarchy",
+             [](const FlatBatch& b, py::ssize_t i) {
+                 b.at(i);
+                 return hierarchy_at(b.entries, static_cast<std::size_t>(i));
+             })
         .def("laps", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).entry.laps; })
         .def(
             "data",
@@ -270,6 +274,37 @@ void add_storage_bindings(py::module_& m) {
         },
         py::arg("cls"), py::arg("batch"), py::arg("ids"), "One `cls` object (slots _b, _i) per node id of the batch.");
 
+    m.def(
+        "tree_from_preorder",
+        [](std::vector<TreeNode> nodes, const std::vector<std::uint32_t>& counts) {
+            if (nodes.empty() || counts.size() != nodes.size())
+                throw py::value_error("tree_from_preorder: one child count per node, at least one node");
+            // (node, children still to attach); children are reserved, so the pointers stay valid
+            std::size_t                                      next = 1;
+            TreeNode                                         root = std::move(nodes[0]);
+            std::vector<std::pair<TreeNode*, std::uint32_t>> stack;
+            auto                                             open = [&](TreeNode& n, std::uint32_t k) {
+                n.children.clear();
+                n.children.reserve(k);
+                if (k) stack.emplace_back(&n, k);
+            };
+            open(root, counts[0]);
+            while (!stack.empty()) {
+                auto& [parent, left] = stack.back();
+                if (left == 0) {
+                    stack.pop_back();
+                    continue;
+                }
+                if (next == nodes.size()) throw py::value_error("tree_from_preorder: child counts exceed the nodes");
+                --left;
+                TreeNode& child = parent->children.emplace_back(std::move(nodes[next]));
+                open(child, counts[next++]);
+            }
+            if (next != nodes.size()) throw py::value_error("tree_from_preorder: nodes left after the tree");
+            return root;
+        },
+        py::arg("nodes"), py::arg("counts"),
+        "One tree from its nodes in pre-order (their own children ignored) and each one's child count.");
     m.def(
         "stats_view",
         [](int index, const Entry& e) {

@@ -18,6 +18,7 @@
 #include "compat.hpp"
 #include "hook_support.hpp"
 #include "line_hook.hpp"
+#include "names.hpp"
 #include "regions.hpp"
 #include "resolver.hpp"
 #include "timemory/hooks/line_storage.hpp"
@@ -79,11 +80,10 @@ void free_record(void* p) {
     delete rec;
 }
 
+// A str's text (escaped when it is not valid UTF-8, see names.hpp); false for anything else.
 bool utf8(PyObject* obj, std::string& out) {
-    Py_ssize_t  n = 0;
-    const char* s = PyUnicode_Check(obj) ? PyUnicode_AsUTF8AndSize(obj, &n) : nullptr;
-    if (!s) return false;
-    out.assign(s, static_cast<std::size_t>(n));
+    if (!PyUnicode_Check(obj)) return false;
+    out = utf8_string(obj);
     return true;
 }
 

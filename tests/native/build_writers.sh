@@ -68,6 +68,16 @@ with open(os.path.join(out, "numbers.txt")) as f:
             bad.append((h, text, repr(float.fromhex(h))))
 check(not bad, f"number formatting differs from repr: {bad[:5]}")
 
+# Whole numbers up to the largest double: valid JSON integers that read back as the same double.
+bad = []
+with open(os.path.join(out, "whole_numbers.txt")) as f:
+    for line in f:
+        h, text = line.split()
+        v = math.floor(float.fromhex(h))
+        if not text.lstrip("-").isdigit() or float(json.loads(text)) != v:
+            bad.append((h, text[:40]))
+check(not bad, f"whole numbers not written as exact JSON integers: {bad[:5]}")
+
 meta_keys = ["properties", "type", "description", "unit_value", "unit_repr", "thread_scope_only",
              "thread_count", "mpi_size", "upcxx_size", "process_count", "num_ranks", "concurrency"]
 entry_keys = ["laps", "value", "accum", "repr_data", "repr_display"]

@@ -244,6 +244,24 @@ void test_numbers(const std::string& dir) {
     CHECK_EQ(num(1e9, true), "1000000000");
     CHECK_EQ(num(-1e9, true), "-1000000000");
     CHECK_EQ(num(1e20, true), "100000000000000000000");
+    // whole numbers past 1e64 used to overflow a 64-byte buffer, leaving it unwritten
+    CHECK_EQ(num(1e64, true), "10000000000000000213204190094543968723012578712679649467743338496");
+    CHECK(num(-1e300, true).size() == 302);
+    CHECK(num(1.7976931348623157e308, true).size() == 309);
+    CHECK_EQ(num(1.7976931348623157e308), "1.7976931348623157e+308");
+    CHECK_EQ(num(5e-324), "5e-324");
+    CHECK_EQ(num(9007199254740993.0, true), "9007199254740992");
+    CHECK_EQ(num(INFINITY), "null");
+    {
+        // Every whole number from 1e15 to the largest double, as the integral writer writes it.
+        std::string whole;
+        for (double v = 1e15; std::isfinite(v); v *= 7.3) {
+            char hex[64];
+            std::snprintf(hex, sizeof hex, "%a", v);
+            whole += std::string(hex) + " " + num(std::floor(v), true) + "\n";
+        }
+        write_file(dir + "/whole_numbers.txt", whole);
+    }
 
     // Random doubles for build_writers.sh to compare against Python's repr.
     std::mt19937_64 rng(42);
@@ -307,6 +325,90 @@ void test_json(const std::string& dir) {
     child.inclusive = child.exclusive = make_entry(p, {{1.5e8, 2.5e8}});
     root.children.push_back(child);
     write_file(dir + "/tree_peak.json", wrap(p.key, tree_json(p, {{root}}, meta)));
+}
+
+// A chain of nodes far deeper than recursion allows: every writer walks it with its own stack.
+void test_deep() {
+    const auto    w     = wall_info();
+    constexpr int depth = 200000;
+    TreeNode      root;
+    root.label = "unknown-hash=0";
+    root.pids = root.tids = {0};
+    TreeNode* at          = &root;
+    for (int d = 1; d <= depth; ++d) {
+        TreeNode& c = at->children.emplace_back();
+        c.hash      = 7;
+        c.label     = "x";
+        c.depth     = d;
+        c.pids = c.tids = {0};
+        c.inclusive = c.exclusive = make_entry(w, {{1e9}});
+        at                        = &c;
+    }
+    const auto tree = tree_json(w, {{&root}}, OutputMeta{});
+    CHECK(tree.size() < std::size_t{depth} * 1200);  // linear in the depth
+    const auto flame = flamegraph_json(w, {&root});
+    CHECK(flame.size() < std::size_t{depth} * 100);
+    TreeNode copy = root;  // copies and destruction are iterative too
+    CHECK_EQ(tree_json(w, {{&copy}}, OutputMeta{}), tree);
+
+    // Streaming in chunks gives the same text as one string.
+    std::string streamed, chunks;
+    Out         out;
+    std::size_t pieces = 0;
+    out.sink           = [&](std::string_view s) {
+        streamed += s;
+        ++pieces;
+    };
+    tree_json(out, w, {{&root}}, OutputMeta{});
+    out.flush();
+    CHECK_EQ(streamed, tree);
+    CHECK(pieces > 10);
+
+    // The same documents from a walk (how the recorded graph is written without a tree view).
+    auto walk_of = [](const TreeNode& top) -> TreeWalk {
+        return [&top](const std::function<void(const TreeNode&)>& enter, const std::function<void()>& leave) {
+            std::vector<std::pair<const TreeNode*, std::size_t>> stack{{&top, 0}};
+            enter(top);
+            while (!stack.empty()) {
+                auto& [n, next] = stack.back();
+                if (next == n->children.size()) {
+                    leave();
+                    stack.pop_back();
+                    continue;
+                }
+                const TreeNode& c = n->children[next++];
+                enter(c);
+                stack.emplace_back(&c, 0);
+            }
+        };
+    };
+    Out walked;
+    tree_json_walk(walked, w, walk_of(root), OutputMeta{});
+    CHECK_EQ(walked.buf, tree);
+    Out flamed;
+    flamegraph_json_walk(flamed, w, walk_of(root));
+    CHECK_EQ(flamed.buf, flame);
+    const auto example = example_tree(w);
+    Out        ex_tree, ex_flame;
+    tree_json_walk(ex_tree, w, walk_of(example), OutputMeta{});
+    CHECK_EQ(ex_tree.buf, tree_json(w, {{&example}}, OutputMeta{}));
+    flamegraph_json_walk(ex_flame, w, walk_of(example));
+    CHECK_EQ(ex_flame.buf, flamegraph_json(w, {&example}));
+
+    // The flat rows of the chain (labels as the snapshot decorates them past
+    // max_indent_levels, which tests/test_deep_graphs.py checks): the table's
+    // children sums are found in one pass, not one scan per row.
+    std::vector<FlatEntry> flat(static_cast<std::size_t>(depth));
+    for (int d = 0; d < depth; ++d) {
+        auto& e  = flat[static_cast<std::size_t>(d)];
+        e.depth  = d;
+        e.prefix = ">>> " + std::string(62, ' ') + "|_[depth " + std::to_string(d) + "] x";
+        e.entry  = make_entry(w, {{1e9 * (depth - d)}});
+    }
+    const auto table = text_table(w, flat);
+    CHECK(table.size() < std::size_t{depth} * 250);
+    CHECK(table.find("|_[depth 65535] x") != std::string::npos);  // rows past max_depth are left out
+    CHECK(table.find("|_[depth 65536] x") == std::string::npos);
 }
 
 void test_table() {
@@ -396,6 +498,7 @@ int main(int argc, char** argv) {
     test_escape();
     test_json(dir);
     test_table();
+    test_deep();
     test_atomic(dir);
     if (failures) std::fprintf(stderr, "%d check(s) failed\n", failures);
     else std::printf("native writer checks passed\n");

@@ -1,6 +1,8 @@
 """``json.dumps(obj, indent=2)`` without importing json: the finalize path needs no other JSON,
 and importing json there costs about 100 KiB of memory at exit. The same text, byte for byte
-(tests/test_output.py compares them)."""
+(tests/test_output.py compares them), except for the floats JSON has no number for: NaN and
+the infinities are written as ``null``, as the native writers write them (``json.dumps``
+writes ``NaN``/``Infinity``, which strict JSON readers refuse)."""
 
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ def _json_str(text: str) -> str:
 
 
 def dumps(obj: Any, level: str = "") -> str:
-    """``json.dumps(obj, indent=2)``."""
+    """``json.dumps(obj, indent=2)``, with ``null`` for NaN and the infinities."""
     if isinstance(obj, str):
         return _json_str(obj)
     if obj is None:
@@ -49,10 +51,8 @@ def dumps(obj: Any, level: str = "") -> str:
     if isinstance(obj, int):
         return int.__repr__(obj)
     if isinstance(obj, float):
-        if obj != obj:
-            return "NaN"
-        if obj in (float("inf"), float("-inf")):
-            return "Infinity" if obj > 0 else "-Infinity"
+        if obj != obj or obj in (float("inf"), float("-inf")):
+            return "null"
         return float.__repr__(obj)
     inner = level + "  "
     if isinstance(obj, (list, tuple)):

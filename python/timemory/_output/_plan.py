@@ -20,7 +20,14 @@ import sys
 
 from .. import _core, _processes
 from .. import settings as _settings
-from .._files import UnsafeFolderError, atomic_write, check_folder, make_private_dir, path_text
+from .._files import (
+    UnsafeFolderError,
+    atomic_write,
+    atomic_write_by,
+    check_folder,
+    make_private_dir,
+    path_text,
+)
 from .._text import echo
 from ._record import record_file
 
@@ -96,7 +103,7 @@ class OutputPlan:
         self,
         basename: str,
         suffix: str,
-        content: str | bytes | tuple[str | bytes, ...],
+        content: str | bytes | tuple[str | bytes, ...] | Callable[[str], None],
         kind: str,
         label: str,
         announce: bool | Callable[[str], str] = True,
@@ -105,12 +112,16 @@ class OutputPlan:
         ``[<label>]|<rank>> Outputting '<path>'...`` (a function: the line it returns for the
         path). Returns the path, None when it could be written nowhere: that is reported on
         stderr, and the other files still get written."""
-        parts = content if isinstance(content, tuple) else (content,)
+        if callable(content):  # a native writer that streams the file (raises OSError)
+            write = lambda p: atomic_write_by(p, content)  # noqa: E731
+        else:
+            parts = content if isinstance(content, tuple) else (content,)
+            write = lambda p: atomic_write(p, *parts)  # noqa: E731
         path = self.path(basename, suffix)
         try:
             if not self.fallen and self.base:
-                check_folder(self.base)  # the file's own folder is checked by atomic_write
-            atomic_write(path, *parts)
+                check_folder(self.base)  # the file's own folder is checked by the writer
+            write(path)
         except OSError as err:
             why = self._fall_back(err)
             if why is not None:
@@ -118,7 +129,7 @@ class OutputPlan:
                 return None
             path = self.path(basename, suffix)
             try:
-                atomic_write(path, *parts)
+                write(path)
             except OSError as again:
                 _lose(path, again)
                 return None

@@ -14,10 +14,11 @@ A format reads one *view* of the data:
 * any other name: data a tool hands to :func:`write_view` (the line profiler's ``"lines"``),
   or, for a format written to a path the user names, :func:`write_as`.
 
-A component's formats run view by view (prepare, flat, tree, table), each view's in the order
+A component's formats run view by view (prepare, flat, table, tree), each view's in the order
 they were registered; the flat views are released before the trees are made, so the two are
 never held in memory at once. ``write`` returns the file's content (str or bytes, or a tuple of
-parts written one after the other), or None for no file.
+parts written one after the other, or a function that writes the file to the path it is given,
+raising OSError: the native writers stream a large file this way), or None for no file.
 """
 
 from __future__ import annotations
@@ -128,4 +129,7 @@ def write_as(name: str, path: str, data: Any) -> None:
     """Write ``data`` in the format ``name`` to ``path`` atomically (a file the user names,
     such as a ``.lprof``); raises ``OSError`` naming the path and the reason."""
     content = _FORMATS[name].write(data)
-    atomic_write(path, *(content if isinstance(content, tuple) else (content,)))
+    if callable(content):  # a native writer that streams the file
+        content(path)
+    else:
+        atomic_write(path, *(content if isinstance(content, tuple) else (content,)))

@@ -70,7 +70,25 @@ def json_ranks(index: int, ranks: list[Any], ranks_key: str = "") -> str:
 def _wrap(key: str, text: str) -> tuple[str, str, str]:
     """The parts of ``{"timemory": {"<key>": <text>}}``: written one after the other, a large
     output is never copied into one string."""
-    return '{"timemory": {"' + key + '": ', text, "}}\n"
+    return _head(key), text, "}}\n"
+
+
+def _head(key: str) -> str:
+    return '{"timemory": {"' + key + '": '
+
+
+def _streamed(write: Callable[[str], None]) -> Callable[[str], None]:
+    """A file's content as the function that writes it to a path: ``write(path)`` streams the
+    document natively into the file (temp file created exclusively in the folder, fsync,
+    rename) without the GIL and without holding the whole text; its failures are OSErrors."""
+
+    def to(path: str) -> None:
+        try:
+            write(path)
+        except ValueError as err:  # the native writer reports failures with the path
+            raise OSError(str(err)) from None
+
+    return to
 
 
 class RunOutput:
@@ -91,19 +109,55 @@ class ComponentOutput:
     """One component during a write: ``index``, ``info`` (``_core.component_info``),
     ``label``, ``key``, its ``run``, and its views, each made on first use: ``flat`` (the flat
     entries of each rank, a native FlatBatch or storage results), :meth:`flat_json`,
-    :meth:`trees` (made only after the flat views are released), ``text`` (the table)."""
+    :meth:`trees` (made only after the flat views are released), ``text`` (the table, made
+    when it is printed; else the text file is streamed). ``live``: the data are this
+    process's recorded graph, which the built-in formats write from directly."""
 
-    __slots__ = ("index", "info", "label", "key", "run", "flat", "text", "_json", "_trees", "_tree")
+    __slots__ = (
+        "index",
+        "info",
+        "label",
+        "key",
+        "run",
+        "live",
+        "text",
+        "summary",
+        "_flat",
+        "_make_flat",
+        "_json",
+        "_trees",
+        "_tree",
+    )
 
     def __init__(
-        self, index: int, run: RunOutput, flat: list[Any], tree: Callable[[], list[Any]]
+        self,
+        index: int,
+        run: RunOutput,
+        flat: list[Any] | Callable[[], list[Any]],
+        tree: Callable[[], list[Any]],
+        summary: str = "",
     ) -> None:
-        self.index, self.run, self.flat, self._tree = index, run, flat, tree
+        self.index, self.run, self._tree, self.summary = index, run, tree, summary
+        self.live = callable(flat)
+        self._flat: list[Any] | None = None if callable(flat) else flat
+        self._make_flat: Callable[[], list[Any]] | None = flat if callable(flat) else None
         self.info = _core.component_info(index)
         self.label, self.key = self.info["label"], self.info["key"]
         self.text = ""
         self._json: tuple[str, str, str] | None = None
         self._trees: list[Any] | None = None
+
+    @property
+    def flat(self) -> list[Any]:
+        """The flat entries of each rank (made on first use for live data)."""
+        if self._flat is None:
+            self._flat = self._make_flat() if self._make_flat is not None else []
+        return self._flat
+
+    def entries(self) -> Any:
+        """The flat entries of every rank in one sequence."""
+        flat = self.flat
+        return flat[0] if len(flat) == 1 else [e for rank in flat for e in rank]
 
     def flat_json(self) -> tuple[str, str, str]:
         """The flat JSON file's text, in parts."""
@@ -119,7 +173,7 @@ class ComponentOutput:
 
     def _release_flat(self) -> None:
         self._json = None
-        self.flat.clear()
+        self._flat = None if self.live else []
 
 
 def _write_format(fmt: Format, target: Any, basename: str, tag: str, run: RunOutput) -> None:
@@ -149,12 +203,14 @@ def _write_component(
         fmt.write(component)
     for fmt in mine["flat"]:
         _write_format(fmt, component, label, label, component.run)
-    flat = component.flat
-    entries = flat[0] if len(flat) == 1 else [e for rank in flat for e in rank]
-    component.text = _core.text_table(component.index, entries) + summary
+    if _settings.cout_output:  # else the text file is streamed
+        component.text = _text(component) + summary
+    elif not component.live:  # the flat entries are released before the table is written
+        component.text = _core.text_table(component.index, component.entries()) + summary
     console = [component.text] if _settings.cout_output else []
     s = _settings
     if s.dart_output and (not s.dart_type or s.dart_type == label):
+        entries = component.entries()
         if isinstance(entries, _core.FlatBatch):
             entries = _core.results(_Ref, entries)
         for entry in entries[: max(int(s.dart_count), 1)]:
@@ -163,7 +219,7 @@ def _write_component(
             console.append(
                 f'<DartMeasurement name="{name}" type="numeric/double">{value}</DartMeasurement>'
             )
-    del entries, flat
+        del entries
     component._release_flat()
     for fmt in mine["tree"]:
         _write_format(fmt, component, label, label, component.run)
@@ -171,6 +227,12 @@ def _write_component(
     for fmt in mine["table"]:
         _write_format(fmt, component, label, label, component.run)
     return console
+
+
+def _text(component: ComponentOutput) -> str:
+    if component.live:
+        return _core.live_text_table(component.index)
+    return _core.text_table(component.index, component.entries())
 
 
 def tree_needed() -> bool:
@@ -200,9 +262,11 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
         else:
             if not _core.has_data(index):
                 continue
-            flat = [_core.flat_snapshot(index)]
+            # live: the built-in formats write from the recorded graph; the views are made
+            # only for a format that asks for them
+            flat = lambda i=index: [_core.flat_snapshot(i)]  # noqa: E731
             tree = lambda i=index: local_trees(i)  # noqa: E731
-        component = ComponentOutput(index, run, flat, tree)
+        component = ComponentOutput(index, run, flat, tree, summary)
         del flat, tree
         console += _write_component(component, enabled, summary)
         del component
@@ -264,31 +328,53 @@ def summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
 
 
 # ------------------------------------------------------------------ the built-in formats
-def _flat_json(component: ComponentOutput) -> tuple[str, str, str]:
-    return component.flat_json()
+def _flat_json(component: ComponentOutput) -> Callable[[str], None]:
+    index, head = component.index, _head(component.key)
+    if component.live:
+        meta = _processes.output_meta(1)
+        return _streamed(lambda path: _core.write_live_flat_json(path, index, meta, head, "}}\n"))
+    ranks = component.flat or [[]]
+    meta = _processes.output_meta(len(ranks))
+    return _streamed(lambda path: _core.write_flat_json(path, index, ranks, meta, head, "}}\n"))
 
 
-def _tree_json(component: ComponentOutput) -> tuple[str, str, str]:
-    ranks = json_ranks(component.index, component.trees(), component.run.ranks_key)
-    return _wrap(component.key, ranks)
+def _tree_json(component: ComponentOutput) -> Callable[[str], None]:
+    index, head, key = component.index, _head(component.key), component.run.ranks_key
+    if component.live:
+        meta = _processes.output_meta(1)
+        return _streamed(
+            lambda path: _core.write_live_tree_json(path, index, meta, key, head, "}}\n")
+        )
+    ranks = component.trees() or [[]]
+    meta = _processes.output_meta(len(ranks))
+    if key == "graph" and not any(len(r) for r in ranks):  # as json_ranks: no trees, flat
+        return _streamed(lambda path: _core.write_flat_json(path, index, ranks, meta, head, "}}\n"))
+    return _streamed(
+        lambda path: _core.write_tree_json(path, index, ranks, meta, key, head, "}}\n")
+    )
 
 
-def _flamegraph(component: ComponentOutput) -> str:
+def _flamegraph(component: ComponentOutput) -> Callable[[str], None]:
+    index = component.index
+    if component.live:
+        return _streamed(lambda path: _core.write_live_flamegraph_json(path, index, "\n"))
     roots = [t for rank in component.trees() for t in rank]
-    return _core.flamegraph_json(component.index, roots) + "\n"
+    return _streamed(lambda path: _core.write_flamegraph_json(path, index, roots, "\n"))
 
 
-def _text_table(component: ComponentOutput) -> str:
-    return component.text
+def _text_table(component: ComponentOutput) -> str | Callable[[str], None]:
+    if component.text or not component.live:
+        return component.text
+    index, summary = component.index, component.summary
+    return _streamed(lambda path: _core.write_live_text_table(path, index, summary))
 
 
-def _functions(run: RunOutput) -> str | None:
+def _functions(run: RunOutput) -> Callable[[str], None] | None:
+    # every label with its hashes, as _json.dumps writes {"timemory": {"functions": {label:
+    # [hash, ...]}}}, written natively: a million labels made no Python dict and string
     if not metadata_wanted(run.wrote):
         return None
-    functions: dict[str, list[int]] = {}
-    for hash_id, label in _core.hash_ids():
-        functions.setdefault(label, []).append(hash_id)
-    return _json.dumps({"timemory": {"functions": functions}}) + "\n"
+    return _streamed(lambda path: _core.write_functions_json(path, "\n"))
 
 
 def _metadata(run: RunOutput) -> str | None:

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+import sys
 from collections.abc import Sequence
 
 from .. import _core, _processes
@@ -498,46 +499,67 @@ def _flat_from_json(
     divisors: list[float], graph: list[dict[str, Any]], pid: int = 0
 ) -> list[_core.FlatEntry]:
     out = []
-    path: list[int] = []
+    sums: list[int] = []  # the rolling hash of each level of the current path
     for item in graph:
         f = _core.FlatEntry()
         f.hash = int(item["hash"])
         f.prefix = item["prefix"]
         f.label = _DECOR.sub("", item["prefix"], count=1)
         f.depth = int(item.get("depth", 0))
-        del path[f.depth :]
-        path.append(f.hash)
-        f.hierarchy = list(path)
-        f.rolling_hash = int(item.get("rolling_hash", sum(path) % 2**64))
+        # the hierarchy is made on demand from the entries before (a copy per entry is
+        # quadratic in the depth)
+        del sums[f.depth :]
+        sums.append(((sums[-1] if sums else 0) + f.hash) % 2**64)
+        f.rolling_hash = int(item.get("rolling_hash", sums[-1]))
         f.pid = pid
         f.entry = _entry_from_json(divisors, item.get("entry", {}), item.get("stats", {}))
         out.append(f)
     return out
 
 
-def _tree_from_json(divisors: list[float], obj: dict[str, Any]) -> _core.TreeNode:
-    node = obj["node"]
-    t = _core.TreeNode()
-    t.hash = int(node.get("hash", 0))
-    t.label = node.get("prefix", "")
-    as_set = lambda v: set(v) if isinstance(v, list) else {int(v)}  # noqa: E731
-    t.tids = as_set(node.get("tid", [0]))
-    t.pids = as_set(node.get("pid", [0]))
-    t.depth = int(node.get("depth", 0))
-    t.is_dummy = bool(node.get("is_dummy", False))
-    inc, exc = node.get("inclusive", {}), node.get("exclusive", {})
-    t.inclusive = _entry_from_json(divisors, inc.get("entry", {}), inc.get("stats", {}))
-    t.exclusive = _entry_from_json(
-        divisors, exc.get("entry", inc.get("entry", {})), exc.get("stats", {})
-    )
-    t.children = [_tree_from_json(divisors, c) for c in obj.get("children", [])]
-    return t
+def _tree_from_json(divisors: list[float], root: dict[str, Any]) -> _core.TreeNode:
+    # pre-order with an explicit stack, the nodes put together natively: a deep tree
+    # neither recurses nor copies its subtrees once per level
+    nodes, counts = [], []
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        node = obj["node"]
+        t = _core.TreeNode()
+        t.hash = int(node.get("hash", 0))
+        t.label = node.get("prefix", "")
+        as_set = lambda v: set(v) if isinstance(v, list) else {int(v)}  # noqa: E731
+        t.tids = as_set(node.get("tid", [0]))
+        t.pids = as_set(node.get("pid", [0]))
+        t.depth = int(node.get("depth", 0))
+        t.is_dummy = bool(node.get("is_dummy", False))
+        inc, exc = node.get("inclusive", {}), node.get("exclusive", {})
+        t.inclusive = _entry_from_json(divisors, inc.get("entry", {}), inc.get("stats", {}))
+        t.exclusive = _entry_from_json(
+            divisors, exc.get("entry", inc.get("entry", {})), exc.get("stats", {})
+        )
+        children = obj.get("children", [])
+        nodes.append(t)
+        counts.append(len(children))
+        stack.extend(reversed(children))
+    return _core.tree_from_preorder(nodes, counts)
 
 
 def _read_json(obj: Any) -> dict[str, Any]:
     """A dict from a dict, a JSON string, a path or a file-like object."""
     if isinstance(obj, dict):
         return obj
+    try:
+        return _parse_json(obj)
+    except RecursionError:
+        raise ValueError(
+            "this timemory JSON nests deeper than Python's json module reads with the current "
+            f"recursion limit ({sys.getrecursionlimit()}): a tree file of a deep call graph; "
+            "read the flat file (<label>.json) instead, or raise sys.setrecursionlimit"
+        ) from None
+
+
+def _parse_json(obj: Any) -> dict[str, Any]:
     if hasattr(obj, "read"):
         return json.load(obj)
     if isinstance(obj, (str, os.PathLike)):

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <unordered_map>
 
 #include "timemory/config.hpp"
 #include "timemory/storage/entry.hpp"
@@ -73,16 +74,26 @@ void json_number(std::string& out, double v, bool integral) {
         out += "null";
         return;
     }
-    char buf[64];
+    // room for the longest fixed form of a double (DBL_MAX has 309 digits) and any
+    // scientific one; a failing to_chars would otherwise leave the buffer unwritten
+    char buf[400];
     if (integral) {
         auto r = std::fabs(v) < 9.2e18 ? std::to_chars(buf, buf + sizeof buf, static_cast<long long>(std::llround(v)))
                                        : std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 0);
+        if (r.ec != std::errc{}) {
+            out += "null";
+            return;
+        }
         out.append(buf, r.ptr);
         return;
     }
     // Shortest round-trip digits, laid out like Python's float repr so the JSON
     // reads the same as what json.dumps would produce for the same value.
-    auto             r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+    if (r.ec != std::errc{}) {
+        out += "null";
+        return;
+    }
     std::string_view sci(buf, static_cast<std::size_t>(r.ptr - buf));
     auto             epos = sci.find('e');
     int              exp  = 0;
@@ -113,6 +124,92 @@ void json_number(std::string& out, double v, bool integral) {
     out += '.';
     if (nd > whole) out.append(digits + whole, nd - whole);
     else out += '0';
+}
+
+void json_escape_ascii(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    auto                  u16   = [&](unsigned v) {
+        out += "\\u";
+        for (int shift = 12; shift >= 0; shift -= 4) out += hex[(v >> shift) & 0xf];
+    };
+    out += '"';
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            switch (c) {
+                case '"': out += "\\\""; break;
+                case '\\': out += "\\\\"; break;
+                case '\n': out += "\\n"; break;
+                case '\t': out += "\\t"; break;
+                case '\r': out += "\\r"; break;
+                case '\b': out += "\\b"; break;
+                case '\f': out += "\\f"; break;
+                default:
+                    if (c < 0x20 || c == 0x7f) u16(c);
+                    else out += static_cast<char>(c);
+            }
+            ++i;
+            continue;
+        }
+        std::size_t n  = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+        bool        ok = n > 0 && c <= 0xf4 && i + n <= s.size();
+        for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+        if (ok && n >= 3) {
+            const auto c1 = static_cast<unsigned char>(s[i + 1]);
+            ok            = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0) && !(c == 0xf0 && c1 < 0x90) &&
+                            !(c == 0xf4 && c1 >= 0x90);
+        }
+        if (!ok) {
+            u16(0xfffd);
+            ++i;
+            continue;
+        }
+        unsigned cp = c & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+        for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            u16(0xd800 | (cp >> 10));
+            u16(0xdc00 | (cp & 0x3ff));
+        } else {
+            u16(cp);
+        }
+        i += n;
+    }
+    out += '"';
+}
+
+void functions_json(Out& o, const std::vector<std::pair<std::uint64_t, std::string>>& ids) {
+    // labels in order of first appearance, each with its hashes
+    std::vector<std::pair<std::string_view, std::vector<std::uint64_t>>> groups;
+    std::unordered_map<std::string_view, std::size_t>                    at;
+    at.reserve(ids.size());
+    for (const auto& [hash, label] : ids) {
+        auto [it, fresh] = at.emplace(label, groups.size());
+        if (fresh) groups.emplace_back(label, std::vector<std::uint64_t>{});
+        groups[it->second].second.push_back(hash);
+    }
+    auto& out = o.buf;
+    out += "{\n  \"timemory\": {\n    \"functions\": ";
+    if (groups.empty()) out += "{}";
+    else {
+        out += "{\n";
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            out += "      ";
+            json_escape_ascii(out, groups[g].first);
+            out += ": [\n";
+            const auto& hashes = groups[g].second;
+            for (std::size_t k = 0; k < hashes.size(); ++k) {
+                out += "        ";
+                char buf[24];
+                out.append(buf, std::to_chars(buf, buf + sizeof buf, hashes[k]).ptr);
+                out += k + 1 < hashes.size() ? ",\n" : "\n";
+            }
+            out += g + 1 < groups.size() ? "      ],\n" : "      ]\n";
+            o.step();
+        }
+        out += "    }";
+    }
+    out += "\n  }\n}";
 }
 
 std::string json_pretty(std::string_view json, int indent) {
@@ -337,7 +434,8 @@ void json_int_set(std::string& out, const std::set<int>& values) {
     out += ']';
 }
 
-void json_tree_node(std::string& out, const ComponentInfo& info, const TreeNode& n) {
+// A node's fields up to the opening of its "children" list.
+void json_tree_node_head(std::string& out, const ComponentInfo& info, const TreeNode& n) {
     out += "{\"node\":{\"hash\":";
     json_uint(out, n.hash);
     out += ",\"prefix\":";
@@ -358,20 +456,35 @@ void json_tree_node(std::string& out, const ComponentInfo& info, const TreeNode&
     out += ",\"stats\":";
     json_stats(out, info, n.exclusive.stats);
     out += "}},\"children\":[";
-    for (std::size_t i = 0; i < n.children.size(); ++i) {
-        if (i) out += ',';
-        json_tree_node(out, info, n.children[i]);
+}
+
+// A node and its subtree, with an explicit stack (a graph can be deeper than the
+// thread's stack allows recursion).
+void json_tree_node(Out& out, const ComponentInfo& info, const TreeNode& root) {
+    std::vector<std::pair<const TreeNode*, std::size_t>> stack{{&root, 0}};  // (node, next child)
+    json_tree_node_head(out.buf, info, root);
+    while (!stack.empty()) {
+        auto& [n, next] = stack.back();
+        if (next == n->children.size()) {
+            out.buf += "]}";
+            stack.pop_back();
+            continue;
+        }
+        if (next) out.buf += ',';
+        const TreeNode& c = n->children[next++];
+        json_tree_node_head(out.buf, info, c);
+        stack.emplace_back(&c, 0);
+        out.step();
     }
-    out += "]}";
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------- JSON views
 
-std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,
-                      const OutputMeta& meta) {
-    std::string out = "{";
+void flat_json_rows(Out& o, const ComponentInfo& info, const std::vector<FlatSource>& ranks, const OutputMeta& meta) {
+    auto& out = o.buf;
+    out += '{';
     json_metadata(out, info, meta);
     out += ",\"ranks\":[";
     for (std::size_t r = 0; r < ranks.size(); ++r) {
@@ -379,11 +492,10 @@ std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<c
         out += "{\"rank\":";
         json_uint(out, r);
         out += ",\"graph_size\":";
-        json_uint(out, ranks[r].size());
+        json_uint(out, ranks[r].size);
         out += ",\"graph\":[";
         bool first = true;
-        for (const FlatEntry* p : ranks[r]) {
-            const auto& e = *p;
+        ranks[r].rows([&](const FlatRow& e) {
             if (!first) out += ',';
             first = false;
             out += "{\"hash\":";
@@ -393,22 +505,53 @@ std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<c
             out += ",\"depth\":";
             json_int(out, e.depth);
             out += ",\"entry\":";
-            json_entry(out, info, e.entry);
+            json_entry(out, info, *e.entry);
             out += ",\"stats\":";
-            json_stats(out, info, e.entry.stats);
+            json_stats(out, info, e.entry->stats);
             out += ",\"rolling_hash\":";
             json_uint(out, e.rolling_hash);
             out += '}';
-        }
+            o.step();
+        });
         out += "]}";
     }
     out += "]}";
-    return out;
 }
 
-std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<const TreeNode*>>& ranks,
-                      const OutputMeta& meta, const std::string& ranks_key) {
-    std::string out = "{";
+namespace {
+FlatRows rows_of(const std::vector<const FlatEntry*>& entries) {
+    return [&entries](const std::function<void(const FlatRow&)>& row) {
+        FlatRow r;
+        for (const FlatEntry* e : entries) {
+            r.hash         = e->hash;
+            r.prefix       = e->prefix;
+            r.depth        = e->depth;
+            r.entry        = &e->entry;
+            r.rolling_hash = e->rolling_hash;
+            row(r);
+        }
+    };
+}
+}  // namespace
+
+void flat_json(Out& o, const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,
+               const OutputMeta& meta) {
+    std::vector<FlatSource> sources;
+    for (const auto& r : ranks) sources.push_back({r.size(), rows_of(r)});
+    flat_json_rows(o, info, sources, meta);
+}
+
+std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,
+                      const OutputMeta& meta) {
+    Out o;
+    flat_json(o, info, ranks, meta);
+    return std::move(o.buf);
+}
+
+void tree_json(Out& o, const ComponentInfo& info, const std::vector<std::vector<const TreeNode*>>& ranks,
+               const OutputMeta& meta, const std::string& ranks_key) {
+    auto& out = o.buf;
+    out += '{';
     json_metadata(out, info, meta);
     out += ',';
     json_key(out, ranks_key);
@@ -418,12 +561,42 @@ std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<c
         out += '[';
         for (std::size_t i = 0; i < ranks[r].size(); ++i) {
             if (i) out += ',';
-            json_tree_node(out, info, *ranks[r][i]);
+            json_tree_node(o, info, *ranks[r][i]);
         }
         out += ']';
     }
     out += "]}";
-    return out;
+}
+
+std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<const TreeNode*>>& ranks,
+                      const OutputMeta& meta, const std::string& ranks_key) {
+    Out o;
+    tree_json(o, info, ranks, meta, ranks_key);
+    return std::move(o.buf);
+}
+
+void tree_json_walk(Out& o, const ComponentInfo& info, const TreeWalk& rank, const OutputMeta& meta,
+                    const std::string& ranks_key) {
+    auto& out = o.buf;
+    out += '{';
+    json_metadata(out, info, meta);
+    out += ',';
+    json_key(out, ranks_key);
+    out += "[[";
+    std::vector<std::size_t> written;  // per open node: the children written so far
+    std::size_t              roots = 0;
+    rank(
+        [&](const TreeNode& n) {
+            if ((written.empty() ? roots++ : written.back()++) > 0) out += ',';
+            json_tree_node_head(out, info, n);
+            written.push_back(0);
+        },
+        [&] {
+            out += "]}";
+            written.pop_back();
+            o.step();
+        });
+    out += "]]}";
 }
 
 namespace {
@@ -464,42 +637,87 @@ double duration_us(const ComponentInfo& info, const TreeNode& n) {
     return disp[0] * 1.0e6;
 }
 
-void flame_events(std::string& out, const ComponentInfo& info, const TreeNode& n, double ts, double dur, bool& first) {
-    if (!n.is_dummy && n.hash != 0 && n.inclusive.laps > 0) {
-        if (!first) out += ',';
-        first = false;
-        out += "{\"dur\":";
-        json_number(out, dur, false);
-        out += ",\"name\":";
-        json_escape(out, n.label);
-        out += ",\"ph\":\"X\",\"pid\":";
-        json_int(out, n.pids.empty() ? 0 : *n.pids.begin());
-        out += ",\"tid\":";
-        json_int(out, n.tids.empty() ? 0 : *n.tids.begin());
-        out += ",\"ts\":";
-        json_number(out, ts, false);
-        out += '}';
-    }
-    for (const auto& c : n.children) {
-        const double d = duration_us(info, c);
-        flame_events(out, info, c, ts, d, first);
-        ts += d;
+void flame_event(std::string& out, const TreeNode& n, double ts, double dur, bool& first) {
+    if (n.is_dummy || n.hash == 0 || n.inclusive.laps <= 0) return;
+    if (!first) out += ',';
+    first = false;
+    out += "{\"dur\":";
+    json_number(out, dur, false);
+    out += ",\"name\":";
+    json_escape(out, n.label);
+    out += ",\"ph\":\"X\",\"pid\":";
+    json_int(out, n.pids.empty() ? 0 : *n.pids.begin());
+    out += ",\"tid\":";
+    json_int(out, n.tids.empty() ? 0 : *n.tids.begin());
+    out += ",\"ts\":";
+    json_number(out, ts, false);
+    out += '}';
+}
+
+// Pre-order with an explicit stack: each child starts where its previous sibling ended.
+void flame_events(Out& out, const ComponentInfo& info, const TreeNode& root, double ts, double dur, bool& first) {
+    struct Frame {
+        const TreeNode* node;
+        std::size_t     next;
+        double          cursor;
+    };
+    flame_event(out.buf, root, ts, dur, first);
+    std::vector<Frame> stack{{&root, 0, ts}};
+    while (!stack.empty()) {
+        auto& f = stack.back();
+        if (f.next == f.node->children.size()) {
+            stack.pop_back();
+            continue;
+        }
+        const TreeNode& c     = f.node->children[f.next++];
+        const double    d     = duration_us(info, c);
+        const double    start = f.cursor;
+        f.cursor += d;
+        flame_event(out.buf, c, start, d, first);
+        stack.push_back({&c, 0, start});
+        out.step();
     }
 }
 
 }  // namespace
 
-std::string flamegraph_json(const ComponentInfo& info, const std::vector<const TreeNode*>& roots) {
-    std::string out   = "{\"traceEvents\":[";
-    bool        first = true;
-    double      ts    = 0.0;
+void flamegraph_json(Out& out, const ComponentInfo& info, const std::vector<const TreeNode*>& roots) {
+    out.buf += "{\"traceEvents\":[";
+    bool   first = true;
+    double ts    = 0.0;
     for (const auto* r : roots) {
         const double d = duration_us(info, *r);
         flame_events(out, info, *r, ts, d, first);
         ts += d;  // dummy roots carry no time, so each thread view starts at 0
     }
-    out += "]}";
-    return out;
+    out.buf += "]}";
+}
+
+void flamegraph_json_walk(Out& out, const ComponentInfo& info, const TreeWalk& roots) {
+    out.buf += "{\"traceEvents\":[";
+    bool                first = true;
+    double              ts    = 0.0;  // where the next root starts
+    std::vector<double> cursor;       // per open node: where its next child starts
+    roots(
+        [&](const TreeNode& n) {
+            const double d     = duration_us(info, n);
+            const double start = cursor.empty() ? ts : cursor.back();
+            if (cursor.empty()) ts += d;  // dummy roots carry no time: each view starts at 0
+            else cursor.back() += d;
+            flame_event(out.buf, n, start, d, first);
+            cursor.push_back(start);
+        },
+        [&] {
+            cursor.pop_back();
+            out.step();
+        });
+    out.buf += "]}";
+}
+
+std::string flamegraph_json(const ComponentInfo& info, const std::vector<const TreeNode*>& roots) {
+    Out o;
+    flamegraph_json(o, info, roots);
+    return std::move(o.buf);
 }
 
 std::string flamegraph_json(const ComponentInfo& info, const std::vector<TreeNode>& roots) {
@@ -531,13 +749,6 @@ NumberFormat number_format(const ComponentInfo& info, Unit u) {
     return f;
 }
 
-std::string format_number(double v, const NumberFormat& f) {
-    char buf[128];
-    std::snprintf(buf, sizeof buf, f.scientific ? "%*.*e" : "%*.*f", std::min(f.width, 64),
-                  std::clamp(f.precision, 0, 32), v);
-    return buf;
-}
-
 std::string to_upper(std::string s) {
     for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return s;
@@ -550,76 +761,119 @@ std::string centered(const std::string& s, std::size_t width) {
 }
 
 struct Column {
-    std::string              header;
-    bool                     left_align = false;
-    std::vector<std::string> cells;
-    std::size_t              width = 0;
+    std::string header;
+    bool        left_align = false;
+    std::size_t width      = 0;
 };
 
 }  // namespace
 
-std::string text_table(const ComponentInfo& info, const std::vector<const FlatEntry*>& entries) {
-    const int n_disp = std::max(1, std::min(info.n_disp, max_values));
-    const int groups = info.n_disp > 1 ? n_disp : 1;
+void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
+    const int         n_disp = std::max(1, std::min(info.n_disp, max_values));
+    const int         groups = info.n_disp > 1 ? n_disp : 1;
+    const std::size_t ng     = static_cast<std::size_t>(groups);
 
     std::vector<Column> cols;
-    cols.push_back({"LABEL", true, {}, 0});
-    cols.push_back({"COUNT", false, {}, 0});
-    cols.push_back({"DEPTH", false, {}, 0});
+    cols.push_back({"LABEL", true, 0});
+    cols.push_back({"COUNT", false, 0});
+    cols.push_back({"DEPTH", false, 0});
     for (int k = 0; k < groups; ++k)
         for (std::string_view h : {"METRIC", "UNITS", "SUM", "MEAN", "MIN", "MAX", "STDDEV", "% SELF"})
-            cols.push_back({std::string(h), h == "METRIC" || h == "UNITS", {}, 0});
+            cols.push_back({std::string(h), h == "METRIC" || h == "UNITS", 0});
 
     std::vector<NumberFormat> formats;
     for (int k = 0; k < groups; ++k) formats.push_back(number_format(info, unit_at(info, k)));
 
-    std::vector<std::array<double, max_values>> disp(entries.size());
-    for (std::size_t i = 0; i < entries.size(); ++i) display_values(info, entries[i]->entry.accum, disp[i].data());
-
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-        const auto& e = *entries[i];
-        if (e.depth > config().max_depth) continue;
-        const bool ran = e.entry.laps > 0;
-        cols[0].cells.push_back(e.prefix);
-        cols[1].cells.push_back(std::to_string(e.entry.laps));
-        cols[2].cells.push_back(std::to_string(e.depth));
-
-        // Direct children follow in pre-order until the depth returns to ours.
-        double children[max_values] = {};
-        for (std::size_t j = i + 1; j < entries.size() && entries[j]->depth > e.depth; ++j)
-            if (entries[j]->depth == e.depth + 1)
-                for (int k = 0; k < groups; ++k) children[k] += disp[j][static_cast<std::size_t>(k)];
-
-        const auto stats = display_stats(info, e.entry.stats);
-        for (int k = 0; k < groups; ++k) {
-            auto*       c   = &cols[3 + 8 * static_cast<std::size_t>(k)];
-            const auto& f   = formats[static_cast<std::size_t>(k)];
-            const auto  sum = disp[i][static_cast<std::size_t>(k)];
-            c[0].cells.push_back(static_cast<std::size_t>(k) < info.sub_labels.size()
-                                     ? info.sub_labels[static_cast<std::size_t>(k)]
-                                     : info.label);
-            c[1].cells.push_back(unit_repr(unit_at(info, k)));
+    // One row's cells (the label is the row's prefix, taken in place), formatted into fixed
+    // buffers with to_chars: the same text as printf's %.*f / %.*e, several times faster.
+    struct Cell {
+        char             buf[400];  // the fixed form of any double fits
+        std::string_view text;
+    };
+    std::vector<Cell>        cells(cols.size());
+    std::vector<std::string> metric(ng), units(ng);
+    for (std::size_t k = 0; k < ng; ++k) {
+        metric[k] = k < info.sub_labels.size() ? info.sub_labels[k] : info.label;
+        units[k]  = unit_repr(unit_at(info, static_cast<int>(k)));
+    }
+    auto number = [](Cell& c, double v, int precision, bool scientific) {
+        auto r = std::to_chars(c.buf, c.buf + sizeof c.buf, v,
+                               scientific ? std::chars_format::scientific : std::chars_format::fixed, precision);
+        c.text = std::string_view(c.buf, r.ec == std::errc{} ? static_cast<std::size_t>(r.ptr - c.buf) : 0);
+    };
+    auto integer = [](Cell& c, long long v) {
+        auto r = std::to_chars(c.buf, c.buf + sizeof c.buf, v);
+        c.text = std::string_view(c.buf, static_cast<std::size_t>(r.ptr - c.buf));
+    };
+    double disp[max_values] = {};
+    auto   make             = [&](const FlatRow& e, const double* children) {
+        const bool ran = e.entry->laps > 0;
+        integer(cells[1], e.entry->laps);
+        integer(cells[2], e.depth);
+        display_values(info, e.entry->accum, disp);
+        const auto stats = display_stats(info, e.entry->stats);
+        for (std::size_t k = 0; k < ng; ++k) {
+            auto*       c   = &cells[3 + 8 * k];
+            const auto& f   = formats[k];
+            const int   p   = std::clamp(f.precision, 0, 32);
+            const auto  sum = disp[k];
+            c[0].text       = metric[k];
+            c[1].text       = units[k];
             if (!ran) {
-                for (int m = 2; m < 8; ++m) c[m].cells.push_back("-");
+                for (int m = 2; m < 8; ++m) c[m].text = "-";
                 continue;
             }
-            char self[32];
-            std::snprintf(self, sizeof self, "%.1f", sum != 0.0 ? 100.0 * (sum - children[k]) / sum : 0.0);
-            c[2].cells.push_back(format_number(sum, f));
-            c[3].cells.push_back(format_number(sum / static_cast<double>(e.entry.laps), f));
-            c[4].cells.push_back(format_number(stats.min[k], f));
-            c[5].cells.push_back(format_number(stats.max[k], f));
-            c[6].cells.push_back(format_number(stats.stddev[k], f));
-            c[7].cells.push_back(self);
+            number(c[2], sum, p, f.scientific);
+            number(c[3], sum / static_cast<double>(e.entry->laps), p, f.scientific);
+            number(c[4], stats.min[k], p, f.scientific);
+            number(c[5], stats.max[k], p, f.scientific);
+            number(c[6], stats.stddev[k], p, f.scientific);
+            number(c[7], sum != 0.0 ? 100.0 * (sum - children[k]) / sum : 0.0, 1, false);
         }
-    }
+    };
+    const int max_depth = config().max_depth;
 
-    std::size_t total = 1;  // leading '|'
-    for (auto& c : cols) {
-        c.width = c.header.size();
-        for (const auto& s : c.cells) c.width = std::max(c.width, s.size());
-        total += c.width + 3;  // " cell |"
+    // First pass: the sums of each row's direct children (the stack holds the rows on the
+    // current path, so each row adds itself to its parent), then the column widths. The
+    // rows are made again when written rather than kept: a million rows of cells would take
+    // several times the size of the table.
+    std::vector<double> children;
+    {
+        std::vector<std::pair<std::size_t, int>> path;  // (row, depth)
+        double                                   d[max_values] = {};
+        std::size_t                              j             = 0;
+        rows([&](const FlatRow& e) {
+            display_values(info, e.entry->accum, d);
+            children.resize(children.size() + ng, 0.0);
+            while (!path.empty() && path.back().second >= e.depth) path.pop_back();
+            if (!path.empty() && path.back().second == e.depth - 1)
+                for (std::size_t k = 0; k < ng; ++k) children[path.back().first * ng + k] += d[k];
+            path.emplace_back(j++, e.depth);
+        });
     }
+    for (auto& c : cols) c.width = c.header.size();
+    bool any_ran = false;
+    {
+        std::size_t i = 0;
+        rows([&](const FlatRow& e) {
+            const std::size_t row = i++;
+            if (e.depth > max_depth) return;
+            make(e, &children[row * ng]);
+            any_ran       = any_ran || e.entry->laps > 0;
+            cols[0].width = std::max(cols[0].width, e.prefix.size());
+            for (std::size_t c = 1; c < cols.size(); ++c) cols[c].width = std::max(cols[c].width, cells[c].text.size());
+        });
+    }
+    // printf's field width of the numbers (SUM to STDDEV) of rows that ran
+    if (any_ran)
+        for (std::size_t k = 0; k < ng; ++k)
+            for (int m = 2; m < 7; ++m) {
+                auto& w = cols[3 + 8 * k + static_cast<std::size_t>(m)].width;
+                // printf pads each number to the width (the column does it here)
+                w = std::max(w, static_cast<std::size_t>(std::clamp(formats[k].width, 0, 64)));
+            }
+    std::size_t total = 1;                      // leading '|'
+    for (auto& c : cols) total += c.width + 3;  // " cell |"
     // A long description widens the label column instead of breaking the frame.
     const std::string banner = to_upper(info.description);
     if (banner.size() + 4 > total) {
@@ -627,25 +881,42 @@ std::string text_table(const ComponentInfo& info, const std::vector<const FlatEn
         total = banner.size() + 4;
     }
 
+    auto&             out  = o.buf;
     const std::string rule = "|" + std::string(total - 2, '-') + "|\n";
-    std::string       out  = rule + "|" + centered(banner, total - 2) + "|\n" + rule + "|";
+    out += rule + "|" + centered(banner, total - 2) + "|\n" + rule + "|";
     for (const auto& c : cols) out += " " + centered(c.header, c.width) + " |";
     out += "\n|";
     for (const auto& c : cols) out += std::string(c.width + 2, '-') + "|";
     out += '\n';
-    for (std::size_t r = 0; r < cols[0].cells.size(); ++r) {
+    std::size_t i = 0;
+    rows([&](const FlatRow& e) {
+        const std::size_t row = i++;
+        if (e.depth > max_depth) return;
+        make(e, &children[row * ng]);
         out += '|';
-        for (const auto& c : cols) {
-            const auto& s   = c.cells[r];
-            const auto  pad = std::string(c.width - s.size(), ' ');
+        for (std::size_t c = 0; c < cols.size(); ++c) {
+            const std::string_view s   = c == 0 ? e.prefix : cells[c].text;
+            const auto             pad = cols[c].width - s.size();
             out += ' ';
-            out += c.left_align ? s + pad : pad + s;
+            if (!cols[c].left_align) out.append(pad, ' ');
+            out += s;
+            if (cols[c].left_align) out.append(pad, ' ');
             out += " |";
         }
         out += '\n';
-    }
+        o.step();
+    });
     out += rule;
-    return out;
+}
+
+void text_table(Out& o, const ComponentInfo& info, const std::vector<const FlatEntry*>& entries) {
+    text_table_rows(o, info, rows_of(entries));
+}
+
+std::string text_table(const ComponentInfo& info, const std::vector<const FlatEntry*>& entries) {
+    Out o;
+    text_table(o, info, entries);
+    return std::move(o.buf);
 }
 
 // ---------------------------------------------------------------- files
@@ -673,59 +944,91 @@ int make_directories(const std::string& dir) {
 }
 }  // namespace
 
-bool atomic_write(const std::string& path, const std::string& content, std::string* error) {
-    return atomic_write(path, std::vector<std::string_view>{content}, error);
+AtomicFile::~AtomicFile() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+        ::unlink(tmp_.c_str());
+    }
 }
 
-bool atomic_write(const std::string& path, const std::vector<std::string_view>& parts, std::string* error) {
-    auto fail = [&](const std::string& what, const std::string& p, int err) {
-        if (error) *error = what + " '" + p + "': " + std::strerror(err);
+bool AtomicFile::open(const std::string& path, std::string* error) {
+    path_ = path;
+    dir_  = parent_dir(path);
+    if (int err = make_directories(dir_)) {
+        if (error) *error = "cannot create directory '" + dir_ + "': " + std::strerror(err);
         return false;
-    };
-
-    const std::string dir = parent_dir(path);
-    if (int err = make_directories(dir)) return fail("cannot create directory", dir, err);
-
+    }
     // Hidden, unique temp name in the same directory: rename() is atomic only
     // within a filesystem, and '*.json' globs must not pick up partial files.
     static std::atomic<unsigned> counter{0};
-    const std::string            base = path.substr(dir.empty() ? 0 : path.find_last_of('/') + 1);
-    const std::string tmp = (dir.empty() ? std::string() : (dir == "/" ? dir : dir + "/")) + "." + base + ".tmp." +
-                            std::to_string(::getpid()) + "." + std::to_string(counter++);
-    int               fd  = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0) return fail("cannot create", tmp, errno);
+    const std::string            base = path.substr(dir_.empty() ? 0 : path.find_last_of('/') + 1);
+    tmp_ = (dir_.empty() ? std::string() : (dir_ == "/" ? dir_ : dir_ + "/")) + "." + base + ".tmp." +
+           std::to_string(::getpid()) + "." + std::to_string(counter++);
+    fd_  = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd_ < 0) {
+        if (error) *error = "cannot create '" + tmp_ + "': " + std::strerror(errno);
+        return false;
+    }
+    return true;
+}
 
-    auto abandon = [&](const char* what, int err) {
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return fail(what, path, err);
-    };
-    for (const auto& content : parts) {
-        for (std::size_t done = 0; done < content.size();) {
-            ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) return abandon("cannot write", errno);
-            done += static_cast<std::size_t>(n);
+void AtomicFile::write(std::string_view data) {
+    if (fd_ < 0 || err_) return;
+    for (std::size_t done = 0; done < data.size();) {
+        ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            err_  = errno;
+            what_ = "cannot write";
+            return;
         }
+        done += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd) != 0) return abandon("cannot sync", errno);
-    if (::close(fd) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        return fail("cannot close", path, err);
+}
+
+bool AtomicFile::commit(std::string* error) {
+    auto fail = [&](const char* what, int err) {
+        if (error) *error = std::string(what) + " '" + path_ + "': " + std::strerror(err);
+        return false;
+    };
+    if (fd_ < 0) return fail("cannot write", EBADF);
+    if (!err_ && ::fsync(fd_) != 0) {
+        err_  = errno;
+        what_ = "cannot sync";
     }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        return fail("cannot rename temporary file to", path, err);
+    const int closed = ::close(fd_);
+    const int cerr   = errno;
+    fd_              = -1;
+    if (!err_ && closed != 0) {
+        err_  = cerr;
+        what_ = "cannot close";
+    }
+    if (!err_ && ::rename(tmp_.c_str(), path_.c_str()) != 0) {
+        err_  = errno;
+        what_ = "cannot rename temporary file to";
+    }
+    if (err_) {
+        ::unlink(tmp_.c_str());
+        return fail(what_, err_);
     }
     // Persist the directory entry too; a failure here loses nothing already visible.
-    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = ::open(dir_.empty() ? "." : dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         ::fsync(dfd);
         ::close(dfd);
     }
     return true;
+}
+
+bool atomic_write(const std::string& path, const std::string& content, std::string* error) {
+    return atomic_write(path, std::vector<std::string_view>{content}, error);
+}
+
+bool atomic_write(const std::string& path, const std::vector<std::string_view>& parts, std::string* error) {
+    AtomicFile file;
+    if (!file.open(path, error)) return false;
+    for (const auto& part : parts) file.write(part);
+    return file.commit(error);
 }
 
 std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries) {

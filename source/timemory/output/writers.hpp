@@ -3,6 +3,8 @@
 // tree JSON (hatchet-compatible), Chrome-trace flame graphs, the text table,
 // and crash-safe file writes. Everything returns text; callers decide where
 // it goes.
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,9 +24,82 @@ struct OutputMeta {
     int concurrency   = 1;
 };
 
+// Where a writer's text goes: appended to `buf`, and handed to `sink` in chunks at node
+// boundaries when a sink is set (a file being written), so a large document is never held
+// whole; without a sink `buf` ends up holding all of it.
+struct Out {
+    static constexpr std::size_t          chunk = std::size_t{1} << 20;
+    std::string                           buf;
+    std::function<void(std::string_view)> sink;
+
+    void step() {
+        if (sink && buf.size() >= chunk) flush();
+    }
+    void flush() {
+        if (sink && !buf.empty()) {
+            sink(buf);
+            buf.clear();
+        }
+    }
+};
+
+// A file written through a hidden temporary in its folder, created exclusively (O_EXCL,
+// so a planted symlink is never followed), fsynced and renamed over the target by commit():
+// readers never see half a file. Missing parent folders are created. Destroyed without a
+// successful commit, the temporary is removed.
+class AtomicFile {
+public:
+    AtomicFile()                             = default;
+    AtomicFile(const AtomicFile&)            = delete;
+    AtomicFile& operator=(const AtomicFile&) = delete;
+    ~AtomicFile();
+
+    bool open(const std::string& path, std::string* error);
+    // The first failure is kept; later writes do nothing and commit() reports it.
+    void write(std::string_view data);
+    bool commit(std::string* error);
+
+private:
+    int         fd_   = -1;
+    int         err_  = 0;
+    const char* what_ = nullptr;
+    std::string path_, tmp_, dir_;
+};
+
+// The writers below also read their data from sources that make it on the fly (the recorded
+// graph itself, through for_each_flat / for_each_tree), so that writing holds neither the flat
+// nor the tree view in memory.
+//
+// One row of the flat view (what the flat JSON and the text table print of a node).
+struct FlatRow {
+    std::uint64_t    hash = 0;
+    std::string_view prefix;
+    int              depth        = 0;
+    const Entry*     entry        = nullptr;
+    std::uint64_t    rolling_hash = 0;
+};
+// A source of flat rows: calls `row` once per row, in pre-order; may be run more than once.
+using FlatRows = std::function<void(const std::function<void(const FlatRow&)>& row)>;
+struct FlatSource {
+    std::size_t size = 0;  // the number of rows
+    FlatRows    rows;
+};
+// A source of trees: enter(node) per node in pre-order (its children are not read), then
+// leave() after the node's subtree.
+using TreeWalk =
+    std::function<void(const std::function<void(const TreeNode&)>& enter, const std::function<void()>& leave)>;
+
+void flat_json_rows(Out& out, const ComponentInfo& info, const std::vector<FlatSource>& ranks, const OutputMeta& meta);
+void tree_json_walk(Out& out, const ComponentInfo& info, const TreeWalk& rank, const OutputMeta& meta,
+                    const std::string& ranks_key = "graph");  // one rank
+void flamegraph_json_walk(Out& out, const ComponentInfo& info, const TreeWalk& roots);
+void text_table_rows(Out& out, const ComponentInfo& info, const FlatRows& rows);
+
 // JSON object stored under "timemory"."<info.key>" in the flat form:
 // metadata keys, then "ranks": [{"rank", "graph_size", "graph": [...]}].
 std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,
+                      const OutputMeta& meta);
+void        flat_json(Out& out, const ComponentInfo& info, const std::vector<std::vector<const FlatEntry*>>& ranks,
                       const OutputMeta& meta);
 std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<FlatEntry>>& ranks,
                       const OutputMeta& meta);
@@ -33,16 +108,20 @@ std::string flat_json(const ComponentInfo& info, const std::vector<std::vector<F
 // multi-rank file): [ per rank: [ root, ... ] ].
 std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<const TreeNode*>>& ranks,
                       const OutputMeta& meta, const std::string& ranks_key = "graph");
+void        tree_json(Out& out, const ComponentInfo& info, const std::vector<std::vector<const TreeNode*>>& ranks,
+                      const OutputMeta& meta, const std::string& ranks_key = "graph");
 std::string tree_json(const ComponentInfo& info, const std::vector<std::vector<TreeNode>>& ranks,
                       const OutputMeta& meta, const std::string& ranks_key = "graph");
 
 // Chrome trace {"traceEvents": [...]} laid out as an aggregated flame
 // graph, since the call graph keeps no per-call timestamps.
 std::string flamegraph_json(const ComponentInfo& info, const std::vector<const TreeNode*>& roots);
+void        flamegraph_json(Out& out, const ComponentInfo& info, const std::vector<const TreeNode*>& roots);
 std::string flamegraph_json(const ComponentInfo& info, const std::vector<TreeNode>& roots);
 
 // The text table of one component.
 std::string text_table(const ComponentInfo& info, const std::vector<const FlatEntry*>& entries);
+void        text_table(Out& out, const ComponentInfo& info, const std::vector<const FlatEntry*>& entries);
 std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries);
 
 // Writes `content` to a temporary file next to `path`, fsyncs it and renames it
@@ -60,6 +139,13 @@ void json_escape(std::string& out, std::string_view s);
 // the shortest form that round-trips (as Python's repr: 1.0, 0.30000000000000004,
 // 1e+16). NaN and infinities become null.
 void json_number(std::string& out, double v, bool integral);
+// Appends `s` as Python's json.dumps writes a str (ensure_ascii): printable ASCII as is,
+// everything else as \uXXXX escapes (surrogate pairs past U+FFFF); invalid UTF-8 bytes
+// become \ufffd.
+void json_escape_ascii(std::string& out, std::string_view s);
+// functions.json: {"timemory": {"functions": {label: [hash, ...]}}} laid out as
+// json.dumps(..., indent=2) does, labels in order of first appearance in `ids`.
+void functions_json(Out& out, const std::vector<std::pair<std::uint64_t, std::string>>& ids);
 // Re-indents compact JSON (as produced above) for files meant to be read by people.
 std::string json_pretty(std::string_view json, int indent = 4);
 

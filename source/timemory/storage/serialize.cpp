@@ -108,23 +108,30 @@ void check_header(Reader& r, std::uint32_t magic, const ComponentInfo& info) {
                                     info.id + " (" + std::to_string(info.index) + ")");
 }
 
-void put_tree(Writer& w, const TreeNode& n, int nr, int nd) {
-    w.put(n.hash);
-    w.put(n.label);
-    w.put(static_cast<std::uint32_t>(n.tids.size()));
-    for (int t : n.tids) w.put(static_cast<std::int32_t>(t));
-    w.put(static_cast<std::uint32_t>(n.pids.size()));
-    for (int p : n.pids) w.put(static_cast<std::int32_t>(p));
-    w.put(static_cast<std::int32_t>(n.depth));
-    w.put(static_cast<std::uint8_t>(n.is_dummy));
-    w.put(n.inclusive, nr, nd);
-    w.put(n.exclusive, nr, nd);
-    w.put(static_cast<std::uint32_t>(n.children.size()));
-    for (const auto& c : n.children) put_tree(w, c, nr, nd);
+// Pre-order: a node's fields and child count, then its children. Both directions use an
+// explicit stack: a tree can be deeper than the thread's stack allows recursion.
+void put_tree(Writer& w, const TreeNode& root, int nr, int nd) {
+    std::vector<const TreeNode*> stack{&root};
+    while (!stack.empty()) {
+        const TreeNode& n = *stack.back();
+        stack.pop_back();
+        w.put(n.hash);
+        w.put(n.label);
+        w.put(static_cast<std::uint32_t>(n.tids.size()));
+        for (int t : n.tids) w.put(static_cast<std::int32_t>(t));
+        w.put(static_cast<std::uint32_t>(n.pids.size()));
+        for (int p : n.pids) w.put(static_cast<std::int32_t>(p));
+        w.put(static_cast<std::int32_t>(n.depth));
+        w.put(static_cast<std::uint8_t>(n.is_dummy));
+        w.put(n.inclusive, nr, nd);
+        w.put(n.exclusive, nr, nd);
+        w.put(static_cast<std::uint32_t>(n.children.size()));
+        for (auto c = n.children.rbegin(); c != n.children.rend(); ++c) stack.push_back(&*c);
+    }
 }
 
-TreeNode get_tree(Reader& r, int nr, int nd) {
-    TreeNode n;
+// One node's fields; returns its child count (space reserved for them).
+std::uint32_t get_tree_node(Reader& r, TreeNode& n, int nr, int nd) {
     n.hash  = r.get<std::uint64_t>();
     n.label = r.str();
     for (auto i = r.get<std::uint32_t>(); i > 0; --i) n.tids.insert(r.get<std::int32_t>());
@@ -137,8 +144,25 @@ TreeNode get_tree(Reader& r, int nr, int nd) {
     // each child takes far more than one byte: a corrupt count fails here, not in reserve()
     r.need(nchild);
     n.children.reserve(nchild);
-    for (std::uint32_t i = 0; i < nchild; ++i) n.children.push_back(get_tree(r, nr, nd));
-    return n;
+    return nchild;
+}
+
+TreeNode get_tree(Reader& r, int nr, int nd) {
+    TreeNode root;
+    // (node, children still to read); children are reserved, so the pointers stay valid
+    std::vector<std::pair<TreeNode*, std::uint32_t>> stack;
+    if (auto k = get_tree_node(r, root, nr, nd)) stack.emplace_back(&root, k);
+    while (!stack.empty()) {
+        auto& [parent, left] = stack.back();
+        if (left == 0) {
+            stack.pop_back();
+            continue;
+        }
+        --left;
+        TreeNode& child = parent->children.emplace_back();
+        if (auto k = get_tree_node(r, child, nr, nd)) stack.emplace_back(&child, k);
+    }
+    return root;
 }
 
 // One entry of a packed flat list as read_flat sees it (label views the buffer).
@@ -257,15 +281,22 @@ struct UnionGraph {
     // Pre-order over the nodes besides the root: `visit(node, hierarchy)`.
     template <typename F>
     void preorder(F&& visit) const {
-        std::vector<std::uint64_t>        path;
-        std::function<void(std::int32_t)> walk = [&](std::int32_t i) {
-            const auto& n = nodes[static_cast<std::size_t>(i)];
-            path.push_back(n.hash);
-            visit(i, path);
-            for (auto c : n.children) walk(c);
-            path.pop_back();
-        };
-        for (auto c : nodes[0].children) walk(c);
+        // explicit stack: a graph can be deeper than the thread's stack allows recursion
+        std::vector<std::uint64_t>                        path;
+        std::vector<std::pair<std::int32_t, std::size_t>> stack{{0, 0}};  // (node, next child)
+        while (!stack.empty()) {
+            auto& [i, next]  = stack.back();
+            const auto& kids = nodes[static_cast<std::size_t>(i)].children;
+            if (next == kids.size()) {
+                stack.pop_back();
+                if (!path.empty()) path.pop_back();
+                continue;
+            }
+            const auto c = kids[next++];
+            path.push_back(nodes[static_cast<std::size_t>(c)].hash);
+            visit(c, path);
+            stack.emplace_back(c, 0);
+        }
     }
 };
 
@@ -358,10 +389,9 @@ std::vector<FlatEntry> unpack_flat(const ComponentInfo& info, std::string_view d
             }
             e.entry    = p.entry;
             auto depth = static_cast<std::size_t>(std::max(e.depth, 0));
-            if (path.size() > depth) path.resize(depth);
-            path.push_back(e.hash);
-            e.hierarchy = path;
-            for (auto h : path) e.rolling_hash += h;
+            if (path.size() > depth) path.resize(depth);  // path: the rolling sums per level
+            path.push_back((path.empty() ? 0 : path.back()) + e.hash);
+            e.rolling_hash = path.back();
         });
     return out;
 }
@@ -408,7 +438,8 @@ std::vector<FlatEntry> merge_flat(const ComponentInfo& info, const std::vector<s
             merged[static_cast<std::size_t>(idx)].merge(info, e.entry);
         });
     }
-    std::vector<FlatEntry> out;
+    std::vector<FlatEntry>     out;
+    std::vector<std::uint64_t> sums;  // the rolling hash per level of the current path
     out.reserve(graph.nodes.size() - 1);
     graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path) {
         const auto& n = graph.nodes[static_cast<std::size_t>(i)];
@@ -418,9 +449,10 @@ std::vector<FlatEntry> merge_flat(const ComponentInfo& info, const std::vector<s
         e.depth       = n.depth;
         e.pid         = pid[static_cast<std::size_t>(i)];
         e.prefix      = flat_prefix(n.label, n.depth, 0, 1, false);
-        e.hierarchy   = path;
-        for (auto h : path) e.rolling_hash += h;
-        e.entry = merged[static_cast<std::size_t>(i)];
+        sums.resize(path.size() - 1);
+        sums.push_back((sums.empty() ? 0 : sums.back()) + path.back());
+        e.rolling_hash = sums.back();
+        e.entry        = merged[static_cast<std::size_t>(i)];
     });
     return out;
 }

@@ -23,11 +23,35 @@ std::string flat_prefix(const std::string& label, int depth, int tid, int nthrea
     }
     out += ">>> ";
     if (depth > 0) {
-        out.append(static_cast<std::size_t>(2 * (depth - 1)), ' ');
+        // the indentation stops growing past max_indent_levels, so the text of a deep
+        // graph grows linearly with its depth; deeper rows say their depth instead
+        const int shown = std::min(depth, max_indent_levels);
+        out.append(static_cast<std::size_t>(2 * (shown - 1)), ' ');
         out += "|_";
+        if (depth > max_indent_levels) {
+            out += "[depth ";
+            out += std::to_string(depth);
+            out += "] ";
+        }
     }
     out += label;
     return out;
+}
+
+std::vector<std::uint64_t> hierarchy_at(const std::vector<FlatEntry>& entries, std::size_t i) {
+    const auto& e = entries.at(i);
+    if (!e.hierarchy.empty()) return e.hierarchy;
+    // the ancestors precede the entry in pre-order: the last entry one level up, and so on
+    std::vector<std::uint64_t> path{e.hash};
+    int                        want = e.depth;
+    for (std::size_t j = i; j-- > 0 && want > 0;) {
+        if (entries[j].depth < want) {
+            path.push_back(entries[j].hash);
+            want = entries[j].depth;
+        }
+    }
+    std::reverse(path.begin(), path.end());
+    return path;
 }
 
 namespace {
@@ -151,20 +175,25 @@ struct MergedGraph {
 
     // Pre-order over the nodes besides the root, without recursion:
     // visit(node, path of hashes from the top level down to it).
+    // visit(node, path of hashes from the top level down to it, sum of that path).
     template <typename F>
     void preorder(F&& visit) const {
-        std::vector<std::uint64_t>                                path;
+        std::vector<std::uint64_t>                                path, sums;
         std::vector<std::pair<std::int32_t, const std::int32_t*>> stack{{0, children_begin(0)}};  // (node, next child)
         while (!stack.empty()) {
             auto& top = stack.back();
             if (top.second == children_end(top.first)) {
                 stack.pop_back();
-                if (!path.empty()) path.pop_back();
+                if (!path.empty()) {
+                    path.pop_back();
+                    sums.pop_back();
+                }
                 continue;
             }
             auto c = *top.second++;
             path.push_back(nodes()[static_cast<std::size_t>(c)].hash);
-            visit(c, path);
+            sums.push_back((sums.empty() ? 0 : sums.back()) + path.back());
+            visit(c, path, sums.back());
             stack.emplace_back(c, children_begin(c));
         }
     }
@@ -220,14 +249,15 @@ void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit)
     for (auto& v : all) item.total += v.second.nodes().size() - 1;
     for (auto& [tid, graph] : all) {
         const auto& nodes = graph.nodes();
-        graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path) {
-            const auto& n = nodes[static_cast<std::size_t>(i)];
-            item.hash     = n.hash;
-            item.label    = get_hash_identifier(n.hash);
-            item.depth    = n.depth - 1;
-            item.tid      = item.show_tid ? tid : graph.first_tid(i);
-            item.path     = &path;
-            item.entry    = &n.entry;
+        graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path, std::uint64_t rolling) {
+            const auto& n     = nodes[static_cast<std::size_t>(i)];
+            item.rolling_hash = rolling;
+            item.hash         = n.hash;
+            item.label        = get_hash_identifier(n.hash);
+            item.depth        = n.depth - 1;
+            item.tid          = item.show_tid ? tid : graph.first_tid(i);
+            item.path         = &path;
+            item.entry        = &n.entry;
             visit(item);
         });
     }
@@ -238,25 +268,35 @@ std::vector<FlatEntry> flat_snapshot(int index) {
     for_each_flat(index, [&](const FlatItem& it) {
         if (out.empty()) out.reserve(it.total);
         FlatEntry e;
-        e.hash      = it.hash;
-        e.label     = it.label;
-        e.depth     = it.depth;
-        e.tid       = it.tid;
-        e.pid       = it.pid;
-        e.prefix    = flat_prefix(e.label, e.depth, e.tid, it.nthreads, it.show_tid);
-        e.hierarchy = *it.path;
-        for (auto h : *it.path) e.rolling_hash += h;
-        e.entry = *it.entry;
+        e.hash   = it.hash;
+        e.label  = it.label;
+        e.depth  = it.depth;
+        e.tid    = it.tid;
+        e.pid    = it.pid;
+        e.prefix = flat_prefix(e.label, e.depth, e.tid, it.nthreads, it.show_tid);
+        // the hierarchy is left empty (hierarchy_at makes it on demand): stored with every
+        // entry it costs memory quadratic in the depth
+        e.rolling_hash = it.rolling_hash;
+        e.entry        = *it.entry;
         out.push_back(std::move(e));
     });
     return out;
 }
 
 void compute_exclusive(const ComponentInfo& info, TreeNode& node) {
-    node.exclusive = node.inclusive;
-    for (auto& c : node.children) {
-        compute_exclusive(info, c);
-        if (!c.is_dummy) node.exclusive.subtract(info, c.inclusive);
+    // post-order with an explicit stack: a node's children are done before it
+    std::vector<std::pair<TreeNode*, bool>> stack{{&node, false}};
+    while (!stack.empty()) {
+        auto [n, expanded] = stack.back();
+        if (!expanded) {
+            stack.back().second = true;
+            for (auto& c : n->children) stack.emplace_back(&c, false);
+            continue;
+        }
+        stack.pop_back();
+        n->exclusive = n->inclusive;
+        for (const auto& c : n->children)
+            if (!c.is_dummy) n->exclusive.subtract(info, c.inclusive);
     }
 }
 
@@ -266,12 +306,11 @@ std::vector<TreeNode> tree_snapshot(int index) {
     std::vector<TreeNode> roots;
     for (auto& [tid, graph] : views(index)) {
         (void)tid;
-        const auto&                           nodes = graph.nodes();
-        std::function<TreeNode(std::int32_t)> build = [&](std::int32_t i) {
+        const auto& nodes = graph.nodes();
+        auto        fill  = [&](TreeNode& t, std::int32_t i) {
             const auto& n = nodes[static_cast<std::size_t>(i)];
-            TreeNode    t;
-            t.hash  = n.hash;
-            t.label = i == 0 ? std::string("unknown-hash=0") : get_hash_identifier(n.hash);
+            t.hash        = n.hash;
+            t.label       = i == 0 ? std::string("unknown-hash=0") : get_hash_identifier(n.hash);
             // Merged data belong to the process, reported as thread 0 (as the
             // flat view does). hatchet's reader also breaks on a single-rank
             // tree whose nodes carry other thread ids.
@@ -280,13 +319,61 @@ std::vector<TreeNode> tree_snapshot(int index) {
             t.depth     = n.depth;
             t.inclusive = n.entry;
             t.children.reserve(static_cast<std::size_t>(graph.children_end(i) - graph.children_begin(i)));
-            for (auto c = graph.children_begin(i); c != graph.children_end(i); ++c) t.children.push_back(build(*c));
-            return t;
         };
-        roots.push_back(build(0));
+        roots.emplace_back();
+        fill(roots.back(), 0);
+        // (node, graph id): each node's children are made (reserved first, so the
+        // pointers stay valid) before they are filled in turn
+        std::vector<std::pair<TreeNode*, std::int32_t>> stack{{&roots.back(), 0}};
+        while (!stack.empty()) {
+            auto [t, i] = stack.back();
+            stack.pop_back();
+            for (auto c = graph.children_begin(i); c != graph.children_end(i); ++c)
+                fill(t->children.emplace_back(), *c);
+            std::size_t k = 0;
+            for (auto c = graph.children_begin(i); c != graph.children_end(i); ++c, ++k)
+                stack.emplace_back(&t->children[k], *c);
+        }
         compute_exclusive(info, roots.back());
     }
     return roots;
+}
+
+void for_each_tree(int index, const std::function<void(const TreeNode&)>& enter, const std::function<void()>& leave) {
+    const auto& info = component_table()[static_cast<std::size_t>(index)];
+    TreeNode    t;
+    t.pids              = {static_cast<int>(getpid())};
+    const bool collapse = config().collapse_threads;
+    if (collapse) t.tids = {0};  // set once: a set per node is an allocation per node
+    for (auto& [tid, graph] : views(index)) {
+        (void)tid;
+        const auto& nodes = graph.nodes();
+        auto        visit = [&](std::int32_t i) {
+            const auto& n = nodes[static_cast<std::size_t>(i)];
+            t.hash        = n.hash;
+            t.label       = i == 0 ? std::string("unknown-hash=0") : get_hash_identifier(n.hash);
+            if (!collapse) t.tids = graph.tid_set(i);
+            t.depth     = n.depth;
+            t.inclusive = n.entry;
+            t.exclusive = n.entry;  // as compute_exclusive: less every child's inclusive value
+            for (auto c = graph.children_begin(i); c != graph.children_end(i); ++c)
+                t.exclusive.subtract(info, nodes[static_cast<std::size_t>(*c)].entry);
+            enter(t);
+        };
+        std::vector<std::pair<std::int32_t, const std::int32_t*>> stack{{0, graph.children_begin(0)}};
+        visit(0);
+        while (!stack.empty()) {
+            auto& top = stack.back();
+            if (top.second == graph.children_end(top.first)) {
+                leave();
+                stack.pop_back();
+                continue;
+            }
+            auto c = *top.second++;
+            visit(c);
+            stack.emplace_back(c, graph.children_begin(c));
+        }
+    }
 }
 
 void clear(int index) {

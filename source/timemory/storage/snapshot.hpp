@@ -5,6 +5,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "timemory/storage/call_graph.hpp"
@@ -18,8 +19,9 @@ struct FlatEntry {
     int                        depth = 0;  // top level 0
     int                        tid   = 0;
     int                        pid   = 0;
-    std::vector<std::uint64_t> hierarchy;         // hashes from the top level down to self
-    std::uint64_t              rolling_hash = 0;  // sum of hierarchy, mod 2^64
+    std::vector<std::uint64_t> hierarchy;         // hashes from the top level down to self; empty in
+                                                  // the views made here (see hierarchy_at)
+    std::uint64_t              rolling_hash = 0;  // sum of the hierarchy, mod 2^64
     Entry                      entry;
 };
 
@@ -33,7 +35,85 @@ struct TreeNode {
     Entry                 inclusive;
     Entry                 exclusive;
     std::vector<TreeNode> children;
+
+    // Copies and destruction walk the subtree with an explicit stack: the implicit
+    // ones recurse once per level, and a call graph 100,000 levels deep (max_depth
+    // allows 65,535 and more) overflows the thread's stack.
+    TreeNode() = default;
+    TreeNode(const TreeNode& other);
+    TreeNode(TreeNode&&) noexcept = default;
+    TreeNode& operator=(const TreeNode& other);
+    TreeNode& operator=(TreeNode&& other) noexcept;
+    ~TreeNode();
+
+    // The node's own fields, without its children.
+    void assign_fields(const TreeNode& other);
 };
+
+// TreeNode's copies and destruction (inline: the writers use them without the graphs).
+inline void TreeNode::assign_fields(const TreeNode& other) {
+    hash      = other.hash;
+    label     = other.label;
+    tids      = other.tids;
+    pids      = other.pids;
+    depth     = other.depth;
+    is_dummy  = other.is_dummy;
+    inclusive = other.inclusive;
+    exclusive = other.exclusive;
+}
+
+inline TreeNode::TreeNode(const TreeNode& other) { *this = other; }
+
+inline TreeNode& TreeNode::operator=(const TreeNode& other) {
+    if (this == &other) return *this;
+    TreeNode copy;  // built apart first: `other` may live inside this node's subtree
+    copy.assign_fields(other);
+    std::vector<std::pair<const TreeNode*, TreeNode*>> stack{{&other, &copy}};
+    while (!stack.empty()) {
+        auto [src, dst] = stack.back();
+        stack.pop_back();
+        // reserved first, so the pointers to the new children stay valid
+        dst->children.reserve(src->children.size());
+        for (const auto& c : src->children) dst->children.emplace_back().assign_fields(c);
+        for (std::size_t i = 0; i < src->children.size(); ++i) stack.emplace_back(&src->children[i], &dst->children[i]);
+    }
+    return *this = std::move(copy);
+}
+
+inline TreeNode& TreeNode::operator=(TreeNode&& other) noexcept {
+    if (this == &other) return *this;
+    auto old  = std::move(children);  // destroyed by ~TreeNode's loop below, not recursively
+    hash      = other.hash;
+    label     = std::move(other.label);
+    tids      = std::move(other.tids);
+    pids      = std::move(other.pids);
+    depth     = other.depth;
+    is_dummy  = other.is_dummy;
+    inclusive = other.inclusive;
+    exclusive = other.exclusive;
+    children  = std::move(other.children);
+    if (!old.empty()) {
+        TreeNode sink;
+        sink.children = std::move(old);
+    }
+    return *this;
+}
+
+inline TreeNode::~TreeNode() {
+    // Detach the grandchildren onto a work list before each child is destroyed, so no
+    // destructor below this one has children left to recurse into.
+    if (children.empty()) return;
+    std::vector<TreeNode> work = std::move(children);
+    while (!work.empty()) {
+        TreeNode n = std::move(work.back());
+        work.pop_back();
+        for (auto& c : n.children) work.push_back(std::move(c));
+        n.children.clear();
+    }
+}
+
+// Levels of indentation shown in decorated labels; deeper rows carry "[depth N] ".
+constexpr int max_indent_levels = 32;
 
 // Decorated flat label: ">>> " + indent + label, with "|<tid>" in front
 // when threads are not collapsed (tid zero-padded to the width of nthreads).
@@ -43,15 +123,20 @@ std::string flat_prefix(const std::string& label, int depth, int tid, int nthrea
 struct FlatItem {
     std::uint64_t                     hash = 0;
     std::string                       label;
-    int                               depth    = 0;  // top level 0
-    int                               tid      = 0;
-    int                               pid      = 0;
-    bool                              show_tid = false;  // threads not collapsed
-    int                               nthreads = 1;
-    std::size_t                       total    = 0;        // nodes in the whole view
-    const std::vector<std::uint64_t>* path     = nullptr;  // hierarchy
-    const Entry*                      entry    = nullptr;
+    int                               depth        = 0;  // top level 0
+    int                               tid          = 0;
+    int                               pid          = 0;
+    bool                              show_tid     = false;  // threads not collapsed
+    int                               nthreads     = 1;
+    std::size_t                       total        = 0;        // nodes in the whole view
+    const std::vector<std::uint64_t>* path         = nullptr;  // hierarchy
+    std::uint64_t                     rolling_hash = 0;        // sum of the hierarchy, mod 2^64
+    const Entry*                      entry        = nullptr;
 };
+
+// The hierarchy of entries[i] of a pre-order list: its stored one, else found from the
+// entries before it (the nearest one a level up, and so on).
+std::vector<std::uint64_t> hierarchy_at(const std::vector<FlatEntry>& entries, std::size_t i);
 
 bool                   has_data(int index);       // any thread recorded anything
 std::size_t            graph_size(int index);     // nodes (merged view) besides the root
@@ -59,7 +144,11 @@ std::vector<FlatEntry> flat_snapshot(int index);  // pre-order, merged per colla
 // The flat view without building FlatEntry objects (what flat_snapshot is made of).
 void                  for_each_flat(int index, const std::function<void(const FlatItem&)>& visit);
 std::vector<TreeNode> tree_snapshot(int index);  // roots (one dummy root per thread view)
-void                  clear(int index);
+// The tree view without building it: enter(node) per node in pre-order, the node as
+// tree_snapshot makes it but with no children (its exclusive value computed), then
+// leave() after its subtree.
+void for_each_tree(int index, const std::function<void(const TreeNode&)>& enter, const std::function<void()>& leave);
+void clear(int index);
 
 // Recomputes every exclusive value of a tree from the inclusive values.
 void compute_exclusive(const ComponentInfo& info, TreeNode& node);
