@@ -132,9 +132,7 @@ def atomic_write(path: str | bytes | os.PathLike[Any], *parts: str | bytes) -> N
     atomic_write_by(path, write)
 
 
-def atomic_write_by(
-    path: str | bytes | os.PathLike[Any], writer: Callable[[bytes], Any]
-) -> None:
+def atomic_write_by(path: str | bytes | os.PathLike[Any], writer: Callable[[bytes], Any]) -> None:
     """:func:`atomic_write` through ``writer(raw_path)``, a native writer that streams the file
     itself (atomically: an exclusive temp file in the folder, then a rename): the same folder
     check and the same errors."""

@@ -103,7 +103,7 @@ class OutputPlan:
         self,
         basename: str,
         suffix: str,
-        content: str | bytes | tuple[str | bytes, ...] | Callable[[str], None],
+        content: str | bytes | tuple[str | bytes, ...] | Callable[[bytes], None],
         kind: str,
         label: str,
         announce: bool | Callable[[str], str] = True,

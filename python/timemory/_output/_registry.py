@@ -24,7 +24,7 @@ raising OSError: the native writers stream a large file this way), or None for n
 from __future__ import annotations
 
 from .. import settings as _settings
-from .._files import atomic_write
+from .._files import atomic_write, atomic_write_by
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
@@ -130,6 +130,6 @@ def write_as(name: str, path: str, data: Any) -> None:
     such as a ``.lprof``); raises ``OSError`` naming the path and the reason."""
     content = _FORMATS[name].write(data)
     if callable(content):  # a native writer that streams the file
-        content(path)
+        atomic_write_by(path, content)
     else:
         atomic_write(path, *(content if isinstance(content, tuple) else (content,)))

@@ -77,12 +77,12 @@ def _head(key: str) -> str:
     return '{"timemory": {"' + key + '": '
 
 
-def _streamed(write: Callable[[str], None]) -> Callable[[str], None]:
+def _streamed(write: Callable[[bytes], None]) -> Callable[[bytes], None]:
     """A file's content as the function that writes it to a path: ``write(path)`` streams the
     document natively into the file (temp file created exclusively in the folder, fsync,
     rename) without the GIL and without holding the whole text; its failures are OSErrors."""
 
-    def to(path: str) -> None:
+    def to(path: bytes) -> None:
         try:
             write(path)
         except ValueError as err:  # the native writer reports failures with the path
@@ -328,7 +328,7 @@ def summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
 
 
 # ------------------------------------------------------------------ the built-in formats
-def _flat_json(component: ComponentOutput) -> Callable[[str], None]:
+def _flat_json(component: ComponentOutput) -> Callable[[bytes], None]:
     index, head = component.index, _head(component.key)
     if component.live:
         meta = _processes.output_meta(1)
@@ -338,7 +338,7 @@ def _flat_json(component: ComponentOutput) -> Callable[[str], None]:
     return _streamed(lambda path: _core.write_flat_json(path, index, ranks, meta, head, "}}\n"))
 
 
-def _tree_json(component: ComponentOutput) -> Callable[[str], None]:
+def _tree_json(component: ComponentOutput) -> Callable[[bytes], None]:
     index, head, key = component.index, _head(component.key), component.run.ranks_key
     if component.live:
         meta = _processes.output_meta(1)
@@ -354,7 +354,7 @@ def _tree_json(component: ComponentOutput) -> Callable[[str], None]:
     )
 
 
-def _flamegraph(component: ComponentOutput) -> Callable[[str], None]:
+def _flamegraph(component: ComponentOutput) -> Callable[[bytes], None]:
     index = component.index
     if component.live:
         return _streamed(lambda path: _core.write_live_flamegraph_json(path, index, "\n"))
@@ -362,14 +362,14 @@ def _flamegraph(component: ComponentOutput) -> Callable[[str], None]:
     return _streamed(lambda path: _core.write_flamegraph_json(path, index, roots, "\n"))
 
 
-def _text_table(component: ComponentOutput) -> str | Callable[[str], None]:
+def _text_table(component: ComponentOutput) -> str | Callable[[bytes], None]:
     if component.text or not component.live:
         return component.text
     index, summary = component.index, component.summary
     return _streamed(lambda path: _core.write_live_text_table(path, index, summary))
 
 
-def _functions(run: RunOutput) -> Callable[[str], None] | None:
+def _functions(run: RunOutput) -> Callable[[bytes], None] | None:
     # every label with its hashes, as _json.dumps writes {"timemory": {"functions": {label:
     # [hash, ...]}}}, written natively: a million labels made no Python dict and string
     if not metadata_wanted(run.wrote):
