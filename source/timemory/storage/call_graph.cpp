@@ -116,11 +116,11 @@ std::int32_t CallGraph::push_slow(std::uint64_t hash, std::string_view label, bo
     add_hash_id(label);
     std::lock_guard<std::mutex> lk(structure_);
     Node                        node;
-    node.hash                = hash;
-    node.parent              = parent;
-    node.depth               = depth;
-    node.unique              = timeline;
-    const std::int32_t idx   = store_.push_back(node);  // may reallocate: pnode is not used past here
+    node.hash              = hash;
+    node.parent            = parent;
+    node.depth             = depth;
+    node.unique            = timeline;
+    const std::int32_t idx = store_.push_back(node);  // may reallocate: pnode is not used past here
     if (!timeline) {
         lookup_.insert(store_.nodes(), idx);
         store_.node(parent).last_child_hash = hash;

@@ -52,7 +52,8 @@ public:
     }
     ConstEntryRef entry(std::int32_t i) const {
         const Node& n = nodes_[static_cast<std::size_t>(i)];
-        return ConstEntryRef(n.laps, n.count, values_.data() + static_cast<std::size_t>(i) * stride_, n_store_, n_disp_);
+        return ConstEntryRef(n.laps, n.count, values_.data() + static_cast<std::size_t>(i) * stride_, n_store_,
+                             n_disp_);
     }
     // Appends a node with zero values (its laps and count are reset too).
     std::int32_t push_back(const Node& n) {
@@ -117,7 +118,8 @@ public:
 
 private:
     std::size_t home(std::int32_t parent, std::uint64_t hash) const {
-        std::uint64_t h = hash ^ (static_cast<std::uint64_t>(static_cast<std::uint32_t>(parent)) * 0x9E3779B97F4A7C15ULL);
+        std::uint64_t h =
+            hash ^ (static_cast<std::uint64_t>(static_cast<std::uint32_t>(parent)) * 0x9E3779B97F4A7C15ULL);
         h ^= h >> 29;
         h *= 0xBF58476D1CE4E5B9ULL;
         h ^= h >> 32;

@@ -62,8 +62,8 @@ void Entry::merge(const ComponentInfo& info, const Entry& other) { entry_ops::me
 void Entry::merge(const ComponentInfo& info, const ConstEntryRef& other) { entry_ops::merge(*this, info, other); }
 
 void Entry::assign(const ConstEntryRef& r) {
-    laps        = r.laps;
-    stats.count = r.stats.count;
+    laps         = r.laps;
+    stats.count  = r.stats.count;
     const int ns = std::min(r.n_store, max_values), nd = std::min(r.n_disp, max_values);
     std::copy(r.value, r.value + ns, value);
     std::copy(r.accum, r.accum + ns, accum);
