@@ -97,7 +97,10 @@ std::vector<std::pair<std::uint64_t, std::string>> hash_ids() {
 }
 
 // ---------------------------------------------------------------- call graph
-CallGraph::CallGraph(const ComponentInfo* info) : info_(info), store_(*info) { store_.push_back(Node{}); }
+CallGraph::CallGraph(const ComponentInfo* info)
+    : info_(info), scalar_(is_scalar_delta(*info) && !info->hw_counter), store_(*info) {
+    store_.push_back(Node{});
+}
 
 std::int32_t CallGraph::push_slow(std::uint64_t hash, std::string_view label, bool flat, bool timeline) {
     const std::int32_t parent = flat ? 0 : current_;

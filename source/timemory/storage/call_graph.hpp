@@ -18,15 +18,15 @@ namespace tim {
 // 48 bytes: the structure and the two counters; the values are in the
 // graph's arena (NodeStore), sized by the component.
 struct Node {
-    std::uint64_t hash = 0;
     // the child entered last: a loop re-entering the same child (or a
-    // recursion) skips the lookup table
+    // recursion) skips the lookup table (first: what push reads)
     std::uint64_t last_child_hash = 0;
-    std::int64_t  laps            = 0;
-    std::int64_t  count           = 0;  // statistics samples (Entry::stats.count)
-    std::int32_t  parent          = -1;
-    std::int32_t  depth           = 0;  // raw depth: root 0, top level 1
     std::int32_t  last_child      = -1;
+    std::int32_t  parent          = -1;
+    std::uint64_t hash            = 0;
+    std::int64_t  laps            = 0;
+    std::int64_t  count           = 0;      // statistics samples (Entry::stats.count)
+    std::int32_t  depth           = 0;      // raw depth: root 0, top level 1
     bool          unique          = false;  // timeline node: never merged with a same-label sibling
 };
 
@@ -55,6 +55,29 @@ public:
         return ConstEntryRef(n.laps, n.count, values_.data() + static_cast<std::size_t>(i) * stride_, n_store_,
                              n_disp_);
     }
+    // record_scalar() of node i's values; fixed offsets when the component
+    // keeps one value (what the profiler's and the markers' clocks record)
+    void record_scalar(std::int32_t i, double v) {
+        if (stride_ == scalar_stride) {
+            Node&   n = nodes_[static_cast<std::size_t>(i)];
+            double* b = values_.data() + static_cast<std::size_t>(i) * scalar_stride;
+            b[0]      = v;  // value
+            b[1] += v;      // accum
+            if (n.count == 0) b[4] = b[5] = v;
+            else {
+                if (v < b[4]) b[4] = v;  // min
+                if (v > b[5]) b[5] = v;  // max
+            }
+            b[2] += v;      // sum
+            b[3] += v * v;  // sqr
+            ++n.count;
+            ++n.laps;
+        } else {
+            entry(i).record_scalar(v);
+        }
+    }
+    static constexpr int scalar_stride = 6;  // n_store 1, n_disp 1
+
     // Appends a node with zero values (its laps and count are reset too).
     std::int32_t push_back(const Node& n) {
         const auto idx = static_cast<std::int32_t>(nodes_.size());
@@ -165,8 +188,11 @@ public:
         current_ = prev;
     }
     void record(std::int32_t node, const double* raw, std::int64_t laps = 1) {
-        store_.entry(node).record(*info_, raw, laps);
+        if (scalar_ && laps == 1) store_.record_scalar(node, raw[0]);
+        else store_.entry(node).record(*info_, raw, laps);
     }
+    // record() of a scalar delta component's one value (is_scalar_delta)
+    void          record_scalar(std::int32_t node, double v) { store_.record_scalar(node, v); }
     EntryRef      entry(std::int32_t node) { return store_.entry(node); }
     ConstEntryRef entry(std::int32_t node) const { return store_.entry(node); }
 
@@ -193,11 +219,13 @@ private:
     std::int32_t push_slow(std::uint64_t hash, std::string_view label, bool flat, bool timeline);
 
     const ComponentInfo* info_;
-    NodeStore            store_;
-    NodeIndex            lookup_;
-    std::int32_t         current_    = 0;
-    std::uint64_t        generation_ = 0;
-    mutable std::mutex   structure_;  // node creation vs readers
+    // is_scalar_delta, fixed for the graph's life (the hardware counters' arity is not)
+    bool               scalar_;
+    NodeStore          store_;
+    NodeIndex          lookup_;
+    std::int32_t       current_    = 0;
+    std::uint64_t      generation_ = 0;
+    mutable std::mutex structure_;  // node creation vs readers
 };
 
 // One component of a running bundle: where it was pushed and its start reading.
