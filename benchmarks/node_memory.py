@@ -27,7 +27,8 @@ import sys
 
 CHILD = r"""
 import sys
-n, comps, long_labels, api = int(sys.argv[1]), sys.argv[2].split(","), sys.argv[3] == "1", sys.argv[4]
+n, comps = int(sys.argv[1]), sys.argv[2].split(",")
+long_labels, api = sys.argv[3] == "1", sys.argv[4]
 import timemory
 from timemory import region
 from timemory.bundle import marker
@@ -102,7 +103,9 @@ def main(argv: list[str]) -> int:
                     samples[tag].append(measure(py, n, comps, long_labels, api))
             row = {tag: statistics.median(v) / n for tag, v in samples.items()}
             results[f"{name} n={n}"] = row
-            line = f"{name:24s} n={n:>8d}  " + "  ".join(f"{tag}: {b:7.1f} B/node" for tag, b in row.items())
+            line = f"{name:24s} n={n:>8d}  " + "  ".join(
+                f"{tag}: {b:7.1f} B/node" for tag, b in row.items()
+            )
             if "other" in row and row["other"]:
                 line += f"  ratio this/other: {row['this'] / row['other']:.3f}"
             print(line, file=sys.stderr)

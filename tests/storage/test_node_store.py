@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import timemory
 from timemory.bundle import marker
 from timemory.storage import CurrentPeakRssStorage, TripCountStorage, WallClockStorage
@@ -37,10 +38,11 @@ def test_many_nodes_keep_their_own_values(fake_clock):
         assert top.data().laps() == laps and child.data().laps() == laps
         stats = top.stats()
         assert stats.count() == laps
-        # in ms (timing_units): each lap is (i + 1) ms of its own plus the child's 1 ms
-        assert stats.min() == stats.max() == (i + 2)
-        assert stats.sum() == laps * (i + 2)
-        assert child.stats().sum() == laps
+        # in seconds: each lap is (i + 1) ms of its own plus the child's 1 ms
+        assert stats.min() == pytest.approx((i + 2) * 1e-3, rel=1e-12)
+        assert stats.max() == pytest.approx((i + 2) * 1e-3, rel=1e-12)
+        assert stats.sum() == pytest.approx(laps * (i + 2) * 1e-3, rel=1e-12)
+        assert child.stats().sum() == pytest.approx(laps * 1e-3, rel=1e-12)
     trips = TripCountStorage.get()
     assert [e.data().laps() for e in trips] == [i % 3 + 1 for i in range(N)]
     # a component keeping two values per interval (peak RSS at start and at stop)
@@ -80,11 +82,13 @@ def test_clear_then_record_again(fake_clock):
     for i in range(200):
         with marker(["wall_clock"], key=label(i)):
             fake_clock.advance(1e-3)
-    timemory.storage.clear(["wall_clock"]) if hasattr(timemory.storage, "clear") else None
-    WallClockStorage.clear()
+    timemory.clear(["wall_clock"])
     assert WallClockStorage.get() == []
     for i in range(5):
         with marker(["wall_clock"], key=label(i)):
             fake_clock.advance(2e-3)
     entries = WallClockStorage.get()
-    assert [(e.data().laps(), e.stats().sum()) for e in entries] == [(1, 2.0)] * 5
+    assert [timemory.get_hash_identifier(e.hash()) for e in entries] == [label(i) for i in range(5)]
+    assert [(e.data().laps(), e.stats().sum()) for e in entries] == [
+        (1, pytest.approx(2e-3, rel=1e-12))
+    ] * 5
