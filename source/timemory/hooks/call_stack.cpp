@@ -102,7 +102,7 @@ void CallStack::leave() {
         if (m[i].generation != g.generation()) continue;  // storage cleared meanwhile
         if (m[i].node >= 0) {
             if (scalar_[static_cast<std::size_t>(i)]) {
-                g.entry(m[i].node).record_scalar(stop[i * max_values] - m[i].start[0]);
+                g.record_scalar(m[i].node, stop[i * max_values] - m[i].start[0]);
             } else {
                 double value[max_values];
                 interval_value(g.info(), m[i].start, stop + i * max_values, value);

@@ -28,7 +28,7 @@ public:
         for (std::size_t i = 0; i < graphs_.size(); ++i) {
             const std::int32_t node = node_of(i, t, index);
             const double*      v    = values + i * static_cast<std::size_t>(max_values);
-            if (scalar_[i]) graphs_[i]->entry(node).record_scalar(v[0]);
+            if (scalar_[i]) graphs_[i]->record_scalar(node, v[0]);
             else graphs_[i]->record(node, v);
         }
     }

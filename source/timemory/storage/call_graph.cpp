@@ -20,10 +20,50 @@ std::uint64_t hash_label(std::string_view label) {
 }
 
 namespace {
+// Every label once, in registration order: its hash and where its text starts
+// in one buffer (a label ends where the next starts), found through an
+// open-addressing table of indices. About 20 bytes a label plus its text
+// (a std::unordered_map<hash, std::string> costs 80).
 struct HashDatabase {
-    std::mutex                                     mtx;
-    std::unordered_map<std::uint64_t, std::string> labels;
-    std::vector<std::uint64_t>                     order;  // registration order
+    std::mutex                 mtx;
+    std::vector<std::uint64_t> hashes;  // registration order
+    std::vector<std::uint64_t> starts;  // starts[i]: label i in text; one past the last: text.size()
+    std::string                text;
+    std::vector<std::int32_t>  table;  // index into hashes, -1 empty; a power of two, at most half full
+
+    std::size_t home(std::uint64_t h) const {
+        h ^= h >> 31;
+        h *= 0x9E3779B97F4A7C15ULL;
+        return static_cast<std::size_t>(h >> 32) & (table.size() - 1);
+    }
+    std::int32_t find(std::uint64_t h) const {
+        if (table.empty()) return -1;
+        for (std::size_t i = home(h);; i = (i + 1) & (table.size() - 1)) {
+            const std::int32_t s = table[i];
+            if (s < 0 || hashes[static_cast<std::size_t>(s)] == h) return s;
+        }
+    }
+    void place(std::int32_t idx) {
+        std::size_t i = home(hashes[static_cast<std::size_t>(idx)]);
+        while (table[i] >= 0) i = (i + 1) & (table.size() - 1);
+        table[i] = idx;
+    }
+    void add(std::uint64_t h, std::string_view label) {
+        if (find(h) >= 0) return;  // the first label of a hash stays
+        if ((hashes.size() + 1) * 2 > table.size()) {
+            table.assign(table.empty() ? 1024 : table.size() * 2, -1);
+            for (std::size_t i = 0; i < hashes.size(); ++i) place(static_cast<std::int32_t>(i));
+        }
+        hashes.push_back(h);
+        starts.push_back(text.size());
+        text.append(label);
+        place(static_cast<std::int32_t>(hashes.size() - 1));
+    }
+    std::string label(std::int32_t idx) const {
+        const auto i   = static_cast<std::size_t>(idx);
+        const auto end = i + 1 < starts.size() ? starts[i + 1] : text.size();
+        return text.substr(starts[i], end - starts[i]);
+    }
 };
 HashDatabase& hash_db() {
     static auto* db = new HashDatabase{};  // leaked: used during interpreter teardown
@@ -35,82 +75,92 @@ std::uint64_t add_hash_id(std::string_view label) {
     auto                        h  = hash_label(label);
     auto&                       db = hash_db();
     std::lock_guard<std::mutex> lk(db.mtx);
-    if (db.labels.emplace(h, std::string(label)).second) db.order.push_back(h);
+    db.add(h, label);
     return h;
 }
 
 std::string get_hash_identifier(std::uint64_t hash) {
     auto&                       db = hash_db();
     std::lock_guard<std::mutex> lk(db.mtx);
-    auto                        it = db.labels.find(hash);
-    return it == db.labels.end() ? std::string{} : it->second;
+    const std::int32_t          idx = db.find(hash);
+    return idx < 0 ? std::string{} : db.label(idx);
 }
 
 std::vector<std::pair<std::uint64_t, std::string>> hash_ids() {
     auto&                                              db = hash_db();
     std::lock_guard<std::mutex>                        lk(db.mtx);
     std::vector<std::pair<std::uint64_t, std::string>> out;
-    out.reserve(db.order.size());
-    for (auto h : db.order) out.emplace_back(h, db.labels[h]);
+    out.reserve(db.hashes.size());
+    for (std::size_t i = 0; i < db.hashes.size(); ++i)
+        out.emplace_back(db.hashes[i], db.label(static_cast<std::int32_t>(i)));
     return out;
 }
 
 // ---------------------------------------------------------------- call graph
-CallGraph::CallGraph(const ComponentInfo* info) : info_(info) { nodes_.emplace_back(); }
+CallGraph::CallGraph(const ComponentInfo* info)
+    : info_(info), scalar_(is_scalar_delta(*info) && !info->hw_counter), store_(*info) {
+    store_.push_back(Node{});
+}
 
 std::int32_t CallGraph::push_slow(std::uint64_t hash, std::string_view label, bool flat, bool timeline) {
     const std::int32_t parent = flat ? 0 : current_;
-    Node&              pnode  = nodes_[static_cast<std::size_t>(parent)];
+    Node&              pnode  = store_.node(parent);
     const std::int32_t depth  = pnode.depth + 1;
     if (!flat && depth > config().max_depth) return -1;
     if (!timeline) {
         if (pnode.last_child >= 0 && pnode.last_child_hash == hash) return current_ = pnode.last_child;
-        auto it = lookup_.find(Key{parent, hash});
-        if (it != lookup_.end()) {
+        const std::int32_t found = lookup_.find(store_.nodes(), parent, hash);
+        if (found >= 0) {
             pnode.last_child_hash = hash;
-            pnode.last_child      = it->second;
-            return current_       = it->second;
+            pnode.last_child      = found;
+            return current_       = found;
         }
     }
     add_hash_id(label);
     std::lock_guard<std::mutex> lk(structure_);
-    const auto                  idx = static_cast<std::int32_t>(nodes_.size());
     Node                        node;
-    node.hash   = hash;
-    node.parent = parent;
-    node.depth  = depth;
-    node.unique = timeline;
-    nodes_.push_back(node);  // may reallocate: pnode is not used past here
+    node.hash              = hash;
+    node.parent            = parent;
+    node.depth             = depth;
+    node.unique            = timeline;
+    const std::int32_t idx = store_.push_back(node);  // may reallocate: pnode is not used past here
     if (!timeline) {
-        lookup_.emplace(Key{parent, hash}, idx);
-        nodes_[static_cast<std::size_t>(parent)].last_child_hash = hash;
-        nodes_[static_cast<std::size_t>(parent)].last_child      = idx;
+        lookup_.insert(store_.nodes(), idx);
+        store_.node(parent).last_child_hash = hash;
+        store_.node(parent).last_child      = idx;
     }
     return current_ = idx;
 }
 
 bool CallGraph::empty() const {
     std::lock_guard<std::mutex> lk(structure_);
-    return nodes_.size() <= 1;
+    return store_.size() <= 1;
 }
 
 std::size_t CallGraph::size() const {
     std::lock_guard<std::mutex> lk(structure_);
-    return nodes_.size() - 1;
+    return store_.size() - 1;
 }
 
 void CallGraph::clear() {
     std::lock_guard<std::mutex> lk(structure_);
-    nodes_.resize(1);
-    nodes_[0] = Node{};
-    current_  = 0;
+    // capacity kept: a thread still recording into the old nodes (its bundle
+    // skips them by generation) must not touch freed memory
+    store_.truncate(0);
+    store_.push_back(Node{});
+    current_ = 0;
     lookup_.clear();
     ++generation_;
 }
 
+NodeStore CallGraph::copy() const {
+    std::lock_guard<std::mutex> lk(structure_);
+    return store_;
+}
+
 std::vector<Node> CallGraph::copy_nodes() const {
     std::lock_guard<std::mutex> lk(structure_);
-    return nodes_;
+    return store_.nodes();
 }
 
 void interval_value(const ComponentInfo& info, const double* start, const double* stop, double* out) {

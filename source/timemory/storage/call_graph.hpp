@@ -15,16 +15,160 @@
 
 namespace tim {
 
+// 48 bytes: the structure and the two counters; the values are in the
+// graph's arena (NodeStore), sized by the component.
 struct Node {
-    std::uint64_t hash   = 0;
-    std::int32_t  parent = -1;
-    std::int32_t  depth  = 0;      // raw depth: root 0, top level 1
-    bool          unique = false;  // timeline node: never merged with a same-label sibling
     // the child entered last: a loop re-entering the same child (or a
-    // recursion) skips the hash map
+    // recursion) skips the lookup table (first: what push reads)
     std::uint64_t last_child_hash = 0;
     std::int32_t  last_child      = -1;
-    Entry         entry;
+    std::int32_t  parent          = -1;
+    std::uint64_t hash            = 0;
+    std::int64_t  laps            = 0;
+    std::int32_t  depth           = 0;      // raw depth: root 0, top level 1
+    bool          unique          = false;  // timeline node: never merged with a same-label sibling
+    // not next to laps: the compiler would pack the two increments of
+    // record_scalar into vector instructions, more of them than two adds
+    std::int64_t count = 0;  // statistics samples (Entry::stats.count)
+};
+static_assert(sizeof(Node) == 48, "a node is 48 bytes (its values are in the arena)");
+
+// Nodes and their values: one arena of doubles, `stride` per node (value and
+// accum: n_store each; sum, sqr, min, max: n_disp each). What a call graph
+// records into and what a copy of one is.
+class NodeStore {
+public:
+    NodeStore() = default;
+    explicit NodeStore(const ComponentInfo& info)
+        : n_store_(arena_store_values(info)), n_disp_(arena_disp_values(info)), stride_(2 * n_store_ + 4 * n_disp_) {}
+
+    std::size_t              size() const { return nodes_.size(); }
+    bool                     empty() const { return nodes_.empty(); }
+    const std::vector<Node>& nodes() const { return nodes_; }
+    Node&                    node(std::int32_t i) { return nodes_[static_cast<std::size_t>(i)]; }
+    const Node&              node(std::int32_t i) const { return nodes_[static_cast<std::size_t>(i)]; }
+    const Node&              operator[](std::size_t i) const { return nodes_[i]; }
+
+    EntryRef entry(std::int32_t i) {
+        Node& n = nodes_[static_cast<std::size_t>(i)];
+        return EntryRef(n.laps, n.count, values_.data() + static_cast<std::size_t>(i) * stride_, n_store_, n_disp_);
+    }
+    ConstEntryRef entry(std::int32_t i) const {
+        const Node& n = nodes_[static_cast<std::size_t>(i)];
+        return ConstEntryRef(n.laps, n.count, values_.data() + static_cast<std::size_t>(i) * stride_, n_store_,
+                             n_disp_);
+    }
+    // record_scalar() of node i's values; fixed offsets when the component
+    // keeps one value (what the profiler's and the markers' clocks record)
+    void record_scalar(std::int32_t i, double v) {
+        if (stride_ == scalar_stride) {
+            Node&   n = nodes_[static_cast<std::size_t>(i)];
+            double* b = values_.data() + static_cast<std::size_t>(i) * scalar_stride;
+            b[0]      = v;  // value
+            b[1] += v;      // accum
+            if (n.count == 0) b[4] = b[5] = v;
+            else {
+                if (v < b[4]) b[4] = v;  // min
+                if (v > b[5]) b[5] = v;  // max
+            }
+            b[2] += v;      // sum
+            b[3] += v * v;  // sqr
+            ++n.count;
+            ++n.laps;
+        } else {
+            entry(i).record_scalar(v);
+        }
+    }
+    static constexpr int scalar_stride = 6;  // n_store 1, n_disp 1
+
+    // Appends a node with zero values (its laps and count are reset too).
+    std::int32_t push_back(const Node& n) {
+        const auto idx = static_cast<std::int32_t>(nodes_.size());
+        nodes_.push_back(n);
+        nodes_.back().laps = nodes_.back().count = 0;
+        values_.resize(values_.size() + static_cast<std::size_t>(stride_), 0.0);
+        return idx;
+    }
+    void reserve(std::size_t n) {
+        nodes_.reserve(n);
+        values_.reserve(n * static_cast<std::size_t>(stride_));
+    }
+    // Keeps the first n nodes.
+    void truncate(std::size_t n) {
+        nodes_.resize(n);
+        values_.resize(n * static_cast<std::size_t>(stride_));
+    }
+    void shrink_to_fit() {
+        nodes_.shrink_to_fit();
+        values_.shrink_to_fit();
+    }
+    int stride() const { return stride_; }
+    // bytes held (capacity) by the nodes and the arena
+    std::size_t capacity_bytes() const {
+        return nodes_.capacity() * sizeof(Node) + values_.capacity() * sizeof(double);
+    }
+
+private:
+    std::vector<Node>   nodes_;
+    std::vector<double> values_;
+    int                 n_store_ = 0;
+    int                 n_disp_  = 0;
+    int                 stride_  = 0;
+};
+
+// Open-addressing table from (parent, hash) to a node index: 4 bytes a slot,
+// the key read from the node (a std::unordered_map costs 50-60 bytes a key).
+class NodeIndex {
+public:
+    // Index of the node under `parent` with `hash`, or -1.
+    std::int32_t find(const std::vector<Node>& nodes, std::int32_t parent, std::uint64_t hash) const {
+        if (slots_.empty()) return -1;
+        for (std::size_t i = home(parent, hash);; i = (i + 1) & mask_) {
+            const std::int32_t s = slots_[i];
+            if (s < 0) return -1;
+            const Node& n = nodes[static_cast<std::size_t>(s)];
+            if (n.hash == hash && n.parent == parent) return s;
+        }
+    }
+    // Adds node `idx` (its key not present yet).
+    void insert(const std::vector<Node>& nodes, std::int32_t idx) {
+        if ((used_ + 1) * 2 > slots_.size()) grow(nodes);
+        place(nodes[static_cast<std::size_t>(idx)], idx);
+        ++used_;
+    }
+    void clear() {
+        std::vector<std::int32_t>().swap(slots_);
+        mask_ = 0;
+        used_ = 0;
+    }
+
+private:
+    std::size_t home(std::int32_t parent, std::uint64_t hash) const {
+        std::uint64_t h =
+            hash ^ (static_cast<std::uint64_t>(static_cast<std::uint32_t>(parent)) * 0x9E3779B97F4A7C15ULL);
+        h ^= h >> 29;
+        h *= 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 32;
+        return static_cast<std::size_t>(h) & mask_;
+    }
+    void place(const Node& n, std::int32_t idx) {
+        std::size_t i = home(n.parent, n.hash);
+        while (slots_[i] >= 0) i = (i + 1) & mask_;
+        slots_[i] = idx;
+    }
+    void grow(const std::vector<Node>& nodes) {
+        std::vector<std::int32_t> old;
+        old.swap(slots_);
+        const std::size_t n = old.empty() ? 64 : old.size() * 2;
+        slots_.assign(n, -1);
+        mask_ = n - 1;
+        for (std::int32_t s : old)
+            if (s >= 0) place(nodes[static_cast<std::size_t>(s)], s);
+    }
+
+    std::vector<std::int32_t> slots_;  // node index, -1 empty; a power of two, at most half full
+    std::size_t               mask_ = 0;
+    std::size_t               used_ = 0;
 };
 
 class CallGraph {
@@ -36,7 +180,7 @@ public:
     std::int32_t push(std::uint64_t hash, std::string_view label, bool flat, bool timeline) {
         // inline fast path: re-entering the child entered last under the current node
         if (!flat && !timeline) {
-            const Node& p = nodes_[static_cast<std::size_t>(current_)];
+            const Node& p = store_.node(current_);
             if (p.last_child >= 0 && p.last_child_hash == hash) return current_ = p.last_child;
         }
         return push_slow(hash, label, flat, timeline);
@@ -47,9 +191,13 @@ public:
         current_ = prev;
     }
     void record(std::int32_t node, const double* raw, std::int64_t laps = 1) {
-        nodes_[node].entry.record(*info_, raw, laps);
+        if (scalar_ && laps == 1) store_.record_scalar(node, raw[0]);
+        else store_.entry(node).record(*info_, raw, laps);
     }
-    Entry& entry(std::int32_t node) { return nodes_[static_cast<std::size_t>(node)].entry; }
+    // record() of a scalar delta component's one value (is_scalar_delta)
+    void          record_scalar(std::int32_t node, double v) { store_.record_scalar(node, v); }
+    EntryRef      entry(std::int32_t node) { return store_.entry(node); }
+    ConstEntryRef entry(std::int32_t node) const { return store_.entry(node); }
 
     std::int32_t current() const { return current_; }
     // Bumped by clear(): a bundle started before a clear must not record into
@@ -59,34 +207,28 @@ public:
     bool                 empty() const;  // no node besides the root has laps or children
     std::size_t          size() const;   // nodes besides the root
     void                 clear();
-    // Copy of the nodes, taken under the structure lock (safe while the owning
-    // thread keeps recording).
+    // Copy of the nodes and their values, taken under the structure lock (safe
+    // while the owning thread keeps recording): as compact as the graph.
+    NodeStore copy() const;
+    // The nodes alone (no values), copied under the structure lock.
     std::vector<Node> copy_nodes() const;
     // The nodes read in place: only while the lock from lock_nodes() is held
     // (the owning thread then waits before it creates a node).
     std::unique_lock<std::mutex> lock_nodes() const { return std::unique_lock<std::mutex>(structure_); }
-    const std::vector<Node>&     nodes_locked() const { return nodes_; }
+    const std::vector<Node>&     nodes_locked() const { return store_.nodes(); }
+    const NodeStore&             store_locked() const { return store_; }
 
 private:
     std::int32_t push_slow(std::uint64_t hash, std::string_view label, bool flat, bool timeline);
 
-    struct Key {
-        std::int32_t  parent;
-        std::uint64_t hash;
-        bool          operator==(const Key& o) const { return parent == o.parent && hash == o.hash; }
-    };
-    struct KeyHash {
-        std::size_t operator()(const Key& k) const {
-            return static_cast<std::size_t>(k.hash ^ (static_cast<std::uint64_t>(k.parent) * 0x9E3779B97F4A7C15ULL));
-        }
-    };
-
-    const ComponentInfo*                           info_;
-    std::vector<Node>                              nodes_;
-    std::unordered_map<Key, std::int32_t, KeyHash> lookup_;
-    std::int32_t                                   current_    = 0;
-    std::uint64_t                                  generation_ = 0;
-    mutable std::mutex                             structure_;  // node creation vs readers
+    const ComponentInfo* info_;
+    // is_scalar_delta, fixed for the graph's life (the hardware counters' arity is not)
+    bool               scalar_;
+    NodeStore          store_;
+    NodeIndex          lookup_;
+    std::int32_t       current_    = 0;
+    std::uint64_t      generation_ = 0;
+    mutable std::mutex structure_;  // node creation vs readers
 };
 
 // One component of a running bundle: where it was pushed and its start reading.

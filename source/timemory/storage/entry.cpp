@@ -5,21 +5,7 @@
 
 namespace tim {
 
-void Stats::record(const double* sample, int n) {
-    if (count == 0) {
-        for (int i = 0; i < n; ++i) min[i] = max[i] = sample[i];
-    } else {
-        for (int i = 0; i < n; ++i) {
-            min[i] = std::min(min[i], sample[i]);
-            max[i] = std::max(max[i], sample[i]);
-        }
-    }
-    for (int i = 0; i < n; ++i) {
-        sum[i] += sample[i];
-        sqr[i] += sample[i] * sample[i];
-    }
-    ++count;
-}
+void Stats::record(const double* sample, int n) { entry_ops::stats_record(*this, sample, n); }
 
 void Stats::merge(const Stats& other, int n) {
     if (other.count == 0) return;
@@ -27,13 +13,7 @@ void Stats::merge(const Stats& other, int n) {
         *this = other;
         return;
     }
-    for (int i = 0; i < n; ++i) {
-        sum[i] += other.sum[i];
-        sqr[i] += other.sqr[i];
-        min[i] = std::min(min[i], other.min[i]);
-        max[i] = std::max(max[i], other.max[i]);
-    }
-    count += other.count;
+    entry_ops::stats_merge(*this, other, n);
 }
 
 void Stats::subtract(const Stats& other, int n) {
@@ -44,58 +24,63 @@ void Stats::subtract(const Stats& other, int n) {
     }
 }
 
-void Entry::record(const ComponentInfo& info, const double* raw, std::int64_t n) {
+namespace entry_ops {
+template <typename E>
+void record(E&& e, const ComponentInfo& info, const double* raw, std::int64_t n) {
     const int nr = info.n_raw;
     switch (info.combine) {
         case Combine::delta:
         case Combine::trip:
             for (int i = 0; i < nr; ++i) {
-                accum[i] += raw[i];
-                value[i] = raw[i];
+                e.accum[i] += raw[i];
+                e.value[i] = raw[i];
             }
             break;
         case Combine::abs_pair:
-            value[0] = raw[0];
-            value[1] = raw[1];
-            if (laps == 0) accum[0] = raw[0];
-            accum[1] = raw[1];
+            e.value[0] = raw[0];
+            e.value[1] = raw[1];
+            if (e.laps == 0) e.accum[0] = raw[0];
+            e.accum[1] = raw[1];
             break;
         case Combine::last:
-            for (int i = 0; i < nr; ++i) accum[i] = value[i] = raw[i];
+            for (int i = 0; i < nr; ++i) e.accum[i] = e.value[i] = raw[i];
             break;
     }
     double sample[max_values];
     to_display(info, raw, sample);
-    stats.record(sample, info.n_disp);
-    laps += n;
+    stats_record(e.stats, sample, info.n_disp);
+    e.laps += n;
+}
+}  // namespace entry_ops
+
+void Entry::record(const ComponentInfo& info, const double* raw, std::int64_t n) {
+    entry_ops::record(*this, info, raw, n);
 }
 
-void Entry::merge(const ComponentInfo& info, const Entry& other) {
-    if (other.laps == 0 && other.stats.count == 0) return;
-    const int nr = info.n_raw;
-    switch (info.combine) {
-        case Combine::delta:
-        case Combine::trip:
-            for (int i = 0; i < nr; ++i) {
-                accum[i] += other.accum[i];
-                value[i] = other.value[i];
-            }
-            break;
-        case Combine::abs_pair:
-            accum[0] = laps == 0 ? other.accum[0] : std::min(accum[0], other.accum[0]);
-            accum[1] = std::max(accum[1], other.accum[1]);
-            value[0] = other.value[0];
-            value[1] = other.value[1];
-            break;
-        case Combine::last:
-            for (int i = 0; i < nr; ++i) {
-                accum[i] = std::max(accum[i], other.accum[i]);
-                value[i] = std::max(value[i], other.value[i]);
-            }
-            break;
-    }
-    stats.merge(other.stats, info.n_disp);
-    laps += other.laps;
+void Entry::merge(const ComponentInfo& info, const Entry& other) { entry_ops::merge(*this, info, other); }
+
+void Entry::merge(const ComponentInfo& info, const ConstEntryRef& other) { entry_ops::merge(*this, info, other); }
+
+void Entry::assign(const ConstEntryRef& r) {
+    laps         = r.laps;
+    stats.count  = r.stats.count;
+    const int ns = std::min(r.n_store, max_values), nd = std::min(r.n_disp, max_values);
+    std::copy(r.value, r.value + ns, value);
+    std::copy(r.accum, r.accum + ns, accum);
+    std::copy(r.stats.sum, r.stats.sum + nd, stats.sum);
+    std::copy(r.stats.sqr, r.stats.sqr + nd, stats.sqr);
+    std::copy(r.stats.min, r.stats.min + nd, stats.min);
+    std::copy(r.stats.max, r.stats.max + nd, stats.max);
+}
+
+template <>
+void BasicEntryRef<false>::record(const ComponentInfo& info, const double* raw, std::int64_t n) {
+    entry_ops::record(*this, info, raw, n);
+}
+
+template <>
+void BasicEntryRef<false>::merge(const ComponentInfo& info, const ConstEntryRef& other) {
+    entry_ops::merge(*this, info, other);
 }
 
 void Entry::subtract(const ComponentInfo& info, const Entry& other) {
@@ -117,7 +102,9 @@ void display_values(const ComponentInfo& info, const double* raw, double* out) {
 
 namespace tim {
 
-StatsView stats_view(const ComponentInfo& info, const Stats& stats, int k) {
+namespace {
+template <typename S>
+StatsView make_stats_view(const ComponentInfo& info, const S& stats, int k) {
     const double u = unit_divisor(info.units[static_cast<std::size_t>(k)]);
     StatsView    v;
     v.count = stats.count;
@@ -132,6 +119,12 @@ StatsView stats_view(const ComponentInfo& info, const Stats& stats, int k) {
         v.stddev         = std::sqrt(std::fabs(var));
     }
     return v;
+}
+}  // namespace
+
+StatsView stats_view(const ComponentInfo& info, const Stats& stats, int k) { return make_stats_view(info, stats, k); }
+StatsView stats_view(const ComponentInfo& info, const ConstStatsRef& stats, int k) {
+    return make_stats_view(info, stats, k);
 }
 
 }  // namespace tim

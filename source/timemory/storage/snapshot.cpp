@@ -96,13 +96,14 @@ struct MergedGraph {
     std::vector<std::int32_t> child_start, child_list;
 
     // node 0: the root; Node::parent links
-    const std::vector<Node>& nodes() const { return borrowed_ ? *borrowed_ : owned_; }
+    const std::vector<Node>& nodes() const { return store().nodes(); }
+    const NodeStore&         store() const { return borrowed_ ? *borrowed_ : owned_; }
 
     void add(const ComponentInfo& info, const CallGraph& graph, int tid) {
         if (!borrowed_ && owned_.empty()) {
             // the first graph is read in place, under its lock, until another is merged in
             lock_     = graph.lock_nodes();
-            borrowed_ = &graph.nodes_locked();
+            borrowed_ = &graph.store_locked();
             tid0      = tid;
             return;
         }
@@ -111,8 +112,8 @@ struct MergedGraph {
             borrowed_ = nullptr;
             lock_.unlock();
         }
-        std::vector<Node> src   = graph.copy_nodes();
-        auto&             nodes = owned_;
+        const NodeStore src   = graph.copy();
+        auto&           nodes = owned_;
         if (tids.empty()) {
             tids.resize(nodes.size());
             for (auto& t : tids) t.insert(tid0);
@@ -139,13 +140,13 @@ struct MergedGraph {
                 m.parent = pm;
                 m.depth  = n.depth;
                 m.unique = n.unique;
-                nodes.push_back(m);
+                nodes.push_back(m);  // zero values
                 tids.emplace_back();
                 if (!n.unique) lookup.emplace(std::make_pair(pm, n.hash), idx);
             }
             map[i] = idx;
             tids[static_cast<std::size_t>(idx)].insert(tid);
-            nodes[static_cast<std::size_t>(idx)].entry.merge(info, n.entry);
+            nodes.entry(idx).merge(info, src.entry(static_cast<std::int32_t>(i)));
         }
     }
 
@@ -199,9 +200,9 @@ struct MergedGraph {
     }
 
 private:
-    const std::vector<Node>*     borrowed_ = nullptr;
+    const NodeStore*             borrowed_ = nullptr;
     std::unique_lock<std::mutex> lock_;
-    std::vector<Node>            owned_;
+    NodeStore                    owned_;
 };
 
 // One merged graph per view: a single one when threads are collapsed,
@@ -247,6 +248,7 @@ void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit)
     item.nthreads = thread_count();
     auto all      = views(index);
     for (auto& v : all) item.total += v.second.nodes().size() - 1;
+    Entry entry;  // the node's values, copied out of the graph's arena
     for (auto& [tid, graph] : all) {
         const auto& nodes = graph.nodes();
         graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path, std::uint64_t rolling) {
@@ -257,7 +259,8 @@ void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit)
             item.depth        = n.depth - 1;
             item.tid          = item.show_tid ? tid : graph.first_tid(i);
             item.path         = &path;
-            item.entry        = &n.entry;
+            entry             = graph.store().entry(i);
+            item.entry        = &entry;
             visit(item);
         });
     }
@@ -317,7 +320,7 @@ std::vector<TreeNode> tree_snapshot(int index) {
             t.tids      = config().collapse_threads ? std::set<int>{0} : graph.tid_set(i);
             t.pids      = {pid};
             t.depth     = n.depth;
-            t.inclusive = n.entry;
+            t.inclusive = graph.store().entry(i);
             t.children.reserve(static_cast<std::size_t>(graph.children_end(i) - graph.children_begin(i)));
         };
         roots.emplace_back();
@@ -354,10 +357,10 @@ void for_each_tree(int index, const std::function<void(const TreeNode&)>& enter,
             t.label       = i == 0 ? std::string("unknown-hash=0") : get_hash_identifier(n.hash);
             if (!collapse) t.tids = graph.tid_set(i);
             t.depth     = n.depth;
-            t.inclusive = n.entry;
-            t.exclusive = n.entry;  // as compute_exclusive: less every child's inclusive value
+            t.inclusive = graph.store().entry(i);
+            t.exclusive = t.inclusive;  // as compute_exclusive: less every child's inclusive value
             for (auto c = graph.children_begin(i); c != graph.children_end(i); ++c)
-                t.exclusive.subtract(info, nodes[static_cast<std::size_t>(*c)].entry);
+                t.exclusive.subtract(info, graph.store().entry(*c));
             enter(t);
         };
         std::vector<std::pair<std::int32_t, const std::int32_t*>> stack{{0, graph.children_begin(0)}};
