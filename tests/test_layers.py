@@ -48,6 +48,7 @@ MODULE_LAYERS = {
     "timemory.hardware_counters": "data",
     "timemory._output": "output",
     "timemory._lifecycle": "lifecycle",
+    "timemory._checkpoint": "lifecycle",
     "timemory.manager": "tools",
     "timemory.bundle": "tools",
     "timemory.util": "tools",

@@ -21,6 +21,7 @@ from ._record import record_file
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
     from collections.abc import Callable
+    from typing import Any
 
 __all__ = ["OutputPlan"]
 
@@ -36,10 +37,30 @@ class OutputPlan:
     (an aborting MPI rank's own files); ``names_rank``: the folder or prefix names the rank,
     so that every rank writes its own files."""
 
-    __slots__ = ("wanted", "folder", "prefix", "rank", "rank_suffix", "names_rank")
+    __slots__ = (
+        "wanted",
+        "folder",
+        "prefix",
+        "rank",
+        "rank_suffix",
+        "names_rank",
+        "marker",
+        "written",
+        "errors",
+        "cancelled",
+    )
 
     def __init__(self, wanted: str, rank: int, rank_suffix: bool) -> None:
         self.wanted, self.rank, self.rank_suffix = wanted, rank, rank_suffix
+        #: the ``checkpoint`` block of metadata.json (None: a run without checkpoints);
+        #: ``final`` False makes this write a checkpoint (see :attr:`is_checkpoint`)
+        self.marker: dict[str, Any] | None = None
+        #: a checkpoint's files by kind (a checkpoint leaves ``timemory.manager`` alone) and
+        #: its errors (reported by the checkpoint thread, once, instead of on every write)
+        self.written: dict[str, list[str]] = {}
+        self.errors: list[str] = []
+        #: a checkpoint stops writing as soon as this returns True (the final write began)
+        self.cancelled: Callable[[], bool] | None = None
         self.folder, self.prefix = _settings._output_location(rank, _FALLBACK.get(wanted, wanted))
         self.names_rank = _settings._names_rank(f"{wanted}\0{_settings.output_prefix}")
 
@@ -48,6 +69,11 @@ class OutputPlan:
         """The plan of a write now: into ``folder`` (placeholders allowed), else
         ``settings.output_path``."""
         return cls(folder or _settings.output_path, _processes.rank(), rank_suffix)
+
+    @property
+    def is_checkpoint(self) -> bool:
+        """Whether this write is a background checkpoint: quiet, listed in :attr:`written`."""
+        return self.marker is not None and not self.marker.get("final", True)
 
     def path(self, basename: str, suffix: str) -> str:
         """The path of the file ``<basename><suffix>`` of this write."""
@@ -69,25 +95,36 @@ class OutputPlan:
         path). Returns the path, None when it could not be written: that is reported on
         stderr, and the other files still get written."""
         parts = content if isinstance(content, tuple) else (content,)
+        if self.cancelled is not None and self.cancelled():
+            return None
         path = self.path(basename, suffix)
         try:
             atomic_write(path, *parts)
         except OSError as err:
             if not self._fall_back(path, err):
-                echo(f"[{label}]|{self.rank}> Error writing '{path}': {err}", sys.stderr)
+                self._error(f"[{label}]|{self.rank}> Error writing '{path}': {err}")
                 return None
             path = self.path(basename, suffix)
             try:
                 atomic_write(path, *parts)
             except OSError as again:
-                echo(f"[{label}]|{self.rank}> Error writing '{path}': {again}", sys.stderr)
+                self._error(f"[{label}]|{self.rank}> Error writing '{path}': {again}")
                 return None
+        if self.is_checkpoint:
+            self.written.setdefault(kind, []).append(path)
+            return path
         if announce is True:
             echo(f"[{label}]|{self.rank}> Outputting '{path}'...")
         elif announce:
             echo(announce(path))
         record_file(path, kind)
         return path
+
+    def _error(self, message: str) -> None:
+        if self.is_checkpoint:
+            self.errors.append(message)
+        else:
+            echo(message, sys.stderr)
 
     def _fall_back(self, path: str, err: OSError) -> bool:
         """After a failed write: when the folder could not be created, write to a new private

@@ -66,10 +66,14 @@ def json_ranks(index: int, ranks: list[Any], ranks_key: str = "") -> str:
     return _core.flat_json(index, ranks, meta)
 
 
-def _wrap(key: str, text: str) -> tuple[str, str, str]:
+def _wrap(key: str, text: str, plan: OutputPlan | None = None) -> tuple[str, str, str]:
     """The parts of ``{"timemory": {"<key>": <text>}}``: written one after the other, a large
-    output is never copied into one string."""
-    return '{"timemory": {"' + key + '": ', text, "}}\n"
+    output is never copied into one string. A checkpoint's file also says so, beside
+    ``timemory``: ``"checkpoint": {"final": false, "time": ...}``."""
+    end = "}}\n"
+    if plan is not None and plan.is_checkpoint:
+        end = '}, "checkpoint": ' + _json.dumps(plan.marker).replace("\n", "") + "}\n"
+    return '{"timemory": {"' + key + '": ', text, end
 
 
 class RunOutput:
@@ -107,7 +111,7 @@ class ComponentOutput:
     def flat_json(self) -> tuple[str, str, str]:
         """The flat JSON file's text, in parts."""
         if self._json is None:
-            self._json = _wrap(self.key, json_ranks(self.index, self.flat))
+            self._json = _wrap(self.key, json_ranks(self.index, self.flat), self.run.plan)
         return self._json
 
     def trees(self) -> list[Any]:
@@ -183,6 +187,12 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
     process's). Returns whether any component had data."""
     run = RunOutput(plan, procs, "mpi" if _processes.collective_in_use() else "graph")
     enabled = {view: [f for f in formats(view) if f.enabled()] for view in COMPONENT_VIEWS}
+    if plan.is_checkpoint:
+        # a checkpoint measures nothing (the roofline's ERT) and draws nothing (the plots)
+        enabled = {
+            view: [f for f in fmts if f.view != "prepare" and f.finish is None]
+            for view, fmts in enabled.items()
+        }
     console: list[str] = []
     for index in sorted(MEASURABLE):
         summary = ""
@@ -214,6 +224,8 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
     for fmt in formats("run"):
         if fmt.enabled():
             _write_format(fmt, run, fmt.name, fmt.name, run)
+    if plan.is_checkpoint:
+        return run.wrote  # quiet: the tables are printed by the final write
     for text in console:
         echo(text)
     return run.wrote
@@ -269,7 +281,7 @@ def _flat_json(component: ComponentOutput) -> tuple[str, str, str]:
 
 def _tree_json(component: ComponentOutput) -> tuple[str, str, str]:
     ranks = json_ranks(component.index, component.trees(), component.run.ranks_key)
-    return _wrap(component.key, ranks)
+    return _wrap(component.key, ranks, component.run.plan)
 
 
 def _flamegraph(component: ComponentOutput) -> str:
@@ -294,7 +306,12 @@ def _metadata(run: RunOutput) -> str | None:
     # registered after functions: its "output" list then names every file written
     if not metadata_wanted(run.wrote):
         return None
-    return _json.dumps({"timemory": {"metadata": manager.get_metadata()}}) + "\n"
+    metadata = manager.get_metadata()
+    if run.plan.marker is not None:
+        metadata["checkpoint"] = run.plan.marker
+        if run.plan.is_checkpoint:
+            metadata["output"] = {k: list(v) for k, v in run.plan.written.items()}
+    return _json.dumps({"timemory": {"metadata": metadata}}) + "\n"
 
 
 def _announce_metadata(run: RunOutput, path: str) -> str:
