@@ -323,14 +323,24 @@ void add_storage_bindings(py::module_& m) {
         "flat_snapshot",
         [](int index) {
             info_at(index);
-            return make_batch(index, flat_snapshot(index));
+            BatchPtr batch;
+            {
+                py::gil_scoped_release nogil;  // a background checkpoint must not stop the program
+                batch = make_batch(index, flat_snapshot(index));
+            }
+            return batch;
         },
         py::arg("index"));
     m.def(
         "tree_snapshot",
         [](int index) {
             info_at(index);
-            return make_tree_batch(index, tree_snapshot(index));
+            TreePtr batch;
+            {
+                py::gil_scoped_release nogil;  // a background checkpoint must not stop the program
+                batch = make_tree_batch(index, tree_snapshot(index));
+            }
+            return batch;
         },
         py::arg("index"));
     m.def(
