@@ -73,8 +73,9 @@ _writers: list[Callable[[Any], Any]] = []
 
 
 def add_writer(func: Callable[[Any], Any]) -> None:
-    """Have every checkpoint call ``func(plan)`` after timemory's own files: a tool whose data
-    are not in timemory's storage writes them with the checkpoint's (quiet) output plan."""
+    """Have every checkpoint call ``func(plan)`` before timemory's own files (metadata.json is
+    the last file of a checkpoint): a tool whose data are not in timemory's storage writes
+    them with the checkpoint's (quiet) output plan."""
     _writers.append(func)
 
 
@@ -188,9 +189,11 @@ def write_checkpoint() -> bool:
         plan.cancelled = lambda: bool(_state["stopped"])
         try:
             if _settings.auto_output:
-                _output.write_run(plan)
+                # metadata.json last: when it says a checkpoint was taken, every file of
+                # that checkpoint is in place
                 for writer in _writers:
                     writer(plan)
+                _output.write_run(plan)
         except Exception as err:  # noqa: BLE001 - a checkpoint must never end the program
             plan.errors.append(f"{type(err).__name__}: {err}")
         if plan.errors:
