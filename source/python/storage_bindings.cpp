@@ -53,6 +53,12 @@ std::vector<std::string_view> views_of(const std::vector<py::buffer>& packed) {
     return out;
 }
 
+// tim::snapshot_copies for one snapshot on this thread
+struct SnapshotCopies {
+    explicit SnapshotCopies(bool copy) { snapshot_copies = copy; }
+    ~SnapshotCopies() { snapshot_copies = false; }
+};
+
 BatchPtr make_batch(int index, std::vector<FlatEntry>&& entries) {
     auto b     = std::make_shared<FlatBatch>();
     b->index   = index;
@@ -321,28 +327,32 @@ void add_storage_bindings(py::module_& m) {
         py::arg("index"));
     m.def(
         "flat_snapshot",
-        [](int index) {
+        [](int index, bool copy) {
             info_at(index);
             BatchPtr batch;
             {
                 py::gil_scoped_release nogil;  // a background checkpoint must not stop the program
+                SnapshotCopies scope(copy);
                 batch = make_batch(index, flat_snapshot(index));
             }
             return batch;
         },
-        py::arg("index"));
+        py::arg("index"), py::arg("copy") = false,
+        "copy: take each graph's lock only to copy it (a background checkpoint)");
     m.def(
         "tree_snapshot",
-        [](int index) {
+        [](int index, bool copy) {
             info_at(index);
             TreePtr batch;
             {
                 py::gil_scoped_release nogil;  // a background checkpoint must not stop the program
+                SnapshotCopies scope(copy);
                 batch = make_tree_batch(index, tree_snapshot(index));
             }
             return batch;
         },
-        py::arg("index"));
+        py::arg("index"), py::arg("copy") = false,
+        "copy: take each graph's lock only to copy it (a background checkpoint)");
     m.def(
         "clear",
         [](int index) {

@@ -50,9 +50,10 @@ class _Ref:
         return self._b.prefix(self._i)
 
 
-def local_trees(index: int) -> list[Any]:
-    """This process's root trees of a component, as the writers take them (one rank)."""
-    batch = _core.tree_snapshot(index)
+def local_trees(index: int, copy: bool = False) -> list[Any]:
+    """This process's root trees of a component, as the writers take them (one rank);
+    ``copy``: hold each graph's lock only while it is copied (a background checkpoint)."""
+    batch = _core.tree_snapshot(index, copy)
     return [_core.tree_objects(_Ref, batch, batch.roots())]
 
 
@@ -209,8 +210,9 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
         else:
             if not _core.has_data(index):
                 continue
-            flat = [_core.flat_snapshot(index)]
-            tree = lambda i=index: local_trees(i)  # noqa: E731
+            copy = plan.is_checkpoint  # the program records on while a checkpoint is made
+            flat = [_core.flat_snapshot(index, copy)]
+            tree = lambda i=index, c=copy: local_trees(i, c)  # noqa: E731
         component = ComponentOutput(index, run, flat, tree)
         del flat, tree
         console += _write_component(component, enabled, summary)

@@ -53,6 +53,11 @@ struct FlatItem {
     const Entry*                      entry    = nullptr;
 };
 
+// While true on this thread, a snapshot copies each call graph under its lock (held for the
+// copy alone) instead of reading the first one in place under its lock (no copy, the final
+// write's memory): a background checkpoint then never makes a recording thread wait long.
+extern thread_local bool snapshot_copies;
+
 bool                   has_data(int index);       // any thread recorded anything
 std::size_t            graph_size(int index);     // nodes (merged view) besides the root
 std::vector<FlatEntry> flat_snapshot(int index);  // pre-order, merged per collapse_threads
