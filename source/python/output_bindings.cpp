@@ -39,7 +39,7 @@ void add_output_bindings(py::module_& m) {
             const auto&                                info = info_at(index);
             std::vector<std::vector<const FlatEntry*>> lists;
             for (auto r : ranks) lists.push_back(entries_of(r));
-            const OutputMeta         m = meta_from(meta);
+            const OutputMeta       m = meta_from(meta);
             py::gil_scoped_release nogil;  // the entries belong to the batches `ranks` holds
             return flat_json(info, lists, m);
         },
@@ -50,7 +50,7 @@ void add_output_bindings(py::module_& m) {
             const auto&                               info = info_at(index);
             std::vector<std::vector<const TreeNode*>> lists;
             for (auto r : ranks) lists.push_back(tree_ptrs_of(r));
-            const OutputMeta         m = meta_from(meta);
+            const OutputMeta       m = meta_from(meta);
             py::gil_scoped_release nogil;  // the nodes belong to the batches `ranks` holds
             return tree_json(info, lists, m, key);
         },

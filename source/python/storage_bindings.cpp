@@ -332,7 +332,7 @@ void add_storage_bindings(py::module_& m) {
             BatchPtr batch;
             {
                 py::gil_scoped_release nogil;  // a background checkpoint must not stop the program
-                SnapshotCopies scope(copy);
+                SnapshotCopies         scope(copy);
                 batch = make_batch(index, flat_snapshot(index));
             }
             return batch;
@@ -346,7 +346,7 @@ void add_storage_bindings(py::module_& m) {
             TreePtr batch;
             {
                 py::gil_scoped_release nogil;  // a background checkpoint must not stop the program
-                SnapshotCopies scope(copy);
+                SnapshotCopies         scope(copy);
                 batch = make_tree_batch(index, tree_snapshot(index));
             }
             return batch;
