@@ -25,6 +25,7 @@ def checkpoints(tmp_path: Path):
     itself), and no thread, no stop, the default setting after it."""
     saved_path = settings.output_path
     saved_state = dict(_checkpoint._state)
+    _checkpoint._state["stopped"] = False  # a test before may have called finalize()
     settings.output_path = str(tmp_path / "out")
     try:
         yield tmp_path / "out"

@@ -292,11 +292,11 @@ def finalize() -> None:
 
     Under MPI every rank must get here (it is a collective): at exit, or inside
     ``MPI_Finalize``. A pool worker leaves its data to its parent instead of writing."""
+    _checkpoint.stop()  # no checkpoint races the final write, nor runs on during exit
     if _skip():
         return
     _state["finalizing"] = True
     try:
-        _checkpoint.stop()  # no checkpoint races the final write
         for handoff in _handoffs:
             if handoff():
                 return
@@ -315,12 +315,12 @@ def finalize() -> None:
 def write_rank_local(reason: str) -> None:
     """Finalise this rank alone, without a collective: its data go to ``<label>_<rank>``
     files. For a rank that cannot reach the collective finalize (an uncaught exception)."""
+    _checkpoint.stop()  # no checkpoint races the final write
     if _skip():
         return
     _state["finalizing"] = True
     rank = _processes.rank()
     try:
-        _checkpoint.stop()  # no checkpoint races the final write
         echo(f"[timemory]> rank {rank}: {reason}; writing this rank's data alone", sys.stderr)
         _stop_recording()
         for writer in _local_writers:
