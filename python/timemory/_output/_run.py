@@ -210,9 +210,9 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
         else:
             if not _core.has_data(index):
                 continue
-            copy = plan.is_checkpoint  # the program records on while a checkpoint is made
-            flat = [_core.flat_snapshot(index, copy)]
-            tree = lambda i=index, c=copy: local_trees(i, c)  # noqa: E731
+            # a checkpoint copies each graph: the program records on while it is written
+            flat = [_core.flat_snapshot(index, plan.is_checkpoint)]
+            tree = lambda i=index: local_trees(i, plan.is_checkpoint)  # noqa: E731
         component = ComponentOutput(index, run, flat, tree)
         del flat, tree
         console += _write_component(component, enabled, summary)
