@@ -23,6 +23,9 @@ def _threads() -> list[threading.Thread]:
 def checkpoints(tmp_path: Path):
     """Checkpoints into ``tmp_path/out`` for the test (a long interval: the test writes them
     itself), and no thread, no stop, the default setting after it."""
+    settings.checkpoint_interval = 0  # a thread another test left (or none) ends
+    for thread in _threads():
+        thread.join(timeout=60)
     saved_path = settings.output_path
     saved_state = dict(_checkpoint._state)
     _checkpoint._state["stopped"] = False  # a test before may have called finalize()

@@ -59,8 +59,20 @@ struct SnapshotCopies {
     ~SnapshotCopies() { snapshot_copies = false; }
 };
 
+// Deletes a batch; a large one (a whole graph's snapshot) without the GIL when the GIL is
+// held (Python dropped it), so that freeing its entries does not stop the other threads.
+template <typename Batch>
+void delete_batch(Batch* b, std::size_t size) {
+    if (size >= 10000 && Py_IsInitialized() && PyGILState_Check()) {
+        py::gil_scoped_release nogil;
+        delete b;
+    } else {
+        delete b;
+    }
+}
+
 BatchPtr make_batch(int index, std::vector<FlatEntry>&& entries) {
-    auto b     = std::make_shared<FlatBatch>();
+    BatchPtr b(new FlatBatch(), [](FlatBatch* p) { delete_batch(p, p->entries.size()); });
     b->index   = index;
     b->entries = std::move(entries);
     return b;
@@ -114,7 +126,7 @@ py::list make_results(const py::type& cls, const BatchPtr& batch) {
 }
 
 TreePtr make_tree_batch(int index, std::vector<TreeNode>&& roots) {
-    auto b   = std::make_shared<TreeBatch>();
+    TreePtr b(new TreeBatch(), [](TreeBatch* p) { delete_batch(p, p->nodes.size()); });
     b->index = index;
     b->roots = std::move(roots);
     b->build_index();
