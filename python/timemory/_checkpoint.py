@@ -120,10 +120,10 @@ def start() -> bool:
 
 
 def stop() -> None:
-    """Stop the checkpoint thread for good and wait for a checkpoint in progress: called by
-    finalize before the final write."""
-    with _LOCK:
-        _state["stopped"] = True
+    """Stop the checkpoint thread for good: a checkpoint in progress ends after the file it is
+    writing, and this waits for it. Called by finalize before the final write."""
+    _state["stopped"] = True  # a checkpoint under way writes no further file (its plan checks)
+    with _LOCK:  # and the file it is writing is finished
         wake, thread = _state["wake"], _state["thread"]
     if wake is not None:
         wake.set()
