@@ -49,6 +49,7 @@ MODULE_LAYERS = {
     "timemory._output": "output",
     "timemory._lifecycle": "lifecycle",
     "timemory._signals": "lifecycle",
+    "timemory._checkpoint": "lifecycle",
     "timemory.manager": "tools",
     "timemory.bundle": "tools",
     "timemory.util": "tools",

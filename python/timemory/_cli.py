@@ -129,6 +129,54 @@ def number(
     return convert
 
 
+#: seconds between checkpoints under the command-line tools, unless the setting or
+#: --checkpoint-interval says otherwise: a killed run loses at most this much
+DEFAULT_CHECKPOINT_INTERVAL = 30.0
+
+
+def seconds(text: str) -> float:
+    """argparse type: a number of seconds, finite and at least 0."""
+    value = _parse_seconds(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds >= 0 (0: off), got {text!r}"
+        )
+    return value
+
+
+def _parse_seconds(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value >= 0 and value != float("inf") else None  # NaN fails >= too
+
+
+def add_checkpoint_option(parser: ArgumentParser) -> None:
+    """``--checkpoint-interval SECONDS``, which every tool that runs a program has."""
+    parser.add_argument(
+        "--checkpoint-interval",
+        type=seconds,
+        default=None,
+        metavar="SECONDS",
+        help="Rewrite the output files in the background every SECONDS, so that a run that "
+        "is killed (SIGKILL, out of memory) or crashes keeps what it measured up to the last "
+        f"checkpoint; 0 turns it off. Default: TIMEMORY_CHECKPOINT_INTERVAL if set, else "
+        f"{DEFAULT_CHECKPOINT_INTERVAL:g}.",
+    )
+
+
+def start_checkpoints(value: float | None) -> None:
+    """The tools' checkpoint interval: ``--checkpoint-interval``, else the setting when the
+    environment or a config file set it, else :data:`DEFAULT_CHECKPOINT_INTERVAL`; setting it
+    starts the checkpoint thread."""
+    from timemory import settings
+
+    if value is None and settings.source("checkpoint_interval") != "default":
+        value = settings.checkpoint_interval
+    settings.checkpoint_interval = DEFAULT_CHECKPOINT_INTERVAL if value is None else value
+
+
 def tool_parser(prog: str, description: str, epilog: str) -> ArgumentParser:
     """The parser of a tool that runs a program: its usage lines and help layout."""
     return ArgumentParser(
@@ -776,7 +824,7 @@ class Tool:
 
         argv = sys.argv[1:] if argv is None else list(argv)
         with untranslated_argparse():
-            parser = self.build_parser(self.program_name())
+            parser = self._parser()
         try:
             with untranslated_argparse():
                 opts, command = self.parse(parser, argv)
@@ -798,6 +846,7 @@ class Tool:
         from timemory import _workers
 
         _workers.hand_over_tool(self._module_name(), self.options)
+        start_checkpoints(getattr(opts, "checkpoint_interval", None))
         echo(f"[timemory]> {self.doing}: {target.command}")
         held = False
         from timemory import _signals
@@ -844,6 +893,13 @@ class Tool:
                 with deferred_sigint():
                     self.finish(opts, hook)
 
+    def _parser(self) -> ArgumentParser:
+        """The tool's parser with the options every tool has."""
+        parser = self.build_parser(self.program_name())
+        if "--checkpoint-interval" not in parser._option_string_actions:
+            add_checkpoint_option(parser)
+        return parser
+
     def _module_name(self) -> str:
         """The importable name of the module defining this tool (``python -m`` runs it as
         ``__main__``)."""
@@ -858,7 +914,7 @@ class Tool:
         same hook with the same ``options``, its builtins defined for good (the program's
         main module is imported again, ``@profile`` and all), measuring from now on."""
         with untranslated_argparse():
-            opts = self.build_parser(self.program_name()).parse_args(options)
+            opts = self._parser().parse_args(options)
         hook = self.make_hook(opts)
         self.configure(opts, hook)
         for name, value in self.builtins(hook).items():

@@ -27,7 +27,7 @@ import gc
 import os
 import sys
 
-from . import _core, _output, _processes
+from . import _checkpoint, _core, _output, _processes
 from . import settings as _settings
 from ._components import MEASURABLE, measurable_indices, resolve
 from ._output import manager
@@ -183,15 +183,18 @@ def size(components: Sequence[Any] = ()) -> dict[int, int]:
 
 
 # ------------------------------------------------------------------ output
-def _write_all(local_only: bool = False, folder: str = "") -> bool:
+def _write_all(local_only: bool = False, folder: str = "", final: bool = False) -> bool:
     """Write every non-empty storage, then print the tables: all files are on disk before
     anything goes to the console.
 
     Under MPI, rank zero writes every rank's data (one collective gather) and the other
     ranks write nothing, unless the output path names the rank or ``local_only`` (this rank
     alone, to ``<label>_<rank>`` files, for an aborting rank). ``folder`` replaces
-    ``output_path`` for this write."""
+    ``output_path`` for this write; ``final``: the write at finalize, which replaces the
+    checkpoints (metadata.json says so)."""
     plan = _output.OutputPlan.from_settings(folder, rank_suffix=local_only)
+    if final:
+        plan.marker = _checkpoint.final_marker()
     procs = None
     if not local_only and not plan.names_rank and _processes.distributed():
         from .storage import exchange, local_payload
@@ -279,11 +282,17 @@ def _skip() -> bool:
     return _state["finalized"] or _state["finalizing"] or env_flag("TIMEMORY_SKIP_FINALIZE")
 
 
+def _written_paths() -> list[str]:
+    """Every file this process's writes listed (``timemory.manager``)."""
+    return [path for paths in manager._outputs.values() for path in paths]
+
+
 def finalize() -> None:
     """Stop running markers and write every non-empty storage. Runs once.
 
     Under MPI every rank must get here (it is a collective): at exit, or inside
     ``MPI_Finalize``. A pool worker leaves its data to its parent instead of writing."""
+    _checkpoint.stop()  # no checkpoint races the final write, nor runs on during exit
     if _skip():
         return
     _state["finalizing"] = True
@@ -293,7 +302,8 @@ def finalize() -> None:
                 return
         _stop_recording()
         if _settings.auto_output:
-            _write_all()
+            _write_all(final=True)
+            _checkpoint.remove_stale(_written_paths())
         _processes.discard_local()
     finally:
         _state["finalizing"] = False
@@ -305,6 +315,7 @@ def finalize() -> None:
 def write_rank_local(reason: str) -> None:
     """Finalise this rank alone, without a collective: its data go to ``<label>_<rank>``
     files. For a rank that cannot reach the collective finalize (an uncaught exception)."""
+    _checkpoint.stop()  # no checkpoint races the final write
     if _skip():
         return
     _state["finalizing"] = True
@@ -318,7 +329,8 @@ def write_rank_local(reason: str) -> None:
             except Exception as err:  # noqa: BLE001 - timemory's own files must still be written
                 echo(f"[timemory]> rank {rank}: {err!r}", sys.stderr)
         if _settings.auto_output:
-            _write_all(local_only=True)
+            _write_all(local_only=True, final=True)
+            _checkpoint.remove_stale(_written_paths())
     finally:
         _state["finalizing"] = False
         _state["finalized"] = True

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from . import _lifecycle, _output, _signals
+from . import _checkpoint, _lifecycle, _output, _signals
 from . import settings as _settings
 from ._text import echo
 
@@ -42,8 +42,16 @@ def _start_mpi() -> None:
         mpi.init()
 
 
+def _in_worker() -> bool:
+    """A pool worker hands its data to its parent, which checkpoints them: none here."""
+    workers = sys.modules.get("timemory._workers")
+    return workers is not None and bool(workers.is_worker())
+
+
 _lifecycle.add_stopper(_stop_tool_hooks)
 _lifecycle.add_initializer(_start_mpi)
+_checkpoint.add_exclusion(_in_worker)
+_checkpoint.install()  # starts the checkpoint thread now when the setting is on
 
 
 # ------------------------------------------------------------------ formats

@@ -202,8 +202,8 @@ void add_output_bindings(py::module_& m) {
             const auto&                                info = info_at(index);
             std::vector<std::vector<const FlatEntry*>> lists;
             for (auto r : ranks) lists.push_back(entries_of(r));
-            const auto             m = meta_from(meta);
-            py::gil_scoped_release nogil;  // formatting reads native data only
+            const OutputMeta       m = meta_from(meta);
+            py::gil_scoped_release nogil;  // the entries belong to the batches `ranks` holds
             return flat_json(info, lists, m);
         },
         py::arg("index"), py::arg("ranks"), py::arg("meta") = py::dict());
@@ -213,8 +213,8 @@ void add_output_bindings(py::module_& m) {
             const auto&                               info = info_at(index);
             std::vector<std::vector<const TreeNode*>> lists;
             for (auto r : ranks) lists.push_back(tree_ptrs_of(r));
-            const auto             m = meta_from(meta);
-            py::gil_scoped_release nogil;
+            const OutputMeta       m = meta_from(meta);
+            py::gil_scoped_release nogil;  // the nodes belong to the batches `ranks` holds
             return tree_json(info, lists, m, key);
         },
         py::arg("index"), py::arg("ranks"), py::arg("meta") = py::dict(), py::arg("ranks_key") = "graph");
@@ -223,7 +223,7 @@ void add_output_bindings(py::module_& m) {
         [](int index, const py::handle& roots) {
             const auto&            info  = info_at(index);
             const auto             nodes = tree_ptrs_of(roots);
-            py::gil_scoped_release nogil;
+            py::gil_scoped_release nogil;  // the nodes belong to the batches `roots` holds
             return flamegraph_json(info, nodes);
         },
         py::arg("index"), py::arg("roots"));
@@ -232,7 +232,7 @@ void add_output_bindings(py::module_& m) {
         [](int index, const py::handle& entries) {
             const auto&            info = info_at(index);
             const auto             list = entries_of(entries);
-            py::gil_scoped_release nogil;
+            py::gil_scoped_release nogil;  // the entries belong to the batch `entries` holds
             return text_table(info, list);
         },
         py::arg("index"), py::arg("entries"));
@@ -256,7 +256,12 @@ void add_output_bindings(py::module_& m) {
                 }
             }
             std::string err;
-            if (!atomic_write(path, views, &err)) throw py::value_error(err);  // OSError mapped in Python
+            bool        ok = false;
+            {
+                py::gil_scoped_release nogil;  // the parts stay alive in `parts`; fsync can take long
+                ok = atomic_write(path, views, &err);
+            }
+            if (!ok) throw py::value_error(err);  // OSError mapped in Python
         },
         py::arg("path"), "Write the parts (str or bytes), in order, to a file via temp file + rename.");
 }

@@ -53,8 +53,26 @@ std::vector<std::string_view> views_of(const std::vector<py::buffer>& packed) {
     return out;
 }
 
+// tim::snapshot_copies for one snapshot on this thread
+struct SnapshotCopies {
+    explicit SnapshotCopies(bool copy) { snapshot_copies = copy; }
+    ~SnapshotCopies() { snapshot_copies = false; }
+};
+
+// Deletes a batch; a large one (a whole graph's snapshot) without the GIL when the GIL is
+// held (Python dropped it), so that freeing its entries does not stop the other threads.
+template <typename Batch>
+void delete_batch(Batch* b, std::size_t size) {
+    if (size >= 10000 && Py_IsInitialized() && PyGILState_Check()) {
+        py::gil_scoped_release nogil;
+        delete b;
+    } else {
+        delete b;
+    }
+}
+
 BatchPtr make_batch(int index, std::vector<FlatEntry>&& entries) {
-    auto b     = std::make_shared<FlatBatch>();
+    BatchPtr b(new FlatBatch(), [](FlatBatch* p) { delete_batch(p, p->entries.size()); });
     b->index   = index;
     b->entries = std::move(entries);
     return b;
@@ -108,7 +126,7 @@ py::list make_results(const py::type& cls, const BatchPtr& batch) {
 }
 
 TreePtr make_tree_batch(int index, std::vector<TreeNode>&& roots) {
-    auto b   = std::make_shared<TreeBatch>();
+    TreePtr b(new TreeBatch(), [](TreeBatch* p) { delete_batch(p, p->nodes.size()); });
     b->index = index;
     b->roots = std::move(roots);
     b->build_index();
@@ -356,18 +374,32 @@ void add_storage_bindings(py::module_& m) {
         py::arg("index"));
     m.def(
         "flat_snapshot",
-        [](int index) {
+        [](int index, bool copy) {
             info_at(index);
-            return make_batch(index, flat_snapshot(index));
+            BatchPtr batch;
+            {
+                py::gil_scoped_release nogil;  // a background checkpoint must not stop the program
+                SnapshotCopies         scope(copy);
+                batch = make_batch(index, flat_snapshot(index));
+            }
+            return batch;
         },
-        py::arg("index"));
+        py::arg("index"), py::arg("copy") = false,
+        "copy: take each graph's lock only to copy it (a background checkpoint)");
     m.def(
         "tree_snapshot",
-        [](int index) {
+        [](int index, bool copy) {
             info_at(index);
-            return make_tree_batch(index, tree_snapshot(index));
+            TreePtr batch;
+            {
+                py::gil_scoped_release nogil;  // a background checkpoint must not stop the program
+                SnapshotCopies         scope(copy);
+                batch = make_tree_batch(index, tree_snapshot(index));
+            }
+            return batch;
         },
-        py::arg("index"));
+        py::arg("index"), py::arg("copy") = false,
+        "copy: take each graph's lock only to copy it (a background checkpoint)");
     m.def(
         "clear",
         [](int index) {

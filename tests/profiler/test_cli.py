@@ -217,7 +217,8 @@ def in_process_run(tmp_path, monkeypatch):
     and the settings ``main`` changes are put back."""
     out = tmp_path / "out"
     monkeypatch.setattr(timemory._lifecycle, "finalize", lambda: timemory.report(str(out)))
-    saved = {name: getattr(settings, name) for name in ("output_path", "command_line")}
+    names = ("output_path", "command_line", "checkpoint_interval")  # 0 again ends the thread
+    saved = {name: getattr(settings, name) for name in names}
     monkeypatch.chdir(tmp_path)
     yield out
     for name, value in saved.items():

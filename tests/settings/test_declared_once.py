@@ -17,7 +17,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 SOURCE = REPO / "python" / "timemory" / "settings" / "__init__.py"
 TOOL = REPO / "tools" / "generate_settings.py"
 REGENERATE = "regenerate it with `python tools/generate_settings.py` (after `pip install -e .`)"
-PYTHON_TYPES = {"bool": bool, "int": int, "str": str, "list[str]": list}
+PYTHON_TYPES = {"bool": bool, "int": int, "float": float, "str": str, "list[str]": list}
 
 
 def _tool():

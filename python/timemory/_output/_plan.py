@@ -34,6 +34,7 @@ from ._record import record_file
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
     from collections.abc import Callable
+    from typing import Any
 
 __all__ = ["LOST_STATUS", "OutputPlan", "lost_files", "write_named"]
 
@@ -75,10 +76,23 @@ class OutputPlan:
         "rank_suffix",
         "names_rank",
         "fallen",
+        "marker",
+        "written",
+        "errors",
+        "cancelled",
     )
 
     def __init__(self, wanted: str, rank: int, rank_suffix: bool) -> None:
         self.wanted, self.rank, self.rank_suffix = wanted, rank, rank_suffix
+        #: the ``checkpoint`` block of metadata.json (None: a run without checkpoints);
+        #: ``final`` False makes this write a checkpoint (see :attr:`is_checkpoint`)
+        self.marker: dict[str, Any] | None = None
+        #: a checkpoint's files by kind (a checkpoint leaves ``timemory.manager`` alone) and
+        #: its errors (reported by the checkpoint thread, once, instead of on every write)
+        self.written: dict[str, list[str]] = {}
+        self.errors: list[str] = []
+        #: a checkpoint stops writing as soon as this returns True (the final write began)
+        self.cancelled: Callable[[], bool] | None = None
         self.fallen = wanted in _FALLBACK
         self._locate(_FALLBACK.get(wanted, wanted))
         self.names_rank = _settings._names_rank(f"{wanted}\0{_settings.output_prefix}")
@@ -92,6 +106,11 @@ class OutputPlan:
         """The plan of a write now: into ``folder`` (placeholders allowed), else
         ``settings.output_path``."""
         return cls(folder or _settings.output_path, _processes.rank(), rank_suffix)
+
+    @property
+    def is_checkpoint(self) -> bool:
+        """Whether this write is a background checkpoint: quiet, listed in :attr:`written`."""
+        return self.marker is not None and not self.marker.get("final", True)
 
     def path(self, basename: str, suffix: str) -> str:
         """The path of the file ``<basename><suffix>`` of this write."""
@@ -112,6 +131,8 @@ class OutputPlan:
         ``[<label>]|<rank>> Outputting '<path>'...`` (a function: the line it returns for the
         path). Returns the path, None when it could be written nowhere: that is reported on
         stderr, and the other files still get written."""
+        if self.cancelled is not None and self.cancelled():
+            return None
         if callable(content):  # a native writer that streams the file (raises OSError)
             write = lambda p: atomic_write_by(p, content)  # noqa: E731
         else:
@@ -125,20 +146,32 @@ class OutputPlan:
         except OSError as err:
             why = self._fall_back(err)
             if why is not None:
-                _lose(path, err, why)
+                self._failed(path, err, why)
                 return None
             path = self.path(basename, suffix)
             try:
                 write(path)
             except OSError as again:
-                _lose(path, again)
+                self._failed(path, again)
                 return None
+        if self.is_checkpoint:
+            self.written.setdefault(kind, []).append(path)
+            return path
         if announce is True:
             echo(f"[{label}]|{self.rank}> Outputting '{path_text(path)}'...")
         elif announce:
             echo(announce(path))
         record_file(path, kind)
         return path
+
+    def _failed(self, path: str, err: OSError, why: str = "") -> None:
+        """A file written nowhere: a checkpoint keeps the error for its thread to report once
+        (the final write decides what is lost and the exit status); else it is lost."""
+        if self.is_checkpoint:
+            extra = f"; {why}" if why else ""
+            self.errors.append(f"cannot write '{path_text(path)}': {_one_line(err)}{extra}")
+        else:
+            _lose(path, err, why)
 
     def _fall_back(self, err: OSError) -> str | None:
         """After a failed write: write to the run's private fallback folder from now on (made

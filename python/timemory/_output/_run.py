@@ -51,9 +51,10 @@ class _Ref:
         return self._b.prefix(self._i)
 
 
-def local_trees(index: int) -> list[Any]:
-    """This process's root trees of a component, as the writers take them (one rank)."""
-    batch = _core.tree_snapshot(index)
+def local_trees(index: int, copy: bool = False) -> list[Any]:
+    """This process's root trees of a component, as the writers take them (one rank);
+    ``copy``: hold each graph's lock only while it is copied (a background checkpoint)."""
+    batch = _core.tree_snapshot(index, copy)
     return [_core.tree_objects(_Ref, batch, batch.roots())]
 
 
@@ -67,10 +68,18 @@ def json_ranks(index: int, ranks: list[Any], ranks_key: str = "") -> str:
     return _core.flat_json(index, ranks, meta)
 
 
-def _wrap(key: str, text: str) -> tuple[str, str, str]:
+def _wrap(key: str, text: str, plan: OutputPlan | None = None) -> tuple[str, str, str]:
     """The parts of ``{"timemory": {"<key>": <text>}}``: written one after the other, a large
-    output is never copied into one string."""
-    return _head(key), text, "}}\n"
+    output is never copied into one string. A checkpoint's file also says so, beside
+    ``timemory``: ``"checkpoint": {"final": false, "time": ...}``."""
+    return _head(key), text, _tail(plan)
+
+
+def _tail(plan: OutputPlan | None) -> str:
+    """What ends a component's JSON file after its data: a checkpoint's marker too."""
+    if plan is not None and plan.is_checkpoint:
+        return '}, "checkpoint": ' + _json.dumps(plan.marker).replace("\n", "") + "}\n"
+    return "}}\n"
 
 
 def _head(key: str) -> str:
@@ -162,7 +171,7 @@ class ComponentOutput:
     def flat_json(self) -> tuple[str, str, str]:
         """The flat JSON file's text, in parts."""
         if self._json is None:
-            self._json = _wrap(self.key, json_ranks(self.index, self.flat))
+            self._json = _wrap(self.key, json_ranks(self.index, self.flat), self.run.plan)
         return self._json
 
     def trees(self) -> list[Any]:
@@ -246,6 +255,12 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
     process's). Returns whether any component had data."""
     run = RunOutput(plan, procs, "mpi" if _processes.collective_in_use() else "graph")
     enabled = {view: [f for f in formats(view) if f.enabled()] for view in COMPONENT_VIEWS}
+    if plan.is_checkpoint:
+        # a checkpoint measures nothing (the roofline's ERT) and draws nothing (the plots)
+        enabled = {
+            view: [f for f in fmts if f.view != "prepare" and f.finish is None]
+            for view, fmts in enabled.items()
+        }
     console: list[str] = []
     for index in sorted(MEASURABLE):
         summary = ""
@@ -262,10 +277,16 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
         else:
             if not _core.has_data(index):
                 continue
-            # live: the built-in formats write from the recorded graph; the views are made
-            # only for a format that asks for them
-            flat = lambda i=index: [_core.flat_snapshot(i)]  # noqa: E731
-            tree = lambda i=index: local_trees(i)  # noqa: E731
+            if plan.is_checkpoint:
+                # a checkpoint copies each graph (its lock held only for the copy): the
+                # program records on while the copy is written
+                flat = [_core.flat_snapshot(index, True)]
+                tree = lambda i=index: local_trees(i, True)  # noqa: E731
+            else:
+                # live: the built-in formats write from the recorded graph; the views are
+                # made only for a format that asks for them
+                flat = lambda i=index: [_core.flat_snapshot(i)]  # noqa: E731
+                tree = lambda i=index: local_trees(i)  # noqa: E731
         component = ComponentOutput(index, run, flat, tree, summary)
         del flat, tree
         console += _write_component(component, enabled, summary)
@@ -279,6 +300,8 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
     for fmt in formats("run"):
         if fmt.enabled():
             _write_format(fmt, run, fmt.name, fmt.name, run)
+    if plan.is_checkpoint:
+        return run.wrote  # quiet: the tables are printed by the final write
     for text in console:
         echo(text)
     return run.wrote
@@ -329,29 +352,28 @@ def summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
 
 # ------------------------------------------------------------------ the built-in formats
 def _flat_json(component: ComponentOutput) -> Callable[[bytes], None]:
-    index, head = component.index, _head(component.key)
+    index, head, tail = component.index, _head(component.key), _tail(component.run.plan)
     if component.live:
         meta = _processes.output_meta(1)
-        return _streamed(lambda path: _core.write_live_flat_json(path, index, meta, head, "}}\n"))
+        return _streamed(lambda path: _core.write_live_flat_json(path, index, meta, head, tail))
     ranks = component.flat or [[]]
     meta = _processes.output_meta(len(ranks))
-    return _streamed(lambda path: _core.write_flat_json(path, index, ranks, meta, head, "}}\n"))
+    return _streamed(lambda path: _core.write_flat_json(path, index, ranks, meta, head, tail))
 
 
 def _tree_json(component: ComponentOutput) -> Callable[[bytes], None]:
     index, head, key = component.index, _head(component.key), component.run.ranks_key
+    tail = _tail(component.run.plan)
     if component.live:
         meta = _processes.output_meta(1)
         return _streamed(
-            lambda path: _core.write_live_tree_json(path, index, meta, key, head, "}}\n")
+            lambda path: _core.write_live_tree_json(path, index, meta, key, head, tail)
         )
     ranks = component.trees() or [[]]
     meta = _processes.output_meta(len(ranks))
     if key == "graph" and not any(len(r) for r in ranks):  # as json_ranks: no trees, flat
-        return _streamed(lambda path: _core.write_flat_json(path, index, ranks, meta, head, "}}\n"))
-    return _streamed(
-        lambda path: _core.write_tree_json(path, index, ranks, meta, key, head, "}}\n")
-    )
+        return _streamed(lambda path: _core.write_flat_json(path, index, ranks, meta, head, tail))
+    return _streamed(lambda path: _core.write_tree_json(path, index, ranks, meta, key, head, tail))
 
 
 def _flamegraph(component: ComponentOutput) -> Callable[[bytes], None]:
@@ -381,7 +403,12 @@ def _metadata(run: RunOutput) -> str | None:
     # registered after functions: its "output" list then names every file written
     if not metadata_wanted(run.wrote):
         return None
-    return _json.dumps({"timemory": {"metadata": manager.get_metadata()}}) + "\n"
+    metadata = manager.get_metadata()
+    if run.plan.marker is not None:
+        metadata["checkpoint"] = run.plan.marker
+        if run.plan.is_checkpoint:
+            metadata["output"] = {k: list(v) for k, v in run.plan.written.items()}
+    return _json.dumps({"timemory": {"metadata": metadata}}) + "\n"
 
 
 def _announce_metadata(run: RunOutput, path: str) -> str:

@@ -178,6 +178,13 @@ class LineProfilerTool(_cli.Tool):
 
         # an MPI rank that aborts on an uncaught exception writes its own lines
         _lifecycle.add_local_writer(lambda: self._write(hook, local=True))
+        from timemory import _checkpoint
+
+        # the lines so far go into every checkpoint too (a killed run keeps them)
+        label = f"{stats_label(hook)}.lines"
+        _checkpoint.add_writer(
+            lambda plan: _output.write_view(plan, "lines", hook.get_stats(), label, label)
+        )
 
     def _run(self, opts: argparse.Namespace, target: Any, setup: Any, hook: Any, prog: str) -> int:
         try:

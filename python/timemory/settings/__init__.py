@@ -179,6 +179,31 @@ class _IntKind(_Kind):
         return result
 
 
+class _SecondsKind(_Kind):
+    """A duration in seconds: a finite number at least 0 (0 usually means off)."""
+
+    ctype = "double"
+    pytype = "float"
+
+    def accepted(self) -> str:
+        return "a number of seconds >= 0 (0 = off)"
+
+    def convert(self, value: Any) -> float:
+        if isinstance(value, str):
+            number = _parse_number(value.strip())
+            if number is None:
+                raise ValueError(f"invalid value {value!r}")
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError(f"invalid value {value!r}")
+        else:
+            raise TypeError(f"expected a number of seconds, got {type(value).__name__}")
+        if number < 0:
+            raise ValueError(f"invalid value {value!r}: negative")
+        return number
+
+
 class _StrKind(_Kind):
     def __init__(self, choices: Sequence[str] = ()) -> None:
         self.choices = tuple(choices)
@@ -419,6 +444,7 @@ _UINT16 = _IntKind("uint16", 0, 2**16 - 1)
 _UINT64 = _IntKind("uint64", 0, 2**64 - 1)
 _SIZE_T = _IntKind("size_t", 0, 2**64 - 1)
 _STR = _StrKind()
+_SECONDS = _SecondsKind()
 _LIST = _ListKind()
 _COMPONENTS = _ComponentsKind()
 _EVENTS = _EventsKind()
@@ -548,6 +574,13 @@ _TABLE: tuple[str | _Spec, ...] = (
     ),
     _setting("ctest_notes", _BOOL, False, "Write CTestNotes listing the text output files"),
     _setting("output_path", _STR, "timemory-output", "Folder of the output files"),
+    _setting(
+        "checkpoint_interval",
+        _SECONDS,
+        0.0,
+        "Seconds between checkpoints of the output files, written in the background so that "
+        "a killed run keeps its data (0 = off; the command-line tools default to 30)",
+    ),
     _setting(
         "output_prefix",
         _NAME_PART,
@@ -984,6 +1017,7 @@ if TYPE_CHECKING:
     time_format: str
     ctest_notes: bool
     output_path: str
+    checkpoint_interval: float
     output_prefix: str
     input_path: str
     input_prefix: str
@@ -1124,6 +1158,7 @@ class Settings:
         time_format: str
         ctest_notes: bool
         output_path: str
+        checkpoint_interval: float
         output_prefix: str
         input_path: str
         input_prefix: str
@@ -1268,6 +1303,11 @@ def _get(inst: Settings, name: str) -> Any:
     return _copied(inst._values[name])  # so callers cannot change a list behind our back
 
 
+#: setting name -> function called with the new value whenever the process's settings store
+#: one (the checkpoint thread follows ``checkpoint_interval``); registered by the layers above
+_ON_CHANGE: dict[str, Any] = {}
+
+
 def _set(inst: Settings, name: str, value: Any, source: str, origin: str | None = None) -> bool:
     """Convert and store ``value``.
 
@@ -1293,6 +1333,8 @@ def _set(inst: Settings, name: str, value: Any, source: str, origin: str | None 
             return False
     inst._values[name] = typed
     inst._sources[name] = source
+    if inst is _GLOBAL and name in _ON_CHANGE:
+        _ON_CHANGE[name](typed)
     if isinstance(spec.kind, _CoreCheckedKind):
         if typed and _core_module() is None:
             inst._unverified.add(name)

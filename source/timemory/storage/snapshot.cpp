@@ -12,6 +12,8 @@
 
 namespace tim {
 
+thread_local bool snapshot_copies = false;
+
 std::string flat_prefix(const std::string& label, int depth, int tid, int nthreads, bool show_tid) {
     std::string out;
     if (show_tid) {
@@ -100,6 +102,11 @@ struct MergedGraph {
     const NodeStore&         store() const { return borrowed_ ? *borrowed_ : owned_; }
 
     void add(const ComponentInfo& info, const CallGraph& graph, int tid) {
+        if (!borrowed_ && owned_.empty() && snapshot_copies) {
+            owned_ = graph.copy();
+            tid0   = tid;
+            return;
+        }
         if (!borrowed_ && owned_.empty()) {
             // the first graph is read in place, under its lock, until another is merged in
             lock_     = graph.lock_nodes();

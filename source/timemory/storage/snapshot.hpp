@@ -138,6 +138,11 @@ struct FlatItem {
 // entries before it (the nearest one a level up, and so on).
 std::vector<std::uint64_t> hierarchy_at(const std::vector<FlatEntry>& entries, std::size_t i);
 
+// While true on this thread, a snapshot copies each call graph under its lock (held for the
+// copy alone) instead of reading the first one in place under its lock (no copy, the final
+// write's memory): a background checkpoint then never makes a recording thread wait long.
+extern thread_local bool snapshot_copies;
+
 bool                   has_data(int index);       // any thread recorded anything
 std::size_t            graph_size(int index);     // nodes (merged view) besides the root
 std::vector<FlatEntry> flat_snapshot(int index);  // pre-order, merged per collapse_threads
