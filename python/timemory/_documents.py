@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import stat
 
 TYPE_CHECKING = False
@@ -82,10 +83,14 @@ def document_name(where: Where) -> str:
     return where
 
 
+# keys written as ".key" (others as '["key"]'): the names timemory writes ("exec-params")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+
+
 def _step_text(step: str | int) -> str:
     if isinstance(step, int):
         return f"[{step}]"
-    if step.isidentifier():
+    if _NAME.match(step):
         return f".{step}"
     import json
 
@@ -270,8 +275,10 @@ def parse_json(data: str | bytes | bytearray, name: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
+        # "Unterminated string starting at": the line and column say where
+        what = err.msg[: -len(" at")] + " there" if err.msg.endswith(" at") else err.msg
         raise DocumentError(
-            f"{name}: not valid JSON: line {err.lineno} column {err.colno}: {err.msg}"
+            f"{name}: not valid JSON: line {err.lineno} column {err.colno}: {what}"
         ) from None
     except RecursionError:
         raise DocumentError(
@@ -298,8 +305,7 @@ def read_json(path: str | os.PathLike[str], name: str | None = None) -> Any:
             raise DocumentError(f"{name}: not a regular file (a device, FIFO or socket)")
         if info.st_size > MAX_BYTES:
             raise DocumentError(
-                f"{name}: too large to read ({info.st_size} bytes; the limit is "
-                f"{MAX_BYTES} bytes)"
+                f"{name}: too large to read ({info.st_size} bytes; the limit is {MAX_BYTES} bytes)"
             )
         chunks = []
         size = 0

@@ -214,8 +214,10 @@ def _component(key: str, body: Any, where: Any) -> ComponentData:
 def _strings(value: Any, where: Any) -> list[str]:
     """A string, a list of strings or a pair of them (``type``, ``unit_repr``)."""
     items = _as_list(value)
-    return [_documents.as_string(v, where if len(items) == 1 else (where, i)) for i, v in
-            enumerate(items)]
+    return [
+        _documents.as_string(v, where if len(items) == 1 else (where, i))
+        for i, v in enumerate(items)
+    ]
 
 
 def _stats_count(stats: Any) -> int:

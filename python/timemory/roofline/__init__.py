@@ -137,9 +137,11 @@ def load(path_or_data: Any) -> dict[str, Any]:
     where: Any = name
     if isinstance(data, dict) and "timemory" in data:
         body = data["timemory"]
-        keys = [k for k, v in body.items() if isinstance(v, dict) and "ranks" in v] if (
-            isinstance(body, dict)
-        ) else []
+        keys = (
+            [k for k, v in body.items() if isinstance(v, dict) and "ranks" in v]
+            if (isinstance(body, dict))
+            else []
+        )
         data, where = (body[keys[0]], ((name, "timemory"), keys[0])) if keys else (None, name)
     if not isinstance(data, dict) or "ranks" not in data:
         raise RooflineError(f"{name} is not a flat timemory JSON file of a roofline component")
@@ -240,12 +242,12 @@ def _optional_list(value: Any, where: Any) -> Any:
 
 
 def _figure(value: Any, where: Any) -> float:
-    """A ceiling: a positive, finite number (GFLOP/s or GB/s), drawn on a log scale."""
+    """A ceiling: a finite number (GFLOP/s or GB/s), drawn on a log scale when it is not 0."""
     from .. import _documents as d
 
     number = d.as_number(value, where)
-    if not (0 < number < float("inf")):
-        d.fail(where, "a positive number", value)
+    if not (0 <= number < math.inf):
+        d.fail(where, "a non-negative number", value)
     return number
 
 

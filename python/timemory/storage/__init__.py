@@ -753,8 +753,8 @@ class Storage:
         body = d.member(data, "timemory", name, d.as_object)
         at = (name, "timemory")
         if cls._key not in body:
-            has = ", ".join(sorted(map(str, body))) or "nothing"
-            d.fail((at, cls._key), f"missing: no {cls._key!r} data in this document (it has {has})")
+            has = ", ".join(sorted(map(str, body))) or "none"
+            d.fail((at, cls._key), f"missing (the components in this document: {has})")
         return d.as_object(body[cls._key], (at, cls._key)), (at, cls._key)
 
     @classmethod
