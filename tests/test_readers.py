@@ -252,7 +252,7 @@ def test_plotting_messages_name_the_place(documents, tmp_path):
     _write(tmp_path / "peak.json", doc)
     assert _message(read_file, path) == (
         f"{path}: timemory.current_peak_rss.ranks[0].graph[2].entry.repr_data[1]: expected a "
-        "finite number, found the number inf"
+        "number from -1e100 to 1e100, 0 or not closer to 0 than 1e-100, found the number inf"
     )
     graph[2]["depth"] = "2"
     graph[2]["entry"]["repr_data"] = [1.0, 2.0]
@@ -287,8 +287,8 @@ def test_roofline_messages_name_the_place(documents, tmp_path):
     component["roofline"]["ceilings"]["peak"]["dp"] = -1
     _write(tmp_path / "op.json", doc)
     assert _message(roofline.load, path) == (
-        f"{path}: timemory.cpu_roofline_dp_flops.roofline.ceilings.peak.dp: expected a "
-        "non-negative number, found the number -1"
+        f"{path}: timemory.cpu_roofline_dp_flops.roofline.ceilings.peak.dp: expected 0 or a "
+        "number from 1e-30 to 1e30, found the number -1"
     )
     with pytest.raises(roofline.RooflineError):
         roofline.hotspots(path, documents["roofline_ai"])

@@ -285,7 +285,9 @@ def parse_json(data: str | bytes | bytearray, name: str) -> Any:
             f"{name}: not readable: its JSON is nested deeper than Python's JSON reader can go"
         ) from None
     except ValueError as err:  # e.g. an integer of more digits than int() converts
-        raise DocumentError(f"{name}: not valid JSON: {' '.join(str(err).split())}") from None
+        # without the advice to call sys.set_int_max_str_digits, which is not the user's
+        reason = " ".join(str(err).split(";")[0].split())
+        raise DocumentError(f"{name}: not valid JSON: {reason}") from None
 
 
 def read_json(path: str | os.PathLike[str], name: str | None = None) -> Any:

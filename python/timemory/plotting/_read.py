@@ -8,7 +8,6 @@ Nothing here needs matplotlib, so a bad file is reported before matplotlib is im
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -98,18 +97,28 @@ def _number(value: Any) -> float:
         raise ValueError(f"expected a number within the range of a double, got {value}") from None
 
 
-def _finite_numbers(value: Any, where: Any) -> list[float]:
-    """The values a chart draws: a number, a list of numbers or a pair, all finite."""
+# The values a chart can draw: beyond, the axes' arithmetic overflows (matplotlib fails on a
+# linear axis from -1e308 to 1e308 and on a log axis down to 5e-324). No measurement comes
+# near these bounds.
+_LARGEST = 1e100
+_SMALLEST = 1e-100
+_DRAWABLE = "a number from -1e100 to 1e100, 0 or not closer to 0 than 1e-100"
+
+
+def _drawable_numbers(value: Any, where: Any) -> list[float]:
+    """The values a chart draws: a number, a list of numbers or a pair, within what a chart
+    can draw."""
     numbers = _NUMBERS(value, where)
     for i, number in enumerate(numbers):
-        if not math.isfinite(number):
-            _documents.fail(where if len(numbers) == 1 else (where, i), "a finite number", number)
+        size = abs(number)
+        if not (size <= _LARGEST and (size >= _SMALLEST or size == 0)):  # NaN fails too
+            _documents.fail(where if len(numbers) == 1 else (where, i), _DRAWABLE, number)
     return numbers
 
 
 _NUMBERS = _documents.as_numbers(64)
-_VALUES = _finite_numbers
-setattr(_VALUES, "expected", "a finite number or a list of them")  # noqa: B010
+_VALUES = _drawable_numbers
+setattr(_VALUES, "expected", "a number or a list of numbers")  # noqa: B010
 _COUNT = _documents.as_integer()
 _DEPTH = _documents.as_integer(0, 2**31 - 1)
 

@@ -26,7 +26,6 @@ limits.
 from __future__ import annotations
 
 import json
-import math
 import os
 
 TYPE_CHECKING = False
@@ -144,7 +143,7 @@ def load(path_or_data: Any) -> dict[str, Any]:
         )
         data, where = (body[keys[0]], ((name, "timemory"), keys[0])) if keys else (None, name)
     if not isinstance(data, dict) or "ranks" not in data:
-        raise RooflineError(f"{name} is not a flat timemory JSON file of a roofline component")
+        raise RooflineError(f"{name}: not a flat timemory JSON file of a roofline component")
     try:
         _check_component(data, where)
     except d.DocumentError as err:
@@ -224,12 +223,12 @@ def _check_block(block: dict[str, Any], where: Any) -> None:
         params = d.member(entry, "exec-params", at, d.as_object)
         d.member(params, "nthreads", (at, "exec-params"), count)
     machine = d.member(block, "machine", where, d.as_object, {})
-    at = (where, "machine")
+    at_machine = (where, "machine")
     for key in ("cpu", "isa"):
-        d.member(machine, key, at, d.as_string, "")
-    caches = d.member(machine, "caches", at, _optional_list, None) or []
+        d.member(machine, key, at_machine, d.as_string, "")
+    caches = d.member(machine, "caches", at_machine, _optional_list, None) or []
     for i, cache in enumerate(caches):
-        at_cache = ((at, "caches"), i)
+        at_cache = ((at_machine, "caches"), i)
         cache = d.as_object(cache, at_cache)
         for key in ("level", "size", "shared"):
             d.member(cache, key, at_cache, count)
@@ -241,13 +240,19 @@ def _optional_list(value: Any, where: Any) -> Any:
     return None if value is None else d.as_list(value, where)
 
 
+# What a log-log plot can place (matplotlib's axis arithmetic overflows far beyond): ceilings
+# (GFLOP/s, GB/s) and regions (FLOP/byte, GFLOP/s). No machine or measurement comes near.
+_CEILINGS = (1e-30, 1e30)
+_POINTS = (1e-100, 1e100)
+
+
 def _figure(value: Any, where: Any) -> float:
-    """A ceiling: a finite number (GFLOP/s or GB/s), drawn on a log scale when it is not 0."""
+    """A ceiling (GFLOP/s or GB/s): 0 (none: not drawn) or a number a log scale can place."""
     from .. import _documents as d
 
     number = d.as_number(value, where)
-    if not (0 <= number < math.inf):
-        d.fail(where, "a non-negative number", value)
+    if not (number == 0 or _CEILINGS[0] <= number <= _CEILINGS[1]):  # NaN fails too
+        d.fail(where, "0 or a number from 1e-30 to 1e30", value)
     return number
 
 
@@ -262,7 +267,7 @@ def _column(types: list[str], keys: tuple[str, ...], what: str, name: str) -> in
         for i, t in enumerate(lowered):
             if t == key or (key == "flop_count" and t.startswith(key)):
                 return i
-    raise RooflineError(f"{name} has no {what} values (types: {', '.join(types)})")
+    raise RooflineError(f"{name}: no {what} values (types: {', '.join(types) or 'none'})")
 
 
 def _entries(component: dict[str, Any], rank: int | None) -> list[dict[str, Any]]:
@@ -289,10 +294,14 @@ def hotspots(ai_data: Any, op_data: Any, rank: int | None = None) -> list[dict[s
     FLOPs and runtime come from ``op``, bytes from ``ai``. Regions with no FLOPs or bytes are
     left out (nothing to place on a log-log plot)."""
     ai, op = load(ai_data), load(op_data)
+    ai_name, op_name = (
+        os.fsdecode(x) if isinstance(x, (str, os.PathLike)) else f"the {what} data"
+        for x, what in ((ai_data, "ai"), (op_data, "op"))
+    )
     types_ai, types_op = list(ai.get("type") or []), list(op.get("type") or [])
-    i_bytes = _column(types_ai, _BYTE_KEYS, "byte", "ai data")
-    i_flops = _column(types_op, _FLOP_KEYS, "FLOP", "op data")
-    i_time = _column(types_op, _TIME_KEYS, "runtime", "op data")
+    i_bytes = _column(types_ai, _BYTE_KEYS, "byte", ai_name)
+    i_flops = _column(types_op, _FLOP_KEYS, "FLOP", op_name)
+    i_time = _column(types_op, _TIME_KEYS, "runtime", op_name)
     # runtime in seconds: repr_data is in the file's timing unit, unit_value ns per unit
     units = op.get("unit_value")
     per_unit = 1.0
@@ -312,8 +321,9 @@ def hotspots(ai_data: Any, op_data: Any, rank: int | None = None) -> list[dict[s
         if not (flops > 0 and nbytes > 0 and runtime > 0):  # NaN as well
             continue
         intensity, gflops = flops / nbytes, flops / runtime / 1e9
-        if not all(math.isfinite(x) for x in (flops, nbytes, runtime, intensity, gflops)):
-            continue  # nowhere on a log-log plot
+        low, high = _POINTS
+        if not (low <= intensity <= high and low <= gflops <= high):
+            continue  # nowhere on a log-log plot (NaN neither)
         points.append(
             {
                 "label": _label(o["prefix"]),
@@ -339,7 +349,8 @@ def _ceilings(ai: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
             found = ceilings(block["ert"], caches=(block.get("machine") or {}).get("caches"))
             # figures from measurements that make no sense (a zero time...) cannot be drawn
             for key in ("peak", "bandwidth"):
-                found[key] = {k: v for k, v in found[key].items() if 0 < v < math.inf}
+                low, high = _CEILINGS
+                found[key] = {k: v for k, v in found[key].items() if low <= v <= high}
             return found
     raise RooflineError(
         "the input has no ERT data (its 'roofline' member is empty): write it with a timemory "
