@@ -135,12 +135,8 @@ def load(path_or_data: Any) -> dict[str, Any]:
             raise RooflineError(str(err)) from None
     where: Any = name
     if isinstance(data, dict) and "timemory" in data:
-        body = data["timemory"]
-        keys = (
-            [k for k, v in body.items() if isinstance(v, dict) and "ranks" in v]
-            if (isinstance(body, dict))
-            else []
-        )
+        body = data["timemory"] if isinstance(data["timemory"], dict) else {}
+        keys = [k for k, v in body.items() if isinstance(v, dict) and "ranks" in v]
         data, where = (body[keys[0]], ((name, "timemory"), keys[0])) if keys else (None, name)
     if not isinstance(data, dict) or "ranks" not in data:
         raise RooflineError(f"{name}: not a flat timemory JSON file of a roofline component")
