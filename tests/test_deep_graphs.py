@@ -128,7 +128,7 @@ def test_loading_a_too_deep_tree_says_so(tmp_path):
     )
     proc = _run(loader, str(tree))
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "nests deeper than Python's json module reads" in proc.stdout
+    assert "nested deeper than Python's JSON reader can go" in proc.stdout
     assert "<label>.json" in proc.stdout
 
 

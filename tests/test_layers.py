@@ -39,6 +39,7 @@ MODULE_LAYERS = {
     "timemory._machine": "base",
     "timemory._processes": "base",
     "timemory._hook_config": "base",
+    "timemory._documents": "base",
     "timemory.common": "base",
     "timemory.units": "base",
     "timemory.settings": "base",

@@ -112,7 +112,10 @@ def test_read_threads_kept_apart(threads_output):
         ('{"timemory": {}}', "no component data"),
         ('{"timemory": {"line_profile": {"functions": []}}}', "a line profile"),
         ('{"timemory": {"wall_clock": {"type": "wall"}}}', "no 'ranks' list"),
-        ('{"timemory": {"wall_clock": {"ranks": [{"graph": [{"depth": 0}]}]}}}', "malformed"),
+        (
+            '{"timemory": {"wall_clock": {"ranks": [{"graph": [{"depth": 0}]}]}}}',
+            r"timemory\.wall_clock\.ranks\[0\]\.graph\[0\]\.prefix: missing \(expected a string\)",
+        ),
     ],
 )
 def test_read_errors_name_the_file_and_the_problem(tmp_path, content, message):

@@ -102,7 +102,8 @@ class timemory_data:  # noqa: N801 - the reference's name
             stats = stats or {}
             for name in ("sum", "sqr", "min", "max"):
                 setattr(self, name, _scalar_or_list(stats[name]) if name in stats else None)
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
+            # OverflowError: a depth or count of inf (int() of it)
             what = f"missing key {err}" if isinstance(err, KeyError) else str(err)
             raise InputError(f"{func}: not a flat JSON graph entry ({what})") from None
 

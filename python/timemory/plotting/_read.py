@@ -8,18 +8,22 @@ Nothing here needs matplotlib, so a bad file is reported before matplotlib is im
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
+from timemory import _documents
+from timemory._documents import MISSING
+
 __all__ = ["ComponentData", "InputError", "Node", "expand_inputs", "read_data", "read_file"]
 
 
-class InputError(ValueError):
-    """A file or dict that is not timemory flat JSON; the message names the file and the
-    problem in one line."""
+class InputError(_documents.DocumentError):
+    """A file or dict that is not timemory flat JSON (a ``ValueError``); the message names
+    the file, the place in it and the problem in one line:
+    ``wall.json: timemory.wall_clock.ranks[0].graph[3].entry: expected an object, found a
+    list``."""
 
 
 class Node(NamedTuple):
@@ -87,7 +91,36 @@ def _as_list(value: Any) -> list[Any]:
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a number, got {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"expected a number within the range of a double, got {value}") from None
+
+
+# The values a chart can draw: beyond, the axes' arithmetic overflows (matplotlib fails on a
+# linear axis from -1e308 to 1e308 and on a log axis down to 5e-324). No measurement comes
+# near these bounds.
+_LARGEST = 1e100
+_SMALLEST = 1e-100
+_DRAWABLE = "a number from -1e100 to 1e100, 0 or not closer to 0 than 1e-100"
+
+
+def _drawable_numbers(value: Any, where: Any) -> list[float]:
+    """The values a chart draws: a number, a list of numbers or a pair, within what a chart
+    can draw."""
+    numbers = _NUMBERS(value, where)
+    for i, number in enumerate(numbers):
+        size = abs(number)
+        if not (size <= _LARGEST and (size >= _SMALLEST or size == 0)):  # NaN fails too
+            _documents.fail(where if len(numbers) == 1 else (where, i), _DRAWABLE, number)
+    return numbers
+
+
+_NUMBERS = _documents.as_numbers(64)
+_VALUES = _drawable_numbers
+setattr(_VALUES, "expected", "a number or a list of numbers")  # noqa: B010
+_COUNT = _documents.as_integer()
+_DEPTH = _documents.as_integer(0, 2**31 - 1)
 
 
 _TIMEM_TOOL = (
@@ -108,7 +141,12 @@ def _stats(stats: Any, width: int) -> tuple[tuple[float, float, float], ...] | N
     return tuple(zip(*columns))
 
 
-def _component(key: str, body: Any, source: str) -> ComponentData:
+def _component(key: str, body: Any, where: Any) -> ComponentData:
+    """The component ``key`` of a flat JSON document: ``body`` at ``where``, the place
+    ``(document, "timemory")``."""
+    d = _documents
+    source = d.document_name(where)
+    at = (where, key)
     if key == "timem":
         raise InputError(f"{source}: {_TIMEM_TOOL}")
     if key == "line_profile":
@@ -122,42 +160,59 @@ def _component(key: str, body: Any, source: str) -> ComponentData:
                 f"{source}: {key!r} is tree JSON (<label>.tree.json); "
                 "plot the flat <label>.json written beside it"
             )
-        raise InputError(f"{source}: {key!r} has no 'ranks' list (not timemory flat JSON)")
+        d.as_object(body, at)
+        raise InputError(f"{d.location(at)}: no 'ranks' list (not timemory flat JSON)")
     try:
-        types = tuple(str(t).strip() for t in _as_list(body.get("type", key)))
-        units = [str(u).strip() for u in _as_list(body.get("unit_repr", ""))]
+        types = tuple(s.strip() for s in _strings(body.get("type", key), (at, "type")))
+        if not types:
+            d.fail((at, "type"), "expected at least one type name")
+        units = [u.strip() for u in _strings(body.get("unit_repr", ""), (at, "unit_repr"))]
         units += [""] * (len(types) - len(units))
         description = body.get("description", "")
         if isinstance(description, list):
             description = description[0] if description else ""
-        processes = int(body.get("num_ranks") or body.get("process_count") or 1)
-        threads = int(body.get("concurrency") or body.get("thread_count") or 1)
+        description = d.as_string(description, (at, "description"))
+        processes = d.member(body, "num_ranks", at, _COUNT, 0)
+        processes = processes or d.member(body, "process_count", at, _COUNT, 0) or 1
+        threads = d.member(body, "concurrency", at, _COUNT, 0)
+        threads = threads or d.member(body, "thread_count", at, _COUNT, 0) or 1
         ranks = []
-        for index, rank in enumerate(body["ranks"]):
+        at_ranks = (at, "ranks")
+        for index, rank in enumerate(d.as_list(body["ranks"], at_ranks)):
+            at_rank = (at_ranks, index)
+            rank = d.as_object(rank, at_rank)
             nodes = []
-            for entry in rank["graph"]:
-                label, thread, prefix_rank = _split_prefix(str(entry["prefix"]))
-                data = entry["entry"]
-                values = tuple(_number(v) for v in _as_list(data["repr_data"]))
+            at_graph = (at_rank, "graph")
+            for i, entry in enumerate(d.member(rank, "graph", at_rank, d.as_list)):
+                at_entry = (at_graph, i)
+                entry = d.as_object(entry, at_entry)
+                prefix = d.member(entry, "prefix", at_entry, d.as_string)
+                label, thread, prefix_rank = _split_prefix(prefix)
+                data = d.member(entry, "entry", at_entry, d.as_object)
+                at_data = (at_entry, "entry")
+                values = tuple(d.member(data, "repr_data", at_data, _VALUES))
                 if len(values) != len(types):
-                    raise ValueError(
-                        f"{len(values)} values for {len(types)} types in entry {label!r}"
+                    d.fail(
+                        (at_data, "repr_data"),
+                        f"{len(values)} values for the {len(types)} types "
+                        f"({', '.join(types)}) of {key!r}",
                     )
-                count = int(data.get("laps", entry.get("stats", {}).get("count", 0)))
-                stats = _stats(entry.get("stats"), len(values))
-                depth = int(entry["depth"])
+                stats = entry.get("stats")
+                count = d.member(data, "laps", at_data, _COUNT, MISSING)
+                if count is MISSING:
+                    count = _stats_count(stats)
+                depth = d.member(entry, "depth", at_entry, _DEPTH)
+                stats = _stats(stats, len(values))
                 nodes.append(Node(label, depth, count, values, thread, prefix_rank, None, stats))
-            ranks.append((int(rank.get("rank", index)), tuple(nodes)))
-    except InputError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        what = f"missing key {err}" if isinstance(err, KeyError) else str(err)
-        raise InputError(f"{source}: {key!r} is malformed ({what})") from None
+            number = d.member(rank, "rank", at_rank, _COUNT, index)
+            ranks.append((number, tuple(nodes)))
+    except _documents.DocumentError as err:
+        raise InputError(str(err)) from None
     return ComponentData(
         key,
         types,
         tuple(units[: len(types)]),
-        str(description),
+        description,
         processes,
         threads,
         tuple(ranks),
@@ -165,11 +220,28 @@ def _component(key: str, body: Any, source: str) -> ComponentData:
     )
 
 
+def _strings(value: Any, where: Any) -> list[str]:
+    """A string, a list of strings or a pair of them (``type``, ``unit_repr``)."""
+    items = _as_list(value)
+    return [
+        _documents.as_string(v, where if len(items) == 1 else (where, i))
+        for i, v in enumerate(items)
+    ]
+
+
+def _stats_count(stats: Any) -> int:
+    count = stats.get("count", 0) if isinstance(stats, dict) else 0
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else 0
+
+
 def read_data(data: Any, source: str = "<data>") -> list[ComponentData]:
     """The components of a flat JSON document (``{"timemory": {<key>: {...}}}``), as
-    ``timemory.get()`` returns it or a ``<label>.json`` file holds it."""
+    ``timemory.get()`` returns it or a ``<label>.json`` file holds it; :class:`InputError`
+    (a ``ValueError``) names ``source``, the place in the document and what is wrong."""
     if isinstance(data, dict) and "timem" in data and "timemory" not in data:
         raise InputError(f"{source}: {_TIMEM_TOOL}")
+    if isinstance(data, dict) and "traceEvents" in data:
+        raise InputError(f"{source}: this is a flame graph (Chrome trace), not flat timemory JSON")
     if not isinstance(data, dict) or not isinstance(data.get("timemory"), dict):
         raise InputError(f"{source}: not timemory output (no top-level 'timemory' object)")
     body = data["timemory"]
@@ -177,7 +249,8 @@ def read_data(data: Any, source: str = "<data>") -> list[ComponentData]:
     for kind, name in kinds.items():
         if kind in body and len(body) == 1:
             raise InputError(f"{source}: this is timemory's {name}, which has no measurements")
-    components = [_component(key, value, source) for key, value in body.items()]
+    where = (source, "timemory")
+    components = [_component(str(key), value, where) for key, value in body.items()]
     if not components:
         raise InputError(f"{source}: no component data in it (was anything recorded?)")
     return components
@@ -186,21 +259,16 @@ def read_data(data: Any, source: str = "<data>") -> list[ComponentData]:
 def read_file(path: str) -> list[ComponentData]:
     """The components of a flat JSON file; :class:`InputError` names what is wrong."""
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        data = _documents.read_json(path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory") from None
-    except (OSError, UnicodeDecodeError) as err:
+    except OSError as err:
         reason = getattr(err, "strerror", None) or str(err)
         raise InputError(f"{path}: cannot read it ({reason})") from None
-    try:
-        data = json.loads(text)
-    except ValueError as err:
-        raise InputError(f"{path}: not valid JSON ({err})") from None
-    if isinstance(data, dict) and "traceEvents" in data:
-        raise InputError(f"{path}: this is a flame graph (Chrome trace), not flat timemory JSON")
+    except _documents.DocumentError as err:
+        raise InputError(str(err)) from None
     return read_data(data, path)
 
 

@@ -118,23 +118,138 @@ def _embed_ert() -> None:
 
 def load(path_or_data: Any) -> dict[str, Any]:
     """The component dict (``{"type", "roofline", "ranks", ...}``) of a flat roofline JSON
-    file, a loaded file, or the component dict itself."""
+    file, a loaded file, or the component dict itself. :class:`RooflineError` (a
+    ``ValueError``) for a file that cannot be read or a document that is not one, naming
+    the document and the place in it."""
+    from .. import _documents as d
+
     data = path_or_data
-    name = "input"
+    name = "<data>"
     if isinstance(path_or_data, (str, os.PathLike)):
-        name = os.fspath(path_or_data)
+        name = os.fsdecode(path_or_data)
         try:
-            with open(name, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (OSError, ValueError) as err:
-            raise RooflineError(f"cannot read {name}: {err}") from None
+            data = d.read_json(path_or_data, name)
+        except OSError as err:
+            raise RooflineError(f"cannot read {name}: {err.strerror or err}") from None
+        except d.DocumentError as err:
+            raise RooflineError(str(err)) from None
+    where: Any = name
     if isinstance(data, dict) and "timemory" in data:
-        data = data["timemory"]
-        keys = [k for k, v in data.items() if isinstance(v, dict) and "ranks" in v]
-        data = data[keys[0]] if keys else None
+        body = data["timemory"] if isinstance(data["timemory"], dict) else {}
+        keys = [k for k, v in body.items() if isinstance(v, dict) and "ranks" in v]
+        data, where = (body[keys[0]], ((name, "timemory"), keys[0])) if keys else (None, name)
     if not isinstance(data, dict) or "ranks" not in data:
-        raise RooflineError(f"{name} is not a flat timemory JSON file of a roofline component")
+        raise RooflineError(f"{name}: not a flat timemory JSON file of a roofline component")
+    try:
+        _check_component(data, where)
+    except d.DocumentError as err:
+        raise RooflineError(str(err)) from None
     return data
+
+
+def _check_component(component: dict[str, Any], where: Any) -> None:
+    """That everything the roofline reads from a component is there with the right type:
+    the plot then reads it without checks."""
+    from .. import _documents as d
+
+    count = d.as_integer()
+    types = d.member(component, "type", where, _strings, [])
+    width = len(types) or 64
+    values = d.as_numbers(width)
+    d.member(component, "unit_value", where, d.as_numbers(64), None)
+    at_ranks = (where, "ranks")
+    for i, rank in enumerate(d.as_list(component["ranks"], at_ranks)):
+        at_rank = (at_ranks, i)
+        rank = d.as_object(rank, at_rank)
+        d.member(rank, "rank", at_rank, count, 0)
+        at_graph = (at_rank, "graph")
+        for j, item in enumerate(d.member(rank, "graph", at_rank, d.as_list, [])):
+            at_item = (at_graph, j)
+            item = d.as_object(item, at_item)
+            d.member(item, "prefix", at_item, d.as_string)
+            entry = d.member(item, "entry", at_item, d.as_object)
+            d.member(entry, "laps", (at_item, "entry"), count, 1)
+            data = d.member(entry, "repr_data", (at_item, "entry"), values)
+            if types and len(data) != len(types):
+                d.fail(
+                    ((at_item, "entry"), "repr_data"),
+                    f"a list of {len(types)} numbers (one per type: {', '.join(types)})",
+                    entry["repr_data"],
+                )
+    block = d.member(component, "roofline", where, _optional_object, None)
+    if block is not None:
+        _check_block(block, (where, "roofline"))
+
+
+def _optional_object(value: Any, where: Any) -> Any:
+    from .. import _documents as d
+
+    return None if value is None else d.as_object(value, where)
+
+
+def _strings(value: Any, where: Any) -> list[str]:
+    from .. import _documents as d
+
+    return [d.as_string(v, (where, i)) for i, v in enumerate(d.as_list(value, where))]
+
+
+def _check_block(block: dict[str, Any], where: Any) -> None:
+    """The ERT block: ``ceilings`` (peak and bandwidth figures by name), ``ert`` (the
+    measurements the ceilings are computed from), ``machine`` (its caches, cpu and isa)."""
+    from .. import _documents as d
+
+    ceilings = d.member(block, "ceilings", where, _optional_object, None)
+    if ceilings:
+        for key in ("peak", "bandwidth"):
+            figures = d.member(ceilings, key, (where, "ceilings"), d.as_object)
+            for name, value in figures.items():
+                _figure(value, (((where, "ceilings"), key), name))
+    ert = d.member(block, "ert", where, d.as_list, [])
+    count = d.as_integer()
+    for i, entry in enumerate(ert):
+        at = ((where, "ert"), i)
+        entry = d.as_object(entry, at)
+        d.member(entry, "dtype", at, d.as_string)
+        d.member(entry, "label", at, d.as_string)
+        d.member(entry, "working-set", at, count)
+        d.member(entry, "total-ops", at, d.as_number)
+        d.member(entry, "total-bytes", at, d.as_number)
+        counter = d.member(entry, "counter", at, d.as_object)
+        d.member(counter, "repr_data", (at, "counter"), d.as_number)
+        params = d.member(entry, "exec-params", at, d.as_object)
+        d.member(params, "nthreads", (at, "exec-params"), count)
+    machine = d.member(block, "machine", where, d.as_object, {})
+    at_machine = (where, "machine")
+    for key in ("cpu", "isa"):
+        d.member(machine, key, at_machine, d.as_string, "")
+    caches = d.member(machine, "caches", at_machine, _optional_list, None) or []
+    for i, cache in enumerate(caches):
+        at_cache = ((at_machine, "caches"), i)
+        cache = d.as_object(cache, at_cache)
+        for key in ("level", "size", "shared"):
+            d.member(cache, key, at_cache, count)
+
+
+def _optional_list(value: Any, where: Any) -> Any:
+    from .. import _documents as d
+
+    return None if value is None else d.as_list(value, where)
+
+
+# What a log-log plot can place (matplotlib's axis arithmetic overflows far beyond): ceilings
+# (GFLOP/s, GB/s) and regions (FLOP/byte, GFLOP/s). No machine or measurement comes near.
+_CEILINGS = (1e-30, 1e30)
+_POINTS = (1e-100, 1e100)
+
+
+def _figure(value: Any, where: Any) -> float:
+    """A ceiling (GFLOP/s or GB/s): 0 (none: not drawn) or a number a log scale can place."""
+    from .. import _documents as d
+
+    number = d.as_number(value, where)
+    if not (number == 0 or _CEILINGS[0] <= number <= _CEILINGS[1]):  # NaN fails too
+        d.fail(where, "0 or a number from 1e-30 to 1e30", value)
+    return number
 
 
 _FLOP_KEYS = ("flops", "counted_ops", "flop_count", "dp_operations", "sp_operations")
@@ -148,7 +263,7 @@ def _column(types: list[str], keys: tuple[str, ...], what: str, name: str) -> in
         for i, t in enumerate(lowered):
             if t == key or (key == "flop_count" and t.startswith(key)):
                 return i
-    raise RooflineError(f"{name} has no {what} values (types: {', '.join(types)})")
+    raise RooflineError(f"{name}: no {what} values (types: {', '.join(types) or 'none'})")
 
 
 def _entries(component: dict[str, Any], rank: int | None) -> list[dict[str, Any]]:
@@ -175,10 +290,14 @@ def hotspots(ai_data: Any, op_data: Any, rank: int | None = None) -> list[dict[s
     FLOPs and runtime come from ``op``, bytes from ``ai``. Regions with no FLOPs or bytes are
     left out (nothing to place on a log-log plot)."""
     ai, op = load(ai_data), load(op_data)
+    ai_name, op_name = (
+        os.fsdecode(x) if isinstance(x, (str, os.PathLike)) else f"the {what} data"
+        for x, what in ((ai_data, "ai"), (op_data, "op"))
+    )
     types_ai, types_op = list(ai.get("type") or []), list(op.get("type") or [])
-    i_bytes = _column(types_ai, _BYTE_KEYS, "byte", "ai data")
-    i_flops = _column(types_op, _FLOP_KEYS, "FLOP", "op data")
-    i_time = _column(types_op, _TIME_KEYS, "runtime", "op data")
+    i_bytes = _column(types_ai, _BYTE_KEYS, "byte", ai_name)
+    i_flops = _column(types_op, _FLOP_KEYS, "FLOP", op_name)
+    i_time = _column(types_op, _TIME_KEYS, "runtime", op_name)
     # runtime in seconds: repr_data is in the file's timing unit, unit_value ns per unit
     units = op.get("unit_value")
     per_unit = 1.0
@@ -195,13 +314,17 @@ def hotspots(ai_data: Any, op_data: Any, rank: int | None = None) -> list[dict[s
         nbytes = float(a["entry"]["repr_data"][i_bytes])
         flops = float(o["entry"]["repr_data"][i_flops])
         runtime = float(o["entry"]["repr_data"][i_time]) * per_unit
-        if flops <= 0 or nbytes <= 0 or runtime <= 0:
+        if not (flops > 0 and nbytes > 0 and runtime > 0):  # NaN as well
             continue
+        intensity, gflops = flops / nbytes, flops / runtime / 1e9
+        low, high = _POINTS
+        if not (low <= intensity <= high and low <= gflops <= high):
+            continue  # nowhere on a log-log plot (NaN neither)
         points.append(
             {
                 "label": _label(o["prefix"]),
-                "intensity": flops / nbytes,
-                "gflops": flops / runtime / 1e9,
+                "intensity": intensity,
+                "gflops": gflops,
                 "flops": flops,
                 "bytes": nbytes,
                 "runtime": runtime,
@@ -219,7 +342,12 @@ def _ceilings(ai: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
         if block.get("ert"):
             from .ert import ceilings
 
-            return ceilings(block["ert"], caches=block.get("machine", {}).get("caches"))
+            found = ceilings(block["ert"], caches=(block.get("machine") or {}).get("caches"))
+            # figures from measurements that make no sense (a zero time...) cannot be drawn
+            for key in ("peak", "bandwidth"):
+                low, high = _CEILINGS
+                found[key] = {k: v for k, v in found[key].items() if low <= v <= high}
+            return found
     raise RooflineError(
         "the input has no ERT data (its 'roofline' member is empty): write it with a timemory "
         "that runs ERT at finalize"

@@ -161,11 +161,11 @@ def _pairs(opts: argparse.Namespace, folder: str) -> list[tuple[str, str, str]]:
 def _rtype_of(path: str | None) -> str:
     """The rtype of a flat roofline JSON file's component (``cpu_roofline_dp_flops`` ->
     ``cpu_roofline_dp``); ``cpu_roofline`` when it cannot tell (the reader reports bad files)."""
-    import json
+    from timemory import _documents
 
     try:
-        with open(path or "", encoding="utf-8") as handle:
-            keys = list(json.load(handle).get("timemory", {}))
+        data = _documents.read_json(path or "")
+        keys = list(data["timemory"]) if isinstance(data.get("timemory"), dict) else []
     except (OSError, ValueError, AttributeError):
         return "cpu_roofline"
     for key in keys:

@@ -519,13 +519,20 @@ def ceilings(
 
 def _cached(path: str, cfg: dict[str, Any], isa: str) -> dict[str, Any] | None:
     """The cached result at ``path`` if it matches ``cfg``, else None."""
+    from .. import _documents
+    from . import _check_block
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = _documents.read_json(path)
+        if not isinstance(data, dict) or data.get("key") != json.loads(json.dumps(_key(cfg, isa))):
+            return None
+        for key in ("ceilings", "ert", "machine"):
+            _documents.member(
+                data, key, path, _documents.as_object if key != "ert" else _documents.as_list
+            )
+        _check_block(data, path)
     except (OSError, ValueError):
-        return None  # missing, unreadable or cut short: measure again
-    if not isinstance(data, dict) or data.get("key") != json.loads(json.dumps(_key(cfg, isa))):
-        return None
+        return None  # missing, unreadable, cut short or altered: measure again
     data["cached"], data["path"] = True, path
     return data
 

@@ -15,7 +15,6 @@ import json
 import math
 import os
 import re
-import sys
 from collections.abc import Sequence
 
 from .. import _core, _processes
@@ -76,7 +75,7 @@ class Statistics:
         out = []
         for v in self._views:
             n = v["count"]
-            out.append(0.0 if n < 2 else (v["sqr"] - v["sum"] ** 2 / n) / (n - 1))
+            out.append(0.0 if n < 2 else (v["sqr"] - v["sum"] * v["sum"] / n) / (n - 1))
         return out[0] if len(out) == 1 else tuple(out)
 
     def stddev(self) -> Any:
@@ -456,122 +455,157 @@ def _node_groups(procs: Processes) -> list[list[int]]:
 
 _DECOR = re.compile(r"^(\|\d+)*>>> (\s*\|_)?")
 
-
-def _values(obj: Any) -> list[float]:
-    if isinstance(obj, dict):
-        return [float(obj["first"]), float(obj["second"])]
-    if isinstance(obj, (list, tuple)):
-        return [float(x) for x in obj]
-    return [float(obj)]
+# The ranges of the native fields a document's numbers go into.
+_U64 = 2**64 - 1
+_INT = 2**31 - 1
 
 
-def _divisors(index: int, section: dict[str, Any]) -> list[float]:
+# at most this many values per entry (the native entries' fixed arrays)
+_MAX_VALUES = 8
+_CHECKS: dict[str, Any] = {}
+
+
+def _checks() -> tuple[Any, dict[str, Any]]:
+    """:mod:`timemory._documents` and the checks of the native fields, made on first use."""
+    from .. import _documents as d
+
+    if not _CHECKS:
+        _CHECKS.update(
+            hash=d.as_integer(0, _U64),
+            int=d.as_integer(0, _INT),
+            count=d.as_integer(),
+            values=d.as_numbers(_MAX_VALUES),
+        )
+    return d, _CHECKS
+
+
+def _divisors(index: int, section: dict[str, Any], where: Any) -> list[float]:
     """Raw units per display unit of a JSON section's values: its ``unit_value`` (the units
     it was written in), else those of the current settings."""
-    written = section.get("unit_value")
+    d, c = _checks()
+    written = d.member(section, "unit_value", where, c["values"], None)
     if written is None:
         return list(_core.unit_info(index)[0])
-    try:
-        return _values(written)
-    except (TypeError, ValueError, KeyError):
-        raise ValueError(f"unit_value {written!r} is not a number or a list of numbers") from None
+    return written
 
 
-def _entry_from_json(
-    divisors: list[float], entry: dict[str, Any], stats: dict[str, Any]
-) -> _core.Entry:
+def _entry_from_json(divisors: list[float], entry: Any, stats: Any, where: Any) -> _core.Entry:
+    """The native entry of a document's ``entry`` and ``stats`` objects (at ``where``, the
+    object that holds them)."""
+    d, c = _checks()
+    entry = d.as_object(entry, (where, "entry")) if entry is not None else {}
+    stats = d.as_object(stats, (where, "stats")) if stats is not None else {}
+    at_entry, at_stats = (where, "entry"), (where, "stats")
+    values = c["values"]
     e = _core.Entry()
-    e.laps = int(entry.get("laps", 0))
-    e.value = _values(entry.get("value", 0))
-    e.accum = _values(entry.get("accum", entry.get("value", 0)))
+    e.laps = d.member(entry, "laps", at_entry, c["count"], 0)
+    value = d.member(entry, "value", at_entry, values, [0.0])
+    e.value = value
+    e.accum = d.member(entry, "accum", at_entry, values, value)
     # stats are written in display units: store them back in raw-scaled form
-    count = int(stats.get("count", 0))
-    per_key = {k: _values(stats.get(k, 0)) for k in ("sum", "sqr", "min", "max")}
-    e.stats_count = count
-    e.stats_sum = [v * d for v, d in zip(per_key["sum"], divisors)]
-    e.stats_sqr = [v * d * d for v, d in zip(per_key["sqr"], divisors)]
-    e.stats_min = [v * d for v, d in zip(per_key["min"], divisors)]
-    e.stats_max = [v * d for v, d in zip(per_key["max"], divisors)]
+    e.stats_count = d.member(stats, "count", at_stats, c["count"], 0)
+    per_key = {k: d.member(stats, k, at_stats, values, [0.0]) for k in ("sum", "sqr", "min", "max")}
+    e.stats_sum = [v * x for v, x in zip(per_key["sum"], divisors)]
+    e.stats_sqr = [v * x * x for v, x in zip(per_key["sqr"], divisors)]
+    e.stats_min = [v * x for v, x in zip(per_key["min"], divisors)]
+    e.stats_max = [v * x for v, x in zip(per_key["max"], divisors)]
     return e
 
 
 def _flat_from_json(
-    divisors: list[float], graph: list[dict[str, Any]], pid: int = 0
+    divisors: list[float], graph: list[Any], where: Any, pid: int = 0
 ) -> list[_core.FlatEntry]:
+    d, c = _checks()
     out = []
     sums: list[int] = []  # the rolling hash of each level of the current path
-    for item in graph:
+    for i, item in enumerate(graph):
+        at = (where, i)
+        item = d.as_object(item, at)
         f = _core.FlatEntry()
-        f.hash = int(item["hash"])
-        f.prefix = item["prefix"]
-        f.label = _DECOR.sub("", item["prefix"], count=1)
-        f.depth = int(item.get("depth", 0))
+        f.hash = d.member(item, "hash", at, c["hash"])
+        f.prefix = prefix = d.member(item, "prefix", at, d.as_string)
+        f.label = _DECOR.sub("", prefix, count=1)
+        f.depth = depth = d.member(item, "depth", at, c["int"], 0)
         # the hierarchy is made on demand from the entries before (a copy per entry is
         # quadratic in the depth)
-        del sums[f.depth :]
+        del sums[depth:]
         sums.append(((sums[-1] if sums else 0) + f.hash) % 2**64)
-        f.rolling_hash = int(item.get("rolling_hash", sums[-1]))
+        f.rolling_hash = d.member(item, "rolling_hash", at, c["hash"], sums[-1])
         f.pid = pid
-        f.entry = _entry_from_json(divisors, item.get("entry", {}), item.get("stats", {}))
+        f.entry = _entry_from_json(divisors, item.get("entry"), item.get("stats"), at)
         out.append(f)
     return out
 
 
-def _tree_from_json(divisors: list[float], root: dict[str, Any]) -> _core.TreeNode:
-    # pre-order with an explicit stack, the nodes put together natively: a deep tree
-    # neither recurses nor copies its subtrees once per level
-    nodes, counts = [], []
-    stack = [root]
+def _ids(value: Any, where: Any) -> set[int]:
+    """A tree node's ``tid``/``pid``: one id or a list of them."""
+    d, c = _checks()
+    if isinstance(value, list):
+        return {c["int"](v, (where, i)) for i, v in enumerate(value)}
+    return {c["int"](value, where)}
+
+
+def _tree_from_json(divisors: list[float], obj: Any, where: Any) -> _core.TreeNode:
+    """The native tree of a document's root object (``{"node": ..., "children": [...]}``):
+    read in pre-order with an explicit stack and put together natively, so a deep tree
+    neither recurses nor copies its subtrees once per level."""
+    d, c = _checks()
+    nodes: list[_core.TreeNode] = []
+    counts: list[int] = []
+    stack: list[tuple[Any, Any]] = [(obj, where)]
     while stack:
-        obj = stack.pop()
-        node = obj["node"]
+        item, at = stack.pop()
+        item = d.as_object(item, at)
+        node = d.member(item, "node", at, d.as_object)
+        at_node = (at, "node")
         t = _core.TreeNode()
-        t.hash = int(node.get("hash", 0))
-        t.label = node.get("prefix", "")
-        as_set = lambda v: set(v) if isinstance(v, list) else {int(v)}  # noqa: E731
-        t.tids = as_set(node.get("tid", [0]))
-        t.pids = as_set(node.get("pid", [0]))
-        t.depth = int(node.get("depth", 0))
-        t.is_dummy = bool(node.get("is_dummy", False))
-        inc, exc = node.get("inclusive", {}), node.get("exclusive", {})
-        t.inclusive = _entry_from_json(divisors, inc.get("entry", {}), inc.get("stats", {}))
+        t.hash = d.member(node, "hash", at_node, c["hash"], 0)
+        t.label = d.member(node, "prefix", at_node, d.as_string, "")
+        t.tids = _ids(node.get("tid", [0]), (at_node, "tid"))
+        t.pids = _ids(node.get("pid", [0]), (at_node, "pid"))
+        t.depth = d.member(node, "depth", at_node, c["int"], 0)
+        t.is_dummy = d.member(node, "is_dummy", at_node, d.as_bool, False)
+        inc = d.member(node, "inclusive", at_node, d.as_object, {})
+        exc = d.member(node, "exclusive", at_node, d.as_object, {})
+        at_inc, at_exc = (at_node, "inclusive"), (at_node, "exclusive")
+        t.inclusive = _entry_from_json(divisors, inc.get("entry"), inc.get("stats"), at_inc)
         t.exclusive = _entry_from_json(
-            divisors, exc.get("entry", inc.get("entry", {})), exc.get("stats", {})
+            divisors, exc.get("entry", inc.get("entry")), exc.get("stats"), at_exc
         )
-        children = obj.get("children", [])
+        children = d.member(item, "children", at, d.as_list, [])
         nodes.append(t)
         counts.append(len(children))
-        stack.extend(reversed(children))
+        at_children = (at, "children")
+        stack.extend((children[k], (at_children, k)) for k in reversed(range(len(children))))
     return _core.tree_from_preorder(nodes, counts)
 
 
-def _read_json(obj: Any) -> dict[str, Any]:
-    """A dict from a dict, a JSON string, a path or a file-like object."""
+def _read_json(obj: Any) -> tuple[dict[str, Any], str]:
+    """The document (an object) and its name of a dict, a JSON string, a path or a file-like
+    object; :class:`~timemory._documents.DocumentError` for one that is not a JSON object."""
+    from .. import _documents as d
+
     if isinstance(obj, dict):
-        return obj
-    try:
-        return _parse_json(obj)
-    except RecursionError:
-        raise ValueError(
-            "this timemory JSON nests deeper than Python's json module reads with the current "
-            f"recursion limit ({sys.getrecursionlimit()}): a tree file of a deep call graph; "
-            "read the flat file (<label>.json) instead, or raise sys.setrecursionlimit"
-        ) from None
-
-
-def _parse_json(obj: Any) -> dict[str, Any]:
+        return obj, "<data>"
     if hasattr(obj, "read"):
-        return json.load(obj)
-    if isinstance(obj, (str, os.PathLike)):
-        text = str(obj)
-        if text.lstrip().startswith("{"):
-            return json.loads(text)
-        try:
-            with open(text) as f:
-                return json.load(f)
-        except OSError as err:
-            raise OSError(f"cannot read timemory JSON '{text}': {err.strerror}") from err
-    raise TypeError(f"expected a dict, JSON string, path or file object, not {type(obj).__name__}")
+        name = getattr(obj, "name", None)
+        name = name if isinstance(name, str) else "<stream>"
+        data, name = d.parse_json(obj.read(), name), name
+    elif isinstance(obj, (str, os.PathLike)):
+        text = os.fspath(obj)
+        if isinstance(text, str) and text.lstrip().startswith("{"):
+            data, name = d.parse_json(text, "<string>"), "<string>"
+        else:
+            name = os.fsdecode(text)
+            try:
+                data = d.read_json(text, name)
+            except OSError as err:
+                raise OSError(f"cannot read timemory JSON '{name}': {err.strerror}") from err
+    else:
+        raise TypeError(
+            f"expected a dict, JSON string, path or file object, not {type(obj).__name__}"
+        )
+    return d.as_object(data, name), name
 
 
 # ------------------------------------------------------------------ storage
@@ -705,58 +739,80 @@ class Storage:
         return _core.flat_json(cls._index, data, meta)
 
     @classmethod
-    def _section(cls, obj: Any) -> dict[str, Any]:
-        data = _read_json(obj)
-        try:
-            return data["timemory"][cls._key]
-        except (KeyError, TypeError):
-            raise ValueError(
-                f"no '{cls._key}' data in this JSON (expected timemory.{cls._key})"
-            ) from None
+    def _section(cls, obj: Any) -> tuple[dict[str, Any], Any]:
+        """The component's object of a document (see :func:`_read_json`) and its place."""
+        d, _ = _checks()
+        data, name = _read_json(obj)
+        body = d.member(data, "timemory", name, d.as_object)
+        at = (name, "timemory")
+        if cls._key not in body:
+            has = ", ".join(sorted(map(str, body))) or "none"
+            d.fail((at, cls._key), f"missing (the components in this document: {has})")
+        return d.as_object(body[cls._key], (at, cls._key)), (at, cls._key)
+
+    @classmethod
+    def _flat_ranks(cls, section: dict[str, Any], where: Any) -> list[list[StorageResult]]:
+        d, _ = _checks()
+        if "ranks" not in section:
+            d.fail(where, "not a flat timemory JSON: no 'ranks' key")
+        ranks = d.member(section, "ranks", where, d.as_list)
+        divisors = _divisors(cls._index, section, where)
+        out = []
+        for i, rank in enumerate(ranks):
+            at = ((where, "ranks"), i)
+            graph = d.member(d.as_object(rank, at), "graph", at, d.as_list, [])
+            entries = _flat_from_json(divisors, graph, (at, "graph"))
+            out.append(cls._result._list(_core.FlatBatch(cls._index, entries)))
+        return out
+
+    @classmethod
+    def _tree_ranks(cls, section: dict[str, Any], where: Any) -> list[list[StorageTree]]:
+        d, _ = _checks()
+        key = next((k for k in ("graph", "mpi", "upcxx", "upc") if k in section), None)
+        if key is None:
+            d.fail(where, "not a tree timemory JSON: no 'graph' or 'mpi' key")
+        ranks = d.member(section, key, where, d.as_list)
+        out = []
+        divisors = _divisors(cls._index, section, where)
+        for i, rank in enumerate(ranks):
+            at = ((where, key), i)
+            if isinstance(rank, list):
+                roots = [_tree_from_json(divisors, r, (at, j)) for j, r in enumerate(rank)]
+            else:
+                roots = [_tree_from_json(divisors, rank, at)]
+            out.append(cls._tree._list(_core.TreeBatch(cls._index, roots)))
+        return out
 
     @classmethod
     def load_json_dmp(cls, obj: Any) -> list[list[StorageResult]]:
-        section = cls._section(obj)
-        if "ranks" not in section:
-            raise ValueError("not a flat timemory JSON: no 'ranks' key")
-        divisors = _divisors(cls._index, section)
-        return [
-            cls._result._list(
-                _core.FlatBatch(cls._index, _flat_from_json(divisors, r.get("graph", [])))
-            )
-            for r in section["ranks"]
-        ]
+        """The flat results of every rank in a flat JSON document: ``obj`` is a dict, JSON
+        text, a path or a file object. A document that is not one raises ``ValueError``
+        naming the document and the place in it (``OSError`` when the file cannot be read)."""
+        return cls._flat_ranks(*cls._section(obj))
 
     @classmethod
     def load_json(cls, obj: Any) -> list[StorageResult]:
+        """The flat results of a flat JSON document, every rank's one after the other."""
         return [e for rank in cls.load_json_dmp(obj) for e in rank]
 
     @classmethod
     def load_json_tree_dmp(cls, obj: Any) -> list[list[StorageTree]]:
-        section = cls._section(obj)
-        key = next((k for k in ("graph", "mpi", "upcxx", "upc") if k in section), None)
-        if key is None:
-            raise ValueError("not a tree timemory JSON: no 'graph' or 'mpi' key")
-        out = []
-        divisors = _divisors(cls._index, section)
-        for rank in section[key]:
-            roots = rank if isinstance(rank, list) else [rank]
-            batch = _core.TreeBatch(cls._index, [_tree_from_json(divisors, r) for r in roots])
-            out.append(cls._tree._list(batch))
-        return out
+        """The root trees of every rank in a tree JSON document (as :meth:`load_json_dmp`)."""
+        return cls._tree_ranks(*cls._section(obj))
 
     @classmethod
     def load_json_tree(cls, obj: Any) -> list[StorageTree]:
+        """The root trees of a tree JSON document, every rank's one after the other."""
         return [t for rank in cls.load_json_tree_dmp(obj) for t in rank]
 
     @classmethod
     def load(cls, obj: Any) -> Any:
         """Whichever of the four shapes the JSON holds."""
-        section = cls._section(obj)
+        section, where = cls._section(obj)
         if "ranks" in section:
-            ranks = cls.load_json_dmp({"timemory": {cls._key: section}})
+            ranks = cls._flat_ranks(section, where)
             return ranks[0] if len(ranks) == 1 else ranks
-        ranks_t = cls.load_json_tree_dmp({"timemory": {cls._key: section}})
+        ranks_t = cls._tree_ranks(section, where)
         return ranks_t[0] if len(ranks_t) == 1 else ranks_t
 
 
