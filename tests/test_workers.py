@@ -259,3 +259,29 @@ def test_sigterm_the_main_thread_never_sees_still_leaves_the_data(run_python, tm
     res = json.loads((tmp_path / "result.json").read_text())
     assert res["flat"] == [[["before-block", 1]]]
     assert res["waited"] < 50  # not the task's 60 s: the worker ended on the signal
+
+
+def test_spool_folder_others_can_write_is_not_unpickled(tmp_path, monkeypatch, capsys):
+    """The workers' files are unpickled: a spool folder another user could write into (here
+    writable by everyone, without the sticky bit) is refused with one line, and nothing in it
+    runs."""
+    import pickle
+
+    from timemory import _workers
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    ran = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(ran), "w"))
+
+    (spool / "123-456.pkl").write_bytes(pickle.dumps(Payload()))
+    os.chmod(spool, 0o777)
+    monkeypatch.setitem(_workers._state, "spool", str(spool))
+    monkeypatch.setitem(_workers._state, "worker", False)
+    assert _workers._read_all() == []
+    assert not ran.exists()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not read" in err and "sticky" in err

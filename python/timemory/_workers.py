@@ -215,6 +215,14 @@ def _read_all() -> list[tuple[int, dict[Any, Any]]]:
         return []
     import pickle
 
+    from ._files import UnsafeFolderError, check_folder
+
+    try:
+        # the files are unpickled: only from a folder no other user could write into
+        check_folder(_state["spool"])
+    except UnsafeFolderError as err:
+        print(f"[timemory]> the pool workers' data are not read: {err}", file=sys.stderr)
+        return []
     out = []
     names = [n for n in os.listdir(_state["spool"]) if n.endswith(".pkl")]
     for name in sorted(names, key=lambda n: int(n.split("-")[1].split(".")[0])):
