@@ -356,7 +356,11 @@ def test_the_dump_signal_writes_a_checkpoint_and_the_program_goes_on(tmp_path):
         for e in checkpoint["timemory"]["wall_clock"]["ranks"][0]["graph"]
     }
     assert labels == {"before": 1000}
+    assert checkpoint["checkpoint"]["final"] is False  # the file says it is a checkpoint
     final = json.loads((tmp_path / "out" / "wall.json").read_text())
+    assert "checkpoint" not in final
+    metadata = json.loads((tmp_path / "out" / "metadata.json").read_text())
+    assert metadata["timemory"]["metadata"]["checkpoint"]["final"] is True
     labels = {
         e["prefix"].strip("> |_"): e["entry"]["laps"]
         for e in final["timemory"]["wall_clock"]["ranks"][0]["graph"]

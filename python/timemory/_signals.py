@@ -545,18 +545,16 @@ def _dump(signum: int) -> None:
     if _is_worker():
         return  # a worker's data go to its parent, which writes them
     _state["dumping"] = True
-    saved = _settings.cout_output
     try:
-        _settings.cout_output = False
-        if _processes.rank_size()[1] > 1:
-            _lifecycle._write_all(local_only=True)  # no collective: the other ranks go on
-        else:
-            _lifecycle.report()
-        echo(f"[timemory]> {signal_name(signum)}: the output so far is written", sys.stderr)
+        from . import _checkpoint
+
+        # a checkpoint: this process's files (no collective: other MPI ranks go on), marked
+        # in metadata.json as a checkpoint with its time; the final write replaces them
+        if _checkpoint.write_checkpoint():
+            echo(f"[timemory]> {signal_name(signum)}: the output so far is written", sys.stderr)
     except Exception as err:  # noqa: BLE001 - a checkpoint must not end the program
         echo(f"[timemory]> {signal_name(signum)}: the checkpoint failed: {err!r}", sys.stderr)
     finally:
-        _settings.cout_output = saved
         _state["dumping"] = False
     _after_write()
 
