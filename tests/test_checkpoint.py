@@ -231,3 +231,38 @@ def test_the_tools_default_to_30_seconds(tmp_path: Path) -> None:
 def test_plain_import_defaults_to_off() -> None:
     assert settings.source("checkpoint_interval") in ("default", "api")
     assert timemory.settings.checkpoint_interval == 0 or _checkpoint.running()
+
+
+def test_checkpoints_while_the_program_adds_nodes(
+    checkpoints: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A checkpoint reads the graph while the program's thread keeps creating nodes (each
+    graph is copied, and each pass of a writer reads it anew): every checkpoint is written,
+    valid, with at least the nodes that existed when it began."""
+    _record(2000)
+    results: list[bool] = []
+    stop = threading.Event()
+
+    def checkpoint_thrice() -> None:
+        try:
+            for _ in range(3):
+                results.append(_checkpoint.write_checkpoint())
+        finally:
+            stop.set()
+
+    thread = threading.Thread(target=checkpoint_thrice)
+    thread.start()
+    k = 0
+    while not stop.is_set() or k < 100:  # new nodes (and longer labels) all along
+        with marker(["wall_clock"], key=f"added-while-writing-{k:08d}-" + "x" * (k % 40)):
+            pass
+        k += 1
+    thread.join(timeout=120)
+    assert results == [True, True, True], capsys.readouterr().err
+    data = json.loads((checkpoints / "wall.json").read_text())
+    labels = [e["prefix"] for e in data["timemory"]["wall_clock"]["ranks"][0]["graph"]]
+    assert sum(lbl.endswith(f"region-{i}") for i in range(2000) for lbl in [labels[i]]) == 2000
+    assert data["checkpoint"]["final"] is False
+    text = (checkpoints / "wall.txt").read_text()
+    assert all(line.startswith("|") for line in text.splitlines() if line)
+    timemory.clear()

@@ -87,6 +87,16 @@ FlatSource live_flat(int index) {
     return src;
 }
 
+// tim::snapshot_copies for one live write on this thread: each graph is copied under its lock
+// (held for the copy alone) and written from the copy, so that a background checkpoint never
+// makes a thread that creates nodes wait for the whole write.
+struct LiveCopies {
+    explicit LiveCopies(bool copy) { snapshot_copies = copy; }
+    ~LiveCopies() { snapshot_copies = false; }
+    LiveCopies(const LiveCopies&)            = delete;
+    LiveCopies& operator=(const LiveCopies&) = delete;
+};
+
 TreeWalk live_tree(int index) {
     return [index](const std::function<void(const TreeNode&)>& enter, const std::function<void()>& leave) {
         for_each_tree(index, enter, leave);
@@ -100,39 +110,52 @@ void add_output_bindings(py::module_& m) {
     // made): what finalize writes when no other process's data is merged in.
     m.def(
         "write_live_flat_json",
-        [](const py::object& path, int index, const py::dict& meta, const std::string& head, const std::string& tail) {
+        [](const py::object& path, int index, const py::dict& meta, const std::string& head, const std::string& tail,
+           bool copy) {
             const auto& info = info_at(index);
             const auto  m    = meta_from(meta);
-            stream_to(fs_path(path), head, tail, [&](Out& out) { flat_json_rows(out, info, {live_flat(index)}, m); });
+            stream_to(fs_path(path), head, tail, [&](Out& out) {
+                LiveCopies scope(copy);
+                flat_json_rows(out, info, {live_flat(index)}, m);
+            });
         },
         py::arg("path"), py::arg("index"), py::arg("meta"), py::arg("head") = "", py::arg("tail") = "",
-        "The flat JSON of this process's data of a component, streamed into the file `path`.");
+        py::arg("copy") = false, "The flat JSON of this process's data of a component, streamed into the file `path`.");
     m.def(
         "write_live_tree_json",
         [](const py::object& path, int index, const py::dict& meta, const std::string& key, const std::string& head,
-           const std::string& tail) {
+           const std::string& tail, bool copy) {
             const auto& info = info_at(index);
             const auto  m    = meta_from(meta);
-            stream_to(fs_path(path), head, tail,
-                      [&](Out& out) { tree_json_walk(out, info, live_tree(index), m, key); });
+            stream_to(fs_path(path), head, tail, [&](Out& out) {
+                LiveCopies scope(copy);
+                tree_json_walk(out, info, live_tree(index), m, key);
+            });
         },
         py::arg("path"), py::arg("index"), py::arg("meta"), py::arg("ranks_key"), py::arg("head") = "",
-        py::arg("tail") = "", "The tree JSON of this process's data of a component, streamed into the file `path`.");
+        py::arg("tail") = "", py::arg("copy") = false,
+        "The tree JSON of this process's data of a component, streamed into the file `path`.");
     m.def(
         "write_live_flamegraph_json",
-        [](const py::object& path, int index, const std::string& tail) {
+        [](const py::object& path, int index, const std::string& tail, bool copy) {
             const auto& info = info_at(index);
-            stream_to(fs_path(path), "", tail, [&](Out& out) { flamegraph_json_walk(out, info, live_tree(index)); });
+            stream_to(fs_path(path), "", tail, [&](Out& out) {
+                LiveCopies scope(copy);
+                flamegraph_json_walk(out, info, live_tree(index));
+            });
         },
-        py::arg("path"), py::arg("index"), py::arg("tail") = "",
+        py::arg("path"), py::arg("index"), py::arg("tail") = "", py::arg("copy") = false,
         "The flame graph of this process's data of a component, streamed into the file `path`.");
     m.def(
         "write_live_text_table",
-        [](const py::object& path, int index, const std::string& tail) {
+        [](const py::object& path, int index, const std::string& tail, bool copy) {
             const auto& info = info_at(index);
-            stream_to(fs_path(path), "", tail, [&](Out& out) { text_table_rows(out, info, live_flat(index).rows); });
+            stream_to(fs_path(path), "", tail, [&](Out& out) {
+                LiveCopies scope(copy);
+                text_table_rows(out, info, live_flat(index).rows);
+            });
         },
-        py::arg("path"), py::arg("index"), py::arg("tail") = "",
+        py::arg("path"), py::arg("index"), py::arg("tail") = "", py::arg("copy") = false,
         "The text table of this process's data of a component, streamed into the file `path`.");
     m.def(
         "write_functions_json",

@@ -157,6 +157,12 @@ class ComponentOutput:
         self._trees: list[Any] | None = None
 
     @property
+    def copies(self) -> bool:
+        """Live writers copy each graph before writing it (a background checkpoint: the
+        program's threads record on meanwhile)."""
+        return self.run.plan.is_checkpoint
+
+    @property
     def flat(self) -> list[Any]:
         """The flat entries of each rank (made on first use for live data)."""
         if self._flat is None:
@@ -277,16 +283,12 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
         else:
             if not _core.has_data(index):
                 continue
-            if plan.is_checkpoint:
-                # a checkpoint copies each graph (its lock held only for the copy): the
-                # program records on while the copy is written
-                flat = [_core.flat_snapshot(index, True)]
-                tree = lambda i=index: local_trees(i, True)  # noqa: E731
-            else:
-                # live: the built-in formats write from the recorded graph; the views are
-                # made only for a format that asks for them
-                flat = lambda i=index: [_core.flat_snapshot(i)]  # noqa: E731
-                tree = lambda i=index: local_trees(i)  # noqa: E731
+            # live: the built-in formats write from the recorded graph; the views are made
+            # only for a format that asks for them. A checkpoint copies each graph (its lock
+            # held only for the copy): the program records on while the copy is written
+            copy = plan.is_checkpoint
+            flat = lambda i=index: [_core.flat_snapshot(i, copy)]  # noqa: E731
+            tree = lambda i=index: local_trees(i, copy)  # noqa: E731
         component = ComponentOutput(index, run, flat, tree, summary)
         del flat, tree
         console += _write_component(component, enabled, summary)
@@ -354,8 +356,10 @@ def summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
 def _flat_json(component: ComponentOutput) -> Callable[[bytes], None]:
     index, head, tail = component.index, _head(component.key), _tail(component.run.plan)
     if component.live:
-        meta = _processes.output_meta(1)
-        return _streamed(lambda path: _core.write_live_flat_json(path, index, meta, head, tail))
+        meta, copy = _processes.output_meta(1), component.copies
+        return _streamed(
+            lambda path: _core.write_live_flat_json(path, index, meta, head, tail, copy)
+        )
     ranks = component.flat or [[]]
     meta = _processes.output_meta(len(ranks))
     return _streamed(lambda path: _core.write_flat_json(path, index, ranks, meta, head, tail))
@@ -365,9 +369,9 @@ def _tree_json(component: ComponentOutput) -> Callable[[bytes], None]:
     index, head, key = component.index, _head(component.key), component.run.ranks_key
     tail = _tail(component.run.plan)
     if component.live:
-        meta = _processes.output_meta(1)
+        meta, copy = _processes.output_meta(1), component.copies
         return _streamed(
-            lambda path: _core.write_live_tree_json(path, index, meta, key, head, tail)
+            lambda path: _core.write_live_tree_json(path, index, meta, key, head, tail, copy)
         )
     ranks = component.trees() or [[]]
     meta = _processes.output_meta(len(ranks))
@@ -377,9 +381,9 @@ def _tree_json(component: ComponentOutput) -> Callable[[bytes], None]:
 
 
 def _flamegraph(component: ComponentOutput) -> Callable[[bytes], None]:
-    index = component.index
+    index, copy = component.index, component.copies
     if component.live:
-        return _streamed(lambda path: _core.write_live_flamegraph_json(path, index, "\n"))
+        return _streamed(lambda path: _core.write_live_flamegraph_json(path, index, "\n", copy))
     roots = [t for rank in component.trees() for t in rank]
     return _streamed(lambda path: _core.write_flamegraph_json(path, index, roots, "\n"))
 
@@ -387,8 +391,8 @@ def _flamegraph(component: ComponentOutput) -> Callable[[bytes], None]:
 def _text_table(component: ComponentOutput) -> str | Callable[[bytes], None]:
     if component.text or not component.live:
         return component.text
-    index, summary = component.index, component.summary
-    return _streamed(lambda path: _core.write_live_text_table(path, index, summary))
+    index, summary, copy = component.index, component.summary, component.copies
+    return _streamed(lambda path: _core.write_live_text_table(path, index, summary, copy))
 
 
 def _functions(run: RunOutput) -> Callable[[bytes], None] | None:

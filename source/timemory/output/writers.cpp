@@ -857,7 +857,7 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
         std::size_t i = 0;
         rows([&](const FlatRow& e) {
             const std::size_t row = i++;
-            if (e.depth > max_depth) return;
+            if (e.depth > max_depth || row * ng >= children.size()) return;
             make(e, &children[row * ng]);
             any_ran       = any_ran || e.entry->laps > 0;
             cols[0].width = std::max(cols[0].width, e.prefix.size());
@@ -889,14 +889,16 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
     for (const auto& c : cols) out += std::string(c.width + 2, '-') + "|";
     out += '\n';
     std::size_t i = 0;
+    // Each pass reads the graph anew: a program still recording (a background checkpoint)
+    // may have added rows since the first pass, which the next write has, and widened cells.
     rows([&](const FlatRow& e) {
         const std::size_t row = i++;
-        if (e.depth > max_depth) return;
+        if (e.depth > max_depth || row * ng >= children.size()) return;
         make(e, &children[row * ng]);
         out += '|';
         for (std::size_t c = 0; c < cols.size(); ++c) {
             const std::string_view s   = c == 0 ? e.prefix : cells[c].text;
-            const auto             pad = cols[c].width - s.size();
+            const auto             pad = s.size() < cols[c].width ? cols[c].width - s.size() : 0;
             out += ' ';
             if (!cols[c].left_align) out.append(pad, ' ');
             out += s;
