@@ -69,6 +69,10 @@ void json_escape(std::string& out, std::string_view s) {
     out += '"';
 }
 
+namespace {
+void json_shortest(std::string& out, double v, char* buf, std::size_t size);
+}  // namespace
+
 void json_number(std::string& out, double v, bool integral) {
     if (!std::isfinite(v)) {
         out += "null";
@@ -87,9 +91,38 @@ void json_number(std::string& out, double v, bool integral) {
         out.append(buf, r.ptr);
         return;
     }
-    // Shortest round-trip digits, laid out like Python's float repr so the JSON
-    // reads the same as what json.dumps would produce for the same value.
-    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+    // A node's entry and statistics repeat the same few values (repr_data and repr_display,
+    // sum, min, max and mean of one lap): the text of the last few is kept and copied, as
+    // the shortest round-trip digits cost several times more than the comparison.
+    struct Memo {
+        std::uint64_t bits = 0;
+        std::uint8_t  size = 0;  // 0: empty slot
+        char          text[31];
+    };
+    thread_local std::array<Memo, 4> memo{};
+    thread_local unsigned            next_slot = 0;
+    std::uint64_t                    bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    for (const auto& m : memo)
+        if (m.size && m.bits == bits) {
+            out.append(m.text, m.size);
+            return;
+        }
+    const std::size_t start = out.size();
+    json_shortest(out, v, buf, sizeof buf);
+    if (const std::size_t n = out.size() - start; n <= sizeof(Memo::text)) {
+        auto& m = memo[next_slot++ % memo.size()];
+        m.bits  = bits;
+        m.size  = static_cast<std::uint8_t>(n);
+        std::memcpy(m.text, out.data() + start, n);
+    }
+}
+
+namespace {
+// Shortest round-trip digits, laid out like Python's float repr so the JSON
+// reads the same as what json.dumps would produce for the same value.
+void json_shortest(std::string& out, double v, char* buf, std::size_t size) {
+    auto r = std::to_chars(buf, buf + size, v, std::chars_format::scientific);
     if (r.ec != std::errc{}) {
         out += "null";
         return;
@@ -125,6 +158,7 @@ void json_number(std::string& out, double v, bool integral) {
     if (nd > whole) out.append(digits + whole, nd - whole);
     else out += '0';
 }
+}  // namespace
 
 void json_escape_ascii(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
