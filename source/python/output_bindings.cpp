@@ -75,7 +75,7 @@ FlatSource live_flat(int index) {
         std::string prefix;
         FlatRow     r;
         for_each_flat(index, [&](const FlatItem& it) {
-            prefix         = flat_prefix(it.label, it.depth, it.tid, it.nthreads, it.show_tid);
+            flat_prefix(prefix, it.label, it.depth, it.tid, it.nthreads, it.show_tid);
             r.hash         = it.hash;
             r.prefix       = prefix;
             r.depth        = it.depth;

@@ -27,6 +27,18 @@ void json_escape(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
     out += '"';
     for (std::size_t i = 0; i < s.size();) {
+        // a run of characters written as they are, appended at once
+        std::size_t plain = i;
+        while (plain < s.size()) {
+            const auto p = static_cast<unsigned char>(s[plain]);
+            if (p < 0x20 || p >= 0x80 || p == '"' || p == '\\') break;
+            ++plain;
+        }
+        if (plain > i) {
+            out.append(s.data() + i, plain - i);
+            i = plain;
+            continue;
+        }
         const auto c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
             switch (c) {
@@ -69,6 +81,10 @@ void json_escape(std::string& out, std::string_view s) {
     out += '"';
 }
 
+namespace {
+void json_shortest(std::string& out, double v, char* buf, std::size_t size);
+}  // namespace
+
 void json_number(std::string& out, double v, bool integral) {
     if (!std::isfinite(v)) {
         out += "null";
@@ -87,9 +103,38 @@ void json_number(std::string& out, double v, bool integral) {
         out.append(buf, r.ptr);
         return;
     }
-    // Shortest round-trip digits, laid out like Python's float repr so the JSON
-    // reads the same as what json.dumps would produce for the same value.
-    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+    // A node's entry and statistics repeat the same few values (repr_data and repr_display,
+    // sum, min, max and mean of one lap): the text of the last few is kept and copied, as
+    // the shortest round-trip digits cost several times more than the comparison.
+    struct Memo {
+        std::uint64_t bits = 0;
+        std::uint8_t  size = 0;  // 0: empty slot
+        char          text[31];
+    };
+    thread_local std::array<Memo, 4> memo{};
+    thread_local unsigned            next_slot = 0;
+    std::uint64_t                    bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    for (const auto& m : memo)
+        if (m.size && m.bits == bits) {
+            out.append(m.text, m.size);
+            return;
+        }
+    const std::size_t start = out.size();
+    json_shortest(out, v, buf, sizeof buf);
+    if (const std::size_t n = out.size() - start; n <= sizeof(Memo::text)) {
+        auto& m = memo[next_slot++ % memo.size()];
+        m.bits  = bits;
+        m.size  = static_cast<std::uint8_t>(n);
+        std::memcpy(m.text, out.data() + start, n);
+    }
+}
+
+namespace {
+// Shortest round-trip digits, laid out like Python's float repr so the JSON
+// reads the same as what json.dumps would produce for the same value.
+void json_shortest(std::string& out, double v, char* buf, std::size_t size) {
+    auto r = std::to_chars(buf, buf + size, v, std::chars_format::scientific);
     if (r.ec != std::errc{}) {
         out += "null";
         return;
@@ -125,6 +170,7 @@ void json_number(std::string& out, double v, bool integral) {
     if (nd > whole) out.append(digits + whole, nd - whole);
     else out += '0';
 }
+}  // namespace
 
 void json_escape_ascii(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
@@ -134,6 +180,18 @@ void json_escape_ascii(std::string& out, std::string_view s) {
     };
     out += '"';
     for (std::size_t i = 0; i < s.size();) {
+        // a run of characters written as they are, appended at once
+        std::size_t plain = i;
+        while (plain < s.size()) {
+            const auto p = static_cast<unsigned char>(s[plain]);
+            if (p < 0x20 || p >= 0x80 || p == '"' || p == '\\' || p == 0x7f) break;
+            ++plain;
+        }
+        if (plain > i) {
+            out.append(s.data() + i, plain - i);
+            i = plain;
+            continue;
+        }
         const auto c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
             switch (c) {
@@ -760,6 +818,35 @@ std::string centered(const std::string& s, std::size_t width) {
     return std::string(left, ' ') + s + std::string(width - s.size() - left, ' ');
 }
 
+// printf's %.*f (as to_chars gives it) for the common case, several times faster: the value
+// scaled by 10^precision is rounded to an integer, which is exact when the scaled value is
+// below 2^40 (its rounding error is then under 2^-13) and not within 1e-3 of a tie; any
+// other value returns 0 and is left to to_chars.
+std::size_t fixed_fast(char* buf, double v, int precision) {
+    static constexpr double        scale[]  = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    static constexpr std::uint64_t iscale[] = {1,      10,      100,      1000,      10000,
+                                               100000, 1000000, 10000000, 100000000, 1000000000};
+    if (precision < 0 || precision > 9) return 0;
+    const bool   neg    = std::signbit(v);
+    const double a      = neg ? -v : v;
+    const double scaled = a * scale[precision];
+    if (!(scaled < 0x1p40)) return 0;  // also NaN and infinities
+    const double whole = std::floor(scaled);
+    const double frac  = scaled - whole;
+    if (std::fabs(frac - 0.5) < 1e-3) return 0;
+    const auto q = static_cast<std::uint64_t>(whole) + (frac > 0.5 ? 1 : 0);
+    char*      p = buf;
+    if (neg) *p++ = '-';
+    p = std::to_chars(p, p + 24, q / iscale[precision]).ptr;
+    if (precision > 0) {
+        *p++   = '.';
+        auto f = q % iscale[precision];
+        for (int d = precision - 1; d >= 0; --d, f /= 10) p[d] = static_cast<char>('0' + f % 10);
+        p += precision;
+    }
+    return static_cast<std::size_t>(p - buf);
+}
+
 struct Column {
     std::string header;
     bool        left_align = false;
@@ -797,6 +884,11 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
         units[k]  = unit_repr(unit_at(info, static_cast<int>(k)));
     }
     auto number = [](Cell& c, double v, int precision, bool scientific) {
+        if (!scientific)
+            if (const auto n = fixed_fast(c.buf, v, precision)) {
+                c.text = std::string_view(c.buf, n);
+                return;
+            }
         auto r = std::to_chars(c.buf, c.buf + sizeof c.buf, v,
                                scientific ? std::chars_format::scientific : std::chars_format::fixed, precision);
         c.text = std::string_view(c.buf, r.ec == std::errc{} ? static_cast<std::size_t>(r.ptr - c.buf) : 0);

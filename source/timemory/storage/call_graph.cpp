@@ -59,11 +59,12 @@ struct HashDatabase {
         text.append(label);
         place(static_cast<std::int32_t>(hashes.size() - 1));
     }
-    std::string label(std::int32_t idx) const {
+    std::string_view label_view(std::int32_t idx) const {
         const auto i   = static_cast<std::size_t>(idx);
         const auto end = i + 1 < starts.size() ? starts[i + 1] : text.size();
-        return text.substr(starts[i], end - starts[i]);
+        return std::string_view(text).substr(starts[i], end - starts[i]);
     }
+    std::string label(std::int32_t idx) const { return std::string(label_view(idx)); }
 };
 HashDatabase& hash_db() {
     static auto* db = new HashDatabase{};  // leaked: used during interpreter teardown
@@ -84,6 +85,14 @@ std::string get_hash_identifier(std::uint64_t hash) {
     std::lock_guard<std::mutex> lk(db.mtx);
     const std::int32_t          idx = db.find(hash);
     return idx < 0 ? std::string{} : db.label(idx);
+}
+
+void get_hash_identifier(std::uint64_t hash, std::string& out) {
+    auto&                       db = hash_db();
+    std::lock_guard<std::mutex> lk(db.mtx);
+    const std::int32_t          idx = db.find(hash);
+    if (idx < 0) out.clear();
+    else out.assign(db.label_view(idx));
 }
 
 std::vector<std::pair<std::uint64_t, std::string>> hash_ids() {

@@ -310,9 +310,11 @@ void stop_all_bundles();
 void forget_other_threads_bundles();
 
 // Global label database (get_hash / get_hash_identifier / functions.json).
-std::uint64_t                                      hash_label(std::string_view label);  // FNV-1a 64, stable across runs
-std::uint64_t                                      add_hash_id(std::string_view label);      // hash_label + register
-std::string                                        get_hash_identifier(std::uint64_t hash);  // "" if unknown
+std::uint64_t hash_label(std::string_view label);       // FNV-1a 64, stable across runs
+std::uint64_t add_hash_id(std::string_view label);      // hash_label + register
+std::string   get_hash_identifier(std::uint64_t hash);  // "" if unknown
+// The same into `out`, reusing its storage: the writers' per-node label makes no allocation.
+void                                               get_hash_identifier(std::uint64_t hash, std::string& out);
 std::vector<std::pair<std::uint64_t, std::string>> hash_ids();
 
 }  // namespace tim

@@ -16,6 +16,12 @@ thread_local bool snapshot_copies = false;
 
 std::string flat_prefix(const std::string& label, int depth, int tid, int nthreads, bool show_tid) {
     std::string out;
+    flat_prefix(out, label, depth, tid, nthreads, show_tid);
+    return out;
+}
+
+void flat_prefix(std::string& out, std::string_view label, int depth, int tid, int nthreads, bool show_tid) {
+    out.clear();
     if (show_tid) {
         auto digits = std::to_string(std::max(nthreads - 1, 0)).size();
         auto t      = std::to_string(tid);
@@ -37,7 +43,6 @@ std::string flat_prefix(const std::string& label, int depth, int tid, int nthrea
         }
     }
     out += label;
-    return out;
 }
 
 std::vector<std::uint64_t> hierarchy_at(const std::vector<FlatEntry>& entries, std::size_t i) {
@@ -262,12 +267,12 @@ void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit)
             const auto& n     = nodes[static_cast<std::size_t>(i)];
             item.rolling_hash = rolling;
             item.hash         = n.hash;
-            item.label        = get_hash_identifier(n.hash);
-            item.depth        = n.depth - 1;
-            item.tid          = item.show_tid ? tid : graph.first_tid(i);
-            item.path         = &path;
-            entry             = graph.store().entry(i);
-            item.entry        = &entry;
+            get_hash_identifier(n.hash, item.label);
+            item.depth = n.depth - 1;
+            item.tid   = item.show_tid ? tid : graph.first_tid(i);
+            item.path  = &path;
+            entry      = graph.store().entry(i);
+            item.entry = &entry;
             visit(item);
         });
     }
@@ -361,7 +366,8 @@ void for_each_tree(int index, const std::function<void(const TreeNode&)>& enter,
         auto        visit = [&](std::int32_t i) {
             const auto& n = nodes[static_cast<std::size_t>(i)];
             t.hash        = n.hash;
-            t.label       = i == 0 ? std::string("unknown-hash=0") : get_hash_identifier(n.hash);
+            if (i == 0) t.label = "unknown-hash=0";
+            else get_hash_identifier(n.hash, t.label);
             if (!collapse) t.tids = graph.tid_set(i);
             t.depth     = n.depth;
             t.inclusive = graph.store().entry(i);

@@ -5,6 +5,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -118,6 +119,8 @@ constexpr int max_indent_levels = 32;
 // Decorated flat label: ">>> " + indent + label, with "|<tid>" in front
 // when threads are not collapsed (tid zero-padded to the width of nthreads).
 std::string flat_prefix(const std::string& label, int depth, int tid, int nthreads, bool show_tid);
+// The same into `out` (cleared first), reusing its storage: no allocation per row.
+void flat_prefix(std::string& out, std::string_view label, int depth, int tid, int nthreads, bool show_tid);
 
 // One node of the flat view as for_each_flat visits it (pointers valid during the call).
 struct FlatItem {
