@@ -268,6 +268,7 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
             for view, fmts in enabled.items()
         }
     console: list[str] = []
+    copy = plan.is_checkpoint  # the live views of a checkpoint copy each graph
     for index in sorted(MEASURABLE):
         summary = ""
         if procs is not None:
@@ -286,7 +287,6 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
             # live: the built-in formats write from the recorded graph; the views are made
             # only for a format that asks for them. A checkpoint copies each graph (its lock
             # held only for the copy): the program records on while the copy is written
-            copy = plan.is_checkpoint
             flat = lambda i=index: [_core.flat_snapshot(i, copy)]  # noqa: E731
             tree = lambda i=index: local_trees(i, copy)  # noqa: E731
         component = ComponentOutput(index, run, flat, tree, summary)
