@@ -23,15 +23,25 @@ namespace tim {
 
 // ---------------------------------------------------------------- primitives
 
-void json_escape(std::string& out, std::string_view s) {
+namespace {
+// A JSON string of `s`: valid UTF-8 copied as it is, or (`ascii`, as Python's json.dumps
+// writes) every character outside printable ASCII as \uXXXX (surrogate pairs above U+FFFF);
+// a byte that starts no well-formed sequence (an overlong, a surrogate, past U+10FFFF) is
+// U+FFFD.
+template <bool ascii>
+void escape_json(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
+    auto                  u16   = [&](unsigned v) {
+        out += "\\u";
+        for (int shift = 12; shift >= 0; shift -= 4) out += hex[(v >> shift) & 0xf];
+    };
     out += '"';
     for (std::size_t i = 0; i < s.size();) {
         // a run of characters written as they are, appended at once
         std::size_t plain = i;
         while (plain < s.size()) {
             const auto p = static_cast<unsigned char>(s[plain]);
-            if (p < 0x20 || p >= 0x80 || p == '"' || p == '\\') break;
+            if (p < 0x20 || p >= 0x80 || p == '"' || p == '\\' || (ascii && p == 0x7f)) break;
             ++plain;
         }
         if (plain > i) {
@@ -50,18 +60,12 @@ void json_escape(std::string& out, std::string_view s) {
                 case '\b': out += "\\b"; break;
                 case '\f': out += "\\f"; break;
                 default:
-                    if (c < 0x20) {
-                        out += "\\u00";
-                        out += hex[c >> 4];
-                        out += hex[c & 0xf];
-                    } else {
-                        out += static_cast<char>(c);
-                    }
+                    if (c < 0x20 || (ascii && c == 0x7f)) u16(c);
+                    else out += static_cast<char>(c);
             }
             ++i;
             continue;
         }
-        // Copy a well-formed UTF-8 sequence as is (no overlongs, surrogates or > U+10FFFF).
         std::size_t n  = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
         bool        ok = n > 0 && c <= 0xf4 && i + n <= s.size();
         for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
@@ -70,16 +74,33 @@ void json_escape(std::string& out, std::string_view s) {
             ok            = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0) && !(c == 0xf0 && c1 < 0x90) &&
                             !(c == 0xf4 && c1 >= 0x90);
         }
-        if (ok) {
-            out.append(s.data() + i, n);
-            i += n;
-        } else {
-            out += "\\ufffd";
+        if (!ok) {
+            u16(0xfffd);
             ++i;
+            continue;
         }
+        if constexpr (!ascii) {
+            out.append(s.data() + i, n);
+        } else {
+            unsigned cp = c & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+            for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+            if (cp >= 0x10000) {
+                cp -= 0x10000;
+                u16(0xd800 | (cp >> 10));
+                u16(0xdc00 | (cp & 0x3ff));
+            } else {
+                u16(cp);
+            }
+        }
+        i += n;
     }
     out += '"';
 }
+}  // namespace
+
+void json_escape(std::string& out, std::string_view s) { escape_json<false>(out, s); }
+
+void json_escape_ascii(std::string& out, std::string_view s) { escape_json<true>(out, s); }
 
 namespace {
 void json_shortest(std::string& out, double v, char* buf, std::size_t size);
@@ -171,70 +192,6 @@ void json_shortest(std::string& out, double v, char* buf, std::size_t size) {
     else out += '0';
 }
 }  // namespace
-
-void json_escape_ascii(std::string& out, std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    auto                  u16   = [&](unsigned v) {
-        out += "\\u";
-        for (int shift = 12; shift >= 0; shift -= 4) out += hex[(v >> shift) & 0xf];
-    };
-    out += '"';
-    for (std::size_t i = 0; i < s.size();) {
-        // a run of characters written as they are, appended at once
-        std::size_t plain = i;
-        while (plain < s.size()) {
-            const auto p = static_cast<unsigned char>(s[plain]);
-            if (p < 0x20 || p >= 0x80 || p == '"' || p == '\\' || p == 0x7f) break;
-            ++plain;
-        }
-        if (plain > i) {
-            out.append(s.data() + i, plain - i);
-            i = plain;
-            continue;
-        }
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) {
-            switch (c) {
-                case '"': out += "\\\""; break;
-                case '\\': out += "\\\\"; break;
-                case '\n': out += "\\n"; break;
-                case '\t': out += "\\t"; break;
-                case '\r': out += "\\r"; break;
-                case '\b': out += "\\b"; break;
-                case '\f': out += "\\f"; break;
-                default:
-                    if (c < 0x20 || c == 0x7f) u16(c);
-                    else out += static_cast<char>(c);
-            }
-            ++i;
-            continue;
-        }
-        std::size_t n  = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-        bool        ok = n > 0 && c <= 0xf4 && i + n <= s.size();
-        for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
-        if (ok && n >= 3) {
-            const auto c1 = static_cast<unsigned char>(s[i + 1]);
-            ok            = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0) && !(c == 0xf0 && c1 < 0x90) &&
-                            !(c == 0xf4 && c1 >= 0x90);
-        }
-        if (!ok) {
-            u16(0xfffd);
-            ++i;
-            continue;
-        }
-        unsigned cp = c & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
-        for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            u16(0xd800 | (cp >> 10));
-            u16(0xdc00 | (cp & 0x3ff));
-        } else {
-            u16(cp);
-        }
-        i += n;
-    }
-    out += '"';
-}
 
 void functions_json(Out& o, const std::vector<std::pair<std::uint64_t, std::string>>& ids) {
     // labels in order of first appearance, each with its hashes
