@@ -153,10 +153,15 @@ def test_command_line_tools_measure_pool_workers(tmp_path, tool, method):
     graph = flat["timemory"]["wall_clock"]["ranks"][0]["graph"]
     if tool == "timemory.profiler":
         tasks = [e for e in graph if e["prefix"].endswith("|_task")]
-        assert sum(e["stats"]["count"] for e in tasks) == 8, [e["prefix"] for e in graph]
+        found = sum(e["stats"]["count"] for e in tasks)
+        expected = 8
     else:  # one entry per line of task: its loop line ran 201 times per call
-        loop = [e for e in graph if "for k in range(200):" in e["prefix"]]
-        assert sum(e["stats"]["count"] for e in loop) == 8 * 201, [e["prefix"] for e in graph]
+        tasks = [e for e in graph if "for k in range(200):" in e["prefix"]]
+        found = sum(e["stats"]["count"] for e in tasks)
+        expected = 8 * 201
+    # on failure: where the counts are in the graph and what the tool printed
+    where = [(e["prefix"], e["stats"]["count"]) for e in tasks]
+    assert found == expected, (where, len(graph), proc.stderr[-2000:])
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -640,6 +640,11 @@ def _take_over_if_stuck(signum: int) -> None:
         time.sleep(0.05)
         if _state["ending"] or _state["pending"]:
             return
+        if _state["busy"] or _state["dumping"] or _writing():
+            # a write is under way (a pool worker leaving its data, say, in a slow file
+            # system call): cutting it short would lose it, and its end ends the process
+            _state["pending"] = signum
+            return
         frame = sys._current_frames().get(_state["main"])
         where = (id(frame), frame.f_lasti if frame is not None else -1)
         still = still + 1 if where == last else 0

@@ -143,23 +143,25 @@ def _in_multiprocessing_child(_token: Any) -> None:
 
 def flush() -> None:
     """Leave this worker's data (all of it so far) in the parent's spool folder."""
-    if not _state["worker"] or _state["flushing"]:
+    if not _state["worker"]:
+        return
+    # A pool may send SIGTERM while its worker is ending normally: the flush finishes first,
+    # then the signal ends the worker. Held before the flag is set: a signal handled in
+    # between would otherwise find a flush under way that has not written anything yet.
+    _signals.hold()
+    if _state["flushing"]:  # the signal held by the flush below, ending the process
+        _signals.release()
         return
     _state["flushing"] = True
     try:
-        _flush()
+        try:
+            _leave_data()
+        finally:
+            # still flushing: a signal held meanwhile ends the process now, without
+            # leaving the same data a second time
+            _signals.release()
     finally:
         _state["flushing"] = False
-
-
-def _flush() -> None:
-    # A pool may send SIGTERM while its worker is ending normally: the flush finishes first,
-    # then the signal ends the worker
-    _signals.hold()
-    try:
-        _leave_data()
-    finally:
-        _signals.release()
 
 
 def _leave_data() -> None:
