@@ -120,6 +120,9 @@ def test_line_magic_and_tree(shell, fake_clock):
     assert "    leaf" in result.text()  # indented by depth
     plain, _ = run(shell, "%timemory top()")
     assert [r[0] for r in plain.rows()][0] == "leaf"
+    flat, _ = run(shell, "%timemory --flat top()")  # the default view, named
+    shape = lambda r: [(re.sub(r"\d+", "N", label), n) for label, n, _, _ in r.rows()]  # noqa: E731
+    assert shape(flat) == shape(plain)
 
 
 def test_several_components_and_top(shell, fake_clock):
