@@ -189,6 +189,19 @@ def test_output_files_of_the_cell(shell, fake_clock, tmp_path):
     assert f"{len(names)} files in {folder}" in result.text()
 
 
+def test_output_files_switched_off_is_said(shell, fake_clock, tmp_path, capsys):
+    from timemory import settings
+
+    saved = settings.file_output
+    settings.file_output = False
+    try:
+        result, _ = run(shell, f"%%timemory -o {tmp_path / 'none'}\ntop()\n")
+    finally:
+        settings.file_output = saved
+    assert result.files == [] and not (tmp_path / "none").exists()
+    assert "-o wrote no files: settings.file_output is off" in capsys.readouterr().err
+
+
 def test_cells_functions_and_lambdas_are_profiled(shell, fake_clock):
     result, _ = run(
         shell,

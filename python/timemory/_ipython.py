@@ -682,6 +682,9 @@ def _write_cell(data: dict[int, tuple[list[Any], list[Any]]], folder: str) -> li
         index: {"flat": _core.pack_flat(index, flat), "tree": _core.pack_tree(index, roots)}
         for index, (flat, roots) in data.items()
     }
+    if not settings.file_output:
+        echo("timemory: -o wrote no files: settings.file_output is off", sys.stderr)
+        return []
     procs = Processes([(0, os.getpid(), payload)], 1)
     plan = _output.OutputPlan.from_settings(folder)
     before = {k: list(v) for k, v in _output.manager._outputs.items()}
