@@ -144,6 +144,7 @@ def test_several_components_and_top(shell, fake_clock):
         ("%%timemory -o", "-o needs a value"),
         ("%%timemory_lines -c read_bytes", "read_bytes"),
         ("%%timemory_lines -f no_such_function", "-f no_such_function: NameError"),
+        ("%%timemory_lines --tree", "unknown option '--tree'"),
     ],
 )
 def test_usage_errors_are_one_line(shell, capsys, line, message):
@@ -213,6 +214,19 @@ def test_cells_functions_and_lambdas_are_profiled(shell, fake_clock):
     rows = {label: (count, s) for label, count, s, _ in result.rows()}
     assert rows["local"] == (2, pytest.approx(0.003))
     assert rows["<lambda>"][0] == 2
+
+
+def test_patterns_the_user_added_still_apply_to_cells(shell, fake_clock):
+    from timemory.profiler import config
+
+    config.skip_functions = ["^leaf$"]
+    try:
+        result, _ = run(shell, "%%timemory\ntop()\n")
+    finally:
+        config.reset()
+    rows = {label: (count, s) for label, count, s, _ in result.rows()}
+    assert "leaf" not in rows
+    assert rows["middle"] == (2, pytest.approx(0.008))  # leaf's time is its caller's now
 
 
 def test_profiler_already_running_is_refused(shell):

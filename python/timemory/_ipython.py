@@ -60,7 +60,7 @@ DEFAULT_TOP = 20
 #: What the magics take; one line each in the errors that name the valid choices.
 CELL_USAGE = "%%timemory [-c COMPONENT ...] [--flat | --tree] [-o DIR] [--top N]"
 LINE_USAGE = "%timemory [-c COMPONENT ...] [--flat | --tree] [-o DIR] [--top N] [--] statement"
-LINES_USAGE = "%%timemory_lines [-c COMPONENT] [-f FUNCTION ...] [-o DIR] [--top N]"
+LINES_USAGE = "%%timemory_lines [-c COMPONENT] [-f FUNCTION ...] [-o DIR]"
 
 #: Names that code objects of cells have (their top-level code, lambdas, comprehensions).
 _CELL_CODE_NAMES = ("<module>", "<lambda>", "<genexpr>", "<listcomp>", "<dictcomp>", "<setcomp>")
@@ -140,7 +140,7 @@ def _parse(line: str, usage: str, *, statement: bool, lines: bool = False) -> _O
             i += 1
         elif word.startswith("--output-dir="):
             opts.output = word.partition("=")[2]
-        elif word == "--top" or word.startswith("--top="):
+        elif (word == "--top" or word.startswith("--top=")) and not lines:
             text = word.partition("=")[2] if "=" in word else value(word)
             i += 0 if "=" in word else 1
             try:
