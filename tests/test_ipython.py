@@ -54,6 +54,7 @@ def shell(tmp_path_factory):
     config.InteractiveShell.ipython_dir = str(tmp_path_factory.mktemp("ipython"))
     ip = InteractiveShell.instance(config=config)
     ip.run_line_magic("load_ext", "timemory")
+    ip.user_ns["timemory"] = timemory
     assert ip.run_cell(FUNCTIONS, store_history=True).success
     yield ip
     ip.run_line_magic("unload_ext", "timemory")
@@ -108,6 +109,21 @@ def test_each_cell_reports_its_own_calls(shell, fake_clock):
     # the session keeps every call: the storage holds both cells
     leaf = [e for e in timemory.storage.WallClockStorage.get() if e.label() == "leaf"]
     assert sum(e.stats().count() for e in leaf) == 6
+
+
+def test_cell_inside_a_region_left_open(shell, fake_clock):
+    """A marker opened in an earlier cell and still open: the cell's calls are recorded under
+    it, which has no completed call of its own, and are the cell's result all the same."""
+    run(shell, "_open = timemory.bundle.marker(['wall_clock'], key='open')\n_open.__enter__()")
+    try:
+        result, _ = run(shell, "%%timemory --tree\ntop()\n")
+    finally:
+        run(shell, "_open.__exit__(None, None, None)")
+    rows = [(label.strip(), count) for label, count, _, _ in result.rows()]
+    assert rows[0] == ("open", 0)
+    assert ("leaf", 2) in rows and ("top", 1) in rows
+    by_self = {label: s for label, _, s, _ in result.rows()}
+    assert by_self["leaf"] == pytest.approx(0.006)
 
 
 def test_line_magic_and_tree(shell, fake_clock):

@@ -309,101 +309,82 @@ def _minus(after: _core.Entry, before: _core.Entry | None) -> _core.Entry:
     return out
 
 
-def _tree_key(batch: _core.TreeBatch) -> dict[tuple[int, ...], tuple[Any, Any]]:
-    """``{(root, hash, hash, ...): (inclusive, exclusive)}`` of every node of a tree batch."""
-    out: dict[tuple[int, ...], tuple[Any, Any]] = {}
-    for r, root in enumerate(batch.roots()):
-        stack: list[tuple[int, tuple[int, ...]]] = [(root, (r,))]
-        while stack:
-            node, path = stack.pop()
-            path = (*path, batch.hash(node))
-            out[path] = (batch.inclusive(node), batch.exclusive(node))
-            stack.extend((child, path) for child in batch.children(node))
-    return out
+_MASK = 2**64 - 1
 
 
-def _tree_difference(
-    batch: _core.TreeBatch, before: dict[tuple[int, ...], tuple[Any, Any]]
-) -> list[_core.TreeNode]:
-    """The roots of the trees of what was added since ``before``: every node whose calls grew,
-    with its ancestors (an ancestor still running, such as a marker open around the cell, has
-    no completed call to add)."""
-    roots = []
-    for r, root in enumerate(batch.roots()):
-        order: list[tuple[int, tuple[int, ...], int]] = []  # (node, path, parent position)
-        stack: list[tuple[int, tuple[int, ...], int]] = [(root, (r,), -1)]
-        while stack:
-            node, path, parent = stack.pop()
-            path = (*path, batch.hash(node))
-            order.append((node, path, parent))
-            position = len(order) - 1
-            stack.extend((c, path, position) for c in reversed(batch.children(node)))
-        keep = [False] * len(order)
-        made: list[Any] = [None] * len(order)
-        for pos in range(len(order) - 1, -1, -1):
-            node, path, parent = order[pos]
-            old = before.get(path)
-            inclusive = _minus(batch.inclusive(node), old[0] if old else None)
-            if inclusive.laps > 0 or keep[pos] or pos == 0:
-                keep[pos] = True
-                if parent >= 0:
-                    keep[parent] = True
-                t = _core.TreeNode()
-                t.hash = batch.hash(node)
-                t.label = batch.label(node)
-                t.tids = batch.tids(node)
-                t.pids = batch.pids(node)
-                t.depth = batch.depth(node)
-                t.is_dummy = batch.is_dummy(node)
-                t.inclusive = inclusive
-                t.exclusive = _minus(batch.exclusive(node), old[1] if old else None)
-                made[pos] = t
-        nodes = [made[p] for p in range(len(order)) if keep[p]]
-        counts = [0] * len(order)
-        for pos in range(1, len(order)):
-            if keep[pos]:
-                counts[order[pos][2]] += 1
-        if len(nodes) > 1:
-            roots.append(
-                _core.tree_from_preorder(nodes, [counts[p] for p in range(len(order)) if keep[p]])
-            )
-    return roots
-
-
-def _flat_key(batch: _core.FlatBatch) -> dict[tuple[int, ...], Any]:
-    return {(batch.tid(i), *batch.hierarchy(i)): batch.entry(i).entry for i in range(len(batch))}
-
-
-def _flat_difference(batch: _core.FlatBatch, before: dict[tuple[int, ...], Any]) -> list[Any]:
-    """The flat entries of what was added since ``before`` (with their ancestors), in order."""
-    entries = []
-    wanted: set[tuple[int, ...]] = set()
-    for i in range(len(batch)):
-        key = (batch.tid(i), *batch.hierarchy(i))
-        entry = batch.entry(i)
-        entry.entry = _minus(entry.entry, before.get(key))
-        entries.append((key, entry))
-        if entry.entry.laps > 0:
-            wanted.update(key[:n] for n in range(2, len(key) + 1))
-    return [entry for key, entry in entries if key in wanted]
+def _flat_keys(batch: _core.FlatBatch) -> dict[tuple[int, int, int], int]:
+    """``{(thread, depth, rolling hash): position}`` of a flat view: a call-graph node by its
+    path (the rolling hash adds up the hashes from the top), read without copying entries."""
+    tid, depth, rolling = batch.tid, batch.depth, batch.rolling_hash
+    return {(tid(i), depth(i), rolling(i)): i for i in range(len(batch))}
 
 
 class _Before:
-    """The storage of the components a magic records, before the cell."""
+    """The flat views of the components a magic records, before the cell: what the cell's
+    result is the difference to. Made and compared with a few native calls per node; the
+    entries are copied for the nodes the cell ran only."""
 
     def __init__(self, indices: Sequence[int]) -> None:
-        self.trees = {i: _tree_key(_core.tree_snapshot(i, True)) for i in indices}
-        self.flats = {i: _flat_key(_core.flat_snapshot(i, True)) for i in indices}
+        self.views = {}
+        for index in indices:
+            batch = _core.flat_snapshot(index, True)
+            self.views[index] = (batch, _flat_keys(batch))
 
     def since(self) -> dict[int, tuple[list[Any], list[Any]]]:
-        """``{index: (flat entries, root trees)}`` of what was recorded since."""
+        """``{index: (flat entries, root trees)}`` of what was recorded since: every node
+        whose calls grew, with its ancestors (an ancestor still running, such as a marker
+        open around the cell, has no completed call to add)."""
         out = {}
-        for index, tree_before in self.trees.items():
-            roots = _tree_difference(_core.tree_snapshot(index, True), tree_before)
-            flat = _flat_difference(_core.flat_snapshot(index, True), self.flats[index])
-            if roots or flat:
-                out[index] = (flat, roots)
+        for index, (before, keys) in self.views.items():
+            after = _core.flat_snapshot(index, True)
+            here = _flat_keys(after)
+            laps, old_laps = after.laps, before.laps
+            kept: set[int] = set()
+            for key, i in here.items():
+                j = keys.get(key)
+                if j is not None and laps(i) == old_laps(j):
+                    continue
+                kept.add(i)
+                tid, rolling = key[0], 0
+                for level, node_hash in enumerate(after.hierarchy(i)[:-1]):
+                    rolling = (rolling + node_hash) & _MASK
+                    parent = here.get((tid, level, rolling))
+                    if parent is not None:
+                        kept.add(parent)
+            if not kept:
+                continue
+            flat = []
+            for i in sorted(kept):
+                entry = after.entry(i)
+                j = keys.get((after.tid(i), after.depth(i), after.rolling_hash(i)))
+                entry.entry = _minus(entry.entry, before.entry(j).entry if j is not None else None)
+                flat.append(entry)
+            out[index] = (flat, [_tree_of(index, flat)])
         return out
+
+
+def _tree_of(index: int, flat: list[Any]) -> _core.TreeNode:
+    """The call tree of flat entries in pre-order (under a root of its own), with the
+    exclusive values computed from the inclusive ones."""
+    root = _core.TreeNode()
+    root.label = ""
+    root.depth = 0
+    nodes, counts, parents = [root], [0], [0]  # parents: position of the node at each depth
+    for entry in flat:
+        t = _core.TreeNode()
+        t.hash = entry.hash
+        t.label = entry.label
+        t.tids = {entry.tid}
+        t.pids = {entry.pid}
+        t.depth = entry.depth + 1
+        t.inclusive = entry.entry
+        t.exclusive = entry.entry
+        del parents[t.depth :]
+        counts[parents[-1]] += 1
+        parents.append(len(nodes))
+        nodes.append(t)
+        counts.append(0)
+    return _core.compute_exclusive(index, _core.tree_from_preorder(nodes, counts))
 
 
 # ------------------------------------------------------------------ values and units
