@@ -76,6 +76,8 @@ MODULE_LAYERS = {
     # the original binding module's names, re-exported from the package itself
     "timemory.libs": "entry points",
     "timemory._registrations": "entry points",
+    # the IPython magics, loaded by `%load_ext timemory` through the package
+    "timemory._ipython": "entry points",
     "timemory": "entry points",
 }
 

@@ -333,3 +333,19 @@ _workers._install()
 _signals.apply_settings()  # before the exit's finalize is registered: see timemory._signals
 _import_hooks.after_import("mpi4py.MPI", _import_hooks.activate_mpi)
 _auto_initialize()
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext timemory``: the ``%%timemory``, ``%timemory`` and ``%%timemory_lines``
+    magics (see ``docs/guide/jupyter.md``). IPython is imported here, not by ``import
+    timemory``."""
+    from . import _ipython
+
+    _ipython.load_ipython_extension(ipython)
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    """``%unload_ext timemory``: remove the magics."""
+    from . import _ipython
+
+    _ipython.unload_ipython_extension(ipython)
