@@ -370,3 +370,20 @@ def test_spawned_workers_of_a_package_import_it_with_the_builtins(tmp_path, meth
     graph = flat["timemory"]["wall_clock"]["ranks"][0]["graph"]
     tasks = [e for e in graph if "wpw_task" in e["prefix"]]
     assert sum(e["stats"]["count"] for e in tasks) == 8, [e["prefix"] for e in graph]
+
+
+def test_resolving_a_dotted_module_imports_nothing(package, monkeypatch):
+    """The check before the run finds wp_pkg.sub's __main__ without running any __init__."""
+    from timemory import _cli
+
+    monkeypatch.chdir(package)
+    for name in ("wp_pkg", "wp_pkg.sub", "wp_pkg.work", "wp_pkg.sub.__main__"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    target = _cli.resolve_target(["-m", "wp_pkg.sub", "x"])
+    assert target.path == str(package / "wp_pkg" / "sub" / "__main__.py")
+    assert target.spec.name == "wp_pkg.sub.__main__"
+    assert target.argv == [target.path, "x"]
+    assert not {"wp_pkg", "wp_pkg.sub", "wp_pkg.work"} & set(sys.modules)
+    with pytest.raises(_cli.CliError, match="'wp_pkg.work' is not a package"):
+        _cli.resolve_target(["-m", "wp_pkg.work.x"])
+    assert "wp_pkg" not in sys.modules
