@@ -438,26 +438,74 @@ def _script_target(name: str, args: tuple[str, ...]) -> Target:
 
 
 def _module_target(name: str, args: tuple[str, ...]) -> Target:
+    """What ``python -m name`` would run, found without executing anything: no package's
+    ``__init__`` runs before the tool has started measuring (:func:`run` imports the parent
+    packages then, as ``python -m`` does), so that a package's import is measured and sees
+    the program's ``sys.argv`` and the tool's builtins. Usage errors, worded as Python words
+    them: no such module, a package without ``__main__``, a relative name."""
+    if name.startswith("."):
+        raise CliError(f"cannot run module {name!r}: relative module names are not supported")
     # the lookup sees the sys.path the module will run with (cwd first, as python -m does)
     with _sys_path0(os.getcwd()):
-        spec = _find_spec(name)
+        spec = _locate(name)
         if spec.submodule_search_locations is not None:  # a package runs its __main__
-            spec = _find_spec(f"{name}.__main__", package=name)
+            if name == "__main__" or name.endswith(".__main__"):
+                raise CliError(f"cannot run module {name!r}: a package cannot be __main__")
+            spec = _locate(f"{name}.__main__", package=name)
     if spec.loader is None or not hasattr(spec.loader, "get_code") or not spec.origin:
         raise CliError(f"cannot run module {name!r}: it has no code to run")
     return Target("module", name, args, os.path.abspath(spec.origin), spec=spec)
 
 
-def _find_spec(name: str, package: str | None = None) -> importlib.machinery.ModuleSpec:
-    try:
-        spec = importlib.util.find_spec(name)
-    except Exception as err:  # noqa: BLE001 - a broken parent package, a relative name...
-        raise CliError(f"cannot find module {name!r} ({type(err).__name__}: {err})") from None
-    if spec is None:
-        if package:
-            raise CliError(f"cannot run package {package!r}: it has no __main__ module")
-        raise CliError(f"no module named {name!r}")
+def _locate(name: str, package: str | None = None) -> importlib.machinery.ModuleSpec:
+    """The spec of module ``name`` as ``import name`` would find it, without importing any of
+    its parent packages (``importlib.util.find_spec("a.b")`` imports ``a``, running its
+    ``__init__``): a top-level name, or one whose parent is imported already, through
+    importlib; a submodule otherwise by asking the meta path finders with its parent's search
+    locations, which is what the import system does once the parent is imported.
+
+    A package whose ``__init__`` changes its own ``__path__`` or installs finders could make
+    a submodule importable that this does not find; ``python -m`` of such a submodule is not
+    supported (the submodules of ``pkgutil``/PEP 420 namespace packages are found)."""
+    parts = name.split(".")
+    spec: importlib.machinery.ModuleSpec | None = None
+    for i in range(1, len(parts) + 1):
+        fullname = ".".join(parts[:i])
+        try:
+            if i == 1 or fullname in sys.modules or ".".join(parts[: i - 1]) in sys.modules:
+                spec = importlib.util.find_spec(fullname)  # imports nothing here
+            else:
+                assert spec is not None
+                spec = _find_submodule(fullname, spec.submodule_search_locations)
+        except Exception as err:  # noqa: BLE001 - a broken finder, a name with empty parts...
+            raise CliError(f"cannot find module {name!r} ({type(err).__name__}: {err})") from None
+        if spec is None:
+            if package:
+                raise CliError(
+                    f"no module named {name!r}: {package!r} is a package that has no __main__ "
+                    "module, so it cannot be run directly"
+                )
+            raise CliError(f"no module named {fullname!r}")
+        if i < len(parts) and spec.submodule_search_locations is None:
+            raise CliError(f"no module named {name!r}: {fullname!r} is not a package")
+    assert spec is not None
     return spec
+
+
+def _find_submodule(
+    fullname: str, path: Sequence[str] | None
+) -> importlib.machinery.ModuleSpec | None:
+    """``fullname``'s spec from the first meta path finder that knows it, given the search
+    locations of its parent package (``importlib._bootstrap._find_spec`` without the parts
+    that need the parent imported)."""
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        if find_spec is None:
+            continue
+        spec = find_spec(fullname, path, None)
+        if spec is not None:
+            return spec
+    return None
 
 
 @contextlib.contextmanager
@@ -522,17 +570,24 @@ def _execute(
     namespace: dict[str, Any],
     before: Callable[[], object] | None,
     after: Callable[[], object] | None,
+    prepare: Callable[[], types.CodeType | None] | None = None,
 ) -> BaseException | None:
     # The program is called as a function rather than through exec(): exec is a C function,
     # and with C calls profiled (--trace-c) it would be recorded as the parent of the whole
     # program. A module's code object has no CO_NEWLOCALS, so the function's globals are also
     # its locals, as in exec(code, namespace). before() is called here, right above the
     # program's frame, so that a measurement that counts stack depth from its first event
-    # sees the program's module frame at depth 0 (PROGRAM_DEPTH).
+    # sees the program's module frame at depth 0 (PROGRAM_DEPTH). prepare() (the parent
+    # packages of a -m module, imported as python -m does) runs measured at that same level,
+    # as the program's own imports would, and may give other code to run.
     program = types.FunctionType(code, namespace)
     if before is not None:
         before()
     try:
+        if prepare is not None:
+            replaced = prepare()
+            if replaced is not None:
+                program = types.FunctionType(replaced, namespace)
         program()
     except BaseException as exc:  # noqa: BLE001 - the program's own ending, reported later
         return exc
@@ -548,17 +603,23 @@ def run(
     target: Target,
     before: Callable[[], object] | None = None,
     after: Callable[[], object] | None = None,
+    prog: str = "python",
 ) -> int:
     """Run ``target`` as ``__main__`` and return its exit status.
 
     ``before()`` is called right before the program's first line (after the code is compiled,
     so compiling is not measured) and ``after()`` right after its last, however it ended. How
     it ended is reported only after ``after()``, so that printing a traceback is not measured.
+    A module in a package (``-m pkg``, ``-m pkg.mod``) runs as under ``python -m``: its parent
+    packages are imported after ``before()``, with ``sys.argv[0]`` set to ``"-m"`` meanwhile,
+    then ``sys.argv[0]`` is the module's file.
 
     Statuses: normal end or ``SystemExit(None/0)`` 0, ``SystemExit(n)`` n,
-    ``SystemExit("text")`` prints the text and gives 1, an uncaught exception prints its
-    traceback (without this runner's frames) and gives 1, Ctrl-C prints ``KeyboardInterrupt``
-    and gives 130. A syntax error is reported like Python does (1), and nothing runs.
+    ``SystemExit("text")`` prints the text and gives 1, an uncaught exception (also in a
+    parent package's ``__init__``) prints its traceback (without this runner's frames) and
+    gives 1, Ctrl-C prints ``KeyboardInterrupt`` and gives 130. A syntax error is reported
+    like Python does (1), and nothing runs. A module that is no longer found once its parents
+    are imported is a usage error: one line ``<prog>: error: ...``, status 2.
     """
     try:
         code = target.compile()
@@ -567,8 +628,46 @@ def run(
         _report_exception(exc.with_traceback(None), None)  # the error is the program's
         return 1
     with _as_main(target) as namespace:
-        outcome = _execute(code, namespace, before, after)
+        prepare = _parent_importer(target, namespace)
+        outcome = _execute(code, namespace, before, after, prepare)
+    if isinstance(outcome, CliError):
+        return error_status(prog, outcome)
     return _exit_status(outcome)
+
+
+def _parent_importer(
+    target: Target, namespace: dict[str, Any]
+) -> Callable[[], types.CodeType | None] | None:
+    """For a module in a package: what ``runpy._run_module_as_main`` does before it runs the
+    module's code, as a function :func:`_execute` calls once measuring started.
+
+    It imports the parent package (running the ``__init__`` of each package on the way, which
+    sees ``sys.argv == ["-m", *args]`` as under ``python -m``), finds the module again as the
+    import system now does (a package may have changed its ``__path__``), and sets
+    ``sys.argv[0]`` to the module's file. It returns the module's code when that changed the
+    file found, else None. A module not found any more raises :class:`CliError`."""
+    spec = target.spec
+    if target.kind != "module" or spec is None or "." not in spec.name:
+        return None
+    parent = spec.name.rpartition(".")[0]
+
+    def import_parents() -> types.CodeType | None:
+        sys.argv[0] = "-m"
+        __import__(parent)
+        found = importlib.util.find_spec(spec.name)  # imports nothing: the parent is imported
+        if found is None or found.loader is None or not found.origin:
+            raise CliError(f"no module named {spec.name!r} once {parent!r} was imported")
+        path = os.path.abspath(found.origin)
+        sys.argv[0] = path
+        if path == target.path:
+            return None
+        code = found.loader.get_code(found.name)  # type: ignore[attr-defined]
+        if code is None:
+            raise CliError(f"cannot run module {target.name!r}: it has no code to run")
+        namespace.update(target._replace(path=path, spec=found).namespace())
+        return code
+
+    return import_parents
 
 
 def _exit_status(outcome: BaseException | None) -> int:
@@ -943,8 +1042,8 @@ class Tool:
         with injected_builtins(**self.builtins(hook)):
             if self.decorated_only(opts):
                 # the program's decorators and `with` blocks start and stop this same hook
-                return run(target)
-            return run(target, before=hook.start, after=hook.stop)
+                return run(target, prog=prog)
+            return run(target, before=hook.start, after=hook.stop, prog=prog)
 
 
 def _setup_target(path: str) -> Target:
