@@ -40,6 +40,8 @@ MODULE_LAYERS = {
     "timemory._processes": "base",
     "timemory._hook_config": "base",
     "timemory._documents": "base",
+    # the version line, missing-package messages and did-you-mean of every command line
+    "timemory._about": "base",
     "timemory.common": "base",
     "timemory.units": "base",
     "timemory.settings": "base",
@@ -76,6 +78,9 @@ MODULE_LAYERS = {
     # the original binding module's names, re-exported from the package itself
     "timemory.libs": "entry points",
     "timemory._registrations": "entry points",
+    # the `timemory` command (python -m timemory): it runs every tool
+    "timemory._command": "entry points",
+    "timemory.__main__": "entry points",
     "timemory": "entry points",
 }
 
