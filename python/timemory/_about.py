@@ -10,18 +10,18 @@ original NERSC package), so that command would install something else.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
+    import argparse
     from collections.abc import Iterable
-    from typing import NoReturn
+    from typing import Any
 
 __all__ = [
     "EXTRAS",
-    "LineErrorParser",
+    "line_error_parser",
     "MissingPackage",
     "close_matches",
     "did_you_mean",
@@ -110,15 +110,21 @@ def explain_unrecognized(message: str, options: Iterable[str]) -> str:
     return message
 
 
-class LineErrorParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (``<prog>: error: <message>``, status 2)
-    rather than the usage followed by the message, and a misspelled option gets a
-    did-you-mean. For the listings below the tools' layer (``timemory settings``); the tools
-    use ``timemory._cli.ArgumentParser``, which raises instead of exiting."""
+def line_error_parser(**kwargs: Any) -> argparse.ArgumentParser:
+    """An ``argparse.ArgumentParser(**kwargs)`` whose usage error is one line (``<prog>:
+    error: <message>``, status 2) rather than the usage followed by the message, with a
+    did-you-mean for a misspelled option. For the listings below the tools' layer
+    (``timemory settings``); the tools use ``timemory._cli.ArgumentParser``, which raises
+    instead of exiting. argparse is imported here, not with this module, which the
+    ``timemory`` command loads before it knows whether a parser is needed."""
+    import argparse
 
-    def error(self, message: str) -> NoReturn:
-        message = explain_unrecognized(message, self._option_string_actions)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+    class LineErrorParser(argparse.ArgumentParser):
+        def error(self, message: str) -> Any:  # argparse's signature is NoReturn
+            message = explain_unrecognized(message, self._option_string_actions)
+            self.exit(2, f"{self.prog}: error: {message}\n")
+
+    return LineErrorParser(**kwargs)
 
 
 def _source_folder() -> str | None:

@@ -10,7 +10,7 @@ from . import configured, events
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _about.LineErrorParser(
+    parser = _about.line_error_parser(
         prog=_about.program_name("python -m timemory.hardware_counters"),
         description="List the hardware counters (PAPI presets and perf events) and whether "
         "this machine can count them (each is probed with perf_event_open).",

@@ -14,7 +14,7 @@ from timemory import _about, settings
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _about.LineErrorParser(
+    parser = _about.line_error_parser(
         prog=_about.program_name("python -m timemory.settings"),
         description="Show every timemory setting with its value and source "
         "(default, environment, config file, command line, api).",
