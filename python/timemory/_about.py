@@ -66,7 +66,9 @@ def program_name(default: str) -> str:
 def close_matches(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """The ``choices`` closest to ``word``, compared without case: the best one, and up to
     ``n`` in all that are about as close (``wal_clock`` gives ``wall_clock`` alone, not the
-    other clocks as well). difflib is imported here only, on the way to an error message."""
+    other clocks as well). A name that only shares a suffix such as ``_clock`` is not close
+    (``no_such_clock`` gives nothing). difflib is imported here only, on the way to an error
+    message."""
     import difflib
 
     by_folded: dict[str, str] = {}
@@ -74,7 +76,7 @@ def close_matches(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
         by_folded.setdefault(choice.lower(), choice)
     folded = word.lower()
     scored = []
-    for candidate in difflib.get_close_matches(folded, list(by_folded), n=n, cutoff=0.6):
+    for candidate in difflib.get_close_matches(folded, list(by_folded), n=n, cutoff=0.7):
         ratio = difflib.SequenceMatcher(None, folded, candidate).ratio()
         scored.append((ratio, candidate))
     best = scored[0][0] if scored else 0.0
