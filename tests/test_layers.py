@@ -40,6 +40,8 @@ MODULE_LAYERS = {
     "timemory._processes": "base",
     "timemory._hook_config": "base",
     "timemory._documents": "base",
+    # the version line, missing-package messages and did-you-mean of every command line
+    "timemory._about": "base",
     "timemory.common": "base",
     "timemory.units": "base",
     "timemory.settings": "base",
@@ -78,6 +80,9 @@ MODULE_LAYERS = {
     "timemory._registrations": "entry points",
     # the IPython magics, loaded by `%load_ext timemory` through the package
     "timemory._ipython": "entry points",
+    # the `timemory` command (python -m timemory): it runs every tool
+    "timemory._command": "entry points",
+    "timemory.__main__": "entry points",
     "timemory": "entry points",
 }
 

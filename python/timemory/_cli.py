@@ -262,10 +262,27 @@ def untranslated_argparse() -> Iterator[None]:
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse, but an error raises :class:`CliError` and ``--help`` raises :class:`CliExit`
-    rather than calling ``sys.exit``: the caller decides how to report and what to return."""
+    rather than calling ``sys.exit``: the caller decides how to report and what to return.
+
+    Every parser has ``--version`` (``timemory X.Y.Z (Python X.Y.Z)``, status 0; pass
+    ``add_version=False`` to leave it out), and a misspelled option gets a did-you-mean."""
+
+    def __init__(self, *args: Any, add_version: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if add_version:
+            from timemory import _about
+
+            self.add_argument(
+                "--version",
+                action="version",
+                version=_about.version_line(),
+                help="Print timemory's version and exit.",
+            )
 
     def error(self, message: str) -> Any:  # argparse's signature is NoReturn
-        raise CliError(message)
+        from timemory import _about
+
+        raise CliError(_about.explain_unrecognized(message, self._option_string_actions))
 
     def exit(self, status: int = 0, message: str | None = None) -> Any:
         if message:
@@ -274,10 +291,12 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def program_name(default: str) -> str:
-    """The name a tool reports itself by: its console script's (``timemory-plotter``) when it
-    runs as one, else ``default`` (``python -m timemory.plotting``)."""
-    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    return name if name.startswith("timemory-") else default
+    """The name a tool reports itself by: ``timemory <command>`` under the ``timemory``
+    command, its console script's (``timemory-plotter``) when it runs as one, else
+    ``default`` (``python -m timemory.plotting``)."""
+    from timemory import _about
+
+    return _about.program_name(default)
 
 
 def error_status(prog: str, exc: CliExit, stream: TextIO | None = None) -> int:
@@ -904,13 +923,24 @@ class Tool:
             opts = parser.parse_args(options)
         except CliError as err:
             # e.g. `-b script.py`: without --, the script was read as the value of an option
-            script = next((o for o in options if not o.startswith("-") and os.path.isfile(o)), None)
+            script = next((o for o in options if not o.startswith("-") and _is_script(o)), None)
             if script and not command:
                 raise CliError(
                     f"{err.message} (put -- between the options and the script {script!r})"
                 ) from None
             raise
         if not command:
+            taken = _script_taken_as_value(parser, opts)
+            if taken is not None:
+                # `-c wall_clock cpu_clock s.py`: the list option took the script and its
+                # arguments as more of its values; show the command line that says it
+                option, script = taken
+                at = len(options) - 1 - options[::-1].index(script)
+                fixed = " ".join([parser.prog, *options[:at], "--", *options[at:]])
+                raise CliError(
+                    f"no script to {self.verb}: {script!r} was read as a value of {option}; "
+                    f"put -- between the options and the script {script!r}: `{fixed}`"
+                )
             raise CliError(
                 f"no script to {self.verb}: give one, e.g. "
                 f"`{parser.prog} [options] -- script.py [args]` or `{parser.prog} -m module`"
@@ -1044,6 +1074,29 @@ class Tool:
                 # the program's decorators and `with` blocks start and stop this same hook
                 return run(target, prog=prog)
             return run(target, before=hook.start, after=hook.stop, prog=prog)
+
+
+def _is_script(value: str) -> bool:
+    """Whether a value given to an option looks like the program rather than the option's
+    value: a Python file's name, or an existing file."""
+    return value.endswith((".py", ".pyw")) or os.path.isfile(value)
+
+
+def _script_taken_as_value(
+    parser: argparse.ArgumentParser, opts: argparse.Namespace
+) -> tuple[str, str] | None:
+    """``(option, script)`` when an option that takes a list of values (``-c A B ...``)
+    took what looks like the program as one of them; None otherwise."""
+    for action in parser._actions:
+        values = getattr(opts, action.dest, None)
+        if action.nargs not in ("+", "*") or not action.option_strings:
+            continue
+        if not isinstance(values, list):
+            continue
+        script = next((v for v in values if isinstance(v, str) and _is_script(v)), None)
+        if script is not None:
+            return "/".join(action.option_strings), script
+    return None
 
 
 def _setup_target(path: str) -> Target:

@@ -34,8 +34,43 @@ def is_measurable(index: int) -> bool:
 def resolve(spec: Any, measurable_only: bool = False) -> list[int]:
     """Enum indices of ``spec``: a name, enum value, class, or a list / comma-separated string
     of those, in order, duplicates dropped. ``measurable_only`` drops the components that
-    cannot hold data. Raises ``ValueError`` naming the valid choices for an unknown name."""
-    return list(dict.fromkeys(_core.resolve_components(spec, measurable_only)))
+    cannot hold data. Raises ``ValueError`` for an unknown name, in one line with the closest
+    valid names (``timemory settings --components`` lists them all)."""
+    try:
+        return list(dict.fromkeys(_core.resolve_components(spec, measurable_only)))
+    except ValueError as err:
+        message = unknown_component_message(str(err))
+        if message is None:
+            raise
+    raise ValueError(message) from None
+
+
+#: the native resolver's message for an unknown name (resolver.cpp), with the whole list
+_UNKNOWN_NAME = "Unknown component: '"
+_VALID_CHOICES = "'. Valid choices are: "
+#: named in the message when nothing is close to the unknown name
+COMMON = ("wall_clock", "cpu_clock", "peak_rss")
+
+
+def unknown_component_message(native: str) -> str | None:
+    """The one-line message for the native resolver's ``native`` one about an unknown name:
+    the closest valid names instead of all of them; None for another message."""
+    if not native.startswith(_UNKNOWN_NAME) or _VALID_CHOICES not in native:
+        return None
+    name = native[len(_UNKNOWN_NAME) : native.rindex(_VALID_CHOICES)]
+    from ._about import close_matches, did_you_mean
+
+    available = [i for i in _core.component_table() if i["available"] and i["class_name"]]
+    # any spelling the resolver accepts may be the near one; the key is what is suggested
+    keys: dict[str, str] = {}
+    for info in available:
+        for spelling in (info["key"], info["id"], info["class_name"], *info["aliases"]):
+            keys.setdefault(spelling.lower(), info["key"])
+    suggested = list(dict.fromkeys(keys[m] for m in close_matches(name, keys, n=6)))[:3]
+    where = f"`timemory settings --components` lists all {len(available)}"
+    if suggested:
+        return f"{_UNKNOWN_NAME}{name}'; {did_you_mean(suggested)} ({where})"
+    return f"{_UNKNOWN_NAME}{name}' (e.g. {', '.join(COMMON)}; {where})"
 
 
 def measurable_indices(spec: Any = ()) -> list[int]:

@@ -1,11 +1,11 @@
 """MPI facts (``timemory.mpi_support``): whether MPI can be used, what this process's MPI
 is, and the MPI tools on this machine.
 
-MPI here is mpi4py (``pip install 'timemory[mpi]'``); :mod:`timemory.mpi` is the transport
-and its functions are re-exported here (``is_initialized``, ``rank``, ``size``, ...), so the
-answers are the same in both modules. Nothing here imports ``mpi4py.MPI``, which would
-initialise MPI: until the program (or :func:`timemory.mpi_init`) does, the facts say "no MPI
-in use" (rank 0 of 1).
+MPI here is mpi4py (the 'mpi' extra: ``pip install '.[mpi]'`` in timemory's source folder);
+:mod:`timemory.mpi` is the transport and its functions are re-exported here
+(``is_initialized``, ``rank``, ``size``, ...), so the answers are the same in both modules.
+Nothing here imports ``mpi4py.MPI``, which would initialise MPI: until the program (or
+:func:`timemory.mpi_init`) does, the facts say "no MPI in use" (rank 0 of 1).
 
     from timemory import mpi_support
     mpi_support.is_supported()      # mpi4py installed?

@@ -64,7 +64,7 @@ def _hits(lprof: Path, text: str) -> int:
     ("argv", "message"),
     [
         (["--", "missing.py"], "cannot run 'missing.py': no such file"),
-        (["-c", "no_such_clock", "--", "script.py"], "Valid choices are"),
+        (["-c", "no_such_clock", "--", "script.py"], "Unknown component: 'no_such_clock'"),
         (["-c", "current_peak_rss", "--", "script.py"], "needs a scalar component"),
         ([], "no script to profile"),
     ],

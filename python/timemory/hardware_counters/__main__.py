@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
+
+from timemory import _about
 
 from . import configured, events
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m timemory.hardware_counters",
+    parser = _about.line_error_parser(
+        prog=_about.program_name("python -m timemory.hardware_counters"),
         description="List the hardware counters (PAPI presets and perf events) and whether "
         "this machine can count them (each is probed with perf_event_open).",
     )
     parser.add_argument("-a", "--available", action="store_true", help="only the available ones")
+    parser.add_argument("--version", action="version", version=_about.version_line())
     args = parser.parse_args(argv)
     rows = [i for i in events() if i.available() or not args.available]
     width = max(len(i.symbol()) for i in rows) if rows else 0

@@ -51,11 +51,12 @@ from timemory._components import resolve
 try:
     import line_profiler as _lp
     from line_profiler.line_profiler import get_code_block as _get_code_block
-except ImportError as _err:  # pragma: no cover - the `line` extra is not installed
-    raise ImportError(
-        "timemory.line_profiler needs the line_profiler package: "
-        "pip install 'timemory[line]' (or pip install line_profiler)"
-    ) from _err
+except ImportError:  # the `line` extra is not installed
+    from timemory import _about
+
+    # one line naming this package's extra (not `pip install timemory[line]`: on PyPI that
+    # name is another project's); no chained traceback of the failed import
+    raise _about.missing_package("timemory.line_profiler", "line_profiler", "line") from None
 
 __all__ = [
     "LineProfiler",

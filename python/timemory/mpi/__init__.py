@@ -129,10 +129,10 @@ def init() -> bool:
         return False
     try:
         import mpi4py
-    except ImportError as err:
-        raise ImportError(
-            "MPI support needs mpi4py (and an MPI library): pip install 'timemory[mpi]'"
-        ) from err
+    except ImportError:
+        from timemory import _about
+
+        raise _about.missing_package("timemory.mpi", "mpi4py", "mpi") from None
     if "mpi4py.MPI" not in sys.modules:
         level = str(_settings.mpi_thread_type or "").lower()
         mpi4py.rc.threads = bool(_settings.mpi_thread)

@@ -32,7 +32,8 @@ max. It reads timemory's flat JSON, not the JSON of the ``timem`` tool.
 
 Images are drawn on standalone Agg figures (headless; pyplot is used only to display), so
 nothing here needs a display. Importing this package does not import matplotlib; plotting
-without it raises :class:`MatplotlibMissing` (``pip install timemory[plot]``).
+without it raises :class:`MatplotlibMissing` (the 'plot' extra brings it: ``pip install
+'.[plot]'`` in timemory's source folder).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ __all__ = [
     "text_width",
 ]
 
-INSTALL_HINT = "pip install timemory[plot] (or pip install '.[plot]' in a source checkout)"
+INSTALL_HINT = "pip install 'matplotlib>=3.5' (or, from timemory's source folder, its 'plot' extra)"
 
 #: Bar and line colours, in order (colour-blind safe: Okabe-Ito).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
@@ -58,8 +58,10 @@ def require_matplotlib() -> Any:
     try:
         import matplotlib
     except ImportError as err:
+        from timemory import _about
+
         raise MatplotlibMissing(
-            f"matplotlib is required for plots ({err}): {INSTALL_HINT}"
+            f"matplotlib is required for plots ({err}): {_about.install_hint('plot')}"
         ) from None
     return matplotlib
 

@@ -645,7 +645,7 @@ def main(argv: list[str] | None = None) -> int:
     from .. import _cli
 
     parser = _cli.ArgumentParser(
-        prog="python -m timemory.roofline.ert",
+        prog=_cli.program_name("python -m timemory.roofline.ert"),
         description="This machine's peak GFLOP/s and memory bandwidths, measured by the "
         "empirical roofline toolkit (cached; see the README's Roofline section).",
     )

@@ -64,7 +64,7 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
         metavar="COMPONENT",
         help="Components to record for every line, e.g. wall_clock cpu_clock peak_rss. "
         "Without -c: TIMEMORY_TRACE_COMPONENTS, else TIMEMORY_GLOBAL_COMPONENTS, else "
-        "wall_clock. An unknown name is an error that lists the valid ones.",
+        "wall_clock. `timemory settings --components` lists the names.",
     )
     add(
         "-d",

@@ -114,7 +114,7 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
 def run(argv: Sequence[str]) -> int:
     """The command line ``argv`` (without the program's name); returns the exit status."""
     options, command = _cli.split_command(argv, module_flag=None)
-    parser = build_parser()
+    parser = build_parser(_cli.program_name(PROG))
     opts = parser.parse_args(options)
     if opts.input is not None:
         if command or opts.exe is None:
@@ -161,9 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(sys.argv[1:] if argv is None else argv)
     except _cli.CliExit as exc:
-        return _cli.error_status(PROG, exc)
+        return _cli.error_status(_cli.program_name(PROG), exc)
     except (UnavailableError, OSError, RuntimeError, ValueError) as exc:
-        return _cli.error_status(PROG, _cli.CliError(str(exc), status=1))
+        return _cli.error_status(_cli.program_name(PROG), _cli.CliError(str(exc), status=1))
 
 
 if __name__ == "__main__":
