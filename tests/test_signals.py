@@ -571,3 +571,44 @@ def test_pool_workers_data_are_kept_when_their_parent_is_ended(tmp_path):
             label = e["prefix"].split("|")[-1].strip("> _")
             laps[label] = laps.get(label, 0) + e["entry"]["laps"]
     assert laps == {"in-worker": 1000, "in-parent": 1}, laps
+
+
+def test_a_forked_child_signalled_before_its_hooks_ran_does_not_end_its_parent(
+    run_python, tmp_path
+):
+    """A pool worker that gets its SIGTERM while it is still starting (under load, before
+    its after-fork hooks have run) used to report it through the wakeup pipe it inherited:
+    the parent's watcher took the signal for its own and ended the parent (status -15, its
+    output lost), and the child wrote its parent's data as its own. The child now ends as
+    SIGTERM ends it, and the parent goes on."""
+    proc = run_python(
+        """
+        import os, signal, time
+
+        def signalled_while_starting():
+            # runs first in the child (registered before timemory's hooks)
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(1000):  # bytecodes: the Python handler runs here
+                pass
+
+        os.register_at_fork(after_in_child=signalled_while_starting)
+        import timemory
+        from timemory.bundle import marker
+
+        with marker(["wall_clock"], key="parent"):
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)  # not reached: the signal ends the child in its hooks
+            _, status = os.waitpid(pid, 0)
+            # blocked in C for longer than the watcher waits for the main thread
+            time.sleep(1.5)
+        print(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM)
+        """,
+        env={"TIMEMORY_OUTPUT_PATH": "out"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "True", proc.stdout
+    assert "SIGTERM received" not in proc.stderr, proc.stderr
+    data = json.loads((tmp_path / "out" / "wall.json").read_text())
+    [entry] = data["timemory"]["wall_clock"]["ranks"][0]["graph"]
+    assert entry["prefix"].endswith("parent") and entry["entry"]["laps"] == 1

@@ -45,7 +45,7 @@ import sys
 import time
 from _thread import allocate_lock, get_ident
 
-from . import _lifecycle, _processes
+from . import _core, _lifecycle, _processes
 from . import settings as _settings
 from ._text import echo
 
@@ -109,6 +109,7 @@ _state: dict[str, Any] = {
     "dumping": False,
     "interruptible": 0,  # inside a part of a write that stops on Ctrl-C (ERT)
     "main": 0,  # the main thread's ident
+    "pid": 0,  # the process the handlers were set up in (a forked child until its hooks ran)
     "wakeup": None,  # (read end, write end) of the wakeup fd the watcher reads
     "watcher": None,  # [lock released when the watcher stops, its native thread id]
     "faults": False,  # faulthandler enabled by signal detection
@@ -334,6 +335,7 @@ def set_writer(func: Callable[[], Any] | None) -> None:
 
 def _start() -> None:
     _state["main"] = _state["main"] or get_ident()
+    _state["pid"] = _state["pid"] or os.getpid()
     if not _state["at_fork"] and hasattr(os, "register_at_fork"):
         _state["at_fork"] = True
         if sys.version_info >= (3, 12):  # the versions that warn: about 0.4 ms per fork
@@ -424,6 +426,14 @@ def finalize_at_exit() -> None:
 # ------------------------------------------------------------------ the handler
 def _handler(signum: int, frame: Any) -> None:
     """timemory's handler (main thread)."""
+    if os.getpid() != _state["pid"]:
+        # a forked child whose after-fork hooks have not run yet (a pool worker still
+        # starting): it has recorded nothing of its own, and its storage is still its
+        # parent's, which the parent writes: an ending signal ends it as the default action
+        # does, a dump signal has nothing to write
+        if signum in _state["ending_set"]:
+            _die(signum, in_main=True)
+        return
     if signum == _state["dump"] and signum not in _state["ending_set"]:
         _dump(signum)
         return
@@ -579,6 +589,9 @@ def _start_watcher() -> None:
         os.close(write_end)
         return
     _state["wakeup"] = (read_end, write_end)
+    # a forked child forgets this fd inside fork(), before its hooks give it one of its own:
+    # the signals it gets meanwhile must not reach this process's watcher
+    _core.set_watched_wakeup_fd(write_end)
     _spawn_watcher()
 
 
@@ -681,6 +694,7 @@ def _in_child() -> None:
     global _ENDING
     _ENDING = allocate_lock()
     _state.update(main=get_ident(), ending=0, pending=0, busy=0, count=0, calls=0, dumping=False)
+    _state["pid"] = os.getpid()
     wakeup, _state["wakeup"], _state["watcher"] = _state["wakeup"], None, None
     if wakeup is None:
         return

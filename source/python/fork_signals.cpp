@@ -1,0 +1,50 @@
+// A forked child must not report its signals through its parent's wakeup pipe.
+//
+// timemory._signals reads the signal wakeup fd from a thread of its own (the watcher), which
+// takes over when the main thread cannot run the Python handler. A child made by fork()
+// inherits that fd: until its Python after-fork hooks replace it, every signal the child
+// receives (a pool's SIGTERM to a worker still starting, under load) is written into the
+// parent's pipe, and the parent's watcher takes it for its own and ends the parent. The
+// pthread_atfork child handler below runs inside fork(), before any Python code of the
+// child: it points the child's copy of that descriptor at /dev/null (the interpreter's own
+// setter is not exported), so what the child's signals write goes nowhere. The child's
+// hooks then give it a watcher and a pipe of its own.
+#include <atomic>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "bindings.hpp"
+
+namespace {
+std::atomic<int> g_watched_fd{-1};  // the write end timemory's watcher reads, -1: none
+
+void forget_parents_wakeup_fd() {
+    const int fd = g_watched_fd.load();
+    if (fd < 0) return;
+    // open and dup2 are async-signal-safe: allowed in a child of a multi-threaded process
+    const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null < 0) return;
+    ::dup2(null, fd);
+    ::close(null);
+    g_watched_fd.store(-1);
+}
+}  // namespace
+
+namespace timemory_python {
+
+void add_fork_signals(pybind11::module_& m) {
+    m.def(
+        "set_watched_wakeup_fd",
+        [](int fd) {
+            static const bool registered = pthread_atfork(nullptr, nullptr, forget_parents_wakeup_fd) == 0;
+            g_watched_fd.store(fd);
+            return registered;
+        },
+        pybind11::arg("fd"),
+        "The signal wakeup fd (its write end) that timemory's watcher reads, -1 for none: a "
+        "forked child forgets it inside fork(). False where that cannot be arranged.");
+}
+
+}  // namespace timemory_python
