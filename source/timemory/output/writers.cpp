@@ -1166,8 +1166,8 @@ bool atomic_write(const std::string& path, const std::vector<std::string_view>& 
     return file.commit(error);
 }
 
-std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries) {
-    return text_table(info, pointers(entries));
+std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries, const TextLimit& limit) {
+    return text_table(info, pointers(entries), limit);
 }
 
 }  // namespace tim

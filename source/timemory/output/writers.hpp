@@ -137,7 +137,7 @@ std::string text_table(const ComponentInfo& info, const std::vector<const FlatEn
                        const TextLimit& limit = {});
 void        text_table(Out& out, const ComponentInfo& info, const std::vector<const FlatEntry*>& entries,
                        const TextLimit& limit = {});
-std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries);
+std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries, const TextLimit& limit = {});
 
 // Writes `content` to a temporary file next to `path`, fsyncs it and renames it
 // over `path`, so readers never see half a file. Creates missing parent
