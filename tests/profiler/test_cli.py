@@ -298,7 +298,7 @@ def test_components_and_arguments(tmp_path):
     names = {p.name for p in folder.iterdir()}
     assert ALL_FILES | {"cpu.json", "cpu.tree.json", "cpu.txt"} <= names
     assert "work" in flat_labels(folder, "cpu_clock", "cpu")
-    assert "[timemory]> cpu_clock (sec)" in proc.stdout
+    assert "[timemory]> cpu_clock: " in proc.stdout
 
 
 def test_components_from_the_environment(tmp_path):

@@ -356,19 +356,19 @@ def files_of(index: int) -> list[str]:
 
 
 # ------------------------------------------------------------------ from the data
-def _pairs(results: Any) -> Iterable[tuple[Any, int]]:
-    """(batch, position) of each flat entry: ``results`` is a native FlatBatch, a sequence of
-    storage results (or of the writers' entries: slots ``_b``, ``_i``), or a list of those
-    (one per rank)."""
+def _rows(index: int, results: Any) -> Iterable[tuple[str, int, int, float, float]]:
+    """(label, depth, laps, sum, max) of each flat entry, values in their base unit, made
+    natively per list: ``results`` is a native FlatBatch, a sequence of storage results (or
+    of the writers' entries: slots ``_b``, ``_i``), or a list of either (one per rank)."""
     if isinstance(results, _core.FlatBatch):
-        for i in range(len(results)):
-            yield results, i
+        yield from _core.summary_rows(index, results)
         return
-    for item in results:
-        if isinstance(item, _core.FlatBatch) or isinstance(item, (list, tuple)):
-            yield from _pairs(item)
-        else:
-            yield item._b, item._i
+    items = list(results)
+    if items and (isinstance(items[0], (list, tuple, _core.FlatBatch))):
+        for rank in items:
+            yield from _rows(index, rank)
+    elif items:
+        yield from _core.summary_rows(index, items)
 
 
 def _family(info: dict[str, Any], value: int) -> str:
@@ -396,7 +396,6 @@ def summarize(
         else:
             results = _core.flat_snapshot(index) if _core.has_data(index) else []
     info = _core.component_info(index)
-    divisor = float(_core.unit_info(index)[0][0] or 1.0)
     additive = is_additive(info)
     family = _family(info, 0)
     what = ""
@@ -404,38 +403,33 @@ def summarize(
         sub = (info["sub_labels"] or [""])[0]
         what = f"{sub}, first of {info['n_disp']} values" if sub else ""
     merged: dict[str, SummaryRow] = {}
-    # the nodes on the path to the current one: [label, value, children's values]
+    # the nodes on the path to the current one: [row, value, children's values], and how
+    # many times each label is on it (a label already there is a recursion: no inclusive)
     path: list[list[Any]] = []
+    on_path: dict[str, int] = {}
     top_total = 0.0
-
-    def close(node: list[Any]) -> None:
-        row = merged[node[0]]
-        row.self_value += node[1] - node[2]
-
-    for batch, i in _pairs(results):
-        depth = batch.depth(i)
+    for label, depth, laps, value, peak in _rows(index, results):
         while len(path) > depth:
-            close(path.pop())
-        label = batch.label(i)
-        laps = batch.laps(i)
-        stats = _core.stats_view(index, batch.entry(i).entry)[0]
-        value = float(stats["sum"]) * divisor  # base units (ns, bytes...)
+            row, own, below = path.pop()
+            row.self_value += own - below
+            on_path[row.label] -= 1
         row = merged.get(label)
         if row is None:
             row = merged[label] = SummaryRow(label)
         row.count += laps
         row.every += value
-        if laps:
-            row.peak = max(row.peak, float(stats["max"]) * divisor)
-        if all(node[0] != label for node in path):
+        if laps and peak > row.peak:
+            row.peak = peak
+        if not on_path.get(label):
             row.inclusive += value
         if path:  # the nearest shallower node is the parent (a depth may be skipped)
             path[-1][2] += value
         else:
             top_total += value
-        path.append([label, value, 0.0])
-    while path:
-        close(path.pop())
+        path.append([row, value, 0.0])
+        on_path[label] = on_path.get(label, 0) + 1
+    for row, own, below in path:
+        row.self_value += own - below
     rows = list(merged.values())
     if additive:
         # a child measured longer than its parent (clock granularity, threads) leaves a
