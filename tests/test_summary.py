@@ -322,6 +322,26 @@ def test_text_table_capped_to_the_rows_with_most_self(fake_clock):
     assert "more row" not in _core.text_table(WALL, flat, 23)
 
 
+def test_text_table_rows_in_their_own_units(fake_clock):
+    def body() -> None:
+        timed(fake_clock, "tiny", 3e-6)
+        timed(fake_clock, "slow", 2)
+
+    timed(fake_clock, "main", 0.25, body)
+    flat = _core.flat_snapshot(WALL)
+    rows = {
+        cells(line)[0].replace(">>>", "").replace("|_", "").strip(): cells(line)
+        for line in _core.text_table(WALL, flat, 0, "", True, False).splitlines()
+        if ">>>" in line
+    }
+    assert rows["tiny"][4:6] == ["usec", "3.000"]
+    assert rows["slow"][4:6] == ["sec", "2.000"]
+    assert rows["main"][4:6] == ["sec", "2.250"]
+    # the configured unit for every row unless asked
+    fixed = [cells(line) for line in _core.text_table(WALL, flat).splitlines() if ">>>" in line]
+    assert {r[4] for r in fixed} == {"sec"} and fixed[1][5] == "0.000"
+
+
 def test_text_table_labels_shortened_to_max_width(fake_clock, monkeypatch):
     label = "a" * 100 + "_middle_" + "z" * 100
     timed(fake_clock, label, 1)

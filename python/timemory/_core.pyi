@@ -317,7 +317,12 @@ def summary_rows(
     index: int, entries: FlatBatch | Sequence[Any]
 ) -> list[tuple[str, int, int, float, float]]: ...
 def text_table(
-    index: int, entries: FlatBatch | Sequence[Any], max_rows: int = ..., more: str = ...
+    index: int,
+    entries: FlatBatch | Sequence[Any],
+    max_rows: int = ...,
+    more: str = ...,
+    auto_timing: bool = ...,
+    auto_memory: bool = ...,
 ) -> str: ...
 def atomic_write(path: str | bytes | os.PathLike[str], *args: str | bytes) -> None: ...
 def set_exit_status_on_success(status: int) -> bool: ...
@@ -368,8 +373,16 @@ def write_live_text_table(
     copy: bool = ...,
     max_rows: int = ...,
     more: str = ...,
+    auto_timing: bool = ...,
+    auto_memory: bool = ...,
 ) -> None: ...
-def live_text_table(index: int, max_rows: int = ..., more: str = ...) -> str: ...
+def live_text_table(
+    index: int,
+    max_rows: int = ...,
+    more: str = ...,
+    auto_timing: bool = ...,
+    auto_memory: bool = ...,
+) -> str: ...
 def write_functions_json(path: str | bytes | os.PathLike[str], tail: str = ...) -> None: ...
 def write_text_table(
     path: str | bytes | os.PathLike[str],
@@ -378,6 +391,8 @@ def write_text_table(
     tail: str = ...,
     max_rows: int = ...,
     more: str = ...,
+    auto_timing: bool = ...,
+    auto_memory: bool = ...,
 ) -> None: ...
 
 class ImportWatcher:

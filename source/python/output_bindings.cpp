@@ -150,16 +150,16 @@ void add_output_bindings(py::module_& m) {
     m.def(
         "write_live_text_table",
         [](const py::object& path, int index, const std::string& tail, bool copy, std::size_t max_rows,
-           const std::string& more) {
+           const std::string& more, bool auto_timing, bool auto_memory) {
             const auto&     info = info_at(index);
-            const TextLimit limit{max_rows, more};
+            const TextLimit limit{max_rows, more, auto_timing, auto_memory};
             stream_to(fs_path(path), "", tail, [&](Out& out) {
                 LiveCopies scope(copy);
                 text_table_rows(out, info, live_flat(index).rows, limit);
             });
         },
         py::arg("path"), py::arg("index"), py::arg("tail") = "", py::arg("copy") = false, py::arg("max_rows") = 0,
-        py::arg("more") = "",
+        py::arg("more") = "", py::arg("auto_timing") = false, py::arg("auto_memory") = false,
         "The text table of this process's data of a component, streamed into the file `path`; at most "
         "`max_rows` rows (0: all), then \"... and K more rows\" + `more`.");
     m.def(
@@ -171,15 +171,16 @@ void add_output_bindings(py::module_& m) {
         "functions.json (every label with its hashes, as json.dumps(indent=2)) streamed into the file `path`.");
     m.def(
         "live_text_table",
-        [](int index, std::size_t max_rows, const std::string& more) {
+        [](int index, std::size_t max_rows, const std::string& more, bool auto_timing, bool auto_memory) {
             const auto&            info = info_at(index);
-            const TextLimit        limit{max_rows, more};
+            const TextLimit        limit{max_rows, more, auto_timing, auto_memory};
             py::gil_scoped_release nogil;
             Out                    out;
             text_table_rows(out, info, live_flat(index).rows, limit);
             return std::move(out.buf);
         },
-        py::arg("index"), py::arg("max_rows") = 0, py::arg("more") = "",
+        py::arg("index"), py::arg("max_rows") = 0, py::arg("more") = "", py::arg("auto_timing") = false,
+        py::arg("auto_memory") = false,
         "The text table of this process's data of a component (at most `max_rows` rows; 0: all).");
     m.def(
         "write_flat_json",
@@ -220,14 +221,14 @@ void add_output_bindings(py::module_& m) {
     m.def(
         "write_text_table",
         [](const py::object& path, int index, const py::handle& entries, const std::string& tail, std::size_t max_rows,
-           const std::string& more) {
+           const std::string& more, bool auto_timing, bool auto_memory) {
             const auto&     info = info_at(index);
             const auto      list = entries_of(entries);
-            const TextLimit limit{max_rows, more};
+            const TextLimit limit{max_rows, more, auto_timing, auto_memory};
             stream_to(fs_path(path), "", tail, [&](Out& out) { text_table(out, info, list, limit); });
         },
         py::arg("path"), py::arg("index"), py::arg("entries"), py::arg("tail") = "", py::arg("max_rows") = 0,
-        py::arg("more") = "",
+        py::arg("more") = "", py::arg("auto_timing") = false, py::arg("auto_memory") = false,
         "text_table(index, entries) streamed into the file `path` (str, bytes or path-like), atomically.");
     m.def(
         "flat_json",
@@ -279,14 +280,16 @@ void add_output_bindings(py::module_& m) {
         "statistics in its base unit (ns, bytes...), what the summary merges.");
     m.def(
         "text_table",
-        [](int index, const py::handle& entries, std::size_t max_rows, const std::string& more) {
+        [](int index, const py::handle& entries, std::size_t max_rows, const std::string& more, bool auto_timing,
+           bool auto_memory) {
             const auto&            info = info_at(index);
             const auto             list = entries_of(entries);
-            const TextLimit        limit{max_rows, more};
+            const TextLimit        limit{max_rows, more, auto_timing, auto_memory};
             py::gil_scoped_release nogil;  // the entries belong to the batch `entries` holds
             return text_table(info, list, limit);
         },
-        py::arg("index"), py::arg("entries"), py::arg("max_rows") = 0, py::arg("more") = "");
+        py::arg("index"), py::arg("entries"), py::arg("max_rows") = 0, py::arg("more") = "",
+        py::arg("auto_timing") = false, py::arg("auto_memory") = false);
     m.def(
         "atomic_write",
         [](const py::object& path_obj, const py::args& parts) {

@@ -492,6 +492,20 @@ void test_table() {
     CHECK(table.find("| >>> caf..._name |") != std::string::npos);
     config() = Config{};
 
+    // Each row's unit from its sum (main 1 s, foo 0.3 s, bar 0.2 s; peak_rss 150 MB, 2.5 KB).
+    table = text_table(w, example_flat(w), TextLimit{0, "", true, false});
+    lines = lines_of(table);
+    CHECK(same_widths(lines));
+    CHECK(lines[5].find("| sec   |    1.000 |") != std::string::npos);
+    CHECK(lines[6].find("| msec  |  300.000 |  150.000 |  100.000 |  200.000 |   70.711 |  100.0 |") !=
+          std::string::npos);
+    FlatEntry small;
+    small.prefix = ">>> small";
+    small.entry  = make_entry(peak_info(), {{1.5e8, 2.5e3}});
+    table        = text_table(peak_info(), {small}, TextLimit{0, "", false, true});
+    CHECK(table.find("| start peak rss | MB    |  150.000 |") != std::string::npos);
+    CHECK(table.find("|  stop peak rss | KB    |    2.500 |") != std::string::npos);
+
     // A rate or a reading has no self share.
     fe.entry = make_entry(util_info(), {{3e8, 4e8}, {1e8, 4e8}});
     table    = text_table(util_info(), {fe});

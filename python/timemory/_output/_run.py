@@ -31,6 +31,7 @@ __all__ = [
     "json_ranks",
     "local_trees",
     "summary_table",
+    "text_options",
     "tree_needed",
     "write_run",
 ]
@@ -256,10 +257,18 @@ def _more(plan: OutputPlan, label: str) -> str:
     return " in " + path_text(plan.path(label, ".json"))
 
 
-def _cap(component: ComponentOutput) -> tuple[int, str]:
-    """The text table's row limit (settings.text_max_rows; 0: every row) and the end of its
-    "... and K more rows" line."""
-    return int(_settings.text_max_rows), component.more
+def text_options(more: str = "") -> tuple[int, str, bool, bool]:
+    """The arguments after the entries of the native text tables (``_core.text_table``...):
+    the row limit (settings.text_max_rows; 0: every row), ``more`` (the end of the "... and K
+    more rows" line), and whether each row's times / memory values are in the unit that suits
+    the row (when the user did not name one: settings.timing_units, memory_units)."""
+    auto_timing = not _settings.timing_units
+    auto_memory = not _settings.memory_units
+    return int(_settings.text_max_rows), more, auto_timing, auto_memory
+
+
+def _cap(component: ComponentOutput) -> tuple[int, str, bool, bool]:
+    return text_options(component.more)
 
 
 def _text(component: ComponentOutput) -> str:
@@ -430,10 +439,8 @@ def _text_table(component: ComponentOutput) -> str | Callable[[bytes], None]:
     if component.text or not component.live:
         return component.text
     index, summary, copy = component.index, component.summary, component.copies
-    rows, more = _cap(component)
-    return _streamed(
-        lambda path: _core.write_live_text_table(path, index, summary, copy, rows, more)
-    )
+    cap = _cap(component)
+    return _streamed(lambda path: _core.write_live_text_table(path, index, summary, copy, *cap))
 
 
 def _functions(run: RunOutput) -> Callable[[bytes], None] | None:

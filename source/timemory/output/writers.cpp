@@ -848,6 +848,27 @@ std::vector<char> kept_rows(const TextLimit& limit, const std::vector<double>& k
     return keep;
 }
 
+// The unit that suits a value (in base units: ns, bytes, bytes per second) of unit family u:
+// (divisor, name); the divisor 0 when the family has no such choice.
+std::pair<double, const char*> row_unit(Unit u, double value) {
+    static constexpr std::pair<double, const char*> timing[] = {
+        {1e9, "sec"}, {1e6, "msec"}, {1e3, "usec"}, {1.0, "nsec"}};
+    static constexpr std::pair<double, const char*> memory[] = {
+        {1e12, "TB"}, {1e9, "GB"}, {1e6, "MB"}, {1e3, "KB"}, {1.0, "B"}};
+    static constexpr std::pair<double, const char*> rate[] = {
+        {1e12, "TB/sec"}, {1e9, "GB/sec"}, {1e6, "MB/sec"}, {1e3, "KB/sec"}, {1.0, "B/sec"}};
+    const std::pair<double, const char*>* table = nullptr;
+    std::size_t                           n     = 0;
+    if (u == Unit::timing) table = timing, n = 4;
+    else if (u == Unit::memory) table = memory, n = 5;
+    else if (u == Unit::memory_rate) table = rate, n = 5;
+    if (!table) return {0.0, ""};
+    const double a = std::fabs(value);
+    for (std::size_t i = 0; i + 1 < n; ++i)
+        if (a >= table[i].first * 0.9995) return table[i];
+    return table[n - 1];
+}
+
 struct Column {
     std::string header;
     bool        left_align = false;
@@ -904,8 +925,15 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows, co
         auto r = std::to_chars(c.buf, c.buf + sizeof c.buf, v);
         c.text = std::string_view(c.buf, static_cast<std::size_t>(r.ptr - c.buf));
     };
-    std::vector<char> self_share(ng);
-    for (std::size_t k = 0; k < ng; ++k) self_share[k] = additive(info, static_cast<int>(k));
+    std::vector<char>   self_share(ng), auto_unit(ng);
+    std::vector<double> base(ng);  // the configured divisor: display value * base = base units
+    for (std::size_t k = 0; k < ng; ++k) {
+        const auto u  = unit_at(info, static_cast<int>(k));
+        self_share[k] = additive(info, static_cast<int>(k));
+        auto_unit[k]  = (u == Unit::timing && limit.auto_timing) ||
+                        ((u == Unit::memory || u == Unit::memory_rate) && limit.auto_memory);
+        base[k]       = unit_divisor(u);
+    }
     double disp[max_values] = {};
     auto   make             = [&](const FlatRow& e, const double* children) {
         const bool ran = e.entry->laps > 0;
@@ -924,11 +952,19 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows, co
                 for (int m = 2; m < 8; ++m) c[m].text = "-";
                 continue;
             }
-            number(c[2], sum, p, f.scientific);
-            number(c[3], sum / static_cast<double>(e.entry->laps), p, f.scientific);
-            number(c[4], stats.min[k], p, f.scientific);
-            number(c[5], stats.max[k], p, f.scientific);
-            number(c[6], stats.stddev[k], p, f.scientific);
+            double scale = 1.0;
+            if (auto_unit[k] && sum != 0.0) {
+                const auto unit = row_unit(unit_at(info, static_cast<int>(k)), sum * base[k]);
+                if (unit.first > 0.0) {
+                    scale     = base[k] / unit.first;
+                    c[1].text = unit.second;
+                }
+            }
+            number(c[2], sum * scale, p, f.scientific);
+            number(c[3], sum * scale / static_cast<double>(e.entry->laps), p, f.scientific);
+            number(c[4], stats.min[k] * scale, p, f.scientific);
+            number(c[5], stats.max[k] * scale, p, f.scientific);
+            number(c[6], stats.stddev[k] * scale, p, f.scientific);
             if (!self_share[k]) c[7].text = "-";  // a rate's or a reading's "self" means nothing
             else number(c[7], sum != 0.0 ? 100.0 * (sum - children[k]) / sum : 0.0, 1, false);
         }

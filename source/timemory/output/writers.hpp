@@ -97,9 +97,14 @@ void flamegraph_json_walk(Out& out, const ComponentInfo& info, const TreeWalk& r
 // self value (their value less their children's; for a metric that is not additive, their
 // value) and the rows above them in the call graph, in the table's order. When rows are left
 // out the table ends with "... and K more rows" followed by `more` (e.g. " in wall.json").
+// `auto_timing` / `auto_memory`: each row's time / memory values in the unit that suits the
+// row's SUM (sec, msec, usec, nsec; TB, GB, MB, KB, B), named in its UNITS cell, instead of the
+// configured unit for every row (so that a small value does not print as 0.000).
 struct TextLimit {
     std::size_t max_rows = 0;
     std::string more;
+    bool        auto_timing = false;
+    bool        auto_memory = false;
 };
 // Whether display value k of a component adds up along the call graph (a node's value is its
 // children's plus its own: a difference of readings, or a count, in time, memory or a count),
