@@ -264,5 +264,9 @@ def test_checkpoints_while_the_program_adds_nodes(
     assert sum(lbl.endswith(f"region-{i}") for i in range(2000) for lbl in [labels[i]]) == 2000
     assert data["checkpoint"]["final"] is False
     text = (checkpoints / "wall.txt").read_text()
-    assert all(line.startswith("|") for line in text.splitlines() if line)
+    # a frame of rows, then the line naming the rows past settings.text_max_rows
+    lines = [line for line in text.splitlines() if line]
+    assert lines[-1].startswith("... and ")
+    assert lines[-1].endswith(f" more rows in {checkpoints / 'wall.json'}")
+    assert all(line.startswith("|") for line in lines[:-1])
     timemory.clear()

@@ -293,12 +293,13 @@ def test_text_table_layout(normal_run):
     assert [r[0] for r in rows] == [">>> work", ">>> |_inner"]
     assert [int(r[1]) for r in rows] == [2, 6]
     assert [int(r[2]) for r in rows] == [0, 1]
-    assert {r[3] for r in rows} == {"wall"} and {r[4] for r in rows} == {"sec"}
+    # each row in the unit that suits its sum (settings.timing_units not set): ms here
+    assert {r[3] for r in rows} == {"wall"} and {r[4] for r in rows} == {"msec"}
     work, inner = ([float(x) for x in r[5:]] for r in rows)
     # work: 2 x (3 x 10 ms inside inner + 10 ms of its own): a quarter of it is self time
     # (SUM, MEAN, MIN, MAX, STDDEV, % SELF as printed, 3 decimals)
-    assert work == [0.08, 0.04, 0.04, 0.04, 0.0, 25.0]
-    assert inner == [0.06, 0.01, 0.01, 0.01, 0.0, 100.0]
+    assert work == [80.0, 40.0, 40.0, 40.0, 0.0, 25.0]
+    assert inner == [60.0, 10.0, 10.0, 10.0, 0.0, 100.0]
 
 
 def test_tables_printed_by_default(normal_run):

@@ -166,6 +166,18 @@ def add_checkpoint_option(parser: ArgumentParser) -> None:
     )
 
 
+def add_top_option(parser: ArgumentParser) -> None:
+    """``--top N``: the rows of the summary printed at the end (``settings.summary_top``)."""
+    parser.add_argument(
+        "--top",
+        type=number(int, minimum=0, maximum=65535, note=" (0: every row)"),
+        default=None,
+        metavar="N",
+        help="Print the N labels with the most self time in the summary at the end; 0 prints "
+        "every label (the files keep every row). Default: TIMEMORY_SUMMARY_TOP if set, else 20.",
+    )
+
+
 def start_checkpoints(value: float | None) -> None:
     """The tools' checkpoint interval: ``--checkpoint-interval``, else the setting when the
     environment or a config file set it, else :data:`DEFAULT_CHECKPOINT_INTERVAL`; setting it
@@ -759,57 +771,15 @@ def write_output() -> bool:
     return bool(held)
 
 
-def _first(value: Any) -> Any:
-    return value[0] if isinstance(value, (tuple, list)) else value
-
-
-def _short(label: str, width: int) -> str:
-    """Cut the middle out: the start names the function, the end often its file and line."""
-    if len(label) <= width:
-        return label
-    head = (width - 3) * 2 // 3
-    return label[:head] + "..." + label[len(label) - (width - 3 - head) :]
-
-
-def _summary_rows(results: Sequence[Any]) -> tuple[list[tuple[str, int, float, float]], float]:
-    """Merge the flat entries by label: ``(label, count, total, mean)`` rows and the total of
-    the top-level entries.
-
-    ``total`` adds an entry only when no ancestor has the same label, so a recursive function's
-    time is not counted once per level (it stays <= the top-level total); ``count`` is every
-    call; ``mean`` is the average time of one call (the sum over all calls / count).
-    """
-    merged: dict[str, list[float]] = {}  # label -> [count, total, sum over all calls]
-    ancestors: list[str] = []
-    top_total = 0.0
-    for result in results:
-        depth, label = result.depth(), result.label()
-        del ancestors[depth:]
-        stats = result.stats()
-        value = float(_first(stats.sum()))
-        row = merged.setdefault(label, [0, 0.0, 0.0])
-        row[0] += stats.count()
-        row[2] += value
-        if label not in ancestors:
-            row[1] += value
-        if depth == 0:
-            top_total += value
-        ancestors.append(label)
-    rows = [
-        (k, int(n), total, (every / n if n else 0.0)) for k, (n, total, every) in merged.items()
-    ]
-    rows.sort(key=lambda r: (-r[2], r[0]))
-    return rows, top_total
-
-
-def print_summary(top: int = 10, stream: TextIO | None = None, width: int = 60) -> None:
-    """After the output is written: per component recorded, the ``top`` labels of the flat view
-    by total, and where the files are."""
+def print_summary(
+    top: int | None = None, stream: TextIO | None = None, width: int | None = None
+) -> None:
+    """After the output is written: per component recorded, the ``top`` labels by self time
+    (``settings.summary_top`` if None; ``--top``), fitted to ``width`` columns (the terminal's
+    if None), then where the files are (``timemory._output._summary``)."""
     from timemory import _lifecycle
-    from timemory.component import class_of
-    from timemory.storage import storage_class
+    from timemory._output import _summary
 
-    stream = stream or sys.stdout
     gathered = _lifecycle.written_processes()
     if gathered is False:
         return  # another rank of an MPI job: rank zero wrote and summarises every rank's data
@@ -820,37 +790,21 @@ def print_summary(top: int = 10, stream: TextIO | None = None, width: int = 60) 
     if not recorded:
         echo("[timemory]> nothing was recorded", stream)
         return
+    plain = not _encodes(stream or sys.stderr, "\u00b5")
     for index in recorded:
-        storage: Any = storage_class(index)
-        if gathered is not None:
-            merged = storage._flat_lists(gathered)
-            results = [e for lst in merged for e in lst]
-        else:
-            results = storage.get()
-        rows, top_total = _summary_rows(results)
-        cls: Any = class_of(index)
-        units = cls.display_unit()
-        unit = _first(units)
-        extra = ""
-        if isinstance(units, (tuple, list)):
-            # the first value's name: papi_vector's first event, read_char's amount
-            name = (cls._info["sub_labels"] or [""])[0]
-            unit = f"{name} in {unit}" if name and unit else name or unit
-            extra = f", first of {len(units)} values"
-        shown = rows[: max(top, 0)]
-        lw = max([len("LABEL")] + [len(_short(r[0], width)) for r in shown])
-        lines = [
-            f"[timemory]> {cls.id()} ({unit}{extra}): top {len(shown)} of {len(rows)} by total",
-            f"  {'LABEL':<{lw}} {'COUNT':>9} {'TOTAL':>11} {'MEAN':>11} {'% TOTAL':>8}",
-        ]
-        for label, count, total, mean in shown:
-            pct = 100.0 * total / top_total if top_total else 0.0
-            lines.append(
-                f"  {_short(label, width):<{lw}} {count:>9} {total:>11.4g} {mean:>11.4g} "
-                f"{pct:>8.1f}"
-            )
-        echo("\n".join(lines), stream)
+        summary = _summary.summarize(index, processes=gathered, files=_summary.files_of(index))
+        text = summary.to_text(top, width)
+        echo(text.replace("\u00b5s", "us") if plain else text, stream)
     print_output_folders(stream)
+
+
+def _encodes(stream: Any, text: str) -> bool:
+    """Whether ``stream`` can write ``text`` (a terminal in the C locale cannot write µ)."""
+    try:
+        text.encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeError, LookupError):
+        return False
+    return True
 
 
 def print_output_folders(stream: TextIO | None = None) -> None:
@@ -976,6 +930,8 @@ class Tool:
 
         _workers.hand_over_tool(self._module_name(), self.options)
         start_checkpoints(getattr(opts, "checkpoint_interval", None))
+        if getattr(opts, "top", None) is not None:
+            settings.summary_top = opts.top
         echo(f"[timemory]> {self.doing}: {target.command}")
         held = False
         from timemory import _signals
@@ -1027,6 +983,8 @@ class Tool:
         parser = self.build_parser(self.program_name())
         if "--checkpoint-interval" not in parser._option_string_actions:
             add_checkpoint_option(parser)
+        if "--top" not in parser._option_string_actions:
+            add_top_option(parser)
         return parser
 
     def _module_name(self) -> str:

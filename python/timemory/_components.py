@@ -17,7 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
     from typing import Any
 
-__all__ = ["MEASURABLE", "is_measurable", "measurable_indices", "resolve"]
+__all__ = ["MEASURABLE", "is_additive", "is_measurable", "measurable_indices", "resolve"]
 
 #: Enum indices of the components that can hold data: the available ones with a value, and the
 #: hardware-counter components (their availability follows ``settings.papi_events``).
@@ -79,3 +79,19 @@ def measurable_indices(spec: Any = ()) -> list[int]:
     if isinstance(spec, (list, tuple)) and not spec:
         return sorted(MEASURABLE)
     return [i for i in resolve(spec) if i in MEASURABLE]
+
+
+#: The unit families whose values add up along the call graph (a node's value is its
+#: children's plus its own): times, memory growth, counts. Rates and percentages do not.
+ADDITIVE_UNITS = frozenset({"timing", "memory", "count", "none"})
+
+
+def is_additive(info: dict[str, Any], value: int = 0) -> bool:
+    """Whether value ``value`` of the component described by ``info``
+    (``_core.component_info``) is additive, so that a node's self value (its value less its
+    children's) and its share of the program's total mean something: a difference of two
+    readings (or a count of calls) in a unit that adds up. Not a rate or a percentage
+    (``cpu_util``, a read rate), an absolute reading (``current_peak_rss``) or a timestamp."""
+    units = info.get("units") or ["none"]
+    unit = units[value] if value < len(units) else "none"
+    return unit in ADDITIVE_UNITS and info.get("combine", "delta") in ("delta", "trip")

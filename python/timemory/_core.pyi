@@ -313,7 +313,17 @@ def tree_json(
     ranks_key: str = ...,
 ) -> str: ...
 def flamegraph_json(index: int, roots: Sequence[Any]) -> str: ...
-def text_table(index: int, entries: FlatBatch | Sequence[Any]) -> str: ...
+def summary_rows(
+    index: int, entries: FlatBatch | Sequence[Any]
+) -> list[tuple[str, int, int, float, float]]: ...
+def text_table(
+    index: int,
+    entries: FlatBatch | Sequence[Any],
+    max_rows: int = ...,
+    more: str = ...,
+    auto_timing: bool = ...,
+    auto_memory: bool = ...,
+) -> str: ...
 def atomic_write(path: str | bytes | os.PathLike[str], *args: str | bytes) -> None: ...
 def set_exit_status_on_success(status: int) -> bool: ...
 def set_watched_wakeup_fd(fd: int) -> bool: ...
@@ -358,15 +368,32 @@ def write_live_flamegraph_json(
     path: str | bytes | os.PathLike[str], index: int, tail: str = ..., copy: bool = ...
 ) -> None: ...
 def write_live_text_table(
-    path: str | bytes | os.PathLike[str], index: int, tail: str = ..., copy: bool = ...
+    path: str | bytes | os.PathLike[str],
+    index: int,
+    tail: str = ...,
+    copy: bool = ...,
+    max_rows: int = ...,
+    more: str = ...,
+    auto_timing: bool = ...,
+    auto_memory: bool = ...,
 ) -> None: ...
-def live_text_table(index: int) -> str: ...
+def live_text_table(
+    index: int,
+    max_rows: int = ...,
+    more: str = ...,
+    auto_timing: bool = ...,
+    auto_memory: bool = ...,
+) -> str: ...
 def write_functions_json(path: str | bytes | os.PathLike[str], tail: str = ...) -> None: ...
 def write_text_table(
     path: str | bytes | os.PathLike[str],
     index: int,
     entries: FlatBatch | Sequence[Any],
     tail: str = ...,
+    max_rows: int = ...,
+    more: str = ...,
+    auto_timing: bool = ...,
+    auto_memory: bool = ...,
 ) -> None: ...
 
 class ImportWatcher:

@@ -151,16 +151,20 @@ def get_text(components: Sequence[Any] = ()) -> str:
     if distributed and procs is None:
         return ""
     if procs is None:
+        options = _output.text_options()  # the same table as the text file
         return "".join(
-            _core.text_table(i, _core.flat_snapshot(i)) for i in indices if _core.has_data(i)
+            _core.text_table(i, _core.flat_snapshot(i), *options)
+            for i in indices
+            if _core.has_data(i)
         )
     out = []
+    options = _output.text_options()
     for index in indices:
         if index not in procs.indices():
             continue
         storage = _storage(index)
         flat = storage._flat_lists(procs)
-        out.append(_core.text_table(index, [e for rank in flat for e in rank]))
+        out.append(_core.text_table(index, [e for rank in flat for e in rank], *options))
         if len(procs) > 1:
             out.append(_output.summary_table(index, storage._summary(procs), procs))
     return "".join(out)

@@ -37,6 +37,16 @@ const char* unit_name(Unit u) {
     return "none";
 }
 
+const char* combine_name(Combine c) {
+    switch (c) {
+        case Combine::delta: return "delta";
+        case Combine::abs_pair: return "abs_pair";
+        case Combine::trip: return "trip";
+        case Combine::last: return "last";
+    }
+    return "delta";
+}
+
 py::dict info_dict(const ComponentInfo& info) {
     py::dict d;
     d["index"]       = info.index;
@@ -51,6 +61,7 @@ py::dict info_dict(const ComponentInfo& info) {
     std::vector<std::string> units;
     for (auto u : info.units) units.emplace_back(unit_name(u));
     d["units"]        = units;
+    d["combine"]      = combine_name(info.combine);
     d["n_raw"]        = info.n_raw;
     d["n_disp"]       = info.n_disp;
     d["available"]    = info.available;

@@ -11,6 +11,7 @@
 #include "names.hpp"
 #include "storage_views.hpp"
 #include "timemory/output/writers.hpp"
+#include "timemory/storage/entry.hpp"
 
 namespace py = pybind11;
 using namespace tim;
@@ -148,15 +149,19 @@ void add_output_bindings(py::module_& m) {
         "The flame graph of this process's data of a component, streamed into the file `path`.");
     m.def(
         "write_live_text_table",
-        [](const py::object& path, int index, const std::string& tail, bool copy) {
-            const auto& info = info_at(index);
+        [](const py::object& path, int index, const std::string& tail, bool copy, std::size_t max_rows,
+           const std::string& more, bool auto_timing, bool auto_memory) {
+            const auto&     info = info_at(index);
+            const TextLimit limit{max_rows, more, auto_timing, auto_memory};
             stream_to(fs_path(path), "", tail, [&](Out& out) {
                 LiveCopies scope(copy);
-                text_table_rows(out, info, live_flat(index).rows);
+                text_table_rows(out, info, live_flat(index).rows, limit);
             });
         },
-        py::arg("path"), py::arg("index"), py::arg("tail") = "", py::arg("copy") = false,
-        "The text table of this process's data of a component, streamed into the file `path`.");
+        py::arg("path"), py::arg("index"), py::arg("tail") = "", py::arg("copy") = false, py::arg("max_rows") = 0,
+        py::arg("more") = "", py::arg("auto_timing") = false, py::arg("auto_memory") = false,
+        "The text table of this process's data of a component, streamed into the file `path`; at most "
+        "`max_rows` rows (0: all), then \"... and K more rows\" + `more`.");
     m.def(
         "write_functions_json",
         [](const py::object& path, const std::string& tail) {
@@ -166,14 +171,17 @@ void add_output_bindings(py::module_& m) {
         "functions.json (every label with its hashes, as json.dumps(indent=2)) streamed into the file `path`.");
     m.def(
         "live_text_table",
-        [](int index) {
+        [](int index, std::size_t max_rows, const std::string& more, bool auto_timing, bool auto_memory) {
             const auto&            info = info_at(index);
+            const TextLimit        limit{max_rows, more, auto_timing, auto_memory};
             py::gil_scoped_release nogil;
             Out                    out;
-            text_table_rows(out, info, live_flat(index).rows);
+            text_table_rows(out, info, live_flat(index).rows, limit);
             return std::move(out.buf);
         },
-        py::arg("index"), "The text table of this process's data of a component.");
+        py::arg("index"), py::arg("max_rows") = 0, py::arg("more") = "", py::arg("auto_timing") = false,
+        py::arg("auto_memory") = false,
+        "The text table of this process's data of a component (at most `max_rows` rows; 0: all).");
     m.def(
         "write_flat_json",
         [](const py::object& path, int index, const py::sequence& ranks, const py::dict& meta, const std::string& head,
@@ -212,12 +220,15 @@ void add_output_bindings(py::module_& m) {
         "flamegraph_json(index, roots) streamed into the file `path` (str, bytes or path-like), atomically.");
     m.def(
         "write_text_table",
-        [](const py::object& path, int index, const py::handle& entries, const std::string& tail) {
-            const auto& info = info_at(index);
-            const auto  list = entries_of(entries);
-            stream_to(fs_path(path), "", tail, [&](Out& out) { text_table(out, info, list); });
+        [](const py::object& path, int index, const py::handle& entries, const std::string& tail, std::size_t max_rows,
+           const std::string& more, bool auto_timing, bool auto_memory) {
+            const auto&     info = info_at(index);
+            const auto      list = entries_of(entries);
+            const TextLimit limit{max_rows, more, auto_timing, auto_memory};
+            stream_to(fs_path(path), "", tail, [&](Out& out) { text_table(out, info, list, limit); });
         },
-        py::arg("path"), py::arg("index"), py::arg("entries"), py::arg("tail") = "",
+        py::arg("path"), py::arg("index"), py::arg("entries"), py::arg("tail") = "", py::arg("max_rows") = 0,
+        py::arg("more") = "", py::arg("auto_timing") = false, py::arg("auto_memory") = false,
         "text_table(index, entries) streamed into the file `path` (str, bytes or path-like), atomically.");
     m.def(
         "flat_json",
@@ -251,14 +262,34 @@ void add_output_bindings(py::module_& m) {
         },
         py::arg("index"), py::arg("roots"));
     m.def(
-        "text_table",
+        "summary_rows",
         [](int index, const py::handle& entries) {
+            const auto&  info    = info_at(index);
+            const auto   list    = entries_of(entries);
+            const double divisor = unit_divisor(info.units.empty() ? Unit::none : info.units[0]);
+            py::list     out(list.size());
+            std::size_t  i = 0;
+            for (const FlatEntry* e : list) {
+                const auto v = stats_view(info, e->entry.stats, 0);
+                out[i++]     = py::make_tuple(e->label, e->depth, e->entry.laps, v.sum * divisor, v.max * divisor);
+            }
+            return out;
+        },
+        py::arg("index"), py::arg("entries"),
+        "(label, depth, laps, sum, max) of each flat entry, in order: the first display value's "
+        "statistics in its base unit (ns, bytes...), what the summary merges.");
+    m.def(
+        "text_table",
+        [](int index, const py::handle& entries, std::size_t max_rows, const std::string& more, bool auto_timing,
+           bool auto_memory) {
             const auto&            info = info_at(index);
             const auto             list = entries_of(entries);
+            const TextLimit        limit{max_rows, more, auto_timing, auto_memory};
             py::gil_scoped_release nogil;  // the entries belong to the batch `entries` holds
-            return text_table(info, list);
+            return text_table(info, list, limit);
         },
-        py::arg("index"), py::arg("entries"));
+        py::arg("index"), py::arg("entries"), py::arg("max_rows") = 0, py::arg("more") = "",
+        py::arg("auto_timing") = false, py::arg("auto_memory") = false);
     m.def(
         "atomic_write",
         [](const py::object& path_obj, const py::args& parts) {

@@ -461,6 +461,56 @@ void test_table() {
     CHECK(lines[5].find("| start peak rss | MB    |  150.000 |") != std::string::npos);
     CHECK(lines[5].find("|  stop peak rss | MB    |  250.000 |") != std::string::npos);
     CHECK(same_widths(lines_of(text_table(w, std::vector<FlatEntry>{}))));
+
+    // A row limit keeps the rows with the most self time (main 0.5 s, foo 0.3 s of their own;
+    // bar 0.2 s is left out) in the table's order, then says how many more rows there are.
+    CHECK(additive(w, 0) && !additive(peak_info(), 0) && !additive(util_info(), 0));
+    table = text_table(w, example_flat(w), TextLimit{2, " in wall.json"});
+    std::printf("%s\n", table.c_str());
+    lines = lines_of(table);
+    CHECK(lines.size() == 9);
+    CHECK(lines[5].find(">>> main") != std::string::npos && lines[6].find(">>> |_foo") != std::string::npos);
+    CHECK(table.find("bar@script.py:20") == std::string::npos);
+    CHECK_EQ(lines[8], "... and 1 more row in wall.json");
+    CHECK(same_widths(std::vector<std::string>(lines.begin(), lines.begin() + 8)));
+    CHECK_EQ(text_table(w, example_flat(w), TextLimit{3, " in wall.json"}), text_table(w, example_flat(w)));
+    // a deeper row comes with the rows above it, or not at all when they do not fit
+    auto deep      = example_flat(w);
+    deep[2].depth  = 2;  // bar under foo
+    deep[2].prefix = ">>>   |_bar";
+    deep[2].entry  = make_entry(w, {{9e8}});
+    deep[1].entry  = make_entry(w, {{9.5e8}});
+    table          = text_table(w, deep, TextLimit{1, ""});
+    CHECK(lines_of(table).back() == "... and 2 more rows");
+    CHECK(table.find(">>> main") != std::string::npos);  // bar (0.9 s) needs 3 rows, main fits
+
+    // Labels past max_width are cut in the middle, at a character boundary.
+    // (the cut at byte 8 falls inside the two bytes of the e-acute: it moves back to byte 7)
+    config().max_width = 15;
+    deep[0].prefix     = ">>> caf\xc3\xa9_with_a_long_name";
+    table              = text_table(w, deep);
+    CHECK(table.find("| >>> caf..._name |") != std::string::npos);
+    config() = Config{};
+
+    // Each row's unit from its sum (main 1 s, foo 0.3 s, bar 0.2 s; peak_rss 150 MB, 2.5 KB).
+    table = text_table(w, example_flat(w), TextLimit{0, "", true, false});
+    lines = lines_of(table);
+    CHECK(same_widths(lines));
+    CHECK(lines[5].find("| sec   |    1.000 |") != std::string::npos);
+    CHECK(lines[6].find("| msec  |  300.000 |  150.000 |  100.000 |  200.000 |   70.711 |  100.0 |") !=
+          std::string::npos);
+    FlatEntry small;
+    small.prefix = ">>> small";
+    small.entry  = make_entry(peak_info(), {{1.5e8, 2.5e3}});
+    table        = text_table(peak_info(), {small}, TextLimit{0, "", false, true});
+    CHECK(table.find("| start peak rss | MB    |  150.000 |") != std::string::npos);
+    CHECK(table.find("|  stop peak rss | KB    |    2.500 |") != std::string::npos);
+
+    // A rate or a reading has no self share.
+    fe.entry = make_entry(util_info(), {{3e8, 4e8}, {1e8, 4e8}});
+    table    = text_table(util_info(), {fe});
+    lines    = lines_of(table);
+    CHECK(lines[5].size() > 10 && lines[5].substr(lines[5].size() - 10) == "|      - |");
 }
 
 void test_atomic(const std::string& dir) {

@@ -12,7 +12,15 @@ from ._json import dumps as json_dumps
 from ._plan import LOST_STATUS, OutputPlan, lost_files, write_named
 from ._record import manager, record_file
 from ._registry import Format, formats, register_format, write_as, write_view
-from ._run import ComponentOutput, RunOutput, json_ranks, summary_table, tree_needed, write_run
+from ._run import (
+    ComponentOutput,
+    RunOutput,
+    json_ranks,
+    summary_table,
+    text_options,
+    tree_needed,
+    write_run,
+)
 
 __all__ = [
     "ComponentOutput",
@@ -28,6 +36,7 @@ __all__ = [
     "record_file",
     "register_format",
     "summary_table",
+    "text_options",
     "tree_needed",
     "write_as",
     "write_named",

@@ -31,6 +31,7 @@ __all__ = [
     "json_ranks",
     "local_trees",
     "summary_table",
+    "text_options",
     "tree_needed",
     "write_run",
 ]
@@ -131,6 +132,7 @@ class ComponentOutput:
         "live",
         "text",
         "summary",
+        "more",
         "_flat",
         "_make_flat",
         "_json",
@@ -153,6 +155,9 @@ class ComponentOutput:
         self.info = _core.component_info(index)
         self.label, self.key = self.info["label"], self.info["key"]
         self.text = ""
+        #: what follows "... and K more rows" under a text table capped at
+        #: settings.text_max_rows: where every row is (set by the write, when JSON is written)
+        self.more = ""
         self._json: tuple[str, str, str] | None = None
         self._trees: list[Any] | None = None
 
@@ -216,12 +221,15 @@ def _write_component(
     }
     for fmt in mine["prepare"]:
         fmt.write(component)
+    if any(f.name == "json" for f in mine["flat"]):
+        component.more = _more(component.run.plan, label)
     for fmt in mine["flat"]:
         _write_format(fmt, component, label, label, component.run)
     if _settings.cout_output:  # else the text file is streamed
         component.text = _text(component) + summary
     elif not component.live:  # the flat entries are released before the table is written
-        component.text = _core.text_table(component.index, component.entries()) + summary
+        component.text = _core.text_table(component.index, component.entries(), *_cap(component))
+        component.text += summary
     console = [component.text] if _settings.cout_output else []
     s = _settings
     if s.dart_output and (not s.dart_type or s.dart_type == label):
@@ -244,10 +252,29 @@ def _write_component(
     return console
 
 
+def _more(plan: OutputPlan, label: str) -> str:
+    """Where every row of a capped text table is: the component's flat JSON file."""
+    return " in " + path_text(plan.path(label, ".json"))
+
+
+def text_options(more: str = "") -> tuple[int, str, bool, bool]:
+    """The arguments after the entries of the native text tables (``_core.text_table``...):
+    the row limit (settings.text_max_rows; 0: every row), ``more`` (the end of the "... and K
+    more rows" line), and whether each row's times / memory values are in the unit that suits
+    the row (when the user did not name one: settings.timing_units, memory_units)."""
+    auto_timing = not _settings.timing_units
+    auto_memory = not _settings.memory_units
+    return int(_settings.text_max_rows), more, auto_timing, auto_memory
+
+
+def _cap(component: ComponentOutput) -> tuple[int, str, bool, bool]:
+    return text_options(component.more)
+
+
 def _text(component: ComponentOutput) -> str:
     if component.live:
-        return _core.live_text_table(component.index)
-    return _core.text_table(component.index, component.entries())
+        return _core.live_text_table(component.index, *_cap(component))
+    return _core.text_table(component.index, component.entries(), *_cap(component))
 
 
 def tree_needed() -> bool:
@@ -280,7 +307,9 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
             flat = storage._flat_lists(procs)
             tree = lambda st=storage: st._tree_lists(procs)  # noqa: E731
             if len(procs) > 1:
-                summary = summary_table(index, storage._summary(procs), procs)
+                label = _core.component_info(index)["label"]
+                more = _more(plan, label) if any(f.name == "json" for f in enabled["flat"]) else ""
+                summary = summary_table(index, storage._summary(procs), procs, more)
         else:
             if not _core.has_data(index):
                 continue
@@ -309,32 +338,46 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
     return run.wrote
 
 
-def summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
+def summary_table(index: int, rows: Sequence[Any], procs: Any, more: str = "") -> str:
     """The cross-process summary of one component as a text table: per call-graph node, over
     the processes that have it, min / mean / max of its value, the rank with the max and the
-    imbalance max/mean (first value of multi-valued components)."""
+    imbalance max/mean (first value of multi-valued components). The nodes come in the order
+    of the summary (:func:`timemory._output._summary.summarize`: their label's self value over
+    every process, largest first), values in the unit that suits each, at most
+    ``settings.text_max_rows`` rows then "... and K more rows" + ``more``."""
+    from ._summary import format_value, short_label, summarize
+
     info = _core.component_info(index)
-    unit = _core.unit_info(index)[1][0]
+    divisor = float(_core.unit_info(index)[0][0] or 1.0)
+    family = (info["units"] or ["none"])[0]
     nranks = len({rank for rank, _, _ in procs.items})
     what = f"{nranks} RANKS" if nranks > 1 else f"{len(procs)} PROCESSES"
     if nranks > 1 and len(procs) > nranks:
         what += f" ({len(procs)} PROCESSES)"
-    title = f"{info['label'].upper()}: CROSS-PROCESS SUMMARY OVER {what} [{unit}]"
-    head = ("LABEL", "PROCS", "MIN", "MEAN", "MAX", "MAX RANK", "IMBALANCE")
-    body = []
-    for r in rows:
-        first = lambda v: v[0] if isinstance(v, tuple) else v  # noqa: E731
-        body.append(
-            (
-                r.prefix(),
-                str(len(r.processes())),
-                f"{first(r.min()):.3f}",
-                f"{first(r.mean()):.3f}",
-                f"{first(r.max()):.3f}",
-                str(first(r.max_rank())),
-                f"{first(r.imbalance()):.3f}",
-            )
+    title = f"{info['label'].upper()}: CROSS-PROCESS SUMMARY OVER {what}"
+    head = ("LABEL", "DEPTH", "PROCS", "MIN", "MEAN", "MAX", "MAX RANK", "IMBALANCE")
+    rank_of = {r.label: i for i, r in enumerate(summarize(index, processes=procs))}
+    first = lambda v: v[0] if isinstance(v, tuple) else v  # noqa: E731
+    ordered = sorted(
+        rows, key=lambda r: (rank_of.get(r.label(), len(rank_of)), -float(first(r.mean())))
+    )
+    limit = int(_settings.text_max_rows)
+    shown = ordered[:limit] if limit else ordered
+    label_width = max(int(_settings.max_width), 8)
+    value = lambda v: format_value(float(first(v)) * divisor, family)  # noqa: E731
+    body = [
+        (
+            short_label(r.label(), label_width),
+            str(r.depth()),
+            str(len(r.processes())),
+            value(r.min()),
+            value(r.mean()),
+            value(r.max()),
+            str(first(r.max_rank())),
+            f"{float(first(r.imbalance())):.2f}",
         )
+        for r in shown
+    ]
     widths = [max([len(h)] + [len(b[i]) for b in body]) for i, h in enumerate(head)]
 
     def line(cells: Sequence[str]) -> str:
@@ -343,12 +386,16 @@ def summary_table(index: int, rows: Sequence[Any], procs: Any) -> str:
         ]
         return "|" + "|".join(parts) + "|"
 
-    total = sum(widths) + 3 * len(widths) + 1
+    total = max(sum(widths) + 3 * len(widths) + 1, len(title) + 4)
+    widths[0] += total - (sum(widths) + 3 * len(widths) + 1)
     rule = "|" + "-" * (total - 2) + "|"
     out = [rule, "|" + title.center(total - 2) + "|", rule, line(head)]
     out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     out += [line(b) for b in body]
     out.append(rule)
+    if len(shown) < len(ordered):
+        left = len(ordered) - len(shown)
+        out.append(f"... and {left} more {'row' if left == 1 else 'rows'}{more}")
     return "\n".join(out) + "\n\n"
 
 
@@ -392,7 +439,8 @@ def _text_table(component: ComponentOutput) -> str | Callable[[bytes], None]:
     if component.text or not component.live:
         return component.text
     index, summary, copy = component.index, component.summary, component.copies
-    return _streamed(lambda path: _core.write_live_text_table(path, index, summary, copy))
+    cap = _cap(component)
+    return _streamed(lambda path: _core.write_live_text_table(path, index, summary, copy, *cap))
 
 
 def _functions(run: RunOutput) -> Callable[[bytes], None] | None:

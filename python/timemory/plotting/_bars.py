@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from timemory._cli import _short
+from timemory._output._summary import short_label as _short
 from timemory.plotting import figure as fig_
 from timemory.plotting._read import ComponentData, Node
 

@@ -572,6 +572,21 @@ _TABLE: tuple[str | _Spec, ...] = (
     _setting(
         "time_format", _TIME_FORMAT, "%F_%I.%M_%p", "strftime format of the time_output subfolder"
     ),
+    _setting(
+        "summary_top",
+        _UINT16,
+        20,
+        "Rows of the summary the command-line tools print, the labels with the most self time "
+        "first (0 = every row; the tools' --top)",
+    ),
+    _setting(
+        "text_max_rows",
+        _UINT64,
+        500,
+        "Rows of a text table (<label>.txt and the printed tables) at most: the rows with the "
+        "most self time and the rows above them in the call graph (0 = every row; the JSON "
+        "files keep every row)",
+    ),
     _setting("ctest_notes", _BOOL, False, "Write CTestNotes listing the text output files"),
     _setting("output_path", _STR, "timemory-output", "Folder of the output files"),
     _setting(
@@ -1015,6 +1030,8 @@ if TYPE_CHECKING:
     diff_output: bool
     time_output: bool
     time_format: str
+    summary_top: int
+    text_max_rows: int
     ctest_notes: bool
     output_path: str
     checkpoint_interval: float
@@ -1156,6 +1173,8 @@ class Settings:
         diff_output: bool
         time_output: bool
         time_format: str
+        summary_top: int
+        text_max_rows: int
         ctest_notes: bool
         output_path: str
         checkpoint_interval: float

@@ -804,6 +804,71 @@ std::size_t fixed_fast(char* buf, double v, int precision) {
     return static_cast<std::size_t>(p - buf);
 }
 
+// `s` cut to `width` bytes in the middle ("head...tail"), at UTF-8 character boundaries: the
+// start names the function, the end often its file and line.
+std::string_view shortened(std::string_view s, std::size_t width, std::string& buf) {
+    if (width < 8 || s.size() <= width) return s;
+    auto boundary = [&](std::size_t i) {
+        while (i > 0 && i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) --i;
+        return i;
+    };
+    const std::size_t head = boundary((width - 3) * 2 / 3);
+    std::size_t       tail = s.size() - (width - 3 - head);
+    while (tail < s.size() && (static_cast<unsigned char>(s[tail]) & 0xC0) == 0x80) ++tail;
+    buf.assign(s.substr(0, head));
+    buf += "...";
+    buf += s.substr(tail);
+    return buf;
+}
+
+// The rows a limit keeps (all when it keeps every row): by self value (value less the
+// children's) or, for a metric that is not additive, by value, largest first; each with the
+// rows above it, while they fit.
+std::vector<char> kept_rows(const TextLimit& limit, const std::vector<double>& key,
+                            const std::vector<std::size_t>& parent) {
+    const std::size_t n = key.size();
+    std::vector<char> keep(n, 1);
+    if (limit.max_rows == 0 || n <= limit.max_rows) return keep;
+    std::fill(keep.begin(), keep.end(), 0);
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key[a] > key[b]; });
+    constexpr auto none = static_cast<std::size_t>(-1);
+    std::size_t    kept = 0;
+    for (const auto row : order) {
+        if (kept == limit.max_rows) break;
+        // counted up to the room left: a row too deep to fit costs at most that many steps
+        const std::size_t room  = limit.max_rows - kept;
+        std::size_t       added = 0;
+        for (auto r = row; r != none && !keep[r] && added <= room; r = parent[r]) ++added;
+        if (added > room) continue;
+        for (auto r = row; r != none && !keep[r]; r = parent[r]) keep[r] = 1;
+        kept += added;
+    }
+    return keep;
+}
+
+// The unit that suits a value (in base units: ns, bytes, bytes per second) of unit family u:
+// (divisor, name); the divisor 0 when the family has no such choice.
+std::pair<double, const char*> row_unit(Unit u, double value) {
+    static constexpr std::pair<double, const char*> timing[] = {
+        {1e9, "sec"}, {1e6, "msec"}, {1e3, "usec"}, {1.0, "nsec"}};
+    static constexpr std::pair<double, const char*> memory[] = {
+        {1e12, "TB"}, {1e9, "GB"}, {1e6, "MB"}, {1e3, "KB"}, {1.0, "B"}};
+    static constexpr std::pair<double, const char*> rate[] = {
+        {1e12, "TB/sec"}, {1e9, "GB/sec"}, {1e6, "MB/sec"}, {1e3, "KB/sec"}, {1.0, "B/sec"}};
+    const std::pair<double, const char*>* table = nullptr;
+    std::size_t                           n     = 0;
+    if (u == Unit::timing) table = timing, n = 4;
+    else if (u == Unit::memory) table = memory, n = 5;
+    else if (u == Unit::memory_rate) table = rate, n = 5;
+    if (!table) return {0.0, ""};
+    const double a = std::fabs(value);
+    for (std::size_t i = 0; i + 1 < n; ++i)
+        if (a >= table[i].first * 0.9995) return table[i];
+    return table[n - 1];
+}
+
 struct Column {
     std::string header;
     bool        left_align = false;
@@ -812,7 +877,13 @@ struct Column {
 
 }  // namespace
 
-void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
+bool additive(const ComponentInfo& info, int k) {
+    const auto u = unit_at(info, k);
+    return (u == Unit::timing || u == Unit::memory || u == Unit::count || u == Unit::none) &&
+           (info.combine == Combine::delta || info.combine == Combine::trip);
+}
+
+void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows, const TextLimit& limit) {
     const int         n_disp = std::max(1, std::min(info.n_disp, max_values));
     const int         groups = info.n_disp > 1 ? n_disp : 1;
     const std::size_t ng     = static_cast<std::size_t>(groups);
@@ -854,6 +925,15 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
         auto r = std::to_chars(c.buf, c.buf + sizeof c.buf, v);
         c.text = std::string_view(c.buf, static_cast<std::size_t>(r.ptr - c.buf));
     };
+    std::vector<char>   self_share(ng), auto_unit(ng);
+    std::vector<double> base(ng);  // the configured divisor: display value * base = base units
+    for (std::size_t k = 0; k < ng; ++k) {
+        const auto u  = unit_at(info, static_cast<int>(k));
+        self_share[k] = additive(info, static_cast<int>(k));
+        auto_unit[k]  = (u == Unit::timing && limit.auto_timing) ||
+                        ((u == Unit::memory || u == Unit::memory_rate) && limit.auto_memory);
+        base[k]       = unit_divisor(u);
+    }
     double disp[max_values] = {};
     auto   make             = [&](const FlatRow& e, const double* children) {
         const bool ran = e.entry->laps > 0;
@@ -872,12 +952,21 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
                 for (int m = 2; m < 8; ++m) c[m].text = "-";
                 continue;
             }
-            number(c[2], sum, p, f.scientific);
-            number(c[3], sum / static_cast<double>(e.entry->laps), p, f.scientific);
-            number(c[4], stats.min[k], p, f.scientific);
-            number(c[5], stats.max[k], p, f.scientific);
-            number(c[6], stats.stddev[k], p, f.scientific);
-            number(c[7], sum != 0.0 ? 100.0 * (sum - children[k]) / sum : 0.0, 1, false);
+            double scale = 1.0;
+            if (auto_unit[k] && sum != 0.0) {
+                const auto unit = row_unit(unit_at(info, static_cast<int>(k)), sum * base[k]);
+                if (unit.first > 0.0) {
+                    scale     = base[k] / unit.first;
+                    c[1].text = unit.second;
+                }
+            }
+            number(c[2], sum * scale, p, f.scientific);
+            number(c[3], sum * scale / static_cast<double>(e.entry->laps), p, f.scientific);
+            number(c[4], stats.min[k] * scale, p, f.scientific);
+            number(c[5], stats.max[k] * scale, p, f.scientific);
+            number(c[6], stats.stddev[k] * scale, p, f.scientific);
+            if (!self_share[k]) c[7].text = "-";  // a rate's or a reading's "self" means nothing
+            else number(c[7], sum != 0.0 ? 100.0 * (sum - children[k]) / sum : 0.0, 1, false);
         }
     };
     const int max_depth = config().max_depth;
@@ -886,7 +975,11 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
     // current path, so each row adds itself to its parent), then the column widths. The
     // rows are made again when written rather than kept: a million rows of cells would take
     // several times the size of the table.
-    std::vector<double> children;
+    // With a row limit, also each row's parent and first value, to choose the rows kept.
+    std::vector<double>      children;
+    std::vector<double>      first;
+    std::vector<std::size_t> parent;
+    const bool               limited = limit.max_rows > 0;
     {
         std::vector<std::pair<std::size_t, int>> path;  // (row, depth)
         double                                   d[max_values] = {};
@@ -895,21 +988,42 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
             display_values(info, e.entry->accum, d);
             children.resize(children.size() + ng, 0.0);
             while (!path.empty() && path.back().second >= e.depth) path.pop_back();
-            if (!path.empty() && path.back().second == e.depth - 1)
+            const bool child = !path.empty() && path.back().second == e.depth - 1;
+            if (child)
                 for (std::size_t k = 0; k < ng; ++k) children[path.back().first * ng + k] += d[k];
+            if (limited) {
+                first.push_back(e.entry->laps > 0 ? d[0] : 0.0);
+                parent.push_back(child ? path.back().first : static_cast<std::size_t>(-1));
+            }
             path.emplace_back(j++, e.depth);
         });
     }
+    std::vector<char> keep;
+    std::size_t       left_out = 0;
+    if (limited) {
+        if (self_share[0])
+            for (std::size_t r = 0; r < first.size(); ++r) first[r] -= children[r * ng];
+        keep = kept_rows(limit, first, parent);
+        for (const char k : keep) left_out += k ? 0 : 1;
+    }
+    auto shown = [&](std::size_t row) { return !limited || (row < keep.size() && keep[row]); };
+    // A label longer than max_width is shortened in the middle (the DEPTH column keeps the
+    // depth its indentation showed).
+    const auto  label_width = static_cast<std::size_t>(std::max(config().max_width, 0));
+    std::string short_buf;
+    auto        label_of = [&](const FlatRow& e) {
+        return label_width ? shortened(e.prefix, label_width, short_buf) : e.prefix;
+    };
     for (auto& c : cols) c.width = c.header.size();
     bool any_ran = false;
     {
         std::size_t i = 0;
         rows([&](const FlatRow& e) {
             const std::size_t row = i++;
-            if (e.depth > max_depth || row * ng >= children.size()) return;
+            if (e.depth > max_depth || row * ng >= children.size() || !shown(row)) return;
             make(e, &children[row * ng]);
             any_ran       = any_ran || e.entry->laps > 0;
-            cols[0].width = std::max(cols[0].width, e.prefix.size());
+            cols[0].width = std::max(cols[0].width, label_of(e).size());
             for (std::size_t c = 1; c < cols.size(); ++c) cols[c].width = std::max(cols[c].width, cells[c].text.size());
         });
     }
@@ -942,11 +1056,11 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
     // may have added rows since the first pass, which the next write has, and widened cells.
     rows([&](const FlatRow& e) {
         const std::size_t row = i++;
-        if (e.depth > max_depth || row * ng >= children.size()) return;
+        if (e.depth > max_depth || row * ng >= children.size() || !shown(row)) return;
         make(e, &children[row * ng]);
         out += '|';
         for (std::size_t c = 0; c < cols.size(); ++c) {
-            const std::string_view s   = c == 0 ? e.prefix : cells[c].text;
+            const std::string_view s   = c == 0 ? label_of(e) : cells[c].text;
             const auto             pad = s.size() < cols[c].width ? cols[c].width - s.size() : 0;
             out += ' ';
             if (!cols[c].left_align) out.append(pad, ' ');
@@ -958,15 +1072,21 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows) {
         o.step();
     });
     out += rule;
+    if (left_out > 0) {
+        out += "... and " + std::to_string(left_out) + (left_out == 1 ? " more row" : " more rows");
+        out += limit.more + "\n";
+    }
 }
 
-void text_table(Out& o, const ComponentInfo& info, const std::vector<const FlatEntry*>& entries) {
-    text_table_rows(o, info, rows_of(entries));
+void text_table(Out& o, const ComponentInfo& info, const std::vector<const FlatEntry*>& entries,
+                const TextLimit& limit) {
+    text_table_rows(o, info, rows_of(entries), limit);
 }
 
-std::string text_table(const ComponentInfo& info, const std::vector<const FlatEntry*>& entries) {
+std::string text_table(const ComponentInfo& info, const std::vector<const FlatEntry*>& entries,
+                       const TextLimit& limit) {
     Out o;
-    text_table(o, info, entries);
+    text_table(o, info, entries, limit);
     return std::move(o.buf);
 }
 
@@ -1082,8 +1202,8 @@ bool atomic_write(const std::string& path, const std::vector<std::string_view>& 
     return file.commit(error);
 }
 
-std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries) {
-    return text_table(info, pointers(entries));
+std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries, const TextLimit& limit) {
+    return text_table(info, pointers(entries), limit);
 }
 
 }  // namespace tim

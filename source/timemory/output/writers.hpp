@@ -93,7 +93,25 @@ void flat_json_rows(Out& out, const ComponentInfo& info, const std::vector<FlatS
 void tree_json_walk(Out& out, const ComponentInfo& info, const TreeWalk& rank, const OutputMeta& meta,
                     const std::string& ranks_key = "graph");  // one rank
 void flamegraph_json_walk(Out& out, const ComponentInfo& info, const TreeWalk& roots);
-void text_table_rows(Out& out, const ComponentInfo& info, const FlatRows& rows);
+// How many rows a text table shows: at most `max_rows` (0: every row), the rows with the most
+// self value (their value less their children's; for a metric that is not additive, their
+// value) and the rows above them in the call graph, in the table's order. When rows are left
+// out the table ends with "... and K more rows" followed by `more` (e.g. " in wall.json").
+// `auto_timing` / `auto_memory`: each row's time / memory values in the unit that suits the
+// row's SUM (sec, msec, usec, nsec; TB, GB, MB, KB, B), named in its UNITS cell, instead of the
+// configured unit for every row (so that a small value does not print as 0.000).
+struct TextLimit {
+    std::size_t max_rows = 0;
+    std::string more;
+    bool        auto_timing = false;
+    bool        auto_memory = false;
+};
+// Whether display value k of a component adds up along the call graph (a node's value is its
+// children's plus its own: a difference of readings, or a count, in time, memory or a count),
+// so that its self value means something; not a rate, a percentage, an absolute reading or a
+// timestamp.
+bool additive(const ComponentInfo& info, int k);
+void text_table_rows(Out& out, const ComponentInfo& info, const FlatRows& rows, const TextLimit& limit = {});
 
 // JSON object stored under "timemory"."<info.key>" in the flat form:
 // metadata keys, then "ranks": [{"rank", "graph_size", "graph": [...]}].
@@ -120,9 +138,11 @@ void        flamegraph_json(Out& out, const ComponentInfo& info, const std::vect
 std::string flamegraph_json(const ComponentInfo& info, const std::vector<TreeNode>& roots);
 
 // The text table of one component.
-std::string text_table(const ComponentInfo& info, const std::vector<const FlatEntry*>& entries);
-void        text_table(Out& out, const ComponentInfo& info, const std::vector<const FlatEntry*>& entries);
-std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries);
+std::string text_table(const ComponentInfo& info, const std::vector<const FlatEntry*>& entries,
+                       const TextLimit& limit = {});
+void        text_table(Out& out, const ComponentInfo& info, const std::vector<const FlatEntry*>& entries,
+                       const TextLimit& limit = {});
+std::string text_table(const ComponentInfo& info, const std::vector<FlatEntry>& entries, const TextLimit& limit = {});
 
 // Writes `content` to a temporary file next to `path`, fsyncs it and renames it
 // over `path`, so readers never see half a file. Creates missing parent
