@@ -310,7 +310,8 @@ def run_once(argv: list[str], cwd: str, env: dict[str, str], timeout: float) -> 
     """Run ``argv`` and return its wall time and its own peak RSS.
 
     The launcher (see ``_LAUNCHER``) times the program from fork to reap and reads its
-    ``ru_maxrss`` and CPU time (user + system) with ``os.wait4``. A timer kills a hung run after ``timeout`` seconds.
+    ``ru_maxrss`` and CPU time (user + system) with ``os.wait4``. A timer kills a hung run
+    after ``timeout`` seconds.
     """
     with tempfile.TemporaryFile(dir=cwd) as err, tempfile.TemporaryDirectory(dir=cwd) as rd:
         report = os.path.join(rd, "usage")

@@ -24,7 +24,8 @@ TEMPLATES = {
     "base.html": """<!doctype html>
 <html><head><title>{% block title %}{{ site | upper }}{% endblock %}</title></head>
 <body>
-<nav>{% for link in nav %}<a href="{{ link.href }}"{% if link.active %} class="on"{% endif %}>{{ link.text | e }}</a>{% if not loop.last %} | {% endif %}{% endfor %}</nav>
+<nav>{% for link in nav %}<a href="{{ link.href }}"{% if link.active %} class="on"{% endif %}>
+{{- link.text | e }}</a>{% if not loop.last %} | {% endif %}{% endfor %}</nav>
 <main>{% block content %}{% endblock %}</main>
 <footer>{% block footer %}{{ site }} &middot; {{ year }}{% endblock %}</footer>
 </body></html>
@@ -47,7 +48,8 @@ TEMPLATES = {
 <table>{% for item in section.entries %}{{ macros.row(item, loop.index) }}
 {% else %}<tr><td colspan="6">empty</td></tr>{% endfor %}</table>
 <p>Total: {{ macros.money(section.entries | sum(attribute="total")) }};
-tags: {{ section.entries | map(attribute="tags") | map("join", ",") | join("; ") | truncate(60) }}</p>
+tags: {{ section.entries | map(attribute="tags") | map("join", ",") | join("; ")
+          | truncate(60) }}</p>
 {% for group in section.entries | groupby("category") %}<h3>{{ group.grouper }}</h3>
 <ul>{% for item in group.list %}<li>{{ item.name | shout }}</li>{% endfor %}</ul>{% endfor %}
 </section>
