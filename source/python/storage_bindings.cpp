@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <pybind11/stl.h>
@@ -168,6 +169,85 @@ std::vector<const FlatEntry*> entries_of(const py::handle& obj) {
         }
     }
     return out;
+}
+
+// Flat entries in pre-order from a FlatBatch, a storage result (slots _b, _i), a FlatEntry,
+// or a list/tuple of any of these (one per rank, say), nested: the order is kept.
+void collect_entries(const py::handle& obj, std::vector<const FlatEntry*>& out) {
+    if (py::isinstance<FlatBatch>(obj)) {
+        for (const auto& e : obj.cast<const FlatBatch&>().entries) out.push_back(&e);
+    } else if (py::isinstance<FlatEntry>(obj)) {
+        out.push_back(&obj.cast<const FlatEntry&>());
+    } else if (py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj)) {
+        for (auto item : obj) collect_entries(item, out);
+    } else if (py::hasattr(obj, "_b") && py::hasattr(obj, "_i")) {
+        const auto& batch = obj.attr("_b").cast<const FlatBatch&>();
+        out.push_back(&batch.at(obj.attr("_i").cast<py::ssize_t>()));
+    } else {
+        throw py::type_error("expected a FlatBatch, storage results, FlatEntry objects or lists of them");
+    }
+}
+
+// The per-label totals of flat entries in pre-order (what a profile summary ranks), in one
+// pass without a Python object per entry: for each label, in the order labels first occur,
+// (label, count, every, inclusive, self, peak) in display units of value `k`:
+//   count      the laps of every entry with the label;
+//   every      the sum of their values (nested recursive calls included);
+//   inclusive  the values of the entries with no ancestor of the same label (a recursion
+//              chain counted once, so it never exceeds the total);
+//   self       each entry's value less its children's (the nearest deeper entries below it);
+//   peak       the largest single value of an entry with laps (0 when none is larger).
+// Also the total: the sum of the top-level (depth 0) entries' values.
+py::tuple merge_by_label(int index, const py::handle& results, int k) {
+    const auto& info = info_at(index);
+    if (k < 0 || k >= info.n_disp) throw py::index_error("merge_by_label: value index out of range");
+    std::vector<const FlatEntry*> entries;
+    collect_entries(results, entries);
+
+    struct Row {
+        const std::string* label;
+        std::int64_t       count = 0;
+        double             every = 0, inclusive = 0, self = 0, peak = 0;
+        int                open  = 0;  // entries of this label on the current path
+    };
+    struct Open {
+        std::size_t row;
+        double      value, children;
+    };
+    std::vector<Row>                                  rows;
+    std::unordered_map<std::string_view, std::size_t> by_label;
+    std::vector<Open>                                 path;
+    double                                            total = 0;
+    auto close = [&] {
+        const Open& o = path.back();
+        Row&        r = rows[o.row];
+        r.self += o.value - o.children;
+        --r.open;
+        path.pop_back();
+    };
+    for (const FlatEntry* e : entries) {
+        const auto depth = static_cast<std::size_t>(e->depth < 0 ? 0 : e->depth);
+        while (path.size() > depth) close();
+        auto [it, added] = by_label.try_emplace(std::string_view(e->label), rows.size());
+        if (added) rows.push_back(Row{&e->label});
+        Row&       r = rows[it->second];
+        const auto v = stats_view(info, e->entry.stats, k);
+        r.count += e->entry.laps;
+        r.every += v.sum;
+        if (e->entry.laps && v.max > r.peak) r.peak = v.max;
+        if (r.open == 0) r.inclusive += v.sum;
+        if (path.empty()) total += v.sum;
+        else path.back().children += v.sum;
+        ++r.open;
+        path.push_back(Open{it->second, v.sum, 0.0});
+    }
+    while (!path.empty()) close();
+    py::list out(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const Row& r = rows[i];
+        out[i]       = py::make_tuple(*r.label, r.count, r.every, r.inclusive, r.self, r.peak);
+    }
+    return py::make_tuple(out, total);
 }
 
 void add_storage_bindings(py::module_& m) {
@@ -343,6 +423,9 @@ void add_storage_bindings(py::module_& m) {
             return out;
         },
         py::arg("index"), py::arg("entry"), "Statistics per display value, in display units.");
+    m.def("merge_by_label", &merge_by_label, py::arg("index"), py::arg("results"), py::arg("value") = 0,
+          "Per-label (label, count, every, inclusive, self, peak) of flat entries in pre-order, "
+          "in display units of value `value`, and the top-level total.");
     m.def(
         "entry_component",
         [](int index, const Entry& e) {
