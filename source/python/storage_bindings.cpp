@@ -208,7 +208,7 @@ py::tuple merge_by_label(int index, const py::handle& results, int k) {
         const std::string* label;
         std::int64_t       count = 0;
         double             every = 0, inclusive = 0, self = 0, peak = 0;
-        int                open  = 0;  // entries of this label on the current path
+        int                open = 0;  // entries of this label on the current path
     };
     struct Open {
         std::size_t row;
@@ -218,7 +218,7 @@ py::tuple merge_by_label(int index, const py::handle& results, int k) {
     std::unordered_map<std::string_view, std::size_t> by_label;
     std::vector<Open>                                 path;
     double                                            total = 0;
-    auto close = [&] {
+    auto                                              close = [&] {
         const Open& o = path.back();
         Row&        r = rows[o.row];
         r.self += o.value - o.children;
