@@ -71,6 +71,8 @@ def test_inputs_storage_results_and_ranks(fake_clock):
         assert two[5] == one[5]  # the peak of one call
     assert total2 == pytest.approx(2 * total, rel=1e-9)
     assert _core.merge_by_label(WALL_CLOCK, []) == ([], 0.0)
+    # no results: read from the recorded graph without a snapshot, the same totals
+    assert _core.merge_by_label(WALL_CLOCK) == from_batch
 
 
 def test_bad_input():
@@ -126,6 +128,7 @@ def test_matches_the_python_loop_on_a_random_graph(fake_clock):
         pop(stack.pop())
     batch = _core.flat_snapshot(WALL_CLOCK)
     rows, total = _core.merge_by_label(WALL_CLOCK, batch)
+    assert _core.merge_by_label(WALL_CLOCK) == (rows, total)
     want, want_total = reference(batch)
     assert sorted(r[0] for r in rows) == sorted(want)
     for label, count, every, inclusive, self_value, peak in rows:
