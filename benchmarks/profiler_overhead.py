@@ -3,19 +3,22 @@
     python benchmarks/profiler_overhead.py [--repeats R] [--warmup W] [--scale S]
         [--workloads NAME ...] [--tools NAME ...] [--python EXE] [--json FILE] [--check]
     python benchmarks/profiler_overhead.py --list
+    python benchmarks/profiler_overhead.py --workloads jinja2 sympy \
+        --tools none cprofile timemory-default --repeats 3 --check   # the real workloads
 
 Runs each script in ``benchmarks/workloads/`` (call-heavy recursion, line-heavy loops, a
-json/re/sorting/classes mix, numpy-heavy code, a 4-thread workload; each about 1-2 s
-unprofiled at scale 1 on a 2-core VM) as a fresh subprocess of ``--python`` under every
-tool in ``TOOLS``: no profiler, ``python -m cProfile``, ``python -m pyinstrument``,
-``python -m yappi`` and ``python -m timemory.profiler`` with ``wall_clock`` alone and with
-``wall_clock cpu_clock peak_rss``. Each run is timed from outside (``perf_counter`` around
-fork-to-reap, so interpreter start-up and the profiler's own import and report writing are
-included, as a user would see them) and its peak RSS is the program's own ``ru_maxrss`` from
-``os.wait4``. A small launcher forks the program rather than the harness spawning it: Linux
-keeps a process's peak RSS across ``execve``, so a program spawned from the harness would
-report at least the harness's own RSS (``RUSAGE_CHILDREN`` would be the maximum over every
-child so far).
+json/re/sorting/classes mix, numpy-heavy code, a 4-thread workload, and two real third-party
+workloads: jinja2 rendering and sympy algebra; each about 1-2 s unprofiled at scale 1 on a
+2-core VM) as a fresh subprocess of ``--python`` under every tool in ``TOOLS``: no profiler,
+``python -m cProfile``, ``python -m pyinstrument``, ``python -m yappi`` and ``python -m
+timemory.profiler`` with ``wall_clock`` alone and with ``wall_clock cpu_clock peak_rss``
+(and, on the real workloads, with its default components). Each run is timed from outside
+(``perf_counter`` around fork-to-reap, so interpreter start-up and the profiler's own import
+and report writing are included, as a user would see them) and its peak RSS is the
+program's own ``ru_maxrss`` from ``os.wait4``. A small launcher forks the program rather than
+the harness spawning it: Linux keeps a process's peak RSS across ``execve``, so a program
+spawned from the harness would report at least the harness's own RSS (``RUSAGE_CHILDREN``
+would be the maximum over every child so far).
 
 Repeats are interleaved: every repeat runs every workload under every tool, in an order
 rotated per repeat, so machine noise spreads over the tools alike. Reported per workload and
@@ -44,6 +47,21 @@ regular (non-editable) install of timemory: an editable install made with
 ``editable.rebuild=true`` runs a CMake build check on every ``import timemory`` (about 0.5 s
 on the 2-core VM), which the timemory rows would count as overhead; ``--python`` selects
 another environment.
+
+Real workloads (``jinja2``, ``sympy``): code nobody here wrote, from PyPI, pinned
+(``WORKLOAD_REQUIREMENTS``). They run in a virtual environment the benchmark makes on first
+use, ``benchmarks/.venv-workloads/<cache tag>/`` (git-ignored; ``--venv-root`` elsewhere):
+``--python -m venv``, then ``pip install`` of the pins; it is made again when the pins
+change. timemory and the peer profilers are not installed there: a ``.pth`` file adds
+``--python``'s own site-packages after the environment's (rewritten on every run), so the
+workloads measure the build under test and no second build is needed. Without a package
+index the two workloads are skipped with a note. Every run also records its CPU time (user +
+system, from ``os.wait4``: the whole process, the profiler's output writing included), shown
+in a second table as the median over repeats of the run's CPU time over the unprofiled run's
+in the same repeat; CPU time moves less than wall time on a shared machine. Their target
+(part of ``--check`` when they run): ``python -m timemory.profiler`` with its default
+components (``timemory-default``: no ``-c``, the output folder in the run's directory) slows
+both at most as much as cProfile in CPU time.
 
 Line profilers (``kernprof -l``, ``python -m timemory.line_profiler``, ``python -m
 timemory.trace -b``) run on the loops and mixed workloads only, measuring the functions the
