@@ -779,6 +779,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
+    # the runs start in their own temporary directories by execv, which neither searches PATH
+    # nor knows the caller's directory: `--python .venv/bin/python` or `--python python3` need
+    # the absolute path (not resolved further: a virtual environment's python is a symlink)
+    found = shutil.which(args.python)
+    if found is None:
+        parser.error(f"--python {args.python}: not an executable file, nor found on PATH")
+    args.python = os.path.abspath(found)
 
     tool_names = select(args.tools, [t.name for t in TOOLS], "tools")
     if BASELINE not in tool_names:
