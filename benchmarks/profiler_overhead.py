@@ -443,7 +443,9 @@ def workload_venv(python: str, root: Path = VENV_ROOT) -> str:
         current = stamp.read_text()
     except OSError:
         current = None
-    if current != wanted:
+    # an environment whose interpreter no longer starts (its base Python was replaced by
+    # another patch release, say) is made again
+    if current != wanted or not probe(venv_python, ["-c", "pass"]):
         print(f"setting up {venv} ({' '.join(WORKLOAD_REQUIREMENTS)})", file=sys.stderr)
         steps = (
             [python, "-m", "venv", "--clear", str(venv)],
