@@ -99,6 +99,7 @@ void fill_record(CodeRecord& rec, PyObject* subject) {
             rec.with_args = g_format_args != nullptr;
             rec.skip      = false;
             if (!rec.where.empty()) tim::add_hash_id(rec.hash, rec.label, rec.where);
+            if (!rec.with_args) std::string().swap(rec.where);  // only enter_with_args reads it
         }
     }
     if (PyErr_Occurred()) PyErr_Clear();

@@ -48,14 +48,21 @@ namespace {
 // A function's label (the profiler's) also has a "where" ("module, line N"): its
 // hash is of the label and the where, so same-named functions are different
 // nodes; a view shows `label [where]` when another node of it shares the label
-// (ShownLabels). The wheres are kept for those labels only.
+// (ShownLabels). The where is kept in the text right after its label, its
+// length in the top bits of the label's start: no byte more per label.
 struct HashDatabase {
+    static constexpr int           where_shift = 48;  // text offsets stay below 2^48
+    static constexpr std::uint64_t offset_mask = (std::uint64_t{1} << where_shift) - 1;
+    static constexpr std::size_t   max_where   = 0xFFFF;
+
     std::mutex                 mtx;
     std::vector<std::uint64_t> hashes;  // registration order
-    std::vector<std::uint64_t> starts;  // starts[i]: label i in text; one past the last: text.size()
+    // starts[i]: label i in text (low 48 bits; one past the last: text.size()) and the length
+    // of its where (high 16 bits), which ends the label's text
+    std::vector<std::uint64_t> starts;
     std::string                text;
-    std::vector<std::int32_t>  table;  // index into hashes, -1 empty; a power of two, at most half full
-    std::unordered_map<std::int32_t, std::string> wheres;  // label index -> where
+    std::vector<std::int32_t>  table;           // index into hashes, -1 empty; a power of two, at most half full
+    std::size_t                with_where = 0;  // labels that have a where
 
     std::size_t home(std::uint64_t h) const {
         h ^= h >> 31;
@@ -76,25 +83,36 @@ struct HashDatabase {
     }
     void add(std::uint64_t h, std::string_view label, std::string_view where = {}) {
         if (find(h) >= 0) return;  // the first label of a hash stays
-        if (!where.empty()) wheres.emplace(static_cast<std::int32_t>(hashes.size()), std::string(where));
         if ((hashes.size() + 1) * 2 > table.size()) {
             table.assign(table.empty() ? 1024 : table.size() * 2, -1);
             for (std::size_t i = 0; i < hashes.size(); ++i) place(static_cast<std::int32_t>(i));
         }
+        where = where.substr(0, max_where);
         hashes.push_back(h);
-        starts.push_back(text.size());
+        starts.push_back(text.size() | (static_cast<std::uint64_t>(where.size()) << where_shift));
         text.append(label);
+        text.append(where);
+        with_where += !where.empty();
         place(static_cast<std::int32_t>(hashes.size() - 1));
     }
+    // label i and its where, one after the other in text
+    std::string_view span(std::int32_t idx) const {
+        const auto i     = static_cast<std::size_t>(idx);
+        const auto begin = starts[i] & offset_mask;
+        const auto end   = i + 1 < starts.size() ? starts[i + 1] & offset_mask : text.size();
+        return std::string_view(text).substr(begin, end - begin);
+    }
+    std::size_t where_size(std::int32_t idx) const {
+        return static_cast<std::size_t>(starts[static_cast<std::size_t>(idx)] >> where_shift);
+    }
     std::string_view label_view(std::int32_t idx) const {
-        const auto i   = static_cast<std::size_t>(idx);
-        const auto end = i + 1 < starts.size() ? starts[i + 1] : text.size();
-        return std::string_view(text).substr(starts[i], end - starts[i]);
+        const auto s = span(idx);
+        return s.substr(0, s.size() - where_size(idx));
     }
     std::string      label(std::int32_t idx) const { return std::string(label_view(idx)); }
     std::string_view where(std::int32_t idx) const {
-        auto w = wheres.find(idx);
-        return w == wheres.end() ? std::string_view{} : std::string_view(w->second);
+        const auto s = span(idx);
+        return s.substr(s.size() - where_size(idx));
     }
 };
 HashDatabase& hash_db() {
@@ -143,7 +161,7 @@ std::unordered_set<std::uint64_t> to_disambiguate(const std::vector<LabelIdentit
 bool any_where() {
     auto&                       db = hash_db();
     std::lock_guard<std::mutex> lk(db.mtx);
-    return !db.wheres.empty();
+    return db.with_where > 0;
 }
 
 ShownLabels::ShownLabels(const std::vector<std::uint64_t>& hashes) {
@@ -151,7 +169,7 @@ ShownLabels::ShownLabels(const std::vector<std::uint64_t>& hashes) {
     {
         auto&                       db = hash_db();
         std::lock_guard<std::mutex> lk(db.mtx);
-        if (db.wheres.empty()) return;  // no function's node anywhere: every label is its identity
+        if (db.with_where == 0) return;  // no function's node anywhere: every label is its identity
         std::unordered_set<std::uint64_t> seen;
         seen.reserve(hashes.size());
         for (auto h : hashes) {
