@@ -40,15 +40,16 @@ struct CodeRecord {
     std::uint64_t generation = 0;  // g_label_generation when computed
     bool          skip       = true;
     bool          with_args  = false;  // label = head + formatted arguments + tail, per call
-    std::uint64_t hash       = 0;
-    std::string   label;  // head + tail
+    std::uint64_t hash       = 0;      // hash_label(label, where): the function's identity
+    std::string   label;               // head + tail
     std::string   head;
     std::string   tail;
+    std::string   where;  // "module, line N" ("" when the label names the function alone)
 };
 
 Py_ssize_t    g_extra_index      = -1;
 std::uint64_t g_label_generation = 1;        // bumped when the labeler or its config changes
-PyObject*     g_labeler          = nullptr;  // callable(code | builtin) -> None | str | (head, tail)
+PyObject*     g_labeler          = nullptr;  // callable(code | builtin) -> None | str | (head, tail[, where])
 PyObject*     g_format_args      = nullptr;  // callable(frame) -> str
 PyObject*     g_hook_object      = nullptr;  // what sys.getprofile() returns while we profile
 bool          g_trace_c          = false;
@@ -61,13 +62,18 @@ SavedHooks g_saved_hooks;
 
 void free_record(void* p) { delete static_cast<CodeRecord*>(p); }
 
-// Fills `rec` from the labeler's answer for `subject`. Never raises: a broken
-// labeler must not abort the user's program (CPython would uninstall the hook
-// and raise in user code), so the error is reported once and the frame skipped.
+// Fills `rec` from the labeler's answer for `subject`: a label, or (head, tail) with
+// format_args (the call's arguments go between), and a where ("module, line N") that makes
+// the node the function's rather than the name's (registered with the label here, once
+// per code object: the views show `label [where]` when two functions share a label).
+// Never raises: a broken labeler must not abort the user's program (CPython would
+// uninstall the hook and raise in user code), so the error is reported once and
+// the frame skipped.
 void fill_record(CodeRecord& rec, PyObject* subject) {
     rec.generation = g_label_generation;
     rec.skip       = true;
     rec.with_args  = false;
+    rec.where.clear();
     if (!g_labeler) return;
     PyObject* res = PyObject_CallOneArg(g_labeler, subject);
     if (!res) {
@@ -80,16 +86,20 @@ void fill_record(CodeRecord& rec, PyObject* subject) {
         rec.label = utf8_string(res);  // a file or function name not valid UTF-8 comes escaped
         rec.hash  = tim::hash_label(rec.label);
         rec.skip  = false;
-    } else if (PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2) {
+    } else if (PyTuple_Check(res) && (PyTuple_GET_SIZE(res) == 2 || PyTuple_GET_SIZE(res) == 3)) {
         PyObject* h = PyTuple_GET_ITEM(res, 0);
         PyObject* t = PyTuple_GET_ITEM(res, 1);
-        if (PyUnicode_Check(h) && PyUnicode_Check(t)) {
+        PyObject* w = PyTuple_GET_SIZE(res) == 3 ? PyTuple_GET_ITEM(res, 2) : nullptr;
+        if (PyUnicode_Check(h) && PyUnicode_Check(t) && (!w || PyUnicode_Check(w))) {
             rec.head      = utf8_string(h);
             rec.tail      = utf8_string(t);
+            rec.where     = w ? utf8_string(w) : std::string{};
             rec.label     = rec.head + rec.tail;
-            rec.hash      = tim::hash_label(rec.label);
+            rec.hash      = tim::hash_label(rec.label, rec.where);
             rec.with_args = g_format_args != nullptr;
             rec.skip      = false;
+            if (!rec.where.empty()) tim::add_hash_id(rec.hash, rec.label, rec.where);
+            if (!rec.with_args) std::string().swap(rec.where);  // only enter_with_args reads it
         }
     }
     if (PyErr_Occurred()) PyErr_Clear();
@@ -137,7 +147,9 @@ void enter_with_args(CallStack& cs, const CodeRecord& rec, PyFrameObject* frame)
     label += utf8_name(args, scratch);
     label += rec.tail;
     Py_DECREF(args);
-    cs.enter(tim::hash_label(label), label);
+    const std::uint64_t hash = tim::hash_label(label, rec.where);
+    if (!rec.where.empty()) tim::add_hash_id(hash, label, rec.where);  // a lookup when known
+    cs.enter(hash, label);
 }
 
 // A frame of `code` starts or resumes; `frame` is only needed (and only

@@ -9,6 +9,7 @@ so it is Python; nothing here runs per call.
 from __future__ import annotations
 
 import os
+import sys
 import types
 
 from timemory import _core
@@ -38,17 +39,48 @@ def _initial_state() -> dict[str, Any]:
     return state
 
 
+def short_module(path: str) -> str:
+    """A source file as the profiler's labels name it when two functions share a name: its
+    path relative to the deepest ``sys.path`` entry holding it (the script's folder,
+    site-packages, the standard library), else to the current directory, else its last three
+    parts, written as a module name (``sympy.core.basic``, ``pkg.__init__``); a name that is
+    no path (``<string>``) unchanged.
+
+    Dots rather than slashes and ``, line N`` rather than ``:N``: hatchet's timemory reader
+    takes ``x/y/z`` and ``x:N`` in a label for a file and a line and keeps only the name
+    before them, which would merge the two functions again."""
+    if not os.path.isabs(path):
+        return path
+    best = ""
+    for entry in sys.path:
+        root = (os.path.abspath(entry) if entry else os.getcwd()).rstrip(os.sep)
+        if len(root) > len(best) and path.startswith(root + os.sep):
+            best = root
+    if not best:
+        cwd = os.getcwd().rstrip(os.sep)
+        best = cwd if path.startswith(cwd + os.sep) else ""
+    parts = path[len(best) + 1 :].split(os.sep) if best else path.split(os.sep)[-3:]
+    stem, ext = os.path.splitext(parts[-1])
+    parts[-1] = stem if ext in (".py", ".pyw") else parts[-1]
+    return ".".join(p for p in parts if p)
+
+
 def _make_labeler(state: dict[str, Any]) -> Callable[[Any], Any]:
     keep = make_filter(state)
     with_args = bool(state["include_args"])
     with_line = bool(state["include_line"])
     with_file = bool(state["include_filename"])
     full_path = bool(state["full_filepath"])
+    short: dict[str, str] = {}  # path -> short_module(path), per labeler (sys.path may change)
 
-    def labeler(subject: Any) -> str | tuple[str, str] | None:
+    # (label or head, tail, where): the where ("module, line N", or a C function's module) makes
+    # the call-graph node the function's, not the name's; the label stays short and is
+    # shown as `label [where]` only where another function shares it.
+    def labeler(subject: Any) -> tuple[str, str, str] | None:
         if isinstance(subject, types.CodeType):
             name, path, line = subject.co_name, subject.co_filename, subject.co_firstlineno
             internal = is_internal(path)
+            is_code = True
         else:  # a builtin function or method (trace_c)
             name = getattr(subject, "__qualname__", "") or getattr(subject, "__name__", "?")
             owner = getattr(subject, "__self__", None)
@@ -61,6 +93,7 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[Any], Any]:
                 )
             path, line = module or "builtins", 0
             internal = path == "timemory" or path.startswith("timemory.")
+            is_code = False
         if not keep(name, path, internal):
             return None
         filename = path if full_path else os.path.basename(path)
@@ -71,7 +104,14 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[Any], Any]:
             tail += "[" + filename + (f":{line}]" if with_line else "]")
         elif with_line:
             tail += f":{line}"
-        return (head, tail) if with_args else head + tail
+        if is_code:
+            where = short.get(path)
+            if where is None:
+                where = short[path] = short_module(path)
+            where = f"{where}, line {line}"
+        else:
+            where = path  # a C function: its module
+        return (head, tail, where) if with_args else (head + tail, "", where)
 
     return labeler
 

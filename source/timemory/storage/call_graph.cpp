@@ -3,6 +3,9 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <unordered_map>
+#include <unordered_set>
+
 #include "timemory/components/perf_event.hpp"
 #include "timemory/config.hpp"
 
@@ -19,17 +22,47 @@ std::uint64_t hash_label(std::string_view label) {
     return h == 0 ? 1 : h;
 }
 
+std::uint64_t hash_label(std::string_view label, std::string_view where) {
+    if (where.empty()) return hash_label(label);
+    // label, a NUL (in no label a marker can be given) and the where: a function's hash
+    // never equals a label's own
+    std::uint64_t h    = 14695981039346656037ULL;
+    auto          feed = [&h](std::string_view s) {
+        for (unsigned char c : s) {
+            h ^= c;
+            h *= 1099511628211ULL;
+        }
+    };
+    feed(label);
+    feed(std::string_view("\0", 1));
+    feed(where);
+    return h == 0 ? 1 : h;
+}
+
 namespace {
 // Every label once, in registration order: its hash and where its text starts
 // in one buffer (a label ends where the next starts), found through an
 // open-addressing table of indices. About 20 bytes a label plus its text
 // (a std::unordered_map<hash, std::string> costs 80).
+//
+// A function's label (the profiler's) also has a "where" ("module, line N"): its
+// hash is of the label and the where, so same-named functions are different
+// nodes; a view shows `label [where]` when another node of it shares the label
+// (ShownLabels). The where is kept in the text right after its label, its
+// length in the top bits of the label's start: no byte more per label.
 struct HashDatabase {
+    static constexpr int           where_shift = 48;  // text offsets stay below 2^48
+    static constexpr std::uint64_t offset_mask = (std::uint64_t{1} << where_shift) - 1;
+    static constexpr std::size_t   max_where   = 0xFFFF;
+
     std::mutex                 mtx;
     std::vector<std::uint64_t> hashes;  // registration order
-    std::vector<std::uint64_t> starts;  // starts[i]: label i in text; one past the last: text.size()
+    // starts[i]: label i in text (low 48 bits; one past the last: text.size()) and the length
+    // of its where (high 16 bits), which ends the label's text
+    std::vector<std::uint64_t> starts;
     std::string                text;
-    std::vector<std::int32_t>  table;  // index into hashes, -1 empty; a power of two, at most half full
+    std::vector<std::int32_t>  table;           // index into hashes, -1 empty; a power of two, at most half full
+    std::size_t                with_where = 0;  // labels that have a where
 
     std::size_t home(std::uint64_t h) const {
         h ^= h >> 31;
@@ -48,23 +81,39 @@ struct HashDatabase {
         while (table[i] >= 0) i = (i + 1) & (table.size() - 1);
         table[i] = idx;
     }
-    void add(std::uint64_t h, std::string_view label) {
+    void add(std::uint64_t h, std::string_view label, std::string_view where = {}) {
         if (find(h) >= 0) return;  // the first label of a hash stays
         if ((hashes.size() + 1) * 2 > table.size()) {
             table.assign(table.empty() ? 1024 : table.size() * 2, -1);
             for (std::size_t i = 0; i < hashes.size(); ++i) place(static_cast<std::int32_t>(i));
         }
+        where = where.substr(0, max_where);
         hashes.push_back(h);
-        starts.push_back(text.size());
+        starts.push_back(text.size() | (static_cast<std::uint64_t>(where.size()) << where_shift));
         text.append(label);
+        text.append(where);
+        with_where += !where.empty();
         place(static_cast<std::int32_t>(hashes.size() - 1));
     }
-    std::string_view label_view(std::int32_t idx) const {
-        const auto i   = static_cast<std::size_t>(idx);
-        const auto end = i + 1 < starts.size() ? starts[i + 1] : text.size();
-        return std::string_view(text).substr(starts[i], end - starts[i]);
+    // label i and its where, one after the other in text
+    std::string_view span(std::int32_t idx) const {
+        const auto i     = static_cast<std::size_t>(idx);
+        const auto begin = starts[i] & offset_mask;
+        const auto end   = i + 1 < starts.size() ? starts[i + 1] & offset_mask : text.size();
+        return std::string_view(text).substr(begin, end - begin);
     }
-    std::string label(std::int32_t idx) const { return std::string(label_view(idx)); }
+    std::size_t where_size(std::int32_t idx) const {
+        return static_cast<std::size_t>(starts[static_cast<std::size_t>(idx)] >> where_shift);
+    }
+    std::string_view label_view(std::int32_t idx) const {
+        const auto s = span(idx);
+        return s.substr(0, s.size() - where_size(idx));
+    }
+    std::string      label(std::int32_t idx) const { return std::string(label_view(idx)); }
+    std::string_view where(std::int32_t idx) const {
+        const auto s = span(idx);
+        return s.substr(s.size() - where_size(idx));
+    }
 };
 HashDatabase& hash_db() {
     static auto* db = new HashDatabase{};  // leaked: used during interpreter teardown
@@ -73,11 +122,79 @@ HashDatabase& hash_db() {
 }  // namespace
 
 std::uint64_t add_hash_id(std::string_view label) {
-    auto                        h  = hash_label(label);
+    auto h = hash_label(label);
+    add_hash_id(h, label);
+    return h;
+}
+
+void add_hash_id(std::uint64_t hash, std::string_view label, std::string_view where) {
     auto&                       db = hash_db();
     std::lock_guard<std::mutex> lk(db.mtx);
-    db.add(h, label);
-    return h;
+    db.add(hash, label, where);
+}
+
+std::string hash_where(std::uint64_t hash) {
+    auto&                       db = hash_db();
+    std::lock_guard<std::mutex> lk(db.mtx);
+    const std::int32_t          idx = db.find(hash);
+    return idx < 0 ? std::string{} : std::string(db.where(idx));
+}
+
+std::unordered_set<std::uint64_t> to_disambiguate(const std::vector<LabelIdentity>& ids) {
+    // per label: the first identity seen, and whether a second one was
+    struct Seen {
+        std::uint64_t hash;
+        bool          shared;
+    };
+    std::unordered_map<std::uint64_t, Seen> by_label;
+    by_label.reserve(ids.size());
+    for (const auto& id : ids) {
+        auto [it, fresh] = by_label.try_emplace(id.label_hash, Seen{id.hash, false});
+        if (!fresh && it->second.hash != id.hash) it->second.shared = true;
+    }
+    std::unordered_set<std::uint64_t> out;
+    for (const auto& id : ids)
+        if (id.has_where && by_label.at(id.label_hash).shared) out.insert(id.hash);
+    return out;
+}
+
+bool any_where() {
+    auto&                       db = hash_db();
+    std::lock_guard<std::mutex> lk(db.mtx);
+    return db.with_where > 0;
+}
+
+ShownLabels::ShownLabels(const std::vector<std::uint64_t>& hashes) {
+    std::vector<LabelIdentity> ids;
+    {
+        auto&                       db = hash_db();
+        std::lock_guard<std::mutex> lk(db.mtx);
+        if (db.with_where == 0) return;  // no function's node anywhere: every label is its identity
+        std::unordered_set<std::uint64_t> seen;
+        seen.reserve(hashes.size());
+        for (auto h : hashes) {
+            if (h == 0 || !seen.insert(h).second) continue;
+            const std::int32_t idx = db.find(h);
+            if (idx < 0) continue;
+            ids.push_back({h, hash_label(db.label_view(idx)), !db.where(idx).empty()});
+        }
+        for (auto h : to_disambiguate(ids)) where_.emplace(h, std::string(db.where(db.find(h))));
+    }
+}
+
+void ShownLabels::label(std::uint64_t hash, std::string& out) const {
+    get_hash_identifier(hash, out);
+    if (where_.empty()) return;
+    auto it = where_.find(hash);
+    if (it != where_.end()) out.append(" [").append(it->second).append("]");
+}
+
+std::string_view plain_label(std::string_view shown, std::string_view where) {
+    if (where.empty() || shown.size() < where.size() + 3) return shown;
+    const std::size_t at = shown.size() - where.size() - 3;
+    if (shown.substr(at, 2) == " [" && shown.substr(at + 2, where.size()) == where && shown.back() == ']')
+        return shown.substr(0, at);
+    return shown;
 }
 
 std::string get_hash_identifier(std::uint64_t hash) {
@@ -125,7 +242,9 @@ std::int32_t CallGraph::push_slow(std::uint64_t hash, std::string_view label, bo
             return current_       = found;
         }
     }
-    add_hash_id(label);
+    // under `hash`: a function's node was registered with its where by the profiler, and
+    // every other caller's hash is hash_label(label)
+    add_hash_id(hash, label);
     std::lock_guard<std::mutex> lk(structure_);
     Node                        node;
     node.hash              = hash;

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "timemory/storage/entry.hpp"
@@ -310,11 +311,48 @@ void stop_all_bundles();
 void forget_other_threads_bundles();
 
 // Global label database (get_hash / get_hash_identifier / functions.json).
-std::uint64_t hash_label(std::string_view label);       // FNV-1a 64, stable across runs
-std::uint64_t add_hash_id(std::string_view label);      // hash_label + register
-std::string   get_hash_identifier(std::uint64_t hash);  // "" if unknown
+std::uint64_t hash_label(std::string_view label);  // FNV-1a 64, stable across runs
+// A function's identity: the hash of the label and where it is ("module, line N"); the
+// label's own hash when `where` is empty. Same-named functions are different nodes.
+std::uint64_t hash_label(std::string_view label, std::string_view where);
+std::uint64_t add_hash_id(std::string_view label);  // hash_label + register
+// Registers `label` (and its where, if any) under `hash`; the first label of a hash stays.
+void        add_hash_id(std::uint64_t hash, std::string_view label, std::string_view where = {});
+std::string get_hash_identifier(std::uint64_t hash);  // the label ("" if unknown), never its where
 // The same into `out`, reusing its storage: the writers' per-node label makes no allocation.
 void                                               get_hash_identifier(std::uint64_t hash, std::string& out);
-std::vector<std::pair<std::uint64_t, std::string>> hash_ids();
+std::vector<std::pair<std::uint64_t, std::string>> hash_ids();  // (hash, label) in registration order
+// The where registered with `hash` ("" for a label's own identity, or unknown).
+std::string hash_where(std::uint64_t hash);
+bool        any_where();  // whether any label has a where (a function's node was ever made)
+// A shown label without its ` [where]` suffix (unchanged when it has none).
+std::string_view plain_label(std::string_view shown, std::string_view where);
+
+// The rule every view applies (one place): a node with a where is shown as `label [where]`
+// when another node of the same view, of another identity, has the same label (another
+// function of that name, or a marker named so); every other label is shown as it is.
+struct LabelIdentity {
+    std::uint64_t hash       = 0;
+    std::uint64_t label_hash = 0;  // hash_label(label)
+    bool          has_where  = false;
+};
+// The hashes of `ids` to show with their where.
+std::unordered_set<std::uint64_t> to_disambiguate(const std::vector<LabelIdentity>& ids);
+
+// The labels of one view of this process's nodes, from the label database.
+class ShownLabels {
+public:
+    ShownLabels() = default;
+    explicit ShownLabels(const std::vector<std::uint64_t>& hashes);  // every node's hash of the view
+    void        label(std::uint64_t hash, std::string& out) const;   // into `out`, reusing its storage
+    std::string label(std::uint64_t hash) const {
+        std::string out;
+        label(hash, out);
+        return out;
+    }
+
+private:
+    std::unordered_map<std::uint64_t, std::string> where_;  // the hashes shown with their where
+};
 
 }  // namespace tim

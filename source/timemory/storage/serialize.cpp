@@ -11,7 +11,7 @@ namespace tim {
 
 namespace {
 
-constexpr std::uint32_t flat_magic = 0x464d5432;  // "TMF2"
+constexpr std::uint32_t flat_magic = 0x464d5433;  // "TMF3": entries carry their where
 constexpr std::uint32_t tree_magic = 0x544d5431;  // "TMT1"
 
 class Writer {
@@ -172,6 +172,7 @@ struct PackedEntry {
     int              tid   = 0;
     int              pid   = 0;
     std::string_view label;
+    std::string_view where;   // where a function is ("module, line N"), else empty
     std::string_view prefix;  // empty unless stored
     Entry            entry;
 };
@@ -195,7 +196,7 @@ FlatHead read_head(Reader& r, const ComponentInfo& info) {
     head.count    = r.get<std::uint64_t>();
     // the smallest an entry can be packed (an empty label): a count the data cannot hold is
     // refused before anyone reserves memory for it
-    const std::size_t smallest = 8 + 4 + 4 + 4 + 4 + ((head.flags & flat_has_prefix) ? 4 : 0) + 8 +
+    const std::size_t smallest = 8 + 4 + 4 + 4 + 4 + 4 + ((head.flags & flat_has_prefix) ? 4 : 0) + 8 +
                                  16 * static_cast<std::size_t>(info.n_raw) + 8 +
                                  32 * static_cast<std::size_t>(info.n_disp);
     if (head.count > r.remaining() / smallest) throw std::invalid_argument("truncated timemory storage data");
@@ -215,6 +216,7 @@ void read_flat(const ComponentInfo& info, std::string_view data, H&& visit_head,
         e.tid   = r.get<std::int32_t>();
         e.pid   = r.get<std::int32_t>();
         e.label = r.view();
+        e.where = r.view();
         if (head.flags & flat_has_prefix) e.prefix = r.view();
         e.entry = Entry{};
         r.entry(e.entry, info.n_raw, info.n_disp);
@@ -238,7 +240,8 @@ std::size_t flat_count(const ComponentInfo& info, std::string_view data) {
 struct UnionGraph {
     struct Node {
         std::uint64_t             hash = 0;
-        std::string               label;
+        std::string               label;      // without its where
+        std::string               where;      // where a function is
         int                       depth = 0;  // top level 0
         std::vector<std::int32_t> children;
     };
@@ -265,7 +268,8 @@ struct UnionGraph {
                 idx = static_cast<std::int32_t>(nodes.size());
                 Node n;
                 n.hash  = e.hash;
-                n.label = std::string(e.label);
+                n.label = std::string(plain_label(e.label, e.where));
+                n.where = std::string(e.where);
                 n.depth = static_cast<int>(stack.size());
                 nodes.push_back(std::move(n));
                 nodes[static_cast<std::size_t>(parent)].children.push_back(idx);
@@ -276,6 +280,22 @@ struct UnionGraph {
             stack.push_back(idx);
             on_entry(idx, e);
         });
+    }
+
+    // After the last add: the labels as shown (each process showed its own nodes' labels;
+    // two functions of one name may meet here only), per node.
+    std::vector<std::string> shown_labels() const {
+        std::vector<LabelIdentity> ids;
+        ids.reserve(nodes.size());
+        for (std::size_t i = 1; i < nodes.size(); ++i)
+            ids.push_back({nodes[i].hash, hash_label(nodes[i].label), !nodes[i].where.empty()});
+        const auto               suffixed = to_disambiguate(ids);
+        std::vector<std::string> out(nodes.size());
+        for (std::size_t i = 1; i < nodes.size(); ++i) {
+            out[i] = nodes[i].label;
+            if (suffixed.count(nodes[i].hash)) out[i].append(" [").append(nodes[i].where).append("]");
+        }
+        return out;
     }
 
     // Pre-order over the nodes besides the root: `visit(node, hierarchy)`.
@@ -304,7 +324,8 @@ struct UnionGraph {
 
 // Flat format: header, flags (bit 0: decorated labels stored), nthreads and
 // show_tid (to decorate labels on arrival when they are not stored), the
-// entry count, then per entry hash, depth, tid, pid, label, [prefix,] entry.
+// entry count, then per entry hash, depth, tid, pid, label, where (where a function is,
+// else empty), [prefix,] entry.
 namespace {
 void put_flat_head(Writer& w, const ComponentInfo& info, std::uint8_t flags, int nthreads, bool show_tid) {
     header(w, flat_magic, info);
@@ -330,6 +351,7 @@ std::string pack_flat(const ComponentInfo& info, const std::vector<FlatEntry>& e
         w.put(static_cast<std::int32_t>(e.tid));
         w.put(static_cast<std::int32_t>(e.pid));
         w.put(e.label);
+        w.put(hash_where(e.hash));
         w.put(e.prefix);
         w.put(e.entry, info.n_raw, info.n_disp);
     }
@@ -342,6 +364,7 @@ std::string pack_flat_snapshot(const ComponentInfo& info) {
     std::uint64_t count    = 0;
     std::size_t   count_at = 0;
     bool          started  = false;
+    std::string   where;
     for_each_flat(info.index, [&](const FlatItem& it) {
         if (!started) {
             started = true;
@@ -355,6 +378,8 @@ std::string pack_flat_snapshot(const ComponentInfo& info) {
         w.put(static_cast<std::int32_t>(it.tid));
         w.put(static_cast<std::int32_t>(it.pid));
         w.put(it.label);
+        where = hash_where(it.hash);
+        w.put(where);
         w.put(*it.entry, info.n_raw, info.n_disp);
         ++count;
     });
@@ -440,15 +465,16 @@ std::vector<FlatEntry> merge_flat(const ComponentInfo& info, const std::vector<s
     }
     std::vector<FlatEntry>     out;
     std::vector<std::uint64_t> sums;  // the rolling hash per level of the current path
+    const auto                 labels = graph.shown_labels();
     out.reserve(graph.nodes.size() - 1);
     graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path) {
         const auto& n = graph.nodes[static_cast<std::size_t>(i)];
         auto&       e = out.emplace_back();  // in place: one copy of the Entry, not three
         e.hash        = n.hash;
-        e.label       = n.label;
+        e.label       = labels[static_cast<std::size_t>(i)];
         e.depth       = n.depth;
         e.pid         = pid[static_cast<std::size_t>(i)];
-        e.prefix      = flat_prefix(n.label, n.depth, 0, 1, false);
+        e.prefix      = flat_prefix(e.label, n.depth, 0, 1, false);
         sums.resize(path.size() - 1);
         sums.push_back((sums.empty() ? 0 : sums.back()) + path.back());
         e.rolling_hash = sums.back();
@@ -471,16 +497,17 @@ std::vector<ProcessSummary> summarize_processes(const ComponentInfo&            
             list.back().second.merge(info, e.entry);
         });
     }
-    const auto                  nd = static_cast<std::size_t>(info.n_disp);
+    const auto                  nd     = static_cast<std::size_t>(info.n_disp);
+    const auto                  labels = graph.shown_labels();
     std::vector<ProcessSummary> out;
     out.reserve(graph.nodes.size() - 1);
     graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path) {
         const auto&    n = graph.nodes[static_cast<std::size_t>(i)];
         ProcessSummary s;
         s.hash      = n.hash;
-        s.label     = n.label;
+        s.label     = labels[static_cast<std::size_t>(i)];
         s.depth     = n.depth;
-        s.prefix    = flat_prefix(n.label, n.depth, 0, 1, false);
+        s.prefix    = flat_prefix(s.label, n.depth, 0, 1, false);
         s.hierarchy = path;
         s.min.assign(nd, 0.0);
         s.max.assign(nd, 0.0);

@@ -237,6 +237,17 @@ std::vector<std::pair<int, MergedGraph>> views(int index) {
     return out;
 }
 
+// The labels of a view's nodes as shown (ShownLabels: ` [where]` where two functions of
+// the view share a label). Over every thread's view: the files of one component then
+// show one label per node, whichever thread ran it.
+ShownLabels shown_labels(const std::vector<std::pair<int, MergedGraph>>& all) {
+    if (!any_where()) return {};  // markers only: every label is its node's identity
+    std::vector<std::uint64_t> hashes;
+    for (const auto& v : all)
+        for (const auto& n : v.second.nodes()) hashes.push_back(n.hash);
+    return ShownLabels(hashes);
+}
+
 }  // namespace
 
 bool has_data(int index) {
@@ -260,14 +271,15 @@ void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit)
     item.nthreads = thread_count();
     auto all      = views(index);
     for (auto& v : all) item.total += v.second.nodes().size() - 1;
-    Entry entry;  // the node's values, copied out of the graph's arena
+    const ShownLabels labels = shown_labels(all);
+    Entry             entry;  // the node's values, copied out of the graph's arena
     for (auto& [tid, graph] : all) {
         const auto& nodes = graph.nodes();
         graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path, std::uint64_t rolling) {
             const auto& n     = nodes[static_cast<std::size_t>(i)];
             item.rolling_hash = rolling;
             item.hash         = n.hash;
-            get_hash_identifier(n.hash, item.label);
+            labels.label(n.hash, item.label);
             item.depth = n.depth - 1;
             item.tid   = item.show_tid ? tid : graph.first_tid(i);
             item.path  = &path;
@@ -319,13 +331,15 @@ std::vector<TreeNode> tree_snapshot(int index) {
     const auto&           info = component_table()[static_cast<std::size_t>(index)];
     const int             pid  = static_cast<int>(getpid());
     std::vector<TreeNode> roots;
-    for (auto& [tid, graph] : views(index)) {
+    auto                  all    = views(index);
+    const ShownLabels     labels = shown_labels(all);
+    for (auto& [tid, graph] : all) {
         (void)tid;
         const auto& nodes = graph.nodes();
         auto        fill  = [&](TreeNode& t, std::int32_t i) {
             const auto& n = nodes[static_cast<std::size_t>(i)];
             t.hash        = n.hash;
-            t.label       = i == 0 ? std::string("unknown-hash=0") : get_hash_identifier(n.hash);
+            t.label       = i == 0 ? std::string("unknown-hash=0") : labels.label(n.hash);
             // Merged data belong to the process, reported as thread 0 (as the
             // flat view does). hatchet's reader also breaks on a single-rank
             // tree whose nodes carry other thread ids.
@@ -360,14 +374,16 @@ void for_each_tree(int index, const std::function<void(const TreeNode&)>& enter,
     t.pids              = {static_cast<int>(getpid())};
     const bool collapse = config().collapse_threads;
     if (collapse) t.tids = {0};  // set once: a set per node is an allocation per node
-    for (auto& [tid, graph] : views(index)) {
+    auto              all    = views(index);
+    const ShownLabels labels = shown_labels(all);
+    for (auto& [tid, graph] : all) {
         (void)tid;
         const auto& nodes = graph.nodes();
         auto        visit = [&](std::int32_t i) {
             const auto& n = nodes[static_cast<std::size_t>(i)];
             t.hash        = n.hash;
             if (i == 0) t.label = "unknown-hash=0";
-            else get_hash_identifier(n.hash, t.label);
+            else labels.label(n.hash, t.label);
             if (!collapse) t.tids = graph.tid_set(i);
             t.depth     = n.depth;
             t.inclusive = graph.store().entry(i);
