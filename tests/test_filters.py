@@ -75,9 +75,7 @@ def test_defaults_are_minimal_and_anchored():
     assert DEFAULT_SKIP_FILENAMES  # the import machinery, justified where defined
     for pattern in DEFAULT_SKIP_FILENAMES:
         assert pattern.startswith("^") and pattern.endswith("$"), pattern
-    keep = _hook_config.make_filter(
-        {**_hook_config.pattern_defaults(), "include_internal": False}
-    )
+    keep = _hook_config.make_filter({**_hook_config.pattern_defaults(), "include_internal": False})
     assert not keep("_find_and_load", "<frozen importlib._bootstrap>", False)
     assert not keep("exec_module", "<frozen importlib._bootstrap_external>", False)
     assert keep("_find_and_load", "<frozen importlib._bootstrap>x", False)
@@ -86,15 +84,51 @@ def test_defaults_are_minimal_and_anchored():
             assert keep(name, path, False), (name, path)
 
 
-def test_the_import_system_is_the_frozen_module_that_the_default_names():
+def test_the_defaults_name_the_files_this_interpreter_runs():
     import importlib._bootstrap as bootstrap
     import importlib._bootstrap_external as external
+    import sysconfig
+    import threading
 
     names = {
         bootstrap._find_and_load.__code__.co_filename,
         external.SourceFileLoader.exec_module.__code__.co_filename,
+        threading.Thread.run.__code__.co_filename,
     }
     assert all(any(re.search(p, n) for p in DEFAULT_SKIP_FILENAMES) for n in names), names
+    # the threading pattern is the whole path of the standard library's file
+    stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    assert Path(threading.__file__).resolve() == stdlib / "threading.py"
+    assert [p for p in DEFAULT_SKIP_FILENAMES if re.search(p, threading.__file__)] == [
+        "^" + re.escape(threading.__file__) + "$"
+    ]
+    for elsewhere in ("/home/u/threading.py", threading.__file__ + "x", "x" + threading.__file__):
+        assert not any(re.search(p, elsewhere) for p in DEFAULT_SKIP_FILENAMES), elsewhere
+
+
+def test_a_threads_graph_starts_at_its_function():
+    import threading
+
+    def in_thread():
+        return sum(range(100))
+
+    timemory.settings.collapse_threads = False
+    try:
+        with profile(["wall_clock"]):
+            worker = threading.Thread(target=in_thread)
+            worker.start()
+            worker.join()
+        roots = timemory.get(hierarchy=True)["timemory"]["wall_clock"]["graph"]
+        labels = [
+            child["node"]["prefix"].split(">>> ")[-1]
+            for per_thread in roots
+            for root in per_thread
+            for child in root.get("children", [])
+        ]
+    finally:
+        timemory.settings.collapse_threads = True
+    assert "in_thread" in labels, labels
+    assert not {"run", "_bootstrap", "_bootstrap_inner", "_delete", "start", "join"} & set(labels)
 
 
 def test_timemory_itself_is_internal_but_not_a_package_named_alike():
@@ -144,7 +178,9 @@ def test_module_level_code_is_named_by_its_file(path, label):
     assert ProfilerConfig.labeler()(code_in(path, module=True)) == label
     # the tracer's labels end [function][file:line]: without the file, the function names it
     tracer_config.include_filename = False
-    assert all(f"[{label}:" in text for _, text, _ in TracerConfig.labeler()(code_in(path, module=True)))
+    assert all(
+        f"[{label}:" in text for _, text, _ in TracerConfig.labeler()(code_in(path, module=True))
+    )
 
 
 def test_labels_that_show_the_file_keep_module_short():

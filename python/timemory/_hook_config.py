@@ -21,6 +21,19 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # minimal: timemory's own frames are left out by `is_internal` (`include_internal` shows them),
 # and each pattern below matches one named standard-library module by its full file name,
 # anchored at both ends, never a substring that could also match a user's file.
+
+
+def _stdlib_file(name: str) -> tuple[str, ...]:
+    """The anchored pattern of the standard-library file ``name`` where this interpreter
+    found it: in the folder of os.py, which is ``sysconfig.get_paths()["stdlib"]`` without
+    importing sysconfig (the import system sets a module's ``co_filename`` to the file it
+    loaded). None where os has no file (an embedded interpreter)."""
+    os_file = getattr(os, "__file__", None)
+    if not os_file:
+        return ()
+    return ("^" + re.escape(os.path.join(os.path.dirname(os_file), name)) + "$",)
+
+
 DEFAULT_SKIP_FUNCTIONS: tuple[str, ...] = ()
 DEFAULT_SKIP_FILENAMES: tuple[str, ...] = (
     # The import system (importlib._bootstrap and _bootstrap_external, always frozen in
@@ -30,6 +43,12 @@ DEFAULT_SKIP_FILENAMES: tuple[str, ...] = (
     # files) is charged to that line, never lost. Its five to eight frames per import
     # otherwise fill the call tree of a program that imports a package.
     r"^<frozen importlib\._bootstrap(_external)?>$",
+    # The thread machinery of threading.py: with it, every thread's graph starts at the
+    # function the thread runs (`Thread(target=work)`: `work`), not at threading's
+    # `_bootstrap`/`run` with `_delete` beside it, and creating, starting and joining a thread
+    # is one call of the program's, not some twenty nodes of threading's internals. The time
+    # of `start()`, `join()` and `Event.wait()` is charged to the line that calls them.
+    *_stdlib_file("threading.py"),
 )
 
 PATTERN_SETS = ("only_functions", "only_filenames", "skip_functions", "skip_filenames")
@@ -44,15 +63,15 @@ def pattern_defaults() -> dict[str, list[str]]:
     }
 
 
-class Patterns(list):  # type: ignore[type-arg]
+class Patterns(list):
     """What reading a pattern set of a ``config`` returns: a copy, as a list, where ``+=``
     takes one regex as well as a list of them, so that ``config.skip_filenames += "x"`` adds
     the pattern ``x`` (a plain list would add its characters, each a pattern)."""
 
-    def __iadd__(self, other: Any) -> Patterns:  # type: ignore[override]
+    def __iadd__(self, other: Any) -> Patterns:
         return super().__iadd__([other] if isinstance(other, str) else other)
 
-    def __add__(self, other: Any) -> Patterns:  # type: ignore[override]
+    def __add__(self, other: Any) -> Patterns:
         return Patterns([*self, *([other] if isinstance(other, str) else other)])
 
 

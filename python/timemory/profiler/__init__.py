@@ -188,7 +188,7 @@ class Profiler:
             # threads started from now on; sys.monitoring (3.12+) covers every thread itself.
             # Assigned as threading.setprofile() does: calling it would record that call as
             # the first function of every session.
-            threading._profile_hook = profiler_function  # type: ignore[attr-defined]
+            threading._profile_hook = profiler_function
         return False
 
     def stop(self) -> Profiler:

@@ -70,6 +70,7 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[Any], Any]:
         if not keep(name, path, internal):
             return None
         filename = path if full_path else os.path.basename(path)
+        module = name == "<module>"
         name = function_name(name, path, full_path, with_file)
         brackets = with_file or with_line
         head = "[" + name if brackets else name
@@ -78,7 +79,8 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[Any], Any]:
             tail += "[" + filename + (f":{line}]" if with_line else "]")
         elif with_line:
             tail += f":{line}"
-        return (head, tail) if with_args else head + tail
+        # module-level code takes no arguments: no "()" in its label
+        return (head, tail) if with_args and not module else head + tail
 
     return labeler
 

@@ -117,6 +117,7 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[types.CodeType], Any]:
         hidden = _not_shown(code, lines, texts)
         digits = len(str(len(source) or (lines[-1] if lines else 0)))
         filename = path if full_path else os.path.basename(path)
+        module = name == "<module>"
         name = function_name(name, path, full_path, with_file)
         longest = max((len(t) for n, t in texts.items() if n not in hidden), default=0)
         out: list[tuple[int, Any, bool]] = []
@@ -131,7 +132,9 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[types.CodeType], Any]:
             head = f"{text:<{pad}} [{name}"
             # without the source a line is not listed before it runs: its label has no text
             shown = bool(text.strip()) and line not in hidden
-            out.append((line, (head, tail) if with_args else head + tail, shown))
+            # module-level code takes no arguments: no "()" in its labels
+            label = (head, tail) if with_args and not module else head + tail
+            out.append((line, label, shown))
         return out
 
     return labeler
