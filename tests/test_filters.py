@@ -456,3 +456,20 @@ def test_an_invalid_regex_is_one_line(tmp_path, tool, option):
     proc = run_tool(tool, option, "(", "--", "x.py", cwd=tmp_path)
     assert proc.returncode == 2
     assert_one_error_line(proc.stderr, f"python -m {tool}", "invalid regular expression '('")
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="the standard library is frozen from 3.11")
+def test_frozen_standard_library_lines_show_their_source():
+    import linecache
+    import posixpath
+
+    code = posixpath.join.__code__
+    if not code.co_filename.startswith("<frozen "):
+        pytest.skip(f"posixpath is not frozen here: {code.co_filename}")
+    source = linecache.getlines(posixpath.__file__)
+    labels = TracerConfig.labeler()(code)
+    shown = [(line, text) for line, text, show in labels if show]
+    assert shown, labels
+    for line, text in shown:
+        assert text.startswith(source[line - 1].rstrip().expandtabs()), (line, text)
+        assert re.search(rf"\[join\]\[<frozen posixpath>:0*{line}\]$", text), text

@@ -994,8 +994,9 @@ def skip_options_help(tool: str) -> dict[str, str]:
         f"to the defaults: {listed(DEFAULT_SKIP_FUNCTIONS)}.",
         "skip_files": f"Do not {tool} functions whose file path matches one of these "
         "regular expressions (searched in the path: anchor with ^ and $). Added to the "
-        f"defaults: {listed(DEFAULT_SKIP_FILENAMES)} (the import system's frames: an "
-        "import shows as the imported module's code, <module NAME.py>).",
+        f"defaults: {listed(DEFAULT_SKIP_FILENAMES)} (the import system: an import shows as "
+        "the imported module's code, <module NAME.py>; the standard library's threading.py: a "
+        "thread's graph starts at the function it runs).",
         "no_default_skips": "Drop the default skip patterns (see --skip-funcs, --skip-files): "
         "only timemory's own functions and those of --skip-funcs/--skip-files are left out.",
     }
