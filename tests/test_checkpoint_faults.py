@@ -129,7 +129,8 @@ def _completed(mode: str, folder: Path) -> int:
         return count  # iter-0 .. iter-(count-1) all present
     if mode == "trace":
         return sum(e["entry"]["laps"] for e in graph if "return total" in e["prefix"])
-    return sum(e["entry"]["laps"] for e in graph if e["prefix"].split()[-1] == "step")
+    # step() runs under the program's <module program.py> node: "|_step"
+    return sum(e["entry"]["laps"] for e in graph if e["prefix"].split()[-1] == "|_step")
 
 
 def _run_case(mode: str, ending: str, tmp_path: Path) -> None:

@@ -686,6 +686,10 @@ def _entry(name: str, obj: Any) -> list[str]:
             and all(isinstance(v, LITERALS) for v in value)
         ):
             shown = repr(value)
+        if shown is not None:
+            # the default skip patterns name this machine's standard-library folder
+            stdlib = repr(re.escape(os.path.dirname(os.__file__)))[1:-1]
+            shown = shown.replace(stdlib, "<stdlib>")
         attributes.append(f"- `{attribute}`" + (f" = `{shown}`" if shown is not None else ""))
     if attributes:
         out += ["Attributes and their initial values:", "", *attributes, ""]

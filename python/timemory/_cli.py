@@ -1066,18 +1066,49 @@ def _setup_target(path: str) -> Target:
 
 def label_and_filter_options(opts: argparse.Namespace) -> dict[str, Any]:
     """The ``config`` values of the label and filter options the profiler and the tracer
-    share (None where the option was not given)."""
+    share (None where the option was not given). ``--skip-funcs``/``--skip-files`` add to
+    the default skip patterns, which ``--no-default-skips`` drops (assigning a pattern set
+    replaces it)."""
+    from timemory._hook_config import DEFAULT_SKIP_FILENAMES, DEFAULT_SKIP_FUNCTIONS
+
+    def skips(defaults: tuple[str, ...], given: list[str] | None) -> list[str] | None:
+        if opts.no_default_skips:
+            return list(given or ())
+        return None if given is None else [*defaults, *given]
+
     return {
         "include_args": opts.include_args,
         "include_line": opts.include_line,
         "include_filename": opts.include_file,
         "full_filepath": opts.full_filepath,
         "verbosity": opts.verbosity,
-        # the pattern sets add to what is there (the defaults), as in the reference
-        "skip_functions": opts.skip_funcs,
-        "skip_filenames": opts.skip_files,
+        "skip_functions": skips(DEFAULT_SKIP_FUNCTIONS, opts.skip_funcs),
+        "skip_filenames": skips(DEFAULT_SKIP_FILENAMES, opts.skip_files),
         "only_functions": opts.only_funcs,
         "only_filenames": opts.only_files,
+    }
+
+
+def skip_options_help(tool: str) -> dict[str, str]:
+    """The help of ``--skip-funcs``, ``--skip-files`` and ``--no-default-skips``, which list
+    the default patterns (``tool``: "record" or "trace")."""
+    from timemory._hook_config import DEFAULT_SKIP_FILENAMES, DEFAULT_SKIP_FUNCTIONS
+
+    def listed(defaults: tuple[str, ...]) -> str:
+        # quoted as for a shell; argparse formats help with %: a pattern's own % is doubled
+        return ", ".join(f"'{p}'".replace("%", "%%") for p in defaults) or "none"
+
+    return {
+        "skip_funcs": f"Do not {tool} functions whose name matches one of these regular "
+        "expressions (searched in the name: anchor with ^ and $ to match it whole). Added "
+        f"to the defaults: {listed(DEFAULT_SKIP_FUNCTIONS)}.",
+        "skip_files": f"Do not {tool} functions whose file path matches one of these "
+        "regular expressions (searched in the path: anchor with ^ and $). Added to the "
+        f"defaults: {listed(DEFAULT_SKIP_FILENAMES)} (the import system: an import shows as "
+        "the imported module's code, <module NAME.py>; the standard library's threading.py: a "
+        "thread's graph starts at the function it runs).",
+        "no_default_skips": "Drop the default skip patterns (see --skip-funcs, --skip-files): "
+        "only timemory's own functions and those of --skip-funcs/--skip-files are left out.",
     }
 
 

@@ -86,9 +86,15 @@ def test_read_profiler_output(profiled_output):
     assert wall.processes == 1 and wall.threads == 2
     [(rank, nodes)] = wall.ranks
     assert rank == 0
-    assert [(n.label, n.depth) for n in nodes[:3]] == [("main", 0), ("work", 1), ("fib", 2)]
+    # the script's top-level code is the root
+    assert [(n.label, n.depth) for n in nodes[:4]] == [
+        ("<module profiled.py>", 0),
+        ("main", 1),
+        ("work", 2),
+        ("fib", 3),
+    ]
     # the fake clock's naps: 3 x (5 ms + 89 x 10 us)
-    assert nodes[1].count == 3 and nodes[1].values[0] == pytest.approx(0.01767, rel=1e-12)
+    assert nodes[2].count == 3 and nodes[2].values[0] == pytest.approx(0.01767, rel=1e-12)
     [rss] = read_file(str(profiled_output / "current_peak_rss.json"))
     assert rss.types == ("start peak rss", "stop peak rss") and rss.units == ("MB", "MB")
     assert all(len(n.values) == 2 for _, nodes in rss.ranks for n in nodes)
@@ -140,9 +146,10 @@ def test_bar_chart_artists(profiled_output):
     nodes = [n for n in wall.ranks[0][1] if n.count > 0]
     assert len(labels) == len(nodes) == len(axis.patches)  # one bar per entry
     # label column: the label indented by depth, then the count
-    assert labels[0].split() == ["main", "1"]
-    assert labels[1].split() == ["|_work", "3"] and labels[1].startswith("|_work")
-    assert labels[2].startswith("  |_fib")
+    assert labels[0].split() == ["<module", "profiled.py>", "1"]
+    assert labels[1].split() == ["|_main", "1"]
+    assert labels[2].split() == ["|_work", "3"] and labels[2].startswith("  |_work")
+    assert labels[3].startswith("    |_fib")
     assert axis.get_xlabel() == "wall [sec]"
     assert figure_texts(figure)[0] == "wall @ Processes = 1, Threads/process = 2"
     assert figure_texts(figure)[1].startswith("Real-clock timer")
@@ -168,7 +175,7 @@ def test_multi_valued_component_has_a_panel_per_value(profiled_output):
 def test_threads_are_tagged(threads_output):
     _, figure = one_figure(threads_output / "wall.json", min_percent=0)
     labels = tick_labels(figure)
-    assert labels[0].startswith("[t0] main")
+    assert labels[0].startswith("[t0] <module profiled.py>")
     assert any(label.startswith("[t1] work") for label in labels)
     assert_readable(figure)
 
@@ -339,7 +346,8 @@ def test_combine_tags_every_entry_with_its_input(profiled_output, threads_output
     merged = combined([("before", read_file(files[0])[0]), ("after", read_file(files[1])[0])])
     [(_, figure)] = plot_component(merged, plot_params=plot_parameters(min_percent=0, max_nodes=0))
     labels = tick_labels(figure)
-    assert labels[0].startswith("[before]   main") and labels[1].startswith("[before]   |_work")
+    assert labels[0].startswith("[before]   <module profiled.py>")
+    assert labels[1].startswith("[before]   |_main") and labels[2].startswith("[before]     |_work")
     assert any(label.startswith("[after t1] work") for label in labels)
     assert len(labels) == sum(len(c.ranks[0][1]) for c in (read_file(f)[0] for f in files))
     assert figure_texts(figure)[0] == "wall @ Processes = 1, Threads/process = 2"

@@ -256,7 +256,8 @@ def test_script_without_options(tmp_path):
     assert "result 6765" in lines
     # the short summary, not the full tables
     assert "REAL-CLOCK TIMER" not in proc.stdout
-    assert "[timemory]> wall_clock: 2 labels by self time" in [x.split(",")[0] for x in lines]
+    # <module script.py> (the script's top-level code), main, fibonacci
+    assert "[timemory]> wall_clock: 3 labels by self time" in [x.split(",")[0] for x in lines]
     row = next(line.split() for line in lines if line.strip().startswith("fibonacci"))
     assert row[1] == "21891"
     assert lines[-1] == f"[timemory]> output written to: {folder}"
@@ -553,13 +554,14 @@ def test_max_stack_depth_counts_from_the_programs_top_level(tmp_path):
     folder = tmp_path / "timemory-script-output"
     proc = cli("-m", "1", "--", "script.py", "10", cwd=tmp_path)  # -m N: the depth
     assert proc.returncode == 0, proc.stderr
-    assert fib_counts(folder) == {"main": 1}
+    # the script's top-level code is the root of the graph (level 0), then what it calls
+    assert fib_counts(folder) == {"<module script.py>": 1, "main": 1}
     proc = cli("-m", "2", "--", "script.py", "10", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert fib_counts(folder) == {"main": 1, "fibonacci": 1}
+    assert fib_counts(folder) == {"<module script.py>": 1, "main": 1, "fibonacci": 1}
     proc = cli("--max-stack-depth", "3", "--", "script.py", "10", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert fib_counts(folder) == {"main": 1, "fibonacci": 3}
+    assert fib_counts(folder) == {"<module script.py>": 1, "main": 1, "fibonacci": 3}
 
 
 def test_max_stack_depth_with_builtin_counts_from_the_decorated_function(tmp_path):

@@ -10,6 +10,7 @@ import threading
 import pytest
 import timemory
 from timemory import _core, settings
+from timemory._hook_config import DEFAULT_SKIP_FILENAMES
 from timemory.profiler import (
     Config,
     FakeProfiler,
@@ -415,11 +416,24 @@ def test_include_args():
     assert (1, "fibonacci(n=0)", 1) in tree
 
 
-def test_config_pattern_sets_add_and_validate():
-    before = config.skip_functions
-    config.skip_functions = ["^leaf$"]
-    assert config.skip_functions == [*before, "^leaf$"]
+def test_config_pattern_sets_replace_add_and_validate():
+    # assigning replaces the set, the defaults too (it added before issue 16, so that the
+    # defaults could not be undone); += adds, a str being one pattern, not its characters
+    before = config.skip_filenames
+    assert before == list(DEFAULT_SKIP_FILENAMES) and before
+    config.skip_filenames += r"helper\.py$"
+    assert config.skip_filenames == [*before, r"helper\.py$"]
+    config.skip_filenames += ["^a$", "^b$", "^a$"]
+    assert config.skip_filenames == [*before, r"helper\.py$", "^a$", "^b$"]
+    config.skip_filenames = ["^leaf$"]
+    assert config.skip_filenames == ["^leaf$"]
+    config.skip_functions = "^leaf$"
+    assert config.skip_functions == ["^leaf$"]
     assert Config.skip_functions == config.skip_functions
+    config.skip_functions = []
+    assert config.skip_functions == []
+    Config.reset()
+    assert config.skip_filenames == list(DEFAULT_SKIP_FILENAMES)
     with pytest.raises(ValueError, match="invalid regular expression"):
         config.only_functions = ["("]
     with pytest.raises(AttributeError, match="valid options"):

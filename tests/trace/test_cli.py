@@ -207,6 +207,12 @@ def test_script_without_options(tmp_path):
         "[work][script.py:07]": 4,
         "[work][script.py:08]": 1,
         "[main][script.py:12]": 1,
+        # the script's top-level lines are traced too (the <module> code was skipped before
+        # issue 16): import, the two defs and the call of main()
+        "[<module>][script.py:01]": 1,
+        "[<module>][script.py:04]": 1,
+        "[<module>][script.py:11]": 1,
+        "[<module>][script.py:15]": 1,
     }
     assert "[timemory]> output written to:" in proc.stdout
 
@@ -220,7 +226,12 @@ def test_components_and_label_options(tmp_path):
     assert lines(folder)["[work:06]"] == 4
     proc = cli("-l", "no", "-a", "--", "script.py", "3", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert set(lines(folder)) == {"[work(n=3)][script.py]", "[main()][script.py]"}
+    # module-level code has no arguments to show
+    assert set(lines(folder)) == {
+        "[work(n=3)][script.py]",
+        "[main()][script.py]",
+        "[<module>][script.py]",
+    }
 
 
 def test_components_from_the_environment(tmp_path):
@@ -235,7 +246,7 @@ def test_output_dir_and_filters(tmp_path):
     write(tmp_path / "script.py", LOOP)
     proc = cli("-d", "out", "--skip-funcs", "^main$", "--", "script.py", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert functions(tmp_path / "out") == {"work"}
+    assert functions(tmp_path / "out") == {"work", "<module>"}
     proc = cli("-d", "out2", "--only-funcs", "^main$", "--", "script.py", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert functions(tmp_path / "out2") == {"main"}
@@ -283,6 +294,7 @@ def test_bare_decorators_trace_everything_without_builtin(tmp_path):
         "profiled",
         "other",
         "quiet",
+        "<module>",  # the script's top-level lines
     }
 
 
@@ -319,7 +331,13 @@ def test_builtin_mode_with_the_context_manager(tmp_path):
     )
     proc = cli("-b", "--", "script.py", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert functions(tmp_path / "timemory-script-output") == {"inside"}
+    # the block's own top-level lines are traced as well as what they call (the `with` line
+    # once: its exit, which runs while tracing)
+    assert lines(tmp_path / "timemory-script-output") == {
+        "[<module>][script.py:10]": 1,
+        "[<module>][script.py:11]": 1,
+        "[inside][script.py:02]": 1,
+    }
 
 
 def test_run_a_module(tmp_path):

@@ -13,6 +13,7 @@ import threading
 import pytest
 import timemory
 from timemory import _core, settings
+from timemory._hook_config import DEFAULT_SKIP_FILENAMES, DEFAULT_SKIP_FUNCTIONS
 from timemory.bundle import marker
 from timemory.storage import storage_class
 from timemory.trace import (
@@ -660,14 +661,18 @@ def test_config_defaults_and_options():
     assert config.include_line is True and config.include_filename is True
     assert config.include_args is False and config.full_filepath is False
     assert config.include_internal is False
-    assert "^<.*>$" in config.skip_functions
+    assert config.skip_functions == list(DEFAULT_SKIP_FUNCTIONS) == []
+    assert config.skip_filenames == list(DEFAULT_SKIP_FILENAMES)
     assert config._is_running is False
     with pytest.raises(AttributeError, match="unknown tracer option 'trace_c'.*include_line"):
         config.trace_c = True
     with pytest.raises(AttributeError, match="unknown tracer option 'max_stack_depth'"):
         config.max_stack_depth = 3
-    config.skip_functions = "^nothing$"
-    assert "^nothing$" in Config.skip_functions and "^<.*>$" in Config.skip_functions
+    # assigning replaces (the defaults too), += adds: as the profiler's config
+    config.skip_filenames += "^nothing$"
+    assert Config.skip_filenames == [*DEFAULT_SKIP_FILENAMES, "^nothing$"]
+    config.skip_filenames = "^nothing$"
+    assert Config.skip_filenames == ["^nothing$"]
     with pytest.raises(ValueError, match="invalid regular expression"):
         config.only_functions = ["("]
 

@@ -185,8 +185,10 @@ class Profiler:
         self._active = True
         self._session = _session[0]
         if _core.profiler_backend() == "setprofile":
-            # threads started from now on; sys.monitoring (3.12+) covers every thread itself
-            threading.setprofile(profiler_function)
+            # threads started from now on; sys.monitoring (3.12+) covers every thread itself.
+            # Assigned as threading.setprofile() does: calling it would record that call as
+            # the first function of every session.
+            threading._profile_hook = profiler_function
         return False
 
     def stop(self) -> Profiler:

@@ -139,19 +139,19 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
         type=_cli.number(int, minimum=1),
         default=None,
         metavar="N",
-        help="Record N levels of calls: 1 records only the functions that the program's "
-        "top-level code calls (with -b: only the decorated functions), 2 also what they call, "
+        help="Record N levels of calls: 1 records the program's top-level code and the "
+        "functions it calls (with -b: only the decorated functions), 2 also what they call, "
         "and so on (default 65535). `-m NAME` with a NAME that is not an integer runs module "
         "NAME instead, like python -m, and ends the options.",
     )
+    skip_help = _cli.skip_options_help("record")
     parser.add_argument(
         "--skip-funcs",
         nargs="+",
         type=_cli.regex,
         default=None,
         metavar="REGEX",
-        help="Do not record functions whose name matches one of these regular expressions "
-        "(added to the default list, which skips e.g. <module> and <lambda>).",
+        help=skip_help["skip_funcs"],
     )
     parser.add_argument(
         "--skip-files",
@@ -159,8 +159,12 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
         type=_cli.regex,
         default=None,
         metavar="REGEX",
-        help="Do not record functions whose file path matches one of these regular "
-        "expressions (added to the defaults, which skip e.g. __init__.py and threading.py).",
+        help=skip_help["skip_files"],
+    )
+    parser.add_argument(
+        "--no-default-skips",
+        action="store_true",
+        help=skip_help["no_default_skips"],
     )
     parser.add_argument(
         "--only-funcs",

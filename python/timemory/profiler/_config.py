@@ -13,7 +13,13 @@ import sys
 import types
 
 from timemory import _core
-from timemory._hook_config import HookConfig, is_internal, make_filter, pattern_defaults
+from timemory._hook_config import (
+    HookConfig,
+    function_name,
+    is_internal,
+    make_filter,
+    pattern_defaults,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
@@ -97,6 +103,8 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[Any], Any]:
         if not keep(name, path, internal):
             return None
         filename = path if full_path else os.path.basename(path)
+        module = name == "<module>"
+        name = function_name(name, path, full_path, with_file)
         brackets = with_file or with_line
         head = "[" + name if brackets else name
         tail = "]" if brackets else ""
@@ -111,7 +119,8 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[Any], Any]:
             where = f"{where}, line {line}"
         else:
             where = path  # a C function: its module
-        return (head, tail, where) if with_args else (head + tail, "", where)
+        # module-level code takes no arguments: no "()" in its label
+        return (head, tail, where) if with_args and not module else (head + tail, "", where)
 
     return labeler
 
@@ -128,8 +137,8 @@ def format_args(frame: types.FrameType) -> str:
 
 class Config(HookConfig):
     """The profiler's options. ``config`` is the instance users normally touch;
-    reading a pattern set returns a copy, assigning adds patterns, ``reset()`` restores
-    the defaults (also the pattern sets)."""
+    reading a pattern set returns a copy, assigning replaces the set (the defaults too),
+    ``+=`` adds to it, ``reset()`` restores the defaults (also the pattern sets)."""
 
     _tool = "profiler"
     _package = "profiler"

@@ -150,7 +150,9 @@ class Tracer(Profiler):
             )
             self._active = True
             self._session = _session[0]
-            threading.settrace(tracer_function)
+            # assigned as threading.settrace() does: calling it would trace its line as the
+            # first line of every session
+            threading._trace_hook = tracer_function  # type: ignore[attr-defined]
             self._joined().append((_session[0], False))
         _stop_at_exit()
         if self._debug or Config._state["verbosity"] > 1:

@@ -121,18 +121,10 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
         **on_off,
         help="Use the full path of the file instead of its base name in the labels.",
     )
-    add(
-        "--skip-funcs",
-        **patterns,
-        help="Do not trace functions whose name matches one of these regular expressions "
-        "(added to the default list, which skips e.g. <module> and <lambda>).",
-    )
-    add(
-        "--skip-files",
-        **patterns,
-        help="Do not trace functions whose file path matches one of these regular expressions "
-        "(added to the defaults, which skip e.g. __init__.py and threading.py).",
-    )
+    skip_help = _cli.skip_options_help("trace")
+    add("--skip-funcs", **patterns, help=skip_help["skip_funcs"])
+    add("--skip-files", **patterns, help=skip_help["skip_files"])
+    add("--no-default-skips", action="store_true", help=skip_help["no_default_skips"])
     add(
         "--only-funcs",
         **patterns,

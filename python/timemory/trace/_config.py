@@ -16,11 +16,18 @@ signature, not its docstring, not comments.
 from __future__ import annotations
 
 import os
+import sys
 import types
 from typing import Any, Callable
 
 from timemory import _core
-from timemory._hook_config import HookConfig, is_internal, make_filter, pattern_defaults
+from timemory._hook_config import (
+    HookConfig,
+    function_name,
+    is_internal,
+    make_filter,
+    pattern_defaults,
+)
 
 _BOOLS = ("include_internal", "include_args", "include_line", "include_filename", "full_filepath")
 _CO_OPTIMIZED = 0x0001  # inspect.CO_OPTIMIZED: set for functions, not class bodies or modules
@@ -63,6 +70,19 @@ def _line_text(source: list[str], lineno: int) -> str:
     return source[lineno - 1].rstrip().expandtabs() if 0 < lineno <= len(source) else ""
 
 
+def _source(path: str, getlines: Callable[[str], list[str]]) -> list[str]:
+    """The lines of the file ``path``. A standard-library module frozen into the interpreter
+    (3.11+: os, posixpath, codecs...) names itself ``<frozen NAME>`` in its code objects; its
+    source is the file the module names as ``__file__``."""
+    lines = getlines(path)
+    if not lines and path.startswith("<frozen ") and path.endswith(">"):
+        module = sys.modules.get(path[len("<frozen ") : -1])
+        filename = getattr(module, "__file__", None)
+        if isinstance(filename, str):
+            lines = getlines(filename)
+    return lines
+
+
 def _not_shown(code: types.CodeType, lines: list[int], texts: dict[int, str]) -> set[int]:
     """The lines holding code that are no statement of the body: the header line (3.11+ put
     the frame's set-up there, which never runs as a line) and the docstring of a class or
@@ -92,11 +112,13 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[types.CodeType], Any]:
         if not keep(name, path, is_internal(path)):
             return None
         lines = _code_lines(code)
-        source = linecache.getlines(path)
+        source = _source(path, linecache.getlines)
         texts = {line: _line_text(source, line) for line in lines}
         hidden = _not_shown(code, lines, texts)
         digits = len(str(len(source) or (lines[-1] if lines else 0)))
         filename = path if full_path else os.path.basename(path)
+        module = name == "<module>"
+        name = function_name(name, path, full_path, with_file)
         longest = max((len(t) for n, t in texts.items() if n not in hidden), default=0)
         out: list[tuple[int, Any, bool]] = []
         for line in lines:
@@ -110,7 +132,9 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[types.CodeType], Any]:
             head = f"{text:<{pad}} [{name}"
             # without the source a line is not listed before it runs: its label has no text
             shown = bool(text.strip()) and line not in hidden
-            out.append((line, (head, tail) if with_args else head + tail, shown))
+            # module-level code takes no arguments: no "()" in its labels
+            label = (head, tail) if with_args and not module else head + tail
+            out.append((line, label, shown))
         return out
 
     return labeler
@@ -118,8 +142,8 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[types.CodeType], Any]:
 
 class Config(HookConfig):
     """The tracer's options. ``config`` is the instance users normally touch;
-    reading a pattern set returns a copy, assigning adds patterns, ``reset()`` restores
-    the defaults (also the pattern sets)."""
+    reading a pattern set returns a copy, assigning replaces the set (the defaults too),
+    ``+=`` adds to it, ``reset()`` restores the defaults (also the pattern sets)."""
 
     _tool = "tracer"
     _package = "trace"
