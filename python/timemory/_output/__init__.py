@@ -9,7 +9,14 @@ with :func:`register_format`. Nothing here imports the transports or the rendere
 from __future__ import annotations
 
 from ._json import dumps as json_dumps
-from ._plan import LOST_STATUS, OutputPlan, lost_files, write_named
+from ._plan import (
+    LOST_STATUS,
+    OutputPlan,
+    announce_folders,
+    defer_folders,
+    lost_files,
+    write_named,
+)
 from ._record import manager, record_file
 from ._registry import Format, formats, register_format, write_as, write_view
 from ._run import ComponentOutput, RunOutput, json_ranks, summary_table, tree_needed, write_run
@@ -20,6 +27,8 @@ __all__ = [
     "LOST_STATUS",
     "OutputPlan",
     "RunOutput",
+    "announce_folders",
+    "defer_folders",
     "formats",
     "json_dumps",
     "json_ranks",

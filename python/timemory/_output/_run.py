@@ -15,6 +15,7 @@ from .._components import MEASURABLE
 from .._files import path_text
 from .._text import echo
 from . import _json
+from ._plan import add_written, announce_folders, folders_deferred
 from ._record import manager, metadata_wanted
 from ._registry import COMPONENT_VIEWS, Format, formats, register_format
 
@@ -299,6 +300,7 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
             images = fmt.finish(run)
             if images:
                 manager._outputs.setdefault(fmt.kind, []).extend(images)
+                add_written(images)
     for fmt in formats("run"):
         if fmt.enabled():
             _write_format(fmt, run, fmt.name, fmt.name, run)
@@ -306,6 +308,8 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
         return run.wrote  # quiet: the tables are printed by the final write
     for text in console:
         echo(text)
+    if not folders_deferred():
+        announce_folders()
     return run.wrote
 
 
