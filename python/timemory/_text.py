@@ -178,7 +178,7 @@ class _StderrHandler:
 
     @staticmethod
     def make(logging: Any) -> Any:
-        class StderrHandler(logging.StreamHandler):  # type: ignore[misc]
+        class StderrHandler(logging.StreamHandler):
             def __init__(self) -> None:
                 logging.Handler.__init__(self)
                 self.setFormatter(logging.Formatter("%(message)s"))
