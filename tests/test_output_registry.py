@@ -48,10 +48,10 @@ def test_plan_of_an_aborting_rank_and_of_a_folder_naming_the_rank(tmp_path, outp
 
 
 def test_plan_write_makes_the_folder_lists_and_announces(
-    tmp_path, output_settings, capsys, monkeypatch
+    tmp_path, output_settings, capsys, verbosity
 ):
     settings.output_prefix = ""
-    monkeypatch.setattr(settings, "verbose", 1)  # the per-file lines, on stderr
+    verbosity(1)  # the per-file lines, on stderr
     plan = _output.OutputPlan.from_settings(str(tmp_path / "a" / "b"))
     path = plan.write("notes", ".txt", ("one ", "two\n"), "text", "notes")
     assert path == f"{tmp_path}/a/b/notes.txt"
@@ -60,7 +60,7 @@ def test_plan_write_makes_the_folder_lists_and_announces(
     assert capsys.readouterr() == ("", f"[notes]|0> Outputting '{path}'...\n")
     silent = plan.write("data", ".bin", b"\x00\x01", "json", "data", announce=False)
     assert silent == f"{tmp_path}/a/b/data.bin" and capsys.readouterr() == ("", "")
-    monkeypatch.setattr(settings, "verbose", 0)
+    verbosity(0)
     plan.write("more", ".txt", "three\n", "text", "notes")
     assert capsys.readouterr() == ("", "")  # by default, only the folders' lines at the end
     assert (tmp_path / "a" / "b" / "data.bin").read_bytes() == b"\x00\x01"

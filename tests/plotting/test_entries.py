@@ -13,7 +13,7 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 
 from matplotlib.image import imread  # noqa: E402
-from timemory import plotting, settings  # noqa: E402
+from timemory import plotting  # noqa: E402
 from timemory.plotting import (  # noqa: E402
     InputError,
     PlotError,
@@ -197,8 +197,8 @@ def test_plot_data_defaults_and_mismatched_types():
 
 
 # ------------------------------------------------------------------ drawing
-def test_plot_generic_draws_the_entries(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(settings, "verbose", 1)  # the per-file lines too
+def test_plot_generic_draws_the_entries(tmp_path, capsys, verbosity):
+    verbosity(1)  # the per-file lines too
     data = read(RANK, filename="wall.json", ctype="wall", units="sec", title="solver run",
                 concurrency=4, mpi_size=2, description="synthetic wall clock")  # fmt: skip
     before = len(plotting.plotted_files)
