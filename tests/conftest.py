@@ -190,3 +190,14 @@ def interrupted_tool(tmp_path: Path) -> Callable[[list[str]], subprocess.Complet
     ``tmp_path`` whose ``nap()`` (line 5) sleeps in a loop, sends Ctrl-C once the loop runs and
     returns the finished process (output ``"ready\n"`` first)."""
     return functools.partial(_interrupted_tool, cwd=tmp_path)
+
+
+@pytest.fixture
+def verbosity() -> Callable[[int], None]:
+    """``verbosity(level)`` sets ``settings.verbose`` for the test; its value and its source
+    ("default", "environment"...) come back after it, so later tests still see a config file
+    win over the default."""
+    state = settings._GLOBAL
+    saved = (state._values["verbose"], state._sources["verbose"])
+    yield lambda level: setattr(settings, "verbose", level)
+    state._values["verbose"], state._sources["verbose"] = saved

@@ -35,6 +35,8 @@ HEAVY_STDLIB = (
     # argparse's help formatter imports shutil (with bz2, lzma, zlib: about 0.5 MiB) for the
     # terminal width; timemory._cli finds it with os alone
     "shutil",
+    # about 0.9 MiB: timemory's lines are written without it unless the program imported it
+    "logging",
 )
 DEFERRED_TIMEMORY = ("timemory.component", "timemory.storage", "timemory.util", "timemory.scope")
 # plotting is imported only to plot (settings.plot_output at finalize, timemory.plotting)
@@ -143,7 +145,7 @@ print(*(cls.__name__ for cls in names))
 
 # What the profiler's finalize may not import: the files are written from the native call
 # graph (no storage or component objects) and metadata.json without the json module.
-FINALIZE_DEFERRED = ("json", "timemory.storage", "timemory.component")
+FINALIZE_DEFERRED = ("json", "timemory.storage", "timemory.component", "logging")
 
 PROFILED = """
 import sys

@@ -304,15 +304,18 @@ def test_text_table_layout(normal_run):
 
 def test_tables_printed_by_default(normal_run):
     proc, _, out = normal_run  # run without any TIMEMORY_* variable: cout_output is on
-    assert "REAL-CLOCK TIMER" in proc.stdout and ">>> |_inner" in proc.stdout
-    assert f"Outputting '{out}/wall.json'" in proc.stdout
+    assert "REAL-CLOCK TIMER" in proc.stderr and ">>> |_inner" in proc.stderr  # on stderr
+    assert "timemory" not in proc.stdout
+    # no line per file (verbose >= 1 prints them), one line for the folder, last
+    assert "Outputting" not in proc.stderr
+    assert proc.stderr.splitlines()[-1] == "timemory: 9 files in out/"
 
 
 def test_cout_output_off(run_python, tmp_path):
     proc, _ = run_recording(run_python, tmp_path, env={"TIMEMORY_COUT_OUTPUT": "OFF"})
     assert proc.returncode == 0, proc.stderr
-    assert "REAL-CLOCK TIMER" not in proc.stdout
-    assert "Outputting" in proc.stdout
+    assert proc.stdout == "" and "REAL-CLOCK TIMER" not in proc.stderr
+    assert proc.stderr == "timemory: 9 files in out/\n"
 
 
 def test_file_output_off_writes_nothing(run_python, tmp_path):
@@ -339,7 +342,7 @@ timemory.finalize()
     assert proc.returncode == 0, proc.stderr
     graph = load(out / "wall.json")["timemory"]["wall_clock"]["ranks"][0]["graph"]
     assert [g["prefix"] for g in graph] == [">>> work", ">>> |_inner"]
-    assert proc.stdout.count("wall.json") == 1
+    assert proc.stderr.count("timemory: ") == 1  # the second finalize wrote nothing
 
 
 def test_running_markers_are_stopped_at_exit(run_python, tmp_path):
@@ -423,7 +426,7 @@ def test_report_writes_to_a_given_folder_and_restores_output_path(tmp_path, caps
     assert {"wall.json", "wall.tree.json", "wall.txt", "wall.flamegraph.json"} <= names
     graph = load(tmp_path / "rep" / "wall.json")["timemory"]["wall_clock"]["ranks"][0]["graph"]
     assert [g["prefix"] for g in graph] == [">>> reported"]
-    assert "Outputting" in capsys.readouterr().out
+    assert capsys.readouterr().err.endswith(f" files in {tmp_path / 'rep'}{os.sep}\n")
     # report() does not finalise: recording goes on
     with marker(["wall_clock"], key="reported"):
         pass

@@ -47,16 +47,22 @@ def test_plan_of_an_aborting_rank_and_of_a_folder_naming_the_rank(tmp_path, outp
     assert not local.names_rank
 
 
-def test_plan_write_makes_the_folder_lists_and_announces(tmp_path, output_settings, capsys):
+def test_plan_write_makes_the_folder_lists_and_announces(
+    tmp_path, output_settings, capsys, verbosity
+):
     settings.output_prefix = ""
+    verbosity(1)  # the per-file lines, on stderr
     plan = _output.OutputPlan.from_settings(str(tmp_path / "a" / "b"))
     path = plan.write("notes", ".txt", ("one ", "two\n"), "text", "notes")
     assert path == f"{tmp_path}/a/b/notes.txt"
     assert (tmp_path / "a" / "b" / "notes.txt").read_text() == "one two\n"
     assert path in _output.manager.text_files and path in _output.manager._outputs["text"]
-    assert capsys.readouterr().out == f"[notes]|0> Outputting '{path}'...\n"
+    assert capsys.readouterr() == ("", f"[notes]|0> Outputting '{path}'...\n")
     silent = plan.write("data", ".bin", b"\x00\x01", "json", "data", announce=False)
-    assert silent == f"{tmp_path}/a/b/data.bin" and capsys.readouterr().out == ""
+    assert silent == f"{tmp_path}/a/b/data.bin" and capsys.readouterr() == ("", "")
+    verbosity(0)
+    plan.write("more", ".txt", "three\n", "text", "notes")
+    assert capsys.readouterr() == ("", "")  # by default, only the folders' lines at the end
     assert (tmp_path / "a" / "b" / "data.bin").read_bytes() == b"\x00\x01"
 
 
@@ -106,13 +112,12 @@ with marker(["wall_clock"], key="one"):
 
 def test_a_registered_format_is_written_with_the_others(run_python, tmp_path):
     out = tmp_path / "out"
-    proc = run_python(
-        NEW_FORMAT, env={"TIMEMORY_OUTPUT_PATH": str(out), "TIMEMORY_COUT_OUTPUT": "OFF"}
-    )
+    env = {"TIMEMORY_OUTPUT_PATH": str(out), "TIMEMORY_COUT_OUTPUT": "OFF", "TIMEMORY_VERBOSE": "1"}
+    proc = run_python(NEW_FORMAT, env=env)
     assert proc.returncode == 0, proc.stderr
     text = (out / "wall.count.txt").read_text()
     assert text.startswith("wall: ") and text.endswith(" lines of table\n")
-    assert f"[wall]|0> Outputting '{out}/wall.count.txt'..." in proc.stdout
+    assert f"[wall]|0> Outputting '{out}/wall.count.txt'..." in proc.stderr
     meta = json.loads((out / "metadata.json").read_text())["timemory"]["metadata"]
     assert f"{out}/wall.count.txt" in meta["output"]["text"]
     # disabled with the setting it names

@@ -88,6 +88,13 @@ def test_pool_work_is_merged_into_the_parent(run_python, tmp_path, method, kind)
     inner = [e["stats"]["sum"] for e in written[0]["graph"] if e["prefix"].endswith("inner")]
     assert sum(inner) == pytest.approx(8 * 0.005, rel=1e-12)
     assert not os.path.exists(res["spool"])
+    # the counts: one list, holding the parent's and every worker's data
+    body = json.loads((out / "wall.json").read_text())["timemory"]["wall_clock"]
+    processes = len(res["pids"])  # the parent and each worker that ran tasks
+    assert processes >= 2
+    assert (body["process_count"], body["num_ranks"], body["mpi_size"]) == (processes, 1, 1)
+    counts = json.loads((out / "metadata.json").read_text())["timemory"]["metadata"]["counts"]
+    assert (counts["process_count"], counts["mpi_size"]) == (processes, 1)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

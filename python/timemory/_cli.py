@@ -28,7 +28,7 @@ import sys
 import types
 from collections.abc import Iterator, Sequence
 
-from timemory._text import BOOL_WORDS, echo, parse_bool
+from timemory._text import BOOL_WORDS, DEBUG, ERROR, echo, parse_bool
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
@@ -178,6 +178,28 @@ def add_top_option(parser: ArgumentParser) -> None:
     )
 
 
+def add_quiet_option(parser: ArgumentParser) -> None:
+    """``-q``/``--quiet``, which every tool that runs a program has."""
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=False,
+        help="Print nothing but errors (settings.verbose = -1, as TIMEMORY_VERBOSE=-1): no "
+        "summary, no output-folder line; the files are written as ever. By default a run ends "
+        "with its summary and one line per output folder on stderr; TIMEMORY_VERBOSE=1 "
+        "also names every file.",
+    )
+
+
+def apply_quiet(opts: argparse.Namespace) -> None:
+    """``-q``: settings.verbose -1 for the rest of the run."""
+    if getattr(opts, "quiet", False):
+        from timemory import settings
+
+        settings.verbose = -1
+
+
 def start_checkpoints(value: float | None) -> None:
     """The tools' checkpoint interval: ``--checkpoint-interval``, else the setting when the
     environment or a config file set it, else :data:`DEFAULT_CHECKPOINT_INTERVAL`; setting it
@@ -315,7 +337,7 @@ def error_status(prog: str, exc: CliExit, stream: TextIO | None = None) -> int:
     """Report ``exc`` (a :class:`CliError` as ``<prog>: error: <message>``) and return its
     status, for ``main`` functions: ``except CliExit as exc: return error_status(prog, exc)``."""
     if isinstance(exc, CliError):
-        echo(f"{prog}: error: {exc.message}", stream or sys.stderr)
+        echo(f"{prog}: error: {exc.message}", stream, level=ERROR)
     return exc.status
 
 
@@ -710,10 +732,10 @@ def _exit_status(outcome: BaseException | None) -> int:
             return 0
         if isinstance(code, int):
             return code
-        echo(str(code), sys.stderr)
+        _as_python(str(code))
         return 1
     if isinstance(outcome, KeyboardInterrupt):
-        echo("KeyboardInterrupt", sys.stderr)
+        _as_python("KeyboardInterrupt")
         return INTERRUPT_STATUS
     tb = outcome.__traceback__
     # the first entries are this module's exec call: the user's traceback starts below it
@@ -722,6 +744,15 @@ def _exit_status(outcome: BaseException | None) -> int:
     # on the exception too: the default hook prints the exception's own __traceback__
     _report_exception(outcome.with_traceback(tb), tb)
     return 1
+
+
+def _as_python(text: str) -> None:
+    """What Python itself prints on stderr when a program ends (``sys.exit("text")``): the
+    program's message, not timemory's, so not a log record (never silenced or reformatted)."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _report_exception(exc: BaseException, tb: types.TracebackType | None) -> None:
@@ -759,15 +790,17 @@ def write_output() -> bool:
     """Write every output file (``timemory.finalize()``) without printing the full tables, then
     give back the user's ``cout_output``. Ctrl-C is held off meanwhile: an interrupted write
     would lose the run. Returns True if a Ctrl-C was held off."""
-    from timemory import _lifecycle, settings
+    from timemory import _lifecycle, _output, settings
 
     saved = settings.cout_output
     settings.cout_output = False
+    deferred = _output.defer_folders(True)  # printed after the summary
     try:
         with deferred_sigint() as held:
             _lifecycle.finalize()
     finally:
         settings.cout_output = saved
+        _output.defer_folders(deferred)
     return bool(held)
 
 
@@ -808,15 +841,30 @@ def _encodes(stream: Any, text: str) -> bool:
 
 
 def print_output_folders(stream: TextIO | None = None) -> None:
-    """Where the output files went (or that none were written)."""
-    from timemory._output import manager
+    """One line per folder of the files written and not yet counted in such a line
+    (``timemory: 7 files in timemory-app-output/``), or, once, that no file was written.
+    Calling it again prints nothing new, so the tools call it after their summary whatever
+    the summary printed. ``stream``: as :func:`timemory._text.echo`."""
+    from timemory._output import _plan
 
-    written = manager.text_files + manager.json_files
-    folders = sorted({os.path.dirname(os.path.abspath(f)) for f in written})
-    if folders:
-        echo(f"[timemory]> output written to: {', '.join(folders)}", stream)
-    else:
-        echo("[timemory]> no output files were written (see settings.file_output)", stream)
+    if _plan.written_count() == 0:
+        if not _no_output_said:
+            _no_output_said.append(True)
+            echo("timemory: no output files were written (see settings.file_output)", stream)
+        return
+    for line in _plan.folder_lines():
+        echo(line, stream)
+
+
+_no_output_said: list[bool] = []
+
+
+def print_files(paths: list[str]) -> None:
+    """One line per folder of ``paths``, the files a command wrote (the plotter's images)."""
+    from timemory._output import _plan
+
+    for line in _plan.folder_lines(paths):
+        echo(line)
 
 
 # ------------------------------------------------------------------ a whole tool
@@ -925,6 +973,7 @@ class Tool:
         _lifecycle.initialize([target.path if target.kind == "script" else target.name])
         if getattr(opts, "output_dir", None):
             settings.output_path = opts.output_dir
+        apply_quiet(opts)
         self.configure(opts, hook)
         from timemory import _workers
 
@@ -932,7 +981,7 @@ class Tool:
         start_checkpoints(getattr(opts, "checkpoint_interval", None))
         if getattr(opts, "top", None) is not None:
             settings.summary_top = opts.top
-        echo(f"[timemory]> {self.doing}: {target.command}")
+        echo(f"[timemory]> {self.doing}: {target.command}", level=DEBUG)
         held = False
         from timemory import _signals
 
@@ -954,6 +1003,7 @@ class Tool:
                 held = held or bool(late)
         try:
             self.summary()
+            print_output_folders()  # after the summary, if it did not print them
         except KeyboardInterrupt:
             held = True
         if status == 0 and _output.lost_files():  # the program succeeded, its output is lost
@@ -985,6 +1035,8 @@ class Tool:
             add_checkpoint_option(parser)
         if "--top" not in parser._option_string_actions:
             add_top_option(parser)
+        if "--quiet" not in parser._option_string_actions:
+            add_quiet_option(parser)
         return parser
 
     def _module_name(self) -> str:
@@ -1003,6 +1055,7 @@ class Tool:
         with untranslated_argparse():
             opts = self._parser().parse_args(options)
         hook = self.make_hook(opts)
+        apply_quiet(opts)
         self.configure(opts, hook)
         for name, value in self.builtins(hook).items():
             setattr(builtins, name, value)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sys
 
+from ._text import echo
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
     from importlib.abc import Loader as _LoaderBase
@@ -83,7 +85,7 @@ class _Loader(_LoaderBase):
             try:
                 callback(module)
             except Exception as err:  # noqa: BLE001 - never break the program's import
-                print(f"[timemory]> after importing {module.__name__}: {err!r}", file=sys.stderr)
+                echo(f"[timemory]> after importing {module.__name__}: {err!r}", sys.stderr)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)

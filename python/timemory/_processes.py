@@ -122,15 +122,21 @@ def discard_local() -> None:
         discard()
 
 
-def output_meta(num_ranks: int = 1) -> dict[str, int]:
-    """The metadata keys every JSON output carries, for ``num_ranks`` lists of data."""
-    mpi_size = rank_size()[1]
+def output_meta(
+    num_ranks: int = 1, processes: int | None = None, mpi_size: int | None = None
+) -> dict[str, int]:
+    """The metadata keys every JSON output carries, for ``num_ranks`` lists of data that hold
+    the data of ``processes`` processes (default: one per list; the exchanged data of a job
+    merged into one list hold every process's), ``mpi_size`` the ranks of the job (default:
+    this job's size now)."""
+    if mpi_size is None:
+        mpi_size = rank_size()[1]
     nthreads = max(_core.thread_count(), 1)
     return {
         "thread_count": nthreads,
-        "mpi_size": mpi_size,
+        "mpi_size": max(mpi_size, 1),
         "upcxx_size": 1,
-        "process_count": max(num_ranks, mpi_size),
+        "process_count": max(processes if processes is not None else num_ranks, 1),
         "num_ranks": max(num_ranks, 1),
         "concurrency": nthreads,
     }

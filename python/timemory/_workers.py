@@ -30,6 +30,7 @@ import time
 from . import _core, _lifecycle, _output, _processes, _signals
 from ._components import MEASURABLE
 from ._files import atomic_write_with
+from ._text import echo
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
@@ -223,7 +224,7 @@ def _read_all() -> list[tuple[int, dict[Any, Any]]]:
         # the files are unpickled: only from a folder no other user could write into
         check_folder(_state["spool"])
     except UnsafeFolderError as err:
-        print(f"[timemory]> the pool workers' data are not read: {err}", file=sys.stderr)
+        echo(f"[timemory]> the pool workers' data are not read: {err}", sys.stderr)
         return []
     out = []
     names = [n for n in os.listdir(_state["spool"]) if n.endswith(".pkl")]
@@ -232,7 +233,7 @@ def _read_all() -> list[tuple[int, dict[Any, Any]]]:
             with open(os.path.join(_state["spool"], name), "rb") as f:
                 out.append(pickle.load(f))
         except (OSError, EOFError, pickle.UnpicklingError) as err:
-            print(f"[timemory]> unreadable worker data '{name}': {err}", file=sys.stderr)
+            echo(f"[timemory]> unreadable worker data '{name}': {err}", sys.stderr)
     return out
 
 
@@ -286,7 +287,7 @@ def _end_daemonic_children() -> None:
     try:
         util._run_finalizers(0)  # type: ignore[attr-defined]  # private: not in typeshed
     except Exception as err:  # noqa: BLE001 - the data must still be written
-        print(f"[timemory]> ending the pool workers: {err!r}", file=sys.stderr)
+        echo(f"[timemory]> ending the pool workers: {err!r}", sys.stderr)
     children = [p for p in multiprocessing.active_children() if p.daemon]
     for child in children:
         try:
@@ -343,6 +344,4 @@ def _start_tool(module: str, options: tuple[str, ...]) -> None:
     try:
         importlib.import_module(module).start_in_worker(list(options))
     except BaseException as err:  # noqa: BLE001 - the worker must still run its task
-        print(
-            f"[timemory]> worker {os.getpid()}: could not start {module}: {err!r}", file=sys.stderr
-        )
+        echo(f"[timemory]> worker {os.getpid()}: could not start {module}: {err!r}", sys.stderr)

@@ -36,7 +36,7 @@ def test_auto_timer_context_manager_records(capsys, fake_clock):
     assert entry.data().get() == 0.02
     assert [e.prefix() for e in CpuClockStorage.get()] == [">>> auto-block"]
     # nothing printed unless report_at_exit
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().err == ""
 
 
 def test_auto_timer_decorator_records_each_call():
@@ -54,7 +54,7 @@ def test_auto_timer_decorator_records_each_call():
 def test_auto_timer_report_at_exit_prints(capsys, fake_clock):
     with auto_timer("reported", report_at_exit=True):
         fake_clock.advance(0.01)
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "reported" in out
     assert re.search(r"\d+\.\d+ sec wall", out)
     assert [e.prefix() for e in WallClockStorage.get()] == [">>> reported"]
@@ -66,7 +66,7 @@ def test_auto_timer_report_at_exit_prints(capsys, fake_clock):
 def test_timer_prints_and_does_not_record(capsys, fake_clock):
     with timer("printed-timer"):
         fake_clock.advance(0.02)
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "printed-timer" in out
     match = re.search(r"(\d+\.\d+) sec wall", out)
     assert match and float(match.group(1)) == 0.02
@@ -80,7 +80,7 @@ def test_timer_decorator_prints_per_call(capsys):
         return 1
 
     assert timed() == 1 and timed() == 1
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert out.count("sec wall") == 2
     assert "timed" in out
 
@@ -92,7 +92,7 @@ def test_rss_usage_prints_memory_change(capsys):
     with rss_usage("rss-block"):
         block = touch_new_memory(30 * 1024 * 1024)
     block.close()
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "rss-block" in out
     match = re.search(r"(-?\d+\.\d+) MB page_rss", out)
     assert match and 25.0 <= float(match.group(1)) <= 200.0
@@ -141,7 +141,7 @@ def test_component_tuple_reset_and_report(capsys, fake_clock):
     fake_clock.advance(0.005)
     ct.stop()
     ct.report()
-    assert "wall" in capsys.readouterr().out
+    assert "wall" in capsys.readouterr().err
     ct.reset()
     assert ct.get() == {"wall": 0.0}
 
@@ -226,7 +226,7 @@ def test_timer_decorator_class(capsys, fake_clock):
     del t
     gc.collect()
     assert recorded_components() == ["cpu_clock", "cpu_util", "peak_rss", "wall_clock"]
-    assert "td" in capsys.readouterr().out
+    assert "td" in capsys.readouterr().err
 
 
 def test_timer_class(fake_clock):

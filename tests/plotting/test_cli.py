@@ -4,6 +4,7 @@ output, a missing matplotlib)."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -72,14 +73,15 @@ def test_input_errors_are_one_line_each_and_the_rest_is_plotted(profiled_output,
     argv += [str(profiled_output / "wall.json"), str(profiled_output / "wall.tree.json")]
     assert main([*argv, "-o", str(tmp_path / "img")]) == 2
     captured = capsys.readouterr()
-    errors = captured.err.splitlines()
+    *errors, folder = captured.err.splitlines()
     assert len(errors) == 4, captured.err
     assert errors[0] == f"{PROG}: error: missing.json: no such file"
     assert "notes.json: not valid JSON" in errors[1]
     assert "other.json: not timemory output (no top-level 'timemory' object)" in errors[2]
     assert "wall.tree.json: 'wall_clock' is tree JSON" in errors[3]
     assert (tmp_path / "img" / "wall.png").is_file()  # the good file still plotted
-    assert "Outputting" in captured.out
+    assert folder == f"timemory: 1 file in {tmp_path / 'img'}{os.sep}"  # last, on stderr
+    assert captured.out == ""
 
 
 def test_exit_on_failure_stops_at_the_first_bad_input(profiled_output, tmp_path, capsys):
@@ -113,7 +115,7 @@ def test_folder_titles_and_options(profiled_output, tmp_path, capsys):
     argv = ["-f", str(profiled_output), "-o", str(tmp_path), "-t", "my run", "--img-type", "svg"]
     argv += ["--log-x", "--max-nodes", "5", "--font-size", "9", "-e"]
     assert main(argv) == 0
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     for name in ("wall", "peak_rss", "current_peak_rss"):
         svg = (tmp_path / f"{name}.svg").read_text()
         assert "my run @ Processes = 1, Threads/process = 2" in svg
@@ -136,7 +138,8 @@ def test_command_line_end_to_end(profiled_output, tmp_path):
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == ["[wall]|0> Outputting 'plots/wall.png'..."]
+    assert proc.stdout == ""
+    assert proc.stderr == "timemory: 1 file in plots/\n"
     image = imread(tmp_path / "plots" / "wall.png")
     assert image.shape[1] >= 800 and image.shape[0] >= 500 and image.shape[2] in (3, 4)
     assert image.std() > 0.05  # not a blank image
@@ -178,5 +181,6 @@ def test_combine_and_plot_max(profiled_output, threads_output, tmp_path, capsys)
     assert main(["-c", "-f", *files, "-t", "before", "after", "-o", str(tmp_path)]) == 0
     assert main(["--plot-max", "slowest", "-t", "slowest", "-f", *files, "-o", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["combined_wall.png", "slowest.png"]
+    assert capsys.readouterr().err.splitlines() == [f"timemory: 1 file in {tmp_path}{os.sep}"] * 2
     assert main(["--plot-max", "slowest", "-f", *files]) == 2
     assert_one_error_line(capsys.readouterr().err, "--plot-max needs exactly one title")

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -196,14 +197,15 @@ def test_plot_data_defaults_and_mismatched_types():
 
 
 # ------------------------------------------------------------------ drawing
-def test_plot_generic_draws_the_entries(tmp_path, capsys):
+def test_plot_generic_draws_the_entries(tmp_path, capsys, verbosity):
+    verbosity(1)  # the per-file lines too
     data = read(RANK, filename="wall.json", ctype="wall", units="sec", title="solver run",
                 concurrency=4, mpi_size=2, description="synthetic wall clock")  # fmt: skip
     before = len(plotting.plotted_files)
     written = plotting.plot_generic(data, output_dir=str(tmp_path / "img"), echo_dart=True)
     assert written == [str(tmp_path / "img" / "wall.png")]
     assert plotting.plotted_files[before:] == written
-    out = capsys.readouterr().out.splitlines()
+    out = capsys.readouterr().err.splitlines()
     assert out == [
         f"[wall]|0> Outputting '{written[0]}'...",
         f'<DartMeasurementFile name="wall" type="image/png">{written[0]}</DartMeasurementFile>',
@@ -249,9 +251,9 @@ def test_plot_all_numbers_clashing_names(tmp_path):
 def test_add_plotted_files_and_make_output_directory(tmp_path, capsys):
     before = len(plotting.plotted_files)
     assert plotting.add_plotted_files("chart", "plots/chart.svg", False) == "plots/chart.svg"
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().err == ""
     plotting.add_plotted_files("chart", "plots/chart.svg", True)
-    assert capsys.readouterr().out == (
+    assert capsys.readouterr().err == (
         '<DartMeasurementFile name="chart" type="image/svg">plots/chart.svg</DartMeasurementFile>\n'
     )
     assert plotting.plotted_files[before:] == ["plots/chart.svg", "plots/chart.svg"]
@@ -272,8 +274,9 @@ def test_embedded_plot_runs_the_command_line_in_process(profiled_output, tmp_pat
     result = plotting.embedded_plot(["-f", wall, "-o", str(tmp_path)])
     assert result == plotting.EmbeddedPlot(0, [str(tmp_path / "wall.png")])
     assert (tmp_path / "wall.png").is_file()
-    assert capsys.readouterr().out == f"[wall]|0> Outputting '{tmp_path / 'wall.png'}'...\n"
+    folder = f"timemory: 1 file in {tmp_path}{os.sep}\n"
+    assert capsys.readouterr() == ("", folder)  # on stderr, one line per folder
     result = plotting.embedded_plot(["-f", wall, "missing.json", "-o", str(tmp_path)], prog="me")
     assert result.status == 2 and result.files == [str(tmp_path / "wall.png")]
-    assert capsys.readouterr().err == "me: error: missing.json: no such file\n"
+    assert capsys.readouterr().err == "me: error: missing.json: no such file\n" + folder
     assert plotting.embedded_plot(["--img-dpi", "0", "-f", wall]) == (2, [])

@@ -5,6 +5,7 @@ command line's rules for titles."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -206,9 +207,8 @@ def test_dicts_and_bad_inputs(categories_output, tmp_path, drawn):
 def test_command_line_table(categories_output, tmp_path, capsys):
     argv = ["-T", "-f", str(categories_output), "-o", str(tmp_path), "-t", "my", "app", "run"]
     assert main([*argv, "-e"]) == 0  # three titles for one input: allowed with -T
-    out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"[time]|0> Outputting '{tmp_path / 'timem_time.png'}'..."
-    assert out[1] == (
+    out = capsys.readouterr().err.splitlines()
+    assert out[0] == (
         f'<DartMeasurementFile name="timem_time" type="image/png">{tmp_path / "timem_time.png"}'
         "</DartMeasurementFile>"
     )
@@ -216,8 +216,10 @@ def test_command_line_table(categories_output, tmp_path, capsys):
         f"timem_{k}.png"
         for k in ("time", "utilization", "memory", "page_faults", "context_switches", "io", "other")
     )
+    assert out[-1] == f"timemory: 7 files in {tmp_path}{os.sep}"
     result = plotting.embedded_plot(["-T", "--table-depth", "-1", *argv[1:]])
     assert result.status == 0 and len(result.files) == 7
+    assert capsys.readouterr().err == f"timemory: 7 files in {tmp_path}{os.sep}\n"
     # without -T, three titles for one input is a usage error naming the valid counts
     assert main(argv[1:]) == 2
     tool_helpers.assert_one_error_line(

@@ -238,8 +238,11 @@ def test_in_process_run_restores_the_interpreter(tmp_path, in_process_run, capsy
     assert sys.modules["__main__"] is main_module
     assert sys.argv == argv and sys.path == path
     assert settings.cout_output is False  # the session's value is back
-    out = capsys.readouterr().out
-    assert "[timemory]> profiling: ['script.py']" in out
+    captured = capsys.readouterr()
+    # timemory's lines on stderr: the start banner only at verbose >= 1, the folder line last
+    assert "[timemory]> profiling" not in captured.out + captured.err
+    assert "timemory: " not in captured.out
+    assert captured.err.splitlines()[-1].startswith("timemory: ")
     assert {"work", "other", "quiet"} <= set(flat_labels(in_process_run))
 
 
@@ -248,19 +251,19 @@ def test_script_without_options(tmp_path):
     write(tmp_path / "script.py", FIB)
     proc = cli("script.py", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""
+    assert proc.stdout == "result 6765\n"  # the program's output alone
     folder = tmp_path / "timemory-script-output"
     assert ALL_FILES <= {p.name for p in folder.iterdir()}
-    lines = proc.stdout.splitlines()
-    assert lines[0] == "[timemory]> profiling: ['script.py']"
-    assert "result 6765" in lines
-    # the short summary, not the full tables
-    assert "REAL-CLOCK TIMER" not in proc.stdout
+    lines = proc.stderr.splitlines()
+    assert "result 6765" in proc.stdout.splitlines()
+    # the short summary, not the full tables, nor a banner or a line per file
+    assert "REAL-CLOCK TIMER" not in proc.stderr
+    assert "profiling" not in proc.stderr and "Outputting" not in proc.stderr
     # <module script.py> (the script's top-level code), main, fibonacci
     assert "[timemory]> wall_clock: 3 labels by self time" in [x.split(",")[0] for x in lines]
     row = next(line.split() for line in lines if line.strip().startswith("fibonacci"))
     assert row[1] == "21891"
-    assert lines[-1] == f"[timemory]> output written to: {folder}"
+    assert lines[-1] == f"timemory: {len(ALL_FILES)} files in timemory-script-output/"
 
 
 def test_fibonacci_call_count(tmp_path):
@@ -299,7 +302,7 @@ def test_components_and_arguments(tmp_path):
     names = {p.name for p in folder.iterdir()}
     assert ALL_FILES | {"cpu.json", "cpu.tree.json", "cpu.txt"} <= names
     assert "work" in flat_labels(folder, "cpu_clock", "cpu")
-    assert "[timemory]> cpu_clock: " in proc.stdout
+    assert "[timemory]> cpu_clock: " in proc.stderr
 
 
 def test_components_from_the_environment(tmp_path):
@@ -337,7 +340,7 @@ def test_output_dir_option(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert ALL_FILES <= {p.name for p in (tmp_path / "results" / "here").iterdir()}
     assert not (tmp_path / "timemory-script-output").exists()
-    assert proc.stdout.splitlines()[-1].endswith(str(tmp_path / "results" / "here"))
+    assert proc.stderr.splitlines()[-1].endswith(" files in results/here/")
 
 
 def test_output_path_from_the_environment(tmp_path):
@@ -385,9 +388,9 @@ if mode == "raise":
 
 def test_exit_status_is_passed_through(tmp_path):
     write(tmp_path / "script.py", EXITS)
-    proc = cli("script.py", "exit3", cwd=tmp_path)
+    proc = cli("-q", "--", "script.py", "exit3", cwd=tmp_path)
     assert proc.returncode == 3, proc.stderr
-    assert proc.stderr == ""
+    assert proc.stderr == ""  # -q: nothing but errors
     folder = tmp_path / "timemory-script-output"
     assert ALL_FILES <= {p.name for p in folder.iterdir()}
     assert "work" in flat_labels(folder)
@@ -395,7 +398,7 @@ def test_exit_status_is_passed_through(tmp_path):
 
 def test_exit_with_a_message(tmp_path):
     write(tmp_path / "script.py", EXITS)
-    proc = cli("script.py", "text", cwd=tmp_path)
+    proc = cli("-q", "--", "script.py", "text", cwd=tmp_path)
     assert proc.returncode == 1
     assert proc.stderr == "stopped by the program\n"
     assert (tmp_path / "timemory-script-output" / "wall.json").is_file()
@@ -403,7 +406,7 @@ def test_exit_with_a_message(tmp_path):
 
 def test_uncaught_exception(tmp_path):
     script = write(tmp_path / "script.py", EXITS)
-    proc = cli("script.py", "raise", cwd=tmp_path)
+    proc = cli("-q", "--", "script.py", "raise", cwd=tmp_path)
     assert proc.returncode == 1
     err = proc.stderr
     assert err.startswith("Traceback (most recent call last):\n"), err
@@ -414,18 +417,18 @@ def test_uncaught_exception(tmp_path):
     folder = tmp_path / "timemory-script-output"
     assert ALL_FILES <= {p.name for p in folder.iterdir()}
     assert {"work", "fail"} <= set(flat_labels(folder))
-    assert "[timemory]> output written to:" in proc.stdout
+    assert proc.stdout == ""
 
 
 def test_ctrl_c(interrupted_tool, tmp_path):
-    proc = interrupted_tool(["-m", "timemory.profiler"])
+    proc = interrupted_tool(["-m", "timemory.profiler", "-q", "--"])
     out, err = proc.stdout, proc.stderr
     assert proc.returncode == 130, err
-    assert err == "KeyboardInterrupt\n"
+    assert err == "KeyboardInterrupt\n"  # -q: Python's line alone
     folder = tmp_path / "timemory-script-output"
     assert ALL_FILES <= {p.name for p in folder.iterdir()}
     assert "nap" in flat_labels(folder)
-    assert "[timemory]> output written to:" in out
+    assert "timemory" not in out
 
 
 @pytest.mark.parametrize(
@@ -519,7 +522,7 @@ def test_run_a_module(tmp_path):
         [str(module), "a", "-v"],  # -v is the module's, as with python -m
         str(tmp_path),
     ]
-    assert proc.stdout.startswith("[timemory]> profiling: ['-m', 'cli_test_module', 'a', '-v']")
+    assert proc.stdout == line + "\n"  # the program's output alone
     folder = tmp_path / "timemory-cli-test-module-output"
     assert "[compute][cli_test_module.py]" in flat_labels(folder)
 

@@ -64,7 +64,7 @@ def test_command_runs_ai_and_op_passes_and_writes_the_image(tmp_path, ert_env):
     assert (out / "cpu_roofline_dp_ai.json").exists() and (out / "cpu_roofline_dp_op.json").exists()
     image = (tmp_path / "roofline.png").read_bytes()
     assert image.startswith(PNG) and _png_size(image) == (800, 600)
-    assert "Outputting" in proc.stdout and "roofline.png" in proc.stdout
+    assert proc.stderr.splitlines()[-1] == "timemory: 1 file in ./"  # roofline.png, last
 
 
 def test_files_give_png_and_svg_with_labelled_ceilings(tmp_path, ert_env):
@@ -256,4 +256,5 @@ def test_echo_dart_prints_the_tag_and_lists_the_image(tmp_path):
     image = tmp_path / "img" / "roofline.png"
     assert image.read_bytes().startswith(PNG)
     tag = '<DartMeasurementFile name="roofline" type="image/png">'
-    assert f"{tag}img/roofline.png</DartMeasurementFile>" in proc.stdout
+    assert f"{tag}img/roofline.png</DartMeasurementFile>" in proc.stderr.splitlines()
+    assert proc.stdout == ""

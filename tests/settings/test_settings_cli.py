@@ -74,7 +74,10 @@ def test_subparser_options_and_help():
     assert not any(f.startswith("--timemory-") for f in flags)
     assert "--timing-precision" not in flags  # no command-line flag in the reference
     verbose = sub._option_string_actions["--verbose"]
-    assert verbose.help == "Verbosity level [env: TIMEMORY_VERBOSE, type: int]"
+    assert verbose.help == (
+        "Verbosity of timemory's lines on stderr: -1 errors only, 0 the summary and one line "
+        "per output folder, 1 also every file [env: TIMEMORY_VERBOSE, type: int]"
+    )
     assert (verbose.metavar, verbose.default, verbose.required) == ("VALUE", "0", False)
     assert sub._option_string_actions["--time-format"].default == "%F_%I.%M_%p"
     sub.format_help()  # '%' in help and defaults must not break the formatter

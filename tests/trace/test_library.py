@@ -203,11 +203,11 @@ def test_init_in_a_program(run_python, tmp_path):
         sum(range(10000))
         trace.push("left-open")  # finalize at exit stops it
         """,
-        env={"TIMEMORY_COUT_OUTPUT": "0"},
+        env={"TIMEMORY_COUT_OUTPUT": "0", "TIMEMORY_VERBOSE": "1"},
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("[timemory_trace_init]>") == 1
-    assert "env cpu_clock cpu_clock" in result.stdout
+    assert result.stderr.count("[timemory_trace_init]>") == 1  # at verbose >= 1, on stderr
+    assert result.stdout == "env cpu_clock cpu_clock\n"
     text = (tmp_path / "timemory-script-output" / "cpu.txt").read_text()
     assert "work" in text and "left-open" in text
 

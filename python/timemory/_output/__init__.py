@@ -9,7 +9,14 @@ with :func:`register_format`. Nothing here imports the transports or the rendere
 from __future__ import annotations
 
 from ._json import dumps as json_dumps
-from ._plan import LOST_STATUS, OutputPlan, lost_files, write_named
+from ._plan import (
+    LOST_STATUS,
+    OutputPlan,
+    announce_folders,
+    defer_folders,
+    lost_files,
+    write_named,
+)
 from ._record import manager, record_file
 from ._registry import Format, formats, register_format, write_as, write_view
 from ._run import (
@@ -28,6 +35,8 @@ __all__ = [
     "LOST_STATUS",
     "OutputPlan",
     "RunOutput",
+    "announce_folders",
+    "defer_folders",
     "formats",
     "json_dumps",
     "json_ranks",

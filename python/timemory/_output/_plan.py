@@ -28,7 +28,7 @@ from .._files import (
     make_private_dir,
     path_text,
 )
-from .._text import echo
+from .._text import DEBUG, ERROR, echo
 from ._record import record_file
 
 TYPE_CHECKING = False
@@ -36,7 +36,18 @@ if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of R
     from collections.abc import Callable
     from typing import Any
 
-__all__ = ["LOST_STATUS", "OutputPlan", "lost_files", "write_named"]
+__all__ = [
+    "LOST_STATUS",
+    "OutputPlan",
+    "add_written",
+    "announce_folders",
+    "defer_folders",
+    "folder_lines",
+    "folders_deferred",
+    "lost_files",
+    "write_named",
+    "written_count",
+]
 
 #: The exit status of a program that succeeded but whose output could not be written anywhere
 #: (``EX_IOERR`` of sysexits.h: an error while doing I/O on a file).
@@ -46,12 +57,79 @@ LOST_STATUS = 74
 _FALLBACK: dict[str, str] = {}
 # the files of this run that could be written nowhere
 _LOST: list[str] = []
+# the files of this run written by the final writes (not the checkpoints), in order; the
+# first _ANNOUNCED[0] of them are already counted in a "timemory: N files in ..." line
+_WRITTEN: list[str] = []
+_ANNOUNCED = [0]
+# the command-line tools print the folder lines themselves, after their summary
+_DEFERRED = [False]
 
 
 def lost_files() -> list[str]:
     """The files of this run that could not be written anywhere (neither where they were
     asked for nor to a fallback folder)."""
     return list(_LOST)
+
+
+def folder_lines(paths: list[str] | None = None) -> list[str]:
+    """One line per folder of ``paths`` (``timemory: 7 files in timemory-app-output/``), in
+    the order the folders were first written to, each file counted once. Without ``paths``:
+    the files the final writes of this run wrote since the last call."""
+    if paths is None:
+        paths = _WRITTEN[_ANNOUNCED[0] :]
+        _ANNOUNCED[0] = len(_WRITTEN)
+    folders: dict[str, set[str]] = {}
+    for path in paths:
+        full = os.path.abspath(path)
+        folders.setdefault(os.path.dirname(full), set()).add(full)
+    return [
+        f"timemory: {len(files)} file{'s' if len(files) != 1 else ''} in {_shown(folder)}"
+        for folder, files in folders.items()
+    ]
+
+
+def add_written(paths: list[str]) -> None:
+    """Count files written outside :meth:`OutputPlan.write` (the plots drawn at finalize) in
+    the folder lines."""
+    _WRITTEN.extend(paths)
+
+
+def announce_folders() -> None:
+    """Print :func:`folder_lines` (the per-file "Outputting" lines are printed only at
+    ``verbose`` >= 1)."""
+    for line in folder_lines():
+        echo(line)
+
+
+def defer_folders(deferred: bool) -> bool:
+    """Whether :func:`write_run` leaves the folder lines to a later
+    :func:`announce_folders` (a tool prints them after its summary); returns the previous
+    value."""
+    previous = _DEFERRED[0]
+    _DEFERRED[0] = bool(deferred)
+    return previous
+
+
+def folders_deferred() -> bool:
+    return _DEFERRED[0]
+
+
+def written_count() -> int:
+    """How many files the final writes of this run wrote so far."""
+    return len(_WRITTEN)
+
+
+def _shown(folder: str) -> str:
+    """``folder`` as the user best reads it: relative to the current directory when it is
+    inside it, else absolute; with a trailing separator (it is a folder)."""
+    try:
+        relative = os.path.relpath(folder)
+    except ValueError:  # another drive
+        relative = folder
+    if relative == os.curdir:
+        return "." + os.sep
+    shown = folder if relative.startswith(os.pardir) else relative
+    return path_text(shown.rstrip(os.sep) + os.sep)
 
 
 def _one_line(err: BaseException) -> str:
@@ -158,10 +236,11 @@ class OutputPlan:
             self.written.setdefault(kind, []).append(path)
             return path
         if announce is True:
-            echo(f"[{label}]|{self.rank}> Outputting '{path_text(path)}'...")
+            echo(f"[{label}]|{self.rank}> Outputting '{path_text(path)}'...", level=DEBUG)
         elif announce:
-            echo(announce(path))
+            echo(announce(path), level=DEBUG)
         record_file(path, kind)
+        _WRITTEN.append(path)
         return path
 
     def _failed(self, path: str, err: OSError, why: str = "") -> None:
@@ -219,7 +298,7 @@ def _lose(path: str, err: OSError, why: str = "") -> None:
     echo(
         f"[timemory]> {_one_line(err)}{'; ' + why if why else ''}: the output of this run "
         f"could not be written anywhere and is lost{status}",
-        sys.stderr,
+        level=ERROR,
     )
 
 

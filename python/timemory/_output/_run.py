@@ -15,6 +15,7 @@ from .._components import MEASURABLE
 from .._files import path_text
 from .._text import echo
 from . import _json
+from ._plan import add_written, announce_folders, folders_deferred
 from ._record import manager, metadata_wanted
 from ._registry import COMPONENT_VIEWS, Format, formats, register_format
 
@@ -59,11 +60,12 @@ def local_trees(index: int, copy: bool = False) -> list[Any]:
     return [_core.tree_objects(_Ref, batch, batch.roots())]
 
 
-def json_ranks(index: int, ranks: list[Any], ranks_key: str = "") -> str:
+def json_ranks(index: int, ranks: list[Any], ranks_key: str = "", procs: Any = None) -> str:
     """The JSON text stored under ``timemory.<key>`` (``Storage.dumps_text``): flat entries
-    (``ranks_key`` empty) or the root trees of each rank, under ``ranks_key``."""
+    (``ranks_key`` empty) or the root trees of each rank, under ``ranks_key``; ``procs``: the
+    exchanged processes the lists hold (None: one process per list)."""
     ranks = ranks or [[]]
-    meta = _processes.output_meta(len(ranks))
+    meta = _meta(len(ranks), procs)
     if ranks_key and (ranks_key != "graph" or any(len(r) for r in ranks)):
         return _core.tree_json(index, ranks, meta, ranks_key)
     return _core.flat_json(index, ranks, meta)
@@ -81,6 +83,15 @@ def _tail(plan: OutputPlan | None) -> str:
     if plan is not None and plan.is_checkpoint:
         return '}, "checkpoint": ' + _json.dumps(plan.marker).replace("\n", "") + "}\n"
     return "}}\n"
+
+
+def _meta(num_ranks: int, procs: Any) -> dict[str, int]:
+    """The counts of a file of ``num_ranks`` lists: of the exchanged processes ``procs``
+    (every rank and pool worker, whether their lists were merged or not), else of this
+    process alone."""
+    if procs is None:
+        return _processes.output_meta(num_ranks)
+    return _processes.output_meta(num_ranks, len(procs), int(getattr(procs, "mpi_size", 1)))
 
 
 def _head(key: str) -> str:
@@ -182,7 +193,8 @@ class ComponentOutput:
     def flat_json(self) -> tuple[str, str, str]:
         """The flat JSON file's text, in parts."""
         if self._json is None:
-            self._json = _wrap(self.key, json_ranks(self.index, self.flat), self.run.plan)
+            text = json_ranks(self.index, self.flat, "", self.run.procs)
+            self._json = _wrap(self.key, text, self.run.plan)
         return self._json
 
     def trees(self) -> list[Any]:
@@ -328,6 +340,7 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
             images = fmt.finish(run)
             if images:
                 manager._outputs.setdefault(fmt.kind, []).extend(images)
+                add_written(images)
     for fmt in formats("run"):
         if fmt.enabled():
             _write_format(fmt, run, fmt.name, fmt.name, run)
@@ -335,6 +348,8 @@ def write_run(plan: OutputPlan, procs: Any = None) -> bool:
         return run.wrote  # quiet: the tables are printed by the final write
     for text in console:
         echo(text)
+    if not folders_deferred():
+        announce_folders()
     return run.wrote
 
 
@@ -408,7 +423,7 @@ def _flat_json(component: ComponentOutput) -> Callable[[bytes], None]:
             lambda path: _core.write_live_flat_json(path, index, meta, head, tail, copy)
         )
     ranks = component.flat or [[]]
-    meta = _processes.output_meta(len(ranks))
+    meta = _meta(len(ranks), component.run.procs)
     return _streamed(lambda path: _core.write_flat_json(path, index, ranks, meta, head, tail))
 
 
@@ -421,7 +436,7 @@ def _tree_json(component: ComponentOutput) -> Callable[[bytes], None]:
             lambda path: _core.write_live_tree_json(path, index, meta, key, head, tail, copy)
         )
     ranks = component.trees() or [[]]
-    meta = _processes.output_meta(len(ranks))
+    meta = _meta(len(ranks), component.run.procs)
     if key == "graph" and not any(len(r) for r in ranks):  # as json_ranks: no trees, flat
         return _streamed(lambda path: _core.write_flat_json(path, index, ranks, meta, head, tail))
     return _streamed(lambda path: _core.write_tree_json(path, index, ranks, meta, key, head, tail))
@@ -456,6 +471,11 @@ def _metadata(run: RunOutput) -> str | None:
     if not metadata_wanted(run.wrote):
         return None
     metadata = manager.get_metadata()
+    # the processes, ranks and threads whose data this write holds (as in every JSON file)
+    counts = _meta(len(run.procs) if run.procs is not None else 1, run.procs)
+    metadata["counts"] = {
+        k: counts[k] for k in ("process_count", "mpi_size", "thread_count", "concurrency")
+    }
     if run.plan.marker is not None:
         metadata["checkpoint"] = run.plan.marker
         if run.plan.is_checkpoint:

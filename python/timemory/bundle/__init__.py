@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterable
 
 from .. import _core
+from .._text import echo
 from ._classes import AUTO_TIMER_COMPONENTS, RSS_USAGE_COMPONENTS, class_of
 
 TYPE_CHECKING = False
@@ -201,7 +202,7 @@ class auto_timer(base_decorator):
             printer.stop()
         m.__exit__(None, None, None)
         if printer is not None:
-            print(f"[{label}] {printer}")
+            echo(f"[{label}] {printer}")
 
 
 class timer(base_decorator):
@@ -216,7 +217,7 @@ class timer(base_decorator):
     def _stop(self, state: Any) -> None:
         label, t = state
         t.stop()
-        print(f"[{label}] {t}")
+        echo(f"[{label}] {t}")
 
 
 class rss_usage(base_decorator):
@@ -229,7 +230,7 @@ class rss_usage(base_decorator):
     def _stop(self, state: Any) -> None:
         label, before = state
         after = _classes.rss_usage(label, record=True)
-        print(f"{after - before}")
+        echo(f"{after - before}")
 
 
 from . import _classes  # noqa: E402  (they build on the names above)

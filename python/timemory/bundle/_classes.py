@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from .. import _core
 from .._components import resolve as _resolve
+from .._text import echo
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
@@ -135,7 +136,7 @@ class component_tuple:
         return self._each("reset")
 
     def report(self) -> None:
-        print(str(self))
+        echo(str(self))
 
     def get_raw(self) -> tuple[Any, ...]:
         return tuple(c.get_raw() for c in self._components)

@@ -33,6 +33,7 @@ import sys
 
 from .. import _lifecycle, _processes, _signals
 from .. import settings as _settings
+from .._text import ERROR, echo
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
@@ -171,7 +172,7 @@ def _on_mpi_finalize(*_args: Any) -> int:
     try:
         _lifecycle.finalize()
     except BaseException as err:  # noqa: BLE001 - must not propagate into MPI_Finalize
-        print(f"[timemory]> finalize before MPI_Finalize failed: {err!r}", file=sys.stderr)
+        echo(f"[timemory]> finalize before MPI_Finalize failed: {err!r}", level=ERROR)
     return 0
 
 
@@ -191,13 +192,11 @@ def abort_on_uncaught(status: int = 1) -> None:
     try:
         _lifecycle.write_rank_local(reason="an uncaught exception")
     except BaseException as err:  # noqa: BLE001 - the abort must happen whatever failed
-        print(
-            f"[timemory]> could not write rank {world.Get_rank()}'s data: {err!r}", file=sys.stderr
-        )
+        echo(f"[timemory]> could not write rank {world.Get_rank()}'s data: {err!r}", level=ERROR)
     try:
         _end_peers_on_this_node()
     except Exception as err:  # noqa: BLE001 - the abort must happen whatever failed
-        print(f"[timemory]> could not ask the other ranks to write: {err!r}", file=sys.stderr)
+        echo(f"[timemory]> could not ask the other ranks to write: {err!r}", sys.stderr)
     sys.stderr.flush()
     sys.stdout.flush()
     world.Abort(status)

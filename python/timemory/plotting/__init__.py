@@ -43,7 +43,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Callable, NamedTuple, Optional, Union
 
-from timemory._text import echo
+from timemory._text import DEBUG, echo
 from timemory.plotting import _merge
 from timemory.plotting._bars import PlotParams, draw, select, title_line
 from timemory.plotting._entries import plot_data, read, timemory_data
@@ -579,7 +579,7 @@ def _save(
     with fig_.plot_style(params.font_size):
         fig_.save(figure, path, params.img_type)
     if not quiet:
-        echo(f"{tag}> Outputting '{path}'...")
+        echo(f"{tag}> Outputting '{path}'...", level=DEBUG)
     add_plotted_files(os.path.splitext(os.path.basename(path))[0], path, echo_dart)
 
 

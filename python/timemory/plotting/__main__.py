@@ -258,6 +258,7 @@ def run(argv: list[str], prog: str | None = None) -> EmbeddedPlot:
     except (plotting.MatplotlibMissing, plotting.PlotError, plotting.InputError, OSError) as err:
         status = _cli.error_status(parser.prog, _cli.CliError(_message(err)))
         return plotting.EmbeddedPlot(status, written)
+    _cli.print_files(written)
     return plotting.EmbeddedPlot(_cli.USAGE_STATUS if failed else 0, written)
 
 

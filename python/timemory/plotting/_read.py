@@ -172,8 +172,13 @@ def _component(key: str, body: Any, where: Any) -> ComponentData:
         if isinstance(description, list):
             description = description[0] if description else ""
         description = d.as_string(description, (at, "description"))
-        processes = d.member(body, "num_ranks", at, _COUNT, 0)
-        processes = processes or d.member(body, "process_count", at, _COUNT, 0) or 1
+        # the processes whose data the file holds: a job's data merged into one list count
+        # every process in process_count; num_ranks counts the lists, each one process at least
+        processes = max(
+            d.member(body, "process_count", at, _COUNT, 0),
+            d.member(body, "num_ranks", at, _COUNT, 0),
+            1,
+        )
         threads = d.member(body, "concurrency", at, _COUNT, 0)
         threads = threads or d.member(body, "thread_count", at, _COUNT, 0) or 1
         ranks = []

@@ -24,7 +24,7 @@ import threading
 import warnings
 
 from timemory import _core, settings
-from timemory._text import split_names
+from timemory._text import echo, split_names
 from timemory.bundle._classes import component_bundle, resolve
 from timemory.profiler._config import Config, config, format_args
 
@@ -159,7 +159,7 @@ class Profiler:
                 return self
         if self._debug or Config._state["verbosity"] > 1:
             names = [_core.component_info(i)["id"] for i in ProfilerBundle._components]
-            print(f"[timemory]> profiler started: {names}")
+            echo(f"[timemory]> profiler started: {names}")
         return self
 
     def _start_locked(self) -> bool:
@@ -202,7 +202,7 @@ class Profiler:
                 return self  # ended already (timemory.finalize(), say): not another one
             _stop_session()
         if self._debug or Config._state["verbosity"] > 1:
-            print("[timemory]> profiler stopped")
+            echo("[timemory]> profiler stopped")
         return self
 
     def is_running(self) -> bool:

@@ -19,6 +19,7 @@ import subprocess
 import sys
 
 from timemory import _cli
+from timemory._text import DEBUG, ERROR
 
 PROG = "python -m timemory.roofline"
 
@@ -124,11 +125,11 @@ def _run_passes(opts: argparse.Namespace, command: list[str]) -> tuple[str, int]
             continue
         env["TIMEMORY_ROOFLINE_MODE"] = env["TIMEMORY_ROOFLINE_MODE_CPU"] = mode
         if opts.verbose:
-            print(f"[{PROG}] {mode} pass: {' '.join(command)}", file=sys.stderr)
+            _cli.echo(f"[{PROG}] {mode} pass: {' '.join(command)}")
         code = subprocess.call(command, env=env)
         if code != 0:
             status = status or code
-            print(f"{PROG}: the {mode} pass exited with status {code}", file=sys.stderr)
+            _cli.echo(f"{PROG}: the {mode} pass exited with status {code}", level=ERROR)
             if not opts.keep_going:
                 return folder, status
     return folder, status
@@ -208,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import RooflineError, plot_roofline
 
     width, height, dpi = opts.plot_dimensions
+    written: list[str] = []
     for rtype, ai, op in pairs:
         fname = opts.output_file if len(pairs) == 1 else f"{rtype}_{opts.output_file}"
         try:
@@ -232,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         except (RooflineError, fig_.PlotError, fig_.MatplotlibMissing) as err:
             return _cli.error_status(parser.prog, _cli.CliError(str(err)))
         if path:
-            print(f"[roofline]|0> Outputting '{path}'...")
+            _cli.echo(f"[roofline]|0> Outputting '{path}'...", level=DEBUG)
+            written.append(path)
+    _cli.print_files(written)
     return status
 
 

@@ -546,13 +546,19 @@ _INT32 = _IntKind("int32", -(2**31), 2**31 - 1)
 _ROOF = "TIMEMORY_ROOFLINE_"
 _TABLE: tuple[str | _Spec, ...] = (
     "General",
-    _setting("verbose", _INT, 0, "Verbosity level"),
+    _setting(
+        "verbose",
+        _INT,
+        0,
+        "Verbosity of timemory's lines on stderr: -1 errors only, 0 the summary and one line "
+        "per output folder, 1 also every file",
+    ),
     _setting("debug", _BOOL, False, "Enable debug output"),
     _setting("banner", _BOOL, False, "Print the library banner", option=False),
     _setting("enabled", _BOOL, True, "Activation state of timemory (global on/off)", mirrored=True),
     "Output",
     _setting("auto_output", _BOOL, True, "Generate output at finalization"),
-    _setting("cout_output", _BOOL, True, "Print the result tables to stdout"),
+    _setting("cout_output", _BOOL, True, "Print the result tables on the console (stderr)"),
     _setting("file_output", _BOOL, True, "Write output files (master switch)"),
     _setting("text_output", _BOOL, True, "Write text tables (<label>.txt)"),
     _setting("json_output", _BOOL, True, "Write flat JSON (<label>.json)"),

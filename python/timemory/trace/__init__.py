@@ -42,6 +42,7 @@ import threading
 from typing import Any, Callable
 
 from timemory import _core, settings
+from timemory._text import DEBUG, echo
 from timemory.bundle._classes import component_bundle, resolve
 from timemory.profiler import FakeProfiler, Profiler, _indices_from_setting
 from timemory.profiler._config import format_args
@@ -157,7 +158,7 @@ class Tracer(Profiler):
         _stop_at_exit()
         if self._debug or Config._state["verbosity"] > 1:
             names = [_core.component_info(i)["id"] for i in indices]
-            print(f"[timemory]> tracer started: {names}")
+            echo(f"[timemory]> tracer started: {names}")
         return self
 
     def stop(self) -> Tracer:
@@ -176,7 +177,7 @@ class Tracer(Profiler):
                 return self  # ended already (timemory.finalize(), say): not another one
             _stop_session()
         if self._debug or Config._state["verbosity"] > 1:
-            print("[timemory]> tracer stopped")
+            echo("[timemory]> tracer stopped")
         return self
 
     def _joined(self) -> list[tuple[int, bool]]:
@@ -292,7 +293,7 @@ def init(args: Any = "wall_clock", read_command_line: bool = False, cmd: str = "
         return
     names = args if isinstance(args, str) else ",".join(str(a) for a in args)
     resolve(names)  # ValueError naming the valid choices
-    print(f"[timemory_trace_init]> components: {names}", flush=True)
+    echo(f"[timemory_trace_init]> components: {names}", level=DEBUG)
     _library["initialized"] = True
     os.environ.setdefault("TIMEMORY_TRACE_COMPONENTS", names)
     if not settings.trace_components:
