@@ -175,7 +175,7 @@ def test_the_profiler_and_the_tracer_agree():
     ],
 )
 def test_module_level_code_is_named_by_its_file(path, label):
-    assert ProfilerConfig.labeler()(code_in(path, module=True)) == label
+    assert ProfilerConfig.labeler()(code_in(path, module=True))[0] == label
     # the tracer's labels end [function][file:line]: without the file, the function names it
     tracer_config.include_filename = False
     assert all(
@@ -186,12 +186,12 @@ def test_module_level_code_is_named_by_its_file(path, label):
 def test_labels_that_show_the_file_keep_module_short():
     profiler_config.include_filename = True
     profiler_config.include_line = True
-    assert ProfilerConfig.labeler()(code_in("<string>", module=True)) == "[<module>][<string>:1]"
-    assert ProfilerConfig.labeler()(code_in("<dynamic-code>")) == "[work][<dynamic-code>:1]"
+    assert ProfilerConfig.labeler()(code_in("<string>", module=True))[0] == "[<module>][<string>:1]"
+    assert ProfilerConfig.labeler()(code_in("<dynamic-code>"))[0] == "[work][<dynamic-code>:1]"
     profiler_config.full_filepath = True
     profiler_config.include_filename = False
     profiler_config.include_line = False
-    assert ProfilerConfig.labeler()(code_in("/a/b.py", module=True)) == "<module /a/b.py>"
+    assert ProfilerConfig.labeler()(code_in("/a/b.py", module=True))[0] == "<module /a/b.py>"
     labels = TracerConfig.labeler()(code_in("<template>", module=True))
     assert labels and all(text.endswith("[<module>][<template>:1]") for _, text, _ in labels)
 

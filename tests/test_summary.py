@@ -352,7 +352,8 @@ def test_text_table_labels_shortened_to_max_width(fake_clock, monkeypatch):
 
 
 # ------------------------------------------------------------------ the tools
-def test_print_summary_from_storage(fake_clock):
+def test_print_summary_from_storage(fake_clock, monkeypatch):
+    monkeypatch.setattr(_cli, "_no_output_said", [])  # "no output files" is said once a run
     dispatcher_program(fake_clock)
     out = io.StringIO()
     _cli.print_summary(top=2, stream=out, width=100)
@@ -361,7 +362,7 @@ def test_print_summary_from_storage(fake_clock):
     assert lines[1].split() == ["LABEL", "COUNT", "SELF", "%", "SELF", "INCL", "%", "INCL", "MEAN"]
     assert [line.split()[0] for line in lines[2:4]] == ["work", "other"]
     assert lines[4].startswith("  ... and 3 more rows")
-    assert lines[5].startswith("[timemory]> ")
+    assert lines[5].startswith("timemory: ")  # the folders' line
 
 
 def test_print_summary_without_data():
@@ -431,9 +432,10 @@ def test_bad_top_in_the_environment_warns_once(tmp_path):
     assert proc.returncode == 0, proc.stderr
     warned = [line for line in proc.stderr.splitlines() if "TIMEMORY_SUMMARY_TOP" in line]
     assert len(warned) == 1, proc.stderr
-    # the default, 20, is more than the program's 10 labels (main, f, g0 to g7)
+    # the default, 20, is more than the program's 11 labels (its top-level code, main, f, g0
+    # to g7)
     lines = summary_lines(proc)
-    assert any(re.match(r"\[timemory\]> wall_clock: 10 labels by self time", x) for x in lines)
+    assert any(re.match(r"\[timemory\]> wall_clock: 11 labels by self time", x) for x in lines)
     assert not any("more row" in line for line in lines)
 
 

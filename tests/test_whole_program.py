@@ -179,7 +179,8 @@ def measured(tool: str, cwd: Path, folder: str) -> dict[str, int]:
         tree = json.loads((out / "wall.tree.json").read_text())
 
         def visit(node: dict) -> None:
-            match = re.search(r"\bwp_\w+", node["node"]["prefix"])
+            # a function's name (a module's top-level code, <module wp_pkg/...>, is not one)
+            match = re.search(r"(?<!<module )\bwp_\w+", node["node"]["prefix"])
             if match:
                 laps = node["node"]["inclusive"]["entry"]["laps"]
                 counts[match[0]] = counts.get(match[0], 0) + laps

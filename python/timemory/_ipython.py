@@ -274,9 +274,14 @@ class _CellLabels:
                 if cell is not None:
                     label = for_cells(subject)
                     if subject.co_name == "<module>" and label is not None:
-                        if isinstance(label, tuple):
-                            return (label[0].replace("<module>", cell, 1), label[1])
-                        return label.replace("<module>", cell, 1)
+                        # (label or head, tail, where): the top-level code is "<module FILE>",
+                        # or "[<module>]..." where the label shows the file
+                        head, *rest = label if isinstance(label, tuple) else (label,)
+                        if head.startswith("<module "):
+                            head = cell
+                        else:
+                            head = head.replace("<module>", cell, 1)
+                        return (head, *rest) if rest else head
                     return label
             return base(subject)
 
