@@ -30,6 +30,12 @@ import timemory
 from timemory import settings
 from tool_helpers import clean_env
 
+# The tests of ending signals expect SIGHUP's default disposition in the programs they start;
+# `nohup` (a suite started in the background) sets it to "ignored" for all of them, and a
+# disposition a program inherits is one timemory leaves alone.
+if signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _timemory_session_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
