@@ -5,8 +5,9 @@
 A call graph of ``--nodes`` nodes (default 100,000: 100 regions of 1,000 children each,
 ``wall_clock``) is recorded in this process. Timed, best of ``--repeats`` (default 5):
 
-* ``summarize``: ``timemory._output._summary.summarize`` from the recorded graph (snapshot,
-  merge by label, self and inclusive values, ranking);
+* ``summarize``: ``timemory._output._summary.summarize`` from the recorded graph (merged by
+  label natively, read from the graph without a snapshot: ``_core.merge_by_label``; ranking);
+* ``summarize(snapshot)``: the same from a flat snapshot (a FlatBatch, as for gathered data);
 * ``to_text``: the printed table of the top 20 rows;
 * ``text table``: the native text table of every row (what ``<label>.txt`` held before
   ``settings.text_max_rows``) and capped at 500 rows;
@@ -63,6 +64,10 @@ def main() -> int:
     rows = [
         ("flat JSON text (baseline)", baseline),
         ("summarize", best(lambda: summarize(index), args.repeats)),
+        (
+            "summarize(snapshot)",
+            best(lambda: summarize(index, _core.flat_snapshot(index)), args.repeats),
+        ),
         ("to_text(top=20)", best(lambda: summary.to_text(top=20, width=100), args.repeats)),
         (
             "text table, every row",

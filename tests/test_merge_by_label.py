@@ -199,3 +199,58 @@ def test_same_named_functions_keep_the_labels_of_the_snapshot(parsers):
     assert set(counts) == stored
     shown = {r.label: r.count for r in summarize(WALL_CLOCK)}
     assert shown == counts
+
+
+# ------------------------------------------------------------------ the summary's inputs
+def test_summary_from_each_kind_of_input(fake_clock):
+    """The recorded graph, a FlatBatch, storage results, a generator of them, per-rank lists
+    and gathered processes give the same rows (twice the counts and values for two ranks)."""
+    import os
+
+    from timemory.storage import Processes
+
+    record_example(fake_clock)
+    batch = _core.flat_snapshot(WALL_CLOCK)
+
+    def rows(summary):
+        return [(r.label, r.count, r.self_value, r.inclusive, r.every, r.peak) for r in summary]
+
+    live = summarize(WALL_CLOCK)
+    assert [r.label for r in live] == ["a", "b", "main"]  # by self time: 10, 4, 1 ms
+    assert live.total == pytest.approx(15 * MS * NS)
+    for results in (batch, WallClockStorage.get(), (e for e in WallClockStorage.get())):
+        assert rows(summarize(WALL_CLOCK, results)) == rows(live)
+    two = summarize(WALL_CLOCK, [batch, WallClockStorage.get()])
+    assert [(r.label, r.count) for r in two] == [(r.label, 2 * r.count) for r in live]
+    assert two.total == pytest.approx(2 * live.total)
+    assert [r.peak for r in two] == [r.peak for r in live]  # the largest single call
+    payload = {WALL_CLOCK: {"flat": _core.pack_flat(WALL_CLOCK, batch)}}
+    procs = Processes([(0, os.getpid(), payload), (0, os.getpid() + 1, payload)], 1)
+    gathered = summarize(WALL_CLOCK, processes=procs)
+    assert [(r.label, r.count) for r in gathered] == [(r.label, r.count) for r in two]
+    assert gathered.total == pytest.approx(two.total)
+
+
+def test_print_summary_reads_the_graph_without_a_snapshot(fake_clock, monkeypatch):
+    """This process's summary at the end of a run copies nothing: no snapshot, no storage
+    results (the native merge reads the call graphs)."""
+    import io
+
+    from timemory import _cli
+
+    record_example(fake_clock)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the summary of this process made a snapshot")
+
+    monkeypatch.setattr(_core, "flat_snapshot", forbidden)
+    monkeypatch.setattr(WallClockStorage, "get", forbidden)
+    out = io.StringIO()
+    _cli.print_summary(stream=out, width=100)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("[timemory]> wall_clock: 3 labels by self time, total 15.00 ms")
+    assert [line.split()[:3] for line in lines[2:5]] == [
+        ["a", "3", "10.00"],
+        ["b", "1", "4.000"],
+        ["main", "1", "1.000"],
+    ]

@@ -559,9 +559,7 @@ class CellProfile:
         if self.tree:
             return [(r.label, r.count, r.self, r.inclusive) for r in result.tree_rows()]
         div = result.metric.divisor
-        return [
-            (r.label, r.count, r.self_value / div, r.inclusive / div) for r in result.summary()
-        ]
+        return [(r.label, r.count, r.self_value / div, r.inclusive / div) for r in result.summary()]
 
     def _component(self, component: str | int | None) -> _ComponentResult | None:
         if component is None:

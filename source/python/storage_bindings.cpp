@@ -205,7 +205,7 @@ void collect_entries(const py::handle& obj, std::vector<const FlatEntry*>& out) 
 class LabelMerge {
 public:
     LabelMerge(const ComponentInfo& info, int k)
-    : info_(info), k_(k), base_(unit_divisor(info.units[static_cast<std::size_t>(k)])) {}
+        : info_(info), k_(k), base_(unit_divisor(info.units[static_cast<std::size_t>(k)])) {}
 
     void add(std::string_view label, int depth, const Entry& e) {
         const auto d = static_cast<std::size_t>(depth < 0 ? 0 : depth);
@@ -217,7 +217,7 @@ public:
             found                   = by_label_.emplace(std::string_view(kept), rows_.size()).first;
             rows_.emplace_back();
         }
-        Row&       r = rows_[found->second];
+        Row&         r   = rows_[found->second];
         const auto   v   = stats_view(info_, e.stats, k_);
         const double sum = v.sum * base_;
         r.count += e.laps;
@@ -260,7 +260,7 @@ private:
 
     const ComponentInfo&                              info_;
     int                                               k_;
-    double                                            base_;  // display unit -> base unit
+    double                                            base_;    // display unit -> base unit
     std::deque<std::string>                           labels_;  // row i's label
     std::vector<Row>                                  rows_;
     std::unordered_map<std::string_view, std::size_t> by_label_;
