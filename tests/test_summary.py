@@ -431,8 +431,8 @@ def test_bad_top_in_the_environment_warns_once(tmp_path):
     assert proc.returncode == 0, proc.stderr
     warned = [line for line in proc.stderr.splitlines() if "TIMEMORY_SUMMARY_TOP" in line]
     assert len(warned) == 1, proc.stderr
-    # the default, 20, is more than the program's 11 labels (the script's module, main, f,
-    # g0 to g7)
+    # the default, 20, is more than the program's 11 labels (its top-level code, main, f, g0
+    # to g7)
     lines = summary_lines(proc)
     assert any(re.match(r"\[timemory\]> wall_clock: 11 labels by self time", x) for x in lines)
     assert not any("more row" in line for line in lines)

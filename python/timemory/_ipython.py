@@ -275,7 +275,14 @@ class _CellLabels:
                 if cell is not None:
                     label = for_cells(subject)
                     if subject.co_name == "<module>" and label is not None:
-                        return _cell_label(label, subject, cell)
+                        # (label or head, tail, where): the top-level code is "<module FILE>",
+                        # or "[<module>]..." where the label shows the file
+                        head, *rest = label if isinstance(label, tuple) else (label,)
+                        if head.startswith("<module "):
+                            head = cell
+                        else:
+                            head = head.replace("<module>", cell, 1)
+                        return (head, *rest) if rest else head
                     return label
             return base(subject)
 
@@ -287,25 +294,6 @@ class _CellLabels:
     def __exit__(self, *exc: Any) -> None:
         type.__setattr__(self.config, "_labeler", None)
         _core.profiler_invalidate()  # the cells' labels are not the plain configuration's
-
-
-def _cell_label(label: Any, code: types.CodeType, cell: str) -> Any:
-    """The label of a cell's top-level code with its name (``<module <ipython-input-N-..>>``
-    in a terminal, ``<module 3947704230.py>`` in a kernel, ``<module>`` where the label shows
-    the file: ``timemory._hook_config.function_name``) replaced by the cell's (``In[N]``); the
-    rest of the label (a tuple's tail and where, which keep the node the cell's) is kept."""
-    path = code.co_filename
-    names = (f"<module {path}>", f"<module {os.path.basename(path)}>", "<module>")
-
-    def rename(text: str) -> str:
-        for name in names:
-            if name in text:
-                return text.replace(name, cell, 1)
-        return text
-
-    if isinstance(label, tuple):
-        return (rename(label[0]), *label[1:])
-    return rename(label)
 
 
 # ------------------------------------------------------------------ what a cell added

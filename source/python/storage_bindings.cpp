@@ -276,10 +276,14 @@ py::tuple merge_by_label(int index, const py::handle& results, int k) {
     if (k < 0 || k >= info.n_disp) throw py::index_error("merge_by_label: value index out of range");
     LabelMerge merge(info, k);
     if (results.is_none()) {
+        // as a snapshot: without the GIL, so that no thread recording into a graph whose
+        // lock this holds waits for it
+        py::gil_scoped_release nogil;
         for_each_flat(index, [&](const FlatItem& it) { merge.add(it.label, it.depth, *it.entry); });
     } else {
         std::vector<const FlatEntry*> entries;
         collect_entries(results, entries);
+        py::gil_scoped_release nogil;  // the entries belong to the batches `results` holds
         for (const FlatEntry* e : entries) merge.add(e->label, e->depth, e->entry);
     }
     return merge.result();
