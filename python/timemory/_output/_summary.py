@@ -22,6 +22,7 @@ value of a call instead, ranked by the mean (:func:`timemory._components.is_addi
 from __future__ import annotations
 
 import os
+from operator import attrgetter
 
 from .. import _core
 from .. import settings as _settings
@@ -119,13 +120,22 @@ class SummaryRow:
 
     __slots__ = ("label", "count", "self_value", "inclusive", "every", "peak")
 
-    def __init__(self, label: str) -> None:
+    def __init__(
+        self,
+        label: str,
+        count: int = 0,
+        every: float = 0.0,
+        inclusive: float = 0.0,
+        self_value: float = 0.0,
+        peak: float = float("-inf"),
+    ) -> None:
+        # the order of _core.merge_by_label's rows: SummaryRow(*row)
         self.label = label
-        self.count = 0
-        self.self_value = 0.0
-        self.inclusive = 0.0
-        self.every = 0.0
-        self.peak = float("-inf")
+        self.count = count
+        self.every = every
+        self.inclusive = inclusive
+        self.self_value = self_value
+        self.peak = peak
 
     @property
     def mean(self) -> float:
@@ -390,17 +400,18 @@ def summarize(
     # value, peak; the nearest shallower entry is the parent), in base units; no results:
     # read from this process's call graphs, without a snapshot
     merged, top_total = _core.merge_by_label(index, results, 0)
-    rows = []
-    for label, count, every, inclusive, self_value, peak in merged:
-        row = SummaryRow(label)
-        row.count, row.every, row.inclusive, row.peak = count, every, inclusive, peak
+    rows = [SummaryRow(*row) for row in merged]
+    # by label, then (a stable sort, also reversed) by value, largest first: the ranking
+    # without a key tuple made per row in Python (a graph can have 100,000 labels)
+    rows.sort(key=attrgetter("label"))
+    if additive:
         # a child measured longer than its parent (clock granularity, threads) leaves a
         # negative self value: shown as 0, the total grows to keep the column <= 100%
-        row.self_value = self_value if self_value > 0.0 or not additive else 0.0
-        rows.append(row)
-    if additive:
+        for row in rows:
+            if not row.self_value > 0.0:
+                row.self_value = 0.0
         top_total = max(top_total, sum(r.self_value for r in rows))
-        rows.sort(key=lambda r: (-r.self_value, -r.inclusive, r.label))
+        rows.sort(key=attrgetter("self_value", "inclusive"), reverse=True)
     else:
-        rows.sort(key=lambda r: (-r.mean, r.label))
+        rows.sort(key=attrgetter("mean"), reverse=True)
     return Summary(index, rows, top_total, family, additive, what, files)
