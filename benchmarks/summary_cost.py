@@ -1,12 +1,15 @@
 """What the summary costs at the end of a run on a large call graph.
 
-    python benchmarks/summary_cost.py [--nodes N] [--repeats R]
+    python benchmarks/summary_cost.py [--nodes N] [--repeats R] [--unique-labels]
 
 A call graph of ``--nodes`` nodes (default 100,000: 100 regions of 1,000 children each,
-``wall_clock``) is recorded in this process. Timed, best of ``--repeats`` (default 5):
+``wall_clock``; ``--unique-labels``: every child named apart, so the summary has a row per
+node, as a program of many different functions) is recorded in this process. Timed, best of
+``--repeats`` (default 5):
 
-* ``summarize``: ``timemory._output._summary.summarize`` from the recorded graph (snapshot,
-  merge by label, self and inclusive values, ranking);
+* ``summarize``: ``timemory._output._summary.summarize`` from the recorded graph (merged by
+  label natively, read from the graph without a snapshot: ``_core.merge_by_label``; ranking);
+* ``summarize(snapshot)``: the same from a flat snapshot (a FlatBatch, as for gathered data);
 * ``to_text``: the printed table of the top 20 rows;
 * ``text table``: the native text table of every row (what ``<label>.txt`` held before
   ``settings.text_max_rows``) and capped at 500 rows;
@@ -20,7 +23,7 @@ import argparse
 import time
 
 
-def build_graph(nodes: int) -> int:
+def build_graph(nodes: int, unique: bool = False) -> int:
     from timemory import _core, region
 
     region.set_default(["wall_clock"])
@@ -28,8 +31,9 @@ def build_graph(nodes: int) -> int:
     for i in range(max(nodes // width, 1)):
         region.push(f"top-{i}")
         for j in range(width):
-            region.push(f"child-{j}")
-            region.pop(f"child-{j}")
+            name = f"child-{i}-{j}" if unique else f"child-{j}"
+            region.push(name)
+            region.pop(name)
         region.pop(f"top-{i}")
     return int(_core.graph_size(_core.find_component("wall_clock")))
 
@@ -47,6 +51,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--unique-labels", action="store_true")
     args = parser.parse_args()
 
     from timemory import _core, _processes, settings
@@ -54,7 +59,7 @@ def main() -> int:
 
     settings.auto_output = False
     index = _core.find_component("wall_clock")
-    size = build_graph(args.nodes)
+    size = build_graph(args.nodes, args.unique_labels)
     summary = summarize(index)
     baseline = best(
         lambda: _core.flat_json(index, [_core.flat_snapshot(index)], _processes.output_meta(1)),
@@ -63,6 +68,10 @@ def main() -> int:
     rows = [
         ("flat JSON text (baseline)", baseline),
         ("summarize", best(lambda: summarize(index), args.repeats)),
+        (
+            "summarize(snapshot)",
+            best(lambda: summarize(index, _core.flat_snapshot(index)), args.repeats),
+        ),
         ("to_text(top=20)", best(lambda: summary.to_text(top=20, width=100), args.repeats)),
         (
             "text table, every row",

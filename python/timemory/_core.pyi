@@ -316,9 +316,6 @@ def tree_json(
     ranks_key: str = ...,
 ) -> str: ...
 def flamegraph_json(index: int, roots: Sequence[Any]) -> str: ...
-def summary_rows(
-    index: int, entries: FlatBatch | Sequence[Any]
-) -> list[tuple[str, int, int, float, float]]: ...
 def text_table(
     index: int,
     entries: FlatBatch | Sequence[Any],

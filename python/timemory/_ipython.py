@@ -39,6 +39,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from timemory import _core
 from timemory._components import MEASURABLE, resolve
+from timemory._output import _summary
 from timemory._text import echo
 
 TYPE_CHECKING = False
@@ -436,6 +437,9 @@ class _Metric:
         reprs = _core.unit_info(index)[1]
         self.unit = str(reprs[0]) if reprs else ""
         self.values = int(info["n_disp"])
+        divisors = _core.unit_info(index)[0]
+        # base unit (what the summary holds: ns, bytes...) per display unit
+        self.divisor = float(divisors[0]) if divisors and divisors[0] else 1.0
         # a share of a total means nothing for a rate or a ratio
         self.shares = "rate" not in self.kind and self.kind != "percent"
 
@@ -479,12 +483,20 @@ def _walk(root: _core.TreeNode, metric: _Metric) -> Iterator[tuple[int, str, int
 
 
 class _ComponentResult:
-    """One component of a cell's result: the added trees and flat entries, as rows."""
+    """One component of a cell's result: the added trees and flat entries."""
 
     def __init__(self, index: int, flat: list[Any], roots: list[Any]) -> None:
         self.metric = _Metric(index)
         self.flat = flat
         self.roots = roots
+
+    def summary(self, cell: str = "") -> _summary.Summary:
+        """The functions ranked by self time (the end-of-run summary of the cell's entries),
+        its title naming the cell."""
+        summary = _summary.summarize(self.metric.index, results=self.flat)
+        if cell:
+            summary.what = f"{cell}, {summary.what}" if summary.what else cell
+        return summary
 
     def tree_rows(self) -> list[_Row]:
         return [
@@ -492,24 +504,6 @@ class _ComponentResult:
             for root in self.roots
             for d, label, n, s, i in _walk(root, self.metric)
         ]
-
-    def function_rows(self) -> list[_Row]:
-        """One row per function, ranked by self time: its calls, self (summed over the nodes
-        of the function) and inclusive values (a recursive function counted once)."""
-        merged: dict[str, list[float]] = {}
-        for root in self.roots:
-            ancestors: list[str] = []
-            for depth, label, count, self_, inclusive in _walk(root, self.metric):
-                del ancestors[depth:]
-                row = merged.setdefault(label, [0, 0.0, 0.0])
-                row[0] += count
-                row[1] += self_
-                if label not in ancestors:
-                    row[2] += inclusive
-                ancestors.append(label)
-        rows = [_Row(k, 0, int(n), s, i) for k, (n, s, i) in merged.items()]
-        rows.sort(key=lambda r: (-r.self, -r.inclusive, r.label))
-        return rows
 
     def total(self) -> float:
         """The inclusive value of the top-level calls: what the self values add up to."""
@@ -545,12 +539,15 @@ class CellProfile:
 
     def rows(self, component: str | int | None = None) -> list[tuple[str, int, float, float]]:
         """``(label, count, self, inclusive)`` per function (per call-graph node with
-        ``--tree``) of one component (the first by default), ranked as shown."""
+        ``--tree``) of one component (the first by default), ranked as shown, in the
+        component's display unit."""
         result = self._component(component)
         if result is None:
             return []
-        rows = result.tree_rows() if self.tree else result.function_rows()
-        return [(r.label, r.count, r.self, r.inclusive) for r in rows]
+        if self.tree:
+            return [(r.label, r.count, r.self, r.inclusive) for r in result.tree_rows()]
+        div = result.metric.divisor
+        return [(r.label, r.count, r.self_value / div, r.inclusive / div) for r in result.summary()]
 
     def _component(self, component: str | int | None) -> _ComponentResult | None:
         if component is None:
@@ -576,38 +573,27 @@ class CellProfile:
 
 
 def _render(results: CellProfile, top: int, html_form: bool = False) -> str:
-    """The one place a cell's result becomes a table (text or HTML), per component: rows
-    ranked by self time (``--tree``: the call tree), ``top`` of them (0: all), a line saying
-    how many more there are, the files written and how the cell ended."""
-    parts = []
+    """A cell's result as text or HTML, per component: the summary's table of the functions
+    ranked by self time (``timemory._output._summary``; ``--tree``: the call tree in call
+    order), ``top`` rows of it (0: all), then the files written and how the cell ended."""
+    tables = []
+    capped = False
     for result in results.components.values():
-        metric = result.metric
-        rows = result.tree_rows() if results.tree else result.function_rows()
-        total = result.total()
-        shown = rows if top <= 0 else rows[:top]
-        what = "call tree" if results.tree else "functions by self"
-        unit = f", first of {metric.values} values" if metric.values > 1 else ""
-        title = f"timemory {metric.id}{unit}: {results.cell} {what}".replace("  ", " ")
-        head = ["FUNCTION", "COUNT", "SELF"] + (["% SELF"] if metric.shares else [])
-        head.append("INCLUSIVE")
-        body = []
-        for r in shown:
-            label = ("  " * r.depth + r.label) if results.tree else r.label
-            cells = [label, str(r.count), metric.text(r.self)]
-            if metric.shares:
-                cells.append(f"{100.0 * r.self / total:.1f}" if total else "")
-            cells.append(metric.text(r.inclusive))
-            body.append(cells)
-        more = len(rows) - len(shown)
-        notes = []
-        if more > 0:
-            notes.append(f"{more} more rows (--top 0 shows all)")
-        if total and metric.shares:
-            notes.append(f"total {metric.text(total)}")
-        parts.append((title, head, body, notes))
+        if results.tree:
+            tables.append(_tree_table(result, results.cell, top, html_form))
+            capped |= 0 < top < len(result.tree_rows())
+            continue
+        summary = result.summary(results.cell)
+        capped |= 0 < top < len(summary)
+        if html_form:
+            tables.append(summary.to_html(top))
+        else:
+            tables.append(summary.to_text(top, prefix="timemory "))
     footer = []
-    if not parts:
+    if not tables:
         footer.append("timemory: nothing was recorded in this cell")
+    if capped:
+        footer.append("timemory: --top 0 shows every row")
     if results.files:
         folders = sorted({os.path.dirname(os.path.abspath(f)) for f in results.files})
         footer.append(f"timemory: {len(results.files)} files in {', '.join(folders)}")
@@ -616,35 +602,36 @@ def _render(results: CellProfile, top: int, html_form: bool = False) -> str:
     elif results.error:
         footer.append(f"timemory: the cell raised {results.error}; this is what ran until then")
     if html_form:
-        return _html_tables(parts, footer)
-    return _text_tables(parts, footer)
+        return "\n".join(tables + [f"<p>{html.escape(line)}</p>" for line in footer])
+    return "\n\n".join(tables + (["\n".join(footer)] if footer else []))
 
 
-def _text_tables(parts: list[Any], footer: list[str]) -> str:
-    out = []
-    for title, head, body, notes in parts:
-        widths = [max([len(head[k])] + [len(row[k]) for row in body]) for k in range(len(head))]
-        widths[0] = min(widths[0], 60)
-
-        out += [title, _text_row(head, widths)]
-        out += [_text_row(row, widths) for row in body]
-        out += notes
-        out.append("")
-    out += footer
-    return "\n".join(out).rstrip("\n")
-
-
-def _text_row(cells: Sequence[str], widths: Sequence[int]) -> str:
-    first = cells[0] if len(cells[0]) <= 60 else cells[0][:57] + "..."
-    rest = [f"{c:>{w}}" for c, w in zip(cells[1:], widths[1:])]
-    return "  ".join([f"{first:<{widths[0]}}", *rest]).rstrip()
-
-
-def _html_tables(parts: list[Any], footer: list[str]) -> str:
-    e = html.escape
-    out = []
-    for title, head, body, notes in parts:
-        out.append('<table class="timemory-profile">')
+def _tree_table(result: _ComponentResult, cell: str, top: int, html_form: bool) -> str:
+    """The ``--tree`` view of one component: the cell's call-graph nodes in call order,
+    indented by depth, with their own (self) and inclusive values."""
+    metric = result.metric
+    rows = result.tree_rows()
+    total = result.total()
+    shown = rows if top <= 0 else rows[:top]
+    unit = f", first of {metric.values} values" if metric.values > 1 else ""
+    title = f"timemory {metric.id}{unit}: {cell} call tree".replace("  ", " ")
+    head = ["FUNCTION", "COUNT", "SELF"] + (["% SELF"] if metric.shares else [])
+    head.append("INCLUSIVE")
+    body = []
+    for r in shown:
+        cells = ["  " * r.depth + r.label, str(r.count), metric.text(r.self)]
+        if metric.shares:
+            cells.append(f"{100.0 * r.self / total:.1f}" if total else "")
+        cells.append(metric.text(r.inclusive))
+        body.append(cells)
+    notes = []
+    if len(rows) > len(shown):
+        notes.append(f"... and {len(rows) - len(shown)} more rows")
+    if total and metric.shares:
+        notes.append(f"total {metric.text(total)}")
+    if html_form:
+        e = html.escape
+        out = ['<table class="timemory-profile">']
         out.append(f'<caption style="text-align:left">{e(title)}</caption>')
         out.append("<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr></thead>")
         out.append("<tbody>")
@@ -654,8 +641,18 @@ def _html_tables(parts: list[Any], footer: list[str]) -> str:
             out.append(f"<tr>{label}{values}</tr>")
         out.append("</tbody></table>")
         out += [f"<p>{e(n)}</p>" for n in notes]
-    out += [f"<p>{e(f)}</p>" for f in footer]
-    return "\n".join(out)
+        return "\n".join(out)
+    widths = [max([len(head[k])] + [len(row[k]) for row in body]) for k in range(len(head))]
+    widths[0] = min(widths[0], 60)
+    lines = [title, _text_row(head, widths)]
+    lines += [_text_row(row, widths) for row in body]
+    return "\n".join(lines + notes)
+
+
+def _text_row(cells: Sequence[str], widths: Sequence[int]) -> str:
+    first = cells[0] if len(cells[0]) <= 60 else cells[0][:57] + "..."
+    rest = [f"{c:>{w}}" for c, w in zip(cells[1:], widths[1:])]
+    return "  ".join([f"{first:<{widths[0]}}", *rest]).rstrip()
 
 
 # ------------------------------------------------------------------ writing a cell's files

@@ -262,23 +262,6 @@ void add_output_bindings(py::module_& m) {
         },
         py::arg("index"), py::arg("roots"));
     m.def(
-        "summary_rows",
-        [](int index, const py::handle& entries) {
-            const auto&  info    = info_at(index);
-            const auto   list    = entries_of(entries);
-            const double divisor = unit_divisor(info.units.empty() ? Unit::none : info.units[0]);
-            py::list     out(list.size());
-            std::size_t  i = 0;
-            for (const FlatEntry* e : list) {
-                const auto v = stats_view(info, e->entry.stats, 0);
-                out[i++]     = py::make_tuple(e->label, e->depth, e->entry.laps, v.sum * divisor, v.max * divisor);
-            }
-            return out;
-        },
-        py::arg("index"), py::arg("entries"),
-        "(label, depth, laps, sum, max) of each flat entry, in order: the first display value's "
-        "statistics in its base unit (ns, bytes...), what the summary merges.");
-    m.def(
         "text_table",
         [](int index, const py::handle& entries, std::size_t max_rows, const std::string& more, bool auto_timing,
            bool auto_memory) {

@@ -3,6 +3,7 @@
 // them, statistics, snapshots, the label hashes, and the packing, unpacking and merging of
 // views that move between processes.
 #include <deque>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -189,19 +190,22 @@ void collect_entries(const py::handle& obj, std::vector<const FlatEntry*>& out) 
     }
 }
 
-// The per-label totals of flat entries in pre-order (what a profile summary ranks), in one
-// pass without a Python object per entry: for each label, in the order labels first occur,
-// (label, count, every, inclusive, self, peak) in display units of value `k`:
+// The per-label totals of flat entries in pre-order (what the summary, timemory._output.
+// _summary, ranks), in one pass without a Python object per entry: for each label, in the
+// order labels first occur, (label, count, every, inclusive, self, peak) of display value `k`
+// in its base unit (ns, bytes...: the summary picks a unit per value):
 //   count      the laps of every entry with the label;
 //   every      the sum of their values (nested recursive calls included);
 //   inclusive  the values of the entries with no ancestor of the same label (a recursion
 //              chain counted once, so it never exceeds the total);
-//   self       each entry's value less its children's (the nearest deeper entries below it);
-//   peak       the largest single value of an entry with laps (0 when none is larger).
+//   self       each entry's value less its children's (the nearest deeper entries below it:
+//              a skipped depth makes the nearest shallower entry the parent), unclipped;
+//   peak       the largest single value of an entry with laps (-inf when no entry has laps).
 // Also the total: the sum of the top-level (depth 0) entries' values.
 class LabelMerge {
 public:
-    LabelMerge(const ComponentInfo& info, int k) : info_(info), k_(k) {}
+    LabelMerge(const ComponentInfo& info, int k)
+        : info_(info), k_(k), base_(unit_divisor(info.units[static_cast<std::size_t>(k)])) {}
 
     void add(std::string_view label, int depth, const Entry& e) {
         const auto d = static_cast<std::size_t>(depth < 0 ? 0 : depth);
@@ -213,16 +217,17 @@ public:
             found                   = by_label_.emplace(std::string_view(kept), rows_.size()).first;
             rows_.emplace_back();
         }
-        Row&       r = rows_[found->second];
-        const auto v = stats_view(info_, e.stats, k_);
+        Row&         r   = rows_[found->second];
+        const auto   v   = stats_view(info_, e.stats, k_);
+        const double sum = v.sum * base_;
         r.count += e.laps;
-        r.every += v.sum;
-        if (e.laps && v.max > r.peak) r.peak = v.max;
-        if (r.open == 0) r.inclusive += v.sum;
-        if (path_.empty()) total_ += v.sum;
-        else path_.back().children += v.sum;
+        r.every += sum;
+        if (e.laps && v.max * base_ > r.peak) r.peak = v.max * base_;
+        if (r.open == 0) r.inclusive += sum;
+        if (path_.empty()) total_ += sum;
+        else path_.back().children += sum;
         ++r.open;
-        path_.push_back(Open{found->second, v.sum, 0.0});
+        path_.push_back(Open{found->second, sum, 0.0});
     }
 
     py::tuple result() {
@@ -238,7 +243,7 @@ public:
 private:
     struct Row {
         std::int64_t count = 0;
-        double       every = 0, inclusive = 0, self = 0, peak = 0;
+        double       every = 0, inclusive = 0, self = 0, peak = -std::numeric_limits<double>::infinity();
         int          open = 0;  // entries of this label on the current path
     };
     struct Open {
@@ -255,6 +260,7 @@ private:
 
     const ComponentInfo&                              info_;
     int                                               k_;
+    double                                            base_;    // display unit -> base unit
     std::deque<std::string>                           labels_;  // row i's label
     std::vector<Row>                                  rows_;
     std::unordered_map<std::string_view, std::size_t> by_label_;
@@ -270,10 +276,14 @@ py::tuple merge_by_label(int index, const py::handle& results, int k) {
     if (k < 0 || k >= info.n_disp) throw py::index_error("merge_by_label: value index out of range");
     LabelMerge merge(info, k);
     if (results.is_none()) {
+        // as a snapshot: without the GIL, so that no thread recording into a graph whose
+        // lock this holds waits for it
+        py::gil_scoped_release nogil;
         for_each_flat(index, [&](const FlatItem& it) { merge.add(it.label, it.depth, *it.entry); });
     } else {
         std::vector<const FlatEntry*> entries;
         collect_entries(results, entries);
+        py::gil_scoped_release nogil;  // the entries belong to the batches `results` holds
         for (const FlatEntry* e : entries) merge.add(e->label, e->depth, e->entry);
     }
     return merge.result();
@@ -454,7 +464,8 @@ void add_storage_bindings(py::module_& m) {
         py::arg("index"), py::arg("entry"), "Statistics per display value, in display units.");
     m.def("merge_by_label", &merge_by_label, py::arg("index"), py::arg("results") = py::none(), py::arg("value") = 0,
           "Per-label (label, count, every, inclusive, self, peak) of flat entries in pre-order, "
-          "in display units of value `value`, and the top-level total; `results` None: the recorded data.");
+          "display value `value` in its base unit (ns, bytes...), and the top-level total; `results` None: "
+          "this process's recorded data, read from the graphs (no snapshot).");
     m.def(
         "entry_component",
         [](int index, const Entry& e) {

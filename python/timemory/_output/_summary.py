@@ -22,6 +22,7 @@ value of a call instead, ranked by the mean (:func:`timemory._components.is_addi
 from __future__ import annotations
 
 import os
+from operator import attrgetter
 
 from .. import _core
 from .. import settings as _settings
@@ -29,7 +30,7 @@ from .._components import is_additive
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
     from typing import Any
 
 __all__ = ["Summary", "SummaryRow", "format_value", "summarize", "summary_top"]
@@ -119,13 +120,22 @@ class SummaryRow:
 
     __slots__ = ("label", "count", "self_value", "inclusive", "every", "peak")
 
-    def __init__(self, label: str) -> None:
+    def __init__(
+        self,
+        label: str,
+        count: int = 0,
+        every: float = 0.0,
+        inclusive: float = 0.0,
+        self_value: float = 0.0,
+        peak: float = float("-inf"),
+    ) -> None:
+        # the order of _core.merge_by_label's rows: SummaryRow(*row)
         self.label = label
-        self.count = 0
-        self.self_value = 0.0
-        self.inclusive = 0.0
-        self.every = 0.0
-        self.peak = float("-inf")
+        self.count = count
+        self.every = every
+        self.inclusive = inclusive
+        self.self_value = self_value
+        self.peak = peak
 
     @property
     def mean(self) -> float:
@@ -356,21 +366,6 @@ def files_of(index: int) -> list[str]:
 
 
 # ------------------------------------------------------------------ from the data
-def _rows(index: int, results: Any) -> Iterable[tuple[str, int, int, float, float]]:
-    """(label, depth, laps, sum, max) of each flat entry, values in their base unit, made
-    natively per list: ``results`` is a native FlatBatch, a sequence of storage results (or
-    of the writers' entries: slots ``_b``, ``_i``), or a list of either (one per rank)."""
-    if isinstance(results, _core.FlatBatch):
-        yield from _core.summary_rows(index, results)
-        return
-    items = list(results)
-    if items and (isinstance(items[0], (list, tuple, _core.FlatBatch))):
-        for rank in items:
-            yield from _rows(index, rank)
-    elif items:
-        yield from _core.summary_rows(index, items)
-
-
 def _family(info: dict[str, Any], value: int) -> str:
     units = info["units"]
     return units[value] if value < len(units) else "none"
@@ -387,14 +382,13 @@ def summarize(
     list of either per rank), else from ``processes`` (every process's exchanged data, merged
     as the output files merge them), else from this process's recorded data. ``files``: where
     the whole data are written, named when rows are left out."""
-    if results is None:
-        if processes is not None:
-            from ..storage import _storage_for
+    if results is None and processes is not None:
+        from ..storage import _storage_for
 
-            storage: Any = _storage_for(index)
-            results = storage._flat_lists(processes)
-        else:
-            results = _core.flat_snapshot(index) if _core.has_data(index) else []
+        storage: Any = _storage_for(index)
+        results = storage._flat_lists(processes)
+    elif results is not None and not isinstance(results, (list, tuple, _core.FlatBatch)):
+        results = list(results)  # the native merge reads lists, tuples and batches
     info = _core.component_info(index)
     additive = is_additive(info)
     family = _family(info, 0)
@@ -402,42 +396,22 @@ def summarize(
     if info["n_disp"] > 1:
         sub = (info["sub_labels"] or [""])[0]
         what = f"{sub}, first of {info['n_disp']} values" if sub else ""
-    merged: dict[str, SummaryRow] = {}
-    # the nodes on the path to the current one: [row, value, children's values], and how
-    # many times each label is on it (a label already there is a recursion: no inclusive)
-    path: list[list[Any]] = []
-    on_path: dict[str, int] = {}
-    top_total = 0.0
-    for label, depth, laps, value, peak in _rows(index, results):
-        while len(path) > depth:
-            row, own, below = path.pop()
-            row.self_value += own - below
-            on_path[row.label] -= 1
-        row = merged.get(label)
-        if row is None:
-            row = merged[label] = SummaryRow(label)
-        row.count += laps
-        row.every += value
-        if laps and peak > row.peak:
-            row.peak = peak
-        if not on_path.get(label):
-            row.inclusive += value
-        if path:  # the nearest shallower node is the parent (a depth may be skipped)
-            path[-1][2] += value
-        else:
-            top_total += value
-        path.append([row, value, 0.0])
-        on_path[label] = on_path.get(label, 0) + 1
-    for row, own, below in path:
-        row.self_value += own - below
-    rows = list(merged.values())
+    # merged natively in one pass (self, inclusive once per recursion chain, every call's
+    # value, peak; the nearest shallower entry is the parent), in base units; no results:
+    # read from this process's call graphs, without a snapshot
+    merged, top_total = _core.merge_by_label(index, results, 0)
+    rows = [SummaryRow(*row) for row in merged]
+    # by label, then (a stable sort, also reversed) by value, largest first: the ranking
+    # without a key tuple made per row in Python (a graph can have 100,000 labels)
+    rows.sort(key=attrgetter("label"))
     if additive:
         # a child measured longer than its parent (clock granularity, threads) leaves a
         # negative self value: shown as 0, the total grows to keep the column <= 100%
         for row in rows:
-            row.self_value = max(row.self_value, 0.0)
+            if not row.self_value > 0.0:
+                row.self_value = 0.0
         top_total = max(top_total, sum(r.self_value for r in rows))
-        rows.sort(key=lambda r: (-r.self_value, -r.inclusive, r.label))
+        rows.sort(key=attrgetter("self_value", "inclusive"), reverse=True)
     else:
-        rows.sort(key=lambda r: (-r.mean, r.label))
+        rows.sort(key=attrgetter("mean"), reverse=True)
     return Summary(index, rows, top_total, family, additive, what, files)
