@@ -316,8 +316,9 @@ def test_code_of_python_dash_c_is_measured(tmp_path, tool):
     if tool == "timemory.profiler":
         assert "work" in labels and "<module <string>>" in labels, labels
     else:
-        assert any(label.endswith("[work][<string>:9]") for label in labels), labels
-        assert any(label.endswith("[<module>][<string>:1]") for label in labels), labels
+        # line numbers are zero-padded to the widest in the code (3.13 traces line 11 too)
+        assert any(re.search(r"\[work\]\[<string>:0*9\]$", label) for label in labels), labels
+        assert any(re.search(r"\[<module>\]\[<string>:0*1\]$", label) for label in labels), labels
 
 
 # ------------------------------------------------------------------ command lines
