@@ -7,28 +7,51 @@
 // parent's pipe, and the parent's watcher takes it for its own and ends the parent. The
 // pthread_atfork child handler below runs inside fork(), before any Python code of the
 // child: it points the child's copy of that descriptor at /dev/null (the interpreter's own
-// setter is not exported), so what the child's signals write goes nowhere. The child's
-// hooks then give it a watcher and a pipe of its own.
+// setter is not exported), so what the child's signals write goes nowhere; signals are
+// blocked across fork() until then, so none reaches the child before it. The child's hooks
+// then give it a watcher and a pipe of its own.
 #include <atomic>
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "bindings.hpp"
 
 namespace {
 std::atomic<int> g_watched_fd{-1};  // the write end timemory's watcher reads, -1: none
+// The forking thread's signal mask before fork(): every signal is blocked from just before the
+// fork until the child has let go of the parent's descriptor (a signal that reached the child
+// earlier would still be written into the parent's pipe), then the mask comes back in both.
+thread_local sigset_t tl_mask_before_fork;
+thread_local bool     tl_masked = false;
+
+void block_signals_for_fork() {
+    if (g_watched_fd.load() < 0) return;
+    sigset_t all;
+    sigfillset(&all);
+    tl_masked = pthread_sigmask(SIG_BLOCK, &all, &tl_mask_before_fork) == 0;
+}
+
+void restore_signals_after_fork() {
+    if (!tl_masked) return;
+    tl_masked = false;
+    pthread_sigmask(SIG_SETMASK, &tl_mask_before_fork, nullptr);
+}
 
 void forget_parents_wakeup_fd() {
     const int fd = g_watched_fd.load();
-    if (fd < 0) return;
-    // open and dup2 are async-signal-safe: allowed in a child of a multi-threaded process
-    const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (null < 0) return;
-    ::dup2(null, fd);
-    ::close(null);
-    g_watched_fd.store(-1);
+    if (fd >= 0) {
+        // open and dup2 are async-signal-safe: allowed in a child of a multi-threaded process
+        const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null >= 0) {
+            ::dup2(null, fd);
+            ::close(null);
+        }
+        g_watched_fd.store(-1);
+    }
+    restore_signals_after_fork();  // a signal that came meanwhile is delivered now
 }
 }  // namespace
 
@@ -38,7 +61,8 @@ void add_fork_signals(pybind11::module_& m) {
     m.def(
         "set_watched_wakeup_fd",
         [](int fd) {
-            static const bool registered = pthread_atfork(nullptr, nullptr, forget_parents_wakeup_fd) == 0;
+            static const bool registered =
+                pthread_atfork(block_signals_for_fork, restore_signals_after_fork, forget_parents_wakeup_fd) == 0;
             g_watched_fd.store(fd);
             return registered;
         },
