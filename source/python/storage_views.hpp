@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "timemory/storage/joined.hpp"
 #include "timemory/storage/snapshot.hpp"
 
 namespace timemory_python {
@@ -85,5 +86,11 @@ std::vector<const tim::TreeNode*> tree_ptrs_of(const pybind11::handle& seq);
 // Flat entries from a FlatBatch, or a sequence of storage results or FlatEntry objects,
 // without copies: the pointers stay valid while `obj` lives.
 std::vector<const tim::FlatEntry*> entries_of(const pybind11::handle& obj);
+
+// The source of a joined walk from its Python form: a list of component indices (this
+// process's live graphs, rows carrying `rank`; `copy`: each graph copied under its lock), or
+// a list of (index, ranks) tuples, ranks a list per rank of tree objects (what
+// Storage.load_json_tree_dmp returns). The tree pointers stay valid while `source` lives.
+tim::JoinSource join_source_of(const pybind11::handle& source, int rank, bool copy);
 
 }  // namespace timemory_python
