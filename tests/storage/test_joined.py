@@ -80,13 +80,16 @@ def test_threads_are_views_of_their_own_unless_collapsed(fake_clock, monkeypatch
     worker.join()
     monkeypatch.setattr(settings, "collapse_threads", False)
     rows = _core.joined_rows([WALL, TRIPS])
+    # thread ids count every thread the process ever recorded from: compare them, not values
+    main_tid, worker_tid = rows[0][5], rows[3][5]
+    assert main_tid != worker_tid
     assert [(r[0], r[1], r[5], r[7]) for r in rows] == [
-        (0, -1, 0, "outer"),
-        (1, 0, 0, "inner"),
-        (2, 0, 0, "trips"),
-        (3, -1, 1, "outer"),
-        (4, 3, 1, "inner"),
-        (5, 3, 1, "trips"),
+        (0, -1, main_tid, "outer"),
+        (1, 0, main_tid, "inner"),
+        (2, 0, main_tid, "trips"),
+        (3, -1, worker_tid, "outer"),
+        (4, 3, worker_tid, "inner"),
+        (5, 3, worker_tid, "trips"),
     ]
     monkeypatch.setattr(settings, "collapse_threads", True)
     merged = _core.joined_rows([WALL, TRIPS])
