@@ -167,7 +167,8 @@ def _wanted(components: Any) -> list[int] | None:
 
 
 def _tree_files(path: str) -> list[str]:
-    """The tree JSON files of an output folder (or ``path`` itself, one such file)."""
+    """The tree JSON files of an output folder (or ``path`` itself, one such file); ValueError
+    in one line for a missing folder or one without tree JSON."""
     if os.path.isfile(path):
         return [path]
     if not os.path.isdir(path):
@@ -176,7 +177,14 @@ def _tree_files(path: str) -> list[str]:
         names = sorted(os.listdir(path))
     except OSError as err:
         raise ValueError(f"cannot read the output folder '{_text(path)}': {err.strerror}") from None
-    return [os.path.join(path, n) for n in names if n.endswith(".tree.json")]
+    files = [os.path.join(path, n) for n in names if n.endswith(".tree.json")]
+    if not files:
+        raise ValueError(
+            f"no tree JSON (*.tree.json) in '{_text(path)}': the exports are made from the "
+            "call-graph trees, which are written while tree_output is on (TIMEMORY_TREE_OUTPUT"
+            ", the default; --format with tree)"
+        )
+    return files
 
 
 def _load_folder(path: str, wanted: list[int] | None) -> list[tuple[int, list[Any]]]:
@@ -187,12 +195,6 @@ def _load_folder(path: str, wanted: list[int] | None) -> list[tuple[int, list[An
     from ..storage import _storage_for
 
     files = _tree_files(path)
-    if not files:
-        raise ValueError(
-            f"no tree JSON (*.tree.json) in '{_text(path)}': the exports are made from the "
-            "call-graph trees, which are written while tree_output is on (TIMEMORY_TREE_OUTPUT"
-            ", the default; --format with tree)"
-        )
     by_index: dict[int, list[Any]] = {}
     for name in files:
         try:
@@ -389,6 +391,8 @@ def export(
     a missing folder, a folder without tree JSON or nothing recorded, ``OSError`` naming the
     path for a file that cannot be written."""
     exports = parse_formats(to, export_names())
+    if source is not None:
+        _tree_files(os.fspath(source))  # what the user named first, before this build's writers
     writers = {n: _writer(n) for n in exports}
     if source is None:
         src = ExportSource.live(components, copy=True)
@@ -403,7 +407,11 @@ def export(
     written = []
     for name in exports:
         content = writers[name](src)
-        _write_file(targets[name], content)
+        try:
+            _write_file(targets[name], content)
+        except OSError as err:
+            why = " ".join(str(err).split())
+            raise OSError(err.errno, f"cannot write '{_text(targets[name])}': {why}") from None
         written.append(targets[name])
     return written
 
