@@ -196,6 +196,16 @@ def test_exchanged_data_reach_the_writer_as_every_process_trees(
     # the two processes' views one after the other, rows numbered on
     assert [r[3] for r in pstats["rows"]] == ["outer", "inner", "outer", "inner"]
     assert "wall.tree.json" not in files_in(tmp_path)
+    # a process that recorded the timeline hands the perfetto writer its live graphs (the
+    # timeline comes as events; the writer adds the workers' own), the others the exchange's
+    monkeypatch.setattr(
+        sys.modules["timemory._output._timeline"], "recorded", lambda: True, raising=False
+    )
+    settings.perfetto_output = True
+    timemory.report(str(tmp_path / "timeline"))
+    assert described(tmp_path / "timeline" / "perfetto.trace.json")["kind"] == "live"
+    assert described(tmp_path / "timeline" / "pstats.prof")["kind"] == "loaded"
+    settings.perfetto_output = False
     settings.pstats_output = False
     settings.tree_output = True
     settings.flamegraph_output = False
@@ -420,6 +430,19 @@ def test_export_to_an_unwritable_place_is_one_line(tmp_path, describing_writers,
     assert_one_error_line(
         err, "python -m timemory._output._export_command", f"cannot write '{tmp_path}/plain/x': "
     )
+
+
+def test_export_of_a_format_that_holds_none_of_the_components_exits_1(
+    tmp_path, describing_writers, monkeypatch, capsys
+):
+    out = run_with_exports(tmp_path)
+    monkeypatch.setattr(sys.modules["timemory._output._pstats"], "make_pstats", lambda src: None)
+    status = _export_command.main(
+        [str(out), "--to", "pstats,speedscope", "-o", str(tmp_path / "x")]
+    )
+    assert status == 1
+    assert files_in(tmp_path / "x") == {"speedscope.json"}
+    assert capsys.readouterr().err == f"timemory: 1 file in {tmp_path / 'x'}/\n"
 
 
 def test_export_never_writes_through_a_planted_symlink(tmp_path, describing_writers):

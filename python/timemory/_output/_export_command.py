@@ -3,7 +3,9 @@ from its tree JSON after the run (:func:`timemory._output._exports.export`).
 
 Every problem the user can fix (a missing folder, a folder without tree JSON, an unknown
 format or component, a destination that cannot be written) is one line on stderr and exit
-status 2; the files written are named in one line per folder, on stderr as well.
+status 2; the files written are named in one line per folder, on stderr as well. A format
+that can hold none of the components (pstats without a timer) writes nothing, its writer
+says why, and the status is 1.
 """
 
 from __future__ import annotations
@@ -90,20 +92,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--version", action="version", version=_about.version_line())
     args = parser.parse_args(argv)
-    from .._files import path_text
-    from ._exports import export
+    from ._exports import export, export_names, parse_formats
     from ._plan import folder_lines
 
     try:
         written = export(args.to, args.output, components=args.components, source=args.folder)
     except ValueError as err:
         return _error(prog, str(err))
-    except OSError as err:
-        what = f"cannot write '{path_text(err.filename)}': " if err.filename else "cannot write: "
-        return _error(prog, what + (err.strerror or str(err)) if err.filename else what + str(err))
+    except OSError as err:  # names the file and why
+        return _error(prog, err.strerror or str(err))
     for line in folder_lines(written):
         echo(line, sys.stderr)
-    return 0
+    # a format that could hold none of the components wrote nothing (its writer said why)
+    return 0 if len(written) == len(parse_formats(args.to, export_names())) else 1
 
 
 def _error(prog: str, message: str) -> int:

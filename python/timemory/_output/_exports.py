@@ -192,9 +192,15 @@ def _load_folder(path: str, wanted: list[int] | None) -> list[tuple[int, list[An
     of one component (one per rank when each rank wrote its own) are one list of ranks."""
     import json
 
-    from ..storage import _storage_for
+    from .. import storage
 
     files = _tree_files(path)
+    load_folder = getattr(storage, "load_folder", None)
+    if load_folder is not None and os.path.isdir(path):
+        try:
+            return load_folder(path, wanted)
+        except OSError as err:
+            raise ValueError(str(err)) from None
     by_index: dict[int, list[Any]] = {}
     for name in files:
         try:
@@ -210,8 +216,8 @@ def _load_folder(path: str, wanted: list[int] | None) -> list[tuple[int, list[An
         if wanted is not None and index not in wanted:
             continue
         # the storage class checks the document and names the place of what is wrong in it
-        storage: Any = _storage_for(index)
-        ranks = storage.load_json_tree_dmp(document)
+        cls: Any = storage._storage_for(index)
+        ranks = cls.load_json_tree_dmp(document)
         by_index.setdefault(index, []).extend(ranks)
     if not by_index:
         names = ", ".join(_core.component_info(i)["key"] for i in wanted or ())
@@ -252,23 +258,44 @@ def _writer(name: str) -> Callable[[ExportSource], Any]:
         ) from None
 
 
-# The source of the write in progress, made once for all its exports (the exchanged trees are
-# unpacked once) and released by the last enabled export of the write.
-_CURRENT: list[Any] = [None, None]
+# The sources of the write in progress (live and exchanged), each made once for all its
+# exports (the exchanged trees are unpacked once) and released by the last enabled export.
+_CURRENT: dict[Any, Any] = {"run": None}
 
 
 def _source_of(run: RunOutput, name: str) -> ExportSource:
-    if _CURRENT[0] is not run:
-        if run.procs is not None:
-            src = ExportSource.exchanged(run.procs)
-        else:
-            src = ExportSource.live()
-        _CURRENT[:] = [run, src]
-    src = _CURRENT[1]
-    later = [f.name for f in formats("run") if f.name in EXPORTS and f.enabled()]
-    if not later or later[-1] == name:
-        _CURRENT[:] = [None, None]  # the writer's content holds it while the file is written
+    """The source the export ``name`` reads in the write ``run``: the exchanged processes'
+    trees after an exchange, else this process's live graphs. The Perfetto timeline is
+    recorded per process and handed over by the pool workers as events, not as trees:
+    without MPI, a process that recorded one gives its writer the live graphs (the writer
+    adds the workers' timelines itself)."""
+    live = run.procs is None or (
+        name == "perfetto" and not _processes.collective_in_use() and _timeline_recorded()
+    )
+    if _CURRENT["run"] is not run:
+        _CURRENT.clear()
+        _CURRENT["run"] = run
+    src = _CURRENT.get(live)
+    if src is None:
+        src = ExportSource.live() if live else ExportSource.exchanged(run.procs)
+        _CURRENT[live] = src
+    enabled = [f.name for f in formats("run") if f.name in EXPORTS and f.enabled()]
+    if not enabled or enabled[-1] == name:
+        _CURRENT.clear()  # the writer's content holds its source while the file is written
+        _CURRENT["run"] = None
     return src
+
+
+def _timeline_recorded() -> bool:
+    """Whether this process recorded timeline events (the timeline writer says so)."""
+    import importlib
+
+    try:
+        timeline = importlib.import_module("timemory._output._timeline")
+    except ImportError:
+        return False
+    recorded = getattr(timeline, "recorded", None)
+    return bool(recorded()) if recorded is not None else False
 
 
 def _run_writer(name: str) -> Callable[[RunOutput], Any]:
@@ -375,7 +402,8 @@ def export(
 ) -> list[str]:
     """Write the exports ``to`` (a format name, a comma-separated list or a list of names:
     ``"pstats"``, ``"speedscope"``, ``"callgrind"``, ``"perfetto"``) and return the files
-    written.
+    written (a format that can hold none of the components, pstats without a timer, writes
+    nothing and says so on stderr).
 
     ``source``: None for this process's data now (the program records on meanwhile: each
     graph is copied under its lock), or a saved output folder (its tree JSON, written while
@@ -408,7 +436,8 @@ def export(
     for name in exports:
         content = writers[name](src)
         try:
-            _write_file(targets[name], content)
+            if not _write_file(targets[name], content):
+                continue  # nothing of this source goes in this format (the writer said why)
         except OSError as err:
             why = " ".join(str(err).split())
             raise OSError(err.errno, f"cannot write '{_text(targets[name])}': {why}") from None
@@ -432,15 +461,18 @@ def _targets(names: list[str], path: str | None, folder: str | None) -> dict[str
     return {n: os.path.join(folder, n + EXPORTS[n][1]) for n in names}
 
 
-def _write_file(path: str, content: Any) -> None:
+def _write_file(path: str, content: Any) -> bool:
+    """Write a writer's ``content`` to ``path`` atomically; False when there is none (the
+    writer said why)."""
     from .._files import atomic_write, atomic_write_by
 
     if content is None:
-        return
+        return False
     if callable(content):  # a native writer that streams the file
         atomic_write_by(path, content)
     else:
         atomic_write(path, *(content if isinstance(content, tuple) else (content,)))
+    return True
 
 
 # ------------------------------------------------------------------ the registrations
