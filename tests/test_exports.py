@@ -181,8 +181,10 @@ def test_checkpoints_do_not_write_the_exports(tmp_path, describing_writers, outp
 def test_exchanged_data_reach_the_writer_as_every_process_trees(
     tmp_path, describing_writers, output_settings, monkeypatch
 ):
-    from timemory import _processes
+    from timemory import _lifecycle, _processes
 
+    # what the exchange leaves for the summary of the tools goes with the test
+    monkeypatch.setitem(_lifecycle._state, "processes", None)
     record()
     settings.pstats_output = True
     settings.tree_output = settings.flamegraph_output = False
