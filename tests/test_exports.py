@@ -477,6 +477,11 @@ def test_timemory_export_of_this_process(tmp_path, describing_writers, output_se
         timemory.export("text")
     with pytest.raises(ValueError, match="did you mean 'wall_clock'"):
         timemory.export("pstats", components="wal_clock")
+    with pytest.raises(
+        ValueError,
+        match=r"^no data of these components \(the components with data: peak_rss, wall_clock\)$",
+    ):
+        timemory.export("pstats", components="cpu_clock")
 
 
 def test_timemory_export_of_a_saved_folder(tmp_path, describing_writers):

@@ -425,7 +425,11 @@ def export(
     if source is None:
         src = ExportSource.live(components, copy=True)
         if not src.indices:
-            raise ValueError("nothing was recorded: there is no data to export")
+            have = ExportSource.live().indices
+            if not have:
+                raise ValueError("nothing was recorded: there is no data to export")
+            keys = ", ".join(_core.component_info(i)["key"] for i in have)
+            raise ValueError(f"no data of these components (the components with data: {keys})")
         folder = None
     else:
         where = os.fspath(source)
