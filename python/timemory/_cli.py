@@ -192,6 +192,46 @@ def add_quiet_option(parser: ArgumentParser) -> None:
     )
 
 
+def _format_list(text: str) -> list[str]:
+    """argparse type of ``--format``: the format names of a comma-separated list."""
+    from timemory._output import _exports
+
+    try:
+        return _exports.parse_formats(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def add_format_option(parser: ArgumentParser) -> None:
+    """``--format LIST``: which files the run writes (the registry's formats, by name)."""
+    from timemory._output import _exports
+
+    choices = ", ".join(_exports.format_choices())
+    parser.add_argument(
+        "--format",
+        type=_format_list,
+        action="extend",
+        default=None,
+        metavar="LIST",
+        help="Write exactly these formats, comma-separated (the option may be repeated): "
+        f"{choices}. pstats (snakeviz), speedscope, callgrind (KCachegrind) and perfetto "
+        "(a timeline for ui.perfetto.dev; recorded while the program runs) hold every "
+        "component; metadata.json is always written. Default: the settings "
+        "(TIMEMORY_<FORMAT>_OUTPUT: text, json, tree and flamegraph on). Without tree, "
+        "`timemory export` cannot make the exports from the folder later.",
+    )
+
+
+def apply_formats(opts: argparse.Namespace) -> None:
+    """``--format``: exactly those formats' settings on, the others off (and the timeline
+    recorded for perfetto)."""
+    names = getattr(opts, "format", None)
+    if names:
+        from timemory._output import _exports
+
+        _exports.select_formats(names)
+
+
 def apply_quiet(opts: argparse.Namespace) -> None:
     """``-q``: settings.verbose -1 for the rest of the run."""
     if getattr(opts, "quiet", False):
@@ -974,6 +1014,7 @@ class Tool:
         if getattr(opts, "output_dir", None):
             settings.output_path = opts.output_dir
         apply_quiet(opts)
+        apply_formats(opts)
         self.configure(opts, hook)
         from timemory import _workers
 
@@ -1037,6 +1078,8 @@ class Tool:
             add_top_option(parser)
         if "--quiet" not in parser._option_string_actions:
             add_quiet_option(parser)
+        if "--format" not in parser._option_string_actions:
+            add_format_option(parser)
         return parser
 
     def _module_name(self) -> str:
@@ -1056,6 +1099,7 @@ class Tool:
             opts = self._parser().parse_args(options)
         hook = self.make_hook(opts)
         apply_quiet(opts)
+        apply_formats(opts)
         self.configure(opts, hook)
         for name, value in self.builtins(hook).items():
             setattr(builtins, name, value)

@@ -38,6 +38,10 @@ COMMANDS = {
         "profile the @profile functions of a program line by line (kernprof-like)",
     ),
     "plot": ("timemory.plotting.__main__", "bar charts or summary tables of the JSON output"),
+    "export": (
+        "timemory._output._export_command",
+        "a saved output folder as pstats, speedscope, callgrind or Perfetto files",
+    ),
     "roofline": (
         "timemory.roofline.__main__",
         "roofline plot of a program's cpu_roofline_* data",
@@ -93,6 +97,7 @@ examples:
   {prog} profile -c wall_clock peak_rss -m package.module arg1
   {prog} lines -v -- script.py                # @profile functions, line by line
   {prog} plot -f timemory-script-output/       # an image per component
+  {prog} export timemory-script-output/ --to speedscope   # open it in speedscope
   {prog} settings --components                 # the component names -c accepts"""
 
 

@@ -8,6 +8,7 @@ with :func:`register_format`. Nothing here imports the transports or the rendere
 
 from __future__ import annotations
 
+from ._exports import ExportSource, export
 from ._json import dumps as json_dumps
 from ._plan import (
     LOST_STATUS,
@@ -31,12 +32,14 @@ from ._run import (
 
 __all__ = [
     "ComponentOutput",
+    "ExportSource",
     "Format",
     "LOST_STATUS",
     "OutputPlan",
     "RunOutput",
     "announce_folders",
     "defer_folders",
+    "export",
     "formats",
     "json_dumps",
     "json_ranks",

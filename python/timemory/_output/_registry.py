@@ -96,10 +96,17 @@ class Format:
 _FORMATS: dict[str, Format] = {}
 
 
-def register_format(fmt: Format) -> Format:
+def register_format(fmt: Format, before: str = "") -> Format:
     """Add ``fmt`` to the registry (replacing, in its place, a format of the same name);
-    returns it."""
-    _FORMATS[fmt.name] = fmt
+    ``before``: a new format goes before the registered format of that name (its view's
+    formats are written in this order); returns it."""
+    if before in _FORMATS and fmt.name not in _FORMATS:
+        items = list(_FORMATS.items())
+        at = [name for name, _ in items].index(before)
+        _FORMATS.clear()
+        _FORMATS.update(items[:at] + [(fmt.name, fmt)] + items[at:])
+    else:
+        _FORMATS[fmt.name] = fmt
     return fmt
 
 

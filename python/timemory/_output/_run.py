@@ -289,9 +289,15 @@ def _text(component: ComponentOutput) -> str:
     return _core.text_table(component.index, component.entries(), *_cap(component))
 
 
+#: the run-level formats that read every component's call-graph trees (the exports)
+TREE_READERS: set[str] = set()
+
+
 def tree_needed() -> bool:
     """Whether an enabled format reads the call-graph trees (they are then exchanged too)."""
-    return any(f.enabled() for f in formats("tree"))
+    return any(f.enabled() for f in formats("tree")) or any(
+        f.enabled() for f in formats("run") if f.name in TREE_READERS
+    )
 
 
 def write_run(plan: OutputPlan, procs: Any = None) -> bool:

@@ -564,6 +564,34 @@ _TABLE: tuple[str | _Spec, ...] = (
     _setting("json_output", _BOOL, True, "Write flat JSON (<label>.json)"),
     _setting("tree_output", _BOOL, True, "Write hierarchical JSON (<label>.tree.json)"),
     _setting("flamegraph_output", _BOOL, True, "Write flame graph JSON (<label>.flamegraph.json)"),
+    _setting(
+        "pstats_output",
+        _BOOL,
+        False,
+        "Write the call graph as a pstats profile for snakeviz, gprof2dot and pstats.Stats "
+        "(pstats.prof; --format pstats)",
+    ),
+    _setting(
+        "speedscope_output",
+        _BOOL,
+        False,
+        "Write the call graph as a speedscope profile, every component (speedscope.json; "
+        "--format speedscope)",
+    ),
+    _setting(
+        "callgrind_output",
+        _BOOL,
+        False,
+        "Write the call graph for KCachegrind/QCachegrind, one event per component "
+        "(callgrind.out.timemory; --format callgrind)",
+    ),
+    _setting(
+        "perfetto_output",
+        _BOOL,
+        False,
+        "Write a Chrome trace-event timeline for Perfetto and chrome://tracing "
+        "(perfetto.trace.json; --format perfetto)",
+    ),
     _setting("dart_output", _BOOL, False, "Print CDash <DartMeasurement> tags"),
     _setting("dart_type", _STR, "", "Only print dart tags for this component label"),
     _setting("dart_count", _UINT64, 1, "Number of dart tags per component"),
@@ -1028,6 +1056,10 @@ if TYPE_CHECKING:
     json_output: bool
     tree_output: bool
     flamegraph_output: bool
+    pstats_output: bool
+    speedscope_output: bool
+    callgrind_output: bool
+    perfetto_output: bool
     dart_output: bool
     dart_type: str
     dart_count: int
@@ -1171,6 +1203,10 @@ class Settings:
         json_output: bool
         tree_output: bool
         flamegraph_output: bool
+        pstats_output: bool
+        speedscope_output: bool
+        callgrind_output: bool
+        perfetto_output: bool
         dart_output: bool
         dart_type: str
         dart_count: int
