@@ -225,6 +225,16 @@ def test_bundle_nests_components_and_keeps_nodes_of_one(fake_clock):
     assert arr["wall_clock"]["sum"].tolist() == wall["sum"].tolist()
 
 
+def test_nothing_recorded_is_an_empty_snapshot():
+    arr = WallClockStorage.as_numpy()
+    assert arr.shape == (0,) and arr.dtype.names[-1] == "inclusive"
+    snap = timemory.snapshot()
+    assert len(snap) == 0 and snap.components == [] and snap.labels == []
+    assert snap.as_numpy().dtype.names == (*HEADER, "count")
+    with pytest.raises(ValueError, match=r"wall_clock has no data .*nothing was recorded yet"):
+        timemory.snapshot("wall_clock")
+
+
 def test_bad_components_are_one_line():
     with marker(["wall_clock"], key="x"):
         pass

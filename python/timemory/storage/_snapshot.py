@@ -203,9 +203,10 @@ def _live(components: Any) -> list[int]:
     indices = _indices(components)
     missing = [i for i in indices if i not in have]
     if missing:
-        shown = ", ".join(_key(i) for i in have) or "none: nothing was recorded"
+        shown = f"components with data: {', '.join(_key(i) for i in have)}" if have else ""
         raise ValueError(
-            f"{_key(missing[0])} has no data in this process (components with data: {shown})"
+            f"{_key(missing[0])} has no data in this process "
+            f"({shown or 'nothing was recorded yet'})"
         )
     return indices
 

@@ -23,12 +23,6 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser: spreads any key
 // (the slots grow by doubling) and a million distinct labels do not make a million nodes.
 class CodeIndex {
 public:
-    void reserve(std::size_t n) {
-        std::size_t want = 64;
-        while (want < 2 * n) want *= 2;
-        if (want > slots_.size()) rehash(want);
-        hashes_.reserve(n);
-    }
     // The code of the key hashing to `h`: eq(code) says whether an existing code's key is the
     // one looked for; add() stores a new key (its code is the number of codes before it).
     template <typename Eq, typename Add>
@@ -108,9 +102,9 @@ GraphTable GraphTable::build(const JoinSource& src, bool nested) {
     t.indices_ = src.indices();
     if (!nested && t.indices_.size() > 1)
         throw std::invalid_argument("a table of several components nests their values (nested=True)");
-    const auto&        table = component_table();
-    const std::size_t  ncomp = t.indices_.size();
-    std::vector<int>   width(ncomp);   // values per component
+    const auto&                       table = component_table();
+    const std::size_t                 ncomp = t.indices_.size();
+    std::vector<int>                  width(ncomp);  // values per component
     std::vector<const ComponentInfo*> infos(ncomp);
     std::vector<std::size_t>          start(ncomp);  // offset of each component's count or sum
 
@@ -159,7 +153,7 @@ GraphTable GraphTable::build(const JoinSource& src, bool nested) {
             offset += 8 * static_cast<std::size_t>(n);
         }
     }
-    t.record_bytes_            = offset;
+    t.record_bytes_             = offset;
     const std::size_t rec_words = offset / 8;
 
     // ---- rows: reserved by the graphs' sizes (the largest component: a bundle records its
@@ -170,20 +164,21 @@ GraphTable GraphTable::build(const JoinSource& src, bool nested) {
     } else {
         for (const auto& l : src.loaded) expect = std::max(expect, tree_nodes(l));
     }
-    t.words_.resize(expect * rec_words);
-    t.label_start_.reserve(expect + 1);
+    t.words_.reserve(expect * rec_words);
+    // the label and source tables grow by doubling: most graphs have far fewer distinct
+    // labels than nodes, so they are not reserved by the graph's size
     t.label_start_.push_back(0);
-    CodeIndex labels;
-    labels.reserve(expect);
-    CodeIndex                                           sources;  // node hash -> (file, line)
+    CodeIndex                                          labels;
+    CodeIndex                                          sources;  // node hash -> (file, line)
     std::vector<std::pair<std::int32_t, std::int32_t>> where;
-    std::unordered_map<std::string, std::int32_t>       file_codes;
-    std::string                                         file;  // hash_source's, reused
+    std::unordered_map<std::string, std::int32_t>      file_codes;
+    std::string                                        file;  // hash_source's, reused
 
     double values[max_values];
     for_each_joined(src, [&](const JoinedRow& row) {
-        const std::size_t need = (t.rows_ + 1) * rec_words;
-        if (need > t.words_.size()) t.words_.resize(std::max(need, t.words_.size() + t.words_.size() / 2));
+        // one record more: within the reservation no allocation, past it the vector doubles
+        // (each record's memory is touched once, here, not zeroed ahead of the walk too)
+        t.words_.resize(t.words_.size() + rec_words);
         auto* rec = reinterpret_cast<unsigned char*>(t.words_.data()) + t.rows_ * t.record_bytes_;
 
         // the label's code
@@ -261,7 +256,6 @@ GraphTable GraphTable::build(const JoinSource& src, bool nested) {
         }
         ++t.rows_;
     });
-    t.words_.resize(t.rows_ * rec_words);
     // a graph that shrank (cleared during the walk) leaves no large unused reservation behind
     if (t.words_.capacity() > t.words_.size() + t.words_.size() / 4 + 64) t.words_.shrink_to_fit();
     return t;

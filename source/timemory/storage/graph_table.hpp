@@ -27,9 +27,9 @@ namespace tim {
 
 // One field of the record, as NumPy describes it.
 struct GraphTableField {
-    std::string component;  // "" for a top-level field, else the key of the nested component
-    std::string name;       // "node", "sum", ...
-    std::size_t offset = 0;  // bytes from the start of the record (also for nested fields)
+    std::string component;     // "" for a top-level field, else the key of the nested component
+    std::string name;          // "node", "sum", ...
+    std::size_t offset = 0;    // bytes from the start of the record (also for nested fields)
     char        kind   = 'f';  // NumPy kind: 'i' signed, 'u' unsigned, 'f' floating point
     int         size   = 8;    // bytes per element
     int         count  = 0;    // subarray length; 0: a scalar field
@@ -46,13 +46,13 @@ public:
     // an error then).
     static GraphTable build(const JoinSource& src, bool nested);
 
-    const void*  data() const { return words_.data(); }
-    std::size_t  size_bytes() const { return rows_ * record_bytes_; }
-    std::size_t  rows() const { return rows_; }
-    std::size_t  record_bytes() const { return record_bytes_; }
-    bool         nested() const { return nested_; }
-    const auto&  fields() const { return fields_; }
-    std::size_t  label_count() const { return label_start_.empty() ? 0 : label_start_.size() - 1; }
+    const void*      data() const { return words_.data(); }
+    std::size_t      size_bytes() const { return rows_ * record_bytes_; }
+    std::size_t      rows() const { return rows_; }
+    std::size_t      record_bytes() const { return record_bytes_; }
+    bool             nested() const { return nested_; }
+    const auto&      fields() const { return fields_; }
+    std::size_t      label_count() const { return label_start_.empty() ? 0 : label_start_.size() - 1; }
     std::string_view label(std::size_t code) const {
         return std::string_view(label_pool_).substr(label_start_[code], label_start_[code + 1] - label_start_[code]);
     }
