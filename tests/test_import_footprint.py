@@ -41,6 +41,8 @@ HEAVY_STDLIB = (
 DEFERRED_TIMEMORY = ("timemory.component", "timemory.storage", "timemory.util", "timemory.scope")
 # plotting is imported only to plot (settings.plot_output at finalize, timemory.plotting)
 PLOTTING = ("matplotlib", "timemory.plotting")
+# numpy (about 10 MiB) is imported only when a NumPy view of the data is asked for
+NUMPY = ("numpy",)
 
 LOADED = """
 import json, sys
@@ -60,6 +62,34 @@ def test_import_timemory_defers_heavy_modules(run_python):
     assert not loaded & set(HEAVY_STDLIB), sorted(loaded & set(HEAVY_STDLIB))
     assert not loaded & set(DEFERRED_TIMEMORY), sorted(loaded & set(DEFERRED_TIMEMORY))
     assert not loaded & set(PLOTTING), sorted(loaded & set(PLOTTING))
+    assert not loaded & set(NUMPY), sorted(loaded & set(NUMPY))
+
+
+def test_storage_defers_numpy_until_a_view_is_asked_for(run_python):
+    # the storage classes, their flat and tree views and a snapshot without a view: no numpy
+    loaded = _modules_after(
+        run_python,
+        "import timemory\n"
+        "from timemory.bundle import marker\n"
+        "with marker(['wall_clock'], key='x'):\n"
+        "    pass\n"
+        "from timemory.storage import WallClockStorage\n"
+        "WallClockStorage.get(); WallClockStorage.get_tree()\n"
+        "snap = timemory.snapshot()\n"
+        "assert len(snap) == 1 and snap.labels == ['x']\n",
+    )
+    assert not loaded & set(NUMPY), sorted(loaded & set(NUMPY))
+    # the deferred path works when first used
+    loaded = _modules_after(
+        run_python,
+        "import timemory\n"
+        "from timemory.bundle import marker\n"
+        "with marker(['wall_clock'], key='x'):\n"
+        "    pass\n"
+        "arr = timemory.as_numpy('wall_clock')\n"
+        "assert arr['wall_clock']['count'].tolist() == [1]\n",
+    )
+    assert "numpy" in loaded
 
 
 def test_profiler_command_line_start_up_defers_heavy_modules(run_python):
@@ -68,6 +98,7 @@ def test_profiler_command_line_start_up_defers_heavy_modules(run_python):
     assert not loaded & set(HEAVY_STDLIB), sorted(loaded & set(HEAVY_STDLIB))
     assert not loaded & set(DEFERRED_TIMEMORY), sorted(loaded & set(DEFERRED_TIMEMORY))
     assert not loaded & set(PLOTTING), sorted(loaded & set(PLOTTING))
+    assert not loaded & set(NUMPY), sorted(loaded & set(NUMPY))
 
 
 def test_deferred_names_resolve_on_first_use(run_python):
@@ -145,7 +176,7 @@ print(*(cls.__name__ for cls in names))
 
 # What the profiler's finalize may not import: the files are written from the native call
 # graph (no storage or component objects) and metadata.json without the json module.
-FINALIZE_DEFERRED = ("json", "timemory.storage", "timemory.component", "logging")
+FINALIZE_DEFERRED = ("json", "timemory.storage", "timemory.component", "logging", *NUMPY)
 
 PROFILED = """
 import sys

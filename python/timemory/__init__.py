@@ -107,6 +107,9 @@ _LAZY_NAMES = {
     **dict.fromkeys(
         ("enable_signal_detection", "disable_signal_detection", "set_exit_action"), "signals"
     ),
+    # the NumPy snapshot (numpy itself is imported only when a view is asked for)
+    "snapshot": "storage",
+    "as_numpy": "storage",
     "upcxx_init": "libs",
     "upcxx_finalize": "libs",
 }
@@ -300,6 +303,8 @@ __all__ = [
     "FRAME",
     "is_finalized",
     "signals",
+    "snapshot",
+    "as_numpy",
     "enable_signal_detection",
     "disable_signal_detection",
     "set_exit_action",

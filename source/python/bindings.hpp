@@ -17,6 +17,7 @@ void add_component_bindings(pybind11::module_& m);  // component_bindings.cpp: m
 void add_storage_bindings(pybind11::module_& m);    // storage_bindings.cpp: views, snapshots, packing
 void add_import_watcher(pybind11::module_& m);      // import_watcher.cpp: ImportWatcher
 void add_output_bindings(pybind11::module_& m);     // output_bindings.cpp: writers, atomic_write
+void add_table_bindings(pybind11::module_& m);      // table_bindings.cpp: GraphTable, graph_table
 void add_exit_status(pybind11::module_& m);         // exit_status.cpp: set_exit_status_on_success
 void add_fork_signals(pybind11::module_& m);        // fork_signals.cpp: set_watched_wakeup_fd
 

@@ -32,6 +32,7 @@ PYBIND11_MODULE(_core, m) {
     tp::add_config_bindings(m);     // config_set/get
     tp::add_component_bindings(m);  // the component table, the resolver, readings
     tp::add_storage_bindings(m);    // stored values, views, snapshots, hashes, packing
+    tp::add_table_bindings(m);      // GraphTable: the NumPy snapshot
     tp::add_import_watcher(m);      // ImportWatcher
     tp::add_output_bindings(m);     // writers, atomic_write
     tp::add_exit_status(m);         // set_exit_status_on_success: a lost output's status

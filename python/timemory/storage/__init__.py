@@ -671,6 +671,25 @@ class Storage:
             return []
         return cls._summary(procs)
 
+    # -- the NumPy snapshot (timemory.storage.Snapshot)
+    @classmethod
+    def snapshot(cls) -> Snapshot:
+        """A snapshot of this process's call graph of the component: one record per node,
+        its values at the top level of a record (see :class:`Snapshot`). A copy: later
+        recording and ``timemory.clear()`` leave it as it is."""
+        return Snapshot(_core.graph_table([cls._index], _processes.rank(), False, False))
+
+    @classmethod
+    def as_numpy(cls) -> Any:
+        """``snapshot().as_numpy()``: a read-only NumPy structured array of the call graph,
+        without a copy of the snapshot; its ``base`` keeps the snapshot alive."""
+        return cls.snapshot().as_numpy()
+
+    @classmethod
+    def to_numpy(cls) -> Any:
+        """``snapshot().to_numpy()``: a writable NumPy structured array of the call graph."""
+        return cls.snapshot().to_numpy()
+
     mpi_get = dmp_get
     upcxx_get = dmp_get
     mpi_get_tree = dmp_get_tree
@@ -741,8 +760,12 @@ class Storage:
     @classmethod
     def _section(cls, obj: Any) -> tuple[dict[str, Any], Any]:
         """The component's object of a document (see :func:`_read_json`) and its place."""
+        return cls._section_in(*_read_json(obj))
+
+    @classmethod
+    def _section_in(cls, data: dict[str, Any], name: str) -> tuple[dict[str, Any], Any]:
+        """The component's object of the document ``data`` named ``name``, and its place."""
         d, _ = _checks()
-        data, name = _read_json(obj)
         body = d.member(data, "timemory", name, d.as_object)
         at = (name, "timemory")
         if cls._key not in body:
@@ -875,6 +898,12 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_BY_CLASS_NAME))
+
+
+# the NumPy snapshot (its module reads the classes above)
+from ._snapshot import Snapshot, as_numpy, load_folder, snapshot  # noqa: E402
+
+__all__ += ["Snapshot", "as_numpy", "load_folder", "snapshot"]
 
 
 def storage_class(component: str | int | type) -> type:
