@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -65,10 +66,11 @@ std::size_t add_sources(const py::iterable& entries) {
 // nested inside another call along the same edge are not primitive, and only the outermost
 // edge's inclusive time counts (_lsprof's subentry recursionLevel).
 struct Counts {
-    std::int64_t cc = 0;  // primitive calls
-    std::int64_t nc = 0;  // all calls
-    double       tt = 0;  // self time
-    double       ct = 0;  // inclusive time of the primitive calls
+    std::int64_t cc     = 0;  // primitive calls
+    std::int64_t nc     = 0;  // all calls
+    double       tt     = 0;  // self time
+    double       ct     = 0;  // inclusive time of the primitive calls
+    int          active = 0;  // calls of this function (this edge) on the stack of the row visited
     void         add(std::int64_t laps, double self, double incl, bool primitive) {
         nc += laps;
         tt += self;
@@ -80,12 +82,13 @@ struct Counts {
 };
 
 struct Function {
-    std::string                     file;
-    int                             line = 0;
-    std::string                     name;
-    bool                            seen = false;  // had a value of the time component
-    Counts                          own;
-    std::unordered_map<int, Counts> callers;  // by caller function id
+    std::string file;
+    int         line = 0;
+    std::string name;
+    Counts      own;
+    // by caller function id (node-based: a Counts stays where it is while the map grows, so
+    // the stack points at its edges' counts)
+    std::unordered_map<int, Counts> callers;
 };
 
 class PstatsAggregate {
@@ -95,23 +98,22 @@ public:
     void visit(const tim::JoinedRow& row) {
         const auto depth = static_cast<std::size_t>(row.depth < 0 ? 0 : row.depth);
         while (stack_.size() > depth) leave();
-        const int           f    = function_of(row);
-        const int           g    = stack_.empty() ? -1 : stack_.back().func;
-        const std::uint64_t edge = g < 0 ? 0 : edge_key(g, f);
-        const tim::Entry*   inc  = row.inclusive[static_cast<std::size_t>(column_)];
-        const tim::Entry*   exc  = row.exclusive[static_cast<std::size_t>(column_)];
+        const int         f    = function_of(row);
+        const int         g    = stack_.empty() ? -1 : stack_.back().func;
+        Function&         fn   = funcs_[static_cast<std::size_t>(f)];
+        Counts*           edge = g < 0 ? nullptr : &fn.callers[g];
+        const tim::Entry* inc  = row.inclusive[static_cast<std::size_t>(column_)];
+        const tim::Entry* exc  = row.exclusive[static_cast<std::size_t>(column_)];
         if (inc) {
             const std::int64_t laps = inc->laps;
             const double       incl = inc->stats.sum[0] * scale_;
             const double       self = (exc ? exc->stats.sum[0] : inc->stats.sum[0]) * scale_;
-            Function&          fn   = funcs_[static_cast<std::size_t>(f)];
-            fn.seen                 = true;
-            fn.own.add(laps, self, incl, active_[f] == 0);
-            if (g >= 0) fn.callers[g].add(laps, self, incl, edge_active_[edge] == 0);
+            fn.own.add(laps, self, incl, fn.own.active == 0);
+            if (edge) edge->add(laps, self, incl, edge->active == 0);
         }
-        ++active_[f];
-        if (g >= 0) ++edge_active_[edge];
-        stack_.push_back({f, g, edge});
+        ++fn.own.active;
+        if (edge) ++edge->active;
+        stack_.push_back({f, edge});
     }
 
     // {(file, line, name): (cc, nc, tt, ct, {caller: (nc, cc, tt, ct)})}: cProfile's stats dict
@@ -123,8 +125,7 @@ public:
         py::dict out;
         for (std::size_t i = 0; i < funcs_.size(); ++i) {
             const Function& fn = funcs_[i];
-            if (!fn.seen) continue;
-            py::dict callers;
+            py::dict        callers;
             for (const auto& [g, c] : fn.callers)
                 callers[keys[static_cast<std::size_t>(g)]] = py::make_tuple(c.nc, c.cc, c.tt, c.ct);
             out[keys[i]] = py::make_tuple(fn.own.cc, fn.own.nc, fn.own.tt, fn.own.ct, callers);
@@ -134,18 +135,14 @@ public:
 
 private:
     struct Frame {
-        int           func;
-        int           caller;
-        std::uint64_t edge;
+        int     func;
+        Counts* edge;  // the (caller, func) edge's counts; null at the top level
     };
-    static std::uint64_t edge_key(int g, int f) {
-        return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(g)) << 32) | static_cast<std::uint32_t>(f);
-    }
     void leave() {
         const Frame fr = stack_.back();
         stack_.pop_back();
-        --active_[fr.func];
-        if (fr.caller >= 0) --edge_active_[fr.edge];
+        --funcs_[static_cast<std::size_t>(fr.func)].own.active;
+        if (fr.edge) --fr.edge->active;
     }
     // The function id of a row's node: its key is the registered source (file, line, name),
     // else ("~", 0, the label without its " [where]"): a marker's, or a function read from a
@@ -177,7 +174,6 @@ private:
             fn.line = line;
             fn.name = std::move(name);
             funcs_.push_back(std::move(fn));
-            active_.push_back(0);
         }
         by_hash_.emplace(row.hash, it->second);
         return it->second;
@@ -185,9 +181,7 @@ private:
 
     int                                    column_;
     double                                 scale_;
-    std::vector<Function>                  funcs_;
-    std::vector<int>                       active_;       // per function: calls on the stack
-    std::unordered_map<std::uint64_t, int> edge_active_;  // per (caller, callee): on the stack
+    std::deque<Function>                   funcs_;  // push_back moves none: the stack points into them
     std::unordered_map<std::uint64_t, int> by_hash_;
     std::unordered_map<std::string, int>   by_key_;
     std::vector<Frame>                     stack_;  // the ancestors of the row visited

@@ -64,10 +64,11 @@ def make_pstats(src: Any) -> bytes | None:
     if index is None:
         from timemory._text import WARNING, echo
 
-        recorded = ", ".join(_core.component_info(i)["key"] for i in src.indices) or "nothing"
+        recorded = [_core.component_info(i)["key"] for i in src.indices]
+        what = f"no timer among {', '.join(recorded)}" if recorded else "no component recorded"
         echo(
-            f"[timemory]> no pstats file: it holds time only, and {recorded} has none; "
-            f"record one of: {', '.join(timer_names())}",
+            f"[timemory]> pstats file not written: it holds time only, and there is {what}; "
+            f"a pstats file takes one of: {', '.join(timer_names())}",
             level=WARNING,
         )
         return None
