@@ -11,6 +11,7 @@ from __future__ import annotations
 import cProfile
 import json
 import marshal
+import math
 import os
 import pstats
 import subprocess
@@ -220,6 +221,37 @@ def test_markers_and_c_functions_are_keyed_as_cprofile_keys_builtins(fake_clock)
     assert ("~", 0, "phase") in stats
     assert ("~", 0, "<built-in method builtins.sorted>") in stats
     assert stats[("~", 0, "phase")][2] == pytest.approx(0.005)
+
+
+def c_calls() -> float:
+    items: list[float] = []
+    for k in range(3):
+        items.append(math.sqrt(k))
+    return sum(sorted(items)) + len(items)
+
+
+def test_c_functions_have_cprofile_names_and_counts():
+    from timemory.profiler import config
+
+    prof = cProfile.Profile(builtins=True)
+    prof.enable()
+    c_calls()
+    prof.disable()
+    prof.create_stats()
+    expected = {k: v[:2] for k, v in prof.stats.items() if k[0] == "~" and "disable" not in k[2]}
+    assert ("~", 0, "<method 'append' of 'list' objects>") in expected
+    assert ("~", 0, "<built-in method math.sqrt>") in expected
+    config.trace_c = True
+    try:
+        with profile(["wall_clock"]):
+            c_calls()
+    finally:
+        config.trace_c = False
+    stats = marshal.loads(make_pstats(live_source("wall_clock")))
+    # (the profiler also records the lock its stop() releases before the hook is off)
+    got = {k: v[:2] for k, v in stats.items() if k in expected}
+    assert got == expected
+    assert stats[("~", 0, "<built-in method math.sqrt>")][4][code_key(c_calls)][:2] == (3, 3)
 
 
 def test_the_time_component_is_wall_then_cpu_then_any_timer(capsys):
