@@ -324,6 +324,35 @@ def test_add_hash_sources_rejects_what_is_not_a_source():
     assert _core.hash_source(12345678901) is None
 
 
+def test_sources_read_back_replace_those_of_the_same_hash():
+    # two scripts of one name in two folders: the same label and where, so the same hash;
+    # the folder read back last is the one exported next
+    hash_id = 0xFEEDFACE12345
+    _core.add_hash_sources([[hash_id, "/first/script.py", 3, "f"]])
+    _core.add_hash_sources([(hash_id, "/second/script.py", 4, "f")])
+    assert _core.hash_source(hash_id) == ("/second/script.py", 4, "f")
+    assert [hash_id, "/second/script.py", 4, "f"] in [list(s) for s in _core.hash_sources()]
+
+
+def test_a_name_that_is_not_utf8_is_replaced_not_lost(fake_clock, tmp_path):
+    # a hostile functions.json may hold lone surrogates: registered, read back and written
+    # with U+FFFD where they were
+    def odd() -> None:
+        advance(MS, 0)
+
+    with profile(["wall_clock"]):
+        odd()
+    (hash_id,) = [
+        h for h, f, line, name in _core.hash_sources() if (f, line, name) == code_key(odd)
+    ]
+    _core.add_hash_sources([[hash_id, "bad\udcff.py", 7, "o\ud800dd"]])
+    assert _core.hash_source(hash_id) == ("bad\ufffd.py", 7, "o\ufffddd")
+    data = make_pstats(live_source("wall_clock"))
+    stats = marshal.loads(data)
+    assert ("bad\ufffd.py", 7, "o\ufffddd") in stats
+    assert stats == _core.pstats_functions([index("wall_clock")], 0, False, index("wall_clock"))
+
+
 def tree_source(folder: Path, name: str = "wall") -> types.SimpleNamespace:
     """The export source of a saved folder's tree JSON, with the sources of its functions.json
     registered (what timemory.storage.load_folder does)."""
@@ -351,6 +380,57 @@ def test_a_saved_folder_gives_the_same_stats_as_live(fake_clock, tmp_path):
     loaded = marshal.loads(make_pstats(tree_source(folder)))
     assert set(loaded) == set(live)
     assert_same(loaded, live)
+
+
+def test_the_native_marshal_is_what_marshal_dumps_makes(fake_clock, tmp_path):
+    from timemory.storage import WallClockStorage
+
+    with profile(["wall_clock"]):
+        program()
+    wall = index("wall_clock")
+    assert marshal.loads(_core.pstats_marshal([wall], 0, False, wall)) == _core.pstats_functions(
+        [wall], 0, False, wall
+    )
+    # counts past 32 bits (marshal's long form) and times of any size, read back from a file
+    tree = WallClockStorage.dumps(WallClockStorage.dmp_get_tree())
+
+    def grow(node: dict) -> None:
+        for kind in ("inclusive", "exclusive"):
+            node["node"][kind]["entry"]["laps"] *= 3_000_000_000
+        for child in node.get("children", []):
+            grow(child)
+
+    for root in tree["timemory"]["wall_clock"]["graph"][0]:
+        grow(root)
+    ranks = WallClockStorage.load_json_tree_dmp(tree)
+    loaded = [(wall, ranks)]
+    stats = _core.pstats_functions(loaded, 0, False, wall)
+    assert stats[code_key(fib)][:2] == (3_000_000_000, 25 * 3_000_000_000)
+    assert marshal.loads(_core.pstats_marshal(loaded, 0, False, wall)) == stats
+
+
+def test_stream_pstats_writes_the_same_file(fake_clock, tmp_path):
+    from timemory._output._pstats import stream_pstats
+
+    with profile(["wall_clock"]):
+        program()
+    src = live_source("wall_clock")
+    write = stream_pstats(src)
+    assert write is not None
+    write(str(tmp_path / "run.prof"))
+    assert (tmp_path / "run.prof").read_bytes() == make_pstats(src)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OSError, match="file"):
+        write(str(tmp_path / "file" / "run.prof"))
+    assert stream_pstats(live_source("peak_rss")) is None
+
+
+def test_time_index_must_be_a_timer_of_the_source():
+    wall, rss = index("wall_clock"), index("peak_rss")
+    with pytest.raises(ValueError, match="not a component of the source"):
+        _core.pstats_functions([wall], 0, False, rss)
+    with pytest.raises(ValueError, match="peak_rss is not a timer"):
+        _core.pstats_marshal([wall, rss], 0, False, rss)
 
 
 # ------------------------------------------------------------------ as users run it

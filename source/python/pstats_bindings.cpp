@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <string>
 #include <unordered_map>
@@ -14,6 +15,7 @@
 
 #include "bindings.hpp"
 #include "storage_views.hpp"
+#include "timemory/output/writers.hpp"
 #include "timemory/storage/call_graph.hpp"
 #include "timemory/storage/joined.hpp"
 
@@ -22,16 +24,109 @@ namespace py = pybind11;
 namespace timemory_python {
 namespace {
 
+// The marshal format (Python/marshal.c) of what the stats dict holds, written straight from
+// the aggregate: `marshal.loads` reads it as the dict `marshal.dumps` would make (any marshal
+// version Python 3.4+ reads), with no Python object per function.
+namespace marshal {
+void int32(std::string& out, std::int32_t v) {
+    char       b[4];
+    const auto u = static_cast<std::uint32_t>(v);
+    for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((u >> (8 * i)) & 0xFF);
+    out.append(b, 4);
+}
+void integer(std::string& out, std::int64_t v) {
+    if (v >= INT32_MIN && v <= INT32_MAX) {
+        out += 'i';
+        return int32(out, static_cast<std::int32_t>(v));
+    }
+    // TYPE_LONG: the digit count (negative for a negative number), then base-2**15 digits
+    std::uint64_t mag = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
+    std::string   digits;
+    std::int32_t  n = 0;
+    for (; mag; mag >>= 15, ++n) {
+        const auto d = static_cast<std::uint16_t>(mag & 0x7FFF);
+        digits += static_cast<char>(d & 0xFF);
+        digits += static_cast<char>(d >> 8);
+    }
+    out += 'l';
+    int32(out, v < 0 ? -n : n);
+    out += digits;
+}
+void real(std::string& out, double v) {  // TYPE_BINARY_FLOAT: the IEEE double, little-endian
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    out += 'g';
+    for (int i = 0; i < 8; ++i) out += static_cast<char>((bits >> (8 * i)) & 0xFF);
+}
+// Appends `s` with every byte sequence that is not UTF-8 replaced by U+FFFD: marshal's str
+// is UTF-8 that loads() decodes strictly (a name read back from a hostile file, say).
+void valid_utf8(std::string& out, std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        const auto  c     = static_cast<unsigned char>(s[i]);
+        std::size_t len   = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        bool        whole = len > 0 && i + len <= s.size();  // a lead byte and its continuations
+        for (std::size_t k = 1; whole && k < len; ++k) whole = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+        if (!whole) {
+            out += "\xEF\xBF\xBD";
+            ++i;
+            continue;
+        }
+        bool ok = true;
+        if (len > 1) {  // no overlong forms, surrogates (a lone one is one U+FFFD) or past U+10FFFF
+            std::uint32_t cp = c & (0x7F >> len);
+            for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+            ok = cp >= (len == 2   ? 0x80u
+                        : len == 3 ? 0x800u
+                                   : 0x10000u) &&
+                 cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+        }
+        if (ok) out.append(s.data() + i, len);
+        else out += "\xEF\xBF\xBD";
+        i += len;
+    }
+}
+void str(std::string& out, std::string_view s) {
+    std::string text;
+    valid_utf8(text, s);
+    out += 'u';  // TYPE_UNICODE: the byte count, then UTF-8
+    int32(out, static_cast<std::int32_t>(text.size()));
+    out += text;
+}
+void tuple(std::string& out, std::uint8_t n) {  // TYPE_SMALL_TUPLE, its items follow
+    out += ')';
+    out += static_cast<char>(n);
+}
+void dict_begin(std::string& out) { out += '{'; }
+void dict_end(std::string& out) { out += '0'; }  // TYPE_NULL ends a dict
+}  // namespace marshal
+
+// A str of text that may not be UTF-8 (a name read back from a hostile file): every invalid
+// sequence becomes U+FFFD, as in the marshalled file.
+py::str py_text(std::string_view s) {
+    std::string text;
+    marshal::valid_utf8(text, s);
+    return py::str(text);
+}
+
+// The UTF-8 of a str, lone surrogates included (encoded as they are: py_text and the
+// marshalled file replace them); throws TypeError for anything else.
+std::string utf8_of(const py::handle& obj) {
+    auto bytes = py::reinterpret_steal<py::object>(PyUnicode_AsEncodedString(obj.ptr(), "utf-8", "surrogatepass"));
+    if (!bytes) throw py::error_already_set();
+    return std::string(PyBytes_AS_STRING(bytes.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(bytes.ptr())));
+}
+
 // (hash, file, line, name) of every registered source, in registration order.
 py::list sources_list() {
     py::list out;
-    for (const auto& s : tim::hash_sources()) out.append(py::make_tuple(s.hash, s.file, s.line, s.name));
+    for (const auto& s : tim::hash_sources())
+        out.append(py::make_tuple(s.hash, py_text(s.file), s.line, py_text(s.name)));
     return out;
 }
 
 // Registers each (hash, file, line, name) of `entries` (functions.json's "sources": lists
-// or tuples). ValueError naming the first entry that is not one; the entries before it are
-// registered (a source is a fact about a hash: registering it twice changes nothing).
+// or tuples), over what the hash had: the folder read back is what gets exported next.
+// ValueError naming the first entry that is not one; the entries before it are registered.
 std::size_t add_sources(const py::iterable& entries) {
     std::size_t at = 0;
     for (const py::handle& item : entries) {
@@ -52,7 +147,7 @@ std::size_t add_sources(const py::iterable& entries) {
         if (!ok || hash == 0 || line < 0 || line > INT32_MAX)
             throw py::value_error("sources[" + std::to_string(at) +
                                   "] is not [hash, file, line, name] (a hash from 1 to 2**64-1, a line from 0)");
-        tim::add_hash_source(hash, seq[1].cast<std::string>(), static_cast<int>(line), seq[3].cast<std::string>());
+        tim::add_hash_source(hash, utf8_of(seq[1]), static_cast<int>(line), utf8_of(seq[3]), true);
         ++at;
     }
     return at;
@@ -121,7 +216,7 @@ public:
     py::dict result() const {
         std::vector<py::tuple> keys(funcs_.size());
         for (std::size_t i = 0; i < funcs_.size(); ++i)
-            keys[i] = py::make_tuple(funcs_[i].file, funcs_[i].line, funcs_[i].name);
+            keys[i] = py::make_tuple(py_text(funcs_[i].file), funcs_[i].line, py_text(funcs_[i].name));
         py::dict out;
         for (std::size_t i = 0; i < funcs_.size(); ++i) {
             const Function& fn = funcs_[i];
@@ -131,6 +226,40 @@ public:
             out[keys[i]] = py::make_tuple(fn.own.cc, fn.own.nc, fn.own.tt, fn.own.ct, callers);
         }
         return out;
+    }
+
+    // The same dict in the marshal format, into `out` (handed to its sink function by function).
+    void marshal(tim::Out& out) const {
+        std::vector<std::string> keys(funcs_.size());
+        for (std::size_t i = 0; i < funcs_.size(); ++i) {
+            marshal::tuple(keys[i], 3);
+            marshal::str(keys[i], funcs_[i].file);
+            marshal::integer(keys[i], funcs_[i].line);
+            marshal::str(keys[i], funcs_[i].name);
+        }
+        auto& b = out.buf;
+        marshal::dict_begin(b);
+        for (std::size_t i = 0; i < funcs_.size(); ++i) {
+            const Function& fn = funcs_[i];
+            b += keys[i];
+            marshal::tuple(b, 5);
+            marshal::integer(b, fn.own.cc);
+            marshal::integer(b, fn.own.nc);
+            marshal::real(b, fn.own.tt);
+            marshal::real(b, fn.own.ct);
+            marshal::dict_begin(b);
+            for (const auto& [g, c] : fn.callers) {
+                b += keys[static_cast<std::size_t>(g)];
+                marshal::tuple(b, 4);
+                marshal::integer(b, c.nc);
+                marshal::integer(b, c.cc);
+                marshal::real(b, c.tt);
+                marshal::real(b, c.ct);
+            }
+            marshal::dict_end(b);
+            out.step();
+        }
+        marshal::dict_end(b);
     }
 
 private:
@@ -187,8 +316,9 @@ private:
     std::vector<Frame>                     stack_;  // the ancestors of the row visited
 };
 
-// pstats_functions: the stats dict of `source` with the time of component `time_index`.
-py::dict pstats_functions(const py::object& source, int rank, bool copy, int time_index) {
+// The aggregate of `source` with the time of component `time_index`. ValueError when that is
+// not a timer of the source. The walk runs without the GIL (it reads native data only).
+PstatsAggregate aggregate_of(const py::object& source, int rank, bool copy, int time_index) {
     const tim::JoinSource src     = join_source_of(source, rank, copy);
     const auto            indices = src.indices();
     const auto            at      = std::find(indices.begin(), indices.end(), time_index);
@@ -196,12 +326,50 @@ py::dict pstats_functions(const py::object& source, int rank, bool copy, int tim
     const auto& info = info_at(time_index);
     if (info.units.size() != 1 || info.units[0] != tim::Unit::timing || info.combine != tim::Combine::delta)
         throw py::value_error("a pstats file holds time: " + info.key + " is not a timer");
-    PstatsAggregate agg(static_cast<int>(at - indices.begin()), 1e-9);  // ns -> seconds
+    PstatsAggregate        agg(static_cast<int>(at - indices.begin()), 1e-9);  // ns -> seconds
+    py::gil_scoped_release nogil;
+    tim::for_each_joined(src, [&](const tim::JoinedRow& row) { agg.visit(row); });
+    return agg;
+}
+
+py::dict pstats_functions(const py::object& source, int rank, bool copy, int time_index) {
+    return aggregate_of(source, rank, copy, time_index).result();
+}
+
+py::bytes pstats_marshal(const py::object& source, int rank, bool copy, int time_index) {
+    const PstatsAggregate agg = aggregate_of(source, rank, copy, time_index);
+    tim::Out              out;
     {
-        py::gil_scoped_release nogil;  // the walk reads native data only: threads keep running
-        tim::for_each_joined(src, [&](const tim::JoinedRow& row) { agg.visit(row); });
+        py::gil_scoped_release nogil;
+        agg.marshal(out);
     }
-    return agg.result();
+    return py::bytes(out.buf);
+}
+
+// Streams the marshalled dict into the file `path` (bytes or str: the file system's
+// encoding): a temporary created exclusively in its folder, fsynced, renamed over `path`;
+// never held whole. A failure raises ValueError naming the path (OSError in Python).
+void write_pstats(const py::object& path, const py::object& source, int rank, bool copy, int time_index) {
+    auto fs = py::reinterpret_steal<py::object>(PyOS_FSPath(path.ptr()));
+    if (!fs) throw py::error_already_set();
+    if (PyUnicode_Check(fs.ptr())) fs = py::reinterpret_steal<py::object>(PyUnicode_EncodeFSDefault(fs.ptr()));
+    if (!fs) throw py::error_already_set();
+    const std::string     target(PyBytes_AS_STRING(fs.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(fs.ptr())));
+    const PstatsAggregate agg = aggregate_of(source, rank, copy, time_index);
+    std::string           err;
+    bool                  ok = false;
+    {
+        py::gil_scoped_release nogil;
+        tim::AtomicFile        file;
+        if (file.open(target, &err)) {
+            tim::Out out;
+            out.sink = [&](std::string_view chunk) { file.write(chunk); };
+            agg.marshal(out);
+            out.flush();
+            ok = file.commit(&err);
+        }
+    }
+    if (!ok) throw py::value_error(err);
 }
 
 }  // namespace
@@ -215,18 +383,24 @@ void add_pstats_bindings(py::module_& m) {
         [](std::uint64_t hash) -> py::object {
             tim::HashSource s;
             if (!tim::hash_source(hash, s)) return py::none();
-            return py::make_tuple(s.file, s.line, s.name);
+            return py::make_tuple(py_text(s.file), s.line, py_text(s.name));
         },
         py::arg("hash"), "(file, line, name) registered with `hash`, or None (a marker, an unknown hash).");
     m.def("add_hash_sources", &add_sources, py::arg("entries"),
-          "Registers (hash, file, line, name) entries (functions.json's \"sources\", read back); returns how "
-          "many. ValueError naming the first malformed entry.");
+          "Registers (hash, file, line, name) entries (functions.json's \"sources\", read back) over the "
+          "sources those hashes had; returns how many. ValueError naming the first malformed entry.");
     m.def("pstats_functions", &pstats_functions, py::arg("source"), py::arg("rank"), py::arg("copy"),
           py::arg("time_index"),
           "cProfile's stats dict of `source` (the joined walk's convention) with the time of component "
           "`time_index` in seconds: {(file, line, name): (cc, nc, tt, ct, {caller: (nc, cc, tt, ct)})}, "
           "cc the primitive calls (not made while the function was already running), ct the inclusive "
           "time of those; the same per caller edge (in cProfile's order: nc first).");
+    m.def("pstats_marshal", &pstats_marshal, py::arg("source"), py::arg("rank"), py::arg("copy"), py::arg("time_index"),
+          "marshal.dumps(pstats_functions(...)) made natively (no Python object per function): the "
+          "bytes of a pstats file.");
+    m.def("write_pstats", &write_pstats, py::arg("path"), py::arg("source"), py::arg("rank"), py::arg("copy"),
+          py::arg("time_index"),
+          "The pstats file of `source` streamed into the file `path` (atomically, never held whole).");
 }
 
 }  // namespace timemory_python

@@ -17,9 +17,16 @@ from timemory import _core
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
-    from typing import Any
+    from typing import Any, Callable
 
-__all__ = ["PREFERRED_TIMERS", "make_pstats", "pstats_stats", "time_component", "timer_names"]
+__all__ = [
+    "PREFERRED_TIMERS",
+    "make_pstats",
+    "pstats_stats",
+    "stream_pstats",
+    "time_component",
+    "timer_names",
+]
 
 #: The timers a pstats file takes first, in this order; else the first timer recorded.
 PREFERRED_TIMERS = ("wall_clock", "cpu_clock")
@@ -58,8 +65,32 @@ def pstats_stats(src: Any, time_index: int) -> dict[tuple[str, int, str], tuple[
 
 def make_pstats(src: Any) -> bytes | None:
     """The pstats file of ``src`` (an ExportSource): ``marshal.dumps`` of the stats dict, the
-    bytes ``pstats.Stats(path)`` reads. None, with one line saying which components can go in
-    a pstats file, when ``src`` recorded no timer."""
+    bytes ``pstats.Stats(path)`` reads (made natively: no Python object per function). None,
+    with one line saying which components can go in a pstats file, when ``src`` recorded no
+    timer."""
+    index = _time_or_warn(src)
+    return None if index is None else _core.pstats_marshal(src.native, src.rank, src.copy, index)
+
+
+def stream_pstats(src: Any) -> Callable[[Any], None] | None:
+    """The same file as the function of a path that writes it natively (atomically, in
+    chunks: the file is never held whole), for the output registry; None as ``make_pstats``.
+    Its failures are OSErrors naming the path."""
+    index = _time_or_warn(src)
+    if index is None:
+        return None
+    native, rank, copy = src.native, src.rank, src.copy
+
+    def write(path: Any) -> None:
+        try:
+            _core.write_pstats(path, native, rank, copy, index)
+        except ValueError as err:  # the native writer reports failures with the path
+            raise OSError(str(err)) from None
+
+    return write
+
+
+def _time_or_warn(src: Any) -> int | None:
     index = time_component(list(src.indices))
     if index is None:
         from timemory._text import WARNING, echo
@@ -71,7 +102,4 @@ def make_pstats(src: Any) -> bytes | None:
             f"a pstats file takes one of: {', '.join(timer_names())}",
             level=WARNING,
         )
-        return None
-    import marshal
-
-    return marshal.dumps(pstats_stats(src, index))
+    return index

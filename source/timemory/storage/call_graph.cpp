@@ -152,7 +152,8 @@ struct SourceDatabase {
         std::uint64_t hash;
         std::uint32_t file;  // index into files
         std::int32_t  line;
-        std::uint32_t name_begin;  // into names; the name ends where the next record's starts
+        std::uint32_t name_begin;  // into names
+        std::uint32_t name_size;
     };
     std::mutex                                     mtx;
     std::vector<Record>                            records;  // registration order
@@ -178,24 +179,29 @@ struct SourceDatabase {
         while (table[i] >= 0) i = (i + 1) & (table.size() - 1);
         table[i] = idx;
     }
-    void add(std::uint64_t h, std::string_view file, int line, std::string_view name) {
-        if (find(h) >= 0) return;
+    void add(std::uint64_t h, std::string_view file, int line, std::string_view name, bool replace) {
+        const std::int32_t known = find(h);
+        if (known >= 0 && !replace) return;
         if (names.size() + name.size() > UINT32_MAX) return;  // 4 GiB of names: keep the first
+        auto [it, fresh] = file_ids.try_emplace(std::string(file), static_cast<std::uint32_t>(files.size()));
+        if (fresh) files.emplace_back(file);
+        const Record rec{h, it->second, line, static_cast<std::uint32_t>(names.size()),
+                         static_cast<std::uint32_t>(name.size())};
+        names.append(name);
+        if (known >= 0) {
+            records[static_cast<std::size_t>(known)] = rec;
+            return;
+        }
         if ((records.size() + 1) * 2 > table.size()) {
             table.assign(table.empty() ? 256 : table.size() * 2, -1);
             for (std::size_t i = 0; i < records.size(); ++i) place(static_cast<std::int32_t>(i));
         }
-        auto [it, fresh] = file_ids.try_emplace(std::string(file), static_cast<std::uint32_t>(files.size()));
-        if (fresh) files.emplace_back(file);
-        records.push_back({h, it->second, line, static_cast<std::uint32_t>(names.size())});
-        names.append(name);
+        records.push_back(rec);
         place(static_cast<std::int32_t>(records.size() - 1));
     }
     HashSource get(std::int32_t idx) const {
-        const auto  i   = static_cast<std::size_t>(idx);
-        const auto& r   = records[i];
-        const auto  end = i + 1 < records.size() ? records[i + 1].name_begin : names.size();
-        return {r.hash, files[r.file], r.line, names.substr(r.name_begin, end - r.name_begin)};
+        const auto& r = records[static_cast<std::size_t>(idx)];
+        return {r.hash, files[r.file], r.line, names.substr(r.name_begin, r.name_size)};
     }
 };
 SourceDatabase& source_db() {
@@ -204,10 +210,10 @@ SourceDatabase& source_db() {
 }
 }  // namespace
 
-void add_hash_source(std::uint64_t hash, std::string_view file, int line, std::string_view name) {
+void add_hash_source(std::uint64_t hash, std::string_view file, int line, std::string_view name, bool replace) {
     auto&                       db = source_db();
     std::lock_guard<std::mutex> lk(db.mtx);
-    db.add(hash, file, line, name);
+    db.add(hash, file, line, name, replace);
 }
 
 bool hash_source(std::uint64_t hash, HashSource& out) {

@@ -335,8 +335,10 @@ struct HashSource {
     int           line = 0;  // co_firstlineno; 0 for a C function
     std::string   name;      // co_name (a C function: cProfile's "<built-in method ...>" form)
 };
-// Registers the source of `hash`; the first source of a hash stays.
-void add_hash_source(std::uint64_t hash, std::string_view file, int line, std::string_view name);
+// Registers the source of `hash`. The first source of a hash stays (the profiler's, once per
+// code object), unless `replace`: a folder read back registers its own over it (the same
+// label and where in another program, e.g. two scripts of the same name, are another file).
+void add_hash_source(std::uint64_t hash, std::string_view file, int line, std::string_view name, bool replace = false);
 // The source registered with `hash` into `out`; false (out untouched) when none is.
 bool                    hash_source(std::uint64_t hash, HashSource& out);
 std::vector<HashSource> hash_sources();  // in registration order
