@@ -176,14 +176,13 @@ struct Counts {
     }
 };
 
+// About 90 bytes a function and 70 an edge (a graph of 1M distinct functions is 1M of each):
+// the file interned, the edges in one table, the keys written out when marshalled.
 struct Function {
-    std::string file;
-    int         line = 0;
-    std::string name;
-    Counts      own;
-    // by caller function id (node-based: a Counts stays where it is while the map grows, so
-    // the stack points at its edges' counts)
-    std::unordered_map<int, Counts> callers;
+    std::uint32_t file = 0;  // into PstatsAggregate::files_
+    int           line = 0;
+    std::string   name;
+    Counts        own;
 };
 
 class PstatsAggregate {
@@ -196,7 +195,7 @@ public:
         const int         f    = function_of(row);
         const int         g    = stack_.empty() ? -1 : stack_.back().func;
         Function&         fn   = funcs_[static_cast<std::size_t>(f)];
-        Counts*           edge = g < 0 ? nullptr : &fn.callers[g];
+        Counts*           edge = g < 0 ? nullptr : &edges_[edge_key(f, g)];  // node-based: stays put
         const tim::Entry* inc  = row.inclusive[static_cast<std::size_t>(column_)];
         const tim::Entry* exc  = row.exclusive[static_cast<std::size_t>(column_)];
         if (inc) {
@@ -215,46 +214,47 @@ public:
     // (its callers' tuples hold nc before cc: pstats reads them so).
     py::dict result() const {
         std::vector<py::tuple> keys(funcs_.size());
+        std::vector<py::dict>  callers(funcs_.size());
         for (std::size_t i = 0; i < funcs_.size(); ++i)
-            keys[i] = py::make_tuple(py_text(funcs_[i].file), funcs_[i].line, py_text(funcs_[i].name));
+            keys[i] = py::make_tuple(py_text(files_[funcs_[i].file]), funcs_[i].line, py_text(funcs_[i].name));
+        for (const auto& [key, c] : edges_)
+            callers[callee_of(key)][keys[caller_of(key)]] = py::make_tuple(c.nc, c.cc, c.tt, c.ct);
         py::dict out;
         for (std::size_t i = 0; i < funcs_.size(); ++i) {
             const Function& fn = funcs_[i];
-            py::dict        callers;
-            for (const auto& [g, c] : fn.callers)
-                callers[keys[static_cast<std::size_t>(g)]] = py::make_tuple(c.nc, c.cc, c.tt, c.ct);
-            out[keys[i]] = py::make_tuple(fn.own.cc, fn.own.nc, fn.own.tt, fn.own.ct, callers);
+            out[keys[i]]       = py::make_tuple(fn.own.cc, fn.own.nc, fn.own.tt, fn.own.ct, callers[i]);
         }
         return out;
     }
 
     // The same dict in the marshal format, into `out` (handed to its sink function by function).
     void marshal(tim::Out& out) const {
-        std::vector<std::string> keys(funcs_.size());
-        for (std::size_t i = 0; i < funcs_.size(); ++i) {
-            marshal::tuple(keys[i], 3);
-            marshal::str(keys[i], funcs_[i].file);
-            marshal::integer(keys[i], funcs_[i].line);
-            marshal::str(keys[i], funcs_[i].name);
-        }
-        auto& b = out.buf;
+        // the edges grouped by callee: (callee, caller) in order, pointing at their counts
+        std::vector<std::pair<std::uint64_t, const Counts*>> by_callee;
+        by_callee.reserve(edges_.size());
+        for (const auto& [key, c] : edges_) by_callee.emplace_back(key, &c);
+        std::sort(by_callee.begin(), by_callee.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        auto& b    = out.buf;
+        auto  next = by_callee.begin();
         marshal::dict_begin(b);
         for (std::size_t i = 0; i < funcs_.size(); ++i) {
             const Function& fn = funcs_[i];
-            b += keys[i];
+            key(b, i);
             marshal::tuple(b, 5);
             marshal::integer(b, fn.own.cc);
             marshal::integer(b, fn.own.nc);
             marshal::real(b, fn.own.tt);
             marshal::real(b, fn.own.ct);
             marshal::dict_begin(b);
-            for (const auto& [g, c] : fn.callers) {
-                b += keys[static_cast<std::size_t>(g)];
+            for (; next != by_callee.end() && callee_of(next->first) == i; ++next) {
+                const Counts& c = *next->second;
+                key(b, caller_of(next->first));
                 marshal::tuple(b, 4);
                 marshal::integer(b, c.nc);
                 marshal::integer(b, c.cc);
                 marshal::real(b, c.tt);
                 marshal::real(b, c.ct);
+                out.step();
             }
             marshal::dict_end(b);
             out.step();
@@ -267,6 +267,20 @@ private:
         int     func;
         Counts* edge;  // the (caller, func) edge's counts; null at the top level
     };
+    // an edge: the callee in the high half (the marshalled file groups the edges by callee)
+    static std::uint64_t edge_key(int callee, int caller) {
+        return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(callee)) << 32) |
+               static_cast<std::uint32_t>(caller);
+    }
+    static std::size_t callee_of(std::uint64_t key) { return static_cast<std::size_t>(key >> 32); }
+    static std::size_t caller_of(std::uint64_t key) { return static_cast<std::size_t>(key & 0xFFFFFFFFu); }
+
+    void key(std::string& b, std::size_t i) const {
+        marshal::tuple(b, 3);
+        marshal::str(b, files_[funcs_[i].file]);
+        marshal::integer(b, funcs_[i].line);
+        marshal::str(b, funcs_[i].name);
+    }
     void leave() {
         const Frame fr = stack_.back();
         stack_.pop_back();
@@ -281,39 +295,43 @@ private:
         auto hit = by_hash_.find(row.hash);
         if (hit != by_hash_.end()) return hit->second;
         tim::HashSource src;
-        std::string     file, name;
-        int             line = 0;
-        if (tim::hash_source(row.hash, src)) {
-            file = std::move(src.file);
-            line = src.line;
-            name = std::move(src.name);
-        } else {
-            file = "~";
-            name = std::string(tim::plain_label(row.label, tim::hash_where(row.hash)));
+        if (!tim::hash_source(row.hash, src)) {
+            src.file = "~";
+            src.line = 0;
+            src.name = std::string(tim::plain_label(row.label, tim::hash_where(row.hash)));
         }
-        std::string key = file;
-        key.push_back('\0');
-        key += std::to_string(line);
-        key.push_back('\0');
-        key += name;
-        auto [it, fresh] = by_key_.try_emplace(std::move(key), static_cast<int>(funcs_.size()));
-        if (fresh) {
-            Function fn;
-            fn.file = std::move(file);
-            fn.line = line;
-            fn.name = std::move(name);
-            funcs_.push_back(std::move(fn));
+        auto [file, fresh_file] = file_ids_.try_emplace(src.file, static_cast<std::uint32_t>(files_.size()));
+        if (fresh_file) files_.push_back(src.file);
+        // functions by a 64-bit digest of their key, the key compared on a hit (a digest shared by
+        // two keys goes on to the next one)
+        std::uint64_t digest = tim::hash_label(src.name, std::to_string(file->second) + ":" + std::to_string(src.line));
+        int           id     = -1;
+        for (;; ++digest) {
+            auto [it, fresh]      = by_key_.try_emplace(digest, static_cast<int>(funcs_.size()));
+            const Function* known = fresh ? nullptr : &funcs_[static_cast<std::size_t>(it->second)];
+            if (fresh) {
+                funcs_.push_back(Function{file->second, src.line, std::move(src.name), Counts{}});
+                id = it->second;
+                break;
+            }
+            if (known->file == file->second && known->line == src.line && known->name == src.name) {
+                id = it->second;
+                break;
+            }
         }
-        by_hash_.emplace(row.hash, it->second);
-        return it->second;
+        by_hash_.emplace(row.hash, id);
+        return id;
     }
 
-    int                                    column_;
-    double                                 scale_;
-    std::deque<Function>                   funcs_;  // push_back moves none: the stack points into them
-    std::unordered_map<std::uint64_t, int> by_hash_;
-    std::unordered_map<std::string, int>   by_key_;
-    std::vector<Frame>                     stack_;  // the ancestors of the row visited
+    int                                            column_;
+    double                                         scale_;
+    std::deque<Function>                           funcs_;  // push_back moves none: the stack points into them
+    std::unordered_map<std::uint64_t, Counts>      edges_;  // by edge_key
+    std::vector<std::string>                       files_;
+    std::unordered_map<std::string, std::uint32_t> file_ids_;
+    std::unordered_map<std::uint64_t, int>         by_hash_;
+    std::unordered_map<std::uint64_t, int>         by_key_;  // by digest of (file, line, name)
+    std::vector<Frame>                             stack_;   // the ancestors of the row visited
 };
 
 // The aggregate of `source` with the time of component `time_index`. ValueError when that is
