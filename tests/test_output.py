@@ -600,5 +600,9 @@ def test_functions_json_native_text_is_json_dumps(tmp_path):
         functions.setdefault(label, []).append(hash_id)
     path = tmp_path / "functions.json"
     _core.write_functions_json(str(path), "\n")
-    expected = json.dumps({"timemory": {"functions": functions}}, indent=2) + "\n"
+    document: dict[str, object] = {"functions": functions}
+    sources = [list(s) for s in _core.hash_sources()]  # functions profiled earlier in the process
+    if sources:
+        document["sources"] = sources
+    expected = json.dumps({"timemory": document}, indent=2) + "\n"
     assert path.read_text(encoding="ascii") == expected

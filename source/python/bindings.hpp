@@ -20,5 +20,6 @@ void add_output_bindings(pybind11::module_& m);     // output_bindings.cpp: writ
 void add_table_bindings(pybind11::module_& m);      // table_bindings.cpp: GraphTable, graph_table
 void add_exit_status(pybind11::module_& m);         // exit_status.cpp: set_exit_status_on_success
 void add_fork_signals(pybind11::module_& m);        // fork_signals.cpp: set_watched_wakeup_fd
+void add_pstats_bindings(pybind11::module_& m);     // pstats_bindings.cpp: hash sources, pstats
 
 }  // namespace timemory_python

@@ -41,6 +41,7 @@ PYBIND11_MODULE(_core, m) {
     tp::add_hardware_counters(m);   // hw_*
     tp::add_roofline(m);            // roofline_*
     tp::add_test_clock(m);          // _test_clock*: the tests' fake clock
+    tp::add_pstats_bindings(m);     // hash_sources, add_hash_sources, pstats_functions
 
     // ---------------------------------------------------------------- C-API subjects
     check(tp::add_callbacks(m.ptr()));       // _set_callbacks: the package's helpers

@@ -165,10 +165,11 @@ void add_output_bindings(py::module_& m) {
     m.def(
         "write_functions_json",
         [](const py::object& path, const std::string& tail) {
-            stream_to(fs_path(path), "", tail, [&](Out& out) { functions_json(out, hash_ids()); });
+            stream_to(fs_path(path), "", tail, [&](Out& out) { functions_json(out, hash_ids(), hash_sources()); });
         },
         py::arg("path"), py::arg("tail") = "",
-        "functions.json (every label with its hashes, as json.dumps(indent=2)) streamed into the file `path`.");
+        "functions.json (every label with its hashes, every function's source, as json.dumps(indent=2)) "
+        "streamed into the file `path`.");
     m.def(
         "live_text_table",
         [](int index, std::size_t max_rows, const std::string& more, bool auto_timing, bool auto_memory) {

@@ -13,6 +13,7 @@
 #include <Python.h>
 #include <frameobject.h>
 
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 
@@ -45,11 +46,15 @@ struct CodeRecord {
     std::string   head;
     std::string   tail;
     std::string   where;  // "module, line N" ("" when the label names the function alone)
+    // where the code is (only kept with_args: each argument list is a hash of its own)
+    std::string source_file;
+    std::string source_name;
+    int         source_line = -1;  // -1: no source
 };
 
 Py_ssize_t    g_extra_index      = -1;
 std::uint64_t g_label_generation = 1;        // bumped when the labeler or its config changes
-PyObject*     g_labeler          = nullptr;  // callable(code | builtin) -> None | str | (head, tail[, where])
+PyObject*     g_labeler          = nullptr;  // callable(code | builtin) -> None | str | (head, tail[, where[, source]])
 PyObject*     g_format_args      = nullptr;  // callable(frame) -> str
 PyObject*     g_hook_object      = nullptr;  // what sys.getprofile() returns while we profile
 bool          g_trace_c          = false;
@@ -65,7 +70,9 @@ void free_record(void* p) { delete static_cast<CodeRecord*>(p); }
 // Fills `rec` from the labeler's answer for `subject`: a label, or (head, tail) with
 // format_args (the call's arguments go between), and a where ("module, line N") that makes
 // the node the function's rather than the name's (registered with the label here, once
-// per code object: the views show `label [where]` when two functions share a label).
+// per code object: the views show `label [where]` when two functions share a label), and
+// the source (file, first line, name) the exports key the function by (registered with the
+// hash here too, once per code object: nothing is added to the per-call path).
 // Never raises: a broken labeler must not abort the user's program (CPython would
 // uninstall the hook and raise in user code), so the error is reported once and
 // the frame skipped.
@@ -74,6 +81,7 @@ void fill_record(CodeRecord& rec, PyObject* subject) {
     rec.skip       = true;
     rec.with_args  = false;
     rec.where.clear();
+    rec.source_line = -1;
     if (!g_labeler) return;
     PyObject* res = PyObject_CallOneArg(g_labeler, subject);
     if (!res) {
@@ -86,10 +94,12 @@ void fill_record(CodeRecord& rec, PyObject* subject) {
         rec.label = utf8_string(res);  // a file or function name not valid UTF-8 comes escaped
         rec.hash  = tim::hash_label(rec.label);
         rec.skip  = false;
-    } else if (PyTuple_Check(res) && (PyTuple_GET_SIZE(res) == 2 || PyTuple_GET_SIZE(res) == 3)) {
-        PyObject* h = PyTuple_GET_ITEM(res, 0);
-        PyObject* t = PyTuple_GET_ITEM(res, 1);
-        PyObject* w = PyTuple_GET_SIZE(res) == 3 ? PyTuple_GET_ITEM(res, 2) : nullptr;
+    } else if (PyTuple_Check(res) && PyTuple_GET_SIZE(res) >= 2 && PyTuple_GET_SIZE(res) <= 4) {
+        const Py_ssize_t n = PyTuple_GET_SIZE(res);
+        PyObject*        h = PyTuple_GET_ITEM(res, 0);
+        PyObject*        t = PyTuple_GET_ITEM(res, 1);
+        PyObject*        w = n >= 3 ? PyTuple_GET_ITEM(res, 2) : nullptr;
+        PyObject*        s = n == 4 ? PyTuple_GET_ITEM(res, 3) : nullptr;  // (file, line, name)
         if (PyUnicode_Check(h) && PyUnicode_Check(t) && (!w || PyUnicode_Check(w))) {
             rec.head      = utf8_string(h);
             rec.tail      = utf8_string(t);
@@ -99,7 +109,21 @@ void fill_record(CodeRecord& rec, PyObject* subject) {
             rec.with_args = g_format_args != nullptr;
             rec.skip      = false;
             if (!rec.where.empty()) tim::add_hash_id(rec.hash, rec.label, rec.where);
-            if (!rec.with_args) std::string().swap(rec.where);  // only enter_with_args reads it
+            if (s && PyTuple_Check(s) && PyTuple_GET_SIZE(s) == 3 && PyUnicode_Check(PyTuple_GET_ITEM(s, 0)) &&
+                PyLong_Check(PyTuple_GET_ITEM(s, 1)) && PyUnicode_Check(PyTuple_GET_ITEM(s, 2))) {
+                const long line = PyLong_AsLong(PyTuple_GET_ITEM(s, 1));
+                if (line >= 0 && line <= INT32_MAX) {
+                    rec.source_file = utf8_string(PyTuple_GET_ITEM(s, 0));
+                    rec.source_name = utf8_string(PyTuple_GET_ITEM(s, 2));
+                    rec.source_line = static_cast<int>(line);
+                    tim::add_hash_source(rec.hash, rec.source_file, rec.source_line, rec.source_name);
+                }
+            }
+            if (!rec.with_args) {  // only enter_with_args reads them
+                std::string().swap(rec.where);
+                std::string().swap(rec.source_file);
+                std::string().swap(rec.source_name);
+            }
         }
     }
     if (PyErr_Occurred()) PyErr_Clear();
@@ -149,6 +173,7 @@ void enter_with_args(CallStack& cs, const CodeRecord& rec, PyFrameObject* frame)
     Py_DECREF(args);
     const std::uint64_t hash = tim::hash_label(label, rec.where);
     if (!rec.where.empty()) tim::add_hash_id(hash, label, rec.where);  // a lookup when known
+    if (rec.source_line >= 0) tim::add_hash_source(hash, rec.source_file, rec.source_line, rec.source_name);
     cs.enter(hash, label);
 }
 

@@ -79,14 +79,18 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[Any], Any]:
     full_path = bool(state["full_filepath"])
     short: dict[str, str] = {}  # path -> short_module(path), per labeler (sys.path may change)
 
-    # (label or head, tail, where): the where ("module, line N", or a C function's module) makes
-    # the call-graph node the function's, not the name's; the label stays short and is
-    # shown as `label [where]` only where another function shares it.
-    def labeler(subject: Any) -> tuple[str, str, str] | None:
+    # (label or head, tail, where, source): the where ("module, line N", or a C function's
+    # module) makes the call-graph node the function's, not the name's; the label stays short
+    # and is shown as `label [where]` only where another function shares it. The source
+    # (file, first line, name) is the function's key in a pstats file, as cProfile makes it:
+    # the code's own co_filename, co_firstlineno and co_name; ("~", 0, its cProfile name) for
+    # a C function. The hook registers it once per code object.
+    def labeler(subject: Any) -> tuple[str, str, str, tuple[str, int, str]] | None:
         if isinstance(subject, types.CodeType):
             name, path, line = subject.co_name, subject.co_filename, subject.co_firstlineno
             internal = is_internal(path)
             is_code = True
+            source = (path, line, name)
         else:  # a builtin function or method (trace_c)
             name = getattr(subject, "__qualname__", "") or getattr(subject, "__name__", "?")
             owner = getattr(subject, "__self__", None)
@@ -100,6 +104,7 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[Any], Any]:
             path, line = module or "builtins", 0
             internal = path == "timemory" or path.startswith("timemory.")
             is_code = False
+            source = ("~", 0, c_function_name(subject, owner, path))
         if not keep(name, path, internal):
             return None
         filename = path if full_path else os.path.basename(path)
@@ -120,9 +125,27 @@ def _make_labeler(state: dict[str, Any]) -> Callable[[Any], Any]:
         else:
             where = path  # a C function: its module
         # module-level code takes no arguments: no "()" in its label
-        return (head, tail, where) if with_args and not module else (head + tail, "", where)
+        if with_args and not module:
+            return (head, tail, where, source)
+        return (head + tail, "", where, source)
 
     return labeler
+
+
+def c_function_name(function: Any, owner: Any, module: str) -> str:
+    """A C function's name as cProfile writes it: ``<method 'append' of 'list' objects>``
+    for a method (the repr of what its type holds under that name), else ``<built-in method
+    math.sqrt>``, ``<built-in method builtins.len>`` (_lsprof's ``normalizeUserObj``)."""
+    short = getattr(function, "__name__", "?")
+    if owner is not None and not isinstance(owner, types.ModuleType):
+        for klass in type(owner).__mro__:  # what _PyType_Lookup finds, without calling code
+            held = klass.__dict__.get(short)
+            if held is not None:
+                try:
+                    return repr(held)
+                except Exception:  # a broken __repr__ must not lose the function
+                    break
+    return f"<built-in method {module}.{short}>"
 
 
 def format_args(frame: types.FrameType) -> str:

@@ -193,7 +193,8 @@ void json_shortest(std::string& out, double v, char* buf, std::size_t size) {
 }
 }  // namespace
 
-void functions_json(Out& o, const std::vector<std::pair<std::uint64_t, std::string>>& ids) {
+void functions_json(Out& o, const std::vector<std::pair<std::uint64_t, std::string>>& ids,
+                    const std::vector<HashSource>& sources) {
     // labels in order of first appearance, each with its hashes
     std::vector<std::pair<std::string_view, std::vector<std::uint64_t>>> groups;
     std::unordered_map<std::string_view, std::size_t>                    at;
@@ -223,6 +224,24 @@ void functions_json(Out& o, const std::vector<std::pair<std::uint64_t, std::stri
             o.step();
         }
         out += "    }";
+    }
+    if (!sources.empty()) {
+        out += ",\n    \"sources\": [\n";
+        for (std::size_t i = 0; i < sources.size(); ++i) {
+            const auto& s = sources[i];
+            out += "      [\n        ";
+            char buf[24];
+            out.append(buf, std::to_chars(buf, buf + sizeof buf, s.hash).ptr);
+            out += ",\n        ";
+            json_escape_ascii(out, s.file);
+            out += ",\n        ";
+            out.append(buf, std::to_chars(buf, buf + sizeof buf, s.line).ptr);
+            out += ",\n        ";
+            json_escape_ascii(out, s.name);
+            out += i + 1 < sources.size() ? "\n      ],\n" : "\n      ]\n";
+            o.step();
+        }
+        out += "    ]";
     }
     out += "\n  }\n}";
 }

@@ -163,9 +163,12 @@ void json_number(std::string& out, double v, bool integral);
 // everything else as \uXXXX escapes (surrogate pairs past U+FFFF); invalid UTF-8 bytes
 // become \ufffd.
 void json_escape_ascii(std::string& out, std::string_view s);
-// functions.json: {"timemory": {"functions": {label: [hash, ...]}}} laid out as
-// json.dumps(..., indent=2) does, labels in order of first appearance in `ids`.
-void functions_json(Out& out, const std::vector<std::pair<std::uint64_t, std::string>>& ids);
+// functions.json: {"timemory": {"functions": {label: [hash, ...]}, "sources": [[hash, file,
+// line, name], ...]}} laid out as json.dumps(..., indent=2) does, labels in order of first
+// appearance in `ids`, sources in the order given ("sources" only when there are any: a
+// program without functions writes what older versions wrote).
+void functions_json(Out& out, const std::vector<std::pair<std::uint64_t, std::string>>& ids,
+                    const std::vector<HashSource>& sources = {});
 // Re-indents compact JSON (as produced above) for files meant to be read by people.
 std::string json_pretty(std::string_view json, int indent = 4);
 

@@ -3,11 +3,14 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <cstdint>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "timemory/components/perf_event.hpp"
 #include "timemory/config.hpp"
+#include "timemory/storage/joined.hpp"
 
 namespace tim {
 
@@ -138,6 +141,105 @@ std::string hash_where(std::uint64_t hash) {
     std::lock_guard<std::mutex> lk(db.mtx);
     const std::int32_t          idx = db.find(hash);
     return idx < 0 ? std::string{} : std::string(db.where(idx));
+}
+
+namespace {
+// Every registered source once: about 24 bytes a function, its name's text and 8 bytes of
+// table, each file's path once (a std::unordered_map<hash, HashSource> costs 130 and a path
+// per function: profiled programs have tens of thousands of functions in a few hundred files).
+struct SourceDatabase {
+    struct Record {
+        std::uint64_t hash;
+        std::uint32_t file;  // index into files
+        std::int32_t  line;
+        std::uint32_t name_begin;  // into names
+        std::uint32_t name_size;
+    };
+    std::mutex                                     mtx;
+    std::vector<Record>                            records;  // registration order
+    std::string                                    names;
+    std::vector<std::string>                       files;
+    std::unordered_map<std::string, std::uint32_t> file_ids;
+    std::vector<std::int32_t> table;  // index into records, -1 empty; a power of two, at most half full
+
+    std::size_t home(std::uint64_t h) const {
+        h ^= h >> 31;
+        h *= 0x9E3779B97F4A7C15ULL;
+        return static_cast<std::size_t>(h >> 32) & (table.size() - 1);
+    }
+    std::int32_t find(std::uint64_t h) const {
+        if (table.empty()) return -1;
+        for (std::size_t i = home(h);; i = (i + 1) & (table.size() - 1)) {
+            const std::int32_t s = table[i];
+            if (s < 0 || records[static_cast<std::size_t>(s)].hash == h) return s;
+        }
+    }
+    void place(std::int32_t idx) {
+        std::size_t i = home(records[static_cast<std::size_t>(idx)].hash);
+        while (table[i] >= 0) i = (i + 1) & (table.size() - 1);
+        table[i] = idx;
+    }
+    void add(std::uint64_t h, std::string_view file, int line, std::string_view name, bool replace) {
+        const std::int32_t known = find(h);
+        if (known >= 0 && !replace) return;
+        if (names.size() + name.size() > UINT32_MAX) return;  // 4 GiB of names: keep the first
+        auto [it, fresh] = file_ids.try_emplace(std::string(file), static_cast<std::uint32_t>(files.size()));
+        if (fresh) files.emplace_back(file);
+        const Record rec{h, it->second, line, static_cast<std::uint32_t>(names.size()),
+                         static_cast<std::uint32_t>(name.size())};
+        names.append(name);
+        if (known >= 0) {
+            records[static_cast<std::size_t>(known)] = rec;
+            return;
+        }
+        if ((records.size() + 1) * 2 > table.size()) {
+            table.assign(table.empty() ? 256 : table.size() * 2, -1);
+            for (std::size_t i = 0; i < records.size(); ++i) place(static_cast<std::int32_t>(i));
+        }
+        records.push_back(rec);
+        place(static_cast<std::int32_t>(records.size() - 1));
+    }
+    HashSource get(std::int32_t idx) const {
+        const auto& r = records[static_cast<std::size_t>(idx)];
+        return {r.hash, files[r.file], r.line, names.substr(r.name_begin, r.name_size)};
+    }
+};
+SourceDatabase& source_db() {
+    static auto* db = new SourceDatabase{};  // leaked: used during interpreter teardown
+    return *db;
+}
+}  // namespace
+
+void add_hash_source(std::uint64_t hash, std::string_view file, int line, std::string_view name, bool replace) {
+    auto&                       db = source_db();
+    std::lock_guard<std::mutex> lk(db.mtx);
+    db.add(hash, file, line, name, replace);
+}
+
+bool hash_source(std::uint64_t hash, HashSource& out) {
+    auto&                       db = source_db();
+    std::lock_guard<std::mutex> lk(db.mtx);
+    const std::int32_t          idx = db.find(hash);
+    if (idx < 0) return false;
+    out = db.get(idx);
+    return true;
+}
+
+bool hash_source(std::uint64_t hash, std::string& file, int& line) {
+    HashSource src;
+    if (!hash_source(hash, src)) return false;
+    file = std::move(src.file);
+    line = src.line;
+    return true;
+}
+
+std::vector<HashSource> hash_sources() {
+    auto&                       db = source_db();
+    std::lock_guard<std::mutex> lk(db.mtx);
+    std::vector<HashSource>     out;
+    out.reserve(db.records.size());
+    for (std::size_t i = 0; i < db.records.size(); ++i) out.push_back(db.get(static_cast<std::int32_t>(i)));
+    return out;
 }
 
 std::unordered_set<std::uint64_t> to_disambiguate(const std::vector<LabelIdentity>& ids) {

@@ -325,6 +325,23 @@ std::vector<std::pair<std::uint64_t, std::string>> hash_ids();  // (hash, label)
 // The where registered with `hash` ("" for a label's own identity, or unknown).
 std::string hash_where(std::uint64_t hash);
 bool        any_where();  // whether any label has a where (a function's node was ever made)
+// Where a function's code is: the profiler registers it with the function's hash once per code
+// object (its labeler hands the code's file, first line and name); C functions are "~", line 0,
+// as cProfile keys them; markers have none. What the pstats export keys functions by, and what
+// functions.json keeps ("sources") so a folder read back has it too.
+struct HashSource {
+    std::uint64_t hash = 0;
+    std::string   file;      // co_filename as the code object has it; "~" for a C function
+    int           line = 0;  // co_firstlineno; 0 for a C function
+    std::string   name;      // co_name (a C function: cProfile's "<built-in method ...>" form)
+};
+// Registers the source of `hash`. The first source of a hash stays (the profiler's, once per
+// code object), unless `replace`: a folder read back registers its own over it (the same
+// label and where in another program, e.g. two scripts of the same name, are another file).
+void add_hash_source(std::uint64_t hash, std::string_view file, int line, std::string_view name, bool replace = false);
+// The source registered with `hash` into `out`; false (out untouched) when none is.
+bool                    hash_source(std::uint64_t hash, HashSource& out);
+std::vector<HashSource> hash_sources();  // in registration order
 // A shown label without its ` [where]` suffix (unchanged when it has none).
 std::string_view plain_label(std::string_view shown, std::string_view where);
 
