@@ -4,6 +4,8 @@
 // function per subject file; module.cpp calls them in order.
 #include <pybind11/pybind11.h>
 
+#include <string>
+
 #include "timemory/components/component_info.hpp"
 
 namespace timemory_python {
@@ -11,12 +13,18 @@ namespace timemory_python {
 // The description of component `index`; ValueError for an index that names none.
 const tim::ComponentInfo& info_at(int index);
 
+// A file path as the file system takes it: str (encoded as os.fsencode does, so a name that
+// is not valid UTF-8, decoded with surrogateescape, comes back as its bytes), bytes, or a
+// path-like object.
+std::string fs_path(const pybind11::handle& path);
+
 void add_config_bindings(pybind11::module_& m);     // config_bindings.cpp: config_set/get
 void add_build_info(pybind11::module_& m);          // config_bindings.cpp: build_info
 void add_component_bindings(pybind11::module_& m);  // component_bindings.cpp: metadata, resolver
 void add_storage_bindings(pybind11::module_& m);    // storage_bindings.cpp: views, snapshots, packing
 void add_import_watcher(pybind11::module_& m);      // import_watcher.cpp: ImportWatcher
 void add_output_bindings(pybind11::module_& m);     // output_bindings.cpp: writers, atomic_write
+void add_export_bindings(pybind11::module_& m);     // export_bindings.cpp: speedscope, callgrind
 void add_exit_status(pybind11::module_& m);         // exit_status.cpp: set_exit_status_on_success
 void add_fork_signals(pybind11::module_& m);        // fork_signals.cpp: set_watched_wakeup_fd
 
