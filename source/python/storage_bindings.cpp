@@ -173,6 +173,29 @@ std::vector<const FlatEntry*> entries_of(const py::handle& obj) {
     return out;
 }
 
+tim::JoinSource join_source_of(const py::handle& source, int rank, bool copy) {
+    JoinSource src;
+    src.rank = rank;
+    src.copy = copy;
+    if (!py::isinstance<py::list>(source) && !py::isinstance<py::tuple>(source))
+        throw py::type_error("a source is a list of component indices or of (index, ranks) tuples");
+    for (auto item : source) {
+        if (py::isinstance<py::int_>(item)) {
+            src.live.push_back(info_at(item.cast<int>()).index);
+            continue;
+        }
+        auto pair = item.cast<py::tuple>();
+        if (pair.size() != 2) throw py::type_error("a loaded source item is an (index, ranks) tuple");
+        JoinSource::Loaded l;
+        l.index = info_at(pair[0].cast<int>()).index;
+        for (auto rank_trees : pair[1]) l.ranks.push_back(tree_ptrs_of(rank_trees));
+        src.loaded.push_back(std::move(l));
+    }
+    if (!src.live.empty() && !src.loaded.empty())
+        throw py::type_error("a source is either live component indices or loaded trees, not both");
+    return src;
+}
+
 // Flat entries in pre-order from a FlatBatch, a storage result (slots _b, _i), a FlatEntry,
 // or a list/tuple of any of these (one per rank, say), nested: the order is kept.
 void collect_entries(const py::handle& obj, std::vector<const FlatEntry*>& out) {
@@ -523,6 +546,30 @@ void add_storage_bindings(py::module_& m) {
         },
         py::arg("index"), py::arg("copy") = false,
         "copy: take each graph's lock only to copy it (a background checkpoint)");
+    m.def(
+        "joined_rows",
+        [](const py::object& source, int rank, bool copy) {
+            // the joined walk as Python tuples, for tests: (row, parent, depth, rank, pid,
+            // tid, hash, label, [(laps, inclusive sum of value 0, exclusive sum) or None per
+            // component])
+            auto     src = join_source_of(source, rank, copy);
+            py::list out;
+            for_each_joined(src, [&](const JoinedRow& r) {
+                py::list values;
+                for (std::size_t c = 0; c < r.inclusive.size(); ++c) {
+                    if (!r.inclusive[c]) values.append(py::none());
+                    else
+                        values.append(py::make_tuple(r.inclusive[c]->laps, r.inclusive[c]->stats.sum[0],
+                                                     r.exclusive[c]->stats.sum[0]));
+                }
+                out.append(py::make_tuple(r.row, r.parent, r.depth, r.rank, r.pid, r.tid, r.hash, std::string(r.label),
+                                          values));
+            });
+            return out;
+        },
+        py::arg("source"), py::arg("rank") = 0, py::arg("copy") = false,
+        "The rows of the joined walk over `source` (tests and debugging; the views and exports "
+        "stream it natively).");
     m.def(
         "clear",
         [](int index) {

@@ -23,8 +23,8 @@ struct JoinSource {
         int                                       index = -1;  // component enum index
         std::vector<std::vector<const TreeNode*>> ranks;       // pointers valid during the walk
     };
-    std::vector<int>    live;    // this process's call graphs of these components, or
-    std::vector<Loaded> loaded;  // trees read back (live is then empty)
+    std::vector<int>    live;          // this process's call graphs of these components, or
+    std::vector<Loaded> loaded;        // trees read back (live is then empty)
     int                 rank = 0;      // live: the rank the rows carry (MPI rank or 0)
     bool                copy = false;  // live: copy each graph under its lock (a checkpoint)
 
