@@ -35,9 +35,7 @@ void add_export_bindings(py::module_& m) {
     m.def(
         "write_speedscope",
         [](const py::object& path, const py::handle& source, int rank, bool copy, const std::string& name,
-           const std::string& creator) {
-            export_to(path, source, rank, copy, name, creator, tim::write_speedscope);
-        },
+           const std::string& creator) { export_to(path, source, rank, copy, name, creator, tim::write_speedscope); },
         py::arg("path"), py::arg("source"), py::arg("rank") = 0, py::arg("copy") = false, py::arg("name") = "",
         py::arg("creator") = "",
         "speedscope's JSON file format of `source` (live component indices, or (index, ranks of trees) pairs) "
@@ -46,9 +44,7 @@ void add_export_bindings(py::module_& m) {
     m.def(
         "write_callgrind",
         [](const py::object& path, const py::handle& source, int rank, bool copy, const std::string& name,
-           const std::string& creator) {
-            export_to(path, source, rank, copy, name, creator, tim::write_callgrind);
-        },
+           const std::string& creator) { export_to(path, source, rank, copy, name, creator, tim::write_callgrind); },
         py::arg("path"), py::arg("source"), py::arg("rank") = 0, py::arg("copy") = false, py::arg("name") = "",
         py::arg("creator") = "",
         "The callgrind profile format of `source` (live component indices, or (index, ranks of trees) pairs) "

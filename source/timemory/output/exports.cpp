@@ -31,8 +31,16 @@ struct Metric {
     std::string name;  // "wall_clock", or "network_stats rx_bytes" for a component of several values
 };
 
-// The values that add up along the call graph (a node's value is its children's plus its
-// own), in column order: the only ones a flame graph or a callgrind cost can show.
+// Whether value k of a node holds its children's values plus its own: a difference of
+// readings taken at its start and its stop (time, memory, counts); not a rate, a percentage,
+// a reading or a timestamp (additive), nor a count of the node's own calls (trip_count) or
+// data handed to the node (the data trackers), which have no reader.
+bool nests(const ComponentInfo& info, int k) {
+    return additive(info, k) && info.combine == Combine::delta && info.read != nullptr;
+}
+
+// The values that nest, in column order: the only ones a flame graph or a callgrind cost
+// can show.
 std::vector<Metric> metrics_of(const JoinSource& src) {
     std::vector<Metric> out;
     const auto          indices = src.indices();
@@ -42,7 +50,7 @@ std::vector<Metric> metrics_of(const JoinSource& src) {
         const auto& info = table[static_cast<std::size_t>(indices[c])];
         const int   n    = std::min(info.n_disp, max_values);
         for (int k = 0; k < n; ++k) {
-            if (!additive(info, k)) continue;
+            if (!nests(info, k)) continue;
             Metric m{c, k, unit_of(info, k), info.key};
             if (n > 1 && static_cast<std::size_t>(k) < info.sub_labels.size()) {
                 std::string_view sub = info.sub_labels[static_cast<std::size_t>(k)];
@@ -190,7 +198,7 @@ public:
         } else {
             // a child never ends past its parent: the children of a node whose values add up
             // to more than its own (jitter, a clamped negative) are cut at its end
-            end                   = std::min(end, stack_.back().end);
+            end                  = std::min(end, stack_.back().end);
             stack_.back().cursor = end;
         }
         event('O', fns_.id(row), start);
@@ -217,10 +225,10 @@ private:
     };
 
     void begin(const ViewKey& key) {
-        key_        = key;
-        open_       = true;
-        top_        = 0.0;
-        skip_depth_ = -1;
+        key_             = key;
+        open_            = true;
+        top_             = 0.0;
+        skip_depth_      = -1;
         std::string name = m_.name;
         name += " \xe2\x80\x94 ";  // an em dash
         if (ranks_) {
@@ -332,8 +340,8 @@ void append_name(std::string& out, std::string_view s) {
         for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
         if (ok && n >= 3) {
             const auto c1 = static_cast<unsigned char>(s[i + 1]);
-            ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0) && !(c == 0xf0 && c1 < 0x90) &&
-                 !(c == 0xf4 && c1 >= 0x90);
+            ok            = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0) && !(c == 0xf0 && c1 < 0x90) &&
+                            !(c == 0xf4 && c1 >= 0x90);
         }
         if (!ok) {
             esc(c);
@@ -378,7 +386,8 @@ public:
         } else {
             for (std::size_t e = 0; e < nev_; ++e) {
                 const auto& m = metrics_[e];
-                self_[slot * nev_ + e] += value_of(m.column < row.exclusive.size() ? row.exclusive[m.column] : nullptr, m);
+                self_[slot * nev_ + e] +=
+                    value_of(m.column < row.exclusive.size() ? row.exclusive[m.column] : nullptr, m);
             }
         }
         if (!stack_.empty()) {
@@ -389,7 +398,7 @@ public:
                 if (metrics_.empty()) v = static_cast<double>(std::max<std::int64_t>(laps, 0));
                 else {
                     const auto& m = metrics_[e];
-                    v = value_of(m.column < row.inclusive.size() ? row.inclusive[m.column] : nullptr, m);
+                    v             = value_of(m.column < row.inclusive.size() ? row.inclusive[m.column] : nullptr, m);
                 }
                 edge_cost_[edge * nev_ + e] += v;
             }
@@ -576,26 +585,26 @@ private:
         b += '\n';
     }
 
-    Out&                                             out_;
-    Functions&                                       fns_;
-    const std::vector<Metric>&                       metrics_;
-    bool                                             collapsed_;
-    bool                                             ranks_;
-    std::size_t                                      nev_  = 1;
-    bool                                             open_ = false;
-    ViewKey                                          key_;
-    std::int64_t                                     pid_  = 0;
-    unsigned long long                               part_ = 0;
-    std::vector<std::uint32_t>                       order_;     // functions of the view, first seen first
-    std::unordered_map<std::uint32_t, std::size_t>   fn_index_;  // function -> position in order_
-    std::vector<double>                              self_;      // per function, per event
-    std::vector<Edge>                                edges_;
-    std::unordered_map<std::uint64_t, std::size_t>   edge_index_;
-    std::vector<std::int64_t>                        calls_;      // per edge
-    std::vector<double>                              edge_cost_;  // per edge, per event
-    std::vector<Open>                                stack_;
-    std::unordered_map<std::string, std::size_t>     file_ids_;
-    std::vector<bool>                                files_defined_, fns_defined_;
+    Out&                                           out_;
+    Functions&                                     fns_;
+    const std::vector<Metric>&                     metrics_;
+    bool                                           collapsed_;
+    bool                                           ranks_;
+    std::size_t                                    nev_  = 1;
+    bool                                           open_ = false;
+    ViewKey                                        key_;
+    std::int64_t                                   pid_  = 0;
+    unsigned long long                             part_ = 0;
+    std::vector<std::uint32_t>                     order_;     // functions of the view, first seen first
+    std::unordered_map<std::uint32_t, std::size_t> fn_index_;  // function -> position in order_
+    std::vector<double>                            self_;      // per function, per event
+    std::vector<Edge>                              edges_;
+    std::unordered_map<std::uint64_t, std::size_t> edge_index_;
+    std::vector<std::int64_t>                      calls_;      // per edge
+    std::vector<double>                            edge_cost_;  // per edge, per event
+    std::vector<Open>                              stack_;
+    std::unordered_map<std::string, std::size_t>   file_ids_;
+    std::vector<bool>                              files_defined_, fns_defined_;
 };
 
 template <typename F>

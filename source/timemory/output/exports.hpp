@@ -17,18 +17,19 @@ struct ExportOptions {
 };
 
 // speedscope's file format (https://www.speedscope.app/file-format-schema.json): one evented
-// profile per additive value of each component and per thread view (per rank, then thread;
-// one per rank when threads are collapsed), in the component's base unit ("nanoseconds" for
-// clocks, "bytes" for memory, "none" otherwise). The call graph keeps sums, not timestamps, so
-// the events lay each node out as a flame graph does: its inclusive value from where its
-// previous sibling ended, its children packed from its own start; the profile names say so.
-// A negative or non-finite value counts as 0, and a child never extends past its parent (it is
-// cut at the parent's end), so the events always nest. Values that do not add up along the
-// call graph (rates, percentages, readings, timestamps) have no profile.
+// profile per value of each component that nests (a node's value holds its children's) and per
+// thread view (per rank, then thread; one per rank when threads are collapsed), in the
+// component's base unit ("nanoseconds" for clocks, "bytes" for memory, "none" otherwise).
+// The call graph keeps sums, not timestamps, so the events lay each node out as a flame graph
+// does: its inclusive value from where its previous sibling ended, its children packed from
+// its own start; the profile names say so. A negative or non-finite value counts as 0, and a
+// child never extends past its parent (it is cut at the parent's end), so the events always
+// nest. Values that do not nest (rates, percentages, readings, timestamps; trip_count's calls
+// of the node itself and the data trackers' data) have no profile.
 void speedscope_json(Out& out, const JoinSource& src, const ExportOptions& opt);
 
 // The callgrind format, version 1: one part per thread view ("thread:" and "pid:" lines, the
-// rank in a "desc: Rank:" line), one event per additive value of each component, costs in
+// rank in a "desc: Rank:" line), one event per value of each component that nests, costs in
 // integers of the base unit (ns, bytes, counts) as the "event:" long names say. A function is
 // a label with its file and line; its self cost is summed over the nodes of the view where it
 // is, and each caller -> callee pair has the number of calls and the inclusive cost of the
