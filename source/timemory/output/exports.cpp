@@ -8,7 +8,6 @@
 #include <limits>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -90,47 +89,139 @@ struct ViewKey {
 
 ViewKey view_key(const JoinedRow& row, bool collapsed) { return {row.rank, collapsed ? 0 : row.tid}; }
 
-// The functions of the walk: one per distinct label + file + line (where the profiler or
-// tracer registered the code, hash_source); a hash whose code is unknown (a marker, a region,
-// trees from another process) is a function of its own.
-class Functions {
+// A map of 64-bit keys to 32-bit values in two arrays (open addressing, linear probing, at
+// most 3/4 full): a graph of a million functions costs some 20 bytes each, not the 40 and more
+// of std::unordered_map's nodes and buckets.
+class FlatIndex {
 public:
-    struct Info {
-        std::string name;
-        std::string file;
-        int         line = 0;
-    };
+    static constexpr std::uint32_t none = 0xffffffffU;
 
-    std::uint32_t id(const JoinedRow& row) {
-        if (auto it = by_hash_.find(row.hash); it != by_hash_.end()) return it->second;
-        Info info;
-        info.name.assign(row.label.data(), row.label.size());
-        std::uint32_t id = static_cast<std::uint32_t>(list_.size());
-        if (hash_source(row.hash, info.file, info.line) && !info.file.empty()) {
-            std::string place = info.name;
-            place += '\0';
-            place += info.file;
-            place += '\0';
-            place += std::to_string(info.line);
-            auto [it, added] = by_place_.emplace(std::move(place), id);
-            if (!added) {
-                by_hash_.emplace(row.hash, it->second);
-                return it->second;
-            }
-        } else {
-            info.file.clear();
-            info.line = 0;
+    // The value of `key`, or none.
+    std::uint32_t find(std::uint64_t key) const {
+        if (vals_.empty()) return none;
+        for (std::size_t i = slot(key);; i = (i + 1) & (vals_.size() - 1)) {
+            if (vals_[i] == none) return none;
+            if (keys_[i] == key) return vals_[i];
         }
-        list_.push_back(std::move(info));
-        by_hash_.emplace(row.hash, id);
-        return id;
     }
-    const std::vector<Info>& list() const { return list_; }
+    // Stores `value` for `key`, which has none.
+    void add(std::uint64_t key, std::uint32_t value) {
+        if ((size_ + 1) * 4 > vals_.size() * 3) grow();
+        std::size_t i = slot(key);
+        while (vals_[i] != none) i = (i + 1) & (vals_.size() - 1);
+        keys_[i] = key;
+        vals_[i] = value;
+        ++size_;
+    }
+    void clear() {
+        std::vector<std::uint64_t>().swap(keys_);
+        std::vector<std::uint32_t>().swap(vals_);
+        size_ = 0;
+    }
 
 private:
-    std::unordered_map<std::uint64_t, std::uint32_t> by_hash_;
-    std::unordered_map<std::string, std::uint32_t>   by_place_;
-    std::vector<Info>                                list_;
+    std::size_t slot(std::uint64_t key) const {
+        key ^= key >> 31;
+        key *= 0x9E3779B97F4A7C15ULL;
+        return static_cast<std::size_t>(key >> 17) & (vals_.size() - 1);
+    }
+    void grow() {
+        std::vector<std::uint64_t> keys;
+        std::vector<std::uint32_t> vals;
+        keys.swap(keys_);
+        vals.swap(vals_);
+        const std::size_t n = vals.empty() ? 64 : vals.size() * 2;
+        keys_.assign(n, 0);
+        vals_.assign(n, none);
+        for (std::size_t j = 0; j < vals.size(); ++j) {
+            if (vals[j] == none) continue;
+            std::size_t i = slot(keys[j]);
+            while (vals_[i] != none) i = (i + 1) & (n - 1);
+            keys_[i] = keys[j];
+            vals_[i] = vals[j];
+        }
+    }
+
+    std::vector<std::uint64_t> keys_;
+    std::vector<std::uint32_t> vals_;  // none: an empty slot
+    std::size_t                size_ = 0;
+};
+
+// FNV-1a, continued from `h`.
+std::uint64_t fnv(std::uint64_t h, std::string_view s) {
+    for (const unsigned char c : s) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+// The functions of the walk: one per distinct label + file + line (where the profiler or
+// tracer registered the code, hash_source); a hash whose code is unknown (a marker, a region,
+// trees from another process) is a function of its own. Names are kept in one buffer and
+// files once each: a function costs some 50 bytes besides its name.
+class Functions {
+public:
+    std::uint32_t id(const JoinedRow& row) {
+        if (const auto got = by_hash_.find(row.hash); got != FlatIndex::none) return got;
+        const auto next = static_cast<std::uint32_t>(list_.size());
+        Info       info{names_.size(), static_cast<std::uint32_t>(row.label.size()), 0, 0};
+        if (hash_source(row.hash, file_buf_, info.line) && !file_buf_.empty()) {
+            info.file = file_index(file_buf_);
+            // the same code under another hash (another "where" of the label) is the same function
+            std::uint64_t place = fnv(kBasis, row.label);
+            place ^= (static_cast<std::uint64_t>(info.file) << 32) ^ static_cast<std::uint32_t>(info.line);
+            place *= 1099511628211ULL;
+            const auto same = by_place_.find(place);
+            if (same != FlatIndex::none && name(same) == row.label && list_[same].file == info.file &&
+                list_[same].line == info.line) {
+                by_hash_.add(row.hash, same);
+                return same;
+            }
+            if (same == FlatIndex::none) by_place_.add(place, next);
+        } else {
+            info.line = 0;
+        }
+        by_hash_.add(row.hash, next);
+        names_.append(row.label.data(), row.label.size());
+        list_.push_back(info);
+        return next;
+    }
+    std::size_t      size() const { return list_.size(); }
+    std::string_view name(std::uint32_t id) const {
+        const auto& f = list_[id];
+        return std::string_view(names_).substr(f.name_at, f.name_len);
+    }
+    // The function's file: its index among the files (0: unknown, "") and its name.
+    std::uint32_t      file_id(std::uint32_t id) const { return list_[id].file; }
+    const std::string& file(std::uint32_t id) const { return files_[list_[id].file]; }
+    int                line(std::uint32_t id) const { return list_[id].line; }  // 0: unknown
+
+private:
+    static constexpr std::uint64_t kBasis = 14695981039346656037ULL;
+
+    struct Info {
+        std::size_t   name_at;  // in names_
+        std::uint32_t name_len;
+        std::uint32_t file;
+        int           line;
+    };
+
+    std::uint32_t file_index(const std::string& file) {
+        const std::uint64_t key = fnv(kBasis, file);
+        const auto          got = file_ids_.find(key);
+        if (got != FlatIndex::none && files_[got] == file) return got;
+        const auto id = static_cast<std::uint32_t>(files_.size());
+        files_.push_back(file);
+        if (got == FlatIndex::none) file_ids_.add(key, id);  // else two files of one hash: kept apart
+        return id;
+    }
+
+    FlatIndex                by_hash_, by_place_, file_ids_;
+    std::string              names_;  // every function's name, one after the other
+    std::vector<Info>        list_;
+    std::vector<std::string> files_{std::string()};
+    std::string              file_buf_;
 };
 
 void append_int(std::string& out, long long v) {
@@ -201,8 +292,9 @@ public:
             end                  = std::min(end, stack_.back().end);
             stack_.back().cursor = end;
         }
-        event('O', fns_.id(row), start);
-        stack_.push_back({fns_.id(row), row.depth, end, start});
+        const std::uint32_t frame = fns_.id(row);
+        event('O', frame, start);
+        stack_.push_back({frame, row.depth, end, start});
         out_.step();
     }
 
@@ -361,7 +453,7 @@ unsigned long long cost_of(double v) {
 }
 
 // The costs of one thread view, per function and per caller -> callee pair, then written as
-// one part of the file.
+// one part of the file. What it keeps is per function and per pair, not per node.
 class CallgrindWriter {
 public:
     CallgrindWriter(Out& out, Functions& fns, const std::vector<Metric>& metrics, bool collapsed, bool ranks)
@@ -380,27 +472,21 @@ public:
         while (!stack_.empty() && stack_.back().depth >= row.depth) stack_.pop_back();
         const std::uint32_t fn   = fns_.id(row);
         const std::size_t   slot = fn_slot(fn);
-        const auto          laps = laps_of(row);
-        if (metrics_.empty()) {
-            self_[slot * nev_] += static_cast<double>(std::max<std::int64_t>(laps, 0));
-        } else {
-            for (std::size_t e = 0; e < nev_; ++e) {
-                const auto& m = metrics_[e];
-                self_[slot * nev_ + e] +=
-                    value_of(m.column < row.exclusive.size() ? row.exclusive[m.column] : nullptr, m);
-            }
+        const auto          laps = std::max<std::int64_t>(laps_of(row), 0);
+        double*             self = &self_[slot * nev_];
+        if (metrics_.empty()) self[0] += static_cast<double>(laps);
+        for (std::size_t e = 0; e < metrics_.size(); ++e) {
+            const auto& m = metrics_[e];
+            self[e] += value_of(m.column < row.exclusive.size() ? row.exclusive[m.column] : nullptr, m);
         }
         if (!stack_.empty()) {
             const std::size_t edge = edge_slot(stack_.back().fn, fn);
-            calls_[edge] += std::max<std::int64_t>(laps, 0);
-            for (std::size_t e = 0; e < nev_; ++e) {
-                double v = 0.0;
-                if (metrics_.empty()) v = static_cast<double>(std::max<std::int64_t>(laps, 0));
-                else {
-                    const auto& m = metrics_[e];
-                    v             = value_of(m.column < row.inclusive.size() ? row.inclusive[m.column] : nullptr, m);
-                }
-                edge_cost_[edge * nev_ + e] += v;
+            calls_[edge] += laps;
+            double* cost = &edge_cost_[edge * nev_];
+            if (metrics_.empty()) cost[0] += static_cast<double>(laps);
+            for (std::size_t e = 0; e < metrics_.size(); ++e) {
+                const auto& m = metrics_[e];
+                cost[e] += value_of(m.column < row.inclusive.size() ? row.inclusive[m.column] : nullptr, m);
             }
         }
         stack_.push_back({fn, row.depth});
@@ -430,21 +516,18 @@ public:
         }
         b += "desc: Layout: the call graph's sums per function and per call, not a trace\n";
         b += "positions: line\n";
-        if (metrics_.empty()) {
-            b += "event: Calls : calls (no component value adds up along the call graph)\n";
-        } else {
-            for (const auto& m : metrics_) {
-                b += "event: ";
-                b += event_name(m.name);
-                b += " : ";
-                b += m.name;
-                if (const char* u = callgrind_unit(m.unit); *u) {
-                    b += " (";
-                    b += u;
-                    b += ')';
-                }
-                b += '\n';
+        if (metrics_.empty()) b += "event: Calls : calls (no component value nests along the call graph)\n";
+        for (const auto& m : metrics_) {
+            b += "event: ";
+            b += event_name(m.name);
+            b += " : ";
+            b += m.name;
+            if (const char* u = callgrind_unit(m.unit); *u) {
+                b += " (";
+                b += u;
+                b += ')';
             }
+            b += '\n';
         }
         b += "events:";
         if (metrics_.empty()) b += " Calls";
@@ -463,33 +546,32 @@ public:
         }
         b += "\n\n";
 
-        // the calls of each caller, in the order they were first seen
-        std::vector<std::size_t> first(order_.size() + 1, 0);
-        for (const auto& ed : edges_) ++first[fn_index_[ed.caller] + 1];
+        // the calls of each caller (by its position in order_), in the order they were first seen
+        std::vector<std::uint32_t> first(order_.size() + 1, 0);
+        for (const auto& ed : edges_) ++first[slot_of_[ed.caller] + 1];
         for (std::size_t i = 0; i < order_.size(); ++i) first[i + 1] += first[i];
-        std::vector<std::size_t> by_caller(edges_.size());
+        std::vector<std::uint32_t> by_caller(edges_.size());
         {
-            std::vector<std::size_t> fill(first.begin(), first.end() - 1);
-            for (std::size_t i = 0; i < edges_.size(); ++i) by_caller[fill[fn_index_[edges_[i].caller]]++] = i;
+            std::vector<std::uint32_t> fill(first.begin(), first.end() - 1);
+            for (std::size_t i = 0; i < edges_.size(); ++i)
+                by_caller[fill[slot_of_[edges_[i].caller]]++] = static_cast<std::uint32_t>(i);
         }
-        const auto& info = fns_.list();
         for (std::size_t i = 0; i < order_.size(); ++i) {
-            const auto  fn = order_[i];
-            const auto& f  = info[fn];
-            position("fl=", file_id(f.file), f.file, true);
-            position("fn=", fn + 1, f.name, false);
-            costs(f.line, &self_[i * nev_]);
+            const auto fn = order_[i];
+            position("fl=", fns_.file_id(fn) + 1, fns_.file(fn), true);
+            position("fn=", fn + 1, fns_.name(fn), false);
+            costs(fns_.line(fn), &self_[i * nev_]);
             for (std::size_t j = first[i]; j < first[i + 1]; ++j) {
-                const auto& ed = edges_[by_caller[j]];
-                const auto& g  = info[ed.callee];
-                position("cfl=", file_id(g.file), g.file, true);
-                position("cfn=", ed.callee + 1, g.name, false);
+                const auto edge   = by_caller[j];
+                const auto callee = edges_[edge].callee;
+                position("cfl=", fns_.file_id(callee) + 1, fns_.file(callee), true);
+                position("cfn=", callee + 1, fns_.name(callee), false);
                 b += "calls=";
-                append_uint(b, static_cast<unsigned long long>(calls_[by_caller[j]]));
+                append_uint(b, static_cast<unsigned long long>(calls_[edge]));
                 b += ' ';
-                append_int(b, std::max(g.line, 0));
+                append_int(b, std::max(fns_.line(callee), 0));
                 b += '\n';
-                costs(f.line, &edge_cost_[by_caller[j] * nev_]);
+                costs(fns_.line(fn), &edge_cost_[edge * nev_]);
             }
             b += '\n';
             out_.step();
@@ -502,13 +584,13 @@ public:
         b += '\n';
         out_.step();
 
-        order_.clear();
-        fn_index_.clear();
-        self_.clear();
-        edges_.clear();
+        for (const auto fn : order_) slot_of_[fn] = FlatIndex::none;
+        std::vector<std::uint32_t>().swap(order_);
+        std::vector<double>().swap(self_);
+        std::vector<Edge>().swap(edges_);
         edge_index_.clear();
-        calls_.clear();
-        edge_cost_.clear();
+        std::vector<std::int64_t>().swap(calls_);
+        std::vector<double>().swap(edge_cost_);
         stack_.clear();
     }
 
@@ -532,29 +614,31 @@ private:
         int           depth;
     };
 
+    // The function's position in order_ (this view's functions, first seen first).
     std::size_t fn_slot(std::uint32_t fn) {
-        auto [it, added] = fn_index_.emplace(fn, order_.size());
-        if (added) {
+        if (fn >= slot_of_.size()) slot_of_.resize(std::max<std::size_t>(fns_.size(), fn + 1), FlatIndex::none);
+        if (slot_of_[fn] == FlatIndex::none) {
+            slot_of_[fn] = static_cast<std::uint32_t>(order_.size());
             order_.push_back(fn);
             self_.resize(self_.size() + nev_, 0.0);
         }
-        return it->second;
+        return slot_of_[fn];
     }
 
     std::size_t edge_slot(std::uint32_t caller, std::uint32_t callee) {
         const std::uint64_t key = (static_cast<std::uint64_t>(caller) << 32) | callee;
-        auto [it, added]        = edge_index_.emplace(key, edges_.size());
-        if (added) {
-            edges_.push_back({caller, callee});
-            calls_.push_back(0);
-            edge_cost_.resize(edge_cost_.size() + nev_, 0.0);
-        }
-        return it->second;
+        if (const auto got = edge_index_.find(key); got != FlatIndex::none) return got;
+        const auto id = static_cast<std::uint32_t>(edges_.size());
+        edge_index_.add(key, id);
+        edges_.push_back({caller, callee});
+        calls_.push_back(0);
+        edge_cost_.resize(edge_cost_.size() + nev_, 0.0);
+        return id;
     }
 
     // fl=/cfl= and fn=/cfn= with name compression: "(id) name" the first time in the file,
     // "(id)" after (callgrind's own files do the same across parts).
-    void position(const char* spec, std::size_t id, const std::string& name, bool file) {
+    void position(const char* spec, std::size_t id, std::string_view name, bool file) {
         auto& defined = file ? files_defined_ : fns_defined_;
         auto& b       = out_.buf;
         b += spec;
@@ -570,11 +654,6 @@ private:
         b += '\n';
     }
 
-    std::size_t file_id(const std::string& file) {
-        auto [it, added] = file_ids_.emplace(file, file_ids_.size() + 1);
-        return it->second;
-    }
-
     void costs(int line, const double* v) {
         auto& b = out_.buf;
         append_int(b, std::max(line, 0));
@@ -585,26 +664,25 @@ private:
         b += '\n';
     }
 
-    Out&                                           out_;
-    Functions&                                     fns_;
-    const std::vector<Metric>&                     metrics_;
-    bool                                           collapsed_;
-    bool                                           ranks_;
-    std::size_t                                    nev_  = 1;
-    bool                                           open_ = false;
-    ViewKey                                        key_;
-    std::int64_t                                   pid_  = 0;
-    unsigned long long                             part_ = 0;
-    std::vector<std::uint32_t>                     order_;     // functions of the view, first seen first
-    std::unordered_map<std::uint32_t, std::size_t> fn_index_;  // function -> position in order_
-    std::vector<double>                            self_;      // per function, per event
-    std::vector<Edge>                              edges_;
-    std::unordered_map<std::uint64_t, std::size_t> edge_index_;
-    std::vector<std::int64_t>                      calls_;      // per edge
-    std::vector<double>                            edge_cost_;  // per edge, per event
-    std::vector<Open>                              stack_;
-    std::unordered_map<std::string, std::size_t>   file_ids_;
-    std::vector<bool>                              files_defined_, fns_defined_;
+    Out&                       out_;
+    Functions&                 fns_;
+    const std::vector<Metric>& metrics_;
+    bool                       collapsed_;
+    bool                       ranks_;
+    std::size_t                nev_  = 1;
+    bool                       open_ = false;
+    ViewKey                    key_;
+    std::int64_t               pid_  = 0;
+    unsigned long long         part_ = 0;
+    std::vector<std::uint32_t> slot_of_;  // per function of the walk: its position in order_, or none
+    std::vector<std::uint32_t> order_;    // this view's functions, first seen first
+    std::vector<double>        self_;     // per function of order_, per event
+    std::vector<Edge>          edges_;
+    FlatIndex                  edge_index_;  // (caller << 32 | callee) -> position in edges_
+    std::vector<std::int64_t>  calls_;       // per edge
+    std::vector<double>        edge_cost_;   // per edge, per event
+    std::vector<Open>          stack_;
+    std::vector<bool>          files_defined_, fns_defined_;
 };
 
 template <typename F>
@@ -639,19 +717,17 @@ void speedscope_json(Out& out, const JoinSource& src, const ExportOptions& opt) 
         w.finish();
     }
     out.buf += "],\"shared\":{\"frames\":[";
-    bool first_frame = true;
-    for (const auto& f : fns.list()) {
-        if (!first_frame) out.buf += ',';
-        first_frame = false;
+    for (std::uint32_t f = 0; f < fns.size(); ++f) {
+        if (f) out.buf += ',';
         out.buf += "{\"name\":";
-        json_escape(out.buf, f.name);
-        if (!f.file.empty()) {
+        json_escape(out.buf, fns.name(f));
+        if (fns.file_id(f) != 0) {
             out.buf += ",\"file\":";
-            json_escape(out.buf, f.file);
+            json_escape(out.buf, fns.file(f));
         }
-        if (f.line > 0) {
+        if (fns.line(f) > 0) {
             out.buf += ",\"line\":";
-            append_int(out.buf, f.line);
+            append_int(out.buf, fns.line(f));
         }
         out.buf += '}';
         out.step();
