@@ -353,6 +353,36 @@ def test_speedscope_one_profile_per_component_and_thread(fake_clock, tmp_path):
         settings.collapse_threads = True
 
 
+def test_speedscope_no_profile_for_a_view_without_the_component(fake_clock, tmp_path):
+    settings.collapse_threads = False
+    try:
+
+        def wall_only():
+            with marker(["wall_clock"], key="wall_only"):
+                fake_clock.advance(0.002)
+
+        with marker(TIME_COMPONENTS, key="both"):
+            fake_clock.advance(0.001, 0.001)
+            with marker(["wall_clock"], key="wall_inside"):
+                fake_clock.advance(0.001)
+        t = threading.Thread(target=wall_only)
+        t.start()
+        t.join()
+        doc = speedscope_of(live_source(), tmp_path)
+        frames = doc["shared"]["frames"]
+        names = [p["name"].split(" (")[0] for p in doc["profiles"]]
+        assert len(names) == 3 and sum(n.startswith("cpu_clock ") for n in names) == 1
+        cpu = next(p for p in doc["profiles"] if p["name"].startswith("cpu_clock "))
+        assert [(n[0], n[3]) for n in layout(cpu, frames)] == [("both", 1_000_000)]
+        wall = [[(n[0], n[3]) for n in layout(p, frames)] for p in doc["profiles"][:2]]
+        assert sorted(wall) == [
+            [("both", 2_000_000), ("wall_inside", 1_000_000)],
+            [("wall_only", 2_000_000)],
+        ]
+    finally:
+        settings.collapse_threads = True
+
+
 def test_speedscope_units_by_component(fake_clock, tmp_path):
     comps = ["wall_clock", "peak_rss", "num_minor_page_faults", "trip_count", "cpu_util"]
     with marker(comps, key="outer"):

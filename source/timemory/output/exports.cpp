@@ -267,9 +267,12 @@ public:
 
     void row(const JoinedRow& row) {
         const auto key = view_key(row, collapsed_);
-        if (!open_ || (row.parent < 0 && !(key == key_))) {
+        if (!in_view_ || (row.parent < 0 && !(key == key_))) {
             finish();
-            begin(key);
+            key_        = key;
+            in_view_    = true;
+            top_        = 0.0;
+            skip_depth_ = -1;
         }
         while (!stack_.empty() && stack_.back().depth >= row.depth) close();
         if (skip_depth_ >= 0) {
@@ -281,6 +284,7 @@ public:
             skip_depth_ = row.depth;
             return;
         }
+        if (!open_) begin();  // the view's first node of this component: no profile without one
         double       v     = value_of(e, m_);
         const double start = stack_.empty() ? top_ : stack_.back().cursor;
         double       end   = start + v;
@@ -316,12 +320,10 @@ private:
         double        cursor;  // where the next child starts
     };
 
-    void begin(const ViewKey& key) {
-        key_             = key;
-        open_            = true;
-        top_             = 0.0;
-        skip_depth_      = -1;
-        std::string name = m_.name;
+    void begin() {
+        const ViewKey& key = key_;
+        open_              = true;
+        std::string name   = m_.name;
         name += " \xe2\x80\x94 ";  // an em dash
         if (ranks_) {
             name += "rank ";
@@ -364,7 +366,8 @@ private:
     bool              collapsed_;
     bool              ranks_;
     bool&             first_profile_;
-    bool              open_        = false;
+    bool              in_view_     = false;  // a row was read: key_ is its view's
+    bool              open_        = false;  // the view's profile is being written
     bool              first_event_ = true;
     ViewKey           key_;
     double            top_        = 0.0;  // where the next top-level node starts
