@@ -267,19 +267,29 @@ def parse_callgrind(text: str) -> list[dict]:
     return parts
 
 
-def expected_totals(rows) -> tuple[dict[str, float], dict[str, float]]:
-    """Per label: the self value summed over its nodes, and the inclusive value of the nodes
-    not inside another node of the same label (what a function's total means)."""
-    self_: dict[str, float] = defaultdict(float)
-    total: dict[str, float] = defaultdict(float)
-    path: list[str] = []
-    for label, depth, inc, exc, _, _ in rows:
-        del path[depth:]
+ROOT = "[root: all threads]"  # the function a part's top-level calls come from
+
+
+def expected_totals(rows, root=ROOT):
+    """What the callgrind file of `rows` (one thread view) holds, per label: the self value
+    summed over its nodes; its total, the inclusive value of its nodes not inside another node
+    of the same label (what a function's total means); and per caller -> callee, the calls and
+    the callee nodes' inclusive value. The part's root calls the top-level nodes."""
+    self_: dict[str, float] = defaultdict(float, {root: 0})
+    total: dict[str, float] = defaultdict(float, {root: 0})
+    calls: dict[tuple[str, str], list] = defaultdict(lambda: [0, 0])
+    path = [root]
+    for label, depth, inc, exc, laps, _ in rows:
+        del path[depth + 1 :]
         self_[label] += exc
         if label not in path:
             total[label] += inc
+        if depth == 0:
+            total[root] += inc
+        calls[(path[-1], label)][0] += laps
+        calls[(path[-1], label)][1] += inc
         path.append(label)
-    return dict(self_), dict(total)
+    return dict(self_), dict(total), dict(calls)
 
 
 def gprof2dot_totals(path: Path) -> dict[str, tuple[float, float]]:
@@ -290,6 +300,27 @@ def gprof2dot_totals(path: Path) -> dict[str, tuple[float, float]]:
     return {
         fn.name: (fn[gprof2dot.SAMPLES], fn[gprof2dot.TOTAL_TIME_RATIO] * whole)
         for fn in prof.functions.values()
+    }
+
+
+def kcachegrind_inclusive(part: dict, e: int = 0) -> dict[str, int]:
+    """Each function's inclusive cost as KCachegrind computes it without cycle detection
+    (TracePartFunction::update in its libcore/tracedata.cpp): the sum of the calls to it from
+    other functions when it has any, else its self cost plus its calls to other functions;
+    a call of a function to itself counts in neither."""
+    called: dict[str, int] = defaultdict(int)
+    calling: dict[str, int] = defaultdict(int)
+    has_callers: set[str] = set()
+    for (caller, callee), (count, costs) in part["calls"].items():
+        if caller == callee:
+            continue
+        if count > 0:
+            has_callers.add(callee)
+        called[callee] += costs[e]
+        calling[caller] += costs[e]
+    return {
+        fn: called[fn] if fn in has_callers else self_[e] + calling[fn]
+        for fn, self_ in part["self"].items()
     }
 
 
@@ -467,25 +498,35 @@ def test_callgrind_format_and_gprof2dot_totals(fake_clock, tmp_path):
     assert part["events"] == ["WallClock", "CpuClock"]
     assert part["long"] == {"WallClock": "wall_clock (ns)", "CpuClock": "cpu_clock (ns)"}
     for e, comp in enumerate(TIME_COMPONENTS):
-        rows = tree_rows(comp)
-        self_, total = expected_totals(rows)
+        self_, _, calls = expected_totals(tree_rows(comp))
         assert {fn: costs[e] for fn, costs in part["self"].items()} == self_
         # a call's count and cost: the callee's nodes under that caller
-        calls = defaultdict(lambda: [0, 0])
-        stack: list[str] = []
-        for label, depth, inc, _, laps, _ in rows:
-            del stack[depth:]
-            if stack:
-                calls[(stack[-1], label)][0] += laps
-                calls[(stack[-1], label)][1] += inc
-            stack.append(label)
         assert {k: [v[0], v[1][e]] for k, v in part["calls"].items()} == calls
     # gprof2dot reads the first event
-    self_, total = expected_totals(tree_rows("wall_clock"))
+    self_, total, _ = expected_totals(tree_rows("wall_clock"))
     got = gprof2dot_totals(path)
     assert {k: v[0] for k, v in got.items()} == self_
     assert {k: v[1] for k, v in got.items()} == pytest.approx(total)
+    assert total[ROOT] == 19_000_000
     assert total["main"] == 19_000_000 and total["child"] == 9_000_000
+    assert kcachegrind_inclusive(part) == total
+
+
+def test_callgrind_a_function_at_the_top_level_and_called(fake_clock, tmp_path):
+    """leaf is called at the top level and by main: the part's root calls the top-level
+    nodes, so KCachegrind (which sums a called function's calls) counts both."""
+    with marker(TIME_COMPONENTS, key="leaf"):
+        fake_clock.advance(0.004)
+    with marker(TIME_COMPONENTS, key="main"):
+        fake_clock.advance(0.001)
+        with marker(TIME_COMPONENTS, key="leaf"):
+            fake_clock.advance(0.002)
+    path = write(make_callgrind, live_source(), tmp_path / "callgrind.out")
+    (part,) = parse_callgrind(path.read_text(encoding="utf-8"))
+    _, total, _ = expected_totals(tree_rows("wall_clock"))
+    assert total["leaf"] == 6_000_000 and total[ROOT] == 7_000_000
+    assert kcachegrind_inclusive(part) == total
+    assert {k: v[1] for k, v in gprof2dot_totals(path).items()} == pytest.approx(total)
 
 
 def test_callgrind_recursion_counts_each_cost_once(fake_clock, tmp_path):
@@ -506,16 +547,23 @@ def test_callgrind_recursion_counts_each_cost_once(fake_clock, tmp_path):
     path = write(make_callgrind, live_source(), tmp_path / "callgrind.out")
     (part,) = parse_callgrind(path.read_text(encoding="utf-8"))
     rows = tree_rows("wall_clock")
-    self_, total = expected_totals(rows)
+    self_, total, _ = expected_totals(rows)
     assert total["rec"] == 4_000_000 and self_["rec"] == 4_000_000
     # the recursive call: 3 calls carrying the inner nodes' inclusive cost, as callgrind writes it
     assert part["calls"][("rec", "rec")][0] == 3
     assert part["calls"][("rec", "rec")][1][0] == 3_000_000 + 2_000_000 + 1_000_000
     got = gprof2dot_totals(path)
     assert {k: v[0] for k, v in got.items()} == self_
-    # self recursion is no cycle for gprof2dot: its total is the outermost node's
+    # self recursion is no cycle for gprof2dot nor for KCachegrind: its total is the
+    # outermost node's
     assert got["rec"][1] == pytest.approx(total["rec"])
     assert got["main"][1] == pytest.approx(total["main"])
+    kc = kcachegrind_inclusive(part)
+    assert kc["rec"] == total["rec"] and kc["main"] == total["main"]
+    # ping -> pong -> ping is a cycle: gprof2dot integrates it; KCachegrind without its cycle
+    # detection counts the inner ping's cost in ping's twice, as for callgrind's own files
+    assert got["ping"][1] == pytest.approx(total["ping"])
+    assert kc["ping"] == total["ping"] + 1_000_000
 
 
 def test_callgrind_threads_and_ranks_are_parts(fake_clock, tmp_path):
@@ -573,10 +621,10 @@ def test_hostile_labels_keep_both_files_valid(fake_clock, tmp_path):
         layout(prof, doc["shared"]["frames"])
     path = write(make_callgrind, live_source(), tmp_path / "callgrind.out")
     (part,) = parse_callgrind(path.read_text(encoding="utf-8"))
-    assert len(part["self"]) == 1 + len(HOSTILE)
+    assert len(part["self"]) == 2 + len(HOSTILE)  # the root, "root" and the labels
     assert "line\\nbreak\\r\\tand\\\\back" in part["self"]
     got = gprof2dot_totals(path)
-    assert len(got) == 1 + len(HOSTILE)
+    assert len(got) == 2 + len(HOSTILE)
     assert got["root"][1] == pytest.approx(len(HOSTILE) * 1_000_000)
     proc = subprocess.run(
         [
@@ -708,7 +756,7 @@ def test_profiled_functions_in_process(fake_clock, tmp_path):
     assert [w for k, w in widths.items() if k.endswith("outer")] == [5_000_000]
     path = write(make_callgrind, live_source(["wall_clock"]), tmp_path / "callgrind.out")
     (part,) = parse_callgrind(path.read_text(encoding="utf-8"))
-    self_, total = expected_totals(rows)
+    self_, total, _ = expected_totals(rows)
     assert {k: v[0] for k, v in part["self"].items()} == self_
     got = gprof2dot_totals(path)
     assert {k: v[1] for k, v in got.items()} == pytest.approx(total)

@@ -89,6 +89,14 @@ struct ViewKey {
 
 ViewKey view_key(const JoinedRow& row, bool collapsed) { return {row.rank, collapsed ? 0 : row.tid}; }
 
+// "thread 2", "all threads" (threads collapsed), "rank 1, thread 0" (several ranks).
+std::string view_text(const ViewKey& key, bool collapsed, bool ranks) {
+    std::string out;
+    if (ranks) out = "rank " + std::to_string(key.rank) + ", ";
+    out += collapsed ? std::string("all threads") : "thread " + std::to_string(key.tid);
+    return out;
+}
+
 // A map of 64-bit keys to 32-bit values in two arrays (open addressing, linear probing, at
 // most 3/4 full): a graph of a million functions costs some 20 bytes each, not the 40 and more
 // of std::unordered_map's nodes and buckets.
@@ -185,6 +193,13 @@ public:
         by_hash_.add(row.hash, next);
         names_.append(row.label.data(), row.label.size());
         list_.push_back(info);
+        return next;
+    }
+    // A function of no hash: the root a callgrind part gives its top-level calls.
+    std::uint32_t add_named(std::string_view name) {
+        const auto next = static_cast<std::uint32_t>(list_.size());
+        list_.push_back({names_.size(), static_cast<std::uint32_t>(name.size()), 0, 0});
+        names_.append(name.data(), name.size());
         return next;
     }
     std::size_t      size() const { return list_.size(); }
@@ -321,17 +336,10 @@ private:
     };
 
     void begin() {
-        const ViewKey& key = key_;
-        open_              = true;
-        std::string name   = m_.name;
+        open_            = true;
+        std::string name = m_.name;
         name += " \xe2\x80\x94 ";  // an em dash
-        if (ranks_) {
-            name += "rank ";
-            name += std::to_string(key.rank);
-            name += ", ";
-        }
-        if (collapsed_) name += "all threads";
-        else name += "thread " + std::to_string(key.tid);
+        name += view_text(key_, collapsed_, ranks_);
         name += " (call graph, not a timeline)";
         if (!first_profile_) out_.buf += ',';
         first_profile_ = false;
@@ -471,6 +479,12 @@ public:
             key_  = key;
             pid_  = row.pid;
             open_ = true;
+            // every top-level node is called by the view's root: KCachegrind takes a called
+            // function's inclusive cost from its calls alone, so a function both at the top
+            // level and called elsewhere would otherwise lose its top-level cost
+            const auto root = fns_.add_named("[root: " + view_text(key, collapsed_, ranks_) + "]");
+            fn_slot(root);
+            stack_.push_back({root, -1});
         }
         while (!stack_.empty() && stack_.back().depth >= row.depth) stack_.pop_back();
         const std::uint32_t fn   = fns_.id(row);
