@@ -42,7 +42,7 @@ from timemory._components import resolve
 from timemory._output._speedscope import make_callgrind, make_speedscope
 settings.auto_output = False
 settings.cout_output = False
-settings.components = ",".join(comps)
+region.set_default(comps)
 make = {"speedscope": make_speedscope, "callgrind": make_callgrind}[fmt]
 idx = resolve(comps)
 src = SimpleNamespace(indices=idx, native=idx, rank=0, copy=False)

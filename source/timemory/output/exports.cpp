@@ -166,22 +166,29 @@ std::uint64_t fnv(std::uint64_t h, std::string_view s) {
 
 // The functions of the walk: one per distinct label + file + line (where the profiler or
 // tracer registered the code, hash_source); a hash whose code is unknown (a marker, a region,
-// trees from another process) is a function of its own. Names are kept in one buffer and
-// files once each: a function costs some 50 bytes besides its name.
+// trees from another process) is a function of its own. With `keep_names` the names are kept
+// in one buffer (speedscope writes them after the profiles); without, only a hash of each
+// (callgrind writes a name where the function first appears). A function costs some 50 bytes
+// besides its name.
 class Functions {
 public:
-    std::uint32_t id(const JoinedRow& row) {
+    explicit Functions(bool keep_names) : keep_names_(keep_names) {}
+
+    // The function of `row`'s node; `added`: it is new.
+    std::uint32_t id(const JoinedRow& row, bool* added = nullptr) {
+        if (added) *added = false;
         if (const auto got = by_hash_.find(row.hash); got != FlatIndex::none) return got;
-        const auto next = static_cast<std::uint32_t>(list_.size());
-        Info       info{names_.size(), static_cast<std::uint32_t>(row.label.size()), 0, 0};
+        const auto          next  = static_cast<std::uint32_t>(list_.size());
+        const std::uint64_t label = fnv(kBasis, row.label);
+        Info info{keep_names_ ? names_.size() : label, static_cast<std::uint32_t>(row.label.size()), 0, 0};
         if (hash_source(row.hash, file_buf_, info.line) && !file_buf_.empty()) {
             info.file = file_index(file_buf_);
             // the same code under another hash (another "where" of the label) is the same function
-            std::uint64_t place = fnv(kBasis, row.label);
+            std::uint64_t place = label;
             place ^= (static_cast<std::uint64_t>(info.file) << 32) ^ static_cast<std::uint32_t>(info.line);
             place *= 1099511628211ULL;
             const auto same = by_place_.find(place);
-            if (same != FlatIndex::none && name(same) == row.label && list_[same].file == info.file &&
+            if (same != FlatIndex::none && same_label(same, row.label, label) && list_[same].file == info.file &&
                 list_[same].line == info.line) {
                 by_hash_.add(row.hash, same);
                 return same;
@@ -191,21 +198,24 @@ public:
             info.line = 0;
         }
         by_hash_.add(row.hash, next);
-        names_.append(row.label.data(), row.label.size());
+        if (keep_names_) names_.append(row.label.data(), row.label.size());
         list_.push_back(info);
+        if (added) *added = true;
         return next;
     }
     // A function of no hash: the root a callgrind part gives its top-level calls.
     std::uint32_t add_named(std::string_view name) {
         const auto next = static_cast<std::uint32_t>(list_.size());
-        list_.push_back({names_.size(), static_cast<std::uint32_t>(name.size()), 0, 0});
-        names_.append(name.data(), name.size());
+        list_.push_back(
+            {keep_names_ ? names_.size() : fnv(kBasis, name), static_cast<std::uint32_t>(name.size()), 0, 0});
+        if (keep_names_) names_.append(name.data(), name.size());
         return next;
     }
-    std::size_t      size() const { return list_.size(); }
+    std::size_t size() const { return list_.size(); }
+    // The name (kept names only).
     std::string_view name(std::uint32_t id) const {
         const auto& f = list_[id];
-        return std::string_view(names_).substr(f.name_at, f.name_len);
+        return std::string_view(names_).substr(f.name, f.name_len);
     }
     // The function's file: its index among the files (0: unknown, "") and its name.
     std::uint32_t      file_id(std::uint32_t id) const { return list_[id].file; }
@@ -216,11 +226,15 @@ private:
     static constexpr std::uint64_t kBasis = 14695981039346656037ULL;
 
     struct Info {
-        std::size_t   name_at;  // in names_
+        std::uint64_t name;  // where in names_ (kept names), else the name's hash
         std::uint32_t name_len;
         std::uint32_t file;
         int           line;
     };
+
+    bool same_label(std::uint32_t id, std::string_view label, std::uint64_t hash) const {
+        return keep_names_ ? name(id) == label : list_[id].name == hash && list_[id].name_len == label.size();
+    }
 
     std::uint32_t file_index(const std::string& file) {
         const std::uint64_t key = fnv(kBasis, file);
@@ -232,8 +246,9 @@ private:
         return id;
     }
 
+    bool                     keep_names_;
     FlatIndex                by_hash_, by_place_, file_ids_;
-    std::string              names_;  // every function's name, one after the other
+    std::string              names_;  // every function's name, one after the other (kept names)
     std::vector<Info>        list_;
     std::vector<std::string> files_{std::string()};
     std::string              file_buf_;
@@ -463,8 +478,11 @@ unsigned long long cost_of(double v) {
     return static_cast<unsigned long long>(std::llround(v));
 }
 
-// The costs of one thread view, per function and per caller -> callee pair, then written as
-// one part of the file. What it keeps is per function and per pair, not per node.
+// The costs of one thread view, per function and per caller -> callee pair, written as one
+// part of the file: its header when the view starts, the names of its new functions as they
+// come (name compression allows a definition anywhere before its use), its costs when it ends.
+// What it keeps is per function and per pair, not per node: a function's costs with its first
+// caller's call (most functions have one caller), other callers' calls in an index.
 class CallgrindWriter {
 public:
     CallgrindWriter(Out& out, Functions& fns, const std::vector<Metric>& metrics, bool collapsed, bool ranks)
@@ -476,30 +494,34 @@ public:
         const auto key = view_key(row, collapsed_);
         if (!open_ || (row.parent < 0 && !(key == key_))) {
             finish();
-            key_  = key;
-            pid_  = row.pid;
-            open_ = true;
-            // every top-level node is called by the view's root: KCachegrind takes a called
-            // function's inclusive cost from its calls alone, so a function both at the top
-            // level and called elsewhere would otherwise lose its top-level cost
-            const auto root = fns_.add_named("[root: " + view_text(key, collapsed_, ranks_) + "]");
-            fn_slot(root);
-            stack_.push_back({root, -1});
+            begin(key, row.pid);
         }
         while (!stack_.empty() && stack_.back().depth >= row.depth) stack_.pop_back();
-        const std::uint32_t fn   = fns_.id(row);
-        const std::size_t   slot = fn_slot(fn);
-        const auto          laps = std::max<std::int64_t>(laps_of(row), 0);
-        double*             self = &self_[slot * nev_];
+        bool                added = false;
+        const std::uint32_t fn    = fns_.id(row, &added);
+        if (added) define(fn, row.label);
+        const std::size_t slot = fn_slot(fn);
+        const auto        laps = std::max<std::int64_t>(laps_of(row), 0);
+        double*           self = &self_[slot * nev_];
         if (metrics_.empty()) self[0] += static_cast<double>(laps);
         for (std::size_t e = 0; e < metrics_.size(); ++e) {
             const auto& m = metrics_[e];
             self[e] += value_of(m.column < row.exclusive.size() ? row.exclusive[m.column] : nullptr, m);
         }
         if (!stack_.empty()) {
-            const std::size_t edge = edge_slot(stack_.back().fn, fn);
-            calls_[edge] += laps;
-            double* cost = &edge_cost_[edge * nev_];
+            const std::uint32_t caller = stack_.back().fn;
+            std::int64_t*       calls  = nullptr;
+            double*             cost   = nullptr;
+            if (first_caller_[slot] == FlatIndex::none || first_caller_[slot] == caller) {
+                first_caller_[slot] = caller;
+                calls               = &first_calls_[slot];
+                cost                = &first_cost_[slot * nev_];
+            } else {
+                const std::size_t edge = edge_slot(caller, fn);
+                calls                  = &calls_[edge];
+                cost                   = &edge_cost_[edge * nev_];
+            }
+            *calls += laps;
             if (metrics_.empty()) cost[0] += static_cast<double>(laps);
             for (std::size_t e = 0; e < metrics_.size(); ++e) {
                 const auto& m = metrics_[e];
@@ -507,12 +529,105 @@ public:
             }
         }
         stack_.push_back({fn, row.depth});
+        out_.step();
     }
 
-    // Writes the part of the view read so far.
+    // Writes the costs of the view read so far.
     void finish() {
         if (!open_) return;
-        open_ = false;
+        open_   = false;
+        auto& b = out_.buf;
+        b += '\n';
+        const std::size_t nslots = order_.size();
+        // every call, grouped by its caller (by the caller's slot), in the order they were seen:
+        // a callee's first caller's call is its slot's (below nslots), the others nslots + edge
+        std::vector<std::uint32_t> first(nslots + 1, 0);
+        for (std::size_t i = 0; i < nslots; ++i)
+            if (first_caller_[i] != FlatIndex::none) ++first[slot_of_[first_caller_[i]] + 1];
+        for (const auto& ed : edges_) ++first[slot_of_[ed.caller] + 1];
+        for (std::size_t i = 0; i < nslots; ++i) first[i + 1] += first[i];
+        std::vector<std::uint32_t> by_caller(first.back());
+        {
+            std::vector<std::uint32_t> fill(first.begin(), first.end() - 1);
+            for (std::size_t i = 0; i < nslots; ++i)
+                if (first_caller_[i] != FlatIndex::none)
+                    by_caller[fill[slot_of_[first_caller_[i]]]++] = static_cast<std::uint32_t>(i);
+            for (std::size_t i = 0; i < edges_.size(); ++i)
+                by_caller[fill[slot_of_[edges_[i].caller]]++] = static_cast<std::uint32_t>(nslots + i);
+        }
+        std::vector<unsigned long long> total(nev_, 0);
+        for (std::size_t i = 0; i < nslots; ++i) {
+            const auto fn = order_[i];
+            b += "fl=(";
+            append_uint(b, fns_.file_id(fn) + 1);
+            b += ")\nfn=(";
+            append_uint(b, fn + 1);
+            b += ")\n";
+            costs(fns_.line(fn), &self_[i * nev_], total.data());
+            for (std::size_t j = first[i]; j < first[i + 1]; ++j) {
+                const auto          k           = by_caller[j];
+                const bool          inline_call = k < nslots;
+                const std::uint32_t callee      = inline_call ? order_[k] : edges_[k - nslots].callee;
+                b += "cfl=(";
+                append_uint(b, fns_.file_id(callee) + 1);
+                b += ")\ncfn=(";
+                append_uint(b, callee + 1);
+                b += ")\ncalls=";
+                append_uint(b, static_cast<unsigned long long>(inline_call ? first_calls_[k] : calls_[k - nslots]));
+                b += ' ';
+                append_int(b, std::max(fns_.line(callee), 0));
+                b += '\n';
+                costs(fns_.line(fn), inline_call ? &first_cost_[k * nev_] : &edge_cost_[(k - nslots) * nev_], nullptr);
+            }
+            b += '\n';
+            out_.step();
+        }
+        b += "totals:";
+        for (auto t : total) {
+            b += ' ';
+            append_uint(b, t);
+        }
+        b += '\n';
+        out_.step();
+
+        for (const auto fn : order_) slot_of_[fn] = FlatIndex::none;
+        std::vector<std::uint32_t>().swap(order_);
+        std::vector<double>().swap(self_);
+        std::vector<std::uint32_t>().swap(first_caller_);
+        std::vector<std::int64_t>().swap(first_calls_);
+        std::vector<double>().swap(first_cost_);
+        std::vector<Edge>().swap(edges_);
+        edge_index_.clear();
+        std::vector<std::int64_t>().swap(calls_);
+        std::vector<double>().swap(edge_cost_);
+        stack_.clear();
+    }
+
+    // A part without functions (a source without nodes).
+    void empty_part() {
+        begin({}, 0);
+        stack_.clear();
+        finish();
+    }
+
+    // Parts written so far.
+    unsigned long long parts() const { return part_; }
+
+private:
+    struct Edge {
+        std::uint32_t caller, callee;
+    };
+    struct Open {
+        std::uint32_t fn;
+        int           depth;
+    };
+
+    // The part's header, and its root: every top-level node is called by it, because
+    // KCachegrind takes a called function's inclusive cost from its calls alone, so a function
+    // both at the top level and called elsewhere would otherwise lose its top-level cost.
+    void begin(const ViewKey& key, std::int64_t pid) {
+        key_  = key;
+        open_ = true;
         ++part_;
         auto& b = out_.buf;
         b += "\npart: ";
@@ -520,15 +635,15 @@ public:
         b += '\n';
         if (!collapsed_) {
             b += "thread: ";
-            append_int(b, std::max(key_.tid, 0));
+            append_int(b, std::max(key.tid, 0));
             b += '\n';
         }
         b += "pid: ";
-        append_int(b, std::max<std::int64_t>(pid_, 0));
+        append_int(b, std::max<std::int64_t>(pid, 0));
         b += '\n';
         if (ranks_) {
             b += "desc: Rank: ";
-            append_int(b, key_.rank);
+            append_int(b, key.rank);
             b += '\n';
         }
         b += "desc: Layout: the call graph's sums per function and per call, not a trace\n";
@@ -552,84 +667,34 @@ public:
             b += ' ';
             b += event_name(m.name);
         }
-        b += '\n';
-        std::vector<unsigned long long> total(nev_, 0);
-        for (std::size_t i = 0; i < order_.size(); ++i)
-            for (std::size_t e = 0; e < nev_; ++e) total[e] += cost_of(self_[i * nev_ + e]);
-        b += "summary:";
-        for (auto t : total) {
-            b += ' ';
-            append_uint(b, t);
-        }
         b += "\n\n";
+        const std::string root = "[root: " + view_text(key, collapsed_, ranks_) + "]";
+        const auto        fn   = fns_.add_named(root);
+        define(fn, root);
+        fn_slot(fn);
+        stack_.push_back({fn, -1});
+    }
 
-        // the calls of each caller (by its position in order_), in the order they were first seen
-        std::vector<std::uint32_t> first(order_.size() + 1, 0);
-        for (const auto& ed : edges_) ++first[slot_of_[ed.caller] + 1];
-        for (std::size_t i = 0; i < order_.size(); ++i) first[i + 1] += first[i];
-        std::vector<std::uint32_t> by_caller(edges_.size());
-        {
-            std::vector<std::uint32_t> fill(first.begin(), first.end() - 1);
-            for (std::size_t i = 0; i < edges_.size(); ++i)
-                by_caller[fill[slot_of_[edges_[i].caller]]++] = static_cast<std::uint32_t>(i);
-        }
-        for (std::size_t i = 0; i < order_.size(); ++i) {
-            const auto fn = order_[i];
-            position("fl=", fns_.file_id(fn) + 1, fns_.file(fn), true);
-            position("fn=", fn + 1, fns_.name(fn), false);
-            costs(fns_.line(fn), &self_[i * nev_]);
-            for (std::size_t j = first[i]; j < first[i + 1]; ++j) {
-                const auto edge   = by_caller[j];
-                const auto callee = edges_[edge].callee;
-                position("cfl=", fns_.file_id(callee) + 1, fns_.file(callee), true);
-                position("cfn=", callee + 1, fns_.name(callee), false);
-                b += "calls=";
-                append_uint(b, static_cast<unsigned long long>(calls_[edge]));
-                b += ' ';
-                append_int(b, std::max(fns_.line(callee), 0));
-                b += '\n';
-                costs(fns_.line(fn), &edge_cost_[edge * nev_]);
-            }
+    // "fl=(id) file" the first time the file appears, then "fn=(id) name": the names are
+    // written once in the file, where the function first appears.
+    void define(std::uint32_t fn, std::string_view name) {
+        auto&      b    = out_.buf;
+        const auto file = fns_.file_id(fn);
+        if (file >= files_defined_.size()) files_defined_.resize(file + 1, false);
+        if (!files_defined_[file]) {
+            files_defined_[file] = true;
+            b += "fl=(";
+            append_uint(b, file + 1);
+            b += ") ";
+            append_name(b, fns_.file(fn));
             b += '\n';
-            out_.step();
         }
-        b += "totals:";
-        for (auto t : total) {
-            b += ' ';
-            append_uint(b, t);
-        }
+        b += "fn=(";
+        append_uint(b, fn + 1);
+        b += ") ";
+        append_name(b, name);
         b += '\n';
-        out_.step();
-
-        for (const auto fn : order_) slot_of_[fn] = FlatIndex::none;
-        std::vector<std::uint32_t>().swap(order_);
-        std::vector<double>().swap(self_);
-        std::vector<Edge>().swap(edges_);
-        edge_index_.clear();
-        std::vector<std::int64_t>().swap(calls_);
-        std::vector<double>().swap(edge_cost_);
-        stack_.clear();
     }
-
-    // A part without functions (a source without nodes).
-    void empty_part() {
-        open_ = true;
-        key_  = {};
-        pid_  = 0;
-        finish();
-    }
-
-    // Parts written so far.
-    unsigned long long parts() const { return part_; }
-
-private:
-    struct Edge {
-        std::uint32_t caller, callee;
-    };
-    struct Open {
-        std::uint32_t fn;
-        int           depth;
-    };
 
     // The function's position in order_ (this view's functions, first seen first).
     std::size_t fn_slot(std::uint32_t fn) {
@@ -638,10 +703,14 @@ private:
             slot_of_[fn] = static_cast<std::uint32_t>(order_.size());
             order_.push_back(fn);
             self_.resize(self_.size() + nev_, 0.0);
+            first_caller_.push_back(FlatIndex::none);
+            first_calls_.push_back(0);
+            first_cost_.resize(first_cost_.size() + nev_, 0.0);
         }
         return slot_of_[fn];
     }
 
+    // A call from another caller than the callee's first.
     std::size_t edge_slot(std::uint32_t caller, std::uint32_t callee) {
         const std::uint64_t key = (static_cast<std::uint64_t>(caller) << 32) | callee;
         if (const auto got = edge_index_.find(key); got != FlatIndex::none) return got;
@@ -653,30 +722,15 @@ private:
         return id;
     }
 
-    // fl=/cfl= and fn=/cfn= with name compression: "(id) name" the first time in the file,
-    // "(id)" after (callgrind's own files do the same across parts).
-    void position(const char* spec, std::size_t id, std::string_view name, bool file) {
-        auto& defined = file ? files_defined_ : fns_defined_;
-        auto& b       = out_.buf;
-        b += spec;
-        b += '(';
-        append_uint(b, id);
-        b += ')';
-        if (id >= defined.size()) defined.resize(id + 1, false);
-        if (!defined[id]) {
-            defined[id] = true;
-            b += ' ';
-            append_name(b, name);
-        }
-        b += '\n';
-    }
-
-    void costs(int line, const double* v) {
+    // A cost line; a self cost adds to the part's `total` too.
+    void costs(int line, const double* v, unsigned long long* total) {
         auto& b = out_.buf;
         append_int(b, std::max(line, 0));
         for (std::size_t e = 0; e < nev_; ++e) {
+            const auto c = cost_of(v[e]);
+            if (total) total[e] += c;
             b += ' ';
-            append_uint(b, cost_of(v[e]));
+            append_uint(b, c);
         }
         b += '\n';
     }
@@ -689,17 +743,19 @@ private:
     std::size_t                nev_  = 1;
     bool                       open_ = false;
     ViewKey                    key_;
-    std::int64_t               pid_  = 0;
     unsigned long long         part_ = 0;
-    std::vector<std::uint32_t> slot_of_;  // per function of the walk: its position in order_, or none
-    std::vector<std::uint32_t> order_;    // this view's functions, first seen first
-    std::vector<double>        self_;     // per function of order_, per event
-    std::vector<Edge>          edges_;
-    FlatIndex                  edge_index_;  // (caller << 32 | callee) -> position in edges_
-    std::vector<std::int64_t>  calls_;       // per edge
-    std::vector<double>        edge_cost_;   // per edge, per event
+    std::vector<std::uint32_t> slot_of_;       // per function of the walk: its slot, or none
+    std::vector<std::uint32_t> order_;         // per slot: this view's functions, first seen first
+    std::vector<double>        self_;          // per slot, per event
+    std::vector<std::uint32_t> first_caller_;  // per slot: the function's first caller, or none
+    std::vector<std::int64_t>  first_calls_;   // per slot: the calls from it
+    std::vector<double>        first_cost_;    // per slot, per event: their inclusive cost
+    std::vector<Edge>          edges_;         // the calls from other callers
+    FlatIndex                  edge_index_;    // (caller << 32 | callee) -> position in edges_
+    std::vector<std::int64_t>  calls_;         // per edge
+    std::vector<double>        edge_cost_;     // per edge, per event
     std::vector<Open>          stack_;
-    std::vector<bool>          files_defined_, fns_defined_;
+    std::vector<bool>          files_defined_;
 };
 
 template <typename F>
@@ -719,7 +775,7 @@ void speedscope_json(Out& out, const JoinSource& src, const ExportOptions& opt) 
     const auto metrics   = metrics_of(src);
     const bool collapsed = config().collapse_threads;
     const bool ranks     = several_ranks(src);
-    Functions  fns;
+    Functions  fns(true);
     out.buf += "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\"exporter\":";
     json_escape(out.buf, opt.creator.empty() ? std::string("timemory") : opt.creator);
     if (!opt.name.empty()) {  // without one, speedscope shows the file's name
@@ -728,9 +784,17 @@ void speedscope_json(Out& out, const JoinSource& src, const ExportOptions& opt) 
     }
     out.buf += ",\"activeProfileIndex\":0,\"profiles\":[";
     bool first = true;
-    for (const auto& m : metrics) {
+    for (auto m : metrics) {
+        // a profile is one component's: its own walk, without joining the others' nodes (the
+        // join costs more than the walk), the frames still shared by function
+        JoinSource one;
+        one.rank = src.rank;
+        one.copy = src.copy;
+        if (!src.live.empty()) one.live = {src.live[m.column]};
+        else one.loaded = {src.loaded[m.column]};
+        m.column = 0;
         ProfileWriter w(out, fns, m, collapsed, ranks, first);
-        for_each_joined(src, [&](const JoinedRow& row) { w.row(row); });
+        for_each_joined(one, [&](const JoinedRow& row) { w.row(row); });
         w.finish();
     }
     out.buf += "],\"shared\":{\"frames\":[";
@@ -756,7 +820,7 @@ void callgrind_text(Out& out, const JoinSource& src, const ExportOptions& opt) {
     const auto metrics   = metrics_of(src);
     const bool collapsed = config().collapse_threads;
     const bool ranks     = several_ranks(src);
-    Functions  fns;
+    Functions  fns(false);
     // no "# callgrind format" line first: it is optional, and gprof2dot reads "version:" as the
     // first line or not at all
     out.buf += "version: 1\ncreator: ";
