@@ -465,6 +465,19 @@ def test_speedscope_one_profile_per_rank(fake_clock, tmp_path):
         assert prof["events"] == twin["events"]
 
 
+def test_live_rank_is_named(fake_clock, tmp_path):
+    """An MPI rank past 0 writing its own data: its rank in the profile names and parts."""
+    record_tree(clock=fake_clock)
+    src = live_source()
+    src.rank = 3
+    doc = speedscope_of(src, tmp_path)
+    assert all("rank 3, all threads" in p["name"] for p in doc["profiles"])
+    path = write(make_callgrind, src, tmp_path / "callgrind.out")
+    (part,) = parse_callgrind(path.read_text(encoding="utf-8"))
+    assert part["header"]["desc"][0] == "Rank: 3"
+    assert "[root: rank 3, all threads]" in part["self"]
+
+
 def test_speedscope_negative_nan_and_oversized_children_stay_valid(fake_clock, tmp_path):
     record_tree(clock=fake_clock)
 
