@@ -315,7 +315,7 @@ public:
             return;
         }
         if (!open_) begin();  // the view's first node of this component: no profile without one
-        double       v     = value_of(e, m_);
+        const double v     = value_of(e, m_);
         const double start = stack_.empty() ? top_ : stack_.back().cursor;
         double       end   = start + v;
         if (stack_.empty()) {
@@ -488,6 +488,14 @@ public:
     CallgrindWriter(Out& out, Functions& fns, const std::vector<Metric>& metrics, bool collapsed, bool ranks)
         : out_(out), fns_(fns), metrics_(metrics), collapsed_(collapsed), ranks_(ranks) {
         nev_ = metrics_.empty() ? 1 : metrics_.size();
+        // short names, each once ("Calls" when no value nests)
+        for (const auto& m : metrics_) {
+            std::string name = event_name(m.name), unique = name;
+            for (int n = 2; std::find(events_.begin(), events_.end(), unique) != events_.end(); ++n)
+                unique = name + std::to_string(n);
+            events_.push_back(std::move(unique));
+        }
+        if (metrics_.empty()) events_.emplace_back("Calls");
     }
 
     void row(const JoinedRow& row) {
@@ -649,12 +657,12 @@ private:
         b += "desc: Layout: the call graph's sums per function and per call, not a trace\n";
         b += "positions: line\n";
         if (metrics_.empty()) b += "event: Calls : calls (no component value nests along the call graph)\n";
-        for (const auto& m : metrics_) {
+        for (std::size_t e = 0; e < metrics_.size(); ++e) {
             b += "event: ";
-            b += event_name(m.name);
+            b += events_[e];
             b += " : ";
-            b += m.name;
-            if (const char* u = callgrind_unit(m.unit); *u) {
+            b += metrics_[e].name;
+            if (const char* u = callgrind_unit(metrics_[e].unit); *u) {
                 b += " (";
                 b += u;
                 b += ')';
@@ -662,10 +670,9 @@ private:
             b += '\n';
         }
         b += "events:";
-        if (metrics_.empty()) b += " Calls";
-        for (const auto& m : metrics_) {
+        for (const auto& name : events_) {
             b += ' ';
-            b += event_name(m.name);
+            b += name;
         }
         b += "\n\n";
         const std::string root = "[root: " + view_text(key, collapsed_, ranks_) + "]";
@@ -756,6 +763,7 @@ private:
     std::vector<double>        edge_cost_;     // per edge, per event
     std::vector<Open>          stack_;
     std::vector<bool>          files_defined_;
+    std::vector<std::string>   events_;  // the events' short names
 };
 
 template <typename F>
