@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import gprof2dot
 import jsonschema
 import pytest
-from timemory import settings
+from timemory import _core, settings
 from timemory._components import resolve
 from timemory._output._speedscope import make_callgrind, make_speedscope
 from timemory.bundle import marker
@@ -427,6 +427,19 @@ def test_speedscope_units_by_component(fake_clock, tmp_path):
     }
     for prof in doc["profiles"]:
         assert [n[0] for n in layout(prof, doc["shared"]["frames"])] == ["outer", "inner"]
+
+
+def test_values_that_do_not_nest_have_no_export(fake_clock):
+    values = _core.export_values(resolve(["wall_clock", "cpu_util", "read_bytes", "trip_count"]))
+    # read_bytes: its amount nests, its rate does not; cpu_util and trip_count have none
+    assert [v[2:] for v in values] == [
+        ("wall_clock", "nanoseconds"),
+        ("read_bytes read_bytes", "bytes"),
+    ]
+    with marker(["cpu_util", "trip_count"], key="only"):
+        fake_clock.advance(0.001, 0.001)
+    src = live_source(["cpu_util", "trip_count"])
+    assert make_speedscope(src) is None and make_callgrind(src) is None  # no file for them
 
 
 def test_speedscope_loaded_source_writes_the_live_file(fake_clock, tmp_path):

@@ -401,6 +401,7 @@ def write_text_table(
 
 # exports (export_bindings.cpp): `source` is a list of live component indices, or of
 # (index, ranks of tree objects) pairs
+def export_values(indices: Sequence[int]) -> list[tuple[int, int, str, str]]: ...
 def write_speedscope(
     path: str | bytes | os.PathLike[str],
     source: Sequence[Any],

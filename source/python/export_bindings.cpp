@@ -1,6 +1,9 @@
 // Bindings of the exports in other tools' formats (speedscope, callgrind): each streams the
 // joined walk of a source (live components of this process, or trees read back) into a file.
 #include <string>
+#include <vector>
+
+#include <pybind11/stl.h>
 
 #include "bindings.hpp"
 #include "storage_views.hpp"
@@ -32,6 +35,16 @@ void export_to(const py::object& path, const py::handle& source, int rank, bool 
 }  // namespace
 
 void add_export_bindings(py::module_& m) {
+    m.def(
+        "export_values",
+        [](const std::vector<int>& indices) {
+            py::list out;
+            for (const auto& v : tim::export_values(indices)) out.append(py::make_tuple(v.index, v.k, v.name, v.unit));
+            return out;
+        },
+        py::arg("indices"),
+        "(index, value, name, unit) of each value of these components that the speedscope and callgrind "
+        "exports carry (the values that nest along the call graph), in order.");
     m.def(
         "write_speedscope",
         [](const py::object& path, const py::handle& source, int rank, bool copy, const std::string& name,

@@ -26,15 +26,22 @@ def _creator() -> str:
     return "timemory@" + _core.build_info["version"]
 
 
-def make_speedscope(src: Any) -> Callable[[bytes], None]:
-    """speedscope's JSON file format of ``src`` (an export source: ``native``, ``rank``,
-    ``copy``), as the function of the path that writes it."""
+def make_speedscope(src: Any) -> Callable[[bytes], None] | None:
+    """speedscope's JSON file format of ``src`` (an export source: ``indices``, ``native``,
+    ``rank``, ``copy``), as the function of the path that writes it; None when none of its
+    components has a value that nests along the call graph (a percentage, a rate, a reading:
+    no flame graph shows them)."""
+    if not _core.export_values(src.indices):
+        return None
     native, rank, copy = src.native, src.rank, src.copy
     return _streamed(lambda path: _core.write_speedscope(path, native, rank, copy, "", _creator()))
 
 
-def make_callgrind(src: Any) -> Callable[[bytes], None]:
-    """The callgrind profile format of ``src`` (an export source: ``native``, ``rank``,
-    ``copy``), as the function of the path that writes it."""
+def make_callgrind(src: Any) -> Callable[[bytes], None] | None:
+    """The callgrind profile format of ``src`` (an export source: ``indices``, ``native``,
+    ``rank``, ``copy``), as the function of the path that writes it; None when none of its
+    components has a value that nests along the call graph."""
+    if not _core.export_values(src.indices):
+        return None
     native, rank, copy = src.native, src.rank, src.copy
     return _streamed(lambda path: _core.write_callgrind(path, native, rank, copy, "", _creator()))

@@ -845,6 +845,14 @@ void callgrind_text(Out& out, const JoinSource& src, const ExportOptions& opt) {
     if (w.parts() == 0) w.empty_part();  // no node at all: the header and the events still
 }
 
+std::vector<ExportValue> export_values(const std::vector<int>& indices) {
+    JoinSource src;
+    src.live = indices;
+    std::vector<ExportValue> out;
+    for (const auto& m : metrics_of(src)) out.push_back({indices[m.column], m.k, m.name, speedscope_unit(m.unit)});
+    return out;
+}
+
 bool write_speedscope(const std::string& path, const JoinSource& src, const ExportOptions& opt, std::string* error) {
     return write_file(path, error, [&](Out& out) { speedscope_json(out, src, opt); });
 }

@@ -5,6 +5,7 @@
 // and what they keep besides is one entry per distinct function (and, for callgrind, per
 // caller -> callee pair of one thread view).
 #include <string>
+#include <vector>
 
 #include "timemory/output/writers.hpp"
 #include "timemory/storage/joined.hpp"
@@ -15,6 +16,20 @@ struct ExportOptions {
     std::string name;     // speedscope: the profile group's name; callgrind: the "cmd:" line
     std::string creator;  // who wrote the file, "name@version" (speedscope "exporter", callgrind "creator:")
 };
+
+// One value an export carries: display value `k` of component `index`, named "wall_clock" (or
+// "network_stats rx_bytes" for a component of several values), in `unit` (speedscope's unit
+// names: "nanoseconds", "bytes", "none").
+struct ExportValue {
+    int         index = -1;
+    int         k     = 0;
+    std::string name;
+    std::string unit;
+};
+// The values of these components that nest along the call graph (a node's value holds its
+// children's: a difference of readings at its start and stop), the only ones the exports
+// below carry, in order.
+std::vector<ExportValue> export_values(const std::vector<int>& indices);
 
 // speedscope's file format (https://www.speedscope.app/file-format-schema.json): one evented
 // profile per value of each component that nests (a node's value holds its children's) and per
