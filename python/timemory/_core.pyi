@@ -440,6 +440,26 @@ def write_text_table(
     auto_memory: bool = ...,
 ) -> None: ...
 
+# exports (export_bindings.cpp): `source` is a list of live component indices, or of
+# (index, ranks of tree objects) pairs
+def export_values(indices: Sequence[int]) -> list[tuple[int, int, str, str]]: ...
+def write_speedscope(
+    path: str | bytes | os.PathLike[str],
+    source: Sequence[Any],
+    rank: int = ...,
+    copy: bool = ...,
+    name: str = ...,
+    creator: str = ...,
+) -> None: ...
+def write_callgrind(
+    path: str | bytes | os.PathLike[str],
+    source: Sequence[Any],
+    rank: int = ...,
+    copy: bool = ...,
+    name: str = ...,
+    creator: str = ...,
+) -> None: ...
+
 class ImportWatcher:
     def __init__(self, found: Callable[[str, Any, Any], Any]) -> None: ...
     def watch(self, name: str) -> None: ...

@@ -4,12 +4,19 @@
 // function per subject file; module.cpp calls them in order.
 #include <pybind11/pybind11.h>
 
+#include <string>
+
 #include "timemory/components/component_info.hpp"
 
 namespace timemory_python {
 
 // The description of component `index`; ValueError for an index that names none.
 const tim::ComponentInfo& info_at(int index);
+
+// A file path as the file system takes it: str (encoded as os.fsencode does, so a name that
+// is not valid UTF-8, decoded with surrogateescape, comes back as its bytes), bytes, or a
+// path-like object.
+std::string fs_path(const pybind11::handle& path);
 
 void add_config_bindings(pybind11::module_& m);     // config_bindings.cpp: config_set/get
 void add_build_info(pybind11::module_& m);          // config_bindings.cpp: build_info
@@ -18,6 +25,7 @@ void add_storage_bindings(pybind11::module_& m);    // storage_bindings.cpp: vie
 void add_import_watcher(pybind11::module_& m);      // import_watcher.cpp: ImportWatcher
 void add_output_bindings(pybind11::module_& m);     // output_bindings.cpp: writers, atomic_write
 void add_table_bindings(pybind11::module_& m);      // table_bindings.cpp: GraphTable, graph_table
+void add_export_bindings(pybind11::module_& m);     // export_bindings.cpp: speedscope, callgrind
 void add_exit_status(pybind11::module_& m);         // exit_status.cpp: set_exit_status_on_success
 void add_fork_signals(pybind11::module_& m);        // fork_signals.cpp: set_watched_wakeup_fd
 void add_pstats_bindings(pybind11::module_& m);     // pstats_bindings.cpp: hash sources, pstats

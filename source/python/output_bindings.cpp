@@ -17,6 +17,15 @@ namespace py = pybind11;
 using namespace tim;
 
 namespace timemory_python {
+
+std::string fs_path(const py::handle& path) {
+    auto p = py::reinterpret_steal<py::object>(PyOS_FSPath(path.ptr()));
+    if (!p) throw py::error_already_set();
+    if (PyUnicode_Check(p.ptr())) p = py::reinterpret_steal<py::object>(PyUnicode_EncodeFSDefault(p.ptr()));
+    if (!p) throw py::error_already_set();
+    return std::string(PyBytes_AS_STRING(p.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(p.ptr())));
+}
+
 namespace {
 
 OutputMeta meta_from(const py::dict& d) {
@@ -31,17 +40,6 @@ OutputMeta meta_from(const py::dict& d) {
     get("num_ranks", m.num_ranks);
     get("concurrency", m.concurrency);
     return m;
-}
-
-// A file path as the file system takes it: str (encoded as os.fsencode does, so a name that
-// is not valid UTF-8, decoded with surrogateescape, comes back as its bytes), bytes, or a
-// path-like object.
-std::string fs_path(const py::handle& path) {
-    auto p = py::reinterpret_steal<py::object>(PyOS_FSPath(path.ptr()));
-    if (!p) throw py::error_already_set();
-    if (PyUnicode_Check(p.ptr())) p = py::reinterpret_steal<py::object>(PyUnicode_EncodeFSDefault(p.ptr()));
-    if (!p) throw py::error_already_set();
-    return std::string(PyBytes_AS_STRING(p.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(p.ptr())));
 }
 
 // Streams one writer's text into the file `path` (bytes: the file system's own encoding,
