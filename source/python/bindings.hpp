@@ -19,5 +19,6 @@ void add_import_watcher(pybind11::module_& m);      // import_watcher.cpp: Impor
 void add_output_bindings(pybind11::module_& m);     // output_bindings.cpp: writers, atomic_write
 void add_exit_status(pybind11::module_& m);         // exit_status.cpp: set_exit_status_on_success
 void add_fork_signals(pybind11::module_& m);        // fork_signals.cpp: set_watched_wakeup_fd
+void add_timeline_bindings(pybind11::module_& m);   // timeline_bindings.cpp: timeline_*, write_trace_events
 
 }  // namespace timemory_python
