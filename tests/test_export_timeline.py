@@ -157,7 +157,7 @@ def test_nested_markers_on_two_threads_have_exact_times(tmp_path, fake_clock, re
     tid_b = next(t for n, t, *_ in got if n == "b-outer")
     assert tid_a != tid_b
     assert names[tid_a] == "worker-A"
-    assert names[tid_b] == f"thread {tid_b}"  # ended before the write: its timemory number
+    assert names[tid_b] == "worker-B"  # ended before the write: its name when it recorded
     # microseconds, exact: a starts at the clock's start, b where a ended
     assert got == [
         ("a-outer", tid_a, START_US, 3500, 0),
@@ -169,6 +169,24 @@ def test_nested_markers_on_two_threads_have_exact_times(tmp_path, fake_clock, re
     assert {e["pid"] for e in doc["traceEvents"]} == {process["pid"]}
     assert doc["otherData"]["dropped_events"] == 0
     assert doc["otherData"]["timemory_version"] == _core.build_info["version"]
+
+
+def test_a_thread_python_does_not_know_is_numbered(tmp_path, fake_clock, recording):
+    import _thread
+
+    done = threading.Event()
+
+    def raw() -> None:
+        with marker(["wall_clock"], key="raw"):
+            fake_clock.advance(0.001)
+        done.set()
+
+    _thread.start_new_thread(raw, ())
+    assert done.wait(60)
+    doc = write(tmp_path)
+    (tid,) = [t for n, t, *_ in slices(doc) if n == "raw"]
+    names = {e["tid"]: e["args"]["name"] for e in of_phase(doc, "M") if e["name"] == "thread_name"}
+    assert names[tid] == f"thread {tid}"
 
 
 def test_fractional_microseconds_and_decorators_and_regions(tmp_path, fake_clock, recording):
@@ -286,6 +304,56 @@ def test_profiler_events_with_the_fake_clock(tmp_path, fake_clock, recording):
     got = [(n.split(" ")[0], ts, dur, depth) for n, _, ts, dur, depth in slices(doc)]
     assert got == [("root", START_US, 3.5, 0), ("leaf", START_US + 1, 2, 1)]
     assert [c["ts"] for c in of_phase(doc, "C")] == [START_US + 3, START_US + 3.5]
+
+
+# ---------------------------------------------------------------- other processes
+POOL_PROGRAM = """
+import json, os, sys, types
+import multiprocessing as mp
+import timemory
+from timemory.bundle import marker
+from timemory._components import resolve
+from timemory._output import _timeline
+
+@marker(["wall_clock"])
+def task(i):
+    with marker(["wall_clock", "page_rss"], key="inner"):
+        sum(range(1000))
+    return os.getpid()
+
+if __name__ == "__main__":
+    timemory.settings.auto_output = False
+    with marker(["wall_clock"], key="main"):
+        with mp.get_context(sys.argv[1]).Pool(2) as pool:
+            pids = pool.map(task, range(8), chunksize=1)
+        pool.join()
+    src = types.SimpleNamespace(indices=[0], native=resolve(["wall_clock"]), rank=0, copy=False)
+    _timeline.make_perfetto(src)(b"trace.json")
+    json.dump({"workers": sorted(set(pids)), "parent": os.getpid()}, open("result.json", "w"))
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_pool_workers_are_their_own_process_tracks(run_python, tmp_path, method):
+    # in the environment: spawned workers import timemory afresh and read it
+    proc = run_python(POOL_PROGRAM, env={"TIMEMORY_TIMELINE_EVENTS": "1"}, args=(method,))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "result.json").read_text())
+    doc = json.loads((tmp_path / "trace.json").read_text())
+    assert trace_event_format.check(doc) == []
+    procs = {e["pid"]: e["args"]["name"] for e in of_phase(doc, "M") if e["name"] == "process_name"}
+    workers = {pid for pid in procs if pid != result["parent"]}
+    assert workers == set(result["workers"])
+    assert all(procs[pid] == f"worker {pid}" for pid in workers)
+    by_pid: dict[int, list[str]] = {}
+    for e in of_phase(doc, "X"):
+        by_pid.setdefault(e["pid"], []).append(e["name"])
+    # the parent's one marker, and each task with its inner marker in the worker that ran it
+    assert by_pid.pop(result["parent"]) == ["main"]
+    names = [n for pid in workers for n in by_pid[pid]]
+    assert names.count("inner") == 8 and len(names) == 16
+    assert {e["pid"] for e in of_phase(doc, "C")} == workers
+    assert doc["otherData"]["processes"] == 1 + len(workers)
 
 
 # ---------------------------------------------------------------- without a timeline

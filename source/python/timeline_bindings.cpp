@@ -3,6 +3,7 @@
 // flame-graph layout of the call graph when no timeline was recorded.
 #include <unistd.h>
 
+#include <deque>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -11,6 +12,7 @@
 
 #include "bindings.hpp"
 #include "file_stream.hpp"
+#include "names.hpp"
 #include "storage_views.hpp"
 #include "timemory/components/component_info.hpp"
 #include "timemory/output/trace_events.hpp"
@@ -52,6 +54,32 @@ bool is_time_component(const ComponentInfo& info) {
     return info.flamegraph && !info.units.empty() && info.units[0] == Unit::timing;
 }
 
+// The Python name of the thread whose buffer is being created (on that thread, holding the
+// GIL: a measurement starts or stops), read from threading's table of its threads without
+// running any Python code (this runs inside the profiler's callbacks):
+// threading._active[ident].__dict__["_name"]. Nothing when threading was never imported or
+// does not know the thread (one started by _thread, or by C code).
+void python_thread_name(timeline::ThreadEvents& te) {
+    if (!Py_IsInitialized() || !PyGILState_Check()) return;
+    PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject* modules   = PyImport_GetModuleDict();                                            // borrowed
+    PyObject* threading = modules ? PyDict_GetItemString(modules, "threading") : nullptr;      // borrowed
+    PyObject* active    = threading ? PyObject_GetAttrString(threading, "_active") : nullptr;  // new
+    if (active && PyDict_Check(active)) {
+        PyObject* key    = PyLong_FromUnsignedLong(te.ident);
+        PyObject* thread = key ? PyDict_GetItemWithError(active, key) : nullptr;         // borrowed
+        PyObject* dict   = thread ? PyObject_GenericGetDict(thread, nullptr) : nullptr;  // new
+        PyObject* name   = dict && PyDict_Check(dict) ? PyDict_GetItemString(dict, "_name") : nullptr;
+        if (name && PyUnicode_Check(name)) te.name = utf8_string(name);
+        Py_XDECREF(dict);
+        Py_XDECREF(key);
+    }
+    Py_XDECREF(active);
+    PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+}
+
 py::dict stats() {
     const auto t = timeline::totals();
     py::dict   d;
@@ -66,6 +94,7 @@ py::dict stats() {
 }  // namespace
 
 void add_timeline_bindings(py::module_& m) {
+    timeline::set_thread_namer(&python_thread_name);
     m.def("timeline_stats", &stats,
           "The timeline of this process: {'recording': settings.timeline_events as the core has it, "
           "'events': recorded, 'dropped': not recorded past the cap, 'bytes': held by the buffers, "
@@ -74,7 +103,7 @@ void add_timeline_bindings(py::module_& m) {
     m.def(
         "write_trace_events",
         [](const py::object& path, const std::string& process_name, const py::dict& thread_names,
-           const py::dict& other_data, int sort_index) {
+           const py::dict& other_data, int sort_index, const py::list& others) {
             std::unordered_map<unsigned long, std::string> names;
             for (auto item : thread_names) names[item.first.cast<unsigned long>()] = item.second.cast<std::string>();
             TraceMeta meta;
@@ -86,24 +115,54 @@ void add_timeline_bindings(py::module_& m) {
                     meta.numbers.emplace_back(key, item.second.cast<std::int64_t>());
                 else meta.strings.emplace_back(key, py::str(item.second).cast<std::string>());
             }
+            // the other processes' packed timelines (pool workers): (process name, bytes)
+            std::deque<timeline::Unpacked> unpacked;
+            std::vector<std::string>       other_names;
+            for (auto item : others) {
+                auto        pair  = item.cast<py::tuple>();
+                std::string bytes = pair[1].cast<std::string>();
+                std::string err;
+                if (!timeline::unpack(bytes, unpacked.emplace_back(), &err)) throw py::value_error(err);
+                other_names.push_back(pair[0].cast<std::string>());
+            }
             std::int64_t written = 0, dropped = 0;
             stream_to(fs_path(path), "", "\n", [&](Out& out) {
-                TraceProcess proc =
-                    live_trace_process(static_cast<std::int64_t>(getpid()), process_name, names, dropped);
-                proc.sort_index = sort_index;
+                std::vector<TraceProcess> procs;
+                procs.push_back(live_trace_process(static_cast<std::int64_t>(getpid()), process_name, names, dropped));
+                procs.back().sort_index = sort_index;
+                for (std::size_t i = 0; i < unpacked.size(); ++i) {
+                    procs.push_back(unpacked_trace_process(unpacked[i], other_names[i]));
+                    procs.back().sort_index = sort_index + 1 + static_cast<int>(i);
+                    dropped += unpacked[i].dropped;
+                }
                 meta.numbers.emplace_back("dropped_events", dropped);
                 meta.numbers.emplace_back("max_events", config().timeline_max_events);
-                written = trace_events_json(out, {proc}, meta);
+                meta.numbers.emplace_back("processes", static_cast<std::int64_t>(procs.size()));
+                written = trace_events_json(out, procs, meta);
             });
             return py::make_tuple(written, dropped);
         },
         py::arg("path"), py::arg("process_name") = "", py::arg("thread_names") = py::dict(),
-        py::arg("other_data") = py::dict(), py::arg("sort_index") = 0,
+        py::arg("other_data") = py::dict(), py::arg("sort_index") = 0, py::arg("others") = py::list(),
         "Stream this process's timeline into the file `path` as Chrome trace-event JSON, atomically: "
         "'X' events with their real begin and duration (microseconds), 'M' process and thread names "
-        "(thread_names: {threading ident: name}; others are 'thread N'), 'C' counter samples of the "
-        "components that are not clocks, and 'otherData' (timemory's version, the dropped count, the "
-        "cap, other_data's items). Returns (events written, events dropped).");
+        "(thread_names: {threading ident: name}; else the name the thread had when it first recorded, "
+        "else 'thread N'), 'C' counter samples of the components that are not clocks, and 'otherData' "
+        "(timemory's version, the dropped count, the cap, other_data's items). others: (process name, "
+        "pack_trace_events() bytes) of other processes (pool workers), each its own process track. "
+        "Returns (events written, events dropped by this process and the others).");
+    m.def(
+        "pack_trace_events",
+        [] {
+            std::string packed;
+            {
+                py::gil_scoped_release nogil;
+                packed = timeline::pack();
+            }
+            return py::bytes(packed);
+        },
+        "This process's timeline packed into bytes (events, counter samples, labels, dropped count), "
+        "for write_trace_events(others=...) in another process.");
     m.def(
         "write_flame_trace",
         [](const py::object& path, const py::list& source, bool copy) {

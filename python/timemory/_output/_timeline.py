@@ -1,6 +1,8 @@
 """The Perfetto / Chrome trace export: the timeline of this process (each measurement's real
 begin and end, recorded natively while ``settings.timeline_events`` is on) as the Chrome
-trace-event JSON that the Perfetto UI and chrome://tracing load.
+trace-event JSON that the Perfetto UI and chrome://tracing load. The pool workers' timelines,
+which they hand over with their data, are their own process tracks in the same file; MPI
+ranks write their own (the gather carries the call graphs, not the timeline).
 
 Without a recorded timeline the file holds the flame-graph layout of the call graph's time
 components instead (each node's inclusive time laid end to end: not when the code ran), and
@@ -22,7 +24,18 @@ if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of R
     from collections.abc import Callable
     from typing import Any
 
-__all__ = ["enable_recording", "make_perfetto", "recorded", "thread_names"]
+__all__ = [
+    "add_source",
+    "enable_recording",
+    "make_perfetto",
+    "pack",
+    "recorded",
+    "thread_names",
+]
+
+# functions returning other processes' packed timelines as (pid, bytes): the transports
+# register them (the pool workers, timemory._workers), so this module imports none of them
+_SOURCES: list[Callable[[], list[tuple[int, bytes]]]] = []
 
 HOW_TO_RECORD = (
     "settings.timeline_events = True, TIMEMORY_TIMELINE_EVENTS=1, --timemory-timeline-events "
@@ -33,6 +46,22 @@ HOW_TO_RECORD = (
 def enable_recording() -> None:
     """Record the timeline from now on (what ``--format perfetto`` does at start)."""
     _settings.timeline_events = True
+
+
+def add_source(packed: Callable[[], list[tuple[int, bytes]]]) -> None:
+    """Register other processes whose timelines this one writes: ``packed()`` returns each
+    one's ``(pid, pack())``."""
+    _SOURCES.append(packed)
+
+
+def pack() -> bytes | None:
+    """This process's timeline packed for another process (a pool worker's hand-over), None
+    when nothing was recorded."""
+    return _core.pack_trace_events() if recorded() else None
+
+
+def _others() -> list[tuple[str, bytes]]:
+    return [(f"worker {pid}", data) for source in _SOURCES for pid, data in source() if data]
 
 
 def recorded() -> bool:
@@ -69,12 +98,14 @@ def make_perfetto(src: Any) -> Callable[[bytes], None]:
     timeline when there is one and ``src`` is this process's live data, else the flame-graph
     layout of ``src``'s time components (one stderr line says how to record a timeline)."""
     native = list(src.native)
-    if _is_live(native) and recorded():
+    others = _others() if _is_live(native) else []
+    if _is_live(native) and (recorded() or others):
         name, rank = _process_name(src.rank), src.rank
 
         def write(path: bytes) -> None:
             extra = {"rank": rank, "pid": os.getpid()}
-            _, dropped = _core.write_trace_events(path, name, thread_names(), extra, rank)
+            names = thread_names()
+            _, dropped = _core.write_trace_events(path, name, names, extra, rank, others)
             if dropped:
                 cap = _core.timeline_stats()["max_events"]
                 echo(

@@ -103,16 +103,18 @@ void CallStack::begin_event(std::uint64_t hash, const Measurement* m) {
     events_.push_back({frames_.size(), hash, begin, timeline::open_depth()});
 }
 
-void CallStack::end_event(const double* stop) {
+void CallStack::end_event(const double* stop, const Measurement* m) {
     const OpenEvent open = events_.back();
     events_.pop_back();
+    // the storage was cleared since the call: the event goes as the call graph's interval goes
+    if (n_ > 0 && m[0].generation != m[0].graph->generation()) return timeline::forget(thread_data().tid);
     timeline::Event ev;
     ev.begin_ns = open.begin_ns;
     ev.end_ns   = wall_pos_ >= 0 ? stop[wall_pos_ * max_values] : timeline::now_ns();
     ev.hash     = open.hash;
     ev.tid      = thread_data().tid;
     ev.depth    = open.depth;
-    std::vector<timeline::Sample> samples;
+    timeline::SampleBuffer samples;
     for (int i = 0; i < n_; ++i)
         if (i != wall_pos_) timeline::add_samples(*infos_[static_cast<std::size_t>(i)], stop + i * max_values, samples);
     ev.n_samples = static_cast<std::uint16_t>(samples.size() > 65535 ? 65535 : samples.size());
@@ -126,8 +128,8 @@ void CallStack::leave() {
     if (offset < 0) return;
     double* stop = scratch_.data();
     for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], stop + i * max_values);
-    if (__builtin_expect(!events_.empty(), 0) && events_.back().level == frames_.size()) end_event(stop);
     Measurement* m = meas_.data() + offset;
+    if (__builtin_expect(!events_.empty(), 0) && events_.back().level == frames_.size()) end_event(stop, m);
     for (int i = 0; i < n_; ++i) {
         CallGraph& g = *m[i].graph;
         if (m[i].generation != g.generation()) continue;  // storage cleared meanwhile

@@ -55,7 +55,7 @@ private:
     void rebind();
     // The timeline's side (timemory/storage/timeline.hpp), out of line: only while recording.
     void begin_event(std::uint64_t hash, const Measurement* m);
-    void end_event(const double* stop);
+    void end_event(const double* stop, const Measurement* m);
 
     // A frame recorded into the timeline, open: its level (frames_ below it), identity,
     // begin time and depth.

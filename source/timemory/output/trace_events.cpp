@@ -218,15 +218,45 @@ TraceProcess live_trace_process(std::int64_t pid, const std::string& name,
     proc.threads = [names](const std::function<void(const TraceThread&)>& visit) {
         timeline::for_each_thread([&](const timeline::ThreadEvents& te) {
             TraceThread th;
-            th.tid  = te.tid;  // the events carry the thread that started them (the same but at finalize)
+            th.tid = te.tid;  // the events carry the thread that started them (the same but at finalize)
+            // the name the thread has now, else the one it had when it first recorded
             auto it = names->find(te.ident);
-            th.name = it != names->end() ? it->second : "thread " + std::to_string(te.tid);
+            th.name = it != names->end() ? it->second : te.name.empty() ? "thread " + std::to_string(te.tid) : te.name;
             te.events.for_each([&](const timeline::Event& ev) { th.events.push_back(&ev); });
             if (th.events.empty()) return;
             auto cursor    = std::make_shared<timeline::ChunkList<timeline::Sample>::Cursor>(te.samples);
             th.next_sample = [cursor] { return cursor->next(); };
             visit(th);
         });
+    };
+    return proc;
+}
+
+TraceProcess unpacked_trace_process(const timeline::Unpacked& data, const std::string& name) {
+    TraceProcess proc;
+    proc.pid  = data.pid;
+    proc.name = name;
+    auto labels =
+        std::make_shared<std::unordered_map<std::uint64_t, std::string>>(data.labels.begin(), data.labels.end());
+    proc.label = [labels](std::uint64_t hash, std::string& out) {
+        auto it = labels->find(hash);
+        if (it != labels->end()) out = it->second;
+        else get_hash_identifier(hash, out);
+    };
+    proc.threads = [&data](const std::function<void(const TraceThread&)>& visit) {
+        for (const auto& t : data.threads) {
+            TraceThread th;
+            th.tid  = t.tid;
+            th.name = t.name.empty() ? "thread " + std::to_string(t.tid) : t.name;
+            th.events.reserve(t.events.size());
+            for (const auto& ev : t.events) th.events.push_back(&ev);
+            if (th.events.empty()) continue;
+            std::size_t next = 0;
+            th.next_sample   = [&t, next]() mutable -> const timeline::Sample* {
+                return next < t.samples.size() ? &t.samples[next++] : nullptr;
+            };
+            visit(th);
+        }
     };
     return proc;
 }

@@ -59,4 +59,7 @@ TraceProcess live_trace_process(std::int64_t pid, const std::string& name,
                                 const std::unordered_map<unsigned long, std::string>& thread_names,
                                 std::int64_t&                                         dropped);
 
+// Another process's events, unpacked (timeline::unpack): valid while `data` lives.
+TraceProcess unpacked_trace_process(const timeline::Unpacked& data, const std::string& name);
+
 }  // namespace tim

@@ -430,8 +430,11 @@ void Bundle::begin_event(std::uint64_t hash) {
 }
 
 void Bundle::end_event(const double (*stop)[max_values]) {
-    timeline_          = false;
-    Measurement*    m  = data();
+    timeline_      = false;
+    Measurement* m = data();
+    // the storage was cleared since the start (timemory.clear(), a forked child that inherited
+    // the running marker): the event goes as the call graph's interval goes
+    if (n_ > 0 && m[0].generation != m[0].graph->generation()) return timeline::forget(owner_ ? owner_->tid : 0);
     const int       wc = timeline::wall_clock_index();
     timeline::Event ev;
     ev.begin_ns = tl_begin_;
@@ -439,7 +442,7 @@ void Bundle::end_event(const double (*stop)[max_values]) {
     ev.hash     = tl_hash_;
     ev.tid      = owner_ ? owner_->tid : 0;
     ev.depth    = tl_depth_;
-    std::vector<timeline::Sample> samples;
+    timeline::SampleBuffer samples;
     for (int i = 0; i < n_; ++i) {
         const auto& info = m[i].graph->info();
         if (info.index == wc) {

@@ -15,6 +15,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "timemory/components/component_info.hpp"
 #include "timemory/config.hpp"
@@ -126,8 +130,9 @@ private:
 
 // One thread's events. Never freed (as ThreadData): read after the thread exits.
 struct ThreadEvents {
-    int                       tid        = 0;  // ThreadData::tid
-    unsigned long             ident      = 0;  // pthread_self(): what threading.get_ident() returns
+    int                       tid   = 0;       // ThreadData::tid
+    unsigned long             ident = 0;       // pthread_self(): what threading.get_ident() returns
+    std::string               name;            // the thread's name when it first recorded (set_thread_namer)
     std::uint64_t             generation = 0;  // the clear() its content belongs to
     int                       open       = 0;  // measurements started on this thread and recorded, not stopped
     std::int64_t              quota      = 0;  // events this thread may record before asking the process's budget
@@ -142,6 +147,11 @@ inline bool recording() { return config().timeline_events; }
 
 ThreadEvents& this_thread_events();  // created on first use
 
+// Names a thread's buffer when it is created (on the thread, before any event): the
+// bindings give the Python thread's name. Set once, at import.
+using ThreadNamer = void (*)(ThreadEvents&);
+void set_thread_namer(ThreadNamer namer);
+
 // A recorded measurement starts on this thread: its depth (measurements open around it).
 inline std::uint16_t open_depth() {
     auto&     te = this_thread_events();
@@ -154,6 +164,8 @@ inline std::uint16_t open_depth() {
 // on the thread that started it (always but for finalize's stop of every thread's markers),
 // that thread's depth closes.
 void record(const Event& ev, const Sample* samples, int n);
+// A recorded measurement ends after its storage was cleared: its depth closes, no event.
+void forget(std::int32_t tid);
 
 // Which raw values of a component are sampled into a counter track at each stop (bit k:
 // raw value k): the amounts and counts read as they are displayed (memory, I/O bytes, page
@@ -164,9 +176,30 @@ unsigned sampled_values(const ComponentInfo& info);
 int wall_clock_index();
 // The time of an event when its measurement has no wall_clock: what wall_clock reads.
 double now_ns();
+
+// The samples of one stop: on the stack for the usual few, on the heap past them.
+class SampleBuffer {
+public:
+    void push_back(const Sample& s) {
+        if (n_ < inline_capacity) inline_[n_] = s;
+        else {
+            if (heap_.empty()) heap_.assign(inline_, inline_ + inline_capacity);
+            heap_.push_back(s);
+        }
+        ++n_;
+    }
+    const Sample* data() const { return n_ <= inline_capacity ? inline_ : heap_.data(); }
+    int           size() const { return n_; }
+
+private:
+    static constexpr int inline_capacity = 16;
+    Sample               inline_[inline_capacity];
+    std::vector<Sample>  heap_;
+    int                  n_ = 0;
+};
+
 // Appends to `out` the samples of component `info` from its stop reading `raw`.
-template <typename Out>
-inline void add_samples(const ComponentInfo& info, const double* raw, Out& out) {
+inline void add_samples(const ComponentInfo& info, const double* raw, SampleBuffer& out) {
     const unsigned mask = sampled_values(info);
     for (int k = 0; mask && k < info.n_raw && k < 32; ++k)
         if (mask & (1u << k)) out.push_back(Sample{info.index, k, raw[k]});
@@ -183,6 +216,27 @@ struct Totals {
     std::size_t  bytes    = 0;  // held by the buffers
 };
 Totals totals();
+
+// This process's timeline packed into bytes (its threads' events and samples, the labels of
+// their hashes as this process shows them, the dropped count): what a pool worker hands
+// to its parent, which writes it as the worker's process track.
+std::string pack();
+
+// A packed timeline read back: owns its events.
+struct Unpacked {
+    struct Thread {
+        int                 tid = 0;
+        std::string         name;
+        std::vector<Event>  events;
+        std::vector<Sample> samples;
+    };
+    std::int64_t                                       pid     = 0;
+    std::int64_t                                       dropped = 0;
+    std::vector<Thread>                                threads;
+    std::vector<std::pair<std::uint64_t, std::string>> labels;
+};
+// False (and `error` set) when `data` is not a packed timeline or is cut short.
+bool unpack(std::string_view data, Unpacked& out, std::string* error);
 
 // visit(buffer) for every thread's buffer that holds events of the current generation (or
 // dropped some), in thread order, each under its lock (the owner keeps appending meanwhile;
