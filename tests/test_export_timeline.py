@@ -257,6 +257,35 @@ def test_clear_forgets_the_events_and_a_checkpoint_keeps_them(tmp_path, fake_clo
     assert [n for n, *_ in slices(write(tmp_path))] == ["first", "second"]
 
 
+def test_written_while_threads_keep_recording(tmp_path, recording):
+    # a background checkpoint: the writer reads each thread's buffer while its owner appends
+    stop = threading.Event()
+    counts = [0, 0]
+
+    def work(slot: int) -> None:
+        while not stop.is_set() and counts[slot] < 20_000:
+            with marker(["wall_clock", "page_rss"], key=f"work{slot}"):
+                counts[slot] += 1
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    seen = []
+    try:
+        for i in range(5):
+            doc = write(tmp_path, name=f"checkpoint{i}.json")
+            seen.append(len(of_phase(doc, "X")))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert seen == sorted(seen)
+    doc = write(tmp_path)
+    assert len(of_phase(doc, "X")) == sum(counts)
+    # each slice has its counter sample: as many as slices, none torn
+    assert len(of_phase(doc, "C")) == sum(counts)
+
+
 def test_profiler_events_are_real_times(tmp_path, recording):
     from timemory.profiler import profile
 

@@ -88,6 +88,13 @@ public:
             for (std::uint32_t i = 0; i < n; ++i) visit(c->items[i]);
         }
     }
+    // Items published (readers, under the lock): a sum over the chunks.
+    std::size_t size() const {
+        std::size_t n = 0;
+        for (Chunk* c = head_.load(std::memory_order_acquire); c; c = c->next.load(std::memory_order_acquire))
+            n += c->count.load(std::memory_order_acquire);
+        return n;
+    }
     // Bytes held by the chunks (readers, under the lock).
     std::size_t capacity_bytes() const {
         std::size_t n = 0;
