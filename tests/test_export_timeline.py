@@ -385,6 +385,33 @@ def test_pool_workers_are_their_own_process_tracks(run_python, tmp_path, method)
     assert doc["otherData"]["processes"] == 1 + len(workers)
 
 
+def test_a_packed_timeline_round_trips_and_bad_bytes_are_refused(tmp_path, fake_clock, recording):
+    with marker(["wall_clock", "peak_rss"], key="packed"):
+        fake_clock.advance(0.001)
+    packed = _core.pack_trace_events()
+    _core.timeline_clear()
+    with marker(["wall_clock"], key="live"):
+        fake_clock.advance(0.001)
+    path = tmp_path / "trace.json"
+    _core.write_trace_events(str(path), "me", {}, {}, 0, [("other", packed)])
+    doc = json.loads(path.read_text())
+    assert trace_event_format.check(doc) == []
+    # the same pid (this process packed it), two process tracks' worth of slices and names
+    assert [(e["name"], e["ts"], e["dur"]) for e in of_phase(doc, "X")] == [
+        ("live", START_US + 1000, 1000),
+        ("packed", START_US, 1000),
+    ]
+    assert [e["args"]["name"] for e in of_phase(doc, "M") if e["name"] == "process_name"] == [
+        "me",
+        "other",
+    ]
+    assert len(of_phase(doc, "C")) == 1
+    for bad, problem in ((b"junk", "not a packed"), (packed[:-3], "cut short")):
+        with pytest.raises(ValueError, match=problem):
+            _core.write_trace_events(str(tmp_path / "bad.json"), "me", {}, {}, 0, [("x", bad)])
+    assert not (tmp_path / "bad.json").exists()
+
+
 # ---------------------------------------------------------------- without a timeline
 def test_without_a_timeline_the_flame_graph_layout_and_one_line(tmp_path, fake_clock, capsys):
     with marker(["wall_clock", "cpu_clock", "peak_rss"], key="outer"):
