@@ -379,7 +379,7 @@ void Bundle::start(const int* indices, int n, std::uint64_t hash, std::string_vi
     if (hw) perf::add_running(hw);  // before the readings: the events must not change under them
     // off: one load and a branch predicted not taken
     timeline_ = timeline::recording();
-    if (__builtin_expect(timeline_, 0)) begin_event(hash);
+    if (__builtin_expect(timeline_, 0)) begin_event(hash, indices, n);
     // readings last, so the bookkeeping above is not part of the measurement
     for (int i = 0; i < n; ++i) read_now(table[static_cast<std::size_t>(indices[i])], m[i].start);
     next_link_ = td.running;
@@ -420,12 +420,15 @@ void Bundle::stop() {
     hw_n_ = 0;
 }
 
-void Bundle::begin_event(std::uint64_t hash) {
+void Bundle::begin_event(std::uint64_t hash, const int* indices, int n) {
     tl_hash_  = hash;
     tl_depth_ = timeline::open_depth();
     // the time of the event: wall_clock's own start reading when the bundle has it (the
-    // same number, so the event lasts exactly what wall_clock recorded), else read now,
-    // before the components' readings
+    // same number, so the event lasts exactly what wall_clock recorded: end_event takes
+    // it), else read now, before the components' readings
+    const int wc = timeline::wall_clock_index();
+    for (int i = 0; i < n; ++i)
+        if (indices[i] == wc) return;
     tl_begin_ = timeline::now_ns();
 }
 

@@ -276,7 +276,7 @@ private:
     friend void  forget_other_threads_bundles();
     Measurement* data() { return n_ <= inline_capacity ? inline_ : heap_.get(); }
     // The timeline's side (timemory/storage/timeline.hpp), out of line: only while recording.
-    void begin_event(std::uint64_t hash);
+    void begin_event(std::uint64_t hash, const int* indices, int n);
     void end_event(const double (*stop)[max_values]);
 
     Measurement                    inline_[inline_capacity];

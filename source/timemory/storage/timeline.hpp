@@ -39,10 +39,11 @@ static_assert(sizeof(Event) == 32, "an event is 32 bytes");
 // The reading of one value of a component that is not a clock, taken at the stop: the
 // absolute reading (peak RSS, the process's bytes read so far...), in base units, which is
 // what a counter track plots.
+// Trivial (no member initializers): a stop's buffer of them is not zeroed first.
 struct Sample {
-    std::int32_t component = 0;  // enum index
-    std::int32_t value     = 0;  // which of the component's raw values
-    double       reading   = 0.0;
+    std::int32_t component;  // enum index
+    std::int32_t value;      // which of the component's raw values
+    double       reading;
 };
 
 // Append-only list: one thread appends, any thread reads what was published. Chunks grow
