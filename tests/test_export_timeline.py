@@ -204,6 +204,17 @@ def test_fractional_microseconds_and_decorators_and_regions(tmp_path, fake_clock
     assert "decorated" in got[0][0]
 
 
+def test_auto_timer_leaves_its_slice_and_its_peak_rss(tmp_path, fake_clock, recording):
+    from timemory.bundle import auto_timer
+
+    with auto_timer("timed"):
+        fake_clock.advance(0.002)
+    doc = write(tmp_path)
+    assert [(n, ts, dur) for n, _, ts, dur, _ in slices(doc)] == [("timed", START_US, 2000)]
+    # cpu_clock is a clock and cpu_util a percentage: peak_rss alone is a counter
+    assert [c["name"] for c in of_phase(doc, "C")] == ["peak_rss [MB]"]
+
+
 def test_counter_tracks_carry_the_reading_at_each_stop(tmp_path, fake_clock, recording):
     with marker(["wall_clock", "peak_rss"], key="outer"):
         fake_clock.advance(0.001)
