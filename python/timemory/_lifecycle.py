@@ -171,11 +171,12 @@ def get_text(components: Sequence[Any] = ()) -> str:
 
 
 def clear(components: Sequence[Any] = ()) -> None:
-    """Empty the storage of these components (all when empty, and then also the data that
-    pool workers left for this process)."""
+    """Empty the storage of these components (all when empty, and then also the timeline
+    and the data that pool workers left for this process)."""
     for index in _indices(components):
         _core.clear(index)
     if not components:
+        _core.timeline_clear()
         _processes.discard_local()
 
 

@@ -30,6 +30,7 @@ import time
 from . import _core, _lifecycle, _output, _processes, _signals
 from ._components import MEASURABLE
 from ._files import atomic_write_with
+from ._output import _timeline
 from ._text import echo
 
 TYPE_CHECKING = False
@@ -100,6 +101,7 @@ def _become_worker(spool_dir: str, forked: bool) -> None:
 def _after_fork_in_child() -> None:
     for index in MEASURABLE:
         _core.clear(index)
+    _core.timeline_clear()
     _output.manager._outputs.clear()
     for reset in _AFTER_FORK.values():
         reset()
@@ -206,6 +208,17 @@ def add_extra(name: str, get: Any, after_fork: Any = None) -> None:
 def extras(name: str) -> list[Any]:
     """In the parent: what every worker left under ``name`` (see :func:`add_extra`)."""
     return [data["extras"][name] for _, data in _read_all() if name in data.get("extras", {})]
+
+
+def _leave_timeline() -> tuple[int, bytes] | None:
+    """What a worker leaves of its timeline (settings.timeline_events): its pid and the packed
+    events, written by the parent as the worker's process track."""
+    packed = _timeline.pack()
+    return None if packed is None else (os.getpid(), packed)
+
+
+add_extra("timeline", _leave_timeline)
+_timeline.add_source(lambda: extras("timeline"))
 
 
 def payloads() -> list[tuple[int, dict[int, dict[str, bytes]]]]:

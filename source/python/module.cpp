@@ -36,6 +36,7 @@ PYBIND11_MODULE(_core, m) {
     tp::add_import_watcher(m);      // ImportWatcher
     tp::add_output_bindings(m);     // writers, atomic_write
     tp::add_export_bindings(m);     // write_speedscope, write_callgrind
+    tp::add_timeline_bindings(m);   // timeline_*, write_trace_events, write_flame_trace
     tp::add_exit_status(m);         // set_exit_status_on_success: a lost output's status
     tp::add_fork_signals(m);        // set_watched_wakeup_fd: a forked child forgets the watcher's pipe
     tp::add_build_info(m);          // build_info

@@ -8,6 +8,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
+#include "file_stream.hpp"
 #include "names.hpp"
 #include "storage_views.hpp"
 #include "timemory/output/writers.hpp"

@@ -2,6 +2,7 @@
 // Runtime configuration the native core reads. Python owns settings resolution
 // (timemory.settings) and pushes the values the core needs through
 // _core.config_set(); nothing here parses environment variables.
+#include <cstdint>
 #include <string>
 
 namespace tim {
@@ -13,6 +14,10 @@ struct Config {
     int  max_depth        = 65535;
     bool collapse_threads = true;
     bool stack_clearing   = true;
+    // the timeline (timemory/storage/timeline.hpp): record each measurement's begin and end,
+    // up to this many events per process
+    bool         timeline_events     = false;
+    std::int64_t timeline_max_events = 1000000;
 
     // text table formatting; -1 means "component default"
     int  precision         = -1;

@@ -429,6 +429,8 @@ def test_push_all_to_core_pushes_every_mirrored_value(core):
         "enabled",
         "flat_profile",
         "timeline_profile",
+        "timeline_events",
+        "timeline_max_events",
         "max_depth",
         "collapse_threads",
         "stack_clearing",

@@ -543,6 +543,7 @@ def _craypat_counters() -> str:
 
 
 _INT32 = _IntKind("int32", -(2**31), 2**31 - 1)
+_COUNT64 = _IntKind("int64", 0, 2**63 - 1)
 _ROOF = "TIMEMORY_ROOFLINE_"
 _TABLE: tuple[str | _Spec, ...] = (
     "General",
@@ -646,6 +647,22 @@ _TABLE: tuple[str | _Spec, ...] = (
         _BOOL,
         False,
         "Record every measurement as a distinct entry",
+        mirrored=True,
+    ),
+    _setting(
+        "timeline_events",
+        _BOOL,
+        False,
+        "Record each measurement's begin and end (markers, decorators, regions, profiled "
+        "functions) for the Perfetto / Chrome trace timeline",
+        mirrored=True,
+    ),
+    _setting(
+        "timeline_max_events",
+        _COUNT64,
+        1000000,
+        "Most timeline events kept per process (32 bytes each, plus counter samples); past it "
+        "events are dropped and counted, the call graph keeps everything",
         mirrored=True,
     ),
     _setting("max_depth", _UINT16, 65535, "Maximum call-graph depth recorded", mirrored=True),
@@ -1079,6 +1096,8 @@ if TYPE_CHECKING:
     input_extensions: str
     flat_profile: bool
     timeline_profile: bool
+    timeline_events: bool
+    timeline_max_events: int
     max_depth: int
     collapse_threads: bool
     collapse_processes: bool
@@ -1226,6 +1245,8 @@ class Settings:
         input_extensions: str
         flat_profile: bool
         timeline_profile: bool
+        timeline_events: bool
+        timeline_max_events: int
         max_depth: int
         collapse_threads: bool
         collapse_processes: bool

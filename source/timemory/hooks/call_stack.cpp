@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include "timemory/storage/timeline.hpp"
+
 namespace tim::hooks {
 
 ProfileSession g_session;
@@ -62,8 +64,11 @@ void CallStack::rebind() {
     graphs_.clear();
     infos_.clear();
     scalar_.clear();
-    auto& td = thread_data();
+    events_.clear();
+    wall_pos_ = -1;
+    auto& td  = thread_data();
     for (int index : g_session.indices) {
+        if (index == timeline::wall_clock_index() && wall_pos_ < 0) wall_pos_ = static_cast<int>(graphs_.size());
         auto& g = td.graph(index);
         graphs_.push_back(&g);
         infos_.push_back(&g.info());
@@ -86,7 +91,34 @@ void CallStack::enter(std::uint64_t hash, std::string_view label) {
     }
     // readings last, so the bookkeeping above is not part of the measurement
     for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], m[i].start);
+    // off: one load and a branch predicted not taken
+    if (__builtin_expect(timeline::recording(), 0)) begin_event(hash, m);
     frames_.push_back(static_cast<std::int32_t>(offset));
+}
+
+void CallStack::begin_event(std::uint64_t hash, const Measurement* m) {
+    // wall_clock's own start reading when the session measures it (the event then lasts
+    // exactly what wall_clock recorded), else the clock wall_clock reads, read now
+    const double begin = wall_pos_ >= 0 ? m[wall_pos_].start[0] : timeline::now_ns();
+    events_.push_back({frames_.size(), hash, begin, timeline::open_depth()});
+}
+
+void CallStack::end_event(const double* stop, const Measurement* m) {
+    const OpenEvent open = events_.back();
+    events_.pop_back();
+    // the storage was cleared since the call: the event goes as the call graph's interval goes
+    if (n_ > 0 && m[0].generation != m[0].graph->generation()) return timeline::forget(thread_data().tid);
+    timeline::Event ev;
+    ev.begin_ns = open.begin_ns;
+    ev.end_ns   = wall_pos_ >= 0 ? stop[wall_pos_ * max_values] : timeline::now_ns();
+    ev.hash     = open.hash;
+    ev.tid      = thread_data().tid;
+    ev.depth    = open.depth;
+    timeline::SampleBuffer samples;
+    for (int i = 0; i < n_; ++i)
+        if (i != wall_pos_) timeline::add_samples(*infos_[static_cast<std::size_t>(i)], stop + i * max_values, samples);
+    ev.n_samples = static_cast<std::uint16_t>(samples.size() > 65535 ? 65535 : samples.size());
+    timeline::record(ev, samples.data(), ev.n_samples);
 }
 
 void CallStack::leave() {
@@ -97,6 +129,7 @@ void CallStack::leave() {
     double* stop = scratch_.data();
     for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], stop + i * max_values);
     Measurement* m = meas_.data() + offset;
+    if (__builtin_expect(!events_.empty(), 0) && events_.back().level == frames_.size()) end_event(stop, m);
     for (int i = 0; i < n_; ++i) {
         CallGraph& g = *m[i].graph;
         if (m[i].generation != g.generation()) continue;  // storage cleared meanwhile

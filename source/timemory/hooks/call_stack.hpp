@@ -53,6 +53,18 @@ public:
 
 private:
     void rebind();
+    // The timeline's side (timemory/storage/timeline.hpp), out of line: only while recording.
+    void begin_event(std::uint64_t hash, const Measurement* m);
+    void end_event(const double* stop, const Measurement* m);
+
+    // A frame recorded into the timeline, open: its level (frames_ below it), identity,
+    // begin time and depth.
+    struct OpenEvent {
+        std::size_t   level;
+        std::uint64_t hash;
+        double        begin_ns;
+        std::uint16_t depth;
+    };
 
     std::uint64_t                     session_ = 0;
     std::vector<std::int32_t>         frames_;  // offset of the frame's measurements, -1 = skipped
@@ -66,6 +78,8 @@ private:
     int                               max_depth_ = 65535;
     bool                              flat_      = false;
     bool                              timeline_  = false;
+    int                               wall_pos_  = -1;  // position of wall_clock in the session's components
+    std::vector<OpenEvent>            events_;          // empty while the timeline is off
 };
 
 namespace detail {

@@ -671,7 +671,7 @@ double duration_us(const ComponentInfo& info, const TreeNode& n) {
     return disp[0] * 1.0e6;
 }
 
-void flame_event(std::string& out, const TreeNode& n, double ts, double dur, bool& first) {
+void flame_event(std::string& out, const TreeNode& n, double ts, double dur, bool& first, long long pid = -1) {
     if (n.is_dummy || n.hash == 0 || n.inclusive.laps <= 0) return;
     if (!first) out += ',';
     first = false;
@@ -680,7 +680,7 @@ void flame_event(std::string& out, const TreeNode& n, double ts, double dur, boo
     out += ",\"name\":";
     json_escape(out, n.label);
     out += ",\"ph\":\"X\",\"pid\":";
-    json_int(out, n.pids.empty() ? 0 : *n.pids.begin());
+    json_int(out, pid >= 0 ? pid : (n.pids.empty() ? 0 : *n.pids.begin()));
     out += ",\"tid\":";
     json_int(out, n.tids.empty() ? 0 : *n.tids.begin());
     out += ",\"ts\":";
@@ -729,23 +729,27 @@ void flamegraph_json(Out& out, const ComponentInfo& info, const std::vector<cons
 
 void flamegraph_json_walk(Out& out, const ComponentInfo& info, const TreeWalk& roots) {
     out.buf += "{\"traceEvents\":[";
-    bool                first = true;
-    double              ts    = 0.0;  // where the next root starts
-    std::vector<double> cursor;       // per open node: where its next child starts
+    bool first = true;
+    flamegraph_events_walk(out, info, roots, first, -1);
+    out.buf += "]}";
+}
+
+void flamegraph_events_walk(Out& out, const ComponentInfo& info, const TreeWalk& roots, bool& first, long long pid) {
+    double              ts = 0.0;  // where the next root starts
+    std::vector<double> cursor;    // per open node: where its next child starts
     roots(
         [&](const TreeNode& n) {
             const double d     = duration_us(info, n);
             const double start = cursor.empty() ? ts : cursor.back();
             if (cursor.empty()) ts += d;  // dummy roots carry no time: each view starts at 0
             else cursor.back() += d;
-            flame_event(out.buf, n, start, d, first);
+            flame_event(out.buf, n, start, d, first, pid);
             cursor.push_back(start);
         },
         [&] {
             cursor.pop_back();
             out.step();
         });
-    out.buf += "]}";
 }
 
 std::string flamegraph_json(const ComponentInfo& info, const std::vector<const TreeNode*>& roots) {

@@ -93,6 +93,9 @@ void flat_json_rows(Out& out, const ComponentInfo& info, const std::vector<FlatS
 void tree_json_walk(Out& out, const ComponentInfo& info, const TreeWalk& rank, const OutputMeta& meta,
                     const std::string& ranks_key = "graph");  // one rank
 void flamegraph_json_walk(Out& out, const ComponentInfo& info, const TreeWalk& roots);
+// The flame-graph layout's events alone (no document around them, `first`: no event written
+// before), each on the process track `pid` (-1: the node's own pid).
+void flamegraph_events_walk(Out& out, const ComponentInfo& info, const TreeWalk& roots, bool& first, long long pid);
 // How many rows a text table shows: at most `max_rows` (0: every row), the rows with the most
 // self value (their value less their children's; for a metric that is not additive, their
 // value) and the rows above them in the call graph, in the table's order. When rows are left

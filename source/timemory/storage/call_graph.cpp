@@ -11,6 +11,7 @@
 #include "timemory/components/perf_event.hpp"
 #include "timemory/config.hpp"
 #include "timemory/storage/joined.hpp"
+#include "timemory/storage/timeline.hpp"
 
 namespace tim {
 
@@ -478,6 +479,9 @@ void Bundle::start(const int* indices, int n, std::uint64_t hash, std::string_vi
     }
     hw_n_ = static_cast<std::uint16_t>(hw);
     if (hw) perf::add_running(hw);  // before the readings: the events must not change under them
+    // off: one load and a branch predicted not taken
+    timeline_ = timeline::recording();
+    if (__builtin_expect(timeline_, 0)) begin_event(hash, indices, n);
     // readings last, so the bookkeeping above is not part of the measurement
     for (int i = 0; i < n; ++i) read_now(table[static_cast<std::size_t>(indices[i])], m[i].start);
     next_link_ = td.running;
@@ -498,6 +502,7 @@ void Bundle::stop() {
         stop = heap_stop.get();
     }
     for (int i = 0; i < n_; ++i) read_now(m[i].graph->info(), stop[i]);
+    if (__builtin_expect(timeline_, 0)) end_event(stop);
     for (int i = 0; i < n_; ++i) {
         auto& g = *m[i].graph;
         if (m[i].generation != g.generation()) continue;
@@ -515,6 +520,46 @@ void Bundle::stop() {
     running_                = false;
     if (hw_n_) perf::add_running(-static_cast<std::int64_t>(hw_n_));
     hw_n_ = 0;
+}
+
+void Bundle::begin_event(std::uint64_t hash, const int* indices, int n) {
+    tl_hash_  = hash;
+    tl_depth_ = timeline::open_depth();
+    // the time of the event: wall_clock's own start reading when the bundle has it (the
+    // same number, so the event lasts exactly what wall_clock recorded: end_event takes
+    // it), else read now, before the components' readings
+    const int wc = timeline::wall_clock_index();
+    for (int i = 0; i < n; ++i)
+        if (indices[i] == wc) return;
+    tl_begin_ = timeline::now_ns();
+}
+
+void Bundle::end_event(const double (*stop)[max_values]) {
+    timeline_      = false;
+    Measurement* m = data();
+    // the storage was cleared since the start (timemory.clear(), a forked child that inherited
+    // the running marker): the event goes as the call graph's interval goes
+    if (n_ > 0 && m[0].generation != m[0].graph->generation()) return timeline::forget(owner_ ? owner_->tid : 0);
+    const int       wc = timeline::wall_clock_index();
+    timeline::Event ev;
+    ev.begin_ns = tl_begin_;
+    ev.end_ns   = -1.0;
+    ev.hash     = tl_hash_;
+    ev.tid      = owner_ ? owner_->tid : 0;
+    ev.depth    = tl_depth_;
+    timeline::SampleBuffer samples;
+    for (int i = 0; i < n_; ++i) {
+        const auto& info = m[i].graph->info();
+        if (info.index == wc) {
+            ev.begin_ns = m[i].start[0];
+            ev.end_ns   = stop[i][0];
+        } else {
+            timeline::add_samples(info, stop[i], samples);
+        }
+    }
+    if (ev.end_ns < 0.0) ev.end_ns = timeline::now_ns();
+    ev.n_samples = static_cast<std::uint16_t>(samples.size() > 65535 ? 65535 : samples.size());
+    timeline::record(ev, samples.data(), ev.n_samples);
 }
 
 void stop_all_bundles() {

@@ -275,12 +275,19 @@ private:
     friend void  stop_all_bundles();
     friend void  forget_other_threads_bundles();
     Measurement* data() { return n_ <= inline_capacity ? inline_ : heap_.get(); }
+    // The timeline's side (timemory/storage/timeline.hpp), out of line: only while recording.
+    void begin_event(std::uint64_t hash, const int* indices, int n);
+    void end_event(const double (*stop)[max_values]);
 
     Measurement                    inline_[inline_capacity];
     std::unique_ptr<Measurement[]> heap_;
     int                            n_         = 0;
     bool                           running_   = false;
-    std::uint16_t                  hw_n_      = 0;  // hardware-counter components counted in perf::g_running
+    bool                           timeline_  = false;  // this measurement goes into the timeline
+    std::uint16_t                  hw_n_      = 0;      // hardware-counter components counted in perf::g_running
+    std::uint16_t                  tl_depth_  = 0;      // timeline: the event's depth
+    double                         tl_begin_  = 0.0;
+    std::uint64_t                  tl_hash_   = 0;
     ThreadData*                    owner_     = nullptr;
     Bundle*                        prev_link_ = nullptr;
     Bundle*                        next_link_ = nullptr;
