@@ -108,14 +108,16 @@ def _metric_columns(
 
             u = float(divisors[k]) if k < len(divisors) and divisors[k] else 1.0
             units[metric] = unit_names[k] if k < len(unit_names) else ""
-            inc_sum = value("sum") / u
-            inc_sqr = value("sum_sq") / (u * u)
-            exc_sum = value("self") / u
+            raw_sum, raw_sqr = value("sum"), value("sum_sq")
+            inc_sum = raw_sum / u
+            inc_sqr = raw_sqr / (u * u)
             if subtracts:
-                raw_sqr = value("sum_sq")
+                # the exclusive statistics as the tree files hold them: the node's sum and
+                # sum of squares less its children's, count, min and max its own
+                exc_sum = (raw_sum - _children_sum(parent, raw_sum)) / u
                 exc_sqr = (raw_sqr - _children_sum(parent, raw_sqr)) / (u * u)
             else:
-                exc_sqr = inc_sqr
+                exc_sum, exc_sqr = inc_sum, inc_sqr
             minimum = value("min") / u
             maximum = value("max") / u
             for suffix, total, squares, names_out in (
@@ -276,18 +278,28 @@ def snapshot_to_hatchet(snapshot: Any) -> Any:
 
     nodes: list[Any] = [None] * len(node_parent)
     roots = []
-    # the one loop per node: hatchet's graph is made of Node objects
-    for i, (p, code, d) in enumerate(
-        zip(node_parent.tolist(), node_codes.tolist(), node_depth.tolist())
-    ):
-        node = Node(Frame({"name": labels[code], "type": "region"}), None, i, d)
-        if p < 0:
-            roots.append(node)
-        else:
-            up = nodes[p]
-            node.parents.append(up)
-            up.children.append(node)
-        nodes[i] = node
+    names = labels.tolist()
+    # the one loop per node: hatchet's graph is made of Node objects. The collector would
+    # walk every node made so far again and again (each Node holds lists): it pauses
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for i, (p, code, d) in enumerate(
+            zip(node_parent.tolist(), node_codes.tolist(), node_depth.tolist())
+        ):
+            node = Node(Frame({"name": names[code], "type": "region"}), None, i, d)
+            if p < 0:
+                roots.append(node)
+            else:
+                up = nodes[p]
+                node.parents.append(up)
+                up.children.append(node)
+            nodes[i] = node
+    finally:
+        if collecting:
+            gc.enable()
     graph = Graph(roots)
 
     index_nodes = np.empty(len(nodes), dtype=object)
