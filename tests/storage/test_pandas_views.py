@@ -149,8 +149,9 @@ def record(components=("wall_clock",)):
                 clock.advance(0.002)
 
 
-def synthetic(n_threads=1):
-    """A hand-made snapshot: a > b > c and a > d, per thread view, with known values."""
+def synthetic(n_threads=1, view="thread"):
+    """A hand-made snapshot: a > b > c and a > d, per view (thread or rank), with known
+    values."""
     base = [  # parent, depth, label, file, line, hash, count, sum (ns), self (ns), min, max
         (-1, 0, 0, 0, 10, 11, 1, 100.0, 40.0, 100.0, 100.0),
         (0, 1, 1, -1, 0, 22, 2, 50.0, 30.0, 20.0, 30.0),
@@ -166,7 +167,7 @@ def synthetic(n_threads=1):
     arr = np.zeros(len(rows), dtype=snapshot_dtype({"wall_clock": 1}))
     for i, (parent, depth, label, file, line, h, count, s, own, lo, hi, t) in enumerate(rows):
         rec = arr[i]
-        rec["node"], rec["parent"], rec["depth"], rec["thread"] = i, parent, depth, t
+        rec["node"], rec["parent"], rec["depth"], rec[view] = i, parent, depth, t
         rec["pid"], rec["label"], rec["file"], rec["line"], rec["hash"] = 99, label, file, line, h
         rec["count"], rec["sum"], rec["self"], rec["inclusive"] = count, s, own, s
         rec["min"], rec["max"], rec["sum_sq"] = lo, hi, s * s / count
@@ -361,6 +362,18 @@ def test_hatchet_several_threads_index_levels():
     assert [p.frame["name"] for p in node_c.parents] == ["b"]
     rows = gf.dataframe.xs(node_c, level="node")
     assert sorted(rows.index) == [0, 1]
+
+
+def test_hatchet_several_ranks_and_threads_index_levels():
+    hatchet_or_skip()
+    snap = synthetic(n_threads=2, view="rank")
+    assert _frames.snapshot_to_hatchet(snap).dataframe.index.names == ["node", "rank"]
+    arr = snap.as_numpy().copy()
+    arr["thread"][[1, 5]] = 3  # b's rows on a second thread of each rank
+    snap = FakeSnapshot(arr, snap.labels, snap.files, snap.value_names)
+    gf = _frames.snapshot_to_hatchet(snap)
+    assert gf.dataframe.index.names == ["node", "rank", "thread"]
+    assert len(gf.graph) == 4 and len(gf.dataframe) == 8
 
 
 def test_to_pandas_uses_the_snapshot(monkeypatch):
