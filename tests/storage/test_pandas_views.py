@@ -193,6 +193,10 @@ def test_columns_are_the_snapshots():
     assert df.loc[1, "sqr.wall_clock"] * u**2 == pytest.approx(1250.0 - 100.0)
     # one lap: no deviation
     assert df.loc[0, "stddev.wall_clock (inc)"] == 0.0
+    # the frame is the user's: writable, the snapshot unchanged
+    df.loc[0, "line"] = 5
+    df.loc[0, "sum.wall_clock"] = 1.0
+    assert arr["line"][0] == 10
 
 
 def test_labels_and_files_are_categoricals_from_the_codes():

@@ -182,17 +182,17 @@ def snapshot_to_pandas(snapshot: Any) -> Any:
 
     arr = snapshot.as_numpy()
     n = len(arr)
+
+    def column(field: str) -> np.ndarray:
+        # a copy: the snapshot's fields are read-only, strided views of its records; the
+        # frame's columns are contiguous and writable, as any DataFrame's
+        return np.array(arr[field], copy=True)
+
     columns: dict[str, Any] = {
-        "name": _categorical(pd, np.asarray(arr["label"]), list(snapshot.labels)),
-        "parent": np.asarray(arr["parent"]),
-        "depth": np.asarray(arr["depth"]),
-        "rank": np.asarray(arr["rank"]),
-        "pid": np.asarray(arr["pid"]),
-        "thread": np.asarray(arr["thread"]),
-        "file": _categorical(pd, np.asarray(arr["file"]), list(snapshot.files)),
-        "line": np.asarray(arr["line"]),
-        "hash": np.asarray(arr["hash"]),
-        "count": np.asarray(arr["count"]),
+        "name": _categorical(pd, column("label"), list(snapshot.labels)),
+        **{f: column(f) for f in ("parent", "depth", "rank", "pid", "thread")},
+        "file": _categorical(pd, column("file"), list(snapshot.files)),
+        **{f: column(f) for f in ("line", "hash", "count")},
     }
     metrics, exc, inc, units = _metric_columns(snapshot, arr)
     columns.update(metrics)
