@@ -106,6 +106,9 @@ _LAZY_NAMES = {
     **dict.fromkeys(
         ("enable_signal_detection", "disable_signal_detection", "set_exit_action"), "signals"
     ),
+    # the pandas and hatchet views (pandas and hatchet are imported only when called)
+    "to_pandas": "storage",
+    "to_hatchet": "storage",
     "upcxx_init": "libs",
     "upcxx_finalize": "libs",
 }
@@ -301,6 +304,8 @@ __all__ = [
     "enable_signal_detection",
     "disable_signal_detection",
     "set_exit_action",
+    "to_pandas",
+    "to_hatchet",
 ]
 
 
