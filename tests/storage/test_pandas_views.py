@@ -196,7 +196,9 @@ def test_columns_are_the_snapshots():
     # the frame is the user's: writable, the snapshot unchanged
     df.loc[0, "line"] = 5
     df.loc[0, "sum.wall_clock"] = 1.0
+    df.loc[0, "min.wall_clock"] = 1.0
     assert arr["line"][0] == 10
+    assert df.loc[0, "min.wall_clock (inc)"] == arr["min"][0] / u
 
 
 def test_labels_and_files_are_categoricals_from_the_codes():

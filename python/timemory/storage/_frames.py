@@ -117,18 +117,17 @@ def _metric_columns(
                 exc_sum = (raw_sum - _children_sum(parent, raw_sum)) / u
                 exc_sqr = (raw_sqr - _children_sum(parent, raw_sqr)) / (u * u)
             else:
-                exc_sum, exc_sqr = inc_sum, inc_sqr
+                exc_sum, exc_sqr = inc_sum.copy(), inc_sqr.copy()
             minimum = value("min") / u
             maximum = value("max") / u
             for suffix, total, squares, names_out in (
                 ("", exc_sum, exc_sqr, exc),
                 (" (inc)", inc_sum, inc_sqr, inc),
             ):
+                # every column its own array: a frame's columns are changed one at a time
+                low, high = (minimum, maximum) if suffix else (minimum.copy(), maximum.copy())
                 stats = dict(
-                    zip(
-                        STATS,
-                        (total, minimum, maximum, squares, *_mean_stddev(total, squares, count)),
-                    )
+                    zip(STATS, (total, low, high, squares, *_mean_stddev(total, squares, count)))
                 )
                 for stat in STATS:
                     name = f"{stat}.{metric}{suffix}"
