@@ -110,6 +110,9 @@ _LAZY_NAMES = {
     # the NumPy snapshot (numpy itself is imported only when a view is asked for)
     "snapshot": "storage",
     "as_numpy": "storage",
+    # the pandas and hatchet views (pandas and hatchet are imported only when called)
+    "to_pandas": "storage",
+    "to_hatchet": "storage",
     "upcxx_init": "libs",
     "upcxx_finalize": "libs",
 }
@@ -308,6 +311,8 @@ __all__ = [
     "enable_signal_detection",
     "disable_signal_detection",
     "set_exit_action",
+    "to_pandas",
+    "to_hatchet",
 ]
 
 

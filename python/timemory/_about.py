@@ -38,6 +38,8 @@ EXTRAS = {
     "plot": ("matplotlib>=3.5",),
     "mpi": ("mpi4py>=4", "mpich>=4.1"),
     "line": ("line_profiler",),
+    "pandas": ("pandas>=2.1",),
+    "hatchet": ("llnl-hatchet",),
 }
 
 #: The name the ``timemory`` command runs a tool under (``timemory profile``), set by it

@@ -695,6 +695,23 @@ class Storage:
     mpi_get_tree = dmp_get_tree
     upcxx_get_tree = dmp_get_tree
 
+    # -- pandas and hatchet (timemory.storage._frames)
+    @classmethod
+    def to_pandas(cls) -> Any:
+        """``snapshot().to_pandas()``: this process's call graph of the component as a pandas
+        DataFrame (see :func:`timemory.storage.to_pandas`)."""
+        from ._frames import snapshot_to_pandas
+
+        return snapshot_to_pandas(cls.snapshot())  # type: ignore[attr-defined]
+
+    @classmethod
+    def to_hatchet(cls) -> Any:
+        """``snapshot().to_hatchet()``: this process's call graph of the component as a
+        ``hatchet.GraphFrame`` (see :func:`timemory.storage.to_hatchet`)."""
+        from ._frames import snapshot_to_hatchet
+
+        return snapshot_to_hatchet(cls.snapshot())  # type: ignore[attr-defined]
+
     # -- views of exchanged data (rank zero)
     @classmethod
     def _flat_lists(cls, procs: Processes) -> list[list[StorageResult]]:
@@ -912,3 +929,9 @@ def storage_class(component: str | int | type) -> type:
     if len(indices) != 1 or indices[0] not in _MEASURABLE:
         raise ValueError(f"no storage for {component!r}: it is unavailable or holds no value")
     return _storage_for(indices[0])
+
+
+# pandas and hatchet views of a snapshot (pandas and hatchet are imported only when called)
+from ._frames import call_path, to_hatchet, to_pandas  # noqa: E402
+
+__all__ += ["call_path", "to_hatchet", "to_pandas"]
