@@ -234,32 +234,31 @@ def load_folder(
     ``ValueError`` for a folder without tree files, a file that is not tree JSON, or a
     component the folder has no data of; each in one line.
     """
+    from .. import _documents as d
+    from .._files import path_text
     from . import _read_json, storage_class
 
     folder = os.fsdecode(os.fspath(path))
+    shown = path_text(folder)  # undecodable bytes as \xff escapes
     try:
         names = sorted(os.listdir(folder))
     except FileNotFoundError:
-        raise OSError(f"{folder}: no such folder") from None
+        raise OSError(f"{shown}: no such folder") from None
     except NotADirectoryError:
-        raise OSError(f"{folder}: not a folder (give the output folder of a run)") from None
+        raise OSError(f"{shown}: not a folder (give the output folder of a run)") from None
     except OSError as err:
-        raise OSError(f"{folder}: cannot read it ({err.strerror})") from None
+        raise OSError(f"{shown}: cannot read it ({err.strerror})") from None
     trees = [n for n in names if n.endswith(".tree.json")]
     if not trees:
-        flat = [
-            n for n in names if n.endswith(".json") and n not in ("metadata.json", "functions.json")
-        ]
+        flat = [n for n in names if n.endswith(".json") and n not in _NOT_DATA]
         hint = (
             "; its flat .json files alone are not enough: the call graph is read from the tree "
             "output (settings.tree_output, TIMEMORY_TREE_OUTPUT=ON)"
             if flat
             else ""
         )
-        raise ValueError(f"{folder}: no tree JSON files (<label>.tree.json) in it{hint}")
+        raise ValueError(f"{shown}: no tree JSON files (<label>.tree.json) in it{hint}")
     found: dict[int, list[list[StorageTree]]] = {}
-    from .. import _documents as d
-
     for name in trees:
         document, where = _read_json(os.path.join(folder, name))
         body = d.member(document, "timemory", where, d.as_object)
@@ -274,10 +273,8 @@ def load_folder(
     indices = _indices(components)
     missing = [i for i in indices if i not in found]
     if missing:
-        shown = ", ".join(_key(i) for i in sorted(found))
-        raise ValueError(
-            f"{folder}: no data of {_key(missing[0])} in it (components in it: {shown})"
-        )
+        have = ", ".join(_key(i) for i in sorted(found))
+        raise ValueError(f"{shown}: no data of {_key(missing[0])} in it (components in it: {have})")
     return [(i, found[i]) for i in indices]
 
 
