@@ -27,11 +27,11 @@ namespace {
 // root and every node comes after its parent.
 class ViewNodes {
 public:
-    virtual ~ViewNodes()                                  = default;
-    virtual std::size_t         size() const              = 0;
-    virtual std::int32_t        parent(std::int32_t i) const = 0;
-    virtual std::uint64_t       hash(std::int32_t i) const   = 0;
-    virtual bool                unique(std::int32_t i) const = 0;
+    virtual ~ViewNodes()                                             = default;
+    virtual std::size_t         size() const                         = 0;
+    virtual std::int32_t        parent(std::int32_t i) const         = 0;
+    virtual std::uint64_t       hash(std::int32_t i) const           = 0;
+    virtual bool                unique(std::int32_t i) const         = 0;
     virtual const std::int32_t* children_begin(std::int32_t i) const = 0;
     virtual const std::int32_t* children_end(std::int32_t i) const   = 0;
     // The node's inclusive and exclusive values.
@@ -62,9 +62,9 @@ public:
 private:
     const Node& node(std::int32_t i) const { return g_.nodes()[static_cast<std::size_t>(i)]; }
 
-    const ComponentInfo&        info_;
-    const detail::MergedGraph&  g_;
-    mutable Entry               child_;
+    const ComponentInfo&       info_;
+    const detail::MergedGraph& g_;
+    mutable Entry              child_;
 };
 
 // A root tree read back (or gathered), flattened in pre-order with its children indexed.
@@ -118,13 +118,12 @@ struct JoinKey {
     std::int32_t  parent;
     std::uint64_t hash;
     std::int32_t  ordinal;
-    bool          operator==(const JoinKey& o) const {
-        return parent == o.parent && hash == o.hash && ordinal == o.ordinal;
-    }
+    bool operator==(const JoinKey& o) const { return parent == o.parent && hash == o.hash && ordinal == o.ordinal; }
 };
 struct JoinKeyHash {
     std::size_t operator()(const JoinKey& k) const {
-        std::uint64_t h = k.hash ^ (static_cast<std::uint64_t>(static_cast<std::uint32_t>(k.parent)) * 0x9E3779B97F4A7C15ULL);
+        std::uint64_t h =
+            k.hash ^ (static_cast<std::uint64_t>(static_cast<std::uint32_t>(k.parent)) * 0x9E3779B97F4A7C15ULL);
         h ^= static_cast<std::uint64_t>(static_cast<std::uint32_t>(k.ordinal)) * 0xBF58476D1CE4E5B9ULL;
         return static_cast<std::size_t>(h ^ (h >> 31));
     }
@@ -158,9 +157,9 @@ public:
             ordinals.clear();
             std::vector<std::int32_t> map(v->size(), 0);
             for (std::size_t i = 1; i < v->size(); ++i) {
-                const auto   id = static_cast<std::int32_t>(i);
-                const auto   jp = map[static_cast<std::size_t>(v->parent(id))];
-                JoinKey      key{jp, v->hash(id), 0};
+                const auto id = static_cast<std::int32_t>(i);
+                const auto jp = map[static_cast<std::size_t>(v->parent(id))];
+                JoinKey    key{jp, v->hash(id), 0};
                 if (v->unique(id)) key.ordinal = ordinals[JoinKey{jp, key.hash, 0}]++;
                 auto         it = lookup.find(key);
                 std::int32_t j  = -1;
@@ -188,8 +187,10 @@ public:
                 static_cast<std::int32_t>(i);
     }
 
-    bool                empty() const { return single_ == nullptr; }
-    std::uint64_t       hash(std::int32_t j) const { return only_ >= 0 ? single_->hash(j) : hash_[static_cast<std::size_t>(j)]; }
+    bool          empty() const { return single_ == nullptr; }
+    std::uint64_t hash(std::int32_t j) const {
+        return only_ >= 0 ? single_->hash(j) : hash_[static_cast<std::size_t>(j)];
+    }
     const std::int32_t* children_begin(std::int32_t j) const {
         return only_ >= 0 ? single_->children_begin(j) : list_.data() + start_[static_cast<std::size_t>(j)];
     }
@@ -286,12 +287,12 @@ void walk_live(const JoinSource& src, const std::function<void(const JoinedRow&)
 
     const bool collapse = config().collapse_threads;
     // views keyed by thread (one key when threads are merged), in thread order
-    std::map<int, std::vector<const ViewNodes*>>   by_tid;
-    std::vector<std::unique_ptr<LiveNodes>>        owned;
+    std::map<int, std::vector<const ViewNodes*>> by_tid;
+    std::vector<std::unique_ptr<LiveNodes>>      owned;
     for (std::size_t c = 0; c < k; ++c) {
         const auto& info = component_table()[static_cast<std::size_t>(src.live[c])];
         for (const auto& [tid, graph] : views[c]) {
-            const int key = collapse ? 0 : tid;
+            const int key  = collapse ? 0 : tid;
             auto&     slot = by_tid[key];
             slot.resize(k, nullptr);
             if (slot[c]) continue;  // one view per thread and component
@@ -336,7 +337,7 @@ void walk_loaded(const JoinSource& src, const std::function<void(const JoinedRow
             std::map<int, int> seen;
             for (const TreeNode* root : src.loaded[c].ranks[r]) {
                 if (!root) continue;
-                const int tid = root->tids.empty() ? 0 : *root->tids.begin();
+                const int tid  = root->tids.empty() ? 0 : *root->tids.begin();
                 auto&     slot = by_tid[{tid, seen[tid]++}];
                 slot.resize(k, nullptr);
                 owned.push_back(std::make_unique<LoadedNodes>(root));
