@@ -534,7 +534,11 @@ def test_real_writer_at_exit_and_from_the_folder(name, tmp_path):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == "timemory: 1 file in later/\n"
+    lines = proc.stderr.splitlines()
+    if name == "perfetto":  # a saved folder holds the call graph, not the timeline
+        assert lines[0].startswith("[timemory]> no timeline was recorded"), proc.stderr
+        lines = lines[1:]
+    assert lines == ["timemory: 1 file in later/"]
     assert (tmp_path / "later" / FILES[name]).stat().st_size > 0
 
 
