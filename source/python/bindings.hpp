@@ -13,11 +13,6 @@ namespace timemory_python {
 // The description of component `index`; ValueError for an index that names none.
 const tim::ComponentInfo& info_at(int index);
 
-// A file path as the file system takes it: str (encoded as os.fsencode does, so a name that
-// is not valid UTF-8, decoded with surrogateescape, comes back as its bytes), bytes, or a
-// path-like object.
-std::string fs_path(const pybind11::handle& path);
-
 void add_config_bindings(pybind11::module_& m);     // config_bindings.cpp: config_set/get
 void add_build_info(pybind11::module_& m);          // config_bindings.cpp: build_info
 void add_component_bindings(pybind11::module_& m);  // component_bindings.cpp: metadata, resolver

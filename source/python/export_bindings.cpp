@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
+#include "file_stream.hpp"
 #include "storage_views.hpp"
 #include "timemory/output/exports.hpp"
 

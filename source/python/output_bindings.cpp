@@ -19,14 +19,6 @@ using namespace tim;
 
 namespace timemory_python {
 
-std::string fs_path(const py::handle& path) {
-    auto p = py::reinterpret_steal<py::object>(PyOS_FSPath(path.ptr()));
-    if (!p) throw py::error_already_set();
-    if (PyUnicode_Check(p.ptr())) p = py::reinterpret_steal<py::object>(PyUnicode_EncodeFSDefault(p.ptr()));
-    if (!p) throw py::error_already_set();
-    return std::string(PyBytes_AS_STRING(p.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(p.ptr())));
-}
-
 namespace {
 
 OutputMeta meta_from(const py::dict& d) {
@@ -41,30 +33,6 @@ OutputMeta meta_from(const py::dict& d) {
     get("num_ranks", m.num_ranks);
     get("concurrency", m.concurrency);
     return m;
-}
-
-// Streams one writer's text into the file `path` (bytes: the file system's own encoding,
-// so any name works), between `head` and `tail`: through a temporary created exclusively
-// in the target folder, fsynced and renamed, in chunks (the document is never held whole),
-// without the GIL. A failure raises ValueError naming the path (OSError in Python).
-template <typename F>
-void stream_to(const std::string& path, const std::string& head, const std::string& tail, F&& write) {
-    std::string err;
-    bool        ok = false;
-    {
-        py::gil_scoped_release nogil;
-        AtomicFile             file;
-        if (file.open(path, &err)) {
-            Out out;
-            out.sink = [&](std::string_view chunk) { file.write(chunk); };
-            out.buf  = head;
-            write(out);
-            out.buf += tail;
-            out.flush();
-            ok = file.commit(&err);
-        }
-    }
-    if (!ok) throw py::value_error(err);
 }
 
 // The flat rows of component `index` read from the recorded graph as they are written.
