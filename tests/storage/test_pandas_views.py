@@ -132,6 +132,20 @@ def test_columns_are_the_snapshots():
     assert df.loc[0, "min.wall_clock (inc)"] == arr["min"][0] / u
 
 
+def test_mean_and_deviation_as_the_files_compute_them():
+    snap = synthetic()
+    arr = snap.as_numpy().copy()
+    arr["sum_sq"][1] = 20.0**2 + 30.0**2  # b's two laps: 20 and 30 ns
+    df = _frames.snapshot_to_pandas(FakeSnapshot(arr, snap.labels, snap.files, snap.value_names))
+    u = divisor("wall_clock")
+    assert df.loc[1, "mean.wall_clock (inc)"] * u == pytest.approx(25.0)
+    assert df.loc[1, "stddev.wall_clock (inc)"] * u == pytest.approx(50.0**0.5)
+    # exclusive: b's 30 ns of its own over 2 laps; its squares less c's (20 ns / 4 laps: 100)
+    assert df.loc[1, "mean.wall_clock"] * u == pytest.approx(15.0)
+    var = (1300.0 - 100.0 - 30.0**2 / 2) / 1
+    assert df.loc[1, "stddev.wall_clock"] * u == pytest.approx(var**0.5)
+
+
 def test_labels_and_files_are_categoricals_from_the_codes():
     df = _frames.snapshot_to_pandas(synthetic())
     assert isinstance(df["name"].dtype, pd.CategoricalDtype)
