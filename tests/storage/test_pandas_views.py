@@ -213,21 +213,29 @@ def test_several_values_are_named_as_hatchet_names_them():
     assert _frames.metric_names("wall_clock", ["wall_clock"]) == ["wall_clock"]
 
 
-def test_pandas_missing_is_one_line(monkeypatch):
+@pytest.mark.parametrize(
+    ("package", "extra", "view"),
+    [
+        ("pandas", "pandas", _frames.snapshot_to_pandas),
+        ("pandas", "pandas", _frames.snapshot_to_hatchet),
+        ("hatchet", "hatchet", _frames.snapshot_to_hatchet),
+    ],
+)
+def test_a_missing_package_is_one_line(monkeypatch, package, extra, view):
     real_import = builtins.__import__
 
-    def no_pandas(name, *args, **kwargs):
-        if name == "pandas" or name.startswith("pandas."):
-            raise ImportError("No module named 'pandas'")
+    def without(name, *args, **kwargs):
+        if name == package or name.startswith(package + "."):
+            raise ImportError(f"No module named {package!r}")
         return real_import(name, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    monkeypatch.setattr(builtins, "__import__", without)
     with pytest.raises(ImportError) as info:
-        _frames.snapshot_to_pandas(synthetic())
+        view(synthetic())
     message = str(info.value)
     assert "\n" not in message
-    assert "timemory.storage needs the pandas package" in message
-    assert "pip install" in message and "[pandas]" in message
+    assert f"timemory.storage needs the {package} package" in message
+    assert "pip install" in message and f"[{extra}]" in message
 
 
 # ------------------------------------------------------------------ hatchet
