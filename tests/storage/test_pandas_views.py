@@ -9,7 +9,7 @@ import pytest
 import timemory
 from timemory import _core
 from timemory.bundle import marker
-from timemory.storage import _frames
+from timemory.storage import WallClockStorage, _frames
 
 np = pytest.importorskip("numpy")
 pd = pytest.importorskip("pandas")
@@ -64,75 +64,6 @@ class FakeSnapshot:
 
 def divisor(key, k=0):
     return _core.unit_info(_core.find_component(key))[0][k]
-
-
-def snapshot_of_trees(components):
-    """A snapshot of the live call graphs of ``components`` (one view: threads merged), built
-    from their trees in Python: rows in pre-order, the components joined by path of hashes."""
-    rows = {}  # path of hashes -> row dict
-    order = []
-    labels: list[str] = []
-    for key in components:
-        storage = timemory.storage.storage_class(key)
-        u = divisor(key)
-
-        def visit(tree, path, parent_path, key=key, u=u):
-            value = tree.value()
-            if value.is_dummy():
-                for child in tree.children():
-                    visit(child, path, parent_path)
-                return
-            here = (*path, value.hash())
-            row = rows.get(here)
-            if row is None:
-                row = rows[here] = {
-                    "label": value.prefix(),
-                    "parent": parent_path,
-                    "depth": value.depth(),
-                    "hash": value.hash(),
-                    "pid": min(value.pid()),
-                    "thread": min(value.tid()),
-                }
-                order.append(here)
-            inc, exc = value.inclusive().stats(), value.exclusive().stats()
-            row[key] = {
-                "count": inc.count(),
-                "sum": inc.sum() * u,
-                "min": inc.min() * u,
-                "max": inc.max() * u,
-                "sum_sq": inc.sqr() * u * u,
-                "self": exc.sum() * u,
-                "inclusive": inc.sum() * u,
-            }
-            for child in tree.children():
-                visit(child, here, here)
-
-        for root in storage.get_tree():
-            visit(root, (), None)
-    arr = np.zeros(len(order), dtype=snapshot_dtype(dict.fromkeys(components, 1)))
-    position = {path: i for i, path in enumerate(order)}
-    for i, path in enumerate(order):
-        row = rows[path]
-        if row["label"] not in labels:
-            labels.append(row["label"])
-        rec = arr[i]
-        rec["node"] = i
-        rec["parent"] = -1 if row["parent"] is None else position[row["parent"]]
-        rec["depth"] = row["depth"]
-        rec["pid"] = row["pid"]
-        rec["thread"] = row["thread"]
-        rec["label"] = labels.index(row["label"])
-        rec["file"] = -1
-        rec["hash"] = row["hash"]
-        for key in components:
-            values = row.get(key, {})
-            target = rec if len(components) == 1 else rec[key]
-            if len(components) > 1:
-                target["count"] = values.get("count", 0)
-            for name in VALUES:
-                target[name] = values.get(name, 0.0)
-        rec["count"] = row[components[0]]["count"]
-    return FakeSnapshot(arr, labels, [], {key: [key] for key in components})
 
 
 def record(components=("wall_clock",)):
@@ -201,6 +132,20 @@ def test_columns_are_the_snapshots():
     assert df.loc[0, "min.wall_clock (inc)"] == arr["min"][0] / u
 
 
+def test_mean_and_deviation_as_the_files_compute_them():
+    snap = synthetic()
+    arr = snap.as_numpy().copy()
+    arr["sum_sq"][1] = 20.0**2 + 30.0**2  # b's two laps: 20 and 30 ns
+    df = _frames.snapshot_to_pandas(FakeSnapshot(arr, snap.labels, snap.files, snap.value_names))
+    u = divisor("wall_clock")
+    assert df.loc[1, "mean.wall_clock (inc)"] * u == pytest.approx(25.0)
+    assert df.loc[1, "stddev.wall_clock (inc)"] * u == pytest.approx(50.0**0.5)
+    # exclusive: b's 30 ns of its own over 2 laps; its squares less c's (20 ns / 4 laps: 100)
+    assert df.loc[1, "mean.wall_clock"] * u == pytest.approx(15.0)
+    var = (1300.0 - 100.0 - 30.0**2 / 2) / 1
+    assert df.loc[1, "stddev.wall_clock"] * u == pytest.approx(var**0.5)
+
+
 def test_labels_and_files_are_categoricals_from_the_codes():
     df = _frames.snapshot_to_pandas(synthetic())
     assert isinstance(df["name"].dtype, pd.CategoricalDtype)
@@ -247,7 +192,7 @@ def test_empty_snapshot():
 
 def test_bundle_columns(fake_clock):
     record(("wall_clock", "cpu_clock"))
-    snap = snapshot_of_trees(["wall_clock", "cpu_clock"])
+    snap = timemory.snapshot(["wall_clock", "cpu_clock"])
     assert snap.as_numpy().dtype["wall_clock"].names[0] == "count"
     df = _frames.snapshot_to_pandas(snap)
     for key in ("wall_clock", "cpu_clock"):
@@ -268,21 +213,29 @@ def test_several_values_are_named_as_hatchet_names_them():
     assert _frames.metric_names("wall_clock", ["wall_clock"]) == ["wall_clock"]
 
 
-def test_pandas_missing_is_one_line(monkeypatch):
+@pytest.mark.parametrize(
+    ("package", "extra", "view"),
+    [
+        ("pandas", "pandas", _frames.snapshot_to_pandas),
+        ("pandas", "pandas", _frames.snapshot_to_hatchet),
+        ("hatchet", "hatchet", _frames.snapshot_to_hatchet),
+    ],
+)
+def test_a_missing_package_is_one_line(monkeypatch, package, extra, view):
     real_import = builtins.__import__
 
-    def no_pandas(name, *args, **kwargs):
-        if name == "pandas" or name.startswith("pandas."):
-            raise ImportError("No module named 'pandas'")
+    def without(name, *args, **kwargs):
+        if name == package or name.startswith(package + "."):
+            raise ImportError(f"No module named {package!r}")
         return real_import(name, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    monkeypatch.setattr(builtins, "__import__", without)
     with pytest.raises(ImportError) as info:
-        _frames.snapshot_to_pandas(synthetic())
+        view(synthetic())
     message = str(info.value)
     assert "\n" not in message
-    assert "timemory.storage needs the pandas package" in message
-    assert "pip install" in message and "[pandas]" in message
+    assert f"timemory.storage needs the {package} package" in message
+    assert "pip install" in message and f"[{extra}]" in message
 
 
 # ------------------------------------------------------------------ hatchet
@@ -314,30 +267,11 @@ def _same_frames(ours, theirs, columns):
             assert a.loc[name, column] == expected, (name, column)
 
 
-def test_hatchet_graphframe_equals_from_timemory(fake_clock, tmp_path):
-    hatchet = hatchet_or_skip()
-    record(("wall_clock", "cpu_clock"))
-    timemory.report(str(tmp_path))
-    theirs = hatchet.GraphFrame.from_timemory(str(tmp_path))
-    ours = _frames.snapshot_to_hatchet(snapshot_of_trees(["wall_clock", "cpu_clock"]))
-    assert len(ours.graph) == len(theirs.graph) == 4
-    assert len(ours.dataframe) == len(theirs.dataframe)
-    metrics = [c for c in theirs.dataframe.columns if c.startswith(_frames.STATS)]
-    assert sorted(ours.exc_metrics) == sorted(theirs.exc_metrics)
-    assert sorted(ours.inc_metrics) == sorted(theirs.inc_metrics)
-    assert ours.default_metric == theirs.default_metric == "sum.wall_clock"
-    _same_frames(ours, theirs, [*metrics, "count", "file", "type", "thread", "pid"])
-    for metric in ("sum.wall_clock", "sum.wall_clock (inc)", "stddev.cpu_clock (inc)"):
-        assert ours.tree(metric_column=metric, precision=6) == theirs.tree(
-            metric_column=metric, precision=6
-        )
-
-
 @hatchet_swapaxes
 def test_hatchet_operations(fake_clock):
     hatchet_or_skip()
     record()
-    gf = _frames.snapshot_to_hatchet(snapshot_of_trees(["wall_clock"]))
+    gf = timemory.to_hatchet(["wall_clock"])
     text = gf.tree()
     assert "main" in text and "grandchild" in text
 
@@ -349,7 +283,7 @@ def test_hatchet_operations(fake_clock):
     assert [p.frame["name"] for p in grand.parents] == ["main"]
 
     # the difference of two runs of the same program
-    other = _frames.snapshot_to_hatchet(snapshot_of_trees(["wall_clock"]))
+    other = WallClockStorage.to_hatchet()
     diff = gf - other
     assert len(diff.graph) == 4
     assert (diff.dataframe["sum.wall_clock"].abs() < 1e-12).all()
@@ -392,3 +326,74 @@ def test_to_pandas_uses_the_snapshot(monkeypatch):
     monkeypatch.setattr(_frames, "_snapshot", fake)
     df = _frames.to_pandas(["wall_clock"], None)
     assert seen == [(["wall_clock"], None)] and len(df) == 4
+
+
+# ------------------------------------------------------------------ the real snapshot
+@pytest.mark.parametrize("where", ["live", "folder"])
+def test_to_hatchet_equals_from_timemory(fake_clock, tmp_path, where):
+    """timemory.to_hatchet (this process's graphs, or the saved folder read back natively)
+    gives the GraphFrame hatchet's own reader makes of the same run's folder."""
+    hatchet = hatchet_or_skip()
+    record(("wall_clock", "cpu_clock"))
+    timemory.report(str(tmp_path))
+    theirs = hatchet.GraphFrame.from_timemory(str(tmp_path))
+    source = None if where == "live" else str(tmp_path)
+    ours = timemory.to_hatchet(["wall_clock", "cpu_clock"], source=source)
+    assert len(ours.graph) == len(theirs.graph) == 4
+    assert len(ours.dataframe) == len(theirs.dataframe)
+    assert sorted(ours.exc_metrics) == sorted(theirs.exc_metrics)
+    assert sorted(ours.inc_metrics) == sorted(theirs.inc_metrics)
+    assert ours.default_metric == theirs.default_metric == "sum.wall_clock"
+    metrics = [c for c in theirs.dataframe.columns if c.startswith(_frames.STATS)]
+    _same_frames(ours, theirs, [*metrics, "count", "file", "type", "thread"])
+    for metric in ("sum.wall_clock", "sum.wall_clock (inc)", "stddev.wall_clock (inc)"):
+        assert ours.tree(metric_column=metric, precision=6) == theirs.tree(
+            metric_column=metric, precision=6
+        )
+
+
+def test_storage_and_snapshot_frames(fake_clock):
+    record()
+    snap = WallClockStorage.snapshot()
+    arr = snap.as_numpy()
+    df = snap.to_pandas()
+    assert df.equals(WallClockStorage.to_pandas())
+    assert df.equals(timemory.to_pandas(["wall_clock"]))
+    assert list(df["name"]) == [snap.labels[c] for c in arr["label"]]
+    for field in ("parent", "depth", "rank", "pid", "thread", "line", "hash", "count"):
+        assert (df[field].to_numpy() == arr[field]).all(), field
+    by_name = df.set_index("name")
+    assert by_name.loc["main", "sum.wall_clock (inc)"] == pytest.approx(0.024)
+    assert by_name.loc["main", "sum.wall_clock"] == pytest.approx(0.01)
+    assert by_name.loc["child", "count"] == 2
+    assert by_name.loc["child", "max.wall_clock"] == pytest.approx(0.007)
+    assert _frames.call_path(df, int(by_name.index.get_loc("grandchild"))) == (
+        "main",
+        "other",
+        "grandchild",
+    )
+    assert df.attrs["units"] == {"wall_clock": "sec"}
+    gf = snap.to_hatchet()
+    assert len(gf.graph) == 4 and len(WallClockStorage.to_hatchet().graph) == 4
+
+
+def test_bundle_from_the_real_snapshot(fake_clock):
+    record(("wall_clock", "peak_rss"))
+    df = timemory.to_pandas(["wall_clock", "peak_rss"])
+    for key in ("wall_clock", "peak_rss"):
+        assert f"sum.{key}" in df.columns and f"sum.{key} (inc)" in df.columns
+    assert set(df.attrs["units"]) == {"wall_clock", "peak_rss"}
+    assert len(df) == 4
+
+
+def test_the_stand_in_has_the_snapshots_fields(fake_clock):
+    """The hand-made snapshots above have the real snapshot's fields, in its order."""
+    record(("wall_clock", "cpu_clock"))
+
+    def fields(dtype):
+        return [(n, fields(dtype[n]) if dtype[n].names else dtype[n].str) for n in dtype.names]
+
+    real = WallClockStorage.snapshot().as_numpy().dtype
+    assert fields(real) == fields(snapshot_dtype({"wall_clock": 1}))
+    real = timemory.snapshot(["wall_clock", "cpu_clock"]).as_numpy().dtype
+    assert fields(real) == fields(snapshot_dtype({"wall_clock": 1, "cpu_clock": 1}))

@@ -700,17 +700,13 @@ class Storage:
     def to_pandas(cls) -> Any:
         """``snapshot().to_pandas()``: this process's call graph of the component as a pandas
         DataFrame (see :func:`timemory.storage.to_pandas`)."""
-        from ._frames import snapshot_to_pandas
-
-        return snapshot_to_pandas(cls.snapshot())  # type: ignore[attr-defined]
+        return cls.snapshot().to_pandas()
 
     @classmethod
     def to_hatchet(cls) -> Any:
         """``snapshot().to_hatchet()``: this process's call graph of the component as a
         ``hatchet.GraphFrame`` (see :func:`timemory.storage.to_hatchet`)."""
-        from ._frames import snapshot_to_hatchet
-
-        return snapshot_to_hatchet(cls.snapshot())  # type: ignore[attr-defined]
+        return cls.snapshot().to_hatchet()
 
     # -- views of exchanged data (rank zero)
     @classmethod

@@ -248,8 +248,8 @@ def _path_ids(parent: np.ndarray, depth: np.ndarray, hashes: np.ndarray) -> np.n
 def snapshot_to_hatchet(snapshot: Any) -> Any:
     """The hatchet GraphFrame of a snapshot (``Snapshot.to_hatchet()``): see
     :func:`to_hatchet`."""
+    pd = _pandas()  # first: hatchet imports it, and the missing one is named
     hatchet = _hatchet()
-    pd = _pandas()
     import numpy as np
 
     Frame, Graph, Node = hatchet.frame.Frame, hatchet.graph.Graph, hatchet.node.Node

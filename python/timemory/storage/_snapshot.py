@@ -129,6 +129,18 @@ class Snapshot:
         """A writable copy of :meth:`as_numpy`, independent of the snapshot."""
         return self.as_numpy().copy()
 
+    def to_pandas(self) -> Any:
+        """The snapshot as a pandas DataFrame (see :func:`timemory.storage.to_pandas`)."""
+        from ._frames import snapshot_to_pandas
+
+        return snapshot_to_pandas(self)
+
+    def to_hatchet(self) -> Any:
+        """The snapshot as a ``hatchet.GraphFrame`` (see :func:`timemory.storage.to_hatchet`)."""
+        from ._frames import snapshot_to_hatchet
+
+        return snapshot_to_hatchet(self)
+
 
 def _dtype(table: _core.GraphTable) -> numpy.dtype:
     """The structured dtype of the table's records, from its field description."""
