@@ -432,7 +432,7 @@ def test_without_a_timeline_the_flame_graph_layout_and_one_line(tmp_path, fake_c
     doc = write(tmp_path, live_source("wall_clock", "cpu_clock", "peak_rss"))
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no timeline was recorded" in err
-    assert "settings.timeline_events" in err and "--format perfetto" in err
+    assert "TIMEMORY_PERFETTO_OUTPUT=1" in err and "--format perfetto" in err
     procs = {e["pid"]: e["args"]["name"] for e in of_phase(doc, "M")}
     assert sorted(procs.values()) == [
         "cpu_clock (flame-graph layout)",
@@ -453,6 +453,29 @@ def test_enable_recording_turns_the_setting_on():
         assert _core.config_get("timeline_events") is True
     finally:
         settings.timeline_events = False
+
+
+def test_the_perfetto_export_alone_records_the_timeline(python_runner, tmp_path):
+    # TIMEMORY_PERFETTO_OUTPUT=1 (or settings.perfetto_output) is enough for a real timeline:
+    # the file it asks for would otherwise hold only the flame-graph layout
+    proc = python_runner(
+        """
+        from timemory import _core, settings
+        from timemory.bundle import marker
+        settings.perfetto_output = True
+        for _ in range(10):
+            with marker(["wall_clock"], key="k"):
+                pass
+        settings.perfetto_output = False
+        with marker(["wall_clock"], key="after"):
+            pass
+        print(_core.timeline_stats()["events"])
+        settings.auto_output = False
+        """,
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["10"]
 
 
 # ---------------------------------------------------------------- Perfetto's own reader

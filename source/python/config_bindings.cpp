@@ -22,6 +22,7 @@ void config_set(const std::string& name, py::object value) {
     else if (name == "collapse_threads") c.collapse_threads = b();
     else if (name == "stack_clearing") c.stack_clearing = b();
     else if (name == "timeline_events") c.timeline_events = b();
+    else if (name == "perfetto_output") c.perfetto_output = b();
     else if (name == "timeline_max_events") c.timeline_max_events = value.cast<std::int64_t>();
     else if (name == "precision") c.precision = i();
     else if (name == "width") c.width = i();
@@ -49,6 +50,7 @@ py::object config_get(const std::string& name) {
     if (name == "collapse_threads") return py::bool_(c.collapse_threads);
     if (name == "stack_clearing") return py::bool_(c.stack_clearing);
     if (name == "timeline_events") return py::bool_(c.timeline_events);
+    if (name == "perfetto_output") return py::bool_(c.perfetto_output);
     if (name == "timeline_max_events") return py::int_(c.timeline_max_events);
     if (name == "timing_unit") return py::float_(c.timing_unit);
     if (name == "timing_unit_repr") return py::str(c.timing_unit_repr);

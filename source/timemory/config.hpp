@@ -15,8 +15,9 @@ struct Config {
     bool collapse_threads = true;
     bool stack_clearing   = true;
     // the timeline (timemory/storage/timeline.hpp): record each measurement's begin and end,
-    // up to this many events per process
+    // up to this many events per process; the Perfetto export (perfetto_output) records it too
     bool         timeline_events     = false;
+    bool         perfetto_output     = false;
     std::int64_t timeline_max_events = 1000000;
 
     // text table formatting; -1 means "component default"

@@ -430,6 +430,7 @@ def test_push_all_to_core_pushes_every_mirrored_value(core):
         "flat_profile",
         "timeline_profile",
         "timeline_events",
+        "perfetto_output",
         "timeline_max_events",
         "max_depth",
         "collapse_threads",

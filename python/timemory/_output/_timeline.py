@@ -38,8 +38,8 @@ __all__ = [
 _SOURCES: list[Callable[[], list[tuple[int, bytes]]]] = []
 
 HOW_TO_RECORD = (
-    "settings.timeline_events = True, TIMEMORY_TIMELINE_EVENTS=1, --timemory-timeline-events "
-    "or --format perfetto"
+    "settings.perfetto_output or timeline_events = True before the program runs, "
+    "TIMEMORY_PERFETTO_OUTPUT=1, or --format perfetto"
 )
 
 
@@ -83,7 +83,9 @@ def thread_names() -> dict[int, str]:
 def _process_name(rank: int) -> str:
     if _processes.collective_in_use():
         return f"rank {rank}"
-    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
+    # the program timemory was initialised for (the script a command line ran), else argv[0]
+    argv = list(_settings.command_line or ()) or sys.argv
+    program = os.path.basename(str(argv[0])) if argv and argv[0] else "python"
     return f"{program} (pid {os.getpid()})"
 
 

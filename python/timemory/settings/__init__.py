@@ -591,7 +591,8 @@ _TABLE: tuple[str | _Spec, ...] = (
         _BOOL,
         False,
         "Write a Chrome trace-event timeline for Perfetto and chrome://tracing "
-        "(perfetto.trace.json; --format perfetto)",
+        "(perfetto.trace.json; --format perfetto); records the timeline as timeline_events does",
+        mirrored=True,
     ),
     _setting("dart_output", _BOOL, False, "Print CDash <DartMeasurement> tags"),
     _setting("dart_type", _STR, "", "Only print dart tags for this component label"),

@@ -150,8 +150,12 @@ struct ThreadEvents {
     mutable std::mutex        mtx;
 };
 
-// Whether measurements are recorded into the timeline now: one load of the configuration.
-inline bool recording() { return config().timeline_events; }
+// Whether measurements are recorded into the timeline now: the timeline asked for, or the
+// Perfetto export that shows it (two flags of one cache line of the configuration).
+inline bool recording() {
+    const auto& c = config();
+    return c.timeline_events || c.perfetto_output;
+}
 
 ThreadEvents& this_thread_events();  // created on first use
 
