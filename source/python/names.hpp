@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "timemory/output/utf8.hpp"
+
 namespace timemory_python {
 
 // `bytes` with every byte that is not part of a well-formed UTF-8 sequence written as "\xNN".
@@ -24,15 +26,8 @@ inline std::string escape_invalid_utf8(std::string_view bytes) {
             continue;
         }
         // no overlongs, surrogates or code points past U+10FFFF
-        std::size_t n  = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-        bool        ok = n > 0 && c <= 0xf4 && i + n <= bytes.size();
-        for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(bytes[i + k]) & 0xc0) == 0x80;
-        if (ok && n >= 3) {
-            const auto c1 = static_cast<unsigned char>(bytes[i + 1]);
-            ok            = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0) && !(c == 0xf0 && c1 < 0x90) &&
-                            !(c == 0xf4 && c1 >= 0x90);
-        }
-        if (ok) {
+        const std::size_t n = tim::utf8_sequence_at(bytes, i);
+        if (n > 0) {
             out.append(bytes.data() + i, n);
             i += n;
         } else {

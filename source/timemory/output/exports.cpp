@@ -453,15 +453,8 @@ void append_name(std::string& out, std::string_view s) {
             ++i;
             continue;
         }
-        std::size_t n  = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-        bool        ok = n > 0 && c <= 0xf4 && i + n <= s.size();
-        for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
-        if (ok && n >= 3) {
-            const auto c1 = static_cast<unsigned char>(s[i + 1]);
-            ok            = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0) && !(c == 0xf0 && c1 < 0x90) &&
-                            !(c == 0xf4 && c1 >= 0x90);
-        }
-        if (!ok) {
+        const std::size_t n = utf8_sequence_at(s, i);
+        if (n == 0) {
             esc(c);
             ++i;
             continue;

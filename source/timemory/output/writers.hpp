@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "timemory/components/component_info.hpp"
+#include "timemory/output/utf8.hpp"
 #include "timemory/storage/snapshot.hpp"
 
 namespace tim {
