@@ -34,7 +34,7 @@ FILES = {
 }
 SETTINGS = [f"{n}_output" for n in EXPORTS]
 WRITER_MODULES = {
-    "timemory._output._pstats": ("make_pstats",),
+    "timemory._output._pstats": ("stream_pstats",),
     "timemory._output._speedscope": ("make_speedscope", "make_callgrind"),
     "timemory._output._timeline": ("make_perfetto",),
 }
@@ -237,7 +237,7 @@ def test_a_missing_or_failing_writer_costs_only_its_own_file(
     err = capfd.readouterr().err
     assert (
         "[timemory]> pstats_output: the pstats export is not available in this build "
-        "(timemory._output._pstats.make_pstats is missing); no pstats file was written"
+        "(timemory._output._pstats.stream_pstats is missing); no pstats file was written"
     ) in err
     assert (
         "[timemory]> perfetto_output: the perfetto file was not written: RuntimeError: no can do"
@@ -438,7 +438,7 @@ def test_export_of_a_format_that_holds_none_of_the_components_exits_1(
     tmp_path, describing_writers, monkeypatch, capsys
 ):
     out = run_with_exports(tmp_path)
-    monkeypatch.setattr(sys.modules["timemory._output._pstats"], "make_pstats", lambda src: None)
+    monkeypatch.setattr(sys.modules["timemory._output._pstats"], "stream_pstats", lambda src: None)
     status = _export_command.main(
         [str(out), "--to", "pstats,speedscope", "-o", str(tmp_path / "x")]
     )

@@ -7,7 +7,7 @@ file per write holding every component with data, enabled by its setting (off by
 =============  ====================  ==========================  ===========================
 format         setting               file (in the output folder)  writer
 =============  ====================  ==========================  ===========================
-``pstats``     ``pstats_output``     ``pstats.prof``             ``_pstats.make_pstats``
+``pstats``     ``pstats_output``     ``pstats.prof``             ``_pstats.stream_pstats``
 ``speedscope`` ``speedscope_output`` ``speedscope.json``         ``_speedscope.make_speedscope``
 ``callgrind``  ``callgrind_output``  ``callgrind.out.timemory``  ``_speedscope.make_callgrind``
 ``perfetto``   ``perfetto_output``   ``perfetto.trace.json``     ``_timeline.make_perfetto``
@@ -62,7 +62,7 @@ EXPORTS: dict[str, tuple[str, str, str, str, str]] = {
         "pstats_output",
         ".prof",
         "timemory._output._pstats",
-        "make_pstats",
+        "stream_pstats",
         "snakeviz, gprof2dot, pstats.Stats",
     ),
     "speedscope": (
