@@ -58,6 +58,11 @@ COMMANDS = {
         "timemory.hardware_counters.__main__",
         "the hardware counters this machine can count",
     ),
+    "run": (
+        "timemory.runs._run_command",
+        "profile a script or module N times into a run store, keyed by its parameters",
+    ),
+    "runs": ("timemory.runs._runs_command", "list, show or remove the runs of a run store"),
     "gperftools": (
         "timemory.api.gperftools.__main__",
         "run a command under gperftools' CPU or heap profiler",
