@@ -4,6 +4,7 @@ into its own output folder, with the parameters handed to the target."""
 from __future__ import annotations
 
 import json
+import subprocess
 import os
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from timemory.runs import RunsError, parameters
 from timemory.runs import _execute
 from timemory.runs._execute import Module, describe, measure
 from timemory.runs._graph import read_folder
-from tool_helpers import write
+from tool_helpers import clean_env, write
 
 COMPONENTS = ["wall_clock"]
 
@@ -358,3 +359,46 @@ def test_fork_is_not_used_with_mpi_initialized(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "mpi4py.MPI", FakeMPI)
     assert _execute._fork_unusable() == "MPI is initialized in this process"
+
+
+def test_a_program_under_timemory_profile_keeps_its_own_output(tmp_path):
+    # the whole program is profiled; its callable measured in between: the repeats' graphs
+    # are theirs alone, and the program's output holds none of the repeats' calls
+    program = write(
+        tmp_path / "prog.py",
+        """\
+        import sys
+        from timemory.runs._execute import measure
+        from timemory.runs._graph import read_folder
+
+        def leaf(n):
+            return sum(range(n))
+
+        def work(n):
+            return leaf(n) + leaf(n)
+
+        def main():
+            m = measure(work, {"n": 5}, repeats=2, components=["wall_clock"],
+                        workdir=sys.argv[1])
+            assert m.error is None, m.error
+            for folder in m.repeat_dirs:
+                paths = set(read_folder(folder).paths)
+                assert paths == {("work",), ("work", "leaf")}, paths
+            leaf(3)
+
+        main()
+        """,
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "timemory.profiler", "-q", "-d", str(tmp_path / "out"), "--",
+         str(program), str(tmp_path / "w")],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    paths = set(read_folder(tmp_path / "out").paths)
+    assert any(path[-2:] == ("main", "leaf") for path in paths), paths
+    assert not any("work" in path for path in paths), paths  # the repeats ran elsewhere

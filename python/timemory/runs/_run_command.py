@@ -164,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(prog: str, opts: Any, command: list[str], params: dict[str, Any]) -> int:
     import os
 
+    from timemory import _cli
     from timemory._text import echo
     from timemory.runs import _execute
     from timemory.runs._store import Store
@@ -180,6 +181,10 @@ def _run(prog: str, opts: Any, command: list[str], params: dict[str, Any]) -> in
     # every problem with the target, the components and the placeholders is found before a
     # store is created or anything runs
     _execute.describe(target, args)
+    try:
+        _cli.resolve_target(command)  # a module that cannot be found, a folder given as script
+    except _cli.CliError as err:
+        raise _execute.RunsError(err.message) from None
     _execute.format_arguments(_execute._arguments(args), params)
     _execute._components(opts.components)
     store = Store(opts.store)
@@ -205,8 +210,8 @@ def _run(prog: str, opts: Any, command: list[str], params: dict[str, Any]) -> in
             code=opts.code,
             args=args,
         )
-    ran = [r for r in store() if r.id == run.id]
-    run = ran[0] if ran else store.get(run.id)
+    # this run only: calling the store would also measure every other pending run in it
+    run = store._compute(run)
     if run.status != "done":
         echo(
             f"timemory: run {run.id} ({about}) in {where} failed after {run.repeats} "

@@ -385,7 +385,7 @@ def _show_text(
                 _scaled(node["self"], unit),
                 _scaled(node["inclusive"], unit),
                 "-" if calls is None or calls != calls else f"{calls:g}",
-                " > ".join(node["path"]),
+                _path_text(node["path"]),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -393,6 +393,12 @@ def _show_text(
         cells = [row[i].rjust(widths[i]) for i in range(3)]
         lines.append("    " + "  ".join(cells) + "  " + row[3])
     return "\n".join(lines)
+
+
+def _path_text(path: list[str], keep: int = 3) -> str:
+    """The node's call path, its last ``keep`` labels (``... > parent > node``)."""
+    shown = " > ".join(path[-keep:])
+    return f"... > {shown}" if len(path) > keep else shown
 
 
 def _short(value: Any, limit: int = 100) -> str:
