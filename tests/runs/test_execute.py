@@ -4,16 +4,15 @@ into its own output folder, with the parameters handed to the target."""
 from __future__ import annotations
 
 import json
-import subprocess
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import timemory
 from timemory.bundle import marker
-from timemory.runs import RunsError, parameters
-from timemory.runs import _execute
+from timemory.runs import RunsError, _execute, parameters
 from timemory.runs._execute import Module, describe, measure
 from timemory.runs._graph import read_folder
 from tool_helpers import clean_env, write
@@ -168,7 +167,9 @@ def test_in_process_when_fork_is_unusable(tmp_path, monkeypatch):
     # with the user's data in the process, measuring there would mix or destroy it
     with marker(COMPONENTS, key="user"):
         pass
-    with pytest.raises(RunsError, match=r"no fork in this test.*holds timemory data \(wall_clock\)"):
+    with pytest.raises(
+        RunsError, match=r"no fork in this test.*holds timemory data \(wall_clock\)"
+    ):
         measure(work, {"n": 5}, repeats=1, components=COMPONENTS, workdir=tmp_path / "2")
     assert "user" in json.dumps(timemory.get())
 
@@ -390,8 +391,17 @@ def test_a_program_under_timemory_profile_keeps_its_own_output(tmp_path):
         """,
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "timemory.profiler", "-q", "-d", str(tmp_path / "out"), "--",
-         str(program), str(tmp_path / "w")],
+        [
+            sys.executable,
+            "-m",
+            "timemory.profiler",
+            "-q",
+            "-d",
+            str(tmp_path / "out"),
+            "--",
+            str(program),
+            str(tmp_path / "w"),
+        ],
         cwd=tmp_path,
         env=clean_env(),
         capture_output=True,

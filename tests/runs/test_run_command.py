@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from timemory.runs._graph import read_folder
@@ -115,7 +114,9 @@ def test_a_failing_run_is_status_1_with_its_error(tmp_path, monkeypatch, capfd):
     lines = lines_of(capfd.readouterr().err)
     assert lines[0] == "bad input here"  # the program's stderr is its own
     assert len(lines) == 2 and "Traceback" not in lines[1]
-    assert re.match(r"^timemory: run [0-9a-f]{16} \(3 repeats, no parameters\) in st failed", lines[1])
+    assert re.match(
+        r"^timemory: run [0-9a-f]{16} \(3 repeats, no parameters\) in st failed", lines[1]
+    )
     assert lines[1].endswith("exit status 4: bad input here")
     (run,) = Store("st").runs
     assert run.status == "failed" and run.error == "exit status 4: bad input here"
@@ -125,7 +126,10 @@ def test_a_failing_run_is_status_1_with_its_error(tmp_path, monkeypatch, capfd):
     ("args", "message"),
     [
         (["--", "missing.py"], "cannot run 'missing.py': no such file"),
-        (["--", "bench.py", "{size}"], "unknown placeholder {size} in the arguments (the parameters: n)"),
+        (
+            ["--", "bench.py", "{size}"],
+            "unknown placeholder {size} in the arguments (the parameters: n)",
+        ),
         (["--param", "n", "--", "bench.py"], "argument --param:"),
         (["--param", "n=1", "--", "bench.py"], "'n' is given twice"),
         (["-c", "wal_clock", "--", "bench.py"], "did you mean 'wall_clock'"),
@@ -155,8 +159,21 @@ def test_a_folder_that_is_not_a_store_is_status_2(bench, tmp_path, capfd):
 
 def test_the_timemory_command(bench, tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "timemory", "run", "--store", "st", "-p", "n=4", "-n", "1",
-         "--", "bench.py", str(tmp_path / "r.txt")],
+        [
+            sys.executable,
+            "-m",
+            "timemory",
+            "run",
+            "--store",
+            "st",
+            "-p",
+            "n=4",
+            "-n",
+            "1",
+            "--",
+            "bench.py",
+            str(tmp_path / "r.txt"),
+        ],
         cwd=tmp_path,
         env=clean_env(),
         capture_output=True,
@@ -196,7 +213,9 @@ def test_runs_ls(store, capfd):
     lines = lines_of(err)
     assert lines[0].split() == ["id", "status", "repeats", "parameters", "code"]
     assert len(lines) == 5 and lines[-1] == "timemory: 3 runs"
-    assert all(re.match(r"^[0-9a-f]{16}  done +2 +mode=\w+, n=\d+ +-$", line) for line in lines[1:4])
+    assert all(
+        re.match(r"^[0-9a-f]{16}  done +2 +mode=\w+, n=\d+ +-$", line) for line in lines[1:4]
+    )
 
     assert runs_main(["ls", "st", "n>=10", "mode=fast", "--json"]) == 0
     out, err = capfd.readouterr()

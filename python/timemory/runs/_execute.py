@@ -176,7 +176,7 @@ def describe(target: Any, args: Sequence[Any] = ()) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ placeholders
-class _Placeholders(dict):  # type: ignore[type-arg]
+class _Placeholders(dict):
     def __missing__(self, key: str) -> Any:
         valid = ", ".join(sorted(self)) or "none: the run has no parameters"
         raise RunsError(f"unknown placeholder {{{key}}} in the arguments (the parameters: {valid})")

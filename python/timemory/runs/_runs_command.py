@@ -265,7 +265,7 @@ def node_summary(table: Any, component: str | None = None) -> list[dict[str, Any
         incl = np.nanmedian(values["inclusive"], axis=1)
         count = np.nanmedian(values["count"], axis=1) if "count" in values else None
         present = np.sum(~np.isnan(values["self"]), axis=1)
-    nodes = []
+    nodes: list[dict[str, Any]] = []
     for i, path in enumerate(table.paths):
         nodes.append(
             {
@@ -276,7 +276,8 @@ def node_summary(table: Any, component: str | None = None) -> list[dict[str, Any
                 "repeats": int(present[i]),
             }
         )
-    nodes.sort(key=lambda n: -n["self"] if n["self"] == n["self"] else float("inf"))
+    # most self first; a node no repeat has (NaN) last
+    nodes.sort(key=lambda n: -float(n["self"]) if n["self"] == n["self"] else float("inf"))
     return nodes
 
 
@@ -327,9 +328,7 @@ def _show(opts: Any, store: Any, runs: list[Any]) -> int:
         except RunsError as err:
             nodes, component, unit, problem = [], None, "", str(err)
         top = nodes if opts.top == 0 else nodes[: opts.top]
-        docs.append(
-            {"run": _manifest(run), "component": component, "unit": unit, "nodes": top}
-        )
+        docs.append({"run": _manifest(run), "component": component, "unit": unit, "nodes": top})
         texts.append(_show_text(run, top, len(nodes), component, unit, problem))
     if opts.json:
         _emit_json(opts, docs if len(docs) > 1 else docs[0])
@@ -347,7 +346,11 @@ def _manifest(run: Any) -> dict[str, Any]:
 
 
 def _show_text(
-    run: Any, nodes: list[dict[str, Any]], total: int, component: str | None, unit: str,
+    run: Any,
+    nodes: list[dict[str, Any]],
+    total: int,
+    component: str | None,
+    unit: str,
     problem: str | None,
 ) -> str:
     import statistics
@@ -415,7 +418,10 @@ def _rm(store: Any, runs: list[Any]) -> int:
         echo(f"timemory: no run matches; nothing removed from {store.path}", sys.stderr)
         return 1
     removed = store.remove(runs)
-    echo(f"timemory: removed {removed} run{'s' if removed != 1 else ''} from {store.path}", sys.stderr)
+    echo(
+        f"timemory: removed {removed} run{'s' if removed != 1 else ''} from {store.path}",
+        sys.stderr,
+    )
     return 0
 
 
