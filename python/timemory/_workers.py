@@ -83,6 +83,14 @@ def _install() -> None:
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def become_owner() -> None:
+    """In a forked child that writes its own output (a repeat of ``timemory.runs``): it is no
+    longer a worker of its parent, and its own workers leave their data in a new spool of its
+    own, which its output then includes."""
+    _state.update(worker=False, name="", spool=_new_spool())
+    os.environ[_SPOOL_ENV] = _state["spool"]
+
+
 def _spawned_by_multiprocessing() -> bool:
     """True in a process that multiprocessing started (spawn, forkserver), while it unpickles
     its work (``_inheriting``) or once it runs (``parent_process()``)."""

@@ -148,6 +148,22 @@ def _entry(doc, label):
     raise AssertionError(label)
 
 
+def pooled(n):
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        return sum(pool.map(leaf, [n] * 4))
+
+
+def test_pool_workers_of_a_callable_are_in_its_repeat_not_in_the_program(tmp_path):
+    measured = measure(pooled, {"n": 10}, repeats=1, components=COMPONENTS, workdir=tmp_path)
+    assert measured.error is None and measured.result == 4 * sum(range(10))
+    paths = paths_of(measured.repeat_dirs[0])
+    assert ("pooled",) in paths
+    assert any(path[-1] == "leaf" for path in paths), paths  # the workers' calls
+    assert not timemory.get()["timemory"]  # nothing reached this process's data
+
+
 def test_under_a_running_profiler_each_repeat_is_its_own(tmp_path):
     profiler = timemory.profiler.Profiler(COMPONENTS)
     with profiler:

@@ -473,10 +473,12 @@ def _gpu_runtime() -> str:
 def _check_in_process(why: str) -> None:
     """Measuring in this process is allowed only while it holds no timemory data and no
     profiler runs; RunsError otherwise."""
-    from timemory import _core
+    from timemory import _core, _workers
     from timemory._components import MEASURABLE
 
     held = [str(_core.component_info(i)["key"]) for i in sorted(MEASURABLE) if _core.has_data(i)]
+    if _workers.has_data():
+        held.append("the data its pool workers left")
     if _core.profiler_active():
         held.insert(0, "a running profiler")
     if held:
@@ -510,7 +512,6 @@ def _measure_call(
     """One repeat in this process's (empty) storage: the profiled call, then its folder."""
     import time
 
-    from timemory import _output
     from timemory.profiler import Profiler
 
     profiler = Profiler(keys)
@@ -525,17 +526,34 @@ def _measure_call(
             raise
     finally:
         seconds = time.perf_counter() - start
-        deferred = _output.defer_folders(True)  # no "N files in" line: the caller reports
-        try:
-            _output.write_run(_output.OutputPlan.from_settings(folder), None)
-        finally:
-            _output.defer_folders(deferred)
+        _write_repeat(folder)
     if error is None:
         try:
             value = _json_result(value)
         except RunsError as err:
             value, error = None, str(err)
     return seconds, value, error
+
+
+def _write_repeat(folder: str) -> None:
+    """The repeat's output folder: this process's call graphs and those its pool workers left
+    (as ``timemory profile`` writes them), from this process alone: no MPI collective, the
+    job's other ranks take no part in a repeat. Nothing is printed."""
+    from timemory import _output, _processes, _workers
+    from timemory._components import MEASURABLE
+    from timemory.storage import Processes, local_payload
+
+    procs = None
+    if _workers.has_data():
+        views = ["flat", "tree"] if _output.tree_needed() else ["flat"]
+        items = _processes.local_items(local_payload(sorted(MEASURABLE), views))
+        procs = Processes([(0, pid, data) for pid, data in items], 1)
+    deferred = _output.defer_folders(True)  # no "N files in" line: the caller reports
+    try:
+        _output.write_run(_output.OutputPlan.from_settings(folder), procs)
+    finally:
+        _output.defer_folders(deferred)
+        _processes.discard_local()  # the workers' data are the repeat's: written
 
 
 def _in_process(
@@ -613,7 +631,7 @@ def _child(
     try:
         import json
 
-        from timemory import _core, _lifecycle, _signals
+        from timemory import _core, _lifecycle, _signals, _workers
         from timemory._components import MEASURABLE
 
         _signals.set_writer(None)  # an ending signal must not write the parent's output
@@ -624,6 +642,9 @@ def _child(
         for index in MEASURABLE:
             _core.clear(index)
         _core.timeline_clear()
+        # timemory made the child a worker that hands its data to the parent: it writes its
+        # own folder instead, with the data of the pool workers the callable may start
+        _workers.become_owner()
         _settings_for_repeat()
         os.environ[ENV] = text
         seconds, value, error = _measure_call(target, params, keys, folder)
