@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -115,10 +116,23 @@ def test_an_exception_stops_the_run_and_keeps_what_was_measured(tmp_path):
     assert not (tmp_path / "w" / "repeat-002").exists()
 
 
-def test_a_result_that_cannot_be_stored_is_the_runs_error(tmp_path):
-    measured = measure(returns_object, {}, repeats=3, components=COMPONENTS, workdir=tmp_path)
-    assert measured.error.startswith("the result (object) cannot be stored as JSON")
-    assert len(measured.repeat_dirs) == 1 and measured.result is None
+def test_a_result_that_json_cannot_hold_is_kept_as_its_repr(tmp_path, capfd):
+    measured = measure(returns_object, {}, repeats=2, components=COMPONENTS, workdir=tmp_path)
+    assert measured.error is None and len(measured.repeat_dirs) == 2
+    assert re.fullmatch(r"<object object at 0x[0-9a-f]+>", measured.result)
+    err = capfd.readouterr().err
+    assert "the result (object) is not JSON-serialisable" in err and "kept as its repr()" in err
+
+
+def returns_numpy():
+    import numpy as np
+
+    return {"n": np.int64(3), "values": np.arange(3)}
+
+
+def test_numpy_results_are_stored_as_numbers(tmp_path):
+    measured = measure(returns_numpy, {}, repeats=1, components=COMPONENTS, workdir=tmp_path)
+    assert measured.result == {"n": 3, "values": [0, 1, 2]}
 
 
 def test_the_users_data_survives_a_callable_measurement(tmp_path):

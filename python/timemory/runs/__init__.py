@@ -18,10 +18,11 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._errors import RunsError
+    from ._execute import Module, parameters
     from ._graph import Graph, Table, from_live, read_folder
 
 # the names of the other parts join __all__ as they land: _store, _execute, _compare, _ensemble
-__all__ = ["Graph", "RunsError", "Table", "from_live", "read_folder"]
+__all__ = ["Graph", "Module", "RunsError", "Table", "from_live", "parameters", "read_folder"]
 
 # public name -> the submodule defining it
 _LAZY = {

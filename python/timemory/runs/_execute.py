@@ -233,23 +233,31 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _json_result(value: Any) -> Any:
-    """The result as JSON would store it (a numpy value becomes a number or a list);
-    RunsError when it cannot be stored."""
+    """The result as JSON stores it (a numpy value becomes a number or a list), or, when it
+    is not JSON-serialisable, its ``repr()`` with a warning (as the store keeps such a
+    result; nothing is pickled)."""
     import json
 
     def default(obj: Any) -> Any:
         tolist = getattr(obj, "tolist", None)  # numpy scalars and arrays
         if callable(tolist):
             return tolist()
-        raise TypeError(f"{type(obj).__name__} is not JSON-able")
+        raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
 
     try:
         return json.loads(json.dumps(value, default=default, allow_nan=False))
     except (TypeError, ValueError, RecursionError) as err:
-        raise RunsError(
-            f"the result ({type(value).__name__}) cannot be stored as JSON: {err}; return "
-            "None, numbers, strings, lists or dicts of them"
-        ) from None
+        from timemory._text import WARNING, echo
+
+        echo(
+            f"timemory: the result ({type(value).__name__}) is not JSON-serialisable ({err}): "
+            "kept as its repr()",
+            level=WARNING,
+        )
+        try:
+            return repr(value)
+        except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not lose the run
+            return f"<unrepresentable {type(value).__name__}: {exc!r}>"
 
 
 # ------------------------------------------------------------------ measuring
@@ -528,10 +536,7 @@ def _measure_call(
         seconds = time.perf_counter() - start
         _write_repeat(folder)
     if error is None:
-        try:
-            value = _json_result(value)
-        except RunsError as err:
-            value, error = None, str(err)
+        value = _json_result(value)
     return seconds, value, error
 
 
