@@ -159,6 +159,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(parser.prog, opts, command, params)
     except RunsError as err:
         return _cli.error_status(parser.prog, _cli.CliError(str(err)))
+    except KeyboardInterrupt:
+        # the run stays pending in the store (its partial repeats are not kept): the next
+        # `timemory run` of it measures it
+        from timemory._text import echo
+
+        echo(f"{parser.prog}: interrupted; the run was not finished", sys.stderr)
+        return _cli.INTERRUPT_STATUS
 
 
 def _run(prog: str, opts: Any, command: list[str], params: dict[str, Any]) -> int:
