@@ -223,8 +223,12 @@ with open(sys.argv[2], "a") as out:
 """
 
 
-def test_script_repeats_get_the_parameters(tmp_path, capfd):
+def test_script_repeats_get_the_parameters(tmp_path, capfd, monkeypatch):
     script = write(tmp_path / "probe.py", PROBE)
+    # settings that would change what a repeat measures or where it writes are not inherited
+    monkeypatch.setenv("TIMEMORY_TREE_OUTPUT", "false")
+    monkeypatch.setenv("TIMEMORY_GLOBAL_COMPONENTS", "peak_rss")
+    monkeypatch.setenv("TIMEMORY_OUTPUT_PATH", str(tmp_path / "elsewhere"))
     record = tmp_path / "record.jsonl"
     measured = measure(
         str(script),
@@ -246,6 +250,8 @@ def test_script_repeats_get_the_parameters(tmp_path, capfd):
     assert out.count("probe stdout") == 2  # the program's stdout is its own
     assert err == ""  # the profiler prints nothing
     assert len(measured.repeat_dirs) == 2 and measured.table.repeats == 2
+    assert measured.table.components == ["wall_clock"]
+    assert not (tmp_path / "elsewhere").exists()
     for folder in measured.repeat_dirs:
         paths = paths_of(folder)
         assert any(path[-1] == "compute" for path in paths), paths

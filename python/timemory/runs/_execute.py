@@ -54,6 +54,9 @@ _ENV_CLEARED = (
     "TIMEMORY_TIME_OUTPUT",
 )
 
+#: the settings a repeat's folder needs: files, and the call graph (tree JSON) among them
+_ENV_SET = {"TIMEMORY_FILE_OUTPUT": "true", "TIMEMORY_TREE_OUTPUT": "true"}
+
 #: the shared libraries of GPU runtimes: a forked child cannot use a context its parent made
 _GPU_LIBRARIES = ("libcuda.so", "libamdhip64.so", "libhsa-runtime64.so", "libze_loader.so")
 
@@ -373,6 +376,7 @@ def _command_runner(
     except _cli.CliError as err:
         raise RunsError(err.message) from None
     env = {k: v for k, v in os.environ.items() if k not in _ENV_CLEARED}
+    env.update(_ENV_SET)
     env[ENV] = _params.canonical_json(params)
 
     def run(folder: str) -> tuple[float, Any, str | None]:
@@ -507,6 +511,8 @@ def _settings_for_repeat() -> dict[str, Any]:
         "time_output": False,
         "output_prefix": "",
         "cout_output": False,
+        "file_output": True,
+        "tree_output": True,
     }
     saved = {name: getattr(settings, name) for name in wanted}
     for name, value in wanted.items():
