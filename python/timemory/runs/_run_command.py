@@ -38,7 +38,7 @@ examples:
   %(prog)s --store runs/ --param n=1000 --param mode=fast -- solve.py --size {n}
   %(prog)s --store runs/ -n 20 -c wall_clock peak_rss -m package.module
   %(prog)s --store runs/ --code git:. --param n=10 -- bench.py    # code = the git commit
-  timemory runs ls runs/ n>=1000                                    # what the store holds
+  timemory runs ls runs/ 'n>=1000'                                  # what the store holds
 
 Values are parsed like JSON where they can be (1000, 0.5, true, null, [1,2]), else strings.
 Prints one line on stderr: the run's id, its repeats and parameters. Exit status: 0 done,
