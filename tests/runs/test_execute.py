@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import timemory
+from timemory._output._plan import written_count
 from timemory.bundle import marker
 from timemory.runs import RunsError, _execute, parameters
 from timemory.runs._execute import Module, describe, measure
@@ -189,8 +190,11 @@ def test_under_a_running_profiler_each_repeat_is_its_own(tmp_path):
 
 def test_in_process_when_fork_is_unusable(tmp_path, monkeypatch):
     monkeypatch.setattr(_execute, "_fork_unusable", lambda: "no fork in this test")
+    listed = (written_count(), list(timemory.manager.json_files))
     measured = measure(work, {"n": 5}, repeats=2, components=COMPONENTS, workdir=tmp_path)
     assert measured.error is None and measured.result["total"] == 2 * sum(range(5))
+    # the program's own lists of the files it wrote do not name the repeats' files
+    assert (written_count(), list(timemory.manager.json_files)) == listed
     for folder in measured.repeat_dirs:
         assert paths_of(folder) == {("work",), ("work", "leaf")}
     assert not timemory.get()["timemory"]  # emptied after each repeat

@@ -567,6 +567,35 @@ def _write_repeat(folder: str) -> None:
         _processes.discard_local()  # the workers' data are the repeat's: written
 
 
+def _files_listed() -> tuple[list[str], int, dict[str, list[str]], list[str], list[str]]:
+    """The lists of the files this process wrote (its output-folder lines at the end,
+    ``timemory.manager``'s lists, which metadata.json names): a repeat run in this process
+    restores them afterwards, so that the program's own output does not list its files."""
+    from timemory import manager
+    from timemory._output import _plan
+
+    return (
+        list(_plan._WRITTEN),
+        _plan._ANNOUNCED[0],
+        {kind: list(paths) for kind, paths in manager._outputs.items()},
+        list(manager.text_files),
+        list(manager.json_files),
+    )
+
+
+def _relist(listed: tuple[list[str], int, dict[str, list[str]], list[str], list[str]]) -> None:
+    from timemory import manager
+    from timemory._output import _plan
+
+    written, announced, outputs, text_files, json_files = listed
+    _plan._WRITTEN[:] = written
+    _plan._ANNOUNCED[0] = announced
+    manager._outputs.clear()
+    manager._outputs.update(outputs)
+    manager.text_files[:] = text_files
+    manager.json_files[:] = json_files
+
+
 def _in_process(
     target: Callable[..., Any], params: dict[str, Any], text: str, keys: list[str], folder: str
 ) -> tuple[float, Any, str | None]:
@@ -576,9 +605,11 @@ def _in_process(
     saved = _settings_for_repeat()
     saved_env = os.environ.get(ENV)
     os.environ[ENV] = text
+    listed = _files_listed()
     try:
         return _measure_call(target, params, keys, folder)
     finally:
+        _relist(listed)
         if saved_env is None:
             os.environ.pop(ENV, None)
         else:
