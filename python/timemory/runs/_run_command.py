@@ -219,12 +219,15 @@ def _run(prog: str, opts: Any, command: list[str], params: dict[str, Any]) -> in
         )
     # this run only: calling the store would also measure every other pending run in it
     run = store._compute(run)
-    if run.status != "done":
+    if run.status == "failed":
         echo(
             f"timemory: run {run.id} ({about}) in {where} failed after {run.repeats} "
             f"repeats: {run.error}",
             sys.stderr,
         )
+        return 1
+    if run.status != "done":  # left pending by the store, which said why
+        echo(f"timemory: run {run.id} ({about}) in {where} was not measured", sys.stderr)
         return 1
     echo(f"timemory: run {run.id} ({about}) in {where}", sys.stderr)
     return 0
