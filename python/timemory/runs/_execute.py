@@ -646,7 +646,10 @@ def _forked(
         with os.fdopen(read_end, "rb") as pipe:
             chunks.append(pipe.read())
     finally:
-        _, status = os.waitpid(pid, 0)
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # SIGCHLD ignored: the child was reaped already
+            status = 0
     data = b"".join(chunks)
     if data:
         try:
