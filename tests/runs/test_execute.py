@@ -117,6 +117,19 @@ def test_an_exception_stops_the_run_and_keeps_what_was_measured(tmp_path):
     assert not (tmp_path / "w" / "repeat-002").exists()
 
 
+def killed():
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_repeat_killed_by_a_signal_is_the_runs_error(tmp_path):
+    measured = measure(killed, {}, repeats=3, components=COMPONENTS, workdir=tmp_path)
+    assert measured.error == "the repeat's process was killed by signal 9"
+    assert measured.repeat_dirs == [] and measured.table.repeats == 0
+    assert not (tmp_path / "repeat-001").exists()
+
+
 def test_a_result_that_json_cannot_hold_is_kept_as_its_repr(tmp_path, capfd):
     measured = measure(returns_object, {}, repeats=2, components=COMPONENTS, workdir=tmp_path)
     assert measured.error is None and len(measured.repeat_dirs) == 2
