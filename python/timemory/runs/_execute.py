@@ -399,6 +399,23 @@ def _command_runner(
     return run
 
 
+def _pass_on(raw: bytes) -> None:
+    """A line of the program's stderr on ours, its bytes as they are where stderr has a
+    buffer (nothing the program wrote is re-encoded)."""
+    stream = sys.stderr
+    try:
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            stream.flush()
+            buffer.write(raw)
+            buffer.flush()
+        else:
+            stream.write(raw.decode(errors="replace"))
+            stream.flush()
+    except (AttributeError, OSError, ValueError):
+        pass  # stderr closed or gone: the run goes on
+
+
 def _run_process(argv: list[str], env: dict[str, str]) -> tuple[float, Any, str | None]:
     """Run ``argv``; its stdout is its own, its stderr is passed on line by line. Returns
     ``(seconds, None, error)``, the error naming the exit status and the last stderr line."""
@@ -417,14 +434,10 @@ def _run_process(argv: list[str], env: dict[str, str]) -> tuple[float, Any, str 
     ) as proc:  # closes the pipe; on an exception (Ctrl-C) it waits for the program
         assert proc.stderr is not None
         for raw in proc.stderr:
-            line = raw.decode(errors="replace").rstrip("\r\n")
-            if line.strip():
-                last = line.strip()
-            try:
-                sys.stderr.write(line + "\n")
-                sys.stderr.flush()
-            except (AttributeError, OSError, ValueError):
-                pass
+            line = raw.decode(errors="replace").strip()
+            if line:
+                last = line
+            _pass_on(raw)
         status = proc.wait()
     seconds = time.perf_counter() - start
     if status == 0:
