@@ -299,6 +299,20 @@ def test_a_done_run_is_not_computed_again(tmp_path, fake):
     assert not os.listdir(tmp_path / "s" / "work")  # the measuring folders are gone
 
 
+def test_the_live_target_is_measured(tmp_path, fake):
+    seen = []
+
+    def local(**parameters):  # not importable: only this object can be measured
+        seen.append(parameters)
+        return len(seen)
+
+    store = Store(tmp_path / "s")
+    store.add_run(local, {"n": 1}, repeats=1)
+    [run] = store()
+    assert (run.status, run.result, seen) == ("done", 1, [{"n": 1}])
+    assert run.target["name"].endswith("test_the_live_target_is_measured.<locals>.local")
+
+
 def test_factorial_runs(tmp_path, fake):
     store = Store(tmp_path / "s")
     runs = store.add_factorial_runs(fake.work, {"n": [3, 1, 2], "mode": ["b", "a"]}, repeats=1)

@@ -92,6 +92,7 @@ _reported: set[tuple[str, int, int, int]] = set()
 # environment facts that do not change while a process runs
 _static: dict[str, Any] = {}
 _package_versions: dict[str, str] = {}
+_component_key: dict[int, str] = {}  # component enum index -> key
 
 
 # ------------------------------------------------------------------ small helpers
@@ -103,9 +104,11 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def _json_text(doc: Any) -> str:
+def _json_text(doc: Any, compact: bool = False) -> str:
     import json
 
+    if compact:  # a table: thousands of numbers nobody reads by eye
+        return json.dumps(doc, separators=(",", ":"), allow_nan=False) + "\n"
     return json.dumps(doc, indent=1, allow_nan=False) + "\n"
 
 
@@ -118,10 +121,21 @@ def _read_json(path: str) -> Any:
         return json.loads(handle.read())
 
 
-def _write_json(path: str, doc: Any) -> None:
+def _write_json(path: str, doc: Any, compact: bool = False) -> None:
     from timemory._files import atomic_write
 
-    atomic_write(path, _json_text(doc))
+    atomic_write(path, _json_text(doc, compact))
+
+
+def _write_new(path: str, doc: Any, compact: bool = False) -> None:
+    """Write the JSON ``doc`` to ``path``, a new file of a folder this process just made
+    (private, not yet visible as a run): created exclusively, never through a symlink, and
+    not synced, since readers see it only once the whole folder is renamed into place (an
+    fsync per file costs 10 ms or more, most of the time of saving a run)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(_json_text(doc, compact))
 
 
 def _random() -> str:
@@ -216,8 +230,9 @@ def _component_keys(components: Any) -> list[str]:
         indices = _components.resolve(list(components))
     except (ValueError, TypeError) as err:
         raise RunsError(str(err).splitlines()[0] if str(err) else repr(err)) from None
-    keys = {info["index"]: info["key"] for info in _core.component_table()}
-    return [keys[i] for i in indices]
+    if not _component_key:  # the table is fixed for the process, and takes 1 ms to make
+        _component_key.update((info["index"], info["key"]) for info in _core.component_table())
+    return [_component_key[i] for i in indices]
 
 
 def _cpu_model() -> str:
@@ -359,12 +374,11 @@ class Run:
     (``"done"``, ``"failed"`` or ``"pending"``), ``error``, ``result``, ``runtime`` (seconds
     per repeat), ``created``, ``finished`` and ``path`` (its folder)."""
 
-    __slots__ = ("_doc", "_live", "path")
+    __slots__ = ("_doc", "path")
 
-    def __init__(self, path: str, doc: dict[str, Any], live: Any = None) -> None:
+    def __init__(self, path: str, doc: dict[str, Any]) -> None:
         self.path = path
         self._doc = doc
-        self._live = live  # the callable/script given to add_run in this process
 
     id = property(lambda self: self._doc["id"], doc="The run's id (16 hex digits).")
     parameters = property(lambda self: self._doc["parameters"], doc="Its named parameters.")
@@ -503,11 +517,11 @@ def _import_callable(run: Run) -> Any:
     return obj
 
 
-def _target_of(run: Run) -> Any:
-    """What ``_execute.measure`` runs for ``run``: the object given to add_run in this
-    process, else the target rebuilt from its description."""
-    if run._live is not None:
-        return run._live
+def _target_of(run: Run, live: Any) -> Any:
+    """What ``_execute.measure`` runs for ``run``: ``live``, the object given to add_run in
+    this process, else the target rebuilt from its description."""
+    if live is not None:
+        return live
     kind = run.target.get("kind")
     if kind == "callable":
         return _import_callable(run)
@@ -542,6 +556,7 @@ class Store:
         self._changes = 0  # runs written or dropped since the index file was written
         self._folder_key: tuple[int, int, int] | None = None  # runs/ when last scanned
         self._held: set[str] = set()  # ids whose lock this object holds
+        self._targets: dict[str, Any] = {}  # id -> the object given to add_run
         self._open(create)
         self._refresh(full=True)
 
@@ -782,7 +797,6 @@ class Store:
                 self._runs.pop(run_id, None)
                 self._keys.pop(run_id, None)
             elif run_id in self._runs:
-                run._live = self._runs[run_id]._live
                 self._runs[run_id] = run  # keeps its place
             else:
                 fresh.append(run)
@@ -824,9 +838,6 @@ class Store:
         except OSError:
             self._keys.pop(run.id, None)
         self._skipped.pop(run.id, None)
-        old = self._runs.get(run.id)
-        if old is not None and run._live is None:
-            run._live = old._live
         self._runs[run.id] = run
         self._changes += 1
         if self._changes >= max(16, len(self._runs) // 8):
@@ -953,17 +964,17 @@ class Store:
         with self._run_lock(run_id):
             stored = self._reload(run_id)
             if stored is not None and stored.done:
-                stored._live = target
+                self._targets[run_id] = target
                 return stored
             doc = _manifest(run_id, params, ident, env, description, keys, repeats)
             if stored is not None:  # pending or failed: its status, error and age are kept
                 for key in ("status", "error", "created"):
                     doc[key] = stored._doc[key]
                 if doc == stored._doc:
-                    stored._live = target
+                    self._targets[run_id] = target
                     return stored
             run = self._install(doc, None, ())
-        run._live = target
+        self._targets[run_id] = target
         return run
 
     def add_factorial_runs(
@@ -1029,7 +1040,7 @@ class Store:
                     level=WARNING,
                 )
                 return stored
-            target = _target_of(stored)
+            target = _target_of(stored, self._targets.get(run.id))
             work = os.path.join(self.path, "work")
             _make_dir(work)
             workdir = make_private_dir(f"{run.id}-", [work])
@@ -1113,8 +1124,8 @@ class Store:
             for number, source in enumerate(sources):
                 shutil.move(source, os.path.join(temp, f"repeat-{number:03d}"))
             if table is not None:
-                _write_json(os.path.join(temp, "table.json"), table.to_json())
-            _write_json(os.path.join(temp, "run.json"), doc)
+                _write_new(os.path.join(temp, "table.json"), table.to_json(), compact=True)
+            _write_new(os.path.join(temp, "run.json"), doc)
             if os.path.lexists(final):
                 trash = os.path.join(self._runs_dir, f".trash-{run_id}-{os.getpid()}-{_random()}")
                 os.rename(final, trash)
@@ -1237,11 +1248,11 @@ class Store:
         try:
             for offset, source in enumerate(sources):
                 shutil.move(source, os.path.join(run.path, f"repeat-{start + offset:03d}"))
-            _write_json(os.path.join(run.path, "table.json"), combined.to_json())
+            _write_json(os.path.join(run.path, "table.json"), combined.to_json(), compact=True)
             _write_json(os.path.join(run.path, "run.json"), doc)
         except OSError as err:
             raise RunsError(f"cannot append to run {run.id} in {self.path}: {err}") from None
-        return self._record(Run(run.path, doc, run._live))
+        return self._record(Run(run.path, doc))
 
     def remove(self, runs: Run | str | Iterable[Run | str]) -> int:
         """Delete ``runs`` (runs or ids) with their folders; returns how many were removed."""
