@@ -1,6 +1,6 @@
 """The run store: a folder holding profiled runs keyed by their parameters.
 
-Layout (every file written atomically, never through a planted symlink)::
+Layout (nothing is written through a planted symlink)::
 
     DIR/timemory-store.json   {"format": "timemory-run-store", "version": 1, "created": ISO}
     DIR/index.json            a cache of every run's manifest, checked against runs/* on open
@@ -10,6 +10,11 @@ Layout (every file written atomically, never through a planted symlink)::
     DIR/locks/<id>.lock       flock'ed while the run is computed or written
     DIR/locks/store.lock      flock'ed while index.json is rewritten
     DIR/work/                 the temporary folders the repeats are measured in
+
+A run is written into a private temporary folder (``runs/.tmp-<id>-<pid>-<random>``) and
+renamed into place once whole, so readers see a complete run or none; files rewritten in
+place (``index.json``, an appended run's ``table.json`` and ``run.json``) are written with
+:func:`timemory._files.atomic_write`.
 
 A run's id is the first 16 hex digits of the sha256 of the canonical JSON of its parameters
 (with their names), its code identity and the environment fingerprint (:func:`environment`):
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 
 from ._errors import RunsError
@@ -83,9 +89,14 @@ _REPEAT = re.compile(r"^repeat-([0-9]{3,})$")
 _STATUSES = ("done", "failed", "pending")
 _RUN_KEYS = ("id", "code", "done", "status")
 _LOCK_NAME = "store.lock"
-# a folder changed less than this long ago may change again with the same time (the file
-# system's clock ticks coarser than its nanoseconds): it is listed again on the next look
-_RACY_NS = 2_000_000_000
+# what index.json writes once for the runs that share it, and what it does not repeat
+_SHARED_KEYS = ("environment", "target", "components")
+_NOT_IN_INDEX = frozenset(("format", "id", *_SHARED_KEYS))
+# A folder changed less than this long ago may change again and keep the same time: file
+# systems stamp times from a clock that ticks every few milliseconds (a jiffy), or every
+# second or two where times have no sub-second part (ext3, FAT, some network file systems).
+_RACY_NS = 50_000_000
+_RACY_NS_COARSE = 2_000_000_000
 
 # (run folder, mtime_ns, size, inode of its run.json) reported as skipped by this process
 _reported: set[tuple[str, int, int, int]] = set()
@@ -116,8 +127,12 @@ def _read_json(path: str) -> Any:
     """The JSON document of the regular file ``path``, opened without following a symlink."""
     import json
 
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    # O_NONBLOCK: a FIFO planted in place of the file must not block the open
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
     with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
         return json.loads(handle.read())
 
 
@@ -149,8 +164,6 @@ def _report_skipped(run_id: str, path: str, reason: str) -> None:
 
 
 def _is_symlink(path: str) -> bool:
-    import stat
-
     try:
         return stat.S_ISLNK(os.lstat(path).st_mode)
     except OSError:
@@ -161,7 +174,6 @@ def _remove_tree(path: str) -> None:
     """Delete ``path``: a folder with what it holds (symlinks inside are removed, never
     followed), or a file or symlink; nothing when it is gone."""
     import shutil
-    import stat
 
     try:
         info = os.lstat(path)
@@ -422,8 +434,6 @@ class Run:
     def repeat_dirs(self) -> list[str]:
         """The output folders of its repeats (``repeat-000``, ...), in order; symlinks and
         files planted there are left out."""
-        import stat
-
         found = []
         try:
             with os.scandir(self.path) as entries:
@@ -567,8 +577,6 @@ class Store:
         return os.path.join(self.path, "runs")
 
     def _open(self, create: bool) -> None:
-        import stat
-
         marker = os.path.join(self.path, "timemory-store.json")
         try:
             info = os.stat(self.path)
@@ -648,15 +656,22 @@ class Store:
         try:
             if doc.get("format") != INDEX_FORMAT or doc.get("version") != INDEX_VERSION:
                 return
-            envs = [self._env(env) for env in doc["environments"]]
+            shared = doc["shared"]
+            for env_slot in {entry[5][0] for entry in doc["runs"] if entry[4] is not None}:
+                shared[env_slot] = self._env(shared[env_slot])
             folder = self._runs_dir
             for run_id, mtime, size, inode, manifest, extra in doc["runs"]:
+                if not _ID.match(run_id):
+                    raise ValueError(run_id)
                 key = (mtime, size, inode)
                 if manifest is None:
                     self._skipped[run_id] = (key, str(extra))
                     continue
-                manifest["environment"] = envs[extra]
-                self._runs[run_id] = Run(os.path.join(folder, run_id), manifest)
+                manifest["format"] = RUN_FORMAT
+                manifest["id"] = run_id
+                for name, slot in zip(_SHARED_KEYS, extra):
+                    manifest[name] = shared[slot]
+                self._runs[run_id] = Run(f"{folder}/{run_id}", manifest)
                 self._keys[run_id] = key
         except (AttributeError, KeyError, TypeError, ValueError, IndexError):
             self._runs.clear()  # a damaged cache: every run is read again
@@ -664,28 +679,32 @@ class Store:
             self._skipped.clear()
 
     def _index_doc(self) -> dict[str, Any]:
-        slots: dict[int, int] = {}
-        envs: list[dict[str, Any]] = []
+        """index.json: per run its id, its run.json's state and its manifest, where the
+        values most runs share (environment, target, components) are written once, in
+        ``shared``, and named by their place there (10,000 runs: 2 MB rather than 6)."""
+        import json
+
+        slots: dict[str, int] = {}
+        shared: list[Any] = []
         entries: list[Any] = []
         for run_id, run in self._runs.items():
             key = self._keys.get(run_id)
             if key is None:
                 continue
-            env = run._doc["environment"]
-            slot = slots.get(id(env))
-            if slot is None:
-                slot = slots[id(env)] = len(envs)
-                envs.append(env)
-            manifest = {k: v for k, v in run._doc.items() if k != "environment"}
-            entries.append([run_id, *key, manifest, slot])
+            doc = run._doc
+            refs = []
+            for name in _SHARED_KEYS:
+                text = json.dumps(doc[name], sort_keys=True)
+                slot = slots.get(text)
+                if slot is None:
+                    slot = slots[text] = len(shared)
+                    shared.append(doc[name])
+                refs.append(slot)
+            manifest = {k: v for k, v in doc.items() if k not in _NOT_IN_INDEX}
+            entries.append([run_id, *key, manifest, refs])
         for run_id, (key, reason) in self._skipped.items():
             entries.append([run_id, *key, None, reason])
-        return {
-            "format": INDEX_FORMAT,
-            "version": INDEX_VERSION,
-            "environments": envs,
-            "runs": entries,
-        }
+        return {"format": INDEX_FORMAT, "version": INDEX_VERSION, "shared": shared, "runs": entries}
 
     def _write_index(self) -> None:
         """Bring the runs in line with the folder and rewrite index.json, under the store
@@ -694,7 +713,13 @@ class Store:
 
         from timemory._files import atomic_write
 
-        with self._lock(_LOCK_NAME):
+        lock = self._lock(_LOCK_NAME)
+        try:
+            lock.__enter__()
+        except RunsError:  # a store this user may only read: the index stays as it is
+            self._sync(self._scan())
+            return
+        try:
             self._sync(self._scan())
             text = json.dumps(self._index_doc(), separators=(",", ":"), allow_nan=False)
             try:
@@ -704,6 +729,8 @@ class Store:
 
                 echo(f"timemory: cannot write the index of {self.path}: {err}", level=WARNING)
                 return
+        finally:
+            lock.__exit__()
         self._changes = 0
 
     def _lock(self, name: str) -> _FileLock:
@@ -712,11 +739,10 @@ class Store:
     def _scan(self) -> dict[str, _Key]:
         """``{id: (mtime_ns, size, inode)}`` of the run.json of every run folder now; what
         is planted in place of a folder or of a run.json is reported and left out."""
-        import stat
-
         found: dict[str, _Key] = {}
+        runs_dir = self._runs_dir
         try:
-            entries = os.scandir(self._runs_dir)
+            entries = os.scandir(runs_dir)
         except OSError as err:
             raise RunsError(f"cannot list the runs of {self.path}: {err.strerror}") from None
         with entries:
@@ -728,7 +754,7 @@ class Store:
                     self._report(name, (-1, -1, -1), "it is a symlink, not a folder")
                     continue
                 try:
-                    info = os.lstat(os.path.join(entry.path, "run.json"))
+                    info = os.lstat(f"{runs_dir}/{name}/run.json")  # os.path.join: 2x slower
                 except FileNotFoundError:
                     continue  # not a folder, or one being made (run.json is written last)
                 except OSError as err:
@@ -756,7 +782,9 @@ class Store:
             info = os.stat(self._runs_dir)
         except OSError:
             return None
-        if time.time_ns() - info.st_mtime_ns < _RACY_NS:
+        mtime = info.st_mtime_ns
+        racy = _RACY_NS_COARSE if mtime % 1_000_000_000 == 0 else _RACY_NS
+        if time.time_ns() - mtime < racy:
             return None
         return (info.st_mtime_ns, info.st_nlink, info.st_ino)
 
@@ -800,9 +828,11 @@ class Store:
                 self._runs[run_id] = run  # keeps its place
             else:
                 fresh.append(run)
-        fresh.sort(key=lambda r: (str(r.created or ""), r.id))
-        for run in fresh:
-            self._runs[run.id] = run
+        if fresh:  # in the order they were created (a run being replaced may have been missed)
+            for run in fresh:
+                self._runs[run.id] = run
+            order = sorted(self._runs.values(), key=lambda r: (str(r.created or ""), r.id))
+            self._runs = {run.id: run for run in order}
         self._changes += changed
         return changed
 
@@ -1086,8 +1116,6 @@ class Store:
     def _reload(self, run_id: str) -> Run | None:
         """The run ``run_id`` as its run.json says now (None when there is none, or it is
         unreadable, or its folder is a symlink)."""
-        import stat
-
         folder = os.path.join(self._runs_dir, run_id)
         try:
             if not stat.S_ISDIR(os.lstat(folder).st_mode):
@@ -1283,8 +1311,6 @@ class Store:
 def _make_dir(path: str) -> None:
     """Create the folder ``path`` (private) unless it exists; RunsError when something else
     (a file, a symlink) is in its place."""
-    import stat
-
     try:
         os.mkdir(path, 0o700)
     except FileExistsError:
@@ -1296,8 +1322,6 @@ def _make_dir(path: str) -> None:
 
 def _check_repeat(source: Any) -> str:
     """``source`` (a repeat's output folder) when it is a folder, not a symlink to one."""
-    import stat
-
     path = os.fspath(source)
     try:
         info = os.lstat(path)
