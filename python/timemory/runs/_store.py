@@ -425,9 +425,9 @@ class Run:
         except (OSError, ValueError) as err:
             raise RunsError(f"run {self.id}: cannot read {path}: {err}") from None
         try:
-            return Table.from_json(doc)
+            return Table.from_json(doc, where=path)
         except RunsError as err:
-            raise RunsError(f"run {self.id}: {path}: {err}") from None
+            raise RunsError(f"run {self.id}: {err}") from None
         except (ValueError, TypeError, KeyError, IndexError) as err:
             raise RunsError(f"run {self.id}: {path} is corrupt: {err!r}") from None
 
@@ -553,8 +553,9 @@ class Store:
     RunsError (one line naming the path) when ``path`` is a file, a folder that is not a store
     (it is not empty and holds no ``timemory-store.json``), or a store of a newer format.
     ``packages``: distributions whose versions join the environment fingerprint of the runs
-    this object adds. One object is for one thread; processes share a store safely (each run
-    is computed and written under its own file lock)."""
+    this object adds. Calling the store (``store()``) measures the runs that are missing.
+    One object is for one thread; processes share a store safely (each run is measured and
+    written under its own file lock)."""
 
     def __init__(self, path: Any, create: bool = True, *, packages: Iterable[str] = ()) -> None:
         self.path = os.path.abspath(os.fspath(path))
