@@ -689,3 +689,58 @@ def test_save_append_and_remove(tmp_path, fake):
     assert store.remove(run) == 0  # removing twice is no error
     with pytest.raises(RunsError, match="needs its table"):
         store.save({"n": 1}, None, components="wall_clock")
+
+
+# ------------------------------------------------------------------ crashes
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended (and was waited for)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return int(proc.stdout)
+
+
+def test_what_a_dead_process_left_is_recovered_or_cleared(tmp_path, fake):
+    store = Store(tmp_path / "s")
+    kept, lost = (store.add_run(fake.work, {"n": n}, repeats=1) for n in (1, 2))
+    store()
+    runs_dir = tmp_path / "s" / "runs"
+    pid = dead_pid()
+    # killed between moving the old folder away and renaming the new one into place
+    os.rename(runs_dir / kept.id, runs_dir / f".tmp-{kept.id}-{pid}-0a1b")
+    os.mkdir(runs_dir / f".trash-{kept.id}-{pid}-0a1c")
+    # killed while writing: no run.json yet; and a run written since by someone else wins
+    os.mkdir(runs_dir / f".tmp-{lost.id}-{pid}-0a1d")
+    shutil.copytree(runs_dir / lost.id, runs_dir / f".tmp-{lost.id}-{pid}-0a1e")
+    # killed while measuring
+    os.makedirs(tmp_path / "s" / "work" / f"{kept.id}-{pid}-5-0" / "out-0")
+    # a live process's folders are left alone
+    busy = runs_dir / f".tmp-{lost.id}-{os.getpid()}-0a1f"
+    os.mkdir(busy)
+    reopened = Store(tmp_path / "s")
+    assert sorted(r.id for r in reopened.runs) == sorted([kept.id, lost.id])
+    assert reopened.get(kept.id).done and reopened.get(kept.id).table().repeats == 1
+    assert sorted(os.listdir(runs_dir)) == sorted([kept.id, lost.id, busy.name])
+    assert os.listdir(tmp_path / "s" / "work") == []
+
+
+def test_load_tables_reports_a_corrupt_table_once(tmp_path, fake, capsys):
+    store = Store(tmp_path / "s")
+    runs = [store.add_run(fake.work, {"n": n}, repeats=2) for n in range(3)]
+    store.add_run(fake.work, {"n": 9, "fail": True}, repeats=1)
+    store()
+    Path(runs[1].path, "table.json").write_text("[")
+    capsys.readouterr()
+    loaded = _store.load_tables(store.runs)
+    assert [(r.id, t.repeats) for r, t in loaded] == [(runs[0].id, 2), (runs[2].id, 2)]
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"timemory: run {runs[1].id} in {runs[1].path} skipped: ")
+    assert len(_store.load_tables(store.runs)) == 2
+    assert capsys.readouterr().err == ""

@@ -47,7 +47,15 @@ if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of R
 
     _Key = tuple[int, int, int]  # (mtime_ns, size, inode) of a run.json
 
-__all__ = ["STORE_FORMAT", "STORE_VERSION", "Run", "Store", "code_identity", "environment"]
+__all__ = [
+    "STORE_FORMAT",
+    "STORE_VERSION",
+    "Run",
+    "Store",
+    "code_identity",
+    "environment",
+    "load_tables",
+]
 
 STORE_FORMAT = "timemory-run-store"
 STORE_VERSION = 1
@@ -86,6 +94,10 @@ PROFILER_OPTIONS = (
 _ID = re.compile(r"^[0-9a-f]{16}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}(-dirty)?$")
 _REPEAT = re.compile(r"^repeat-([0-9]{3,})$")
+# runs/.tmp-<id>-<pid>-<random> (a run being written), runs/.trash-<id>-<pid>-<random> (one
+# being replaced or removed), work/<id>-<pid>-<n>-<attempt> (repeats being measured)
+_LEFTOVER = re.compile(r"^\.(tmp|trash)-([0-9a-f]{16})-([0-9]+)-[0-9a-f]+$")
+_WORK = re.compile(r"^[0-9a-f]{16}-([0-9]+)-[0-9]+-[0-9]+$")
 _STATUSES = ("done", "failed", "pending")
 _RUN_KEYS = ("id", "code", "done", "status")
 _LOCK_NAME = "store.lock"
@@ -151,6 +163,20 @@ def _write_new(path: str, doc: Any, compact: bool = False) -> None:
     fd = os.open(path, flags, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(_json_text(doc, compact))
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process ``pid`` may still run (on this machine: a store on a network file
+    system shared by several machines keeps the leftovers of the others)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
 
 
 def _random() -> str:
@@ -452,6 +478,34 @@ class Run:
         return f"<Run {self.id} {self.status} {self.repeats}/{self.requested} ({items})>"
 
 
+def load_tables(runs: Iterable[Run]) -> list[tuple[Run, Table]]:
+    """``(run, run.table())`` of every run of ``runs`` that has a table; a done run whose
+    table.json is missing or corrupt is reported once on stderr (``timemory: run <id> in
+    <path> skipped: <reason>``) and left out, as a corrupt run.json is by :class:`Store`;
+    pending and failed runs are left out silently."""
+    loaded = []
+    for run in runs:
+        if not run.done:
+            continue
+        try:
+            loaded.append((run, run.table()))
+        except RunsError as err:
+            path = os.path.join(run.path, "table.json")
+            try:
+                info = os.lstat(path)
+                key = (run.path, info.st_mtime_ns, info.st_size, info.st_ino)
+            except OSError:
+                key = (run.path, -3, -3, -3)
+            if key not in _reported:
+                _reported.add(key)
+                reason = str(err)
+                prefix = f"run {run.id}: "
+                _report_skipped(
+                    run.id, run.path, reason[len(prefix) :] if reason.startswith(prefix) else reason
+                )
+    return loaded
+
+
 def _check_manifest(doc: Any, run_id: str) -> str | None:
     """Why ``doc`` is not a usable run.json of the run ``run_id`` (None when it is)."""
     if not isinstance(doc, dict) or doc.get("format") != RUN_FORMAT:
@@ -568,6 +622,7 @@ class Store:
         self._folder_key: tuple[int, int, int] | None = None  # runs/ when last scanned
         self._held: set[str] = set()  # ids whose lock this object holds
         self._targets: dict[str, Any] = {}  # id -> the object given to add_run
+        self._leftovers: list[str] = []  # temporary names in runs/ seen by the last scan
         self._open(create)
         self._refresh(full=True)
 
@@ -742,6 +797,7 @@ class Store:
         is planted in place of a folder or of a run.json is reported and left out."""
         found: dict[str, _Key] = {}
         runs_dir = self._runs_dir
+        self._leftovers = []
         try:
             entries = os.scandir(runs_dir)
         except OSError as err:
@@ -750,7 +806,9 @@ class Store:
             for entry in entries:
                 name = entry.name
                 if not _ID.match(name):
-                    continue  # temporary folders (.tmp-*, .trash-*) and foreign files
+                    if _LEFTOVER.match(name):  # a run being written or replaced
+                        self._leftovers.append(name)
+                    continue  # and foreign files
                 if entry.is_symlink():
                     self._report(name, (-1, -1, -1), "it is a symlink, not a folder")
                     continue
@@ -773,6 +831,45 @@ class Store:
         if (folder, *key) not in _reported:
             _reported.add((folder, *key))
             _report_skipped(run_id, folder, reason)
+
+    def _recover(self) -> bool:
+        """Finish or clear what processes that died while writing left in ``runs/`` and
+        ``work/``: a whole run (its run.json written) whose rename into place never happened
+        is renamed into place, unless a run with its id was written since; the rest of a
+        dead process's temporary folders is deleted. Whether a run was recovered."""
+        recovered = False
+        for name in self._leftovers:
+            found = _LEFTOVER.match(name)
+            if found is None or _alive(int(found.group(3))):
+                continue
+            kind, run_id = found.group(1), found.group(2)
+            path = os.path.join(self._runs_dir, name)
+            final = os.path.join(self._runs_dir, run_id)
+            with self._run_lock(run_id):
+                try:  # a folder holding a regular run.json: never through a symlink
+                    whole = stat.S_ISDIR(os.lstat(path).st_mode) and stat.S_ISREG(
+                        os.lstat(os.path.join(path, "run.json")).st_mode
+                    )
+                except OSError:
+                    whole = False
+                if kind == "tmp" and whole and not os.path.lexists(final):
+                    try:
+                        os.rename(path, final)
+                        recovered = True
+                        continue
+                    except OSError:
+                        pass
+                _remove_tree(path)
+        work = os.path.join(self.path, "work")
+        try:
+            names = os.listdir(work)
+        except OSError:
+            names = []
+        for name in names:
+            found = _WORK.match(name)
+            if found is not None and not _alive(int(found.group(1))):
+                _remove_tree(os.path.join(work, name))
+        return recovered
 
     def _folder_state(self) -> tuple[int, int, int] | None:
         """runs/'s (mtime_ns, links, inode), or None when a change made now could leave it
@@ -799,7 +896,10 @@ class Store:
             self._load_index()
             for run_id, (key, reason) in self._skipped.items():
                 self._report(run_id, key, reason)
-        if self._sync(self._scan()):
+        found = self._scan()
+        if full and self._leftovers and self._recover():
+            found = self._scan()
+        if self._sync(found):
             self._write_index()
         self._folder_key = state
 
