@@ -744,3 +744,21 @@ def test_load_tables_reports_a_corrupt_table_once(tmp_path, fake, capsys):
     assert err[0].startswith(f"timemory: run {runs[1].id} in {runs[1].path} skipped: ")
     assert len(_store.load_tables(store.runs)) == 2
     assert capsys.readouterr().err == ""
+
+
+def test_bad_arguments_are_one_line_errors(tmp_path, fake):
+    store = Store(tmp_path / "s")
+    for call, words in [
+        (lambda: store.add_run(fake.work, {"n": 1}, repeats=0), "repeats"),
+        (lambda: store.add_run(fake.work, {"a__b": 1}), "a__b"),
+        (lambda: store.add_run(fake.work, {"n": {"x": 1}}), "n="),
+        (lambda: store.add_run(fake.work, {"n": 1}, components=["wall_clokc"]), "wall_clock"),
+        (lambda: store.add_run(fake.work, {"n": 1}, components=[]), "no components"),
+        (lambda: store.save({"n": 1}, None, components="wall_clock", status="done?"), "status"),
+        (lambda: store.get("zzzz"), "no run 'zzzz'"),
+        (lambda: store.remove("zzzz"), "no run 'zzzz'"),
+    ]:
+        with pytest.raises(RunsError) as err:
+            call()
+        assert words in str(err.value) and "\n" not in str(err.value)
+    assert store.runs == []
