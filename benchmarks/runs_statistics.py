@@ -1,0 +1,175 @@
+"""How often ``timemory.runs.compare`` flags a node when nothing changed (A/A), and how often
+it finds one node made 10% slower, on simulated call graphs.
+
+    python benchmarks/runs_statistics.py [--trials N] [--seed S] [--quick]
+
+A tree of 200 nodes (random parents, base values log-uniform between 10 us and 1 s), 10
+repeats on each side, log-normal noise with a 10% spread (sigma 0.1 of the log). Two noise
+models:
+
+* ``independent``: every node of every repeat has its own noise, sigma 0.1 (the issue's
+  literal model);
+* ``shared``: most of the noise is common to the whole repeat (every node of a repeat scaled
+  by one log-normal factor, sigma 0.1: the machine's frequency, load, cache state), plus
+  independent per-node noise of sigma 0.02. This is what real repeats look like;
+* ``mixed``: both at full strength (sigma 0.1 shared, 0.1 per node): the worst case for
+  the two families of tests (whole run, nodes) that share alpha with normalize="run".
+
+For each model and setting (alpha, normalize) it reports:
+
+* ``A/A any``: the share of trials where some row (a node, or the whole-run row) is
+  "slower" or "faster" although both sides come from the same distribution (target <= 1%);
+* ``detect``: the share of trials where one node (a random one per trial) made 10% slower
+  in B is reported "slower" (target >= 90%), and ``others``: the share of trials where
+  another row is flagged too;
+* ``global``: the share of trials where every node made 10% slower is reported (a
+  "slower" whole-run row with normalize="run", a "slower" node without).
+
+For the independent model it also searches the repeats per side that reach 90% detection.
+Every figure is a share of seeded trials: ``--seed`` changes the draws, not the method;
+the 95% margin of a share p over N trials is about 2 * sqrt(p (1 - p) / N).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+
+from timemory.runs import _compare
+
+NODES = 200
+REPEATS = 10
+SIGMA = 0.1
+SHARED_NODE_SIGMA = 0.02
+SLOWDOWN = 1.10
+#: model -> (sigma of the factor shared by a repeat, sigma of each node's own noise)
+MODELS = {
+    "independent": (0.0, SIGMA),
+    "shared": (SIGMA, SHARED_NODE_SIGMA),
+    "mixed": (SIGMA, SIGMA),
+}
+
+
+def tree(rng: np.random.Generator, nodes: int = NODES) -> tuple[list[tuple[str, ...]], np.ndarray]:
+    """Call paths (each node's parent an earlier node) and base values in ns."""
+    paths: list[tuple[str, ...]] = [("main",)]
+    for i in range(1, nodes):
+        parent = paths[int(rng.integers(0, i))]
+        paths.append((*parent, f"f{i}"))
+    base = np.exp(rng.uniform(math.log(1e4), math.log(1e9), size=nodes))
+    return paths, base
+
+
+def draw(
+    rng: np.random.Generator, base: np.ndarray, repeats: int, model: str
+) -> np.ndarray:
+    """One side's values, shape (nodes, repeats)."""
+    shared_sigma, node_sigma = MODELS[model]
+    shared = rng.normal(0.0, shared_sigma, size=(1, repeats))
+    noise = shared + rng.normal(0.0, node_sigma, size=(len(base), repeats))
+    return base[:, None] * np.exp(noise)
+
+
+def trial(
+    rng: np.random.Generator,
+    model: str,
+    scenario: str,
+    *,
+    alpha: float,
+    normalize: str,
+    repeats: int = REPEATS,
+) -> tuple[bool, bool]:
+    """(the target was flagged, some other row was flagged); for A/A the target is none."""
+    paths, base = tree(rng)
+    a = draw(rng, base, repeats, model)
+    factor = np.ones(len(base))
+    target = -1
+    if scenario == "one":
+        target = int(rng.integers(0, len(base)))
+        factor[target] = SLOWDOWN
+    elif scenario == "global":
+        factor[:] = SLOWDOWN
+    b = draw(rng, base * factor, repeats, model)
+    result = _compare.compare_arrays(
+        paths, {"wall_clock": a}, {"wall_clock": b}, {"wall_clock": "ns"},
+        alpha=alpha, normalize=normalize,
+    )
+    flagged = [row for row in result.rows if row.verdict in ("slower", "faster")]
+    if scenario == "global":
+        # with normalize="run" the whole-run row carries it; without, any node does
+        hit = any(row.verdict == "slower" for row in flagged)
+        return hit, False
+    if target < 0:  # A/A: every flagged row is a false one
+        return False, bool(flagged)
+    hit = any(row.path == paths[target] and row.verdict == "slower" for row in flagged)
+    others = any(row.path != paths[target] for row in flagged)
+    return hit, others
+
+
+def share(
+    seed: int, trials: int, model: str, scenario: str, **options: object
+) -> tuple[float, float]:
+    rng = np.random.default_rng(seed)
+    hits = others = 0
+    for _ in range(trials):
+        hit, other = trial(rng, model, scenario, **options)  # type: ignore[arg-type]
+        hits += hit
+        others += other
+    return hits / trials, others / trials
+
+
+def margin(p: float, trials: int) -> float:
+    return 2 * math.sqrt(max(p * (1 - p), 1.0 / trials) / trials)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trials", type=int, default=2000, help="A/A trials (default 2000)")
+    parser.add_argument("--seed", type=int, default=20261206)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the trials")
+    args = parser.parse_args()
+    trials = max(args.trials // (10 if args.quick else 1), 20)
+    power_trials = max(trials // 2, 20)
+    start = time.perf_counter()
+    print(
+        f"{NODES} nodes, {REPEATS} repeats per side, sigma {SIGMA} (shared model: {SIGMA} per "
+        f"repeat + {SHARED_NODE_SIGMA} per node), slowdown {SLOWDOWN:g}x, min_effect "
+        f"{_compare.DEFAULT_MIN_EFFECT:g}; {trials} A/A trials, {power_trials} per detection "
+        f"figure, seed {args.seed}"
+    )
+    print(f"{'model':<12} {'alpha':>6} {'normalize':>9}  {'A/A any':>14}  {'detect':>14}  "
+          f"{'others':>7}  {'global':>7}")
+    for model in MODELS:
+        for alpha in (0.05, 0.01):
+            for normalize in ("none", "run"):
+                options = {"alpha": alpha, "normalize": normalize}
+                _, aa = share(args.seed, trials, model, "none", **options)
+                detect, others = share(args.seed + 1, power_trials, model, "one", **options)
+                whole, _ = share(args.seed + 2, power_trials, model, "global", **options)
+                print(
+                    f"{model:<12} {alpha:>6g} {normalize:>9}  "
+                    f"{aa:>7.2%} +-{margin(aa, trials):>5.2%}  "
+                    f"{detect:>7.1%} +-{margin(detect, power_trials):>5.1%}  "
+                    f"{others:>7.1%}  {whole:>7.1%}",
+                    flush=True,
+                )
+    print("independent model, defaults (alpha "
+          f"{_compare.DEFAULT_ALPHA:g}, normalize run): detection by repeats per side")
+    for repeats in (10, 20, 30, 40, 50, 60, 70, 80):
+        detect, _ = share(
+            args.seed + 3, power_trials, "independent", "one",
+            alpha=_compare.DEFAULT_ALPHA, normalize="run", repeats=repeats,
+        )
+        print(f"  {repeats:>3} repeats: {detect:6.1%} +-{margin(detect, power_trials):.1%}",
+              flush=True)
+        if detect >= 0.9:
+            break
+    print(f"({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
