@@ -37,7 +37,6 @@ import math
 import time
 
 import numpy as np
-
 from timemory.runs import _compare
 
 NODES = 200
@@ -63,9 +62,7 @@ def tree(rng: np.random.Generator, nodes: int = NODES) -> tuple[list[tuple[str, 
     return paths, base
 
 
-def draw(
-    rng: np.random.Generator, base: np.ndarray, repeats: int, model: str
-) -> np.ndarray:
+def draw(rng: np.random.Generator, base: np.ndarray, repeats: int, model: str) -> np.ndarray:
     """One side's values, shape (nodes, repeats)."""
     shared_sigma, node_sigma = MODELS[model]
     shared = rng.normal(0.0, shared_sigma, size=(1, repeats))
@@ -94,8 +91,12 @@ def trial(
         factor[:] = SLOWDOWN
     b = draw(rng, base * factor, repeats, model)
     result = _compare.compare_arrays(
-        paths, {"wall_clock": a}, {"wall_clock": b}, {"wall_clock": "ns"},
-        alpha=alpha, normalize=normalize,
+        paths,
+        {"wall_clock": a},
+        {"wall_clock": b},
+        {"wall_clock": "ns"},
+        alpha=alpha,
+        normalize=normalize,
     )
     flagged = [row for row in result.rows if row.verdict in ("slower", "faster")]
     if scenario == "global":
@@ -140,8 +141,10 @@ def main() -> int:
         f"{_compare.DEFAULT_MIN_EFFECT:g}; {trials} A/A trials, {power_trials} per detection "
         f"figure, seed {args.seed}"
     )
-    print(f"{'model':<12} {'alpha':>6} {'normalize':>9}  {'A/A any':>14}  {'detect':>14}  "
-          f"{'others':>7}  {'global':>7}")
+    print(
+        f"{'model':<12} {'alpha':>6} {'normalize':>9}  {'A/A any':>14}  {'detect':>14}  "
+        f"{'others':>7}  {'global':>7}"
+    )
     for model in MODELS:
         for alpha in (0.05, 0.01):
             for normalize in ("none", "run"):
@@ -156,15 +159,24 @@ def main() -> int:
                     f"{others:>7.1%}  {whole:>7.1%}",
                     flush=True,
                 )
-    print("independent model, defaults (alpha "
-          f"{_compare.DEFAULT_ALPHA:g}, normalize run): detection by repeats per side")
+    print(
+        "independent model, defaults (alpha "
+        f"{_compare.DEFAULT_ALPHA:g}, normalize run): detection by repeats per side"
+    )
     for repeats in (10, 20, 30, 40, 50, 60, 70, 80):
         detect, _ = share(
-            args.seed + 3, power_trials, "independent", "one",
-            alpha=_compare.DEFAULT_ALPHA, normalize="run", repeats=repeats,
+            args.seed + 3,
+            power_trials,
+            "independent",
+            "one",
+            alpha=_compare.DEFAULT_ALPHA,
+            normalize="run",
+            repeats=repeats,
         )
-        print(f"  {repeats:>3} repeats: {detect:6.1%} +-{margin(detect, power_trials):.1%}",
-              flush=True)
+        print(
+            f"  {repeats:>3} repeats: {detect:6.1%} +-{margin(detect, power_trials):.1%}",
+            flush=True,
+        )
         if detect >= 0.9:
             break
     print(f"({time.perf_counter() - start:.0f} s)")

@@ -9,7 +9,6 @@ import math
 
 import numpy as np
 import pytest
-
 from timemory.runs import _compare
 from timemory.runs._errors import RunsError
 
@@ -32,8 +31,9 @@ def by_path(comparison):
 
 def compare(a, b, **options):
     options.setdefault("normalize", "none")
-    return _compare.compare_arrays(PATHS, {"wall_clock": a}, {"wall_clock": b},
-                                   {"wall_clock": "ns"}, **options)
+    return _compare.compare_arrays(
+        PATHS, {"wall_clock": a}, {"wall_clock": b}, {"wall_clock": "ns"}, **options
+    )
 
 
 def test_a_node_twice_as_slow_is_slower_the_others_unchanged():
@@ -121,8 +121,9 @@ def flagged(result):
 
 
 def run(paths, a, b, **options):
-    return _compare.compare_arrays(paths, {"wall_clock": a}, {"wall_clock": b},
-                                   {"wall_clock": "ns"}, **options)
+    return _compare.compare_arrays(
+        paths, {"wall_clock": a}, {"wall_clock": b}, {"wall_clock": "ns"}, **options
+    )
 
 
 @pytest.mark.parametrize(("shared", "own"), [(0.1, 0.02), (0.0, 0.1), (0.1, 0.1)])
@@ -131,9 +132,7 @@ def test_a_a_comparisons_rarely_flag_anything(shared, own):
     # allows for the simulation's error (200 trials: 1% + 3 standard errors = 3.1%)
     rng = np.random.default_rng(100)
     trials = 200
-    hits = sum(
-        bool(flagged(run(*simulate(rng, shared=shared, own=own)))) for _ in range(trials)
-    )
+    hits = sum(bool(flagged(run(*simulate(rng, shared=shared, own=own)))) for _ in range(trials))
     assert hits / trials <= 0.01 + 3 * math.sqrt(0.01 * 0.99 / trials)
 
 
@@ -202,8 +201,12 @@ def test_the_factor_comes_from_self_values():
     inclusive_a = np.cumsum(own_a[::-1], axis=0)[::-1]
     inclusive_b = np.cumsum(own_b[::-1], axis=0)[::-1]
     result = _compare.compare_arrays(
-        paths, {"wall_clock": inclusive_a}, {"wall_clock": inclusive_b}, {"wall_clock": "ns"},
-        self_a={"wall_clock": own_a}, self_b={"wall_clock": own_b},
+        paths,
+        {"wall_clock": inclusive_a},
+        {"wall_clock": inclusive_b},
+        {"wall_clock": "ns"},
+        self_a={"wall_clock": own_a},
+        self_b={"wall_clock": own_b},
     )
     assert result.rows[0].path == () and result.rows[0].verdict == "no change"
     rows = by_path(result)

@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 import pytest
-
 from timemory.runs import _stats
 
 # Hollander & Wolfe (1973, p. 69), the example of R's ?wilcox.test: W = 35, one-sided

@@ -26,6 +26,7 @@ import os
 import numpy as np
 
 from . import _stats
+from ._errors import RunsError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_ALPHA",
+    "CompareUsageError",
     "DEFAULT_MIN_EFFECT",
     "METRICS",
     "NORMALIZE",
@@ -59,10 +61,14 @@ RUN_PATH: tuple[str, ...] = ()
 RUN_LABEL = "(whole run)"
 
 
-def _error(message: str) -> Exception:
-    from ._errors import RunsError
+class CompareUsageError(RunsError):
+    """A :class:`RunsError` caused by the arguments given to :func:`compare` (a setting out
+    of range, a path that is no folder, a component not measured), not by the data they
+    name: a command line exits with status 2 for it, 1 for the other."""
 
-    return RunsError(message)
+
+def _error(message: str, usage: bool = False) -> RunsError:
+    return CompareUsageError(message) if usage else RunsError(message)
 
 
 class Row:
@@ -361,18 +367,21 @@ def _p_text(value: float) -> str:
 
 
 # ------------------------------------------------------------------------------ the test
-def _check_settings(metric: str, min_effect: float, alpha: float, normalize: str,
-                    confidence: float) -> None:
+def _check_settings(
+    metric: str, min_effect: float, alpha: float, normalize: str, confidence: float
+) -> None:
     if metric not in METRICS:
-        raise _error(f"unknown metric {metric!r} (choices: {', '.join(METRICS)})")
+        raise _error(f"unknown metric {metric!r} (choices: {', '.join(METRICS)})", usage=True)
     if normalize not in NORMALIZE:
-        raise _error(f"unknown normalize {normalize!r} (choices: {', '.join(NORMALIZE)})")
+        raise _error(
+            f"unknown normalize {normalize!r} (choices: {', '.join(NORMALIZE)})", usage=True
+        )
     if not (isinstance(alpha, (int, float)) and 0.0 < alpha < 1.0):
-        raise _error(f"alpha must be a number between 0 and 1, got {alpha!r}")
+        raise _error(f"alpha must be a number between 0 and 1, got {alpha!r}", usage=True)
     if not (isinstance(min_effect, (int, float)) and 0.0 <= min_effect < math.inf):
-        raise _error(f"min_effect must be a number at least 0, got {min_effect!r}")
+        raise _error(f"min_effect must be a number at least 0, got {min_effect!r}", usage=True)
     if not (isinstance(confidence, (int, float)) and 0.0 < confidence < 1.0):
-        raise _error(f"confidence must be a number between 0 and 1, got {confidence!r}")
+        raise _error(f"confidence must be a number between 0 and 1, got {confidence!r}", usage=True)
 
 
 #: the fewest nodes (present in every repeat, with positive self values) from which the
@@ -511,8 +520,16 @@ def compare_arrays(
         position = 0
         for index, path in enumerate(paths):
             na, nb = int(present_a[index]), int(present_b[index])
-            row = Row(tuple(path), component, metric, unit, na, nb,
-                      float(medians_a[index]), float(medians_b[index]))
+            row = Row(
+                tuple(path),
+                component,
+                metric,
+                unit,
+                na,
+                nb,
+                float(medians_a[index]),
+                float(medians_b[index]),
+            )
             if na == 0 and nb == 0:
                 continue  # the component does not measure this node
             if na == 0:
@@ -521,8 +538,9 @@ def compare_arrays(
                 row.verdict = "removed"
             elif not complete[index]:
                 row.verdict = "not enough data"
-                missing = [f"{side} {n} of {r}" for side, n, r in (("A", na, ra), ("B", nb, rb))
-                           if n < r]
+                missing = [
+                    f"{side} {n} of {r}" for side, n, r in (("A", na, ra), ("B", nb, rb)) if n < r
+                ]
                 row.note = "present in " + ", ".join(missing) + " repeats"
             else:
                 row.p, row.ratio = float(p[position]), float(ratio[position])
@@ -627,7 +645,8 @@ def compare(
         if missing:
             raise _error(
                 f"component {missing[0]!r} is not measured on both sides "
-                f"(both have: {', '.join(common) or 'none'})"
+                f"(both have: {', '.join(common) or 'none'})",
+                usage=True,
             )
         common = [c for c in wanted if c in common]
     if not common:
@@ -696,14 +715,17 @@ def _as_table(source: Any, components: Sequence[str] | None) -> tuple[Any, str]:
         return source.table(), f"run {source.id}"
     if isinstance(source, (list, tuple)):
         if not source:
-            raise _error("an empty list to compare: give at least one run, table or folder")
+            raise _error(
+                "an empty list to compare: give at least one run, table or folder", usage=True
+            )
         parts = [_as_table(item, components) for item in source]
         tables = [table for table, _ in parts]
         label = parts[0][1] if len(parts) == 1 else f"{parts[0][1]} + {len(parts) - 1} more"
         return (tables[0] if len(tables) == 1 else _graph.Table.concat(tables)), label
     raise _error(
         f"cannot compare a {type(source).__name__}: expected a Run, a Table, an output "
-        "folder, a run folder, or a list of these"
+        "folder, a run folder, or a list of these",
+        usage=True,
     )
 
 
@@ -714,7 +736,7 @@ def _folder_table(path: str, components: Sequence[str] | None) -> tuple[Any, str
 
     if not os.path.isdir(path):
         what = "is not a folder" if os.path.exists(path) else "does not exist"
-        raise _error(f"{path!r} {what}: expected an output folder or a run folder")
+        raise _error(f"{path!r} {what}: expected an output folder or a run folder", usage=True)
     table_file = os.path.join(path, "table.json")
     if os.path.isfile(table_file):
         try:
@@ -726,7 +748,8 @@ def _folder_table(path: str, components: Sequence[str] | None) -> tuple[Any, str
     if os.path.isfile(os.path.join(path, "timemory-store.json")):
         raise _error(
             f"{path!r} is a run store: name its runs (--store {path} with a run id or "
-            "parameter filters)"
+            "parameter filters)",
+            usage=True,
         )
     if os.path.isfile(os.path.join(path, "run.json")):
         raise _error(f"{path!r} is a run folder without its table.json (a run not done?)")
