@@ -122,6 +122,55 @@ def share(
     return hits / trials, others / trials
 
 
+def workload_source(functions: int = 30) -> str:
+    """A script of ``functions`` functions of different sizes, called from a few parents."""
+    lines = ["def spin(n):", "    return sum(i * i for i in range(n))", ""]
+    for i in range(functions):
+        lines += [f"def f{i}():", f"    return spin({2000 + 1500 * (i % 7)})", ""]
+    groups = [list(range(i, functions, 5)) for i in range(5)]
+    for g, members in enumerate(groups):
+        lines += [f"def group{g}():"] + [f"    f{i}()" for i in members] + [""]
+    lines += ["def main():", "    for _ in range(3):"]
+    lines += [f"        group{g}()" for g in range(len(groups))]
+    lines += ["", "main()", ""]
+    return "\n".join(lines)
+
+
+def real_a_a(repeats: int) -> int:
+    """The same script profiled ``repeats`` times for A and for B, interleaved (A B A B ...),
+    then compared with the defaults: the rows flagged are false alarms of this machine."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="timemory-real-aa-") as work:
+        script = os.path.join(work, "work.py")
+        with open(script, "w", encoding="utf-8") as stream:
+            stream.write(workload_source())
+        folders: dict[str, list[str]] = {"a": [], "b": []}
+        start = time.perf_counter()
+        for repeat in range(repeats):
+            for side in ("a", "b"):
+                out = os.path.join(work, f"{side}{repeat:02d}")
+                subprocess.run(
+                    [sys.executable, "-m", "timemory", "profile", "-d", out, "--", script],
+                    check=True,
+                    capture_output=True,
+                    timeout=600,
+                )
+                folders[side].append(out)
+        measured = time.perf_counter() - start
+        result = _compare.compare(folders["a"], folders["b"])
+        print(result.text(limit=15))
+        flagged = result.changed()
+        print(
+            f"real A/A: {repeats} repeats per side, {len(result.rows)} rows, "
+            f"{len(flagged)} flagged ({measured:.0f} s of profiling)"
+        )
+        return len(flagged)
+
+
 def margin(p: float, trials: int) -> float:
     return 2 * math.sqrt(max(p * (1 - p), 1.0 / trials) / trials)
 
@@ -131,7 +180,16 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=2000, help="A/A trials (default 2000)")
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--quick", action="store_true", help="a tenth of the trials")
+    parser.add_argument(
+        "--real",
+        type=int,
+        default=0,
+        metavar="R",
+        help="instead: a real A/A check, a script profiled R times per side (e.g. 10)",
+    )
     args = parser.parse_args()
+    if args.real:
+        return 1 if real_a_a(args.real) else 0
     trials = max(args.trials // (10 if args.quick else 1), 20)
     power_trials = max(trials // 2, 20)
     start = time.perf_counter()
