@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -276,3 +277,186 @@ def test_bad_settings_are_one_line(options, text):
     a, b = sides(np.random.default_rng(12))
     with pytest.raises(RunsError, match=text):
         compare(a, b, **options)
+
+
+# ------------------------------------------------------------ Tables, folders, the command
+def table(paths, values, units=None):
+    from timemory.runs import Table
+
+    return Table(
+        ["wall_clock"],
+        units or {"wall_clock": "ns"},
+        list(paths),
+        {"wall_clock": {"inclusive": values, "self": values, "count": np.ones_like(values)}},
+        values.shape[1],
+    )
+
+
+def test_compare_tables_and_lists_of_tables():
+    from timemory.runs import Table, compare
+
+    a, b = sides(np.random.default_rng(13), change=np.array([1.0, 1.0, 1.0, 2.0]))
+    result = compare(table(PATHS, a), table(PATHS, b), normalize="none")
+    assert [row.path for row in result.slower()] == [("main", "a", "c")]
+    # repeats pooled: 5 + 5 on each side is the same comparison
+    halves = compare(
+        [table(PATHS, a[:, :5]), table(PATHS, a[:, 5:])],
+        [table(PATHS, b[:, :5]), table(PATHS, b[:, 5:])],
+        normalize="none",
+    )
+    assert [(r.path, r.verdict, r.n_a) for r in halves.rows] == [
+        (r.path, r.verdict, r.n_a) for r in result.rows
+    ]
+    assert isinstance(Table.concat([table(PATHS, a)]), Table)
+    with pytest.raises(RunsError, match="'cpu_clock' is not measured on both sides"):
+        compare(table(PATHS, a), table(PATHS, b), components="cpu_clock")
+    with pytest.raises(RunsError, match="cannot compare a int: expected a Run, a Table"):
+        compare(1, table(PATHS, b))
+
+
+def test_compare_run_folders_and_bad_folders(tmp_path):
+    from timemory.runs import compare
+
+    a, b = sides(np.random.default_rng(14), change=np.array([1.0, 1.0, 1.0, 2.0]))
+    for name, values in (("a", a), ("b", b)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "table.json").write_text(json.dumps(table(PATHS, values).to_json()))
+    result = compare(tmp_path / "a", tmp_path / "b", normalize="none")
+    assert [row.path for row in result.slower()] == [("main", "a", "c")]
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "table.json").write_text("{")
+    with pytest.raises(RunsError, match="cannot read .*table.json"):
+        compare(tmp_path / "bad", tmp_path / "b")
+    with pytest.raises(RunsError, match="does not exist: expected an output folder"):
+        compare(tmp_path / "missing", tmp_path / "b")
+
+
+SCRIPT = """
+import os
+REPEAT = int(os.environ["REPEAT"])
+SLOW = os.environ.get("SLOW") == "1"
+
+def work():
+    nap(0.010 + 0.0001 * REPEAT + (0.005 if SLOW else 0.0))
+
+def other():
+    nap(0.020 + 0.0001 * ((REPEAT * 3) % 5))
+
+def main():
+    work()
+    other()
+
+main()
+"""
+
+
+@pytest.fixture(scope="module")
+def profiled(tmp_path_factory):
+    """5 output folders of a script, and 5 of it with ``work`` 5 ms slower (fake clock)."""
+    from fakeclock import PRELUDE, run_tool_with_fake_clock
+
+    where = tmp_path_factory.mktemp("compare")
+    (where / "script.py").write_text(PRELUDE + SCRIPT)
+    folders: dict[str, list[str]] = {"a": [], "b": []}
+    for side in ("a", "b"):
+        for repeat in range(5):
+            out = f"{side}{repeat}"
+            env = {"REPEAT": str(repeat), "SLOW": "1" if side == "b" else "0"}
+            proc = run_tool_with_fake_clock(
+                "timemory.profiler", "-d", out, "--", "script.py", cwd=where, env=env
+            )
+            assert proc.returncode == 0, proc.stderr
+            folders[side].append(str(where / out))
+    return folders
+
+
+def compare_command(argv, capsys):
+    from timemory import _command
+
+    status = _command.main(["compare", *argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_command_finds_the_slower_function(profiled, capsys):
+    a, b = ",".join(profiled["a"]), ",".join(profiled["b"])
+    argv = [a, b, "--alpha", "0.05", "--normalize", "none", "--json", "-"]
+    status, out, err = compare_command([*argv, "--fail-on", "slower"], capsys)
+    assert status == 1
+    document = json.loads(out)
+    verdicts = {row["path"][-1]: row["verdict"] for row in document["rows"]}
+    # work got 5 ms slower, and with it main and the module (inclusive values)
+    assert verdicts["work"] == "slower" and verdicts["other"] == "no change"
+    assert verdicts["main"] == "slower"
+    assert document["repeats"] == [5, 5]
+    work = next(row for row in document["rows"] if row["path"][-1] == "work")
+    assert 1.4 <= work["ratio"] <= 1.6 and work["unit"] == "ns"
+    assert "slower" in err and "work" in err  # the table, on stderr
+    # faster: none; B against itself: no change at all
+    assert compare_command([*argv, "--fail-on", "faster"], capsys)[0] == 0
+    status, out, err = compare_command([*argv, "--fail-on", "change"], capsys)
+    assert status == 1
+    status, out, err = compare_command([b, b, *argv[2:], "--fail-on", "change"], capsys)
+    assert status == 0
+    assert {row["verdict"] for row in json.loads(out)["rows"]} == {"no change"}
+    # the defaults need 6 repeats per side: 5 is not enough, and the table says so
+    status, out, err = compare_command([b, b, "--fail-on", "change"], capsys)
+    assert status == 0 and out == ""
+    assert "needs 6 per side" in err and "\n0 slower, 0 faster, 7 no change," in err
+    assert re.search(r"^A: b0 \+ 4 more \(5 repeats\)  B: b0 \+ 4 more", err, re.M)
+
+
+def test_command_json_file_and_self_metric(profiled, capsys, tmp_path):
+    a, b = ",".join(profiled["a"]), ",".join(profiled["b"])
+    target = tmp_path / "diff.json"
+    status, out, err = compare_command(
+        [
+            a,
+            b,
+            "--metric",
+            "self",
+            "--alpha",
+            "0.05",
+            "--normalize",
+            "none",
+            "--json",
+            str(target),
+            "--limit",
+            "0",
+        ],
+        capsys,
+    )
+    assert status == 0 and out == ""
+    rows = json.loads(target.read_text())["rows"]
+    verdicts = {row["path"][-2:][0]: row["verdict"] for row in rows if row["path"][-1] == "nap"}
+    # self values: the nap under work alone changed; main's own time is nothing (all
+    # zero), outside the correction
+    assert verdicts == {"work": "slower", "other": "no change"}
+    main = next(row for row in rows if row["path"][-1] == "main")
+    assert main["verdict"] == "no change" and main["q"] is None
+    assert main["note"] == "the same value in every repeat"
+
+
+@pytest.mark.parametrize(
+    ("argv", "text"),
+    [
+        (["missing-a", "missing-b"], "'missing-a' does not exist: expected an output folder"),
+        (["A", "B", "--metric", "total"], "argument --metric: invalid choice: 'total'"),
+        (["A", "B", "--fail-on", "worse"], "invalid choice: 'worse' (choose from 'slower', 'faster', 'change')"),
+        (["A", "B", "--alpha", "2"], "must be at most 0.5"),
+        (["A"], "the following arguments are required: B"),
+    ],
+)
+def test_command_usage_errors_are_one_line(argv, text, capsys):
+    status, out, err = compare_command(argv, capsys)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("timemory compare: error: ")
+    assert text in err
+
+
+def test_command_unreadable_folder_is_status_1(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "other").mkdir()
+    status, out, err = compare_command([str(tmp_path / "empty"), str(tmp_path / "other")], capsys)
+    assert status == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith("timemory compare: error: ")

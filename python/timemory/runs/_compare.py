@@ -257,19 +257,20 @@ class Comparison:
             f"and B/A beyond {1 + self.min_effect:g}x; {self.confidence:.0%} intervals"
             + (
                 "; node ratios relative to the whole run (first rows)"
-                if self.normalize == "run"
+                if any(row.path == RUN_PATH for row in self.rows)
                 else ""
             ),
             *self.notes,
             self.summary(),
         ]
         shown = self.rows if limit is None else self.rows[: max(limit, 0)]
+        names = _short_names({row.path for row in self.rows if row.path != RUN_PATH})
         table = [("node", "component", "A", "B", "B/A [interval]", "p", "q", "verdict")]
         for row in shown:
             indent = "" if row.path == RUN_PATH else "  " * (len(row.path) - 1)
             table.append(
                 (
-                    indent + row.label,
+                    indent + names.get(row.path, RUN_LABEL),
                     row.component,
                     _quantity(row.median_a, row.unit),
                     _quantity(row.median_b, row.unit),
@@ -336,6 +337,29 @@ class Comparison:
         except ValueError as err:  # a format matplotlib does not write
             raise _error(f"cannot write the plot {target!r}: {err}") from None
         return target
+
+
+def _short_names(paths: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
+    """Each path's shortest tail that no other path ends with (``solve`` when one node has
+    that label, ``run/solve`` when several do), joined with "/"."""
+    paths = list(paths)
+    names: dict[tuple[str, ...], str] = {}
+    pending = paths
+    length = 1
+    while pending:
+        tails: dict[tuple[str, ...], int] = {}
+        for path in paths:
+            tail = path[-length:]
+            tails[tail] = tails.get(tail, 0) + 1
+        rest = []
+        for path in pending:
+            if tails[path[-length:]] == 1 or length >= len(path):
+                names[path] = "/".join(path[-length:])
+            else:
+                rest.append(path)
+        pending = rest
+        length += 1
+    return names
 
 
 def _quantity(value: float, unit: str) -> str:
@@ -516,6 +540,14 @@ def compare_arrays(
                 run_rows.append(row)
                 run_tests.append((row, float(p[0])))
         p, ratio, low, high = _test_block(tested_a, tested_b, confidence)
+        # a node measured the same in every repeat of both sides (nothing, or a fixed
+        # amount) has nothing to test: it stays out of the correction, where it would only
+        # raise the q values of the others (whether a row is constant does not depend on
+        # which side each repeat is on, so the tests of the rest stay valid)
+        both = np.concatenate([values_a[complete], values_b[complete]], axis=1)
+        constant = (both.max(axis=1, initial=-np.inf) == both.min(axis=1, initial=np.inf)) & (
+            both.shape[1] > 0
+        )
         enough = _stats.smallest_p(ra, rb) <= level
         position = 0
         for index, path in enumerate(paths):
@@ -545,8 +577,15 @@ def compare_arrays(
             else:
                 row.p, row.ratio = float(p[position]), float(ratio[position])
                 row.low, row.high = float(low[position]), float(high[position])
+                same = bool(constant[position])
+                if same:
+                    row.p = 1.0
+                    row.ratio = row.low = row.high = 1.0 if both[position, 0] != 0 else math.nan
+                    row.note = "the same value in every repeat"
                 position += 1
-                if enough:
+                if same:
+                    pass  # "no change", outside the correction
+                elif enough:
                     node_tests.append((row, row.p))
                 else:
                     row.verdict = "not enough data"
@@ -744,7 +783,7 @@ def _folder_table(path: str, components: Sequence[str] | None) -> tuple[Any, str
                 document = json.load(stream)
         except (OSError, ValueError) as err:
             raise _error(f"cannot read {table_file!r}: {err}") from None
-        return _graph.Table.from_json(document), _short(path)
+        return _graph.Table.from_json(document, where=table_file), _short(path)
     if os.path.isfile(os.path.join(path, "timemory-store.json")):
         raise _error(
             f"{path!r} is a run store: name its runs (--store {path} with a run id or "

@@ -253,11 +253,15 @@ def _is_filter(piece: str) -> bool:
     return any(operator in piece for operator in ("=", "<", ">"))
 
 
-def _label(text: str, side: Any) -> str:
-    count = len(side) if isinstance(side, list) else 1
-    if isinstance(side, list) and side and hasattr(side[0], "id"):
-        return f"{text} ({count} run{'s' if count != 1 else ''})"
-    return text
+def _label(text: str, side: list[Any]) -> str:
+    """How the table names a side: the filters or ids as given, with the runs they
+    matched; the first folder (its name) and how many more."""
+    import os
+
+    if side and hasattr(side[0], "id"):
+        return f"{text} ({len(side)} run{'s' if len(side) != 1 else ''})"
+    first = os.path.basename(os.path.normpath(side[0])) or side[0]
+    return first if len(side) == 1 else f"{first} + {len(side) - 1} more"
 
 
 def _write_json(target: str, document: dict[str, Any]) -> None:
