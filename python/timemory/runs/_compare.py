@@ -211,26 +211,33 @@ class Comparison:
         return iter(self.rows)
 
     def slower(self) -> list[Row]:
+        """The rows B is slower in (significant, and beyond the minimum effect)."""
         return [row for row in self.rows if row.verdict == "slower"]
 
+    #: the same as :meth:`slower`
     regressions = slower
 
     def faster(self) -> list[Row]:
+        """The rows B is faster in (significant, and beyond the minimum effect)."""
         return [row for row in self.rows if row.verdict == "faster"]
 
     def changed(self) -> list[Row]:
+        """The rows slower or faster."""
         return [row for row in self.rows if row.verdict in ("slower", "faster")]
 
     def counts(self) -> dict[str, int]:
+        """The number of rows of each verdict (every verdict, in :data:`VERDICTS` order)."""
         counts = dict.fromkeys(VERDICTS, 0)
         for row in self.rows:
             counts[row.verdict] += 1
         return counts
 
     def summary(self) -> str:
+        """The counts in one line: ``1 slower, 0 faster, 198 no change, ...``."""
         return ", ".join(f"{count} {verdict}" for verdict, count in self.counts().items())
 
     def to_json(self) -> dict[str, Any]:
+        """The settings, the counts and every row, JSON-able (no NaN or infinity: null)."""
         return {
             "format": "timemory-comparison",
             "version": 1,
