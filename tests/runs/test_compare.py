@@ -79,6 +79,11 @@ def test_too_few_repeats_is_not_enough_data_naming_how_many():
     # normalize="run" shares alpha between two families: 0.005 needs 6 per side
     result = compare(a, b, normalize="run")
     assert all("needs 6 per side" in row.note for row in result.rows if row.path)
+    # and the whole-run row of a larger tree says the same
+    paths, a, b = simulate(np.random.default_rng(4), repeats=3)
+    whole = run(paths, a, b).rows[0]
+    assert whole.path == () and whole.verdict == "not enough data"
+    assert "needs 6 per side" in whole.note
 
 
 def test_rows_sorted_changes_first_then_by_effect():
@@ -460,3 +465,26 @@ def test_command_unreadable_folder_is_status_1(tmp_path, capsys):
     status, out, err = compare_command([str(tmp_path / "empty"), str(tmp_path / "other")], capsys)
     assert status == 1 and out == ""
     assert err.count("\n") == 1 and err.startswith("timemory compare: error: ")
+
+
+def test_command_with_a_store(tmp_path, capsys):
+    _store = pytest.importorskip("timemory.runs._store")
+    store = _store.Store(str(tmp_path / "store"))
+    rng = np.random.default_rng(15)
+    a, b = sides(rng, change=np.array([1.0, 1.0, 1.0, 2.0]))
+    first = store.save({"n": 1}, table(PATHS, a), code="v1", components=["wall_clock"])
+    store.save({"n": 1}, table(PATHS, b), code="v2", components=["wall_clock"])
+    options = ["--store", str(tmp_path / "store"), "--normalize", "none", "--json", "-"]
+    status, out, err = compare_command(["code=v1", "n=1,code=v2", *options], capsys)
+    assert status == 0, err
+    document = json.loads(out)
+    assert [row["path"] for row in document["rows"] if row["verdict"] == "slower"] == [
+        ["main", "a", "c"]
+    ]
+    assert "code=v1 (1 run)" in err
+    # a run id names it too; a filter that matches nothing is a usage error
+    status, out, err = compare_command([first.id, "code=v2", *options], capsys)
+    assert status == 0 and json.loads(out)["counts"]["slower"] == 1
+    status, out, err = compare_command(["code=v3", "code=v2", *options], capsys)
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert "no finished run in" in err and "matches 'code=v3'" in err

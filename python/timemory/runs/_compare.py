@@ -545,7 +545,11 @@ def compare_arrays(
                     float(p[0]),
                 )
                 run_rows.append(row)
-                run_tests.append((row, float(p[0])))
+                if _stats.smallest_p(ra, rb) <= level:
+                    run_tests.append((row, float(p[0])))
+                else:
+                    row.verdict = "not enough data"
+                    row.note = _too_few(ra, rb, level, needed)
         p, ratio, low, high = _test_block(tested_a, tested_b, confidence)
         # a node measured the same in every repeat of both sides (nothing, or a fixed
         # amount) has nothing to test: it stays out of the correction, where it would only
@@ -596,9 +600,7 @@ def compare_arrays(
                     node_tests.append((row, row.p))
                 else:
                     row.verdict = "not enough data"
-                    row.note = (
-                        f"{ra}+{rb} repeats cannot reach p <= {level:g}; needs {needed} per side"
-                    )
+                    row.note = _too_few(ra, rb, level, needed)
             node_rows.append(row)
     # with normalize="run" the whole-run rows and the node rows are two families that share
     # alpha half and half (Bonferroni): q values within each are Benjamini-Hochberg's,
@@ -621,6 +623,10 @@ def compare_arrays(
         confidence=confidence,
         notes=notes,
     )
+
+
+def _too_few(ra: int, rb: int, level: float, needed: int) -> str:
+    return f"{ra}+{rb} repeats cannot reach p <= {level:g}; needs {needed} per side"
 
 
 def _nanmedian(values: NDArray[np.float64]) -> NDArray[np.float64]:
