@@ -442,6 +442,18 @@ def test_command_json_file_and_self_metric(profiled, capsys, tmp_path):
     assert main["note"] == "the same value in every repeat"
 
 
+def test_command_plot(profiled, capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    a, b = ",".join(profiled["a"]), ",".join(profiled["b"])
+    target = tmp_path / "ratios.png"
+    status, out, err = compare_command([a, b, "--plot", str(target)], capsys)
+    assert status == 0 and out == ""
+    assert target.read_bytes().startswith(b"\x89PNG")
+    assert f"wrote {target}" in err
+    status, out, err = compare_command([a, b, "--plot", str(tmp_path / "x.nope")], capsys)
+    assert status == 2 and "cannot write the plot" in err and err.count("\n") == 1
+
+
 @pytest.mark.parametrize(
     ("argv", "text"),
     [

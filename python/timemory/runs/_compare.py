@@ -342,7 +342,7 @@ class Comparison:
         try:
             atomic_write_with(target, lambda stream: figure.savefig(stream, format=suffix))
         except ValueError as err:  # a format matplotlib does not write
-            raise _error(f"cannot write the plot {target!r}: {err}") from None
+            raise _error(f"cannot write the plot {target!r}: {err}", usage=True) from None
         return target
 
 

@@ -150,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _cli.CliExit as exc:
         return _cli.error_status(prog, exc)
     try:
+        if args.plot is not None:
+            _check_plot(args.plot)
         a, b = _sides(args)
         from . import _compare
 
@@ -180,6 +182,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         if any(row.verdict in wanted for row in result.rows):
             return 1
     return 0
+
+
+def _check_plot(path: str) -> None:
+    """Before anything is compared: matplotlib is there and writes this kind of file."""
+    import os
+
+    from timemory.plotting.figure import MatplotlibMissing, supported_formats
+
+    from ._errors import RunsError
+
+    try:
+        formats = supported_formats()
+    except MatplotlibMissing as err:
+        raise RunsError(str(err)) from None
+    suffix = os.path.splitext(path)[1].lstrip(".").lower()
+    if suffix not in formats:
+        raise _Usage(
+            f"cannot write the plot {path!r}: its suffix names no image format matplotlib "
+            f"writes ({', '.join(sorted(formats))})"
+        )
 
 
 def _compare_usage(err: Exception) -> bool:
