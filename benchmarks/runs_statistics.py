@@ -2,6 +2,7 @@
 it finds one node made 10% slower, on simulated call graphs.
 
     python benchmarks/runs_statistics.py [--trials N] [--seed S] [--quick]
+    python benchmarks/runs_statistics.py --real R
 
 A tree of 200 nodes (random parents, base values log-uniform between 10 us and 1 s), 10
 repeats on each side, log-normal noise with a 10% spread (sigma 0.1 of the log). Two noise
@@ -26,6 +27,13 @@ For each model and setting (alpha, normalize) it reports:
   "slower" whole-run row with normalize="run", a "slower" node without).
 
 For the independent model it also searches the repeats per side that reach 90% detection.
+It ends with the conclusions these figures give about the defaults (alpha, normalize), the
+reasoning docs/guide/compare.md gives at length.
+
+``--real R`` instead profiles one 30-function script R times for A and R times for B
+(interleaved, ``timemory profile -d``), compares them with the defaults and prints the table:
+a real A/A check on this machine (exit status 1 when a row is flagged).
+
 Every figure is a share of seeded trials: ``--seed`` changes the draws, not the method;
 the 95% margin of a share p over N trials is about 2 * sqrt(p (1 - p) / N).
 """
@@ -171,6 +179,37 @@ def real_a_a(repeats: int) -> int:
         return len(flagged)
 
 
+def conclusions(
+    figures: dict[tuple[str, float, str], tuple[float, float]], enough_repeats: int | None
+) -> None:
+    """What the figures say about the defaults, from the figures of this run."""
+    alpha = _compare.DEFAULT_ALPHA
+    worst = max(MODELS, key=lambda model: figures[model, alpha, "run"][0])
+    loose = max(MODELS, key=lambda model: figures[model, 0.05, "run"][0])
+    print("conclusions:")
+    print(
+        f"  A/A, the defaults (alpha {alpha:g}, normalize run): any row flagged in at most "
+        f"{figures[worst, alpha, 'run'][0]:.2%} of the trials ({worst} model), target <= 1%; "
+        f"at alpha 0.05 up to {figures[loose, 0.05, 'run'][0]:.2%} ({loose})"
+    )
+    print(
+        f"  one node 10% slower under shared noise: found in "
+        f"{figures['shared', alpha, 'run'][1]:.1%} of the trials with normalize run, "
+        f"{figures['shared', alpha, 'none'][1]:.1%} without (target >= 90%)"
+    )
+    reached = (
+        f"reached at {enough_repeats} repeats per side"
+        if enough_repeats
+        else "not reached up to 100 repeats per side"
+    )
+    print(
+        f"  under independent noise (sigma {SIGMA} per node) the same node is found in "
+        f"{figures['independent', alpha, 'run'][1]:.1%} of the trials with {REPEATS} repeats: "
+        f"the effect is {math.log(SLOWDOWN) / SIGMA:.2f} standard deviations of a node's noise "
+        f"and {NODES} nodes are tested; 90% is {reached}"
+    )
+
+
 def margin(p: float, trials: int) -> float:
     return 2 * math.sqrt(max(p * (1 - p), 1.0 / trials) / trials)
 
@@ -203,6 +242,7 @@ def main() -> int:
         f"{'model':<12} {'alpha':>6} {'normalize':>9}  {'A/A any':>14}  {'detect':>14}  "
         f"{'others':>7}  {'global':>7}"
     )
+    figures: dict[tuple[str, float, str], tuple[float, float]] = {}
     for model in MODELS:
         for alpha in (0.05, 0.01):
             for normalize in ("none", "run"):
@@ -210,6 +250,7 @@ def main() -> int:
                 _, aa = share(args.seed, trials, model, "none", **options)
                 detect, others = share(args.seed + 1, power_trials, model, "one", **options)
                 whole, _ = share(args.seed + 2, power_trials, model, "global", **options)
+                figures[model, alpha, normalize] = (aa, detect)
                 print(
                     f"{model:<12} {alpha:>6g} {normalize:>9}  "
                     f"{aa:>7.2%} +-{margin(aa, trials):>5.2%}  "
@@ -221,7 +262,8 @@ def main() -> int:
         "independent model, defaults (alpha "
         f"{_compare.DEFAULT_ALPHA:g}, normalize run): detection by repeats per side"
     )
-    for repeats in (10, 20, 30, 40, 50, 60, 70, 80):
+    enough_repeats = None
+    for repeats in (10, 20, 30, 40, 50, 60, 70, 80, 100):
         detect, _ = share(
             args.seed + 3,
             power_trials,
@@ -236,7 +278,9 @@ def main() -> int:
             flush=True,
         )
         if detect >= 0.9:
+            enough_repeats = repeats
             break
+    conclusions(figures, enough_repeats)
     print(f"({time.perf_counter() - start:.0f} s)")
     return 0
 
