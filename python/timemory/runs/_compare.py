@@ -30,7 +30,7 @@ from ._errors import RunsError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
     from typing import Any
 
     from numpy.typing import NDArray
@@ -207,7 +207,7 @@ class Comparison:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __iter__(self) -> Iterable[Row]:
+    def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
 
     def slower(self) -> list[Row]:
