@@ -500,3 +500,7 @@ def test_command_with_a_store(tmp_path, capsys):
     status, out, err = compare_command(["code=v3", "code=v2", *options], capsys)
     assert status == 2 and out == "" and err.count("\n") == 1
     assert "no finished run in" in err and "matches 'code=v3'" in err
+    status, out, err = compare_command(["n__about=1", "code=v2", *options], capsys)
+    assert status == 2 and out == "" and err.count("\n") == 1
+    status, out, err = compare_command(["code=v1", "code=v2", "--store", str(tmp_path)], capsys)
+    assert status == 2 and out == "" and err.count("\n") == 1

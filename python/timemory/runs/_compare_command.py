@@ -222,9 +222,14 @@ def _sides(args: Any) -> tuple[Any, Any]:
         return _folders(args.a), _folders(args.b)
     import importlib
 
+    from ._errors import RunsError
+
     # the store is another part of timemory.runs, typed there; here only its runs are used
-    store = importlib.import_module(f"{__package__}._store").Store(args.store, create=False)
-    return _runs(store, args.a), _runs(store, args.b)
+    try:
+        store = importlib.import_module(f"{__package__}._store").Store(args.store, create=False)
+        return _runs(store, args.a), _runs(store, args.b)
+    except RunsError as err:  # not a store, an unknown id, a filter it cannot parse
+        raise _Usage(str(err)) from None
 
 
 def _folders(text: str) -> list[str]:
