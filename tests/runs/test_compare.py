@@ -397,6 +397,11 @@ def test_command_finds_the_slower_function(profiled, capsys):
     work = next(row for row in document["rows"] if row["path"][-1] == "work")
     assert 1.4 <= work["ratio"] <= 1.6 and work["unit"] == "ns"
     assert "slower" in err and "work" in err  # the table, on stderr
+    # -c before A and B, a comma list
+    status, out, err = compare_command(["-c", "wall_clock", *argv], capsys)
+    assert status == 0 and json.loads(out)["counts"] == document["counts"]
+    status, out, err = compare_command(["-c", "cpu_clock,wall_clock", *argv], capsys)
+    assert status == 2 and "'cpu_clock' is not measured on both sides" in err
     # faster: none; B against itself: no change at all
     assert compare_command([*argv, "--fail-on", "faster"], capsys)[0] == 0
     status, out, err = compare_command([*argv, "--fail-on", "change"], capsys)

@@ -689,8 +689,8 @@ def compare(
     setting out of range."""
     _check_settings(metric, min_effect, alpha, normalize, confidence)
     wanted = _component_list(components)
-    table_a, label_a = _as_table(a, wanted)
-    table_b, label_b = _as_table(b, wanted)
+    table_a, label_a = _as_table(a)
+    table_b, label_b = _as_table(b)
     common = [c for c in table_a.components if c in table_b.components]
     if wanted is not None:
         missing = [c for c in wanted if c not in common]
@@ -753,7 +753,7 @@ def _aligned(
     return out
 
 
-def _as_table(source: Any, components: Sequence[str] | None) -> tuple[Any, str]:
+def _as_table(source: Any) -> tuple[Any, str]:
     """``source`` as a Table of repeats, and a short label for it."""
     from . import _graph
 
@@ -762,7 +762,7 @@ def _as_table(source: Any, components: Sequence[str] | None) -> tuple[Any, str]:
     if isinstance(source, _graph.Graph):
         return _graph.Table.from_graphs([source]), "graph"
     if isinstance(source, (str, os.PathLike)):
-        return _folder_table(os.fspath(source), components)
+        return _folder_table(os.fspath(source))
     if callable(getattr(source, "table", None)) and hasattr(source, "id"):
         return source.table(), f"run {source.id}"
     if isinstance(source, (list, tuple)):
@@ -770,7 +770,7 @@ def _as_table(source: Any, components: Sequence[str] | None) -> tuple[Any, str]:
             raise _error(
                 "an empty list to compare: give at least one run, table or folder", usage=True
             )
-        parts = [_as_table(item, components) for item in source]
+        parts = [_as_table(item) for item in source]
         tables = [table for table, _ in parts]
         label = parts[0][1] if len(parts) == 1 else f"{parts[0][1]} + {len(parts) - 1} more"
         return (tables[0] if len(tables) == 1 else _graph.Table.concat(tables)), label
@@ -781,7 +781,7 @@ def _as_table(source: Any, components: Sequence[str] | None) -> tuple[Any, str]:
     )
 
 
-def _folder_table(path: str, components: Sequence[str] | None) -> tuple[Any, str]:
+def _folder_table(path: str) -> tuple[Any, str]:
     import json
 
     from . import _graph
@@ -805,7 +805,9 @@ def _folder_table(path: str, components: Sequence[str] | None) -> tuple[Any, str
         )
     if os.path.isfile(os.path.join(path, "run.json")):
         raise _error(f"{path!r} is a run folder without its table.json (a run not done?)")
-    graph = _graph.read_folder(path, components=components)
+    # every component: one the folder lacks is reported by compare(), naming those both
+    # sides have, where read_folder would only name this folder's
+    graph = _graph.read_folder(path)
     return _graph.Table.from_graphs([graph]), _short(path)
 
 

@@ -71,10 +71,11 @@ def build_parser(prog: str = PROG) -> Any:
     parser.add_argument(
         "-c",
         "--components",
-        nargs="+",
+        action="append",
         default=None,
-        metavar="COMPONENT",
-        help="Compare only these components (default: every one both sides have).",
+        metavar="COMPONENT[,COMPONENT...]",
+        help="Compare only these components (default: every one both sides have); one "
+        "argument, so that A and B may follow it.",
     )
     parser.add_argument(
         "--metric",
@@ -158,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = _compare.compare(
             a,
             b,
-            components=args.components,
+            components=None if args.components is None else ",".join(args.components),
             metric=args.metric,
             min_effect=args.min_effect,
             alpha=args.alpha,
