@@ -122,6 +122,27 @@ def test_a_failing_run_is_status_1_with_its_error(tmp_path, monkeypatch, capfd):
     assert run.status == "failed" and run.error == "exit status 4: bad input here"
 
 
+def test_a_run_failing_midway_keeps_the_repeats_measured_before(tmp_path, monkeypatch, capfd):
+    monkeypatch.chdir(tmp_path)
+    write(
+        tmp_path / "second.py",
+        """\
+        import os, sys
+        if os.path.exists("ran-once"):
+            sys.exit(3)
+        open("ran-once", "w").close()
+        """,
+    )
+    assert run_main(["--store", "st", "-n", "3", "--", "second.py"]) == 1
+    assert "failed" in capfd.readouterr().err
+    (run,) = Store("st").runs
+    # the first repeat, and what the failing one measured up to its exit
+    assert (run.status, run.done, run.repeats) == ("failed", False, 2)
+    assert run.error.startswith("exit status 3")
+    assert len(run.repeat_dirs()) == 2 and run.table().repeats == 2
+    assert any(path[0].startswith("<module") for path in read_folder(run.repeat_dirs()[0]).paths)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

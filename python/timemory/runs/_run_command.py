@@ -218,7 +218,7 @@ def _run(prog: str, opts: Any, command: list[str], params: dict[str, Any]) -> in
             args=args,
         )
     # this run only: calling the store would also measure every other pending run in it
-    run = store._compute(run)
+    run = store.compute(run)
     if run.status == "failed":
         echo(
             f"timemory: run {run.id} ({about}) in {where} failed after {run.repeats} "

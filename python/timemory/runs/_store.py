@@ -1145,6 +1145,11 @@ class Store:
             self._write_index()
         return list(self._runs.values())
 
+    def compute(self, run: Run | str) -> Run:
+        """Measure one run (a :class:`Run` or its id) if it is not done yet, as ``store()``
+        does for every missing run; returns it as stored afterwards."""
+        return self._compute(run if isinstance(run, Run) else self.get(run))
+
     def _compute(self, run: Run) -> Run:
         from timemory._files import make_private_dir
 
@@ -1196,12 +1201,16 @@ class Store:
                         error=None,
                     )
                 else:
+                    # the repeats measured before the failure are kept with it: nothing
+                    # measured is lost, and the next store() measures the run again
+                    kept = list(getattr(measured, "repeat_dirs", ()) or ())
+                    table = getattr(measured, "table", None) if kept else None
                     saved = self._save(
                         stored._doc,
-                        None,
+                        table,
                         result=None,
-                        runtime=(),
-                        repeat_dirs=(),
+                        runtime=measured.runtime if table is not None else (),
+                        repeat_dirs=kept if table is not None else (),
                         status="failed",
                         error=str(error),
                     )
