@@ -491,14 +491,16 @@ class _Session:
         self.results.append(_Result(nodeid, run, table, comparison, count, rows))
 
     def _save(self, parameters: dict[str, Any], table: Table, runtime: list[float]) -> Run:
+        # a done run with the same id (parameters, code and environment) gets these repeats
+        # appended: Store.save does that
         target = {"kind": "external", "name": parameters["test"], "args": []}
-        keys = self.options.components
-        for run in self.store.get_runs_with(**_exact(parameters)):
-            if run.parameters == parameters and run.code == self.code and run.done:
-                if list(run.components) == keys and _same_environment(run, keys):
-                    return self.store.append(run, table, runtime=runtime)
         return self.store.save(
-            parameters, table, code=self.code, target=target, components=keys, runtime=runtime
+            parameters,
+            table,
+            code=self.code,
+            target=target,
+            components=self.options.components,
+            runtime=runtime,
         )
 
     def _reference(self, parameters: dict[str, Any]) -> tuple[Table, int] | None:
@@ -540,12 +542,6 @@ class _Session:
 def _exact(parameters: Mapping[str, Any]) -> dict[str, Any]:
     """The store filter of runs with these parameters (a list value would mean ``__in``)."""
     return {name: value for name, value in parameters.items() if not isinstance(value, list)}
-
-
-def _same_environment(run: Run, components: Sequence[str]) -> bool:
-    from timemory.runs._store import environment
-
-    return bool(run.environment == environment(components))
 
 
 def _is_store(path: str) -> bool:
