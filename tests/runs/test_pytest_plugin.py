@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from timemory.runs import _pytest as plugin
+from timemory.runs import read_folder
 
 pytest_plugins = ["pytester"]
 
@@ -140,9 +141,7 @@ def test_run_parameters_are_the_node_id_and_the_parametrization():
         "obj": repr(object),
         "x": "nan",
     }
-    assert plugin.run_parameters(SimpleNamespace(nodeid="t.py::test_g")) == {
-        "test": "t.py::test_g"
-    }
+    assert plugin.run_parameters(SimpleNamespace(nodeid="t.py::test_g")) == {"test": "t.py::test_g"}
 
 
 def test_a_reference_matches_its_code_identity_or_an_abbreviated_commit():
@@ -271,7 +270,7 @@ def test_after():
 
 
 def _store_runs(path):
-    from timemory.runs import Store
+    from timemory.runs import Store  # the store is a part of its own
 
     return Store(str(path), create=False).runs
 
@@ -279,9 +278,7 @@ def _store_runs(path):
 def test_a_session_stores_one_run_per_test_with_its_parameters(pytester):
     pytester.makepyfile(test_inner=PARAMETRIZED)
     store = pytester.path / "store"
-    result = _run(
-        pytester, "--timemory", "--timemory-store", str(store), "--timemory-repeat", "3"
-    )
+    result = _run(pytester, "--timemory", "--timemory-store", str(store), "--timemory-repeat", "3")
     result.assert_outcomes(passed=5)
     runs = _store_runs(store)
     assert len(runs) == 5
@@ -313,6 +310,13 @@ def test_a_session_stores_one_run_per_test_with_its_parameters(pytester):
         if name == "test_work":
             inner = [i for i, path in enumerate(table.paths) if "inner" in path[-1]]
             assert inner and table.values["wall_clock"]["count"][inner[0]].tolist() == [1.0] * 3
+        # each repeat's output folder holds the same call graph
+        folders = run.repeat_dirs()
+        assert len(folders) == 3
+        for folder in folders:
+            assert read_folder(folder).paths == table.paths
+    # the session's work folder is gone
+    assert not list((store / "work").iterdir())
     text = result.stdout.str()
     assert "timemory: 5 tests profiled (3 repeats each)" in text
     assert "test_inner.py::test_work[" in text
@@ -361,6 +365,7 @@ def test_data_the_suite_recorded_is_kept_and_not_in_the_tests_graphs(pytester):
     (run,) = [r for r in _store_runs(store) if r.parameters["test"].endswith("test_profiled")]
     paths = run.table().paths
     assert any("helper" in path[-1] for path in paths)
+    assert run.repeat_dirs() == []  # their folders would hold the suite's data too
     assert not any("suite_setup" in label for path in paths for label in path), paths
 
 
@@ -452,4 +457,3 @@ def test_a_failing_test_fails_and_is_not_stored(pytester):
     result.assert_outcomes(failed=1)
     assert _store_runs(store) == []
     assert json.loads((store / "timemory-store.json").read_text())["format"]
-

@@ -136,7 +136,9 @@ class Options:
         self.code = code
         self.repeat = _integer("--timemory-repeat", repeat, 1) if repeat is not None else 1
         if compare is not None and not compare.strip():
-            raise pytest.UsageError("--timemory-compare: empty reference (a code identity or a store path)")
+            raise pytest.UsageError(
+                "--timemory-compare: empty reference (a code identity or a store path)"
+            )
         self.compare = compare
         if fail_on is not None and fail_on not in FAIL_ON:
             raise pytest.UsageError(
@@ -188,9 +190,7 @@ def _components(text: str) -> list[str]:
                 if os.path.exists(name)
                 else ""
             )
-            raise pytest.UsageError(
-                f"--timemory: unknown component {name!r}{hint}; valid: {valid}"
-            )
+            raise pytest.UsageError(f"--timemory: unknown component {name!r}{hint}; valid: {valid}")
         key = str(_core.component_info(index)["id"])
         if key not in keys:
             keys.append(key)
@@ -322,6 +322,18 @@ class _Measured:
     def __init__(self) -> None:
         self.graphs: list[Graph] = []
         self.runtime: list[float] = []
+        #: the output folder of each repeat; None for a repeat measured while the storage
+        #: held the suite's data (its folder would hold those too)
+        self.dirs: list[str | None] = []
+
+    def discard(self) -> None:
+        """Remove the folders written (the run is not stored, or not with its folders)."""
+        import shutil
+
+        for folder in self.dirs:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+        self.dirs = []
 
 
 class _Result:
@@ -380,6 +392,9 @@ class _Session:
                 self.reference = Store(options.compare, create=False)
         except RunsError as err:
             raise pytest.UsageError(f"--timemory: {err}") from None
+        #: this session's folder in the store's work folder (made with the first repeat's)
+        self.workdir: str | None = None
+        self.written = 0
         self.results: list[_Result] = []
         self.failed_to_save: list[str] = []
         self.skipped: list[str] = []
@@ -401,8 +416,11 @@ class _Session:
             outcome = yield
         finally:
             pyfuncitem.obj = function
-        if outcome.excinfo is None and len(measured.graphs) == self.options.repeat:
-            self._record(pyfuncitem, measured)
+        try:
+            if outcome.excinfo is None and len(measured.graphs) == self.options.repeat:
+                self._record(pyfuncitem, measured)
+        finally:
+            measured.discard()  # what the store did not take
 
     def _repeating(self, function: Callable[..., Any], measured: _Measured) -> Callable[..., Any]:
         def repeated(*args: Any, **kwargs: Any) -> Any:
@@ -447,14 +465,44 @@ class _Session:
             profiler.stop()
             elapsed = time.perf_counter() - start
         graph = from_live(keys)
+        folder = None
         if before is not None:
             graph = difference(graph, before)
         else:
-            for index in self.indices:
-                _core.clear(index)
+            try:
+                folder = self._write_repeat()
+            finally:
+                for index in self.indices:
+                    _core.clear(index)
         measured.graphs.append(graph)
         measured.runtime.append(elapsed)
+        measured.dirs.append(folder)
         return result
+
+    def _write_repeat(self) -> str:
+        """The repeat's output folder, as ``timemory profile -o`` writes it (JSON per
+        component, hatchet-loadable), in the store's work folder; nothing is printed."""
+        from timemory import _output, settings
+        from timemory._files import make_private_dir
+
+        if self.workdir is None:
+            work = os.path.join(self.store.path, "work")
+            os.makedirs(work, exist_ok=True)
+            self.workdir = make_private_dir("pytest-", [work])
+        self.written += 1
+        folder = os.path.join(self.workdir, f"repeat-{self.written:06d}")
+        quiet = {"cout_output": False, "time_output": False, "output_prefix": ""}
+        saved = {name: getattr(settings, name) for name in quiet}
+        deferred = _output.defer_folders(True)  # no "N files in" line
+        try:
+            for name, value in quiet.items():
+                setattr(settings, name, value)
+            _output.write_run(_output.OutputPlan.from_settings(folder))
+        finally:
+            _output.defer_folders(deferred)
+            for name, value in saved.items():
+                setattr(settings, name, value)
+        return folder
 
     def _record(self, item: pytest.Function, measured: _Measured) -> None:
         """Save the test's repeats as a run (appended to the run of the same test, code and
@@ -467,7 +515,12 @@ class _Session:
             table = Table.from_graphs(measured.graphs)
             # the reference is read before this session's repeats are added to the store
             reference = self._reference(parameters)
-            run = self._save(parameters, table, measured.runtime)
+            # a run's folders are one per repeat, or none
+            dirs = [d for d in measured.dirs if d is not None]
+            if len(dirs) != len(measured.dirs):
+                dirs = []
+            run = self._save(parameters, table, measured.runtime, dirs)
+            measured.dirs = [d for d in measured.dirs if d not in dirs]
             comparison = None
             if reference is not None:
                 from timemory.runs import compare
@@ -490,7 +543,9 @@ class _Session:
         count = reference[1] if reference is not None else 0
         self.results.append(_Result(nodeid, run, table, comparison, count, rows))
 
-    def _save(self, parameters: dict[str, Any], table: Table, runtime: list[float]) -> Run:
+    def _save(
+        self, parameters: dict[str, Any], table: Table, runtime: list[float], dirs: list[str]
+    ) -> Run:
         # a done run with the same id (parameters, code and environment) gets these repeats
         # appended: Store.save does that
         target = {"kind": "external", "name": parameters["test"], "args": []}
@@ -501,6 +556,7 @@ class _Session:
             target=target,
             components=self.options.components,
             runtime=runtime,
+            repeat_dirs=dirs,
         )
 
     def _reference(self, parameters: dict[str, Any]) -> tuple[Table, int] | None:
@@ -527,6 +583,10 @@ class _Session:
 
     # ------------------------------------------------------------------ session end
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.workdir is not None:
+            import shutil
+
+            shutil.rmtree(self.workdir, ignore_errors=True)
         if self.options.fail_on and any(result.flagged for result in self.results):
             if session.exitstatus == 0:
                 session.exitstatus = 1
