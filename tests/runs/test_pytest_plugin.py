@@ -209,11 +209,17 @@ def test_fail_on_flags_the_verdicts_it_names():
 
 
 def test_the_summary_lists_tests_by_time_and_the_verdicts():
-    def table(totals):  # one top-level node and a child, one column per repeat
+    def table(totals):  # a region with no call, the test below it and a child
+        ones = [1.0] * len(totals)
         return SimpleNamespace(
-            paths=[("test",), ("test", "child")],
+            paths=[("region",), ("region", "test"), ("region", "test", "child")],
             units={"wall_clock": "ns"},
-            values={"wall_clock": {"inclusive": np.array([totals, [1.0] * len(totals)])}},
+            values={
+                "wall_clock": {
+                    "inclusive": np.array([[0.0] * len(totals), totals, ones]),
+                    "count": np.array([[0.0] * len(totals), ones, ones]),
+                }
+            },
         )
 
     fast = SimpleNamespace(
@@ -222,7 +228,9 @@ def test_the_summary_lists_tests_by_time_and_the_verdicts():
     slow = SimpleNamespace(
         nodeid="t.py::slow",
         table=table([3e6, 4e6, 5e6]),
-        comparison=SimpleNamespace(rows=[_row("slower", ("test", "child")), _row("no change")]),
+        comparison=SimpleNamespace(
+            rows=[_row("slower", ("test", "child")), _row("no change"), _row("faster", ())]
+        ),
         flagged=[_row("slower")],
     )
     session = SimpleNamespace(
@@ -237,8 +245,9 @@ def test_the_summary_lists_tests_by_time_and_the_verdicts():
     # by median: slow (4 ms) before fast (2 us, whatever its one long repeat)
     assert text.index("4 ms  t.py::slow") < text.index("2 us  t.py::fast")
     assert "2 tests profiled (3 repeats each) into /store" in lines[0]
-    assert "1 tests compared (1 with slower nodes, 0 with faster nodes), 1 without" in text
+    assert "1 tests compared (1 with slower nodes, 1 with faster nodes), 1 without" in text
     assert "slower   2.00x [1.50, 2.50] q=0.01  t.py::slow  test/child (wall_clock)" in text
+    assert "faster   2.00x [1.50, 2.50] q=0.01  t.py::slow  (whole run) (wall_clock)" in text
     assert "1 tests flagged: the session fails (exit status 1)" in text
     assert "not profiled (async): 1 tests" in text
 
@@ -275,7 +284,9 @@ def _store_runs(path):
     return Store(str(path), create=False).runs
 
 
-def test_a_session_stores_one_run_per_test_with_its_parameters(pytester):
+def test_a_session_stores_one_run_per_test_with_its_parameters(pytester, monkeypatch):
+    # the profiler measures the components of --timemory only, not those of the settings
+    monkeypatch.setenv("TIMEMORY_PROFILER_COMPONENTS", "cpu_clock")
     pytester.makepyfile(test_inner=PARAMETRIZED)
     store = pytester.path / "store"
     result = _run(pytester, "--timemory", "--timemory-store", str(store), "--timemory-repeat", "3")
@@ -298,6 +309,7 @@ def test_a_session_stores_one_run_per_test_with_its_parameters(pytester):
         assert run.code is None  # the rootdir is not in a git work tree
         assert run.target["kind"] == "external" and run.target["name"] == run.parameters["test"]
         assert (run.done, run.repeats, run.components) == (True, 3, ["wall_clock"])
+        assert run.table().components == ["wall_clock"]
         assert len(run.runtime) == 3
         table = run.table()
         assert table.repeats == 3

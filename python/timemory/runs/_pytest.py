@@ -444,7 +444,7 @@ class _Session:
         is left as it is and the graph is the difference."""
         import time
 
-        from timemory import _core
+        from timemory import _core, settings
         from timemory.profiler import Profiler
         from timemory.runs._graph import from_live
 
@@ -452,8 +452,17 @@ class _Session:
         shared = any(_core.has_data(index) for index in self.indices)
         before = from_live(keys) if shared else None
         profiler = Profiler(keys)
+        # exactly these components: the profiler adds those of the settings when it starts
+        extra = {"profiler_components": "", "global_components": ""}
+        saved = {name: getattr(settings, name) for name in extra}
+        for name, value in extra.items():
+            setattr(settings, name, value)
         start = time.perf_counter()
-        profiler.start()
+        try:
+            profiler.start()
+        finally:
+            for name, value in saved.items():
+                setattr(settings, name, value)
         try:
             result = function(*args, **kwargs)
         except BaseException:
@@ -610,12 +619,17 @@ def _is_store(path: str) -> bool:
 
 # ---------------------------------------------------------------------------- the summary
 def _total(table: Table, key: str) -> float:
-    """The median over the repeats of a test's top-level inclusive ``key``."""
+    """The median over the repeats of a test's inclusive ``key`` at the top of what it
+    called: the shallowest nodes with calls (in a graph that is a difference, the nodes
+    above them, regions the suite had open, have none)."""
     import numpy as np
 
-    rows = [i for i, path in enumerate(table.paths) if len(path) == 1]
-    if not rows:
+    calls = np.nansum(table.values[key]["count"], axis=1)
+    called = [i for i, path in enumerate(table.paths) if calls[i] > 0]
+    if not called:
         return 0.0
+    top = min(len(table.paths[i]) for i in called)
+    rows = [i for i in called if len(table.paths[i]) == top]
     per_repeat = np.nansum(table.values[key]["inclusive"][rows, :], axis=0)
     return float(np.median(per_repeat))
 
@@ -666,7 +680,8 @@ def summary_lines(session: _Session) -> list[str]:
         assert result.comparison is not None
         changed = [r for r in result.comparison.rows if r.verdict in ("slower", "faster")]
         for row in changed[:3]:
-            node = "/".join(row.path) if isinstance(row.path, (tuple, list)) else str(row.path)
+            # the comparison's row of the whole run (a shared factor of every node) has no path
+            node = "/".join(row.path) if row.path else "(whole run)"
             lines.append(
                 f"  {row.verdict:>6} {row.ratio:6.2f}x [{row.low:.2f}, {row.high:.2f}] "
                 f"q={row.q:.2g}  {result.nodeid}  {node} ({row.component})"
