@@ -249,7 +249,7 @@ def test_the_summary_lists_tests_by_time_and_the_verdicts():
     assert "slower   2.00x [1.50, 2.50] q=0.01  t.py::slow  test/child (wall_clock)" in text
     assert "faster   2.00x [1.50, 2.50] q=0.01  t.py::slow  (whole run) (wall_clock)" in text
     assert "1 tests flagged: the session fails (exit status 1)" in text
-    assert "not profiled (async): 1 tests" in text
+    assert "not profiled (async, or not Python functions): 1 tests" in text
 
 
 # ---------------------------------------------------------------------------- sessions
@@ -469,3 +469,30 @@ def test_a_failing_test_fails_and_is_not_stored(pytester):
     result.assert_outcomes(failed=1)
     assert _store_runs(store) == []
     assert json.loads((store / "timemory-store.json").read_text())["format"]
+
+
+def test_a_test_that_cannot_be_measured_still_passes_and_is_reported(pytester):
+    # the profiler's gate, closed by the first test, keeps the second from being profiled:
+    # nothing is recorded for it
+    pytester.makepyfile(
+        test_gate="""
+        from timemory.profiler import Profiler
+
+        def test_close_the_gate():
+            Profiler.condition(lambda: False)
+
+        def test_unmeasured():
+            assert sum(range(10)) == 45
+        """
+    )
+    store = pytester.path / "store"
+    result = _run(pytester, "--timemory", "--timemory-store", str(store))
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.OK
+    assert [run.parameters["test"] for run in _store_runs(store)] == [
+        "test_gate.py::test_close_the_gate"
+    ]
+    (line,) = [line for line in result.outlines if line.startswith("not measured: ")]
+    assert "test_gate.py::test_unmeasured: wall_clock has no data" in line
+    # timemory printed nothing: the repeats' folders are not the run's output
+    assert not [line for line in result.errlines if "timemory" in line]

@@ -316,6 +316,48 @@ def difference(after: Graph, before: Graph) -> Graph:
     return graph
 
 
+def write_quietly(folder: str) -> None:
+    """Write this process's data into ``folder`` as the output at exit would (the formats of
+    the settings, the tree among them), and leave no trace of it in the process: nothing
+    printed, no plot drawn, the files not listed among the run's (``timemory.manager``, the
+    "N files in" line at exit). OSError when a file could not be written."""
+    from timemory import _output, settings
+    from timemory._output import _plan, _record
+
+    forced = {
+        "cout_output": False,
+        "plot_output": False,
+        "time_output": False,
+        "output_prefix": "",
+        "file_output": True,
+        "tree_output": True,
+    }
+    saved = {name: getattr(settings, name) for name in forced}
+    manager = _record.manager
+    written, lost = len(_plan._WRITTEN), len(_plan._LOST)
+    lists = [manager.text_files, manager.json_files, *manager._outputs.values()]
+    lengths = [len(files) for files in lists]
+    kinds = set(manager._outputs)
+    deferred = _output.defer_folders(True)
+    try:
+        for name, value in forced.items():
+            setattr(settings, name, value)
+        _output.write_run(_output.OutputPlan.from_settings(folder))
+    finally:
+        _output.defer_folders(deferred)
+        for name, value in saved.items():
+            setattr(settings, name, value)
+        failed = _plan._LOST[lost:]
+        del _plan._WRITTEN[written:], _plan._LOST[lost:]
+        _plan._ANNOUNCED[0] = min(_plan._ANNOUNCED[0], written)
+        for files, length in zip(lists, lengths):
+            del files[length:]
+        for kind in set(manager._outputs) - kinds:
+            del manager._outputs[kind]
+    if failed:
+        raise OSError(f"could not write {failed[0]}")
+
+
 class _Measured:
     """The repeats of one test: the graph, runtime and output folder of each."""
 
@@ -325,6 +367,14 @@ class _Measured:
         #: the output folder of each repeat; None for a repeat measured while the storage
         #: held the suite's data (its folder would hold those too)
         self.dirs: list[str | None] = []
+        #: why a repeat could not be measured (the run is then not stored)
+        self.error: str | None = None
+
+    def fail(self, err: Exception) -> None:
+        from timemory.runs import RunsError
+
+        text = str(err) if isinstance(err, RunsError) else f"{type(err).__name__}: {err}"
+        self.error = self.error or text
 
     def discard(self) -> None:
         """Remove the folders written (the run is not stored, or not with its folders)."""
@@ -406,6 +456,7 @@ class _Session:
         code = getattr(function, "__code__", None)
         # coroutines and async generators (0x80, 0x200) are run by their plugin's loop,
         # which a wrapper would hide from it
+        # not a Python function (a C-level wrapper): no call of it to measure
         if code is None or code.co_flags & 0x280:
             self.skipped.append(pyfuncitem.nodeid)
             yield
@@ -417,7 +468,9 @@ class _Session:
         finally:
             pyfuncitem.obj = function
         try:
-            if outcome.excinfo is None and len(measured.graphs) == self.options.repeat:
+            if measured.error is not None:
+                self.failed_to_save.append(f"{pyfuncitem.nodeid}: {measured.error}")
+            elif outcome.excinfo is None and len(measured.graphs) == self.options.repeat:
                 self._record(pyfuncitem, measured)
         finally:
             measured.discard()  # what the store did not take
@@ -450,7 +503,11 @@ class _Session:
 
         keys = self.options.components
         shared = any(_core.has_data(index) for index in self.indices)
-        before = from_live(keys) if shared else None
+        try:
+            before = from_live(keys) if shared else None
+        except Exception as err:  # the test runs as it would without --timemory
+            measured.fail(err)
+            return function(*args, **kwargs)
         profiler = Profiler(keys)
         # exactly these components: the profiler adds those of the settings when it starts
         extra = {"profiler_components": "", "global_components": ""}
@@ -473,14 +530,20 @@ class _Session:
         finally:
             profiler.stop()
             elapsed = time.perf_counter() - start
-        graph = from_live(keys)
+        # a measurement that fails (nothing recorded: a Profiler.condition() said no; the
+        # folder cannot be written) is reported in the summary, and never fails the test
         folder = None
-        if before is not None:
-            graph = difference(graph, before)
-        else:
-            try:
+        try:
+            graph = from_live(keys)
+            if before is not None:
+                graph = difference(graph, before)
+            else:
                 folder = self._write_repeat()
-            finally:
+        except Exception as err:
+            measured.fail(err)
+            return result
+        finally:
+            if before is None:
                 for index in self.indices:
                     _core.clear(index)
         measured.graphs.append(graph)
@@ -491,7 +554,6 @@ class _Session:
     def _write_repeat(self) -> str:
         """The repeat's output folder, as ``timemory profile -o`` writes it (JSON per
         component, hatchet-loadable), in the store's work folder; nothing is printed."""
-        from timemory import _output, settings
         from timemory._files import make_private_dir
 
         if self.workdir is None:
@@ -500,17 +562,7 @@ class _Session:
             self.workdir = make_private_dir("pytest-", [work])
         self.written += 1
         folder = os.path.join(self.workdir, f"repeat-{self.written:06d}")
-        quiet = {"cout_output": False, "time_output": False, "output_prefix": ""}
-        saved = {name: getattr(settings, name) for name in quiet}
-        deferred = _output.defer_folders(True)  # no "N files in" line
-        try:
-            for name, value in quiet.items():
-                setattr(settings, name, value)
-            _output.write_run(_output.OutputPlan.from_settings(folder))
-        finally:
-            _output.defer_folders(deferred)
-            for name, value in saved.items():
-                setattr(settings, name, value)
+        write_quietly(folder)
         return folder
 
     def _record(self, item: pytest.Function, measured: _Measured) -> None:
@@ -659,9 +711,9 @@ def summary_lines(session: _Session) -> list[str]:
         for result in timed[:TOP]:
             lines.append(f"  {_format(_total(result.table, key), unit):>10}  {result.nodeid}")
     for line in session.failed_to_save:
-        lines.append(f"not stored: {line}")
+        lines.append(f"not measured: {line}")
     if session.skipped:
-        lines.append(f"not profiled (async): {len(session.skipped)} tests")
+        lines.append(f"not profiled (async, or not Python functions): {len(session.skipped)} tests")
     if options.compare is None:
         return lines
     compared = [r for r in results if r.comparison is not None]
