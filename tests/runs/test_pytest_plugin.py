@@ -43,6 +43,10 @@ def _error_lines(result: pytest.RunResult) -> list[str]:
         (["--timemory", "--timemory-alpha", "1.5"], "--timemory-alpha: '1.5' is not a number"),
         (["--timemory", "--timemory-min-effect", "-1"], "--timemory-min-effect: '-1' is not"),
         (["--timemory-store", "somewhere"], "--timemory-store needs --timemory"),
+        (["--timemory", "--timemory-compare", "no/such/store"], "--timemory-compare: no run"),
+        (["--timemory", "--timemory-compare", "."], "--timemory-compare: "),
+        (["--timemory", "--timemory-store", "test_one.py"], "--timemory-store: "),
+        (["--timemory", "--timemory-code", "git:/nonexistent"], "--timemory-code: "),
         (["--timemory-compare", "v1"], "--timemory-compare needs --timemory"),
     ],
 )
@@ -160,7 +164,8 @@ def test_the_default_code_is_the_git_work_tree_of_the_rootdir(tmp_path):
     (tmp_path / "repo" / ".git").mkdir(parents=True)
     (tmp_path / "repo" / "sub").mkdir()
     assert plugin.default_code(str(tmp_path / "repo" / "sub")) == f"git:{tmp_path}/repo/sub"
-    assert plugin.default_code(str(tmp_path)) in (None, f"git:{tmp_path}")  # tmp in a repo?
+    in_repo = any((folder / ".git").exists() for folder in [tmp_path, *tmp_path.parents])
+    assert plugin.default_code(str(tmp_path)) == (f"git:{tmp_path}" if in_repo else None)
 
 
 def _graph(paths, inclusive, count):
@@ -237,6 +242,7 @@ def test_the_summary_lists_tests_by_time_and_the_verdicts():
         options=plugin.Options("wall_clock", repeat="3", compare="v1", fail_on="slower"),
         results=[fast, slow],
         store=SimpleNamespace(path="/store"),
+        notes=[],
         failed_to_save=[],
         skipped=["t.py::test_async"],
     )

@@ -433,15 +433,30 @@ class _Session:
                     "give the store with --timemory-store DIR"
                 )
             path = str(cache.mkdir(CACHE_NAME))
+        #: what the summary says first (a default that could not be applied)
+        self.notes: list[str] = []
         try:
             self.store: Store = Store(path)
-            spec = options.code if options.code is not None else default_code(rootdir)
-            self.code = code_identity(spec) if spec else None
-            self.reference: Store | None = None
-            if options.compare is not None and _is_store(options.compare):
-                self.reference = Store(options.compare, create=False)
         except RunsError as err:
-            raise pytest.UsageError(f"--timemory: {err}") from None
+            flag = "--timemory-store" if options.store else "--timemory"
+            raise pytest.UsageError(f"{flag}: {err}") from None
+        try:
+            self.code = code_identity(options.code) if options.code else None
+        except RunsError as err:
+            raise pytest.UsageError(f"--timemory-code: {err}") from None
+        self.reference: Store | None = None
+        ref = options.compare
+        if ref is not None and (_is_store(ref) or _looks_like_path(ref)):
+            try:
+                self.reference = Store(ref, create=False)
+            except RunsError as err:
+                raise pytest.UsageError(f"--timemory-compare: {err}") from None
+        if options.code is None:
+            spec = default_code(rootdir)
+            try:
+                self.code = code_identity(spec) if spec else None
+            except RunsError as err:  # git missing, say: the runs then have no code identity
+                self.notes.append(f"no code identity: {err}")
         #: this session's folder in the store's work folder (made with the first repeat's)
         self.workdir: str | None = None
         self.written = 0
@@ -669,6 +684,14 @@ def _is_store(path: str) -> bool:
     return os.path.isfile(os.path.join(path, "timemory-store.json"))
 
 
+def _looks_like_path(ref: str) -> bool:
+    """A reference that names a folder rather than a code identity: then it must be a store
+    (a mistyped path must not pass a gate for want of reference runs)."""
+    return not ref.startswith("git:") and (
+        os.sep in ref or ref in (".", "..") or os.path.isdir(ref)
+    )
+
+
 # ---------------------------------------------------------------------------- the summary
 def _total(table: Table, key: str) -> float:
     """The median over the repeats of a test's inclusive ``key`` at the top of what it
@@ -710,6 +733,7 @@ def summary_lines(session: _Session) -> list[str]:
         lines.append(f"slowest tests ({key}, median over the repeats):")
         for result in timed[:TOP]:
             lines.append(f"  {_format(_total(result.table, key), unit):>10}  {result.nodeid}")
+    lines += session.notes
     for line in session.failed_to_save:
         lines.append(f"not measured: {line}")
     if session.skipped:
