@@ -317,21 +317,35 @@ def difference(after: Graph, before: Graph) -> Graph:
 
 
 def write_quietly(folder: str) -> None:
-    """Write this process's data into ``folder`` as the output at exit would (the formats of
-    the settings, the tree among them), and leave no trace of it in the process: nothing
-    printed, no plot drawn, the files not listed among the run's (``timemory.manager``, the
-    "N files in" line at exit). OSError when a file could not be written."""
+    """Write this process's data into ``folder`` as the output at exit would, the data only:
+    per component its flat and tree JSON (hatchet reads the tree), with ``metadata.json`` and
+    ``functions.json``; no text table, flame graph, export or plot (they cost most of the
+    time of a write, and the store has the data to make them). Leave no trace of the write in
+    the process: nothing printed, the files not listed among the run's
+    (``timemory.manager``, the "N files in" line at exit). OSError when a file could not be
+    written."""
     from timemory import _output, settings
     from timemory._output import _plan, _record
 
-    forced = {
+    forced: dict[str, Any] = {
         "cout_output": False,
-        "plot_output": False,
         "time_output": False,
         "output_prefix": "",
         "file_output": True,
+        "json_output": True,
         "tree_output": True,
     }
+    for name in (
+        "text_output",
+        "flamegraph_output",
+        "pstats_output",
+        "speedscope_output",
+        "callgrind_output",
+        "perfetto_output",
+        "dart_output",
+        "plot_output",
+    ):
+        forced[name] = False
     saved = {name: getattr(settings, name) for name in forced}
     manager = _record.manager
     written, lost = len(_plan._WRITTEN), len(_plan._LOST)
