@@ -8,8 +8,11 @@ that machine noise hits every variant alike, and prints the median wall time of 
   * the plugin loaded, without ``--timemory`` (what every pytest session of an environment
     with timemory installed pays: the import of the ``timemory`` package, the options);
   * ``--timemory`` (each test profiled into a store, one repeat).
-Also the import of the plugin module alone in a process where pytest and timemory are loaded.
-Ratios are against the baseline measured in the same run.
+Then what a process pays to load the plugin: ``python -c "import pytest"`` against
+``python -c "import pytest, timemory.runs._pytest"`` (the import of the ``timemory`` package
+and its exit), 3R times each, interleaved; and the import of the plugin module alone in a
+process where pytest and timemory are loaded. Ratios are against the baseline measured in
+the same run.
 """
 
 from __future__ import annotations
@@ -78,11 +81,25 @@ def main() -> None:
         module = subprocess.run(
             [sys.executable, "-c", IMPORT], capture_output=True, text=True, check=True
         )
+        processes: dict[str, list[float]] = {"import pytest": [], "+ the plugin": []}
+        for _ in range(3 * options.repeats):
+            for name, code in zip(
+                processes, ("import pytest", "import pytest, timemory.runs._pytest")
+            ):
+                start = time.perf_counter()
+                subprocess.run([sys.executable, "-c", code], check=True)
+                processes[name].append(time.perf_counter() - start)
     base = statistics.median(times["-p no:timemory (baseline)"])
     print(f"pytest session of {options.tests} trivial tests, median of {options.repeats}:")
     for name, values in times.items():
         median = statistics.median(values)
         print(f"  {name:<32} {median * 1e3:8.1f} ms  {median / base:5.2f}x")
+    alone = statistics.median(processes["import pytest"])
+    loaded = statistics.median(processes["+ the plugin"])
+    print(
+        f"a process importing pytest: {alone * 1e3:.1f} ms; with the plugin: "
+        f"{loaded * 1e3:.1f} ms (+{(loaded - alone) * 1e3:.1f} ms)"
+    )
     print(f"import of the plugin module alone: {float(module.stdout) * 1e3:.3f} ms")
 
 
