@@ -243,7 +243,7 @@ def test_the_summary_lists_tests_by_time_and_the_verdicts():
         results=[fast, slow],
         store=SimpleNamespace(path="/store"),
         notes=[],
-        failed_to_save=[],
+        problems=["not compared: t.py::x: why"],
         skipped=["t.py::test_async"],
     )
     lines = plugin.summary_lines(session)
@@ -256,6 +256,7 @@ def test_the_summary_lists_tests_by_time_and_the_verdicts():
     assert "faster   2.00x [1.50, 2.50] q=0.01  t.py::slow  (whole run) (wall_clock)" in text
     assert "1 tests flagged: the session fails (exit status 1)" in text
     assert "not profiled (async, or not Python functions): 1 tests" in text
+    assert "not compared: t.py::x: why" in lines
 
 
 # ---------------------------------------------------------------------------- sessions
@@ -502,3 +503,27 @@ def test_a_test_that_cannot_be_measured_still_passes_and_is_reported(pytester):
     assert "test_gate.py::test_unmeasured: wall_clock has no data" in line
     # timemory printed nothing: the repeats' folders are not the run's output
     assert not [line for line in result.errlines if "timemory" in line]
+
+
+def test_a_reference_that_cannot_be_read_is_reported_and_the_test_stored(pytester):
+    store = pytester.path / "store"
+    _session(pytester, 0.0, store, "--timemory-code", "base").assert_outcomes(passed=1)
+    (run,) = _store_runs(store)
+    (pytester.path / "store" / "runs" / run.id / "table.json").write_text("{")
+    result = _session(
+        pytester,
+        0.0,
+        store,
+        "--timemory-code",
+        "new",
+        "--timemory-compare",
+        "base",
+        "--timemory-fail-on",
+        "change",
+    )
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+    (line,) = [line for line in result.outlines if line.startswith("not compared: ")]
+    assert line.startswith("not compared: test_speed.py::test_case: ")
+    assert "1 without a reference run" in result.stdout.str()
+    assert sorted(str(r.code) for r in _store_runs(store)) == ["base", "new"]

@@ -475,7 +475,8 @@ class _Session:
         self.workdir: str | None = None
         self.written = 0
         self.results: list[_Result] = []
-        self.failed_to_save: list[str] = []
+        #: one line per test that could not be measured, stored or compared
+        self.problems: list[str] = []
         self.skipped: list[str] = []
 
     # ------------------------------------------------------------------ per test
@@ -498,7 +499,7 @@ class _Session:
             pyfuncitem.obj = function
         try:
             if measured.error is not None:
-                self.failed_to_save.append(f"{pyfuncitem.nodeid}: {measured.error}")
+                self.problems.append(f"not measured: {pyfuncitem.nodeid}: {measured.error}")
             elif outcome.excinfo is None and len(measured.graphs) == self.options.repeat:
                 self._record(pyfuncitem, measured)
         finally:
@@ -596,25 +597,35 @@ class _Session:
 
     def _record(self, item: pytest.Function, measured: _Measured) -> None:
         """Save the test's repeats as a run (appended to the run of the same test, code and
-        environment when there is one) and compare them with the reference."""
+        environment when there is one) and compare them with the reference. What goes wrong
+        is one line of the summary; the test's outcome stays as it is."""
         from timemory.runs import RunsError, Table
 
         nodeid = item.nodeid
+        reference: tuple[Table, int] | None = None
+        trouble: str | None = None
         try:
             parameters = run_parameters(item)
             table = Table.from_graphs(measured.graphs)
-            # the reference is read before this session's repeats are added to the store
-            reference = self._reference(parameters)
+            try:
+                # read before this session's repeats are added to the store
+                reference = self._reference(parameters)
+            except (RunsError, OSError) as err:
+                trouble = f"not compared: {nodeid}: {err}"
             # a run's folders are one per repeat, or none
             dirs = [d for d in measured.dirs if d is not None]
             if len(dirs) != len(measured.dirs):
                 dirs = []
             run = self._save(parameters, table, measured.runtime, dirs)
             measured.dirs = [d for d in measured.dirs if d not in dirs]
-            comparison = None
-            if reference is not None:
-                from timemory.runs import compare
+        except (RunsError, OSError) as err:
+            self.problems.append(f"not stored: {nodeid}: {err}")
+            return
+        comparison = None
+        if reference is not None:
+            from timemory.runs import compare
 
+            try:
                 comparison = compare(
                     reference[0],
                     table,
@@ -622,9 +633,10 @@ class _Session:
                     min_effect=self.options.min_effect,
                     alpha=self.options.alpha,
                 )
-        except (RunsError, OSError) as err:
-            self.failed_to_save.append(f"{nodeid}: {err}")
-            return
+            except RunsError as err:
+                trouble = f"not compared: {nodeid}: {err}"
+        if trouble is not None:
+            self.problems.append(trouble)
         rows = (
             flagged(comparison, self.options.fail_on)
             if comparison is not None and self.options.fail_on
@@ -660,11 +672,13 @@ class _Session:
             store, wanted = self.reference, None
         else:
             store, wanted = self.store, ref
+        keys = set(self.options.components)
         runs = [
             run
             for run in store.get_runs_with(**_exact(parameters))
             if run.parameters == parameters
             and run.done
+            and keys <= set(run.components)
             and (wanted is None or matches_code(run.code, wanted))
         ]
         if not runs:
@@ -748,8 +762,7 @@ def summary_lines(session: _Session) -> list[str]:
         for result in timed[:TOP]:
             lines.append(f"  {_format(_total(result.table, key), unit):>10}  {result.nodeid}")
     lines += session.notes
-    for line in session.failed_to_save:
-        lines.append(f"not measured: {line}")
+    lines += session.problems
     if session.skipped:
         lines.append(f"not profiled (async, or not Python functions): {len(session.skipped)} tests")
     if options.compare is None:
