@@ -527,3 +527,23 @@ def test_a_reference_that_cannot_be_read_is_reported_and_the_test_stored(pyteste
     assert line.startswith("not compared: test_speed.py::test_case: ")
     assert "1 without a reference run" in result.stdout.str()
     assert sorted(str(r.code) for r in _store_runs(store)) == ["base", "new"]
+
+
+def test_a_parameter_named_like_a_runs_field_still_finds_its_reference(pytester):
+    # "code" is also the store's filter of the runs' code identity
+    pytester.makepyfile(
+        test_named="""
+        import pytest
+
+        @pytest.mark.parametrize("code", ["a"])
+        def test_named(code):
+            assert code == "a"
+        """
+    )
+    store = pytester.path / "store"
+    args = ["--timemory", "--timemory-store", str(store), "-p", "no:cacheprovider"]
+    _run(pytester, *args, "--timemory-code", "base").assert_outcomes(passed=1)
+    result = _run(pytester, *args, "--timemory-code", "new", "--timemory-compare", "base")
+    result.assert_outcomes(passed=1)
+    assert "comparison with base: 1 tests compared" in result.stdout.str()
+    assert {run.parameters["code"] for run in _store_runs(store)} == {"a"}

@@ -20,7 +20,7 @@ import pytest
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
-    from collections.abc import Generator, Mapping, Sequence
+    from collections.abc import Generator, Sequence
     from typing import Any, Callable
 
     from timemory.runs import Comparison, Run, Store, Table
@@ -675,7 +675,7 @@ class _Session:
         keys = set(self.options.components)
         runs = [
             run
-            for run in store.get_runs_with(**_exact(parameters))
+            for run in store.get_runs_with(test=parameters["test"])
             if run.parameters == parameters
             and run.done
             and keys <= set(run.components)
@@ -701,11 +701,6 @@ class _Session:
                 terminalreporter.section(line.strip("= "), sep="-")
             else:
                 terminalreporter.line(line)
-
-
-def _exact(parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """The store filter of runs with these parameters (a list value would mean ``__in``)."""
-    return {name: value for name, value in parameters.items() if not isinstance(value, list)}
 
 
 def _is_store(path: str) -> bool:
