@@ -21,6 +21,7 @@ TIMEOUT = 600
 
 
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    # the inner tests count calls across tests: in file order, whatever plugin is installed
     return pytester.runpytest_subprocess(*args, "-p", "no:randomly", timeout=TIMEOUT)
 
 
