@@ -231,6 +231,12 @@ def test_the_summary_lists_tests_by_time_and_the_verdicts():
     fast = SimpleNamespace(
         nodeid="t.py::fast", table=table([1e3, 2e3, 9e9]), comparison=None, flagged=[]
     )
+    few = SimpleNamespace(
+        nodeid="t.py::few",
+        table=table([5.0, 5.0, 5.0]),
+        comparison=SimpleNamespace(rows=[_row("not enough data"), _row("added")]),
+        flagged=[],
+    )
     slow = SimpleNamespace(
         nodeid="t.py::slow",
         table=table([3e6, 4e6, 5e6]),
@@ -241,7 +247,7 @@ def test_the_summary_lists_tests_by_time_and_the_verdicts():
     )
     session = SimpleNamespace(
         options=plugin.Options("wall_clock", repeat="3", compare="v1", fail_on="slower"),
-        results=[fast, slow],
+        results=[fast, slow, few],
         store=SimpleNamespace(path="/store"),
         notes=[],
         problems=["not compared: t.py::x: why"],
@@ -251,8 +257,9 @@ def test_the_summary_lists_tests_by_time_and_the_verdicts():
     text = "\n".join(lines)
     # by median: slow (4 ms) before fast (2 us, whatever its one long repeat)
     assert text.index("4 ms  t.py::slow") < text.index("2 us  t.py::fast")
-    assert "2 tests profiled (3 repeats each) into /store" in lines[0]
-    assert "1 tests compared (1 with slower nodes, 1 with faster nodes), 1 without" in text
+    assert "3 tests profiled (3 repeats each) into /store" in lines[0]
+    assert "2 tests compared (1 with slower nodes, 1 with faster nodes), 1 without" in text
+    assert "1 tests with not enough data for any verdict" in text
     assert "slower   2.00x [1.50, 2.50] q=0.01  t.py::slow  test/child (wall_clock)" in text
     assert "faster   2.00x [1.50, 2.50] q=0.01  t.py::slow  (whole run) (wall_clock)" in text
     assert "1 tests flagged: the session fails (exit status 1)" in text
@@ -547,4 +554,6 @@ def test_a_parameter_named_like_a_runs_field_still_finds_its_reference(pytester)
     result = _run(pytester, *args, "--timemory-code", "new", "--timemory-compare", "base")
     result.assert_outcomes(passed=1)
     assert "comparison with base: 1 tests compared" in result.stdout.str()
+    # one repeat a side: no verdict can be reached, and the summary says so
+    assert "1 tests with not enough data for any verdict" in result.stdout.str()
     assert {run.parameters["code"] for run in _store_runs(store)} == {"a"}

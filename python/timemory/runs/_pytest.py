@@ -774,6 +774,18 @@ def summary_lines(session: _Session) -> list[str]:
         f"({verdicts['slower']} with slower nodes, {verdicts['faster']} with faster nodes), "
         f"{len(results) - len(compared)} without a reference run"
     )
+    undecided = [
+        r
+        for r in compared
+        if r.comparison is not None
+        and not any(row.verdict in ("slower", "faster", "no change") for row in r.comparison.rows)
+    ]
+    if undecided:
+        # a gate that can never fail should say so
+        lines.append(
+            f"{len(undecided)} tests with not enough data for any verdict: give both sessions "
+            "more repeats (--timemory-repeat 6 or more with the default alpha)"
+        )
     for result in compared:
         assert result.comparison is not None
         changed = [r for r in result.comparison.rows if r.verdict in ("slower", "faster")]
