@@ -17,6 +17,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from timemory_pytest import CACHE_NAME, FAIL_ON
+
+from ._compare import DEFAULT_ALPHA, DEFAULT_MIN_EFFECT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
@@ -26,91 +29,12 @@ if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of R
     from timemory.runs import Comparison, Run, Store, Table
     from timemory.runs._graph import Graph
 
-#: ``--timemory`` without a value
-DEFAULT_COMPONENTS = "wall_clock"
-#: the folder of the default store, in pytest's cache (``config.cache.mkdir``)
-CACHE_NAME = "timemory-runs"
-FAIL_ON = ("slower", "faster", "change")
-#: the options that only mean something with ``--timemory``
-_DEPENDENT = (
-    "timemory_store",
-    "timemory_code",
-    "timemory_repeat",
-    "timemory_compare",
-    "timemory_fail_on",
-    "timemory_min_effect",
-    "timemory_alpha",
-)
 #: the number of tests the summary lists by time
 TOP = 10
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("timemory", "timemory: profile each test into a run store")
-    # every value is taken as text and checked by pytest_configure: a bad one is then one
-    # line (pytest's usage error) rather than argparse's usage block
-    group.addoption(
-        "--timemory",
-        nargs="?",
-        const=DEFAULT_COMPONENTS,
-        default=None,
-        metavar="COMPONENTS",
-        help="profile the call phase of each test function with these components (a comma "
-        f"list, default {DEFAULT_COMPONENTS}) into a run of the store",
-    )
-    group.addoption(
-        "--timemory-store",
-        default=None,
-        metavar="DIR",
-        help=f"the run store (default: {CACHE_NAME} in pytest's cache folder)",
-    )
-    group.addoption(
-        "--timemory-code",
-        default=None,
-        metavar="CODE",
-        help="the code identity of the runs: a version string, or git:PATH for the commit of "
-        "a git work tree (default: git:<rootdir> in a git work tree, else none; '' for none)",
-    )
-    group.addoption(
-        "--timemory-repeat",
-        default=None,
-        metavar="N",
-        help="call each test function N times (default 1); fixtures are set up once",
-    )
-    group.addoption(
-        "--timemory-compare",
-        default=None,
-        metavar="REF",
-        help="compare each test with the runs of the same test whose code identity is REF "
-        "(git:<commit> may be abbreviated), or with those of the store at path REF",
-    )
-    group.addoption(
-        "--timemory-fail-on",
-        default=None,
-        metavar="slower|faster|change",
-        help="with --timemory-compare: exit status 1 when a test is flagged so",
-    )
-    group.addoption(
-        "--timemory-min-effect",
-        default=None,
-        metavar="X",
-        help="the smallest change of a node that counts (0.05 or 5%%: the default)",
-    )
-    group.addoption(
-        "--timemory-alpha",
-        default=None,
-        metavar="Q",
-        help="the false discovery rate of the comparison (default 0.05)",
-    )
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("timemory", None) is None:
-        given = [name for name in _DEPENDENT if config.getoption(name, None) is not None]
-        if given:
-            flag = "--" + given[0].replace("_", "-")
-            raise pytest.UsageError(f"{flag} needs --timemory")
-        return
+def configure(config: pytest.Config) -> None:
+    """Start a ``--timemory`` session (called by the plugin's ``pytest_configure``)."""
     options = Options.from_config(config)
     config.pluginmanager.register(_Session(config, options), "timemory-session")
 
@@ -150,9 +74,11 @@ class Options:
         self.min_effect = (
             _fraction("--timemory-min-effect", min_effect, high=None)
             if min_effect is not None
-            else 0.05
+            else DEFAULT_MIN_EFFECT
         )
-        self.alpha = _fraction("--timemory-alpha", alpha, high=1.0) if alpha is not None else 0.05
+        self.alpha = (
+            _fraction("--timemory-alpha", alpha, high=1.0) if alpha is not None else DEFAULT_ALPHA
+        )
         if alpha is not None and self.alpha == 0.0:
             raise pytest.UsageError("--timemory-alpha: must be above 0 and below 1")
 
