@@ -365,6 +365,19 @@ def test_a_table_with_wrong_shape_is_skipped(store, capfd):
     assert len(lines) == 1 and C in lines[0] and "wall_clock.self" in lines[0]
 
 
+def test_a_run_without_nodes(tmp_path):
+    path = new_store(tmp_path)
+    write_run(path, "1" * 16, {"k": 1}, make_table({}, 3))
+    write_run(path, "2" * 16, {"k": 2}, make_table({MAIN: [1, 2, 3]}, 3))
+    ens = ensemble(path)
+    assert ens.runs == ["1" * 16, "2" * 16]
+    assert cell(ens.dataframe, MAIN, "1" * 16, "wall_clock.inclusive.n") == 0
+    assert cell(ens.dataframe, MAIN, "2" * 16, "wall_clock.inclusive.median") == 2.0
+    assert ensemble(path, repeats=True).dataframe.shape[0] == 6
+    empty = ensemble(path).filter_metadata(k=1)
+    assert empty.runs == ["1" * 16] and empty.nodes == [] and empty.dataframe.shape[0] == 0
+
+
 def test_runs_not_done_are_left_out(tmp_path):
     path = new_store(tmp_path)
     write_run(path, "1" * 16, {"k": 1}, make_table({MAIN: [1]}, 1))
@@ -436,3 +449,13 @@ def test_to_thicket(store, repeats):
     main = next(n for n in tk.graph.roots if n.frame["name"] == "main")
     values = tk.dataframe.loc[main]
     assert len(values) == len(tk.profile)
+
+
+def test_blocks_do_not_change_the_table(store, monkeypatch):
+    """Runs read in blocks of one run each (their statistics computed block by block) give
+    the table of one block."""
+    whole = ensemble(store)
+    raw = ensemble(store, repeats=True)
+    monkeypatch.setattr(_ensemble, "_BLOCK_VALUES", 1)
+    pd.testing.assert_frame_equal(ensemble(store).dataframe, whole.dataframe)
+    pd.testing.assert_frame_equal(ensemble(store, repeats=True).dataframe, raw.dataframe)

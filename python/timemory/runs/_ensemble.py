@@ -49,6 +49,9 @@ SEPARATOR = "/"
 #: cost per call is spread thin, few enough that a block stays a few tens of MiB.
 _BLOCK_VALUES = 1 << 21
 
+#: How many call-path structures the table reader remembers (see _TableReader).
+_KNOWN_STRUCTURES = 8
+
 
 def _pandas() -> Any:
     try:
@@ -208,16 +211,16 @@ def _report(message: str) -> None:
 
 class _TableReader:
     """Reads the runs' table.json files. The runs of one program mostly share their call
-    paths: when a table's labels and parents are those of the table read before it, its
-    paths are that table's (the same list object) and only its values are converted; any
-    other table is checked whole by ``Table.from_json``."""
+    paths: when a table's labels and parents are those of a table read before it (one of the
+    last few structures), its paths are that table's (the same list object) and only its
+    values are converted; any other table is checked whole by ``Table.from_json``."""
 
     def __init__(self, keys: Sequence[str] | None, metrics: Sequence[str]) -> None:
         self.keys = keys
         self.metrics = metrics
-        self.labels: Any = None
-        self.parents: Any = None
-        self.paths: list[tuple[str, ...]] = []
+        # the call paths of the last few structures read: (labels, parents, paths), most
+        # recent first (a sweep over a parameter that adds a node alternates between two)
+        self.known: list[tuple[Any, Any, list[tuple[str, ...]]]] = []
 
     def read(self, record: _Record) -> Any:
         """The run's Table, None (reported in one line) when table.json is missing or
@@ -233,7 +236,8 @@ class _TableReader:
             table = self._same_paths(doc, Table)
             if table is None:
                 table = Table.from_json(doc, where=path)
-                self.labels, self.parents, self.paths = doc["labels"], doc["parents"], table.paths
+                self.known.insert(0, (doc["labels"], doc["parents"], table.paths))
+                del self.known[_KNOWN_STRUCTURES:]
             return table
         except (OSError, ValueError) as error:  # RunsError is a ValueError
             _report(f"skipping run {record.id}: {_reason(error)}" if isinstance(
@@ -251,17 +255,22 @@ class _TableReader:
             isinstance(doc, dict)
             and doc.get("format") == TABLE_FORMAT
             and doc.get("version") == TABLE_VERSION
-            and self.labels is not None
-            and doc.get("labels") == self.labels
-            and doc.get("parents") == self.parents
         ):
+            return None
+        labels, parents = doc.get("labels"), doc.get("parents")
+        for k, (known_labels, known_parents, paths) in enumerate(self.known):
+            if labels == known_labels and parents == known_parents:
+                if k:
+                    self.known.insert(0, self.known.pop(k))
+                break
+        else:
             return None
         repeats, comps = doc.get("repeats"), doc.get("components")
         if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 0:
             return None
         if not isinstance(comps, dict):
             return None
-        shape = (len(self.paths), repeats)
+        shape = (len(paths), repeats)
         units: dict[str, str] = {}
         values: dict[str, dict[str, np.ndarray]] = {}
         for key, body in comps.items():
@@ -273,17 +282,38 @@ class _TableReader:
                 continue
             per: dict[str, np.ndarray] = {}
             for metric in self.metrics:
-                try:
-                    block = np.array(body[metric], dtype=np.float64)
-                except (KeyError, TypeError, ValueError):
-                    return None
-                if block.size == 0:
-                    block = block.reshape(shape)
-                if block.shape != shape:
+                block = _float_rows(body.get(metric), shape)
+                if block is None:
                     return None
                 per[metric] = block
             values[key] = per
-        return table_type(list(values), units, self.paths, values, repeats)
+        return table_type(list(values), units, paths, values, repeats)
+
+
+def _float_rows(rows: Any, shape: tuple[int, int]) -> np.ndarray | None:
+    """A list of ``shape[0]`` lists of ``shape[1]`` numbers (null: NaN) as a float64 array;
+    None when it is not one."""
+    import itertools
+
+    import numpy as np
+
+    if not isinstance(rows, list) or len(rows) != shape[0]:
+        return None
+    # the checks run in C (map): a Python loop per node would cost as much as the reading
+    if rows and (set(map(type, rows)) != {list} or set(map(len, rows)) != {shape[1]}):
+        return None
+    try:
+        # one pass over the numbers, no shape discovery: the common case, no null
+        return np.fromiter(
+            itertools.chain.from_iterable(rows), dtype=np.float64, count=shape[0] * shape[1]
+        ).reshape(shape)
+    except (TypeError, ValueError):
+        pass
+    try:
+        block = np.array(rows, dtype=np.float64)  # null (a repeat without the node) -> NaN
+    except (TypeError, ValueError):
+        return None
+    return block.reshape(shape) if block.shape == shape or block.size == 0 else None
 
 
 # ------------------------------------------------------------------ statistics of blocks
@@ -302,7 +332,7 @@ def _block_stats(block: np.ndarray, stats: Sequence[str]) -> dict[str, np.ndarra
         empty = np.full(rows, np.nan)
         out.update({s: empty.copy() for s in stats if s != "n"})
         return out
-    ordered = np.sort(block, axis=1)
+    ordered = np.sort(block, axis=1) if {"median", "min", "max"} & set(stats) else block
     row = np.arange(rows)
     none = n == 0
     last = np.maximum(n - 1, 0)
@@ -316,12 +346,16 @@ def _block_stats(block: np.ndarray, stats: Sequence[str]) -> dict[str, np.ndarra
             median[none] = np.nan
             out["median"] = median
         if "mean" in stats or "std" in stats:
-            total = np.where(present, block, 0.0).sum(axis=1)
+            # without NaN (every repeat has every node: the common case) nothing is masked
+            complete = rows == 0 or n.min() == width
+            total = (block if complete else np.where(present, block, 0.0)).sum(axis=1)
             mean = total / n
             if "mean" in stats:
                 out["mean"] = mean
             if "std" in stats:
-                deviation = np.where(present, block - mean[:, None], 0.0)
+                deviation = block - mean[:, None]
+                if not complete:
+                    deviation[~present] = 0.0
                 var = (deviation * deviation).sum(axis=1) / (n - 1)
                 std = np.sqrt(var)
                 std[n < 2] = np.nan
@@ -666,39 +700,6 @@ def _column(values: list[Any]) -> Any:
     return out
 
 
-def _union(tables: list[Any]) -> tuple[list[tuple[str, ...]], list[np.ndarray]]:
-    """The union of the tables' call paths in pre-order (siblings in the order they first
-    come), and per table the position of each of its paths in it."""
-    import numpy as np
-
-    first: dict[tuple[str, ...], int] = {}
-    local: list[list[int]] = []
-    previous: list[tuple[str, ...]] | None = None
-    previous_ids: list[int] = []
-    for table in tables:
-        paths = table.paths
-        if paths is previous or paths == previous:
-            local.append(previous_ids)  # runs of one program share their call paths
-            continue
-        ids = []
-        for path in paths:
-            i = first.get(path)
-            if i is None:
-                # a path's ancestors come before it in a table's pre-order
-                i = first[path] = len(first)
-            ids.append(i)
-        local.append(ids)
-        previous, previous_ids = paths, ids
-    ordered = list(first)
-    # pre-order of the union: each path sorted by the first-appearance ids of its prefixes
-    keys = {path: tuple(first.get(path[: k + 1], -1) for k in range(len(path))) for path in ordered}
-    ordered.sort(key=keys.__getitem__)
-    position = np.empty(len(ordered), dtype=np.int64)
-    for rank, path in enumerate(ordered):
-        position[first[path]] = rank
-    return ordered, [position[np.asarray(ids, dtype=np.int64)] for ids in local]
-
-
 def _check_choices(what: str, given: Iterable[str], valid: Sequence[str]) -> list[str]:
     chosen = []
     for name in given:
@@ -716,6 +717,183 @@ def _names(value: str | Sequence[str] | None, default: Sequence[str]) -> list[st
 
         return list(split_names(value))
     return list(value)
+
+
+class _Builder:
+    """The performance table built while the runs' tables are read: each table's call paths
+    get ids in the order they first come (the node union), its arrays wait in a block with
+    the next runs' and the block's statistics are computed together; only the statistics
+    (or, with ``repeats``, the values) of the runs read so far are kept, not their tables.
+    :meth:`columns` then puts them at their rows, once the union and the runs are known."""
+
+    def __init__(
+        self,
+        keys: Sequence[str] | None,
+        metrics: list[str],
+        stats: list[str],
+        repeats: bool,
+        runs: int,
+    ) -> None:
+        self.keys = keys
+        self.capacity = (16, max(runs, 1))  # node ids x runs of the statistics arrays
+        self.metrics = metrics
+        self.stats = stats
+        self.repeats = repeats
+        self.first: dict[tuple[str, ...], int] = {}  # call path -> id, in order of appearance
+        self.units: dict[str, str] = {}
+        self.counts: list[int] = []  # repeats per run
+        self._ids: dict[int, tuple[list[tuple[str, ...]], np.ndarray]] = {}
+        self._pending: list[tuple[int, np.ndarray, Any]] = []
+        self._pending_values = 0
+        # with repeats, (key, metric) -> pieces: (node ids, run, (rows x repeats) values)
+        self.pieces: dict[tuple[str, str], list[tuple[Any, int, Any]]] = {}
+        # else (key, metric) -> statistic -> array of node id x run, put at its final rows
+        # one column at a time by columns(): at most one column is held twice
+        self.arrays: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+
+    def add(self, table: Any) -> None:
+        import numpy as np
+
+        for key in table.components:
+            self.units.setdefault(key, table.units.get(key, ""))
+        paths = table.paths
+        # runs of one program share their call paths (the reader gives them the same list)
+        known = self._ids.get(id(paths))
+        if known is not None and known[0] is paths:
+            ids = known[1]
+        else:
+            first = self.first
+            # a path's ancestors come before it in a table, so they have smaller ids
+            ids = np.fromiter(
+                (first.setdefault(path, len(first)) for path in paths),
+                dtype=np.int64,
+                count=len(paths),
+            )
+            if len(self._ids) >= 4 * _KNOWN_STRUCTURES:
+                self._ids.clear()
+            # the list is kept with its ids: its id() cannot name another list meanwhile
+            self._ids[id(paths)] = (paths, ids)
+        run = len(self.counts)
+        self.counts.append(int(table.repeats))
+        self._pending.append((run, ids, table))
+        self._pending_values += len(paths) * max(int(table.repeats), 1)
+        if self._pending_values >= _BLOCK_VALUES:
+            self.flush()
+
+    def _keys_of(self, table: Any) -> Iterable[str]:
+        if self.keys is None:
+            return table.components
+        return [key for key in table.components if key in self.keys]
+
+    def flush(self) -> None:
+        import numpy as np
+
+        pending, self._pending, self._pending_values = self._pending, [], 0
+        if not pending:
+            return
+        keys: dict[str, None] = {}
+        for _, _, table in pending:
+            keys.update(dict.fromkeys(self._keys_of(table)))
+        for key in keys:
+            for metric in self.metrics:
+                parts = [
+                    (run, ids, block)
+                    for run, ids, table in pending
+                    if (block := _values(table, key, metric)) is not None
+                ]
+                if not parts:
+                    continue
+                if self.repeats:
+                    pieces = self.pieces.setdefault((key, metric), [])
+                    pieces.extend((ids, run, block) for run, ids, block in parts)
+                    continue
+                width = max(block.shape[1] for _, _, block in parts)
+                stacked = np.full((sum(len(ids) for _, ids, _ in parts), width), np.nan)
+                start = 0
+                for _, ids, block in parts:
+                    stacked[start : start + len(ids), : block.shape[1]] = block
+                    start += len(ids)
+                nodes = np.concatenate([ids for _, ids, _ in parts])
+                runs = np.repeat(
+                    np.fromiter((run for run, _, _ in parts), np.int64, len(parts)),
+                    np.fromiter((len(ids) for _, ids, _ in parts), np.int64, len(parts)),
+                )
+                arrays = self._arrays(key, metric)
+                for name, column in _block_stats(stacked, self.stats).items():
+                    arrays[name][nodes, runs] = column
+
+    def _arrays(self, key: str, metric: str) -> dict[str, np.ndarray]:
+        """The statistics arrays of a component's metric, made or grown to hold every node
+        id so far (the node ids grow as runs with other call paths come)."""
+        import numpy as np
+
+        nodes, runs = self.capacity
+        if len(self.first) > nodes:
+            while nodes < len(self.first):
+                nodes *= 2
+            self.capacity = (nodes, runs)
+            for arrays in self.arrays.values():
+                for name, old in arrays.items():
+                    grown = self._new(name)
+                    grown[: len(old)] = old
+                    arrays[name] = grown
+        arrays = self.arrays.get((key, metric))
+        if arrays is None:
+            arrays = self.arrays[key, metric] = {name: self._new(name) for name in self.stats}
+        return arrays
+
+    def _new(self, stat: str) -> np.ndarray:
+        import numpy as np
+
+        if stat == "n":
+            return np.zeros(self.capacity, dtype=np.int64)
+        return np.full(self.capacity, np.nan)
+
+    def order(self) -> tuple[list[tuple[str, ...]], np.ndarray]:
+        """The union of the call paths in pre-order (siblings in the order they first come)
+        and the node id of each."""
+        import numpy as np
+
+        first = self.first
+        ordered = list(first)
+        ordered.sort(key=lambda path: tuple(first[path[: k + 1]] for k in range(len(path))))
+        return ordered, np.fromiter((first[p] for p in ordered), np.int64, len(ordered))
+
+    def columns(self, keys: list[str], ids: np.ndarray) -> dict[str, np.ndarray]:
+        """The value columns, node-major (``ids``: the node id of each node in order): row
+        (node, run) is node * runs + run; with ``repeats``, (node, run, repeat) is
+        node * all repeats + the run's first repeat + repeat."""
+        import numpy as np
+
+        n_nodes, n_runs = len(ids), len(self.counts)
+        out: dict[str, np.ndarray] = {}
+        if self.repeats:
+            position = np.empty(len(self.first), dtype=np.int64)
+            position[ids] = np.arange(n_nodes)
+            starts = np.concatenate(([0], np.cumsum(self.counts, dtype=np.int64)))
+            total = int(starts[-1])
+            for key in keys:
+                for metric in self.metrics:
+                    flat = np.full(n_nodes * total, np.nan)
+                    for nodes, run, block in self.pieces.pop((key, metric), []):
+                        rows = position[nodes][:, None] * total + starts[run]
+                        flat[rows + np.arange(block.shape[1])[None, :]] = block
+                    out[f"{key}.{metric}"] = flat
+            return out
+        for key in keys:
+            for metric in self.metrics:
+                arrays = self.arrays.pop((key, metric), None)
+                for stat in self.stats:
+                    if arrays is None:  # no run has the metric
+                        column = (
+                            np.zeros(n_nodes * n_runs, dtype=np.int64)
+                            if stat == "n"
+                            else np.full(n_nodes * n_runs, np.nan)
+                        )
+                    else:
+                        column = arrays.pop(stat)[ids, :n_runs].reshape(-1)
+                    out[f"{key}.{metric}.{stat}"] = column
+        return out
 
 
 def ensemble(
@@ -743,15 +921,16 @@ def ensemble(
     import numpy as np
 
     metrics = _check_choices("metric", _names(metric, ()), METRICS)
-    chosen_stats = _check_choices("statistic", _names(stats, ()), STATS)
+    chosen_stats = [] if repeats else _check_choices("statistic", _names(stats, ()), STATS)
     wanted = _names(components, ()) if components is not None else None
 
     records: list[_Record] = []
-    tables: list[Any] = []
     skipped: dict[str, str] = {}
     seen: set[str] = set()
     reader = _TableReader(wanted, metrics)
-    for record in _records(source):
+    records_in = _records(source)
+    builder = _Builder(wanted, metrics, chosen_stats, repeats, len(records_in))
+    for record in records_in:
         if record.id in seen:
             continue  # one run listed twice
         seen.add(record.id)
@@ -763,12 +942,10 @@ def ensemble(
             skipped[record.id] = "table.json missing or corrupt"
             continue
         records.append(record)
-        tables.append(table)
+        builder.add(table)
+    builder.flush()
 
-    units: dict[str, str] = {}
-    for table in tables:
-        for key in table.components:
-            units.setdefault(key, table.units.get(key, ""))
+    units = builder.units
     if wanted is None:
         keys = list(units)
     else:
@@ -784,31 +961,33 @@ def ensemble(
             keys.append(key)
         units = {key: units[key] for key in keys}
 
-    paths, positions = _union(tables)
+    paths, ids = builder.order()
     n_nodes, n_runs = len(paths), len(records)
     node_index = pd.Index(
         np.array([node_name(p) for p in paths], dtype=object), name="node", dtype=object
     )
     run_index = pd.Index(np.array([r.id for r in records], dtype=object), name="run", dtype=object)
-    labels = [p[-1] for p in paths]
-    label_codes, label_values = pd.factorize(pd.Index(np.array(labels, dtype=object)))
+    label_codes, label_values = pd.factorize(
+        pd.Index(np.array([p[-1] for p in paths], dtype=object))
+    )
     depths = np.array([len(p) - 1 for p in paths], dtype=np.int64)
-
     if repeats:
-        counts = np.array([int(t.repeats) for t in tables], dtype=np.int64)
-        starts = np.concatenate(([0], np.cumsum(counts)))
-        total = int(starts[-1])
-        rows_per_node = total
-        node_codes = np.repeat(np.arange(n_nodes), total)
-        run_codes = np.tile(np.repeat(np.arange(n_runs), counts), n_nodes)
-        repeat_codes = np.tile(
-            np.concatenate([np.arange(c) for c in counts]) if n_runs else np.zeros(0, int),
-            n_nodes,
+        counts = np.array(builder.counts, dtype=np.int64)
+        rows_per_node = int(counts.sum())
+        repeat_codes = (
+            np.concatenate([np.arange(c) for c in counts]) if n_runs else np.zeros(0, np.int64)
         )
-        width = int(counts.max()) if n_runs else 0
         index = pd.MultiIndex(
-            levels=[node_index, run_index, pd.RangeIndex(width, name="repeat")],
-            codes=[node_codes, run_codes, repeat_codes],
+            levels=[
+                node_index,
+                run_index,
+                pd.RangeIndex(int(counts.max()) if n_runs else 0, name="repeat"),
+            ],
+            codes=[
+                np.repeat(np.arange(n_nodes), rows_per_node),
+                np.tile(np.repeat(np.arange(n_runs), counts), n_nodes),
+                np.tile(repeat_codes, n_nodes),
+            ],
             names=["node", "run", "repeat"],
             verify_integrity=False,
         )
@@ -820,26 +999,13 @@ def ensemble(
             names=["node", "run"],
             verify_integrity=False,
         )
-    n_rows = n_nodes * rows_per_node
     columns: dict[str, Any] = {
         "name": pd.Categorical.from_codes(
             np.repeat(label_codes, rows_per_node), categories=label_values, validate=False
         ),
         "depth": np.repeat(depths, rows_per_node),
     }
-    for key in keys:
-        for name in metrics:
-            if repeats:
-                flat = np.full(n_rows, np.nan)
-                for j, table in enumerate(tables):
-                    block = _values(table, key, name)
-                    if block is None:
-                        continue
-                    rows = positions[j][:, None] * rows_per_node + starts[j]
-                    flat[rows + np.arange(block.shape[1])[None, :]] = block
-                columns[f"{key}.{name}"] = flat
-            else:
-                columns.update(_stat_columns(tables, positions, key, name, chosen_stats, n_nodes))
+    columns.update(builder.columns(keys, ids))
     frame = pd.DataFrame(columns, index=index, copy=False)
     frame.attrs.update(
         units=dict(units), components=list(keys), metrics=list(metrics), repeats=repeats
@@ -852,7 +1018,7 @@ def ensemble(
         units=dict(units),
         components=list(keys),
         metrics=list(metrics),
-        stats=[] if repeats else list(chosen_stats),
+        stats=list(chosen_stats),
         repeats=repeats,
         skipped=skipped,
     )
@@ -863,53 +1029,4 @@ def _values(table: Any, key: str, metric: str) -> np.ndarray | None:
     by_metric = table.values.get(key)
     if by_metric is None or metric not in by_metric:
         return None
-    return by_metric[metric]
-
-
-def _stat_columns(
-    tables: list[Any],
-    positions: list[np.ndarray],
-    key: str,
-    metric: str,
-    stats: Sequence[str],
-    n_nodes: int,
-) -> dict[str, np.ndarray]:
-    """The statistic columns of one component's metric: the runs' rows sorted together in
-    blocks, then put at their (node, run) rows."""
-    import numpy as np
-
-    n_runs = len(tables)
-    size = n_nodes * n_runs
-    out = {s: np.zeros(size, dtype=np.int64) if s == "n" else np.full(size, np.nan) for s in stats}
-    pending: list[tuple[int, np.ndarray]] = []
-    pending_rows = 0
-
-    def flush() -> None:
-        if not pending:
-            return
-        width = max(block.shape[1] for _, block in pending)
-        if all(block.shape[1] == width for _, block in pending):
-            stacked = np.concatenate([block for _, block in pending], axis=0)
-        else:
-            stacked = np.full((sum(len(b) for _, b in pending), width), np.nan)
-            start = 0
-            for _, block in pending:
-                stacked[start : start + len(block), : block.shape[1]] = block
-                start += len(block)
-        # the frame's rows: node-major, so (node, run) is node * runs + run
-        rows = np.concatenate([positions[j] * n_runs + j for j, _ in pending])
-        for name, column in _block_stats(stacked, stats).items():
-            out[name][rows] = column
-        pending.clear()
-
-    for j, table in enumerate(tables):
-        block = _values(table, key, metric)
-        if block is None:
-            continue
-        pending.append((j, np.asarray(block, dtype=np.float64).reshape(len(positions[j]), -1)))
-        pending_rows += block.size
-        if pending_rows >= _BLOCK_VALUES:
-            flush()
-            pending_rows = 0
-    flush()
-    return {f"{key}.{metric}.{s}": out[s] for s in stats}
+    return by_metric[metric]  # type: ignore[no-any-return]
