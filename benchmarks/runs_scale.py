@@ -221,8 +221,19 @@ def main() -> None:
         if not os.path.exists(os.path.join(path, "timemory-store.json")):
             start = time.perf_counter()
             subprocess.run(
-                [sys.executable, __file__, "--generate-only", "--dir", path, "--runs",
-                 str(args.runs), "--nodes", str(args.nodes), "--repeats", str(args.repeats)],
+                [
+                    sys.executable,
+                    __file__,
+                    "--generate-only",
+                    "--dir",
+                    path,
+                    "--runs",
+                    str(args.runs),
+                    "--nodes",
+                    str(args.nodes),
+                    "--repeats",
+                    str(args.repeats),
+                ],
                 check=True,
             )
             print(
@@ -245,7 +256,6 @@ def verdict(seconds: float, target: float) -> str:
 
 def measure(path: str, thicket: bool) -> None:
     import pandas  # noqa: F401 - imported before the clocks start, as a session has it
-
     import timemory.runs
 
     rss0 = peak_rss_mib()

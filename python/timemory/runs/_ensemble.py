@@ -240,14 +240,16 @@ class _TableReader:
                 del self.known[_KNOWN_STRUCTURES:]
             return table
         except (OSError, ValueError) as error:  # RunsError is a ValueError
-            _report(f"skipping run {record.id}: {_reason(error)}" if isinstance(
-                error, RunsError) else f"skipping run {record.id}: {path}: {_reason(error)}")
+            _report(
+                f"skipping run {record.id}: {_reason(error)}"
+                if isinstance(error, RunsError)
+                else f"skipping run {record.id}: {path}: {_reason(error)}"
+            )
             return None
 
     def _same_paths(self, doc: Any, table_type: Any) -> Any:
         """The table of ``doc`` when it has the previous table's call paths and is well
         formed; None otherwise (``Table.from_json`` then reads it, and names what is wrong)."""
-        import numpy as np
 
         from ._graph import TABLE_FORMAT, TABLE_VERSION
 
@@ -258,13 +260,15 @@ class _TableReader:
         ):
             return None
         labels, parents = doc.get("labels"), doc.get("parents")
-        for k, (known_labels, known_parents, paths) in enumerate(self.known):
-            if labels == known_labels and parents == known_parents:
-                if k:
-                    self.known.insert(0, self.known.pop(k))
-                break
-        else:
+        match = next(
+            (k for k, known in enumerate(self.known) if labels == known[0] and parents == known[1]),
+            None,
+        )
+        if match is None:
             return None
+        if match:
+            self.known.insert(0, self.known.pop(match))
+        paths = self.known[0][2]
         repeats, comps = doc.get("repeats"), doc.get("components")
         if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 0:
             return None
@@ -479,8 +483,10 @@ class Ensemble:
         frame = self.dataframe
         n_columns = [c for c in frame.columns if c.endswith(".n")]
         if n_columns:
-            return np.asarray(frame[n_columns].to_numpy().max(axis=1) > 0) if len(frame) else (
-                np.zeros(0, dtype=bool)
+            return (
+                np.asarray(frame[n_columns].to_numpy().max(axis=1) > 0)
+                if len(frame)
+                else (np.zeros(0, dtype=bool))
             )
         values = [c for c in frame.columns if c not in ("name", "depth")]
         if not values or not len(frame):
@@ -496,9 +502,7 @@ class Ensemble:
 
                 valid = ", ".join(sorted(columns)) or "none"
                 hint = close_matches(base, sorted(columns))
-                raise RunsError(
-                    f"no metadata column {base!r}{hint} (the columns: {valid})"
-                )
+                raise RunsError(f"no metadata column {base!r}{hint} (the columns: {valid})")
 
     def filter_metadata(
         self, select: Callable[[Any], bool] | None = None, /, **filters: Any
@@ -548,15 +552,24 @@ class Ensemble:
     # -------------------------------------------------------------- Thicket
     def to_thicket(self) -> Any:
         """A ``thicket.Thicket`` of this ensemble: its graph of hatchet nodes (one per call
-        path), its performance table indexed by (``node``, ``profile``) with these columns
-        (exclusive metrics: the ``self`` columns, inclusive: the ``inclusive`` ones) and its
-        metadata table indexed by ``profile``. A profile is a run (its id), or, for an
-        ensemble of ``repeats=True``, a repeat of a run (``<id>/<repeat>``, with ``run`` and
-        ``repeat`` metadata columns). Needs llnl-thicket (one line says so when it is
-        missing)."""
+        path), its performance table indexed by (``node``, ``profile``) with the value columns
+        of :attr:`dataframe` and ``name`` (exclusive metrics: the ``self`` columns, inclusive:
+        the ``inclusive`` ones) and its metadata table indexed by ``profile``, with a ``run``
+        column (the run's id) before the others. A profile is a run, or, for an ensemble of
+        ``repeats=True``, one repeat of a run (``run`` and ``repeat`` columns), numbered as
+        Thicket's readers number files: ``Thicket.profile_hasher`` of its name (the run's id,
+        or ``<id>/<repeat>``), which ``profile_mapping`` gives back. Thicket's statistics
+        (``thicket.stats.median(tk, columns=[...])``) then work across the profiles of each
+        node. Needs llnl-thicket (one line says so when it is missing)."""
         pd = _pandas()
         try:
-            import thicket
+            import contextlib
+            import sys
+
+            # thicket prints a notice on stdout when it is imported without seaborn: stdout
+            # is the program's, whatever timemory brings in says its piece on stderr
+            with contextlib.redirect_stdout(sys.stderr):
+                import thicket
             from hatchet.frame import Frame
             from hatchet.graph import Graph
             from hatchet.node import Node
@@ -593,33 +606,40 @@ class Ensemble:
         node_of_name = dict(zip(self.nodes, range(len(nodes))))
         level_to_node = np.array([node_of_name[n] for n in index.levels[0]], dtype=np.int64)
         row_nodes = node_objects[level_to_node[np.asarray(index.codes[0])]]
-        run_ids = np.asarray(index.levels[1], dtype=object)[np.asarray(index.codes[1])]
-        metadata = self.metadata.copy()
+        run_codes = np.asarray(index.codes[1], dtype=np.int64)
+        run_level = np.asarray(index.levels[1], dtype=object)
+        # a profile per run (or per repeat of a run), numbered as Thicket's readers number
+        # theirs: a hash of its name (profile_mapping gives the name back); its statistics
+        # group the rows by node and need numbers in the profile column
         if self.repeats:
-            repeat = np.asarray(index.get_level_values("repeat"))
-            profiles = np.array(
-                [f"{r}/{k}" for r, k in zip(run_ids.tolist(), repeat.tolist())], dtype=object
+            repeat = np.asarray(index.get_level_values("repeat"), dtype=np.int64)
+            width = int(repeat.max()) + 1 if len(repeat) else 1
+            pairs, row_profile = np.unique(run_codes * width + repeat, return_inverse=True)
+            pair_runs = run_level[pairs // width]
+            names = [f"{r}/{k}" for r, k in zip(pair_runs.tolist(), (pairs % width).tolist())]
+            metadata = pd.DataFrame({"run": pair_runs, "repeat": pairs % width}).join(
+                self.metadata, on="run"
             )
-            pairs = (
-                pd.DataFrame({"run": run_ids, "repeat": repeat, "profile": profiles})
-                .drop_duplicates("profile")
-                .set_index("profile")
-            )
-            metadata = pairs.join(metadata, on="run")
         else:
-            profiles = run_ids
-        metadata.index.name = "profile"
-        data = frame.reset_index(drop=True)
+            used = np.unique(run_codes)
+            row_profile = np.searchsorted(used, run_codes)
+            names = run_level[used].tolist()
+            metadata = self.metadata.loc[names].reset_index()
+        hashes = [thicket.Thicket.profile_hasher(name) for name in names]
+        if len(set(hashes)) != len(hashes):  # two names with one hash: number them instead
+            hashes = list(range(len(names)))
+        profile_of_row = np.asarray(hashes, dtype=np.int64)[row_profile.reshape(-1)]
+        metadata.index = pd.Index(hashes, name="profile", dtype=np.int64)
+        data = frame.reset_index(drop=True).drop(columns=["depth"])
         data["name"] = data["name"].astype(object)
         data.index = pd.MultiIndex.from_arrays(
-            [pd.Index(row_nodes, dtype=object), pd.Index(profiles, dtype=object)],
+            [pd.Index(row_nodes, dtype=object), pd.Index(profile_of_row, dtype=np.int64)],
             names=["node", "profile"],
         )
-        values = [c for c in data.columns if c not in ("name", "depth")]
+        values = [c for c in data.columns if c != "name"]
         exc = [c for c in values if ".self" in c]
         inc = [c for c in values if ".inclusive" in c]
         default = inc[0] if inc else values[0] if values else "name"
-        profile_list = list(dict.fromkeys(profiles.tolist()))
         return thicket.Thicket(
             graph,
             data,
@@ -627,8 +647,8 @@ class Ensemble:
             inc_metrics=inc,
             default_metric=default,
             metadata=metadata,
-            profile=profile_list,
-            profile_mapping={p: p for p in profile_list},
+            profile=hashes,
+            profile_mapping=dict(zip(hashes, names)),
         )
 
 
@@ -676,7 +696,10 @@ def _metadata(pd: Any, records: list[_Record]) -> Any:
     columns: dict[str, Any] = {}
     for name in parameter_names:
         columns[name] = _column([_hashable(r.parameters.get(name)) for r in records])
-    for group, names, prefix in (("fields", field_names, "run."), ("env", env_names, "environment.")):
+    for group, names, prefix in (
+        ("fields", field_names, "run."),
+        ("env", env_names, "environment."),
+    ):
         for name in names:
             column = name if name not in taken else prefix + name
             taken.add(column)
@@ -689,9 +712,13 @@ def _column(values: list[Any]) -> Any:
     """A metadata column: numbers as numbers (NaN where missing), else Python objects."""
     import numpy as np
 
-    if values and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) or v is None for v in values
-    ) and any(v is not None for v in values):
+    if (
+        values
+        and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) or v is None for v in values
+        )
+        and any(v is not None for v in values)
+    ):
         if all(isinstance(v, int) for v in values):
             return np.array(values, dtype=np.int64)
         return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
@@ -825,21 +852,21 @@ class _Builder:
     def _arrays(self, key: str, metric: str) -> dict[str, np.ndarray]:
         """The statistics arrays of a component's metric, made or grown to hold every node
         id so far (the node ids grow as runs with other call paths come)."""
-        import numpy as np
 
         nodes, runs = self.capacity
         if len(self.first) > nodes:
             while nodes < len(self.first):
                 nodes *= 2
             self.capacity = (nodes, runs)
-            for arrays in self.arrays.values():
-                for name, old in arrays.items():
+            for held in self.arrays.values():
+                for name, old in held.items():
                     grown = self._new(name)
                     grown[: len(old)] = old
-                    arrays[name] = grown
+                    held[name] = grown
         arrays = self.arrays.get((key, metric))
         if arrays is None:
-            arrays = self.arrays[key, metric] = {name: self._new(name) for name in self.stats}
+            arrays = {name: self._new(name) for name in self.stats}
+            self.arrays[key, metric] = arrays
         return arrays
 
     def _new(self, stat: str) -> np.ndarray:
@@ -1029,4 +1056,4 @@ def _values(table: Any, key: str, metric: str) -> np.ndarray | None:
     by_metric = table.values.get(key)
     if by_metric is None or metric not in by_metric:
         return None
-    return by_metric[metric]  # type: ignore[no-any-return]
+    return by_metric[metric]
