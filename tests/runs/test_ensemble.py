@@ -237,6 +237,7 @@ def test_node_names_escape_the_separator():
     assert node_name(("a", "b/c")) == "a/b\\/c"
     assert node_name(("a\\", "b")) == "a\\\\/b"
     assert node_name(("a", "\\/b")) != node_name(("a\\", "/b"))
+    assert _ensemble.Ensemble.node_name(("a/b", "c")) == "a\\/b/c"
 
 
 def test_union_keeps_pre_order(tmp_path):

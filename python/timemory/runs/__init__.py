@@ -17,11 +17,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from ._ensemble import Ensemble, ensemble
     from ._errors import RunsError
     from ._graph import Graph, Table, from_live, read_folder
 
 # the names of the other parts join __all__ as they land: _store, _execute, _compare, _ensemble
-__all__ = ["Graph", "RunsError", "Table", "from_live", "read_folder"]
+__all__ = ["Ensemble", "Graph", "RunsError", "Table", "ensemble", "from_live", "read_folder"]
 
 # public name -> the submodule defining it
 _LAZY = {

@@ -374,14 +374,35 @@ def _block_stats(block: np.ndarray, stats: Sequence[str]) -> dict[str, np.ndarra
 
 # ------------------------------------------------------------------ the ensemble
 class Ensemble:
-    """Stored runs as a performance table and a metadata table (see the module's text).
+    """Stored runs as a performance table and a metadata table, as Thicket has them; made by
+    :func:`ensemble`.
 
-    ``dataframe``: pandas DataFrame indexed by (``node``, ``run``), or by (``node``, ``run``,
-    ``repeat``) with ``repeats=True``. ``metadata``: DataFrame indexed by ``run``.
-    ``nodes``: the node names in the table's order (the union of the runs' call paths in
-    pre-order), ``paths``: each node's call path as a tuple of labels, ``runs``: the run ids,
-    ``units``: the unit of each component's values (its base unit: ``ns``, ``bytes``...),
-    ``skipped``: run id -> why it has no rows (not done, table.json missing or corrupt)."""
+    ``dataframe``: a pandas DataFrame indexed by (``node``, ``run``): ``node`` is the call
+    path as text, its labels from the top level joined by ``/`` (:meth:`node_name`), ``run``
+    the run's id. Every node of any run has a row for every run, node-major (the union of the
+    call paths in pre-order, then the runs in order). Columns: ``name`` (the leaf label, a
+    categorical), ``depth`` (0 at the top level), then per component, metric and statistic
+    over the run's repeats ``<component>.<metric>.<statistic>``
+    (``wall_clock.inclusive.median``, ``wall_clock.self.std``, ``wall_clock.inclusive.n``);
+    NaN (and ``n`` 0) where the run lacks the node. With ``repeats=True`` the index is
+    (``node``, ``run``, ``repeat``) and the columns ``<component>.<metric>``, the raw values.
+
+    ``metadata``: a DataFrame indexed by ``run``: a column per parameter (NaN or None where a
+    run lacks it; a list value is a tuple), then the run's fields (``code``, ``status``,
+    ``repeats``, ``requested``, ``done``, ``error``, ``components``, ``created``,
+    ``finished``, ``runtime``: its seconds summed over repeats, ``result``, ``target.kind``,
+    ``target.name``, ``target.args``) and its environment's (``python``, ``timemory``,
+    ``cpu``..., nested fields joined by dots). A field with the name of a parameter is
+    prefixed ``run.`` or ``environment.``: the parameter keeps the name.
+
+    Also: ``nodes`` (the node names in order), ``paths`` (each node's call path, a tuple of
+    labels), ``runs`` (the run ids), ``units`` (each component's base unit: ``ns``,
+    ``bytes``...), ``components``, ``metrics``, ``stats``, ``repeats``, and ``skipped`` (run
+    id -> why it has no rows: not done, table.json missing or corrupt)."""
+
+    #: The name of a call path in the ``node`` index (``Ensemble.node_name(("main",
+    #: "solve"))`` is ``"main/solve"``; a ``/`` or ``\\`` in a label is escaped by a backslash)
+    node_name = staticmethod(node_name)
 
     def __init__(
         self,
