@@ -42,6 +42,10 @@ COMMANDS = {
         "timemory._output._export_command",
         "a saved output folder as pstats, speedscope, callgrind or Perfetto files",
     ),
+    "compare": (
+        "timemory.runs._compare_command",
+        "which nodes got slower or faster between two sets of repeats, with statistics",
+    ),
     "roofline": (
         "timemory.roofline.__main__",
         "roofline plot of a program's cpu_roofline_* data",

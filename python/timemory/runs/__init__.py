@@ -17,12 +17,26 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from ._compare import Comparison, compare
     from ._ensemble import Ensemble, ensemble
     from ._errors import RunsError
     from ._graph import Graph, Table, from_live, read_folder
+    from ._store import Run, Store
 
 # the names of the other parts join __all__ as they land: _store, _execute, _compare, _ensemble
-__all__ = ["Ensemble", "Graph", "RunsError", "Table", "ensemble", "from_live", "read_folder"]
+__all__ = [
+    "Comparison",
+    "Ensemble",
+    "Graph",
+    "Run",
+    "RunsError",
+    "Store",
+    "Table",
+    "compare",
+    "ensemble",
+    "from_live",
+    "read_folder",
+]
 
 # public name -> the submodule defining it
 _LAZY = {
