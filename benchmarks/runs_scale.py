@@ -10,9 +10,9 @@ log-normal noise (10% spread), parameters ``n`` (10 values), ``mode`` (4 values:
 ``"extra"`` have two more nodes) and ``seed`` (the rest of the N). It is written by a child
 process, so the figures below are those of a process that only reads. Reported:
 
-- open + filter: ``Store(DIR, create=False)`` then ``get_runs_with(n=...)``, the first time
-  (no index: the store reads every run.json) and again (with its index); target < 1 s. Without
-  ``timemory.runs.Store`` (not installed yet) the ensemble's own reader of the files is timed;
+- open + filter: ``Store(DIR, create=False)`` then ``get_runs_with(n=1000)``, the first time
+  (no index: the store reads every run.json and writes its index) and again (from the
+  index); target < 1 s;
 - the ensemble: ``timemory.runs.ensemble(DIR)`` (every run's table.json read and the
   statistics computed: one DataFrame of P x N rows), target < 30 s, against the floor measured
   in the same run: ``json.loads`` of every table.json alone (what any reader of these files
@@ -171,20 +171,12 @@ def timed(f, *args, **kwargs):  # type: ignore[no-untyped-def]
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def open_and_filter(path: str, n: int) -> tuple[str, int, list[object]]:
-    """(what was timed, runs in the store, the runs selected)."""
-    try:
-        from timemory.runs import Store
-    except ImportError:
-        from timemory.runs import _ensemble
-        from timemory.runs._params import matches
+def open_and_filter(path: str, n: int) -> tuple[int, list[object]]:
+    """(runs in the store, the runs selected)."""
+    from timemory.runs import Store
 
-        records = _ensemble._store_records(path)
-        selected = [r for r in records if matches(r.parameters, {"n": n})]
-        return "ensemble's file reader", len(records), selected
     store = Store(path, create=False)
-    selected = store.get_runs_with(n=n)
-    return "Store + get_runs_with", len(store.runs), selected
+    return len(store.runs), store.get_runs_with(n=n)
 
 
 def parse_tables(path: str) -> int:
@@ -259,10 +251,11 @@ def measure(path: str, thicket: bool) -> None:
     import timemory.runs
 
     rss0 = peak_rss_mib()
-    (what, total, selected), first, first_cpu = timed(open_and_filter, path, 1000)
-    (what, total, selected), again, again_cpu = timed(open_and_filter, path, 1000)
+    (total, selected), first, first_cpu = timed(open_and_filter, path, 1000)
+    (total, selected), again, again_cpu = timed(open_and_filter, path, 1000)
     print(
-        f"open + filter n=1000 ({what}; {total:,} runs, {len(selected):,} selected): "
+        f"Store(DIR, create=False) + get_runs_with(n=1000) ({total:,} runs, "
+        f"{len(selected):,} selected): "
         f"first {first:.3f} s (CPU {first_cpu:.3f} s), again {again:.3f} s "
         f"(CPU {again_cpu:.3f} s); {verdict(max(first, again), OPEN_TARGET)}; "
         f"peak RSS {peak_rss_mib():.0f} MiB"
@@ -298,7 +291,7 @@ def measure(path: str, thicket: bool) -> None:
         del tk
     del ens, frame, sub, groups
 
-    if selected and hasattr(selected[0], "table"):  # Runs of a Store
+    if selected:
         sub, wall, cpu = timed(timemory.runs.ensemble, selected)
         print(
             f"ensemble of the {len(selected):,} runs selected: {wall:.2f} s (CPU {cpu:.2f} s; "

@@ -331,11 +331,12 @@ def test_sources(store, tmp_path):
     assert ensemble(Path(store)).runs == [A, B, C]
     with pytest.raises(RunsError, match="not a run store"):
         ensemble(str(tmp_path))
-    with pytest.raises(RunsError, match="not a folder"):
+    with pytest.raises(RunsError, match="the folder does not exist"):
         ensemble(str(tmp_path / "missing"))
+    assert not os.path.exists(tmp_path / "missing")  # a source is read, never created
     with open(os.path.join(store, "timemory-store.json"), "w") as stream:
         json.dump({"format": "timemory-run-store", "version": 7}, stream)
-    with pytest.raises(RunsError, match="version 7 is newer"):
+    with pytest.raises(RunsError, match="format version 7"):
         ensemble(store)
     with pytest.raises(RunsError, match="a source is a Store, the path of a store or a list"):
         ensemble(42)
@@ -398,7 +399,7 @@ def test_a_corrupt_manifest_is_skipped_with_one_line(store, capfd):
         stream.write("{")
     assert ensemble(store).runs == [B, C]
     lines = [line for line in capfd.readouterr().err.splitlines() if line]
-    assert len(lines) == 1 and "run.json" in lines[0]
+    assert len(lines) == 1 and A in lines[0] and "skipped" in lines[0]
 
 
 def test_pandas_missing_is_one_line(store, monkeypatch):
@@ -483,3 +484,56 @@ def test_blocks_do_not_change_the_table(store, monkeypatch):
     monkeypatch.setattr(_ensemble, "_BLOCK_VALUES", 1)
     pd.testing.assert_frame_equal(ensemble(store).dataframe, whole.dataframe)
     pd.testing.assert_frame_equal(ensemble(store, repeats=True).dataframe, raw.dataframe)
+
+
+# ------------------------------------------------------------------ with the store
+def _measured_graph(fake_clock, solve_seconds):
+    """One repeat measured with timemory's markers on the fake clock: main (0.25 s of its
+    own) around solve."""
+    import timemory
+    from timemory.bundle import marker
+    from timemory.runs import from_live
+
+    timemory.clear()
+    with marker(["wall_clock"], key="main"):
+        fake_clock.advance(0.25)
+        with marker(["wall_clock"], key="solve"):
+            fake_clock.advance(solve_seconds)
+    graph = from_live(["wall_clock"])
+    timemory.clear()
+    return graph
+
+
+def test_a_store_of_measured_runs(tmp_path, fake_clock):
+    from timemory.runs import Store
+
+    store = Store(tmp_path / "store")
+    for n, solve in ((10, (0.5, 0.75, 1.0)), (20, (2.0, 3.0, 4.0))):
+        graphs = [_measured_graph(fake_clock, s) for s in solve]
+        store.save({"n": n}, Table.from_graphs(graphs), code="v1", components=["wall_clock"])
+    # a run that failed has no table
+    store.save({"n": 30}, None, code="v1", components=["wall_clock"], status="failed", error="x")
+    ens = ensemble(store)
+    assert len(ens.runs) == 2 and len(ens.skipped) == 1
+    frame = ens.dataframe
+    first, second = ens.runs
+    assert ens.nodes == ["main", "main/solve"]
+    assert cell(frame, SOLVE, first, "wall_clock.inclusive.median") == 750_000_000
+    assert cell(frame, MAIN, first, "wall_clock.inclusive.median") == 1_000_000_000
+    assert cell(frame, MAIN, second, "wall_clock.self.median") == 250_000_000
+    assert cell(frame, SOLVE, second, "wall_clock.inclusive.min") == 2_000_000_000
+    assert cell(frame, SOLVE, second, "wall_clock.self.n") == 3
+    meta = ens.metadata
+    assert list(meta["n"]) == [10, 20]
+    assert list(meta["code"]) == ["v1", "v1"]
+    assert list(meta["repeats"]) == [3, 3]
+    # the store's environment fingerprint: its fields are columns
+    run = store.get(first)
+    assert {k for k in run.environment if not isinstance(run.environment[k], dict)} <= set(
+        meta.columns
+    )
+    # the same from the folder, from a selection of runs and from one run
+    pd.testing.assert_frame_equal(ensemble(store.path).dataframe, frame)
+    assert ensemble(store.get_runs_with(n__ge=20)).runs == [second]
+    assert ensemble(run).runs == [first]
+    assert ensemble(store.runs).skipped == ens.skipped

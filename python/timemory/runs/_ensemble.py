@@ -112,71 +112,20 @@ class _Record:
 
 
 def _manifest_of(run: Any) -> dict[str, Any]:
-    """The manifest fields of a Run object (as run.json holds them)."""
+    """The manifest fields of a Run (as its run.json holds them)."""
+    manifest = getattr(run, "manifest", None)
+    if callable(manifest):
+        return dict(manifest())
     names = ("id", "parameters", "environment", "target", *_RUN_FIELDS)
     return {name: getattr(run, name, None) for name in names}
-
-
-def _read_manifest(folder: str) -> dict[str, Any] | None:
-    """run.json of a run folder, None (reported) when it is missing or corrupt."""
-    import json
-
-    path = os.path.join(folder, "run.json")
-    try:
-        with open(path, "rb") as stream:
-            manifest = json.loads(stream.read())
-        if not isinstance(manifest, dict) or manifest.get("format") != "timemory-run":
-            raise ValueError("not a timemory run manifest")
-    except FileNotFoundError:
-        return None  # a run being registered: run.json is written last
-    except (OSError, ValueError) as error:
-        _report(f"skipping {path}: {_reason(error)}")
-        return None
-    return manifest
-
-
-def _store_records(path: str) -> list[_Record]:
-    """The runs of the store at ``path``, from its files: runs/<id>/run.json, in creation
-    order."""
-    import json
-
-    marker = os.path.join(path, "timemory-store.json")
-    if not os.path.isdir(path):
-        raise RunsError(f"{path}: not a folder (expected a run store: a folder made by Store)")
-    try:
-        with open(marker, "rb") as stream:
-            doc = json.loads(stream.read())
-    except FileNotFoundError:
-        raise RunsError(f"{path}: not a run store (no timemory-store.json)") from None
-    except (OSError, ValueError) as error:
-        raise RunsError(f"{marker}: not readable: {_reason(error)}") from None
-    if not isinstance(doc, dict) or doc.get("format") != "timemory-run-store":
-        raise RunsError(f"{marker}: not a timemory run store marker")
-    version = doc.get("version")
-    if not isinstance(version, int) or version > 1:
-        raise RunsError(
-            f"{path}: run store format version {version!r} is newer than this timemory "
-            "reads (version 1): upgrade timemory"
-        )
-    runs_dir = os.path.join(path, "runs")
-    try:
-        names = sorted(os.listdir(runs_dir))
-    except FileNotFoundError:
-        names = []
-    found = []
-    for name in names:
-        folder = os.path.join(runs_dir, name)
-        manifest = _read_manifest(folder)
-        if manifest is not None:
-            found.append((str(manifest.get("created") or ""), name, _Record(manifest, folder)))
-    found.sort(key=lambda item: (item[0], item[1]))
-    return [record for _, _, record in found]
 
 
 def _records(source: Any) -> list[_Record]:
     """The runs of a source: a Store, the path of one, a Run or a sequence of Runs."""
     if isinstance(source, (str, os.PathLike)):
-        return _store_records(os.fspath(source))
+        from ._store import Store
+
+        source = Store(source, create=False)
     if hasattr(source, "runs") and hasattr(source, "path") and not hasattr(source, "id"):
         source = source.runs
     if hasattr(source, "id") and hasattr(source, "path"):
@@ -201,12 +150,6 @@ def _records(source: Any) -> list[_Record]:
 
 def _reason(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
-
-
-def _report(message: str) -> None:
-    from .._text import WARNING, echo
-
-    echo(f"timemory.runs: {message}", level=WARNING)
 
 
 class _TableReader:
@@ -240,11 +183,13 @@ class _TableReader:
                 del self.known[_KNOWN_STRUCTURES:]
             return table
         except (OSError, ValueError) as error:  # RunsError is a ValueError
-            _report(
-                f"skipping run {record.id}: {_reason(error)}"
-                if isinstance(error, RunsError)
-                else f"skipping run {record.id}: {path}: {_reason(error)}"
-            )
+            from ._store import _report_skipped
+
+            # the line the store prints for a run it cannot read
+            reason = _reason(error)
+            if path not in reason:
+                reason = f"{path}: {reason}"
+            _report_skipped(record.id, record.path, reason)
             return None
 
     def _same_paths(self, doc: Any, table_type: Any) -> Any:
