@@ -195,8 +195,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--nodes", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--dir", help="the store's folder (default: a temporary one, removed)")
-    parser.add_argument("--keep", action="store_true", help="keep the store written in --dir")
+    parser.add_argument(
+        "--dir",
+        help="the store's folder, written when it holds no store yet, then left there "
+        "(default: a temporary folder, removed at the end)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary store")
     parser.add_argument("--thicket", action="store_true", help="also time to_thicket()")
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
