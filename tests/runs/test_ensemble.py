@@ -303,8 +303,16 @@ def test_filter_metadata(store):
     with pytest.raises(RunsError, match=r"no metadata column 'mod'.*mode") as info:
         ens.filter_metadata(mod="fast")
     assert "\n" not in str(info.value)
+    with pytest.raises(RunsError, match="suffix") as info:
+        ens.filter_metadata(n__about=10)
+    assert "\n" not in str(info.value)
     # the original is left as it was
     assert ens.runs == [A, B, C] and ens.dataframe.shape[0] == 12
+    # the raw repeats: the same selection
+    raw = ensemble(store, repeats=True).filter_metadata(mode="fast", n=20)
+    assert raw.runs == [B] and raw.nodes == ["main", "main/solve", "main/io"]
+    assert raw.dataframe.shape[0] == 3 * 3
+    assert list(raw.dataframe.loc[("main/io", B), "wall_clock.inclusive"]) == [3.0, 3.0, 3.0]
 
 
 def test_groupby(store):
