@@ -545,3 +545,31 @@ def test_a_store_of_measured_runs(tmp_path, fake_clock):
     assert ensemble(store.get_runs_with(n__ge=20)).runs == [second]
     assert ensemble(run).runs == [first]
     assert ensemble(store.runs).skipped == ens.skipped
+
+
+def test_several_components(tmp_path):
+    path = new_store(tmp_path)
+    both = make_table({MAIN: [4, 6], SOLVE: [1, 3]}, 2)
+    memory = make_table({MAIN: [1000, 3000], SOLVE: [500, 500]}, 2, unit="bytes", component="m")
+    both.components.append("m")
+    both.units["m"] = "bytes"
+    both.values["m"] = memory.values["m"]
+    write_run(path, "1" * 16, {"k": 1}, both)
+    write_run(path, "2" * 16, {"k": 2}, make_table({MAIN: [8, 8], SOLVE: [2, 2]}, 2))
+    ens = ensemble(path, stats="median,n")
+    assert ens.units == {"wall_clock": "ns", "m": "bytes"}
+    assert list(ens.dataframe.columns[2:]) == [
+        f"{key}.{metric}.{stat}"
+        for key in ("wall_clock", "m")
+        for metric in ("inclusive", "self")
+        for stat in ("median", "n")
+    ]
+    frame = ens.dataframe
+    assert cell(frame, MAIN, "1" * 16, "m.inclusive.median") == 2000.0
+    assert cell(frame, MAIN, "2" * 16, "wall_clock.inclusive.median") == 8.0
+    # the second run has no "m": NaN, n 0
+    assert math.isnan(cell(frame, MAIN, "2" * 16, "m.inclusive.median"))
+    assert cell(frame, SOLVE, "2" * 16, "m.self.n") == 0
+    only = ensemble(path, "m", stats="median")
+    assert list(only.dataframe.columns) == ["name", "depth", "m.inclusive.median", "m.self.median"]
+    assert only.units == {"m": "bytes"}
