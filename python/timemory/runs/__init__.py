@@ -18,14 +18,15 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._compare import Comparison, compare
+    from ._ensemble import Ensemble, ensemble
     from ._errors import RunsError
     from ._execute import Module, parameters
     from ._graph import Graph, Table, from_live, read_folder
     from ._store import Run, Store
 
-# the names of the other parts join __all__ as they land: _store, _execute, _compare, _ensemble
 __all__ = [
     "Comparison",
+    "Ensemble",
     "Graph",
     "Module",
     "Run",
@@ -33,6 +34,7 @@ __all__ = [
     "Store",
     "Table",
     "compare",
+    "ensemble",
     "from_live",
     "parameters",
     "read_folder",
