@@ -86,11 +86,17 @@ MODULE_LAYERS = {
     "timemory._command": "entry points",
     "timemory.__main__": "entry points",
     "timemory": "entry points",
+    # the pytest plugin's options: a package of its own, outside timemory, so that a pytest
+    # session without --timemory imports nothing of timemory; it hands a --timemory session
+    # to timemory.runs._pytest, and nothing in timemory imports it
+    "timemory_pytest": "entry points",
 }
 
 
 def layer_of(module: str) -> str | None:
     """The layer of a timemory module (None for a module outside the package)."""
+    if module == "timemory_pytest" or module.startswith("timemory_pytest."):
+        return MODULE_LAYERS["timemory_pytest"]
     if module != "timemory" and not module.startswith("timemory."):
         return None
     # a submodule is in its package's layer; a module directly under timemory must be

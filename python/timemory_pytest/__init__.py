@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import pytest
 
-__all__ = ["CACHE_NAME", "DEFAULT_COMPONENTS", "FAIL_ON", "pytest_addoption", "pytest_configure"]
+__all__ = ["DEFAULT_COMPONENTS", "pytest_addoption", "pytest_configure"]
 
 #: ``--timemory`` without a value
 DEFAULT_COMPONENTS = "wall_clock"
-#: the folder of the default store, in pytest's cache (``config.cache.mkdir``)
-CACHE_NAME = "timemory-runs"
-FAIL_ON = ("slower", "faster", "change")
 #: the options that only mean something with ``--timemory``
 _DEPENDENT = (
     "timemory_store",
@@ -48,7 +45,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--timemory-store",
         default=None,
         metavar="DIR",
-        help=f"the run store (default: {CACHE_NAME} in pytest's cache folder)",
+        help="the run store (default: timemory-runs in pytest's cache folder)",
     )
     group.addoption(
         "--timemory-code",

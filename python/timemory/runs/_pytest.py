@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 
 import pytest
-from timemory_pytest import CACHE_NAME, FAIL_ON
 
 from ._compare import DEFAULT_ALPHA, DEFAULT_MIN_EFFECT
 
@@ -29,6 +28,10 @@ if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of R
     from timemory.runs import Comparison, Run, Store, Table
     from timemory.runs._graph import Graph
 
+#: the folder of the default store, in pytest's cache (``config.cache.mkdir``; the help of
+#: ``--timemory-store`` in the timemory_pytest package names it)
+CACHE_NAME = "timemory-runs"
+FAIL_ON = ("slower", "faster", "change")
 #: the number of tests the summary lists by time
 TOP = 10
 
