@@ -356,7 +356,7 @@ def search(data: Any, pattern: str, field: str = "name") -> Any:
     return _each(data, one)
 
 
-_TOKEN = re.compile(r"\s*(<=|>=|&&|\|\||<|>|[^\s<>&|]+)")
+_TOKEN = re.compile(r"\s*(<=|>=|&&|\|\||<|>|[&|]+|[^\s<>&|]+)")
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
@@ -380,8 +380,14 @@ def parse_expression(math_expr: str) -> Callable[[float], bool]:
         )
 
     tokens = _TOKEN.findall(text)
-    if not tokens or "".join(tokens).replace(" ", "") != "".join(text.split()):
-        raise bad("empty" if not text.strip() else "cannot be read")
+    if not tokens:
+        raise bad("empty")
+    for token in tokens:
+        if token not in EXPRESSION_TOKENS:
+            try:
+                float(token)
+            except ValueError:
+                raise bad(f"{token!r} is not valid") from None
 
     def operand(token: str) -> float | None:
         if token == "x":
@@ -664,6 +670,19 @@ def markdown_table(frame: Any, grid: bool = False) -> str:
     return "\n".join([line(cells[0]), "|" + "|".join(marks) + "|"] + [line(r) for r in cells[1:]])
 
 
+def _text_table(frame: Any) -> str:
+    """A DataFrame as aligned text columns: text left-aligned, numbers right-aligned."""
+    head, rows = _rows(frame)
+    numeric = [all(_is_number(row[i]) for row in rows) and bool(rows) for i in range(len(head))]
+    width = [max([len(head[i])] + [len(row[i]) for row in rows]) for i in range(len(head))]
+
+    def line(row: list[str]) -> str:
+        parts = [c.rjust(w) if n else c.ljust(w) for c, w, n in zip(row, width, numeric)]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join(line(row) for row in [head] + rows)
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -755,7 +774,7 @@ def render(obj: Any, metric: str, dtype: str) -> str:
             "html or markdown_grid (or leave out -s/-g)"
         )
     if dtype == "table":
-        return str(obj.to_string(index=False, float_format=_number)).rstrip("\n")
+        return _text_table(obj)
     if dtype == "html":
         return str(obj.to_html(index=False)).rstrip("\n")
     return markdown_table(obj, grid=dtype == "markdown_grid")
