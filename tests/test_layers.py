@@ -68,6 +68,7 @@ MODULE_LAYERS = {
     "timemory.plotting": "tools",
     "timemory.roofline": "tools",
     "timemory.analyze": "tools",
+    "timemory.runs": "tools",
     # the original package's other public modules: option helpers, MPI facts, the vendor
     # tools and APIs (unavailable here, reported as such), beside the tools
     "timemory.options": "tools",
