@@ -67,8 +67,8 @@ MODULE_LAYERS = {
     "timemory._import_hooks": "tools",
     "timemory.plotting": "tools",
     "timemory.roofline": "tools",
-    "timemory.analyze": "tools",
     "timemory.runs": "tools",
+    "timemory.analyze": "tools",
     # the original package's other public modules: option helpers, MPI facts, the vendor
     # tools and APIs (unavailable here, reported as such), beside the tools
     "timemory.options": "tools",
