@@ -469,3 +469,42 @@ def test_subtract_groups_of_runs_uses_the_statistics(tmp_path, fake_clock, capsy
     assert "grandchild" in out and "slower" in out
     assert main([*new, "-M", "subtract", "--vs", *old, "--search", "x"]) == 2
     assert "--search: apply to call graphs" in one_line(capsys.readouterr().err)
+
+
+def make_run_folder(path: Path, repeats: list[str]) -> Path:
+    """A run folder as a store keeps it: run.json, table.json and its repeats' folders."""
+    import shutil
+
+    from timemory.runs import Table, read_folder
+
+    path.mkdir(parents=True)
+    for i, repeat in enumerate(repeats):
+        shutil.copytree(repeat, path / f"repeat-{i:03d}")
+    table = Table.from_graphs([read_folder(r) for r in repeats])
+    (path / "table.json").write_text(json.dumps(table.to_json()))
+    (path / "run.json").write_text(json.dumps({"format": "timemory-run", "version": 1}))
+    return path
+
+
+def test_subtract_two_run_folders_and_tree_files(tmp_path, fake_clock, capsys):
+    pytest.importorskip("timemory.runs._compare")
+    slow, fast = [], []
+    for i in range(6):
+        jitter = 1.0 + 0.01 * i
+        fast.append(str(folder(tmp_path, f"fast{i}", fake_clock, scale=jitter)))
+        slow.append(str(folder(tmp_path, f"slow{i}", fake_clock, scale=3 * jitter)))
+    a = make_run_folder(tmp_path / "store" / "runs" / "a", slow)
+    b = make_run_folder(tmp_path / "store" / "runs" / "b", fast)
+    # two run folders: the statistical comparison without --vs
+    assert main([str(a), str(b), "-M", "subtract", "-f", "tree", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "A: b (6 repeats)  B: a (6 repeats)" in out
+    assert "| path" in out and "slower" in out
+    comparison = analyze.subtract([str(a), str(b)])
+    assert comparison.repeats == (6, 6)
+    # tree files: each is its call graph alone
+    trees = [str(Path(p) / "wall.tree.json") for p in slow]
+    comparison = analyze.subtract([trees, [str(Path(p) / "wall.tree.json") for p in fast]])
+    assert comparison.repeats == (6, 6)
+    assert main([str(a), str(b), "-M", "subtract", "-f", "dot"]) == 2
+    assert "a comparison of groups has no call graph" in one_line(capsys.readouterr().err)

@@ -564,57 +564,26 @@ def unify(data: Any) -> Any:
 
 
 def _side(item: Any) -> Any:
-    """One side of a comparison as :func:`timemory.runs.compare` takes it: a run folder or an
-    output folder as it is, several pooled into one Table."""
-    from ..runs import RunsError, Table
-
+    """One side of a comparison as :func:`timemory.runs.compare` takes it: output folders, run
+    folders, runs and tables as they are (several are pooled), a tree file as its call graph
+    alone."""
     items = list(item) if isinstance(item, (list, tuple)) else [item]
     if not items:
         raise AnalyzeError("a side of the comparison is empty")
-    if len(items) == 1 and not isinstance(items[0], (list, tuple)):
-        only = items[0]
-        if isinstance(only, (str, os.PathLike)):
-            only = os.fspath(only)
-            if not os.path.exists(only):
-                raise AnalyzeError(f"{only}: no such file or folder")
-            if os.path.isfile(only):
-                return _table_of(only)
-        return only
-    tables = []
+    out = []
     for one in items:
         if isinstance(one, (str, os.PathLike)):
-            tables.append(_table_of(os.fspath(one)))
-        elif type(one).__name__ == "Run":
-            tables.append(one.table())
-        elif type(one).__name__ == "Table":
-            tables.append(one)
-        else:
-            raise AnalyzeError(f"cannot compare a {type(one).__name__}")
-    try:
-        return Table.concat(tables)
-    except RunsError as err:
-        raise AnalyzeError(str(err)) from None
+            path = os.fspath(one)
+            if not os.path.exists(path):
+                raise AnalyzeError(f"{path}: no such file or folder")
+            if os.path.isfile(path):
+                from ._diff import graph_of_files
 
-
-def _table_of(path: str) -> Any:
-    """The repeats a path holds as a Table: a run folder's table.json, an output folder's
-    one repeat, a tree file's folder restricted to its component."""
-    from ..runs import RunsError, Table, read_folder
-
-    if not os.path.exists(path):
-        raise AnalyzeError(f"{path}: no such file or folder")
-    try:
-        if is_run_folder(path):
-            return Table.from_graphs([read_folder(p) for p in _repeat_folders(path)])
-        if os.path.isfile(path):
-            tree = _tree_files(path)[0]
-            doc = _read_document(tree)
-            return Table.from_graphs(
-                [read_folder(os.path.dirname(tree) or ".", components=list(doc["timemory"]))]
-            )
-        return Table.from_graphs([read_folder(path)])
-    except RunsError as err:
-        raise AnalyzeError(str(err)) from None
+                one = graph_of_files(_tree_files(path))
+            else:
+                one = path
+        out.append(one)
+    return out if len(out) > 1 else out[0]
 
 
 def compare_groups(a: Any, b: Any, **options: Any) -> Any:
