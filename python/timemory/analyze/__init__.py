@@ -9,7 +9,7 @@ them) and can be used on their own::
 
     gf = analyze.load("timemory-app-output")          # every <label>.tree.json in the folder
     gf = analyze.search(gf, "solve")                 # nodes whose name contains "solve"
-    print(analyze.dump(gf, analyze.DEFAULT_METRIC, "tree"))
+    analyze.dump(gf, analyze.DEFAULT_METRIC, "tree")  # to stdout; a name: to a file
 
 What is read: an output folder (its ``*.tree.json``), a ``<label>.tree.json`` file, a flat
 ``<label>.json`` whose tree file sits beside it, a run folder of a run store (its repeats), or
@@ -47,16 +47,23 @@ if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of R
 __all__ = [
     "DEFAULT_METRIC",
     "FORMATS",
+    "GRAPH_FORMATS",
     "MODES",
     "AnalyzeError",
     "add",
+    "compare_groups",
     "dump",
     "embedded_analyze",
+    "expand_inputs",
     "expression",
     "group",
+    "is_run_folder",
     "load",
     "match",
     "metric_columns",
+    "output_name",
+    "parse_expression",
+    "render",
     "search",
     "sort",
     "subtract",
@@ -612,7 +619,7 @@ def _rows(frame: Any) -> tuple[list[str], list[list[str]]]:
     return head, rows
 
 
-def markdown_table(frame: Any, grid: bool = False) -> str:
+def _markdown_table(frame: Any, grid: bool = False) -> str:
     """A DataFrame as a Markdown pipe table (``grid``: a grid table, as pandas'
     ``to_markdown(tablefmt="grid")`` draws it), without tabulate."""
     head, rows = _rows(frame)
@@ -746,7 +753,7 @@ def render(obj: Any, metric: str, dtype: str) -> str:
         return _text_table(obj)
     if dtype == "html":
         return str(obj.to_html(index=False)).rstrip("\n")
-    return markdown_table(obj, grid=dtype == "markdown_grid")
+    return _markdown_table(obj, grid=dtype == "markdown_grid")
 
 
 def output_name(file: str, dtype: str, formats: Sequence[str] = ()) -> str:
