@@ -508,3 +508,29 @@ def test_subtract_two_run_folders_and_tree_files(tmp_path, fake_clock, capsys):
     assert comparison.repeats == (6, 6)
     assert main([str(a), str(b), "-M", "subtract", "-f", "dot"]) == 2
     assert "a comparison of groups has no call graph" in one_line(capsys.readouterr().err)
+
+
+def test_dot_and_flamegraph_images_through_their_converters(tmp_path, out, monkeypatch, capsys):
+    """graphviz's dot and flamegraph.pl turn the text files into images when installed (fake
+    converters here: they print what they were given)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("dot", "flamegraph.pl"):
+        script = bin_dir / name
+        script.write_text(f'#!/bin/sh\necho "{name} $@"\n')
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    gf = analyze.load(out)
+    name = str(tmp_path / "graph")
+    assert analyze.dump(gf, INC, "dot", name) == [name + ".dot", name + ".dot.png"]
+    assert Path(name + ".dot.png").read_text() == f"dot -Tpng {name}.dot\n"
+    files = analyze.dump(gf, INC, "flamegraph", name)
+    assert files == [name + ".flamegraph.txt", name + ".flamegraph.svg"]
+    assert Path(name + ".flamegraph.svg").read_text() == (
+        f"flamegraph.pl --hash {name}.flamegraph.txt\n"
+    )
+    # a converter that fails: one line, the text file is still written
+    (bin_dir / "dot").write_text('#!/bin/sh\necho "no layout" >&2\nexit 3\n')
+    capsys.readouterr()
+    assert analyze.dump(gf, INC, "dot", str(tmp_path / "again")) == [str(tmp_path / "again.dot")]
+    assert "[analyze]> dot failed: no layout" in capsys.readouterr().err
