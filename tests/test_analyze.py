@@ -154,6 +154,10 @@ def test_search_and_match(out):
     # lists in, lists out
     both = analyze.search([gf, gf], "^other$")
     assert [sorted(values(f)) for f in both] == [["other"], ["other"]]
+    with pytest.raises(AnalyzeError, match=f"--search 'zzz' keeps no node of {out}$"):
+        analyze.search(gf, "zzz")
+    with pytest.raises(AnalyzeError, match="--expression 'x > 5' keeps no node"):
+        analyze.expression(gf, "x > 5")
     with pytest.raises(AnalyzeError, match="--field 'nope' is not a column"):
         analyze.search(gf, "x", field="nope")
     with pytest.raises(AnalyzeError, match="--match '\\[' is not a valid regular expression"):
@@ -214,6 +218,12 @@ def test_group_is_a_flat_profile(tmp_path, fake_clock):
         "child",
         "main",
     ]
+    assert dict(zip(flat["name"], flat["count"])) == {
+        "main": 2,
+        "child": 4,
+        "grandchild": 2,
+        "other": 2,
+    }
     with pytest.raises(AnalyzeError, match="--group 'nope' is not a column"):
         analyze.group(gf, SELF, field="nope")
 
@@ -233,6 +243,7 @@ def test_add_subtract_unify(tmp_path, fake_clock):
     assert values(analyze.subtract([b, b])) == pytest.approx(
         {"main": 0.0, "child": 0.0, "other": 0.0, "grandchild": 0.0}
     )
+    assert values(analyze.add([a, b]), "count")["child"] == 4  # calls add up too
     unified = analyze.unify([b, a])
     assert sorted(values(unified)) == ["added", "child", "grandchild", "main", "other"]
     assert values(unified)["child"] == pytest.approx(0.01)  # the first's values
@@ -534,3 +545,17 @@ def test_dot_and_flamegraph_images_through_their_converters(tmp_path, out, monke
     capsys.readouterr()
     assert analyze.dump(gf, INC, "dot", str(tmp_path / "again")) == [str(tmp_path / "again.dot")]
     assert "[analyze]> dot failed: no layout" in capsys.readouterr().err
+
+
+def test_a_filter_merges_nodes_with_their_calls(tmp_path, fake_clock):
+    """leaf under a (1 call) and under b (3 calls): kept alone, they become one node of 4."""
+    with marker(["wall_clock"], key="main"):
+        for parent, calls in (("a", 1), ("b", 3)):
+            with marker(["wall_clock"], key=parent):
+                for _ in range(calls):
+                    with marker(["wall_clock"], key="leaf"):
+                        fake_clock.advance(0.001)
+    timemory.report(str(tmp_path / "leafs"))
+    gf = analyze.search(analyze.load(tmp_path / "leafs"), "^leaf$")
+    assert values(gf, "count") == {"leaf": 4}
+    assert values(gf) == pytest.approx({"leaf": 0.004})

@@ -119,10 +119,6 @@ def _is_graphframe(obj: Any) -> bool:
     return hasattr(obj, "graph") and hasattr(obj, "dataframe") and hasattr(obj, "exc_metrics")
 
 
-def _is_dataframe(obj: Any) -> bool:
-    return hasattr(obj, "columns") and hasattr(obj, "iloc") and not _is_graphframe(obj)
-
-
 def _each(data: Any, func: Callable[[Any], Any]) -> Any:
     """``func`` applied to ``data``, or to each element of a list of them (a list back)."""
     if isinstance(data, (list, tuple)):
@@ -249,6 +245,8 @@ def load(
             doc = json.loads(data.read())
         except ValueError as err:
             raise AnalyzeError(f"{name}: not valid JSON: {err}") from None
+        if not isinstance(doc, dict):
+            raise AnalyzeError(f"{name}: not timemory JSON (no 'timemory' object at the top)")
     else:
         raise AnalyzeError(
             f"cannot load a {type(data).__name__}: give a folder, a .tree.json file, a dict or "
@@ -273,6 +271,10 @@ def load(
         ) from None
     if gf is None or len(gf.dataframe) == 0:
         raise AnalyzeError(f"{name}: the call graph is empty")
+    if "count" in gf.dataframe.columns and "count" not in gf.exc_metrics:
+        # a metric to hatchet: the calls of the nodes a filter merges are summed, as are
+        # those of add and subtract, instead of one node's count being kept
+        gf.exc_metrics.append("count")
     gf.dataframe.attrs["source"] = name
     return gf
 
@@ -334,9 +336,16 @@ def _is_statistic(column: str) -> bool:
     return column.split(".", 1)[0] in ("sum", "min", "max", "sqr", "mean", "stddev")
 
 
-def _filter(frame: Any, keep: Callable[[Any], bool]) -> Any:
+def _filter(frame: Any, keep: Callable[[Any], bool], what: str) -> Any:
+    """``frame`` squashed to the rows ``keep`` accepts; :class:`AnalyzeError` when none is
+    (hatchet has no empty GraphFrame)."""
+    if not any(keep(row) for _, row in frame.dataframe.reset_index().iterrows()):
+        source = frame.dataframe.attrs.get("source", "")
+        raise AnalyzeError(f"{what} keeps no node" + (f" of {source}" if source else ""))
     # one process: hatchet's default forks a worker per CPU for a Python predicate
-    return frame.filter(keep, num_procs=1)
+    result = frame.filter(keep, num_procs=1)
+    result.dataframe.attrs.update(frame.dataframe.attrs)
+    return result
 
 
 def match(data: Any, pattern: str, field: str = "name") -> Any:
@@ -346,7 +355,9 @@ def match(data: Any, pattern: str, field: str = "name") -> Any:
 
     def one(frame: Any) -> Any:
         text = _field_text(frame, field)
-        return _filter(frame, lambda row: prog.fullmatch(text(row)) is not None)
+        return _filter(
+            frame, lambda row: prog.fullmatch(text(row)) is not None, f"--match {pattern!r}"
+        )
 
     return _each(data, one)
 
@@ -358,7 +369,9 @@ def search(data: Any, pattern: str, field: str = "name") -> Any:
 
     def one(frame: Any) -> Any:
         text = _field_text(frame, field)
-        return _filter(frame, lambda row: prog.search(text(row)) is not None)
+        return _filter(
+            frame, lambda row: prog.search(text(row)) is not None, f"--search {pattern!r}"
+        )
 
     return _each(data, one)
 
@@ -441,7 +454,7 @@ def expression(data: Any, math_expr: str, metric: str = DEFAULT_METRIC) -> Any:
 
     def one(frame: Any) -> Any:
         column = _metric(frame, metric)
-        return _filter(frame, lambda row: keep(float(row[column])))
+        return _filter(frame, lambda row: keep(float(row[column])), f"--expression {math_expr!r}")
 
     return _each(data, one)
 
@@ -497,7 +510,7 @@ def group(
                     + ", ".join(str(c) for c in table.columns if c != "node")
                 )
         columns = metric_columns(frame, metric)
-        every = [c for c in _columns_of(frame) if c in table.columns]
+        every = [c for c in _columns_of(frame) if c in table.columns and c != "count"]
         keep = (["count"] if "count" in table.columns else []) + every
         grouped = table.groupby(field, sort=False)[keep].sum().reset_index()
         grouped = grouped[[field] + (["count"] if "count" in keep else []) + columns]
