@@ -636,7 +636,9 @@ def _markdown_table(frame: Any, grid: bool = False) -> str:
     """A DataFrame as a Markdown pipe table (``grid``: a grid table, as pandas'
     ``to_markdown(tablefmt="grid")`` draws it), without tabulate."""
     head, rows = _rows(frame)
-    cells = [[c.replace("|", "\\|") for c in row] for row in [head] + rows]
+    # a label such as "<module app.py>" would be taken for an HTML tag
+    escape = str.maketrans({"|": "\\|", "<": "\\<", ">": "\\>"})
+    cells = [[c.translate(escape) for c in row] for row in [head] + rows]
     width = [max(len(row[i]) for row in cells) for i in range(len(head))]
     numeric = [
         all(_is_number(row[i]) for row in cells[1:]) and bool(rows) for i in range(len(head))
