@@ -307,6 +307,9 @@ def test_dump_to_files_stdout_and_streams(tmp_path, out, capsys):
     # one name per result
     files = analyze.dump([gf, gf], INC, "tree", [str(tmp_path / "p"), str(tmp_path / "q")])
     assert files == [str(tmp_path / "p.txt"), str(tmp_path / "q.txt")]
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(AnalyzeError, match="afile/x.txt: cannot be written: .*Not a directory"):
+        analyze.dump(gf, INC, "table", str(tmp_path / "afile" / "x"))
     with pytest.raises(AnalyzeError, match="3 output names for 2 results"):
         analyze.dump([gf, gf], INC, "tree", ["a", "b", "c"])
     capsys.readouterr()

@@ -883,10 +883,7 @@ def dump(
     else:
         groups = [(n, [t]) for n, t in zip(names, texts)]
     for name, parts in groups:
-        path = output_name(name, dtype, formats)
-        folder = os.path.dirname(path)
-        if folder:
-            os.makedirs(folder, exist_ok=True)
+        path = output_name(name, dtype, formats)  # missing folders are made by the writer
         written.append(_write_file(path, "\n\n".join(parts)))
         echo(f"[analyze]|0> Outputting '{path}'...")
         image = None
