@@ -31,7 +31,7 @@ whose tree file is beside it, run folders of a run store) and print or write the
 --search, --match, --expression filter the nodes; -M add|subtract|unify combines the inputs;
 -s sorts and -g groups the table formats; -f writes each format (stdout without -o).
 
---metric is a regular expression over hatchet's metric columns, default {DEFAULT_METRIC!r}:
+--metric is a regular expression over hatchet's metric columns, default '{DEFAULT_METRIC}':
 the inclusive sums (sum.wall_clock (inc), ...). sum.<component> without " (inc)" is the
 node's own part; min., max., mean., stddev. and sqr. are the other statistics.
 
@@ -66,7 +66,8 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
         nargs="*",
         choices=tuple(FORMATS),
         default=None,
-        help="Output formats (default: tree; table with -s or -g).",
+        metavar="FORMAT",
+        help=f"Output formats: {', '.join(FORMATS)} (default: tree; table with -s or -g).",
     )
     add(
         "-o",
@@ -77,13 +78,21 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
         help="Write to files named NAME plus each format's extension (one NAME, or one per "
         "input) instead of standard output.",
     )
-    add("-M", "--mode", nargs="*", choices=MODES, default=[], help="Analysis mode.")
+    add(
+        "-M",
+        "--mode",
+        nargs="*",
+        choices=MODES,
+        default=[],
+        metavar="MODE",
+        help=f"Analysis modes: {', '.join(MODES)}.",
+    )
     add(
         "-m",
         "--metric",
         "--column",
         default=DEFAULT_METRIC,
-        help="Metric column: its name, or a regular expression (default: %(default)r).",
+        help="Metric column: its name, or a regular expression (default: '%(default)s').",
     )
     add("-s", "--sort", choices=("ascending", "descending"), default=None, help="Sort the tables.")
     add("-g", "--group", default=None, metavar="FIELD", help="Group the rows by this column.")
@@ -120,13 +129,14 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
         "--min-effect",
         type=_cli.number(float, minimum=0.0),
         default=None,
-        help="Comparison of groups: the smallest change reported (default 0.05, 5%%).",
+        help="Comparison of groups: the smallest change reported, a fraction (default: "
+        "timemory compare's).",
     )
     add(
         "--alpha",
         type=_cli.number(float, above=0.0),
         default=None,
-        help="Comparison of groups: the false discovery rate (default 0.05).",
+        help="Comparison of groups: the false discovery rate (default: timemory compare's).",
     )
     return parser
 
