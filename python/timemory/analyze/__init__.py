@@ -223,12 +223,15 @@ def load(
 ) -> Any:
     """A hatchet GraphFrame of ``data``: an output folder (every ``*.tree.json`` in it), a
     tree JSON file, a flat ``<label>.json`` with its tree file beside it, a dict as
-    ``timemory.get(hierarchy=True)`` returns it, or an open file of tree JSON. ``select``:
+    ``timemory.get(hierarchy=True)`` returns it, or an open file of tree JSON (a GraphFrame is
+    returned as it is). ``select``:
     the components to keep (names, or one space-separated string: ``"wall_clock peak_rss"``);
     ``per_thread`` / ``per_rank`` keep threads' and ranks' nodes apart when filters squash the
     graph (hatchet's reader options). :class:`AnalyzeError` for a path that does not exist, a
     file that is not timemory's tree JSON, or a selection that matches no component."""
     hatchet = _hatchet()
+    if _is_graphframe(data):
+        return data
     name = "data"
     if isinstance(data, (str, os.PathLike)):
         name = os.fspath(data)
