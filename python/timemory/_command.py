@@ -38,6 +38,10 @@ COMMANDS = {
         "profile the @profile functions of a program line by line (kernprof-like)",
     ),
     "plot": ("timemory.plotting.__main__", "bar charts or summary tables of the JSON output"),
+    "analyze": (
+        "timemory.analyze.__main__",
+        "call graphs read with hatchet: filter, add, subtract, trees, tables, dot, flame graphs",
+    ),
     "export": (
         "timemory._output._export_command",
         "a saved output folder as pstats, speedscope, callgrind or Perfetto files",

@@ -110,3 +110,21 @@ _output.register_format(
         "plot", "plot_output", ".png", _collect_plot, "flat", kind="plot", finish=_draw_plots
     )
 )
+
+
+def _write_diff(run: Any) -> Any:
+    """``settings.diff_output``: this run compared with the output folder ``input_path``
+    (diff.txt, diff.json). The comparison is imported only here; a failure is a line on
+    stderr, never the run's data."""
+    try:
+        from .analyze._diff import write_diff
+
+        return write_diff(run)
+    except Exception as err:  # noqa: BLE001 - a comparison must never cost the run its data
+        echo(f"[timemory]> diff_output: no comparison written: {type(err).__name__}: {err}")
+        return None
+
+
+_output.register_format(
+    _output.Format("diff", "diff_output", ".txt", _write_diff, "run", kind="text")
+)

@@ -601,7 +601,13 @@ _TABLE: tuple[str | _Spec, ...] = (
     _setting(
         "plot_output", _BOOL, False, "Plot each JSON output at finalization (timemory.plotting)"
     ),
-    _setting("diff_output", _BOOL, False, "Write the difference against the input files"),
+    _setting(
+        "diff_output",
+        _BOOL,
+        False,
+        "Also write diff.txt and diff.json: this run compared node by node with the earlier "
+        "run's output folder input_path (ratios, added and removed nodes)",
+    ),
     _setting(
         "time_output", _BOOL, False, "Write output into a timestamped subfolder of output_path"
     ),
@@ -638,9 +644,26 @@ _TABLE: tuple[str | _Spec, ...] = (
         "",
         "Output file name prefix ('-' added if it ends alphanumeric); no '/' or '..'",
     ),
-    _setting("input_path", _STR, "", "Folder of the input files (diff mode)"),
-    _setting("input_prefix", _STR, "", "Prefix of input file names (diff mode)"),
-    _setting("input_extensions", _STR, "json,xml", "Extensions of input files (diff mode)"),
+    _setting(
+        "input_path",
+        _STR,
+        "",
+        "Output folder of the earlier run diff_output compares with",
+    ),
+    _setting(
+        "input_prefix",
+        _STR,
+        "",
+        "File-name prefix of that run's files in input_path (as output_prefix; empty: "
+        "output_prefix)",
+    ),
+    _setting(
+        "input_extensions",
+        _STR,
+        "json,xml",
+        "Extensions of the files in input_path that count for diff_output (the call graph is "
+        "read from the <label>.tree.json ones)",
+    ),
     "Call graph",
     _setting("flat_profile", _BOOL, False, "Record every measurement at depth zero", mirrored=True),
     _setting(
