@@ -314,7 +314,7 @@ def test_dump_to_files_stdout_and_streams(tmp_path, out, capsys):
         analyze.dump([gf, gf], INC, "tree", ["a", "b", "c"])
     capsys.readouterr()
     assert analyze.dump(gf, INC, "table") == []
-    assert capsys.readouterr().out.startswith("name")
+    assert capsys.readouterr().err.startswith("name")
     stream = io.StringIO()
     analyze.dump(gf, INC, "markdown", stream)
     assert stream.getvalue().startswith("| name")
@@ -340,18 +340,20 @@ def test_command_filters_modes_and_sort(tmp_path, fake_clock, capsys):
     a = folder(tmp_path, "a", fake_clock, scale=2.0)
     b = folder(tmp_path, "b", fake_clock)
     assert main([str(a), str(b), "-M", "subtract", "-f", "table", "-m", SELF]) == 0
-    rows = capsys.readouterr().out.splitlines()[1:]
+    lines = capsys.readouterr().err.splitlines()  # messages, then the table (stderr both)
+    rows = lines[[line.split()[:1] for line in lines].index(["name"]) + 1 :]
     assert {r.split()[0]: float(r.split()[-1]) for r in rows} == pytest.approx(
         {"main": 0.01, "child": 0.01, "other": 0.0, "grandchild": 0.002}
     )
     assert main([str(a), "--search", "child", "--expression", "x > 0.01", "-s", "ascending"]) == 0
-    rows = capsys.readouterr().out.splitlines()
+    rows = capsys.readouterr().err.splitlines()
+    rows = rows[[line.split()[:1] for line in rows].index(["name"]) :]
     assert rows[0].split()[0] == "name" and [r.split()[0] for r in rows[1:]] == ["child"]
     assert main([str(a), "-g", "name", "-m", SELF, "-f", "markdown"]) == 0
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert out.startswith("| name") and "| count |" in out
     assert main([str(a), "--match", "main", "-f", "tree", "table", "-s", "descending"]) == 0
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert out.splitlines()[0] == INC  # the tree is drawn, then the sorted table
 
 
@@ -391,7 +393,7 @@ def test_bad_command_lines_are_one_line_and_status_2(out, argv, message, capsys)
 def test_embedded_analyze(out, capsys):
     data = json.loads((out / "wall.tree.json").read_text())
     assert analyze.embedded_analyze(["-f", "table"], data=[data]) == 0
-    assert capsys.readouterr().out.splitlines()[1].split()[0] == "main"
+    assert capsys.readouterr().err.splitlines()[1].split()[0] == "main"
     # a failure: one line and its status, or the exit with call_exit / --exit-on-failure
     assert analyze.embedded_analyze(["missing-file"]) == 2
     assert "missing-file: no such file or folder" in one_line(capsys.readouterr().err)
@@ -479,7 +481,7 @@ def test_subtract_groups_of_runs_uses_the_statistics(tmp_path, fake_clock, capsy
     assert verdicts["grandchild"] == "slower"
     assert verdicts["child"] == "no change"
     assert main([*new, "-M", "subtract", "--vs", *old, "-f", "table"]) == 0
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "grandchild" in out and "slower" in out
     assert main([*new, "-M", "subtract", "--vs", *old, "--search", "x"]) == 2
     assert "--search: apply to call graphs" in one_line(capsys.readouterr().err)
@@ -511,7 +513,7 @@ def test_subtract_two_run_folders_and_tree_files(tmp_path, fake_clock, capsys):
     b = make_run_folder(tmp_path / "store" / "runs" / "b", fast)
     # two run folders: the statistical comparison without --vs
     assert main([str(a), str(b), "-M", "subtract", "-f", "tree", "markdown"]) == 0
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "A: b (6 repeats)  B: a (6 repeats)" in out
     assert "| path" in out and "slower" in out
     comparison = analyze.subtract([str(a), str(b)])

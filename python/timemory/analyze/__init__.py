@@ -9,7 +9,7 @@ them) and can be used on their own::
 
     gf = analyze.load("timemory-app-output")          # every <label>.tree.json in the folder
     gf = analyze.search(gf, "solve")                 # nodes whose name contains "solve"
-    analyze.dump(gf, analyze.DEFAULT_METRIC, "tree")  # to stdout; a name: to a file
+    analyze.dump(gf, analyze.DEFAULT_METRIC, "tree")  # to stderr; a name: to a file
 
 What is read: an output folder (its ``*.tree.json``), a ``<label>.tree.json`` file, a flat
 ``<label>.json`` whose tree file sits beside it, a run folder of a run store (its repeats), or
@@ -854,18 +854,19 @@ def dump(
     formats: Sequence[str] = (),
 ) -> list[str]:
     """Write ``data`` (a GraphFrame, a DataFrame from sort/group, a Comparison, or a list of
-    them) in the format ``dtype``: to standard output when ``file`` is None, to an open file,
-    or to the file ``file`` with the format's extension (:func:`output_name`; ``formats``:
-    the other formats written to the same name), or, for a list, to one file per element when
-    ``file`` is a list of as many names. dot files also get a ``.dot.png`` when graphviz's
-    ``dot`` is installed, flame graphs an ``.svg`` when ``flamegraph.pl`` is. ``echo_dart``
-    prints a CDash ``<DartMeasurementFile>`` tag per file. Returns the files written."""
+    them) in the format ``dtype``: to stderr (where everything timemory prints goes) when
+    ``file`` is None, to an open file, or to the file ``file`` with the format's extension
+    (:func:`output_name`; ``formats``: the other formats written to the same name), or, for a
+    list, to one file per element when ``file`` is a list of as many names. dot files also
+    get a ``.dot.png`` when graphviz's ``dot`` is installed, flame graphs an ``.svg`` when
+    ``flamegraph.pl`` is. ``echo_dart`` prints a CDash ``<DartMeasurementFile>`` tag per file.
+    Returns the files written."""
     items = list(data) if isinstance(data, (list, tuple)) else [data]
     many = len(items) > 1
     texts = [render(item, metric, dtype) for item in items]
     written: list[str] = []
     if file is None or hasattr(file, "write"):
-        stream = sys.stdout if file is None else file
+        stream = sys.stderr if file is None else file
         for item, text in zip(items, texts):
             stream.write(_titled(item, text, many) + "\n")
         stream.flush()

@@ -29,7 +29,7 @@ DESCRIPTION = f"""\
 Read call graphs with hatchet (output folders, <label>.tree.json files, a flat <label>.json
 whose tree file is beside it, run folders of a run store) and print or write them. In order:
 --search, --match, --expression filter the nodes; -M add|subtract|unify combines the inputs;
--s sorts and -g groups the table formats; -f writes each format (stdout without -o).
+-s sorts and -g groups the table formats; -f writes each format (stderr without -o).
 
 --metric is a regular expression over hatchet's metric columns, default '{DEFAULT_METRIC}':
 the inclusive sums (sum.wall_clock (inc), ...). sum.<component> without " (inc)" is the
@@ -76,7 +76,7 @@ def build_parser(prog: str = PROG) -> _cli.ArgumentParser:
         default=None,
         metavar="NAME",
         help="Write to files named NAME plus each format's extension (one NAME, or one per "
-        "input) instead of standard output.",
+        "input) instead of stderr.",
     )
     add(
         "-M",

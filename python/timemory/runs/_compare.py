@@ -259,7 +259,7 @@ class Comparison:
         with its interval, p, q and the verdict; a header with the counts per verdict. At
         most ``limit`` rows (None: all); the rest are counted in a last line."""
         header = [
-            f"A: {self.a} ({self.repeats[0]} repeats)  B: {self.b} ({self.repeats[1]} repeats)",
+            f"A: {self.a} ({_repeats(self.repeats[0])})  B: {self.b} ({_repeats(self.repeats[1])})",
             f"{self.metric} values; slower/faster: q <= {self.alpha:g} (Benjamini-Hochberg) "
             f"and B/A beyond {1 + self.min_effect:g}x; {self.confidence:.0%} intervals"
             + (
@@ -277,7 +277,7 @@ class Comparison:
             indent = "" if row.path == RUN_PATH else "  " * (len(row.path) - 1)
             table.append(
                 (
-                    indent + names.get(row.path, RUN_LABEL),
+                    _node_cell(indent, names.get(row.path, RUN_LABEL)),
                     row.component,
                     _quantity(row.median_a, row.unit),
                     _quantity(row.median_b, row.unit),
@@ -635,6 +635,20 @@ def _nanmedian(values: NDArray[np.float64]) -> NDArray[np.float64]:
     if some.any():
         out[some] = np.nanmedian(values[some], axis=1)
     return out
+
+
+#: the widest node cell of the text table: a deeper or longer one keeps the end of its name
+NODE_WIDTH = 64
+
+
+def _node_cell(indent: str, name: str) -> str:
+    indent = indent[: NODE_WIDTH // 3]
+    room = NODE_WIDTH - len(indent)
+    return indent + (name if len(name) <= room else "..." + name[-(room - 3) :])
+
+
+def _repeats(n: int) -> str:
+    return f"{n} repeat" if n == 1 else f"{n} repeats"
 
 
 def _verdict(q: float, ratio: float, alpha: float, bound: float) -> str:

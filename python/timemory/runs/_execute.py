@@ -236,31 +236,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _json_result(value: Any) -> Any:
-    """The result as JSON stores it (a numpy value becomes a number or a list), or, when it
-    is not JSON-serialisable, its ``repr()`` with a warning (as the store keeps such a
-    result; nothing is pickled)."""
-    import json
+    """The result as JSON stores it, or its ``repr()`` with a warning (see
+    :func:`._params.jsonable`)."""
+    from ._params import jsonable
 
-    def default(obj: Any) -> Any:
-        tolist = getattr(obj, "tolist", None)  # numpy scalars and arrays
-        if callable(tolist):
-            return tolist()
-        raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
-
-    try:
-        return json.loads(json.dumps(value, default=default, allow_nan=False))
-    except (TypeError, ValueError, RecursionError) as err:
-        from timemory._text import WARNING, echo
-
-        echo(
-            f"timemory: the result ({type(value).__name__}) is not JSON-serialisable ({err}): "
-            "kept as its repr()",
-            level=WARNING,
-        )
-        try:
-            return repr(value)
-        except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not lose the run
-            return f"<unrepresentable {type(value).__name__}: {exc!r}>"
+    return jsonable(value, "the result")
 
 
 # ------------------------------------------------------------------ measuring

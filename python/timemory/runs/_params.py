@@ -23,6 +23,7 @@ __all__ = [
     "SUFFIXES",
     "canonical",
     "canonical_json",
+    "jsonable",
     "matches",
     "parse_filter",
     "parse_param",
@@ -205,3 +206,31 @@ def matches(parameters: Mapping[str, Any], filters: Mapping[str, Any]) -> bool:
         if not ok:
             return False
     return True
+
+
+def jsonable(value: Any, what: str) -> Any:
+    """``value`` as it reads back from JSON (a NumPy value becomes a number or a list), or,
+    when JSON cannot hold it, its ``repr()`` with a one-line warning naming ``what`` (e.g.
+    "run 0123abcd: its result"). Never pickled: a store is read without running code."""
+    import json
+
+    def default(obj: Any) -> Any:
+        tolist = getattr(obj, "tolist", None)  # numpy scalars and arrays
+        if callable(tolist):
+            return tolist()
+        raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
+
+    try:
+        return json.loads(json.dumps(value, default=default, allow_nan=False))
+    except (TypeError, ValueError, RecursionError) as err:
+        from timemory._text import WARNING, echo
+
+        echo(
+            f"timemory: {what} ({type(value).__name__}) is not JSON-serialisable ({err}): "
+            "kept as its repr()",
+            level=WARNING,
+        )
+        try:
+            return repr(value)
+        except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not lose the run
+            return f"<unrepresentable {type(value).__name__}: {exc!r}>"

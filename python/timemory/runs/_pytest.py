@@ -670,6 +670,17 @@ def _format(value: float, unit: str) -> str:
     return f"{value:.3g}"
 
 
+def _decided(row: Any) -> bool:
+    """Whether the test reached this row's verdict: a change, or no change after a test (a
+    node with the same value in every repeat of both sides is "no change" untested, which
+    one repeat a side can give by chance)."""
+    import math
+
+    if row.verdict in ("slower", "faster"):
+        return True
+    return row.verdict == "no change" and row.q is not None and math.isfinite(row.q)
+
+
 def summary_lines(session: _Session) -> list[str]:
     """The terminal section: the tests by time, then the comparison's verdicts."""
     options = session.options
@@ -706,8 +717,7 @@ def summary_lines(session: _Session) -> list[str]:
     undecided = [
         r
         for r in compared
-        if r.comparison is not None
-        and not any(row.verdict in ("slower", "faster", "no change") for row in r.comparison.rows)
+        if r.comparison is not None and not any(_decided(row) for row in r.comparison.rows)
     ]
     if undecided:
         # a gate that can never fail should say so

@@ -55,6 +55,16 @@ def _rows(values: ArrayLike) -> NDArray[np.float64]:
     return array
 
 
+def _pair(a: ArrayLike, b: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The two samples as rows of values, checked: as many rows, at least one value each."""
+    first, second = _rows(a), _rows(b)
+    if first.shape[0] != second.shape[0]:
+        raise ValueError(f"{first.shape[0]} rows against {second.shape[0]}")
+    if first.shape[1] == 0 or second.shape[1] == 0:
+        raise ValueError("each sample needs at least one value")
+    return first, second
+
+
 @functools.lru_cache(maxsize=64)
 def u_distribution(m: int, n: int) -> NDArray[np.float64]:
     """The cumulative distribution of U (the number of pairs with ``a > b``) for samples of
@@ -135,12 +145,8 @@ def mann_whitney(
     or "normal"."""
     if method not in ("auto", "exact", "normal"):
         raise ValueError(f"unknown method {method!r} (choices: auto, exact, normal)")
-    first, second = _rows(a), _rows(b)
-    if first.shape[0] != second.shape[0]:
-        raise ValueError(f"{first.shape[0]} rows against {second.shape[0]}")
+    first, second = _pair(a, b)
     m, n = first.shape[1], second.shape[1]
-    if m == 0 or n == 0:
-        raise ValueError("each sample needs at least one value")
     if np.isnan(first).any() or np.isnan(second).any():
         raise ValueError("NaN in a sample: leave the missing repeats out")
     ranks, ties = _ranks(np.concatenate([first, second], axis=1))
@@ -196,12 +202,8 @@ def hodges_lehmann(
     On log values, ``exp`` of these is the ratio ``b / a`` and its interval."""
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
-    first, second = _rows(a), _rows(b)
-    if first.shape[0] != second.shape[0]:
-        raise ValueError(f"{first.shape[0]} rows against {second.shape[0]}")
+    first, second = _pair(a, b)
     m, n = first.shape[1], second.shape[1]
-    if m == 0 or n == 0:
-        raise ValueError("each sample needs at least one value")
     differences = (second[:, np.newaxis, :] - first[:, :, np.newaxis]).reshape(len(first), -1)
     differences.sort(axis=1)
     shift = np.median(differences, axis=1)

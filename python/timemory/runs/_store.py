@@ -542,22 +542,9 @@ def _check_manifest(doc: Any, run_id: str) -> str | None:
 def _jsonable_result(run_id: str, result: Any) -> Any:
     """``result`` as it reads back from JSON, or its repr() (with a warning) when it is not
     JSON-serialisable; never pickled."""
-    import json
+    from ._params import jsonable
 
-    try:
-        return json.loads(json.dumps(result, allow_nan=False))
-    except (TypeError, ValueError, RecursionError):
-        from timemory._text import WARNING, echo
-
-        echo(
-            f"timemory: run {run_id}: its result ({type(result).__name__}) is not "
-            "JSON-serialisable; stored as its repr()",
-            level=WARNING,
-        )
-        try:
-            return repr(result)
-        except Exception as err:  # noqa: BLE001 - a broken __repr__ must not lose the run
-            return f"<unrepresentable {type(result).__name__}: {err!r}>"
+    return jsonable(result, f"run {run_id}: its result")
 
 
 def _import_callable(run: Run) -> Any:
