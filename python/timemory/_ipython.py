@@ -898,7 +898,9 @@ class TimemoryMagics(Magics):
             )
         shell: Any = self.shell
         code, _, number = _compile(shell, source)
-        profiler = Profiler(indices)
+        # the cell's thread and the threads it starts, not the kernel's own threads (its
+        # IOPub thread wakes up in select() when the cell prints)
+        profiler = Profiler(indices, all_threads=False)
         recorded = profiler.configure()
         before = _Before(recorded)
         outcome: BaseException | None = None

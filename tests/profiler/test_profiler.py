@@ -676,3 +676,58 @@ def test_decorating_while_running_returns_the_function():
     with prof:
         assert prof(leaf) is leaf
     assert prof(leaf) is not leaf
+
+
+def _background_calls(stop: threading.Event, started: threading.Event) -> None:
+    started.set()
+    while not stop.is_set():
+        background_work()
+        stop.wait(0.001)
+
+
+def background_work() -> int:
+    return 1
+
+
+def started_work() -> int:
+    return 2
+
+
+@pytest.mark.skipif(MONITORING, reason="sys.monitoring (3.12+) sees every thread")
+def test_all_threads_false_leaves_running_threads_and_profiles_new_ones():
+    # what %%timemory relies on: the kernel's own threads (already running) are not in a
+    # cell's profile, the threads the cell starts are
+    timemory.clear()
+    stop, started = threading.Event(), threading.Event()
+    running = threading.Thread(target=_background_calls, args=(stop, started))
+    running.start()
+    try:
+        assert started.wait(60)
+        with Profiler(["wall_clock"], all_threads=False):
+            new = threading.Thread(target=started_work)
+            new.start()
+            new.join()
+            for _ in range(3):
+                stop.wait(0.01)  # the running thread keeps calling background_work meanwhile
+    finally:
+        stop.set()
+        running.join()
+    assert laps_of("started_work") == 1
+    assert laps_of("background_work") == 0
+    timemory.clear()
+    # the default profiles the running threads too
+    stop.clear(), started.clear()
+    running = threading.Thread(target=_background_calls, args=(stop, started))
+    running.start()
+    try:
+        assert started.wait(60)
+        with Profiler(["wall_clock"]):
+            for _ in range(6000):  # a bound: at most a minute of a very busy machine
+                if laps_of("background_work"):
+                    break
+                stop.wait(0.01)
+    finally:
+        stop.set()
+        running.join()
+    assert laps_of("background_work") >= 1
+    timemory.clear()

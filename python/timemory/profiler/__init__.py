@@ -119,6 +119,10 @@ class Profiler:
         self._flat = bool(flat)
         self._timeline = bool(timeline)
         self._debug = bool(kwargs.get("debug", False))
+        # False: the threads already running when the profiler starts are left alone (their
+        # hooks are not replaced); the starting thread and the threads started afterwards
+        # are profiled. With sys.monitoring (3.12+) every thread is seen either way.
+        self._all_threads = bool(kwargs.get("all_threads", True))
         self._unset = 0
         self._active = False
         self._session = 0  # the session this profiler started
@@ -181,6 +185,7 @@ class Profiler:
             timeline=bool(ProfilerBundle._timeline),
             max_depth=int(Config._state["max_stack_depth"]),
             trace_c=bool(Config._state["trace_c"]),
+            all_threads=self._all_threads,
         )
         self._active = True
         self._session = _session[0]
