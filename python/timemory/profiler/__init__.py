@@ -106,6 +106,9 @@ class Profiler:
     Usable as a decorator (``@profile`` / ``@profile([...])``), a context manager, or
     through ``run``/``runctx``/``runcall``. Starts nest: only the outermost start installs
     the hook and only the matching stop removes it, restoring ``sys.getprofile()`` exactly.
+    ``all_threads=False`` leaves the threads already running at start alone (the starting
+    thread and threads started later are profiled); with ``sys.monitoring`` (3.12+) every
+    thread is seen either way.
     """
 
     _conditional_functor: Callable[[], Any] = staticmethod(lambda: True)
