@@ -691,7 +691,7 @@ def compare(
     slower), node by node and component by component.
 
     ``a`` and ``b`` are each a :class:`~timemory.runs.Run`, a :class:`~timemory.runs.Table`,
-    an output folder (what ``timemory profile -o DIR`` writes: one repeat), a run's folder in
+    an output folder (what ``timemory profile -d DIR`` writes: one repeat), a run's folder in
     a store (``DIR/runs/<id>``), or a list of these (their repeats pooled).
     ``components``: the components to compare (default: every one both sides have);
     ``metric``: "inclusive" or "self"; ``min_effect``: the smallest change reported, as a

@@ -1,7 +1,7 @@
 """``timemory compare A B``: which nodes of a call graph got slower or faster between two sets
 of repeats, with statistics that know noise (:func:`timemory.runs.compare`).
 
-A and B are each an output folder (``timemory profile -o DIR``: one repeat), a run's folder
+A and B are each an output folder (``timemory profile -d DIR``: one repeat), a run's folder
 in a store (``STORE/runs/<id>``), or several of these joined by commas (their repeats
 pooled); with ``--store DIR``, a run id or a filter list (``n=1000,code=v2``: every done run
 that matches, pooled).

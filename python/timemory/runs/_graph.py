@@ -97,7 +97,7 @@ def _from_snapshot(snap: Any) -> Graph:
 
 
 def read_folder(path: str | os.PathLike[str], components: Any = None) -> Graph:
-    """The call graph of a saved output folder (what ``timemory profile -o DIR`` writes: its
+    """The call graph of a saved output folder (what ``timemory profile -d DIR`` writes: its
     ``<label>.tree.json`` files); :class:`RunsError` in one line when it cannot be read or
     holds no call graph."""
     from .. import storage

@@ -511,7 +511,7 @@ class _Session:
         return result
 
     def _write_repeat(self) -> str:
-        """The repeat's output folder, as ``timemory profile -o`` writes it (JSON per
+        """The repeat's output folder, as ``timemory profile -d`` writes it (JSON per
         component, hatchet-loadable), in the store's work folder; nothing is printed."""
         from timemory._files import make_private_dir
 

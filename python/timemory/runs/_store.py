@@ -6,7 +6,7 @@ Layout (nothing is written through a planted symlink)::
     DIR/index.json            a cache of every run's manifest, checked against runs/* on open
     DIR/runs/<id>/run.json    the run's manifest, written last
     DIR/runs/<id>/table.json  the repeats' call graphs as one Table
-    DIR/runs/<id>/repeat-NNN/ the output folder of each repeat (what `timemory profile -o` writes)
+    DIR/runs/<id>/repeat-NNN/ the output folder of each repeat (what `timemory profile -d` writes)
     DIR/locks/<id>.lock       flock'ed while the run is computed or written
     DIR/locks/store.lock      flock'ed while index.json is rewritten
     DIR/work/                 the temporary folders the repeats are measured in
