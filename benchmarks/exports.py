@@ -23,13 +23,12 @@ nodes are recorded (Linux).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
+
+from _child import print_table, run_child, write_costs
 
 # The child: records `n` nodes, then writes one export; prints one JSON line.
 _CHILD = r"""
@@ -99,32 +98,15 @@ TARGET_PEAK_RATIO = 1.25
 
 
 def _measure(python: str, n: int, name: str, components: str) -> dict[str, float]:
-    out = tempfile.mkdtemp(prefix="timemory-exports-bench-")
-    try:
-        proc = subprocess.run(
-            [python, "-c", _CHILD, str(n), name, out, components],
-            capture_output=True,
-            text=True,
-            env={k: v for k, v in os.environ.items() if not k.startswith("TIMEMORY_")},
-            cwd=out,
-            timeout=3600,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"{name} ({n} nodes) failed:\n{proc.stderr[-2000:]}")
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
-    footprint = max(r["recorded"] - r["base"], 1)
-    return {
-        "footprint_mib": footprint / 2**20,
-        "record_s": r["record_s"],
-        "write_s": r["write_s"],
-        "write_cpu_s": r["write_cpu_s"],
-        "peak_over_base_mib": (r["peak"] - r["base"]) / 2**20,
-        "peak_ratio": (r["peak"] - r["base"]) / footprint,
-        "output_mb": r["bytes"] / 1e6,
-        "exact_peak": r["reset"],
-    }
+    r = run_child(
+        python,
+        _CHILD,
+        [str(n), name, "{out}", components],
+        f"{name} ({n} nodes)",
+        env={k: v for k, v in os.environ.items() if not k.startswith("TIMEMORY_")},
+        timeout=3600,
+    )
+    return {**write_costs(r), "record_s": r["record_s"]}
 
 
 def _available(python: str, names: list[str]) -> list[str]:
@@ -182,11 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             median["write_s"] > TARGET_SECONDS or median["peak_ratio"] > TARGET_PEAK_RATIO
         ):
             missed.append(name)
-    if rows:
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-        print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
-        for row in rows:
-            print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+    print_table(head, rows)
     if not all(r["exact_peak"] for runs in results.values() for r in runs):
         print("(VmHWM could not be reset: the peak includes the recording's own peak)")
     print(

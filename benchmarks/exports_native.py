@@ -16,13 +16,11 @@ timemory installed (default: this one). Medians are printed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
+
+from _child import print_table, run_child, write_costs
 
 # The child: records `n` nodes, then writes one export of them; prints one JSON line.
 _CHILD = r"""
@@ -80,31 +78,14 @@ print(json.dumps({"base": base, "recorded": recorded, "peak": peak, "reset": res
 
 
 def _measure(python: str, n: int, fmt: str, components: str) -> dict[str, float]:
-    out = tempfile.mkdtemp(prefix="timemory-exports-")
-    try:
-        proc = subprocess.run(
-            [python, "-c", _CHILD, str(n), fmt, components, out],
-            capture_output=True,
-            text=True,
-            env=dict(os.environ, TIMEMORY_COUT_OUTPUT="OFF"),
-            cwd=out,
-            timeout=1800,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"{python} ({n} {fmt}) failed:\n{proc.stderr[-2000:]}")
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
-    footprint = max(r["recorded"] - r["base"], 1)
-    return {
-        "footprint_mib": footprint / 2**20,
-        "write_s": r["write_s"],
-        "write_cpu_s": r["write_cpu_s"],
-        "peak_over_base_mib": (r["peak"] - r["base"]) / 2**20,
-        "peak_ratio": (r["peak"] - r["base"]) / footprint,
-        "output_mb": r["bytes"] / 1e6,
-        "exact_peak": r["reset"],
-    }
+    r = run_child(
+        python,
+        _CHILD,
+        [str(n), fmt, components, "{out}"],
+        f"{python} ({n} {fmt})",
+        env=dict(os.environ, TIMEMORY_COUT_OUTPUT="OFF"),
+    )
+    return write_costs(r)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,10 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         row = [python, str(n), fmt]
         row += [fmt_.format(statistics.median(r[key] for r in runs)) for key, _, fmt_ in cols]
         rows.append(row)
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-    print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
-    for row in rows:
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+    print_table(head, rows)
     if not all(r["exact_peak"] for runs in results.values() for r in runs):
         print("(VmHWM could not be reset: the peak includes the recording's own peak)")
     return 0

@@ -16,13 +16,11 @@ compare them, runs interleaved so that machine noise hits them alike. Medians ar
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
+
+from _child import print_table, run_child, write_costs
 
 # The child: records `n` nodes of one shape, then writes them; prints one JSON line.
 _CHILD = r"""
@@ -77,33 +75,16 @@ print(json.dumps({"base": base, "recorded": recorded, "peak": peak, "reset": res
 
 
 def _measure(python: str, n: int, shape: str) -> dict[str, float]:
-    out = tempfile.mkdtemp(prefix="timemory-write-path-")
-    try:
-        env = dict(os.environ, TIMEMORY_COUT_OUTPUT="OFF")
-        proc = subprocess.run(
-            [python, "-c", _CHILD, str(n), shape, os.path.join(out, "data")],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=out,
-            timeout=1800,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"{python} ({n} {shape}) failed:\n{proc.stderr[-2000:]}")
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
-    footprint = max(r["recorded"] - r["base"], 1)
-    return {
-        "footprint_mib": footprint / 2**20,
-        "bytes_per_node": footprint / n,
-        "write_s": r["write_s"],
-        "write_cpu_s": r["write_cpu_s"],
-        "peak_over_base_mib": (r["peak"] - r["base"]) / 2**20,
-        "peak_ratio": (r["peak"] - r["base"]) / footprint,
-        "output_mb": r["bytes"] / 1e6,
-        "exact_peak": r["reset"],
-    }
+    r = run_child(
+        python,
+        _CHILD,
+        [str(n), shape, "{out}/data"],
+        f"{python} ({n} {shape})",
+        env=dict(os.environ, TIMEMORY_COUT_OUTPUT="OFF"),
+    )
+    costs = write_costs(r)
+    costs["bytes_per_node"] = costs["footprint"] / n
+    return costs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,10 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         row = [python, str(n), shape]
         row += [fmt.format(statistics.median(r[key] for r in runs)) for key, _, fmt in cols]
         rows.append(row)
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-    print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
-    for row in rows:
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+    print_table(head, rows)
     if not all(r["exact_peak"] for runs in results.values() for r in runs):
         print("(VmHWM could not be reset: the write peak includes the recording's own peak)")
     return 0
