@@ -48,6 +48,8 @@ MODULE_LAYERS = {
     "timemory._components": "data",
     "timemory.component": "data",
     "timemory.storage": "data",
+    # the submitting call path that follows a task (over _core only), below the transports
+    "timemory._context": "data",
     "timemory.hardware_counters": "data",
     "timemory._output": "output",
     "timemory._lifecycle": "lifecycle",

@@ -24,6 +24,7 @@ void add_export_bindings(pybind11::module_& m);     // export_bindings.cpp: spee
 void add_exit_status(pybind11::module_& m);         // exit_status.cpp: set_exit_status_on_success
 void add_fork_signals(pybind11::module_& m);        // fork_signals.cpp: set_watched_wakeup_fd
 void add_pstats_bindings(pybind11::module_& m);     // pstats_bindings.cpp: hash sources, pstats
+void add_context_bindings(pybind11::module_& m);    // context_bindings.cpp: context_capture/enter/leave
 void add_timeline_bindings(pybind11::module_& m);   // timeline_bindings.cpp: timeline_*, write_trace_events
 
 }  // namespace timemory_python

@@ -692,6 +692,13 @@ _TABLE: tuple[str | _Spec, ...] = (
     _setting("max_depth", _UINT16, 65535, "Maximum call-graph depth recorded", mirrored=True),
     _setting("collapse_threads", _BOOL, True, "Merge the per-thread call graphs", mirrored=True),
     _setting("collapse_processes", _BOOL, True, "Merge the per-rank flat data at rank 0"),
+    _setting(
+        "executor_context",
+        _BOOL,
+        True,
+        "Record work handed to thread and process pools and Dask beneath the call path that "
+        "submitted it (docs/guide/executors.md)",
+    ),
     "Formatting",
     _setting(
         "precision",
@@ -1125,6 +1132,7 @@ if TYPE_CHECKING:
     max_depth: int
     collapse_threads: bool
     collapse_processes: bool
+    executor_context: bool
     precision: int
     width: int
     max_width: int
@@ -1274,6 +1282,7 @@ class Settings:
         max_depth: int
         collapse_threads: bool
         collapse_processes: bool
+        executor_context: bool
         precision: int
         width: int
         max_width: int

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -354,6 +355,7 @@ std::int32_t CallGraph::push_slow(std::uint64_t hash, std::string_view label, bo
     node.parent            = parent;
     node.depth             = depth;
     node.unique            = timeline;
+    node.remote            = pnode.context;
     const std::int32_t idx = store_.push_back(node);  // may reallocate: pnode is not used past here
     if (!timeline) {
         lookup_.insert(store_.nodes(), idx);
@@ -361,6 +363,37 @@ std::int32_t CallGraph::push_slow(std::uint64_t hash, std::string_view label, bo
         store_.node(parent).last_child      = idx;
     }
     return current_ = idx;
+}
+
+std::int32_t CallGraph::enter_context(const std::uint64_t* hashes, std::size_t n) {
+    const std::int32_t prev = current_;
+    std::int32_t       at   = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+        std::int32_t found = lookup_.find(store_.nodes(), at, hashes[k]);
+        if (found < 0) {
+            std::lock_guard<std::mutex> lk(structure_);
+            Node                        node;
+            node.hash   = hashes[k];
+            node.parent = at;
+            node.depth  = store_.node(at).depth + 1;
+            found       = store_.push_back(node);
+            lookup_.insert(store_.nodes(), found);
+        }
+        at = found;
+    }
+    if (at != 0 && !store_.node(at).context) {
+        std::lock_guard<std::mutex> lk(structure_);
+        store_.node(at).context = true;
+    }
+    current_ = at;
+    return prev;
+}
+
+std::vector<std::uint64_t> CallGraph::current_path() const {
+    std::vector<std::uint64_t> path;
+    for (std::int32_t at = current_; at > 0; at = store_.node(at).parent) path.push_back(store_.node(at).hash);
+    std::reverse(path.begin(), path.end());
+    return path;
 }
 
 bool CallGraph::empty() const {

@@ -28,6 +28,13 @@ struct Node {
     std::int64_t  laps            = 0;
     std::int32_t  depth           = 0;      // raw depth: root 0, top level 1
     bool          unique          = false;  // timeline node: never merged with a same-label sibling
+    // A task submitted elsewhere runs beneath the submitting call path (enter_context): the
+    // path's nodes are placeholders (no values of their own here) and the last one is marked
+    // `context`; a node created beneath a `context` node is `remote`: it ran in parallel with
+    // its parent's own measurement, which neither includes it nor has it subtracted from its
+    // self value (docs/guide/executors.md).
+    bool context = false;
+    bool remote  = false;
     // not next to laps: the compiler would pack the two increments of
     // record_scalar into vector instructions, more of them than two adds
     std::int64_t count = 0;  // statistics samples (Entry::stats.count)
@@ -201,6 +208,15 @@ public:
     ConstEntryRef entry(std::int32_t node) const { return store_.entry(node); }
 
     std::int32_t current() const { return current_; }
+    // Enters the call path `hashes` (from the top level; labels already registered) as
+    // placeholder nodes, marks its last node `context` and makes it current: what a task
+    // submitted from another thread or process records lands beneath it. Returns the node
+    // that was current, for leave_context. An empty path makes the root current.
+    std::int32_t enter_context(const std::uint64_t* hashes, std::size_t n);
+    // Makes `prev` (what enter_context returned) current again.
+    void leave_context(std::int32_t prev) { current_ = prev; }
+    // The hashes of the path from the top level to the current node (empty at the root).
+    std::vector<std::uint64_t> current_path() const;
     // Bumped by clear(): a bundle started before a clear must not record into
     // a node index that now means something else.
     std::uint64_t        generation() const { return generation_; }
