@@ -168,3 +168,50 @@ def test_process_cluster_data_come_back_into_the_clients_storage(process_client)
     # timemory.get() holds them too
     data = timemory.get(components=["wall_clock"])
     assert data["timemory"]
+
+
+MAIN_SCRIPT = """
+from dask.distributed import Client, LocalCluster
+import timemory.dask
+from timemory.bundle import marker
+from timemory.profiler import profile
+
+
+def helper(i):
+    return i + 1
+
+
+@profile(["wall_clock"])
+def step(i):
+    return helper(i) * 2
+
+
+def plain(i):
+    return helper(i)
+
+
+if __name__ == "__main__":
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, Client(cluster) as client:
+        with timemory.dask.profile(client, components=["wall_clock"]):
+            with marker(["wall_clock"], key="solve"):
+                print(sum(client.gather(client.map(step, range(10)))))
+                print(sum(client.gather(client.map(plain, range(10)))))
+"""
+
+
+def test_main_functions_shipped_by_cloudpickle_keep_their_names_and_file(run_python, tmp_path):
+    proc = run_python(MAIN_SCRIPT, env={"TIMEMORY_OUTPUT_PATH": str(tmp_path / "out")}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["110", "55"]
+    from timemory import runs
+
+    graph = runs.read_folder(tmp_path / "out")
+    counts = dict(zip(map(tuple, graph.paths), graph.values["wall_clock"]["count"].tolist()))
+    # the task nodes (the plugin's, by the function's name), then what the profiler saw: the
+    # function of the client's script (its file, as a local run names it) and what it calls
+    assert counts[("solve", "step")] == 10 and counts[("solve", "plain")] == 10
+    assert counts[("solve", "step", "step [script, line 12]")] == 10
+    assert counts[("solve", "step", "step [script, line 12]", "helper")] == 10
+    assert not any("dynamic-code" in label for path in counts for label in path)

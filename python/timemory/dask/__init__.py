@@ -90,6 +90,10 @@ class TimemoryPlugin(WorkerPlugin):
         self.components = [c if isinstance(c, str) else int(c) for c in components]
         self.client_pid = os.getpid() if client_pid is None else int(client_pid)
         self.client_host = _worker.host() if client_host is None else str(client_host)
+        # the client's script: the file of the __main__ functions cloudpickle ships
+        main = sys.modules.get("__main__")
+        main_file = getattr(main, "__file__", None)
+        self.main_file = os.path.abspath(main_file) if isinstance(main_file, str) else ""
         self._measured: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -97,6 +101,7 @@ class TimemoryPlugin(WorkerPlugin):
             "components": self.components,
             "client_pid": self.client_pid,
             "client_host": self.client_host,
+            "main_file": self.main_file,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -104,7 +109,9 @@ class TimemoryPlugin(WorkerPlugin):
         self._measured = None
 
     def setup(self, worker: Any) -> None:
-        self._measured = _worker.TaskMeasure(_component_indices(self.components))
+        self._measured = _worker.TaskMeasure(
+            _component_indices(self.components), getattr(self, "main_file", "")
+        )
         _worker.setup(self, worker)
 
     def teardown(self, worker: Any) -> None:
