@@ -70,7 +70,7 @@ def dask_mapper(processes: bool, workers: int):
     import timemory.dask
 
     cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None
+        n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=":0"
     )
     client = Client(cluster)
     profile = timemory.dask.profile(client, components=[]).start()

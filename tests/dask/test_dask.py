@@ -55,7 +55,7 @@ def _flat_counts(results) -> dict[tuple[str, ...], int]:
 @pytest.fixture(scope="module")
 def threads_client():
     with LocalCluster(
-        n_workers=2, threads_per_worker=2, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=2, processes=False, dashboard_address=":0"
     ) as cluster, Client(cluster) as client:
         yield client
 
@@ -63,7 +63,7 @@ def threads_client():
 @pytest.fixture(scope="module")
 def process_client():
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster, Client(cluster) as client:
         yield client
 
@@ -192,7 +192,7 @@ def plain(i):
 
 if __name__ == "__main__":
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster, Client(cluster) as client:
         with timemory.dask.profile(client, components=["wall_clock"]):
             with marker(["wall_clock"], key="solve"):
