@@ -45,9 +45,16 @@ from .._text import echo
 from . import _worker
 
 try:
+    import cloudpickle
     from distributed import Client, WorkerPlugin
 except ImportError as err:  # the optional extra is not installed
     raise missing_package("timemory.dask", "dask[distributed]", "dask") from err
+
+from . import _loader
+
+# the plugin's loader and the collecting function travel by value: they run on a worker
+# where timemory cannot be imported, and say so
+cloudpickle.register_pickle_by_value(_loader)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
@@ -103,6 +110,12 @@ class TimemoryPlugin(WorkerPlugin):
             "client_host": self.client_host,
             "main_file": self.main_file,
         }
+
+    def __reduce__(self) -> Any:
+        """Shipped as a :class:`~timemory.dask._loader.TimemoryLoader` by value: a worker
+        where timemory cannot be imported loads it all the same (see that module)."""
+        loader = _loader.TimemoryLoader(self.__getstate__())
+        return (cloudpickle.loads, (cloudpickle.dumps(loader),))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -337,7 +350,7 @@ class Profile:
             )
         except Exception:  # noqa: BLE001 - a worker's error: the probe below names it
             pass
-        results = self.client.run(_worker.collect, payload=False, on_error="return")
+        results = self.client.run(_loader.collect, payload=False, on_error="return")
         for address, result in sorted(results.items()):
             record = self._record(address)
             reason = self._update(record, result)
@@ -352,7 +365,10 @@ class Profile:
         """Take what ``_worker.collect`` returned (or the error it raised) into ``record``;
         the reason it cannot be measured, None when it can."""
         if isinstance(result, BaseException):
-            return f"timemory cannot be imported there ({_reason(result)})"
+            return f"it could not be asked ({_reason(result)})"
+        if "error" in result:
+            record.name = str(result.get("name", ""))
+            return f"timemory cannot be imported there ({result['error']})"
         record.name = str(result.get("name", ""))
         record.host = str(result.get("host", ""))
         record.pid = int(result.get("pid", 0))
@@ -389,7 +405,7 @@ class Profile:
 
     def _collect_locked(self, final: bool, quiet: bool) -> None:
         try:
-            results = self.client.run(_worker.collect, on_error="return")
+            results = self.client.run(_loader.collect, on_error="return")
         except Exception as err:  # noqa: BLE001 - the cluster went away: what was collected stays
             if not self._client_open():
                 if final:

@@ -229,7 +229,7 @@ def collect(dask_worker: Any = None, payload: bool = True) -> dict[str, Any]:
         "host": host(),
         "pid": os.getpid(),
         "name": str(getattr(dask_worker, "name", "")),
-        "plugin": plugin is not None and hasattr(plugin, "_measured"),
+        "plugin": getattr(plugin, "_measured", None) is not None,
     }
     if payload and out["plugin"] and _state["remote"]:
         out["payload"] = local_payload(sorted(MEASURABLE), ("flat", "tree"))

@@ -1,0 +1,58 @@
+"""The plugin as the workers receive it: shipped by value (cloudpickle), so that a worker
+where timemory cannot be imported still loads it and registers it, quietly, instead of
+failing the scheduler's broadcast (a traceback in the scheduler's log). That worker is then
+named in one line by the client (its probe fails with the import error) and the other
+workers are measured. This module imports nothing of timemory's at its top: its class
+travels without it."""
+
+from __future__ import annotations
+
+from distributed import WorkerPlugin
+
+
+class TimemoryLoader(WorkerPlugin):
+    """Imports timemory on the worker and sets :class:`timemory.dask.TimemoryPlugin` up with
+    ``state``; where that import fails, ``error`` holds why and no task is measured."""
+
+    name = "timemory"
+    idempotent = False
+
+    def __init__(self, state):
+        self.state = state
+        self.plugin = None
+        self.error = None
+        # what the task hook looks for (timemory.dask._worker): set once timemory is set up
+        self._measured = None
+
+    def setup(self, worker):
+        try:
+            from timemory.dask import TimemoryPlugin
+        except Exception as err:  # noqa: BLE001 - the client names this worker and the reason
+            self.error = f"{type(err).__name__}: {err}"
+            return
+        plugin = TimemoryPlugin.__new__(TimemoryPlugin)
+        plugin.__setstate__(self.state)
+        plugin.setup(worker)
+        self.plugin = plugin
+        self._measured = plugin._measured
+
+    def teardown(self, worker):
+        self._measured = None
+        if self.plugin is not None:
+            self.plugin.teardown(worker)
+
+
+def collect(dask_worker=None, payload=True):
+    """Run on a worker by the client: ``timemory.dask._worker.collect`` there, or, where
+    timemory cannot be imported, ``{"error": why}`` (shipped by value like the plugin: the
+    reason reaches the client as this worker's answer rather than as a failed broadcast)."""
+    name = str(getattr(dask_worker, "name", ""))
+    plugin = dask_worker.plugins.get("timemory") if dask_worker is not None else None
+    error = getattr(plugin, "error", None)
+    if error is not None:
+        return {"error": error, "name": name}
+    try:
+        from timemory.dask import _worker
+    except Exception as err:  # noqa: BLE001 - reported by the client, naming this worker
+        return {"error": f"{type(err).__name__}: {err}", "name": name}
+    return _worker.collect(dask_worker, payload)
