@@ -9,23 +9,23 @@ the client's (``pip install 'timemory[dask]'``).
             client.gather(client.map(step, range(100)))
         p.collect()  # on demand; the block's end collects too
 
-* **Every task is measured where it runs.** :class:`TimemoryPlugin` (a
+* Every task is measured where it runs. :class:`TimemoryPlugin` (a
   ``distributed.WorkerPlugin`` named ``"timemory"``, registered by :func:`profile` on the
   present and future workers, or by the program: ``client.register_plugin(TimemoryPlugin())``)
   measures each task, in the worker thread that executes it, with the chosen components,
   under its function's name (``step``; a function of ``__main__`` shipped by cloudpickle too).
-* **The call path follows the task.** Importing this module makes every ``Client`` attach the
+* The call path follows the task. Importing this module makes every ``Client`` attach the
   submitting thread's open call path (``timemory._context``) to what it submits
   (``submit``, ``map``, ``compute``, ``persist``, ``get``: ``dask.delayed`` and collections
   computed on the distributed scheduler) as the task annotation ``"timemory"``; the worker
   records the task beneath it (``solve -> step``), as a *remote* child (see
   docs/guide/executors.md). ``settings.executor_context = False``: tasks are top-level roots.
-* **The data come back into the client's storage** when the block ends and on
+* The data come back into the client's storage when the block ends and on
   :meth:`Profile.collect`: ``timemory.get()``, ``XStorage.dmp_get()`` and the output files hold
   one entry per worker process (its pid, like a pool worker's; merged with
   ``collapse_processes``). A threads cluster (``processes=False``) records into the client's
   own storage (its threads). What a worker keeps grows with its distinct call paths.
-* **Faults are listed, never dropped.** A worker that fails to report is named on stderr with
+* Faults are listed, never dropped. A worker that fails to report is named on stderr with
   the reason and in ``metadata.json`` (``dask_workers_failed``); one that died keeps the data
   of its last collection (``checkpoint=SECONDS`` collects periodically) or has none, and the
   line says which. A worker where timemory cannot be imported is one error line naming it;

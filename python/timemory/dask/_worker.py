@@ -33,7 +33,10 @@ _state: dict[str, Any] = {
     # through the Dask collection only (never written here, never left in a pool spool)
     "remote": False,
     "original": None,  # distributed.worker._run_task_simple before the patch
+    "thread_state": None,  # distributed.worker.thread_state: the running task's key, worker
 }
+#: dask's task node class (a graph's function calls; its other nodes hold data or aliases)
+_TASK: list[Any] = [None]
 
 
 def host() -> str:
@@ -74,17 +77,19 @@ _lifecycle.add_handoff(_hand_off)
 
 def _patch() -> None:
     import distributed.worker as dworker
+    from dask._task_spec import Task
 
     if _state["original"] is not None:
         return
+    _TASK[0] = Task
+    _state["thread_state"] = dworker.thread_state
     _state["original"] = dworker._run_task_simple
     dworker._run_task_simple = _run_task_simple
 
 
 def _run_task_simple(task: Any, data: Any, time_delay: float) -> Any:
     original = _state["original"]
-    from distributed.worker import thread_state
-
+    thread_state = _state["thread_state"]
     execution = getattr(thread_state, "execution_state", None)
     worker = execution.get("worker") if execution else None
     plugin = worker.plugins.get(PLUGIN_NAME) if worker is not None else None
@@ -131,7 +136,7 @@ class TaskMeasure:
                 _core.context_register([tuple(r) for r in carried[2]])
                 paths = self.contexts[ident] = [(int(i), list(p)) for i, p in carried[1]]
         name = None
-        if type(task).__name__ == "Task":
+        if type(task) is _TASK[0]:
             func = getattr(task, "func", None)
             code = getattr(func, "__code__", None)
             if code is not None and code.co_filename == DYNAMIC_CODE and self.main_file:
