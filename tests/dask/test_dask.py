@@ -215,3 +215,35 @@ def test_main_functions_shipped_by_cloudpickle_keep_their_names_and_file(run_pyt
     assert counts[("solve", "step", "step [script, line 12]")] == 10
     assert counts[("solve", "step", "step [script, line 12]", "helper")] == 10
     assert not any("dynamic-code" in label for path in counts for label in path)
+
+
+def test_a_plugin_the_program_registered_is_collected_and_kept(process_client):
+    process_client.register_plugin(tdask.TimemoryPlugin(["wall_clock"]))
+    try:
+        for expected in (4, 3):  # each profile holds its own tasks only
+            timemory.clear()
+            with tdask.profile(process_client) as p:
+                with marker(["wall_clock"], key="solve"):
+                    process_client.gather(process_client.map(step, range(expected), pure=False))
+            assert not p.failed and not p._owns_plugin
+            from timemory.storage import storage_class
+
+            merged = _flat_counts(storage_class("wall_clock").dmp_get()[0])
+            assert merged[("solve", "step")] == expected
+        # still registered: the program's
+        assert process_client.run_on_scheduler(
+            lambda dask_scheduler: "timemory" in dask_scheduler.worker_plugins
+        )
+    finally:
+        process_client.unregister_worker_plugin("timemory")
+
+
+def test_an_asynchronous_client_is_refused_in_one_line():
+    class Fake(Client):  # a client in asynchronous mode, never started
+        asynchronous = True
+
+        def __del__(self):
+            pass
+
+    with pytest.raises(TypeError, match="synchronous distributed.Client"):
+        tdask.profile(Fake.__new__(Fake))

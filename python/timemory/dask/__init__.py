@@ -253,6 +253,11 @@ class Profile:
             raise TypeError(
                 f"timemory.dask.profile needs a distributed.Client, not {type(client).__name__}"
             )
+        if getattr(client, "asynchronous", False):
+            raise TypeError(
+                "timemory.dask.profile needs a synchronous distributed.Client "
+                "(Client(asynchronous=False), the default)"
+            )
         if checkpoint is not None and (
             isinstance(checkpoint, bool)
             or not isinstance(checkpoint, (int, float))
@@ -269,6 +274,8 @@ class Profile:
         self.failed: dict[str, str] = {}
         self._serial = 0
         self._active = False
+        # False: the program registered the plugin itself; it stays registered after the end
+        self._owns_plugin = True
         self._stop_event: Any = None
         self._thread: Any = None
         self._lock: Any = None
@@ -312,7 +319,10 @@ class Profile:
             if self._client_open():
                 self._collect(final=True)
                 try:
-                    self.client.unregister_worker_plugin(self.plugin.name)
+                    if self._owns_plugin:
+                        self.client.unregister_worker_plugin(self.plugin.name)
+                    else:
+                        self.client.run(_loader.forget, on_error="ignore")
                 except Exception as err:  # noqa: BLE001 - the collected data are kept
                     if self._client_open():
                         echo(f"[timemory]> dask: unregistering the plugin: {_reason(err)}")
@@ -339,17 +349,20 @@ class Profile:
         from distributed.protocol.pickle import dumps
 
         plugin = self.plugin
-        try:
-            # the scheduler's call rather than Client.register_plugin, which raises the
-            # first worker's error and stops there
-            self.client.sync(
-                self.client.scheduler.register_worker_plugin,
-                plugin=dumps(plugin),
-                name=plugin.name,
-                idempotent=plugin.idempotent,
-            )
-        except Exception:  # noqa: BLE001 - a worker's error: the probe below names it
-            pass
+        # a plugin the program registered itself stays (its components apply): only collected
+        self._owns_plugin = not self.client.run_on_scheduler(_loader.registered)
+        if self._owns_plugin:
+            try:
+                # the scheduler's call rather than Client.register_plugin, which raises the
+                # first worker's error and stops there
+                self.client.sync(
+                    self.client.scheduler.register_worker_plugin,
+                    plugin=dumps(plugin),
+                    name=plugin.name,
+                    idempotent=plugin.idempotent,
+                )
+            except Exception:  # noqa: BLE001 - a worker's error: the probe below names it
+                pass
         results = self.client.run(_loader.collect, payload=False, on_error="return")
         for address, result in sorted(results.items()):
             record = self._record(address)

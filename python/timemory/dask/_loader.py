@@ -56,3 +56,22 @@ def collect(dask_worker=None, payload=True):
     except Exception as err:  # noqa: BLE001 - reported by the client, naming this worker
         return {"error": f"{type(err).__name__}: {err}", "name": name}
     return _worker.collect(dask_worker, payload)
+
+
+def registered(dask_scheduler=None):
+    """Run on the scheduler by the client: whether a plugin named ``timemory`` is registered
+    for the workers (by the program itself, before a profile)."""
+    return "timemory" in getattr(dask_scheduler, "worker_plugins", {})
+
+
+def forget(dask_worker=None):
+    """Run on a worker by the client at the end of a profile whose plugin the program
+    registered (and keeps): the worker forgets what was collected, as the plugin's teardown
+    does, so that a later profile collects only its own tasks."""
+    plugin = dask_worker.plugins.get("timemory") if dask_worker is not None else None
+    if getattr(plugin, "plugin", None) is None:
+        return False
+    from timemory.dask import _worker
+
+    _worker.teardown(plugin.plugin, dask_worker)
+    return True
