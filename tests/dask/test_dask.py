@@ -11,11 +11,11 @@ import pytest
 pytest.importorskip("distributed")
 
 import timemory  # noqa: E402
+import timemory.dask as tdask  # noqa: E402
+from distributed import Client, LocalCluster  # noqa: E402
 from timemory import _core, settings  # noqa: E402
 from timemory.bundle import marker  # noqa: E402
 
-import timemory.dask as tdask  # noqa: E402
-from distributed import Client, LocalCluster  # noqa: E402
 
 def step(i: int) -> int:
     with marker(["wall_clock"], key="inner"):
@@ -54,17 +54,23 @@ def _flat_counts(results) -> dict[tuple[str, ...], int]:
 
 @pytest.fixture(scope="module")
 def threads_client():
-    with LocalCluster(
-        n_workers=2, threads_per_worker=2, processes=False, dashboard_address=":0"
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=2, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
 @pytest.fixture(scope="module")
 def process_client():
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 

@@ -168,7 +168,7 @@ def _patch_client() -> None:
 
     _graph_to_futures.__timemory__ = True  # type: ignore[attr-defined]
     _graph_to_futures.__wrapped__ = original  # type: ignore[attr-defined]
-    Client._graph_to_futures = _graph_to_futures  # type: ignore[method-assign]
+    Client._graph_to_futures = _graph_to_futures
 
 
 _patch_client()
@@ -475,7 +475,7 @@ class Profile:
             "[timemory]> warning: the Dask client or cluster was closed before timemory "
             f"collected its workers' data; {len(kept)} of {len(self.workers)} workers' data "
             "from earlier collections are kept"
-            + (f" (the last at {_clock(max(r.collected for r in kept))})" if kept else "")  # type: ignore[type-var]
+            + (f" (the last at {_clock(max(r.collected or 0.0 for r in kept))})" if kept else "")
         )
         for record in self.workers.values():
             if record.failed is None:
@@ -486,7 +486,9 @@ class Profile:
             echo(f"[timemory]> dask worker {record.label()}: {reason}; {self._kept(record, now)}")
 
     def _record_metadata(self) -> None:
-        from ..manager import add_metadata
+        from .._output import manager
+
+        add_metadata = manager.add_metadata
 
         end = time.time()
         shown = [

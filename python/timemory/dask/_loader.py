@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from distributed import WorkerPlugin
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only
+    from typing import Any
+
 
 class TimemoryLoader(WorkerPlugin):
     """Imports timemory on the worker and sets :class:`timemory.dask.TimemoryPlugin` up with
@@ -17,14 +21,14 @@ class TimemoryLoader(WorkerPlugin):
     name = "timemory"
     idempotent = False
 
-    def __init__(self, state):
+    def __init__(self, state: dict[str, Any]) -> None:
         self.state = state
-        self.plugin = None
-        self.error = None
+        self.plugin: Any = None
+        self.error: str | None = None
         # what the task hook looks for (timemory.dask._worker): set once timemory is set up
-        self._measured = None
+        self._measured: Any = None
 
-    def setup(self, worker):
+    def setup(self, worker: Any) -> None:
         try:
             from timemory.dask import TimemoryPlugin
         except Exception as err:  # noqa: BLE001 - the client names this worker and the reason
@@ -36,13 +40,13 @@ class TimemoryLoader(WorkerPlugin):
         self.plugin = plugin
         self._measured = plugin._measured
 
-    def teardown(self, worker):
+    def teardown(self, worker: Any) -> None:
         self._measured = None
         if self.plugin is not None:
             self.plugin.teardown(worker)
 
 
-def collect(dask_worker=None, payload=True):
+def collect(dask_worker: Any = None, payload: bool = True) -> dict[str, Any]:
     """Run on a worker by the client: ``timemory.dask._worker.collect`` there, or, where
     timemory cannot be imported, ``{"error": why}`` (shipped by value like the plugin: the
     reason reaches the client as this worker's answer rather than as a failed broadcast)."""
@@ -58,20 +62,21 @@ def collect(dask_worker=None, payload=True):
     return _worker.collect(dask_worker, payload)
 
 
-def registered(dask_scheduler=None):
+def registered(dask_scheduler: Any = None) -> bool:
     """Run on the scheduler by the client: whether a plugin named ``timemory`` is registered
     for the workers (by the program itself, before a profile)."""
     return "timemory" in getattr(dask_scheduler, "worker_plugins", {})
 
 
-def forget(dask_worker=None):
+def forget(dask_worker: Any = None) -> bool:
     """Run on a worker by the client at the end of a profile whose plugin the program
     registered (and keeps): the worker forgets what was collected, as the plugin's teardown
     does, so that a later profile collects only its own tasks."""
     plugin = dask_worker.plugins.get("timemory") if dask_worker is not None else None
-    if getattr(plugin, "plugin", None) is None:
+    inner = getattr(plugin, "plugin", None)
+    if inner is None:
         return False
     from timemory.dask import _worker
 
-    _worker.teardown(plugin.plugin, dask_worker)
+    _worker.teardown(inner, dask_worker)
     return True
