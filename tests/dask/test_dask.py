@@ -253,3 +253,30 @@ def test_an_asynchronous_client_is_refused_in_one_line():
 
     with pytest.raises(TypeError, match="synchronous distributed.Client"):
         tdask.profile(Fake.__new__(Fake))
+
+
+def test_collect_on_demand_and_checkpoints_replace_not_add(process_client):
+    import time
+
+    from timemory.storage import storage_class
+
+    storage = storage_class("wall_clock")
+    with tdask.profile(process_client, checkpoint=0.05) as p:
+        with marker(["wall_clock"], key="solve"):
+            process_client.gather(process_client.map(step, range(8), pure=False))
+            p.collect()
+            assert _flat_counts(storage.dmp_get()[0])[("solve", "step")] == 8
+            # the checkpoint thread collects again meanwhile: each collection replaces the
+            # worker's earlier one (its data are cumulative)
+            first = {a: r.collected for a, r in p.workers.items()}
+            deadline = time.monotonic() + 120  # bounded: a stuck checkpoint fails the test
+            while any(r.collected == first[a] for a, r in p.workers.items()):
+                assert time.monotonic() < deadline, "no checkpoint collected"
+                time.sleep(0.02)
+            process_client.gather(process_client.map(step, range(3), pure=False))
+    merged = _flat_counts(storage.dmp_get()[0])
+    assert merged[("solve", "step")] == 11
+    assert merged[("solve", "step", "inner")] == 11
+    assert not p.failed
+    with pytest.raises(RuntimeError, match="inside the profile"):
+        p.collect()
