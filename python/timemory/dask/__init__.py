@@ -381,7 +381,7 @@ class Profile:
             return f"it could not be asked ({_reason(result)})"
         if "error" in result:
             record.name = str(result.get("name", ""))
-            return f"timemory cannot be imported there ({result['error']})"
+            return str(result["error"])
         record.name = str(result.get("name", ""))
         record.host = str(result.get("host", ""))
         record.pid = int(result.get("pid", 0))

@@ -32,11 +32,15 @@ class TimemoryLoader(WorkerPlugin):
         try:
             from timemory.dask import TimemoryPlugin
         except Exception as err:  # noqa: BLE001 - the client names this worker and the reason
-            self.error = f"{type(err).__name__}: {err}"
+            self.error = f"timemory cannot be imported there ({_why(err)})"
             return
         plugin = TimemoryPlugin.__new__(TimemoryPlugin)
         plugin.__setstate__(self.state)
-        plugin.setup(worker)
+        try:
+            plugin.setup(worker)
+        except Exception as err:  # noqa: BLE001 - likewise
+            self.error = f"timemory could not be set up there ({_why(err)})"
+            return
         self.plugin = plugin
         self._measured = plugin._measured
 
@@ -44,6 +48,11 @@ class TimemoryLoader(WorkerPlugin):
         self._measured = None
         if self.plugin is not None:
             self.plugin.teardown(worker)
+
+
+def _why(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
 
 
 def collect(dask_worker: Any = None, payload: bool = True) -> dict[str, Any]:
@@ -58,7 +67,7 @@ def collect(dask_worker: Any = None, payload: bool = True) -> dict[str, Any]:
     try:
         from timemory.dask import _worker
     except Exception as err:  # noqa: BLE001 - reported by the client, naming this worker
-        return {"error": f"{type(err).__name__}: {err}", "name": name}
+        return {"error": f"timemory cannot be imported there ({_why(err)})", "name": name}
     return _worker.collect(dask_worker, payload)
 
 
