@@ -280,3 +280,24 @@ def test_collect_on_demand_and_checkpoints_replace_not_add(process_client):
     assert not p.failed
     with pytest.raises(RuntimeError, match="inside the profile"):
         p.collect()
+
+
+def test_a_worker_that_joins_during_the_profile_is_measured_too():
+    from timemory.storage import storage_class
+
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        with tdask.profile(client) as p:
+            cluster.scale(2)
+            client.wait_for_workers(2, timeout=120)
+            newest = max(client.scheduler_info()["workers"], key=lambda a: a not in p.workers)
+            assert newest not in p.workers
+            with marker(["wall_clock"], key="solve"):
+                client.gather(client.map(step, range(4), workers=[newest], pure=False))
+        assert not p.failed and p.workers[newest].collected is not None
+    merged = _flat_counts(storage_class("wall_clock").dmp_get()[0])
+    assert merged[("solve", "step")] == 4
