@@ -89,6 +89,12 @@ def _patch() -> None:
 
 def _run_task_simple(task: Any, data: Any, time_delay: float) -> Any:
     original = _state["original"]
+    if original is None:
+        # pickled by reference into a process pool that a worker runs tasks on (an executor
+        # of its own): not patched there, the task runs as distributed runs it
+        import distributed.worker as dworker
+
+        return dworker._run_task_simple(task, data, time_delay)
     thread_state = _state["thread_state"]
     execution = getattr(thread_state, "execution_state", None)
     worker = execution.get("worker") if execution else None
