@@ -153,6 +153,14 @@ def test_process_cluster_data_come_back_into_the_clients_storage(process_client)
     assert not p.failed
     pids = {r.pid for r in p.workers.values()}
     assert len(pids) == 2 and os.getpid() not in pids
+    # metadata.json names them (address, name, pid)
+    from timemory.manager import manager
+
+    listed = manager.get_metadata()["info"]["dask_workers"]
+    for record in p.workers.values():
+        assert any(
+            line.startswith(record.address) and f"pid {record.pid} " in line for line in listed
+        )
     # every worker process is an entry of its own, like a pool worker
     from timemory.storage import storage_class
 

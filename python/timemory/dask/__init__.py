@@ -523,24 +523,29 @@ class Profile:
             echo(f"[timemory]> dask worker {record.label()}: {reason}; {self._kept(record, now)}")
 
     def _record_metadata(self) -> None:
+        """``metadata.json``: the workers of every profile of the run (``dask_workers``) and
+        those that did not report (``dask_workers_failed``), each line once."""
         from .._output import manager
 
-        add_metadata = manager.add_metadata
-
         end = time.time()
-        shown = [
-            f"{r.label()}: pid {r.pid} on {r.host}" + (" (the client's process)" if r.local else "")
-            for r in self.workers.values()
-            if r.pid
-        ]
-        if shown:
-            add_metadata("dask_workers", shown)
-        failed = [
-            f"{self.workers[a].label()}: {reason}; {self._kept(self.workers[a], end)}"
-            for a, reason in self.failed.items()
-        ]
-        if failed:
-            add_metadata("dask_workers_failed", failed)
+        for record in self.workers.values():
+            if record.pid:
+                own = " (the client's process)" if record.local else ""
+                _metadata["dask_workers"][
+                    f"{record.label()}: pid {record.pid} on {record.host}{own}"
+                ] = None
+        for address, reason in self.failed.items():
+            record = self.workers[address]
+            _metadata["dask_workers_failed"][
+                f"{record.label()}: {reason}; {self._kept(record, end)}"
+            ] = None
+        for key, lines in _metadata.items():
+            if lines:
+                manager.add_metadata(key, list(lines))
+
+
+# what metadata.json lists of the run's profiles (ordered sets: each line once)
+_metadata: dict[str, dict[str, None]] = {"dask_workers": {}, "dask_workers_failed": {}}
 
 
 def profile(
