@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import socket
 
-from .. import _core, _lifecycle, _workers
+from .. import _core, _lifecycle, _processes, _workers
 from .._components import MEASURABLE
 from ..bundle import marker
 
@@ -70,8 +70,17 @@ def teardown(plugin: Any, worker: Any) -> None:
 
 
 def _hand_off() -> bool:
-    """At finalize: a Dask worker process writes nothing (its data went to the client)."""
-    return bool(_state["remote"])
+    """At finalize: a Dask worker process writes nothing (its data went to the client).
+    A worker that is also a rank of an MPI job (dask-mpi) still joins the job's collective
+    write, with empty storage: its data reach the output once, through the client."""
+    if not _state["remote"]:
+        return False
+    if _processes.collective_in_use():
+        for index in MEASURABLE:
+            _core.clear(index)
+        _core.timeline_clear()
+        return False
+    return True
 
 
 _lifecycle.add_handoff(_hand_off)
