@@ -67,6 +67,8 @@ MODULE_LAYERS = {
     "timemory.mpi": "tools",
     "timemory._workers": "tools",
     "timemory._import_hooks": "tools",
+    # the pools' patches that carry the submitting call path to their tasks, and wrap()
+    "timemory.executors": "tools",
     "timemory.plotting": "tools",
     "timemory.roofline": "tools",
     "timemory.runs": "tools",
