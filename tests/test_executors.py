@@ -400,3 +400,189 @@ def test_a_pool_imported_before_timemory_is_patched_too(run_python):
     assert proc.stdout.split("\n")[0] == (
         "['concurrent.futures.ThreadPoolExecutor'] [('solve',), ('solve', 'step')]"
     )
+
+
+# ------------------------------------------------------------------ the profiler and the tracer
+PROFILED = """
+import sys
+import multiprocessing as mp
+from concurrent.futures import ThreadPoolExecutor, ProcessPoolExecutor
+
+
+def work(i):
+    return sum(range(100)) + i
+
+
+def solve(kind, method):
+    if kind == "threads":
+        pool = ThreadPoolExecutor(2)
+    elif kind == "pool":
+        pool = mp.get_context(method).Pool(2)
+    else:
+        pool = ProcessPoolExecutor(2, mp_context=mp.get_context(method))
+    with pool:
+        mapped = list(pool.map(work, range(4)))
+        if kind == "pool":
+            single = pool.apply_async(work, (1,)).get()
+        else:
+            single = pool.submit(work, 1).result()
+    return mapped, single
+
+
+if __name__ == "__main__":
+    solve(sys.argv[1], sys.argv[2])
+"""
+
+
+def _plain(label: str) -> str:
+    """A label without its ` [where]` (each process decides alone whether to show it)."""
+    return label.split(" [", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "kind,method",
+    [("threads", "-"), ("pool", "fork"), ("pool", "spawn"), ("executor", "fork"), ("executor", "spawn")],
+)
+def test_profiled_tasks_land_beneath_the_submitting_function(tmp_path, kind, method):
+    """``python -m timemory.profiler``: a task's function is a child of the function that
+    submitted it, in whichever thread or process it ran; neither timemory's wrapper nor the
+    pool's frames come between them."""
+    write(tmp_path / "prog.py", PROFILED)
+    proc = run_tool(
+        "timemory.profiler",
+        "-c",
+        "wall_clock",
+        "-d",
+        "out",
+        "--",
+        "prog.py",
+        kind,
+        method,
+        cwd=tmp_path,
+        env={"TIMEMORY_COUT_OUTPUT": "OFF"},
+        timeout=TIMEOUT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    counts = _paths(tmp_path / "out")
+    work = {}
+    for path, n in counts.items():
+        if _plain(path[-1]) == "work":
+            plain = tuple(_plain(p) for p in path)
+            work[plain] = work.get(plain, 0) + n
+    # map's tasks beneath solve itself, the single task beneath solve too (submit or
+    # apply_async is timemory's wrapper, which the profiler leaves out)
+    assert work == {("<module prog.py>", "solve", "work"): 5}, work
+
+
+DECORATED = """
+import sys
+import multiprocessing as mp
+from concurrent.futures import ThreadPoolExecutor, ProcessPoolExecutor
+from timemory.bundle import marker
+from timemory.profiler import profile
+
+
+def helper(i):
+    return sum(range(100)) + i
+
+
+@profile(["wall_clock"])
+def task(i):
+    return helper(i)
+
+
+def run(kind):
+    with marker(["wall_clock"], key="solve"):
+        if kind == "inline":
+            return [task(i) for i in range(4)]
+        if kind == "threads":
+            with ThreadPoolExecutor(2) as pool:
+                return list(pool.map(task, range(4)))
+        with ProcessPoolExecutor(2, mp_context=mp.get_context(kind)) as pool:
+            return list(pool.map(task, range(4)))
+
+
+if __name__ == "__main__":
+    run(sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize("kind", ["inline", "threads", "fork", "spawn"])
+def test_decorated_tasks_land_beneath_the_submitting_marker(tmp_path, kind):
+    out = tmp_path / "out"
+    proc = _run(DECORATED, tmp_path, kind, env={"TIMEMORY_OUTPUT_PATH": str(out)})
+    assert proc.returncode == 0, proc.stderr
+    assert _paths(out) == {("solve",): 1, ("solve", "task"): 4, ("solve", "task", "helper"): 4}
+
+
+def test_the_profiler_api_in_this_process_puts_thread_tasks_beneath_the_caller():
+    from timemory.profiler import Profiler
+
+    def work(i):
+        return i + 1
+
+    def solve():
+        with ThreadPoolExecutor(2) as pool:
+            return list(pool.map(work, range(4))) + [pool.submit(work, 0).result()]
+
+    with Profiler(["wall_clock"]):
+        solve()
+    found = {p[p.index("solve") :]: n for p, n in _walk().items() if p[-1] == "work"}
+    assert found == {("solve", "work"): 5}
+
+
+TRACED = """
+import sys
+import multiprocessing as mp
+from concurrent.futures import ThreadPoolExecutor, ProcessPoolExecutor
+from timemory.bundle import marker
+
+
+def work(i):
+    x = i + 1
+    return x
+
+
+if __name__ == "__main__":
+    kind = sys.argv[1]
+    with marker(["wall_clock"], key="solve"):
+        if kind == "inline":
+            [work(i) for i in range(4)]
+        elif kind == "threads":
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(work, range(4)))
+        else:
+            with ProcessPoolExecutor(2, mp_context=mp.get_context(kind)) as pool:
+                list(pool.map(work, range(4)))
+"""
+
+
+def test_traced_lines_are_the_same_on_every_executor(tmp_path):
+    """The tracer's lines are flat entries (not beneath markers, inline either): a task's
+    lines are counted the same whichever executor ran it."""
+    write(tmp_path / "prog.py", TRACED)
+    seen = {}
+    for kind in ("inline", "threads", "fork", "spawn"):
+        out = f"out-{kind}"
+        proc = run_tool(
+            "timemory.trace",
+            "-c",
+            "wall_clock",
+            "-d",
+            out,
+            "--",
+            "prog.py",
+            kind,
+            cwd=tmp_path,
+            env={"TIMEMORY_COUT_OUTPUT": "OFF"},
+            timeout=TIMEOUT,
+        )
+        assert proc.returncode == 0, proc.stderr
+        counts = _paths(tmp_path / out)
+        seen[kind] = {p: n for p, n in counts.items() if "[work][prog.py:" in p[-1]}
+        assert ("solve",) in counts
+    assert len(seen["inline"]) == 2 and set(seen["inline"].values()) == {4}
+    assert seen["threads"] == seen["inline"]
+    assert seen["fork"] == seen["inline"]
+    assert seen["spawn"] == seen["inline"]
