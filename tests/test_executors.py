@@ -136,6 +136,23 @@ def test_wrap_for_other_executors():
     assert _walk()[("solve", "step")] == 1
 
 
+def test_tasks_of_one_call_path_share_one_context():
+    """A pool pickles the context with each task: captured, packed and unpickled once per
+    call path, not per task."""
+    import pickle
+
+    with marker(["wall_clock"], key="a"):
+        first, second = _context.capture(), _context.capture()
+        with marker(["wall_clock"], key="b"):
+            inner = _context.capture()
+    assert first is second and inner is not first and inner.paths != first.paths
+    blobs = [pickle.dumps(_context.Task(step, first)) for _ in range(3)]
+    assert len(set(blobs)) == 1
+    tasks = [pickle.loads(b) for b in blobs]
+    assert tasks[0].context is tasks[1].context is tasks[2].context
+    assert tasks[0].context == first
+
+
 def test_patched_lists_the_pools_imported():
     # this module imported concurrent.futures' thread pool and multiprocessing.pool
     now = executors.patched()
