@@ -127,13 +127,19 @@ def test_the_setting_is_read_at_each_submission():
 
 def test_wrap_for_other_executors():
     assert executors.wrap(step) is step  # nothing open: nothing to carry
+    assert executors.capture() is None
     with marker(["wall_clock"], key="solve"):
         task = executors.wrap(step)
         assert executors.wrap(task) is task  # carried once
         thread = threading.Thread(target=task, args=(1,))
         thread.start()
         thread.join()
-    assert _walk()[("solve", "step")] == 1
+        with marker(["wall_clock"], key="decide"):
+            decided = executors.capture()
+        later = executors.wrap(step, decided)  # beneath where it was decided, not here
+        later()
+    counts = _walk()
+    assert counts[("solve", "step")] == 1 and counts[("solve", "decide", "step")] == 1
 
 
 def test_tasks_of_one_call_path_share_one_context():
@@ -262,7 +268,7 @@ if __name__ == "__main__":
 """
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
 def test_process_pools_carry_the_context(tmp_path, method):
     out = tmp_path / "out"
     proc = _run(POOL_METHODS, tmp_path, method, env={"TIMEMORY_OUTPUT_PATH": str(out)})
@@ -458,7 +464,13 @@ def _plain(label: str) -> str:
 
 @pytest.mark.parametrize(
     "kind,method",
-    [("threads", "-"), ("pool", "fork"), ("pool", "spawn"), ("executor", "fork"), ("executor", "spawn")],
+    [
+        ("threads", "-"),
+        ("pool", "fork"),
+        ("pool", "spawn"),
+        ("executor", "fork"),
+        ("executor", "spawn"),
+    ],
 )
 def test_profiled_tasks_land_beneath_the_submitting_function(tmp_path, kind, method):
     """``python -m timemory.profiler``: a task's function is a child of the function that

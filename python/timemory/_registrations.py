@@ -64,7 +64,11 @@ def _patch_executor(module: Any) -> None:
     executors._patch(module)
 
 
-for _pool_module in ("concurrent.futures.thread", "concurrent.futures.process", "multiprocessing.pool"):
+for _pool_module in (
+    "concurrent.futures.thread",
+    "concurrent.futures.process",
+    "multiprocessing.pool",
+):
     _import_hooks.after_import(_pool_module, _patch_executor)
 
 

@@ -32,7 +32,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
     from typing import Any, Callable
 
-__all__ = ["TARGETS", "patched", "wrap"]
+__all__ = ["TARGETS", "capture", "patched", "wrap"]
 
 #: What is patched, by the module whose import patches it: ``{module: {class: {method:
 #: name of its function argument}}}`` (None: positional only, as ``submit``'s).
@@ -65,6 +65,13 @@ _PUBLIC = {
 # (class, method) -> what the class itself held under that name before (None: it inherited it)
 _ORIGINALS: dict[tuple[type, str], Any] = {}
 _PATCHED: dict[str, tuple[str, ...]] = {}
+
+
+def capture() -> _context.Context | None:
+    """The calling thread's open call path, to hand to :func:`wrap` later (where the work is
+    handed over from another place than where it is decided): picklable; None when nothing is
+    open or ``settings.executor_context`` is off."""
+    return _context.capture() if settings.executor_context else None
 
 
 def wrap(fn: Callable[..., Any], context: _context.Context | None = None) -> Callable[..., Any]:
