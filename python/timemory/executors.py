@@ -62,8 +62,6 @@ _PUBLIC = {
     "multiprocessing.pool": "multiprocessing.pool",
 }
 
-# (class, method) -> what the class itself held under that name before (None: it inherited it)
-_ORIGINALS: dict[tuple[type, str], Any] = {}
 _PATCHED: dict[str, tuple[str, ...]] = {}
 
 
@@ -145,20 +143,8 @@ def _patch(module: Any) -> None:
             current = getattr(cls, method, None)
             if current is None or getattr(current, "_timemory_carrying", False):
                 continue
-            _ORIGINALS[(cls, method)] = cls.__dict__.get(method)
             setattr(cls, method, _carrying(current, argument, chunk))
             done.append(method)
         if done:
             key = f"{_PUBLIC[module.__name__]}.{class_name}"
             _PATCHED[key] = (*_PATCHED.get(key, ()), *done)
-
-
-def _unpatch() -> None:
-    """Restore every patched method (the tests' clean-up)."""
-    for (cls, method), original in _ORIGINALS.items():
-        if original is None:
-            delattr(cls, method)
-        else:
-            setattr(cls, method, original)
-    _ORIGINALS.clear()
-    _PATCHED.clear()
