@@ -202,6 +202,20 @@ def test_a_task_that_raises_leaves_the_context():
     assert counts[("solve", "boom")] == 1 and counts[("step",)] == 1
 
 
+def test_a_task_that_submits_work_passes_its_own_path_on():
+    with ThreadPoolExecutor(2) as inner_pool:
+
+        def outer():
+            with marker(["wall_clock"], key="outer"):
+                return sum(inner_pool.map(step, range(3)))
+
+        with ThreadPoolExecutor(1) as pool, marker(["wall_clock"], key="solve"):
+            assert pool.submit(outer).result() == 6
+    counts = _walk()
+    assert counts[("solve", "outer")] == 1 and counts[("solve", "outer", "step")] == 3
+    assert len(counts) == 3
+
+
 # ------------------------------------------------------------------ processes (subprocesses)
 def _run(source: str, cwd: Path, *args: str, env: dict[str, str] | None = None):
     script = write(cwd / "script.py", source)
