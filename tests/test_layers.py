@@ -69,6 +69,8 @@ MODULE_LAYERS = {
     # Dask workers measured beneath the client's call path: a transport beside the tools
     "timemory.dask": "tools",
     "timemory._import_hooks": "tools",
+    # the pools' patches that carry the submitting call path to their tasks, and wrap()
+    "timemory.executors": "tools",
     "timemory.plotting": "tools",
     "timemory.roofline": "tools",
     "timemory.runs": "tools",

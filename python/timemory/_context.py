@@ -27,10 +27,11 @@ class Context:
     """A captured call path: ``paths`` is ``((component index, (hash, ...)), ...)`` from the
     top level. Picklable; unpickling it registers the nodes' labels in that process."""
 
-    __slots__ = ("paths",)
+    __slots__ = ("paths", "_packed")
 
     def __init__(self, paths: Paths):
         self.paths = paths
+        self._packed: bytes | None = None
 
     def hashes(self) -> list[int]:
         seen: dict[int, None] = {}
@@ -43,7 +44,14 @@ class Context:
         return list(_core.context_labels(self.hashes()))
 
     def __reduce__(self) -> Any:
-        return (_restore, (self.paths, self.records()))
+        # packed once: a pool pickles the same context with each of its tasks (the labels of
+        # a node never change once registered)
+        packed = self._packed
+        if packed is None:
+            import pickle
+
+            packed = self._packed = pickle.dumps((self.paths, self.records()), protocol=4)
+        return (_unpack, (packed,))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Context) and other.paths == self.paths
@@ -60,13 +68,39 @@ def _restore(paths: Paths, records: list[tuple[int, str, str, Any]]) -> Context:
     return Context(tuple((int(i), tuple(p)) for i, p in paths))
 
 
+# The contexts met lately, so that the thousands of tasks submitted from one call path share
+# one Context (captured, or unpickled and registered, once). Bounded: cleared when full.
+_KEEP = 4096
+_CAPTURED: dict[Paths, Context] = {}
+_UNPACKED: dict[bytes, Context] = {}
+
+
+def _unpack(packed: bytes) -> Context:
+    context = _UNPACKED.get(packed)
+    if context is None:
+        import pickle
+
+        context = _restore(*pickle.loads(packed))
+        context._packed = packed
+        if len(_UNPACKED) >= _KEEP:
+            _UNPACKED.clear()
+        _UNPACKED[packed] = context
+    return context
+
+
 def capture() -> Context | None:
     """The calling thread's open call path, or None when nothing is open (a task submitted
     from there is recorded at the top level, as without an executor)."""
     paths = _core.context_capture()
     if not paths:
         return None
-    return Context(tuple(paths))
+    key = tuple(paths)
+    context = _CAPTURED.get(key)
+    if context is None:
+        if len(_CAPTURED) >= _KEEP:
+            _CAPTURED.clear()
+        context = _CAPTURED[key] = Context(key)
+    return context
 
 
 def enter(context: Context | None) -> Any:

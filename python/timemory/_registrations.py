@@ -6,15 +6,16 @@ and its finalisation, :mod:`timemory._workers` the pool workers' data and their 
 must work before anything imports its module is registered here, as small adapters that import
 it on first use: a program that never imports ``timemory.plotting`` still gets its plots
 (``plot_output``), one that records ``cpu_roofline_*`` without importing ``timemory.roofline``
-still gets the ERT block, ``mpi_init`` still starts MPI, and a running profiler, tracer or line
-profiler is still stopped before the output is written.
+still gets the ERT block, ``mpi_init`` still starts MPI, a running profiler, tracer or line
+profiler is still stopped before the output is written, and the thread and process pools a
+program imports hand their tasks the submitting call path (:mod:`timemory.executors`).
 """
 
 from __future__ import annotations
 
 import sys
 
-from . import _checkpoint, _lifecycle, _output, _signals
+from . import _checkpoint, _import_hooks, _lifecycle, _output, _signals
 from . import settings as _settings
 from ._text import echo
 
@@ -52,6 +53,23 @@ _lifecycle.add_stopper(_stop_tool_hooks)
 _lifecycle.add_initializer(_start_mpi)
 _checkpoint.add_exclusion(_in_worker)
 _checkpoint.install()  # starts the checkpoint thread now when the setting is on
+
+
+# ------------------------------------------------------------------ executors
+def _patch_executor(module: Any) -> None:
+    """A pool module the program imported: its tasks carry the submitting call path
+    (:mod:`timemory.executors`, imported only then)."""
+    from . import executors
+
+    executors._patch(module)
+
+
+for _pool_module in (
+    "concurrent.futures.thread",
+    "concurrent.futures.process",
+    "multiprocessing.pool",
+):
+    _import_hooks.after_import(_pool_module, _patch_executor)
 
 
 # ------------------------------------------------------------------ formats
