@@ -42,6 +42,7 @@ struct JoinedRow {
     int              tid    = 0;   // the thread (the lowest of a node merged over threads)
     std::uint64_t    hash   = 0;   // the node's identity (hash_label of label and where)
     std::string_view label;        // the label as the files show it (valid during the call)
+    bool             remote = false;  // ran elsewhere beneath its parent (any component's node)
     // Per component of JoinSource::indices(), in that order: the node's inclusive and
     // exclusive (self) values, nullptr where this component has no such node.
     std::vector<const Entry*> inclusive;

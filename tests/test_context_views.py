@@ -1,0 +1,234 @@
+"""Work that ran beneath a submitting call path in another thread or process (``remote``) in
+every view: the tree and flat views, their self values, the merged threads and processes, the
+text table, the summary, pstats, the NumPy snapshot, the files and what moves between
+processes. A node's inclusive and self values are what its own thread measured; its remote
+children are shown beneath it but neither included nor subtracted (docs/guide/executors.md).
+
+The tasks run one after the other on their threads, under the fake clock: every duration
+asserted is exact.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+import timemory
+from timemory import _context, _core
+from timemory.bundle import marker
+
+WALL = ["wall_clock"]
+S = 1_000_000_000  # ns per second
+
+
+@pytest.fixture
+def index() -> int:
+    return _core.find_component("wall_clock")
+
+
+@pytest.fixture
+def threads_collapsed():
+    old = timemory.settings.collapse_threads
+    yield
+    timemory.settings.collapse_threads = old
+
+
+def _run_tasks(fake_clock, tasks: int = 3, step: float = 0.3, own: float = 0.1) -> None:
+    """solve -> map submits ``tasks`` step tasks of ``step`` s, one thread each, run one after
+    the other; map's own thread then measures ``own`` s more; solve ``own`` s more after map."""
+
+    def work():
+        with marker(WALL, key="step"):
+            fake_clock.advance(step)
+
+    with marker(WALL, key="solve"):
+        with marker(WALL, key="map"):
+            task = _context.wrap(work)
+            for _ in range(tasks):
+                t = threading.Thread(target=task)
+                t.start()
+                t.join()
+            fake_clock.advance(own)
+        fake_clock.advance(own)
+
+
+def _tree_nodes(batch) -> dict[tuple[str, ...], list[int]]:
+    """{label path: [node ids]} of a TreeBatch (dummy roots left out of the paths)."""
+    out: dict[tuple[str, ...], list[int]] = {}
+    stack = [(i, ()) for i in batch.roots()]
+    while stack:
+        i, prefix = stack.pop()
+        path = prefix if batch.hash(i) == 0 else (*prefix, batch.label(i))
+        if path:
+            out.setdefault(path, []).append(i)
+        stack += [(c, path) for c in batch.children(i)]
+    return out
+
+
+def test_remote_children_are_neither_included_nor_subtracted(fake_clock, index):
+    _run_tasks(fake_clock)
+    batch = _core.tree_snapshot(index)
+    nodes = _tree_nodes(batch)
+    (solve,), (map_,), (step,) = nodes[("solve",)], nodes[("solve", "map")], nodes[("solve", "map", "step")]
+    assert [batch.is_remote(i) for i in (solve, map_, step)] == [False, False, True]
+    assert batch.is_context(map_) and not batch.is_context(solve)
+    # map's own thread measured 0.9 s of waiting for the tasks plus 0.1 s: all its own
+    assert batch.inclusive(map_).accum[0] == 1.0 * S
+    assert batch.exclusive(map_).accum[0] == 1.0 * S
+    # the tasks' 0.9 s are theirs: three laps beneath map
+    assert batch.inclusive(step).laps == 3 and batch.inclusive(step).accum[0] == pytest.approx(0.9 * S)
+    # solve's child map ran on solve's own thread: subtracted as always
+    assert batch.inclusive(solve).accum[0] == 1.1 * S
+    assert batch.exclusive(solve).accum[0] == pytest.approx(0.1 * S)
+    # the native recomputation agrees with the snapshot
+    root = _core.compute_exclusive(index, batch.node(batch.roots()[0]))
+    assert root.children[0].children[0].exclusive.accum[0] == 1.0 * S
+
+
+def test_flat_results_and_the_storage_objects_say_remote(fake_clock, index):
+    _run_tasks(fake_clock, tasks=2)
+    storage = timemory.storage.WallClockStorage
+    flat = {r.label(): r.remote() for r in storage.get()}
+    assert flat == {"solve": False, "map": False, "step": True}
+    trees = storage.get_tree()
+    seen = {}
+    stack = list(trees)
+    while stack:
+        t = stack.pop()
+        seen[t.value().prefix()] = (t.remote(), t.value().remote())
+        stack += t.children()
+    assert seen["step"] == (True, True) and seen["map"] == (False, False)
+
+
+def test_threads_not_collapsed_show_the_placeholders(fake_clock, index, threads_collapsed):
+    timemory.settings.collapse_threads = False
+    _run_tasks(fake_clock, tasks=2)
+    batch = _core.tree_snapshot(index)
+    # the submitter's view, then one view per worker thread: the path entered as
+    # placeholders (count 0), the task's node beneath it, remote
+    views = []
+    for root in batch.roots():
+        sub = _core.TreeBatch(index, [batch.node(root)])
+        views.append({p: sub.inclusive(ids[0]).laps for p, ids in _tree_nodes(sub).items()})
+    assert views[0] == {("solve",): 1, ("solve", "map"): 1}
+    worker = {("solve",): 0, ("solve", "map"): 0, ("solve", "map", "step"): 1}
+    assert views[1:] == [worker, worker]
+    flat = _core.flat_snapshot(index)
+    remote = [(flat.tid(i), flat.label(i)) for i in range(len(flat)) if flat.is_remote(i)]
+    assert sorted(remote) == sorted({(flat.tid(i), "step") for i in range(len(flat)) if flat.label(i) == "step"})
+    assert len(remote) == 2
+
+
+def test_text_table_marks_remote_rows_and_keeps_self_shares(fake_clock, index):
+    _run_tasks(fake_clock)
+    table = _core.live_text_table(index)
+    # the LABEL cell: the label itself holds "|_" but never " | "
+    rows = {line[2:].split(" | ")[0].strip(): line for line in table.splitlines() if ">>>" in line}
+    assert set(rows) == {">>> solve", ">>> |_map", ">>>   |_[parallel] step"}
+    # map's self share is 100%: the 0.9 s its tasks took elsewhere are not taken out of it
+    assert rows[">>> |_map"].rstrip().endswith("100.0 |")
+    lines = table.splitlines()
+    assert lines[-1].startswith("[parallel]: ran in parallel elsewhere")
+    assert sum(line.startswith("[parallel]:") for line in lines) == 1
+    timemory.clear()
+    with marker(WALL, key="alone"):
+        fake_clock.advance(0.1)
+    assert "[parallel]" not in _core.live_text_table(index)
+
+
+def test_summary_self_time_and_pstats_leave_remote_children_out(fake_clock, index):
+    rows, total = _core.merge_by_label(index)
+    assert total == 0  # nothing recorded yet
+    _run_tasks(fake_clock)
+    rows, total = _core.merge_by_label(index)
+    by_label = {label: (count, inclusive, self_) for label, count, _, inclusive, self_, _ in rows}
+    assert by_label["map"] == (1, 1.0 * S, 1.0 * S)
+    assert by_label["step"][0] == 3 and by_label["step"][2] == pytest.approx(0.9 * S)
+    assert total == 1.1 * S
+    stats = _core.pstats_functions([index], 0, False, index)
+    by_name = {key[2]: value for key, value in stats.items()}
+    cc, nc, tt, ct, _ = by_name["map"]
+    assert (nc, tt, ct) == (1, pytest.approx(1.0), pytest.approx(1.0))
+    assert by_name["solve"][2] == pytest.approx(0.1)
+
+
+def test_numpy_snapshot_self_values(fake_clock, index):
+    pytest.importorskip("numpy")
+    from timemory.storage import _snapshot
+
+    _run_tasks(fake_clock)
+    snap = _snapshot.snapshot(["wall_clock"])
+    arr = snap.as_numpy()
+    labels = snap.labels
+    got = {labels[r["label"]]: (int(r["count"]), r["wall_clock"]["self"], r["wall_clock"]["inclusive"]) for r in arr}
+    assert got["map"] == (1, 1.0 * S, 1.0 * S)
+    assert got["solve"][1] == pytest.approx(0.1 * S)
+
+
+def test_packed_data_keeps_the_flags_and_processes_merge_them(fake_clock, index):
+    # the submitting process: solve -> map, measured
+    with marker(WALL, key="solve"):
+        with marker(WALL, key="map"):
+            ctx = _context.capture()
+            fake_clock.advance(1.0)
+    submitter = _core.pack_flat_snapshot(index)
+    submitter_tree = _core.pack_tree_snapshot(index)
+    timemory.clear()
+    # a worker process: the submitting path entered (placeholders), the task beneath it
+    token = _context.enter(ctx)
+    with marker(WALL, key="step"):
+        fake_clock.advance(0.4)
+    _context.leave(token)
+    worker = _core.pack_flat_snapshot(index)
+    flat = _core.unpack_flat(index, worker)
+    assert [(flat.label(i), flat.laps(i), flat.is_remote(i), flat.is_context(i)) for i in range(len(flat))] == [
+        ("solve", 0, False, False),
+        ("map", 0, False, True),
+        ("step", 1, True, False),
+    ]
+    tree = _core.unpack_tree(index, _core.pack_tree_snapshot(index))
+    assert sorted(tree.label(i) for i in range(len(tree)) if tree.is_remote(i)) == ["step"]
+    assert _tree_nodes(_core.unpack_tree(index, submitter_tree)).keys() == {("solve",), ("solve", "map")}
+    # merged by call path: the flags are ORed, the values are the submitter's and the task's
+    merged = _core.merge_packed_flat(index, [submitter, worker])
+    got = {merged.label(i): (merged.laps(i), merged.is_remote(i), merged.is_context(i)) for i in range(len(merged))}
+    assert got == {"solve": (1, False, False), "map": (1, False, True), "step": (1, True, False)}
+    # the cross-process summary: a process where a node is only a placeholder does not have it
+    summary = {s.label: (list(s.processes), s.remote) for s in _core.summarize_packed_flat(index, [submitter, worker])}
+    assert summary == {"solve": ([0], False), "map": ([0], False), "step": ([1], True)}
+
+
+def test_files_carry_remote_and_read_back(fake_clock, index, tmp_path):
+    _run_tasks(fake_clock, tasks=2)
+    flat_path, tree_path = tmp_path / "flat.json", tmp_path / "tree.json"
+    _core.write_live_flat_json(str(flat_path), index, {})
+    _core.write_live_tree_json(str(tree_path), index, {}, "graph")
+    graph = json.loads(flat_path.read_text())["ranks"][0]["graph"]
+    assert [(e["prefix"], e.get("remote", False)) for e in graph] == [
+        (">>> solve", False),
+        (">>> |_map", False),
+        (">>>   |_step", True),
+    ]
+    assert [e.get("context", False) for e in graph] == [False, True, False]
+    doc = json.loads(tree_path.read_text())
+
+    def walk(node):
+        yield node["node"]
+        for c in node["children"]:
+            yield from walk(c)
+
+    nodes = [n for root in doc["graph"][0] for n in walk(root)]
+    assert [n["prefix"] for n in nodes if n.get("remote")] == ["step"]
+    # read back: the flags survive, and the stored self values are the measured ones
+    storage = timemory.storage.WallClockStorage
+    back = storage.load_json_tree_dmp({"timemory": {"wall_clock": doc}})
+    remote = []
+    stack = [t for rank in back for t in rank]
+    while stack:
+        t = stack.pop()
+        if t.remote():
+            remote.append(t.value().prefix())
+        stack += t.children()
+    assert remote == ["step"]
