@@ -232,3 +232,27 @@ def test_files_carry_remote_and_read_back(fake_clock, index, tmp_path):
             remote.append(t.value().prefix())
         stack += t.children()
     assert remote == ["step"]
+
+
+def test_callgrind_lists_remote_calls_without_their_cost(fake_clock, index, tmp_path):
+    _run_tasks(fake_clock)
+    path = tmp_path / "callgrind.out"
+    _core.write_callgrind(str(path), [index])
+    names = {}
+    calls = {}  # (caller, callee): (calls, inclusive cost)
+    caller = callee = None
+    lines = path.read_text().splitlines()
+    for k, line in enumerate(lines):
+        if line.startswith("fn=(") and " " in line:
+            ident, name = line[3:].split(" ", 1)
+            names[ident] = name
+        if line.startswith("fn="):
+            caller = line[3:].split(" ")[0]
+        elif line.startswith("cfn="):
+            callee = line[4:]
+        elif line.startswith("calls="):
+            count = int(line.split("=")[1].split()[0])
+            calls[(names[caller], names[callee])] = (count, int(lines[k + 1].split()[1]))
+    # solve's call of map costs map's own 1.0 s; map's 3 calls of step (elsewhere) cost it nothing
+    assert calls[("solve", "map")] == (1, S)
+    assert calls[("map", "step")] == (3, 0)
