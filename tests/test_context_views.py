@@ -256,3 +256,102 @@ def test_callgrind_lists_remote_calls_without_their_cost(fake_clock, index, tmp_
     # solve's call of map costs map's own 1.0 s; map's 3 calls of step (elsewhere) cost it nothing
     assert calls[("solve", "map")] == (1, S)
     assert calls[("map", "step")] == (3, 0)
+
+
+def test_hatchet_reads_remote_nodes_with_their_own_self_values(fake_clock):
+    hatchet = pytest.importorskip("hatchet")
+    _run_tasks(fake_clock)
+    gf = hatchet.GraphFrame.from_timemory(timemory.get(hierarchy=True))
+    (solve,) = gf.graph.roots
+    (map_,) = solve.children
+    assert [c.frame["name"] for c in map_.children] == ["step"]
+    df = gf.dataframe.reset_index().set_index("name")
+    # map's exclusive time is all its own (1.0 s), step's is the tasks' 0.9 s
+    assert df.loc["map", "sum.wall_clock"] == pytest.approx(1.0)
+    assert df.loc["map", "sum.wall_clock (inc)"] == pytest.approx(1.0)
+    assert df.loc["step", "sum.wall_clock"] == pytest.approx(0.9)
+    assert df.loc["solve", "sum.wall_clock"] == pytest.approx(0.1)
+
+
+# a process pool (fork) whose tasks carry the submitting path: run as fakeclock.PRELUDE + this
+POOL_PROGRAM = """
+import json, sys
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
+import timemory
+from timemory import _context
+from timemory.bundle import marker
+from timemory.storage import WallClockStorage as W
+
+def task(i):
+    with marker(["wall_clock"], key="step"):
+        nap(0.005)
+    return i
+
+if __name__ == "__main__":
+    with marker(["wall_clock"], key="main"):
+        with marker(["wall_clock"], key="map"):
+            with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as ex:
+                list(ex.map(_context.wrap(task), range(8)))
+            nap(0.002)
+    (merged,) = W.dmp_get()
+    tree = {}  # {path: [(remote, inclusive, exclusive) per process that has it]}
+    for roots in W.dmp_get_tree():
+        stack = [(r, ()) for r in roots]
+        while stack:
+            t, path = stack.pop()
+            v = t.value()
+            path = path if v.is_dummy() else path + (v.prefix(),)
+            if path:
+                values = (t.remote(), v.inclusive().data().get(), v.exclusive().data().get())
+                tree.setdefault("/".join(path), []).append(values)
+            stack += [(c, path) for c in t.children()]
+    summary = {s.label(): (len(s.processes()), s.laps(), s.remote()) for s in W.dmp_summary()}
+    timemory.settings.collapse_processes = False
+    per_process = [[(e.label(), e.data().laps(), e.remote()) for e in lst] for lst in W.dmp_get()]
+    timemory.settings.collapse_processes = True
+    json.dump({
+        "flat": [(e.label(), e.data().laps(), e.remote()) for e in merged],
+        "tree": tree,
+        "summary": summary,
+        "per_process": per_process,
+    }, open("result.json", "w"))
+"""
+
+
+def test_process_pool_tasks_merge_beneath_the_submitting_path(run_python, tmp_path):
+    from fakeclock import PRELUDE
+
+    proc = run_python(PRELUDE + POOL_PROGRAM, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((tmp_path / "result.json").read_text())
+    assert res["flat"] == [["main", 1, False], ["map", 1, False], ["step", 8, True]]
+    # map measured 2 ms in the parent (its workers' 40 ms are theirs): all of it its own
+    # (the parent's tree first, then the workers', whose main -> map are placeholders of 0)
+    parent_map, *worker_maps = res["tree"]["main/map"]
+    assert parent_map == [False, pytest.approx(0.002), pytest.approx(0.002)]
+    assert worker_maps and all(m == [False, 0, 0] for m in worker_maps)
+    steps = res["tree"]["main/map/step"]
+    assert all(remote for remote, _, _ in steps)
+    assert sum(inc for _, inc, _ in steps) == pytest.approx(0.04)
+    assert sum(exc for _, _, exc in steps) == pytest.approx(0.04)
+    # the workers hold main -> map as placeholders: not processes that have those nodes
+    parent_and_workers = len(res["per_process"])
+    assert parent_and_workers >= 2
+    assert res["summary"]["main"] == [1, 1, False] and res["summary"]["map"] == [1, 1, False]
+    assert res["summary"]["step"] == [parent_and_workers - 1, 8, True]
+    for worker in res["per_process"][1:]:
+        assert worker[:2] == [["main", 0, False], ["map", 0, False]]
+        assert all(label == "step" and remote for label, _, remote in worker[2:])
+    # the files the parent wrote: the marked row and the legend in the text table, the flag
+    # in the JSON
+    out = tmp_path / "timemory-script-output"
+    text = (out / "wall.txt").read_text()
+    assert ">>>   |_[parallel] step" in text
+    assert text.count("[parallel]: ran in parallel elsewhere") == 1
+    graph = json.loads((out / "wall.json").read_text())["timemory"]["wall_clock"]["ranks"][0]["graph"]
+    assert [(e["prefix"].split("|_")[-1], e.get("remote", False)) for e in graph] == [
+        (">>> main", False),
+        ("map", False),
+        ("step", True),
+    ]
