@@ -14,7 +14,6 @@ import json
 import threading
 
 import pytest
-
 import timemory
 from timemory import _context, _core
 from timemory.bundle import marker
@@ -71,14 +70,20 @@ def test_remote_children_are_neither_included_nor_subtracted(fake_clock, index):
     _run_tasks(fake_clock)
     batch = _core.tree_snapshot(index)
     nodes = _tree_nodes(batch)
-    (solve,), (map_,), (step,) = nodes[("solve",)], nodes[("solve", "map")], nodes[("solve", "map", "step")]
+    (solve,), (map_,), (step,) = (
+        nodes[("solve",)],
+        nodes[("solve", "map")],
+        nodes[("solve", "map", "step")],
+    )
     assert [batch.is_remote(i) for i in (solve, map_, step)] == [False, False, True]
     assert batch.is_context(map_) and not batch.is_context(solve)
     # map's own thread measured 0.9 s of waiting for the tasks plus 0.1 s: all its own
     assert batch.inclusive(map_).accum[0] == 1.0 * S
     assert batch.exclusive(map_).accum[0] == 1.0 * S
     # the tasks' 0.9 s are theirs: three laps beneath map
-    assert batch.inclusive(step).laps == 3 and batch.inclusive(step).accum[0] == pytest.approx(0.9 * S)
+    assert batch.inclusive(step).laps == 3 and batch.inclusive(step).accum[0] == pytest.approx(
+        0.9 * S
+    )
     # solve's child map ran on solve's own thread: subtracted as always
     assert batch.inclusive(solve).accum[0] == 1.1 * S
     assert batch.exclusive(solve).accum[0] == pytest.approx(0.1 * S)
@@ -117,7 +122,9 @@ def test_threads_not_collapsed_show_the_placeholders(fake_clock, index, threads_
     assert views[1:] == [worker, worker]
     flat = _core.flat_snapshot(index)
     remote = [(flat.tid(i), flat.label(i)) for i in range(len(flat)) if flat.is_remote(i)]
-    assert sorted(remote) == sorted({(flat.tid(i), "step") for i in range(len(flat)) if flat.label(i) == "step"})
+    assert sorted(remote) == sorted(
+        {(flat.tid(i), "step") for i in range(len(flat)) if flat.label(i) == "step"}
+    )
     assert len(remote) == 2
 
 
@@ -162,7 +169,10 @@ def test_numpy_snapshot_self_values(fake_clock, index):
     snap = _snapshot.snapshot(["wall_clock"])
     arr = snap.as_numpy()
     labels = snap.labels
-    got = {labels[r["label"]]: (int(r["count"]), r["wall_clock"]["self"], r["wall_clock"]["inclusive"]) for r in arr}
+    got = {
+        labels[r["label"]]: (int(r["count"]), r["wall_clock"]["self"], r["wall_clock"]["inclusive"])
+        for r in arr
+    }
     assert got["map"] == (1, 1.0 * S, 1.0 * S)
     assert got["solve"][1] == pytest.approx(0.1 * S)
 
@@ -183,20 +193,32 @@ def test_packed_data_keeps_the_flags_and_processes_merge_them(fake_clock, index)
     _context.leave(token)
     worker = _core.pack_flat_snapshot(index)
     flat = _core.unpack_flat(index, worker)
-    assert [(flat.label(i), flat.laps(i), flat.is_remote(i), flat.is_context(i)) for i in range(len(flat))] == [
+    assert [
+        (flat.label(i), flat.laps(i), flat.is_remote(i), flat.is_context(i))
+        for i in range(len(flat))
+    ] == [
         ("solve", 0, False, False),
         ("map", 0, False, True),
         ("step", 1, True, False),
     ]
     tree = _core.unpack_tree(index, _core.pack_tree_snapshot(index))
     assert sorted(tree.label(i) for i in range(len(tree)) if tree.is_remote(i)) == ["step"]
-    assert _tree_nodes(_core.unpack_tree(index, submitter_tree)).keys() == {("solve",), ("solve", "map")}
+    assert _tree_nodes(_core.unpack_tree(index, submitter_tree)).keys() == {
+        ("solve",),
+        ("solve", "map"),
+    }
     # merged by call path: the flags are ORed, the values are the submitter's and the task's
     merged = _core.merge_packed_flat(index, [submitter, worker])
-    got = {merged.label(i): (merged.laps(i), merged.is_remote(i), merged.is_context(i)) for i in range(len(merged))}
+    got = {
+        merged.label(i): (merged.laps(i), merged.is_remote(i), merged.is_context(i))
+        for i in range(len(merged))
+    }
     assert got == {"solve": (1, False, False), "map": (1, False, True), "step": (1, True, False)}
     # the cross-process summary: a process where a node is only a placeholder does not have it
-    summary = {s.label: (list(s.processes), s.remote) for s in _core.summarize_packed_flat(index, [submitter, worker])}
+    summary = {
+        s.label: (list(s.processes), s.remote)
+        for s in _core.summarize_packed_flat(index, [submitter, worker])
+    }
     assert summary == {"solve": ([0], False), "map": ([0], False), "step": ([1], True)}
 
 
@@ -349,7 +371,9 @@ def test_process_pool_tasks_merge_beneath_the_submitting_path(run_python, tmp_pa
     text = (out / "wall.txt").read_text()
     assert ">>>   |_[parallel] step" in text
     assert text.count("[parallel]: ran in parallel elsewhere") == 1
-    graph = json.loads((out / "wall.json").read_text())["timemory"]["wall_clock"]["ranks"][0]["graph"]
+    graph = json.loads((out / "wall.json").read_text())["timemory"]["wall_clock"]["ranks"][0][
+        "graph"
+    ]
     assert [(e["prefix"].split("|_")[-1], e.get("remote", False)) for e in graph] == [
         (">>> main", False),
         ("map", False),

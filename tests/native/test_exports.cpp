@@ -95,21 +95,22 @@ void test_remote(const std::string& dir) {
     // two processes: the submitter's map (measured), a worker's placeholder map with the task
     auto flat = [](std::uint64_t hash, const char* label, int depth, std::int64_t laps, bool remote, bool context) {
         FlatEntry e;
-        e.hash                   = hash;
-        e.label                  = label;
-        e.prefix                 = label;
-        e.depth                  = depth;
-        e.remote                 = remote;
-        e.context                = context;
-        e.entry.laps             = laps;
-        e.entry.stats.count      = laps;
-        e.entry.accum[0]         = 10.0 * static_cast<double>(laps);
-        e.entry.stats.sum[0]     = e.entry.accum[0];
+        e.hash               = hash;
+        e.label              = label;
+        e.prefix             = label;
+        e.depth              = depth;
+        e.remote             = remote;
+        e.context            = context;
+        e.entry.laps         = laps;
+        e.entry.stats.count  = laps;
+        e.entry.accum[0]     = 10.0 * static_cast<double>(laps);
+        e.entry.stats.sum[0] = e.entry.accum[0];
         return e;
     };
     const std::string submitter = pack_flat(info, {flat(11, "map", 0, 1, false, false)});
-    const std::string worker = pack_flat(info, {flat(11, "map", 0, 0, false, true), flat(12, "task", 1, 2, true, false)});
-    const auto        unpacked = unpack_flat(info, worker);
+    const std::string worker =
+        pack_flat(info, {flat(11, "map", 0, 0, false, true), flat(12, "task", 1, 2, true, false)});
+    const auto unpacked = unpack_flat(info, worker);
     CHECK(unpacked.size() == 2 && unpacked[0].context && !unpacked[0].remote && unpacked[1].remote);
     const auto merged = merge_flat(info, {submitter, worker});
     CHECK(merged.size() == 2 && merged[0].entry.laps == 1 && merged[0].context && !merged[0].remote);

@@ -569,9 +569,9 @@ void test_remote() {
     const auto json = flat_json(w, {flat}, OutputMeta{});
     CHECK(json.find("\"rolling_hash\":" + std::to_string(flat[1].rolling_hash) + ",\"remote\":true}") !=
           std::string::npos);
-    auto tree                          = example_tree(w);
+    auto tree                           = example_tree(w);
     tree.children[0].children[0].remote = true;
-    const auto tj                      = tree_json(w, {{tree}}, OutputMeta{});
+    const auto tj                       = tree_json(w, {{tree}}, OutputMeta{});
     CHECK(tj.find("\"is_dummy\":false,\"remote\":true,\"inclusive\"") != std::string::npos);
     std::size_t n = 0;
     for (auto at = tj.find("\"remote\""); at != std::string::npos; at = tj.find("\"remote\"", at + 1)) ++n;

@@ -1045,8 +1045,8 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows, co
         if (e.remote) {
             // the marker goes after the indentation ("|_"), before the label
             marked_buf.assign(prefix);
-            const auto arrow = marked_buf.find(">>> ");
-            std::size_t at   = 0;
+            const auto  arrow = marked_buf.find(">>> ");
+            std::size_t at    = 0;
             if (arrow != std::string::npos) {
                 const auto indent = marked_buf.find("|_", arrow);
                 at                = indent == std::string::npos ? arrow + 4 : indent + 2;

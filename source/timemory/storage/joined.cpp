@@ -27,13 +27,13 @@ namespace {
 // root and every node comes after its parent.
 class ViewNodes {
 public:
-    virtual ~ViewNodes()                                             = default;
-    virtual std::size_t         size() const                         = 0;
-    virtual std::int32_t        parent(std::int32_t i) const         = 0;
-    virtual std::uint64_t       hash(std::int32_t i) const           = 0;
-    virtual bool                unique(std::int32_t i) const         = 0;
+    virtual ~ViewNodes()                               = default;
+    virtual std::size_t   size() const                 = 0;
+    virtual std::int32_t  parent(std::int32_t i) const = 0;
+    virtual std::uint64_t hash(std::int32_t i) const   = 0;
+    virtual bool          unique(std::int32_t i) const = 0;
     // Node::remote: ran elsewhere beneath its parent, not part of the parent's value
-    virtual bool remote(std::int32_t i) const = 0;
+    virtual bool                remote(std::int32_t i) const         = 0;
     virtual const std::int32_t* children_begin(std::int32_t i) const = 0;
     virtual const std::int32_t* children_end(std::int32_t i) const   = 0;
     // The node's inclusive and exclusive values.

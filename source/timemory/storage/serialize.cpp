@@ -145,11 +145,11 @@ std::uint32_t get_tree_node(Reader& r, TreeNode& n, int nr, int nd) {
     n.label = r.str();
     for (auto i = r.get<std::uint32_t>(); i > 0; --i) n.tids.insert(r.get<std::int32_t>());
     for (auto i = r.get<std::uint32_t>(); i > 0; --i) n.pids.insert(r.get<std::int32_t>());
-    n.depth    = r.get<std::int32_t>();
-    n.is_dummy        = r.get<std::uint8_t>() != 0;
-    const auto flags  = r.get<std::uint8_t>();
-    n.remote          = (flags & node_remote) != 0;
-    n.context         = (flags & node_context) != 0;
+    n.depth          = r.get<std::int32_t>();
+    n.is_dummy       = r.get<std::uint8_t>() != 0;
+    const auto flags = r.get<std::uint8_t>();
+    n.remote         = (flags & node_remote) != 0;
+    n.context        = (flags & node_context) != 0;
     r.entry(n.inclusive, nr, nd);
     r.entry(n.exclusive, nr, nd);
     auto nchild = r.get<std::uint32_t>();
@@ -179,10 +179,10 @@ TreeNode get_tree(Reader& r, int nr, int nd) {
 
 // One entry of a packed flat list as read_flat sees it (label views the buffer).
 struct PackedEntry {
-    std::uint64_t    hash  = 0;
-    int              depth = 0;
-    int              tid   = 0;
-    int              pid   = 0;
+    std::uint64_t    hash    = 0;
+    int              depth   = 0;
+    int              tid     = 0;
+    int              pid     = 0;
     bool             remote  = false;
     bool             context = false;
     std::string_view label;
@@ -225,15 +225,15 @@ void read_flat(const ComponentInfo& info, std::string_view data, H&& visit_head,
     visit_head(head);
     PackedEntry e;
     for (std::uint64_t i = 0; i < head.count; ++i) {
-        e.hash  = r.get<std::uint64_t>();
-        e.depth = r.get<std::int32_t>();
-        e.tid   = r.get<std::int32_t>();
-        e.pid   = r.get<std::int32_t>();
+        e.hash           = r.get<std::uint64_t>();
+        e.depth          = r.get<std::int32_t>();
+        e.tid            = r.get<std::int32_t>();
+        e.pid            = r.get<std::int32_t>();
         const auto flags = r.get<std::uint8_t>();
         e.remote         = (flags & node_remote) != 0;
         e.context        = (flags & node_context) != 0;
-        e.label = r.view();
-        e.where = r.view();
+        e.label          = r.view();
+        e.where          = r.view();
         if (head.flags & flat_has_prefix) e.prefix = r.view();
         e.entry = Entry{};
         r.entry(e.entry, info.n_raw, info.n_disp);
@@ -257,8 +257,8 @@ std::size_t flat_count(const ComponentInfo& info, std::string_view data) {
 struct UnionGraph {
     struct Node {
         std::uint64_t             hash = 0;
-        std::string               label;      // without its where
-        std::string               where;      // where a function is
+        std::string               label;            // without its where
+        std::string               where;            // where a function is
         int                       depth   = 0;      // top level 0
         bool                      remote  = false;  // in any process (a task's work beneath its
         bool                      context = false;  // submitter: not part of the parent's value)
@@ -424,10 +424,10 @@ std::vector<FlatEntry> unpack_flat(const ComponentInfo& info, std::string_view d
         },
         [&](const PackedEntry& p) {
             // built in place: an Entry is 400 bytes, which a local and a move would copy twice
-            auto& e = out.emplace_back();
-            e.hash  = p.hash;
-            e.depth = p.depth;
-            e.tid   = p.tid;
+            auto& e   = out.emplace_back();
+            e.hash    = p.hash;
+            e.depth   = p.depth;
+            e.tid     = p.tid;
             e.pid     = p.pid;
             e.remote  = p.remote;
             e.context = p.context;

@@ -97,13 +97,13 @@ void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit)
             item.rolling_hash = rolling;
             item.hash         = n.hash;
             labels.label(n.hash, item.label);
-            item.depth = n.depth - 1;
-            item.tid   = item.show_tid ? tid : graph.first_tid(i);
+            item.depth   = n.depth - 1;
+            item.tid     = item.show_tid ? tid : graph.first_tid(i);
             item.path    = &path;
             item.remote  = n.remote;
             item.context = n.context;
             entry        = graph.store().entry(i);
-            item.entry = &entry;
+            item.entry   = &entry;
             visit(item);
         });
     }
