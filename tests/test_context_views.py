@@ -379,3 +379,15 @@ def test_process_pool_tasks_merge_beneath_the_submitting_path(run_python, tmp_pa
         ("map", False),
         ("step", True),
     ]
+
+
+def test_summary_total_is_the_work_of_every_thread(fake_clock, index):
+    from timemory._output import _summary
+
+    _run_tasks(fake_clock)
+    summary = _summary.summarize(index)
+    rows = {r.label: (r.count, r.self_value) for r in summary.rows}
+    assert rows == {"map": (1, 1.0 * S), "step": (3, pytest.approx(0.9 * S)), "solve": (1, 0.1 * S)}
+    # the ranking by self time, and a total (2.0 s) the self column sums to
+    assert [r.label for r in summary.rows] == ["map", "step", "solve"]
+    assert summary.total == pytest.approx(2.0 * S)
