@@ -391,3 +391,19 @@ def test_summary_total_is_the_work_of_every_thread(fake_clock, index):
     # the ranking by self time, and a total (2.0 s) the self column sums to
     assert [r.label for r in summary.rows] == ["map", "step", "solve"]
     assert summary.total == pytest.approx(2.0 * S)
+
+
+def test_a_task_run_inline_where_it_was_submitted_is_not_remote(fake_clock, index):
+    def work():
+        with marker(WALL, key="step"):
+            fake_clock.advance(0.3)
+
+    with marker(WALL, key="map"):
+        task = _context.wrap(work)
+        task()  # an executor that runs the task in the submitting thread, at once
+        fake_clock.advance(0.1)
+    batch = _core.tree_snapshot(index)
+    nodes = _tree_nodes(batch)
+    (map_,), (step,) = nodes[("map",)], nodes[("map", "step")]
+    assert not batch.is_remote(step) and not batch.is_context(map_)
+    assert batch.exclusive(map_).accum[0] == pytest.approx(0.1 * S)
