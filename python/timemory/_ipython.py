@@ -383,6 +383,7 @@ def _tree_of(index: int, flat: list[Any]) -> _core.TreeNode:
         t.tids = {entry.tid}
         t.pids = {entry.pid}
         t.depth = entry.depth + 1
+        t.remote = entry.remote  # a task's work elsewhere: not subtracted from its parent
         t.inclusive = entry.entry
         t.exclusive = entry.entry
         del parents[t.depth :]

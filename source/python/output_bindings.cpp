@@ -49,6 +49,8 @@ FlatSource live_flat(int index) {
             r.depth        = it.depth;
             r.entry        = it.entry;
             r.rolling_hash = it.rolling_hash;
+            r.remote       = it.remote;
+            r.context      = it.context;
             row(r);
         });
     };

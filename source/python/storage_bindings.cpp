@@ -222,7 +222,8 @@ void collect_entries(const py::handle& obj, std::vector<const FlatEntry*>& out) 
 //   inclusive  the values of the entries with no ancestor of the same label (a recursion
 //              chain counted once, so it never exceeds the total);
 //   self       each entry's value less its children's (the nearest deeper entries below it:
-//              a skipped depth makes the nearest shallower entry the parent), unclipped;
+//              a skipped depth makes the nearest shallower entry the parent; remote children,
+//              which ran in parallel elsewhere, are not part of it), unclipped;
 //   peak       the largest single value of an entry with laps (-inf when no entry has laps).
 // Also the total: the sum of the top-level (depth 0) entries' values.
 class LabelMerge {
@@ -230,7 +231,7 @@ public:
     LabelMerge(const ComponentInfo& info, int k)
         : info_(info), k_(k), base_(unit_divisor(info.units[static_cast<std::size_t>(k)])) {}
 
-    void add(std::string_view label, int depth, const Entry& e) {
+    void add(std::string_view label, int depth, const Entry& e, bool remote = false) {
         const auto d = static_cast<std::size_t>(depth < 0 ? 0 : depth);
         while (path_.size() > d) close();
         auto found = by_label_.find(label);
@@ -248,7 +249,7 @@ public:
         if (e.laps && v.max * base_ > r.peak) r.peak = v.max * base_;
         if (r.open == 0) r.inclusive += sum;
         if (path_.empty()) total_ += sum;
-        else path_.back().children += sum;
+        else if (!remote) path_.back().children += sum;
         ++r.open;
         path_.push_back(Open{found->second, sum, 0.0});
     }
@@ -302,12 +303,12 @@ py::tuple merge_by_label(int index, const py::handle& results, int k) {
         // as a snapshot: without the GIL, so that no thread recording into a graph whose
         // lock this holds waits for it
         py::gil_scoped_release nogil;
-        for_each_flat(index, [&](const FlatItem& it) { merge.add(it.label, it.depth, *it.entry); });
+        for_each_flat(index, [&](const FlatItem& it) { merge.add(it.label, it.depth, *it.entry, it.remote); });
     } else {
         std::vector<const FlatEntry*> entries;
         collect_entries(results, entries);
         py::gil_scoped_release nogil;  // the entries belong to the batches `results` holds
-        for (const FlatEntry* e : entries) merge.add(e->label, e->depth, e->entry);
+        for (const FlatEntry* e : entries) merge.add(e->label, e->depth, e->entry, e->remote);
     }
     return merge.result();
 }
@@ -354,6 +355,10 @@ void add_storage_bindings(py::module_& m) {
         .def_readwrite("pid", &FlatEntry::pid)
         .def_readwrite("hierarchy", &FlatEntry::hierarchy)
         .def_readwrite("rolling_hash", &FlatEntry::rolling_hash)
+        .def_readwrite("remote", &FlatEntry::remote,
+                       "Ran in parallel elsewhere beneath the call path that submitted it: not part of "
+                       "its parent's inclusive value")
+        .def_readwrite("context", &FlatEntry::context, "A submitting call path a task was run beneath")
         .def_readwrite("entry", &FlatEntry::entry);
 
     py::class_<FlatBatch, BatchPtr>(m, "FlatBatch", "One component's flat entries; storage results point into it.")
@@ -376,6 +381,8 @@ void add_storage_bindings(py::module_& m) {
         .def("rolling_hash", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).rolling_hash; })
         .def("prefix", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).prefix; })
         .def("label", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).label; })
+        .def("is_remote", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).remote; })
+        .def("is_context", [](const FlatBatch& b, py::ssize_t i) { return b.at(i).context; })
         .def("hierarchy",
              [](const FlatBatch& b, py::ssize_t i) {
                  b.at(i);
@@ -402,6 +409,10 @@ void add_storage_bindings(py::module_& m) {
         .def_readwrite("pids", &TreeNode::pids)
         .def_readwrite("depth", &TreeNode::depth)
         .def_readwrite("is_dummy", &TreeNode::is_dummy)
+        .def_readwrite("remote", &TreeNode::remote,
+                       "Ran in parallel elsewhere beneath the call path that submitted it: not part of "
+                       "its parent's inclusive value, nor subtracted from its self value")
+        .def_readwrite("context", &TreeNode::context, "A submitting call path a task was run beneath")
         .def_readwrite("inclusive", &TreeNode::inclusive)
         .def_readwrite("exclusive", &TreeNode::exclusive)
         .def_readwrite("children", &TreeNode::children);
@@ -423,6 +434,8 @@ void add_storage_bindings(py::module_& m) {
         .def("label", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).label; })
         .def("depth", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).depth; })
         .def("is_dummy", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).is_dummy; })
+        .def("is_remote", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).remote; })
+        .def("is_context", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).context; })
         .def("tids", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).tids; })
         .def("pids", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).pids; })
         .def("inclusive", [](const TreeBatch& b, py::ssize_t i) { return b.at(i).inclusive; })
@@ -650,6 +663,7 @@ void add_storage_bindings(py::module_& m) {
         .def_readonly("prefix", &ProcessSummary::prefix)
         .def_readonly("depth", &ProcessSummary::depth)
         .def_readonly("hierarchy", &ProcessSummary::hierarchy)
+        .def_readonly("remote", &ProcessSummary::remote)
         .def_readonly("processes", &ProcessSummary::processes)
         .def_readonly("laps", &ProcessSummary::laps)
         .def_readonly("min", &ProcessSummary::min)

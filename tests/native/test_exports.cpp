@@ -10,6 +10,8 @@
 #include "check.hpp"
 #include "timemory/components/component_info.hpp"
 #include "timemory/output/exports.hpp"
+#include "timemory/storage/serialize.hpp"
+#include "timemory/storage/snapshot.hpp"
 
 using namespace tim;
 
@@ -64,6 +66,68 @@ std::string read_file(const std::string& path) {
     return out;
 }
 
+// A task's work beneath the call path that submitted it (remote): not subtracted from its
+// parent's self value, its flags kept by the packed forms and ORed when processes merge, a
+// placeholder (count 0) not counted as a process having the node, and callgrind listing the
+// remote call without adding its cost to the caller's.
+void test_remote(const std::string& dir) {
+    const ComponentInfo& info = component_table()[static_cast<std::size_t>(find_component("wall_clock"))];
+    TreeNode             root;
+    root.is_dummy  = true;
+    root.label     = "unknown-hash=0";
+    TreeNode map   = node(11, "map", 10);
+    TreeNode task  = node(12, "task", 30, 3);
+    task.remote    = true;
+    map.context    = true;
+    TreeNode local = node(13, "local", 4);
+    map.children.push_back(task);
+    map.children.push_back(local);
+    root.children.push_back(map);
+    compute_exclusive(info, root);
+    const TreeNode& m = root.children[0];
+    CHECK(m.exclusive.stats.sum[0] == 6);  // 10 less the local child's 4, not the task's 30
+    CHECK(m.children[0].exclusive.stats.sum[0] == 30);
+
+    const auto back = unpack_tree(info, pack_tree(info, {root}));
+    CHECK(back.size() == 1 && back[0].children[0].context && !back[0].children[0].remote);
+    CHECK(back[0].children[0].children[0].remote && !back[0].children[0].children[1].remote);
+
+    // two processes: the submitter's map (measured), a worker's placeholder map with the task
+    auto flat = [](std::uint64_t hash, const char* label, int depth, std::int64_t laps, bool remote, bool context) {
+        FlatEntry e;
+        e.hash               = hash;
+        e.label              = label;
+        e.prefix             = label;
+        e.depth              = depth;
+        e.remote             = remote;
+        e.context            = context;
+        e.entry.laps         = laps;
+        e.entry.stats.count  = laps;
+        e.entry.accum[0]     = 10.0 * static_cast<double>(laps);
+        e.entry.stats.sum[0] = e.entry.accum[0];
+        return e;
+    };
+    const std::string submitter = pack_flat(info, {flat(11, "map", 0, 1, false, false)});
+    const std::string worker =
+        pack_flat(info, {flat(11, "map", 0, 0, false, true), flat(12, "task", 1, 2, true, false)});
+    const auto unpacked = unpack_flat(info, worker);
+    CHECK(unpacked.size() == 2 && unpacked[0].context && !unpacked[0].remote && unpacked[1].remote);
+    const auto merged = merge_flat(info, {submitter, worker});
+    CHECK(merged.size() == 2 && merged[0].entry.laps == 1 && merged[0].context && !merged[0].remote);
+    CHECK(merged[1].remote && merged[1].entry.laps == 2);
+    const auto summary = summarize_processes(info, {submitter, worker});
+    CHECK(summary.size() == 2 && summary[0].processes == std::vector<int>{0} && !summary[0].remote);
+    CHECK(summary[1].processes == std::vector<int>{1} && summary[1].remote);
+
+    JoinSource src;
+    src.loaded.push_back({info.index, {{&root}}});
+    std::string err;
+    CHECK(write_callgrind(dir + "/remote.callgrind", src, {}, &err));
+    const std::string cg = read_file(dir + "/remote.callgrind");
+    CHECK(cg.find("calls=3 0\n0 0\n") != std::string::npos);  // map -> task: 3 calls, no cost
+    CHECK(cg.find("calls=1 0\n0 4\n") != std::string::npos);  // map -> local: its 4
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,6 +167,8 @@ int main(int argc, char** argv) {
     CHECK(write_speedscope(dir + "/empty.speedscope.json", none, {}, &err));
     CHECK(write_callgrind(dir + "/empty.callgrind", none, {}, &err));
     CHECK(read_file(dir + "/empty.speedscope.json").find("\"profiles\":[]") != std::string::npos);
+
+    test_remote(dir);
 
     if (failures) std::fprintf(stderr, "test_exports: %d check(s) failed\n", failures);
     else std::printf("test_exports: ok\n");

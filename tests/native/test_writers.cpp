@@ -541,6 +541,43 @@ void test_atomic(const std::string& dir) {
 
 }  // namespace
 
+// Work that ran in parallel elsewhere (a task beneath the call path that submitted it) is
+// marked in the text table and the JSON, and is not part of its parent's value.
+void test_remote() {
+    const auto w    = wall_info();
+    auto       flat = example_flat(w);
+    // without remote rows: no marker, no legend, no key in the JSON
+    auto table = text_table(w, flat);
+    CHECK(table.find(remote_marker) == std::string::npos && table.find(remote_legend) == std::string::npos);
+    CHECK(flat_json(w, {flat}, OutputMeta{}).find("\"remote\"") == std::string::npos);
+
+    flat[1].remote = true;  // foo (0.3 s) ran elsewhere: main's self is 1.0 - 0.2 (bar) s
+    table          = text_table(w, flat);
+    std::printf("%s\n", table.c_str());
+    auto lines = lines_of(table);
+    CHECK(lines.size() == 10);  // the legend line after the closing rule
+    CHECK(same_widths(std::vector<std::string>(lines.begin(), lines.end() - 1)));
+    CHECK(lines[5].find("|   80.0 |") != std::string::npos);
+    CHECK(lines[6].find(">>> |_[parallel] foo ") != std::string::npos);
+    CHECK(lines[7].find(">>> |_bar@script.py:20 ") != std::string::npos);
+    CHECK(lines.back() + "\n" == remote_legend);
+    // a marked row still shortens to the label width
+    config().max_width = 12;
+    CHECK(text_table(w, flat).find("[parallel] foo") == std::string::npos);
+    config() = Config{};
+
+    const auto json = flat_json(w, {flat}, OutputMeta{});
+    CHECK(json.find("\"rolling_hash\":" + std::to_string(flat[1].rolling_hash) + ",\"remote\":true}") !=
+          std::string::npos);
+    auto tree                           = example_tree(w);
+    tree.children[0].children[0].remote = true;
+    const auto tj                       = tree_json(w, {{tree}}, OutputMeta{});
+    CHECK(tj.find("\"is_dummy\":false,\"remote\":true,\"inclusive\"") != std::string::npos);
+    std::size_t n = 0;
+    for (auto at = tj.find("\"remote\""); at != std::string::npos; at = tj.find("\"remote\"", at + 1)) ++n;
+    CHECK(n == 1);
+}
+
 int main(int argc, char** argv) {
     const std::string dir = argc > 1 ? argv[1] : "writers-test-output";
     std::filesystem::create_directories(dir);
@@ -549,6 +586,7 @@ int main(int argc, char** argv) {
     test_json(dir);
     test_table();
     test_deep();
+    test_remote();
     test_atomic(dir);
     if (failures) std::fprintf(stderr, "%d check(s) failed\n", failures);
     else std::printf("native writer checks passed\n");

@@ -10,8 +10,11 @@
 
 Percentages are of the program's total (the top-level nodes' values), so the self column sums
 to 100% (less when negative self values were clipped) and no row's inclusive share exceeds
-100%. Values are printed in the unit that suits each one (ns, µs, ms, s; B, KB, MB...), so a
-small value is never shown as ``0.000``.
+100%. Work that ran in parallel elsewhere (a task beneath the call path that submitted it:
+remote) is not part of its parent's values, so the total is then the sum of the self values:
+the time of every thread and process that worked (docs/guide/executors.md). Values are
+printed in the unit that suits each one (ns, µs, ms, s; B, KB, MB...), so a small value is
+never shown as ``0.000``.
 
 Only *additive* metrics have self values: a node's value is then its children's plus its own
 (times, memory growth, counts). A rate or a percentage (``cpu_util``, a read rate), an absolute
@@ -406,7 +409,8 @@ def summarize(
     rows.sort(key=attrgetter("label"))
     if additive:
         # a child measured longer than its parent (clock granularity, threads) leaves a
-        # negative self value: shown as 0, the total grows to keep the column <= 100%
+        # negative self value: shown as 0, the total grows to keep the column <= 100%; so
+        # does work that ran in parallel elsewhere (remote: its self value is its own)
         for row in rows:
             if not row.self_value > 0.0:
                 row.self_value = 0.0

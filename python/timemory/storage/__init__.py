@@ -174,6 +174,11 @@ class StorageResult:
     def label(self) -> str:
         return self._b.label(self._i)
 
+    def remote(self) -> bool:
+        """Whether this work ran in parallel elsewhere (another thread or process) beneath
+        the call path that submitted it: it is not part of its parent's inclusive value."""
+        return self._b.is_remote(self._i)
+
     def hierarchy(self) -> list[int]:
         return self._b.hierarchy(self._i)
 
@@ -250,6 +255,12 @@ class StorageTreeEntry(_TreeNodeRef):
     def prefix(self) -> str:
         return self._b.label(self._i)
 
+    def remote(self) -> bool:
+        """Whether this work ran in parallel elsewhere (another thread or process) beneath
+        the call path that submitted it: its parent's inclusive value does not include it,
+        nor is it subtracted from the parent's exclusive value."""
+        return self._b.is_remote(self._i)
+
     def inclusive(self) -> StorageTreeEntryValue:
         return self._value_class(self._b.inclusive(self._i))
 
@@ -276,6 +287,11 @@ class StorageTree(_TreeNodeRef):
 
     def children(self) -> list[StorageTree]:
         return _core.tree_objects(type(self), self._b, self._b.children(self._i))
+
+    def remote(self) -> bool:
+        """Whether the node's work ran in parallel elsewhere beneath the call path that
+        submitted it (``value().remote()``): not part of its parent's inclusive value."""
+        return self._b.is_remote(self._i)
 
     def __repr__(self) -> str:
         return (
@@ -317,8 +333,14 @@ class ProcessSummary:
     def hierarchy(self) -> list[int]:
         return list(self._s.hierarchy)
 
+    def remote(self) -> bool:
+        """Whether the node's work ran in parallel elsewhere beneath the call path that
+        submitted it, in any process."""
+        return bool(self._s.remote)
+
     def processes(self) -> list[int]:
-        """Indices (in ``dmp_get_tree()`` order) of the processes that have the node."""
+        """Indices (in ``dmp_get_tree()`` order) of the processes that have the node (that
+        measured it: a process where it is only the submitting path of a task is not one)."""
         return list(self._s.processes)
 
     def ranks(self) -> list[int]:
@@ -532,6 +554,8 @@ def _flat_from_json(
         sums.append(((sums[-1] if sums else 0) + f.hash) % 2**64)
         f.rolling_hash = d.member(item, "rolling_hash", at, c["hash"], sums[-1])
         f.pid = pid
+        f.remote = d.member(item, "remote", at, d.as_bool, False)
+        f.context = d.member(item, "context", at, d.as_bool, False)
         f.entry = _entry_from_json(divisors, item.get("entry"), item.get("stats"), at)
         out.append(f)
     return out
@@ -565,6 +589,8 @@ def _tree_from_json(divisors: list[float], obj: Any, where: Any) -> _core.TreeNo
         t.pids = _ids(node.get("pid", [0]), (at_node, "pid"))
         t.depth = d.member(node, "depth", at_node, c["int"], 0)
         t.is_dummy = d.member(node, "is_dummy", at_node, d.as_bool, False)
+        t.remote = d.member(node, "remote", at_node, d.as_bool, False)
+        t.context = d.member(node, "context", at_node, d.as_bool, False)
         inc = d.member(node, "inclusive", at_node, d.as_object, {})
         exc = d.member(node, "exclusive", at_node, d.as_object, {})
         at_inc, at_exc = (at_node, "inclusive"), (at_node, "exclusive")

@@ -524,7 +524,10 @@ public:
             }
             *calls += laps;
             if (metrics_.empty()) cost[0] += static_cast<double>(laps);
-            for (std::size_t e = 0; e < metrics_.size(); ++e) {
+            // a remote call ran in parallel elsewhere: listed beneath its caller, but its cost
+            // is not part of the caller's inclusive cost (which is what the caller's own thread
+            // measured)
+            for (std::size_t e = 0; e < metrics_.size() && !row.remote; ++e) {
                 const auto& m = metrics_[e];
                 cost[e] += value_of(m.column < row.inclusive.size() ? row.inclusive[m.column] : nullptr, m);
             }

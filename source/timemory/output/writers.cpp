@@ -474,6 +474,9 @@ void json_tree_node_head(std::string& out, const ComponentInfo& info, const Tree
     out += ",\"depth\":";
     json_int(out, n.depth);
     out += n.is_dummy ? ",\"is_dummy\":true" : ",\"is_dummy\":false";
+    // only when set: a file without tasks is what it was before tasks carried their context
+    if (n.remote) out += ",\"remote\":true";
+    if (n.context) out += ",\"context\":true";
     out += ",\"inclusive\":{\"entry\":";
     json_entry(out, info, n.inclusive);
     out += ",\"stats\":";
@@ -537,6 +540,8 @@ void flat_json_rows(Out& o, const ComponentInfo& info, const std::vector<FlatSou
             json_stats(out, info, e.entry->stats);
             out += ",\"rolling_hash\":";
             json_uint(out, e.rolling_hash);
+            if (e.remote) out += ",\"remote\":true";
+            if (e.context) out += ",\"context\":true";
             out += '}';
             o.step();
         });
@@ -555,6 +560,8 @@ FlatRows rows_of(const std::vector<const FlatEntry*>& entries) {
             r.depth        = e->depth;
             r.entry        = &e->entry;
             r.rolling_hash = e->rolling_hash;
+            r.remote       = e->remote;
+            r.context      = e->context;
             row(r);
         }
     };
@@ -893,6 +900,11 @@ struct Column {
 
 }  // namespace
 
+const char* const remote_marker = "[parallel] ";
+const char* const remote_legend =
+    "[parallel]: ran in parallel elsewhere (another thread or process), beneath the call path that "
+    "submitted it; not part of that path's inclusive value, nor subtracted from its self value\n";
+
 bool additive(const ComponentInfo& info, int k) {
     const auto u = unit_at(info, k);
     return (u == Unit::timing || u == Unit::memory || u == Unit::count || u == Unit::none) &&
@@ -1005,7 +1017,8 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows, co
             children.resize(children.size() + ng, 0.0);
             while (!path.empty() && path.back().second >= e.depth) path.pop_back();
             const bool child = !path.empty() && path.back().second == e.depth - 1;
-            if (child)
+            // a remote row ran in parallel elsewhere: not part of its parent's value
+            if (child && !e.remote)
                 for (std::size_t k = 0; k < ng; ++k) children[path.back().first * ng + k] += d[k];
             if (limited) {
                 first.push_back(e.entry->laps > 0 ? d[0] : 0.0);
@@ -1026,10 +1039,24 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows, co
     // A label longer than max_width is shortened in the middle (the DEPTH column keeps the
     // depth its indentation showed).
     const auto  label_width = static_cast<std::size_t>(std::max(config().max_width, 0));
-    std::string short_buf;
+    std::string short_buf, marked_buf;
     auto        label_of = [&](const FlatRow& e) {
-        return label_width ? shortened(e.prefix, label_width, short_buf) : e.prefix;
+        std::string_view prefix = e.prefix;
+        if (e.remote) {
+            // the marker goes after the indentation ("|_"), before the label
+            marked_buf.assign(prefix);
+            const auto  arrow = marked_buf.find(">>> ");
+            std::size_t at    = 0;
+            if (arrow != std::string::npos) {
+                const auto indent = marked_buf.find("|_", arrow);
+                at                = indent == std::string::npos ? arrow + 4 : indent + 2;
+            }
+            marked_buf.insert(at, remote_marker);
+            prefix = marked_buf;
+        }
+        return label_width ? shortened(prefix, label_width, short_buf) : prefix;
     };
+    bool any_remote = false;
     for (auto& c : cols) c.width = c.header.size();
     bool any_ran = false;
     {
@@ -1039,6 +1066,7 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows, co
             if (e.depth > max_depth || row * ng >= children.size() || !shown(row)) return;
             make(e, &children[row * ng]);
             any_ran       = any_ran || e.entry->laps > 0;
+            any_remote    = any_remote || e.remote;
             cols[0].width = std::max(cols[0].width, label_of(e).size());
             for (std::size_t c = 1; c < cols.size(); ++c) cols[c].width = std::max(cols[c].width, cells[c].text.size());
         });
@@ -1088,6 +1116,7 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows, co
         o.step();
     });
     out += rule;
+    if (any_remote) out += remote_legend;
     if (left_out > 0) {
         out += "... and " + std::to_string(left_out) + (left_out == 1 ? " more row" : " more rows");
         out += limit.more + "\n";

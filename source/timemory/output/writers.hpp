@@ -78,6 +78,8 @@ struct FlatRow {
     int              depth        = 0;
     const Entry*     entry        = nullptr;
     std::uint64_t    rolling_hash = 0;
+    bool             remote       = false;  // FlatEntry::remote
+    bool             context      = false;  // FlatEntry::context
 };
 // A source of flat rows: calls `row` once per row, in pre-order; may be run more than once.
 using FlatRows = std::function<void(const std::function<void(const FlatRow&)>& row)>;
@@ -115,6 +117,11 @@ struct TextLimit {
 // so that its self value means something; not a rate, a percentage, an absolute reading or a
 // timestamp.
 bool additive(const ComponentInfo& info, int k);
+// A text table marks the rows of work that ran in parallel elsewhere (FlatRow::remote: a
+// task's, beneath the call path that submitted it) with this in front of their label, and
+// ends with remote_legend when it shows any: their values are not part of their parent's.
+extern const char* const remote_marker;
+extern const char* const remote_legend;
 void text_table_rows(Out& out, const ComponentInfo& info, const FlatRows& rows, const TextLimit& limit = {});
 
 // JSON object stored under "timemory"."<info.key>" in the flat form:

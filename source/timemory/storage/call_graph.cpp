@@ -381,7 +381,10 @@ std::int32_t CallGraph::enter_context(const std::uint64_t* hashes, std::size_t n
         }
         at = found;
     }
-    if (at != 0 && !store_.node(at).context) {
+    // A task run by the thread that submitted it, where it submitted it (an executor that runs
+    // it inline), is not parallel work: its nodes are that thread's own children, subtracted
+    // from their parent as any. Only a path entered from elsewhere makes its nodes remote.
+    if (at != 0 && at != prev && !store_.node(at).context) {
         std::lock_guard<std::mutex> lk(structure_);
         store_.node(at).context = true;
     }

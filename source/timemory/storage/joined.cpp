@@ -27,11 +27,13 @@ namespace {
 // root and every node comes after its parent.
 class ViewNodes {
 public:
-    virtual ~ViewNodes()                                             = default;
-    virtual std::size_t         size() const                         = 0;
-    virtual std::int32_t        parent(std::int32_t i) const         = 0;
-    virtual std::uint64_t       hash(std::int32_t i) const           = 0;
-    virtual bool                unique(std::int32_t i) const         = 0;
+    virtual ~ViewNodes()                               = default;
+    virtual std::size_t   size() const                 = 0;
+    virtual std::int32_t  parent(std::int32_t i) const = 0;
+    virtual std::uint64_t hash(std::int32_t i) const   = 0;
+    virtual bool          unique(std::int32_t i) const = 0;
+    // Node::remote: ran elsewhere beneath its parent, not part of the parent's value
+    virtual bool                remote(std::int32_t i) const         = 0;
     virtual const std::int32_t* children_begin(std::int32_t i) const = 0;
     virtual const std::int32_t* children_end(std::int32_t i) const   = 0;
     // The node's inclusive and exclusive values.
@@ -48,12 +50,14 @@ public:
     std::int32_t        parent(std::int32_t i) const override { return node(i).parent; }
     std::uint64_t       hash(std::int32_t i) const override { return node(i).hash; }
     bool                unique(std::int32_t i) const override { return node(i).unique; }
+    bool                remote(std::int32_t i) const override { return node(i).remote; }
     const std::int32_t* children_begin(std::int32_t i) const override { return g_.children_begin(i); }
     const std::int32_t* children_end(std::int32_t i) const override { return g_.children_end(i); }
     void                values(std::int32_t i, Entry& inclusive, Entry& exclusive) const override {
         inclusive = g_.store().entry(i);
-        exclusive = inclusive;  // less every child's inclusive value, as compute_exclusive does
+        exclusive = inclusive;  // less its children's inclusive values, as compute_exclusive does
         for (auto c = g_.children_begin(i); c != g_.children_end(i); ++c) {
+            if (node(*c).remote) continue;  // ran elsewhere: never part of this node's value
             child_ = g_.store().entry(*c);
             exclusive.subtract(info_, child_);
         }
@@ -94,6 +98,7 @@ public:
     std::int32_t        parent(std::int32_t i) const override { return parent_[static_cast<std::size_t>(i)]; }
     std::uint64_t       hash(std::int32_t i) const override { return tree(i)->hash; }
     bool                unique(std::int32_t) const override { return false; }
+    bool                remote(std::int32_t i) const override { return tree(i)->remote; }
     const std::int32_t* children_begin(std::int32_t i) const override {
         return list_.data() + start_[static_cast<std::size_t>(i)];
     }
@@ -235,6 +240,7 @@ void walk(const JoinedView& view, std::size_t k, JoinedRow& row, std::vector<Ent
         row.parent           = top.row;
         row.depth            = static_cast<int>(stack.size()) - 1;
         row.hash             = view.hash(j);
+        row.remote           = false;
         bool labelled        = false;
         for (std::size_t c = 0; c < k; ++c) {
             const std::int32_t i = view.at(j, c);
@@ -246,6 +252,7 @@ void walk(const JoinedView& view, std::size_t k, JoinedRow& row, std::vector<Ent
             v->values(i, inc[c], exc[c]);
             row.inclusive[c] = &inc[c];
             row.exclusive[c] = &exc[c];
+            row.remote       = row.remote || v->remote(i);
             if (!labelled) {
                 label(*v, i, label_buf);
                 ids(*v, i, row);

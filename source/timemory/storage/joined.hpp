@@ -34,14 +34,15 @@ struct JoinSource {
 
 // One row of the walk.
 struct JoinedRow {
-    std::int64_t     row    = 0;   // position in the walk, from 0
-    std::int64_t     parent = -1;  // row of the parent; -1 at the top level of a view
-    int              depth  = 0;   // top level 0
-    int              rank   = 0;   // live: JoinSource::rank; loaded: position in `ranks`
-    std::int64_t     pid    = 0;   // the process (live: getpid(); loaded: the node's lowest pid)
-    int              tid    = 0;   // the thread (the lowest of a node merged over threads)
-    std::uint64_t    hash   = 0;   // the node's identity (hash_label of label and where)
-    std::string_view label;        // the label as the files show it (valid during the call)
+    std::int64_t     row    = 0;      // position in the walk, from 0
+    std::int64_t     parent = -1;     // row of the parent; -1 at the top level of a view
+    int              depth  = 0;      // top level 0
+    int              rank   = 0;      // live: JoinSource::rank; loaded: position in `ranks`
+    std::int64_t     pid    = 0;      // the process (live: getpid(); loaded: the node's lowest pid)
+    int              tid    = 0;      // the thread (the lowest of a node merged over threads)
+    std::uint64_t    hash   = 0;      // the node's identity (hash_label of label and where)
+    std::string_view label;           // the label as the files show it (valid during the call)
+    bool             remote = false;  // ran elsewhere beneath its parent (any component's node)
     // Per component of JoinSource::indices(), in that order: the node's inclusive and
     // exclusive (self) values, nullptr where this component has no such node.
     std::vector<const Entry*> inclusive;

@@ -110,7 +110,12 @@ struct MergedGraph {
                 tids.emplace_back();
                 if (!n.unique) lookup.emplace(std::make_pair(pm, n.hash), idx);
             }
-            map[i] = idx;
+            // a node is remote (context) when any thread's is: a task's work beneath the
+            // submitter's own node, which its thread measured without it
+            Node& merged   = nodes.node(idx);
+            merged.remote  = merged.remote || n.remote;
+            merged.context = merged.context || n.context;
+            map[i]         = idx;
             tids[static_cast<std::size_t>(idx)].insert(tid);
             nodes.entry(idx).merge(info, src.entry(static_cast<std::int32_t>(i)));
         }

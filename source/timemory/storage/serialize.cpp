@@ -11,8 +11,16 @@ namespace tim {
 
 namespace {
 
-constexpr std::uint32_t flat_magic = 0x464d5433;  // "TMF3": entries carry their where
-constexpr std::uint32_t tree_magic = 0x544d5431;  // "TMT1"
+constexpr std::uint32_t flat_magic = 0x464d5434;  // "TMF4": entries carry their where and flags
+constexpr std::uint32_t tree_magic = 0x544d5432;  // "TMT2": nodes carry their flags
+
+// A node's flags, one byte: what a task's work beneath its submitting call path is
+// (Node::remote, Node::context), kept when a process's data moves to another.
+constexpr std::uint8_t node_remote  = 1;
+constexpr std::uint8_t node_context = 2;
+std::uint8_t           node_flags(bool remote, bool context) {
+    return static_cast<std::uint8_t>((remote ? node_remote : 0) | (context ? node_context : 0));
+}
 
 class Writer {
 public:
@@ -123,6 +131,7 @@ void put_tree(Writer& w, const TreeNode& root, int nr, int nd) {
         for (int p : n.pids) w.put(static_cast<std::int32_t>(p));
         w.put(static_cast<std::int32_t>(n.depth));
         w.put(static_cast<std::uint8_t>(n.is_dummy));
+        w.put(node_flags(n.remote, n.context));
         w.put(n.inclusive, nr, nd);
         w.put(n.exclusive, nr, nd);
         w.put(static_cast<std::uint32_t>(n.children.size()));
@@ -136,8 +145,11 @@ std::uint32_t get_tree_node(Reader& r, TreeNode& n, int nr, int nd) {
     n.label = r.str();
     for (auto i = r.get<std::uint32_t>(); i > 0; --i) n.tids.insert(r.get<std::int32_t>());
     for (auto i = r.get<std::uint32_t>(); i > 0; --i) n.pids.insert(r.get<std::int32_t>());
-    n.depth    = r.get<std::int32_t>();
-    n.is_dummy = r.get<std::uint8_t>() != 0;
+    n.depth          = r.get<std::int32_t>();
+    n.is_dummy       = r.get<std::uint8_t>() != 0;
+    const auto flags = r.get<std::uint8_t>();
+    n.remote         = (flags & node_remote) != 0;
+    n.context        = (flags & node_context) != 0;
     r.entry(n.inclusive, nr, nd);
     r.entry(n.exclusive, nr, nd);
     auto nchild = r.get<std::uint32_t>();
@@ -167,10 +179,12 @@ TreeNode get_tree(Reader& r, int nr, int nd) {
 
 // One entry of a packed flat list as read_flat sees it (label views the buffer).
 struct PackedEntry {
-    std::uint64_t    hash  = 0;
-    int              depth = 0;
-    int              tid   = 0;
-    int              pid   = 0;
+    std::uint64_t    hash    = 0;
+    int              depth   = 0;
+    int              tid     = 0;
+    int              pid     = 0;
+    bool             remote  = false;
+    bool             context = false;
     std::string_view label;
     std::string_view where;   // where a function is ("module, line N"), else empty
     std::string_view prefix;  // empty unless stored
@@ -196,7 +210,7 @@ FlatHead read_head(Reader& r, const ComponentInfo& info) {
     head.count    = r.get<std::uint64_t>();
     // the smallest an entry can be packed (an empty label): a count the data cannot hold is
     // refused before anyone reserves memory for it
-    const std::size_t smallest = 8 + 4 + 4 + 4 + 4 + 4 + ((head.flags & flat_has_prefix) ? 4 : 0) + 8 +
+    const std::size_t smallest = 8 + 4 + 4 + 4 + 1 + 4 + 4 + ((head.flags & flat_has_prefix) ? 4 : 0) + 8 +
                                  16 * static_cast<std::size_t>(info.n_raw) + 8 +
                                  32 * static_cast<std::size_t>(info.n_disp);
     if (head.count > r.remaining() / smallest) throw std::invalid_argument("truncated timemory storage data");
@@ -211,12 +225,15 @@ void read_flat(const ComponentInfo& info, std::string_view data, H&& visit_head,
     visit_head(head);
     PackedEntry e;
     for (std::uint64_t i = 0; i < head.count; ++i) {
-        e.hash  = r.get<std::uint64_t>();
-        e.depth = r.get<std::int32_t>();
-        e.tid   = r.get<std::int32_t>();
-        e.pid   = r.get<std::int32_t>();
-        e.label = r.view();
-        e.where = r.view();
+        e.hash           = r.get<std::uint64_t>();
+        e.depth          = r.get<std::int32_t>();
+        e.tid            = r.get<std::int32_t>();
+        e.pid            = r.get<std::int32_t>();
+        const auto flags = r.get<std::uint8_t>();
+        e.remote         = (flags & node_remote) != 0;
+        e.context        = (flags & node_context) != 0;
+        e.label          = r.view();
+        e.where          = r.view();
         if (head.flags & flat_has_prefix) e.prefix = r.view();
         e.entry = Entry{};
         r.entry(e.entry, info.n_raw, info.n_disp);
@@ -240,9 +257,11 @@ std::size_t flat_count(const ComponentInfo& info, std::string_view data) {
 struct UnionGraph {
     struct Node {
         std::uint64_t             hash = 0;
-        std::string               label;      // without its where
-        std::string               where;      // where a function is
-        int                       depth = 0;  // top level 0
+        std::string               label;            // without its where
+        std::string               where;            // where a function is
+        int                       depth   = 0;      // top level 0
+        bool                      remote  = false;  // in any process (a task's work beneath its
+        bool                      context = false;  // submitter: not part of the parent's value)
         std::vector<std::int32_t> children;
     };
     std::vector<Node> nodes{Node{}};  // 0: root
@@ -277,6 +296,9 @@ struct UnionGraph {
             } else {
                 idx = it->second;
             }
+            auto& node   = nodes[static_cast<std::size_t>(idx)];
+            node.remote  = node.remote || e.remote;
+            node.context = node.context || e.context;
             stack.push_back(idx);
             on_entry(idx, e);
         });
@@ -324,8 +346,8 @@ struct UnionGraph {
 
 // Flat format: header, flags (bit 0: decorated labels stored), nthreads and
 // show_tid (to decorate labels on arrival when they are not stored), the
-// entry count, then per entry hash, depth, tid, pid, label, where (where a function is,
-// else empty), [prefix,] entry.
+// entry count, then per entry hash, depth, tid, pid, flags (node_remote, node_context),
+// label, where (where a function is, else empty), [prefix,] entry.
 namespace {
 void put_flat_head(Writer& w, const ComponentInfo& info, std::uint8_t flags, int nthreads, bool show_tid) {
     header(w, flat_magic, info);
@@ -350,6 +372,7 @@ std::string pack_flat(const ComponentInfo& info, const std::vector<FlatEntry>& e
         w.put(static_cast<std::int32_t>(e.depth));
         w.put(static_cast<std::int32_t>(e.tid));
         w.put(static_cast<std::int32_t>(e.pid));
+        w.put(node_flags(e.remote, e.context));
         w.put(e.label);
         w.put(hash_where(e.hash));
         w.put(e.prefix);
@@ -377,6 +400,7 @@ std::string pack_flat_snapshot(const ComponentInfo& info) {
         w.put(static_cast<std::int32_t>(it.depth));
         w.put(static_cast<std::int32_t>(it.tid));
         w.put(static_cast<std::int32_t>(it.pid));
+        w.put(node_flags(it.remote, it.context));
         w.put(it.label);
         where = hash_where(it.hash);
         w.put(where);
@@ -400,11 +424,13 @@ std::vector<FlatEntry> unpack_flat(const ComponentInfo& info, std::string_view d
         },
         [&](const PackedEntry& p) {
             // built in place: an Entry is 400 bytes, which a local and a move would copy twice
-            auto& e = out.emplace_back();
-            e.hash  = p.hash;
-            e.depth = p.depth;
-            e.tid   = p.tid;
-            e.pid   = p.pid;
+            auto& e   = out.emplace_back();
+            e.hash    = p.hash;
+            e.depth   = p.depth;
+            e.tid     = p.tid;
+            e.pid     = p.pid;
+            e.remote  = p.remote;
+            e.context = p.context;
             e.label.assign(p.label);
             if (head.flags & flat_has_prefix) {
                 e.prefix.reserve(prefix.size() + p.prefix.size());
@@ -478,6 +504,8 @@ std::vector<FlatEntry> merge_flat(const ComponentInfo& info, const std::vector<s
         sums.resize(path.size() - 1);
         sums.push_back((sums.empty() ? 0 : sums.back()) + path.back());
         e.rolling_hash = sums.back();
+        e.remote       = n.remote;
+        e.context      = n.context;
         e.entry        = merged[static_cast<std::size_t>(i)];
     });
     return out;
@@ -491,6 +519,9 @@ std::vector<ProcessSummary> summarize_processes(const ComponentInfo&            
     for (std::size_t p = 0; p < processes.size(); ++p) {
         graph.add(info, processes[p], [&](std::int32_t idx, const PackedEntry& e) {
             if (static_cast<std::size_t>(idx) >= per.size()) per.resize(static_cast<std::size_t>(idx) + 1);
+            // a node this process never measured (a placeholder of a task's submitting path,
+            // count 0) does not make it a process that has the node
+            if (e.entry.laps == 0) return;
             auto& list = per[static_cast<std::size_t>(idx)];
             if (list.empty() || list.back().first != static_cast<int>(p))
                 list.emplace_back(static_cast<int>(p), Entry{});
@@ -509,6 +540,7 @@ std::vector<ProcessSummary> summarize_processes(const ComponentInfo&            
         s.depth     = n.depth;
         s.prefix    = flat_prefix(s.label, n.depth, 0, 1, false);
         s.hierarchy = path;
+        s.remote    = n.remote;
         s.min.assign(nd, 0.0);
         s.max.assign(nd, 0.0);
         s.total.assign(nd, 0.0);

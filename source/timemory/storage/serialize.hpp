@@ -36,7 +36,9 @@ struct ProcessSummary {
     std::string                prefix;  // ">>> |_label" as in the merged flat view
     int                        depth = 0;
     std::vector<std::uint64_t> hierarchy;
+    bool                       remote = false;         // ran beneath its submitter elsewhere
     std::vector<int>           processes;              // indices of the processes that have the node
+                                                       // (measured it: a count past 0)
     std::int64_t               laps = 0;               // over all processes
     std::vector<double>        min, max, mean, total;  // per display value
     std::vector<int>           max_process;            // per display value

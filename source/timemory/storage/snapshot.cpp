@@ -97,11 +97,13 @@ void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit)
             item.rolling_hash = rolling;
             item.hash         = n.hash;
             labels.label(n.hash, item.label);
-            item.depth = n.depth - 1;
-            item.tid   = item.show_tid ? tid : graph.first_tid(i);
-            item.path  = &path;
-            entry      = graph.store().entry(i);
-            item.entry = &entry;
+            item.depth   = n.depth - 1;
+            item.tid     = item.show_tid ? tid : graph.first_tid(i);
+            item.path    = &path;
+            item.remote  = n.remote;
+            item.context = n.context;
+            entry        = graph.store().entry(i);
+            item.entry   = &entry;
             visit(item);
         });
     }
@@ -121,6 +123,8 @@ std::vector<FlatEntry> flat_snapshot(int index) {
         // the hierarchy is left empty (hierarchy_at makes it on demand): stored with every
         // entry it costs memory quadratic in the depth
         e.rolling_hash = it.rolling_hash;
+        e.remote       = it.remote;
+        e.context      = it.context;
         e.entry        = *it.entry;
         out.push_back(std::move(e));
     });
@@ -140,7 +144,7 @@ void compute_exclusive(const ComponentInfo& info, TreeNode& node) {
         stack.pop_back();
         n->exclusive = n->inclusive;
         for (const auto& c : n->children)
-            if (!c.is_dummy) n->exclusive.subtract(info, c.inclusive);
+            if (!c.is_dummy && !c.remote) n->exclusive.subtract(info, c.inclusive);
     }
 }
 
@@ -163,6 +167,8 @@ std::vector<TreeNode> tree_snapshot(int index) {
             t.tids      = config().collapse_threads ? std::set<int>{0} : graph.tid_set(i);
             t.pids      = {pid};
             t.depth     = n.depth;
+            t.remote    = n.remote;
+            t.context   = n.context;
             t.inclusive = graph.store().entry(i);
             t.children.reserve(static_cast<std::size_t>(graph.children_end(i) - graph.children_begin(i)));
         };
@@ -203,10 +209,12 @@ void for_each_tree(int index, const std::function<void(const TreeNode&)>& enter,
             else labels.label(n.hash, t.label);
             if (!collapse) t.tids = graph.tid_set(i);
             t.depth     = n.depth;
+            t.remote    = n.remote;
+            t.context   = n.context;
             t.inclusive = graph.store().entry(i);
-            t.exclusive = t.inclusive;  // as compute_exclusive: less every child's inclusive value
+            t.exclusive = t.inclusive;  // as compute_exclusive: less its children's inclusive values
             for (auto c = graph.children_begin(i); c != graph.children_end(i); ++c)
-                t.exclusive.subtract(info, graph.store().entry(*c));
+                if (!nodes[static_cast<std::size_t>(*c)].remote) t.exclusive.subtract(info, graph.store().entry(*c));
             enter(t);
         };
         std::vector<std::pair<std::int32_t, const std::int32_t*>> stack{{0, graph.children_begin(0)}};

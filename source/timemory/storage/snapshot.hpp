@@ -23,7 +23,12 @@ struct FlatEntry {
     std::vector<std::uint64_t> hierarchy;         // hashes from the top level down to self; empty in
                                                   // the views made here (see hierarchy_at)
     std::uint64_t              rolling_hash = 0;  // sum of the hierarchy, mod 2^64
-    Entry                      entry;
+    // Node::remote / Node::context of the node (OR over the threads and processes merged):
+    // remote, it ran in parallel elsewhere beneath the call path that submitted it and is
+    // not part of its parent's inclusive value (docs/guide/executors.md)
+    bool  remote  = false;
+    bool  context = false;
+    Entry entry;
 };
 
 struct TreeNode {
@@ -33,6 +38,8 @@ struct TreeNode {
     std::set<int>         pids;
     int                   depth    = 0;  // raw: root 0, top level 1
     bool                  is_dummy = false;
+    bool                  remote   = false;  // Node::remote: not part of the parent's inclusive value
+    bool                  context  = false;  // Node::context: a submitting path entered by a task
     Entry                 inclusive;
     Entry                 exclusive;
     std::vector<TreeNode> children;
@@ -59,6 +66,8 @@ inline void TreeNode::assign_fields(const TreeNode& other) {
     pids      = other.pids;
     depth     = other.depth;
     is_dummy  = other.is_dummy;
+    remote    = other.remote;
+    context   = other.context;
     inclusive = other.inclusive;
     exclusive = other.exclusive;
 }
@@ -90,6 +99,8 @@ inline TreeNode& TreeNode::operator=(TreeNode&& other) noexcept {
     pids      = std::move(other.pids);
     depth     = other.depth;
     is_dummy  = other.is_dummy;
+    remote    = other.remote;
+    context   = other.context;
     inclusive = other.inclusive;
     exclusive = other.exclusive;
     children  = std::move(other.children);
@@ -134,6 +145,8 @@ struct FlatItem {
     std::size_t                       total        = 0;        // nodes in the whole view
     const std::vector<std::uint64_t>* path         = nullptr;  // hierarchy
     std::uint64_t                     rolling_hash = 0;        // sum of the hierarchy, mod 2^64
+    bool                              remote       = false;    // Node::remote (any thread merged)
+    bool                              context      = false;    // Node::context (any thread merged)
     const Entry*                      entry        = nullptr;
 };
 
@@ -158,7 +171,9 @@ std::vector<TreeNode> tree_snapshot(int index);  // roots (one dummy root per th
 void for_each_tree(int index, const std::function<void(const TreeNode&)>& enter, const std::function<void()>& leave);
 void clear(int index);
 
-// Recomputes every exclusive value of a tree from the inclusive values.
+// Recomputes every exclusive value of a tree from the inclusive values: a node's value less
+// its children's, except the remote ones' (they ran elsewhere, in parallel with it, and are
+// not part of its value).
 void compute_exclusive(const ComponentInfo& info, TreeNode& node);
 
 }  // namespace tim
