@@ -66,6 +66,8 @@ MODULE_LAYERS = {
     "timemory._cli": "tools",
     "timemory.mpi": "tools",
     "timemory._workers": "tools",
+    # Dask workers measured beneath the client's call path: a transport beside the tools
+    "timemory.dask": "tools",
     "timemory._import_hooks": "tools",
     "timemory.plotting": "tools",
     "timemory.roofline": "tools",

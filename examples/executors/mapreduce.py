@@ -3,6 +3,7 @@ or on an executor chosen at run time; timemory records the same call graph on ea
 
     python examples/executors/mapreduce.py --executor threads
     python examples/executors/mapreduce.py --executor spawn --partitions 16
+    python examples/executors/mapreduce.py --executor dask-processes  # pip install 'timemory[dask]'
 
 The partitions' work is recorded beneath ``analysis -> map_partitions``, the call path that
 handed it to the executor, whichever thread or process ran it (docs/guide/executors.md).
@@ -16,7 +17,7 @@ import sys
 from timemory.bundle import marker
 
 COMPONENTS = ["wall_clock"]
-EXECUTORS = ("inline", "threads", "processes", "spawn")
+EXECUTORS = ("inline", "threads", "processes", "spawn", "dask-processes", "dask-threads")
 
 
 def process_partition(index: int) -> int:
@@ -53,7 +54,35 @@ def mapper_for(name: str, workers: int):
         context = multiprocessing.get_context("fork" if name == "processes" else "spawn")
         pool = ProcessPoolExecutor(workers, mp_context=context)
         return (lambda fn, items: list(pool.map(fn, items))), pool.shutdown
+    if name in ("dask-processes", "dask-threads"):
+        return dask_mapper(processes=name == "dask-processes", workers=workers)
     raise SystemExit(f"mapreduce: unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
+
+
+def dask_mapper(processes: bool, workers: int):
+    """A Dask ``LocalCluster`` (worker processes, or threads of this process) whose tasks are
+    measured beneath the call path that submitted them and collected into this process's
+    storage when ``close`` runs (``timemory.dask.profile``). The partitions' own markers
+    measure them: ``components=[]`` adds no node per task, so the call graph is the same as
+    on the other executors."""
+    from dask.distributed import Client, LocalCluster
+
+    import timemory.dask
+
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None
+    )
+    client = Client(cluster)
+    profile = timemory.dask.profile(client, components=[]).start()
+
+    def close() -> None:
+        try:
+            profile.stop()
+        finally:
+            client.close()
+            cluster.close()
+
+    return (lambda fn, items: client.gather(client.map(fn, items))), close
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,7 @@ EXTRAS = {
     "line": ("line_profiler",),
     "pandas": ("pandas>=2.1",),
     "hatchet": ("llnl-hatchet",),
+    "dask": ("dask[distributed]",),
 }
 
 #: The name the ``timemory`` command runs a tool under (``timemory profile``), set by it

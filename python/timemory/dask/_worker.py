@@ -1,0 +1,174 @@
+"""What runs inside a Dask worker: each task measured in the thread that executes it, beneath
+the call path the client captured when it submitted the task.
+
+``distributed`` runs a task in ``distributed.worker._run_task`` (in the worker's thread pool),
+which calls ``_run_task_simple(task, data, delay)``, which calls ``task(data)``. The plugin
+replaces that module function once per process with one that hands it a :class:`_Measured`
+task instead: entering the client's call path (the task's ``timemory`` annotation), a marker
+named after the task's function around ``task(data)``, leaving the path. The marker and the
+context are native: what a worker keeps grows with the distinct call paths, not the tasks.
+A worker without the plugin (none registered, or unregistered) runs its tasks untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from .. import _core, _lifecycle, _workers
+from .._components import MEASURABLE
+from ..bundle import marker
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
+    from typing import Any
+
+#: The annotation key that carries the client's call path with a task.
+ANNOTATION = "timemory"
+#: The plugin's name on the workers (``Worker.plugins``).
+PLUGIN_NAME = "timemory"
+
+_state: dict[str, Any] = {
+    # this process is a Dask worker process of another process's client: its data travel
+    # through the Dask collection only (never written here, never left in a pool spool)
+    "remote": False,
+    "original": None,  # distributed.worker._run_task_simple before the patch
+}
+
+
+def host() -> str:
+    return socket.gethostname()
+
+
+def setup(plugin: Any, worker: Any) -> None:
+    """The plugin's ``setup``: this process becomes a Dask worker process (unless the client
+    runs in it: a threads cluster records into the client's own storage) and every task of
+    ``worker`` is measured from now on."""
+    if (plugin.client_host, plugin.client_pid) != (host(), os.getpid()):
+        if not _state["remote"]:
+            _state["remote"] = True
+            # spawned by the nanny through multiprocessing, it took itself for a pool worker
+            # of the client's process (the inherited spool): its data would then reach the
+            # client twice, through that spool at exit and through Dask
+            if _workers.is_worker():
+                _workers.become_owner()
+    _patch()
+
+
+def teardown(plugin: Any, worker: Any) -> None:
+    """The plugin's ``teardown`` (unregistered at the end of ``profile``, after the final
+    collection): a worker process forgets what the client collected, so that a later
+    profile collects only its own tasks. A threads cluster's storage is the client's."""
+    if _state["remote"]:
+        for index in MEASURABLE:
+            _core.clear(index)
+
+
+def _hand_off() -> bool:
+    """At finalize: a Dask worker process writes nothing (its data went to the client)."""
+    return bool(_state["remote"])
+
+
+_lifecycle.add_handoff(_hand_off)
+
+
+def _patch() -> None:
+    import distributed.worker as dworker
+
+    if _state["original"] is not None:
+        return
+    _state["original"] = dworker._run_task_simple
+    dworker._run_task_simple = _run_task_simple
+
+
+def _run_task_simple(task: Any, data: Any, time_delay: float) -> Any:
+    original = _state["original"]
+    from distributed.worker import thread_state
+
+    execution = getattr(thread_state, "execution_state", None)
+    worker = execution.get("worker") if execution else None
+    plugin = worker.plugins.get(PLUGIN_NAME) if worker is not None else None
+    measure = getattr(plugin, "_measured", None)
+    if measure is None:
+        return original(task, data, time_delay)
+    return original(measure(worker, getattr(thread_state, "key", None), task), data, time_delay)
+
+
+class TaskMeasure:
+    """Per plugin instance: the components (indices) each task is measured with and the
+    call paths seen so far (their labels registered once)."""
+
+    __slots__ = ("indices", "names", "contexts")
+
+    def __init__(self, indices: list[int]):
+        self.indices = indices
+        self.names: dict[Any, str] = {}
+        # the annotation's key -> the path as context_enter takes it; one entry per distinct
+        # submitting call path
+        self.contexts: dict[int, Any] = {}
+
+    def __call__(self, worker: Any, key: Any, task: Any) -> _Measured:
+        paths = None
+        ts = worker.state.tasks.get(key) if key is not None else None
+        annotations = getattr(ts, "annotations", None)
+        carried = annotations.get(ANNOTATION) if annotations else None
+        if carried:
+            ident = carried[0]
+            paths = self.contexts.get(ident)
+            if paths is None:
+                _core.context_register([tuple(r) for r in carried[2]])
+                paths = self.contexts[ident] = [(int(i), list(p)) for i, p in carried[1]]
+        name = None
+        if self.indices and type(task).__name__ == "Task":
+            name = self._name(getattr(task, "func", None))
+        return _Measured(task, paths, name, self.indices)
+
+    def _name(self, func: Any) -> str:
+        name = getattr(func, "__name__", None)
+        if isinstance(name, str):
+            return name
+        from dask.utils import funcname
+
+        return str(funcname(func))
+
+
+class _Measured:
+    """``task(values)`` beneath the submitting call path, measured under its function's name
+    (a data or alias node of a graph: only the call path)."""
+
+    __slots__ = ("task", "paths", "name", "indices")
+
+    def __init__(self, task: Any, paths: Any, name: str | None, indices: list[int]):
+        self.task = task
+        self.paths = paths
+        self.name = name
+        self.indices = indices
+
+    def __call__(self, values: Any = ()) -> Any:
+        token = _core.context_enter(self.paths) if self.paths else None
+        try:
+            if self.name is None:
+                return self.task(values)
+            with marker(self.indices, key=self.name):
+                return self.task(values)
+        finally:
+            if token is not None:
+                _core.context_leave(token)
+
+
+def collect(dask_worker: Any = None, payload: bool = True) -> dict[str, Any]:
+    """Run on a worker by the client (``Client.run``): this process's packed data (all of it
+    so far; not with ``payload=False``) with the worker's name, host and pid, and whether the
+    plugin is set up on it."""
+    from ..storage import local_payload
+
+    plugin = dask_worker.plugins.get(PLUGIN_NAME) if dask_worker is not None else None
+    out: dict[str, Any] = {
+        "host": host(),
+        "pid": os.getpid(),
+        "name": str(getattr(dask_worker, "name", "")),
+        "plugin": plugin is not None and hasattr(plugin, "_measured"),
+    }
+    if payload and out["plugin"] and _state["remote"]:
+        out["payload"] = local_payload(sorted(MEASURABLE), ("flat", "tree"))
+    return out

@@ -1,0 +1,170 @@
+"""timemory.dask: Dask tasks measured in the worker thread that runs them, beneath the call path
+that submitted them, and collected into the client's storage (threads and process clusters,
+client.submit/map, dask.delayed, functions of __main__ shipped by cloudpickle)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytest.importorskip("distributed")
+
+import timemory  # noqa: E402
+from timemory import _core, settings  # noqa: E402
+from timemory.bundle import marker  # noqa: E402
+
+import timemory.dask as tdask  # noqa: E402
+from distributed import Client, LocalCluster  # noqa: E402
+
+def step(i: int) -> int:
+    with marker(["wall_clock"], key="inner"):
+        return i * i
+
+
+def _walk(tree_batch) -> dict[tuple[str, ...], int]:
+    """{label path: count} of a native tree batch (the dummy root left out)."""
+    out: dict[tuple[str, ...], int] = {}
+    stack = [(i, ()) for i in tree_batch.roots()]
+    while stack:
+        i, prefix = stack.pop()
+        path = prefix if tree_batch.hash(i) == 0 else (*prefix, tree_batch.label(i))
+        if path:
+            out[path] = out.get(path, 0) + tree_batch.inclusive(i).laps
+        stack += [(c, path) for c in tree_batch.children(i)]
+    return out
+
+
+def _local_counts() -> dict[tuple[str, ...], int]:
+    return _walk(_core.tree_snapshot(_core.find_component("wall_clock")))
+
+
+def _flat_counts(results) -> dict[tuple[str, ...], int]:
+    """{label path: count} of one list of StorageResult entries (pre-order, with depths)."""
+    out: dict[tuple[str, ...], int] = {}
+    stack: list[str] = []
+    for entry in results:
+        depth = entry.depth()
+        del stack[depth:]
+        stack.append(entry.label())
+        path = tuple(stack)
+        out[path] = out.get(path, 0) + entry.data().laps()
+    return out
+
+
+@pytest.fixture(scope="module")
+def threads_client():
+    with LocalCluster(
+        n_workers=2, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster, Client(cluster) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def process_client():
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, Client(cluster) as client:
+        yield client
+
+
+def test_threads_cluster_tasks_land_beneath_the_submitting_path(threads_client):
+    with tdask.profile(threads_client, components=["wall_clock"]) as p:
+        with marker(["wall_clock"], key="solve"):
+            assert sum(threads_client.gather(threads_client.map(step, range(12)))) == sum(
+                i * i for i in range(12)
+            )
+    counts = _local_counts()
+    assert counts[("solve",)] == 1
+    assert counts[("solve", "step")] == 12
+    assert counts[("solve", "step", "inner")] == 12
+    assert ("step",) not in counts and ("inner",) not in counts
+    # in the client's process: nothing to collect, nothing failed
+    assert not p.failed and all(r.local for r in p.workers.values())
+    assert len(p.workers) == 2
+
+
+def test_submit_and_delayed_carry_the_path(threads_client):
+    import dask
+
+    with tdask.profile(threads_client):
+        with marker(["wall_clock"], key="submitting"):
+            assert threads_client.submit(step, 3).result() == 9
+        with marker(["wall_clock"], key="delayed"):
+            total = dask.delayed(sum)([dask.delayed(step)(i) for i in range(4)])
+            assert threads_client.compute(total).result() == 14
+    counts = _local_counts()
+    assert counts[("submitting", "step")] == 1
+    assert counts[("delayed", "step")] == 4
+    assert counts[("delayed", "sum")] == 1
+
+
+def test_executor_context_off_tasks_are_top_level_roots(threads_client):
+    settings.executor_context = False
+    try:
+        with tdask.profile(threads_client):
+            with marker(["wall_clock"], key="solve"):
+                threads_client.gather(threads_client.map(step, range(5)))
+    finally:
+        settings.executor_context = True
+    counts = _local_counts()
+    assert counts[("step",)] == 5
+    assert ("solve", "step") not in counts
+
+
+def test_no_components_carries_the_path_without_a_task_node(threads_client):
+    with tdask.profile(threads_client, components=[]):
+        with marker(["wall_clock"], key="solve"):
+            threads_client.gather(threads_client.map(step, range(6)))
+    counts = _local_counts()
+    assert counts[("solve", "inner")] == 6
+    assert not any("step" in path for path in counts)
+
+
+def test_outside_the_profile_tasks_are_not_measured(threads_client):
+    with tdask.profile(threads_client):
+        pass
+    threads_client.gather(threads_client.map(step, range(3), pure=False))
+    assert not any("step" in path for path in _local_counts())
+
+
+def test_bad_arguments_are_one_line(threads_client):
+    with pytest.raises(ValueError, match="wall_clok"):
+        tdask.profile(threads_client, components=["wall_clok"])
+    with pytest.raises(ValueError, match="positive number of seconds"):
+        tdask.profile(threads_client, checkpoint=-1)
+    with pytest.raises(TypeError, match="distributed.Client"):
+        tdask.profile("tcp://127.0.0.1:8786")
+    with tdask.profile(threads_client):
+        with pytest.raises(RuntimeError, match="profiled already"):
+            tdask.profile(threads_client).start()
+
+
+def test_process_cluster_data_come_back_into_the_clients_storage(process_client):
+    with tdask.profile(process_client, components=["wall_clock"]) as p:
+        with marker(["wall_clock"], key="solve"):
+            process_client.gather(process_client.map(step, range(20)))
+    assert not p.failed
+    pids = {r.pid for r in p.workers.values()}
+    assert len(pids) == 2 and os.getpid() not in pids
+    # every worker process is an entry of its own, like a pool worker
+    from timemory.storage import storage_class
+
+    storage = storage_class("wall_clock")
+    settings.collapse_processes = False
+    try:
+        lists = storage.dmp_get()
+    finally:
+        settings.collapse_processes = True
+    assert len(lists) == 3  # the client and its two workers
+    worker_counts = [_flat_counts(rank) for rank in lists[1:]]
+    assert sum(c.get(("solve", "step"), 0) for c in worker_counts) == 20
+    assert sum(c.get(("solve", "step", "inner"), 0) for c in worker_counts) == 20
+    # merged: one call graph
+    merged = _flat_counts(storage.dmp_get()[0])
+    assert merged[("solve",)] == 1
+    assert merged[("solve", "step")] == 20
+    assert merged[("solve", "step", "inner")] == 20
+    # timemory.get() holds them too
+    data = timemory.get(components=["wall_clock"])
+    assert data["timemory"]
