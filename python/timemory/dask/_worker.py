@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import socket
 
-from .. import _core, _lifecycle, _workers
+from .. import _core, _lifecycle, _processes, _workers
 from .._components import MEASURABLE
 from ..bundle import marker
 
@@ -33,6 +33,8 @@ _state: dict[str, Any] = {
     # through the Dask collection only (never written here, never left in a pool spool)
     "remote": False,
     "original": None,  # distributed.worker._run_task_simple before the patch
+    # a client collected this worker's data since its storage was last cleared
+    "collected": False,
 }
 
 
@@ -62,11 +64,25 @@ def teardown(plugin: Any, worker: Any) -> None:
     if _state["remote"]:
         for index in MEASURABLE:
             _core.clear(index)
+        _state["collected"] = False
 
 
 def _hand_off() -> bool:
-    """At finalize: a Dask worker process writes nothing (its data went to the client)."""
-    return bool(_state["remote"])
+    """At finalize: a Dask worker process writes nothing (its data went to the client).
+
+    A worker that is also a rank of an MPI job (dask-mpi) must still take part in the job's
+    gather at finalize, a collective the other ranks wait in. It sends only what the client
+    did not collect: nothing of what a collection took (the final one cleared it at teardown;
+    after a checkpoint without a final collection the client keeps that checkpoint, so the
+    rest is dropped here rather than counted twice)."""
+    if not _state["remote"]:
+        return False
+    if not _processes.collective_in_use():
+        return True
+    if _state["collected"]:
+        for index in MEASURABLE:
+            _core.clear(index)
+    return False
 
 
 _lifecycle.add_handoff(_hand_off)
@@ -171,4 +187,5 @@ def collect(dask_worker: Any = None, payload: bool = True) -> dict[str, Any]:
     }
     if payload and out["plugin"] and _state["remote"]:
         out["payload"] = local_payload(sorted(MEASURABLE), ("flat", "tree"))
+        _state["collected"] = True
     return out
