@@ -65,12 +65,11 @@ def dask_mapper(processes: bool, workers: int):
     storage when ``close`` runs (``timemory.dask.profile``). The partitions' own markers
     measure them: ``components=[]`` adds no node per task, so the call graph is the same as
     on the other executors."""
+    import timemory.dask
     from dask.distributed import Client, LocalCluster
 
-    import timemory.dask
-
     cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None
+        n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=":0"
     )
     client = Client(cluster)
     profile = timemory.dask.profile(client, components=[]).start()

@@ -11,11 +11,11 @@ import pytest
 pytest.importorskip("distributed")
 
 import timemory  # noqa: E402
+import timemory.dask as tdask  # noqa: E402
+from distributed import Client, LocalCluster  # noqa: E402
 from timemory import _core, settings  # noqa: E402
 from timemory.bundle import marker  # noqa: E402
 
-import timemory.dask as tdask  # noqa: E402
-from distributed import Client, LocalCluster  # noqa: E402
 
 def step(i: int) -> int:
     with marker(["wall_clock"], key="inner"):
@@ -54,17 +54,23 @@ def _flat_counts(results) -> dict[tuple[str, ...], int]:
 
 @pytest.fixture(scope="module")
 def threads_client():
-    with LocalCluster(
-        n_workers=2, threads_per_worker=2, processes=False, dashboard_address=None
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=2, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
 @pytest.fixture(scope="module")
 def process_client():
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
@@ -168,3 +174,130 @@ def test_process_cluster_data_come_back_into_the_clients_storage(process_client)
     # timemory.get() holds them too
     data = timemory.get(components=["wall_clock"])
     assert data["timemory"]
+
+
+MAIN_SCRIPT = """
+from dask.distributed import Client, LocalCluster
+import timemory.dask
+from timemory.bundle import marker
+from timemory.profiler import profile
+
+
+def helper(i):
+    return i + 1
+
+
+@profile(["wall_clock"])
+def step(i):
+    return helper(i) * 2
+
+
+def plain(i):
+    return helper(i)
+
+
+if __name__ == "__main__":
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster, Client(cluster) as client:
+        with timemory.dask.profile(client, components=["wall_clock"]):
+            with marker(["wall_clock"], key="solve"):
+                print(sum(client.gather(client.map(step, range(10)))))
+                print(sum(client.gather(client.map(plain, range(10)))))
+"""
+
+
+def test_main_functions_shipped_by_cloudpickle_keep_their_names_and_file(run_python, tmp_path):
+    proc = run_python(MAIN_SCRIPT, env={"TIMEMORY_OUTPUT_PATH": str(tmp_path / "out")}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["110", "55"]
+    from timemory import runs
+
+    graph = runs.read_folder(tmp_path / "out")
+    counts = dict(zip(map(tuple, graph.paths), graph.values["wall_clock"]["count"].tolist()))
+    # the task nodes (the plugin's, by the function's name), then what the profiler saw: the
+    # function of the client's script (its file, as a local run names it) and what it calls
+    assert counts[("solve", "step")] == 10 and counts[("solve", "plain")] == 10
+    assert counts[("solve", "step", "step [script, line 12]")] == 10
+    assert counts[("solve", "step", "step [script, line 12]", "helper")] == 10
+    assert not any("dynamic-code" in label for path in counts for label in path)
+
+
+def test_a_plugin_the_program_registered_is_collected_and_kept(process_client):
+    process_client.register_plugin(tdask.TimemoryPlugin(["wall_clock"]))
+    try:
+        for expected in (4, 3):  # each profile holds its own tasks only
+            timemory.clear()
+            with tdask.profile(process_client) as p:
+                with marker(["wall_clock"], key="solve"):
+                    process_client.gather(process_client.map(step, range(expected), pure=False))
+            assert not p.failed and not p._owns_plugin
+            from timemory.storage import storage_class
+
+            merged = _flat_counts(storage_class("wall_clock").dmp_get()[0])
+            assert merged[("solve", "step")] == expected
+        # still registered: the program's
+        assert process_client.run_on_scheduler(
+            lambda dask_scheduler: "timemory" in dask_scheduler.worker_plugins
+        )
+    finally:
+        process_client.unregister_worker_plugin("timemory")
+
+
+def test_an_asynchronous_client_is_refused_in_one_line():
+    class Fake(Client):  # a client in asynchronous mode, never started
+        asynchronous = True
+
+        def __del__(self):
+            pass
+
+    with pytest.raises(TypeError, match="synchronous distributed.Client"):
+        tdask.profile(Fake.__new__(Fake))
+
+
+def test_collect_on_demand_and_checkpoints_replace_not_add(process_client):
+    import time
+
+    from timemory.storage import storage_class
+
+    storage = storage_class("wall_clock")
+    with tdask.profile(process_client, checkpoint=0.05) as p:
+        with marker(["wall_clock"], key="solve"):
+            process_client.gather(process_client.map(step, range(8), pure=False))
+            p.collect()
+            assert _flat_counts(storage.dmp_get()[0])[("solve", "step")] == 8
+            # the checkpoint thread collects again meanwhile: each collection replaces the
+            # worker's earlier one (its data are cumulative)
+            first = {a: r.collected for a, r in p.workers.items()}
+            deadline = time.monotonic() + 120  # bounded: a stuck checkpoint fails the test
+            while any(r.collected == first[a] for a, r in p.workers.items()):
+                assert time.monotonic() < deadline, "no checkpoint collected"
+                time.sleep(0.02)
+            process_client.gather(process_client.map(step, range(3), pure=False))
+    merged = _flat_counts(storage.dmp_get()[0])
+    assert merged[("solve", "step")] == 11
+    assert merged[("solve", "step", "inner")] == 11
+    assert not p.failed
+    with pytest.raises(RuntimeError, match="inside the profile"):
+        p.collect()
+
+
+def test_a_worker_that_joins_during_the_profile_is_measured_too():
+    from timemory.storage import storage_class
+
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        with tdask.profile(client) as p:
+            cluster.scale(2)
+            client.wait_for_workers(2, timeout=120)
+            newest = max(client.scheduler_info()["workers"], key=lambda a: a not in p.workers)
+            assert newest not in p.workers
+            with marker(["wall_clock"], key="solve"):
+                client.gather(client.map(step, range(4), workers=[newest], pure=False))
+        assert not p.failed and p.workers[newest].collected is not None
+    merged = _flat_counts(storage_class("wall_clock").dmp_get()[0])
+    assert merged[("solve", "step")] == 4

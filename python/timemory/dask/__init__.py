@@ -9,23 +9,23 @@ the client's (``pip install 'timemory[dask]'``).
             client.gather(client.map(step, range(100)))
         p.collect()  # on demand; the block's end collects too
 
-* **Every task is measured where it runs.** :class:`TimemoryPlugin` (a
+* Every task is measured where it runs. :class:`TimemoryPlugin` (a
   ``distributed.WorkerPlugin`` named ``"timemory"``, registered by :func:`profile` on the
   present and future workers, or by the program: ``client.register_plugin(TimemoryPlugin())``)
   measures each task, in the worker thread that executes it, with the chosen components,
   under its function's name (``step``; a function of ``__main__`` shipped by cloudpickle too).
-* **The call path follows the task.** Importing this module makes every ``Client`` attach the
+* The call path follows the task. Importing this module makes every ``Client`` attach the
   submitting thread's open call path (``timemory._context``) to what it submits
   (``submit``, ``map``, ``compute``, ``persist``, ``get``: ``dask.delayed`` and collections
   computed on the distributed scheduler) as the task annotation ``"timemory"``; the worker
   records the task beneath it (``solve -> step``), as a *remote* child (see
   docs/guide/executors.md). ``settings.executor_context = False``: tasks are top-level roots.
-* **The data come back into the client's storage** when the block ends and on
+* The data come back into the client's storage when the block ends and on
   :meth:`Profile.collect`: ``timemory.get()``, ``XStorage.dmp_get()`` and the output files hold
   one entry per worker process (its pid, like a pool worker's; merged with
   ``collapse_processes``). A threads cluster (``processes=False``) records into the client's
   own storage (its threads). What a worker keeps grows with its distinct call paths.
-* **Faults are listed, never dropped.** A worker that fails to report is named on stderr with
+* Faults are listed, never dropped. A worker that fails to report is named on stderr with
   the reason and in ``metadata.json`` (``dask_workers_failed``); one that died keeps the data
   of its last collection (``checkpoint=SECONDS`` collects periodically) or has none, and the
   line says which. A worker where timemory cannot be imported is one error line naming it;
@@ -45,9 +45,16 @@ from .._text import echo
 from . import _worker
 
 try:
+    import cloudpickle
     from distributed import Client, WorkerPlugin
 except ImportError as err:  # the optional extra is not installed
     raise missing_package("timemory.dask", "dask[distributed]", "dask") from err
+
+from . import _loader
+
+# the plugin's loader and the collecting function travel by value: they run on a worker
+# where timemory cannot be imported, and say so
+cloudpickle.register_pickle_by_value(_loader)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
@@ -90,6 +97,10 @@ class TimemoryPlugin(WorkerPlugin):
         self.components = [c if isinstance(c, str) else int(c) for c in components]
         self.client_pid = os.getpid() if client_pid is None else int(client_pid)
         self.client_host = _worker.host() if client_host is None else str(client_host)
+        # the client's script: the file of the __main__ functions cloudpickle ships
+        main = sys.modules.get("__main__")
+        main_file = getattr(main, "__file__", None)
+        self.main_file = os.path.abspath(main_file) if isinstance(main_file, str) else ""
         self._measured: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -97,14 +108,23 @@ class TimemoryPlugin(WorkerPlugin):
             "components": self.components,
             "client_pid": self.client_pid,
             "client_host": self.client_host,
+            "main_file": self.main_file,
         }
+
+    def __reduce__(self) -> Any:
+        """Shipped as a :class:`~timemory.dask._loader.TimemoryLoader` by value: a worker
+        where timemory cannot be imported loads it all the same (see that module)."""
+        loader = _loader.TimemoryLoader(self.__getstate__())
+        return (cloudpickle.loads, (cloudpickle.dumps(loader),))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._measured = None
 
     def setup(self, worker: Any) -> None:
-        self._measured = _worker.TaskMeasure(_component_indices(self.components))
+        self._measured = _worker.TaskMeasure(
+            _component_indices(self.components), getattr(self, "main_file", "")
+        )
         _worker.setup(self, worker)
 
     def teardown(self, worker: Any) -> None:
@@ -148,7 +168,7 @@ def _patch_client() -> None:
 
     _graph_to_futures.__timemory__ = True  # type: ignore[attr-defined]
     _graph_to_futures.__wrapped__ = original  # type: ignore[attr-defined]
-    Client._graph_to_futures = _graph_to_futures  # type: ignore[method-assign]
+    Client._graph_to_futures = _graph_to_futures
 
 
 _patch_client()
@@ -233,6 +253,11 @@ class Profile:
             raise TypeError(
                 f"timemory.dask.profile needs a distributed.Client, not {type(client).__name__}"
             )
+        if getattr(client, "asynchronous", False):
+            raise TypeError(
+                "timemory.dask.profile needs a synchronous distributed.Client "
+                "(Client(asynchronous=False), the default)"
+            )
         if checkpoint is not None and (
             isinstance(checkpoint, bool)
             or not isinstance(checkpoint, (int, float))
@@ -249,6 +274,8 @@ class Profile:
         self.failed: dict[str, str] = {}
         self._serial = 0
         self._active = False
+        # False: the program registered the plugin itself; it stays registered after the end
+        self._owns_plugin = True
         self._stop_event: Any = None
         self._thread: Any = None
         self._lock: Any = None
@@ -292,7 +319,10 @@ class Profile:
             if self._client_open():
                 self._collect(final=True)
                 try:
-                    self.client.unregister_worker_plugin(self.plugin.name)
+                    if self._owns_plugin:
+                        self.client.unregister_worker_plugin(self.plugin.name)
+                    else:
+                        self.client.run(_loader.forget, on_error="ignore")
                 except Exception as err:  # noqa: BLE001 - the collected data are kept
                     if self._client_open():
                         echo(f"[timemory]> dask: unregistering the plugin: {_reason(err)}")
@@ -319,18 +349,21 @@ class Profile:
         from distributed.protocol.pickle import dumps
 
         plugin = self.plugin
-        try:
-            # the scheduler's call rather than Client.register_plugin, which raises the
-            # first worker's error and stops there
-            self.client.sync(
-                self.client.scheduler.register_worker_plugin,
-                plugin=dumps(plugin),
-                name=plugin.name,
-                idempotent=plugin.idempotent,
-            )
-        except Exception:  # noqa: BLE001 - a worker's error: the probe below names it
-            pass
-        results = self.client.run(_worker.collect, payload=False, on_error="return")
+        # a plugin the program registered itself stays (its components apply): only collected
+        self._owns_plugin = not self.client.run_on_scheduler(_loader.registered)
+        if self._owns_plugin:
+            try:
+                # the scheduler's call rather than Client.register_plugin, which raises the
+                # first worker's error and stops there
+                self.client.sync(
+                    self.client.scheduler.register_worker_plugin,
+                    plugin=dumps(plugin),
+                    name=plugin.name,
+                    idempotent=plugin.idempotent,
+                )
+            except Exception:  # noqa: BLE001 - a worker's error: the probe below names it
+                pass
+        results = self.client.run(_loader.collect, payload=False, on_error="return")
         for address, result in sorted(results.items()):
             record = self._record(address)
             reason = self._update(record, result)
@@ -345,7 +378,10 @@ class Profile:
         """Take what ``_worker.collect`` returned (or the error it raised) into ``record``;
         the reason it cannot be measured, None when it can."""
         if isinstance(result, BaseException):
-            return f"timemory cannot be imported there ({_reason(result)})"
+            return f"it could not be asked ({_reason(result)})"
+        if "error" in result:
+            record.name = str(result.get("name", ""))
+            return str(result["error"])
         record.name = str(result.get("name", ""))
         record.host = str(result.get("host", ""))
         record.pid = int(result.get("pid", 0))
@@ -382,7 +418,7 @@ class Profile:
 
     def _collect_locked(self, final: bool, quiet: bool) -> None:
         try:
-            results = self.client.run(_worker.collect, on_error="return")
+            results = self.client.run(_loader.collect, on_error="return")
         except Exception as err:  # noqa: BLE001 - the cluster went away: what was collected stays
             if not self._client_open():
                 if final:
@@ -439,7 +475,7 @@ class Profile:
             "[timemory]> warning: the Dask client or cluster was closed before timemory "
             f"collected its workers' data; {len(kept)} of {len(self.workers)} workers' data "
             "from earlier collections are kept"
-            + (f" (the last at {_clock(max(r.collected for r in kept))})" if kept else "")  # type: ignore[type-var]
+            + (f" (the last at {_clock(max(r.collected or 0.0 for r in kept))})" if kept else "")
         )
         for record in self.workers.values():
             if record.failed is None:
@@ -450,7 +486,9 @@ class Profile:
             echo(f"[timemory]> dask worker {record.label()}: {reason}; {self._kept(record, now)}")
 
     def _record_metadata(self) -> None:
-        from ..manager import add_metadata
+        from .._output import manager
+
+        add_metadata = manager.add_metadata
 
         end = time.time()
         shown = [

@@ -33,9 +33,12 @@ _state: dict[str, Any] = {
     # through the Dask collection only (never written here, never left in a pool spool)
     "remote": False,
     "original": None,  # distributed.worker._run_task_simple before the patch
+    "thread_state": None,  # distributed.worker.thread_state: the running task's key, worker
     # a client collected this worker's data since its storage was last cleared
     "collected": False,
 }
+#: dask's task node class (a graph's function calls; its other nodes hold data or aliases)
+_TASK: list[Any] = [None]
 
 
 def host() -> str:
@@ -90,17 +93,25 @@ _lifecycle.add_handoff(_hand_off)
 
 def _patch() -> None:
     import distributed.worker as dworker
+    from dask._task_spec import Task
 
     if _state["original"] is not None:
         return
+    _TASK[0] = Task
+    _state["thread_state"] = dworker.thread_state
     _state["original"] = dworker._run_task_simple
     dworker._run_task_simple = _run_task_simple
 
 
 def _run_task_simple(task: Any, data: Any, time_delay: float) -> Any:
     original = _state["original"]
-    from distributed.worker import thread_state
+    if original is None:
+        # pickled by reference into a process pool that a worker runs tasks on (an executor
+        # of its own): not patched there, the task runs as distributed runs it
+        import distributed.worker as dworker
 
+        return dworker._run_task_simple(task, data, time_delay)
+    thread_state = _state["thread_state"]
     execution = getattr(thread_state, "execution_state", None)
     worker = execution.get("worker") if execution else None
     plugin = worker.plugins.get(PLUGIN_NAME) if worker is not None else None
@@ -110,15 +121,27 @@ def _run_task_simple(task: Any, data: Any, time_delay: float) -> Any:
     return original(measure(worker, getattr(thread_state, "key", None), task), data, time_delay)
 
 
+#: What cloudpickle names the file of every code object it ships by value.
+DYNAMIC_CODE = "<dynamic-code>"
+
+
 class TaskMeasure:
     """Per plugin instance: the components (indices) each task is measured with and the
-    call paths seen so far (their labels registered once)."""
+    call paths seen so far (their labels registered once).
 
-    __slots__ = ("indices", "names", "contexts")
+    A function of the client's ``__main__`` arrives, with the functions of ``__main__`` it
+    calls, as new code objects named ``<dynamic-code>`` (cloudpickle ships them by value):
+    the profiler would name their file so, and would label every task's copy anew. Each is
+    given the client's script as its file, once per distinct function (the code objects are
+    reused across tasks: the profiler's labels stay bounded by the distinct functions)."""
 
-    def __init__(self, indices: list[int]):
+    __slots__ = ("indices", "contexts", "main_file", "codes")
+
+    def __init__(self, indices: list[int], main_file: str = ""):
         self.indices = indices
-        self.names: dict[Any, str] = {}
+        self.main_file = main_file
+        # (name, first line, bytecode, constants) -> the code object with the real file
+        self.codes: dict[Any, Any] = {}
         # the annotation's key -> the path as context_enter takes it; one entry per distinct
         # submitting call path
         self.contexts: dict[int, Any] = {}
@@ -135,9 +158,43 @@ class TaskMeasure:
                 _core.context_register([tuple(r) for r in carried[2]])
                 paths = self.contexts[ident] = [(int(i), list(p)) for i, p in carried[1]]
         name = None
-        if self.indices and type(task).__name__ == "Task":
-            name = self._name(getattr(task, "func", None))
+        if type(task) is _TASK[0]:
+            func = getattr(task, "func", None)
+            code = getattr(func, "__code__", None)
+            if code is not None and code.co_filename == DYNAMIC_CODE and self.main_file:
+                self._real_files(func, set())
+            if self.indices:
+                name = self._name(func)
         return _Measured(task, paths, name, self.indices)
+
+    def _real_files(self, func: Any, seen: set[int]) -> None:
+        """``func`` and the ``__main__`` functions it reaches through its globals (shipped
+        with it) get code objects whose file is the client's script."""
+        seen.add(id(func))
+        code = func.__code__
+        # a wrapper's module and name are those of what it wraps (functools.wraps): its code
+        # (named otherwise) is not the script's
+        if (
+            code.co_filename == DYNAMIC_CODE
+            and getattr(func, "__module__", None) == "__main__"
+            and code.co_name == getattr(func, "__name__", None)
+        ):
+            key = (code.co_name, code.co_firstlineno, code.co_code, code.co_consts)
+            real = self.codes.get(key)
+            if real is None:
+                real = self.codes[key] = _with_file(code, self.main_file)
+            try:
+                func.__code__ = real
+            except (TypeError, ValueError):  # free variables differ: left as shipped
+                pass
+        # what it calls: its globals, what it decorates (``functools.wraps``), its closure
+        reached = list(getattr(func, "__globals__", {}).values())
+        reached.append(getattr(func, "__wrapped__", None))
+        reached += [_cell(c) for c in getattr(func, "__closure__", None) or ()]
+        for value in reached:
+            if id(value) not in seen and getattr(value, "__code__", None) is not None:
+                if getattr(value.__code__, "co_filename", None) == DYNAMIC_CODE:
+                    self._real_files(value, seen)
 
     def _name(self, func: Any) -> str:
         name = getattr(func, "__name__", None)
@@ -146,6 +203,22 @@ class TaskMeasure:
         from dask.utils import funcname
 
         return str(funcname(func))
+
+
+def _cell(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return None
+
+
+def _with_file(code: Any, path: str) -> Any:
+    """``code`` and the code objects nested in it (its inner functions) with file ``path``."""
+    consts = tuple(
+        _with_file(c, path) if isinstance(c, type(code)) and c.co_filename == DYNAMIC_CODE else c
+        for c in code.co_consts
+    )
+    return code.replace(co_filename=path, co_consts=consts)
 
 
 class _Measured:
@@ -183,7 +256,7 @@ def collect(dask_worker: Any = None, payload: bool = True) -> dict[str, Any]:
         "host": host(),
         "pid": os.getpid(),
         "name": str(getattr(dask_worker, "name", "")),
-        "plugin": plugin is not None and hasattr(plugin, "_measured"),
+        "plugin": getattr(plugin, "_measured", None) is not None,
     }
     if payload and out["plugin"] and _state["remote"]:
         out["payload"] = local_payload(sorted(MEASURABLE), ("flat", "tree"))
