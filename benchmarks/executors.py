@@ -7,10 +7,11 @@ tasks of a tiny function, unprofiled and profiled, in one run.
 
 Each executor and mode runs in a fresh interpreter (this file with ``--child``): the executor
 starts with ``--workers`` workers (threads, forked processes, or Dask worker processes of one
-thread each), runs a warm-up of plain tasks, then ``--first`` tasks and the rest up to
-``--tasks``. *Profiled*: the tasks are submitted inside a ``submit`` marker and each runs as the
-tiny function measured with ``wall_clock`` beneath that call path (pools: ``timemory._context``'s
-``Task`` around a ``marker``-decorated function; Dask: ``timemory.dask.profile(client,
+thread each), runs ``--warmup`` untimed tasks (profiled: beneath a ``warmup`` marker), then
+``--first`` tasks and the rest up to ``--tasks``, timed. *Profiled*: the tasks are submitted
+inside a ``submit`` marker and each runs as the tiny function measured with ``wall_clock``
+beneath that call path (pools: ``timemory._context``'s ``Task`` around a function whose body is
+a ``marker`` named ``tiny``; Dask: ``timemory.dask.profile(client,
 components=["wall_clock"])``, which wraps every task itself). *Unprofiled*: the same tasks, no
 timemory.
 
@@ -112,7 +113,9 @@ def _parent_label(nodes: list, i: int) -> str:
     return ""
 
 
-def _pool_child(kind: str, profiled: bool, tasks: int, first: int, workers: int) -> dict:
+def _pool_child(
+    kind: str, profiled: bool, tasks: int, first: int, workers: int, warmup: int
+) -> dict:
     global _marker
     fn = tiny
     if profiled:
@@ -143,15 +146,17 @@ def _pool_child(kind: str, profiled: bool, tasks: int, first: int, workers: int)
         cpu = lambda: sum(_cpu(p) for p in pids)  # noqa: E731
         rss = lambda: [_rss(p) for p in pids]  # noqa: E731
 
-    def batch(lo: int, hi: int) -> None:
+    def batch(lo: int, hi: int, key: str = "submit") -> None:
         if profiled:
-            with marker(COMPONENTS, key="submit"):
+            with marker(COMPONENTS, key=key):
                 task = _context.wrap(fn)
                 results = list(pool.map(task, range(lo, hi), chunksize=64))
         else:
             results = list(pool.map(fn, range(lo, hi), chunksize=64))
         assert results[-1] == hi, results[-1]
 
+    # steady state: what runs once per worker (first calls, caches) is not timed
+    batch(-warmup, 0, key="warmup")
     cpu0, t0 = cpu(), time.perf_counter()
     batch(0, first)
     rss_first = rss()
@@ -173,7 +178,7 @@ def _pool_child(kind: str, profiled: bool, tasks: int, first: int, workers: int)
     }
 
 
-def _dask_child(profiled: bool, tasks: int, first: int, workers: int) -> dict:
+def _dask_child(profiled: bool, tasks: int, first: int, workers: int, warmup: int) -> dict:
     import dask
     from distributed import Client, LocalCluster, wait
 
@@ -225,6 +230,12 @@ def _dask_child(profiled: bool, tasks: int, first: int, workers: int) -> dict:
             assert client.gather(futures[-1]) == hi
             del futures
 
+        # steady state: what runs once per worker (first calls, caches) is not timed
+        if profiled:
+            with marker(COMPONENTS, key="warmup"):
+                batch(-warmup, 0)
+        else:
+            batch(-warmup, 0)
         s0, t0 = snapshot(), time.perf_counter()
         if profiled:
             with marker(COMPONENTS, key="submit"):
@@ -261,12 +272,12 @@ def _dask_child(profiled: bool, tasks: int, first: int, workers: int) -> dict:
         cluster.close()
 
 
-def child(kind: str, mode: str, tasks: int, first: int, workers: int) -> None:
+def child(kind: str, mode: str, tasks: int, first: int, workers: int, warmup: int) -> None:
     profiled = mode == "profiled"
     if kind == "dask":
-        result = _dask_child(profiled, tasks, first, workers)
+        result = _dask_child(profiled, tasks, first, workers, warmup)
     else:
-        result = _pool_child(kind, profiled, tasks, first, workers)
+        result = _pool_child(kind, profiled, tasks, first, workers, warmup)
     print(json.dumps(result), flush=True)
 
 
@@ -284,6 +295,8 @@ def run_case(kind: str, mode: str, args: argparse.Namespace) -> dict:
         str(args.first),
         "--workers",
         str(args.workers),
+        "--warmup",
+        str(args.warmup),
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIMEMORY_")}
     proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=args.timeout)
@@ -332,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--first", type=int, default=10_000, help="tasks before the first RSS")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--warmup", type=int, default=2000, help="untimed tasks first (profiled: beneath 'warmup')"
+    )
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600, help="seconds for one case")
     parser.add_argument("--child", nargs=2, metavar=("EXECUTOR", "MODE"), help=argparse.SUPPRESS)
@@ -342,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         kind, mode = args.child
         if kind not in EXECUTORS or mode not in MODES:
             parser.error(f"--child: choose EXECUTOR from {EXECUTORS} and MODE from {MODES}")
-        child(kind, mode, args.tasks, args.first, args.workers)
+        child(kind, mode, args.tasks, args.first, args.workers, args.warmup)
         return 0
     from _child import print_table
 
