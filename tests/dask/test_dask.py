@@ -153,6 +153,14 @@ def test_process_cluster_data_come_back_into_the_clients_storage(process_client)
     assert not p.failed
     pids = {r.pid for r in p.workers.values()}
     assert len(pids) == 2 and os.getpid() not in pids
+    # metadata.json names them (address, name, pid)
+    from timemory.manager import manager
+
+    listed = manager.get_metadata()["info"]["dask_workers"]
+    for record in p.workers.values():
+        assert any(
+            line.startswith(record.address) and f"pid {record.pid} " in line for line in listed
+        )
     # every worker process is an entry of its own, like a pool worker
     from timemory.storage import storage_class
 
@@ -301,3 +309,50 @@ def test_a_worker_that_joins_during_the_profile_is_measured_too():
         assert not p.failed and p.workers[newest].collected is not None
     merged = _flat_counts(storage_class("wall_clock").dmp_get()[0])
     assert merged[("solve", "step")] == 4
+
+
+PROFILED_SCRIPT = """
+from dask.distributed import Client, LocalCluster
+import timemory.dask
+
+
+def step(i):
+    return i * 2
+
+
+def solve(client):
+    return client.gather(client.map(step, range(6)))
+
+
+if __name__ == "__main__":
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster, Client(cluster) as client:
+        with timemory.dask.profile(client, components=[]):
+            print(sum(solve(client)))
+"""
+
+
+def test_under_the_profiler_tasks_land_beneath_the_programs_function(tmp_path):
+    """Neither Client.map (open in the client when it submits) nor dask's Task.__call__ (in
+    the worker) shows between the program's function and the task's."""
+    import subprocess
+    import sys
+
+    from timemory import runs
+    from tool_helpers import clean_env
+
+    (tmp_path / "s.py").write_text(PROFILED_SCRIPT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "timemory.profiler", "-d", str(tmp_path / "out"), "--", "s.py"],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    graph = runs.read_folder(tmp_path / "out")
+    counts = dict(zip(map(tuple, graph.paths), graph.values["wall_clock"]["count"].tolist()))
+    steps = {path: n for path, n in counts.items() if path[-1] == "step"}
+    assert steps == {("<module s.py>", "solve", "step"): 6}

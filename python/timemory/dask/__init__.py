@@ -139,15 +139,52 @@ class TimemoryPlugin(WorkerPlugin):
 def _annotation() -> Any:
     """The task annotation that carries the calling thread's open call path (None: nothing
     open, or ``settings.executor_context`` off). Plain data (lists, ints, strings): the
-    scheduler passes it on without unpickling anything of timemory's."""
+    scheduler passes it on without unpickling anything of timemory's.
+
+    The path ends where the program called Dask: the functions of dask and distributed open
+    beneath it (``Client.map``, ``dask.compute``... recorded by the profiler) are left out,
+    so the tasks land beneath the program's own function, as a local call would."""
     if not _settings.executor_context:
         return None
     ctx = _context.capture()
     if ctx is None:
         return None
-    paths = [(int(i), [int(h) for h in p]) for i, p in ctx.paths]
-    records = [list(r) for r in ctx.records()]
-    return (hash(ctx.paths), paths, records)
+    records = {int(r[0]): r for r in ctx.records()}
+    dirs = _executor_dirs()
+    paths = []
+    for index, path in ctx.paths:
+        hashes = [int(h) for h in path]
+        while hashes and _in_dirs(records.get(hashes[-1]), dirs):
+            hashes.pop()
+        if hashes:
+            paths.append((int(index), hashes))
+    if not paths:
+        return None
+    used = dict.fromkeys(h for _, hashes in paths for h in hashes)
+    ident = hash(tuple((i, tuple(hashes)) for i, hashes in paths))
+    return (ident, paths, [list(records[h]) for h in used if h in records])
+
+
+_DIRS: list[tuple[str, ...]] = []
+
+
+def _executor_dirs() -> tuple[str, ...]:
+    """The folders of the dask and distributed packages (with a trailing separator)."""
+    if not _DIRS:
+        import dask
+        import distributed
+
+        _DIRS.append(
+            tuple(os.path.join(os.path.dirname(m.__file__ or ""), "") for m in (dask, distributed))
+        )
+    return _DIRS[0]
+
+
+def _in_dirs(record: Any, dirs: tuple[str, ...]) -> bool:
+    """Whether a node's record (hash, label, where, source) is a function of those folders
+    (a marker has no source: never)."""
+    source: Any = record[3] if record is not None else None
+    return bool(source) and str(source[0]).startswith(dirs)
 
 
 def _patch_client() -> None:
@@ -486,24 +523,29 @@ class Profile:
             echo(f"[timemory]> dask worker {record.label()}: {reason}; {self._kept(record, now)}")
 
     def _record_metadata(self) -> None:
+        """``metadata.json``: the workers of every profile of the run (``dask_workers``) and
+        those that did not report (``dask_workers_failed``), each line once."""
         from .._output import manager
 
-        add_metadata = manager.add_metadata
-
         end = time.time()
-        shown = [
-            f"{r.label()}: pid {r.pid} on {r.host}" + (" (the client's process)" if r.local else "")
-            for r in self.workers.values()
-            if r.pid
-        ]
-        if shown:
-            add_metadata("dask_workers", shown)
-        failed = [
-            f"{self.workers[a].label()}: {reason}; {self._kept(self.workers[a], end)}"
-            for a, reason in self.failed.items()
-        ]
-        if failed:
-            add_metadata("dask_workers_failed", failed)
+        for record in self.workers.values():
+            if record.pid:
+                own = " (the client's process)" if record.local else ""
+                _metadata["dask_workers"][
+                    f"{record.label()}: pid {record.pid} on {record.host}{own}"
+                ] = None
+        for address, reason in self.failed.items():
+            record = self.workers[address]
+            _metadata["dask_workers_failed"][
+                f"{record.label()}: {reason}; {self._kept(record, end)}"
+            ] = None
+        for key, lines in _metadata.items():
+            if lines:
+                manager.add_metadata(key, list(lines))
+
+
+# what metadata.json lists of the run's profiles (ordered sets: each line once)
+_metadata: dict[str, dict[str, None]] = {"dask_workers": {}, "dask_workers_failed": {}}
 
 
 def profile(

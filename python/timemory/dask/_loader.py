@@ -1,7 +1,8 @@
 """The plugin as the workers receive it: shipped by value (cloudpickle), so that a worker
 where timemory cannot be imported still loads it and registers it, quietly, instead of
 failing the scheduler's broadcast (a traceback in the scheduler's log). That worker is then
-named in one line by the client (its probe fails with the import error) and the other
+named in one line by the client (the probe, :func:`collect`, answers with the import
+error) and the other
 workers are measured. This module imports nothing of timemory's at its top: its class
 travels without it."""
 

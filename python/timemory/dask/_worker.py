@@ -39,6 +39,8 @@ _state: dict[str, Any] = {
 }
 #: dask's task node class (a graph's function calls; its other nodes hold data or aliases)
 _TASK: list[Any] = [None]
+_TASK_REF: list[Any] = [None]
+_GRAPH_NODE: list[Any] = [None]
 
 
 def host() -> str:
@@ -74,10 +76,11 @@ def _hand_off() -> bool:
     """At finalize: a Dask worker process writes nothing (its data went to the client).
 
     A worker that is also a rank of an MPI job (dask-mpi) must still take part in the job's
-    gather at finalize, a collective the other ranks wait in. It sends only what the client
+    collective write at finalize, which the other ranks wait in. It sends only what the client
     did not collect: nothing of what a collection took (the final one cleared it at teardown;
     after a checkpoint without a final collection the client keeps that checkpoint, so the
-    rest is dropped here rather than counted twice)."""
+    rest is dropped here rather than counted twice). What it recorded outside a profile
+    reaches the output this way, once."""
     if not _state["remote"]:
         return False
     if not _processes.collective_in_use():
@@ -85,6 +88,7 @@ def _hand_off() -> bool:
     if _state["collected"]:
         for index in MEASURABLE:
             _core.clear(index)
+        _core.timeline_clear()
     return False
 
 
@@ -93,11 +97,13 @@ _lifecycle.add_handoff(_hand_off)
 
 def _patch() -> None:
     import distributed.worker as dworker
-    from dask._task_spec import Task
+    from dask._task_spec import GraphNode, Task, TaskRef
 
     if _state["original"] is not None:
         return
     _TASK[0] = Task
+    _TASK_REF[0] = TaskRef
+    _GRAPH_NODE[0] = GraphNode
     _state["thread_state"] = dworker.thread_state
     _state["original"] = dworker._run_task_simple
     dworker._run_task_simple = _run_task_simple
@@ -236,13 +242,38 @@ class _Measured:
     def __call__(self, values: Any = ()) -> Any:
         token = _core.context_enter(self.paths) if self.paths else None
         try:
+            call = _direct(self.task, values)
             if self.name is None:
-                return self.task(values)
+                return call() if call is not None else self.task(values)
             with marker(self.indices, key=self.name):
-                return self.task(values)
+                return call() if call is not None else self.task(values)
         finally:
             if token is not None:
                 _core.context_leave(token)
+
+
+def _direct(task: Any, values: Any) -> Any:
+    """For a task whose arguments are values or other tasks' results (what ``submit`` and
+    ``map`` make): its function called directly, as ``Task.__call__`` would call it, so
+    that the function profiler, where it runs in the worker, shows the task's function
+    right beneath the client's call path rather than dask's ``Task.__call__`` between
+    them. None for anything else (nested graph nodes as arguments, other node types):
+    the task then runs as dask runs it."""
+    if type(task) is not _TASK[0]:
+        return None
+    ref, node = _TASK_REF[0], _GRAPH_NODE[0]
+    args = []
+    for a in task.args:
+        if isinstance(a, node):
+            return None
+        args.append(values[a.key] if isinstance(a, ref) else a)
+    kwargs = {}
+    for k, a in (task.kwargs or {}).items():
+        if isinstance(a, node):
+            return None
+        kwargs[k] = values[a.key] if isinstance(a, ref) else a
+    func = task.func
+    return lambda: func(*args, **kwargs)
 
 
 def collect(dask_worker: Any = None, payload: bool = True) -> dict[str, Any]:
