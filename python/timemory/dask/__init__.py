@@ -41,7 +41,7 @@ import time
 from .. import _context, _processes
 from .. import settings as _settings
 from .._about import missing_package
-from .._text import echo
+from .._text import ERROR, WARNING, echo
 from . import _worker
 
 try:
@@ -362,7 +362,10 @@ class Profile:
                         self.client.run(_loader.forget, on_error="ignore")
                 except Exception as err:  # noqa: BLE001 - the collected data are kept
                     if self._client_open():
-                        echo(f"[timemory]> dask: unregistering the plugin: {_reason(err)}")
+                        echo(
+                            f"[timemory]> dask: unregistering the plugin: {_reason(err)}",
+                            level=WARNING,
+                        )
             else:
                 self._closed_before_collecting()
         finally:
@@ -408,7 +411,8 @@ class Profile:
                 record.failed = record._said = self.failed[address] = reason
                 echo(
                     f"[timemory]> error: dask worker {record.label()}: {reason}; it is not "
-                    "measured, the other workers are"
+                    "measured, the other workers are",
+                    level=ERROR,
                 )
 
     def _update(self, record: WorkerRecord, result: Any) -> str | None:
@@ -463,7 +467,10 @@ class Profile:
                 return
             results = {}
             if not quiet:
-                echo(f"[timemory]> dask: collecting the workers' data failed: {_reason(err)}")
+                echo(
+                    f"[timemory]> dask: collecting the workers' data failed: {_reason(err)}",
+                    level=WARNING,
+                )
         now = time.time()
         for address, result in sorted(results.items()):
             record = self._record(address)
@@ -502,7 +509,8 @@ class Profile:
             record._said = reason
             echo(
                 f"[timemory]> dask worker {record.label()} did not report: {reason}; "
-                + self._kept(record, now)
+                + self._kept(record, now),
+                level=WARNING,
             )
 
     def _closed_before_collecting(self) -> None:
@@ -512,7 +520,8 @@ class Profile:
             "[timemory]> warning: the Dask client or cluster was closed before timemory "
             f"collected its workers' data; {len(kept)} of {len(self.workers)} workers' data "
             "from earlier collections are kept"
-            + (f" (the last at {_clock(max(r.collected or 0.0 for r in kept))})" if kept else "")
+            + (f" (the last at {_clock(max(r.collected or 0.0 for r in kept))})" if kept else ""),
+            level=WARNING,
         )
         for record in self.workers.values():
             if record.failed is None:
@@ -520,7 +529,10 @@ class Profile:
         self.failed = {a: r.failed for a, r in sorted(self.workers.items()) if r.failed}
         for address, reason in self.failed.items():
             record = self.workers[address]
-            echo(f"[timemory]> dask worker {record.label()}: {reason}; {self._kept(record, now)}")
+            echo(
+                f"[timemory]> dask worker {record.label()}: {reason}; {self._kept(record, now)}",
+                level=WARNING,
+            )
 
     def _record_metadata(self) -> None:
         """``metadata.json``: the workers of every profile of the run (``dask_workers``) and

@@ -34,6 +34,8 @@ _state: dict[str, Any] = {
     "remote": False,
     "original": None,  # distributed.worker._run_task_simple before the patch
     "thread_state": None,  # distributed.worker.thread_state: the running task's key, worker
+    # a client collected this worker's data since its storage was last cleared
+    "collected": False,
 }
 #: dask's task node class (a graph's function calls; its other nodes hold data or aliases)
 _TASK: list[Any] = [None]
@@ -67,20 +69,27 @@ def teardown(plugin: Any, worker: Any) -> None:
     if _state["remote"]:
         for index in MEASURABLE:
             _core.clear(index)
+        _state["collected"] = False
 
 
 def _hand_off() -> bool:
     """At finalize: a Dask worker process writes nothing (its data went to the client).
-    A worker that is also a rank of an MPI job (dask-mpi) still joins the job's collective
-    write, with empty storage: its data reach the output once, through the client."""
+
+    A worker that is also a rank of an MPI job (dask-mpi) must still take part in the job's
+    collective write at finalize, which the other ranks wait in. It sends only what the client
+    did not collect: nothing of what a collection took (the final one cleared it at teardown;
+    after a checkpoint without a final collection the client keeps that checkpoint, so the
+    rest is dropped here rather than counted twice). What it recorded outside a profile
+    reaches the output this way, once."""
     if not _state["remote"]:
         return False
-    if _processes.collective_in_use():
+    if not _processes.collective_in_use():
+        return True
+    if _state["collected"]:
         for index in MEASURABLE:
             _core.clear(index)
         _core.timeline_clear()
-        return False
-    return True
+    return False
 
 
 _lifecycle.add_handoff(_hand_off)
@@ -282,4 +291,5 @@ def collect(dask_worker: Any = None, payload: bool = True) -> dict[str, Any]:
     }
     if payload and out["plugin"] and _state["remote"]:
         out["payload"] = local_payload(sorted(MEASURABLE), ("flat", "tree"))
+        _state["collected"] = True
     return out
