@@ -45,9 +45,9 @@ void add_context_bindings(py::module_& m) {
             for (auto h : hashes) {
                 tim::HashSource src;
                 const bool      has_source = tim::hash_source(h, src);
-                out.append(py::make_tuple(h, tim::get_hash_identifier(h), tim::hash_where(h),
-                                          has_source ? py::object(py::make_tuple(src.file, src.line, src.name))
-                                                     : py::object(py::none())));
+                out.append(py::make_tuple(
+                    h, tim::get_hash_identifier(h), tim::hash_where(h),
+                    has_source ? py::object(py::make_tuple(src.file, src.line, src.name)) : py::object(py::none())));
             }
             return out;
         },
