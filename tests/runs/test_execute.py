@@ -465,3 +465,14 @@ def test_a_program_under_timemory_profile_keeps_its_own_output(tmp_path):
     paths = set(read_folder(tmp_path / "out").paths)
     assert any(path[-2:] == ("main", "leaf") for path in paths), paths
     assert not any("work" in path for path in paths), paths  # the repeats ran elsewhere
+
+
+def test_file_lists_saved_after_the_manager_module_is_imported():
+    # `import timemory.manager` makes the package's attribute the module (which forwards the
+    # public members only): a repeat run in this process must still save and restore the lists
+    import importlib
+
+    importlib.import_module("timemory.manager")
+    listed = _execute._files_listed()
+    _execute._relist(listed)
+    assert _execute._files_listed() == listed

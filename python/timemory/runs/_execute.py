@@ -564,8 +564,9 @@ def _files_listed() -> tuple[list[str], int, dict[str, list[str]], list[str], li
     """The lists of the files this process wrote (its output-folder lines at the end,
     ``timemory.manager``'s lists, which metadata.json names): a repeat run in this process
     restores them afterwards, so that the program's own output does not list its files."""
-    from timemory import manager
-    from timemory._output import _plan
+    # the class itself: once something imports the module timemory.manager, the package's
+    # attribute is that module, which forwards the public members only
+    from timemory._output import _plan, manager
 
     return (
         list(_plan._WRITTEN),
@@ -577,8 +578,9 @@ def _files_listed() -> tuple[list[str], int, dict[str, list[str]], list[str], li
 
 
 def _relist(listed: tuple[list[str], int, dict[str, list[str]], list[str], list[str]]) -> None:
-    from timemory import manager
-    from timemory._output import _plan
+    # the class itself: once something imports the module timemory.manager, the package's
+    # attribute is that module, which forwards the public members only
+    from timemory._output import _plan, manager
 
     written, announced, outputs, text_files, json_files = listed
     _plan._WRITTEN[:] = written
