@@ -7,21 +7,7 @@ import threading
 
 from timemory import _context, _core
 from timemory.bundle import marker
-
-
-def _walk(key: str = "wall_clock") -> dict[tuple[str, ...], int]:
-    """{label path: count} of the merged tree of ``key`` (the dummy root left out)."""
-    index = _core.find_component(key)
-    batch = _core.tree_snapshot(index)
-    out: dict[tuple[str, ...], int] = {}
-    stack = [(i, ()) for i in batch.roots()]
-    while stack:
-        i, prefix = stack.pop()
-        path = prefix if batch.hash(i) == 0 else (*prefix, batch.label(i))
-        if path:
-            out[path] = out.get(path, 0) + batch.inclusive(i).laps
-        stack += [(c, path) for c in batch.children(i)]
-    return out
+from tool_helpers import tree_counts
 
 
 def test_capture_is_none_when_nothing_is_open():
@@ -45,7 +31,7 @@ def test_a_task_in_another_thread_lands_beneath_the_submitting_path():
     # what the worker thread was doing before and after the task is untouched
     with marker(["wall_clock"], key="after"):
         pass
-    counts = _walk()
+    counts = tree_counts()
     assert counts[("solve", "map", "step")] == 3
     assert counts[("solve",)] == 1 and counts[("solve", "map")] == 1
     assert ("step",) not in counts
@@ -61,7 +47,7 @@ def test_leave_restores_the_threads_own_position():
         _context.leave(token)
         with marker(["wall_clock"], key="child"):
             pass
-    counts = _walk()
+    counts = tree_counts()
     assert counts[("outer", "task")] == 1
     assert counts[("mine", "child")] == 1
     assert ("mine", "task") not in counts

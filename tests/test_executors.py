@@ -15,28 +15,14 @@ from multiprocessing.pool import ThreadPool
 from pathlib import Path
 
 import pytest
-from timemory import _context, _core, executors, settings
+from timemory import _context, executors, settings
 from timemory.bundle import marker
-from tool_helpers import clean_env, run_tool, write
+from tool_helpers import clean_env, run_tool, tree_counts, write
 
 REPO = Path(__file__).resolve().parent.parent
 MAPREDUCE = REPO / "examples" / "executors" / "mapreduce.py"
 # subprocess tests: generous bounds, a shared machine may be slow
 TIMEOUT = 300
-
-
-def _walk(key: str = "wall_clock") -> dict[tuple[str, ...], int]:
-    """{label path: count} of this process's merged tree of ``key`` (threads merged)."""
-    batch = _core.tree_snapshot(_core.find_component(key))
-    out: dict[tuple[str, ...], int] = {}
-    stack = [(i, ()) for i in batch.roots()]
-    while stack:
-        i, prefix = stack.pop()
-        path = prefix if batch.hash(i) == 0 else (*prefix, batch.label(i))
-        if path:
-            out[path] = out.get(path, 0) + batch.inclusive(i).laps
-        stack += [(c, path) for c in batch.children(i)]
-    return out
 
 
 def step(x: int = 0) -> int:
@@ -67,7 +53,7 @@ def test_thread_pool_submit_and_map_land_beneath_the_submitting_path():
                 assert [f.result() for f in futures] == [1, 2, 3, 4, 5]
             with marker(["wall_clock"], key="map"):
                 assert list(pool.map(step, range(7))) == list(range(1, 8))
-    counts = _walk()
+    counts = tree_counts()
     assert counts[("solve", "submit", "step")] == 5
     assert counts[("solve", "map", "step")] == 7
     assert ("step",) not in counts
@@ -91,7 +77,7 @@ def test_every_pool_method_carries_the_context():
         for name, call in calls.items():
             with marker(["wall_clock"], key=name):
                 call(pool)
-    counts = _walk()
+    counts = tree_counts()
     expected = {name: 1 if name.startswith(("apply", "keyword")) else 3 for name in calls}
     assert {name: counts.get((name, "step"), 0) for name in calls} == expected
     assert ("step",) not in counts
@@ -100,14 +86,14 @@ def test_every_pool_method_carries_the_context():
 def test_nothing_open_records_the_tasks_at_the_top_level():
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(step, range(4)))
-    assert _walk() == {("step",): 4}
+    assert tree_counts() == {("step",): 4}
 
 
 def test_setting_off_records_the_tasks_at_the_top_level(context_off):
     with ThreadPoolExecutor(2) as pool, marker(["wall_clock"], key="solve"):
         list(pool.map(step, range(4)))
         pool.submit(step).result()
-    counts = _walk()
+    counts = tree_counts()
     assert counts[("step",)] == 5 and ("solve", "step") not in counts
     with marker(["wall_clock"], key="solve"):
         assert executors.wrap(step) is step
@@ -121,7 +107,7 @@ def test_the_setting_is_read_at_each_submission():
             pool.submit(step).result()
         finally:
             settings.executor_context = True
-    counts = _walk()
+    counts = tree_counts()
     assert counts[("solve", "step")] == 1 and counts[("step",)] == 1
 
 
@@ -138,7 +124,7 @@ def test_wrap_for_other_executors():
             decided = executors.capture()
         later = executors.wrap(step, decided)  # beneath where it was decided, not here
         later()
-    counts = _walk()
+    counts = tree_counts()
     assert counts[("solve", "step")] == 1 and counts[("solve", "decide", "step")] == 1
 
 
@@ -182,7 +168,7 @@ def test_a_pool_thread_keeps_its_own_position_around_a_task():
         with marker(["wall_clock"], key="b"):
             pool.submit(step).result()
         pool.submit(step).result()
-    counts = _walk()
+    counts = tree_counts()
     assert counts[("a", "step")] == 1 and counts[("b", "step")] == 1
     assert counts[("step",)] == 1 and counts[("init",)] == 1
     assert not [p for p in counts if len(p) > 2]
@@ -198,7 +184,7 @@ def test_a_task_that_raises_leaves_the_context():
             with pytest.raises(ValueError, match="no"):
                 pool.submit(boom).result()
         pool.submit(step).result()
-    counts = _walk()
+    counts = tree_counts()
     assert counts[("solve", "boom")] == 1 and counts[("step",)] == 1
 
 
@@ -211,7 +197,7 @@ def test_a_task_that_submits_work_passes_its_own_path_on():
 
         with ThreadPoolExecutor(1) as pool, marker(["wall_clock"], key="solve"):
             assert pool.submit(outer).result() == 6
-    counts = _walk()
+    counts = tree_counts()
     assert counts[("solve", "outer")] == 1 and counts[("solve", "outer", "step")] == 3
     assert len(counts) == 3
 
@@ -571,7 +557,7 @@ def test_the_profiler_api_in_this_process_puts_thread_tasks_beneath_the_caller()
 
     with Profiler(["wall_clock"]):
         solve()
-    found = {p[p.index("solve") :]: n for p, n in _walk().items() if p[-1] == "work"}
+    found = {p[p.index("solve") :]: n for p, n in tree_counts().items() if p[-1] == "work"}
     assert found == {("solve", "work"): 5}
 
 

@@ -45,3 +45,20 @@ def assert_one_error_line(err: str, prog: str, text: str) -> None:
     assert len(lines) == 1, err
     assert lines[0].startswith(f"{prog}: error: "), err
     assert text in lines[0], err
+
+
+def tree_counts(source: object = "wall_clock") -> dict[tuple[str, ...], int]:
+    """{label path: count} of a native tree batch, or of this process's merged tree of the
+    component named ``source`` (threads merged); the dummy root left out."""
+    from timemory import _core
+
+    batch = _core.tree_snapshot(_core.find_component(source)) if isinstance(source, str) else source
+    out: dict[tuple[str, ...], int] = {}
+    stack: list[tuple[int, tuple[str, ...]]] = [(i, ()) for i in batch.roots()]
+    while stack:
+        i, prefix = stack.pop()
+        path = prefix if batch.hash(i) == 0 else (*prefix, batch.label(i))
+        if path:
+            out[path] = out.get(path, 0) + batch.inclusive(i).laps
+        stack += [(c, path) for c in batch.children(i)]
+    return out

@@ -13,8 +13,9 @@ pytest.importorskip("distributed")
 import timemory  # noqa: E402
 import timemory.dask as tdask  # noqa: E402
 from distributed import Client, LocalCluster  # noqa: E402
-from timemory import _core, settings  # noqa: E402
+from timemory import settings  # noqa: E402
 from timemory.bundle import marker  # noqa: E402
+from tool_helpers import tree_counts  # noqa: E402
 
 
 def step(i: int) -> int:
@@ -22,21 +23,8 @@ def step(i: int) -> int:
         return i * i
 
 
-def _walk(tree_batch) -> dict[tuple[str, ...], int]:
-    """{label path: count} of a native tree batch (the dummy root left out)."""
-    out: dict[tuple[str, ...], int] = {}
-    stack = [(i, ()) for i in tree_batch.roots()]
-    while stack:
-        i, prefix = stack.pop()
-        path = prefix if tree_batch.hash(i) == 0 else (*prefix, tree_batch.label(i))
-        if path:
-            out[path] = out.get(path, 0) + tree_batch.inclusive(i).laps
-        stack += [(c, path) for c in tree_batch.children(i)]
-    return out
-
-
 def _local_counts() -> dict[tuple[str, ...], int]:
-    return _walk(_core.tree_snapshot(_core.find_component("wall_clock")))
+    return tree_counts("wall_clock")
 
 
 def _flat_counts(results) -> dict[tuple[str, ...], int]:
