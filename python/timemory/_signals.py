@@ -31,7 +31,9 @@ installed in it); when the main thread has not moved for half a second after an 
 the watcher writes the data and ends the process itself. The watcher also counts the signals
 (the main thread can see two signals as one). On Python 3.12 and later it is paused around
 ``os.fork`` so that the parent is not multi-threaded while it forks (those versions warn then);
-a forked child starts its own.
+a forked child starts its own. A child of ``os.fork`` keeps its signals blocked from the fork
+until it has a wakeup pipe of its own: the interpreter forgets, when the child starts, a signal
+it caught earlier (a pool's SIGTERM to a worker not yet run since its fork).
 
 ``settings.dump_signal`` (off by default; e.g. SIGUSR1) writes the output so far as a checkpoint
 and lets the program continue.
