@@ -33,7 +33,8 @@ the watcher writes the data and ends the process itself. The watcher also counts
 ``os.fork`` so that the parent is not multi-threaded while it forks (those versions warn then);
 a forked child starts its own. A child of ``os.fork`` keeps its signals blocked from the fork
 until it has a wakeup pipe of its own: the interpreter forgets, when the child starts, a signal
-it caught earlier (a pool's SIGTERM to a worker not yet run since its fork).
+it caught earlier (a pool's SIGTERM to a worker not yet run since its fork). An ending signal
+pending then ends the child as its default action does.
 
 ``settings.dump_signal`` (off by default; e.g. SIGUSR1) writes the output so far as a checkpoint
 and lets the program continue.
@@ -718,6 +719,13 @@ def _in_child() -> None:
         wakeup, _state["wakeup"], _state["watcher"] = _state["wakeup"], None, None
         if wakeup is None:
             return
+        early = _pending_ending_signal()
+        if early:
+            # sent before this child ran any code of its own: it has recorded nothing, and
+            # the rest of its start (multiprocessing's bootstrap) has not run, so a write now
+            # would act on its parent's state (its pool workers): it ends as the default
+            # action ends it, as the handler ends a child whose hooks have not run
+            _die(early, in_main=True)
         try:
             signal.set_wakeup_fd(-1)
         except ValueError:
@@ -731,6 +739,18 @@ def _in_child() -> None:
             _start_watcher(before_spawn=_core.release_fork_signals)
     finally:
         _core.release_fork_signals()  # does nothing when they were released above
+
+
+def _pending_ending_signal() -> int:
+    """An ending signal that timemory handles and that is pending (blocked since the fork)."""
+    try:
+        pending = signal.sigpending()
+    except (AttributeError, OSError):
+        return 0
+    for signum in sorted(int(s) for s in pending):
+        if signum in _state["ending_set"] and signal.getsignal(signum) is _handler:
+            return signum
+    return 0
 
 
 # settings.signals and the others are read again whenever timemory.initialize() reads the settings
