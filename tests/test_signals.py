@@ -612,3 +612,94 @@ def test_a_forked_child_signalled_before_its_hooks_ran_does_not_end_its_parent(
     data = json.loads((tmp_path / "out" / "wall.json").read_text())
     [entry] = data["timemory"]["wall_clock"]["ranks"][0]["graph"]
     assert entry["prefix"].endswith("parent") and entry["entry"]["laps"] == 1
+
+
+RAISE_AT_FORK_C = """
+#include <pthread.h>
+#include <signal.h>
+static void child_raise(void) { raise(SIGTERM); }
+int arm(void) { return pthread_atfork(0, 0, child_raise); }
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_signal_that_reaches_a_forked_child_inside_fork_is_not_lost(run_python, tmp_path):
+    """A pool's SIGTERM sent to a worker that the scheduler has not run yet since its fork
+    reaches it inside fork(), as soon as timemory's fork handler gives it its signals back:
+    the interpreter used to forget it at the child's start and its wakeup byte went to
+    /dev/null, so the worker went on to wait for work forever, and its pool for it. Here a
+    fork handler registered after timemory's raises SIGTERM in the child at that point."""
+    import shutil
+
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("needs a C compiler")
+    (tmp_path / "raise_at_fork.c").write_text(RAISE_AT_FORK_C)
+    library = tmp_path / "libraise_at_fork.so"
+    subprocess.run(
+        [compiler, "-shared", "-fPIC", "-o", str(library), str(tmp_path / "raise_at_fork.c")],
+        check=True,
+        capture_output=True,
+        timeout=TIMEOUT,
+    )
+    proc = run_python(
+        """
+        import ctypes, os, signal, sys
+        import timemory
+        from timemory.bundle import marker
+
+        # registered after timemory's fork handler: it runs after it in the child
+        assert ctypes.CDLL(sys.argv[1]).arm() == 0
+        with marker(["wall_clock"], key="parent"):
+            pid = os.fork()
+            if pid == 0:
+                for _ in range(1000):  # bytecodes: a handler that was told runs here
+                    pass
+                os._exit(0)  # reached only when the signal was lost
+            _, status = os.waitpid(pid, 0)
+        print(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM)
+        """,
+        args=(str(library),),
+        env={"TIMEMORY_OUTPUT_PATH": "out"},
+        timeout=TIMEOUT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "True", proc.stdout
+    assert "SIGTERM received" not in proc.stderr, proc.stderr
+    data = json.loads((tmp_path / "out" / "wall.json").read_text())
+    [entry] = data["timemory"]["wall_clock"]["ranks"][0]["graph"]
+    assert entry["prefix"].endswith("parent") and entry["entry"]["laps"] == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_forked_children_and_started_programs_get_their_signal_mask_back(run_python):
+    """Signals are blocked across fork() until the child has a wakeup pipe of its own: a child
+    of os.fork() gets them back in its after-fork hooks, a program started by subprocess with
+    or without preexec_fn (whose fork runs no Python hooks) before it runs."""
+    proc = run_python(
+        """
+        import os, subprocess
+        import timemory
+
+        def blocked():
+            with open("/proc/self/status") as f:
+                return next(l.split()[1] for l in f if l.startswith("SigBlk:"))
+
+        read = ["grep", "^SigBlk:", "/proc/self/status"]
+        print("parent", blocked())
+        print("started", subprocess.run(read, capture_output=True, text=True).stdout.split()[1])
+        out = subprocess.run(read, capture_output=True, text=True, preexec_fn=lambda: None)
+        print("preexec", out.stdout.split()[1])
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.write(w, blocked().encode())
+            os._exit(0)
+        os.waitpid(pid, 0)
+        print("forked", os.read(r, 64).decode())
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    masks = dict(line.split() for line in proc.stdout.splitlines())
+    assert set(masks) == {"parent", "started", "preexec", "forked"}, proc.stdout
+    assert len(set(masks.values())) == 1, masks  # the parent's (whatever it inherited)

@@ -31,7 +31,10 @@ installed in it); when the main thread has not moved for half a second after an 
 the watcher writes the data and ends the process itself. The watcher also counts the signals
 (the main thread can see two signals as one). On Python 3.12 and later it is paused around
 ``os.fork`` so that the parent is not multi-threaded while it forks (those versions warn then);
-a forked child starts its own.
+a forked child starts its own. A child of ``os.fork`` keeps its signals blocked from the fork
+until it has a wakeup pipe of its own: the interpreter forgets, when the child starts, a signal
+it caught earlier (a pool's SIGTERM to a worker not yet run since its fork). An ending signal
+pending then ends the child as its default action does.
 
 ``settings.dump_signal`` (off by default; e.g. SIGUSR1) writes the output so far as a checkpoint
 and lets the program continue.
@@ -338,6 +341,9 @@ def _start() -> None:
     _state["pid"] = _state["pid"] or os.getpid()
     if not _state["at_fork"] and hasattr(os, "register_at_fork"):
         _state["at_fork"] = True
+        # registered first, so that it runs last before the fork (after the watcher's pause):
+        # the child keeps its signals blocked until _in_child gave it a wakeup pipe
+        os.register_at_fork(before=_core.hold_fork_signals)
         if sys.version_info >= (3, 12):  # the versions that warn: about 0.4 ms per fork
             os.register_at_fork(before=_pause_watcher, after_in_parent=_resume_watcher)
         os.register_at_fork(after_in_child=_in_child)
@@ -570,8 +576,9 @@ def _dump(signum: int) -> None:
 
 
 # ------------------------------------------------------------------ the watcher
-def _start_watcher() -> None:
-    """Read the signals' wakeup fd from a thread of its own, unless the program set one."""
+def _start_watcher(before_spawn: Callable[[], Any] | None = None) -> None:
+    """Read the signals' wakeup fd from a thread of its own, unless the program set one
+    (``before_spawn()`` is called once the wakeup fd is set, before the thread starts)."""
     if _state["wakeup"] is not None:
         if _state["watcher"] is None:
             _spawn_watcher()
@@ -592,6 +599,8 @@ def _start_watcher() -> None:
     # a forked child forgets this fd inside fork(), before its hooks give it one of its own:
     # the signals it gets meanwhile must not reach this process's watcher
     _core.set_watched_wakeup_fd(write_end)
+    if before_spawn is not None:
+        before_spawn()
     _spawn_watcher()
 
 
@@ -690,25 +699,58 @@ def _resume_watcher() -> None:
 
 
 def _in_child() -> None:
-    """A forked child: the parent's pipe is the parent's; a watcher of its own."""
+    """A forked child: the parent's pipe is the parent's; a watcher of its own.
+
+    The child's signals are blocked since the fork (timemory's native fork handler, see
+    fork_signals.cpp): a signal sent to it meanwhile (a pool terminating a worker that was not
+    yet scheduled) is still pending, and the interpreter, which forgets at the start of a child
+    the signals it caught before, has not seen it. They are unblocked once the child has its own
+    wakeup pipe and before its watcher starts (a thread inherits its creator's mask: a watcher
+    with every signal blocked could take none in place of the main thread), so that such a
+    signal reaches this child's handler and watcher instead of being lost.
+    """
     global _ENDING
-    _ENDING = allocate_lock()
-    _state.update(main=get_ident(), ending=0, pending=0, busy=0, count=0, calls=0, dumping=False)
-    _state["pid"] = os.getpid()
-    wakeup, _state["wakeup"], _state["watcher"] = _state["wakeup"], None, None
-    if wakeup is None:
-        return
     try:
-        signal.set_wakeup_fd(-1)
-    except ValueError:
-        pass
-    for fd in wakeup:
+        _ENDING = allocate_lock()
+        _state.update(
+            main=get_ident(), ending=0, pending=0, busy=0, count=0, calls=0, dumping=False
+        )
+        _state["pid"] = os.getpid()
+        wakeup, _state["wakeup"], _state["watcher"] = _state["wakeup"], None, None
+        if wakeup is None:
+            return
+        early = _pending_ending_signal()
+        if early:
+            # sent before this child ran any code of its own: it has recorded nothing, and
+            # the rest of its start (multiprocessing's bootstrap) has not run, so a write now
+            # would act on its parent's state (its pool workers): it ends as the default
+            # action ends it, as the handler ends a child whose hooks have not run
+            _die(early, in_main=True)
         try:
-            os.close(fd)
-        except OSError:
+            signal.set_wakeup_fd(-1)
+        except ValueError:
             pass
-    if _state["installed"]:
-        _start_watcher()
+        for fd in wakeup:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if _state["installed"]:
+            _start_watcher(before_spawn=_core.release_fork_signals)
+    finally:
+        _core.release_fork_signals()  # does nothing when they were released above
+
+
+def _pending_ending_signal() -> int:
+    """An ending signal that timemory handles and that is pending (blocked since the fork)."""
+    try:
+        pending = signal.sigpending()
+    except (AttributeError, OSError):
+        return 0
+    for signum in sorted(int(s) for s in pending):
+        if signum in _state["ending_set"] and signal.getsignal(signum) is _handler:
+            return signum
+    return 0
 
 
 # settings.signals and the others are read again whenever timemory.initialize() reads the settings

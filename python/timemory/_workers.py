@@ -309,7 +309,12 @@ def _end_daemonic_children() -> None:
         util._run_finalizers(0)  # type: ignore[attr-defined]  # private: not in typeshed
     except Exception as err:  # noqa: BLE001 - the data must still be written
         echo(f"[timemory]> ending the pool workers: {err!r}", sys.stderr)
-    children = [p for p in multiprocessing.active_children() if p.daemon]
+    # its own: a forked child still starting knows its parent's children too (not yet cleared)
+    children = [
+        p
+        for p in multiprocessing.active_children()
+        if p.daemon and getattr(p, "_parent_pid", None) == os.getpid()
+    ]
     for child in children:
         try:
             child.terminate()
