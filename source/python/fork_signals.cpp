@@ -92,13 +92,11 @@ void add_fork_signals(pybind11::module_& m) {
         "The signal wakeup fd (its write end) that timemory's watcher reads, -1 for none: a "
         "forked child forgets it inside fork(). False where that cannot be arranged.");
     m.def(
-        "hold_fork_signals",
-        []() { tl_python_fork = true; },
+        "hold_fork_signals", []() { tl_python_fork = true; },
         "Called just before os.fork() calls fork(): the child keeps every signal blocked until "
         "release_fork_signals() (the parent gets its mask back when fork() returns).");
     m.def(
-        "release_fork_signals",
-        []() { restore_signals_after_fork(); },
+        "release_fork_signals", []() { restore_signals_after_fork(); },
         "In a child of os.fork(), once it has a signal wakeup fd of its own: the signal mask of "
         "before the fork comes back, and the signals that came meanwhile are delivered. Does "
         "nothing elsewhere.");
