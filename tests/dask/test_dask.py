@@ -40,26 +40,28 @@ def _flat_counts(results) -> dict[tuple[str, ...], int]:
     return out
 
 
-@pytest.fixture(scope="module")
-def threads_client():
+def _local_client(processes: bool, threads_per_worker: int):
+    """A client of a 2-worker LocalCluster (dashboard on a free port), closed at the end."""
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=2, processes=False, dashboard_address=":0"
+            n_workers=2,
+            threads_per_worker=threads_per_worker,
+            processes=processes,
+            dashboard_address=":0",
         ) as cluster,
         Client(cluster) as client,
     ):
         yield client
+
+
+@pytest.fixture(scope="module")
+def threads_client():
+    yield from _local_client(processes=False, threads_per_worker=2)
 
 
 @pytest.fixture(scope="module")
 def process_client():
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
+    yield from _local_client(processes=True, threads_per_worker=1)
 
 
 def test_threads_cluster_tasks_land_beneath_the_submitting_path(threads_client):
