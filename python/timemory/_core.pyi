@@ -72,7 +72,15 @@ def _set_callbacks(
     *,
     format_call_args: _FormatCallArgs | None = ...,
     component_class: Callable[[int], type] | None = ...,
+    user_component: Callable[[Any], int | None] | None = ...,
 ) -> None: ...
+
+# ---------------------------------------------------------------- Python-defined components
+# A Base subclass takes a free slot of the native table (timemory.component.register checks
+# the spec: key, class_name, label, description, combine, name, units [(divisor, repr)],
+# sub_labels, has_start, has_stop, has_sample).
+def register_user_component(cls: type, spec: dict[str, Any], /) -> int: ...
+def user_component_failed(index: int, /) -> bool: ...
 
 # ---------------------------------------------------------------- configuration
 def config_set(name: str, value: Any) -> None: ...

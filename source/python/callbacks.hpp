@@ -14,6 +14,11 @@ PyObject* format_call_args_callback();
 // the component objects storage hands out; null until timemory.component is imported.
 PyObject* component_class_callback();
 
+// timemory.component's resolver of Python-defined components, class or "module:Class"
+// import path -> index (registering the class when it is not yet); null until
+// timemory.component is imported.
+PyObject* user_component_callback();
+
 // Adds _set_callbacks to the module. Returns 0 / -1.
 int add_callbacks(PyObject* module);
 

@@ -33,8 +33,8 @@ const char* unit_name(Unit u) {
         case Unit::timing: return "timing";
         case Unit::memory: return "memory";
         case Unit::memory_rate: return "memory_rate";
+        default: return "custom";  // a Python-defined component's (Unit::custom_base on)
     }
-    return "none";
 }
 
 const char* combine_name(Combine c) {
@@ -43,6 +43,10 @@ const char* combine_name(Combine c) {
         case Combine::abs_pair: return "abs_pair";
         case Combine::trip: return "trip";
         case Combine::last: return "last";
+        case Combine::sum: return "sum";
+        case Combine::maximum: return "max";
+        case Combine::minimum: return "min";
+        case Combine::latest: return "latest";
     }
     return "delta";
 }
@@ -70,6 +74,7 @@ py::dict info_dict(const ComponentInfo& info) {
     d["integral_raw"] = info.integral_raw;
     d["precision"]    = info.precision;
     d["width"]        = info.width;
+    d["user"]         = info.user;
     return d;
 }
 

@@ -14,6 +14,7 @@
 #include "roofline.hpp"
 #include "test_clock.hpp"
 #include "tracer.hpp"
+#include "user_components.hpp"
 
 namespace py = pybind11;
 
@@ -53,4 +54,5 @@ PYBIND11_MODULE(_core, m) {
     check(tp::add_profiler(m.ptr()));        // profiler_*
     check(tp::add_tracer(m.ptr()));          // tracer_*, region_*, trace_*
     check(tp::add_line_profiler(m.ptr()));   // line_profiler_*
+    check(tp::add_user_components(m.ptr()));  // register_user_component: Python-defined components
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "callbacks.hpp"
 #include "compat.hpp"
 #include "timemory/components/component_info.hpp"
 
@@ -19,6 +20,20 @@ PyObject* g_name_cache = nullptr;  // str -> int, names already resolved
 const ComponentInfo& info_of(int index) { return tim::component_table()[static_cast<std::size_t>(index)]; }
 
 int resolve_one(PyObject* item, IndexList& out, bool measurable_only);
+
+// The index of a Python-defined component given as a class or a "module:Class" path, through
+// timemory.component (registering the class if needed). -1 with no error set when `item` is
+// not one; -1 with the error set when it is one that fails (its import, its attributes).
+int resolve_user(PyObject* item) {
+    PyObject* cb = user_component_callback();
+    if (!cb) return -1;
+    PyObject* r = PyObject_CallOneArg(cb, item);
+    if (!r) return -1;
+    const long v = r == Py_None ? -1 : PyLong_AsLong(r);
+    Py_DECREF(r);
+    if (v == -1 && PyErr_Occurred()) return -1;
+    return static_cast<int>(v);
+}
 
 // `index` is a long so that an int too large for an int is refused, not wrapped into range.
 int add_index(long index, IndexList& out, bool measurable_only) {
@@ -82,6 +97,8 @@ int resolve_name(PyObject* name, IndexList& out, bool measurable_only) {
         return 0;
     }
     int index = tim::find_component(s);
+    if (index < 0 && s.find(':') != std::string::npos) index = resolve_user(name);  // "module:Class"
+    if (index < 0 && PyErr_Occurred()) return -1;
     if (index < 0) {
         PyErr_Format(PyExc_ValueError, "Unknown component: '%s'. Valid choices are: %s", utf8,
                      valid_component_choices().c_str());
@@ -105,8 +122,13 @@ int resolve_one(PyObject* item, IndexList& out, bool measurable_only) {
     }
     if (PyType_Check(item)) {
         PyObject* idx = PyObject_GetAttrString(item, "_index");
-        if (!idx) {
-            PyErr_Clear();
+        if (!idx || idx == Py_None) {  // None: a Python-defined component not registered yet
+            if (!idx) PyErr_Clear();
+            Py_XDECREF(idx);
+            // a Python-defined component class not registered yet: register it now
+            const int index = resolve_user(item);
+            if (index >= 0) return add_index(index, out, measurable_only);
+            if (PyErr_Occurred()) return -1;
         } else {
             long v = PyLong_AsLong(idx);
             Py_DECREF(idx);

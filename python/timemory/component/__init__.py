@@ -154,6 +154,22 @@ def _class_for(index: int) -> _ComponentMeta:
 # module not imported yet) they are of the base class, Component.
 _core._set_callbacks(component_class=_class_for)
 
+
+def _add_user_info(info: dict[str, Any]) -> None:
+    """A Python-defined component was registered (timemory.component.register): its row of
+    the native table joins this module's, so the storage hands out its values like any."""
+    index = info["index"]
+    _TABLE[:] = [i for i in _TABLE if i["index"] != index] + [info]
+    _BY_INDEX[index] = info
+    _CLASSES.pop(index, None)
+
+
+from ._user import Base, register, registered  # noqa: E402  (needs the tables above)
+from ._user import _resolve as _resolve_user  # noqa: E402
+
+_core._set_callbacks(user_component=_resolve_user)
+__all__ += ["Base", "register", "registered"]
+
 __all__ += [info["class_name"] for info in _TABLE]
 
 

@@ -1,7 +1,9 @@
 // The component table and unit lookups.
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstring>
+#include <mutex>
 #include <unordered_map>
 
 #include "timemory/components/component_info.hpp"
@@ -312,14 +314,91 @@ std::vector<ComponentInfo> build_table() {
 
 }  // namespace
 
+namespace {
+int g_builtin_count = 0;
+
+// The built-in table, then max_user_components empty slots (class_name empty: not a
+// component until register_user_component fills one).
+std::vector<ComponentInfo> build_table_with_user_slots() {
+    auto t          = build_table();
+    g_builtin_count = static_cast<int>(t.size());
+    t.reserve(t.size() + max_user_components);
+    for (int i = 0; i < max_user_components; ++i) {
+        ComponentInfo slot;
+        slot.index = g_builtin_count + i;
+        t.push_back(std::move(slot));
+    }
+    return t;
+}
+
+std::atomic<int> g_user_count{0};  // slots filled
+UserComponentHooks g_user_hooks;
+
+struct CustomUnit {
+    double      divisor = 1.0;
+    std::string repr;
+};
+constexpr int    max_custom_units = 200;
+CustomUnit       g_custom_units[max_custom_units];
+std::atomic<int> g_custom_count{0};
+std::mutex       g_custom_mtx;
+
+const CustomUnit* custom_of(Unit u) {
+    const int k = static_cast<int>(u) - static_cast<int>(Unit::custom_base);
+    if (k < 0 || k >= g_custom_count.load(std::memory_order_acquire)) return nullptr;
+    return &g_custom_units[k];
+}
+}  // namespace
+
 std::vector<ComponentInfo>& mutable_component_table() {
-    static std::vector<ComponentInfo> table = build_table();
+    static std::vector<ComponentInfo> table = build_table_with_user_slots();
     return table;
 }
 
 const std::vector<ComponentInfo>& component_table() { return mutable_component_table(); }
 
 int component_count() { return static_cast<int>(component_table().size()); }
+
+int builtin_component_count() {
+    (void)component_table();
+    return g_builtin_count;
+}
+
+int register_user_component(ComponentInfo info) {
+    auto&     table = mutable_component_table();
+    const int base  = builtin_component_count();
+    const int used  = g_user_count.load(std::memory_order_acquire);
+    for (int i = 0; i < used; ++i)
+        if (table[static_cast<std::size_t>(base + i)].key == info.key) return base + i;
+    const int existing = find_component(info.key);
+    if (existing >= 0 && existing < base) return -1;  // a built-in component's name
+    if (used >= max_user_components) return -1;
+    const int index = base + used;
+    info.index      = index;
+    info.user       = true;
+    info.available  = true;
+    info.read       = nullptr;
+    info.display    = nullptr;
+    info.hw_counter = false;
+    table[static_cast<std::size_t>(index)] = std::move(info);
+    g_user_count.store(used + 1, std::memory_order_release);
+    return index;
+}
+
+void                      set_user_component_hooks(const UserComponentHooks& hooks) { g_user_hooks = hooks; }
+const UserComponentHooks& user_component_hooks() { return g_user_hooks; }
+
+Unit custom_unit(double divisor, const std::string& repr) {
+    std::lock_guard<std::mutex> lk(g_custom_mtx);
+    const int                   n = g_custom_count.load(std::memory_order_acquire);
+    for (int k = 0; k < n; ++k)
+        if (g_custom_units[k].divisor == divisor && g_custom_units[k].repr == repr)
+            return static_cast<Unit>(static_cast<int>(Unit::custom_base) + k);
+    if (n >= max_custom_units) return Unit::none;
+    g_custom_units[n] = CustomUnit{divisor, repr};
+    g_custom_count.store(n + 1, std::memory_order_release);
+    return static_cast<Unit>(static_cast<int>(Unit::custom_base) + n);
+}
 
 int find_component(const std::string& name) {
     static const auto lookup = [] {
@@ -335,11 +414,19 @@ int find_component(const std::string& name) {
     const auto b = name.find_first_not_of(" \t\n\r\f\v");
     if (b == std::string::npos) return -1;
     const auto e  = name.find_last_not_of(" \t\n\r\f\v");
-    const auto it = lookup.find(to_lower(name.substr(b, e - b + 1)));
-    return it == lookup.end() ? -1 : it->second;
+    const auto key = to_lower(name.substr(b, e - b + 1));
+    const auto it  = lookup.find(key);
+    if (it != lookup.end()) return it->second;
+    // the registered Python-defined components (their keys are lower case)
+    const auto& table = component_table();
+    const int   base = builtin_component_count(), used = g_user_count.load(std::memory_order_acquire);
+    for (int i = 0; i < used; ++i)
+        if (table[static_cast<std::size_t>(base + i)].key == key) return base + i;
+    return -1;
 }
 
 double unit_divisor(Unit u) {
+    if (const auto* c = custom_of(u)) return c->divisor;
     switch (u) {
         case Unit::timing: return config().timing_unit;
         case Unit::memory:
@@ -349,6 +436,7 @@ double unit_divisor(Unit u) {
 }
 
 std::string unit_repr(Unit u) {
+    if (const auto* c = custom_of(u)) return c->repr;
     switch (u) {
         case Unit::percent: return "%";
         case Unit::timing: return config().timing_unit_repr;
@@ -359,6 +447,7 @@ std::string unit_repr(Unit u) {
 }
 
 double default_unit_divisor(Unit u) {
+    if (const auto* c = custom_of(u)) return c->divisor;
     switch (u) {
         case Unit::timing: return 1.0e9;
         case Unit::memory:
@@ -368,6 +457,7 @@ double default_unit_divisor(Unit u) {
 }
 
 std::string default_unit_repr(Unit u) {
+    if (const auto* c = custom_of(u)) return c->repr;
     switch (u) {
         case Unit::percent: return "%";
         case Unit::timing: return "sec";

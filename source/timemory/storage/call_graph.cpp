@@ -443,6 +443,10 @@ void interval_value(const ComponentInfo& info, const double* start, const double
             for (int i = 0; i < info.n_raw; ++i) out[i] = 1.0;
             break;
         case Combine::last:
+        case Combine::sum:
+        case Combine::maximum:
+        case Combine::minimum:
+        case Combine::latest:
             for (int i = 0; i < info.n_raw; ++i) out[i] = stop[i];
             break;
     }
@@ -519,7 +523,7 @@ void Bundle::start(const int* indices, int n, std::uint64_t hash, std::string_vi
     timeline_ = timeline::recording();
     if (__builtin_expect(timeline_, 0)) begin_event(hash, indices, n);
     // readings last, so the bookkeeping above is not part of the measurement
-    for (int i = 0; i < n; ++i) read_now(table[static_cast<std::size_t>(indices[i])], m[i].start);
+    for (int i = 0; i < n; ++i) start_reading(table[static_cast<std::size_t>(indices[i])], m[i].start);
     next_link_ = td.running;
     prev_link_ = nullptr;
     if (td.running) td.running->prev_link_ = this;
@@ -537,12 +541,12 @@ void Bundle::stop() {
         heap_stop.reset(new double[static_cast<std::size_t>(n_)][max_values]);
         stop = heap_stop.get();
     }
-    for (int i = 0; i < n_; ++i) read_now(m[i].graph->info(), stop[i]);
+    for (int i = 0; i < n_; ++i) stop_reading(m[i].graph->info(), m[i].start, stop[i]);
     if (__builtin_expect(timeline_, 0)) end_event(stop);
     for (int i = 0; i < n_; ++i) {
         auto& g = *m[i].graph;
         if (m[i].generation != g.generation()) continue;
-        if (m[i].node >= 0) {
+        if (m[i].node >= 0 && !no_value(g.info(), stop[i])) {
             double value[max_values];
             interval_value(g.info(), m[i].start, stop[i], value);
             g.record(m[i].node, value);

@@ -265,6 +265,29 @@ inline void read_now(const ComponentInfo& info, double* out) {
     else
         for (int i = 0; i < info.n_raw; ++i) out[i] = 0.0;
 }
+// The start and stop readings of a measurement: read_now, or for a Python-defined component
+// (info.user) its object's start and stop through the bindings' hooks, with the GIL held.
+// `start` is what the start reading wrote; a stop with no value (the component failed and
+// was dropped) writes NaN into out[0] (no_value).
+inline void start_reading(const ComponentInfo& info, double* start) {
+    if (__builtin_expect(info.user, 0)) {
+        if (const auto& h = user_component_hooks(); h.start) h.start(info.index, start);
+        else start[0] = start[1] = 0.0;
+    } else {
+        read_now(info, start);
+    }
+}
+inline void stop_reading(const ComponentInfo& info, const double* start, double* out) {
+    if (__builtin_expect(info.user, 0)) {
+        const auto& h = user_component_hooks();
+        if (!h.stop || !h.stop(info.index, start, out)) out[0] = __builtin_nan("");
+    } else {
+        read_now(info, out);
+    }
+}
+inline bool no_value(const ComponentInfo& info, const double* stop) {
+    return __builtin_expect(info.user, 0) && stop[0] != stop[0];
+}
 
 struct ThreadData;
 

@@ -43,8 +43,26 @@ void record(E&& e, const ComponentInfo& info, const double* raw, std::int64_t n)
             e.accum[1] = raw[1];
             break;
         case Combine::last:
+        case Combine::latest:
             for (int i = 0; i < nr; ++i) e.accum[i] = e.value[i] = raw[i];
             break;
+        case Combine::sum:
+            for (int i = 0; i < nr; ++i) {
+                e.accum[i] += raw[i];
+                e.value[i] = raw[i];
+            }
+            break;
+        case Combine::maximum:
+        case Combine::minimum: {
+            const bool first = e.laps == 0 && e.stats.count == 0;
+            for (int i = 0; i < nr; ++i) {
+                if (first) e.accum[i] = raw[i];
+                else if (info.combine == Combine::maximum) e.accum[i] = std::max(e.accum[i], raw[i]);
+                else e.accum[i] = std::min(e.accum[i], raw[i]);
+                e.value[i] = raw[i];
+            }
+            break;
+        }
     }
     double sample[max_values];
     to_display(info, raw, sample);
@@ -85,7 +103,10 @@ void BasicEntryRef<false>::merge(const ComponentInfo& info, const ConstEntryRef&
 
 void Entry::subtract(const ComponentInfo& info, const Entry& other) {
     // Absolute readings (peak at start/stop, timestamps) have no exclusive part.
-    if (info.combine == Combine::abs_pair || info.combine == Combine::last) return;
+    // Nor have the largest, smallest or latest reading of a Python-defined component.
+    if (info.combine == Combine::abs_pair || info.combine == Combine::last ||
+        (is_user_combine(info.combine) && info.combine != Combine::sum))
+        return;
     for (int i = 0; i < info.n_raw; ++i) {
         accum[i] -= other.accum[i];
         value[i] -= other.value[i];

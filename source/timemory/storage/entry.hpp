@@ -204,6 +204,25 @@ void merge(E&& e, const ComponentInfo& info, const O& other) {
                 e.value[i] = std::max(e.value[i], other.value[i]);
             }
             break;
+        case Combine::sum:
+            for (int i = 0; i < nr; ++i) {
+                e.accum[i] += other.accum[i];
+                e.value[i] = other.value[i];
+            }
+            break;
+        case Combine::maximum:
+        case Combine::minimum:
+        case Combine::latest: {
+            const bool first = e.laps == 0 && e.stats.count == 0;
+            for (int i = 0; i < nr; ++i) {
+                const double o = other.accum[i];
+                if (first || info.combine == Combine::latest) e.accum[i] = o;
+                else if (info.combine == Combine::maximum) e.accum[i] = std::max(e.accum[i], o);
+                else e.accum[i] = std::min(e.accum[i], o);
+                e.value[i] = other.value[i];
+            }
+            break;
+        }
     }
     stats_merge(e.stats, other.stats, info.n_disp);
     e.laps += other.laps;
