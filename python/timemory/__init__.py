@@ -230,6 +230,13 @@ def get_hash_identifier(hash_id: int) -> str:
     return _core.get_hash_identifier(hash_id)
 
 
+def get_include() -> str:
+    """The directory of the C API's headers (``timemory/capi.h``, ``timemory/capi.hpp``) for
+    native extensions; ``python -m timemory --cmake-dir`` is the folder of
+    ``timemoryConfig.cmake``. See docs/guide/native.md."""
+    return _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "include")
+
+
 __all__ = [
     "version",
     "version_info",
@@ -289,6 +296,7 @@ __all__ = [
     "get_hash",
     "add_hash_id",
     "get_hash_identifier",
+    "get_include",
     "manager",
     "add_metadata",
     "get_metadata",

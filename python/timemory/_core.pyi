@@ -344,6 +344,10 @@ def trace_pop(key: str | int, /) -> None: ...
 def trace_is_throttled(key: str | int, /) -> bool: ...
 def trace_library_reset() -> None: ...
 
+# the C API for native extensions (timemory/capi.h): a PyCapsule of the versioned table of
+# function pointers that extensions reach with PyCapsule_Import("timemory._core._C_API")
+_C_API: object
+
 # ---------------------------------------------------------------- moving data between processes
 class ProcessSummary:
     hash: int

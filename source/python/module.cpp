@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 
 #include "bindings.hpp"
+#include "capi.hpp"
 #include "callbacks.hpp"
 #include "component_type.hpp"
 #include "hardware_counters.hpp"
@@ -55,4 +56,5 @@ PYBIND11_MODULE(_core, m) {
     check(tp::add_tracer(m.ptr()));          // tracer_*, region_*, trace_*
     check(tp::add_line_profiler(m.ptr()));   // line_profiler_*
     check(tp::add_user_components(m.ptr()));  // register_user_component: Python-defined components
+    check(tp::add_capi(m.ptr()));             // _C_API: the capsule of the C API for extensions
 }

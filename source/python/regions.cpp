@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "capi.hpp"
 #include "compat.hpp"
 #include "names.hpp"
 #include "regions.hpp"
@@ -83,6 +84,7 @@ PyObject* py_region_set_components(PyObject*, PyObject* spec) {
     IndexList indices;
     if (indices_from_ints(spec, indices, true) < 0) return nullptr;
     region_indices().assign(indices.begin(), indices.end());
+    capi_set_region_components(indices.data(), indices.size());  // the C API's regions too
     Py_RETURN_NONE;
 }
 
