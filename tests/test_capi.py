@@ -284,6 +284,9 @@ def test_load_imports_timemory(c_extension, tmp_path):
         import sys
         import capi_c_ext as ext
         assert ext.bind(True) == 1 and "timemory" in sys.modules
+        # binding imports timemory.region (the components Python chose), nothing heavy: it
+        # happens inside the programs the extension runs in, under their profiles
+        assert "timemory.region" in sys.modules and "typing" not in sys.modules
         """,
         c_extension,
         tmp_path,

@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any
 
 from timemory import _core, settings
 from timemory._components import resolve
 from timemory._text import split_names
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: a native extension binding the C API imports this
+    # module into the program it runs in (typing costs about 0.8 MiB and shows in a profile)
+    from typing import Any
 
 __all__ = [
     "add_components",
