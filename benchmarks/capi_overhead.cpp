@@ -94,14 +94,13 @@ PyObject* bind(PyObject*, PyObject*) {
     return PyBool_FromLong(rc);
 }
 
-PyMethodDef methods[] = {
-    {"bare", bare, METH_O, "ns per pair of clock_gettime calls"},
-    {"pair", pair, METH_O, "ns per push/pop pair"},
-    {"pair_id", pair_id, METH_O, "ns per push/pop pair by id"},
-    {"noop", noop, METH_O, "ns per push/pop pair, API not bound"},
-    {"empty", empty, METH_O, "ns per empty iteration"},
-    {"bind", bind, METH_NOARGS, "timemory_capi_import(): True when bound"},
-    {nullptr, nullptr, 0, nullptr}};
+PyMethodDef methods[] = {{"bare", bare, METH_O, "ns per pair of clock_gettime calls"},
+                         {"pair", pair, METH_O, "ns per push/pop pair"},
+                         {"pair_id", pair_id, METH_O, "ns per push/pop pair by id"},
+                         {"noop", noop, METH_O, "ns per push/pop pair, API not bound"},
+                         {"empty", empty, METH_O, "ns per empty iteration"},
+                         {"bind", bind, METH_NOARGS, "timemory_capi_import(): True when bound"},
+                         {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef module = {PyModuleDef_HEAD_INIT, "_capi_overhead", nullptr, -1, methods};
 

@@ -77,7 +77,7 @@ def test_get_include_holds_the_headers():
     include = Path(timemory.get_include())
     assert (include / "timemory" / "capi.h").is_file()
     assert (include / "timemory" / "capi.hpp").is_file()
-    assert f"#define TIMEMORY_CAPI_VERSION" in (include / "timemory" / "capi.h").read_text()
+    assert "#define TIMEMORY_CAPI_VERSION" in (include / "timemory" / "capi.h").read_text()
 
 
 def test_cmake_dir_and_include_dir_from_the_command_line():
@@ -94,9 +94,7 @@ def test_cmake_dir_and_include_dir_from_the_command_line():
     assert out.returncode == 0 and out.stdout.strip() == timemory.get_include()
     out = subprocess.run([*run, "--cmake-dir", "extra"], **kw)
     assert out.returncode == 2 and out.stdout == ""
-    assert out.stderr.splitlines() == [
-        "python -m timemory: error: --cmake-dir takes no arguments"
-    ]
+    assert out.stderr.splitlines() == ["python -m timemory: error: --cmake-dir takes no arguments"]
 
 
 def test_the_capsule_is_the_versioned_table():
@@ -273,9 +271,7 @@ def test_a_no_op_until_timemory_is_imported_then_bound(c_extension, tmp_path):
         tmp_path,
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == str(
-        [(("by id",), 5), (("outer",), 1), (("outer", "inner"), 2)]
-    )
+    assert out.stdout.strip() == str([(("by id",), 5), (("outer",), 1), (("outer", "inner"), 2)])
 
 
 def test_load_imports_timemory(c_extension, tmp_path):

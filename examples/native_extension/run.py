@@ -1,12 +1,11 @@
 """Runs the example extension under a marker: its regions appear beneath ``solve``.
 
-    PYTHONPATH=build/native_example python examples/native_extension/run.py
+PYTHONPATH=build/native_example python examples/native_extension/run.py
 """
 
 import timemory
-from timemory.bundle import marker
-
 import timemory_native_example as ext
+from timemory.bundle import marker
 
 with marker(["wall_clock"], key="solve"):
     ext.simulate(threads=4, steps=20, work=20000)

@@ -97,8 +97,8 @@ void push_hashed(std::uint64_t hash, std::string_view label) {
     // while recording is off the frame is still taken, so that its pop pops the right one
     if (cfg.enabled) {
         const auto& s = current_set();
-        f.bundles[f.depth]->start(s.indices.data(), static_cast<int>(s.indices.size()), hash, label,
-                                  cfg.flat_profile, cfg.timeline_profile);
+        f.bundles[f.depth]->start(s.indices.data(), static_cast<int>(s.indices.size()), hash, label, cfg.flat_profile,
+                                  cfg.timeline_profile);
     }
     ++f.depth;
 }
@@ -246,12 +246,12 @@ void capi_context_leave() {
 void capi_context_release(timemory_context* context) { delete reinterpret_cast<timemory_context_impl*>(context); }
 
 const timemory_capi_table g_table = {
-    TIMEMORY_CAPI_VERSION,      static_cast<std::uint32_t>(sizeof(timemory_capi_table)),
-    capi_push_region,           capi_pop_region,
-    capi_region_id,             capi_push_region_id,
-    capi_pop_region_id,         capi_record,
-    capi_context_capture,       capi_context_enter,
-    capi_context_leave,         capi_context_release,
+    TIMEMORY_CAPI_VERSION, static_cast<std::uint32_t>(sizeof(timemory_capi_table)),
+    capi_push_region,      capi_pop_region,
+    capi_region_id,        capi_push_region_id,
+    capi_pop_region_id,    capi_record,
+    capi_context_capture,  capi_context_enter,
+    capi_context_leave,    capi_context_release,
 };
 
 }  // namespace

@@ -5,8 +5,8 @@
 #include <pybind11/pybind11.h>
 
 #include "bindings.hpp"
-#include "capi.hpp"
 #include "callbacks.hpp"
+#include "capi.hpp"
 #include "component_type.hpp"
 #include "hardware_counters.hpp"
 #include "line_profiler.hpp"

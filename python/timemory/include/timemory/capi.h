@@ -80,7 +80,9 @@ static const timemory_capi_table* timemory_capi_bound = 0;
  * of a function, to bind once it is), -1 with a Python exception set (a timemory whose C API
  * this header does not match). Needs the GIL. Cheap once bound. */
 static inline int timemory_capi_import_impl(int load) {
-    PyObject *name, *module, *regions;
+    PyObject*                  name;
+    PyObject*                  module;
+    PyObject*                  regions;
     const timemory_capi_table* table;
     if (TIMEMORY_CAPI_LOAD()) return 1;
     if (!load) {
