@@ -615,3 +615,21 @@ def test_example_files_at_exit(example, tmp_path):
     assert "|_[parallel] worker" in content and "|_step" in content
     (tree,) = (tmp_path / "out").rglob("wall.tree.json")
     assert '"worker"' in tree.read_text()
+
+
+def test_flat_profile_puts_regions_and_trackers_at_the_top_level(c_extension, tmp_path):
+    out = _python(
+        """
+        import timemory
+        import capi_c_ext as ext
+        from tool_helpers import tree_counts
+        assert ext.bind(False) == 1
+        timemory.settings.flat_profile = True
+        ext.push("a"); ext.push("b"); ext.record("x", 2.0); ext.pop("b"); ext.pop("a")
+        print(sorted(tree_counts()), sorted(tree_counts("data_tracker_floating")))
+        """,
+        c_extension,
+        tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[('a',), ('b',)] [('x',)]"
