@@ -98,6 +98,26 @@ int to_values(UserClass& uc, PyObject* r, double* out) {
     return 0;
 }
 
+// The exception a measurement stops in (a decorated function that raised): set aside while
+// the component's methods run, so that they can be called at all and that the program's
+// exception is the one that propagates, whatever the component does.
+class PendingError {
+  public:
+    PendingError() {
+        if (__builtin_expect(PyErr_Occurred() != nullptr, 0)) PyErr_Fetch(&type_, &value_, &tb_);
+    }
+    ~PendingError() {
+        if (type_) PyErr_Restore(type_, value_, tb_);
+    }
+    PendingError(const PendingError&)            = delete;
+    PendingError& operator=(const PendingError&) = delete;
+
+  private:
+    PyObject* type_  = nullptr;
+    PyObject* value_ = nullptr;
+    PyObject* tb_    = nullptr;
+};
+
 PyObject* take_object(UserClass& uc) {
     if (!uc.free.empty()) {
         PyObject* o = uc.free.back();
@@ -108,7 +128,9 @@ PyObject* take_object(UserClass& uc) {
 }
 
 void give_back(UserClass& uc, PyObject* o) {
-    if (uc.free.size() < max_free_objects) uc.free.push_back(o);
+    // an object of a class registered again since its start (a reloaded module) is not reused
+    if (uc.free.size() < max_free_objects && Py_TYPE(o) == reinterpret_cast<PyTypeObject*>(uc.cls))
+        uc.free.push_back(o);
     else Py_DECREF(o);
 }
 
@@ -128,13 +150,15 @@ void hook_start(int index, double* slot) {
     put_object(slot, nullptr);
     UserClass* uc = class_of(index);
     if (!uc || uc->failed || !PyGILState_Check()) return;
-    PyObject* o = take_object(*uc);
+    PendingError pending;
+    PyObject*    o = take_object(*uc);
     if (!o) return fail(*uc, "__init__");
     if (uc->has_start) {
         PyObject* r = PyObject_CallMethodNoArgs(o, g_start);
         if (!r) {
+            fail(*uc, "start");  // first: the object's __del__ must not run with the error set
             Py_DECREF(o);
-            return fail(*uc, "start");
+            return;
         }
         Py_DECREF(r);
     }
@@ -146,6 +170,7 @@ bool hook_stop(int index, const double* slot, double* out) {
     if (!o) return false;
     UserClass* uc = class_of(index);
     if (!uc || !PyGILState_Check()) return false;  // the object is leaked rather than freed without the GIL
+    PendingError pending;
     if (uc->failed) {
         Py_DECREF(o);
         return false;
@@ -174,8 +199,8 @@ bool hook_stop(int index, const double* slot, double* out) {
         Py_XDECREF(r);
     }
     if (got < 0) {
-        Py_DECREF(o);
         fail(*uc, method);
+        Py_DECREF(o);
         return false;
     }
     give_back(*uc, o);
