@@ -312,6 +312,17 @@ class StopSays(Base):
         return 0
 
 
+@register
+class StopOnly(Base):
+    """No get(): stop() returns the value (None once: then the missing get() is the error)."""
+
+    label = "test_stop_only"
+    results = collections.deque()
+
+    def stop(self):
+        return StopOnly.results.popleft()
+
+
 def test_tuple_values_with_names_and_units():
     with marker([Pair], key="io"):
         pass
@@ -335,10 +346,45 @@ def test_sample_only_component_reads_at_stop():
     assert values(Level) == {"a": (2, [9.0])}
 
 
-def test_stop_returning_the_value_saves_get():
+def test_stop_returning_the_value_saves_get(capfd):
     with marker([StopSays], key="s"):
         pass
     assert values(StopSays) == {"s": (1, [42.0])} and StopSays.gets == 0
+    StopOnly.results.extend([3, None, 5])
+    for _ in range(3):
+        with marker([StopOnly], key="s"):
+            pass
+    assert values(StopOnly) == {"s": (1, [3.0])}
+    assert (
+        "component 'test_stop_only' (tests.test_user_components.StopOnly): get() raised "
+        "NotImplementedError: StopOnly.stop() returned no value and the class defines no get()"
+    ) in capfd.readouterr().err
+
+
+def test_a_method_replaced_on_the_class_is_the_one_called(monkeypatch):
+    with marker([Counter], key="k"):
+        pass
+    monkeypatch.setattr(Counter, "get", lambda self: 99)
+    with marker([Counter], key="k"):
+        pass
+    monkeypatch.undo()
+    with marker([Counter], key="k"):
+        pass
+    assert values(Counter) == {"k": (3, [1.0 + 99.0 + 1.0])}
+
+
+@register
+class StaticGet(Base):
+    """A get() that is not a plain function: called the ordinary way."""
+
+    label = "test_static_get"
+    get = staticmethod(lambda: 11)
+
+
+def test_methods_that_are_not_plain_functions():
+    with marker([StaticGet], key="k"):
+        pass
+    assert values(StaticGet) == {"k": (1, [11.0])}
 
 
 # ------------------------------------------------------------------ checks at registration
@@ -398,7 +444,7 @@ def test_register_refuses_bad_classes_in_one_line():
         def start(self):
             pass
 
-    assert "defines neither get() nor sample()" in _one_line_error(NoValue, TypeError)
+    assert "defines none of get(), sample() or stop()" in _one_line_error(NoValue, TypeError)
     with pytest.raises(TypeError, match="subclass of timemory.component.Base"):
         register(int)
     # none of them took a slot
