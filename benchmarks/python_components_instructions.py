@@ -117,7 +117,15 @@ def run(mode: str, n: int) -> None:
 
 def count(mode: str, n: int) -> int:
     out = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__, mode, str(n)],
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            __file__,
+            mode,
+            str(n),
+        ],
         capture_output=True,
         text=True,
         check=True,

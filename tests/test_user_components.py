@@ -19,7 +19,6 @@ import textwrap
 import threading
 
 import pytest
-import timemory
 from timemory import _core, component, region
 from timemory.bundle import component_bundle, component_decorator, marker
 from timemory.component import Base, register

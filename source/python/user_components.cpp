@@ -31,8 +31,8 @@ struct Method {
 enum MethodId { m_start, m_stop, m_get, m_sample, m_count };
 
 struct UserClass {
-    PyObject*              cls = nullptr;  // strong
-    std::string            name;           // "mypkg.QueueDepth" for the messages
+    PyObject*              cls = nullptr;   // strong
+    std::string            name;            // "mypkg.QueueDepth" for the messages
     int                    n          = 1;  // values per measurement
     bool                   has_start  = false;
     bool                   has_stop   = false;
@@ -141,7 +141,7 @@ int to_values(UserClass& uc, PyObject* r, double* out) {
 // the component's methods run, so that they can be called at all and that the program's
 // exception is the one that propagates, whatever the component does.
 class PendingError {
-  public:
+public:
     PendingError() {
         if (__builtin_expect(PyErr_Occurred() != nullptr, 0)) PyErr_Fetch(&type_, &value_, &tb_);
     }
@@ -151,7 +151,7 @@ class PendingError {
     PendingError(const PendingError&)            = delete;
     PendingError& operator=(const PendingError&) = delete;
 
-  private:
+private:
     PyObject* type_  = nullptr;
     PyObject* value_ = nullptr;
     PyObject* tb_    = nullptr;
@@ -254,7 +254,7 @@ PyObject* register_component(PyObject*, PyObject* const* args, Py_ssize_t nargs)
     }
     PyObject* cls  = args[0];
     PyObject* spec = args[1];
-    auto str       = [&](const char* key, std::string& out) -> bool {
+    auto      str  = [&](const char* key, std::string& out) -> bool {
         PyObject* v = PyDict_GetItemString(spec, key);
         if (!v || !PyUnicode_Check(v)) {
             PyErr_Format(PyExc_TypeError, "register_user_component: spec['%s'] must be a str", key);
