@@ -72,16 +72,21 @@ class Counter(Base):
         return Counter.feed.popleft() if Counter.feed else 1
 
 
-register(Counter)
-
-
 def feed(cls, *numbers):
     cls.feed.clear()
     cls.feed.extend(numbers)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _registered():
+    # registered when these tests run, not when the module is collected: a registration
+    # lasts for the process, and the other modules' tests run before them with none
+    for cls in (Counter, Pair, Level, StopSays, StopOnly, StaticGet, *RULES.values()):
+        register(cls)
+
+
 @pytest.fixture(autouse=True)
-def _fresh_counter():
+def _fresh_counter(_registered):
     # every registered component's storage, emptied directly: what timemory.clear() empties
     # is the outputs' part of the work
     for cls in component.registered().values():
@@ -241,7 +246,6 @@ def test_region_push_pop_with_a_python_component():
 
 
 def _rule_class(rule):
-    @register
     class Rule(Base):
         label = f"test_rule_{rule}"
         combine = rule
@@ -274,7 +278,6 @@ def test_combine_rules_on_repeated_calls(rule, expected):
     assert _core.component_info(cls._index)["combine"] == table_rule
 
 
-@register
 class Pair(Base):
     """Two numbers at once."""
 
@@ -288,7 +291,6 @@ class Pair(Base):
         return (1000, 250.0)
 
 
-@register
 class Level(Base):
     label = "test_level"
     combine = "max"
@@ -298,7 +300,6 @@ class Level(Base):
         return Level.level
 
 
-@register
 class StopSays(Base):
     label = "test_stop_says"
     gets = 0
@@ -311,7 +312,6 @@ class StopSays(Base):
         return 0
 
 
-@register
 class StopOnly(Base):
     """No get(): stop() returns the value (None once: then the missing get() is the error)."""
 
@@ -372,7 +372,6 @@ def test_a_method_replaced_on_the_class_is_the_one_called(monkeypatch):
     assert values(Counter) == {"k": (3, [1.0 + 99.0 + 1.0])}
 
 
-@register
 class StaticGet(Base):
     """A get() that is not a plain function: called the ordinary way."""
 
@@ -587,3 +586,35 @@ def test_a_component_that_works_measures_through_a_raising_call():
     assert values(Counter) == {
         "test_a_component_that_works_measures_through_a_raising_call.fails": (1, [8.0])
     }
+
+
+def test_keyboard_interrupt_in_a_component_reaches_the_program(run_python):
+    result = run_python(
+        """
+        import timemory
+        from timemory.bundle import marker
+        from timemory.component import Base, register
+
+        timemory.settings.auto_output = False
+
+
+        @register
+        class Interrupted(Base):
+            label = "interrupted"
+
+            def get(self):
+                raise KeyboardInterrupt
+
+
+        try:
+            with marker([Interrupted], key="k"):
+                pass
+            for _ in range(100_000):  # the interrupt is raised at the next check
+                pass
+            print("not interrupted")
+        except KeyboardInterrupt:
+            print("interrupted")
+        """
+    )
+    assert result.stdout.strip() == "interrupted", result.stderr
+    assert "get() raised KeyboardInterrupt" in result.stderr

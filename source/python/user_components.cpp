@@ -67,13 +67,21 @@ PyObject* call_method(UserClass& uc, MethodId id, PyObject* o) {
     auto*   tp = reinterpret_cast<PyTypeObject*>(uc.cls);
     Method& m  = uc.methods[id];
     if (__builtin_expect(Py_TYPE(o) == tp, 1)) {
-        if (m.fn && m.tag == tp->tp_version_tag && version_valid(tp)) return PyObject_Vectorcall(m.fn, &o, 1, nullptr);
-        Py_CLEAR(m.fn);
-        PyObject* raw = _PyType_Lookup(tp, *method_names[id]);  // borrowed; gives the class a version tag
-        if (raw && PyFunction_Check(raw) && version_valid(tp)) {
-            m.fn  = Py_NewRef(raw);
-            m.tag = tp->tp_version_tag;
-            return PyObject_Vectorcall(m.fn, &o, 1, nullptr);
+        if (!(m.fn && m.tag == tp->tp_version_tag && version_valid(tp))) {
+            Py_CLEAR(m.fn);
+            PyObject* raw = _PyType_Lookup(tp, *method_names[id]);  // borrowed; gives the class a version tag
+            if (raw && PyFunction_Check(raw) && version_valid(tp)) {
+                m.fn  = Py_NewRef(raw);
+                m.tag = tp->tp_version_tag;
+            }
+        }
+        if (m.fn) {
+            // a reference of the call's own: the method may change the class (or register
+            // it again), which drops the cached one
+            PyObject* fn = Py_NewRef(m.fn);
+            PyObject* r  = PyObject_Vectorcall(fn, &o, 1, nullptr);
+            Py_DECREF(fn);
+            return r;
         }
     }
     return PyObject_CallMethodNoArgs(o, *method_names[id]);
