@@ -121,7 +121,11 @@ int resolve_one(PyObject* item, IndexList& out, bool measurable_only) {
         return add_index(v, out, measurable_only);
     }
     if (PyType_Check(item)) {
-        PyObject* idx = PyObject_GetAttrString(item, "_index");
+        // interned once: a fresh str each time would miss the type attribute cache (a marker
+        // made per call with a component class resolves it every time)
+        static PyObject* index_name = PyUnicode_InternFromString("_index");
+        if (!index_name) return -1;
+        PyObject* idx = PyObject_GetAttr(item, index_name);
         if (!idx || idx == Py_None) {  // None: a Python-defined component not registered yet
             if (!idx) PyErr_Clear();
             Py_XDECREF(idx);

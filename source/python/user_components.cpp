@@ -21,15 +21,25 @@ namespace {
 
 using tim::ComponentInfo;
 
+// A method of the class, kept while the class is not modified: its version tag (which
+// CPython resets when the class or a base changes) says the function is still the one an
+// attribute lookup would find. Saves the lookup on every call.
+struct Method {
+    PyObject*    fn  = nullptr;  // strong; a plain function
+    unsigned int tag = 0;
+};
+enum MethodId { m_start, m_stop, m_get, m_sample, m_count };
+
 struct UserClass {
-    PyObject*              cls = nullptr;  // strong
-    std::string            name;           // "mypkg.QueueDepth" for the messages
+    PyObject*              cls = nullptr;   // strong
+    std::string            name;            // "mypkg.QueueDepth" for the messages
     int                    n          = 1;  // values per measurement
     bool                   has_start  = false;
     bool                   has_stop   = false;
     bool                   has_sample = false;  // sample() and no get() of its own: the stop reading
     bool                   failed     = false;  // dropped after an exception (reported once)
     std::vector<PyObject*> free;                // objects not in a measurement (strong)
+    Method                 methods[m_count];
 };
 
 constexpr std::size_t max_free_objects = 64;
@@ -39,6 +49,43 @@ PyObject* g_start  = nullptr;  // interned method names
 PyObject* g_stop   = nullptr;
 PyObject* g_get    = nullptr;
 PyObject* g_sample = nullptr;
+
+PyObject* const* method_names[m_count] = {&g_start, &g_stop, &g_get, &g_sample};
+
+bool version_valid(PyTypeObject* tp) {
+#ifdef Py_TPFLAGS_VALID_VERSION_TAG
+    if (!PyType_HasFeature(tp, Py_TPFLAGS_VALID_VERSION_TAG)) return false;
+#endif
+    return tp->tp_version_tag != 0;
+}
+
+// o.<method>(): the class's function called directly while the class is unchanged (an
+// attribute of the object itself of the same name is not looked at: the class's methods
+// measure); any other kind of attribute (a staticmethod, a callable object) through the
+// ordinary method call.
+PyObject* call_method(UserClass& uc, MethodId id, PyObject* o) {
+    auto*   tp = reinterpret_cast<PyTypeObject*>(uc.cls);
+    Method& m  = uc.methods[id];
+    if (__builtin_expect(Py_TYPE(o) == tp, 1)) {
+        if (!(m.fn && m.tag == tp->tp_version_tag && version_valid(tp))) {
+            Py_CLEAR(m.fn);
+            PyObject* raw = _PyType_Lookup(tp, *method_names[id]);  // borrowed; gives the class a version tag
+            if (raw && PyFunction_Check(raw) && version_valid(tp)) {
+                m.fn  = Py_NewRef(raw);
+                m.tag = tp->tp_version_tag;
+            }
+        }
+        if (m.fn) {
+            // a reference of the call's own: the method may change the class (or register
+            // it again), which drops the cached one
+            PyObject* fn = Py_NewRef(m.fn);
+            PyObject* r  = PyObject_Vectorcall(fn, &o, 1, nullptr);
+            Py_DECREF(fn);
+            return r;
+        }
+    }
+    return PyObject_CallMethodNoArgs(o, *method_names[id]);
+}
 
 UserClass* class_of(int index) {
     const int k = index - tim::builtin_component_count();
@@ -98,6 +145,26 @@ int to_values(UserClass& uc, PyObject* r, double* out) {
     return 0;
 }
 
+// The exception a measurement stops in (a decorated function that raised): set aside while
+// the component's methods run, so that they can be called at all and that the program's
+// exception is the one that propagates, whatever the component does.
+class PendingError {
+public:
+    PendingError() {
+        if (__builtin_expect(PyErr_Occurred() != nullptr, 0)) PyErr_Fetch(&type_, &value_, &tb_);
+    }
+    ~PendingError() {
+        if (type_) PyErr_Restore(type_, value_, tb_);
+    }
+    PendingError(const PendingError&)            = delete;
+    PendingError& operator=(const PendingError&) = delete;
+
+private:
+    PyObject* type_  = nullptr;
+    PyObject* value_ = nullptr;
+    PyObject* tb_    = nullptr;
+};
+
 PyObject* take_object(UserClass& uc) {
     if (!uc.free.empty()) {
         PyObject* o = uc.free.back();
@@ -108,7 +175,9 @@ PyObject* take_object(UserClass& uc) {
 }
 
 void give_back(UserClass& uc, PyObject* o) {
-    if (uc.free.size() < max_free_objects) uc.free.push_back(o);
+    // an object of a class registered again since its start (a reloaded module) is not reused
+    if (uc.free.size() < max_free_objects && Py_TYPE(o) == reinterpret_cast<PyTypeObject*>(uc.cls))
+        uc.free.push_back(o);
     else Py_DECREF(o);
 }
 
@@ -128,13 +197,15 @@ void hook_start(int index, double* slot) {
     put_object(slot, nullptr);
     UserClass* uc = class_of(index);
     if (!uc || uc->failed || !PyGILState_Check()) return;
-    PyObject* o = take_object(*uc);
+    PendingError pending;
+    PyObject*    o = take_object(*uc);
     if (!o) return fail(*uc, "__init__");
     if (uc->has_start) {
-        PyObject* r = PyObject_CallMethodNoArgs(o, g_start);
+        PyObject* r = call_method(*uc, m_start, o);
         if (!r) {
+            fail(*uc, "start");  // first: the object's __del__ must not run with the error set
             Py_DECREF(o);
-            return fail(*uc, "start");
+            return;
         }
         Py_DECREF(r);
     }
@@ -146,6 +217,7 @@ bool hook_stop(int index, const double* slot, double* out) {
     if (!o) return false;
     UserClass* uc = class_of(index);
     if (!uc || !PyGILState_Check()) return false;  // the object is leaked rather than freed without the GIL
+    PendingError pending;
     if (uc->failed) {
         Py_DECREF(o);
         return false;
@@ -153,7 +225,7 @@ bool hook_stop(int index, const double* slot, double* out) {
     int         got    = 0;
     const char* method = "stop";
     if (uc->has_stop) {
-        PyObject* r = PyObject_CallMethodNoArgs(o, g_stop);
+        PyObject* r = call_method(*uc, m_stop, o);
         if (r) {
             got = r == Py_None ? 0 : to_values(*uc, r, out);
             if (got < 0) PyErr_Clear();  // stop() returning something else: get() says the value
@@ -164,7 +236,7 @@ bool hook_stop(int index, const double* slot, double* out) {
     }
     if (got == 0) {
         method      = uc->has_sample ? "sample" : "get";
-        PyObject* r = PyObject_CallMethodNoArgs(o, uc->has_sample ? g_sample : g_get);
+        PyObject* r = call_method(*uc, uc->has_sample ? m_sample : m_get, o);
         got         = r ? to_values(*uc, r, out) : -1;
         if (got == 0) {
             PyErr_Format(PyExc_TypeError, "returned %.100s; a number or a tuple of numbers was expected",
@@ -174,8 +246,8 @@ bool hook_stop(int index, const double* slot, double* out) {
         Py_XDECREF(r);
     }
     if (got < 0) {
-        Py_DECREF(o);
         fail(*uc, method);
+        Py_DECREF(o);
         return false;
     }
     give_back(*uc, o);
@@ -190,7 +262,7 @@ PyObject* register_component(PyObject*, PyObject* const* args, Py_ssize_t nargs)
     }
     PyObject* cls  = args[0];
     PyObject* spec = args[1];
-    auto str       = [&](const char* key, std::string& out) -> bool {
+    auto      str  = [&](const char* key, std::string& out) -> bool {
         PyObject* v = PyDict_GetItemString(spec, key);
         if (!v || !PyUnicode_Check(v)) {
             PyErr_Format(PyExc_TypeError, "register_user_component: spec['%s'] must be a str", key);
@@ -279,6 +351,7 @@ PyObject* register_component(PyObject*, PyObject* const* args, Py_ssize_t nargs)
     Py_XSETREF(uc.cls, Py_NewRef(cls));  // the same key again: the newer class measures
     for (PyObject* o : uc.free) Py_DECREF(o);
     uc.free.clear();
+    for (auto& m : uc.methods) Py_CLEAR(m.fn);
     uc.name       = name;
     uc.n          = n;
     uc.has_start  = has[0] != 0;

@@ -44,7 +44,8 @@ class Base:
     itself, which saves the ``get()`` call. A component that only reads a level (a queue's
     depth, a GPU's memory in use) defines ``sample()`` instead: it is called at the stop of
     each measurement. One object measures one interval at a time: the measurements of a
-    class share objects made with ``cls()`` (so ``__init__`` takes no arguments).
+    class share objects made with ``cls()`` (so ``__init__`` takes no arguments). The methods
+    called are the class's (an attribute of an object of the same name is not looked at).
 
     An exception from any of these methods is reported once on stderr (which component,
     which method) and the component is dropped from later measurements; the others go on.
@@ -74,7 +75,10 @@ class Base:
 
     def get(self) -> Any:
         """The value of the last measurement: a number, or a tuple of numbers."""
-        raise NotImplementedError(f"{type(self).__name__} defines neither get() nor sample()")
+        # called for a class whose stop() returned no value and that has no get() of its own
+        raise NotImplementedError(
+            f"{type(self).__name__}.stop() returned no value and the class defines no get()"
+        )
 
     def sample(self) -> Any:
         """A point-in-time reading, taken at the stop of each measurement."""
@@ -131,8 +135,11 @@ def _spec(cls: type[Base]) -> dict[str, Any]:
         raise ValueError(f"component {name}: scale must be a positive finite number, not {scale!r}")
     has_get = cls.get is not Base.get
     has_sample = cls.sample is not Base.sample
-    if not has_get and not has_sample:
-        raise TypeError(f"component {name} defines neither get() nor sample(): one says its value")
+    has_stop = cls.stop is not Base.stop
+    if not (has_get or has_sample or has_stop):
+        raise TypeError(
+            f"component {name} defines none of get(), sample() or stop(): one returns its value"
+        )
     doc = (cls.__doc__ or "").strip().splitlines()
     description = cls.description or (doc[0] if doc else f"Python-defined component {name}")
     return {
@@ -145,7 +152,7 @@ def _spec(cls: type[Base]) -> dict[str, Any]:
         "units": [(float(scale), unit)] * n,
         "sub_labels": list(names) if len(names) > 1 else [],
         "has_start": cls.start is not Base.start,
-        "has_stop": cls.stop is not Base.stop,
+        "has_stop": has_stop,
         "has_sample": has_sample and not has_get,
     }
 
