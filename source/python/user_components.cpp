@@ -184,8 +184,10 @@ bool hook_stop(int index, const double* slot, double* out) {
 
 // _core.register_user_component(cls, spec) -> index
 PyObject* register_component(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyType_Check(args[0]) || !PyDict_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "register_user_component(cls, spec: dict)");
+    // cls None: a row that measures nothing but holds the data other processes measured
+    // (their packed data name a component this process never registered)
+    if (nargs != 2 || !(PyType_Check(args[0]) || args[0] == Py_None) || !PyDict_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "register_user_component(cls or None, spec: dict)");
         return nullptr;
     }
     PyObject* cls  = args[0];
@@ -275,6 +277,7 @@ PyObject* register_component(PyObject*, PyObject* const* args, Py_ssize_t nargs)
         hooks.stop  = hook_stop;
         tim::set_user_component_hooks(hooks);
     }
+    if (cls == Py_None) return PyLong_FromLong(index);  // a class registered for it stays
     UserClass& uc = g_classes[index - tim::builtin_component_count()];
     Py_XSETREF(uc.cls, Py_NewRef(cls));  // the same key again: the newer class measures
     for (PyObject* o : uc.free) Py_DECREF(o);
