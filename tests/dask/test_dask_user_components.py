@@ -4,6 +4,8 @@ rule. The merged values are read from the native views of what the client collec
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 pytest.importorskip("distributed")
@@ -16,7 +18,12 @@ from timemory.bundle import marker  # noqa: E402
 from timemory.component import Base, register  # noqa: E402
 from timemory.storage import exchange, local_payload  # noqa: E402
 
-LEVEL = [0.0]
+# per thread: a threads cluster runs the tasks in the client's process, beside its own marker
+LEVEL = threading.local()
+
+
+def level() -> float:
+    return getattr(LEVEL, "value", 0.0)
 
 
 class DaskPeak(Base):
@@ -24,7 +31,7 @@ class DaskPeak(Base):
     combine = "max"
 
     def sample(self):
-        return LEVEL[0]
+        return level()
 
 
 class DaskTotal(Base):
@@ -32,7 +39,7 @@ class DaskTotal(Base):
     combine = "sum"
 
     def sample(self):
-        return LEVEL[0]
+        return level()
 
 
 class DaskLow(Base):
@@ -41,14 +48,14 @@ class DaskLow(Base):
     names = ("level", "negated")
 
     def sample(self):
-        return (LEVEL[0], -LEVEL[0])
+        return (level(), -level())
 
 
 ORDER = [DaskPeak, DaskTotal, DaskLow]
 
 
 def work(x: int) -> int:
-    LEVEL[0] = float(x)  # what the task's components read at its stop
+    LEVEL.value = float(x)  # what the task's components read at its stop
     return x
 
 
@@ -88,7 +95,7 @@ def _run(client: Client) -> None:
         register(cls)
     for cls in ORDER:
         _core.clear(cls._index)
-    LEVEL[0] = 0.25
+    LEVEL.value = 0.25
     with tdask.profile(client, components=["wall_clock", *ORDER]) as p:
         with marker(ORDER, key="solve"):
             assert client.gather(client.map(work, range(1, 13))) == list(range(1, 13))
