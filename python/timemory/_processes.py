@@ -115,9 +115,19 @@ def gather(obj: Any) -> list[Any] | None:
         out = [obj]
     if out is None:
         return None
+    return [_remapped(items) for items in out]
+
+
+def _remapped(items: Any) -> Any:
+    """One rank's ``[(pid, payload), ...]`` with the payloads keyed by this process's indices
+    (anything else, from a custom transport, as it is)."""
+    if not isinstance(items, list):
+        return items
     return [
-        [(pid, local_indices(payload)) for pid, payload in items] if isinstance(items, list) else items
-        for items in out
+        (item[0], local_indices(item[1]))
+        if isinstance(item, (tuple, list)) and len(item) == 2
+        else item
+        for item in items
     ]
 
 
