@@ -17,7 +17,6 @@ import json
 import threading
 
 import pytest
-
 import timemory
 from timemory import _core, _processes, settings
 from timemory.bundle import marker
@@ -38,7 +37,9 @@ def _component(combine: str, reading, names: tuple[str, ...] = ()) -> type[Base]
 
 
 def _rows(batch, n: int = 1) -> dict[str, tuple[int, list[float]]]:
-    return {batch.label(i): (batch.laps(i), batch.entry(i).entry.accum[:n]) for i in range(len(batch))}
+    return {
+        batch.label(i): (batch.laps(i), batch.entry(i).entry.accum[:n]) for i in range(len(batch))
+    }
 
 
 # ------------------------------------------------------------------ threads
@@ -94,7 +95,9 @@ def test_a_tuple_component_merges_each_value_over_threads(monkeypatch):
 def _measured(combine: str, values: list[float], names: tuple[str, ...] = ()) -> type[Base]:
     reading = [0.0]
     if names:
-        cls = _component(combine, lambda: tuple(reading[0] * (k + 1) for k in range(len(names))), names)
+        cls = _component(
+            combine, lambda: tuple(reading[0] * (k + 1) for k in range(len(names))), names
+        )
     else:
         cls = _component(combine, lambda: reading[0])
     for value in values:
@@ -122,8 +125,9 @@ def test_packed_data_name_a_python_component_by_its_identity():
     assert [tuple(u) for u in spec["units"]] == [(1.0, "")] * 2
     assert _core.packed_component(_core.pack_tree_snapshot(cls._index))["key"] == cls.label
     # a built-in component's data are named by index
-    assert _core.packed_component(_core.pack_flat(_core.resolve_components("wall_clock")[0], [])) == (
-        _core.resolve_components("wall_clock")[0]
+    assert (
+        _core.packed_component(_core.pack_flat(_core.resolve_components("wall_clock")[0], []))
+        == (_core.resolve_components("wall_clock")[0])
     )
     # found by key: the same row
     assert _processes.local_indices({cls._index: {"flat": data}}) == {cls._index: {"flat": data}}
@@ -163,7 +167,9 @@ def test_data_of_a_component_this_process_never_registered_get_a_row_of_their_ow
     assert list(_processes.local_indices({cls._index: {"flat": foreign}})) == [index]
     # a class registered later for that label keeps the row (and measures)
     reading = [6.0]
-    later = register(type("Later", (Base,), {"label": new, "combine": "min", "sample": lambda s: reading[0]}))
+    later = register(
+        type("Later", (Base,), {"label": new, "combine": "min", "sample": lambda s: reading[0]})
+    )
     assert later._index == index
     with marker([later], key="later"):
         pass
@@ -201,7 +207,7 @@ def test_packed_data_of_a_python_component_are_not_read_as_another_component():
 def test_a_custom_gather_hands_back_payloads_keyed_by_local_indices():
     cls = _measured("max", [4.0])
     key = cls.label
-    new = ("x" + key[1:])
+    new = "x" + key[1:]
     foreign = _renamed(_core.pack_flat_snapshot(cls._index), key, new)
     # what another rank sent: the payload under that rank's own index for the component
     timemory.storage.set_gather(lambda obj: [obj, [(4242, {7: {"flat": foreign}})]])
@@ -310,7 +316,8 @@ def main():
     procs = exchange(local_payload(_workers.data_indices(), ["flat", "tree"]))
 
     def index_of(key):
-        return next(i for i in _core.user_component_indices() if _core.component_info(i)["key"] == key)
+        found = [i for i in _core.user_component_indices() if _core.component_info(i)["key"] == key]
+        return found[0]
 
     merged = {}
     for cls in comps.ORDER:

@@ -193,7 +193,10 @@ def _local_index(packed: bytes) -> int | None:
     known = set(_core.user_component_indices())
     local = int(_core.register_user_component(None, component))
     info = _core.component_info(local)
-    if len(info["units"]) != len(component["units"]) or _rule(info["combine"]) != component["combine"]:
+    if (
+        len(info["units"]) != len(component["units"])
+        or _rule(info["combine"]) != component["combine"]
+    ):
         if key not in _DROPPED:
             _DROPPED.add(key)
             from ._text import echo

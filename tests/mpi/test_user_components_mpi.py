@@ -81,7 +81,9 @@ def merged(procs):
     for cls in ORDER:
         n = max(1, len(cls.names))
         flat = _core.merge_packed_flat(cls._index, procs.packed(cls._index, "flat"))
-        rows = {flat.label(i): [flat.laps(i), flat.entry(i).entry.accum[:n]] for i in range(len(flat))}
+        rows = {
+            flat.label(i): [flat.laps(i), flat.entry(i).entry.accum[:n]] for i in range(len(flat))
+        }
         summary = _core.summarize_packed_flat(cls._index, procs.packed(cls._index, "flat"))
         rows["summary"] = {
             s.label: [s.processes, s.min[:n], s.max[:n], s.total[:n]] for s in summary
@@ -94,11 +96,12 @@ procs = exchange(local_payload(data_indices(), ["flat", "tree"]))
 result = {"rank": r, "slots": slots}
 if procs is not None:
     result["gathered"] = merged(procs)
-    result["trees"] = {
-        cls.label: [sorted({t.label(i) for i in range(len(t)) if t.hash(i)})
-                    for t in (_core.unpack_tree(cls._index, d) for d in procs.packed(cls._index, "tree"))]
-        for cls in ORDER
-    }
+    result["trees"] = {}
+    for cls in ORDER:
+        trees = [_core.unpack_tree(cls._index, d) for d in procs.packed(cls._index, "tree")]
+        result["trees"][cls.label] = [
+            sorted({t.label(i) for i in range(len(t)) if t.hash(i)}) for t in trees
+        ]
 
 timemory.finalize()
 written = _lifecycle.written_processes()
@@ -140,6 +143,8 @@ def test_four_ranks_merge_python_components_by_their_rule(mpirun, tmp_path):
         assert got["mpi_total"]["summary"]["work"][3] == [30.0]
     # every rank's tree, under the receiving rank's slot
     for key in ("mpi_peak", "mpi_pair"):
-        assert root["trees"][key] == [sorted(["main", "work", f"only-on-rank-{r}"]) for r in range(4)]
+        assert root["trees"][key] == [
+            sorted(["main", "work", f"only-on-rank-{r}"]) for r in range(4)
+        ]
     for res in results[1:]:
         assert "gathered" not in res and "finalize" not in res

@@ -162,7 +162,9 @@ class TaskMeasure:
             if paths is None:
                 _core.context_register([tuple(r) for r in carried[2]])
                 local = [(_processes.local_component(i), p) for i, p in carried[1]]
-                paths = self.contexts[ident] = [(int(i), list(p)) for i, p in local if i is not None]
+                paths = self.contexts[ident] = [
+                    (int(i), list(p)) for i, p in local if i is not None
+                ]
         name = None
         if type(task) is _TASK[0]:
             func = getattr(task, "func", None)

@@ -161,8 +161,8 @@ void check_header(Reader& r, std::uint32_t magic, const ComponentInfo& info) {
     const bool same = c.user ? (info.user && c.key == info.key) : (!info.user && c.index == info.index);
     if (!same || c.n_raw != info.n_raw || c.n_disp != info.n_disp)
         throw std::invalid_argument("packed storage data of component " +
-                                    (c.user ? "'" + c.key + "'" : std::to_string(c.index)) + ", expected " +
-                                    info.id + " (" + std::to_string(info.index) + ")");
+                                    (c.user ? "'" + c.key + "'" : std::to_string(c.index)) + ", expected " + info.id +
+                                    " (" + std::to_string(info.index) + ")");
 }
 
 }  // namespace
