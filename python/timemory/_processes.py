@@ -147,6 +147,10 @@ def local_items(payload: Any) -> list[tuple[int, Any]]:
 # units, combine rule, ...): here it is found by key, or given a row of its own that holds the
 # data without a class (register_user_component(None, spec)).
 _DROPPED: set[str] = set()  # keys whose data did not fit the local row (reported once)
+# (key, values, rule) -> this process's index (None: dropped); a row never moves or changes
+# shape once made, so what was found once holds for every later payload (rank zero of a large
+# job sees each component once per rank)
+_FOUND: dict[tuple[str, int, str], int | None] = {}
 
 
 def local_indices(payload: Any) -> Any:
@@ -189,6 +193,14 @@ def _local_index(packed: bytes) -> int | None:
     component = _core.packed_component(packed)
     if isinstance(component, int):
         return component
+    key = component["key"]
+    shape = (key, len(component["units"]), component["combine"])
+    if shape not in _FOUND:
+        _FOUND[shape] = _row_of(component)
+    return _FOUND[shape]
+
+
+def _row_of(component: dict[str, Any]) -> int | None:
     key = component["key"]
     known = set(_core.user_component_indices())
     local = int(_core.register_user_component(None, component))
