@@ -222,12 +222,17 @@ def _row_of(component: dict[str, Any]) -> int | None:
             )
         return None
     if local not in known:
-        # the package's component tables, if they are loaded, learn of the new row (they read
-        # the native table when they load); looked up, not imported: a lower layer
+        # the package's tables learn of the new row: timemory.component's (which passes it on
+        # to the measurable set), or, when that module is not loaded (it reads the native table
+        # when it loads), the measurable set itself. Looked up, not imported: higher layers.
         component_module = sys.modules.get("timemory.component")
         add = getattr(component_module, "_add_user_info", None)
         if add is not None:
             add(info)
+        else:
+            add = getattr(sys.modules.get("timemory._components"), "add_measurable", None)
+            if add is not None:
+                add(local)
     return local
 
 

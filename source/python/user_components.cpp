@@ -184,10 +184,10 @@ bool hook_stop(int index, const double* slot, double* out) {
 
 // _core.register_user_component(cls, spec) -> index
 PyObject* register_component(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-    // cls None: a row that measures nothing but holds the data other processes measured
-    // (their packed data name a component this process never registered)
+    // cls None: a row that holds data read back or received (another process registered the
+    // class), measuring nothing until the class itself is registered under the same key
     if (nargs != 2 || !(PyType_Check(args[0]) || args[0] == Py_None) || !PyDict_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "register_user_component(cls or None, spec: dict)");
+        PyErr_SetString(PyExc_TypeError, "register_user_component(cls: type | None, spec: dict)");
         return nullptr;
     }
     PyObject* cls  = args[0];
@@ -277,9 +277,9 @@ PyObject* register_component(PyObject*, PyObject* const* args, Py_ssize_t nargs)
         hooks.stop  = hook_stop;
         tim::set_user_component_hooks(hooks);
     }
-    if (cls == Py_None) return PyLong_FromLong(index);  // a class registered for it stays
     UserClass& uc = g_classes[index - tim::builtin_component_count()];
-    Py_XSETREF(uc.cls, Py_NewRef(cls));  // the same key again: the newer class measures
+    if (cls == Py_None && uc.cls) return PyLong_FromLong(index);    // the class measures on
+    Py_XSETREF(uc.cls, cls == Py_None ? nullptr : Py_NewRef(cls));  // the same key again: the newer class measures
     for (PyObject* o : uc.free) Py_DECREF(o);
     uc.free.clear();
     uc.name       = name;
