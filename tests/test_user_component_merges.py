@@ -363,5 +363,10 @@ def test_pool_workers_merge_beneath_the_submitting_path_by_the_rule(run_python, 
     # the parent's own measurement of what it registered before the pool
     assert merged["pool_peak"]["outer"] == [1, [0.5], 0]
     assert merged["pool_total"]["outer"] == [1, [0.5], 0]
+    if method == "spawn":
+        # the workers' placeholders of "outer" (no value of their own) leave it as it was
+        assert merged["pool_low"]["outer"] == [1, [0.5], 0]
+        assert merged["pool_latest"]["outer"] == [1, [0.5], 0]
+        assert merged["pool_pair"]["outer"] == [1, [0.5, -0.5], 0]
     for key in ("pool_peak", "pool_pair"):
         assert merged[key]["trees"] > 0
