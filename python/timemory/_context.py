@@ -14,7 +14,7 @@ that never saw those nodes names them as the submitter does.
 
 from __future__ import annotations
 
-from . import _core
+from . import _core, _processes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
@@ -50,7 +50,9 @@ class Context:
         if packed is None:
             import pickle
 
-            packed = self._packed = pickle.dumps((self.paths, self.records()), protocol=4)
+            # a Python-defined component's index differs between processes: named by identity
+            paths = tuple((_processes.component_identity(i), p) for i, p in self.paths)
+            packed = self._packed = pickle.dumps((paths, self.records()), protocol=4)
         return (_unpack, (packed,))
 
     def __eq__(self, other: object) -> bool:
@@ -63,9 +65,10 @@ class Context:
         return f"Context({self.paths!r})"
 
 
-def _restore(paths: Paths, records: list[tuple[int, str, str, Any]]) -> Context:
+def _restore(paths: Any, records: list[tuple[int, str, str, Any]]) -> Context:
     _core.context_register(records)
-    return Context(tuple((int(i), tuple(p)) for i, p in paths))
+    local = ((_processes.local_component(i), p) for i, p in paths)
+    return Context(tuple((int(i), tuple(p)) for i, p in local if i is not None))
 
 
 # The contexts met lately, so that the thousands of tasks submitted from one call path share

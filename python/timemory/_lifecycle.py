@@ -205,7 +205,9 @@ def _write_all(local_only: bool = False, folder: str = "", final: bool = False) 
         from .storage import exchange, local_payload
 
         views = ["flat", "tree"] if _output.tree_needed() else ["flat"]
-        procs = exchange(local_payload(sorted(MEASURABLE), views))
+        # the Python-defined components too (other ranks' are matched by key on arrival)
+        indices = set(MEASURABLE).union(_core.user_component_indices())
+        procs = exchange(local_payload(sorted(indices), views))
         _state["processes"] = procs if procs is not None else False
         if procs is None:
             return False  # rank zero writes this rank's data

@@ -14,6 +14,7 @@ Two kinds of transport register here when they are imported, so that nothing bel
 from __future__ import annotations
 
 import os
+import sys
 
 from . import _core
 
@@ -24,10 +25,13 @@ if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of R
 
 __all__ = [
     "add_local_source",
+    "component_identity",
     "collective_in_use",
     "discard_local",
     "distributed",
     "gather",
+    "local_indices",
+    "local_component",
     "local_items",
     "output_meta",
     "rank",
@@ -100,20 +104,141 @@ def distributed() -> bool:
 
 def gather(obj: Any) -> list[Any] | None:
     """``obj`` of every rank in rank order on rank zero, None on the other ranks (``[obj]``
-    outside a job). A collective when a transport is in use."""
+    outside a job). A collective when a transport is in use. ``obj`` is a list of
+    ``(pid, payload)`` (:func:`local_items`): on rank zero every payload comes back keyed by
+    this process's component indices (:func:`local_indices`)."""
     if _custom:
-        return _custom[0](obj)
-    if _collective:
-        return _collective[0][3](obj)
-    return [obj]
+        out = _custom[0](obj)
+    elif _collective:
+        out = _collective[0][3](obj)
+    else:
+        out = [obj]
+    if out is None:
+        return None
+    return [_remapped(items) for items in out]
+
+
+def _remapped(items: Any) -> Any:
+    """One rank's ``[(pid, payload), ...]`` with the payloads keyed by this process's indices
+    (anything else, from a custom transport, as it is)."""
+    if not isinstance(items, list):
+        return items
+    return [
+        (item[0], local_indices(item[1]))
+        if isinstance(item, (tuple, list)) and len(item) == 2
+        else item
+        for item in items
+    ]
 
 
 def local_items(payload: Any) -> list[tuple[int, Any]]:
-    """This process's ``(pid, payload)`` followed by those the local sources hold."""
+    """This process's ``(pid, payload)`` followed by those the local sources hold (their
+    payloads keyed by this process's component indices)."""
     items: list[tuple[int, Any]] = [(os.getpid(), payload)]
     for payloads, _, _ in _local:
-        items += payloads()
+        items += [(pid, local_indices(data)) for pid, data in payloads()]
     return items
+
+
+# ------------------------------------------------------------------ other processes' components
+# A payload is keyed by the sending process's component indices. A built-in component has the
+# same index everywhere; a Python-defined one has the slot its process registered it in, which
+# depends on the order it registered its classes. Its packed data name it by key (with its
+# units, combine rule, ...): here it is found by key, or given a row of its own that holds the
+# data without a class (register_user_component(None, spec)).
+_DROPPED: set[str] = set()  # keys whose data did not fit the local row (reported once)
+# (key, values, rule) -> this process's index (None: dropped); a row never moves or changes
+# shape once made, so what was found once holds for every later payload (rank zero of a large
+# job sees each component once per rank)
+_FOUND: dict[tuple[str, int, str], int | None] = {}
+
+
+def local_indices(payload: Any) -> Any:
+    """``payload`` (``{component index: {"flat": bytes, "tree": bytes}}`` of another process,
+    or of this one) keyed by this process's component indices. Data of a Python-defined
+    component whose local row of the same label differs (another number of values or combine
+    rule) are dropped with one line on stderr."""
+    if not isinstance(payload, dict):
+        return payload
+    out: dict[Any, Any] = {}
+    for index, views in payload.items():
+        packed = next(iter(views.values()), None) if isinstance(views, dict) else None
+        if not isinstance(index, int) or not isinstance(packed, bytes):
+            out[index] = views
+            continue
+        local = _local_index(packed)
+        if local is not None:
+            out[local] = views
+    return out
+
+
+def component_identity(index: int) -> int | bytes:
+    """What names component ``index`` to another process: its index for a built-in component,
+    the header of its (empty) packed data for a Python-defined one (key, units, rule), which
+    :func:`local_component` there turns into that process's index."""
+    if not _core.component_info(index)["user"]:
+        return index
+    return bytes(_core.pack_flat(index, []))
+
+
+def local_component(identity: int | bytes) -> int | None:
+    """This process's index of the component another process named by
+    :func:`component_identity` (None: its data do not fit this process's row of its label)."""
+    if isinstance(identity, int):
+        return identity
+    return _local_index(identity)
+
+
+def _local_index(packed: bytes) -> int | None:
+    component = _core.packed_component(packed)
+    if isinstance(component, int):
+        return component
+    key = component["key"]
+    shape = (key, len(component["units"]), component["combine"])
+    if shape not in _FOUND:
+        _FOUND[shape] = _row_of(component)
+    return _FOUND[shape]
+
+
+def _row_of(component: dict[str, Any]) -> int | None:
+    key = component["key"]
+    known = set(_core.user_component_indices())
+    local = int(_core.register_user_component(None, component))
+    info = _core.component_info(local)
+    if (
+        len(info["units"]) != len(component["units"])
+        or _rule(info["combine"]) != component["combine"]
+    ):
+        if key not in _DROPPED:
+            _DROPPED.add(key)
+            from ._text import echo
+
+            echo(
+                f"[timemory]> another process's data of component '{key}' are dropped: its "
+                f"{len(component['units'])} value(s) combined by '{component['combine']}' do not "
+                f"fit this process's '{key}' ({len(info['units'])} value(s), "
+                f"'{_rule(info['combine'])}')",
+                sys.stderr,
+            )
+        return None
+    if local not in known:
+        # the package's tables learn of the new row: timemory.component's (which passes it on
+        # to the measurable set), or, when that module is not loaded (it reads the native table
+        # when it loads), the measurable set itself. Looked up, not imported: higher layers.
+        component_module = sys.modules.get("timemory.component")
+        add = getattr(component_module, "_add_user_info", None)
+        if add is not None:
+            add(info)
+        else:
+            add = getattr(sys.modules.get("timemory._components"), "add_measurable", None)
+            if add is not None:
+                add(local)
+    return local
+
+
+def _rule(combine: str) -> str:
+    """The ``combine`` attribute's name of a native table's rule ("latest" is "last")."""
+    return "last" if combine == "latest" else combine
 
 
 def discard_local() -> None:

@@ -106,8 +106,15 @@ def _become_worker(spool_dir: str, forked: bool) -> None:
     _hook_multiprocessing(forked)
 
 
+def data_indices() -> list[int]:
+    """The components whose data a process hands over: the built-in ones that hold data and
+    the Python-defined ones (registered, or rows that hold other processes' data)."""
+    return sorted(set(MEASURABLE).union(_core.user_component_indices()))
+
+
 def _after_fork_in_child() -> None:
-    for index in MEASURABLE:
+    # the parent's data, Python-defined components' too, are the parent's to write
+    for index in data_indices():
         _core.clear(index)
     _core.timeline_clear()
     _output.manager._outputs.clear()
@@ -182,7 +189,7 @@ def _leave_data() -> None:
 
     _lifecycle.stop_hooks()
     _core.stop_all_bundles()
-    payload: dict[Any, Any] = local_payload(sorted(MEASURABLE), ("flat", "tree"))
+    payload: dict[Any, Any] = local_payload(data_indices(), ("flat", "tree"))
     extras = {name: get() for name, get in _EXTRAS.items()}
     extras = {name: value for name, value in extras.items() if value is not None}
     if extras:

@@ -26,5 +26,6 @@ void add_fork_signals(pybind11::module_& m);        // fork_signals.cpp: set_wat
 void add_pstats_bindings(pybind11::module_& m);     // pstats_bindings.cpp: hash sources, pstats
 void add_context_bindings(pybind11::module_& m);    // context_bindings.cpp: context_capture/enter/leave
 void add_timeline_bindings(pybind11::module_& m);   // timeline_bindings.cpp: timeline_*, write_trace_events
+void add_merge_bindings(pybind11::module_& m);      // merge_bindings.cpp: packed_component, user_component_indices
 
 }  // namespace timemory_python

@@ -47,6 +47,7 @@ PYBIND11_MODULE(_core, m) {
     tp::add_test_clock(m);          // _test_clock*: the tests' fake clock
     tp::add_pstats_bindings(m);     // hash_sources, add_hash_sources, pstats_functions
     tp::add_context_bindings(m);    // context_*: the submitting call path follows a task
+    tp::add_merge_bindings(m);      // packed_component: other processes' components
 
     // ---------------------------------------------------------------- C-API subjects
     check(tp::add_callbacks(m.ptr()));       // _set_callbacks: the package's helpers

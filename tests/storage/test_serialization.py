@@ -369,7 +369,8 @@ def test_corrupt_gathered_data_is_refused_with_a_clear_error():
     index = WallClockStorage._index
     packed = bytes(_core.pack_flat_snapshot(index))
     assert len(WallClockStorage._result._list(_core.unpack_flat(index, packed))) == 3
-    count_at = 4 * 4 + 1 + 4 + 1  # magic, index, n_raw, n_disp; flags, nthreads, show_tid
+    # magic, index, n_raw, n_disp, user (a built-in: no identity follows); flags, nthreads, show_tid
+    count_at = 4 * 4 + 1 + 1 + 4 + 1
     assert int.from_bytes(packed[count_at : count_at + 8], "little") == 3
     too_many = packed[:count_at] + (10**12).to_bytes(8, "little") + packed[count_at + 8 :]
     cases = {

@@ -94,7 +94,9 @@ class TimemoryPlugin(WorkerPlugin):
             components = [components]
         # resolved now: a bad name is one error line here, in the client, naming the choices
         _component_indices(list(components))
-        self.components = [c if isinstance(c, str) else int(c) for c in components]
+        # a Python-defined component's class travels as it is (pickled by reference, or by
+        # value from __main__): the workers register it in slots of their own
+        self.components = [c if isinstance(c, (str, type)) else int(c) for c in components]
         self.client_pid = os.getpid() if client_pid is None else int(client_pid)
         self.client_host = _worker.host() if client_host is None else str(client_host)
         # the client's script: the file of the __main__ functions cloudpickle ships
@@ -157,7 +159,8 @@ def _annotation() -> Any:
         while hashes and _in_dirs(records.get(hashes[-1]), dirs):
             hashes.pop()
         if hashes:
-            paths.append((int(index), hashes))
+            # a Python-defined component by identity: its index differs in the workers
+            paths.append((_processes.component_identity(int(index)), hashes))
     if not paths:
         return None
     used = dict.fromkeys(h for _, hashes in paths for h in hashes)

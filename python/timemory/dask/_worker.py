@@ -16,7 +16,6 @@ import os
 import socket
 
 from .. import _core, _lifecycle, _processes, _workers
-from .._components import MEASURABLE
 from ..bundle import marker
 
 TYPE_CHECKING = False
@@ -67,7 +66,7 @@ def teardown(plugin: Any, worker: Any) -> None:
     collection): a worker process forgets what the client collected, so that a later
     profile collects only its own tasks. A threads cluster's storage is the client's."""
     if _state["remote"]:
-        for index in MEASURABLE:
+        for index in _workers.data_indices():
             _core.clear(index)
         _state["collected"] = False
 
@@ -86,7 +85,7 @@ def _hand_off() -> bool:
     if not _processes.collective_in_use():
         return True
     if _state["collected"]:
-        for index in MEASURABLE:
+        for index in _workers.data_indices():
             _core.clear(index)
         _core.timeline_clear()
     return False
@@ -162,7 +161,10 @@ class TaskMeasure:
             paths = self.contexts.get(ident)
             if paths is None:
                 _core.context_register([tuple(r) for r in carried[2]])
-                paths = self.contexts[ident] = [(int(i), list(p)) for i, p in carried[1]]
+                local = [(_processes.local_component(i), p) for i, p in carried[1]]
+                paths = self.contexts[ident] = [
+                    (int(i), list(p)) for i, p in local if i is not None
+                ]
         name = None
         if type(task) is _TASK[0]:
             func = getattr(task, "func", None)
@@ -290,6 +292,6 @@ def collect(dask_worker: Any = None, payload: bool = True) -> dict[str, Any]:
         "plugin": getattr(plugin, "_measured", None) is not None,
     }
     if payload and out["plugin"] and _state["remote"]:
-        out["payload"] = local_payload(sorted(MEASURABLE), ("flat", "tree"))
+        out["payload"] = local_payload(_workers.data_indices(), ("flat", "tree"))
         _state["collected"] = True
     return out

@@ -11,8 +11,10 @@ namespace tim {
 
 namespace {
 
-constexpr std::uint32_t flat_magic = 0x464d5434;  // "TMF4": entries carry their where and flags
-constexpr std::uint32_t tree_magic = 0x544d5432;  // "TMT2": nodes carry their flags
+// "TMF5"/"TMT3": the header names a Python-defined component by its identity (key, units...),
+// not by its index, which depends on the order a process registered its components in.
+constexpr std::uint32_t flat_magic = 0x464d5435;  // "TMF5": entries carry their where and flags
+constexpr std::uint32_t tree_magic = 0x544d5433;  // "TMT3": nodes carry their flags
 
 // A node's flags, one byte: what a task's work beneath its submitting call path is
 // (Node::remote, Node::context), kept when a process's data moves to another.
@@ -97,24 +99,83 @@ private:
     std::size_t      pos_ = 0;
 };
 
+// The header: magic, the sender's index, n_raw, n_disp, then whether the component is a
+// Python-defined one and, if so, what the receiver needs to find or make its row: key,
+// label, description, class name, combine, per value its unit (divisor, display
+// string), the sub-labels.
 void header(Writer& w, std::uint32_t magic, const ComponentInfo& info) {
     w.put(magic);
     w.put(static_cast<std::int32_t>(info.index));
     w.put(static_cast<std::int32_t>(info.n_raw));
     w.put(static_cast<std::int32_t>(info.n_disp));
+    w.put(static_cast<std::uint8_t>(info.user));
+    if (!info.user) return;
+    w.put(info.key);
+    w.put(info.label);
+    w.put(info.description);
+    w.put(info.class_name);
+    w.put(static_cast<std::uint8_t>(info.combine));
+    for (int i = 0; i < info.n_disp; ++i) {
+        const Unit u = i < static_cast<int>(info.units.size()) ? info.units[static_cast<std::size_t>(i)] : Unit::none;
+        w.put(unit_divisor(u));
+        w.put(unit_repr(u));
+    }
+    w.put(static_cast<std::uint32_t>(info.sub_labels.size()));
+    for (const auto& s : info.sub_labels) w.put(s);
 }
 
-void check_header(Reader& r, std::uint32_t magic, const ComponentInfo& info) {
+PackedComponent read_component(Reader& r, std::uint32_t magic) {
     if (r.get<std::uint32_t>() != magic)
         throw std::invalid_argument(magic == flat_magic ? "not packed flat storage data"
                                                         : "not packed tree storage data");
-    auto index = r.get<std::int32_t>();
-    auto nr    = r.get<std::int32_t>();
-    auto nd    = r.get<std::int32_t>();
-    if (index != info.index || nr != info.n_raw || nd != info.n_disp)
-        throw std::invalid_argument("packed storage data of component " + std::to_string(index) + ", expected " +
-                                    info.id + " (" + std::to_string(info.index) + ")");
+    PackedComponent c;
+    c.index  = r.get<std::int32_t>();
+    c.n_raw  = r.get<std::int32_t>();
+    c.n_disp = r.get<std::int32_t>();
+    if (c.n_raw < 0 || c.n_raw > max_values || c.n_disp < 0 || c.n_disp > max_values)
+        throw std::invalid_argument("corrupt timemory storage data (value counts)");
+    c.user = r.get<std::uint8_t>() != 0;
+    if (!c.user) return c;
+    c.key              = r.str();
+    c.label            = r.str();
+    c.description      = r.str();
+    c.class_name       = r.str();
+    const auto combine = r.get<std::uint8_t>();
+    c.combine          = static_cast<Combine>(combine);
+    if (!is_user_combine(c.combine) || combine > static_cast<std::uint8_t>(Combine::latest))
+        throw std::invalid_argument("corrupt timemory storage data (combine rule)");
+    for (int i = 0; i < c.n_disp; ++i) {
+        const auto divisor = r.get<double>();
+        c.units.emplace_back(divisor, r.str());
+    }
+    const auto nsub = r.get<std::uint32_t>();
+    r.need(nsub);  // each takes at least its length
+    for (std::uint32_t i = 0; i < nsub; ++i) c.sub_labels.push_back(r.str());
+    return c;
 }
+
+// The packed component must be `info`: a built-in one by index, a Python-defined one by
+// key (its index in the sending process may differ).
+void check_header(Reader& r, std::uint32_t magic, const ComponentInfo& info) {
+    const auto c    = read_component(r, magic);
+    const bool same = c.user ? (info.user && c.key == info.key) : (!info.user && c.index == info.index);
+    if (!same || c.n_raw != info.n_raw || c.n_disp != info.n_disp)
+        throw std::invalid_argument("packed storage data of component " +
+                                    (c.user ? "'" + c.key + "'" : std::to_string(c.index)) + ", expected " + info.id +
+                                    " (" + std::to_string(info.index) + ")");
+}
+
+}  // namespace
+
+PackedComponent packed_component(std::string_view data) {
+    Reader r(data);
+    if (data.size() < sizeof(std::uint32_t)) throw std::invalid_argument("truncated timemory storage data");
+    std::uint32_t magic = 0;
+    std::memcpy(&magic, data.data(), sizeof(magic));
+    return read_component(r, magic == tree_magic ? tree_magic : flat_magic);
+}
+
+namespace {
 
 // Pre-order: a node's fields and child count, then its children. Both directions use an
 // explicit stack: a tree can be deeper than the thread's stack allows recursion.

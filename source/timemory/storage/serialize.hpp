@@ -8,11 +8,28 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "timemory/storage/snapshot.hpp"
 
 namespace tim {
+
+// What a packed list's header says of its component: the sending process's index, and for a
+// Python-defined component its identity (the row a receiving process finds by key, or makes
+// with no class when it never registered the component: it then holds the merged data).
+struct PackedComponent {
+    int                                         index  = -1;
+    int                                         n_raw  = 0;
+    int                                         n_disp = 0;
+    bool                                        user   = false;
+    std::string                                 key, label, description, class_name;
+    Combine                                     combine = Combine::sum;
+    std::vector<std::pair<double, std::string>> units;  // per value: divisor, display string
+    std::vector<std::string>                    sub_labels;
+};
+// The header of packed flat or tree data (std::invalid_argument for data that are neither).
+PackedComponent packed_component(std::string_view data);
 
 std::string pack_flat(const ComponentInfo& info, const std::vector<FlatEntry>& entries);
 // flat_snapshot(info.index) packed, without building FlatEntry objects
