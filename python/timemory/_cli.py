@@ -504,8 +504,10 @@ def _component_problem(err: Exception) -> str:
     """The message of a component that cannot be used, with the valid choices when the message
     (an import path that fails: its module, its class) does not name them already."""
     message = str(err).rstrip(".")
-    if "Valid choices" in message or not isinstance(err, ValueError):
+    if not isinstance(err, ValueError):
         return message  # TypeError/RuntimeError: the class itself is at fault, and says how
+    if "Valid choices" in message or message.startswith("Unknown component"):
+        return message  # a mistyped name: the closest names are given
     return (
         f"{message}. Valid choices are: a component name (wall_clock, cpu_clock, peak_rss...: "
         "`timemory settings --components` lists them) or 'module:Class' naming a "
