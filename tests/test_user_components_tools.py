@@ -424,3 +424,39 @@ def test_line_profiler_command_line_refuses_a_tuple_component(tmp_path: Path) ->
     proc = run_tool("timemory.line_profiler", "-c", "components:Pair", "--", "script.py", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert_one_error_line(proc.stderr, "python -m timemory.line_profiler", "more than one value")
+
+
+def test_line_profiler_command_line_with_a_scalar_component(tmp_path: Path) -> None:
+    write(tmp_path / "components.py", COMPONENTS_MODULE)
+    write(
+        tmp_path / "script.py",
+        "@profile\ndef work(n):\n    total = 0\n    for i in range(n):\n        total += i\n"
+        "    return total\n\n\nwork(3)\n",
+    )
+    proc = run_tool(
+        "timemory.line_profiler", "-c", "components:Depth", "-o", "out.lprof", "--", "script.py",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    from timemory.line_profiler import load_stats
+
+    stats = load_stats(tmp_path / "out.lprof")
+    (timings,) = stats.timings.values()
+    by_line = {lineno: (hits, total) for lineno, hits, total in timings}
+    assert by_line[5] == (3, 5)  # total += i: three executions, the max of their values (5)
+    assert stats.component == "cli_depth"
+
+
+def test_profiler_components_from_the_settings_by_label() -> None:
+    # the settings take names: a Python-defined component's label once it is registered
+    saved = timemory.settings.profiler_components
+    timemory.settings.profiler_components = "wall_clock, tools_level"
+    try:
+        with profile():
+            leaf(6)
+            leaf(2)
+    finally:
+        timemory.settings.profiler_components = saved
+    leaf_path = next(p for p in tree(ToolsLevel) if p[-1].startswith("leaf"))
+    assert tree(ToolsLevel)[leaf_path] == (2, [6.0])

@@ -70,18 +70,9 @@ def _indices_from_setting(value: str, source: str) -> list[int]:
     indices = []
     for name in names:
         index = _core.find_component(name)
-        problem = "unknown component"
-        if index < 0 and ":" in name:  # a component written in Python, by import path
-            _user_resolver([name])
-            try:
-                index = resolve([name])[0]
-            except (ValueError, TypeError, RuntimeError) as err:
-                problem = str(err)
         if index < 0:
             warnings.warn(
-                f"ignoring {name!r} in settings.{source}: {problem}"
-                if problem != "unknown component"
-                else f"ignoring unknown component {name!r} in settings.{source}",
+                f"ignoring unknown component {name!r} in settings.{source}",
                 settings.TimemoryWarning,
                 stacklevel=4,
             )
