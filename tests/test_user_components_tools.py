@@ -16,7 +16,6 @@ from timemory.line_profiler import LineProfiler
 from timemory.profiler import Config, Profiler, profile
 from timemory.trace import Tracer
 from timemory.trace import config as trace_config
-
 from tool_helpers import assert_one_error_line, run_tool, write
 
 # what the components below saw, reset by each test
@@ -369,7 +368,9 @@ def test_profiler_command_line_with_an_import_path(tmp_path: Path, module: str) 
     write(tmp_path / "components.py", COMPONENTS_MODULE)
     write(tmp_path / "script.py", SCRIPT)
     pre = ["profile"] if module == "timemory" else []
-    proc = run_tool(module, *pre, "-c", "wall_clock", "components:Depth", "--", "script.py", cwd=tmp_path)
+    proc = run_tool(
+        module, *pre, "-c", "wall_clock", "components:Depth", "--", "script.py", cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     assert "work laps=4 value=5 starts=True" in proc.stderr, proc.stderr
 
@@ -394,7 +395,9 @@ BAD_VALUES = [
 
 @pytest.mark.parametrize(("value", "text"), BAD_VALUES)
 @pytest.mark.parametrize("tool", ["timemory.profiler", "timemory.trace"])
-def test_bad_component_values_are_one_line(tmp_path: Path, tool: str, value: str, text: str) -> None:
+def test_bad_component_values_are_one_line(
+    tmp_path: Path, tool: str, value: str, text: str
+) -> None:
     write(tmp_path / "components.py", COMPONENTS_MODULE)
     write(tmp_path / "script.py", "print('ran')\n")
     proc = run_tool(tool, "-c", *value.split(), "--", "script.py", cwd=tmp_path)
@@ -421,7 +424,9 @@ def test_line_profiler_command_line_refuses_a_tuple_component(tmp_path: Path) ->
         ),
     )
     write(tmp_path / "script.py", "print('ran')\n")
-    proc = run_tool("timemory.line_profiler", "-c", "components:Pair", "--", "script.py", cwd=tmp_path)
+    proc = run_tool(
+        "timemory.line_profiler", "-c", "components:Pair", "--", "script.py", cwd=tmp_path
+    )
     assert proc.returncode == 2, proc.stderr
     assert_one_error_line(proc.stderr, "python -m timemory.line_profiler", "more than one value")
 
@@ -434,7 +439,13 @@ def test_line_profiler_command_line_with_a_scalar_component(tmp_path: Path) -> N
         "    return total\n\n\nwork(3)\n",
     )
     proc = run_tool(
-        "timemory.line_profiler", "-c", "components:Depth", "-o", "out.lprof", "--", "script.py",
+        "timemory.line_profiler",
+        "-c",
+        "components:Depth",
+        "-o",
+        "out.lprof",
+        "--",
+        "script.py",
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr

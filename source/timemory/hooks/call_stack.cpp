@@ -132,10 +132,9 @@ void CallStack::leave() {
     const std::int32_t offset = frames_.back();
     frames_.pop_back();
     if (offset < 0) return;
-    double* stop = scratch_.data();
+    double*      stop = scratch_.data();
     Measurement* m    = meas_.data() + offset;
-    for (int i = 0; i < n_; ++i)
-        stop_reading(*infos_[static_cast<std::size_t>(i)], m[i].start, stop + i * max_values);
+    for (int i = 0; i < n_; ++i) stop_reading(*infos_[static_cast<std::size_t>(i)], m[i].start, stop + i * max_values);
     if (__builtin_expect(!events_.empty(), 0) && events_.back().level == frames_.size()) end_event(stop, m);
     for (int i = 0; i < n_; ++i) {
         CallGraph& g = *m[i].graph;
