@@ -1107,8 +1107,10 @@ class Tool:
         """``make_hook(opts)``, a bad component one :class:`CliError` line. A ``-c
         module:Class`` (a component written in Python) is imported now, from where the program
         will import it: the script's folder first, as when it runs."""
-        folder = os.path.dirname(target.path) if target.kind == "script" and target.path else None
-        added = folder is not None and folder not in sys.path
+        folder = ""
+        if target.kind == "script" and target.path:
+            folder = os.path.dirname(str(target.path))
+        added = bool(folder) and folder not in sys.path
         if added:
             sys.path.insert(0, folder)
         try:
