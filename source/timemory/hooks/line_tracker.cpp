@@ -87,8 +87,12 @@ double* LineTracker::reading() {
     if (!have_now_) {
         // Python-defined components are not read per event: each line's interval is an object
         // of their own, started in open() and stopped in close()
-        for (std::size_t i = 0; i < infos_.size(); ++i)
-            if (!infos_[i]->user) read_now(*infos_[i], now_.data() + offset_[i]);
+        if (__builtin_expect(user_, 0)) {
+            for (std::size_t i = 0; i < infos_.size(); ++i)
+                if (!infos_[i]->user) read_now(*infos_[i], now_.data() + offset_[i]);
+        } else {
+            for (std::size_t i = 0; i < infos_.size(); ++i) read_now(*infos_[i], now_.data() + offset_[i]);
+        }
         have_now_ = true;
     }
     return now_.data();
