@@ -500,6 +500,21 @@ class Target(
         }
 
 
+def _component_problem(err: Exception) -> str:
+    """The message of a component that cannot be used, with the valid choices when the message
+    (an import path that fails: its module, its class) does not name them already."""
+    message = str(err).rstrip(".")
+    if not isinstance(err, ValueError):
+        return message  # TypeError/RuntimeError: the class itself is at fault, and says how
+    if "Valid choices" in message or message.startswith("Unknown component"):
+        return message  # a mistyped name: the closest names are given
+    return (
+        f"{message}. Valid choices are: a component name (wall_clock, cpu_clock, peak_rss...: "
+        "`timemory settings --components` lists them) or 'module:Class' naming a "
+        "timemory.component.Base subclass"
+    )
+
+
 def resolve_target(command: Sequence[str]) -> Target:
     """Check the command (``[script, *args]`` or ``["-m", module, *args]``) and read the
     program, so that a bad command is a one-line :class:`CliError` before anything starts."""
@@ -1001,10 +1016,7 @@ class Tool:
                 opts, command = self.parse(parser, argv)
             target = resolve_target(command)
             setup = _setup_target(opts.setup) if getattr(opts, "setup", None) else None
-            try:
-                hook = self.make_hook(opts)
-            except ValueError as err:  # names the valid choices
-                raise CliError(str(err)) from None
+            hook = self._make_hook_or_fail(opts, target)
         except CliExit as exc:
             return error_status(parser.prog, exc)
 
@@ -1090,6 +1102,26 @@ class Tool:
             spec = getattr(sys.modules.get("__main__"), "__spec__", None)
             module = spec.name if spec is not None else module
         return module
+
+    def _make_hook_or_fail(self, opts: argparse.Namespace, target: Target) -> Any:
+        """``make_hook(opts)``, a bad component one :class:`CliError` line. A ``-c
+        module:Class`` (a component written in Python) is imported now, from where the program
+        will import it: the script's folder first, as when it runs."""
+        folder = ""
+        if target.kind == "script" and target.path:
+            folder = os.path.dirname(str(target.path))
+        added = bool(folder) and folder not in sys.path
+        if added:
+            sys.path.insert(0, folder)
+        try:
+            return self.make_hook(opts)
+        except (ValueError, TypeError, RuntimeError) as err:
+            # ValueError names the valid choices; TypeError/RuntimeError: a component class
+            # that cannot be registered (its attributes, no slot left) says why
+            raise CliError(_component_problem(err)) from None
+        finally:
+            if added and folder in sys.path:
+                sys.path.remove(folder)
 
     def start_in_worker(self, options: list[str]) -> Any:
         """In a process that ``multiprocessing`` spawned while this tool ran a program: the

@@ -21,7 +21,10 @@ namespace {
 using tim::ComponentInfo;
 using tim::max_values;
 
-PyObject* g_component_classes[128] = {};  // enum -> Python class (for make_component)
+// enum -> Python class (for make_component): the built-in components and the table's slots
+// for Python-defined ones (tim::component_count(), 145, fits)
+constexpr int max_classes                      = 256;
+PyObject*     g_component_classes[max_classes] = {};
 
 const ComponentInfo& info_of(int index) { return tim::component_table()[static_cast<std::size_t>(index)]; }
 
@@ -98,7 +101,16 @@ void set_running(ComponentObject* self, bool running) {
     self->running = running;
 }
 
+// A Python-defined component's object, taken by start (start_reading), goes back to its
+// class's free list: the interval's value is dropped.
+void drop_user_interval(ComponentObject* self) {
+    if (!self->running || !self->info->user) return;
+    double scratch[max_values];
+    tim::stop_reading(*self->info, self->start, scratch);
+}
+
 void component_dealloc(ComponentObject* self) {
+    drop_user_interval(self);
     set_running(self, false);
     Py_CLEAR(self->key);
     Py_TYPE(self)->tp_free(reinterpret_cast<PyObject*>(self));
@@ -108,8 +120,10 @@ bool measurable(const ComponentObject* self) { return self->info->available && s
 
 PyObject* component_start(ComponentObject* self, PyObject*) {
     if (measurable(self)) {
-        set_running(self, true);  // before the reading: the events must not change under it
-        tim::read_now(*self->info, self->start);
+        drop_user_interval(self);  // started again before a stop: the new interval replaces it
+        set_running(self, true);   // before the reading: the events must not change under it
+        // a Python-defined component: an object of its class, started (its value at stop)
+        tim::start_reading(*self->info, self->start);
     }
     return Py_NewRef(reinterpret_cast<PyObject*>(self));
 }
@@ -117,10 +131,12 @@ PyObject* component_start(ComponentObject* self, PyObject*) {
 PyObject* component_stop(ComponentObject* self, PyObject*) {
     if (self->running) {
         double stop[max_values], value[max_values];
-        tim::read_now(*self->info, stop);
-        tim::interval_value(*self->info, self->start, stop, value);
-        self->entry.record(*self->info, value);
+        tim::stop_reading(*self->info, self->start, stop);
         set_running(self, false);
+        if (!tim::no_value(*self->info, stop)) {  // a Python-defined component that failed gives none
+            tim::interval_value(*self->info, self->start, stop, value);
+            self->entry.record(*self->info, value);
+        }
     }
     return Py_NewRef(reinterpret_cast<PyObject*>(self));
 }
@@ -166,11 +182,20 @@ PyObject* component_get_value(ComponentObject* self, PyObject*) {
 }
 
 PyObject* component_measure(ComponentObject* self, PyObject*) {
-    if (measurable(self)) tim::read_now(*self->info, self->entry.value);
+    if (!measurable(self)) return Py_NewRef(reinterpret_cast<PyObject*>(self));
+    if (self->info->user) {  // one point-in-time reading: an object started and stopped at once
+        double slot[max_values], now[max_values];
+        tim::start_reading(*self->info, slot);
+        tim::stop_reading(*self->info, slot, now);
+        if (!tim::no_value(*self->info, now)) std::memcpy(self->entry.value, now, sizeof(now));
+    } else {
+        tim::read_now(*self->info, self->entry.value);
+    }
     return Py_NewRef(reinterpret_cast<PyObject*>(self));
 }
 
 PyObject* component_reset(ComponentObject* self, PyObject*) {
+    drop_user_interval(self);
     self->entry = tim::Entry();
     set_running(self, false);
     return Py_NewRef(reinterpret_cast<PyObject*>(self));
@@ -221,8 +246,9 @@ PyObject* component_pop(ComponentObject* self, PyObject*) {
         if (self->generation == g.generation()) {
             if (self->node >= 0 && laps > 0) {
                 double     value[max_values];
-                const bool accumulates =
-                    self->info->combine == tim::Combine::delta || self->info->combine == tim::Combine::trip;
+                const bool accumulates = self->info->combine == tim::Combine::delta ||
+                                         self->info->combine == tim::Combine::trip ||
+                                         self->info->combine == tim::Combine::sum;
                 for (int i = 0; i < tim::stored_values(*self->info); ++i)
                     value[i] = accumulates ? self->entry.accum[i] - self->accum_at_push[i] : self->entry.value[i];
                 g.record(self->node, value, laps);
@@ -349,7 +375,7 @@ namespace {
 // type without one, or if it fails (the error is cleared: the caller wants an object, and the
 // base type has every method).
 PyTypeObject* component_class(int index) {
-    if (index < 0 || index >= 128) return &ComponentType;
+    if (index < 0 || index >= max_classes) return &ComponentType;
     if (!g_component_classes[index]) {
         PyObject* maker = component_class_callback();
         PyObject* cls   = maker ? PyObject_CallFunction(maker, "i", index) : nullptr;
@@ -378,7 +404,7 @@ PyObject* register_component_class(PyObject*, PyObject* args) {
     int       index = 0;
     PyObject* cls   = nullptr;
     if (!PyArg_ParseTuple(args, "iO:_register_component_class", &index, &cls)) return nullptr;
-    if (index < 0 || index >= 128 || !PyType_Check(cls)) {
+    if (index < 0 || index >= max_classes || !PyType_Check(cls)) {
         PyErr_SetString(PyExc_ValueError, "bad component class registration");
         return nullptr;
     }

@@ -53,6 +53,7 @@ inline void skip_lines(PyFrameObject* frame) {
 // keep theirs: they outlive it, and a debugger may trace them later).
 template <typename TableFor>
 void feed_line_tracker(PyFrameObject* frame, int what, TableFor&& table_for, bool skip_untraced) {
+    if (__builtin_expect(tim::hooks::g_line_session.closing, 0)) return;  // a component's stop() at the end
     auto& tracker = tim::hooks::this_line_tracker();
     tracker.sync();
     switch (what) {

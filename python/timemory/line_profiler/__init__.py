@@ -78,6 +78,8 @@ def _component_index(component: Any) -> int:
     """The index of the one scalar component ``component`` names: a primary id, alias, enum
     name, class name (``"WallClock"``), enum value or component class. ValueError names the
     valid choices (every component for an unknown name, the scalar ones otherwise)."""
+    if isinstance(component, str) and ":" in component:
+        import timemory.component  # noqa: F401  (resolves 'module:Class' names)
     if isinstance(component, str):
         for info in _core.component_table():
             if info["class_name"] == component:
@@ -500,6 +502,12 @@ class LineProfiler(_lp.LineProfiler):
         from line_profiler._line_profiler import label
 
         unit, metric_unit, display_unit = _units(self._component)
+        info = _core.component_info(self._component)
+        # a Python-defined component's values are its own numbers (kept as they are, not
+        # rounded to whole raw units); with a max/min/last rule a line's value is the rule's
+        # over every execution, which a baseline cannot be taken off
+        user = bool(info.get("user"))
+        summed = not user or info["combine"] == "sum"
         merged: dict[Any, dict[int, list[float]]] = {label(c): {} for c in self._codes.values()}
         for table, lineno, hits, total in self._rows():
             code = self._codes.get(table)
@@ -508,10 +516,10 @@ class LineProfiler(_lp.LineProfiler):
                 continue
             row = merged[label(code)].setdefault(lineno, [0, 0.0])
             row[0] += hits - before[0]
-            row[1] += total - before[1]
+            row[1] = row[1] + total - before[1] if summed else total
         timings = {
             key: [
-                (lineno, int(n), int(math.floor(v + 0.5)))
+                (lineno, int(n), v if user else int(math.floor(v + 0.5)))
                 for lineno, (n, v) in sorted(lines.items())
             ]
             for key, lines in merged.items()

@@ -81,6 +81,14 @@ def _indices_from_setting(value: str, source: str) -> list[int]:
     return indices
 
 
+def _user_resolver(items: list[Any]) -> None:
+    """Makes 'module:Class' names resolvable: the native resolver imports them through
+    timemory.component, which hands it the callback when imported (only then: it is not
+    needed by built-in names)."""
+    if any(isinstance(item, str) and ":" in item for item in items):
+        import timemory.component  # noqa: F401
+
+
 def _expand(components: Any) -> list[Any]:
     """The reference's component spec: a str, a list of str / callables (a callable's
     result is spliced in), or a function returning the list."""
@@ -116,7 +124,11 @@ class Profiler:
     def __init__(
         self, components: Any = None, flat: bool = False, timeline: bool = False, **kwargs: Any
     ):
-        self._input = [c if not isinstance(c, str) else c.lower() for c in _expand(components)]
+        # a 'module:Class' keeps its case (the module and class names are case-sensitive)
+        self._input = [
+            c if not isinstance(c, str) or ":" in c else c.lower() for c in _expand(components)
+        ]
+        _user_resolver(self._input)
         # resolved once, now (ValueError naming the valid choices here rather than at start)
         self._indices = resolve(self._input)
         self._flat = bool(flat)

@@ -47,9 +47,12 @@ void end_session() {
         std::lock_guard<std::mutex> lk(reg.mtx);
         stacks = reg.stacks;
     }
+    // Off before the frames close: a Python-defined component's stop() runs Python code
+    // here, outside any profile callback, and its events must not reach the stacks being
+    // closed (the callbacks ignore events while the session is off).
+    g_session.active = false;
     for (auto* cs : stacks)
         if (cs->depth() > 0) cs->close_all();
-    g_session.active = false;
     ++g_session.id;  // every stack rebinds (and so starts empty) next time
 }
 
@@ -66,6 +69,7 @@ void CallStack::rebind() {
     scalar_.clear();
     events_.clear();
     wall_pos_ = -1;
+    user_     = false;
     auto& td  = thread_data();
     for (int index : g_session.indices) {
         if (index == timeline::wall_clock_index() && wall_pos_ < 0) wall_pos_ = static_cast<int>(graphs_.size());
@@ -73,6 +77,7 @@ void CallStack::rebind() {
         graphs_.push_back(&g);
         infos_.push_back(&g.info());
         scalar_.push_back(is_scalar_delta(g.info()) && g.info().read != nullptr);
+        user_ = user_ || g.info().user;
     }
     scratch_.assign(static_cast<std::size_t>(n_) * max_values, 0.0);
 }
@@ -89,8 +94,15 @@ void CallStack::enter(std::uint64_t hash, std::string_view label) {
         m[i].node       = g.push(hash, label, flat_, timeline_);
         m[i].generation = g.generation();
     }
-    // readings last, so the bookkeeping above is not part of the measurement
-    for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], m[i].start);
+    // readings last, so the bookkeeping above is not part of the measurement. A
+    // Python-defined component's start runs its object's start() here, under the GIL the
+    // profile callback holds; CPython sends no events while a profile callback runs (its
+    // tracing flag, sys.monitoring's too), so the component's own calls are not profiled.
+    if (__builtin_expect(user_, 0)) {
+        for (int i = 0; i < n_; ++i) start_reading(*infos_[static_cast<std::size_t>(i)], m[i].start);
+    } else {  // native components only: the readings as they were before Python-defined ones
+        for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], m[i].start);
+    }
     // off: one load and a branch predicted not taken
     if (__builtin_expect(timeline::recording(), 0)) begin_event(hash, m);
     frames_.push_back(static_cast<std::int32_t>(offset));
@@ -126,14 +138,19 @@ void CallStack::leave() {
     const std::int32_t offset = frames_.back();
     frames_.pop_back();
     if (offset < 0) return;
-    double* stop = scratch_.data();
-    for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], stop + i * max_values);
-    Measurement* m = meas_.data() + offset;
+    double*      stop = scratch_.data();
+    Measurement* m    = meas_.data() + offset;
+    if (__builtin_expect(user_, 0)) {
+        for (int i = 0; i < n_; ++i)
+            stop_reading(*infos_[static_cast<std::size_t>(i)], m[i].start, stop + i * max_values);
+    } else {
+        for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], stop + i * max_values);
+    }
     if (__builtin_expect(!events_.empty(), 0) && events_.back().level == frames_.size()) end_event(stop, m);
     for (int i = 0; i < n_; ++i) {
         CallGraph& g = *m[i].graph;
         if (m[i].generation != g.generation()) continue;  // storage cleared meanwhile
-        if (m[i].node >= 0) {
+        if (m[i].node >= 0 && !(user_ && no_value(g.info(), stop + i * max_values))) {
             if (scalar_[static_cast<std::size_t>(i)]) {
                 g.record_scalar(m[i].node, stop[i * max_values] - m[i].start[0]);
             } else {

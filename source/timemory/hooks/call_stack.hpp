@@ -78,8 +78,9 @@ private:
     int                               max_depth_ = 65535;
     bool                              flat_      = false;
     bool                              timeline_  = false;
-    int                               wall_pos_  = -1;  // position of wall_clock in the session's components
-    std::vector<OpenEvent>            events_;          // empty while the timeline is off
+    int                               wall_pos_  = -1;     // position of wall_clock in the session's components
+    bool                              user_      = false;  // a Python-defined component is measured (the GIL's hooks)
+    std::vector<OpenEvent>            events_;             // empty while the timeline is off
 };
 
 namespace detail {

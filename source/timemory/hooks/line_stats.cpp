@@ -38,9 +38,16 @@ ThreadCounts& this_thread_counts() {
     return *counts;
 }
 
+Combine rule_of(int component) {
+    return component >= 0 && component < component_count()
+               ? component_table()[static_cast<std::size_t>(component)].combine
+               : Combine::delta;
+}
+
 class StatsSink final : public LineSink {
 public:
-    explicit StatsSink(int component) : tables_(&this_thread_counts().by_component[component]) {}
+    explicit StatsSink(int component)
+        : tables_(&this_thread_counts().by_component[component]), rule_(rule_of(component)) {}
 
     void first_use(const LineTable&) override {}
 
@@ -49,9 +56,10 @@ public:
         const std::size_t id = static_cast<std::size_t>(t.id);
         // a table's counters are made on its first line executed on this thread
         if (id >= tables_->size() || (*tables_)[id].size() < t.has_line.size()) grow(t);
+        if (values[0] != values[0]) return;  // NaN: a Python-defined component gave no value
         Count& c = (*tables_)[id][static_cast<std::size_t>(index)];
+        c.total  = combine_line_total(rule_, c.hits, c.total, values[0]);
         ++c.hits;
-        c.total += values[0];
     }
 
 private:
@@ -62,6 +70,7 @@ private:
     }
 
     std::vector<std::vector<Count>>* tables_;  // this thread's, of the session's component
+    Combine                          rule_;    // how the session's component's values combine
 };
 
 }  // namespace
@@ -72,7 +81,8 @@ std::unique_ptr<LineSink> make_stats_sink(const std::vector<int>& indices) {
 
 std::vector<LineCount> collect_line_stats(int component) {
     std::vector<std::vector<Count>> sum;
-    auto&                           reg = counts_registry();
+    auto&                           reg  = counts_registry();
+    const Combine                   rule = rule_of(component);
     {
         std::lock_guard<std::mutex> lk(reg.mtx);
         for (const ThreadCounts* tc : reg.threads) {
@@ -84,8 +94,11 @@ std::vector<LineCount> collect_line_stats(int component) {
                 auto& into = sum[id];
                 if (into.size() < tables[id].size()) into.resize(tables[id].size());
                 for (std::size_t k = 0; k < tables[id].size(); ++k) {
-                    into[k].hits += tables[id][k].hits;
-                    into[k].total += tables[id][k].total;
+                    const Count& c = tables[id][k];
+                    if (c.hits == 0) continue;
+                    // threads combine as hits do: a max component's line keeps the largest
+                    into[k].total = into[k].hits == 0 ? c.total : combine_line_total(rule, 1, into[k].total, c.total);
+                    into[k].hits += c.hits;
                 }
             }
         }

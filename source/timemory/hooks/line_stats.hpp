@@ -23,10 +23,25 @@ struct StatsLines : LineTable {
 };
 
 // Whether `info` can be profiled per line: one value per interval that adds
-// up over lines and calls (a difference of one raw reading, or a trip count).
+// up over lines and calls (a difference of one raw reading, or a trip count),
+// or a Python-defined component with one value (its hits combine by its rule:
+// a `max` one keeps each line's largest value).
 inline bool is_line_scalar(const ComponentInfo& info) {
     return info.available && info.has_value && info.n_raw == 1 && info.n_disp == 1 && info.display == nullptr &&
-           ((info.combine == Combine::delta && info.read != nullptr) || info.combine == Combine::trip);
+           ((info.combine == Combine::delta && info.read != nullptr) || info.combine == Combine::trip ||
+            (info.user && is_user_combine(info.combine)));
+}
+
+// `total` (the combination of `hits` values so far) combined with one more value `v` by
+// `rule`: added, but for the max/min/latest rules of Python-defined components.
+inline double combine_line_total(Combine rule, std::int64_t hits, double total, double v) {
+    if (hits == 0) return v;
+    switch (rule) {
+        case Combine::maximum: return v > total ? v : total;
+        case Combine::minimum: return v < total ? v : total;
+        case Combine::latest: return v;
+        default: return total + v;
+    }
 }
 
 // The sink factory for begin_line_session: the session's first component is

@@ -26,8 +26,9 @@ public:
     void record(const LineTable& table, int index, const double* values) override {
         const auto& t = static_cast<const LabeledLines&>(table);
         for (std::size_t i = 0; i < graphs_.size(); ++i) {
+            const double* v = values + i * static_cast<std::size_t>(max_values);
+            if (no_value(graphs_[i]->info(), v)) continue;  // a Python-defined component that gave none
             const std::int32_t node = node_of(i, t, index);
-            const double*      v    = values + i * static_cast<std::size_t>(max_values);
             if (scalar_[i]) graphs_[i]->record_scalar(node, v[0]);
             else graphs_[i]->record(node, v);
         }

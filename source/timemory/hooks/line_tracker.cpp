@@ -48,9 +48,14 @@ void end_line_session() {
         std::lock_guard<std::mutex> lk(reg.mtx);
         trackers = reg.trackers;
     }
+    // A Python-defined component's stop() runs Python code here, outside any trace
+    // callback: its events must not reach the trackers being closed (feed_line_tracker
+    // ignores events while closing).
+    g_line_session.closing = true;
     for (auto* t : trackers)
         if (t->bound()) t->close_all();
-    g_line_session.active = false;
+    g_line_session.closing = false;
+    g_line_session.active  = false;
     ++g_line_session.id;  // every thread's state rebinds (and so starts empty) next time
 }
 
@@ -62,11 +67,14 @@ void LineTracker::rebind() {
     infos_.clear();
     offset_.clear();
     width_ = 0;
+    user_  = false;
     for (int index : g_line_session.indices) {
         const auto& info = component_table()[static_cast<std::size_t>(index)];
         infos_.push_back(&info);
         offset_.push_back(width_);
-        width_ += static_cast<std::size_t>(info.n_raw);
+        // a Python-defined component's start keeps its object in two values (start_reading)
+        width_ += static_cast<std::size_t>(info.user && info.n_raw < 2 ? 2 : info.n_raw);
+        user_ = user_ || info.user;
     }
     // the common case (wall_clock alone, say) skips the per-component loops
     scalar_ = infos_.size() == 1 && infos_[0]->combine == Combine::delta && infos_[0]->n_raw == 1;
@@ -77,7 +85,14 @@ void LineTracker::rebind() {
 
 double* LineTracker::reading() {
     if (!have_now_) {
-        for (std::size_t i = 0; i < infos_.size(); ++i) read_now(*infos_[i], now_.data() + offset_[i]);
+        // Python-defined components are not read per event: each line's interval is an object
+        // of their own, started in open() and stopped in close()
+        if (__builtin_expect(user_, 0)) {
+            for (std::size_t i = 0; i < infos_.size(); ++i)
+                if (!infos_[i]->user) read_now(*infos_[i], now_.data() + offset_[i]);
+        } else {
+            for (std::size_t i = 0; i < infos_.size(); ++i) read_now(*infos_[i], now_.data() + offset_[i]);
+        }
         have_now_ = true;
     }
     return now_.data();
@@ -149,6 +164,9 @@ void LineTracker::open(std::size_t k, int index) {
         s[j] = now[j];
         x[j] = 0.0;
     }
+    if (__builtin_expect(user_, 0))  // their start() runs last: not part of the native readings
+        for (std::size_t i = 0; i < infos_.size(); ++i)
+            if (infos_[i]->user) start_reading(*infos_[i], s + offset_[i]);
     frames_[k].line   = index;
     frames_[k].paused = false;
 }
@@ -177,6 +195,10 @@ void LineTracker::close(std::size_t k) {
     for (std::size_t i = 0; i < infos_.size(); ++i) {
         const auto& info = *infos_[i];
         double*     v    = values_.data() + i * static_cast<std::size_t>(max_values);
+        if (info.user) {  // the reading at stop, callees included (NaN when it has none: no_value)
+            stop_reading(info, s + offset_[i], v);
+            continue;
+        }
         interval_value(info, s + offset_[i], now + offset_[i], v);
         // only a difference of readings can leave out the time of the callees
         if (info.combine == Combine::delta)

@@ -11,6 +11,10 @@
 // functions) to the line that called it. A paused line still counts one hit.
 // An inclusive session (the line profiler's, as line_profiler measures) does
 // not pause: the line that calls a traced function also counts its time.
+// Python-defined components are the exception: each line's interval is one object
+// of the class (started when the line starts, stopped when it ends, under the GIL
+// the callback holds), so their value is the reading at the line's end, callees
+// included, and a sink sees NaN (no_value) when the component gave none.
 // Each event takes one reading that both ends one interval and starts the
 // next, so the lines of a traced region add up to the region's total: nothing
 // between its first and last event is lost or counted twice.
@@ -62,6 +66,7 @@ struct LineSession {
     LineSinkFactory  make_sink = nullptr;
     const char*      owner     = "";     // who runs it ("timemory.trace"...), for error messages
     bool             inclusive = false;  // callers' lines keep running during traced calls
+    bool             closing   = false;  // end_line_session() is closing the open lines
 };
 
 extern LineSession g_line_session;
@@ -121,6 +126,7 @@ private:
     std::uint64_t                     session_   = 0;
     bool                              inclusive_ = false;
     bool                              scalar_    = false;  // one component, one raw value, delta
+    bool                              user_      = false;  // a Python-defined component is measured
     std::vector<Frame>                frames_;
     std::vector<double>               start_;     // per frame: width_ values at the line's start
     std::vector<double>               excluded_;  // per frame: sum of (resume - pause) readings
