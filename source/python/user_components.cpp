@@ -184,8 +184,10 @@ bool hook_stop(int index, const double* slot, double* out) {
 
 // _core.register_user_component(cls, spec) -> index
 PyObject* register_component(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyType_Check(args[0]) || !PyDict_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "register_user_component(cls, spec: dict)");
+    // cls None: a row that holds data read back or received (another process registered the
+    // class), measuring nothing until the class itself is registered under the same key
+    if (nargs != 2 || !(PyType_Check(args[0]) || args[0] == Py_None) || !PyDict_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "register_user_component(cls: type | None, spec: dict)");
         return nullptr;
     }
     PyObject* cls  = args[0];
@@ -276,7 +278,8 @@ PyObject* register_component(PyObject*, PyObject* const* args, Py_ssize_t nargs)
         tim::set_user_component_hooks(hooks);
     }
     UserClass& uc = g_classes[index - tim::builtin_component_count()];
-    Py_XSETREF(uc.cls, Py_NewRef(cls));  // the same key again: the newer class measures
+    if (cls == Py_None && uc.cls) return PyLong_FromLong(index);  // the class measures on
+    Py_XSETREF(uc.cls, cls == Py_None ? nullptr : Py_NewRef(cls));  // the same key again: the newer class measures
     for (PyObject* o : uc.free) Py_DECREF(o);
     uc.free.clear();
     uc.name       = name;

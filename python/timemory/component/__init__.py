@@ -9,6 +9,7 @@ exist with ``available == False`` and no-op methods.
 from __future__ import annotations
 
 from .. import _core
+from .._components import add_measurable as _add_measurable
 from .._components import resolve as _resolve
 
 TYPE_CHECKING = False
@@ -162,6 +163,7 @@ def _add_user_info(info: dict[str, Any]) -> None:
     _TABLE[:] = [i for i in _TABLE if i["index"] != index] + [info]
     _BY_INDEX[index] = info
     _CLASSES.pop(index, None)
+    _add_measurable(index)  # the outputs and storage views take it from now on
 
 
 from ._user import Base, register, registered  # noqa: E402  (needs the tables above)

@@ -893,12 +893,26 @@ _BY_CLASS_NAME: dict[str, tuple[int, str]] = {
 __all__ += list(_BY_CLASS_NAME)
 
 
+def _measurable_info(index: int) -> dict[str, Any] | None:
+    """The table row of a measurable component; a Python-defined component registered after
+    this module was imported joins ``_MEASURABLE`` here (its Storage class is then named
+    after its class: ``QueueDepthStorage``, unless a built-in one has that name)."""
+    info = _MEASURABLE.get(index)
+    if info is None and index in MEASURABLE:
+        info = _MEASURABLE[index] = _core.component_info(index)
+        for suffix in _SUFFIXES:
+            _BY_CLASS_NAME.setdefault(info["class_name"] + suffix, (index, suffix))
+    return info
+
+
 def _storage_for(index: int) -> type:
     """The Storage class of a measurable component's enum index (KeyError otherwise)."""
     storage = _STORAGE.get(index)
     if storage is not None:
         return storage
-    info = _MEASURABLE[index]
+    info = _measurable_info(index)
+    if info is None:
+        raise KeyError(index)
     base = info["class_name"]
     attrs = {"_index": index, "__module__": __name__}
     value = type(
@@ -923,12 +937,16 @@ def _storage_for(index: int) -> type:
         ),
     )
     for cls in (value, entry, tree, result, storage):
-        globals()[cls.__name__] = cls
+        if _BY_CLASS_NAME.get(cls.__name__, (index,))[0] == index:  # never a built-in's name
+            globals()[cls.__name__] = cls
     _STORAGE[index] = storage
     return storage
 
 
 def __getattr__(name: str) -> Any:
+    if name not in _BY_CLASS_NAME:
+        for index in MEASURABLE - _MEASURABLE.keys():  # registered since the import
+            _measurable_info(index)
     if name in _BY_CLASS_NAME:
         _storage_for(_BY_CLASS_NAME[name][0])
         return globals()[name]
@@ -936,6 +954,8 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
+    for index in MEASURABLE - _MEASURABLE.keys():
+        _measurable_info(index)
     return sorted(set(globals()) | set(_BY_CLASS_NAME))
 
 
@@ -948,7 +968,7 @@ __all__ += ["Snapshot", "as_numpy", "load_folder", "snapshot"]
 def storage_class(component: str | int | type) -> type:
     """The Storage class of a component name, enum value or class."""
     indices = resolve(component)
-    if len(indices) != 1 or indices[0] not in _MEASURABLE:
+    if len(indices) != 1 or _measurable_info(indices[0]) is None:
         raise ValueError(f"no storage for {component!r}: it is unavailable or holds no value")
     return _storage_for(indices[0])
 
