@@ -965,6 +965,97 @@ from ._snapshot import Snapshot, as_numpy, load_folder, snapshot  # noqa: E402
 __all__ += ["Snapshot", "as_numpy", "load_folder", "snapshot"]
 
 
+#: how a Python-defined component's values combine, as its JSON metadata names it
+_USER_RULES = ("sum", "max", "min", "last")
+
+
+def _written_strings(value: Any, n: int, where: Any) -> list[str]:
+    """A section's ``type`` or ``unit_repr``: one string, or a list of ``n``."""
+    d, _ = _checks()
+    if isinstance(value, list):
+        if len(value) != n:
+            d.fail(where, f"a list of {n} strings (one per value)", value)
+        return [d.as_string(v, (where, i)) for i, v in enumerate(value)]
+    return [d.as_string(value, where)] * n
+
+
+def _foreign_index(key: str, section: Any, where: Any) -> int | None:
+    """The index of the component a document's section ``key`` was written by, when a
+    process that registered a Python-defined component wrote it and this one has not: a row
+    made of what the file says (its labels, units and rule; ``_core.register_user_component``
+    with no class: it holds the data read, measures nothing, and becomes the component when a
+    class of that label is registered). None when the section is not such a component's."""
+    d, c = _checks()
+    if not isinstance(section, dict) or section.get("combine") not in _USER_RULES:
+        return None
+    key = key.lower()
+    if not key.isascii() or not key[:1].isalpha() or not all(ch.isalnum() or ch == "_" for ch in key):
+        d.fail(where, "a component name of letters, digits and '_'", key)
+    divisors = d.member(section, "unit_value", where, c["values"], [1.0])
+    if not all(x > 0 and math.isfinite(x) for x in divisors):
+        d.fail((where, "unit_value"), "positive finite numbers", divisors)
+    n = len(divisors)
+    units = _written_strings(section.get("unit_repr", ""), n, (where, "unit_repr"))
+    names = _written_strings(section.get("type", key), n, (where, "type")) if n > 1 else []
+    description = d.member(section, "description", where, d.as_string, "")
+    spec = {
+        "key": key,
+        "class_name": "".join(part.capitalize() for part in key.split("_")),
+        "label": key,
+        "description": description or f"Python-defined component '{key}' (read back)",
+        "combine": section["combine"],
+        "name": f"'{key}' (read back, its class not registered here)",
+        "units": list(zip(divisors, units)),
+        "sub_labels": names,
+        "has_start": False,
+        "has_stop": False,
+        "has_sample": False,
+    }
+    try:
+        index = int(_core.register_user_component(None, spec))
+    except (ValueError, RuntimeError) as err:  # a built-in's name, or no slot left
+        d.fail(where, f"a component this process can hold ({err})")
+    from ..component import _add_user_info
+
+    _add_user_info(_core.component_info(index))
+    return index
+
+
+def _index_of_section(key: str, section: Any, where: Any) -> int | None:
+    """The measurable index of a document's component ``key``: a known one, else one a
+    Python-defined component wrote (see :func:`_foreign_index`); None for neither."""
+    try:
+        indices = resolve(key)
+    except ValueError:
+        return _foreign_index(key, section, where)
+    if len(indices) == 1 and _measurable_info(indices[0]) is not None:
+        return indices[0]
+    return None
+
+
+def load(obj: Any) -> dict[str, Any]:
+    """Every component of a timemory JSON document (``obj``: a dict, JSON text, a path or a
+    file object, flat or tree), read as its ``XStorage.load`` reads it: ``{key: data}``.
+    A component written by a Python-defined class this process has not registered is read
+    back with the labels, units and rule the file holds (the class itself measures under the
+    same label once registered). ``ValueError`` naming the place for a document that is not
+    one, or a component this build does not know."""
+    from .. import _documents as d
+
+    document, name = _read_json(obj)
+    body = d.member(document, "timemory", name, d.as_object)
+    out: dict[str, Any] = {}
+    for key, section in body.items():
+        if key in ("metadata", "functions"):
+            continue
+        where = ((name, "timemory"), key)
+        index = _index_of_section(str(key), section, where)
+        if index is None:
+            d.fail(where, "a component this build knows", str(key))
+        out[str(key)] = _storage_for(index).load(document)
+    return out
+
+
 def storage_class(component: str | int | type) -> type:
     """The Storage class of a component name, enum value or class."""
     indices = resolve(component)
@@ -976,4 +1067,4 @@ def storage_class(component: str | int | type) -> type:
 # pandas and hatchet views of a snapshot (pandas and hatchet are imported only when called)
 from ._frames import call_path, to_hatchet, to_pandas  # noqa: E402
 
-__all__ += ["call_path", "to_hatchet", "to_pandas"]
+__all__ += ["call_path", "load", "to_hatchet", "to_pandas"]
