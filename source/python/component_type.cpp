@@ -21,7 +21,10 @@ namespace {
 using tim::ComponentInfo;
 using tim::max_values;
 
-PyObject* g_component_classes[128] = {};  // enum -> Python class (for make_component)
+// enum -> Python class (for make_component): the built-in components and the free slots of
+// Python-defined ones (component_count() is 145)
+constexpr int max_component_classes = 256;
+PyObject*     g_component_classes[max_component_classes] = {};
 
 const ComponentInfo& info_of(int index) { return tim::component_table()[static_cast<std::size_t>(index)]; }
 
@@ -349,7 +352,7 @@ namespace {
 // type without one, or if it fails (the error is cleared: the caller wants an object, and the
 // base type has every method).
 PyTypeObject* component_class(int index) {
-    if (index < 0 || index >= 128) return &ComponentType;
+    if (index < 0 || index >= max_component_classes) return &ComponentType;
     if (!g_component_classes[index]) {
         PyObject* maker = component_class_callback();
         PyObject* cls   = maker ? PyObject_CallFunction(maker, "i", index) : nullptr;
@@ -378,7 +381,7 @@ PyObject* register_component_class(PyObject*, PyObject* args) {
     int       index = 0;
     PyObject* cls   = nullptr;
     if (!PyArg_ParseTuple(args, "iO:_register_component_class", &index, &cls)) return nullptr;
-    if (index < 0 || index >= 128 || !PyType_Check(cls)) {
+    if (index < 0 || index >= max_component_classes || !PyType_Check(cls)) {
         PyErr_SetString(PyExc_ValueError, "bad component class registration");
         return nullptr;
     }

@@ -208,7 +208,9 @@ def _load_folder(path: str, wanted: list[int] | None) -> list[tuple[int, list[An
                 document = json.load(stream)
             body = document["timemory"]
             keys = [k for k in body if isinstance(body[k], dict)]
-            index = _core.find_component(keys[0]) if len(keys) == 1 else -1
+            # a known component, or a Python-defined one read back with what the file says
+            found = storage._index_of_section(keys[0], body[keys[0]], name) if len(keys) == 1 else None
+            index = -1 if found is None else found
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"'{_text(name)}' is not a timemory tree JSON file ({err})") from None
         if index not in MEASURABLE:
