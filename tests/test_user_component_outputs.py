@@ -370,7 +370,7 @@ def test_hatchet_reads_the_tree_json():
 def test_exports_of_a_sum_component(tmp_path):
     record()
     written = timemory.export(
-        ["speedscope", "callgrind"], tmp_path / "x" / "", components=[OutBytes]
+        ["speedscope", "callgrind"], f"{tmp_path / 'x'}{os.sep}", components=[OutBytes]
     )
     assert sorted(os.path.basename(p) for p in written) == ["callgrind.out.timemory", "speedscope.json"]
     speed = json.loads((tmp_path / "x" / "speedscope.json").read_text())
@@ -383,7 +383,7 @@ def test_exports_of_a_sum_component(tmp_path):
 def test_export_of_a_max_component_says_it_holds_no_durations(tmp_path, capsys):
     record()
     written = timemory.export(
-        ["speedscope", "callgrind"], tmp_path / "y" / "", components=[OutDepth]
+        ["speedscope", "callgrind"], f"{tmp_path / 'y'}{os.sep}", components=[OutDepth]
     )
     assert written == []
     err = capsys.readouterr().err
@@ -401,3 +401,20 @@ def test_bar_chart_of_a_user_component(tmp_path):
     assert any("out_depth" in s for s in stems), stems
     assert any("out_bytes" in s for s in stems), stems
     assert all(os.path.getsize(p) > 0 for p in images)
+
+
+def test_export_a_saved_folder_of_a_component_this_process_never_registered(
+    run_python, tmp_path
+):
+    script = FOREIGN.replace("foreign_gauge", "export_gauge").replace('combine = "max"', "")
+    proc = run_python(script.format(here=os.path.dirname(__file__)))
+    assert proc.returncode == 0, proc.stderr
+    assert _core.find_component("export_gauge") < 0
+    written = timemory.export(
+        "speedscope", f"{tmp_path / 'e'}{os.sep}", source=tmp_path / "out", components=["export_gauge"]
+    )
+    assert [os.path.basename(p) for p in written] == ["speedscope.json"]
+    speed = json.loads((tmp_path / "e" / "speedscope.json").read_text())
+    names = sorted(p["name"] for p in speed["profiles"])
+    assert any("export_gauge used" in n for n in names), names
+    assert all("wall" not in n for n in names)  # the chosen component only

@@ -151,8 +151,19 @@ class ExportSource:
         """The trees of a saved output folder (its ``*.tree.json`` files: ``tree_output``
         must have been on), or of one tree JSON file. Raises ``ValueError`` in one line for a
         missing folder, one without tree JSON, or a file that is not one."""
-        wanted = _wanted(components)
-        loaded = _load_folder(path, wanted)
+        try:
+            wanted = _wanted(components)
+        except ValueError:
+            # a Python-defined component that only the writing process registered: known
+            # once its file is read (timemory.storage reads it back with what the file says)
+            loaded = _load_folder(path, None)
+            wanted = _wanted(components)
+            loaded = [(i, ranks) for i in wanted for j, ranks in loaded if i == j]
+            if not loaded:
+                names = ", ".join(_core.component_info(i)["key"] for i in wanted)
+                raise ValueError(f"no tree JSON of {names} in '{_text(path)}'") from None
+        else:
+            loaded = _load_folder(path, wanted)
         return cls([i for i, _ in loaded], loaded)
 
 
