@@ -395,7 +395,16 @@ def test_bar_chart_of_a_user_component(tmp_path):
     pytest.importorskip("matplotlib")
     from timemory import plotting
 
+    from timemory.plotting._read import read_data
+
     record()
+    # what the bars show: each node's value by the rule, in the display unit, per sub-value
+    charts = {c.key: c for c in read_data(timemory.get())}
+    depth, sent = charts["out_depth"], charts["out_bytes"]
+    assert (depth.types, depth.units) == (("out_depth",), ("items",))
+    assert [(n.label, n.values) for n in depth.ranks[0][1]] == [("outer", (7.0,)), ("inner", (3.0,))]
+    assert (sent.types, sent.units) == (("sent", "received"), ("KB", "KB"))
+    assert sent.ranks[0][1][0].values == (8.1, 10.2)
     images = plotting.plot(data=[timemory.get()], output_dir=str(tmp_path))
     stems = sorted(os.path.basename(p) for p in images)
     assert any("out_depth" in s for s in stems), stems
