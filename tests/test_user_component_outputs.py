@@ -427,3 +427,26 @@ def test_export_a_saved_folder_of_a_component_this_process_never_registered(
     names = sorted(p["name"] for p in speed["profiles"])
     assert any("export_gauge used" in n for n in names), names
     assert all("wall" not in n for n in names)  # the chosen component only
+
+
+def test_perfetto_timeline_has_a_counter_track_of_each_value(tmp_path, fake_clock):
+    from timemory import settings
+    from timemory._output import _timeline
+
+    settings.timeline_events = True
+    try:
+        record(fake_clock)
+        path = tmp_path / "trace.json"
+        indices = [OutDepth._index, OutBytes._index]
+        src = type("Src", (), dict(indices=indices, native=indices, rank=0, copy=False))
+        _timeline.make_perfetto(src)(bytes(path))
+    finally:
+        settings.timeline_events = False
+        _core.timeline_clear()
+    counters = [e for e in json.loads(path.read_text())["traceEvents"] if e["ph"] == "C"]
+    # the reading at each stop (inner, then the three outers), in the display unit
+    depth = [(c["ts"], c["args"]["value"]) for c in counters if c["name"] == "out_depth [items]"]
+    assert depth == [(1_010_000, 3.0), (1_010_000, 7.0), (1_020_000, 5.0), (1_030_000, 2.0)]
+    sent = [c["args"]["sent"] for c in counters if "sent" in c["args"]]
+    assert [c["name"] for c in counters if "sent" in c["args"]] == ["out_bytes [KB]"] * 4
+    assert sent == [1.0, 3.0, 5.0, 0.1]
