@@ -341,6 +341,9 @@ def test_numpy_and_pandas_views():
     snap = timemory.snapshot(["wall_clock", "out_depth", "out_bytes"])
     assert snap.components == ["wall_clock", "out_depth", "out_bytes"]
     assert snap.value_names["out_bytes"] == ["sent", "received"]
+    # the values are what the component returned: its unit when it has no scale
+    assert snap.value_units["out_depth"] == ["items"]
+    assert snap.value_units["out_bytes"] == ["", ""]  # returned in bytes, shown in KB
     pytest.importorskip("pandas")
     frame = ts.storage_class(OutBytes).to_pandas()  # display units (KB)
     assert frame.attrs["units"]["sent"] == "KB"
@@ -356,9 +359,12 @@ def test_hatchet_reads_the_tree_json():
     hatchet = pytest.importorskip("hatchet")
     record()
     gf = hatchet.GraphFrame.from_timemory(timemory.get(hierarchy=True))
-    frame = gf.dataframe
-    names = {str(c) for c in frame.columns}
-    assert any("out_depth" in n for n in names), names
+    frame = gf.dataframe.set_index("name")
+    assert frame.loc["outer", "max.out_depth"] == frame.loc["outer", "max.out_depth (inc)"] == 7.0
+    assert frame.loc["inner", "max.out_depth (inc)"] == 3.0
+    assert frame.loc["outer", "sum.sent"] == pytest.approx(7.1)  # self: less inner's 1.0
+    assert frame.loc["outer", "sum.received (inc)"] == pytest.approx(10.2)
+    frame = ts.storage_class(OutDepth).to_hatchet().dataframe
     # the value by the rule is the statistic of that name (the largest reading of a max)
     assert sorted(frame["max.out_depth (inc)"].tolist()) == [3.0, 7.0]
     assert sorted(frame["max.out_depth"].tolist()) == [3.0, 7.0]
@@ -450,3 +456,19 @@ def test_perfetto_timeline_has_a_counter_track_of_each_value(tmp_path, fake_cloc
     sent = [c["args"]["sent"] for c in counters if "sent" in c["args"]]
     assert [c["name"] for c in counters if "sent" in c["args"]] == ["out_bytes [KB]"] * 4
     assert sent == [1.0, 3.0, 5.0, 0.1]
+
+
+def test_a_class_named_like_a_built_in_does_not_take_its_storage_name():
+    class WallClock(Base):  # noqa: N801 - the name a built-in component's classes have
+        label = "out_shadow"
+
+        def get(self):
+            return 1.0
+
+    register(WallClock)
+    with marker(["wall_clock", WallClock], key="k"):
+        pass
+    assert ts.WallClockStorage._index == _core.find_component("wall_clock")
+    mine = ts.storage_class("out_shadow")
+    assert mine is not ts.WallClockStorage and mine._index == WallClock._index
+    assert [r.data().get() for r in mine.get()] == [1.0]

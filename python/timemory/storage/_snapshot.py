@@ -97,7 +97,8 @@ class Snapshot:
     @property
     def value_units(self) -> dict[str, list[str]]:
         """The base unit of each value of each component: ``ns``, ``B``, ``B/sec``, ``%``,
-        or ``""`` for counts."""
+        or ``""`` for counts; a Python-defined component's unit when it has no ``scale``
+        (its values are what it returned), else ``""``."""
         return dict(zip(self._t.components, self._t.value_units))
 
     @property
