@@ -38,9 +38,9 @@ _ID: Any = None
 
 
 def _id_enum() -> Any:
-    """The int-like enum whose names are the built-in components' JSON keys (``id.wall_clock ==
-    78``), made on
-    first use: an enum of every component costs more to build than most programs use."""
+    """The int-like enum whose names are the built-in components' JSON keys
+    (``id.wall_clock == 78``), made on first use: an enum of every component costs more to
+    build than most programs use."""
     global _ID
     if _ID is None:
         import enum
