@@ -139,7 +139,17 @@ def test_text_table_names_the_kept_value_and_the_self_share():
     outer = next(line for line in depth.splitlines() if ">>> outer" in line)
     cells = [c.strip() for c in outer.split("|")[1:-1]]
     # LABEL COUNT DEPTH METRIC UNITS VALUE MEAN MIN MAX STDDEV % SELF
-    assert cells[1:10] == ["3", "0", "out_depth", "items", "7.000", "4.667", "2.000", "7.000", "2.517"]
+    assert cells[1:10] == [
+        "3",
+        "0",
+        "out_depth",
+        "items",
+        "7.000",
+        "4.667",
+        "2.000",
+        "7.000",
+        "2.517",
+    ]
     assert cells[10] == "-"  # no self value for a max
     sent = timemory.get_text([OutBytes])
     assert "BYTES SENT AND RECEIVED" in sent
@@ -152,9 +162,9 @@ def test_text_table_names_the_kept_value_and_the_self_share():
 
 
 def test_files_written_at_exit(run_python, tmp_path):
-    script = """
+    script = f"""
     import sys
-    sys.path.insert(0, {here!r})
+    sys.path.insert(0, {os.path.dirname(__file__)!r})
     from fakeclock import PRELUDE
     exec(PRELUDE)
     import timemory
@@ -176,7 +186,7 @@ def test_files_written_at_exit(run_python, tmp_path):
     for _ in range(3):
         with marker(["wall_clock", "exit_level"], key="step"):
             nap(0.01)
-    """.format(here=os.path.dirname(__file__))
+    """
     proc = run_python(script)
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
@@ -378,10 +388,15 @@ def test_exports_of_a_sum_component(tmp_path):
     written = timemory.export(
         ["speedscope", "callgrind"], f"{tmp_path / 'x'}{os.sep}", components=[OutBytes]
     )
-    assert sorted(os.path.basename(p) for p in written) == ["callgrind.out.timemory", "speedscope.json"]
+    assert sorted(os.path.basename(p) for p in written) == [
+        "callgrind.out.timemory",
+        "speedscope.json",
+    ]
     speed = json.loads((tmp_path / "x" / "speedscope.json").read_text())
     names = sorted(p["name"] for p in speed["profiles"])
-    assert any("out_bytes sent" in n for n in names) and any("out_bytes received" in n for n in names)
+    assert any("out_bytes sent" in n for n in names) and any(
+        "out_bytes received" in n for n in names
+    )
     grind = (tmp_path / "x" / "callgrind.out.timemory").read_text()
     assert "out_bytes" in grind
 
@@ -400,7 +415,6 @@ def test_export_of_a_max_component_says_it_holds_no_durations(tmp_path, capsys):
 def test_bar_chart_of_a_user_component(tmp_path):
     pytest.importorskip("matplotlib")
     from timemory import plotting
-
     from timemory.plotting._read import read_data
 
     record()
@@ -408,7 +422,10 @@ def test_bar_chart_of_a_user_component(tmp_path):
     charts = {c.key: c for c in read_data(timemory.get())}
     depth, sent = charts["out_depth"], charts["out_bytes"]
     assert (depth.types, depth.units) == (("out_depth",), ("items",))
-    assert [(n.label, n.values) for n in depth.ranks[0][1]] == [("outer", (7.0,)), ("inner", (3.0,))]
+    assert [(n.label, n.values) for n in depth.ranks[0][1]] == [
+        ("outer", (7.0,)),
+        ("inner", (3.0,)),
+    ]
     assert (sent.types, sent.units) == (("sent", "received"), ("KB", "KB"))
     assert sent.ranks[0][1][0].values == (8.1, 10.2)
     images = plotting.plot(data=[timemory.get()], output_dir=str(tmp_path))
@@ -418,15 +435,16 @@ def test_bar_chart_of_a_user_component(tmp_path):
     assert all(os.path.getsize(p) > 0 for p in images)
 
 
-def test_export_a_saved_folder_of_a_component_this_process_never_registered(
-    run_python, tmp_path
-):
+def test_export_a_saved_folder_of_a_component_this_process_never_registered(run_python, tmp_path):
     script = FOREIGN.replace("foreign_gauge", "export_gauge").replace('combine = "max"', "")
     proc = run_python(script.format(here=os.path.dirname(__file__)))
     assert proc.returncode == 0, proc.stderr
     assert _core.find_component("export_gauge") < 0
     written = timemory.export(
-        "speedscope", f"{tmp_path / 'e'}{os.sep}", source=tmp_path / "out", components=["export_gauge"]
+        "speedscope",
+        f"{tmp_path / 'e'}{os.sep}",
+        source=tmp_path / "out",
+        components=["export_gauge"],
     )
     assert [os.path.basename(p) for p in written] == ["speedscope.json"]
     speed = json.loads((tmp_path / "e" / "speedscope.json").read_text())

@@ -23,7 +23,7 @@ using tim::max_values;
 
 // enum -> Python class (for make_component): the built-in components and the free slots of
 // Python-defined ones (component_count() is 145)
-constexpr int max_component_classes = 256;
+constexpr int max_component_classes                      = 256;
 PyObject*     g_component_classes[max_component_classes] = {};
 
 const ComponentInfo& info_of(int index) { return tim::component_table()[static_cast<std::size_t>(index)]; }

@@ -278,7 +278,7 @@ PyObject* register_component(PyObject*, PyObject* const* args, Py_ssize_t nargs)
         tim::set_user_component_hooks(hooks);
     }
     UserClass& uc = g_classes[index - tim::builtin_component_count()];
-    if (cls == Py_None && uc.cls) return PyLong_FromLong(index);  // the class measures on
+    if (cls == Py_None && uc.cls) return PyLong_FromLong(index);    // the class measures on
     Py_XSETREF(uc.cls, cls == Py_None ? nullptr : Py_NewRef(cls));  // the same key again: the newer class measures
     for (PyObject* o : uc.free) Py_DECREF(o);
     uc.free.clear();

@@ -220,7 +220,9 @@ def _load_folder(path: str, wanted: list[int] | None) -> list[tuple[int, list[An
             body = document["timemory"]
             keys = [k for k in body if isinstance(body[k], dict)]
             # a known component, or a Python-defined one read back with what the file says
-            found = storage._index_of_section(keys[0], body[keys[0]], name) if len(keys) == 1 else None
+            found = (
+                storage._index_of_section(keys[0], body[keys[0]], name) if len(keys) == 1 else None
+            )
             index = -1 if found is None else found
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"'{_text(name)}' is not a timemory tree JSON file ({err})") from None

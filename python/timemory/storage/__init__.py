@@ -989,7 +989,11 @@ def _foreign_index(key: str, section: Any, where: Any) -> int | None:
     if not isinstance(section, dict) or section.get("combine") not in _USER_RULES:
         return None
     key = key.lower()
-    if not key.isascii() or not key[:1].isalpha() or not all(ch.isalnum() or ch == "_" for ch in key):
+    if (
+        not key.isascii()
+        or not key[:1].isalpha()
+        or not all(ch.isalnum() or ch == "_" for ch in key)
+    ):
         d.fail(where, "a component name of letters, digits and '_'", key)
     divisors = d.member(section, "unit_value", where, c["values"], [1.0])
     if not all(x > 0 and math.isfinite(x) for x in divisors):
