@@ -17,13 +17,28 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of RSS
     from typing import Any
 
-__all__ = ["MEASURABLE", "is_additive", "is_measurable", "measurable_indices", "resolve"]
+__all__ = [
+    "MEASURABLE",
+    "add_measurable",
+    "is_additive",
+    "is_measurable",
+    "measurable_indices",
+    "resolve",
+]
 
-#: Enum indices of the components that can hold data: the available ones with a value, and the
-#: hardware-counter components (their availability follows ``settings.papi_events``).
-MEASURABLE = frozenset(
+#: Enum indices of the components that can hold data: the available ones with a value, the
+#: hardware-counter components (their availability follows ``settings.papi_events``), and the
+#: Python-defined components registered so far (add_measurable). A set that grows in place:
+#: the modules that imported it see a component registered after their import.
+MEASURABLE: set[int] = {
     info["index"] for info in _core.component_table() if info["available"] and info["has_value"]
-) | frozenset(_core.hw_component_indices())
+} | set(_core.hw_component_indices())
+
+
+def add_measurable(index: int) -> None:
+    """A Python-defined component took slot ``index`` of the native table (registered, or a
+    row made for data another process sent): it holds data from now on."""
+    MEASURABLE.add(int(index))
 
 
 def is_measurable(index: int) -> bool:
@@ -92,6 +107,8 @@ def is_additive(info: dict[str, Any], value: int = 0) -> bool:
     children's) and its share of the program's total mean something: a difference of two
     readings (or a count of calls) in a unit that adds up. Not a rate or a percentage
     (``cpu_util``, a read rate), an absolute reading (``current_peak_rss``) or a timestamp."""
+    if info.get("user"):  # a Python-defined component: additive when its rule is a sum
+        return info.get("combine") == "sum"
     units = info.get("units") or ["none"]
     unit = units[value] if value < len(units) else "none"
     return unit in ADDITIVE_UNITS and info.get("combine", "delta") in ("delta", "trip")

@@ -151,8 +151,19 @@ class ExportSource:
         """The trees of a saved output folder (its ``*.tree.json`` files: ``tree_output``
         must have been on), or of one tree JSON file. Raises ``ValueError`` in one line for a
         missing folder, one without tree JSON, or a file that is not one."""
-        wanted = _wanted(components)
-        loaded = _load_folder(path, wanted)
+        try:
+            wanted = _wanted(components)
+        except ValueError:
+            # a Python-defined component that only the writing process registered: known
+            # once its file is read (timemory.storage reads it back with what the file says)
+            loaded = _load_folder(path, None)
+            wanted = _wanted(components)
+            loaded = [(i, ranks) for i in wanted for j, ranks in loaded if i == j]
+            if not loaded:
+                names = ", ".join(_core.component_info(i)["key"] for i in wanted)
+                raise ValueError(f"no tree JSON of {names} in '{_text(path)}'") from None
+        else:
+            loaded = _load_folder(path, wanted)
         return cls([i for i, _ in loaded], loaded)
 
 
@@ -208,7 +219,11 @@ def _load_folder(path: str, wanted: list[int] | None) -> list[tuple[int, list[An
                 document = json.load(stream)
             body = document["timemory"]
             keys = [k for k in body if isinstance(body[k], dict)]
-            index = _core.find_component(keys[0]) if len(keys) == 1 else -1
+            # a known component, or a Python-defined one read back with what the file says
+            found = (
+                storage._index_of_section(keys[0], body[keys[0]], name) if len(keys) == 1 else None
+            )
+            index = -1 if found is None else found
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"'{_text(name)}' is not a timemory tree JSON file ({err})") from None
         if index not in MEASURABLE:

@@ -386,6 +386,9 @@ def summary_table(index: int, rows: Sequence[Any], procs: Any, more: str = "") -
     shown = ordered[:limit] if limit else ordered
     label_width = max(int(_settings.max_width), 8)
     value = lambda v: format_value(float(first(v)) * divisor, family)  # noqa: E731
+    if family == "custom":  # a Python-defined component: its values in its display unit
+        unit = str(_core.unit_info(index)[1][0])
+        value = lambda v: f"{format_value(float(first(v)), family)} {unit}".rstrip()  # noqa: E731
     body = [
         (
             short_label(r.label(), label_width),

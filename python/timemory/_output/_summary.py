@@ -177,6 +177,20 @@ class Summary:
         info = _core.component_info(index)
         self.name: str = info["id"]
         self.label: str = info["label"]
+        # a Python-defined component's values are shown in its display unit (divided by its
+        # scale, then named: "12.5 MB"); base units are what it returned
+        self._custom: tuple[float, str] | None = None
+        if family == "custom":
+            divisors, reprs = _core.unit_info(index)
+            self._custom = (float(divisors[0] or 1.0), str(reprs[0]))
+
+    def format(self, value: float) -> str:
+        """``value`` (base units) as the table shows it: in the unit that suits it."""
+        if self._custom is None:
+            return format_value(value, self.family)
+        divisor, unit = self._custom
+        text = format_value(value / divisor, "custom")
+        return f"{text} {unit}" if unit and text not in ("0", "nan") else text
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -186,10 +200,7 @@ class Summary:
 
     def _columns(self) -> list[tuple[str, Any]]:
         """(header, cell of a row) of the value columns, in order."""
-        fam = self.family
-
-        def value(v: float) -> str:
-            return format_value(v, fam)
+        value = self.format
 
         if self.additive:
             total = self.total
@@ -219,7 +230,7 @@ class Summary:
         else:
             head += f"{len(self.rows)} {'label' if len(self.rows) == 1 else 'labels'} by {by}"
         if self.additive and self.total:
-            head += f", total {format_value(self.total, self.family)}"
+            head += f", total {self.format(self.total)}"
         return head
 
     def more_line(self, more: int) -> str:

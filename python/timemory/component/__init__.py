@@ -9,6 +9,7 @@ exist with ``available == False`` and no-op methods.
 from __future__ import annotations
 
 from .. import _core
+from .._components import add_measurable as _add_measurable
 from .._components import resolve as _resolve
 
 TYPE_CHECKING = False
@@ -37,14 +38,17 @@ _ID: Any = None
 
 
 def _id_enum() -> Any:
-    """The int-like enum whose names are the JSON keys (``id.wall_clock == 78``), made on
-    first use: an enum of every component costs more to build than most programs use."""
+    """The int-like enum whose names are the built-in components' JSON keys
+    (``id.wall_clock == 78``), made on first use: an enum of every component costs more to
+    build than most programs use."""
     global _ID
     if _ID is None:
         import enum
 
         _ID = enum.IntEnum(  # type: ignore[misc]  # the member names come from the native table
-            "id", [(info["key"], info["index"]) for info in _TABLE], module=__name__
+            "id",
+            [(info["key"], info["index"]) for info in _TABLE if not info.get("user")],
+            module=__name__,
         )
     return _ID
 
@@ -162,6 +166,7 @@ def _add_user_info(info: dict[str, Any]) -> None:
     _TABLE[:] = [i for i in _TABLE if i["index"] != index] + [info]
     _BY_INDEX[index] = info
     _CLASSES.pop(index, None)
+    _add_measurable(index)  # the outputs and storage views take it from now on
 
 
 from ._user import Base, register, registered  # noqa: E402  (needs the tables above)
@@ -244,8 +249,8 @@ def get_generator(key: str | int) -> Callable[[], Component | None]:
 
 
 def get_types() -> list[str]:
-    """Class names of every component."""
-    return [info["class_name"] for info in _TABLE]
+    """Class names of every built-in component (a Python-defined one is its own class)."""
+    return [info["class_name"] for info in _TABLE if not info.get("user")]
 
 
 def get_available_types(arithmetic: bool = False) -> list[str]:
@@ -253,5 +258,7 @@ def get_available_types(arithmetic: bool = False) -> list[str]:
     return [
         info["class_name"]
         for info in _TABLE
-        if info["available"] and (not arithmetic or (info["has_value"] and info["n_disp"] == 1))
+        if info["available"]
+        and not info.get("user")  # not a class of this module: the user's own
+        and (not arithmetic or (info["has_value"] and info["n_disp"] == 1))
     ]

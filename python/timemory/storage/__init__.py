@@ -893,12 +893,26 @@ _BY_CLASS_NAME: dict[str, tuple[int, str]] = {
 __all__ += list(_BY_CLASS_NAME)
 
 
+def _measurable_info(index: int) -> dict[str, Any] | None:
+    """The table row of a measurable component; a Python-defined component registered after
+    this module was imported joins ``_MEASURABLE`` here (its Storage class is then named
+    after its class: ``QueueDepthStorage``, unless a built-in one has that name)."""
+    info = _MEASURABLE.get(index)
+    if info is None and index in MEASURABLE:
+        info = _MEASURABLE[index] = _core.component_info(index)
+        for suffix in _SUFFIXES:
+            _BY_CLASS_NAME.setdefault(info["class_name"] + suffix, (index, suffix))
+    return info
+
+
 def _storage_for(index: int) -> type:
     """The Storage class of a measurable component's enum index (KeyError otherwise)."""
     storage = _STORAGE.get(index)
     if storage is not None:
         return storage
-    info = _MEASURABLE[index]
+    info = _measurable_info(index)
+    if info is None:
+        raise KeyError(index)
     base = info["class_name"]
     attrs = {"_index": index, "__module__": __name__}
     value = type(
@@ -923,12 +937,16 @@ def _storage_for(index: int) -> type:
         ),
     )
     for cls in (value, entry, tree, result, storage):
-        globals()[cls.__name__] = cls
+        if _BY_CLASS_NAME.get(cls.__name__, (index,))[0] == index:  # never a built-in's name
+            globals()[cls.__name__] = cls
     _STORAGE[index] = storage
     return storage
 
 
 def __getattr__(name: str) -> Any:
+    if name not in _BY_CLASS_NAME:
+        for index in MEASURABLE - _MEASURABLE.keys():  # registered since the import
+            _measurable_info(index)
     if name in _BY_CLASS_NAME:
         _storage_for(_BY_CLASS_NAME[name][0])
         return globals()[name]
@@ -936,6 +954,8 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
+    for index in MEASURABLE - _MEASURABLE.keys():
+        _measurable_info(index)
     return sorted(set(globals()) | set(_BY_CLASS_NAME))
 
 
@@ -945,10 +965,105 @@ from ._snapshot import Snapshot, as_numpy, load_folder, snapshot  # noqa: E402
 __all__ += ["Snapshot", "as_numpy", "load_folder", "snapshot"]
 
 
+#: how a Python-defined component's values combine, as its JSON metadata names it
+_USER_RULES = ("sum", "max", "min", "last")
+
+
+def _written_strings(value: Any, n: int, where: Any) -> list[str]:
+    """A section's ``type`` or ``unit_repr``: one string, or a list of ``n``."""
+    d, _ = _checks()
+    if isinstance(value, list):
+        if len(value) != n:
+            d.fail(where, f"a list of {n} strings (one per value)", value)
+        return [d.as_string(v, (where, i)) for i, v in enumerate(value)]
+    return [d.as_string(value, where)] * n
+
+
+def _foreign_index(key: str, section: Any, where: Any) -> int | None:
+    """The index of the component a document's section ``key`` was written by, when a
+    process that registered a Python-defined component wrote it and this one has not: a row
+    made of what the file says (its labels, units and rule; ``_core.register_user_component``
+    with no class: it holds the data read, measures nothing, and becomes the component when a
+    class of that label is registered). None when the section is not such a component's."""
+    d, c = _checks()
+    if not isinstance(section, dict) or section.get("combine") not in _USER_RULES:
+        return None
+    key = key.lower()
+    if (
+        not key.isascii()
+        or not key[:1].isalpha()
+        or not all(ch.isalnum() or ch == "_" for ch in key)
+    ):
+        d.fail(where, "a component name of letters, digits and '_'", key)
+    divisors = d.member(section, "unit_value", where, c["values"], [1.0])
+    if not all(x > 0 and math.isfinite(x) for x in divisors):
+        d.fail((where, "unit_value"), "positive finite numbers", divisors)
+    n = len(divisors)
+    units = _written_strings(section.get("unit_repr", ""), n, (where, "unit_repr"))
+    names = _written_strings(section.get("type", key), n, (where, "type")) if n > 1 else []
+    description = d.member(section, "description", where, d.as_string, "")
+    spec = {
+        "key": key,
+        "class_name": "".join(part.capitalize() for part in key.split("_")),
+        "label": key,
+        "description": description or f"Python-defined component '{key}' (read back)",
+        "combine": section["combine"],
+        "name": f"'{key}' (read back, its class not registered here)",
+        "units": list(zip(divisors, units)),
+        "sub_labels": names,
+        "has_start": False,
+        "has_stop": False,
+        "has_sample": False,
+    }
+    try:
+        index = int(_core.register_user_component(None, spec))
+    except (ValueError, RuntimeError) as err:  # a built-in's name, or no slot left
+        d.fail(where, f"a component this process can hold ({err})")
+    from ..component import _add_user_info
+
+    _add_user_info(_core.component_info(index))
+    return index
+
+
+def _index_of_section(key: str, section: Any, where: Any) -> int | None:
+    """The measurable index of a document's component ``key``: a known one, else one a
+    Python-defined component wrote (see :func:`_foreign_index`); None for neither."""
+    try:
+        indices = resolve(key)
+    except ValueError:
+        return _foreign_index(key, section, where)
+    if len(indices) == 1 and _measurable_info(indices[0]) is not None:
+        return indices[0]
+    return None
+
+
+def load(obj: Any) -> dict[str, Any]:
+    """Every component of a timemory JSON document (``obj``: a dict, JSON text, a path or a
+    file object, flat or tree), read as its ``XStorage.load`` reads it: ``{key: data}``.
+    A component written by a Python-defined class this process has not registered is read
+    back with the labels, units and rule the file holds (the class itself measures under the
+    same label once registered). ``ValueError`` naming the place for a document that is not
+    one, or a component this build does not know."""
+    from .. import _documents as d
+
+    document, name = _read_json(obj)
+    body = d.member(document, "timemory", name, d.as_object)
+    out: dict[str, Any] = {}
+    for key, section in body.items():
+        if key in ("metadata", "functions"):
+            continue
+        where = ((name, "timemory"), key)
+        index = _index_of_section(str(key), section, where)
+        if index is None:
+            d.fail(where, "a component this build knows", str(key))
+        out[str(key)] = _storage_for(index).load(document)
+    return out
+
+
 def storage_class(component: str | int | type) -> type:
     """The Storage class of a component name, enum value or class."""
     indices = resolve(component)
-    if len(indices) != 1 or indices[0] not in _MEASURABLE:
+    if len(indices) != 1 or _measurable_info(indices[0]) is None:
         raise ValueError(f"no storage for {component!r}: it is unavailable or holds no value")
     return _storage_for(indices[0])
 
@@ -956,4 +1071,4 @@ def storage_class(component: str | int | type) -> type:
 # pandas and hatchet views of a snapshot (pandas and hatchet are imported only when called)
 from ._frames import call_path, to_hatchet, to_pandas  # noqa: E402
 
-__all__ += ["call_path", "to_hatchet", "to_pandas"]
+__all__ += ["call_path", "load", "to_hatchet", "to_pandas"]

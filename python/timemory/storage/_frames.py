@@ -34,8 +34,9 @@ STATS = ("sum", "min", "max", "sqr", "mean", "stddev")
 UNKNOWN_FILE = "<unknown>"
 
 #: The combine modes whose exclusive value is their inclusive one: an absolute reading (a peak
-#: at start and stop, a timestamp) has no part of its own (Entry::subtract).
-_NOT_SUBTRACTED = frozenset({"abs_pair", "last"})
+#: at start and stop, a timestamp) has no part of its own (Entry::subtract), nor has the
+#: largest, smallest or latest reading of a Python-defined component.
+_NOT_SUBTRACTED = frozenset({"abs_pair", "last", "max", "min", "latest"})
 
 
 def _pandas() -> Any:

@@ -97,7 +97,8 @@ class Snapshot:
     @property
     def value_units(self) -> dict[str, list[str]]:
         """The base unit of each value of each component: ``ns``, ``B``, ``B/sec``, ``%``,
-        or ``""`` for counts."""
+        or ``""`` for counts; a Python-defined component's unit when it has no ``scale``
+        (its values are what it returned), else ``""``."""
         return dict(zip(self._t.components, self._t.value_units))
 
     @property
@@ -223,16 +224,6 @@ def _live(components: Any) -> list[int]:
     return indices
 
 
-def _component_of(key: str) -> int | None:
-    """The measurable enum index of a component key read from a file; None for one this
-    build does not know or that holds no values."""
-    try:
-        indices = resolve(key)
-    except ValueError:
-        return None
-    return indices[0] if len(indices) == 1 and indices[0] in MEASURABLE else None
-
-
 def load_folder(
     path: str | os.PathLike[str], components: Any = None
 ) -> list[tuple[int, list[list[StorageTree]]]]:
@@ -248,7 +239,7 @@ def load_folder(
     """
     from .. import _documents as d
     from .._files import path_text
-    from . import _read_json, storage_class
+    from . import _index_of_section, _read_json, storage_class
 
     folder = os.fsdecode(os.fspath(path))
     shown = path_text(folder)  # undecodable bytes as \xff escapes
@@ -275,7 +266,7 @@ def load_folder(
         document, where = _read_json(os.path.join(folder, name))
         body = d.member(document, "timemory", where, d.as_object)
         for key in body:
-            index = _component_of(str(key))
+            index = _index_of_section(str(key), body[key], ((where, "timemory"), key))
             if index is None:
                 d.fail((where, "timemory"), f"unknown component {key!r}")
             cls: Any = storage_class(index)

@@ -33,8 +33,10 @@ struct Metric {
 // Whether value k of a node holds its children's values plus its own: a difference of
 // readings taken at its start and its stop (time, memory, counts); not a rate, a percentage,
 // a reading or a timestamp (additive), nor a count of the node's own calls (trip_count) or
-// data handed to the node (the data trackers), which have no reader.
+// data handed to the node (the data trackers), which have no reader. A Python-defined
+// component nests when its rule is a sum (its self value is then its own, as in the tables).
 bool nests(const ComponentInfo& info, int k) {
+    if (info.user) return info.combine == Combine::sum;
     return additive(info, k) && info.combine == Combine::delta && info.read != nullptr;
 }
 

@@ -389,6 +389,16 @@ void json_stats(std::string& out, const ComponentInfo& info, const Stats& s) {
     out += '}';
 }
 
+// A Python-defined component's rule as its class names it (timemory.component.Base.combine).
+const char* combine_rule(Combine c) {
+    switch (c) {
+        case Combine::maximum: return "max";
+        case Combine::minimum: return "min";
+        case Combine::latest: return "last";
+        default: return "sum";
+    }
+}
+
 void json_metadata(std::string& out, const ComponentInfo& info, const OutputMeta& meta) {
     const bool multi = info.n_disp > 1;
     out += "\"properties\":{\"value\":";
@@ -438,6 +448,12 @@ void json_metadata(std::string& out, const ComponentInfo& info, const OutputMeta
     }
     if (multi) out += ']';
 
+    if (is_user_combine(info.combine)) {
+        // a Python-defined component: how its values combine, so that a process that has not
+        // registered it reads it back (timemory.storage) with its rule
+        out += ",\"combine\":";
+        json_escape(out, combine_rule(info.combine));
+    }
     out += ",\"thread_scope_only\":false";
     const std::pair<const char*, int> counts[] = {
         {"thread_count", meta.thread_count},   {"mpi_size", meta.mpi_size},   {"upcxx_size", meta.upcxx_size},
@@ -906,6 +922,8 @@ const char* const remote_legend =
     "submitted it; not part of that path's inclusive value, nor subtracted from its self value\n";
 
 bool additive(const ComponentInfo& info, int k) {
+    // a Python-defined component's values add up when its rule is a sum, whatever its unit
+    if (is_user_combine(info.combine)) return info.combine == Combine::sum;
     const auto u = unit_at(info, k);
     return (u == Unit::timing || u == Unit::memory || u == Unit::count || u == Unit::none) &&
            (info.combine == Combine::delta || info.combine == Combine::trip);
@@ -920,9 +938,12 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows, co
     cols.push_back({"LABEL", true, 0});
     cols.push_back({"COUNT", false, 0});
     cols.push_back({"DEPTH", false, 0});
+    // The node's value: a sum of its intervals, or for a Python-defined component that keeps
+    // the largest, smallest or latest reading that one (VALUE), the mean then of the readings.
+    const bool kept_reading = is_user_combine(info.combine) && info.combine != Combine::sum;
     for (int k = 0; k < groups; ++k)
         for (std::string_view h : {"METRIC", "UNITS", "SUM", "MEAN", "MIN", "MAX", "STDDEV", "% SELF"})
-            cols.push_back({std::string(h), h == "METRIC" || h == "UNITS", 0});
+            cols.push_back({std::string(kept_reading && h == "SUM" ? "VALUE" : h), h == "METRIC" || h == "UNITS", 0});
 
     std::vector<NumberFormat> formats;
     for (int k = 0; k < groups; ++k) formats.push_back(number_format(info, unit_at(info, k)));
@@ -989,7 +1010,8 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows, co
                 }
             }
             number(c[2], sum * scale, p, f.scientific);
-            number(c[3], sum * scale / static_cast<double>(e.entry->laps), p, f.scientific);
+            number(c[3], kept_reading ? stats.mean[k] * scale : sum * scale / static_cast<double>(e.entry->laps), p,
+                   f.scientific);
             number(c[4], stats.min[k] * scale, p, f.scientific);
             number(c[5], stats.max[k] * scale, p, f.scientific);
             number(c[6], stats.stddev[k] * scale, p, f.scientific);

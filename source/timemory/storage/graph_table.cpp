@@ -92,7 +92,11 @@ std::string base_unit_name(Unit u) {
         case Unit::memory: return "B";
         case Unit::memory_rate: return "B/sec";
         case Unit::percent: return "%";
-        default: return "";
+        default:
+            // a Python-defined component's values are what it returned: in its display unit
+            // when it has no scale (else in a unit the table does not know)
+            if (u >= Unit::custom_base && unit_divisor(u) == 1.0) return unit_repr(u);
+            return "";
     }
 }
 

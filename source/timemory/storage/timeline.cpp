@@ -99,6 +99,8 @@ void record(const Event& ev, const Sample* samples, int n) {
 }
 
 unsigned sampled_values(const ComponentInfo& info) {
+    // a Python-defined component: its value at each stop (a level, a count) is the track
+    if (__builtin_expect(info.user, 0)) return (1u << (info.n_raw < 31 ? info.n_raw : 31)) - 1u;
     // computed at each stop, not cached: the hardware counters' values follow papi_events
     if (!info.read || info.combine != Combine::delta) return 0;
     // a display function makes other values of the readings (a rate, a percentage) but the

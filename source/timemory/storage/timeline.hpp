@@ -212,6 +212,7 @@ private:
 
 // Appends to `out` the samples of component `info` from its stop reading `raw`.
 inline void add_samples(const ComponentInfo& info, const double* raw, SampleBuffer& out) {
+    if (info.user && raw[0] != raw[0]) return;  // a Python-defined component dropped after an error
     const unsigned mask = sampled_values(info);
     for (int k = 0; mask && k < info.n_raw && k < 32; ++k)
         if (mask & (1u << k)) out.push_back(Sample{info.index, k, raw[k]});
