@@ -297,6 +297,22 @@ def test_beside_papi_vector_counting_the_same_event():
 
 
 @needs_page_faults
+def test_papi_events_may_change_while_a_perf_component_runs():
+    """perf:: components count their own event, not settings.papi_events: changing the
+    events of papi_vector under a running perf:: marker is allowed and leaves it whole."""
+    saved = settings.papi_events
+    try:
+        with marker(["perf::page-faults"], key="running"):
+            assert _core.hw_running() == 0
+            settings.papi_events = "minor-faults"
+            touch_fresh_pages(600)
+        assert 600 <= recorded("perf::page-faults")["running"][0] < 1800
+    finally:
+        timemory.clear()
+        settings.papi_events = saved
+
+
+@needs_page_faults
 def test_beside_a_python_defined_component():
     from timemory.component import Base, register
 
@@ -329,6 +345,37 @@ def test_in_the_profiler_every_call_is_counted():
     (inner,) = [v for k, v in got.items() if k == "touch_fresh_pages"]
     assert inner[1] == 2 and 1200 <= inner[0] < 2400
     assert outer[1] == 1 and outer[0] >= inner[0]
+
+
+@needs_page_faults
+def test_in_the_tracer_every_line_is_counted():
+    from timemory import trace
+
+    def touch() -> None:
+        buf = mmap.mmap(-1, 500 * PAGE)
+        for i in range(500):
+            buf[i * PAGE] = 1
+        buf.close()
+
+    with trace.Tracer(components=["wall_clock", "perf::page-faults"]):
+        touch()
+    got = recorded("perf::page-faults")
+    loop = [v for k, v in got.items() if "buf[i * PAGE] = 1" in k]
+    assert len(loop) == 1 and 500 <= loop[0][0] < 1500, got
+
+
+@needs_page_faults
+def test_a_component_object_of_a_perf_event():
+    """timemory.component's class of the row (the storage hands these out) measures too."""
+    index = _core.hw_event_component("page-faults")
+    with marker(["perf::page-faults"], key="made"):  # first named: joins timemory.component
+        pass
+    cls = timemory.component._class_for(index)
+    obj = cls("standalone")
+    obj.start()
+    touch_fresh_pages(400)
+    obj.stop()
+    assert 400 <= obj.get() < 1200
 
 
 @needs_page_faults
