@@ -209,8 +209,9 @@ def test_an_unavailable_event_warns_once_naming_it_and_why_and_the_rest_is_measu
     # one warning (a TimemoryWarning: Python prints the source line under it)
     lines = [line for line in proc.stderr.splitlines() if "TimemoryWarning" in line]
     assert len(lines) == 1, proc.stderr
-    assert "TimemoryWarning: hardware counter component perf::PAPI_L2_DCM is not available" in (
-        lines[0]
+    assert (
+        "TimemoryWarning: hardware counter component perf::PAPI_L2_DCM is not available"
+        in (lines[0])
     )
     assert "perf has no generic level 2 cache event" in lines[0]
 
@@ -234,9 +235,9 @@ def test_a_hardware_event_counts_or_says_why_not(event):
     info = _core.component_info(index)
     if not info["available"]:
         assert info["description"].startswith("not available: ")
-        assert info["description"][len("not available: ") :] == hardware_counters.Info(
-            event
-        ).reason()
+        assert (
+            info["description"][len("not available: ") :] == hardware_counters.Info(event).reason()
+        )
         # dropped from markers, which measure their other components
         with marker(["wall_clock", index], key="hw"):
             pass

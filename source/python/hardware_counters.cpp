@@ -143,7 +143,7 @@ void add_hardware_counters(py::module_& m) {
     m.def(
         "hw_event_component",
         [](const std::string& event) {
-            const std::string name = perf::event_component_prefix + event;
+            const std::string name  = perf::event_component_prefix + event;
             const int         index = tim::find_component(name);
             if (index < 0) throw py::value_error(perf::event_component_error(name));
             return index;

@@ -7,8 +7,8 @@
 #include <cstdint>
 
 #include "callbacks.hpp"
-#include "hardware_counters.hpp"
 #include "compat.hpp"
+#include "hardware_counters.hpp"
 #include "timemory/components/component_info.hpp"
 
 namespace timemory_python {

@@ -189,4 +189,6 @@ def _event_component(index: int) -> None:
         return
     event = _core.hw_component_event(index)
     reason = _core.hw_event_info(event)["reason"]
-    settings._warn(f"hardware counter component {info['key']} is not available and is not measured: {reason}")
+    settings._warn(
+        f"hardware counter component {info['key']} is not available and is not measured: {reason}"
+    )

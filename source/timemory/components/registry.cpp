@@ -445,9 +445,9 @@ bool is_builtin_name(const std::string& name) { return builtin_lookup().count(to
 
 int find_component(const std::string& name) {
     const auto& lookup = builtin_lookup();
-    const auto b = name.find_first_not_of(" \t\n\r\f\v");
+    const auto  b      = name.find_first_not_of(" \t\n\r\f\v");
     if (b == std::string::npos) return -1;
-    const auto e  = name.find_last_not_of(" \t\n\r\f\v");
+    const auto e   = name.find_last_not_of(" \t\n\r\f\v");
     const auto key = to_lower(name.substr(b, e - b + 1));
     const auto it  = lookup.find(key);
     if (it != lookup.end()) return it->second;
