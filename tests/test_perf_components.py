@@ -298,6 +298,48 @@ def test_beside_papi_vector_counting_the_same_event():
 
 
 @needs_page_faults
+def test_in_regions_and_component_decorators():
+    from timemory import region
+    from timemory.bundle import component_decorator
+
+    region.push_components(["wall_clock", "perf::page-faults"])
+    try:
+        region.push("reg")
+        touch_fresh_pages(500)
+        region.pop("reg")
+    finally:
+        region.pop_components()
+    measured = component_decorator("wall_clock, perf::page-faults", "deco")
+    touch_fresh_pages(400)
+    measured.stop()
+    got = recorded("perf::page-faults")
+    assert 500 <= got["reg"][0] < 1500 and 400 <= got["deco"][0] < 1200, got
+
+
+@needs_page_faults
+def test_in_the_environment_component_list(run_python):
+    proc = run_python(
+        """
+        import mmap
+        from timemory import _core, region
+        region.push("env")
+        buf = mmap.mmap(-1, 300 * mmap.PAGESIZE)
+        for i in range(300):
+            buf[i * mmap.PAGESIZE] = 1
+        region.pop("env")
+        batch = _core.flat_snapshot(_core.hw_event_component("page-faults"))
+        print("FAULTS", batch.data(0).get())
+        """,
+        env={
+            "TIMEMORY_COMPONENTS": "wall_clock,perf::page-faults",
+            "TIMEMORY_FILE_OUTPUT": "false",
+        },
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.split("FAULTS ")[1].split()[0]) >= 300
+
+
+@needs_page_faults
 def test_papi_events_may_change_while_a_perf_component_runs():
     """perf:: components count their own event, not settings.papi_events: changing the
     events of papi_vector under a running perf:: marker is allowed and leaves it whole."""
