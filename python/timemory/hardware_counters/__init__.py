@@ -187,8 +187,7 @@ def _event_component(index: int) -> None:
     _warned_components.add(info["key"])
     if settings.papi_quiet:
         return
-    event = _core.hw_component_event(index)
-    reason = _core.hw_event_info(event)["reason"]
+    reason = str(info["description"]).removeprefix("not available: ")
     settings._warn(
         f"hardware counter component {info['key']} is not available and is not measured: {reason}"
     )
