@@ -102,6 +102,33 @@ def test_a_perf_component_row_is_a_native_counting_row():
     assert info["available"] is available("page-faults")
 
 
+def test_a_row_made_by_index_joins_the_component_table(run_python):
+    """Made through hardware_counters (not by a name in a marker), the row is in
+    timemory.component's table too: markers given its index hand out its values."""
+    proc = run_python(
+        """
+        import timemory.component as component
+        from timemory import _core
+        from timemory.bundle import marker
+        index = _core.hw_event_component("minor-faults")
+        print("TABLE", index in component._BY_INDEX)
+        with marker([index], key="k"):
+            pass
+        batch = _core.flat_snapshot(index)
+        try:
+            print("VALUE", type(batch.data(0)).__name__)
+        except IndexError:  # not recorded: unavailable here
+            print("VALUE None")
+        """,
+        env={"TIMEMORY_FILE_OUTPUT": "false", "TIMEMORY_PAPI_QUIET": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    if available("minor-faults"):
+        assert "TABLE True" in proc.stdout and "VALUE perf::minor-faults" in proc.stdout
+    else:  # nothing to hand out
+        assert "TABLE False" in proc.stdout and "VALUE None" in proc.stdout
+
+
 def test_unknown_events_are_one_line_naming_the_valid_choices():
     for bad in ("perf::bogus", "perf::", "perf::r12z"):
         with pytest.raises(ValueError) as err:

@@ -146,6 +146,7 @@ void add_hardware_counters(py::module_& m) {
             const std::string name  = perf::event_component_prefix + event;
             const int         index = tim::find_component(name);
             if (index < 0) throw py::value_error(perf::event_component_error(name));
+            if (note_component(index) < 0) throw py::error_already_set();
             return index;
         },
         py::arg("event"), "Component index of perf::<event> (made in a free slot on first use).");

@@ -170,17 +170,19 @@ _warned_components: set[str] = set()
 
 
 def _event_component(index: int) -> None:
-    """Called by the resolver the first time a ``perf::<event>`` component is named: its row
-    joins ``timemory.component``'s table (the storage hands out its values like any), and
-    one warning says why it is not measured when this machine cannot count the event
+    """Called by the resolver the first time a ``perf::<event>`` component is named: an
+    available one joins ``timemory.component``'s table (the storage hands out its values like
+    any); for one this machine cannot count, one warning says why it is not measured
     (``settings.papi_quiet`` silences it)."""
     import sys
 
     info = _core.component_info(index)
-    component_module = sys.modules.get("timemory.component")
-    if component_module is not None:
-        component_module._add_user_info(info)
-    if info["available"] or info["key"] in _warned_components:
+    if info["available"]:
+        component_module = sys.modules.get("timemory.component")
+        if component_module is not None:
+            component_module._add_user_info(info)
+        return
+    if info["key"] in _warned_components:
         return
     from .. import settings
 
