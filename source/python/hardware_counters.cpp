@@ -57,8 +57,9 @@ std::int64_t hw_running() {
     return n;
 }
 
-// perf:: components already handed to timemory.hardware_counters._event_component
-bool g_noted[tim::max_user_components] = {};
+// perf:: components already handed to the hook
+bool      g_noted[tim::max_user_components] = {};
+PyObject* g_component_hook                  = nullptr;  // set by timemory._components
 
 }  // namespace
 
@@ -72,10 +73,8 @@ int note_component(int index) {
     if (!perf::event_of_component(index)) return 0;
     const int k = index - tim::builtin_component_count();
     if (g_noted[k]) return 0;
-    PyObject* module = PyImport_ImportModule("timemory.hardware_counters");
-    if (!module) return -1;
-    PyObject* r = PyObject_CallMethod(module, "_event_component", "i", index);
-    Py_DECREF(module);
+    if (!g_component_hook) return 0;  // timemory._components not imported: nobody to tell
+    PyObject* r = PyObject_CallFunction(g_component_hook, "i", index);
     if (!r) return -1;  // the warning raised (-W error): reported again next time
     Py_DECREF(r);
     g_noted[k] = true;
@@ -140,6 +139,10 @@ void add_hardware_counters(py::module_& m) {
           "papi_vector / papi_array measurements started and not stopped, on every thread (a profiler "
           "session counting them is one): settings.papi_events cannot change while it is not 0.");
     m.def("hw_paranoid", &perf::perf_event_paranoid, "kernel.perf_event_paranoid (99 if unreadable).");
+    m.def(
+        "hw_set_component_hook",
+        [](py::object hook) { Py_XSETREF(g_component_hook, hook.is_none() ? nullptr : hook.inc_ref().ptr()); },
+        py::arg("hook"), "hook(index) is called the first time each perf:: component is named (None: nobody).");
     m.def(
         "hw_event_component",
         [](const std::string& event) {

@@ -14,8 +14,9 @@ void add_hardware_counters(pybind11::module_& m);
 // The resolver's part for "perf::<event>" names (GIL held). perf_component_error: the
 // ValueError of a perf:: name find_component refused (unknown event, no free slot): -1,
 // or 0 when `name` is not a perf:: name. note_component: the first time a perf:: component
-// is resolved, tell timemory (timemory.hardware_counters._event_component: the package's
-// component table, and the one warning when it is not available); -1 with the error set.
+// is resolved, tell timemory through the hook timemory._components sets
+// (hw_set_component_hook: the package's component table, and the one warning when it is not
+// available); -1 with the error set.
 int perf_component_error(const std::string& name);
 int note_component(int index);
 
