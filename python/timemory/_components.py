@@ -112,3 +112,15 @@ def is_additive(info: dict[str, Any], value: int = 0) -> bool:
     units = info.get("units") or ["none"]
     unit = units[value] if value < len(units) else "none"
     return unit in ADDITIVE_UNITS and info.get("combine", "delta") in ("delta", "trip")
+
+
+def _perf_component(index: int) -> None:
+    """The first time a ``perf::<event>`` component is named (the native resolver calls this):
+    timemory.hardware_counters joins it to the component table or warns once that it is not
+    available here."""
+    from .hardware_counters import _event_component
+
+    _event_component(index)
+
+
+_core.hw_set_component_hook(_perf_component)

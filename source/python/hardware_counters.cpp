@@ -2,6 +2,7 @@
 // timemory.hardware_counters, configuration for settings.papi_events.
 #include "hardware_counters.hpp"
 
+#include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <stdexcept>
@@ -56,7 +57,29 @@ std::int64_t hw_running() {
     return n;
 }
 
+// perf:: components already handed to the hook
+bool      g_noted[tim::max_user_components] = {};
+PyObject* g_component_hook                  = nullptr;  // set by timemory._components
+
 }  // namespace
+
+int perf_component_error(const std::string& name) {
+    if (!perf::is_event_component_name(name)) return 0;
+    PyErr_SetString(PyExc_ValueError, perf::event_component_error(name).c_str());
+    return -1;
+}
+
+int note_component(int index) {
+    if (!perf::event_of_component(index)) return 0;
+    const int k = index - tim::builtin_component_count();
+    if (g_noted[k]) return 0;
+    if (!g_component_hook) return 0;  // timemory._components not imported: nobody to tell
+    PyObject* r = PyObject_CallFunction(g_component_hook, "i", index);
+    if (!r) return -1;  // the warning raised (-W error): reported again next time
+    Py_DECREF(r);
+    g_noted[k] = true;
+    return 0;
+}
 
 void add_hardware_counters(py::module_& m) {
     m.def("hw_event_names", &perf::event_names, "Canonical names of the known hardware counters.");
@@ -116,6 +139,28 @@ void add_hardware_counters(py::module_& m) {
           "papi_vector / papi_array measurements started and not stopped, on every thread (a profiler "
           "session counting them is one): settings.papi_events cannot change while it is not 0.");
     m.def("hw_paranoid", &perf::perf_event_paranoid, "kernel.perf_event_paranoid (99 if unreadable).");
+    m.def(
+        "hw_set_component_hook",
+        [](py::object hook) { Py_XSETREF(g_component_hook, hook.is_none() ? nullptr : hook.inc_ref().ptr()); },
+        py::arg("hook"), "hook(index) is called the first time each perf:: component is named (None: nobody).");
+    m.def(
+        "hw_event_component",
+        [](const std::string& event) {
+            const std::string name  = perf::event_component_prefix + event;
+            const int         index = tim::find_component(name);
+            if (index < 0) throw py::value_error(perf::event_component_error(name));
+            if (note_component(index) < 0) throw py::error_already_set();
+            return index;
+        },
+        py::arg("event"), "Component index of perf::<event> (made in a free slot on first use).");
+    m.def(
+        "hw_component_event",
+        [](int index) -> py::object {
+            const auto* e = perf::event_of_component(index);
+            if (!e) return py::none();
+            return py::str(e->name);
+        },
+        py::arg("index"), "The event a perf:: component counts, or None for any other component.");
 }
 
 }  // namespace timemory_python

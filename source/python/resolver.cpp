@@ -8,6 +8,7 @@
 
 #include "callbacks.hpp"
 #include "compat.hpp"
+#include "hardware_counters.hpp"
 #include "timemory/components/component_info.hpp"
 
 namespace timemory_python {
@@ -96,7 +97,9 @@ int resolve_name(PyObject* name, IndexList& out, bool measurable_only) {
         }
         return 0;
     }
-    int index = tim::find_component(s);
+    int index = tim::find_component(s);  // "perf::<event>" too: made on first use
+    if (index < 0 && perf_component_error(s) < 0) return -1;
+    if (index >= 0 && note_component(index) < 0) return -1;
     if (index < 0 && s.find(':') != std::string::npos) index = resolve_user(name);  // "module:Class"
     if (index < 0 && PyErr_Occurred()) return -1;
     if (index < 0) {

@@ -11,6 +11,10 @@ PMU events (``r01c7``). ``settings.papi_events`` chooses the events of the ``pap
     [i.symbol() for i in hw.events() if i.available()]
 
 Availability is found by opening the event, once per process.
+
+Each event is also a component of its own, named ``"perf::<event>"``, composed like a built-in
+one: ``marker(["wall_clock", "perf::cycles", "perf::page-faults"])``, ``-c perf::task-clock``
+on the command lines; :func:`component` gives its name.
 """
 
 from __future__ import annotations
@@ -20,7 +24,16 @@ from typing import Any
 
 from .. import _core
 
-__all__ = ["api", "Info", "preset", "events", "available_events", "configured", "scaling"]
+__all__ = [
+    "api",
+    "Info",
+    "preset",
+    "events",
+    "available_events",
+    "configured",
+    "scaling",
+    "component",
+]
 
 
 class api(enum.IntEnum):
@@ -142,3 +155,41 @@ def scaling() -> list[dict[str, Any]]:
         enabled, running = entry["time_enabled"], entry["time_running"]
         out.append({**entry, "fraction": running / enabled if enabled else None})
     return out
+
+
+def component(event: str) -> str:
+    """The component name counting ``event`` (``"cycles"`` gives ``"perf::cpu-cycles"``), made
+    now if needed; ValueError naming the valid choices for an unknown event."""
+    if event.lower().startswith("perf::"):
+        event = event[len("perf::") :]
+    return str(_core.component_info(_core.hw_event_component(event))["key"])
+
+
+#: the perf:: components reported unavailable (a warning each, once per process)
+_warned_components: set[str] = set()
+
+
+def _event_component(index: int) -> None:
+    """Called by the resolver the first time a ``perf::<event>`` component is named: an
+    available one joins ``timemory.component``'s table (the storage hands out its values like
+    any); for one this machine cannot count, one warning says why it is not measured
+    (``settings.papi_quiet`` silences it)."""
+    import sys
+
+    info = _core.component_info(index)
+    if info["available"]:
+        component_module = sys.modules.get("timemory.component")
+        if component_module is not None:
+            component_module._add_user_info(info)
+        return
+    if info["key"] in _warned_components:
+        return
+    from .. import settings
+
+    _warned_components.add(info["key"])
+    if settings.papi_quiet:
+        return
+    reason = str(info["description"]).removeprefix("not available: ")
+    settings._warn(
+        f"hardware counter component {info['key']} is not available and is not measured: {reason}"
+    )

@@ -93,6 +93,10 @@ int           builtin_component_count();  // 81
 // true). The same key again returns the slot it has. -1 when the key names a built-in
 // component or every slot is taken. Called with the GIL held (one registrant at a time).
 int register_user_component(ComponentInfo info);
+// Fills the next free slot with a native row (a "perf::<event>" component): `user` false,
+// read = reader(index) (the slot's reader, chosen once the index is known). Same key,
+// same slot; -1 as above.
+int register_native_component(ComponentInfo info, ReadFn (*reader)(int index));
 // Readings of Python-defined components, provided by the bindings (they hold the
 // objects). start: begins an interval and keeps what identifies it in slot[0..1].
 // stop: ends the interval of `slot`, writes its n_raw values to `out`; false when there

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -21,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <utility>
 
 namespace tim::perf {
 namespace {
@@ -610,6 +612,120 @@ ThreadCounters& thread_counters() {
     return t;
 }
 
+// ------------------------------------------------------------------ perf:: components
+
+// The event of each slot (index - builtin_component_count()), set before its row is published.
+std::atomic<const EventDef*> g_slot_event[max_user_components] = {};
+
+// One event's counter on one thread: its own group (a multi-term event, e.g. PAPI_LST_INS,
+// is one group of its terms), so components compose freely; more hardware events than
+// counters are multiplexed by the kernel and scaled.
+struct SlotCounter {
+    std::vector<GroupPlan>     groups;
+    std::vector<std::uint64_t> buf;
+    std::uint64_t              fork_epoch = 0;  // 0: never opened on this thread
+    double                     base       = 0;  // the count at the fork that made this process
+    double                     at_fork    = 0;  // the reading taken just before fork()
+    bool                       forked     = false;
+
+    void close_all() {
+        for (auto& g : groups)
+            for (int fd : g.fds) ::close(fd);
+        groups.clear();
+    }
+    void open(const EventDef& event) {
+        base   = fork_epoch != 0 && forked ? at_fork : 0.0;  // after a fork: continue the count
+        forked = false;
+        close_all();
+        const bool                         exclude_kernel = access_mode().exclude_kernel;
+        const std::vector<const EventDef*> events{&event};
+        groups     = open_groups(events, false, [exclude_kernel](const Term& t, int group_fd) {
+            return open_term(t, exclude_kernel, group_fd);
+        });
+        fork_epoch = g_fork_epoch.load();
+    }
+    double read_open() {
+        double out = 0.0;
+        for (auto& g : groups) {
+            buf.assign(3 + g.fds.size(), 0);
+            const ssize_t want = static_cast<ssize_t>(buf.size() * sizeof(std::uint64_t));
+            if (::read(g.fds.front(), buf.data(), static_cast<std::size_t>(want)) != want) continue;
+            add_group_read(buf.data(), buf.size(), g.event_of.data(), g.weight.data(), &out);
+        }
+        return std::round(out) + base;
+    }
+};
+
+struct SlotCounters;
+thread_local SlotCounters* tl_slot_counters = nullptr;  // this thread's, once made
+
+struct SlotCounters {
+    SlotCounter slot[max_user_components];
+    SlotCounters() { tl_slot_counters = this; }
+    ~SlotCounters() {
+        tl_slot_counters = nullptr;
+        for (auto& s : slot) s.close_all();
+    }
+    SlotCounters(const SlotCounters&)            = delete;
+    SlotCounters& operator=(const SlotCounters&) = delete;
+    // Before fork(), on the forking thread: the readings the child's counters continue from.
+    void prepare_fork() {
+        const std::uint64_t epoch = g_fork_epoch.load();
+        for (auto& s : slot) {
+            s.forked = s.fork_epoch == epoch && !s.groups.empty();
+            if (s.forked) s.at_fork = s.read_open();
+        }
+    }
+    // In the child: reopen now what was open (what the child does until its next reading counts).
+    void reopen_after_fork() {
+        for (int k = 0; k < max_user_components; ++k)
+            if (slot[k].forked)
+                if (const EventDef* e = g_slot_event[k].load(std::memory_order_acquire)) slot[k].open(*e);
+    }
+};
+
+void install_fork_handler();
+
+void read_slot(int k, double* out) {
+    const EventDef* e = g_slot_event[k].load(std::memory_order_acquire);
+    if (!e) {
+        out[0] = 0.0;
+        return;
+    }
+    install_fork_handler();
+    // on the heap: 64 counters would not fit the static TLS block of a dlopen()ed module
+    thread_local std::unique_ptr<SlotCounters> counters;
+    if (!counters) counters = std::make_unique<SlotCounters>();
+    auto& s = counters->slot[k];
+    if (s.fork_epoch != g_fork_epoch.load(std::memory_order_relaxed)) s.open(*e);
+    out[0] = s.read_open();
+}
+
+// ReadFn has no argument: one instantiation per slot
+template <int K>
+void read_slot_k(double* out) {
+    read_slot(K, out);
+}
+
+template <int... K>
+constexpr std::array<ReadFn, sizeof...(K)> slot_readers(std::integer_sequence<int, K...>) {
+    return {&read_slot_k<K>...};
+}
+constexpr auto g_slot_readers = slot_readers(std::make_integer_sequence<int, max_user_components>{});
+
+const EventDef* g_pending_event = nullptr;  // handed to slot_reader (under the registry's mutex)
+
+ReadFn slot_reader(int index) {
+    const int k = index - builtin_component_count();
+    g_slot_event[k].store(g_pending_event, std::memory_order_release);
+    return g_slot_readers[static_cast<std::size_t>(k)];
+}
+
+std::mutex& event_component_mutex() {
+    static auto* m = new std::mutex;
+    return *m;
+}
+
 struct RooflineCounters;
 thread_local RooflineCounters* tl_roofline_counters = nullptr;  // this thread's, once made
 
@@ -619,6 +735,7 @@ void roofline_reopen_after_fork();
 // Before fork(), on the forking thread: the readings its counters in the child continue from.
 void before_fork() {
     if (tl_thread_counters) tl_thread_counters->prepare_fork();
+    if (tl_slot_counters) tl_slot_counters->prepare_fork();
     roofline_prepare_fork();
 }
 
@@ -633,6 +750,8 @@ void after_fork_in_child() {
     new (&config_mutex()) std::mutex;
     r->threads.clear();  // only the forking thread exists; it re-registers when it reopens
     if (tl_thread_counters && !tl_thread_counters->at_fork.empty()) tl_thread_counters->open();
+    if (tl_slot_counters) tl_slot_counters->reopen_after_fork();
+    new (&event_component_mutex()) std::mutex;
     roofline_reopen_after_fork();
 }
 
@@ -984,6 +1103,71 @@ void read_roofline_counters(double* dp_sp_ldst) {
     std::size_t k = 0;
     for (std::size_t i = 0; i < events.size(); ++i)
         if (events[i]) dp_sp_ldst[i] = counted[k++];
+}
+
+}  // namespace tim::perf
+
+namespace tim::perf {
+
+bool is_event_component_name(const std::string& name) {
+    const std::size_t n = std::strlen(event_component_prefix);
+    return name.size() >= n && lower(name.substr(0, n)) == event_component_prefix;
+}
+
+namespace {
+const EventDef* event_named(const std::string& name) {
+    if (!is_event_component_name(name)) return nullptr;
+    std::string event = name.substr(std::strlen(event_component_prefix));
+    const auto  b     = event.find_first_not_of(" \t");
+    if (b == std::string::npos) return nullptr;
+    return find_event(event.substr(b, event.find_last_not_of(" \t") - b + 1));
+}
+}  // namespace
+
+int event_component(const std::string& name) {
+    const EventDef* e = event_named(name);
+    if (!e) return -1;
+    ComponentInfo info;
+    info.key        = event_component_prefix + e->name;
+    info.enum_name  = info.key;
+    info.class_name = info.key;
+    info.id         = info.key;
+    info.label      = "perf_" + e->name;  // file stem and METRIC column: no "::"
+    const auto s    = probe(*e);
+    info.available  = s.available;
+    info.has_value  = s.available;
+    info.combine    = Combine::delta;
+    info.units      = {e->unit};
+    info.n_raw = info.n_disp = 1;
+    info.integral_raw        = true;
+    info.description         = e->description + " (perf_event_open: " + e->mapping + ")";
+    if (s.user_only) info.description += " (user mode only: kernel.perf_event_paranoid)";
+    if (!s.available) info.description = "not available: " + s.reason;
+    install_fork_handler();
+    // one registrant at a time hands its event to slot_reader
+    std::lock_guard<std::mutex> lock(event_component_mutex());
+    g_pending_event = e;
+    const int index = register_native_component(std::move(info), slot_reader);
+    g_pending_event = nullptr;
+    return index;
+}
+
+std::string event_component_error(const std::string& name) {
+    if (!event_named(name)) {
+        const std::string event = name.size() > 6 ? name.substr(6) : std::string();
+        return "Unknown hardware counter event '" + event + "' in component '" + name +
+               "'. Valid choices are: perf::<event> with <event> one of " + valid_event_choices();
+    }
+    return "component '" + name + "' needs a free component slot: at most " + std::to_string(max_user_components) +
+           " Python-defined and perf:: components together";
+}
+
+const EventDef* event_of_component(int index) {
+    const int k = index - builtin_component_count();
+    if (k < 0 || k >= max_user_components || index >= component_count()) return nullptr;
+    const auto& info = component_table()[static_cast<std::size_t>(index)];
+    if (info.user || !is_event_component_name(info.key)) return nullptr;
+    return g_slot_event[k].load(std::memory_order_acquire);
 }
 
 }  // namespace tim::perf

@@ -114,6 +114,23 @@ std::vector<Scaling> scaling();
 // "\"perf_event\":{...}" block of the components' JSON.
 std::string json_block();
 
+// "perf::<event>" components: each distinct event (an event name the catalogue or a raw
+// r<hex> accepts, after "perf::") is a component of its own, in a free slot of the table
+// (the slots of Python-defined components), made on its first use by find_component: key
+// "perf::<canonical name>" ("perf::cycles" is "perf::cpu-cycles"), one value counted from
+// this thread's counter of the event (opened on the thread's first reading, its own group),
+// combine delta, unit count (task-clock / cpu-clock: a time). Available when probe() says
+// so; otherwise the row exists, unavailable, its description saying why.
+constexpr const char* event_component_prefix = "perf::";
+// Whether `name` starts with "perf::" (any case).
+bool is_event_component_name(const std::string& name);
+// The component index of "perf::<event>" (made now if needed); -1 for an unknown event or
+// when no slot is free (event_component_error says which).
+int         event_component(const std::string& name);
+std::string event_component_error(const std::string& name);
+// The event counted by the component `index`, or nullptr if it is not a perf:: component.
+const EventDef* event_of_component(int index);
+
 // Hardware counters of the cpu_roofline_* components: whether PAPI_DP_OPS, PAPI_SP_OPS
 // or PAPI_LST_INS can be counted here (probed once), and the calling thread's running
 // (dp FLOPs, sp FLOPs, load/store instructions) counts, 0 where unavailable.

@@ -364,25 +364,49 @@ int builtin_component_count() {
     return g_builtin_count;
 }
 
-int register_user_component(ComponentInfo info) {
-    auto&     table = mutable_component_table();
-    const int base  = builtin_component_count();
-    const int used  = g_user_count.load(std::memory_order_acquire);
+namespace {
+bool is_builtin_name(const std::string& name);
+
+// Python registrations (under the GIL) and perf:: rows (find_component, from any thread)
+// fill the same slots
+std::mutex g_register_mtx;
+
+// The slot of info.key (the same key again: its slot), or a new one made by `fill`;
+// -1 for a built-in component's name or when every slot is taken.
+template <typename Fill>
+int register_row(ComponentInfo info, Fill&& fill) {
+    std::lock_guard<std::mutex> lk(g_register_mtx);
+    auto&                       table = mutable_component_table();
+    const int                   base  = builtin_component_count();
+    const int                   used  = g_user_count.load(std::memory_order_acquire);
     for (int i = 0; i < used; ++i)
         if (table[static_cast<std::size_t>(base + i)].key == info.key) return base + i;
-    const int existing = find_component(info.key);
-    if (existing >= 0 && existing < base) return -1;  // a built-in component's name
+    if (is_builtin_name(info.key)) return -1;
     if (used >= max_user_components) return -1;
     const int index = base + used;
     info.index      = index;
-    info.user       = true;
-    info.available  = true;
-    info.read       = nullptr;
-    info.display    = nullptr;
     info.hw_counter = false;
+    fill(info);
     table[static_cast<std::size_t>(index)] = std::move(info);
     g_user_count.store(used + 1, std::memory_order_release);
     return index;
+}
+}  // namespace
+
+int register_user_component(ComponentInfo info) {
+    return register_row(std::move(info), [](ComponentInfo& row) {
+        row.user      = true;
+        row.available = true;
+        row.read      = nullptr;
+        row.display   = nullptr;
+    });
+}
+
+int register_native_component(ComponentInfo info, ReadFn (*reader)(int index)) {
+    return register_row(std::move(info), [reader](ComponentInfo& row) {
+        row.user = false;
+        row.read = reader(row.index);
+    });
 }
 
 void                      set_user_component_hooks(const UserComponentHooks& hooks) { g_user_hooks = hooks; }
@@ -400,28 +424,41 @@ Unit custom_unit(double divisor, const std::string& repr) {
     return static_cast<Unit>(static_cast<int>(Unit::custom_base) + n);
 }
 
-int find_component(const std::string& name) {
+namespace {
+// Lower-case keys, ids and aliases of the built-in components.
+const std::unordered_map<std::string, int>& builtin_lookup() {
     static const auto lookup = [] {
         std::unordered_map<std::string, int> m;
         for (const auto& c : component_table()) {
-            if (c.class_name.empty()) continue;
+            if (c.class_name.empty() || c.index >= builtin_component_count()) continue;
             m.emplace(c.key, c.index);  // emplace keeps the first (enum order) on collisions
             m.emplace(to_lower(c.id), c.index);
             for (const auto& a : c.aliases) m.emplace(to_lower(a), c.index);
         }
         return m;
     }();
-    const auto b = name.find_first_not_of(" \t\n\r\f\v");
+    return lookup;
+}
+
+bool is_builtin_name(const std::string& name) { return builtin_lookup().count(to_lower(name)) != 0; }
+}  // namespace
+
+int find_component(const std::string& name) {
+    const auto& lookup = builtin_lookup();
+    const auto  b      = name.find_first_not_of(" \t\n\r\f\v");
     if (b == std::string::npos) return -1;
-    const auto e  = name.find_last_not_of(" \t\n\r\f\v");
+    const auto e   = name.find_last_not_of(" \t\n\r\f\v");
     const auto key = to_lower(name.substr(b, e - b + 1));
     const auto it  = lookup.find(key);
     if (it != lookup.end()) return it->second;
     // the registered Python-defined components (their keys are lower case)
     const auto& table = component_table();
     const int   base = builtin_component_count(), used = g_user_count.load(std::memory_order_acquire);
+    // perf:: keys keep the event's case ("perf::PAPI_TOT_INS")
     for (int i = 0; i < used; ++i)
-        if (table[static_cast<std::size_t>(base + i)].key == key) return base + i;
+        if (to_lower(table[static_cast<std::size_t>(base + i)].key) == key) return base + i;
+    // "perf::<event>": the event's component, made on first use
+    if (perf::is_event_component_name(key)) return perf::event_component(name.substr(b, e - b + 1));
     return -1;
 }
 
