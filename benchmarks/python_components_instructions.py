@@ -20,42 +20,14 @@ made once).
 
 from __future__ import annotations
 
-import collections
 import subprocess
 import sys
 
 import timemory
+
+# the same components as the wall-time benchmark (this folder is the script's sys.path[0])
+from python_components import QueueDepth, Trivial  # noqa: E402
 from timemory.bundle import marker
-from timemory.component import Base, register
-
-DEPTH: collections.deque[int] = collections.deque(range(10))
-
-
-@register
-class Trivial(Base):
-    label = "bench_trivial"
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def get(self) -> float:
-        return 1.0
-
-
-@register
-class QueueDepth(Base):
-    label = "bench_queue_depth"
-    combine = "max"
-
-    def start(self) -> None:
-        self.begin = len(DEPTH)
-
-    def stop(self) -> int:
-        return len(DEPTH)
-
 
 MODES = (
     "empty",

@@ -20,7 +20,7 @@ import pytest
 import timemory
 from timemory import _core, hardware_counters, settings
 from timemory.bundle import marker
-from tool_helpers import run_tool, write
+from tool_helpers import run_tool, touch_fresh_pages, write
 
 PAGE = mmap.PAGESIZE
 NEVER_AVAILABLE = "perf::PAPI_L2_DCM"
@@ -42,16 +42,6 @@ def _clean():
     yield
     timemory.clear()
     settings.papi_quiet = quiet
-
-
-def touch_fresh_pages(n: int) -> None:
-    """Write one byte in each of n pages of new anonymous memory (one fault per page)."""
-    buf = mmap.mmap(-1, n * PAGE)
-    if hasattr(buf, "madvise") and hasattr(mmap, "MADV_NOHUGEPAGE"):
-        buf.madvise(mmap.MADV_NOHUGEPAGE)  # a huge page would serve 512 pages with one fault
-    for i in range(n):
-        buf[i * PAGE] = 1
-    buf.close()
 
 
 def recorded(component: str) -> dict[str, tuple[float, int]]:
@@ -545,3 +535,61 @@ def test_profiler_command_line_refuses_an_unknown_event(tmp_path):
     assert "Traceback" not in proc.stderr
     (line,) = [x for x in proc.stderr.splitlines() if "perf::bogus" in x]
     assert "Unknown hardware counter event 'bogus'" in line and "page-faults" in line
+
+
+# The parent names page-faults first and the spawned workers context-switches first, so the
+# two rows sit in different slots in the two processes: the workers' data must still land in
+# the parent's row of the same event (packed data name such rows by key).
+POOL_ORDER_PROGRAM = """
+import json, multiprocessing, sys
+from timemory import _core, _workers
+from timemory.bundle import marker
+from timemory.storage import exchange, local_payload
+
+EVENTS = ["perf::page-faults", "perf::context-switches"]
+
+
+def worker_first():
+    with marker(list(reversed(EVENTS)), key="warm"):
+        pass
+
+
+def task(i):
+    with marker(EVENTS, key="task"):
+        bytearray(1 << 16)
+    return {e: _core.find_component(e) for e in EVENTS}
+
+
+def main():
+    with marker(EVENTS, key="outer"):
+        pass
+    mine = {e: _core.find_component(e) for e in EVENTS}
+    pool = multiprocessing.get_context("spawn").Pool(2, initializer=worker_first)
+    theirs = pool.map(task, range(6), chunksize=1)
+    pool.close()
+    pool.join()
+    procs = exchange(local_payload(_workers.data_indices(), ["flat"]))
+    merged = {}
+    for event in EVENTS:
+        flat = _core.merge_packed_flat(mine[event], procs.packed(mine[event], "flat"))
+        merged[event] = {flat.label(i): flat.laps(i) for i in range(len(flat))}
+    json.dump({"mine": mine, "theirs": theirs, "merged": merged}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_pool_workers_that_named_events_in_another_order_merge_into_the_same_rows(run_python):
+    if not (available("page-faults") and available("context-switches")):
+        pytest.skip("software perf events cannot be opened here")
+    proc = run_python(POOL_ORDER_PROGRAM, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    # the rows really are in other slots in the workers
+    assert all(t["perf::page-faults"] != out["mine"]["perf::page-faults"] for t in out["theirs"])
+    for event in ("perf::page-faults", "perf::context-switches"):
+        merged = out["merged"][event]
+        assert merged.get("task") == 6, merged  # every task, in the parent's row of the event
+        assert merged.get("outer") == 1

@@ -3,6 +3,7 @@ from any test module: ``pythonpath = ["tests"]`` in the pytest configuration).""
 
 from __future__ import annotations
 
+import mmap
 import os
 import subprocess
 import sys
@@ -62,3 +63,16 @@ def tree_counts(source: object = "wall_clock") -> dict[tuple[str, ...], int]:
             out[path] = out.get(path, 0) + batch.inclusive(i).laps
         stack += [(c, path) for c in batch.children(i)]
     return out
+
+
+PAGE = mmap.PAGESIZE
+
+
+def touch_fresh_pages(n: int) -> None:
+    """Write one byte in each of n pages of new anonymous memory (one fault per page)."""
+    buf = mmap.mmap(-1, n * PAGE)
+    if hasattr(buf, "madvise") and hasattr(mmap, "MADV_NOHUGEPAGE"):
+        buf.madvise(mmap.MADV_NOHUGEPAGE)  # a huge page would serve 512 pages with one fault
+    for i in range(n):
+        buf[i * PAGE] = 1
+    buf.close()

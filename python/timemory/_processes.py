@@ -174,9 +174,10 @@ def local_indices(payload: Any) -> Any:
 
 def component_identity(index: int) -> int | bytes:
     """What names component ``index`` to another process: its index for a built-in component,
-    the header of its (empty) packed data for a Python-defined one (key, units, rule), which
-    :func:`local_component` there turns into that process's index."""
-    if not _core.component_info(index)["user"]:
+    the header of its (empty) packed data for a Python-defined one (key, units, rule) or a
+    row made at run time (a ``perf::`` event, by key), which :func:`local_component` there
+    turns into that process's index."""
+    if index < _core.builtin_component_count():
         return index
     return bytes(_core.pack_flat(index, []))
 

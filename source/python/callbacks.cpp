@@ -28,7 +28,9 @@ PyObject* set_callbacks(PyObject*, PyObject* args, PyObject* kwargs) {
         return nullptr;
     if (!acceptable(format) || !acceptable(cls) || !acceptable(user)) {
         PyErr_Format(PyExc_TypeError, "_set_callbacks: %s must be callable or None",
-                     !acceptable(format) ? "format_call_args" : !acceptable(cls) ? "component_class" : "user_component");
+                     !acceptable(format) ? "format_call_args"
+                     : !acceptable(cls)  ? "component_class"
+                                         : "user_component");
         return nullptr;
     }
     set_one(&g_format_call_args, format);

@@ -84,6 +84,8 @@ std::vector<double> vec(const double* v, int n) { return std::vector<double>(v, 
 
 void add_component_bindings(py::module_& m) {
     m.def("component_count", &component_count);
+    m.def("builtin_component_count", &builtin_component_count,
+          "Built-in components: the table's rows from this index on are made at run time.");
     m.def("component_info", [](int index) { return info_dict(info_at(index)); }, py::arg("index"));
     m.def("component_table", [] {
         py::list out;

@@ -39,6 +39,11 @@ void add_merge_bindings(py::module_& m) {
             } catch (const std::invalid_argument& err) {
                 throw py::value_error(err.what());
             }
+            if (c.keyed_native) {  // a perf:: event's row: made here by its name if need be
+                const int local = tim::find_component(c.key);
+                if (local < 0) throw py::value_error("packed data of component '" + c.key + "', unknown here");
+                return py::int_(local);
+            }
             if (!c.user) return py::int_(c.index);
             // the spec register_user_component takes (a row with no class holds the data)
             py::dict spec;

@@ -50,12 +50,12 @@ PYBIND11_MODULE(_core, m) {
     tp::add_merge_bindings(m);      // packed_component: other processes' components
 
     // ---------------------------------------------------------------- C-API subjects
-    check(tp::add_callbacks(m.ptr()));       // _set_callbacks: the package's helpers
-    check(tp::add_marker_types(m.ptr()));    // marker, MarkedFunction
-    check(tp::add_component_type(m.ptr()));  // Component, _register_component_class
-    check(tp::add_profiler(m.ptr()));        // profiler_*
-    check(tp::add_tracer(m.ptr()));          // tracer_*, region_*, trace_*
-    check(tp::add_line_profiler(m.ptr()));   // line_profiler_*
+    check(tp::add_callbacks(m.ptr()));        // _set_callbacks: the package's helpers
+    check(tp::add_marker_types(m.ptr()));     // marker, MarkedFunction
+    check(tp::add_component_type(m.ptr()));   // Component, _register_component_class
+    check(tp::add_profiler(m.ptr()));         // profiler_*
+    check(tp::add_tracer(m.ptr()));           // tracer_*, region_*, trace_*
+    check(tp::add_line_profiler(m.ptr()));    // line_profiler_*
     check(tp::add_user_components(m.ptr()));  // register_user_component: Python-defined components
     check(tp::add_capi(m.ptr()));             // _C_API: the capsule of the C API for extensions
 }

@@ -24,7 +24,7 @@ import timemory
 from timemory import _core, hardware_counters, settings
 from timemory.component import PapiArray, PapiVector, PerfEvent, WallClock
 from timemory.settings import TimemoryWarning
-from tool_helpers import clean_env, run_tool, write
+from tool_helpers import clean_env, run_tool, touch_fresh_pages, write
 
 PAGE = mmap.PAGESIZE
 HARDWARE_PRESETS = (
@@ -50,16 +50,6 @@ def _restore_counter_settings():
 def use_events(*names: str) -> None:
     settings.papi_quiet = True  # the tests that check the warning turn it back on
     settings.papi_events = ",".join(names)
-
-
-def touch_fresh_pages(n: int) -> None:
-    """Write one byte in each of n pages of new anonymous memory (one fault per page)."""
-    buf = mmap.mmap(-1, n * PAGE)
-    if hasattr(buf, "madvise") and hasattr(mmap, "MADV_NOHUGEPAGE"):
-        buf.madvise(mmap.MADV_NOHUGEPAGE)  # a huge page would serve 512 pages with one fault
-    for i in range(n):
-        buf[i * PAGE] = 1
-    buf.close()
 
 
 def values(component) -> dict[str, float]:

@@ -158,9 +158,10 @@ class ExportSource:
             # once its file is read (timemory.storage reads it back with what the file says)
             loaded = _load_folder(path, None)
             wanted = _wanted(components)
-            loaded = [(i, ranks) for i in wanted for j, ranks in loaded if i == j]
+            named = wanted or []
+            loaded = [(i, ranks) for i in named for j, ranks in loaded if i == j]
             if not loaded:
-                names = ", ".join(_core.component_info(i)["key"] for i in wanted)
+                names = ", ".join(_core.component_info(i)["key"] for i in named)
                 raise ValueError(f"no tree JSON of {names} in '{_text(path)}'") from None
         else:
             loaded = _load_folder(path, wanted)

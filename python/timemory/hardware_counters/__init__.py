@@ -180,7 +180,11 @@ def _event_component(index: int) -> None:
     if info["available"]:
         component_module = sys.modules.get("timemory.component")
         if component_module is not None:
-            component_module._add_user_info(info)
+            component_module._add_user_info(info)  # passes it on to the measurable set
+        else:
+            from .._components import add_measurable
+
+            add_measurable(index)  # written at exit and by timemory.get() like any
         return
     if info["key"] in _warned_components:
         return

@@ -1056,7 +1056,8 @@ def load(obj: Any) -> dict[str, Any]:
         index = _index_of_section(str(key), section, where)
         if index is None:
             d.fail(where, "a component this build knows", str(key))
-        out[str(key)] = _storage_for(index).load(document)
+        storage: Any = _storage_for(index)
+        out[str(key)] = storage.load(document)
     return out
 
 

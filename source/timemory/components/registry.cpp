@@ -331,7 +331,7 @@ std::vector<ComponentInfo> build_table_with_user_slots() {
     return t;
 }
 
-std::atomic<int> g_user_count{0};  // slots filled
+std::atomic<int>   g_user_count{0};  // slots filled
 UserComponentHooks g_user_hooks;
 
 struct CustomUnit {

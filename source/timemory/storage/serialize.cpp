@@ -108,7 +108,11 @@ void header(Writer& w, std::uint32_t magic, const ComponentInfo& info) {
     w.put(static_cast<std::int32_t>(info.index));
     w.put(static_cast<std::int32_t>(info.n_raw));
     w.put(static_cast<std::int32_t>(info.n_disp));
-    w.put(static_cast<std::uint8_t>(info.user));
+    // 0: a built-in component (by index); 1: a Python-defined one (what makes its row); 2: a
+    // native row made in a free slot at run time (a perf:: event: by key, the receiver makes it)
+    const bool slot_native = !info.user && info.index >= builtin_component_count();
+    w.put(static_cast<std::uint8_t>(info.user ? 1 : slot_native ? 2 : 0));
+    if (slot_native) w.put(info.key);
     if (!info.user) return;
     w.put(info.key);
     w.put(info.label);
@@ -134,7 +138,11 @@ PackedComponent read_component(Reader& r, std::uint32_t magic) {
     c.n_disp = r.get<std::int32_t>();
     if (c.n_raw < 0 || c.n_raw > max_values || c.n_disp < 0 || c.n_disp > max_values)
         throw std::invalid_argument("corrupt timemory storage data (value counts)");
-    c.user = r.get<std::uint8_t>() != 0;
+    const auto kind = r.get<std::uint8_t>();
+    if (kind > 2) throw std::invalid_argument("corrupt timemory storage data (component kind)");
+    c.user         = kind == 1;
+    c.keyed_native = kind == 2;
+    if (c.keyed_native) c.key = r.str();
     if (!c.user) return c;
     c.key              = r.str();
     c.label            = r.str();
@@ -157,11 +165,12 @@ PackedComponent read_component(Reader& r, std::uint32_t magic) {
 // The packed component must be `info`: a built-in one by index, a Python-defined one by
 // key (its index in the sending process may differ).
 void check_header(Reader& r, std::uint32_t magic, const ComponentInfo& info) {
-    const auto c    = read_component(r, magic);
-    const bool same = c.user ? (info.user && c.key == info.key) : (!info.user && c.index == info.index);
+    const auto c      = read_component(r, magic);
+    const bool by_key = c.user || c.keyed_native;
+    const bool same   = by_key ? (info.user == c.user && c.key == info.key) : (!info.user && c.index == info.index);
     if (!same || c.n_raw != info.n_raw || c.n_disp != info.n_disp)
         throw std::invalid_argument("packed storage data of component " +
-                                    (c.user ? "'" + c.key + "'" : std::to_string(c.index)) + ", expected " + info.id +
+                                    (by_key ? "'" + c.key + "'" : std::to_string(c.index)) + ", expected " + info.id +
                                     " (" + std::to_string(info.index) + ")");
 }
 

@@ -19,10 +19,13 @@ namespace tim {
 // Python-defined component its identity (the row a receiving process finds by key, or makes
 // with no class when it never registered the component: it then holds the merged data).
 struct PackedComponent {
-    int                                         index  = -1;
-    int                                         n_raw  = 0;
-    int                                         n_disp = 0;
-    bool                                        user   = false;
+    int  index  = -1;
+    int  n_raw  = 0;
+    int  n_disp = 0;
+    bool user   = false;
+    // a native row made at run time in a free slot (a perf:: event): named by key, as its
+    // index depends on the order the process named such rows
+    bool                                        keyed_native = false;
     std::string                                 key, label, description, class_name;
     Combine                                     combine = Combine::sum;
     std::vector<std::pair<double, std::string>> units;  // per value: divisor, display string
