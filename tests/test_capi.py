@@ -410,6 +410,32 @@ def test_regions_measure_what_python_chose_without_python_components(c_extension
     assert result == {"cpu": [["chosen"]], "wall": [["default"]], "calls": []}
 
 
+def test_regions_count_perf_event_components(c_extension, tmp_path):
+    from timemory import hardware_counters
+
+    if not hardware_counters.Info("page-faults").available():
+        pytest.skip("software perf events cannot be opened here")
+    out = _python(
+        """
+        import json
+        from timemory import region
+        import capi_c_ext as ext
+        from tool_helpers import tree_counts
+
+        assert ext.bind(False) == 1
+        region.push_components(["perf::page-faults"])
+        for _ in range(3):
+            ext.push("counted"); ext.pop("counted")
+        region.pop_components()
+        print(json.dumps(list(tree_counts("perf::page-faults").items())))
+        """,
+        c_extension,
+        tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [[["counted"], 3]]
+
+
 def test_the_environment_chooses_the_components(c_extension, tmp_path):
     out = _python(
         """
