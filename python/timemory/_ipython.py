@@ -192,7 +192,7 @@ def _unknown_component(name: str) -> str:
     """One line: the name, the closest valid ones, and every component that can record."""
     import difflib
 
-    valid = sorted(str(_core.component_info(i)["id"]) for i in MEASURABLE)
+    valid = sorted(str(_core.component_info(i)["id"]) for i in sorted(MEASURABLE))
     close = difflib.get_close_matches(name.lower(), valid, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]}?" if close else ""
     return f"unknown component {name!r}{hint} (valid: {', '.join(valid)})"

@@ -61,9 +61,15 @@ static std::string expected_class(const std::string& key) {
 
 static void test_table() {
     const auto& t = component_table();
-    CHECK(component_count() == 81);
-    CHECK(t.size() == 81);
-    for (std::size_t i = 0; i < t.size(); ++i) {
+    // the 81 built-in rows, then the free slots rows are made in at run time
+    CHECK(builtin_component_count() == 81);
+    CHECK(component_count() == 81 + max_user_components);
+    CHECK(t.size() == static_cast<std::size_t>(component_count()));
+    for (std::size_t i = 81; i < t.size(); ++i) {
+        CHECK(t[i].index == static_cast<int>(i));
+        CHECK(t[i].class_name.empty() && !t[i].available && !t[i].user);
+    }
+    for (std::size_t i = 0; i < 81; ++i) {
         const auto& c = t[i];
         CHECK(c.index == static_cast<int>(i));
         CHECK(!c.key.empty());
@@ -282,8 +288,34 @@ static void test_display() {
     CHECK(out[0] == 10.0 && out[1] == 16.0 && out[2] == 100.0);
 }
 
+// A Python-defined component's row: the next free slot, found by its key, the same slot for
+// the same key again, never a built-in name; its custom unit divides and names its values.
+static void test_user_rows() {
+    ComponentInfo info;
+    info.key = info.id = "queue_depth";
+    info.class_name    = "QueueDepth";
+    info.label         = "queue_depth";
+    info.description   = "depth of a queue";
+    info.combine       = Combine::maximum;
+    info.units         = {custom_unit(1000.0, "k-items")};
+    const int index    = register_user_component(info);
+    CHECK(index >= builtin_component_count() && index < component_count());
+    const auto& row = component_table()[static_cast<std::size_t>(index)];
+    CHECK(row.user && row.available && row.read == nullptr && row.index == index);
+    CHECK(find_component("QUEUE_DEPTH") == index && find_component(" queue_depth ") == index);
+    CHECK(register_user_component(info) == index);  // a reloaded module keeps its slot
+    CHECK(unit_divisor(row.units[0]) == 1000.0 && unit_repr(row.units[0]) == "k-items");
+    CHECK(custom_unit(1000.0, "k-items") == row.units[0]);
+    CHECK(is_user_combine(row.combine) && !is_user_combine(Combine::last));
+    ComponentInfo clash = info;
+    clash.key = clash.id = "wall_clock";
+    CHECK(register_user_component(clash) == -1);  // a built-in component's name
+    CHECK(find_component("wall_clock") == 78);
+}
+
 int main() {
     test_table();
+    test_user_rows();
     test_find();
     test_units();
     test_display();

@@ -578,6 +578,37 @@ void test_remote() {
     CHECK(n == 1);
 }
 
+// The rules of Python-defined components: record and merge keep the sum, largest, smallest or latest; only `sum` has a
+// self part.
+void test_user_rules() {
+    const double values[] = {3.0, 7.0, 5.0};
+    const struct {
+        Combine rule;
+        double  accum;
+    } cases[] = {{Combine::sum, 15.0}, {Combine::maximum, 7.0}, {Combine::minimum, 3.0}, {Combine::latest, 5.0}};
+    for (const auto& c : cases) {
+        ComponentInfo info;
+        info.combine = c.rule;
+        info.units   = {Unit::count};
+        Entry whole, first, second;
+        for (double v : values) {
+            const double raw[max_values] = {v};  // the stop reading is the interval's value
+            whole.record(info, raw);
+            (v == 5.0 ? second : first).record(info, raw);
+        }
+        CHECK(whole.accum[0] == c.accum && whole.laps == 3 && whole.stats.count == 3);
+        CHECK(whole.stats.min[0] == 3.0 && whole.stats.max[0] == 7.0 && whole.stats.sum[0] == 15.0);
+        first.merge(info, second);  // two threads' or processes' values of one node
+        CHECK(first.accum[0] == c.accum && first.laps == 3);
+        Entry empty;
+        empty.merge(info, whole);  // into a node with no value of its own
+        CHECK(empty.accum[0] == c.accum);
+        Entry self = whole;
+        self.subtract(info, second);
+        CHECK(self.accum[0] == (c.rule == Combine::sum ? 10.0 : c.accum));
+    }
+}
+
 int main(int argc, char** argv) {
     const std::string dir = argc > 1 ? argv[1] : "writers-test-output";
     std::filesystem::create_directories(dir);
@@ -587,6 +618,7 @@ int main(int argc, char** argv) {
     test_table();
     test_deep();
     test_remote();
+    test_user_rules();
     test_atomic(dir);
     if (failures) std::fprintf(stderr, "%d check(s) failed\n", failures);
     else std::printf("native writer checks passed\n");
