@@ -267,6 +267,53 @@ def test_a_third_signal_ends_the_process_at_once(tmp_path):
     assert not (tmp_path / "out" / "wall.json").exists()
 
 
+def test_a_signal_held_for_a_write_still_ends_a_stuck_main_thread(tmp_path):
+    # SIGTERM arrives while a write is under way (held: pending); the write ends without
+    # anyone ending the process, and the main thread is blocked in C code where its handler
+    # never runs (a pool worker waiting for work): the watcher still ends it, data written
+    body = """
+    import signal, threading, time
+    from timemory import _lifecycle
+    from timemory.bundle import marker
+    for k in range(200):
+        with marker(["wall_clock"], key="step"):
+            pass
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    _lifecycle._state["finalizing"] = True  # a write under way, as the signal comes
+
+    def write_over():
+        time.sleep(0.3)
+        _lifecycle._state["finalizing"] = False  # over, and nothing ends the process
+
+    threading.Thread(target=write_over, daemon=True).start()
+    print("ready", flush=True)
+    lock = threading.Lock()
+    lock.acquire()
+    lock.acquire()
+    """
+    (tmp_path / "prog.py").write_text("import timemory\n" + textwrap.dedent(body))
+    proc = subprocess.Popen(
+        [sys.executable, "prog.py"],
+        cwd=tmp_path,
+        env=clean_env({"TIMEMORY_OUTPUT_PATH": "out", "TIMEMORY_COUT_OUTPUT": "OFF"}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and "ready" in proc.stdout.readline()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError("the process went on waiting with the signal held") from None
+    assert proc.returncode == -signal.SIGTERM, err
+    data = json.loads((tmp_path / "out" / "wall.json").read_text())
+    [entry] = data["timemory"]["wall_clock"]["ranks"][0]["graph"]
+    assert entry["entry"]["laps"] == 200
+
+
 def test_a_main_thread_stuck_in_c_still_gets_its_data_written(tmp_path):
     # the main thread blocks SIGTERM and waits on a lock nobody releases: its handler can
     # never run; the watcher thread writes the data and ends the process

@@ -655,23 +655,31 @@ def _seen(signum: int) -> None:
 
 
 def _take_over_if_stuck(signum: int) -> None:
-    """Let the main thread's handler write, unless the main thread does not move."""
+    """Let the main thread's handler write, unless the main thread does not move.
+
+    While a write is under way the signal waits for its end (``pending``), which ends the
+    process; this thread keeps watching until the process is ending, and ends it itself once
+    no write is under way and the signal is still pending (the main thread blocked in C code,
+    a pool worker waiting for work, never runs the handler that would)."""
     last: Any = None
     still = 0
     while still * 0.05 < STUCK_AFTER:
         time.sleep(0.05)
-        if _state["ending"] or _state["pending"]:
+        if _state["ending"]:
             return
         if _state["busy"] or _state["dumping"] or _writing():
             # a write is under way (a pool worker leaving its data, say, in a slow file
             # system call): cutting it short would lose it, and its end ends the process
-            _state["pending"] = signum
-            return
+            _state["pending"] = _state["pending"] or signum
+            still, last = 0, None
+            continue
+        if _state["pending"]:
+            break  # the write is over and nothing ended the process
         frame = sys._current_frames().get(_state["main"])
         where = (id(frame), frame.f_lasti if frame is not None else -1)
         still = still + 1 if where == last else 0
         last = where
-    _end(signum, in_main=False)
+    _end(_state["pending"] or signum, in_main=False)
 
 
 def _pause_watcher() -> None:
