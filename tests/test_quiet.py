@@ -238,11 +238,14 @@ def _head_one(command: list[str], cwd: Path) -> tuple[int, str]:
 def test_a_closed_pipe_ends_as_under_plain_python(tmp_path, tool):
     write(tmp_path / "many.py", MANY_LINES)
     status, err = _head_one(["many.py"], tmp_path)
-    assert status != 0 and "BrokenPipeError" in err
+    # Plain Python itself ends with 1 or 120 here, by when the pipe closes: the exception
+    # in print() (1), or only in the flush at exit (120); same message. Either is "as plain".
+    plain = {1, 120}
+    assert status in plain and "BrokenPipeError" in err
     quiet_status, quiet_err = _head_one(["-m", tool, "-q", "-d", "o", "--", "many.py"], tmp_path)
-    assert (quiet_status, quiet_err) == (status, err)  # timemory adds nothing
+    assert quiet_status in plain and quiet_err == err  # timemory adds nothing
     loud_status, loud_err = _head_one(["-m", tool, "-d", "o", "--", "many.py"], tmp_path)
-    assert loud_status == status
+    assert loud_status in plain
     assert loud_err.startswith(err)  # then timemory's own lines, on stderr: no traceback
     assert loud_err.count("Traceback") == err.count("Traceback")
     assert loud_err.splitlines()[-1].startswith("timemory: ")
