@@ -267,6 +267,32 @@ def test_a_third_signal_ends_the_process_at_once(tmp_path):
     assert not (tmp_path / "out" / "wall.json").exists()
 
 
+def _terminate_stuck_main(tmp_path: Path, body: str) -> int:
+    """Runs ``body`` (it prints "ready", then blocks its main thread in C code), sends it
+    SIGTERM, checks that the signal ended it, and returns the laps of its one wall.json node."""
+    (tmp_path / "prog.py").write_text("import timemory\n" + textwrap.dedent(body))
+    proc = subprocess.Popen(
+        [sys.executable, "prog.py"],
+        cwd=tmp_path,
+        env=clean_env({"TIMEMORY_OUTPUT_PATH": "out", "TIMEMORY_COUT_OUTPUT": "OFF"}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and "ready" in proc.stdout.readline()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError("the process went on waiting with the signal") from None
+    assert proc.returncode == -signal.SIGTERM, err
+    data = json.loads((tmp_path / "out" / "wall.json").read_text())
+    [entry] = data["timemory"]["wall_clock"]["ranks"][0]["graph"]
+    return int(entry["entry"]["laps"])
+
+
 def test_a_signal_held_for_a_write_still_ends_a_stuck_main_thread(tmp_path):
     # SIGTERM arrives while a write is under way (held: pending); the write ends without
     # anyone ending the process, and the main thread is blocked in C code where its handler
@@ -291,27 +317,7 @@ def test_a_signal_held_for_a_write_still_ends_a_stuck_main_thread(tmp_path):
     lock.acquire()
     lock.acquire()
     """
-    (tmp_path / "prog.py").write_text("import timemory\n" + textwrap.dedent(body))
-    proc = subprocess.Popen(
-        [sys.executable, "prog.py"],
-        cwd=tmp_path,
-        env=clean_env({"TIMEMORY_OUTPUT_PATH": "out", "TIMEMORY_COUT_OUTPUT": "OFF"}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and "ready" in proc.stdout.readline()
-    proc.send_signal(signal.SIGTERM)
-    try:
-        _, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise AssertionError("the process went on waiting with the signal held") from None
-    assert proc.returncode == -signal.SIGTERM, err
-    data = json.loads((tmp_path / "out" / "wall.json").read_text())
-    [entry] = data["timemory"]["wall_clock"]["ranks"][0]["graph"]
-    assert entry["entry"]["laps"] == 200
+    assert _terminate_stuck_main(tmp_path, body) == 200
 
 
 def test_a_main_thread_stuck_in_c_still_gets_its_data_written(tmp_path):
@@ -329,22 +335,7 @@ def test_a_main_thread_stuck_in_c_still_gets_its_data_written(tmp_path):
     lock.acquire()
     lock.acquire()
     """
-    (tmp_path / "prog.py").write_text("import timemory\n" + textwrap.dedent(body_then_block))
-    proc = subprocess.Popen(
-        [sys.executable, "prog.py"],
-        cwd=tmp_path,
-        env=clean_env({"TIMEMORY_OUTPUT_PATH": "out", "TIMEMORY_COUT_OUTPUT": "OFF"}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and "ready" in proc.stdout.readline()
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=TIMEOUT)
-    assert proc.returncode == -signal.SIGTERM, err
-    data = json.loads((tmp_path / "out" / "wall.json").read_text())
-    [entry] = data["timemory"]["wall_clock"]["ranks"][0]["graph"]
-    assert entry["entry"]["laps"] == 2000
+    assert _terminate_stuck_main(tmp_path, body_then_block) == 2000
 
 
 def test_the_dump_signal_writes_a_checkpoint_and_the_program_goes_on(tmp_path):
