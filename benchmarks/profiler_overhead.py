@@ -1,7 +1,8 @@
 """Slowdown and peak-RSS overhead of whole-program profilers on standalone workloads.
 
     python benchmarks/profiler_overhead.py [--repeats R] [--warmup W] [--scale S]
-        [--workloads NAME ...] [--tools NAME ...] [--python EXE] [--json FILE] [--check]
+        [--workloads NAME ...] [--tools NAME ...] [--python EXE] [--before EXE]
+        [--json FILE] [--check]
     python benchmarks/profiler_overhead.py --list
     python benchmarks/profiler_overhead.py --workloads jinja2 sympy \
         --tools none cprofile timemory-default --repeats 3 --check   # the real workloads
@@ -19,6 +20,10 @@ program's own ``ru_maxrss`` from ``os.wait4``. A small launcher forks the progra
 the harness spawning it: Linux keeps a process's peak RSS across ``execve``, so a program
 spawned from the harness would report at least the harness's own RSS (``RUSAGE_CHILDREN``
 would be the maximum over every child so far).
+
+``--before EXE`` adds, for every timemory tool, a twin row run by another interpreter (one
+with the build before a change), in the same interleaved rounds: the before/after table of a
+change from one run, so both halves see the same machine noise.
 
 Repeats are interleaved: every repeat runs every workload under every tool, in an order
 rotated per repeat, so machine noise spreads over the tools alike. Reported per workload and
@@ -92,7 +97,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +141,7 @@ class Tool:
     note: str = ""
     workloads: tuple[str, ...] | None = None
     decorators: bool = False
+    before: bool = False  # a twin run by ``--before``'s interpreter (the build before a change)
 
 
 # Environment variables that pin numpy's BLAS / OpenMP thread pools to one thread.
@@ -516,6 +522,7 @@ def run_pair(
 
 def benchmark(
     pythons: dict[str, str],
+    before_pythons: dict[str, str],
     workloads: list[Workload],
     tools: list[Tool],
     repeats: int,
@@ -527,7 +534,8 @@ def benchmark(
 
     Warm-up rounds (not recorded) fill the page cache with each tool's and numpy's modules.
     A pair whose run fails is not run again (its error is kept and reported). ``pythons``
-    maps each workload's name to the interpreter that runs it.
+    maps each workload's name to the interpreter that runs it; ``before_pythons`` the same for
+    the ``--before`` twins of the timemory tools.
     """
     cells = {w.name: {t.name: Cell() for t in tools if applies(t, w)} for w in workloads}
     root = tempfile.mkdtemp(prefix="tm-profiler-overhead-")
@@ -543,7 +551,8 @@ def benchmark(
                     cell = cells[workload.name][tool.name]
                     if cell.error is not None:
                         continue
-                    res = run_pair(pythons[workload.name], tool, workload, root, scale, timeout)
+                    python = (before_pythons if tool.before else pythons)[workload.name]
+                    res = run_pair(python, tool, workload, root, scale, timeout)
                     if res.returncode != 0:
                         cell.error = f"exit {res.returncode}: {res.stderr_tail.strip()}"
                         print(
@@ -763,6 +772,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if the target is missed")
     parser.add_argument("--list", action="store_true", help="list tools and workloads")
     parser.add_argument(
+        "--before",
+        metavar="EXE",
+        help="an interpreter with the build before a change: every timemory row is also run "
+        "by it, as a '(before)' twin in the same interleaved rounds",
+    )
+    parser.add_argument(
         "--venv-root",
         type=Path,
         default=VENV_ROOT,
@@ -788,6 +803,11 @@ def main(argv: list[str] | None = None) -> int:
     if found is None:
         parser.error(f"--python {args.python}: not an executable file, nor found on PATH")
     args.python = os.path.abspath(found)
+    if args.before is not None:
+        found = shutil.which(args.before)
+        if found is None:
+            parser.error(f"--before {args.before}: not an executable file, nor found on PATH")
+        args.before = os.path.abspath(found)
 
     tool_names = select(args.tools, [t.name for t in TOOLS], "tools")
     if BASELINE not in tool_names:
@@ -803,6 +823,12 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"{t.label}: `python -m {t.module}` not available; skipped")
             continue
         tools.append(t)
+        if args.before and t.module and t.module.startswith("timemory"):
+            if probe(args.before, ["-m", t.module, "--help"]):
+                label = f"{t.label} (before)"
+                tools.append(replace(t, name=f"{t.name}@before", label=label, before=True))
+            else:
+                notes.append(f"{t.label}: `python -m {t.module}` not available in --before")
     workloads: list[Workload] = []
     pythons: dict[str, str] = {}
     venv_python: str | None = None
@@ -812,10 +838,21 @@ def main(argv: list[str] | None = None) -> int:
             venv_python = workload_venv(args.python, args.venv_root)
         except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as exc:
             venv_error = str(exc)
+    before_pythons: dict[str, str] = {}
+    before_venv: str | None = None
+    if args.before and any(w.venv and w.name in workload_names for w in WORKLOADS):
+        # its own environment: the .pth file of one points at one interpreter's packages
+        try:
+            before_venv = workload_venv(args.before, args.venv_root / "before")
+        except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as exc:
+            venv_error = f"--before: {exc}"
+            venv_python = None
     for w in WORKLOADS:
         if w.name not in workload_names:
             continue
         python = args.python
+        if args.before:
+            before_pythons[w.name] = before_venv if w.venv and before_venv else args.before
         if w.venv:
             if venv_python is None:
                 notes.append(
@@ -846,7 +883,14 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     cells = benchmark(
-        pythons, workloads, tools, args.repeats, args.warmup, args.scale, args.timeout
+        pythons,
+        before_pythons,
+        workloads,
+        tools,
+        args.repeats,
+        args.warmup,
+        args.scale,
+        args.timeout,
     )
     summary = summarize(cells)
     lines, verdict = check(summary)
