@@ -70,6 +70,26 @@ PYBIND11_MODULE(_ert, m) {
         py::arg("working_set"), py::arg("trials"), py::arg("nthreads"), py::arg("alignment") = 0,
         py::arg("isa") = "auto", "STREAM-like copy of working_set bytes per thread.");
     m.def(
+        "ert_keep_buffers",
+        [](bool keep) {
+            py::gil_scoped_release release;  // waits for a measurement of another thread
+            tim::ert::keep_buffers(keep);
+        },
+        py::arg("keep"),
+        "True: each measuring thread's buffers are kept and reused by the next measurements "
+        "(a sweep pays a working set's page faults once); False: free them, allocate per call.");
+    m.def(
+        "ert_chain",
+        [](const std::string& kind, double seconds) {
+            if (kind != "add" && kind != "imul")  // before releasing the GIL: a ValueError
+                throw py::value_error("ERT chain '" + kind + "' is unknown. Valid choices are: add, imul");
+            py::gil_scoped_release release;
+            return tim::ert::measure_chain(kind, seconds);
+        },
+        py::arg("kind"), py::arg("seconds") = 0.05,
+        "Operations per second of a chain of dependent 'add' (1 cycle each) or 'imul' (3 cycles on "
+        "current cores) on the calling thread, best of short runs; 0 if unknown.");
+    m.def(
         "ert_frequency",
         [](double seconds) {
             py::gil_scoped_release release;
