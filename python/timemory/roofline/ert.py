@@ -11,9 +11,9 @@ Two sweeps per data type (``dp``, ``sp``), every thread at once, one buffer per 
 * bandwidth: working sets per thread doubling from ``ert_min_working_size(_cpu)``; each element
   is loaded, gets one FMA (2 FLOPs) and is stored. By default the sweep is bounded whatever the
   cache sizes (a few seconds): the doubling stops at a quarter of the last cache's per-thread
-  share (the largest working set that level's bandwidth is read from), and one more working
-  set, twice that share, measures DRAM (first data type only: the bandwidth ceilings come
-  from it; the other data type stays within the inner levels). Working sets are bounded
+  share (the largest working set that level's bandwidth is read from) or 64 MiB, and one more
+  working set, twice that share, measures DRAM (first data type only: the bandwidth ceilings
+  come from it; the other data type stays within the inner levels). Working sets are bounded
   (``_DRAM_LIMIT`` bytes per thread, ``_MEMORY_SHARE`` of the memory): a cache too large for
   the DRAM one leaves DRAM out, with a note saying how to ask for it. ``ert_full_sweep``
   doubles to 4 x the last cache instead (the sweep of timemory before, 37 s on a VM with a
@@ -110,6 +110,10 @@ _DRAM_FACTOR = 2
 _DRAM_LIMIT = 1 << 30
 _MEMORY_SHARE = 0.25
 _DRAM_ROUND = 64 << 10
+# The bounded sweep's largest working set read for a cache level (a quarter of its share at
+# most): far enough from the level below (twice its share; x86 L2s hold a few MiB per core)
+# without streaming hundreds of MiB through a very large L3 three times per data type.
+_CACHE_SET_LIMIT = 64 << 20
 _FALLBACK_LAST_CACHE = 32 << 20  # last cache level assumed without cache sizes
 _MIN_DRAM_DATA = 64 << 20  # over all threads, as the sweep always had
 
@@ -571,7 +575,8 @@ def _sizes(cfg: dict[str, Any], dtype: str | None = None) -> list[int]:
     the minimum to the maximum data size / nthreads (full: 4 x the last cache, at least
     64 MiB). Bounded: powers of two up to a quarter of the last cache's per-thread share
     (ceilings() reads a level's bandwidth from working sets of at most a quarter of its
-    share) and of :func:`_limit`, then the DRAM working set (:func:`_dram_size`), for the
+    share), 64 MiB and a quarter of :func:`_limit`, then the DRAM working set
+    (:func:`_dram_size`), for the
     first data type; the others, whose bandwidths are not the ceilings, stop at the share of
     the level before the last."""
     low, nthreads = int(cfg["min_working_size"]), int(cfg["nthreads"])
@@ -584,7 +589,7 @@ def _sizes(cfg: dict[str, Any], dtype: str | None = None) -> list[int]:
         top = max(total // nthreads, low)
         return _powers(low, top) or [top]
     first = dtype in (None, cfg["dtypes"][0])
-    top = min(_last_share(cfg) // 4, _limit(cfg) // 4)
+    top = min(_last_share(cfg) // 4, _CACHE_SET_LIMIT, _limit(cfg) // 4)
     if not first and len(cfg["caches"]) > 1:  # the inner levels only: SP is not the ceilings
         inner = cfg["caches"][-2]
         top = min(top, int(inner["size"]) // max(min(nthreads, int(inner["shared"])), 1))
