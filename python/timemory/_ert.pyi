@@ -15,6 +15,8 @@ def ert_fma(
     nthreads: int,
     alignment: int = ...,
     isa: str = ...,
+    *,
+    warmup: bool = ...,
 ) -> dict[str, Any]: ...
 def ert_copy(
     working_set: int, trials: int, nthreads: int, alignment: int = ..., isa: str = ...

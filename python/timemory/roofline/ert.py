@@ -603,8 +603,11 @@ def _sizes(cfg: dict[str, Any], dtype: str | None = None) -> list[int]:
 def plan(cfg: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The kernels of one round of the sweep for ``cfg`` (default: :func:`config`), in
     order: ``{"label", "dtype", "ops" (FLOPs per element), "working_set" (bytes per thread),
-    "passes" (first guess; runs shorter than a few ms get more)}``."""
+    "passes" (first guess; runs shorter than a few ms get more), "warmup" (an untimed pass
+    first; not for the bounded sweep's DRAM working set, which no cache keeps and whose
+    first-touch pass has run the core busy already)}``."""
     cfg = cfg or config()
+    dram = _dram_size(cfg)[0] if cfg["sweep"] == "bounded" else 0
     ops_list = [n for n in _COMPUTE_OPS if n not in cfg["skip_ops"]]
     l1 = cfg["caches"][0]["size"] if cfg["caches"] else 32 << 10
     compute_ws = max(min(l1 // 2, 16 << 10), 1024)
@@ -618,6 +621,7 @@ def plan(cfg: dict[str, Any] | None = None) -> list[dict[str, Any]]:
                     "ops": 2,
                     "working_set": size,
                     "passes": max(1, _TARGET_BYTES // (2 * size)),
+                    "warmup": size != dram,
                 }
             )
         elements = compute_ws // _DTYPE_BYTES[dtype]
@@ -629,6 +633,7 @@ def plan(cfg: dict[str, Any] | None = None) -> list[dict[str, Any]]:
                     "ops": ops,
                     "working_set": compute_ws,
                     "passes": max(1, int(_TARGET_OPS // (ops * elements))),
+                    "warmup": True,
                 }
             )
     return out
@@ -638,7 +643,7 @@ def planned_work(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the sweep for ``cfg`` will do, counted, not timed: ``{"sweep", "kernels",
     "runs" (kernels x trials), "largest_working_set" (bytes per thread), "data_size" (the
     largest over all threads), "bytes_per_thread" (memory one thread touches over all runs:
-    first touch, warm-up pass and timed passes, each pass a load and a store),
+    first touch, warm-up pass if any and timed passes, each pass a load and a store),
     "bytes_by_level" (the same by the level that holds the working set: the first cache whose
     per-thread share it fits in, else "dram"), "dram"
     (bytes per thread of the DRAM working set; 0: none), "note"}``. The threads run at once,
@@ -656,7 +661,8 @@ def planned_work(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     by_level["dram"] = 0
     for k in kernels:
         level = next((name for name, share in shares if k["working_set"] <= share), "dram")
-        by_level[level] += k["working_set"] * (1 + 2 + 2 * k["passes"]) * trials
+        passes = 1 + 2 * k["warmup"] + 2 * k["passes"]  # first touch, warm-up, timed
+        by_level[level] += k["working_set"] * passes * trials
     largest = max(k["working_set"] for k in kernels)
     dram, note = _dram_size(cfg) if cfg["sweep"] == "bounded" else (0, "")
     return {
@@ -701,20 +707,26 @@ def _entry(
     }
 
 
+def _warmup(warmup: bool) -> dict[str, bool]:
+    """``ert_fma``'s keyword for a kernel without a warm-up pass (none otherwise)."""
+    return {} if warmup else {"warmup": False}
+
+
 def _calibrated(
-    dtype: str, size: int, reps: int, passes: int, *args: Any
+    dtype: str, size: int, reps: int, passes: int, *args: Any, **kwargs: Any
 ) -> tuple[dict[str, Any], int]:
-    """``(measurement, passes)``: ``_ert.ert_fma(dtype, size, reps, passes, *args)``, run
-    again with more passes while it is shorter than ``_MIN_SECONDS`` (at most three times)."""
+    """``(measurement, passes)``: ``_ert.ert_fma(dtype, size, reps, passes, *args,
+    **kwargs)``, run again with more passes while it is shorter than ``_MIN_SECONDS`` (at
+    most three times)."""
     from .. import _ert
 
-    m = _ert.ert_fma(dtype, size, reps, passes, *args)
+    m = _ert.ert_fma(dtype, size, reps, passes, *args, **kwargs)
     for _ in range(3):
         if m["seconds"] >= _MIN_SECONDS:
             break
         scale = 1.5 * _MIN_SECONDS / max(m["seconds"], 1e-7)
         passes = max(passes + 1, int(passes * scale))
-        m = _ert.ert_fma(dtype, size, reps, passes, *args)
+        m = _ert.ert_fma(dtype, size, reps, passes, *args, **kwargs)
     return m, passes
 
 
@@ -726,13 +738,16 @@ def _measure(cfg: dict[str, Any], progress: bool) -> list[dict[str, Any]]:
     kernels instead of every run of a few, which would bend the bandwidth curve."""
     from .. import _ert
 
-    # (label, dtype, FLOPs per element, working set, first guess of passes)
-    kernels = [(k["label"], k["dtype"], k["ops"], k["working_set"], k["passes"]) for k in plan(cfg)]
+    # (label, dtype, FLOPs per element, working set, first guess of passes, warm-up)
+    kernels = [
+        (k["label"], k["dtype"], k["ops"], k["working_set"], k["passes"], k["warmup"])
+        for k in plan(cfg)
+    ]
     trials = max(int(cfg["trials"]), 1)
     bar = _Progress(trials * len(kernels), progress, f"{len(kernels)} kernels x {trials} trials")
 
     def what(item: tuple, trial: int) -> str:
-        label, dtype, ops, size, _ = item
+        label, dtype, ops, size = item[:4]
         kind = f"bandwidth {_human(size)}" if label.endswith("_bandwidth") else f"{ops} FLOP/elem"
         return f"{dtype} {kind}" + (f" ({trial + 1}/{trials})" if trials > 1 else "")
 
@@ -759,8 +774,10 @@ def _rounds(
     best: list[list[Any]] = []
     seen: set[tuple[str, int]] = set()
     for item in kernels:
-        label, dtype, ops, size, passes = item
-        m, passes = _calibrated(dtype, size, ops // 2, passes, nthreads, align, isa)
+        label, dtype, ops, size, passes, warmup = item
+        m, passes = _calibrated(
+            dtype, size, ops // 2, passes, nthreads, align, isa, **_warmup(warmup)
+        )
         bar.step(what(item, 0))
         key = (label, m["working_set"])
         if key in seen:  # sizes below a vector block round up to one
@@ -770,8 +787,8 @@ def _rounds(
     bar.total = len(kernels) + (trials - 1) * len(best)
     for trial in range(1, trials):
         for run in best:
-            (label, dtype, ops, size, _), passes, _m = run
-            m = _ert.ert_fma(dtype, size, ops // 2, passes, nthreads, align, isa)
+            (label, dtype, ops, size, _, warmup), passes, _m = run
+            m = _ert.ert_fma(dtype, size, ops // 2, passes, nthreads, align, isa, **_warmup(warmup))
             if m["seconds"] < run[2]["seconds"]:  # same passes: the fastest run
                 run[2] = m
             bar.step(what(run[0], trial))

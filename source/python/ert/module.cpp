@@ -54,13 +54,15 @@ PYBIND11_MODULE(_ert, m) {
     m.def(
         "ert_fma",
         [](const std::string& dtype, std::size_t working_set, int reps, std::size_t trials, std::size_t nthreads,
-           std::size_t alignment, const std::string& isa) {
-            return measured(
-                [&] { return tim::ert::measure_fma(dtype, working_set, reps, trials, nthreads, alignment, isa); });
+           std::size_t alignment, const std::string& isa, bool warmup) {
+            return measured([&] {
+                return tim::ert::measure_fma(dtype, working_set, reps, trials, nthreads, alignment, isa, warmup);
+            });
         },
         py::arg("dtype"), py::arg("working_set"), py::arg("reps"), py::arg("trials"), py::arg("nthreads"),
-        py::arg("alignment") = 0, py::arg("isa") = "auto",
-        "One FMA-kernel measurement: working_set bytes per thread, 2*reps FLOPs per element.");
+        py::arg("alignment") = 0, py::arg("isa") = "auto", py::kw_only(), py::arg("warmup") = true,
+        "One FMA-kernel measurement: working_set bytes per thread, 2*reps FLOPs per element; "
+        "warmup=False skips the untimed pass (a working set beyond the caches).");
     m.def(
         "ert_copy",
         [](std::size_t working_set, std::size_t trials, std::size_t nthreads, std::size_t alignment,

@@ -194,12 +194,12 @@ double run_threads(std::size_t nthreads, Body&& body) {
     return std::chrono::duration<double>(last - first).count();
 }
 
-// One measurement: in each thread, prepare(bytes) allocates and first-touches the
-// thread's buffers and returns run(passes); one untimed pass, then `trials` timed ones.
-// Bytes: one load and one store of the working set per pass.
+// One measurement: in each thread, prepare(index, bytes) allocates and first-touches the
+// thread's buffers and returns run(passes); one untimed pass (unless !warmup), then
+// `trials` timed ones. Bytes: one load and one store of the working set per pass.
 template <typename Prepare>
 Measurement timed(const Kernels& k, std::size_t block, std::size_t working_set, std::size_t trials,
-                  std::size_t nthreads, Prepare&& prepare) {
+                  std::size_t nthreads, Prepare&& prepare, bool warmup = true) {
     const auto  bytes = std::max(working_set / block, std::size_t{1}) * block;
     Measurement m;
     m.isa         = k.name;
@@ -217,7 +217,7 @@ Measurement timed(const Kernels& k, std::size_t block, std::size_t working_set, 
                                 std::exception_ptr                             error;
                                 try {
                                     run.emplace(prepare(index, bytes));
-                                    (*run)(1);  // warm-up: caches, TLB, clock rate
+                                    if (warmup) (*run)(1);  // caches, TLB, clock rate
                                 } catch (...) {
                                     error = std::current_exception();
                                     failed.store(true);
@@ -237,14 +237,17 @@ Measurement timed(const Kernels& k, std::size_t block, std::size_t working_set, 
 
 template <typename T>
 Measurement fma_typed(const Kernels& k, void (*sweep)(T*, std::size_t, int, std::size_t), std::size_t working_set,
-                      int reps, std::size_t trials, std::size_t nthreads, std::size_t alignment) {
-    auto m      = timed(k, k.block(), working_set, trials, nthreads, [&](std::size_t index, std::size_t bytes) {
-        auto       mem = buffer(index, 0, bytes, alignment);
-        auto*      buf = static_cast<T*>(mem->ptr);
-        const auto n   = bytes / sizeof(T);
-        for (std::size_t i = 0; i < n; ++i) buf[i] = T(1);
-        return [=, mem = std::move(mem)](std::size_t passes) { sweep(buf, n, reps, passes); };
-    });
+                      int reps, std::size_t trials, std::size_t nthreads, std::size_t alignment, bool warmup) {
+    auto m      = timed(
+        k, k.block(), working_set, trials, nthreads,
+        [&](std::size_t index, std::size_t bytes) {
+            auto       mem = buffer(index, 0, bytes, alignment);
+            auto*      buf = static_cast<T*>(mem->ptr);
+            const auto n   = bytes / sizeof(T);
+            for (std::size_t i = 0; i < n; ++i) buf[i] = T(1);
+            return [=, mem = std::move(mem)](std::size_t passes) { sweep(buf, n, reps, passes); };
+        },
+        warmup);
     m.total_ops = 2.0 * double(reps) * double(m.working_set / sizeof(T)) * double(trials) * double(nthreads);
     return m;
 }
@@ -269,15 +272,15 @@ std::string resolve_isa(const std::string& isa) {
 }
 
 Measurement measure_fma(const std::string& dtype, std::size_t working_set, int reps, std::size_t trials,
-                        std::size_t nthreads, std::size_t alignment, const std::string& isa) {
+                        std::size_t nthreads, std::size_t alignment, const std::string& isa, bool warmup) {
     if (reps < 1) throw std::invalid_argument("ERT: FLOPs per element must be at least 2 (reps >= 1)");
     if (trials < 1 || nthreads < 1) throw std::invalid_argument("ERT: trials and threads must be >= 1");
     const auto& k     = kernels_for(isa);
     const auto  align = effective_alignment(alignment);
     std::lock_guard<std::mutex> lock(buffer_pool().mutex);
     buffer_pool().slots.resize(std::max(buffer_pool().slots.size(), 2 * nthreads));
-    if (dtype == "dp") return fma_typed<double>(k, k.dp, working_set, reps, trials, nthreads, align);
-    if (dtype == "sp") return fma_typed<float>(k, k.sp, working_set, reps, trials, nthreads, align);
+    if (dtype == "dp") return fma_typed<double>(k, k.dp, working_set, reps, trials, nthreads, align, warmup);
+    if (dtype == "sp") return fma_typed<float>(k, k.sp, working_set, reps, trials, nthreads, align, warmup);
     throw std::invalid_argument("ERT data type '" + dtype + "' is unknown. Valid choices are: dp, sp");
 }
 

@@ -28,9 +28,11 @@ struct Measurement {
 };
 
 // FMA kernel: each element gets `reps` x = x * a + b (2 * reps FLOPs) and is loaded
-// and stored once per trial. dtype "dp" (double) or "sp" (float).
+// and stored once per trial. dtype "dp" (double) or "sp" (float). `warmup`: one untimed
+// pass first (caches, TLB, clock rate); a working set far beyond the caches gains nothing
+// from it, its first-touch pass having run the core busy already.
 Measurement measure_fma(const std::string& dtype, std::size_t working_set, int reps, std::size_t trials,
-                        std::size_t nthreads, std::size_t alignment, const std::string& isa);
+                        std::size_t nthreads, std::size_t alignment, const std::string& isa, bool warmup = true);
 
 // STREAM-like copy dst[i] = src[i] of `working_set` bytes per thread per array,
 // counted as 2 * working_set bytes per trial and thread (as STREAM does).
