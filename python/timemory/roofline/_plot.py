@@ -170,8 +170,8 @@ def plot_roofline(
         for i, (dtypes, peak) in enumerate(coinciding(peaks)):
             colour = fig_.PALETTE[3 + i % 2]
             axis.plot([peak / top_band, xmax], [peak, peak], color=colour, linewidth=2)
-            names = " = ".join(_PEAK_NAMES[d] for d in dtypes)
-            label = f"{names} peak: {_fmt(peak)} GFLOP/s"
+            joined = " = ".join(_PEAK_NAMES[d] for d in dtypes)
+            label = f"{joined} peak: {_fmt(peak)} GFLOP/s"
             text = axis.text(xmax / 1.15, peak * 1.08, label, ha="right", va="bottom", color=colour)
             placed.append(text.get_window_extent().padded(2))
         # bandwidth ceilings: y = bw * x up to the highest compute ceiling, labelled along the

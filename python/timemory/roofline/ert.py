@@ -68,11 +68,11 @@ if TYPE_CHECKING:  # annotations only: importing typing costs about 0.8 MiB of R
     from typing import Any
 
 __all__ = [
+    "COINCIDE",
     "FORMAT_VERSION",
     "LEVELS",
-    "cache_dir",
-    "COINCIDE",
     "PLAUSIBLE_HZ",
+    "cache_dir",
     "cache_levels",
     "cache_path",
     "caches",
@@ -86,6 +86,7 @@ __all__ = [
     "plan",
     "planned_work",
     "run",
+    "summary",
     "theoretical_peak",
 ]
 
@@ -962,10 +963,12 @@ def run(
     force: bool = False, progress: bool = True, cache: bool = True, **overrides: Any
 ) -> dict[str, Any]:
     """This machine's ERT result: from the cache when one matches the CPU, thread count,
-    settings and version (unless ``force``), otherwise measured (seconds to a minute; a
-    progress bar on stderr unless ``progress=False``) and cached (unless ``cache=False``).
-    One process at a time measures for a cache file; the others wait for its result.
-    ``overrides`` are :func:`config` keys. Returns ``{"key", "machine", "ceilings", "ert",
+    settings and version (unless ``force``), otherwise measured (a few seconds by default,
+    whatever the caches: :func:`planned_work`; a progress bar on stderr unless
+    ``progress=False``) and cached (unless ``cache=False``). One process at a time measures
+    for a cache file; the others wait for its result. ``overrides`` are :func:`config` keys.
+    Returns ``{"key", "machine" (cpu, isa, caches, frequency_hz, frequency_source,
+    frequency_note, frequency_measurements), "ceilings", "ert", "sweep" (the planned work),
     "seconds", "cached", "path"}``."""
     from .. import _ert
 
