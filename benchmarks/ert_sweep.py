@@ -4,14 +4,14 @@ run here, where working sets beyond this machine's own last cache are served by 
 figures are an upper bound for the machine planned for, whose L3 would serve some of them).
 
     python benchmarks/ert_sweep.py [--caches 32K,1M,300M:2] [--rounds 2] [--threads N]
-        [--baseline /path/to/python] [--check]
+        [--baseline /path/to/python] [--bounded-only] [--check]
 
 Each round runs, one after the other in fresh processes (interleaved, so a busy moment of a
 shared machine slows one run of each kind rather than every run of one):
 
 * ``bounded``: this timemory's default sweep for those caches;
-* ``full``: this timemory with ``TIMEMORY_ERT_FULL_SWEEP=1`` (working sets to 4 x the last
-  cache, buffers kept between measurements);
+* ``full`` (unless ``--bounded-only``): this timemory with ``TIMEMORY_ERT_FULL_SWEEP=1``
+  (working sets to 4 x the last cache, buffers kept between measurements);
 * ``baseline`` (with ``--baseline PYTHON``, a timemory without ``ert_cache_sizes``): its
   default sweep for the same caches, i.e. ``TIMEMORY_ERT_MAX_DATA_SIZE_CPU`` = 4 x the last
   cache, every power of two up to it, new buffers for every measurement.
@@ -77,15 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="ERT threads (0: all)")
     parser.add_argument("--baseline", metavar="PYTHON", help="a timemory before the bound")
     parser.add_argument("--check", action="store_true", help="exit 1 above 10 s")
+    parser.add_argument("--bounded-only", action="store_true", help="no full sweep (for CI)")
     args = parser.parse_args(argv)
 
     common = {"TIMEMORY_ERT_CACHE_SIZES": args.caches}
     if args.threads:
         common["TIMEMORY_ERT_NUM_THREADS"] = str(args.threads)
-    kinds = {
-        "bounded": (sys.executable, common),
-        "full": (sys.executable, {**common, "TIMEMORY_ERT_FULL_SWEEP": "1"}),
-    }
+    kinds = {"bounded": (sys.executable, common)}
+    if not args.bounded_only:
+        kinds["full"] = (sys.executable, {**common, "TIMEMORY_ERT_FULL_SWEEP": "1"})
     if args.baseline:
         old_max = max(4 * _last_cache_bytes(args.caches), 64 << 20)
         baseline_env = {"TIMEMORY_ERT_MAX_DATA_SIZE_CPU": str(old_max)}
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             largest[kind] = result["largest"]
             for level, gbs in result["bandwidth"].items():
                 bandwidth[kind].setdefault(level, []).append(gbs)
-    reference = "baseline" if args.baseline else "full"
+    reference = "baseline" if args.baseline else "full" if "full" in kinds else "bounded"
     ref = statistics.median(seconds[reference])
     elapsed = time.monotonic() - started
     print(f"caches {args.caches}, {args.rounds} interleaved rounds, {elapsed:.0f} s")
