@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import math
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -177,16 +179,12 @@ def test_a_bad_cache_size_setting_is_one_line_with_status_2(tmp_path):
 
 
 def test_a_300_mib_cache_sweep_through_the_command_line(tmp_path):
-    """The setting reaches a fresh process; a run that plans for a large cache but measures
-    little (explicit small sizes would not use the bound: the bound is shown by the plan)."""
+    """TIMEMORY_ERT_CACHE_SIZES reaches a fresh process's plan (planned, not run)."""
     code = (
         "import json; from timemory.roofline import ert; "
         "cfg = ert.config(); print(json.dumps([cfg['caches'], ert.planned_work(cfg)]))"
     )
     env = clean_env({"TIMEMORY_ERT_CACHE_SIZES": "48K,2M,300M:2", "TIMEMORY_ERT_NUM_THREADS": "2"})
-    import subprocess
-    import sys
-
     proc = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
     )
