@@ -9,6 +9,7 @@ from typing import Any
 
 from ..plotting import figure as fig_
 from . import RooflineError, _ceilings, hotspots, load
+from .ert import coinciding
 
 _PEAKS = {"cpu_roofline": ("dp", "sp"), "cpu_roofline_dp": ("dp",), "cpu_roofline_sp": ("sp",)}
 _PEAK_NAMES = {"dp": "DP", "sp": "SP"}
@@ -77,11 +78,19 @@ def plot_roofline(
         raise RooflineError(
             f"unknown bandwidth {unknown[0]!r}. Valid choices are: l1, l2, l3, dram"
         )
-    bands = {b: ceilings["bandwidth"][b] for b in band_labels if ceilings["bandwidth"].get(b)}
+    # innermost level first, whatever the order of band_labels: "L1 = L2" for coinciding ones
+    chosen = sorted(set(band_labels), key=list(_LEVEL_NAMES).index)
+    bands = {b: ceilings["bandwidth"][b] for b in chosen if ceilings["bandwidth"].get(b)}
     if not peaks or not bands:
         raise RooflineError(
             f"the ERT data has no {'peak' if not peaks else 'bandwidth'} for {rtype} "
             f"({', '.join(band_labels)}); it has {sorted(ceilings['bandwidth'])}"
+            + (
+                " (the bounded ERT sweep leaves DRAM out when the last cache is very large: "
+                "TIMEMORY_ERT_FULL_SWEEP=1 measures it)"
+                if peaks and "dram" in band_labels and "dram" not in ceilings["bandwidth"]
+                else ""
+            )
         )
     top_peak, top_band = max(peaks.values()), max(bands.values())
 
@@ -157,16 +166,19 @@ def plot_roofline(
             px, py = axis.transData.transform((p["intensity"], p["gflops"]))
             placed.append(Bbox.from_extents(px - 9, py - 9, px + 9, py + 9))
         # compute ceilings: horizontal from their ridge with the fastest band, labelled above
-        # at the right
-        for i, (dtype, peak) in enumerate(sorted(peaks.items(), key=lambda kv: -kv[1])):
+        # at the right; peaks that coincide (ert.coinciding) are one line with both names
+        for i, (dtypes, peak) in enumerate(coinciding(peaks)):
             colour = fig_.PALETTE[3 + i % 2]
             axis.plot([peak / top_band, xmax], [peak, peak], color=colour, linewidth=2)
-            label = f"{_PEAK_NAMES[dtype]} peak: {_fmt(peak)} GFLOP/s"
+            joined = " = ".join(_PEAK_NAMES[d] for d in dtypes)
+            label = f"{joined} peak: {_fmt(peak)} GFLOP/s"
             text = axis.text(xmax / 1.15, peak * 1.08, label, ha="right", va="bottom", color=colour)
             placed.append(text.get_window_extent().padded(2))
         # bandwidth ceilings: y = bw * x up to the highest compute ceiling, labelled along the
-        # line (above, else below it) at the first place that overlaps no other label
-        for i, (level, bw) in enumerate(sorted(bands.items(), key=lambda kv: -kv[1])):
+        # line (above, else below it) at the first place that overlaps no other label; levels
+        # that coincide (L2 raised to L3's figure, or measured within COINCIDE) are one line
+        # labelled with every name, "L1 = L2: ...", not lines drawn over each other
+        for i, (levels, bw) in enumerate(coinciding(bands)):
             x_ridge = top_peak / bw
             style = ("-", "--", "-.", ":")[i % 4]
             axis.plot(
@@ -179,7 +191,7 @@ def plot_roofline(
             text = axis.text(
                 0,
                 0,
-                f"{_LEVEL_NAMES[level]}: {_fmt(bw)} GB/s",
+                f"{' = '.join(_LEVEL_NAMES[level] for level in levels)}: {_fmt(bw)} GB/s",
                 rotation=_angle(axis, xmin, bw * xmin, x_ridge, top_peak),
                 rotation_mode="anchor",
                 color="#202020",

@@ -54,13 +54,15 @@ PYBIND11_MODULE(_ert, m) {
     m.def(
         "ert_fma",
         [](const std::string& dtype, std::size_t working_set, int reps, std::size_t trials, std::size_t nthreads,
-           std::size_t alignment, const std::string& isa) {
-            return measured(
-                [&] { return tim::ert::measure_fma(dtype, working_set, reps, trials, nthreads, alignment, isa); });
+           std::size_t alignment, const std::string& isa, bool warmup) {
+            return measured([&] {
+                return tim::ert::measure_fma(dtype, working_set, reps, trials, nthreads, alignment, isa, warmup);
+            });
         },
         py::arg("dtype"), py::arg("working_set"), py::arg("reps"), py::arg("trials"), py::arg("nthreads"),
-        py::arg("alignment") = 0, py::arg("isa") = "auto",
-        "One FMA-kernel measurement: working_set bytes per thread, 2*reps FLOPs per element.");
+        py::arg("alignment") = 0, py::arg("isa") = "auto", py::kw_only(), py::arg("warmup") = true,
+        "One FMA-kernel measurement: working_set bytes per thread, 2*reps FLOPs per element; "
+        "warmup=False skips the untimed pass (a working set beyond the caches).");
     m.def(
         "ert_copy",
         [](std::size_t working_set, std::size_t trials, std::size_t nthreads, std::size_t alignment,
@@ -69,6 +71,26 @@ PYBIND11_MODULE(_ert, m) {
         },
         py::arg("working_set"), py::arg("trials"), py::arg("nthreads"), py::arg("alignment") = 0,
         py::arg("isa") = "auto", "STREAM-like copy of working_set bytes per thread.");
+    m.def(
+        "ert_keep_buffers",
+        [](bool keep) {
+            py::gil_scoped_release release;  // waits for a measurement of another thread
+            tim::ert::keep_buffers(keep);
+        },
+        py::arg("keep"),
+        "True: each measuring thread's buffers are kept and reused by the next measurements "
+        "(a sweep pays a working set's page faults once); False: free them, allocate per call.");
+    m.def(
+        "ert_chain",
+        [](const std::string& kind, double seconds) {
+            if (kind != "add" && kind != "imul")  // before releasing the GIL: a ValueError
+                throw py::value_error("ERT chain '" + kind + "' is unknown. Valid choices are: add, imul");
+            py::gil_scoped_release release;
+            return tim::ert::measure_chain(kind, seconds);
+        },
+        py::arg("kind"), py::arg("seconds") = 0.05,
+        "Operations per second of a chain of dependent 'add' (1 cycle each) or 'imul' (3 cycles on "
+        "current cores) on the calling thread, best of short runs; 0 if unknown.");
     m.def(
         "ert_frequency",
         [](double seconds) {

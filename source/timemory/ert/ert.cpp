@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -117,8 +118,9 @@ private:
 using clock_type = std::chrono::steady_clock;
 
 struct Aligned {
-    void* ptr = nullptr;
-    Aligned(std::size_t bytes, std::size_t alignment) {
+    void*       ptr = nullptr;
+    std::size_t bytes, alignment;
+    Aligned(std::size_t n, std::size_t align) : bytes(n), alignment(align) {
         const auto size = (bytes + alignment - 1) / alignment * alignment;
         ptr             = std::aligned_alloc(alignment, std::max(size, alignment));
         if (!ptr) throw std::bad_alloc();
@@ -127,6 +129,36 @@ struct Aligned {
     Aligned(const Aligned&)            = delete;
     Aligned& operator=(const Aligned&) = delete;
 };
+
+// Buffers kept from one measurement to the next while a sweep asks for it (keep_buffers):
+// the first touch of a working set is page faults, which on a VM cost several passes over
+// it (0.7 s for 300 MiB per thread against 0.1 s for a pass), and a sweep measures each
+// working set once per trial. One slot per thread index and array, used only by that
+// thread during a measurement; measurements hold the mutex, so they never share a slot.
+struct BufferPool {
+    std::mutex                            mutex;
+    bool                                  keep = false;
+    std::vector<std::shared_ptr<Aligned>> slots;
+};
+
+BufferPool& buffer_pool() {
+    static BufferPool pool;
+    return pool;
+}
+
+// Array `array` (0 or 1) of thread `index`: at least `bytes`, from the pool when buffers are
+// kept (a new one when the kept one is smaller or aligned otherwise), else a new one that
+// the last owner frees. Called with the pool's mutex held by the measuring call.
+std::shared_ptr<Aligned> buffer(std::size_t index, std::size_t array, std::size_t bytes, std::size_t alignment) {
+    auto& pool = buffer_pool();
+    if (!pool.keep) return std::make_shared<Aligned>(bytes, alignment);
+    auto& kept = pool.slots.at(2 * index + array);
+    if (!kept || kept->bytes < bytes || kept->alignment != alignment) {
+        kept.reset();  // the old one freed first: both need not fit at once
+        kept = std::make_shared<Aligned>(bytes, alignment);
+    }
+    return kept;
+}
 
 std::size_t effective_alignment(std::size_t alignment) {
     if (alignment == 0) return 64;  // a cache line, and every vector width
@@ -162,12 +194,12 @@ double run_threads(std::size_t nthreads, Body&& body) {
     return std::chrono::duration<double>(last - first).count();
 }
 
-// One measurement: in each thread, prepare(bytes) allocates and first-touches the
-// thread's buffers and returns run(passes); one untimed pass, then `trials` timed ones.
-// Bytes: one load and one store of the working set per pass.
+// One measurement: in each thread, prepare(index, bytes) allocates and first-touches the
+// thread's buffers and returns run(passes); one untimed pass (unless !warmup), then
+// `trials` timed ones. Bytes: one load and one store of the working set per pass.
 template <typename Prepare>
 Measurement timed(const Kernels& k, std::size_t block, std::size_t working_set, std::size_t trials,
-                  std::size_t nthreads, Prepare&& prepare) {
+                  std::size_t nthreads, Prepare&& prepare, bool warmup = true) {
     const auto  bytes = std::max(working_set / block, std::size_t{1}) * block;
     Measurement m;
     m.isa         = k.name;
@@ -179,12 +211,13 @@ Measurement timed(const Kernels& k, std::size_t block, std::size_t working_set, 
     // run_threads rethrows its exception.
     std::atomic<bool> failed{false};
     m.seconds = run_threads(nthreads,
-                            [&](std::size_t, Barrier& barrier, clock_type::time_point& t0, clock_type::time_point& t1) {
-                                std::optional<decltype(prepare(bytes))> run;
-                                std::exception_ptr                      error;
+                            [&](std::size_t index, Barrier& barrier, clock_type::time_point& t0,
+                                clock_type::time_point& t1) {
+                                std::optional<decltype(prepare(index, bytes))> run;
+                                std::exception_ptr                             error;
                                 try {
-                                    run.emplace(prepare(bytes));
-                                    (*run)(1);  // warm-up: caches, TLB, clock rate
+                                    run.emplace(prepare(index, bytes));
+                                    if (warmup) (*run)(1);  // caches, TLB, clock rate
                                 } catch (...) {
                                     error = std::current_exception();
                                     failed.store(true);
@@ -204,14 +237,17 @@ Measurement timed(const Kernels& k, std::size_t block, std::size_t working_set, 
 
 template <typename T>
 Measurement fma_typed(const Kernels& k, void (*sweep)(T*, std::size_t, int, std::size_t), std::size_t working_set,
-                      int reps, std::size_t trials, std::size_t nthreads, std::size_t alignment) {
-    auto m      = timed(k, k.block(), working_set, trials, nthreads, [&](std::size_t bytes) {
-        auto       mem = std::make_unique<Aligned>(bytes, alignment);
-        auto*      buf = static_cast<T*>(mem->ptr);
-        const auto n   = bytes / sizeof(T);
-        for (std::size_t i = 0; i < n; ++i) buf[i] = T(1);
-        return [=, mem = std::move(mem)](std::size_t passes) { sweep(buf, n, reps, passes); };
-    });
+                      int reps, std::size_t trials, std::size_t nthreads, std::size_t alignment, bool warmup) {
+    auto m      = timed(
+        k, k.block(), working_set, trials, nthreads,
+        [&](std::size_t index, std::size_t bytes) {
+            auto       mem = buffer(index, 0, bytes, alignment);
+            auto*      buf = static_cast<T*>(mem->ptr);
+            const auto n   = bytes / sizeof(T);
+            for (std::size_t i = 0; i < n; ++i) buf[i] = T(1);
+            return [=, mem = std::move(mem)](std::size_t passes) { sweep(buf, n, reps, passes); };
+        },
+        warmup);
     m.total_ops = 2.0 * double(reps) * double(m.working_set / sizeof(T)) * double(trials) * double(nthreads);
     return m;
 }
@@ -236,13 +272,15 @@ std::string resolve_isa(const std::string& isa) {
 }
 
 Measurement measure_fma(const std::string& dtype, std::size_t working_set, int reps, std::size_t trials,
-                        std::size_t nthreads, std::size_t alignment, const std::string& isa) {
+                        std::size_t nthreads, std::size_t alignment, const std::string& isa, bool warmup) {
     if (reps < 1) throw std::invalid_argument("ERT: FLOPs per element must be at least 2 (reps >= 1)");
     if (trials < 1 || nthreads < 1) throw std::invalid_argument("ERT: trials and threads must be >= 1");
     const auto& k     = kernels_for(isa);
     const auto  align = effective_alignment(alignment);
-    if (dtype == "dp") return fma_typed<double>(k, k.dp, working_set, reps, trials, nthreads, align);
-    if (dtype == "sp") return fma_typed<float>(k, k.sp, working_set, reps, trials, nthreads, align);
+    std::lock_guard<std::mutex> lock(buffer_pool().mutex);
+    buffer_pool().slots.resize(std::max(buffer_pool().slots.size(), 2 * nthreads));
+    if (dtype == "dp") return fma_typed<double>(k, k.dp, working_set, reps, trials, nthreads, align, warmup);
+    if (dtype == "sp") return fma_typed<float>(k, k.sp, working_set, reps, trials, nthreads, align, warmup);
     throw std::invalid_argument("ERT data type '" + dtype + "' is unknown. Valid choices are: dp, sp");
 }
 
@@ -251,9 +289,11 @@ Measurement measure_copy(std::size_t working_set, std::size_t trials, std::size_
     if (trials < 1 || nthreads < 1) throw std::invalid_argument("ERT: trials and threads must be >= 1");
     const auto& k     = kernels_for(isa);
     const auto  align = effective_alignment(alignment);
-    return timed(k, k.copy_block(), working_set, trials, nthreads, [&](std::size_t bytes) {
-        auto       src = std::make_unique<Aligned>(bytes, align);
-        auto       dst = std::make_unique<Aligned>(bytes, align);
+    std::lock_guard<std::mutex> lock(buffer_pool().mutex);
+    buffer_pool().slots.resize(std::max(buffer_pool().slots.size(), 2 * nthreads));
+    return timed(k, k.copy_block(), working_set, trials, nthreads, [&](std::size_t index, std::size_t bytes) {
+        auto       src = buffer(index, 0, bytes, align);
+        auto       dst = buffer(index, 1, bytes, align);
         auto*      a   = static_cast<double*>(src->ptr);
         auto*      b   = static_cast<double*>(dst->ptr);
         const auto n   = bytes / sizeof(double);
@@ -262,35 +302,72 @@ Measurement measure_copy(std::size_t working_set, std::size_t trials, std::size_
     });
 }
 
-double measure_frequency(double seconds) {
+void keep_buffers(bool keep) {
+    std::lock_guard<std::mutex> lock(buffer_pool().mutex);
+    buffer_pool().keep = keep;
+    if (!keep) buffer_pool().slots.clear();  // frees them
+}
+
+namespace {
+
 #if defined(__x86_64__)
-    // 100 dependent adds per iteration; the loop's own increment and branch run in
-    // parallel on other ports. Best of several short runs.
-    double best = 0.0;
-    // 2e6 cycles (under 1 ms) per run: short enough that many runs see no preemption or
-    // steal time on a busy (virtual) machine, long enough that the clock reads do not count
-    const std::size_t iterations = 20000;
+#define TIMEMORY_CHAIN10(OP)                                                                                \
+    OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" \
+    OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t"
+#define TIMEMORY_CHAIN100(OP)                                                                                  \
+    TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) \
+        TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP)
+
+// One run: `iterations` x 100 dependent operations, each reading the previous result and
+// a register whose value the compiler cannot see (so neither it nor the CPU's renamer
+// can fold the chain: the renamer folds additions of immediates, not of registers).
+// Returns the operations per second.
+template <bool Multiply>
+double chain_run(std::size_t iterations) {
+    std::uint64_t x = 1, operand = 1;
+    __asm__ __volatile__("" : "+r"(x), "+r"(operand));  // values unknown to the compiler
+    const auto t0 = clock_type::now();
+    for (std::size_t i = 0; i < iterations; ++i) {
+        if constexpr (Multiply)
+            __asm__ __volatile__(TIMEMORY_CHAIN100("imul") : "+r"(x) : "r"(operand));
+        else
+            __asm__ __volatile__(TIMEMORY_CHAIN100("add") : "+r"(x) : "r"(operand));
+    }
+    const double dt = std::chrono::duration<double>(clock_type::now() - t0).count();
+    __asm__ __volatile__("" ::"r"(x));
+    return dt > 0 ? double(iterations) * 100.0 / dt : 0.0;
+}
+#undef TIMEMORY_CHAIN100
+#undef TIMEMORY_CHAIN10
+
+// Best of runs of about 2e6 cycles (under 1 ms): short enough that many runs see no
+// preemption or steal time on a busy (virtual) machine, long enough that the clock reads
+// do not count. Noise only slows a run, so the fastest is the truest.
+template <bool Multiply>
+double chain_rate(double seconds) {
+    const std::size_t iterations = Multiply ? 7000 : 20000;  // 100 operations each
+    double            best       = 0.0;
     const auto        deadline   = clock_type::now() + std::chrono::duration<double>(seconds);
     do {
-        std::uint64_t x  = 0;
-        const auto    t0 = clock_type::now();
-        for (std::size_t i = 0; i < iterations; ++i) {
-#define TIMEMORY_ADD10                                                       \
-    "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t" \
-    "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-            __asm__ __volatile__(TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10
-                                     TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10 TIMEMORY_ADD10
-                                 : "+r"(x));
-#undef TIMEMORY_ADD10
-        }
-        const double dt = std::chrono::duration<double>(clock_type::now() - t0).count();
-        if (dt > 0) best = std::max(best, double(x) / dt);
+        best = std::max(best, chain_run<Multiply>(iterations));
     } while (clock_type::now() < deadline);
     return best;
+}
+#endif
+
+}  // namespace
+
+double measure_chain(const std::string& kind, double seconds) {
+    if (kind != "add" && kind != "imul")
+        throw std::invalid_argument("ERT chain '" + kind + "' is unknown. Valid choices are: add, imul");
+#if defined(__x86_64__)
+    return kind == "add" ? chain_rate<false>(seconds) : chain_rate<true>(seconds);
 #else
     (void)seconds;
     return 0.0;
 #endif
 }
+
+double measure_frequency(double seconds) { return measure_chain("add", seconds); }
 
 }  // namespace tim::ert
