@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "timemory/components/event_reads.hpp"
+
 namespace tim {
 
 constexpr int max_values = 8;  // widest component (network_stats) has 8 values
@@ -74,6 +76,9 @@ struct ComponentInfo {
     bool      hw_counter = false;
     Combine   combine    = Combine::delta;
     ReadFn    read       = nullptr;
+    // The same reading from the event's shared kernel reads (event_reads.hpp), for the
+    // components whose source other components read too; nullptr: `read` reads on its own.
+    readers::SharedReadFn read_shared = nullptr;
     DisplayFn display    = nullptr;  // nullptr: display = raw (n_raw == n_disp)
     int       precision  = 3;
     int       width      = 8;

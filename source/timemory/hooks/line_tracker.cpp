@@ -87,11 +87,12 @@ double* LineTracker::reading() {
     if (!have_now_) {
         // Python-defined components are not read per event: each line's interval is an object
         // of their own, started in open() and stopped in close()
+        readers::EventReads ev;  // the event's shared kernel reads
         if (__builtin_expect(user_, 0)) {
             for (std::size_t i = 0; i < infos_.size(); ++i)
-                if (!infos_[i]->user) read_now(*infos_[i], now_.data() + offset_[i]);
+                if (!infos_[i]->user) read_now(*infos_[i], now_.data() + offset_[i], ev);
         } else {
-            for (std::size_t i = 0; i < infos_.size(); ++i) read_now(*infos_[i], now_.data() + offset_[i]);
+            for (std::size_t i = 0; i < infos_.size(); ++i) read_now(*infos_[i], now_.data() + offset_[i], ev);
         }
         have_now_ = true;
     }

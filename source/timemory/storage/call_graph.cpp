@@ -523,7 +523,8 @@ void Bundle::start(const int* indices, int n, std::uint64_t hash, std::string_vi
     timeline_ = timeline::recording();
     if (__builtin_expect(timeline_, 0)) begin_event(hash, indices, n);
     // readings last, so the bookkeeping above is not part of the measurement
-    for (int i = 0; i < n; ++i) start_reading(table[static_cast<std::size_t>(indices[i])], m[i].start);
+    readers::EventReads ev;  // the event's shared kernel reads
+    for (int i = 0; i < n; ++i) start_reading(table[static_cast<std::size_t>(indices[i])], m[i].start, ev);
     next_link_ = td.running;
     prev_link_ = nullptr;
     if (td.running) td.running->prev_link_ = this;
@@ -541,7 +542,8 @@ void Bundle::stop() {
         heap_stop.reset(new double[static_cast<std::size_t>(n_)][max_values]);
         stop = heap_stop.get();
     }
-    for (int i = 0; i < n_; ++i) stop_reading(m[i].graph->info(), m[i].start, stop[i]);
+    readers::EventReads ev;  // the event's shared kernel reads
+    for (int i = 0; i < n_; ++i) stop_reading(m[i].graph->info(), m[i].start, stop[i], ev);
     if (__builtin_expect(timeline_, 0)) end_event(stop);
     for (int i = 0; i < n_; ++i) {
         auto& g = *m[i].graph;

@@ -259,7 +259,17 @@ struct Measurement {
 
 // Raw value of one interval from its start and stop readings (per Combine).
 void interval_value(const ComponentInfo& info, const double* start, const double* stop, double* out);
-// Takes a reading (zeros when the component has no reader).
+// Takes a reading (zeros when the component has no reader). With `ev`, the event's shared
+// kernel reads (components/event_reads.hpp): every component of one event that reads the same
+// kernel source (getrusage, /proc/self/statm, ...) takes that source's one reading. One `ev`
+// per event, declared by the caller just before its readings: never kept for another event.
+inline void read_now(const ComponentInfo& info, double* out, readers::EventReads& ev) {
+    if (info.read_shared) info.read_shared(ev, out);
+    else if (info.read) info.read(out);
+    else
+        for (int i = 0; i < info.n_raw; ++i) out[i] = 0.0;
+}
+// A reading on its own: reads its kernel source afresh.
 inline void read_now(const ComponentInfo& info, double* out) {
     if (info.read) info.read(out);
     else
@@ -269,21 +279,29 @@ inline void read_now(const ComponentInfo& info, double* out) {
 // (info.user) its object's start and stop through the bindings' hooks, with the GIL held.
 // `start` is what the start reading wrote; a stop with no value (the component failed and
 // was dropped) writes NaN into out[0] (no_value).
-inline void start_reading(const ComponentInfo& info, double* start) {
+inline void start_reading(const ComponentInfo& info, double* start, readers::EventReads& ev) {
     if (__builtin_expect(info.user, 0)) {
         if (const auto& h = user_component_hooks(); h.start) h.start(info.index, start);
         else start[0] = start[1] = 0.0;
     } else {
-        read_now(info, start);
+        read_now(info, start, ev);
     }
 }
-inline void stop_reading(const ComponentInfo& info, const double* start, double* out) {
+inline void stop_reading(const ComponentInfo& info, const double* start, double* out, readers::EventReads& ev) {
     if (__builtin_expect(info.user, 0)) {
         const auto& h = user_component_hooks();
         if (!h.stop || !h.stop(info.index, start, out)) out[0] = __builtin_nan("");
     } else {
-        read_now(info, out);
+        read_now(info, out, ev);
     }
+}
+inline void start_reading(const ComponentInfo& info, double* start) {
+    readers::EventReads ev;
+    start_reading(info, start, ev);
+}
+inline void stop_reading(const ComponentInfo& info, const double* start, double* out) {
+    readers::EventReads ev;
+    stop_reading(info, start, out, ev);
 }
 inline bool no_value(const ComponentInfo& info, const double* stop) {
     return __builtin_expect(info.user, 0) && stop[0] != stop[0];
