@@ -90,6 +90,48 @@ def test_profiler_one_getrusage_per_call_and_return():
     assert done == 2 * calls
 
 
+def test_peak_rss_alone_reads_the_thread_usage():
+    # getrusage(RUSAGE_THREAD) has the process's ru_maxrss (what the cheaper read relies on)
+    assert resource.getrusage(resource.RUSAGE_THREAD).ru_maxrss == resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _core._kernel_reads()
+    for _ in range(10):
+        with marker(["wall_clock", "peak_rss", "current_peak_rss"], key="maxrss-only"):
+            spin(100)
+    after = _core._kernel_reads()
+    assert after["getrusage_thread_maxrss"] - before["getrusage_thread_maxrss"] == 20
+    assert after["getrusage"] - before["getrusage"] == 0
+    # with another getrusage field in the event, its one full read serves peak_rss too
+    before = after
+    with marker(["peak_rss", "cpu_clock"], key="mixed"):
+        spin(100)
+    after = _core._kernel_reads()
+    assert after["getrusage"] - before["getrusage"] == 2
+    assert after["getrusage_thread_maxrss"] - before["getrusage_thread_maxrss"] == 0
+
+
+def test_peak_rss_alone_under_the_profiler_reads_once_per_event():
+    before = _core._kernel_reads()
+    with profile(["wall_clock", "peak_rss"]):
+        fibonacci(10)
+    after = _core._kernel_reads()
+    assert after["getrusage"] - before["getrusage"] == 0
+    assert after["getrusage_thread_maxrss"] - before["getrusage_thread_maxrss"] == 2 * total_laps("wall_clock")
+
+
+def test_rusage_children_takes_the_full_read():
+    # the children's ru_maxrss has no per-thread twin: the full read of RUSAGE_CHILDREN
+    before = _core._kernel_reads()
+    _core.set_rusage_children()
+    try:
+        with marker(["wall_clock", "peak_rss"], key="children"):
+            spin(100)
+    finally:
+        _core.set_rusage_self()
+    after = _core._kernel_reads()
+    assert after["getrusage"] - before["getrusage"] == 2
+    assert after["getrusage_thread_maxrss"] - before["getrusage_thread_maxrss"] == 0
+
+
 def test_cpu_user_sys_of_one_event_are_one_reading():
     with marker(["cpu_clock", "user_clock", "sys_clock"], key="consistent"):
         spin(200_000)
@@ -117,9 +159,14 @@ def touch_beyond_peak(extra: int) -> mmap.mmap:
     return block
 
 
-def test_peak_rss_rises_when_a_region_touches_memory():
+@pytest.mark.parametrize(
+    "components",
+    [["peak_rss", "cpu_clock", "num_minor_page_faults"], ["wall_clock", "peak_rss"]],
+    ids=["full-getrusage", "maxrss-alone"],
+)
+def test_peak_rss_rises_when_a_region_touches_memory(components):
     extra = 32 * 1024 * 1024
-    with marker(["peak_rss", "cpu_clock", "num_minor_page_faults"], key="touching"):
+    with marker(components, key="touching"):
         block = touch_beyond_peak(extra)
     block.close()
     grown = by_label(PeakRssStorage)["touching"] * 1e6  # display unit MB

@@ -79,6 +79,7 @@ struct ComponentInfo {
     // The same reading from the event's shared kernel reads (event_reads.hpp), for the
     // components whose source other components read too; nullptr: `read` reads on its own.
     readers::SharedReadFn read_shared = nullptr;
+    readers::RusageUse    rusage_use  = readers::RusageUse::none;  // what it takes from getrusage (EventPlan)
     DisplayFn display    = nullptr;  // nullptr: display = raw (n_raw == n_disp)
     int       precision  = 3;
     int       width      = 8;

@@ -27,8 +27,34 @@ enum Source : unsigned {
     src_proc_io,          // /proc/self/io
     src_process_cputime,  // clock_gettime(CLOCK_PROCESS_CPUTIME_ID)
     src_thread_cputime,   // clock_gettime(CLOCK_THREAD_CPUTIME_ID)
+    src_maxrss,           // getrusage(RUSAGE_THREAD) for ru_maxrss alone (event_maxrss in rusage.hpp)
     n_sources
 };
+
+// What a component takes from getrusage: nothing, ru_maxrss alone (peak_rss, current_peak_rss)
+// or other fields too (the CPU times, the counts).
+enum class RusageUse : std::uint8_t { none, maxrss, other };
+
+// What the caller knows of an event's components, fixed for a set of components: whether ru_maxrss
+// is the only getrusage field they need. A hint only: a wrong plan costs a system call, never a
+// wrong value (each reader still takes the field it needs from a reading that has it).
+struct EventPlan {
+    bool maxrss_only = false;
+};
+
+// The plan of a set of components, one component at a time.
+struct PlanBuilder {
+    bool      maxrss = false, other = false;
+    void      add(RusageUse u) noexcept { (u == RusageUse::maxrss ? maxrss : other) |= u != RusageUse::none; }
+    EventPlan plan() const noexcept { return EventPlan{maxrss && !other}; }
+};
+// The plan of a set of components (pointers to their ComponentInfo).
+template <typename Infos>
+inline EventPlan plan_of(const Infos& infos) {
+    PlanBuilder b;
+    for (const auto* info : infos) b.add(info->rusage_use);
+    return b.plan();
+}
 
 // Kernel reads per source since start-up, every thread (relaxed: a count, no ordering). What
 // the tests count to prove an event's components share one read (timemory._core._kernel_reads);
@@ -39,7 +65,12 @@ inline void count_kernel_read(Source s) noexcept { kernel_reads[s].fetch_add(1, 
 // The sources read so far for one event and their values. Only `have` is initialised: a
 // value is written before its bit is set and read only after.
 struct EventReads {
-    unsigned have = 0;  // bit (1 << Source) per source read
+    EventReads() = default;
+    explicit EventReads(EventPlan p) : plan(p) {}
+
+    unsigned  have = 0;  // bit (1 << Source) per source read
+    EventPlan plan;
+    long      maxrss_kib;  // src_maxrss
     rusage   ru;
     double   statm[2];  // size, resident, bytes
     double   io[4];     // rchar, wchar, read_bytes, write_bytes

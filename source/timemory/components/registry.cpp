@@ -271,6 +271,13 @@ std::vector<ComponentInfo> build_table() {
           "process exceeded its time slice",
           shared_reader<read_prio_switches>());
 
+    // what each getrusage reader takes from the event's one getrusage (EventPlan)
+    for (const char* key : {"sys_clock", "user_clock", "cpu_clock", "user_mode_time", "kernel_mode_time", "num_io_in",
+                            "num_io_out", "num_minor_page_faults", "num_major_page_faults",
+                            "voluntary_context_switch", "priority_context_switch"})
+        at(key).rusage_use = RusageUse::other;
+    for (const char* key : {"peak_rss", "current_peak_rss"}) at(key).rusage_use = RusageUse::maxrss;
+
     io("read_char",
        "Number of bytes which this task has caused to be read from storage. Sum of bytes which this process "
        "passed to read() and pread(). Not disk IO.",

@@ -80,6 +80,7 @@ void CallStack::rebind() {
         user_ = user_ || g.info().user;
     }
     scratch_.assign(static_cast<std::size_t>(n_) * max_values, 0.0);
+    plan_ = readers::plan_of(infos_);
 }
 
 void CallStack::enter(std::uint64_t hash, std::string_view label) {
@@ -98,7 +99,7 @@ void CallStack::enter(std::uint64_t hash, std::string_view label) {
     // Python-defined component's start runs its object's start() here, under the GIL the
     // profile callback holds; CPython sends no events while a profile callback runs (its
     // tracing flag, sys.monitoring's too), so the component's own calls are not profiled.
-    readers::EventReads ev;  // the event's shared kernel reads
+    readers::EventReads ev(plan_);  // the event's shared kernel reads
     if (__builtin_expect(user_, 0)) {
         for (int i = 0; i < n_; ++i) start_reading(*infos_[static_cast<std::size_t>(i)], m[i].start, ev);
     } else {  // native components only: the readings as they were before Python-defined ones
@@ -141,7 +142,7 @@ void CallStack::leave() {
     if (offset < 0) return;
     double*      stop = scratch_.data();
     Measurement* m    = meas_.data() + offset;
-    readers::EventReads ev;  // the event's shared kernel reads
+    readers::EventReads ev(plan_);  // the event's shared kernel reads
     if (__builtin_expect(user_, 0)) {
         for (int i = 0; i < n_; ++i)
             stop_reading(*infos_[static_cast<std::size_t>(i)], m[i].start, stop + i * max_values, ev);

@@ -509,6 +509,7 @@ void Bundle::start(const int* indices, int n, std::uint64_t hash, std::string_vi
     Measurement* m     = data();
     const auto&  table = component_table();
     int          hw    = 0;
+    readers::PlanBuilder plan;
     for (int i = 0; i < n; ++i) {
         auto& g         = td.graph(indices[i]);
         m[i].graph      = &g;
@@ -516,14 +517,16 @@ void Bundle::start(const int* indices, int n, std::uint64_t hash, std::string_vi
         m[i].node       = g.push(hash, label, flat, timeline);
         m[i].generation = g.generation();
         hw += g.info().hw_counter;
+        plan.add(g.info().rusage_use);
     }
     hw_n_ = static_cast<std::uint16_t>(hw);
+    plan_ = plan.plan();
     if (hw) perf::add_running(hw);  // before the readings: the events must not change under them
     // off: one load and a branch predicted not taken
     timeline_ = timeline::recording();
     if (__builtin_expect(timeline_, 0)) begin_event(hash, indices, n);
     // readings last, so the bookkeeping above is not part of the measurement
-    readers::EventReads ev;  // the event's shared kernel reads
+    readers::EventReads ev(plan_);  // the event's shared kernel reads
     for (int i = 0; i < n; ++i) start_reading(table[static_cast<std::size_t>(indices[i])], m[i].start, ev);
     next_link_ = td.running;
     prev_link_ = nullptr;
@@ -542,7 +545,7 @@ void Bundle::stop() {
         heap_stop.reset(new double[static_cast<std::size_t>(n_)][max_values]);
         stop = heap_stop.get();
     }
-    readers::EventReads ev;  // the event's shared kernel reads
+    readers::EventReads ev(plan_);  // the event's shared kernel reads
     for (int i = 0; i < n_; ++i) stop_reading(m[i].graph->info(), m[i].start, stop[i], ev);
     if (__builtin_expect(timeline_, 0)) end_event(stop);
     for (int i = 0; i < n_; ++i) {
