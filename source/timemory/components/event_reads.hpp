@@ -40,19 +40,26 @@ enum class RusageUse : std::uint8_t { none, maxrss, other };
 // wrong value (each reader still takes the field it needs from a reading that has it).
 struct EventPlan {
     bool maxrss_only = false;
+    // a component reads a shared source: the caller takes the readings through an EventReads;
+    // without one (wall_clock alone, say) it keeps the plain readings, with nothing added
+    bool shared = false;
 };
 
 // The plan of a set of components, one component at a time.
 struct PlanBuilder {
-    bool      maxrss = false, other = false;
-    void      add(RusageUse u) noexcept { (u == RusageUse::maxrss ? maxrss : other) |= u != RusageUse::none; }
-    EventPlan plan() const noexcept { return EventPlan{maxrss && !other}; }
+    bool maxrss = false, other = false, shared = false;
+    // one component: what it takes from getrusage, and whether it has a shared reader
+    void add(RusageUse u, bool has_shared_reader) noexcept {
+        (u == RusageUse::maxrss ? maxrss : other) |= u != RusageUse::none;
+        shared |= has_shared_reader;
+    }
+    EventPlan plan() const noexcept { return EventPlan{maxrss && !other, shared}; }
 };
 // The plan of a set of components (pointers to their ComponentInfo).
 template <typename Infos>
 inline EventPlan plan_of(const Infos& infos) {
     PlanBuilder b;
-    for (const auto* info : infos) b.add(info->rusage_use);
+    for (const auto* info : infos) b.add(info->rusage_use, info->read_shared != nullptr);
     return b.plan();
 }
 

@@ -99,11 +99,11 @@ void CallStack::enter(std::uint64_t hash, std::string_view label) {
     // Python-defined component's start runs its object's start() here, under the GIL the
     // profile callback holds; CPython sends no events while a profile callback runs (its
     // tracing flag, sys.monitoring's too), so the component's own calls are not profiled.
-    readers::EventReads ev(plan_);  // the event's shared kernel reads
-    if (__builtin_expect(user_, 0)) {
+    if (__builtin_expect(user_ | plan_.shared, 0)) {
+        readers::EventReads ev(plan_);  // the event's shared kernel reads
         for (int i = 0; i < n_; ++i) start_reading(*infos_[static_cast<std::size_t>(i)], m[i].start, ev);
-    } else {  // native components only: the readings as they were before Python-defined ones
-        for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], m[i].start, ev);
+    } else {  // native components only, none of a shared source: plain readings
+        for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], m[i].start);
     }
     // off: one load and a branch predicted not taken
     if (__builtin_expect(timeline::recording(), 0)) begin_event(hash, m);
@@ -142,12 +142,12 @@ void CallStack::leave() {
     if (offset < 0) return;
     double*      stop = scratch_.data();
     Measurement* m    = meas_.data() + offset;
-    readers::EventReads ev(plan_);  // the event's shared kernel reads
-    if (__builtin_expect(user_, 0)) {
+    if (__builtin_expect(user_ | plan_.shared, 0)) {
+        readers::EventReads ev(plan_);  // the event's shared kernel reads
         for (int i = 0; i < n_; ++i)
             stop_reading(*infos_[static_cast<std::size_t>(i)], m[i].start, stop + i * max_values, ev);
     } else {
-        for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], stop + i * max_values, ev);
+        for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], stop + i * max_values);
     }
     if (__builtin_expect(!events_.empty(), 0) && events_.back().level == frames_.size()) end_event(stop, m);
     for (int i = 0; i < n_; ++i) {

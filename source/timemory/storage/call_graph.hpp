@@ -295,13 +295,22 @@ inline void stop_reading(const ComponentInfo& info, const double* start, double*
         read_now(info, out, ev);
     }
 }
+// The same, each reading on its own (a component with a shared source reads it afresh).
 inline void start_reading(const ComponentInfo& info, double* start) {
-    readers::EventReads ev;
-    start_reading(info, start, ev);
+    if (__builtin_expect(info.user, 0)) {
+        if (const auto& h = user_component_hooks(); h.start) h.start(info.index, start);
+        else start[0] = start[1] = 0.0;
+    } else {
+        read_now(info, start);
+    }
 }
 inline void stop_reading(const ComponentInfo& info, const double* start, double* out) {
-    readers::EventReads ev;
-    stop_reading(info, start, out, ev);
+    if (__builtin_expect(info.user, 0)) {
+        const auto& h = user_component_hooks();
+        if (!h.stop || !h.stop(info.index, start, out)) out[0] = __builtin_nan("");
+    } else {
+        read_now(info, out);
+    }
 }
 inline bool no_value(const ComponentInfo& info, const double* stop) {
     return __builtin_expect(info.user, 0) && stop[0] != stop[0];
