@@ -65,8 +65,18 @@ def run_child(python: str, script: str, n: int, comps: str) -> int:
 
 def strace_counts(python: str, script: str, n: int, comps: str) -> dict[str, int]:
     with tempfile.NamedTemporaryFile(suffix=".txt") as log:
-        args = ["strace", "-f", "-c", "-o", log.name, "-e", "trace=getrusage,clock_gettime,pread64,read", python,
-                script, str(n)] + ([comps] if comps else [])
+        args = [
+            "strace",
+            "-f",
+            "-c",
+            "-o",
+            log.name,
+            "-e",
+            "trace=getrusage,clock_gettime,pread64,read",
+            python,
+            script,
+            str(n),
+        ] + ([comps] if comps else [])
         subprocess.run(args, check=True, capture_output=True, text=True, timeout=900)
         counts: dict[str, int] = {}
         for line in open(log.name, encoding="utf-8"):
@@ -78,11 +88,20 @@ def strace_counts(python: str, script: str, n: int, comps: str) -> dict[str, int
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--python", action="append", help="interpreter with timemory installed (repeatable)")
+    p.add_argument(
+        "--python", action="append", help="interpreter with timemory installed (repeatable)"
+    )
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--n", type=int, default=22, help="fibonacci argument (22: 57,313 calls)")
-    p.add_argument("--sets", nargs="+", default=list(DEFAULT_SETS), help="component sets, space-separated names")
-    p.add_argument("--strace", action="store_true", help="also count system calls per profiled call")
+    p.add_argument(
+        "--sets",
+        nargs="+",
+        default=list(DEFAULT_SETS),
+        help="component sets, space-separated names",
+    )
+    p.add_argument(
+        "--strace", action="store_true", help="also count system calls per profiled call"
+    )
     a = p.parse_args(argv)
     if a.rounds < 1 or a.n < 2:
         print("--rounds must be >= 1 and --n >= 2", file=sys.stderr)
@@ -102,29 +121,35 @@ def main(argv: list[str] | None = None) -> int:
             for py, s in runs[k:] + runs[:k]:
                 samples[(py, s)].append(run_child(py, script, a.n, s))
             print(f"round {rnd + 1}/{a.rounds} done", file=sys.stderr)
-        print(f"fibonacci({a.n}): {calls:,} calls; CPU ns per call, median of {a.rounds} interleaved rounds")
-        print(f"{'interpreter':<40} {'components':<34} {'ns/call':>9} {'added':>9} {'x wall':>7}")
+        print(
+            f"fibonacci({a.n}): {calls:,} calls; CPU ns per call, "
+            f"median of {a.rounds} interleaved rounds"
+        )
+        print(f"{'interpreter':<40} {'components':<42} {'ns/call':>9} {'added':>9} {'x wall':>7}")
         for py in pythons:
             base = statistics.median(samples[(py, "")]) / calls
             wall_added = statistics.median(samples[(py, "wall_clock")]) / calls - base
-            print(f"{py:<40} {'(unprofiled)':<34} {base:9.1f}")
+            print(f"{py:<40} {'(unprofiled)':<42} {base:9.1f}")
             for s in a.sets:
                 per = statistics.median(samples[(py, s)]) / calls
                 added = per - base
                 ratio = added / wall_added if wall_added > 0 else float("nan")
-                print(f"{py:<40} {s:<34} {per:9.1f} {added:9.1f} {ratio:7.2f}")
+                print(f"{py:<40} {s:<42} {per:9.1f} {added:9.1f} {ratio:7.2f}")
         if a.strace:
             if not shutil.which("strace"):
                 print("strace not found: system calls not counted", file=sys.stderr)
                 return 0
-            print(f"\nsystem calls per profiled call (strace -f -c, fibonacci({a.n}), minus the unprofiled run)")
+            print(
+                f"\nsystem calls per profiled call (strace -f -c, fibonacci({a.n}), "
+                "minus the unprofiled run)"
+            )
             for py in pythons:
                 base_counts = strace_counts(py, script, a.n, "")
                 for s in a.sets:
                     c = strace_counts(py, script, a.n, s)
                     per = {k: (c.get(k, 0) - base_counts.get(k, 0)) / calls for k in sorted(c)}
                     shown = "  ".join(f"{k} {v:.2f}" for k, v in per.items())
-                    print(f"{py:<40} {s:<34} {shown}")
+                    print(f"{py:<40} {s:<42} {shown}")
     return 0
 
 

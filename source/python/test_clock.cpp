@@ -44,8 +44,8 @@ void add_test_clock(py::module_& m) {
         "_kernel_reads",
         [] {
             using namespace tim::readers;
-            static constexpr const char* names[n_sources] = {"getrusage", "statm", "proc_io", "process_cputime",
-                                                             "thread_cputime", "getrusage_thread_maxrss"};
+            static constexpr const char* names[n_sources] = {
+                "getrusage", "statm", "proc_io", "process_cputime", "thread_cputime", "getrusage_thread_maxrss"};
             py::dict d;
             for (int s = 0; s < n_sources; ++s) d[names[s]] = kernel_reads[s].load(std::memory_order_relaxed);
             return d;

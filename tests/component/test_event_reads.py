@@ -92,7 +92,10 @@ def test_profiler_one_getrusage_per_call_and_return():
 
 def test_peak_rss_alone_reads_the_thread_usage():
     # getrusage(RUSAGE_THREAD) has the process's ru_maxrss (what the cheaper read relies on)
-    assert resource.getrusage(resource.RUSAGE_THREAD).ru_maxrss == resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert (
+        resource.getrusage(resource.RUSAGE_THREAD).ru_maxrss
+        == resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    )
     before = _core._kernel_reads()
     for _ in range(10):
         with marker(["wall_clock", "peak_rss", "current_peak_rss"], key="maxrss-only"):
@@ -115,7 +118,9 @@ def test_peak_rss_alone_under_the_profiler_reads_once_per_event():
         fibonacci(10)
     after = _core._kernel_reads()
     assert after["getrusage"] - before["getrusage"] == 0
-    assert after["getrusage_thread_maxrss"] - before["getrusage_thread_maxrss"] == 2 * total_laps("wall_clock")
+    assert after["getrusage_thread_maxrss"] - before["getrusage_thread_maxrss"] == 2 * total_laps(
+        "wall_clock"
+    )
 
 
 def test_rusage_children_takes_the_full_read():
@@ -138,7 +143,11 @@ def test_cpu_user_sys_of_one_event_are_one_reading():
     with profile(["cpu_clock", "user_clock", "sys_clock"]):
         for _ in range(20):
             spin(5_000)
-    cpu, user, sys_ = by_label(CpuClockStorage), by_label(UserClockStorage), by_label(SysClockStorage)
+    cpu, user, sys_ = (
+        by_label(CpuClockStorage),
+        by_label(UserClockStorage),
+        by_label(SysClockStorage),
+    )
     assert cpu.keys() == user.keys() == sys_.keys() and "consistent" in cpu
     # one getrusage per event: cpu_clock is exactly user + sys of the same readings (separate
     # reads a microsecond apart differ whenever the µs counter ticks between them)

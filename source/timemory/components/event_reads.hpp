@@ -78,12 +78,12 @@ struct EventReads {
     unsigned  have = 0;  // bit (1 << Source) per source read
     EventPlan plan;
     long      maxrss_kib;  // src_maxrss
-    rusage   ru;
-    double   statm[2];  // size, resident, bytes
-    double   io[4];     // rchar, wchar, read_bytes, write_bytes
-    double   process_cpu_ns;
-    double   thread_cpu_ns;
-    double   io_wall_ns;  // the clock the io rates divide by, read with /proc/self/io
+    rusage    ru;
+    double    statm[2];  // size, resident, bytes
+    double    io[4];     // rchar, wchar, read_bytes, write_bytes
+    double    process_cpu_ns;
+    double    thread_cpu_ns;
+    double    io_wall_ns;  // the clock the io rates divide by, read with /proc/self/io
 
     bool has(Source s) const noexcept { return (have >> s) & 1u; }
     void set(Source s) noexcept { have |= 1u << s; }

@@ -226,8 +226,10 @@ std::vector<ComponentInfo> build_table() {
           shared_reader<read_cputime_clock<CLOCK_THREAD_CPUTIME_ID>>());
     timer("process_cpu_clock", "process_cpu", "CPU-clock timer for the calling process (all threads)",
           shared_reader<read_cputime_clock<CLOCK_PROCESS_CPUTIME_ID>>());
-    timer("user_mode_time", "user_mode", "CPU time spent executing in user mode (via rusage)", shared_reader<read_user_time>());
-    timer("kernel_mode_time", "kernel_mode", "CPU time spent executing in kernel mode (via rusage)", shared_reader<read_sys_time>());
+    timer("user_mode_time", "user_mode", "CPU time spent executing in user mode (via rusage)",
+          shared_reader<read_user_time>());
+    timer("kernel_mode_time", "kernel_mode", "CPU time spent executing in kernel mode (via rusage)",
+          shared_reader<read_sys_time>());
 
     util("cpu_util", "cpu_util", "Percentage of CPU-clock time divided by wall-clock time",
          shared_reader<read_util<CLOCK_PROCESS_CPUTIME_ID>>());
@@ -255,7 +257,8 @@ std::vector<ComponentInfo> build_table() {
         shared_reader<read_virtual_memory>());
 
     count("num_io_in", "io_in", "Number of times the file system had to perform input", shared_reader<read_io_in>());
-    count("num_io_out", "io_out", "Number of times the file system had to perform output", shared_reader<read_io_out>());
+    count("num_io_out", "io_out", "Number of times the file system had to perform output",
+          shared_reader<read_io_out>());
     count("num_minor_page_faults", "minor_page_flts",
           "Number of page faults serviced without any I/O activity via 'reclaiming' a page frame from the "
           "list of pages awaiting reallocation",
@@ -272,9 +275,9 @@ std::vector<ComponentInfo> build_table() {
           shared_reader<read_prio_switches>());
 
     // what each getrusage reader takes from the event's one getrusage (EventPlan)
-    for (const char* key : {"sys_clock", "user_clock", "cpu_clock", "user_mode_time", "kernel_mode_time", "num_io_in",
-                            "num_io_out", "num_minor_page_faults", "num_major_page_faults",
-                            "voluntary_context_switch", "priority_context_switch"})
+    for (const char* key :
+         {"sys_clock", "user_clock", "cpu_clock", "user_mode_time", "kernel_mode_time", "num_io_in", "num_io_out",
+          "num_minor_page_faults", "num_major_page_faults", "voluntary_context_switch", "priority_context_switch"})
         at(key).rusage_use = RusageUse::other;
     for (const char* key : {"peak_rss", "current_peak_rss"}) at(key).rusage_use = RusageUse::maxrss;
 
@@ -288,7 +291,8 @@ std::vector<ComponentInfo> build_table() {
        shared_reader<read_io<1>>(), "written_char", "written_rate");
     io("read_bytes", "Number of bytes which this process really did cause to be fetched from the storage layer",
        shared_reader<read_io<2>>(), "read_bytes", "read_rate");
-    io("written_bytes", "Number of bytes sent to the storage layer", shared_reader<read_io<3>>(), "written_bytes", "written_rate");
+    io("written_bytes", "Number of bytes sent to the storage layer", shared_reader<read_io<3>>(), "written_bytes",
+       "written_rate");
     if (const int err = proc_io_error()) {
         for (const char* key : {"read_char", "written_char", "read_bytes", "written_bytes"}) {
             auto& c       = at(key);

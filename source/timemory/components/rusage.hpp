@@ -73,18 +73,12 @@ inline void read_cpu_time(EventReads& ev, double* out) {
 }
 
 // ru_maxrss is in KiB on Linux; the original timemory multiplied by 1000, under-reporting by 2.4%.
-inline void read_peak_rss(EventReads& ev, double* out) {
-    out[0] = static_cast<double>(event_maxrss(ev)) * 1024.0;
-}
+inline void read_peak_rss(EventReads& ev, double* out) { out[0] = static_cast<double>(event_maxrss(ev)) * 1024.0; }
 
 inline void read_io_in(EventReads& ev, double* out) { out[0] = static_cast<double>(event_rusage(ev).ru_inblock); }
 inline void read_io_out(EventReads& ev, double* out) { out[0] = static_cast<double>(event_rusage(ev).ru_oublock); }
-inline void read_minor_faults(EventReads& ev, double* out) {
-    out[0] = static_cast<double>(event_rusage(ev).ru_minflt);
-}
-inline void read_major_faults(EventReads& ev, double* out) {
-    out[0] = static_cast<double>(event_rusage(ev).ru_majflt);
-}
+inline void read_minor_faults(EventReads& ev, double* out) { out[0] = static_cast<double>(event_rusage(ev).ru_minflt); }
+inline void read_major_faults(EventReads& ev, double* out) { out[0] = static_cast<double>(event_rusage(ev).ru_majflt); }
 inline void read_vol_switches(EventReads& ev, double* out) { out[0] = static_cast<double>(event_rusage(ev).ru_nvcsw); }
 inline void read_prio_switches(EventReads& ev, double* out) {
     out[0] = static_cast<double>(event_rusage(ev).ru_nivcsw);

@@ -506,9 +506,9 @@ void Bundle::start(const int* indices, int n, std::uint64_t hash, std::string_vi
     owner_   = &td;
     n_       = n;
     if (n > inline_capacity) heap_.reset(new Measurement[static_cast<std::size_t>(n)]);
-    Measurement* m     = data();
-    const auto&  table = component_table();
-    int          hw    = 0;
+    Measurement*         m     = data();
+    const auto&          table = component_table();
+    int                  hw    = 0;
     readers::PlanBuilder plan;
     for (int i = 0; i < n; ++i) {
         auto& g         = td.graph(indices[i]);

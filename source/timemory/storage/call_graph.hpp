@@ -347,12 +347,12 @@ private:
 
     Measurement                    inline_[inline_capacity];
     std::unique_ptr<Measurement[]> heap_;
-    int                            n_         = 0;
-    bool                           running_   = false;
-    bool                           timeline_  = false;  // this measurement goes into the timeline
-    std::uint16_t                  hw_n_      = 0;      // hardware-counter components counted in perf::g_running
-    readers::EventPlan             plan_;               // the components' kernel reads (event_reads.hpp)
-    std::uint16_t                  tl_depth_  = 0;      // timeline: the event's depth
+    int                            n_        = 0;
+    bool                           running_  = false;
+    bool                           timeline_ = false;  // this measurement goes into the timeline
+    std::uint16_t                  hw_n_     = 0;      // hardware-counter components counted in perf::g_running
+    readers::EventPlan             plan_;              // the components' kernel reads (event_reads.hpp)
+    std::uint16_t                  tl_depth_  = 0;     // timeline: the event's depth
     double                         tl_begin_  = 0.0;
     std::uint64_t                  tl_hash_   = 0;
     ThreadData*                    owner_     = nullptr;
