@@ -233,3 +233,34 @@ def test_fake_clock_still_drives_cpu_clock_in_a_shared_bundle(fake_clock):
     with marker(["cpu_clock", "user_clock", "peak_rss"], key="faked"):
         fake_clock.advance(0.5, cpu=0.25)
     assert by_label(CpuClockStorage)["faked"] == 0.25
+
+
+def traced_loop(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i % 3
+    return total
+
+
+def test_tracer_reads_once_per_line_whatever_the_components():
+    from timemory.trace import trace
+
+    def getrusage_reads_of(components: list[str]) -> int:
+        before = reads()
+        with trace(components):
+            traced_loop(50)
+        return reads() - before
+
+    one = getrusage_reads_of(["cpu_clock"])
+    timemory.clear()  # the values below are the second trace's alone
+    five = getrusage_reads_of(RUSAGE_COMPONENTS)
+    assert one >= 100  # a line event reads at least once per loop iteration
+    # the same lines, one getrusage each however many components read it
+    assert five == one
+    cpu, user, sys_ = (
+        by_label(CpuClockStorage),
+        by_label(UserClockStorage),
+        by_label(SysClockStorage),
+    )
+    for label in user:
+        assert cpu[label] == pytest.approx(user[label] + sys_[label], abs=1e-12), label
