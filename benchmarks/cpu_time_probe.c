@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
         const unsigned l0 = pg->lock;
         __sync_synchronize();
         const int64_t   c0 = ns(CLOCK_PROCESS_CPUTIME_ID), w0 = ns(CLOCK_MONOTONIC);
-        volatile double x  = 0;
+        volatile double x = 0;
         for (long k = 0; k < iters; ++k) x += (double)k;
         const int64_t c1 = ns(CLOCK_PROCESS_CPUTIME_ID), w1 = ns(CLOCK_MONOTONIC);
         __sync_synchronize();
@@ -78,10 +78,10 @@ int main(int argc, char** argv) {
         ++hist[ad < 100 ? 0 : ad < 500 ? 1 : ad < 1000 ? 2 : ad < 5000 ? 3 : ad < 20000 ? 4 : 5];
     }
     printf("%ld iterations per interval: lock unchanged %ld, changed %ld\n", iters, same, changed);
-    printf("unchanged: cpu advance - wall advance: mean %.0f ns, max +%ld / %ld ns\n", same ? sum / same : 0.0,
-           max_pos, max_neg);
-    printf("  |d| < 100 ns: %ld, < 500 ns: %ld, < 1 us: %ld, < 5 us: %ld, < 20 us: %ld, more: %ld\n", hist[0],
-           hist[1], hist[2], hist[3], hist[4], hist[5]);
+    printf("unchanged: cpu advance - wall advance: mean %.0f ns, max +%ld / %ld ns\n", same ? sum / same : 0.0, max_pos,
+           max_neg);
+    printf("  |d| < 100 ns: %ld, < 500 ns: %ld, < 1 us: %ld, < 5 us: %ld, < 20 us: %ld, more: %ld\n", hist[0], hist[1],
+           hist[2], hist[3], hist[4], hist[5]);
 
     const int pf = open_event(PERF_COUNT_SW_PAGE_FAULTS, 1);
     if (pf < 0) {
