@@ -264,3 +264,40 @@ def test_tracer_reads_once_per_line_whatever_the_components():
     )
     for label in user:
         assert cpu[label] == pytest.approx(user[label] + sys_[label], abs=1e-12), label
+
+
+class NestingComponent(timemory.component.Base):
+    """A Python-defined component whose start() runs a marker of its own: an event nested in
+    the readings of the outer event (they run between the outer event's shared reads)."""
+
+    label = "test_event_reads_nesting"
+
+    def start(self):
+        with marker(["cpu_clock", "user_clock"], key="inside-start"):
+            spin(20_000)
+
+    def stop(self):
+        pass
+
+    def get(self):
+        return 1
+
+
+def test_an_event_nested_in_another_events_readings_reads_on_its_own():
+    timemory.component.register(NestingComponent)
+    comps = ["cpu_clock", NestingComponent.label, "user_clock", "sys_clock"]
+    before = reads()
+    with marker(comps, key="outer-event"):
+        spin(20_000)
+    # the outer start (1), the nested marker's start and stop (2), the outer stop (1)
+    assert reads() - before == 4
+    cpu, user, sys_ = (
+        by_label(CpuClockStorage),
+        by_label(UserClockStorage),
+        by_label(SysClockStorage),
+    )
+    assert cpu["outer-event"] == pytest.approx(user["outer-event"] + sys_["outer-event"], abs=1e-12)
+    # the nested marker recorded its own interval (its own two reads, counted above)
+    assert "inside-start" in cpu and "inside-start" in user
+    # one reading per event: cpu = user + sys of it, so cpu >= user exactly
+    assert cpu["inside-start"] >= user["inside-start"]
