@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "timemory/components/event_reads.hpp"
 #include "timemory/components/timing.hpp"
 
 namespace py = pybind11;
@@ -39,6 +40,18 @@ void add_test_clock(py::module_& m) {
         "_test_clock_state",
         [] { return py::make_tuple(fake_clock.on.load(), fake_clock.wall_ns.load(), fake_clock.cpu_ns.load()); },
         "Test only: (on, wall ns, cpu ns) of the fake clock.");
+    m.def(
+        "_kernel_reads",
+        [] {
+            using namespace tim::readers;
+            static constexpr const char* names[n_sources] = {
+                "getrusage", "statm", "proc_io", "process_cputime", "thread_cputime", "getrusage_thread_maxrss"};
+            py::dict d;
+            for (int s = 0; s < n_sources; ++s) d[names[s]] = kernel_reads[s].load(std::memory_order_relaxed);
+            return d;
+        },
+        "Test only: kernel reads per source (getrusage, statm, ...) since start-up, every thread; "
+        "the components of one event share one read of each source.");
 }
 
 }  // namespace timemory_python

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "timemory/components/event_reads.hpp"
+
 namespace tim {
 
 constexpr int max_values = 8;  // widest component (network_stats) has 8 values
@@ -71,12 +73,16 @@ struct ComponentInfo {
     bool                     integral_raw = true;   // raw values serialised as integers
     // papi_vector / papi_array: running measurements are counted (perf::g_running) so
     // that settings.papi_events cannot change under them
-    bool      hw_counter = false;
-    Combine   combine    = Combine::delta;
-    ReadFn    read       = nullptr;
-    DisplayFn display    = nullptr;  // nullptr: display = raw (n_raw == n_disp)
-    int       precision  = 3;
-    int       width      = 8;
+    bool    hw_counter = false;
+    Combine combine    = Combine::delta;
+    ReadFn  read       = nullptr;
+    // The same reading from the event's shared kernel reads (event_reads.hpp), for the
+    // components whose source other components read too; nullptr: `read` reads on its own.
+    readers::SharedReadFn read_shared = nullptr;
+    readers::RusageUse    rusage_use  = readers::RusageUse::none;  // what it takes from getrusage (EventPlan)
+    DisplayFn             display     = nullptr;                   // nullptr: display = raw (n_raw == n_disp)
+    int                   precision   = 3;
+    int                   width       = 8;
     // extra `"key":{...}` member of the component's JSON metadata (papi_vector's scaling)
     std::string (*json_extra)() = nullptr;
     // Python-defined (timemory.component.Base): readings come from user_start/user_stop

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "timemory/components/event_reads.hpp"
 #include "timemory/components/timing.hpp"
 
 namespace tim::readers {
@@ -76,20 +77,29 @@ inline double read_uint_at(int dir, const char* path) {
 
 }  // namespace detail
 
-// statm fields 0 (size) and 1 (resident), both in pages.
-template <int Field>
-inline void read_statm(double* out) {
-    static const double page_size = static_cast<double>(sysconf(_SC_PAGESIZE));
-    char                buf[128];
-    out[0] = 0.0;
-    if (!detail::read_proc(detail::statm, buf)) return;
-    char*              p = buf;
-    unsigned long long v = 0;
-    for (int i = 0; i <= Field; ++i) v = std::strtoull(p, &p, 10);
-    out[0] = static_cast<double>(v) * page_size;
+// The event's /proc/self/statm: fields 0 (size) and 1 (resident), pages -> bytes; zeros when
+// unreadable. One read for page_rss and virtual_memory together.
+inline const double* event_statm(EventReads& ev) {
+    if (!ev.has(src_statm)) {
+        static const double page_size = static_cast<double>(sysconf(_SC_PAGESIZE));
+        char                buf[128];
+        ev.statm[0] = ev.statm[1] = 0.0;
+        count_kernel_read(src_statm);
+        if (detail::read_proc(detail::statm, buf)) {
+            char* p = buf;
+            for (double& v : ev.statm) v = static_cast<double>(std::strtoull(p, &p, 10)) * page_size;
+        }
+        ev.set(src_statm);
+    }
+    return ev.statm;
 }
-inline void read_page_rss(double* out) { read_statm<1>(out); }
-inline void read_virtual_memory(double* out) { read_statm<0>(out); }
+
+template <int Field>
+inline void read_statm(EventReads& ev, double* out) {
+    out[0] = event_statm(ev)[Field];
+}
+inline void read_page_rss(EventReads& ev, double* out) { read_statm<1>(ev, out); }
+inline void read_virtual_memory(EventReads& ev, double* out) { read_statm<0>(ev, out); }
 
 // 0 if /proc/self/io is readable, else the errno that prevents it.
 inline int proc_io_error() {
@@ -103,11 +113,23 @@ inline int proc_io_error() {
 // raw = (bytes counter, wall ns); display = (bytes, bytes/sec).
 inline constexpr const char* io_fields[] = {"rchar", "wchar", "read_bytes", "write_bytes"};
 
+// The event's /proc/self/io (its four fields, zeros when unreadable) and the clock read with it.
+inline const double* event_io(EventReads& ev) {
+    if (!ev.has(src_proc_io)) {
+        char buf[512];
+        count_kernel_read(src_proc_io);
+        const bool ok = detail::read_proc(detail::io, buf);
+        for (int i = 0; i < 4; ++i) ev.io[i] = ok ? detail::field_value(buf, io_fields[i]) : 0.0;
+        ev.io_wall_ns = clock_ns(CLOCK_MONOTONIC);
+        ev.set(src_proc_io);
+    }
+    return ev.io;
+}
+
 template <int Field>
-inline void read_io(double* out) {
-    char buf[512];
-    out[0] = detail::read_proc(detail::io, buf) ? detail::field_value(buf, io_fields[Field]) : 0.0;
-    out[1] = clock_ns(CLOCK_MONOTONIC);
+inline void read_io(EventReads& ev, double* out) {
+    out[0] = event_io(ev)[Field];
+    out[1] = ev.io_wall_ns;
 }
 
 inline void display_io_rate(const double* raw, double* out) {

@@ -140,6 +140,18 @@ std::string class_name_of(const std::string& key) {
     return out;
 }
 
+// A component's readers: `read` alone, or also `shared` (the event's shared kernel reads).
+struct Reader {
+    ReadFn                read   = nullptr;
+    readers::SharedReadFn shared = nullptr;
+    Reader(ReadFn r) : read(r) {}  // NOLINT: a plain reader converts
+    Reader(ReadFn r, readers::SharedReadFn s) : read(r), shared(s) {}
+};
+template <readers::SharedReadFn F>
+Reader shared_reader() {
+    return Reader(readers::read_alone<F>, F);
+}
+
 std::vector<ComponentInfo> build_table() {
     std::vector<ComponentInfo> t;
     for (const auto& n : names()) {
@@ -161,7 +173,7 @@ std::vector<ComponentInfo> build_table() {
         return *std::find_if(t.begin(), t.end(), [key](const ComponentInfo& c) { return c.key == key; });
     };
     // An available component with one display value per unit.
-    auto def = [&at](const char* key, const char* label, const char* desc, std::vector<Unit> units, ReadFn read,
+    auto def = [&at](const char* key, const char* label, const char* desc, std::vector<Unit> units, Reader read,
                      int n_raw = 0) -> ComponentInfo& {
         auto& c       = at(key);
         c.label       = label;
@@ -171,23 +183,24 @@ std::vector<ComponentInfo> build_table() {
         c.n_raw       = n_raw > 0 ? n_raw : c.n_disp;
         c.available   = true;
         c.has_value   = true;
-        c.read        = read;
+        c.read        = read.read;
+        c.read_shared = read.shared;
         return c;
     };
-    auto timer = [&def](const char* key, const char* label, const char* desc, ReadFn read) {
+    auto timer = [&def](const char* key, const char* label, const char* desc, Reader read) {
         def(key, label, desc, {Unit::timing}, read).flamegraph = true;
     };
-    auto util = [&def](const char* key, const char* label, const char* desc, ReadFn read) {
+    auto util = [&def](const char* key, const char* label, const char* desc, Reader read) {
         auto& c        = def(key, label, desc, {Unit::percent}, read, 2);
         c.display      = readers::display_util;
         c.integral_raw = false;
         c.precision    = 1;
         c.width        = 6;
     };
-    auto count = [&def](const char* key, const char* label, const char* desc, ReadFn read) {
+    auto count = [&def](const char* key, const char* label, const char* desc, Reader read) {
         def(key, label, desc, {Unit::count}, read);
     };
-    auto io = [&def](const char* key, const char* desc, ReadFn read, const char* amount, const char* rate) {
+    auto io = [&def](const char* key, const char* desc, Reader read, const char* amount, const char* rate) {
         auto& c      = def(key, key, desc, {Unit::memory, Unit::memory_rate}, read);
         c.display    = readers::display_io_rate;
         c.sub_labels = {amount, rate};
@@ -200,9 +213,9 @@ std::vector<ComponentInfo> build_table() {
 
     using namespace readers;
     timer("wall_clock", "wall", "Real-clock timer (i.e. wall-clock timer)", read_wall_clock);
-    timer("sys_clock", "sys", "CPU time spent in kernel-mode", read_sys_time);
-    timer("user_clock", "user", "CPU time spent in user-mode", read_user_time);
-    timer("cpu_clock", "cpu", "Total CPU time spent in both user- and kernel-mode", read_cpu_time);
+    timer("sys_clock", "sys", "CPU time spent in kernel-mode", shared_reader<read_sys_time>());
+    timer("user_clock", "user", "CPU time spent in user-mode", shared_reader<read_user_time>());
+    timer("cpu_clock", "cpu", "Total CPU time spent in both user- and kernel-mode", shared_reader<read_cpu_time>());
     timer("monotonic_clock", "monotonic_clock",
           "Wall-clock timer which will continue to increment even while the system is asleep",
           read_clock<CLOCK_MONOTONIC>);
@@ -210,65 +223,76 @@ std::vector<ComponentInfo> build_table() {
           "Wall-clock timer unaffected by frequency or time adjustments in system time-of-day clock",
           read_clock<CLOCK_MONOTONIC_RAW>);
     timer("thread_cpu_clock", "thread_cpu", "CPU-clock timer for the calling thread",
-          read_clock<CLOCK_THREAD_CPUTIME_ID>);
+          shared_reader<read_cputime_clock<CLOCK_THREAD_CPUTIME_ID>>());
     timer("process_cpu_clock", "process_cpu", "CPU-clock timer for the calling process (all threads)",
-          read_clock<CLOCK_PROCESS_CPUTIME_ID>);
-    timer("user_mode_time", "user_mode", "CPU time spent executing in user mode (via rusage)", read_user_time);
-    timer("kernel_mode_time", "kernel_mode", "CPU time spent executing in kernel mode (via rusage)", read_sys_time);
+          shared_reader<read_cputime_clock<CLOCK_PROCESS_CPUTIME_ID>>());
+    timer("user_mode_time", "user_mode", "CPU time spent executing in user mode (via rusage)",
+          shared_reader<read_user_time>());
+    timer("kernel_mode_time", "kernel_mode", "CPU time spent executing in kernel mode (via rusage)",
+          shared_reader<read_sys_time>());
 
     util("cpu_util", "cpu_util", "Percentage of CPU-clock time divided by wall-clock time",
-         read_util<CLOCK_PROCESS_CPUTIME_ID>);
+         shared_reader<read_util<CLOCK_PROCESS_CPUTIME_ID>>());
     util("process_cpu_util", "proc_cpu_util",
          "Percentage of CPU-clock time divided by wall-clock time for calling process (all threads)",
-         read_util<CLOCK_PROCESS_CPUTIME_ID>);
+         shared_reader<read_util<CLOCK_PROCESS_CPUTIME_ID>>());
     util("thread_cpu_util", "thread_cpu_util",
          "Percentage of CPU-clock time divided by wall-clock time for calling thread",
-         read_util<CLOCK_THREAD_CPUTIME_ID>);
+         shared_reader<read_util<CLOCK_THREAD_CPUTIME_ID>>());
 
     def("peak_rss", "peak_rss",
         "Measures changes in the high-water mark for the amount of memory allocated in RAM. May fluctuate "
         "if swap is enabled",
-        {Unit::memory}, read_peak_rss);
+        {Unit::memory}, shared_reader<read_peak_rss>());
     auto& cur =
         def("current_peak_rss", "current_peak_rss", "Absolute value of high-water mark of memory allocation in RAM",
-            {Unit::memory, Unit::memory}, read_peak_rss, 1);
+            {Unit::memory, Unit::memory}, shared_reader<read_peak_rss>(), 1);
     cur.combine    = Combine::abs_pair;
     cur.sub_labels = {"start peak rss", " stop peak rss"};
     def("page_rss", "page_rss",
         "Amount of memory allocated in pages of memory. Unlike peak_rss, value will fluctuate as memory is "
         "freed/allocated",
-        {Unit::memory}, read_page_rss);
+        {Unit::memory}, shared_reader<read_page_rss>());
     def("virtual_memory", "virtual_memory", "Records the change in virtual memory", {Unit::memory},
-        read_virtual_memory);
+        shared_reader<read_virtual_memory>());
 
-    count("num_io_in", "io_in", "Number of times the file system had to perform input", read_io_in);
-    count("num_io_out", "io_out", "Number of times the file system had to perform output", read_io_out);
+    count("num_io_in", "io_in", "Number of times the file system had to perform input", shared_reader<read_io_in>());
+    count("num_io_out", "io_out", "Number of times the file system had to perform output",
+          shared_reader<read_io_out>());
     count("num_minor_page_faults", "minor_page_flts",
           "Number of page faults serviced without any I/O activity via 'reclaiming' a page frame from the "
           "list of pages awaiting reallocation",
-          read_minor_faults);
+          shared_reader<read_minor_faults>());
     count("num_major_page_faults", "major_page_flts", "Number of page faults serviced that required I/O activity",
-          read_major_faults);
+          shared_reader<read_major_faults>());
     count("voluntary_context_switch", "vol_cxt_swch",
           "Number of context switches due to a process voluntarily giving up the processor before its time "
           "slice was completed (usually to await availability of a resource)",
-          read_vol_switches);
+          shared_reader<read_vol_switches>());
     count("priority_context_switch", "prio_cxt_swch",
           "Number of context switch due to higher priority process becoming runnable or because the current "
           "process exceeded its time slice",
-          read_prio_switches);
+          shared_reader<read_prio_switches>());
+
+    // what each getrusage reader takes from the event's one getrusage (EventPlan)
+    for (const char* key :
+         {"sys_clock", "user_clock", "cpu_clock", "user_mode_time", "kernel_mode_time", "num_io_in", "num_io_out",
+          "num_minor_page_faults", "num_major_page_faults", "voluntary_context_switch", "priority_context_switch"})
+        at(key).rusage_use = RusageUse::other;
+    for (const char* key : {"peak_rss", "current_peak_rss"}) at(key).rusage_use = RusageUse::maxrss;
 
     io("read_char",
        "Number of bytes which this task has caused to be read from storage. Sum of bytes which this process "
        "passed to read() and pread(). Not disk IO.",
-       read_io<0>, "read_char", "read_rate");
+       shared_reader<read_io<0>>(), "read_char", "read_rate");
     io("written_char",
        "Number of bytes which this task has caused, or shall cause to be written to disk. Similar caveats to "
        "read_char.",
-       read_io<1>, "written_char", "written_rate");
+       shared_reader<read_io<1>>(), "written_char", "written_rate");
     io("read_bytes", "Number of bytes which this process really did cause to be fetched from the storage layer",
-       read_io<2>, "read_bytes", "read_rate");
-    io("written_bytes", "Number of bytes sent to the storage layer", read_io<3>, "written_bytes", "written_rate");
+       shared_reader<read_io<2>>(), "read_bytes", "read_rate");
+    io("written_bytes", "Number of bytes sent to the storage layer", shared_reader<read_io<3>>(), "written_bytes",
+       "written_rate");
     if (const int err = proc_io_error()) {
         for (const char* key : {"read_char", "written_char", "read_bytes", "written_bytes"}) {
             auto& c       = at(key);

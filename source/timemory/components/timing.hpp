@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <ctime>
 
+#include "timemory/components/event_reads.hpp"
+
 namespace tim::readers {
 
 // A clock the tests set and advance (timemory._core._test_clock), so that durations recorded
@@ -37,10 +39,31 @@ inline double wall_clock_ns() noexcept {
 
 inline void read_wall_clock(double* out) { out[0] = wall_clock_ns(); }
 
+// The event's reading of a CPU-time clock: CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID
+// are system calls (the vDSO serves only the wall clocks), shared by the event's components
+// (process_cpu_clock and cpu_util read the same clock).
+template <clockid_t Id>
+inline double event_cputime_ns(EventReads& ev) noexcept {
+    static_assert(Id == CLOCK_PROCESS_CPUTIME_ID || Id == CLOCK_THREAD_CPUTIME_ID, "a CPU-time clock");
+    constexpr Source src  = Id == CLOCK_PROCESS_CPUTIME_ID ? src_process_cputime : src_thread_cputime;
+    double&          slot = Id == CLOCK_PROCESS_CPUTIME_ID ? ev.process_cpu_ns : ev.thread_cpu_ns;
+    if (!ev.has(src)) {
+        slot = clock_ns(Id);
+        count_kernel_read(src);
+        ev.set(src);
+    }
+    return slot;
+}
+
+template <clockid_t Id>
+inline void read_cputime_clock(EventReads& ev, double* out) {
+    out[0] = event_cputime_ns<Id>(ev);
+}
+
 // Utilisation: raw = (cpu ns of clock Id, wall ns); display = 100 * cpu / wall.
 template <clockid_t Id>
-inline void read_util(double* out) {
-    out[0] = clock_ns(Id);
+inline void read_util(EventReads& ev, double* out) {
+    out[0] = event_cputime_ns<Id>(ev);
     out[1] = clock_ns(CLOCK_MONOTONIC);
 }
 

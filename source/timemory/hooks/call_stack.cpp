@@ -80,6 +80,7 @@ void CallStack::rebind() {
         user_ = user_ || g.info().user;
     }
     scratch_.assign(static_cast<std::size_t>(n_) * max_values, 0.0);
+    plan_ = readers::plan_of(infos_);
 }
 
 void CallStack::enter(std::uint64_t hash, std::string_view label) {
@@ -98,9 +99,10 @@ void CallStack::enter(std::uint64_t hash, std::string_view label) {
     // Python-defined component's start runs its object's start() here, under the GIL the
     // profile callback holds; CPython sends no events while a profile callback runs (its
     // tracing flag, sys.monitoring's too), so the component's own calls are not profiled.
-    if (__builtin_expect(user_, 0)) {
-        for (int i = 0; i < n_; ++i) start_reading(*infos_[static_cast<std::size_t>(i)], m[i].start);
-    } else {  // native components only: the readings as they were before Python-defined ones
+    if (__builtin_expect(user_ | plan_.shared, 0)) {
+        readers::EventReads ev(plan_);  // the event's shared kernel reads
+        for (int i = 0; i < n_; ++i) start_reading(*infos_[static_cast<std::size_t>(i)], m[i].start, ev);
+    } else {  // native components only, none of a shared source: plain readings
         for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], m[i].start);
     }
     // off: one load and a branch predicted not taken
@@ -140,9 +142,10 @@ void CallStack::leave() {
     if (offset < 0) return;
     double*      stop = scratch_.data();
     Measurement* m    = meas_.data() + offset;
-    if (__builtin_expect(user_, 0)) {
+    if (__builtin_expect(user_ | plan_.shared, 0)) {
+        readers::EventReads ev(plan_);  // the event's shared kernel reads
         for (int i = 0; i < n_; ++i)
-            stop_reading(*infos_[static_cast<std::size_t>(i)], m[i].start, stop + i * max_values);
+            stop_reading(*infos_[static_cast<std::size_t>(i)], m[i].start, stop + i * max_values, ev);
     } else {
         for (int i = 0; i < n_; ++i) read_now(*infos_[static_cast<std::size_t>(i)], stop + i * max_values);
     }

@@ -80,6 +80,7 @@ private:
     bool                              timeline_  = false;
     int                               wall_pos_  = -1;     // position of wall_clock in the session's components
     bool                              user_      = false;  // a Python-defined component is measured (the GIL's hooks)
+    readers::EventPlan                plan_;               // the components' kernel reads (event_reads.hpp)
     std::vector<OpenEvent>            events_;             // empty while the timeline is off
 };
 

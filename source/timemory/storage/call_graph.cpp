@@ -506,9 +506,10 @@ void Bundle::start(const int* indices, int n, std::uint64_t hash, std::string_vi
     owner_   = &td;
     n_       = n;
     if (n > inline_capacity) heap_.reset(new Measurement[static_cast<std::size_t>(n)]);
-    Measurement* m     = data();
-    const auto&  table = component_table();
-    int          hw    = 0;
+    Measurement*         m     = data();
+    const auto&          table = component_table();
+    int                  hw    = 0;
+    readers::PlanBuilder plan;
     for (int i = 0; i < n; ++i) {
         auto& g         = td.graph(indices[i]);
         m[i].graph      = &g;
@@ -516,14 +517,21 @@ void Bundle::start(const int* indices, int n, std::uint64_t hash, std::string_vi
         m[i].node       = g.push(hash, label, flat, timeline);
         m[i].generation = g.generation();
         hw += g.info().hw_counter;
+        plan.add(g.info().rusage_use, g.info().read_shared != nullptr);
     }
     hw_n_ = static_cast<std::uint16_t>(hw);
+    plan_ = plan.plan();
     if (hw) perf::add_running(hw);  // before the readings: the events must not change under them
     // off: one load and a branch predicted not taken
     timeline_ = timeline::recording();
     if (__builtin_expect(timeline_, 0)) begin_event(hash, indices, n);
     // readings last, so the bookkeeping above is not part of the measurement
-    for (int i = 0; i < n; ++i) start_reading(table[static_cast<std::size_t>(indices[i])], m[i].start);
+    if (plan_.shared) {
+        readers::EventReads ev(plan_);  // the event's shared kernel reads
+        for (int i = 0; i < n; ++i) start_reading(table[static_cast<std::size_t>(indices[i])], m[i].start, ev);
+    } else {
+        for (int i = 0; i < n; ++i) start_reading(table[static_cast<std::size_t>(indices[i])], m[i].start);
+    }
     next_link_ = td.running;
     prev_link_ = nullptr;
     if (td.running) td.running->prev_link_ = this;
@@ -541,7 +549,12 @@ void Bundle::stop() {
         heap_stop.reset(new double[static_cast<std::size_t>(n_)][max_values]);
         stop = heap_stop.get();
     }
-    for (int i = 0; i < n_; ++i) stop_reading(m[i].graph->info(), m[i].start, stop[i]);
+    if (plan_.shared) {
+        readers::EventReads ev(plan_);  // the event's shared kernel reads
+        for (int i = 0; i < n_; ++i) stop_reading(m[i].graph->info(), m[i].start, stop[i], ev);
+    } else {
+        for (int i = 0; i < n_; ++i) stop_reading(m[i].graph->info(), m[i].start, stop[i]);
+    }
     if (__builtin_expect(timeline_, 0)) end_event(stop);
     for (int i = 0; i < n_; ++i) {
         auto& g = *m[i].graph;

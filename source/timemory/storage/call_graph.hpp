@@ -259,7 +259,17 @@ struct Measurement {
 
 // Raw value of one interval from its start and stop readings (per Combine).
 void interval_value(const ComponentInfo& info, const double* start, const double* stop, double* out);
-// Takes a reading (zeros when the component has no reader).
+// Takes a reading (zeros when the component has no reader). With `ev`, the event's shared
+// kernel reads (components/event_reads.hpp): every component of one event that reads the same
+// kernel source (getrusage, /proc/self/statm, ...) takes that source's one reading. One `ev`
+// per event, declared by the caller just before its readings: never kept for another event.
+inline void read_now(const ComponentInfo& info, double* out, readers::EventReads& ev) {
+    if (info.read_shared) info.read_shared(ev, out);
+    else if (info.read) info.read(out);
+    else
+        for (int i = 0; i < info.n_raw; ++i) out[i] = 0.0;
+}
+// A reading on its own: reads its kernel source afresh.
 inline void read_now(const ComponentInfo& info, double* out) {
     if (info.read) info.read(out);
     else
@@ -269,6 +279,23 @@ inline void read_now(const ComponentInfo& info, double* out) {
 // (info.user) its object's start and stop through the bindings' hooks, with the GIL held.
 // `start` is what the start reading wrote; a stop with no value (the component failed and
 // was dropped) writes NaN into out[0] (no_value).
+inline void start_reading(const ComponentInfo& info, double* start, readers::EventReads& ev) {
+    if (__builtin_expect(info.user, 0)) {
+        if (const auto& h = user_component_hooks(); h.start) h.start(info.index, start);
+        else start[0] = start[1] = 0.0;
+    } else {
+        read_now(info, start, ev);
+    }
+}
+inline void stop_reading(const ComponentInfo& info, const double* start, double* out, readers::EventReads& ev) {
+    if (__builtin_expect(info.user, 0)) {
+        const auto& h = user_component_hooks();
+        if (!h.stop || !h.stop(info.index, start, out)) out[0] = __builtin_nan("");
+    } else {
+        read_now(info, out, ev);
+    }
+}
+// The same, each reading on its own (a component with a shared source reads it afresh).
 inline void start_reading(const ComponentInfo& info, double* start) {
     if (__builtin_expect(info.user, 0)) {
         if (const auto& h = user_component_hooks(); h.start) h.start(info.index, start);
@@ -320,11 +347,12 @@ private:
 
     Measurement                    inline_[inline_capacity];
     std::unique_ptr<Measurement[]> heap_;
-    int                            n_         = 0;
-    bool                           running_   = false;
-    bool                           timeline_  = false;  // this measurement goes into the timeline
-    std::uint16_t                  hw_n_      = 0;      // hardware-counter components counted in perf::g_running
-    std::uint16_t                  tl_depth_  = 0;      // timeline: the event's depth
+    int                            n_        = 0;
+    bool                           running_  = false;
+    bool                           timeline_ = false;  // this measurement goes into the timeline
+    std::uint16_t                  hw_n_     = 0;      // hardware-counter components counted in perf::g_running
+    readers::EventPlan             plan_;              // the components' kernel reads (event_reads.hpp)
+    std::uint16_t                  tl_depth_  = 0;     // timeline: the event's depth
     double                         tl_begin_  = 0.0;
     std::uint64_t                  tl_hash_   = 0;
     ThreadData*                    owner_     = nullptr;
