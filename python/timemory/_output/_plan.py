@@ -268,6 +268,9 @@ class OutputPlan:
                     content = item[2]
                     if callable(content) and getattr(content, "concurrent", False):
                         jobs.append((i, self.path(item[0], item[1]), content))
+                # the longest first (the tree JSON: twice the flat one), so that the last
+                # job to start is a short one
+                jobs.sort(key=lambda job: -getattr(job[2], "concurrent", 1))
         if len(jobs) < 2 or (self.cancelled is not None and self.cancelled()):
             jobs = []
         results = _run_jobs([(path, content) for _, path, content in jobs]) if jobs else []
@@ -277,6 +280,13 @@ class OutputPlan:
             if i not in done or err is not None or path != self.path(item[0], item[1]):
                 if err is not None and not isinstance(err, OSError):
                     raise err
+                if i in done and err is None:
+                    # written before an earlier file made the run fall back: its place is
+                    # the fallback folder, as one at a time
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
                 self.write(*item)  # as one at a time: written again, or where it falls back
                 continue
             self._wrote(path, item[3], item[4], item[5] if len(item) > 5 else True)

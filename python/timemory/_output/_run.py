@@ -98,12 +98,13 @@ def _head(key: str) -> str:
     return '{"timemory": {"' + key + '": '
 
 
-def _streamed(write: Callable[[bytes], None], concurrent: bool = False) -> Callable[[bytes], None]:
+def _streamed(write: Callable[[bytes], None], concurrent: int = 0) -> Callable[[bytes], None]:
     """A file's content as the function that writes it to a path: ``write(path)`` streams the
     document natively into the file (temp file created exclusively in the folder, fsync,
     rename) without the GIL and without holding the whole text; its failures are OSErrors.
-    ``concurrent``: a writer of the recorded graph that may run beside the others of its
-    component (OutputPlan.write_all)."""
+    ``concurrent`` (0: no): a writer of the recorded graph that may run beside the others of
+    its component (OutputPlan.write_all), and how long it takes against them (the longest
+    start first)."""
 
     def to(path: bytes) -> None:
         try:
@@ -450,7 +451,7 @@ def _flat_json(component: ComponentOutput) -> Callable[[bytes], None]:
     if component.live:
         meta, copy = _processes.output_meta(1), component.copies
         return _streamed(
-            lambda path: _core.write_live_flat_json(path, index, meta, head, tail, copy), True
+            lambda path: _core.write_live_flat_json(path, index, meta, head, tail, copy), 1
         )
     ranks = component.flat or [[]]
     meta = _meta(len(ranks), component.run.procs)
@@ -464,7 +465,7 @@ def _tree_json(component: ComponentOutput) -> Callable[[bytes], None]:
         meta, copy = _processes.output_meta(1), component.copies
         return _streamed(
             lambda path: _core.write_live_tree_json(path, index, meta, key, head, tail, copy),
-            True,
+            2,  # twice as long as the others (two entries a node)
         )
     ranks = component.trees() or [[]]
     meta = _meta(len(ranks), component.run.procs)
@@ -477,7 +478,7 @@ def _flamegraph(component: ComponentOutput) -> Callable[[bytes], None]:
     index, copy = component.index, component.copies
     if component.live:
         return _streamed(
-            lambda path: _core.write_live_flamegraph_json(path, index, "\n", copy), True
+            lambda path: _core.write_live_flamegraph_json(path, index, "\n", copy), 1
         )
     roots = [t for rank in component.trees() for t in rank]
     return _streamed(lambda path: _core.write_flamegraph_json(path, index, roots, "\n"))
@@ -489,7 +490,7 @@ def _text_table(component: ComponentOutput) -> str | Callable[[bytes], None]:
     index, summary, copy = component.index, component.summary, component.copies
     cap = _cap(component)
     return _streamed(
-        lambda path: _core.write_live_text_table(path, index, summary, copy, *cap), True
+        lambda path: _core.write_live_text_table(path, index, summary, copy, *cap), 1
     )
 
 

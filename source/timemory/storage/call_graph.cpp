@@ -288,7 +288,12 @@ ShownLabels::ShownLabels(const std::vector<std::uint64_t>& hashes) {
 }
 
 void ShownLabels::label(std::uint64_t hash, std::string& out) const {
-    get_hash_identifier(hash, out);
+    std::int32_t hint = -1;
+    label(hash, out, hint);
+}
+
+void ShownLabels::label(std::uint64_t hash, std::string& out, std::int32_t& hint) const {
+    get_hash_identifier(hash, out, hint);
     if (where_.empty()) return;
     auto it = where_.find(hash);
     if (it != where_.end()) out.append(" [").append(it->second).append("]");
@@ -315,6 +320,20 @@ void get_hash_identifier(std::uint64_t hash, std::string& out) {
     const std::int32_t                  idx = db.find(hash);
     if (idx < 0) out.clear();
     else out.assign(db.label_view(idx));
+}
+
+void get_hash_identifier(std::uint64_t hash, std::string& out, std::int32_t& hint) {
+    auto&                               db   = hash_db();
+    std::shared_lock<std::shared_mutex> lk(db.mtx);
+    const auto                          next = static_cast<std::size_t>(hint + 1);  // hint >= -1
+    const std::int32_t                  idx =
+        next < db.hashes.size() && db.hashes[next] == hash ? static_cast<std::int32_t>(next) : db.find(hash);
+    if (idx < 0) {
+        out.clear();
+        return;
+    }
+    hint = idx;
+    out.assign(db.label_view(idx));
 }
 
 std::vector<std::pair<std::uint64_t, std::string>> hash_ids() {

@@ -369,6 +369,10 @@ void        add_hash_id(std::uint64_t hash, std::string_view label, std::string_
 std::string get_hash_identifier(std::uint64_t hash);  // the label ("" if unknown), never its where
 // The same into `out`, reusing its storage: the writers' per-node label makes no allocation.
 void                                               get_hash_identifier(std::uint64_t hash, std::string& out);
+// The same for a walk that meets labels mostly in the order they were registered (a graph's
+// nodes in pre-order): `hint` (the caller's, -1 at first) holds the index found last, and the
+// next one is tried before the table (whose probes miss the cache on a large graph).
+void                                               get_hash_identifier(std::uint64_t hash, std::string& out, std::int32_t& hint);
 std::vector<std::pair<std::uint64_t, std::string>> hash_ids();  // (hash, label) in registration order
 // The where registered with `hash` ("" for a label's own identity, or unknown).
 std::string hash_where(std::uint64_t hash);
@@ -410,6 +414,7 @@ public:
     ShownLabels() = default;
     explicit ShownLabels(const std::vector<std::uint64_t>& hashes);  // every node's hash of the view
     void        label(std::uint64_t hash, std::string& out) const;   // into `out`, reusing its storage
+    void        label(std::uint64_t hash, std::string& out, std::int32_t& hint) const;  // see get_hash_identifier
     std::string label(std::uint64_t hash) const {
         std::string out;
         label(hash, out);
