@@ -70,7 +70,9 @@ def _run(tmp_path, threads: int) -> tuple[dict, dict[str, bytes]]:
     report = json.loads(proc.stdout.splitlines()[-1])
     pid = str(report["pid"]).encode()
     files = {
-        name: data.replace(b'"pid":[' + pid + b"]", b'"pid":[0]').replace(b'"pid":' + pid + b",", b'"pid":0,')
+        name: data.replace(b'"pid":[' + pid + b"]", b'"pid":[0]').replace(
+            b'"pid":' + pid + b",", b'"pid":0,'
+        )
         for name, data in _files(str(folder)).items()
     }
     return report, files
@@ -138,7 +140,11 @@ def test_files_at_once_then_listed_in_order(tmp_path, fresh_plan_state, monkeypa
     written_before = len(_plan._WRITTEN)
     plan.write_all([(name, ".json", _writer(), "json", name, False) for name in "xyz"])
     assert ran == [3]
-    assert [os.path.basename(p) for p in _plan._WRITTEN[written_before:]] == ["x.json", "y.json", "z.json"]
+    assert [os.path.basename(p) for p in _plan._WRITTEN[written_before:]] == [
+        "x.json",
+        "y.json",
+        "z.json",
+    ]
     assert sorted(os.listdir(out)) == ["x.json", "y.json", "z.json"]
 
 

@@ -234,7 +234,9 @@ class OutputPlan:
                 return None
         return self._wrote(path, kind, label, announce)
 
-    def _wrote(self, path: str, kind: str, label: str, announce: bool | Callable[[str], str]) -> str:
+    def _wrote(
+        self, path: str, kind: str, label: str, announce: bool | Callable[[str], str]
+    ) -> str:
         """A file written: listed (a checkpoint's in :attr:`written`) and announced."""
         if self.is_checkpoint:
             self.written.setdefault(kind, []).append(path)

@@ -477,9 +477,7 @@ def _tree_json(component: ComponentOutput) -> Callable[[bytes], None]:
 def _flamegraph(component: ComponentOutput) -> Callable[[bytes], None]:
     index, copy = component.index, component.copies
     if component.live:
-        return _streamed(
-            lambda path: _core.write_live_flamegraph_json(path, index, "\n", copy), 1
-        )
+        return _streamed(lambda path: _core.write_live_flamegraph_json(path, index, "\n", copy), 1)
     roots = [t for rank in component.trees() for t in rank]
     return _streamed(lambda path: _core.write_flamegraph_json(path, index, roots, "\n"))
 
@@ -489,9 +487,7 @@ def _text_table(component: ComponentOutput) -> str | Callable[[bytes], None]:
         return component.text
     index, summary, copy = component.index, component.summary, component.copies
     cap = _cap(component)
-    return _streamed(
-        lambda path: _core.write_live_text_table(path, index, summary, copy, *cap), 1
-    )
+    return _streamed(lambda path: _core.write_live_text_table(path, index, summary, copy, *cap), 1)
 
 
 def _functions(run: RunOutput) -> Callable[[bytes], None] | None:

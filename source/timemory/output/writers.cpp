@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
-#include <unordered_map>
 
 #include "timemory/config.hpp"
 #include "timemory/storage/entry.hpp"
@@ -189,31 +188,33 @@ void json_shortest(std::string& out, double v, char* buf, std::size_t size) {
 void functions_json(Out& o, const std::vector<std::pair<std::uint64_t, std::string>>& ids,
                     const std::vector<HashSource>& sources) {
     // Labels in order of first appearance, each with its hashes. Grouped through two int32
-    // arrays and an open-addressed table of first occurrences (about 16 bytes a label) rather
-    // than a map and a vector per label (about 130 bytes a label): a million labels are written
-    // at the end of a run whose memory is mostly those labels' nodes.
-    const std::size_t         n = ids.size();
+    // arrays and an open-addressed table of first occurrences (about 20 bytes a label at most)
+    // rather than a map and a vector per label (about 130 bytes a label): a million labels are
+    // written at the end of a run whose memory is mostly those labels' nodes.
+    const auto                at = [](std::int32_t k) { return static_cast<std::size_t>(k); };
+    const std::size_t         n  = ids.size();
     std::vector<std::int32_t> next(n, -1);  // the label's next occurrence
     std::vector<std::int32_t> tail(n, -1);  // on a first occurrence: its last one so far
     std::vector<char>         head(n, 0);   // a first occurrence
     {
         std::size_t cap = 16;
         while (cap < 2 * n) cap <<= 1;
-        std::vector<std::int32_t> table(cap, -1);
+        std::vector<std::int32_t>         table(cap, -1);
         const std::hash<std::string_view> hasher;
         for (std::size_t i = 0; i < n; ++i) {
             const std::string_view label = ids[i].second;
-            for (std::size_t at = hasher(label) & (cap - 1);; at = (at + 1) & (cap - 1)) {
-                const std::int32_t first = table[at];
+            const auto             self  = static_cast<std::int32_t>(i);
+            for (std::size_t slot = hasher(label) & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
+                const std::int32_t first = table[slot];
                 if (first < 0) {
-                    table[at] = static_cast<std::int32_t>(i);
-                    head[i]   = 1;
-                    tail[i]   = static_cast<std::int32_t>(i);
+                    table[slot] = self;
+                    head[i]     = 1;
+                    tail[i]     = self;
                     break;
                 }
-                if (ids[static_cast<std::size_t>(first)].second == label) {
-                    next[static_cast<std::size_t>(tail[static_cast<std::size_t>(first)])] = static_cast<std::int32_t>(i);
-                    tail[static_cast<std::size_t>(first)] = static_cast<std::int32_t>(i);
+                if (ids[at(first)].second == label) {
+                    next[at(tail[at(first)])] = self;
+                    tail[at(first)]           = self;
                     break;
                 }
             }
@@ -233,11 +234,11 @@ void functions_json(Out& o, const std::vector<std::pair<std::uint64_t, std::stri
             out += "      ";
             json_escape_ascii(out, ids[i].second);
             out += ": [\n";
-            for (auto k = static_cast<std::int32_t>(i); k >= 0; k = next[static_cast<std::size_t>(k)]) {
+            for (auto k = static_cast<std::int32_t>(i); k >= 0; k = next[at(k)]) {
                 out += "        ";
                 char buf[24];
-                out.append(buf, std::to_chars(buf, buf + sizeof buf, ids[static_cast<std::size_t>(k)].first).ptr);
-                out += next[static_cast<std::size_t>(k)] >= 0 ? ",\n" : "\n";
+                out.append(buf, std::to_chars(buf, buf + sizeof buf, ids[at(k)].first).ptr);
+                out += next[at(k)] >= 0 ? ",\n" : "\n";
             }
             out += ++g < groups ? "      ],\n" : "      ]\n";
             o.step();
