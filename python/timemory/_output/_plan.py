@@ -362,7 +362,10 @@ def _run_jobs(jobs: list[tuple[str, Callable[[bytes], None]]]) -> list[BaseExcep
             finally:
                 finished.release()
 
-        _thread.start_new_thread(helper, ())
+        try:
+            _thread.start_new_thread(helper, ())
+        except RuntimeError:  # no new thread (the interpreter is shutting down): fewer helpers
+            break
         helpers.append(finished)
     work()
     for finished in helpers:
