@@ -35,14 +35,13 @@ OutputMeta meta_from(const py::dict& d) {
     return m;
 }
 
-// The flat rows of component `index` read from the recorded graph as they are written.
-FlatSource live_flat(int index) {
-    FlatSource src;
-    src.size = graph_size(index);
-    src.rows = [index](const std::function<void(const FlatRow&)>& row) {
+// Flat rows made from flat items (`items(visit)` calls visit once per item).
+using FlatItems = std::function<void(const std::function<void(const FlatItem&)>&)>;
+FlatRows rows_of_items(FlatItems items) {
+    return [items = std::move(items)](const std::function<void(const FlatRow&)>& row) {
         std::string prefix;
         FlatRow     r;
-        for_each_flat(index, [&](const FlatItem& it) {
+        items([&](const FlatItem& it) {
             flat_prefix(prefix, it.label, it.depth, it.tid, it.nthreads, it.show_tid);
             r.hash         = it.hash;
             r.prefix       = prefix;
@@ -54,7 +53,19 @@ FlatSource live_flat(int index) {
             row(r);
         });
     };
+}
+
+// The flat rows of component `index` read from the recorded graph as they are written.
+FlatSource live_flat(int index) {
+    FlatSource src;
+    src.size = graph_size(index);
+    src.rows = rows_of_items([index](const std::function<void(const FlatItem&)>& visit) { for_each_flat(index, visit); });
     return src;
+}
+
+// The same for a writer that reads the rows several times (the text table): read from `passes`.
+FlatRows live_rows(FlatPasses& passes) {
+    return rows_of_items([&passes](const std::function<void(const FlatItem&)>& visit) { passes.for_each(visit); });
 }
 
 // tim::snapshot_copies for one live write on this thread: each graph is copied under its lock
@@ -124,7 +135,8 @@ void add_output_bindings(py::module_& m) {
             const TextLimit limit{max_rows, more, auto_timing, auto_memory};
             stream_to(fs_path(path), "", tail, [&](Out& out) {
                 LiveCopies scope(copy);
-                text_table_rows(out, info, live_flat(index).rows, limit);
+                FlatPasses passes(index);
+                text_table_rows(out, info, live_rows(passes), limit);
             });
         },
         py::arg("path"), py::arg("index"), py::arg("tail") = "", py::arg("copy") = false, py::arg("max_rows") = 0,
@@ -146,7 +158,8 @@ void add_output_bindings(py::module_& m) {
             const TextLimit        limit{max_rows, more, auto_timing, auto_memory};
             py::gil_scoped_release nogil;
             Out                    out;
-            text_table_rows(out, info, live_flat(index).rows, limit);
+            FlatPasses             passes(index);
+            text_table_rows(out, info, live_rows(passes), limit);
             return std::move(out.buf);
         },
         py::arg("index"), py::arg("max_rows") = 0, py::arg("more") = "", py::arg("auto_timing") = false,

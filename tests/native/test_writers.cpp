@@ -609,6 +609,38 @@ void test_user_rules() {
     }
 }
 
+// functions.json: every label once, in order of first appearance, with its hashes in the
+// order they came (a label several functions share lists each), as json.dumps(indent=2).
+void test_functions() {
+    auto text = [](const std::vector<std::pair<std::uint64_t, std::string>>& ids) {
+        Out o;
+        functions_json(o, ids);
+        return o.buf;
+    };
+    CHECK_EQ(text({}), "{\n  \"timemory\": {\n    \"functions\": {}\n  }\n}");
+    CHECK_EQ(text({{1, "a"}, {2, "b"}, {3, "a"}, {4, "c"}, {5, "a"}, {6, "b"}}),
+             "{\n  \"timemory\": {\n    \"functions\": {\n"
+             "      \"a\": [\n        1,\n        3,\n        5\n      ],\n"
+             "      \"b\": [\n        2,\n        6\n      ],\n"
+             "      \"c\": [\n        4\n      ]\n    }\n  }\n}");
+    // many labels (the table grows past its first size), each twice, far apart
+    std::vector<std::pair<std::uint64_t, std::string>> ids;
+    const int                                          n = 5000;
+    for (int pass = 0; pass < 2; ++pass)
+        for (int i = 0; i < n; ++i) ids.emplace_back(static_cast<std::uint64_t>(pass * n + i), "f" + std::to_string(i));
+    const auto  all = text(ids);
+    std::size_t at  = 0;
+    bool        ok  = true;
+    for (int i = 0; i < n && ok; ++i) {
+        const auto entry = "\"f" + std::to_string(i) + "\": [\n        " + std::to_string(i) + ",\n        " +
+                           std::to_string(n + i) + "\n      ]";
+        const auto found = all.find(entry, at);
+        ok               = found != std::string::npos;
+        at               = ok ? found + entry.size() : at;
+    }
+    CHECK(ok);
+}
+
 int main(int argc, char** argv) {
     const std::string dir = argc > 1 ? argv[1] : "writers-test-output";
     std::filesystem::create_directories(dir);
@@ -619,6 +651,7 @@ int main(int argc, char** argv) {
     test_deep();
     test_remote();
     test_user_rules();
+    test_functions();
     test_atomic(dir);
     if (failures) std::fprintf(stderr, "%d check(s) failed\n", failures);
     else std::printf("native writer checks passed\n");

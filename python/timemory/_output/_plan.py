@@ -232,6 +232,12 @@ class OutputPlan:
             except OSError as again:
                 self._failed(path, again)
                 return None
+        return self._wrote(path, kind, label, announce)
+
+    def _wrote(
+        self, path: str, kind: str, label: str, announce: bool | Callable[[str], str]
+    ) -> str:
+        """A file written: listed (a checkpoint's in :attr:`written`) and announced."""
         if self.is_checkpoint:
             self.written.setdefault(kind, []).append(path)
             return path
@@ -242,6 +248,50 @@ class OutputPlan:
         record_file(path, kind)
         _WRITTEN.append(path)
         return path
+
+    def write_all(self, items: list[tuple[Any, ...]]) -> None:
+        """:meth:`write` of each item (its arguments), the files listed and announced in the
+        order given. The native writers among them (a streamed content marked ``concurrent``:
+        it releases the GIL and reads the recorded graph, which it shares with the others) run
+        at the same time on up to :func:`write_threads` threads, the calling one included:
+        the big files of a component (flat JSON, tree JSON, text table, flame graph) take about
+        as long each. A file that failed is written again by :meth:`write` (the fallback folder,
+        the report), so failures are handled as one at a time; a checkpoint writes one at a
+        time (it must not take the program's cores, nor hold several copies of a graph)."""
+        jobs: list[tuple[int, str, Any]] = []
+        if not self.is_checkpoint and write_threads() > 1:
+            try:
+                if not self.fallen and self.base:
+                    check_folder(self.base)
+            except OSError:
+                pass  # one at a time below: the first write falls back and reports it
+            else:
+                for i, item in enumerate(items):
+                    content = item[2]
+                    if callable(content) and getattr(content, "concurrent", False):
+                        jobs.append((i, self.path(item[0], item[1]), content))
+                # the longest first (the tree JSON: twice the flat one), so that the last
+                # job to start is a short one
+                jobs.sort(key=lambda job: -getattr(job[2], "concurrent", 1))
+        if len(jobs) < 2 or (self.cancelled is not None and self.cancelled()):
+            jobs = []
+        results = _run_jobs([(path, content) for _, path, content in jobs]) if jobs else []
+        done = {i: (path, err) for (i, path, _), err in zip(jobs, results)}
+        for i, item in enumerate(items):
+            path, err = done.get(i, ("", None))
+            if i not in done or err is not None or path != self.path(item[0], item[1]):
+                if err is not None and not isinstance(err, OSError):
+                    raise err
+                if i in done and err is None:
+                    # written before an earlier file made the run fall back: its place is
+                    # the fallback folder, as one at a time
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
+                self.write(*item)  # as one at a time: written again, or where it falls back
+                continue
+            self._wrote(path, item[3], item[4], item[5] if len(item) > 5 else True)
 
     def _failed(self, path: str, err: OSError, why: str = "") -> None:
         """A file written nowhere: a checkpoint keeps the error for its thread to report once
@@ -264,6 +314,63 @@ class OutputPlan:
         self.fallen = True
         self._locate(fallback)
         return None
+
+
+#: The most files written at once by :meth:`OutputPlan.write_all` (None: one per core this
+#: process may run on); 1 writes one at a time.
+WRITE_THREADS: int | None = None
+
+
+def write_threads() -> int:
+    """How many files :meth:`OutputPlan.write_all` writes at once."""
+    if WRITE_THREADS is not None:
+        return max(int(WRITE_THREADS), 1)
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _run_jobs(jobs: list[tuple[str, Callable[[bytes], None]]]) -> list[BaseException | None]:
+    """``atomic_write_by(path, content)`` of each job, on up to write_threads() threads (this
+    one and helpers taking the next job when done); per job the exception it raised, or None.
+    The helpers are ``_thread`` ones: the threading module is not imported on the way out."""
+    import _thread
+
+    errors: list[BaseException | None] = [None] * len(jobs)
+    pending = list(range(len(jobs) - 1, -1, -1))  # popped from the end: in the order given
+
+    def work() -> None:
+        while True:
+            try:
+                k = pending.pop()  # atomic under the GIL
+            except IndexError:
+                return
+            try:
+                atomic_write_by(jobs[k][0], jobs[k][1])
+            except BaseException as err:  # handed to the caller, which raises or reports it
+                errors[k] = err
+
+    helpers = []
+    for _ in range(min(write_threads(), len(jobs)) - 1):
+        finished = _thread.allocate_lock()
+        finished.acquire()
+
+        def helper(finished: Any = finished) -> None:
+            try:
+                work()
+            finally:
+                finished.release()
+
+        try:
+            _thread.start_new_thread(helper, ())
+        except RuntimeError:  # no new thread (the interpreter is shutting down): fewer helpers
+            break
+        helpers.append(finished)
+    work()
+    for finished in helpers:
+        finished.acquire()  # the helper's last job is done
+    return errors
 
 
 def _fallback_for(wanted: str, base: str, err: OSError) -> tuple[str | None, str]:

@@ -98,10 +98,13 @@ def _head(key: str) -> str:
     return '{"timemory": {"' + key + '": '
 
 
-def _streamed(write: Callable[[bytes], None]) -> Callable[[bytes], None]:
+def _streamed(write: Callable[[bytes], None], concurrent: int = 0) -> Callable[[bytes], None]:
     """A file's content as the function that writes it to a path: ``write(path)`` streams the
     document natively into the file (temp file created exclusively in the folder, fsync,
-    rename) without the GIL and without holding the whole text; its failures are OSErrors."""
+    rename) without the GIL and without holding the whole text; its failures are OSErrors.
+    ``concurrent`` (0: no): a writer of the recorded graph that may run beside the others of
+    its component (OutputPlan.write_all), and how long it takes against them (the longest
+    start first)."""
 
     def to(path: bytes) -> None:
         try:
@@ -109,6 +112,7 @@ def _streamed(write: Callable[[bytes], None]) -> Callable[[bytes], None]:
         except ValueError as err:  # the native writer reports failures with the path
             raise OSError(str(err)) from None
 
+    to.concurrent = concurrent  # type: ignore[attr-defined]
     return to
 
 
@@ -208,7 +212,16 @@ class ComponentOutput:
         self._flat = None if self.live else []
 
 
-def _write_format(fmt: Format, target: Any, basename: str, tag: str, run: RunOutput) -> None:
+def _write_format(
+    fmt: Format,
+    target: Any,
+    basename: str,
+    tag: str,
+    run: RunOutput,
+    staged: list[tuple[Any, ...]] | None = None,
+) -> None:
+    """Write one format's file; with ``staged``, add the write to it instead (written by
+    OutputPlan.write_all, in that order)."""
     content = fmt.write(target)
     if content is None:
         return
@@ -219,7 +232,10 @@ def _write_format(fmt: Format, target: Any, basename: str, tag: str, run: RunOut
     else:
         func = fmt.announce
         announce = lambda path: func(run, path)  # noqa: E731
-    run.plan.write(basename, fmt.suffix, content, fmt.kind, tag, announce)
+    if staged is not None:
+        staged.append((basename, fmt.suffix, content, fmt.kind, tag, announce))
+    else:
+        run.plan.write(basename, fmt.suffix, content, fmt.kind, tag, announce)
 
 
 def _write_component(
@@ -235,8 +251,12 @@ def _write_component(
         fmt.write(component)
     if any(f.name == "json" for f in mine["flat"]):
         component.more = _more(component.run.plan, label)
+    # a live component's files are written together at the end (the native writers of the
+    # recorded graph at once, OutputPlan.write_all); else each as it is made, the flat views
+    # released before the trees are made
+    staged: list[tuple[Any, ...]] | None = [] if component.live else None
     for fmt in mine["flat"]:
-        _write_format(fmt, component, label, label, component.run)
+        _write_format(fmt, component, label, label, component.run, staged)
     if _settings.cout_output:  # else the text file is streamed
         component.text = _text(component) + summary
     elif not component.live:  # the flat entries are released before the table is written
@@ -257,10 +277,12 @@ def _write_component(
         del entries
     component._release_flat()
     for fmt in mine["tree"]:
-        _write_format(fmt, component, label, label, component.run)
+        _write_format(fmt, component, label, label, component.run, staged)
     component._trees = None
     for fmt in mine["table"]:
-        _write_format(fmt, component, label, label, component.run)
+        _write_format(fmt, component, label, label, component.run, staged)
+    if staged:
+        component.run.plan.write_all(staged)
     return console
 
 
@@ -429,7 +451,7 @@ def _flat_json(component: ComponentOutput) -> Callable[[bytes], None]:
     if component.live:
         meta, copy = _processes.output_meta(1), component.copies
         return _streamed(
-            lambda path: _core.write_live_flat_json(path, index, meta, head, tail, copy)
+            lambda path: _core.write_live_flat_json(path, index, meta, head, tail, copy), 1
         )
     ranks = component.flat or [[]]
     meta = _meta(len(ranks), component.run.procs)
@@ -442,7 +464,8 @@ def _tree_json(component: ComponentOutput) -> Callable[[bytes], None]:
     if component.live:
         meta, copy = _processes.output_meta(1), component.copies
         return _streamed(
-            lambda path: _core.write_live_tree_json(path, index, meta, key, head, tail, copy)
+            lambda path: _core.write_live_tree_json(path, index, meta, key, head, tail, copy),
+            2,  # twice as long as the others (two entries a node)
         )
     ranks = component.trees() or [[]]
     meta = _meta(len(ranks), component.run.procs)
@@ -454,7 +477,7 @@ def _tree_json(component: ComponentOutput) -> Callable[[bytes], None]:
 def _flamegraph(component: ComponentOutput) -> Callable[[bytes], None]:
     index, copy = component.index, component.copies
     if component.live:
-        return _streamed(lambda path: _core.write_live_flamegraph_json(path, index, "\n", copy))
+        return _streamed(lambda path: _core.write_live_flamegraph_json(path, index, "\n", copy), 1)
     roots = [t for rank in component.trees() for t in rank]
     return _streamed(lambda path: _core.write_flamegraph_json(path, index, roots, "\n"))
 
@@ -464,7 +487,7 @@ def _text_table(component: ComponentOutput) -> str | Callable[[bytes], None]:
         return component.text
     index, summary, copy = component.index, component.summary, component.copies
     cap = _cap(component)
-    return _streamed(lambda path: _core.write_live_text_table(path, index, summary, copy, *cap))
+    return _streamed(lambda path: _core.write_live_text_table(path, index, summary, copy, *cap), 1)
 
 
 def _functions(run: RunOutput) -> Callable[[bytes], None] | None:

@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
-#include <unordered_map>
 
 #include "timemory/config.hpp"
 #include "timemory/storage/entry.hpp"
@@ -188,32 +187,60 @@ void json_shortest(std::string& out, double v, char* buf, std::size_t size) {
 
 void functions_json(Out& o, const std::vector<std::pair<std::uint64_t, std::string>>& ids,
                     const std::vector<HashSource>& sources) {
-    // labels in order of first appearance, each with its hashes
-    std::vector<std::pair<std::string_view, std::vector<std::uint64_t>>> groups;
-    std::unordered_map<std::string_view, std::size_t>                    at;
-    at.reserve(ids.size());
-    for (const auto& [hash, label] : ids) {
-        auto [it, fresh] = at.emplace(label, groups.size());
-        if (fresh) groups.emplace_back(label, std::vector<std::uint64_t>{});
-        groups[it->second].second.push_back(hash);
+    // Labels in order of first appearance, each with its hashes. Grouped through two int32
+    // arrays and an open-addressed table of first occurrences (about 20 bytes a label at most)
+    // rather than a map and a vector per label (about 130 bytes a label): a million labels are
+    // written at the end of a run whose memory is mostly those labels' nodes.
+    const auto                at = [](std::int32_t k) { return static_cast<std::size_t>(k); };
+    const std::size_t         n  = ids.size();
+    std::vector<std::int32_t> next(n, -1);  // the label's next occurrence
+    std::vector<std::int32_t> tail(n, -1);  // on a first occurrence: its last one so far
+    std::vector<char>         head(n, 0);   // a first occurrence
+    {
+        std::size_t cap = 16;
+        while (cap < 2 * n) cap <<= 1;
+        std::vector<std::int32_t>         table(cap, -1);
+        const std::hash<std::string_view> hasher;
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::string_view label = ids[i].second;
+            const auto             self  = static_cast<std::int32_t>(i);
+            for (std::size_t slot = hasher(label) & (cap - 1);; slot = (slot + 1) & (cap - 1)) {
+                const std::int32_t first = table[slot];
+                if (first < 0) {
+                    table[slot] = self;
+                    head[i]     = 1;
+                    tail[i]     = self;
+                    break;
+                }
+                if (ids[at(first)].second == label) {
+                    next[at(tail[at(first)])] = self;
+                    tail[at(first)]           = self;
+                    break;
+                }
+            }
+        }
     }
+    tail = {};
+    std::size_t groups = 0;
+    for (char h : head) groups += h ? 1 : 0;
     auto& out = o.buf;
     out += "{\n  \"timemory\": {\n    \"functions\": ";
-    if (groups.empty()) out += "{}";
+    if (groups == 0) out += "{}";
     else {
         out += "{\n";
-        for (std::size_t g = 0; g < groups.size(); ++g) {
+        std::size_t g = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!head[i]) continue;
             out += "      ";
-            json_escape_ascii(out, groups[g].first);
+            json_escape_ascii(out, ids[i].second);
             out += ": [\n";
-            const auto& hashes = groups[g].second;
-            for (std::size_t k = 0; k < hashes.size(); ++k) {
+            for (auto k = static_cast<std::int32_t>(i); k >= 0; k = next[at(k)]) {
                 out += "        ";
                 char buf[24];
-                out.append(buf, std::to_chars(buf, buf + sizeof buf, hashes[k]).ptr);
-                out += k + 1 < hashes.size() ? ",\n" : "\n";
+                out.append(buf, std::to_chars(buf, buf + sizeof buf, ids[at(k)].first).ptr);
+                out += next[at(k)] >= 0 ? ",\n" : "\n";
             }
-            out += g + 1 < groups.size() ? "      ],\n" : "      ]\n";
+            out += ++g < groups ? "      ],\n" : "      ]\n";
             o.step();
         }
         out += "    }";

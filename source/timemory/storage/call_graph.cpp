@@ -60,7 +60,8 @@ struct HashDatabase {
     static constexpr std::uint64_t offset_mask = (std::uint64_t{1} << where_shift) - 1;
     static constexpr std::size_t   max_where   = 0xFFFF;
 
-    std::mutex                 mtx;
+    // shared: the writers of one write look labels up at once (get_hash_identifier)
+    std::shared_mutex          mtx;
     std::vector<std::uint64_t> hashes;  // registration order
     // starts[i]: label i in text (low 48 bits; one past the last: text.size()) and the length
     // of its where (high 16 bits), which ends the label's text
@@ -133,15 +134,15 @@ std::uint64_t add_hash_id(std::string_view label) {
 }
 
 void add_hash_id(std::uint64_t hash, std::string_view label, std::string_view where) {
-    auto&                       db = hash_db();
-    std::lock_guard<std::mutex> lk(db.mtx);
+    auto&                              db = hash_db();
+    std::lock_guard<std::shared_mutex> lk(db.mtx);
     db.add(hash, label, where);
 }
 
 std::string hash_where(std::uint64_t hash) {
-    auto&                       db = hash_db();
-    std::lock_guard<std::mutex> lk(db.mtx);
-    const std::int32_t          idx = db.find(hash);
+    auto&                               db = hash_db();
+    std::shared_lock<std::shared_mutex> lk(db.mtx);
+    const std::int32_t                  idx = db.find(hash);
     return idx < 0 ? std::string{} : std::string(db.where(idx));
 }
 
@@ -263,16 +264,16 @@ std::unordered_set<std::uint64_t> to_disambiguate(const std::vector<LabelIdentit
 }
 
 bool any_where() {
-    auto&                       db = hash_db();
-    std::lock_guard<std::mutex> lk(db.mtx);
+    auto&                               db = hash_db();
+    std::shared_lock<std::shared_mutex> lk(db.mtx);
     return db.with_where > 0;
 }
 
 ShownLabels::ShownLabels(const std::vector<std::uint64_t>& hashes) {
     std::vector<LabelIdentity> ids;
     {
-        auto&                       db = hash_db();
-        std::lock_guard<std::mutex> lk(db.mtx);
+        auto&                              db = hash_db();
+        std::lock_guard<std::shared_mutex> lk(db.mtx);
         if (db.with_where == 0) return;  // no function's node anywhere: every label is its identity
         std::unordered_set<std::uint64_t> seen;
         seen.reserve(hashes.size());
@@ -287,7 +288,12 @@ ShownLabels::ShownLabels(const std::vector<std::uint64_t>& hashes) {
 }
 
 void ShownLabels::label(std::uint64_t hash, std::string& out) const {
-    get_hash_identifier(hash, out);
+    std::int32_t hint = -1;
+    label(hash, out, hint);
+}
+
+void ShownLabels::label(std::uint64_t hash, std::string& out, std::int32_t& hint) const {
+    get_hash_identifier(hash, out, hint);
     if (where_.empty()) return;
     auto it = where_.find(hash);
     if (it != where_.end()) out.append(" [").append(it->second).append("]");
@@ -302,23 +308,37 @@ std::string_view plain_label(std::string_view shown, std::string_view where) {
 }
 
 std::string get_hash_identifier(std::uint64_t hash) {
-    auto&                       db = hash_db();
-    std::lock_guard<std::mutex> lk(db.mtx);
-    const std::int32_t          idx = db.find(hash);
+    auto&                               db = hash_db();
+    std::shared_lock<std::shared_mutex> lk(db.mtx);
+    const std::int32_t                  idx = db.find(hash);
     return idx < 0 ? std::string{} : db.label(idx);
 }
 
 void get_hash_identifier(std::uint64_t hash, std::string& out) {
-    auto&                       db = hash_db();
-    std::lock_guard<std::mutex> lk(db.mtx);
-    const std::int32_t          idx = db.find(hash);
+    auto&                               db = hash_db();
+    std::shared_lock<std::shared_mutex> lk(db.mtx);
+    const std::int32_t                  idx = db.find(hash);
     if (idx < 0) out.clear();
     else out.assign(db.label_view(idx));
 }
 
+void get_hash_identifier(std::uint64_t hash, std::string& out, std::int32_t& hint) {
+    auto&                               db   = hash_db();
+    std::shared_lock<std::shared_mutex> lk(db.mtx);
+    const auto                          next = static_cast<std::size_t>(hint + 1);  // hint >= -1
+    const std::int32_t                  idx =
+        next < db.hashes.size() && db.hashes[next] == hash ? static_cast<std::int32_t>(next) : db.find(hash);
+    if (idx < 0) {
+        out.clear();
+        return;
+    }
+    hint = idx;
+    out.assign(db.label_view(idx));
+}
+
 std::vector<std::pair<std::uint64_t, std::string>> hash_ids() {
     auto&                                              db = hash_db();
-    std::lock_guard<std::mutex>                        lk(db.mtx);
+    std::lock_guard<std::shared_mutex>                 lk(db.mtx);
     std::vector<std::pair<std::uint64_t, std::string>> out;
     out.reserve(db.hashes.size());
     for (std::size_t i = 0; i < db.hashes.size(); ++i)
@@ -349,8 +369,8 @@ std::int32_t CallGraph::push_slow(std::uint64_t hash, std::string_view label, bo
     // under `hash`: a function's node was registered with its where by the profiler, and
     // every other caller's hash is hash_label(label)
     add_hash_id(hash, label);
-    std::lock_guard<std::mutex> lk(structure_);
-    Node                        node;
+    std::lock_guard<std::shared_mutex> lk(structure_);
+    Node                               node;
     node.hash              = hash;
     node.parent            = parent;
     node.depth             = depth;
@@ -371,8 +391,8 @@ std::int32_t CallGraph::enter_context(const std::uint64_t* hashes, std::size_t n
     for (std::size_t k = 0; k < n; ++k) {
         std::int32_t found = lookup_.find(store_.nodes(), at, hashes[k]);
         if (found < 0) {
-            std::lock_guard<std::mutex> lk(structure_);
-            Node                        node;
+            std::lock_guard<std::shared_mutex> lk(structure_);
+            Node                               node;
             node.hash   = hashes[k];
             node.parent = at;
             node.depth  = store_.node(at).depth + 1;
@@ -385,7 +405,7 @@ std::int32_t CallGraph::enter_context(const std::uint64_t* hashes, std::size_t n
     // it inline), is not parallel work: its nodes are that thread's own children, subtracted
     // from their parent as any. Only a path entered from elsewhere makes its nodes remote.
     if (at != 0 && at != prev && !store_.node(at).context) {
-        std::lock_guard<std::mutex> lk(structure_);
+        std::lock_guard<std::shared_mutex> lk(structure_);
         store_.node(at).context = true;
     }
     current_ = at;
@@ -400,17 +420,17 @@ std::vector<std::uint64_t> CallGraph::current_path() const {
 }
 
 bool CallGraph::empty() const {
-    std::lock_guard<std::mutex> lk(structure_);
+    std::shared_lock<std::shared_mutex> lk(structure_);
     return store_.size() <= 1;
 }
 
 std::size_t CallGraph::size() const {
-    std::lock_guard<std::mutex> lk(structure_);
+    std::shared_lock<std::shared_mutex> lk(structure_);
     return store_.size() - 1;
 }
 
 void CallGraph::clear() {
-    std::lock_guard<std::mutex> lk(structure_);
+    std::lock_guard<std::shared_mutex> lk(structure_);
     // capacity kept: a thread still recording into the old nodes (its bundle
     // skips them by generation) must not touch freed memory
     store_.truncate(0);
@@ -421,12 +441,12 @@ void CallGraph::clear() {
 }
 
 NodeStore CallGraph::copy() const {
-    std::lock_guard<std::mutex> lk(structure_);
+    std::shared_lock<std::shared_mutex> lk(structure_);
     return store_;
 }
 
 std::vector<Node> CallGraph::copy_nodes() const {
-    std::lock_guard<std::mutex> lk(structure_);
+    std::shared_lock<std::shared_mutex> lk(structure_);
     return store_.nodes();
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -230,10 +231,11 @@ public:
     // The nodes alone (no values), copied under the structure lock.
     std::vector<Node> copy_nodes() const;
     // The nodes read in place: only while the lock from lock_nodes() is held
-    // (the owning thread then waits before it creates a node).
-    std::unique_lock<std::mutex> lock_nodes() const { return std::unique_lock<std::mutex>(structure_); }
-    const std::vector<Node>&     nodes_locked() const { return store_.nodes(); }
-    const NodeStore&             store_locked() const { return store_; }
+    // (the owning thread then waits before it creates a node). Shared: several writers
+    // (the files of one write, written at once) read the same graph in place together.
+    std::shared_lock<std::shared_mutex> lock_nodes() const { return std::shared_lock<std::shared_mutex>(structure_); }
+    const std::vector<Node>&            nodes_locked() const { return store_.nodes(); }
+    const NodeStore&                    store_locked() const { return store_; }
 
 private:
     std::int32_t push_slow(std::uint64_t hash, std::string_view label, bool flat, bool timeline);
@@ -245,7 +247,7 @@ private:
     NodeIndex          lookup_;
     std::int32_t       current_    = 0;
     std::uint64_t      generation_ = 0;
-    mutable std::mutex structure_;  // node creation vs readers
+    mutable std::shared_mutex structure_;  // node creation (exclusive) vs readers (shared)
 };
 
 // One component of a running bundle: where it was pushed and its start reading.
@@ -395,6 +397,10 @@ void        add_hash_id(std::uint64_t hash, std::string_view label, std::string_
 std::string get_hash_identifier(std::uint64_t hash);  // the label ("" if unknown), never its where
 // The same into `out`, reusing its storage: the writers' per-node label makes no allocation.
 void                                               get_hash_identifier(std::uint64_t hash, std::string& out);
+// The same for a walk that meets labels mostly in the order they were registered (a graph's
+// nodes in pre-order): `hint` (the caller's, -1 at first) holds the index found last, and the
+// next one is tried before the table (whose probes miss the cache on a large graph).
+void                                               get_hash_identifier(std::uint64_t hash, std::string& out, std::int32_t& hint);
 std::vector<std::pair<std::uint64_t, std::string>> hash_ids();  // (hash, label) in registration order
 // The where registered with `hash` ("" for a label's own identity, or unknown).
 std::string hash_where(std::uint64_t hash);
@@ -436,6 +442,7 @@ public:
     ShownLabels() = default;
     explicit ShownLabels(const std::vector<std::uint64_t>& hashes);  // every node's hash of the view
     void        label(std::uint64_t hash, std::string& out) const;   // into `out`, reusing its storage
+    void        label(std::uint64_t hash, std::string& out, std::int32_t& hint) const;  // see get_hash_identifier
     std::string label(std::uint64_t hash) const {
         std::string out;
         label(hash, out);

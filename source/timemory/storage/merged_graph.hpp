@@ -172,7 +172,7 @@ struct MergedGraph {
 
 private:
     const NodeStore*             borrowed_ = nullptr;
-    std::unique_lock<std::mutex> lock_;
+    std::shared_lock<std::shared_mutex> lock_;
     NodeStore                    owned_;
 };
 

@@ -89,14 +89,15 @@ void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit)
     auto all      = views(index);
     for (auto& v : all) item.total += v.second.nodes().size() - 1;
     const ShownLabels labels = shown_labels(all);
-    Entry             entry;  // the node's values, copied out of the graph's arena
+    Entry             entry;      // the node's values, copied out of the graph's arena
+    std::int32_t      hint = -1;  // the label found last (get_hash_identifier)
     for (auto& [tid, graph] : all) {
         const auto& nodes = graph.nodes();
         graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path, std::uint64_t rolling) {
             const auto& n     = nodes[static_cast<std::size_t>(i)];
             item.rolling_hash = rolling;
             item.hash         = n.hash;
-            labels.label(n.hash, item.label);
+            labels.label(n.hash, item.label, hint);
             item.depth   = n.depth - 1;
             item.tid     = item.show_tid ? tid : graph.first_tid(i);
             item.path    = &path;
@@ -107,6 +108,68 @@ void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit)
             visit(item);
         });
     }
+}
+
+struct FlatPasses::Impl {
+    int                                      index = 0;
+    std::vector<std::pair<int, MergedGraph>> all;
+    ShownLabels                              labels;
+    // the labels in the order the first pass visited the nodes: one text, and each one's end
+    std::string              text;
+    std::vector<std::size_t> ends;
+    bool                     known = false;  // a pass has made `text` and `ends`
+};
+
+FlatPasses::FlatPasses(int index) : impl_(std::make_unique<Impl>()) {
+    impl_->index  = index;
+    impl_->all    = views(index);
+    impl_->labels = shown_labels(impl_->all);
+}
+
+FlatPasses::~FlatPasses() = default;
+
+void FlatPasses::for_each(const std::function<void(const FlatItem&)>& visit) {
+    auto&    d = *impl_;
+    FlatItem item;
+    item.pid      = static_cast<int>(getpid());
+    item.show_tid = !config().collapse_threads;
+    item.nthreads = thread_count();
+    for (auto& v : d.all) item.total += v.second.nodes().size() - 1;
+    const bool known = d.known;
+    if (!known) {
+        d.text.clear();
+        d.ends.clear();
+        d.ends.reserve(item.total);
+    }
+    std::size_t  k    = 0;
+    std::int32_t hint = -1;  // the label found last (get_hash_identifier)
+    Entry        entry;      // the node's values, copied out of the graph's arena
+    for (auto& [tid, graph] : d.all) {
+        const auto& nodes = graph.nodes();
+        graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path, std::uint64_t rolling) {
+            const auto& n     = nodes[static_cast<std::size_t>(i)];
+            item.rolling_hash = rolling;
+            item.hash         = n.hash;
+            if (known) {
+                const std::size_t begin = k ? d.ends[k - 1] : 0;
+                item.label.assign(d.text, begin, d.ends[k] - begin);
+            } else {
+                d.labels.label(n.hash, item.label, hint);
+                d.text += item.label;
+                d.ends.push_back(d.text.size());
+            }
+            ++k;
+            item.depth   = n.depth - 1;
+            item.tid     = item.show_tid ? tid : graph.first_tid(i);
+            item.path    = &path;
+            item.remote  = n.remote;
+            item.context = n.context;
+            entry        = graph.store().entry(i);
+            item.entry   = &entry;
+            visit(item);
+        });
+    }
+    d.known = true;
 }
 
 std::vector<FlatEntry> flat_snapshot(int index) {
@@ -199,6 +262,7 @@ void for_each_tree(int index, const std::function<void(const TreeNode&)>& enter,
     if (collapse) t.tids = {0};  // set once: a set per node is an allocation per node
     auto              all    = views(index);
     const ShownLabels labels = shown_labels(all);
+    std::int32_t      hint   = -1;  // the label found last (get_hash_identifier)
     for (auto& [tid, graph] : all) {
         (void)tid;
         const auto& nodes = graph.nodes();
@@ -206,7 +270,7 @@ void for_each_tree(int index, const std::function<void(const TreeNode&)>& enter,
             const auto& n = nodes[static_cast<std::size_t>(i)];
             t.hash        = n.hash;
             if (i == 0) t.label = "unknown-hash=0";
-            else labels.label(n.hash, t.label);
+            else labels.label(n.hash, t.label, hint);
             if (!collapse) t.tids = graph.tid_set(i);
             t.depth     = n.depth;
             t.remote    = n.remote;

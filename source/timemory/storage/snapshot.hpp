@@ -3,6 +3,7 @@
 // flat pre-order list and tree with inclusive/exclusive values.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -164,6 +165,23 @@ std::size_t            graph_size(int index);     // nodes (merged view) besides
 std::vector<FlatEntry> flat_snapshot(int index);  // pre-order, merged per collapse_threads
 // The flat view without building FlatEntry objects (what flat_snapshot is made of).
 void                  for_each_flat(int index, const std::function<void(const FlatItem&)>& visit);
+// The flat view of a component read in several passes (the text table reads it three times):
+// the graphs are read (and locked, shared) once for all of them, and each node's label is
+// looked up in the first pass only (a lookup is a few cache misses in a million-label table:
+// most of a pass); for_each visits what for_each_flat does.
+class FlatPasses {
+public:
+    explicit FlatPasses(int index);
+    ~FlatPasses();
+    FlatPasses(const FlatPasses&)            = delete;
+    FlatPasses& operator=(const FlatPasses&) = delete;
+
+    void for_each(const std::function<void(const FlatItem&)>& visit);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 std::vector<TreeNode> tree_snapshot(int index);  // roots (one dummy root per thread view)
 // The tree view without building it: enter(node) per node in pre-order, the node as
 // tree_snapshot makes it but with no children (its exclusive value computed), then
