@@ -166,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("valgrind") is None:
         print("valgrind not found: this benchmark counts instructions with callgrind", file=sys.stderr)
         return 2
+    # the runs start in a temporary directory: a relative --python (not resolved further: a
+    # virtual environment's python is a symlink) needs its absolute path
+    args.python = [os.path.abspath(shutil.which(p) or p) for p in args.python]
     tools = [t for t in TOOLS if t in args.tools]
     results: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="tm-lp-instr-") as where:
