@@ -159,12 +159,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workloads", nargs="+", choices=list(SIZES), default=list(SIZES))
     parser.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS))
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
-    parser.add_argument("--run", nargs=3, metavar=("TOOL", "WORKLOAD", "SIZE"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--run", nargs=3, metavar=("TOOL", "WORKLOAD", "SIZE"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.run:
         return run(args.run[0], args.run[1], int(args.run[2]))
     if shutil.which("valgrind") is None:
-        print("valgrind not found: this benchmark counts instructions with callgrind", file=sys.stderr)
+        print(
+            "valgrind not found: this benchmark counts instructions with callgrind", file=sys.stderr
+        )
         return 2
     # the runs start in a temporary directory: a relative --python (not resolved further: a
     # virtual environment's python is a symlink) needs its absolute path
@@ -175,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         for python in args.python:
             version = subprocess.run(
                 [python, "-c", "import sys; print(sys.version.split()[0])"],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout.strip()
             key = f"{python} ({version})"
             results[key] = {}
@@ -183,11 +189,20 @@ def main(argv: list[str] | None = None) -> int:
                 small, large = SIZES[workload]
                 row: dict[str, float] = {}
                 for tool in tools:
-                    counts = [instructions(python, tool, workload, s, where) for s in (small, large)]
-                    row[tool] = (counts[1] - counts[0]) / (calls(workload, large) - calls(workload, small))
-                    print(f"{key} {workload} {tool}: {row[tool]:,.0f} instructions per call", file=sys.stderr)
+                    counts = [
+                        instructions(python, tool, workload, s, where) for s in (small, large)
+                    ]
+                    row[tool] = (counts[1] - counts[0]) / (
+                        calls(workload, large) - calls(workload, small)
+                    )
+                    print(
+                        f"{key} {workload} {tool}: {row[tool]:,.0f} instructions per call",
+                        file=sys.stderr,
+                    )
                 results[key][workload] = row
-    command = " ".join(["python", "benchmarks/line_profiler_instructions.py", *(argv or sys.argv[1:])])
+    command = " ".join(
+        ["python", "benchmarks/line_profiler_instructions.py", *(argv or sys.argv[1:])]
+    )
     print(f"`{command}`: instructions per decorated call (callgrind, difference of two sizes)\n")
     head = "| python | workload | " + " | ".join(tools)
     extra = [t for t in ("kernprof", "timemory") if t in tools and "none" in tools]

@@ -265,7 +265,9 @@ TOOLS: tuple[Tool, ...] = (
 WORKLOADS: tuple[Workload, ...] = (
     Workload("recursive", "recursive.py", "call-heavy: fib, tak, binary-tree build/sum"),
     Workload("fib", "fib.py", "decorated recursion: fib(27) with @profile on fib itself"),
-    Workload("tree_walk", "tree_walk.py", "decorated recursive walk of a 3-ary tree (88,573 nodes)"),
+    Workload(
+        "tree_walk", "tree_walk.py", "decorated recursive walk of a 3-ary tree (88,573 nodes)"
+    ),
     Workload("hot_call", "hot_call.py", "a small decorated function called 8M times from a loop"),
     Workload("loops", "loops.py", "line-heavy: sieve, matmul, edit distance, string build"),
     Workload("mixed", "mixed.py", "json round trip, regex log parsing, sorting, classes"),

@@ -101,7 +101,11 @@ def test_threads_running_the_same_recursion_are_counted_apart_and_added_up():
     assert results == [144] * 4
     calls, leaves = fib_calls(12)
     lines = _lines(prof.get_stats(), fib)
-    assert {k: v[0] for k, v in lines.items()} == {2: 5 * calls, 3: 5 * leaves, 4: 5 * (calls - leaves)}
+    assert {k: v[0] for k, v in lines.items()} == {
+        2: 5 * calls,
+        3: 5 * leaves,
+        4: 5 * (calls - leaves),
+    }
     assert prof.enable_count == 0 and sys.gettrace() is None
 
 
@@ -176,7 +180,7 @@ def test_methods_static_and_class_methods_bind_as_functions_do():
     assert _lines(prof.get_stats(), Counter.bump)[1][0] == 4
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _profiler() -> LineProfiler:
     return LineProfiler()
 
