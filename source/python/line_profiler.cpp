@@ -179,6 +179,7 @@ PyObject* trace_hook_name() {
 // threading.settrace(our hook), keeping what it had; errors are not the caller's: cleared
 // (a thread started meanwhile then misses profiling, nothing else)
 void hook_threading() {
+    if (g_threading_set) return;  // still ours: what it had before is kept already
     if (!g_threading) g_threading = PyImport_ImportModule("threading");
     PyObject* name = trace_hook_name();
     if (!g_threading || !name) {
@@ -203,7 +204,7 @@ void hook_threading() {
 void unhook_threading() {
     if (!g_threading_set) return;
     g_threading_set = false;
-    PyObject* saved = g_saved_threading;
+    PyObject* saved   = g_saved_threading;
     g_saved_threading = nullptr;
     PyObject* name = trace_hook_name();
     PyObject* now  = name ? PyObject_GetAttr(g_threading, name) : nullptr;
@@ -258,8 +259,8 @@ struct SwitchObject {
     std::uint64_t epoch;  // g_reset_epoch when `count` was last changed
 };
 
-PyTypeObject SwitchType         = {PyVarObject_HEAD_INIT(nullptr, 0)};
-PyTypeObject ProfiledFuncType   = {PyVarObject_HEAD_INIT(nullptr, 0)};
+PyTypeObject SwitchType       = {PyVarObject_HEAD_INIT(nullptr, 0)};
+PyTypeObject ProfiledFuncType = {PyVarObject_HEAD_INIT(nullptr, 0)};
 
 long own_count(const SwitchObject* s) { return s->epoch == g_reset_epoch ? s->count : 0; }
 
