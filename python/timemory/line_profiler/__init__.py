@@ -36,12 +36,12 @@ are enabled together (a profiler counts from the moment it adds the function).
 from __future__ import annotations
 
 import copyreg
+import functools
 import io
 import math
 import os
 import pickle
 import sys
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
@@ -394,14 +394,6 @@ def _code_of(func: Any) -> Any:
     return None
 
 
-class _Session:
-    """The threading hook around the native session, set by the first enable of any
-    profiler and restored by the matching last disable."""
-
-    saved_hook: Any = None
-    lock = threading.Lock()
-
-
 class LineProfiler(_lp.LineProfiler):
     """``line_profiler.LineProfiler`` measuring ``component`` per line with timemory's native
     hook instead of its own timer.
@@ -427,9 +419,10 @@ class LineProfiler(_lp.LineProfiler):
         self, *functions: Callable, component: Any = DEFAULT_COMPONENT, num_preallocated: int = 0
     ) -> None:
         self._component = _component_index(component)
+        # this profiler's enable count, native: the decorated functions flip it in C
+        self._switch = _core.LineProfilerSwitch(self._component)
         self._codes: dict[int, Any] = {}  # table id -> code object
         self._baseline: dict[tuple[int, int], tuple[int, float]] = {}  # counts at add_function
-        self._enabled_here = 0
         super().__init__(*functions)
 
     # -------------------------------------------------------------- what is measured
@@ -469,31 +462,51 @@ class LineProfiler(_lp.LineProfiler):
     @property
     def enable_count(self) -> int:
         """How many enables of this profiler are not matched by a disable yet."""
-        return self._enabled_here
+        return int(self._switch.count)
 
     def enable_by_count(self) -> None:
-        """Start profiling unless it runs already; counts the calls."""
-        with _Session.lock:
-            count = _core.line_profiler_enable(self._component)
-            self._enabled_here += 1
-            if count == 1:
-                _Session.saved_hook = getattr(threading, "_trace_hook", None)
-                threading.settrace(_core.line_profiler_function)
+        """Start profiling unless it runs already; counts the calls. Profiling runs on every
+        thread, threads started meanwhile included (``threading.settrace``)."""
+        self._switch.enable()
 
     def disable_by_count(self) -> None:
         """Stop profiling when every enable (of every profiler) has been matched."""
-        with _Session.lock:
-            if self._enabled_here == 0:
-                return
-            self._enabled_here -= 1
-            if _core.line_profiler_disable() == 0:
-                # (unless timemory.finalize() ended the session and gave threading its hook)
-                if getattr(threading, "_trace_hook", None) is _core.line_profiler_function:
-                    threading.settrace(_Session.saved_hook)
-                _Session.saved_hook = None
+        self._switch.disable()
 
     enable = enable_by_count
     disable = disable_by_count
+
+    def wrap_function(self, func: Any) -> Any:
+        """``func`` profiled on every call: a native wrapper that enables the profiler (by
+        count) around each call, as ``line_profiler``'s wrapper does, without a Python frame
+        of its own (on recursive code that frame and the two method calls would run traced
+        on every call). Like a function, it has ``func``'s ``__name__``, ``__doc__``,
+        ``__wrapped__``..., binds as a method and pickles by name. A subclass that redefines
+        ``enable_by_count`` or ``disable_by_count`` gets ``line_profiler``'s wrapper, which
+        calls them."""
+        cls = type(self)
+        if (
+            cls.enable_by_count is not LineProfiler.enable_by_count
+            or cls.disable_by_count is not LineProfiler.disable_by_count
+        ):
+            return super().wrap_function(func)
+        already = getattr(self, "_already_a_wrapper", None)  # line_profiler >= 4.1
+        if already is not None and already(func):
+            return func
+        wrapper = _core.line_profiler_wrap(func, self._switch)
+        functools.update_wrapper(wrapper, func)
+        mark = getattr(self, "_mark_wrapper", None)
+        return mark(wrapper) if mark is not None else wrapper
+
+    @classmethod
+    def _get_underlying_functions(
+        cls, func: object, seen: set[int] | None = None, stop_at_classes: bool = False
+    ) -> Any:
+        # the function under a native wrapper (line_profiler looks inside its own wrappers,
+        # which are functions, but not inside callable objects)
+        if isinstance(func, _core.LineProfiledFunction):
+            func = func.__timemory_function__
+        return super()._get_underlying_functions(func, seen, stop_at_classes)
 
     # -------------------------------------------------------------- results
     def get_stats(self) -> LineStats:
@@ -554,9 +567,6 @@ class LineProfiler(_lp.LineProfiler):
 
 def _stop_for_finalize() -> None:
     """End a running line-profiling session (its open lines are counted), e.g. before
-    ``timemory.finalize()`` writes the output or at exit."""
-    if _core.line_profiler_state()[1]:
-        _core.line_profiler_reset()
-    if getattr(threading, "_trace_hook", None) is _core.line_profiler_function:
-        threading.settrace(_Session.saved_hook)
-        _Session.saved_hook = None
+    ``timemory.finalize()`` writes the output or at exit; the profilers' enable counts are
+    forgotten."""
+    _core.line_profiler_reset()
