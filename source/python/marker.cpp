@@ -365,11 +365,178 @@ PyObject* marker_exit(MarkerObject* self, PyObject* const*, Py_ssize_t) {
 
 PyObject* marker_call(PyObject* self_obj, PyObject* args, PyObject* kwargs);
 
-PyMethodDef marker_methods[] = {
-    {"__enter__", reinterpret_cast<PyCFunction>(marker_enter), METH_NOARGS, "Start measuring."},
-    {"__exit__", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(marker_exit)), METH_FASTCALL,
-     "Stop measuring; exceptions propagate."},
-    {nullptr, nullptr, 0, nullptr}};
+// ------------------------------------------------------------------ __enter__ / __exit__
+// `with m:` looks both methods up on every use (_PyObject_LookupSpecial), binding each to the
+// marker: with ordinary method descriptors that makes two GC-tracked builtin-method objects
+// per `with` (allocation, GC link/unlink, trashcan, free: about a fifth of a marker's
+// instructions). These descriptors bind into a small untracked object with vectorcall, taken
+// from a free list, and called as methods (LOAD_METHOD, `m.__enter__()`) bind nothing at all.
+using MethodFn = PyObject* (*)(MarkerObject*, PyObject* const*, Py_ssize_t);
+
+PyObject* enter_method(MarkerObject* self, PyObject* const*, Py_ssize_t nargs) {
+    if (nargs != 0) {
+        PyErr_Format(PyExc_TypeError, "marker.__enter__() takes no arguments (%zd given)", nargs);
+        return nullptr;
+    }
+    return marker_enter(self, nullptr);
+}
+
+struct MethodDescrObject {
+    PyObject_HEAD
+    MethodFn       fn;
+    const char*    name;
+    const char*    doc;
+    vectorcallfunc vectorcall;
+};
+
+struct BoundMethodObject {
+    PyObject_HEAD
+    vectorcallfunc     vectorcall;
+    MethodDescrObject* descr;   // borrowed: the descriptors live as long as the type
+    MarkerObject*      marker;  // strong
+};
+
+PyTypeObject MethodDescrType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+PyTypeObject BoundMethodType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+
+int check_marker(PyObject* obj, const MethodDescrObject* d) {
+    if (obj && PyObject_TypeCheck(obj, &MarkerType)) return 0;
+    PyErr_Format(PyExc_TypeError, "descriptor '%s' requires a 'timemory._core.marker' object but received '%.100s'",
+                 d->name, obj ? Py_TYPE(obj)->tp_name : "nothing");
+    return -1;
+}
+
+// unbound: marker.__enter__(m), and LOAD_METHOD's m.__enter__() (the marker is args[0])
+PyObject* descr_vectorcall(PyObject* obj, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
+    auto*            d     = reinterpret_cast<MethodDescrObject*>(obj);
+    const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+        PyErr_Format(PyExc_TypeError, "marker.%s() takes no keyword arguments", d->name);
+        return nullptr;
+    }
+    if (check_marker(nargs > 0 ? args[0] : nullptr, d) < 0) return nullptr;
+    return d->fn(reinterpret_cast<MarkerObject*>(args[0]), args + 1, nargs - 1);
+}
+
+PyObject* bound_vectorcall(PyObject* obj, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
+    auto* b = reinterpret_cast<BoundMethodObject*>(obj);
+    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+        PyErr_Format(PyExc_TypeError, "marker.%s() takes no keyword arguments", b->descr->name);
+        return nullptr;
+    }
+    return b->descr->fn(b->marker, args, PyVectorcall_NARGS(nargsf));
+}
+
+constexpr int      bound_freelist_capacity = 8;
+BoundMethodObject* bound_freelist[bound_freelist_capacity];
+int                bound_freelist_size = 0;
+
+PyObject* descr_get(PyObject* obj, PyObject* instance, PyObject*) {
+    auto* d = reinterpret_cast<MethodDescrObject*>(obj);
+    if (!instance || instance == Py_None) return Py_NewRef(obj);
+    if (check_marker(instance, d) < 0) return nullptr;
+    BoundMethodObject* b;
+    if (bound_freelist_size > 0) {
+        b = bound_freelist[--bound_freelist_size];
+        PyObject_Init(reinterpret_cast<PyObject*>(b), &BoundMethodType);
+    } else {
+        b = PyObject_New(BoundMethodObject, &BoundMethodType);
+        if (!b) return nullptr;
+    }
+    b->vectorcall = bound_vectorcall;
+    b->descr      = d;
+    b->marker     = reinterpret_cast<MarkerObject*>(Py_NewRef(instance));
+    return reinterpret_cast<PyObject*>(b);
+}
+
+void bound_dealloc(BoundMethodObject* b) {
+    MarkerObject* m = b->marker;
+    b->marker       = nullptr;
+    if (bound_freelist_size < bound_freelist_capacity) bound_freelist[bound_freelist_size++] = b;
+    else PyObject_Free(b);
+    Py_XDECREF(m);  // last: it may run the marker's dealloc, which stops a measurement left running
+}
+
+PyObject* descr_repr(MethodDescrObject* d) { return PyUnicode_FromFormat("<method '%s' of 'marker' objects>", d->name); }
+PyObject* descr_get_name(MethodDescrObject* d, void*) { return PyUnicode_FromString(d->name); }
+PyObject* descr_get_qualname(MethodDescrObject* d, void*) { return PyUnicode_FromFormat("marker.%s", d->name); }
+PyObject* descr_get_doc(MethodDescrObject* d, void*) { return PyUnicode_FromString(d->doc); }
+PyObject* descr_get_objclass(MethodDescrObject*, void*) {
+    return Py_NewRef(reinterpret_cast<PyObject*>(&MarkerType));
+}
+
+PyGetSetDef descr_getset[] = {
+    {"__name__", reinterpret_cast<getter>(descr_get_name), nullptr, nullptr, nullptr},
+    {"__qualname__", reinterpret_cast<getter>(descr_get_qualname), nullptr, nullptr, nullptr},
+    {"__objclass__", reinterpret_cast<getter>(descr_get_objclass), nullptr, nullptr, nullptr},
+    {"__doc__", reinterpret_cast<getter>(descr_get_doc), nullptr, nullptr, nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+
+PyObject* bound_repr(BoundMethodObject* b) {
+    return PyUnicode_FromFormat("<bound method marker.%s of %R>", b->descr->name, reinterpret_cast<PyObject*>(b->marker));
+}
+PyObject* bound_get_self(BoundMethodObject* b, void*) { return Py_NewRef(reinterpret_cast<PyObject*>(b->marker)); }
+PyObject* bound_get_func(BoundMethodObject* b, void*) { return Py_NewRef(reinterpret_cast<PyObject*>(b->descr)); }
+PyObject* bound_get_name(BoundMethodObject* b, void*) { return PyUnicode_FromString(b->descr->name); }
+PyObject* bound_get_doc(BoundMethodObject* b, void*) { return PyUnicode_FromString(b->descr->doc); }
+PyObject* bound_get_qualname(BoundMethodObject* b, void*) {
+    return PyUnicode_FromFormat("marker.%s", b->descr->name);
+}
+
+PyGetSetDef bound_getset[] = {
+    {"__self__", reinterpret_cast<getter>(bound_get_self), nullptr, nullptr, nullptr},
+    {"__func__", reinterpret_cast<getter>(bound_get_func), nullptr, nullptr, nullptr},
+    {"__name__", reinterpret_cast<getter>(bound_get_name), nullptr, nullptr, nullptr},
+    {"__qualname__", reinterpret_cast<getter>(bound_get_qualname), nullptr, nullptr, nullptr},
+    {"__doc__", reinterpret_cast<getter>(bound_get_doc), nullptr, nullptr, nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+
+// Adds __enter__ and __exit__ to the ready marker type.
+int add_marker_methods() {
+    MethodDescrType.tp_name      = "timemory._core.marker_method";
+    MethodDescrType.tp_basicsize = sizeof(MethodDescrObject);
+    MethodDescrType.tp_flags     = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR;
+    MethodDescrType.tp_vectorcall_offset = offsetof(MethodDescrObject, vectorcall);
+    MethodDescrType.tp_call              = PyVectorcall_Call;
+    MethodDescrType.tp_descr_get         = descr_get;
+    MethodDescrType.tp_repr              = reinterpret_cast<reprfunc>(descr_repr);
+    MethodDescrType.tp_getset            = descr_getset;
+
+    BoundMethodType.tp_name              = "timemory._core.marker_bound_method";
+    BoundMethodType.tp_basicsize         = sizeof(BoundMethodObject);
+    BoundMethodType.tp_flags             = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL;
+    BoundMethodType.tp_vectorcall_offset = offsetof(BoundMethodObject, vectorcall);
+    BoundMethodType.tp_call              = PyVectorcall_Call;
+    BoundMethodType.tp_dealloc           = reinterpret_cast<destructor>(bound_dealloc);
+    BoundMethodType.tp_repr              = reinterpret_cast<reprfunc>(bound_repr);
+    BoundMethodType.tp_getset            = bound_getset;
+    for (auto* t : {&MethodDescrType, &BoundMethodType})
+        if (PyType_Ready(t) < 0) return -1;
+
+    struct Def {
+        const char* name;
+        MethodFn    fn;
+        const char* doc;
+    };
+    static const Def defs[] = {{"__enter__", enter_method, "Start measuring."},
+                               {"__exit__", marker_exit, "Stop measuring; exceptions propagate."}};
+    for (const auto& def : defs) {
+        auto* d = PyObject_New(MethodDescrObject, &MethodDescrType);
+        if (!d) return -1;
+        d->fn         = def.fn;
+        d->name       = def.name;
+        d->doc        = def.doc;
+        d->vectorcall = descr_vectorcall;
+        // the type's dict keeps the one reference: the type is static, so it is never freed
+        const int rc = PyDict_SetItemString(MarkerType.tp_dict, def.name, reinterpret_cast<PyObject*>(d));
+        Py_DECREF(d);
+        if (rc < 0) return -1;
+    }
+    PyType_Modified(&MarkerType);
+    return 0;
+}
+
+PyMethodDef marker_methods[] = {{nullptr, nullptr, 0, nullptr}};
 
 PyObject* marker_get_key(MarkerObject* self, void*) { return Py_NewRef(self->key); }
 PyObject* marker_get_components(MarkerObject* self, void*) { return Py_NewRef(self->components); }
@@ -602,6 +769,7 @@ int add_marker_types(PyObject* module) {
 
     for (auto* t : {&MarkerType, &MarkedFunctionType})
         if (PyType_Ready(t) < 0) return -1;
+    if (add_marker_methods() < 0) return -1;
     if (PyModule_AddObjectRef(module, "marker", reinterpret_cast<PyObject*>(&MarkerType)) < 0 ||
         PyModule_AddObjectRef(module, "MarkedFunction", reinterpret_cast<PyObject*>(&MarkedFunctionType)) < 0)
         return -1;
