@@ -6,6 +6,7 @@
 
 #include <frameobject.h>
 
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -143,6 +144,79 @@ int tristate(PyObject* obj, signed char* out) {
     return 0;
 }
 
+// `with marker(["wall_clock"], key="k")` builds its list afresh on every use, of the same
+// interned names each time: the indices those names resolve to are kept, found again by the
+// identity of the items (held strongly, so no other object can take their addresses). What is
+// kept is the resolution before the "measurable" filter, which is applied on every use, as
+// resolve_components does: a component's availability can change at run time (perf events,
+// roofline). Lists of anything but str (classes, callables, enum values) resolve every time.
+struct SpecCacheSlot {
+    static constexpr int max_items = 4;
+    PyObject*            items[max_items] = {};  // strong references
+    Py_ssize_t           n                = -1;  // -1: empty slot
+    IndexList            raw;                    // every named component, measurable or not
+};
+constexpr std::size_t spec_cache_slots = 16;
+SpecCacheSlot         g_spec_cache[spec_cache_slots];
+
+SpecCacheSlot* spec_slot(PyObject* const* items, Py_ssize_t n) {
+    std::uintptr_t h = static_cast<std::uintptr_t>(n);
+    for (Py_ssize_t i = 0; i < n; ++i) h = h * 31 + (reinterpret_cast<std::uintptr_t>(items[i]) >> 4);
+    return &g_spec_cache[h % spec_cache_slots];
+}
+
+void measurable_from(const IndexList& raw, IndexList& out) {
+    const auto& table = tim::component_table();
+    for (int i : raw) {
+        const auto& info = table[static_cast<std::size_t>(i)];
+        if (info.available && info.has_value) out.push_back(i);
+    }
+}
+
+// resolve_components(spec, out, true), through the cache for a list or tuple of str.
+int resolve_spec(PyObject* spec, IndexList& out) {
+    PyObject* const* items;
+    Py_ssize_t       n;
+    if (PyList_CheckExact(spec)) {
+        items = PySequence_Fast_ITEMS(spec);
+        n     = PyList_GET_SIZE(spec);
+    } else if (PyTuple_CheckExact(spec)) {
+        items = PySequence_Fast_ITEMS(spec);
+        n     = PyTuple_GET_SIZE(spec);
+    } else {
+        return resolve_components(spec, out, true);
+    }
+    if (n == 0 || n > SpecCacheSlot::max_items) return resolve_components(spec, out, true);
+    for (Py_ssize_t i = 0; i < n; ++i)
+        if (!PyUnicode_CheckExact(items[i])) return resolve_components(spec, out, true);
+    SpecCacheSlot* slot = spec_slot(items, n);
+    bool           hit  = slot->n == n;
+    for (Py_ssize_t i = 0; hit && i < n; ++i) hit = slot->items[i] == items[i];
+    if (!hit) {
+        PyObject* key[SpecCacheSlot::max_items] = {};
+        for (Py_ssize_t i = 0; i < n; ++i) key[i] = Py_NewRef(items[i]);
+        IndexList raw;
+        const int rc = resolve_components(spec, raw, false);
+        // resolving can run Python code (a user component's import) that changes the list:
+        // what was resolved is kept only under the items it was resolved from
+        bool same = rc == 0 && PySequence_Fast_GET_SIZE(spec) == n;
+        for (Py_ssize_t i = 0; same && i < n; ++i) same = PySequence_Fast_ITEMS(spec)[i] == key[i];
+        if (!same) {
+            for (Py_ssize_t i = 0; i < n; ++i) Py_DECREF(key[i]);
+            if (rc < 0) return -1;
+            measurable_from(raw, out);
+            return 0;
+        }
+        slot->n = -1;
+        for (Py_ssize_t i = 0; i < SpecCacheSlot::max_items; ++i) Py_CLEAR(slot->items[i]);
+        for (Py_ssize_t i = 0; i < n; ++i) slot->items[i] = key[i];
+        slot->n   = n;
+        slot->raw = raw;
+    }
+    measurable_from(slot->raw, out);
+    return 0;
+}
+
 int marker_setup(MarkerObject* self, PyObject* components, PyObject* key, PyObject* add_args, PyObject* report_at_exit,
                  PyObject* mode, PyObject* flat, PyObject* timeline) {
     if (tristate(flat, &self->flat) < 0 || tristate(timeline, &self->timeline) < 0) return -1;
@@ -170,7 +244,7 @@ int marker_setup(MarkerObject* self, PyObject* components, PyObject* key, PyObje
     self->report_at_exit = flag != 0;
     if (parse_mode(mode, &self->mode) < 0) return -1;
     self->lazy = PyCallable_Check(self->components) && !PyType_Check(self->components);
-    if (!self->lazy) return resolve_components(self->components, self->indices, true);
+    if (!self->lazy) return resolve_spec(self->components, self->indices);
     return 0;
 }
 
@@ -298,6 +372,32 @@ const IndexList* current_indices(MarkerObject* self, IndexList& scratch) {
     return &scratch;
 }
 
+// The key's UTF-8 and label hash, kept for the str object (keys in user code are interned
+// constants, the same object on every use); the slot's reference keeps the UTF-8 alive.
+struct KeyCacheSlot {
+    PyObject*        key = nullptr;  // strong reference
+    std::string_view utf8;
+    std::uint64_t    hash = 0;
+};
+constexpr std::size_t key_cache_slots = 16;
+KeyCacheSlot          g_key_cache[key_cache_slots];
+
+// nullptr when the key has no UTF-8 form of its own (lone surrogates): not cached.
+const KeyCacheSlot* cached_key(PyObject* key) {
+    auto& slot = g_key_cache[(reinterpret_cast<std::uintptr_t>(key) >> 4) % key_cache_slots];
+    if (slot.key == key) return &slot;
+    Py_ssize_t  n    = 0;
+    const char* utf8 = PyUnicode_AsUTF8AndSize(key, &n);
+    if (!utf8) {
+        PyErr_Clear();
+        return nullptr;
+    }
+    Py_XSETREF(slot.key, Py_NewRef(key));
+    slot.utf8 = {utf8, static_cast<std::size_t>(n)};
+    slot.hash = tim::hash_label(slot.utf8);
+    return &slot;
+}
+
 bool scope_flat(const MarkerObject* m) { return m->flat < 0 ? tim::config().flat_profile : m->flat != 0; }
 bool scope_timeline(const MarkerObject* m) {
     return m->timeline < 0 ? tim::config().timeline_profile : m->timeline != 0;
@@ -312,11 +412,13 @@ PyObject* marker_enter(MarkerObject* self, PyObject*) {
         Py_DECREF(self);
         return nullptr;
     }
-    int              mode = self->mode == mode_defer ? mode_blank : self->mode;
-    std::string      key_scratch;
-    std::string_view view   = utf8_name(self->key, key_scratch);
-    const auto       keylen = view.size();
-    std::string      label;
+    int                 mode = self->mode == mode_defer ? mode_blank : self->mode;
+    const KeyCacheSlot* kc   = cached_key(self->key);
+    std::string         key_scratch;
+    std::string_view    view   = kc ? kc->utf8 : utf8_name(self->key, key_scratch);
+    const auto          keylen = view.size();
+    std::string         label;
+    bool                own_label = false;  // view is not the key's: hash it
     if (mode != mode_blank || self->add_args || keylen == 0) {
         std::string func, file, args;
         int         line = 0;
@@ -333,15 +435,17 @@ PyObject* marker_enter(MarkerObject* self, PyObject*) {
         }
         // an empty key would give an empty label: name the enclosing function instead
         if (mode == mode_blank && keylen == 0) mode = mode_basic;
-        label = compose_label(mode, func, args, file, line, std::string(view));
-        view  = label;
+        label     = compose_label(mode, func, args, file, line, std::string(view));
+        view      = label;
+        own_label = true;
     }
     Bundle* b = &self->bundle;
     if (b->running()) {
         self->nested.push_back({std::make_unique<Bundle>(), &tim::thread_data()});
         b = self->nested.back().bundle.get();
     }
-    b->start(idx->data(), idx->size(), tim::hash_label(view), view, scope_flat(self), scope_timeline(self));
+    const std::uint64_t hash = kc && !own_label ? kc->hash : tim::hash_label(view);
+    b->start(idx->data(), idx->size(), hash, view, scope_flat(self), scope_timeline(self));
     return reinterpret_cast<PyObject*>(self);
 }
 
