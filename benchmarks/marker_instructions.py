@@ -24,7 +24,6 @@ import time
 import timemory
 from timemory.bundle import marker
 
-
 MODES = ("marker", "construct", "bare", "empty")
 
 
@@ -87,7 +86,10 @@ def main(argv: list[str]) -> int:
         for _ in range(n):
             pass
     else:
-        print(f"unknown mode '{mode}'. Valid choices are: {', '.join(MODES)}, --measure", file=sys.stderr)
+        print(
+            f"unknown mode '{mode}'. Valid choices are: {', '.join(MODES)}, --measure",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

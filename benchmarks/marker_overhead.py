@@ -145,14 +145,17 @@ def compare(pythons: list[str], rounds: int, passthrough: list[str]) -> int:
     print(f"{rounds} rounds, interpreters alternating; medians over rounds")
     print(f"{'python':<48}{'bare ns':>9}{'marker ns':>11}{'marker':>9}{'component':>11}")
     for py, runs in results.items():
-        med = lambda f: statistics.median(f(x) for x in runs)  # noqa: E731
+
+        def med(section: str, key: str, runs: list[dict] = runs) -> float:
+            return statistics.median(r[section][key] for r in runs)
+
         version = runs[0]["python"]
         print(
             f"{py + ' (' + version + ')':<48}"
-            f"{med(lambda x: x['net_ns']['bare']):>9.1f}"
-            f"{med(lambda x: x['net_ns']['marker']):>11.1f}"
-            f"{med(lambda x: x['ratios_per_repeat']['marker']):>8.2f}x"
-            f"{med(lambda x: x['ratios_per_repeat']['component']):>10.2f}x"
+            f"{med('net_ns', 'bare'):>9.1f}"
+            f"{med('net_ns', 'marker'):>11.1f}"
+            f"{med('ratios_per_repeat', 'marker'):>8.2f}x"
+            f"{med('ratios_per_repeat', 'component'):>10.2f}x"
         )
     return 0
 
