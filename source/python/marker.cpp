@@ -165,8 +165,9 @@ SpecCacheSlot* spec_slot(PyObject* const* items, Py_ssize_t n) {
     return &g_spec_cache[h % spec_cache_slots];
 }
 
-void measurable_from(const IndexList& raw, IndexList& out) {
-    const auto& table = tim::component_table();
+inline void measurable_from(const IndexList& raw, IndexList& out) {
+    // the table is built once and never moves (call graphs keep pointers into it)
+    static const auto& table = tim::component_table();
     for (int i : raw) {
         const auto& info = table[static_cast<std::size_t>(i)];
         if (info.available && info.has_value) out.push_back(i);
@@ -243,7 +244,8 @@ int marker_setup(MarkerObject* self, PyObject* components, PyObject* key, PyObje
     if (flag < 0) return -1;
     self->report_at_exit = flag != 0;
     if (parse_mode(mode, &self->mode) < 0) return -1;
-    self->lazy = PyCallable_Check(self->components) && !PyType_Check(self->components);
+    self->lazy = !PyList_CheckExact(self->components) && !PyTuple_CheckExact(self->components) &&
+                 PyCallable_Check(self->components) && !PyType_Check(self->components);
     if (!self->lazy) return resolve_spec(self->components, self->indices);
     return 0;
 }
