@@ -6,6 +6,7 @@
 
 #include <frameobject.h>
 
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -143,6 +144,80 @@ int tristate(PyObject* obj, signed char* out) {
     return 0;
 }
 
+// `with marker(["wall_clock"], key="k")` builds its list afresh on every use, of the same
+// interned names each time: the indices those names resolve to are kept, found again by the
+// identity of the items (held strongly, so no other object can take their addresses). What is
+// kept is the resolution before the "measurable" filter, which is applied on every use, as
+// resolve_components does: a component's availability can change at run time (perf events,
+// roofline). Lists of anything but str (classes, callables, enum values) resolve every time.
+struct SpecCacheSlot {
+    static constexpr int max_items = 4;
+    PyObject*            items[max_items] = {};  // strong references
+    Py_ssize_t           n                = -1;  // -1: empty slot
+    IndexList            raw;                    // every named component, measurable or not
+};
+constexpr std::size_t spec_cache_slots = 16;
+SpecCacheSlot         g_spec_cache[spec_cache_slots];
+
+SpecCacheSlot* spec_slot(PyObject* const* items, Py_ssize_t n) {
+    std::uintptr_t h = static_cast<std::uintptr_t>(n);
+    for (Py_ssize_t i = 0; i < n; ++i) h = h * 31 + (reinterpret_cast<std::uintptr_t>(items[i]) >> 4);
+    return &g_spec_cache[h % spec_cache_slots];
+}
+
+inline void measurable_from(const IndexList& raw, IndexList& out) {
+    // the table is built once and never moves (call graphs keep pointers into it)
+    static const auto& table = tim::component_table();
+    for (int i : raw) {
+        const auto& info = table[static_cast<std::size_t>(i)];
+        if (info.available && info.has_value) out.push_back(i);
+    }
+}
+
+// resolve_components(spec, out, true), through the cache for a list or tuple of str.
+int resolve_spec(PyObject* spec, IndexList& out) {
+    PyObject* const* items;
+    Py_ssize_t       n;
+    if (PyList_CheckExact(spec)) {
+        items = PySequence_Fast_ITEMS(spec);
+        n     = PyList_GET_SIZE(spec);
+    } else if (PyTuple_CheckExact(spec)) {
+        items = PySequence_Fast_ITEMS(spec);
+        n     = PyTuple_GET_SIZE(spec);
+    } else {
+        return resolve_components(spec, out, true);
+    }
+    if (n == 0 || n > SpecCacheSlot::max_items) return resolve_components(spec, out, true);
+    for (Py_ssize_t i = 0; i < n; ++i)
+        if (!PyUnicode_CheckExact(items[i])) return resolve_components(spec, out, true);
+    SpecCacheSlot* slot = spec_slot(items, n);
+    bool           hit  = slot->n == n;
+    for (Py_ssize_t i = 0; hit && i < n; ++i) hit = slot->items[i] == items[i];
+    if (!hit) {
+        PyObject* key[SpecCacheSlot::max_items] = {};
+        for (Py_ssize_t i = 0; i < n; ++i) key[i] = Py_NewRef(items[i]);
+        IndexList raw;
+        const int rc = resolve_components(spec, raw, false);
+        // resolving can run Python code (a user component's import) that changes the list:
+        // what was resolved is kept only under the items it was resolved from
+        bool same = rc == 0 && PySequence_Fast_GET_SIZE(spec) == n;
+        for (Py_ssize_t i = 0; same && i < n; ++i) same = PySequence_Fast_ITEMS(spec)[i] == key[i];
+        if (!same) {
+            for (Py_ssize_t i = 0; i < n; ++i) Py_DECREF(key[i]);
+            if (rc < 0) return -1;
+            measurable_from(raw, out);
+            return 0;
+        }
+        slot->n = -1;
+        for (Py_ssize_t i = 0; i < SpecCacheSlot::max_items; ++i) Py_CLEAR(slot->items[i]);
+        for (Py_ssize_t i = 0; i < n; ++i) slot->items[i] = key[i];
+        slot->n   = n;
+        slot->raw = raw;
+    }
+    measurable_from(slot->raw, out);
+    return 0;
+}
+
 int marker_setup(MarkerObject* self, PyObject* components, PyObject* key, PyObject* add_args, PyObject* report_at_exit,
                  PyObject* mode, PyObject* flat, PyObject* timeline) {
     if (tristate(flat, &self->flat) < 0 || tristate(timeline, &self->timeline) < 0) return -1;
@@ -169,8 +244,9 @@ int marker_setup(MarkerObject* self, PyObject* components, PyObject* key, PyObje
     if (flag < 0) return -1;
     self->report_at_exit = flag != 0;
     if (parse_mode(mode, &self->mode) < 0) return -1;
-    self->lazy = PyCallable_Check(self->components) && !PyType_Check(self->components);
-    if (!self->lazy) return resolve_components(self->components, self->indices, true);
+    self->lazy = !PyList_CheckExact(self->components) && !PyTuple_CheckExact(self->components) &&
+                 PyCallable_Check(self->components) && !PyType_Check(self->components);
+    if (!self->lazy) return resolve_spec(self->components, self->indices);
     return 0;
 }
 
@@ -298,6 +374,32 @@ const IndexList* current_indices(MarkerObject* self, IndexList& scratch) {
     return &scratch;
 }
 
+// The key's UTF-8 and label hash, kept for the str object (keys in user code are interned
+// constants, the same object on every use); the slot's reference keeps the UTF-8 alive.
+struct KeyCacheSlot {
+    PyObject*        key = nullptr;  // strong reference
+    std::string_view utf8;
+    std::uint64_t    hash = 0;
+};
+constexpr std::size_t key_cache_slots = 16;
+KeyCacheSlot          g_key_cache[key_cache_slots];
+
+// nullptr when the key has no UTF-8 form of its own (lone surrogates): not cached.
+const KeyCacheSlot* cached_key(PyObject* key) {
+    auto& slot = g_key_cache[(reinterpret_cast<std::uintptr_t>(key) >> 4) % key_cache_slots];
+    if (slot.key == key) return &slot;
+    Py_ssize_t  n    = 0;
+    const char* utf8 = PyUnicode_AsUTF8AndSize(key, &n);
+    if (!utf8) {
+        PyErr_Clear();
+        return nullptr;
+    }
+    Py_XSETREF(slot.key, Py_NewRef(key));
+    slot.utf8 = {utf8, static_cast<std::size_t>(n)};
+    slot.hash = tim::hash_label(slot.utf8);
+    return &slot;
+}
+
 bool scope_flat(const MarkerObject* m) { return m->flat < 0 ? tim::config().flat_profile : m->flat != 0; }
 bool scope_timeline(const MarkerObject* m) {
     return m->timeline < 0 ? tim::config().timeline_profile : m->timeline != 0;
@@ -312,11 +414,13 @@ PyObject* marker_enter(MarkerObject* self, PyObject*) {
         Py_DECREF(self);
         return nullptr;
     }
-    int              mode = self->mode == mode_defer ? mode_blank : self->mode;
-    std::string      key_scratch;
-    std::string_view view   = utf8_name(self->key, key_scratch);
-    const auto       keylen = view.size();
-    std::string      label;
+    int                 mode = self->mode == mode_defer ? mode_blank : self->mode;
+    const KeyCacheSlot* kc   = cached_key(self->key);
+    std::string         key_scratch;
+    std::string_view    view   = kc ? kc->utf8 : utf8_name(self->key, key_scratch);
+    const auto          keylen = view.size();
+    std::string         label;
+    bool                own_label = false;  // view is not the key's: hash it
     if (mode != mode_blank || self->add_args || keylen == 0) {
         std::string func, file, args;
         int         line = 0;
@@ -333,15 +437,17 @@ PyObject* marker_enter(MarkerObject* self, PyObject*) {
         }
         // an empty key would give an empty label: name the enclosing function instead
         if (mode == mode_blank && keylen == 0) mode = mode_basic;
-        label = compose_label(mode, func, args, file, line, std::string(view));
-        view  = label;
+        label     = compose_label(mode, func, args, file, line, std::string(view));
+        view      = label;
+        own_label = true;
     }
     Bundle* b = &self->bundle;
     if (b->running()) {
         self->nested.push_back({std::make_unique<Bundle>(), &tim::thread_data()});
         b = self->nested.back().bundle.get();
     }
-    b->start(idx->data(), idx->size(), tim::hash_label(view), view, scope_flat(self), scope_timeline(self));
+    const std::uint64_t hash = kc && !own_label ? kc->hash : tim::hash_label(view);
+    b->start(idx->data(), idx->size(), hash, view, scope_flat(self), scope_timeline(self));
     return reinterpret_cast<PyObject*>(self);
 }
 
@@ -365,11 +471,178 @@ PyObject* marker_exit(MarkerObject* self, PyObject* const*, Py_ssize_t) {
 
 PyObject* marker_call(PyObject* self_obj, PyObject* args, PyObject* kwargs);
 
-PyMethodDef marker_methods[] = {
-    {"__enter__", reinterpret_cast<PyCFunction>(marker_enter), METH_NOARGS, "Start measuring."},
-    {"__exit__", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(marker_exit)), METH_FASTCALL,
-     "Stop measuring; exceptions propagate."},
-    {nullptr, nullptr, 0, nullptr}};
+// ------------------------------------------------------------------ __enter__ / __exit__
+// `with m:` looks both methods up on every use (_PyObject_LookupSpecial), binding each to the
+// marker: with ordinary method descriptors that makes two GC-tracked builtin-method objects
+// per `with` (allocation, GC link/unlink, trashcan, free: about a fifth of a marker's
+// instructions). These descriptors bind into a small untracked object with vectorcall, taken
+// from a free list, and called as methods (LOAD_METHOD, `m.__enter__()`) bind nothing at all.
+using MethodFn = PyObject* (*)(MarkerObject*, PyObject* const*, Py_ssize_t);
+
+PyObject* enter_method(MarkerObject* self, PyObject* const*, Py_ssize_t nargs) {
+    if (nargs != 0) {
+        PyErr_Format(PyExc_TypeError, "marker.__enter__() takes no arguments (%zd given)", nargs);
+        return nullptr;
+    }
+    return marker_enter(self, nullptr);
+}
+
+struct MethodDescrObject {
+    PyObject_HEAD
+    MethodFn       fn;
+    const char*    name;
+    const char*    doc;
+    vectorcallfunc vectorcall;
+};
+
+struct BoundMethodObject {
+    PyObject_HEAD
+    vectorcallfunc     vectorcall;
+    MethodDescrObject* descr;   // borrowed: the descriptors live as long as the type
+    MarkerObject*      marker;  // strong
+};
+
+PyTypeObject MethodDescrType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+PyTypeObject BoundMethodType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+
+int check_marker(PyObject* obj, const MethodDescrObject* d) {
+    if (obj && PyObject_TypeCheck(obj, &MarkerType)) return 0;
+    PyErr_Format(PyExc_TypeError, "descriptor '%s' requires a 'timemory._core.marker' object but received '%.100s'",
+                 d->name, obj ? Py_TYPE(obj)->tp_name : "nothing");
+    return -1;
+}
+
+// unbound: marker.__enter__(m), and LOAD_METHOD's m.__enter__() (the marker is args[0])
+PyObject* descr_vectorcall(PyObject* obj, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
+    auto*            d     = reinterpret_cast<MethodDescrObject*>(obj);
+    const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+        PyErr_Format(PyExc_TypeError, "marker.%s() takes no keyword arguments", d->name);
+        return nullptr;
+    }
+    if (check_marker(nargs > 0 ? args[0] : nullptr, d) < 0) return nullptr;
+    return d->fn(reinterpret_cast<MarkerObject*>(args[0]), args + 1, nargs - 1);
+}
+
+PyObject* bound_vectorcall(PyObject* obj, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
+    auto* b = reinterpret_cast<BoundMethodObject*>(obj);
+    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+        PyErr_Format(PyExc_TypeError, "marker.%s() takes no keyword arguments", b->descr->name);
+        return nullptr;
+    }
+    return b->descr->fn(b->marker, args, PyVectorcall_NARGS(nargsf));
+}
+
+constexpr int      bound_freelist_capacity = 8;
+BoundMethodObject* bound_freelist[bound_freelist_capacity];
+int                bound_freelist_size = 0;
+
+PyObject* descr_get(PyObject* obj, PyObject* instance, PyObject*) {
+    auto* d = reinterpret_cast<MethodDescrObject*>(obj);
+    if (!instance || instance == Py_None) return Py_NewRef(obj);
+    if (check_marker(instance, d) < 0) return nullptr;
+    BoundMethodObject* b;
+    if (bound_freelist_size > 0) {
+        b = bound_freelist[--bound_freelist_size];
+        PyObject_Init(reinterpret_cast<PyObject*>(b), &BoundMethodType);
+    } else {
+        b = PyObject_New(BoundMethodObject, &BoundMethodType);
+        if (!b) return nullptr;
+    }
+    b->vectorcall = bound_vectorcall;
+    b->descr      = d;
+    b->marker     = reinterpret_cast<MarkerObject*>(Py_NewRef(instance));
+    return reinterpret_cast<PyObject*>(b);
+}
+
+void bound_dealloc(BoundMethodObject* b) {
+    MarkerObject* m = b->marker;
+    b->marker       = nullptr;
+    if (bound_freelist_size < bound_freelist_capacity) bound_freelist[bound_freelist_size++] = b;
+    else PyObject_Free(b);
+    Py_XDECREF(m);  // last: it may run the marker's dealloc, which stops a measurement left running
+}
+
+PyObject* descr_repr(MethodDescrObject* d) { return PyUnicode_FromFormat("<method '%s' of 'marker' objects>", d->name); }
+PyObject* descr_get_name(MethodDescrObject* d, void*) { return PyUnicode_FromString(d->name); }
+PyObject* descr_get_qualname(MethodDescrObject* d, void*) { return PyUnicode_FromFormat("marker.%s", d->name); }
+PyObject* descr_get_doc(MethodDescrObject* d, void*) { return PyUnicode_FromString(d->doc); }
+PyObject* descr_get_objclass(MethodDescrObject*, void*) {
+    return Py_NewRef(reinterpret_cast<PyObject*>(&MarkerType));
+}
+
+PyGetSetDef descr_getset[] = {
+    {"__name__", reinterpret_cast<getter>(descr_get_name), nullptr, nullptr, nullptr},
+    {"__qualname__", reinterpret_cast<getter>(descr_get_qualname), nullptr, nullptr, nullptr},
+    {"__objclass__", reinterpret_cast<getter>(descr_get_objclass), nullptr, nullptr, nullptr},
+    {"__doc__", reinterpret_cast<getter>(descr_get_doc), nullptr, nullptr, nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+
+PyObject* bound_repr(BoundMethodObject* b) {
+    return PyUnicode_FromFormat("<bound method marker.%s of %R>", b->descr->name, reinterpret_cast<PyObject*>(b->marker));
+}
+PyObject* bound_get_self(BoundMethodObject* b, void*) { return Py_NewRef(reinterpret_cast<PyObject*>(b->marker)); }
+PyObject* bound_get_func(BoundMethodObject* b, void*) { return Py_NewRef(reinterpret_cast<PyObject*>(b->descr)); }
+PyObject* bound_get_name(BoundMethodObject* b, void*) { return PyUnicode_FromString(b->descr->name); }
+PyObject* bound_get_doc(BoundMethodObject* b, void*) { return PyUnicode_FromString(b->descr->doc); }
+PyObject* bound_get_qualname(BoundMethodObject* b, void*) {
+    return PyUnicode_FromFormat("marker.%s", b->descr->name);
+}
+
+PyGetSetDef bound_getset[] = {
+    {"__self__", reinterpret_cast<getter>(bound_get_self), nullptr, nullptr, nullptr},
+    {"__func__", reinterpret_cast<getter>(bound_get_func), nullptr, nullptr, nullptr},
+    {"__name__", reinterpret_cast<getter>(bound_get_name), nullptr, nullptr, nullptr},
+    {"__qualname__", reinterpret_cast<getter>(bound_get_qualname), nullptr, nullptr, nullptr},
+    {"__doc__", reinterpret_cast<getter>(bound_get_doc), nullptr, nullptr, nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+
+// Adds __enter__ and __exit__ to the ready marker type.
+int add_marker_methods() {
+    MethodDescrType.tp_name      = "timemory._core.marker_method";
+    MethodDescrType.tp_basicsize = sizeof(MethodDescrObject);
+    MethodDescrType.tp_flags     = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR;
+    MethodDescrType.tp_vectorcall_offset = offsetof(MethodDescrObject, vectorcall);
+    MethodDescrType.tp_call              = PyVectorcall_Call;
+    MethodDescrType.tp_descr_get         = descr_get;
+    MethodDescrType.tp_repr              = reinterpret_cast<reprfunc>(descr_repr);
+    MethodDescrType.tp_getset            = descr_getset;
+
+    BoundMethodType.tp_name              = "timemory._core.marker_bound_method";
+    BoundMethodType.tp_basicsize         = sizeof(BoundMethodObject);
+    BoundMethodType.tp_flags             = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL;
+    BoundMethodType.tp_vectorcall_offset = offsetof(BoundMethodObject, vectorcall);
+    BoundMethodType.tp_call              = PyVectorcall_Call;
+    BoundMethodType.tp_dealloc           = reinterpret_cast<destructor>(bound_dealloc);
+    BoundMethodType.tp_repr              = reinterpret_cast<reprfunc>(bound_repr);
+    BoundMethodType.tp_getset            = bound_getset;
+    for (auto* t : {&MethodDescrType, &BoundMethodType})
+        if (PyType_Ready(t) < 0) return -1;
+
+    struct Def {
+        const char* name;
+        MethodFn    fn;
+        const char* doc;
+    };
+    static const Def defs[] = {{"__enter__", enter_method, "Start measuring."},
+                               {"__exit__", marker_exit, "Stop measuring; exceptions propagate."}};
+    for (const auto& def : defs) {
+        auto* d = PyObject_New(MethodDescrObject, &MethodDescrType);
+        if (!d) return -1;
+        d->fn         = def.fn;
+        d->name       = def.name;
+        d->doc        = def.doc;
+        d->vectorcall = descr_vectorcall;
+        // the type's dict keeps the one reference: the type is static, so it is never freed
+        const int rc = PyDict_SetItemString(MarkerType.tp_dict, def.name, reinterpret_cast<PyObject*>(d));
+        Py_DECREF(d);
+        if (rc < 0) return -1;
+    }
+    PyType_Modified(&MarkerType);
+    return 0;
+}
+
+PyMethodDef marker_methods[] = {{nullptr, nullptr, 0, nullptr}};
 
 PyObject* marker_get_key(MarkerObject* self, void*) { return Py_NewRef(self->key); }
 PyObject* marker_get_components(MarkerObject* self, void*) { return Py_NewRef(self->components); }
@@ -602,6 +875,7 @@ int add_marker_types(PyObject* module) {
 
     for (auto* t : {&MarkerType, &MarkedFunctionType})
         if (PyType_Ready(t) < 0) return -1;
+    if (add_marker_methods() < 0) return -1;
     if (PyModule_AddObjectRef(module, "marker", reinterpret_cast<PyObject*>(&MarkerType)) < 0 ||
         PyModule_AddObjectRef(module, "MarkedFunction", reinterpret_cast<PyObject*>(&MarkedFunctionType)) < 0)
         return -1;
