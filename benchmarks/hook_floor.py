@@ -36,7 +36,12 @@ HERE = Path(__file__).resolve().parent
 WORKLOAD = HERE / "profiler_instructions.py"
 SOURCE = HERE / "hook_floor.c"
 MODES = ("none", "floor", "cprofile", "timemory")
-LABELS = {"none": "unprofiled", "floor": "no-op C hook (floor)", "cprofile": "cProfile", "timemory": "timemory wall_clock"}
+LABELS = {
+    "none": "unprofiled",
+    "floor": "no-op C hook (floor)",
+    "cprofile": "cProfile",
+    "timemory": "timemory wall_clock",
+}
 SIZES = (22, 20)
 
 
@@ -56,7 +61,9 @@ def interpreter_facts(python: str) -> dict[str, str]:
         "import sys, sysconfig; print(sys.version.split()[0]); "
         "print(sysconfig.get_paths()['include']); print(sysconfig.get_config_var('EXT_SUFFIX'))"
     )
-    out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, timeout=120).stdout
+    out = subprocess.run(
+        [python, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
     version, include, suffix = out.strip().splitlines()
     return {"version": version, "include": include, "suffix": suffix}
 
@@ -87,7 +94,9 @@ def instructions(python: str, mode: str, n: int, floor_dir: Path, out_dir: Path)
     env = dict(os.environ, PYTHONHASHSEED="0", TIMEMORY_AUTO_OUTPUT="0")
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
     if res.returncode != 0:
-        raise RuntimeError(f"{python} {mode} {n} under callgrind failed:\n{res.stderr.strip()[-2000:]}")
+        raise RuntimeError(
+            f"{python} {mode} {n} under callgrind failed:\n{res.stderr.strip()[-2000:]}"
+        )
     text = out.read_text(errors="replace")
     m = re.search(r"^(?:summary|totals):\s+(\d+)", text, re.M)
     if not m:
@@ -108,18 +117,32 @@ def measure(python: str, jobs: int, keep: Path | None) -> dict:
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
             for f in work.glob("*.out"):
-                shutil.copy2(f, keep / f"{Path(python).parent.parent.name}.{facts['version']}.{f.name}")
+                shutil.copy2(
+                    f, keep / f"{Path(python).parent.parent.name}.{facts['version']}.{f.name}"
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     base = per_call["none"]
     floor_added = per_call["floor"] - base
     own = (per_call["timemory"] - base) / floor_added if floor_added > 0 else float("nan")
     target = 1.3 if tuple(int(x) for x in facts["version"].split(".")[:2]) >= (3, 12) else 1.15
-    return {"python": python, "version": facts["version"], "per_call": per_call, "own": own, "target": target}
+    return {
+        "python": python,
+        "version": facts["version"],
+        "per_call": per_call,
+        "own": own,
+        "target": target,
+    }
 
 
 def report(rows: list[dict]) -> None:
-    head = ["interpreter", *(LABELS[m] for m in MODES), "timemory above the floor", "own work / floor", "target"]
+    head = [
+        "interpreter",
+        *(LABELS[m] for m in MODES),
+        "timemory above the floor",
+        "own work / floor",
+        "target",
+    ]
     print("instructions per call+return of fibonacci (callgrind, fib(22) - fib(20), 35,422 calls)")
     print("| " + " | ".join(head) + " |")
     print("|---" + "|---:" * (len(head) - 1) + "|")
@@ -133,8 +156,15 @@ def report(rows: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("pythons", nargs="*", metavar="PYTHON", help="interpreters with timemory (default: this one)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "pythons",
+        nargs="*",
+        metavar="PYTHON",
+        help="interpreters with timemory (default: this one)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="callgrind runs at once (default 1)")
     parser.add_argument("--keep", type=Path, help="copy the callgrind outputs into this directory")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
@@ -143,7 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
     for tool in ("valgrind", os.environ.get("CC", "cc")):
         if not shutil.which(tool):
-            print(f"hook_floor: '{tool}' is not installed; it is needed to build and count", file=sys.stderr)
+            print(
+                f"hook_floor: '{tool}' is not installed; it is needed to build and count",
+                file=sys.stderr,
+            )
             return 2
     pythons = args.pythons or [sys.executable]
     for p in pythons:
@@ -160,7 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     report(rows)
     missed = [r for r in rows if not r["own"] <= r["target"]]
     for r in missed:
-        print(f"missed: {r['version']} ({r['python']}) own work {r['own']:.3f}x > {r['target']}x", file=sys.stderr)
+        print(
+            f"missed: {r['version']} ({r['python']}) own work {r['own']:.3f}x > {r['target']}x",
+            file=sys.stderr,
+        )
     return 1 if args.check and missed else 0
 
 

@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
         prof.disable()
     elif mode == "floor":
         if len(argv) < 3:
-            print("floor N DIR: DIR holds the _hook_floor module (benchmarks/hook_floor.py builds it)", file=sys.stderr)
+            print("floor N DIR: DIR holds _hook_floor (hook_floor.py builds it)", file=sys.stderr)
             return 2
         sys.path.insert(0, argv[2])
         import _hook_floor
@@ -54,7 +54,10 @@ def main(argv: list[str]) -> int:
     elif mode == "none":
         fibonacci(n)
     else:
-        print(f"unknown mode '{mode}'. Valid choices are: timemory, cprofile, floor, none", file=sys.stderr)
+        print(
+            f"unknown mode '{mode}'. Valid choices are: timemory, cprofile, floor, none",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

@@ -74,7 +74,7 @@ private:
     void enter_single(std::uint64_t hash, std::string_view label);
     void leave_single();
     // meas_ holds at least n measurements (meas_count_ is its size, kept to spare a division)
-    void grow_meas(std::size_t n);
+    void   grow_meas(std::size_t n);
     double read_single() const {
         if (__builtin_expect(single_wall_, 1)) return readers::wall_clock_ns();
         double v[max_values];
@@ -102,27 +102,26 @@ private:
     std::uint64_t                     session_ = 0;
     std::vector<std::int32_t>         frames_;  // offset of the frame's measurements, -1 = skipped
     std::vector<Measurement>          meas_;    // n_ per measured frame, top_ in use
-    std::size_t                       top_ = 0;
+    std::size_t                       top_        = 0;
     std::size_t                       meas_count_ = 0;  // meas_.size()
     std::vector<CallGraph*>           graphs_;
     std::vector<const ComponentInfo*> infos_;
     std::vector<double>               scratch_;  // stop readings, n_ * max_values
     std::vector<char>                 scalar_;   // is_scalar_delta per component
-    int                               n_         = 0;
-    int                               max_depth_ = 65535;
-    bool                              flat_      = false;
-    bool                              timeline_  = false;
-    int                               wall_pos_  = -1;     // position of wall_clock in the session's components
-    bool                              user_      = false;  // a Python-defined component is measured (the GIL's hooks)
-    bool                              single_    = false;  // enter_single / leave_single apply
+    int                               n_           = 0;
+    int                               max_depth_   = 65535;
+    bool                              flat_        = false;
+    bool                              timeline_    = false;
+    int                               wall_pos_    = -1;     // position of wall_clock in the session's components
+    bool                              user_        = false;  // a Python-defined component is measured (the GIL's hooks)
+    bool                              single_      = false;  // enter_single / leave_single apply
     bool                              single_wall_ = false;  // ... and the component is wall_clock
     void (*single_read_)(double*)                  = nullptr;  // its reader
-    std::vector<OpenEvent>            events_;             // empty while the timeline is off
+    std::vector<OpenEvent> events_;                            // empty while the timeline is off
 };
 
 // Inline into the profile callbacks: a profiled call and return are two short paths.
-__attribute__((always_inline)) inline void CallStack::enter_single(std::uint64_t hash,
-                                                                             std::string_view label) {
+__attribute__((always_inline)) inline void CallStack::enter_single(std::uint64_t hash, std::string_view label) {
     const std::size_t offset = top_;
     if (__builtin_expect(meas_count_ <= offset, 0)) grow_meas(offset + 1);
     top_           = offset + 1;
@@ -141,9 +140,9 @@ __attribute__((always_inline)) inline void CallStack::leave_single() {
     const std::int32_t offset = frames_.back();
     frames_.pop_back();
     if (offset < 0) return;
-    const double stop = read_single();  // before the recording, as leave_any reads
-    const Measurement& m = meas_[static_cast<std::size_t>(offset)];
-    CallGraph&         g = *m.graph;
+    const double       stop = read_single();  // before the recording, as leave_any reads
+    const Measurement& m    = meas_[static_cast<std::size_t>(offset)];
+    CallGraph&         g    = *m.graph;
     if (m.generation == g.generation()) {  // else the storage was cleared meanwhile
         if (m.node >= 0) g.record_scalar(m.node, stop - m.start[0]);
         g.pop(m.node, m.prev);
