@@ -196,7 +196,7 @@ __attribute__((noinline)) void on_call_slow(PyCodeObject* code, PyFrameObject* f
     cs.enter(rec->hash, rec->label);
 }
 
-inline void on_call(PyCodeObject* code, PyFrameObject* frame) {
+__attribute__((always_inline)) inline void on_call(PyCodeObject* code, PyFrameObject* frame) {
     CallStack* cs = tim::hooks::detail::tls_stack;
     if (__builtin_expect(cs && cs->current() && tim::config().enabled && !cs->too_deep(), 1)) {
         void* extra = nullptr;
@@ -230,7 +230,7 @@ __attribute__((noinline)) void on_return_slow() {
     cs.leave();
 }
 
-inline void on_return() {
+__attribute__((always_inline)) inline void on_return() {
     CallStack* cs = tim::hooks::detail::tls_stack;
     if (__builtin_expect(cs && cs->current(), 1)) return cs->leave();
     on_return_slow();

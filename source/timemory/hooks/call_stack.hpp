@@ -33,11 +33,34 @@ void begin_session(const std::vector<int>& indices, bool flat, bool timeline, in
 // deactivates the session.
 void end_session();
 
+// The frames' stack of measurement offsets: a counter over a buffer that only grows, so a
+// push is a compare and a store (std::vector's push_back was left out of line by LTO, a call
+// per profiled call).
+class FrameStack {
+public:
+    __attribute__((always_inline)) void push_back(std::int32_t v) {
+        if (__builtin_expect(size_ == buf_.size(), 0)) grow();
+        buf_[size_++] = v;
+    }
+    void         pop_back() { --size_; }
+    std::int32_t back() const { return buf_[size_ - 1]; }
+    bool         empty() const { return size_ == 0; }
+    std::size_t  size() const { return size_; }
+    void         clear() { size_ = 0; }
+
+private:
+    __attribute__((noinline)) void grow() { buf_.resize(buf_.empty() ? 64 : buf_.size() * 2); }
+    std::vector<std::int32_t> buf_;
+    std::size_t               size_ = 0;
+};
+
 class CallStack {
 public:
     // Enters a measured frame: pushes `hash` on each component's call graph
     // and takes the start readings.
-    void enter(std::uint64_t hash, std::string_view label) {
+    // Always inline, and the *_any pair never: inlined into enter()/leave() by LTO they made
+    // those too large to inline into the profile callbacks (a call, six saved registers).
+    __attribute__((always_inline)) void enter(std::uint64_t hash, std::string_view label) {
         if (__builtin_expect(single_ && !timeline_recording(), 1)) return enter_single(hash, label);
         enter_any(hash, label);
     }
@@ -45,7 +68,7 @@ public:
     void enter_skipped() { frames_.push_back(-1); }
     // Leaves the innermost frame; a return with no matching call (a frame
     // that began before profiling started) is ignored.
-    void leave() {
+    __attribute__((always_inline)) void leave() {
         if (__builtin_expect(single_ && events_.empty(), 1)) return leave_single();
         leave_any();
     }
@@ -64,8 +87,8 @@ public:
 private:
     void rebind();
     // Any session: every component, Python-defined ones, the timeline's events.
-    void enter_any(std::uint64_t hash, std::string_view label);
-    void leave_any();
+    __attribute__((noinline)) void enter_any(std::uint64_t hash, std::string_view label);
+    __attribute__((noinline)) void leave_any();
     // The profiler's usual session, one native component with one value (wall_clock, the
     // default), while no timeline event is open or recorded: the same steps as the
     // *_any pair for n_ == 1 and no event, inline in the profile callback, the clock read
@@ -75,7 +98,7 @@ private:
     void leave_single();
     // meas_ holds at least n measurements (meas_count_ is its size, kept to spare a division)
     void   grow_meas(std::size_t n);
-    double read_single() const {
+    __attribute__((always_inline)) double read_single() const {
         if (__builtin_expect(single_wall_, 1)) return readers::wall_clock_ns();
         double v[max_values];
         single_read_(v);
@@ -100,7 +123,7 @@ private:
     };
 
     std::uint64_t                     session_ = 0;
-    std::vector<std::int32_t>         frames_;  // offset of the frame's measurements, -1 = skipped
+    FrameStack                        frames_;  // offset of the frame's measurements, -1 = skipped
     std::vector<Measurement>          meas_;    // n_ per measured frame, top_ in use
     std::size_t                       top_        = 0;
     std::size_t                       meas_count_ = 0;  // meas_.size()

@@ -67,8 +67,9 @@ public:
                              n_disp_);
     }
     // record_scalar() of node i's values; fixed offsets when the component
-    // keeps one value (what the profiler's and the markers' clocks record)
-    void record_scalar(std::int32_t i, double v) {
+    // keeps one value (what the profiler's and the markers' clocks record).
+    // Always inline (the profiler's return path), any other layout out of line.
+    __attribute__((always_inline)) void record_scalar(std::int32_t i, double v) {
         if (stride_ == scalar_stride) {
             Node&   n = nodes_[static_cast<std::size_t>(i)];
             double* b = values_.data() + static_cast<std::size_t>(i) * scalar_stride;
@@ -84,9 +85,10 @@ public:
             ++n.count;
             ++n.laps;
         } else {
-            entry(i).record_scalar(v);
+            record_scalar_entry(i, v);
         }
     }
+    __attribute__((noinline)) void record_scalar_entry(std::int32_t i, double v) { entry(i).record_scalar(v); }
     static constexpr int scalar_stride = 6;  // n_store 1, n_disp 1
 
     // Appends a node with zero values (its laps and count are reset too).
@@ -203,7 +205,7 @@ public:
         else store_.entry(node).record(*info_, raw, laps);
     }
     // record() of a scalar delta component's one value (is_scalar_delta)
-    void          record_scalar(std::int32_t node, double v) { store_.record_scalar(node, v); }
+    __attribute__((always_inline)) void record_scalar(std::int32_t node, double v) { store_.record_scalar(node, v); }
     EntryRef      entry(std::int32_t node) { return store_.entry(node); }
     ConstEntryRef entry(std::int32_t node) const { return store_.entry(node); }
 
