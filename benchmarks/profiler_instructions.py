@@ -10,7 +10,9 @@
 fibonacci(22) makes 57,313 calls. The inclusive count of the profile callback (timemory's
 shows as an address in ``_core``'s stripped build; build with
 ``-Ccmake.build-type=RelWithDebInfo`` for names), divided by 57,313, is the callback's
-instructions per call and return. Modes: ``timemory``, ``cprofile``, ``none``.
+instructions per call and return. Modes: ``timemory``, ``cprofile``, ``none``, and ``floor``
+(a no-op C hook installed as timemory's is: ``floor N DIR`` imports ``_hook_floor`` from DIR,
+built by ``benchmarks/hook_floor.py``, which runs all four modes on each interpreter).
 """
 
 from __future__ import annotations
@@ -39,10 +41,23 @@ def main(argv: list[str]) -> int:
         prof.enable()
         fibonacci(n)
         prof.disable()
+    elif mode == "floor":
+        if len(argv) < 3:
+            print("floor N DIR: DIR holds _hook_floor (hook_floor.py builds it)", file=sys.stderr)
+            return 2
+        sys.path.insert(0, argv[2])
+        import _hook_floor
+
+        _hook_floor.install()
+        fibonacci(n)
+        _hook_floor.uninstall()
     elif mode == "none":
         fibonacci(n)
     else:
-        print(f"unknown mode '{mode}'. Valid choices are: timemory, cprofile, none")
+        print(
+            f"unknown mode '{mode}'. Valid choices are: timemory, cprofile, floor, none",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

@@ -192,14 +192,35 @@ inline bool parse_hook_call(const char* name, PyObject* const* args, Py_ssize_t 
 // not `generation` (the labels or filters changed since) is filled again:
 // fill(*rec, code) sets rec->generation among the rest. Null if the slot
 // cannot be read or set (no exception is left set).
+//
+// The slot is read in place (code_extra): _PyCode_GetExtra is a call into the
+// interpreter on every profiled call for the same three loads.
+#if PY_VERSION_HEX < 0x030E0000 && !defined(Py_GIL_DISABLED)
+// CPython's _PyCodeObjectExtra (Objects/codeobject.c, internal): what a code
+// object's co_extra points to, the same from 3.6 to 3.13 (newer or free-threaded
+// interpreters go through _PyCode_GetExtra).
+struct CodeExtraSlots {
+    Py_ssize_t ce_size;
+    void*      ce_extras[1];
+};
+inline bool code_extra(PyCodeObject* code, Py_ssize_t index, void** out) {
+    const auto* slots = static_cast<const CodeExtraSlots*>(code->co_extra);
+    *out              = slots && index >= 0 && index < slots->ce_size ? slots->ce_extras[index] : nullptr;
+    return true;
+}
+#else
+inline bool code_extra(PyCodeObject* code, Py_ssize_t index, void** out) {
+    if (_PyCode_GetExtra(reinterpret_cast<PyObject*>(code), index, out) == 0) return true;
+    PyErr_Clear();
+    return false;
+}
+#endif
+
 template <typename R, typename Fill>
 R* code_record(PyCodeObject* code, Py_ssize_t index, std::uint64_t generation, Fill&& fill) {
     PyObject* obj   = reinterpret_cast<PyObject*>(code);
     void*     extra = nullptr;
-    if (_PyCode_GetExtra(obj, index, &extra) < 0) {
-        PyErr_Clear();
-        return nullptr;
-    }
+    if (!code_extra(code, index, &extra)) return nullptr;
     auto* rec = static_cast<R*>(extra);
     if (rec && rec->generation == generation) return rec;
     if (!rec) {

@@ -203,11 +203,11 @@ void hook_threading() {
 // threading.settrace(what it had), unless someone replaced our hook there meanwhile
 void unhook_threading() {
     if (!g_threading_set) return;
-    g_threading_set = false;
+    g_threading_set   = false;
     PyObject* saved   = g_saved_threading;
     g_saved_threading = nullptr;
-    PyObject* name = trace_hook_name();
-    PyObject* now  = name ? PyObject_GetAttr(g_threading, name) : nullptr;
+    PyObject* name    = trace_hook_name();
+    PyObject* now     = name ? PyObject_GetAttr(g_threading, name) : nullptr;
     if (now == g_hook_object && PyObject_SetAttr(g_threading, name, saved ? saved : Py_None) < 0) PyErr_Clear();
     if (!now) PyErr_Clear();
     Py_XDECREF(now);
@@ -295,8 +295,8 @@ void switch_disable(SwitchObject* s) {
 }
 
 PyObject* switch_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
-    long component = -1;
-    static const char* kwlist[] = {"component", nullptr};
+    long               component = -1;
+    static const char* kwlist[]  = {"component", nullptr};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "l:LineProfilerSwitch", const_cast<char**>(kwlist), &component))
         return nullptr;
     if (component < 0 || component >= tim::component_count() ||
@@ -377,8 +377,7 @@ PyObject* profiled_vectorcall(PyObject* obj, PyObject* const* args, size_t nargs
 
 PyObject* profiled_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (nargs != 2 || !PyCallable_Check(args[0]) || !PyObject_TypeCheck(args[1], &SwitchType)) {
-        PyErr_SetString(PyExc_TypeError,
-                        "line_profiler_wrap(func, switch) takes a callable and a LineProfilerSwitch");
+        PyErr_SetString(PyExc_TypeError, "line_profiler_wrap(func, switch) takes a callable and a LineProfilerSwitch");
         return nullptr;
     }
     auto* obj = PyObject_GC_New(ProfiledFuncObject, &ProfiledFuncType);
@@ -434,8 +433,7 @@ PyObject* profiled_get_switch(PyObject* self, void*) {
 
 PyGetSetDef profiled_getset[] = {
     {"__timemory_function__", profiled_get_func, nullptr, "the function profiled", nullptr},
-    {"__timemory_switch__", profiled_get_switch, nullptr, "the LineProfilerSwitch flipped around each call",
-     nullptr},
+    {"__timemory_switch__", profiled_get_switch, nullptr, "the LineProfilerSwitch flipped around each call", nullptr},
     {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, nullptr, nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
@@ -549,9 +547,9 @@ int add_line_profiler(PyObject* module) {
     ProfiledFuncType.tp_basicsize = sizeof(ProfiledFuncObject);
     // METHOD_DESCRIPTOR: obj.method(...) calls it with obj first, without a bound method,
     // as for a function (the two are equivalent: tp_descr_get binds the same way)
-    ProfiledFuncType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
-                                Py_TPFLAGS_METHOD_DESCRIPTOR;
-    ProfiledFuncType.tp_doc = "A function line-profiled by a timemory LineProfiler on every call.";
+    ProfiledFuncType.tp_flags =
+        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR;
+    ProfiledFuncType.tp_doc               = "A function line-profiled by a timemory LineProfiler on every call.";
     ProfiledFuncType.tp_dealloc           = reinterpret_cast<destructor>(profiled_dealloc);
     ProfiledFuncType.tp_traverse          = reinterpret_cast<traverseproc>(profiled_traverse);
     ProfiledFuncType.tp_clear             = reinterpret_cast<inquiry>(profiled_clear);

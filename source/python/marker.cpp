@@ -151,7 +151,7 @@ int tristate(PyObject* obj, signed char* out) {
 // resolve_components does: a component's availability can change at run time (perf events,
 // roofline). Lists of anything but str (classes, callables, enum values) resolve every time.
 struct SpecCacheSlot {
-    static constexpr int max_items = 4;
+    static constexpr int max_items        = 4;
     PyObject*            items[max_items] = {};  // strong references
     Py_ssize_t           n                = -1;  // -1: empty slot
     IndexList            raw;                    // every named component, measurable or not
@@ -563,39 +563,36 @@ void bound_dealloc(BoundMethodObject* b) {
     Py_XDECREF(m);  // last: it may run the marker's dealloc, which stops a measurement left running
 }
 
-PyObject* descr_repr(MethodDescrObject* d) { return PyUnicode_FromFormat("<method '%s' of 'marker' objects>", d->name); }
+PyObject* descr_repr(MethodDescrObject* d) {
+    return PyUnicode_FromFormat("<method '%s' of 'marker' objects>", d->name);
+}
 PyObject* descr_get_name(MethodDescrObject* d, void*) { return PyUnicode_FromString(d->name); }
 PyObject* descr_get_qualname(MethodDescrObject* d, void*) { return PyUnicode_FromFormat("marker.%s", d->name); }
 PyObject* descr_get_doc(MethodDescrObject* d, void*) { return PyUnicode_FromString(d->doc); }
-PyObject* descr_get_objclass(MethodDescrObject*, void*) {
-    return Py_NewRef(reinterpret_cast<PyObject*>(&MarkerType));
-}
+PyObject* descr_get_objclass(MethodDescrObject*, void*) { return Py_NewRef(reinterpret_cast<PyObject*>(&MarkerType)); }
 
-PyGetSetDef descr_getset[] = {
-    {"__name__", reinterpret_cast<getter>(descr_get_name), nullptr, nullptr, nullptr},
-    {"__qualname__", reinterpret_cast<getter>(descr_get_qualname), nullptr, nullptr, nullptr},
-    {"__objclass__", reinterpret_cast<getter>(descr_get_objclass), nullptr, nullptr, nullptr},
-    {"__doc__", reinterpret_cast<getter>(descr_get_doc), nullptr, nullptr, nullptr},
-    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+PyGetSetDef descr_getset[] = {{"__name__", reinterpret_cast<getter>(descr_get_name), nullptr, nullptr, nullptr},
+                              {"__qualname__", reinterpret_cast<getter>(descr_get_qualname), nullptr, nullptr, nullptr},
+                              {"__objclass__", reinterpret_cast<getter>(descr_get_objclass), nullptr, nullptr, nullptr},
+                              {"__doc__", reinterpret_cast<getter>(descr_get_doc), nullptr, nullptr, nullptr},
+                              {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
 PyObject* bound_repr(BoundMethodObject* b) {
-    return PyUnicode_FromFormat("<bound method marker.%s of %R>", b->descr->name, reinterpret_cast<PyObject*>(b->marker));
+    return PyUnicode_FromFormat("<bound method marker.%s of %R>", b->descr->name,
+                                reinterpret_cast<PyObject*>(b->marker));
 }
 PyObject* bound_get_self(BoundMethodObject* b, void*) { return Py_NewRef(reinterpret_cast<PyObject*>(b->marker)); }
 PyObject* bound_get_func(BoundMethodObject* b, void*) { return Py_NewRef(reinterpret_cast<PyObject*>(b->descr)); }
 PyObject* bound_get_name(BoundMethodObject* b, void*) { return PyUnicode_FromString(b->descr->name); }
 PyObject* bound_get_doc(BoundMethodObject* b, void*) { return PyUnicode_FromString(b->descr->doc); }
-PyObject* bound_get_qualname(BoundMethodObject* b, void*) {
-    return PyUnicode_FromFormat("marker.%s", b->descr->name);
-}
+PyObject* bound_get_qualname(BoundMethodObject* b, void*) { return PyUnicode_FromFormat("marker.%s", b->descr->name); }
 
-PyGetSetDef bound_getset[] = {
-    {"__self__", reinterpret_cast<getter>(bound_get_self), nullptr, nullptr, nullptr},
-    {"__func__", reinterpret_cast<getter>(bound_get_func), nullptr, nullptr, nullptr},
-    {"__name__", reinterpret_cast<getter>(bound_get_name), nullptr, nullptr, nullptr},
-    {"__qualname__", reinterpret_cast<getter>(bound_get_qualname), nullptr, nullptr, nullptr},
-    {"__doc__", reinterpret_cast<getter>(bound_get_doc), nullptr, nullptr, nullptr},
-    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+PyGetSetDef bound_getset[] = {{"__self__", reinterpret_cast<getter>(bound_get_self), nullptr, nullptr, nullptr},
+                              {"__func__", reinterpret_cast<getter>(bound_get_func), nullptr, nullptr, nullptr},
+                              {"__name__", reinterpret_cast<getter>(bound_get_name), nullptr, nullptr, nullptr},
+                              {"__qualname__", reinterpret_cast<getter>(bound_get_qualname), nullptr, nullptr, nullptr},
+                              {"__doc__", reinterpret_cast<getter>(bound_get_doc), nullptr, nullptr, nullptr},
+                              {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
 // Adds __enter__ and __exit__ to the ready marker type.
 int add_marker_methods() {

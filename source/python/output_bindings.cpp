@@ -59,7 +59,8 @@ FlatRows rows_of_items(FlatItems items) {
 FlatSource live_flat(int index) {
     FlatSource src;
     src.size = graph_size(index);
-    src.rows = rows_of_items([index](const std::function<void(const FlatItem&)>& visit) { for_each_flat(index, visit); });
+    src.rows =
+        rows_of_items([index](const std::function<void(const FlatItem&)>& visit) { for_each_flat(index, visit); });
     return src;
 }
 

@@ -178,8 +178,12 @@ void enter_with_args(CallStack& cs, const CodeRecord& rec, PyFrameObject* frame)
 }
 
 // A frame of `code` starts or resumes; `frame` is only needed (and only
-// looked up, when null) for labels with the call's arguments.
-void on_call(PyCodeObject* code, PyFrameObject* frame) {
+// looked up, when null) for labels with the call's arguments. Every case but
+// the usual one (a thread's first event of a session, profiling off, too deep,
+// a code object not labelled yet or skipped, labels with arguments) is in
+// on_call_slow, out of line, so that the usual one is a few loads and tests
+// before the frame's entry.
+__attribute__((noinline)) void on_call_slow(PyCodeObject* code, PyFrameObject* frame) {
     CallStack& cs = this_call_stack();
     cs.sync();
     if (!tim::config().enabled || cs.too_deep()) return cs.enter_skipped();
@@ -190,6 +194,19 @@ void on_call(PyCodeObject* code, PyFrameObject* frame) {
         if (frame) return enter_with_args(cs, *rec, frame);
     }
     cs.enter(rec->hash, rec->label);
+}
+
+__attribute__((always_inline)) inline void on_call(PyCodeObject* code, PyFrameObject* frame) {
+    CallStack* cs = tim::hooks::detail::tls_stack;
+    if (__builtin_expect(cs && cs->current() && tim::config().enabled && !cs->too_deep(), 1)) {
+        void* extra = nullptr;
+        if (code_extra(code, g_extra_index, &extra)) {
+            const auto* rec = static_cast<const CodeRecord*>(extra);
+            if (rec && rec->generation == g_label_generation && !rec->skip && !rec->with_args)
+                return cs->enter(rec->hash, rec->label);
+        }
+    }
+    on_call_slow(code, frame);
 }
 
 void on_call(PyFrameObject* frame) {
@@ -207,10 +224,16 @@ void on_c_call(PyObject* callable, PyObject* self_arg = nullptr) {
     cs.enter(rec->hash, rec->label);
 }
 
-void on_return() {
+__attribute__((noinline)) void on_return_slow() {
     CallStack& cs = this_call_stack();
     cs.sync();
     cs.leave();
+}
+
+__attribute__((always_inline)) inline void on_return() {
+    CallStack* cs = tim::hooks::detail::tls_stack;
+    if (__builtin_expect(cs && cs->current(), 1)) return cs->leave();
+    on_return_slow();
 }
 
 int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {

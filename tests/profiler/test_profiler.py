@@ -115,6 +115,42 @@ def test_wall_time_of_a_sleeping_function(fake_clock):
     assert entry[0].data().get() == 0.05
 
 
+def test_timeline_switched_while_frames_are_open(fake_clock):
+    # A wall_clock-only session enters and leaves frames on a short path while no timeline
+    # event is recorded or open, and on the general one otherwise: a frame entered on one and
+    # left on the other keeps its pair, its count and its time.
+    def inner() -> None:
+        fake_clock.advance(0.01)
+
+    def turns_on() -> None:  # entered before the timeline records, left while it does
+        settings.timeline_events = True
+        inner()
+        fake_clock.advance(0.02)
+
+    def turns_off() -> None:  # entered while it records, left after
+        inner()
+        settings.timeline_events = False
+        inner()
+        fake_clock.advance(0.02)
+
+    try:
+        with profile(["wall_clock"]):
+            turns_on()
+            turns_off()
+    finally:
+        settings.timeline_events = False
+        _core.timeline_clear()
+    assert (laps_of("turns_on"), laps_of("turns_off"), laps_of("inner")) == (1, 1, 3)
+    wall = dict.fromkeys(("turns_on", "turns_off", "inner"), 0.0)
+    for e in timemory.storage.WallClockStorage.get():
+        for name in wall:
+            if e.prefix().endswith(name):
+                wall[name] += e.data().get()
+    assert wall["turns_on"] == pytest.approx(0.03)
+    assert wall["turns_off"] == pytest.approx(0.04)
+    assert wall["inner"] == pytest.approx(0.03)
+
+
 # ---------------------------------------------------------------------------------- hooks
 def test_getprofile_restored_exactly():
     def mine(frame, event, arg):

@@ -18,7 +18,8 @@ struct FakeClock {
 };
 inline FakeClock fake_clock;
 
-inline double clock_ns(clockid_t id) noexcept {
+// always inline: the profiler reads it twice per call (an out-of-line copy costs a call, a frame)
+__attribute__((always_inline)) inline double clock_ns(clockid_t id) noexcept {
     timespec ts{};
     clock_gettime(id, &ts);
     // one integer sum, one rounding: exact while the value stays below 2^53 ns (~104 days)
@@ -31,7 +32,7 @@ inline void read_clock(double* out) {
 }
 
 // wall_clock's time: CLOCK_MONOTONIC, or the fake clock while the tests have it on.
-inline double wall_clock_ns() noexcept {
+__attribute__((always_inline)) inline double wall_clock_ns() noexcept {
     if (__builtin_expect(fake_clock.on.load(std::memory_order_relaxed), 0))
         return static_cast<double>(fake_clock.wall_ns.load(std::memory_order_relaxed));
     return clock_ns(CLOCK_MONOTONIC);

@@ -210,27 +210,26 @@ Measurement timed(const Kernels& k, std::size_t block, std::size_t working_set, 
     // barriers, or they would wait for it forever; nobody runs the timed part then, and
     // run_threads rethrows its exception.
     std::atomic<bool> failed{false};
-    m.seconds = run_threads(nthreads,
-                            [&](std::size_t index, Barrier& barrier, clock_type::time_point& t0,
-                                clock_type::time_point& t1) {
-                                std::optional<decltype(prepare(index, bytes))> run;
-                                std::exception_ptr                             error;
-                                try {
-                                    run.emplace(prepare(index, bytes));
-                                    if (warmup) (*run)(1);  // caches, TLB, clock rate
-                                } catch (...) {
-                                    error = std::current_exception();
-                                    failed.store(true);
-                                }
-                                barrier.wait();
-                                if (!failed.load()) {
-                                    t0 = clock_type::now();
-                                    (*run)(trials);
-                                    t1 = clock_type::now();
-                                }
-                                barrier.wait();
-                                if (error) std::rethrow_exception(error);
-                            });
+    m.seconds = run_threads(
+        nthreads, [&](std::size_t index, Barrier& barrier, clock_type::time_point& t0, clock_type::time_point& t1) {
+            std::optional<decltype(prepare(index, bytes))> run;
+            std::exception_ptr                             error;
+            try {
+                run.emplace(prepare(index, bytes));
+                if (warmup) (*run)(1);  // caches, TLB, clock rate
+            } catch (...) {
+                error = std::current_exception();
+                failed.store(true);
+            }
+            barrier.wait();
+            if (!failed.load()) {
+                t0 = clock_type::now();
+                (*run)(trials);
+                t1 = clock_type::now();
+            }
+            barrier.wait();
+            if (error) std::rethrow_exception(error);
+        });
     m.total_bytes = 2.0 * double(bytes) * double(trials) * double(nthreads);
     return m;
 }
@@ -238,7 +237,7 @@ Measurement timed(const Kernels& k, std::size_t block, std::size_t working_set, 
 template <typename T>
 Measurement fma_typed(const Kernels& k, void (*sweep)(T*, std::size_t, int, std::size_t), std::size_t working_set,
                       int reps, std::size_t trials, std::size_t nthreads, std::size_t alignment, bool warmup) {
-    auto m      = timed(
+    auto m = timed(
         k, k.block(), working_set, trials, nthreads,
         [&](std::size_t index, std::size_t bytes) {
             auto       mem = buffer(index, 0, bytes, alignment);
@@ -275,8 +274,8 @@ Measurement measure_fma(const std::string& dtype, std::size_t working_set, int r
                         std::size_t nthreads, std::size_t alignment, const std::string& isa, bool warmup) {
     if (reps < 1) throw std::invalid_argument("ERT: FLOPs per element must be at least 2 (reps >= 1)");
     if (trials < 1 || nthreads < 1) throw std::invalid_argument("ERT: trials and threads must be >= 1");
-    const auto& k     = kernels_for(isa);
-    const auto  align = effective_alignment(alignment);
+    const auto&                 k     = kernels_for(isa);
+    const auto                  align = effective_alignment(alignment);
     std::lock_guard<std::mutex> lock(buffer_pool().mutex);
     buffer_pool().slots.resize(std::max(buffer_pool().slots.size(), 2 * nthreads));
     if (dtype == "dp") return fma_typed<double>(k, k.dp, working_set, reps, trials, nthreads, align, warmup);
@@ -287,8 +286,8 @@ Measurement measure_fma(const std::string& dtype, std::size_t working_set, int r
 Measurement measure_copy(std::size_t working_set, std::size_t trials, std::size_t nthreads, std::size_t alignment,
                          const std::string& isa) {
     if (trials < 1 || nthreads < 1) throw std::invalid_argument("ERT: trials and threads must be >= 1");
-    const auto& k     = kernels_for(isa);
-    const auto  align = effective_alignment(alignment);
+    const auto&                 k     = kernels_for(isa);
+    const auto                  align = effective_alignment(alignment);
     std::lock_guard<std::mutex> lock(buffer_pool().mutex);
     buffer_pool().slots.resize(std::max(buffer_pool().slots.size(), 2 * nthreads));
     return timed(k, k.copy_block(), working_set, trials, nthreads, [&](std::size_t index, std::size_t bytes) {
@@ -311,12 +310,13 @@ void keep_buffers(bool keep) {
 namespace {
 
 #if defined(__x86_64__)
-#define TIMEMORY_CHAIN10(OP)                                                                                \
-    OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" \
-    OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t"
-#define TIMEMORY_CHAIN100(OP)                                                                                  \
+#define TIMEMORY_CHAIN10(OP)                                                                                 \
+    OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP \
+       " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t"
+#define TIMEMORY_CHAIN100(OP)                                                                                \
+    TIMEMORY_CHAIN10(OP)                                                                                     \
     TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) \
-        TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP)
+        TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP)
 
 // One run: `iterations` x 100 dependent operations, each reading the previous result and
 // a register whose value the compiler cannot see (so neither it nor the CPU's renamer
@@ -328,10 +328,8 @@ double chain_run(std::size_t iterations) {
     __asm__ __volatile__("" : "+r"(x), "+r"(operand));  // values unknown to the compiler
     const auto t0 = clock_type::now();
     for (std::size_t i = 0; i < iterations; ++i) {
-        if constexpr (Multiply)
-            __asm__ __volatile__(TIMEMORY_CHAIN100("imul") : "+r"(x) : "r"(operand));
-        else
-            __asm__ __volatile__(TIMEMORY_CHAIN100("add") : "+r"(x) : "r"(operand));
+        if constexpr (Multiply) __asm__ __volatile__(TIMEMORY_CHAIN100("imul") : "+r"(x) : "r"(operand));
+        else __asm__ __volatile__(TIMEMORY_CHAIN100("add") : "+r"(x) : "r"(operand));
     }
     const double dt = std::chrono::duration<double>(clock_type::now() - t0).count();
     __asm__ __volatile__("" ::"r"(x));

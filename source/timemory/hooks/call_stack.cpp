@@ -80,13 +80,16 @@ void CallStack::rebind() {
         user_ = user_ || g.info().user;
     }
     scratch_.assign(static_cast<std::size_t>(n_) * max_values, 0.0);
-    plan_ = readers::plan_of(infos_);
+    plan_        = readers::plan_of(infos_);
+    single_      = n_ == 1 && !user_ && !plan_.shared && scalar_[0] && infos_[0]->read != nullptr;
+    single_wall_ = single_ && wall_pos_ == 0 && infos_[0]->read == &readers::read_wall_clock;
+    single_read_ = single_ ? infos_[0]->read : nullptr;
 }
 
-void CallStack::enter(std::uint64_t hash, std::string_view label) {
+void CallStack::enter_any(std::uint64_t hash, std::string_view label) {
     const std::size_t offset = top_;
     top_ += static_cast<std::size_t>(n_);
-    if (meas_.size() < top_) meas_.resize(top_ * 2);
+    if (meas_count_ < top_) grow_meas(top_);
     Measurement* m = meas_.data() + offset;
     for (int i = 0; i < n_; ++i) {
         CallGraph& g    = *graphs_[static_cast<std::size_t>(i)];
@@ -108,6 +111,11 @@ void CallStack::enter(std::uint64_t hash, std::string_view label) {
     // off: one load and a branch predicted not taken
     if (__builtin_expect(timeline::recording(), 0)) begin_event(hash, m);
     frames_.push_back(static_cast<std::int32_t>(offset));
+}
+
+void CallStack::grow_meas(std::size_t n) {
+    meas_.resize(n * 2);
+    meas_count_ = meas_.size();
 }
 
 void CallStack::begin_event(std::uint64_t hash, const Measurement* m) {
@@ -135,7 +143,7 @@ void CallStack::end_event(const double* stop, const Measurement* m) {
     timeline::record(ev, samples.data(), ev.n_samples);
 }
 
-void CallStack::leave() {
+void CallStack::leave_any() {
     if (frames_.empty()) return;
     const std::int32_t offset = frames_.back();
     frames_.pop_back();

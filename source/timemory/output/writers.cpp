@@ -220,7 +220,7 @@ void functions_json(Out& o, const std::vector<std::pair<std::uint64_t, std::stri
             }
         }
     }
-    tail = {};
+    tail               = {};
     std::size_t groups = 0;
     for (char h : head) groups += h ? 1 : 0;
     auto& out = o.buf;

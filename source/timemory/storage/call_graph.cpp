@@ -323,7 +323,7 @@ void get_hash_identifier(std::uint64_t hash, std::string& out) {
 }
 
 void get_hash_identifier(std::uint64_t hash, std::string& out, std::int32_t& hint) {
-    auto&                               db   = hash_db();
+    auto&                               db = hash_db();
     std::shared_lock<std::shared_mutex> lk(db.mtx);
     const auto                          next = static_cast<std::size_t>(hint + 1);  // hint >= -1
     const std::int32_t                  idx =

@@ -68,8 +68,9 @@ public:
                              n_disp_);
     }
     // record_scalar() of node i's values; fixed offsets when the component
-    // keeps one value (what the profiler's and the markers' clocks record)
-    void record_scalar(std::int32_t i, double v) {
+    // keeps one value (what the profiler's and the markers' clocks record).
+    // Always inline (the profiler's return path), any other layout out of line.
+    __attribute__((always_inline)) void record_scalar(std::int32_t i, double v) {
         if (stride_ == scalar_stride) {
             Node&   n = nodes_[static_cast<std::size_t>(i)];
             double* b = values_.data() + static_cast<std::size_t>(i) * scalar_stride;
@@ -85,10 +86,11 @@ public:
             ++n.count;
             ++n.laps;
         } else {
-            entry(i).record_scalar(v);
+            record_scalar_entry(i, v);
         }
     }
-    static constexpr int scalar_stride = 6;  // n_store 1, n_disp 1
+    __attribute__((noinline)) void record_scalar_entry(std::int32_t i, double v) { entry(i).record_scalar(v); }
+    static constexpr int           scalar_stride = 6;  // n_store 1, n_disp 1
 
     // Appends a node with zero values (its laps and count are reset too).
     std::int32_t push_back(const Node& n) {
@@ -204,9 +206,9 @@ public:
         else store_.entry(node).record(*info_, raw, laps);
     }
     // record() of a scalar delta component's one value (is_scalar_delta)
-    void          record_scalar(std::int32_t node, double v) { store_.record_scalar(node, v); }
-    EntryRef      entry(std::int32_t node) { return store_.entry(node); }
-    ConstEntryRef entry(std::int32_t node) const { return store_.entry(node); }
+    __attribute__((always_inline)) void record_scalar(std::int32_t node, double v) { store_.record_scalar(node, v); }
+    EntryRef                            entry(std::int32_t node) { return store_.entry(node); }
+    ConstEntryRef                       entry(std::int32_t node) const { return store_.entry(node); }
 
     std::int32_t current() const { return current_; }
     // Enters the call path `hashes` (from the top level; labels already registered) as
@@ -242,11 +244,11 @@ private:
 
     const ComponentInfo* info_;
     // is_scalar_delta, fixed for the graph's life (the hardware counters' arity is not)
-    bool               scalar_;
-    NodeStore          store_;
-    NodeIndex          lookup_;
-    std::int32_t       current_    = 0;
-    std::uint64_t      generation_ = 0;
+    bool                      scalar_;
+    NodeStore                 store_;
+    NodeIndex                 lookup_;
+    std::int32_t              current_    = 0;
+    std::uint64_t             generation_ = 0;
     mutable std::shared_mutex structure_;  // node creation (exclusive) vs readers (shared)
 };
 
@@ -396,11 +398,11 @@ std::uint64_t add_hash_id(std::string_view label);  // hash_label + register
 void        add_hash_id(std::uint64_t hash, std::string_view label, std::string_view where = {});
 std::string get_hash_identifier(std::uint64_t hash);  // the label ("" if unknown), never its where
 // The same into `out`, reusing its storage: the writers' per-node label makes no allocation.
-void                                               get_hash_identifier(std::uint64_t hash, std::string& out);
+void get_hash_identifier(std::uint64_t hash, std::string& out);
 // The same for a walk that meets labels mostly in the order they were registered (a graph's
 // nodes in pre-order): `hint` (the caller's, -1 at first) holds the index found last, and the
 // next one is tried before the table (whose probes miss the cache on a large graph).
-void                                               get_hash_identifier(std::uint64_t hash, std::string& out, std::int32_t& hint);
+void get_hash_identifier(std::uint64_t hash, std::string& out, std::int32_t& hint);
 std::vector<std::pair<std::uint64_t, std::string>> hash_ids();  // (hash, label) in registration order
 // The where registered with `hash` ("" for a label's own identity, or unknown).
 std::string hash_where(std::uint64_t hash);

@@ -171,9 +171,9 @@ struct MergedGraph {
     }
 
 private:
-    const NodeStore*             borrowed_ = nullptr;
+    const NodeStore*                    borrowed_ = nullptr;
     std::shared_lock<std::shared_mutex> lock_;
-    NodeStore                    owned_;
+    NodeStore                           owned_;
 };
 
 // One merged graph per view: a single one when threads are collapsed,

@@ -164,7 +164,7 @@ bool                   has_data(int index);       // any thread recorded anythin
 std::size_t            graph_size(int index);     // nodes (merged view) besides the root
 std::vector<FlatEntry> flat_snapshot(int index);  // pre-order, merged per collapse_threads
 // The flat view without building FlatEntry objects (what flat_snapshot is made of).
-void                  for_each_flat(int index, const std::function<void(const FlatItem&)>& visit);
+void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit);
 // The flat view of a component read in several passes (the text table reads it three times):
 // the graphs are read (and locked, shared) once for all of them, and each node's label is
 // looked up in the first pass only (a lookup is a few cache misses in a million-label table:
