@@ -310,13 +310,16 @@ void keep_buffers(bool keep) {
 namespace {
 
 #if defined(__x86_64__)
-#define TIMEMORY_CHAIN10(OP)                                                                                 \
-    OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP \
-       " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t"
-#define TIMEMORY_CHAIN100(OP)                                                                                \
-    TIMEMORY_CHAIN10(OP)                                                                                     \
-    TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) \
-        TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP)
+// clang-format does not settle on one layout of these macros
+// clang-format off
+#define TIMEMORY_CHAIN10(OP)                                                         \
+    OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" \
+    OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t" OP " %1, %0\n\t"
+#define TIMEMORY_CHAIN100(OP)                                                        \
+    TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) \
+    TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP) \
+    TIMEMORY_CHAIN10(OP) TIMEMORY_CHAIN10(OP)
+// clang-format on
 
 // One run: `iterations` x 100 dependent operations, each reading the previous result and
 // a register whose value the compiler cannot see (so neither it nor the CPU's renamer
