@@ -224,6 +224,10 @@ void on_c_call(PyObject* callable, PyObject* self_arg = nullptr) {
     cs.enter(rec->hash, rec->label);
 }
 
+// The event callbacks: GCC's partial inlining split them at their first test (session active)
+// and called the rest, one call more per event; each is one function instead.
+#define TIMEMORY_NO_SPLIT __attribute__((optimize("no-partial-inlining")))
+
 __attribute__((noinline)) void on_return_slow() {
     CallStack& cs = this_call_stack();
     cs.sync();
@@ -236,7 +240,7 @@ __attribute__((always_inline)) inline void on_return() {
     on_return_slow();
 }
 
-int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
+TIMEMORY_NO_SPLIT int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
     if (!tim::hooks::g_session.active) return 0;
     switch (what) {
         case PyTrace_CALL: on_call(frame); break;
@@ -265,14 +269,14 @@ int       g_tool    = -1;       // tool id in use; -1 when profiling with PyEval
 PyObject* g_missing = nullptr;  // sys.monitoring.MISSING (no first argument)
 
 // PY_START, PY_RESUME, PY_THROW: (code, offset[, exception])
-PyObject* on_start(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+TIMEMORY_NO_SPLIT PyObject* on_start(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (tim::hooks::g_session.active && nargs >= 1 && PyCode_Check(args[0]))
         on_call(reinterpret_cast<PyCodeObject*>(args[0]), nullptr);
     Py_RETURN_NONE;
 }
 
 // PY_RETURN, PY_YIELD, PY_UNWIND
-PyObject* on_end(PyObject*, PyObject* const*, Py_ssize_t) {
+TIMEMORY_NO_SPLIT PyObject* on_end(PyObject*, PyObject* const*, Py_ssize_t) {
     if (tim::hooks::g_session.active) on_return();
     Py_RETURN_NONE;
 }

@@ -188,7 +188,8 @@ public:
 
     // Enters a node for `hash` (label registered on first creation) and makes
     // it current. Returns the node index, or -1 when max_depth cuts it off.
-    std::int32_t push(std::uint64_t hash, std::string_view label, bool flat, bool timeline) {
+    __attribute__((always_inline)) std::int32_t push(std::uint64_t hash, std::string_view label, bool flat,
+                                                     bool timeline) {
         // inline fast path: re-entering the child entered last under the current node
         if (!flat && !timeline) {
             const Node& p = store_.node(current_);
