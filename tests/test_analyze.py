@@ -64,7 +64,7 @@ def values(gf, column: str = INC) -> dict[str, float]:
 def one_line(err: str) -> str:
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err
-    assert "Traceback" not in err
+    assert "Traceback (most recent call last)" not in err
     return lines[0]
 
 

@@ -316,7 +316,9 @@ def test_syntax_error_is_reported_like_python(tmp_path, capsys):
     )
     assert status == 1 and calls == []  # nothing ran, nothing was started
     err = capsys.readouterr().err
-    assert "bad.py" in err and "SyntaxError" in err and "Traceback" not in err
+    assert (
+        "bad.py" in err and "SyntaxError" in err and "Traceback (most recent call last)" not in err
+    )
 
 
 @pytest.mark.parametrize(

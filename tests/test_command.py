@@ -48,7 +48,7 @@ def one_line(err: str, prefix: str) -> str:
     lines = err.splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith(f"{prefix}: error: "), err
-    assert "Traceback" not in err
+    assert "Traceback (most recent call last)" not in err
     return lines[0]
 
 

@@ -132,7 +132,7 @@ def test_nothing_to_compare_is_one_line_and_the_run_goes_on(tmp_path, run_python
     proc = run(run_python, second, 0.04, "x", TIMEMORY_DIFF_OUTPUT="1", **env)
     (line,) = notes(proc.stderr)
     assert line.startswith("[timemory]> diff_output: no comparison written: ") and message in line
-    assert "Traceback" not in proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr
     assert not (second / "diff.txt").exists() and not (second / "diff.json").exists()
     assert (second / "wall.tree.json").is_file()
 

@@ -273,7 +273,7 @@ def test_process_pools_carry_the_context(tmp_path, method):
     out = tmp_path / "out"
     proc = _run(POOL_METHODS, tmp_path, method, env={"TIMEMORY_OUTPUT_PATH": str(out)})
     assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr, proc.stderr
     counts = _paths(out)
     names = ["apply", "apply_async", "map", "map_async", "imap", "imap_unordered", "starmap"]
     names += ["starmap_async", "executor_submit", "executor_map"]
@@ -294,7 +294,7 @@ def _mapreduce(tmp_path: Path, executor: str, **env: str) -> dict[tuple[str, ...
         timeout=TIMEOUT,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr, proc.stderr
     return _paths(out)
 
 
@@ -492,7 +492,7 @@ def test_profiled_tasks_land_beneath_the_submitting_function(tmp_path, kind, met
         timeout=TIMEOUT,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr, proc.stderr
     counts = _paths(tmp_path / "out")
     work = {}
     for path, n in counts.items():

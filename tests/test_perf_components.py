@@ -532,7 +532,7 @@ def test_profiler_command_line_refuses_an_unknown_event(tmp_path):
         "timemory.profiler", "-c", "wall_clock", "perf::bogus", "--", "prog.py", cwd=tmp_path
     )
     assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr
     (line,) = [x for x in proc.stderr.splitlines() if "perf::bogus" in x]
     assert "Unknown hardware counter event 'bogus'" in line and "page-faults" in line
 

@@ -247,7 +247,9 @@ def test_a_closed_pipe_ends_as_under_plain_python(tmp_path, tool):
     loud_status, loud_err = _head_one(["-m", tool, "-d", "o", "--", "many.py"], tmp_path)
     assert loud_status in plain
     assert loud_err.startswith(err)  # then timemory's own lines, on stderr: no traceback
-    assert loud_err.count("Traceback") == err.count("Traceback")
+    assert loud_err.count("Traceback (most recent call last)") == err.count(
+        "Traceback (most recent call last)"
+    )
     assert loud_err.splitlines()[-1].startswith("timemory: ")
     assert (tmp_path / "o" / "metadata.json").is_file()
 

@@ -300,7 +300,7 @@ def _one_error_line(proc, prog: str, start: str) -> str:
     lines = proc.stderr.splitlines()
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith(f"{prog}: error: {start}"), proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr
     return lines[0]
 
 

@@ -140,7 +140,7 @@ class Child:
 def _ended_by(child: Child, signum: int) -> str:
     status, err = child.finish()
     assert status == -signum, (status, err)
-    assert "Traceback" not in err, err
+    assert "Traceback (most recent call last)" not in err, err
     return err
 
 

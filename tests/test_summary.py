@@ -422,7 +422,7 @@ def test_profiler_top_from_the_environment(tmp_path):
 def test_profiler_bad_top_is_one_line(tmp_path, bad):
     proc = run_profiler(tmp_path, "--top", bad, "--", "script.py")
     assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "--top" in lines[0], proc.stderr
 

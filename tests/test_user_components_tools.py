@@ -182,7 +182,7 @@ def test_profiler_drops_a_failing_component_and_goes_on(capfd) -> None:
     lines = [line for line in err.splitlines() if "tools_broken" in line]
     assert len(lines) == 1, err
     assert "get() raised ValueError: boom" in lines[0]
-    assert "Traceback" not in err
+    assert "Traceback (most recent call last)" not in err
     assert _core.user_component_failed(ToolsBroken._index)
     leaf_path = next(p for p in tree("wall_clock") if p[-1].startswith("leaf"))
     assert tree("wall_clock")[leaf_path][0] == 5  # the rest of the measurement continued
@@ -380,7 +380,7 @@ def test_tracer_command_line_with_an_import_path(tmp_path: Path) -> None:
     write(tmp_path / "script.py", "import components\n\nx = 1\nfor i in range(3):\n    x += i\n")
     proc = run_tool("timemory.trace", "-c", "components:Depth", "--", "script.py", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr
 
 
 BAD_VALUES = [
@@ -449,7 +449,7 @@ def test_line_profiler_command_line_with_a_scalar_component(tmp_path: Path) -> N
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr
     from timemory.line_profiler import load_stats
 
     stats = load_stats(tmp_path / "out.lprof")

@@ -226,7 +226,7 @@ def assert_like_python(proc: subprocess.CompletedProcess, plain: subprocess.Comp
     assert proc.returncode == plain.returncode, proc.stderr
     assert plain.stdout and plain.stdout in proc.stdout, (plain.stdout, proc.stdout)
     assert proc.stdout.count("PKG ") == plain.stdout.count("PKG "), proc.stdout
-    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr, proc.stderr
 
 
 @pytest.mark.parametrize("tool", TOOLS)
@@ -365,7 +365,7 @@ def test_spawned_workers_of_a_package_import_it_with_the_builtins(tmp_path, meth
         write(tmp_path / name, source)
     proc = run_tool("timemory.profiler", "-m", "wpw_pkg", method, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr, proc.stderr
     assert "56" in proc.stdout.split()
     flat = json.loads((tmp_path / "timemory-wpw-pkg-output/wall.json").read_text())
     graph = flat["timemory"]["wall_clock"]["ranks"][0]["graph"]

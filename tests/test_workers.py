@@ -156,7 +156,7 @@ def test_command_line_tools_measure_pool_workers(tmp_path, tool, method):
     write(tmp_path / "work.py", TOOL_PROGRAM)
     proc = run_tool(tool, "-c", "wall_clock", "--", "work.py", method, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr, proc.stderr
     flat = json.loads((tmp_path / "timemory-work-output/wall.json").read_text())
     graph = flat["timemory"]["wall_clock"]["ranks"][0]["graph"]
     if tool == "timemory.profiler":
@@ -180,7 +180,7 @@ def test_line_profiler_counts_pool_workers_lines(tmp_path, method):
         "timemory.line_profiler", "-o", "work.lprof", "--", "work.py", method, cwd=tmp_path
     )
     assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr, proc.stderr
     from timemory.line_profiler import load_stats
 
     stats = load_stats(tmp_path / "work.lprof")

@@ -30,7 +30,7 @@ def _run(executor: str, out: Path, env: dict[str, str] | None = None) -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr, proc.stderr
 
 
 def _graph(folder: Path) -> dict[tuple[str, ...], float]:

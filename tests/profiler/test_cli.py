@@ -453,7 +453,7 @@ def test_syntax_error(tmp_path):
     write(tmp_path / "script.py", "def broken(:\n")
     proc = cli("script.py", cwd=tmp_path)
     assert proc.returncode == 1
-    assert "SyntaxError" in proc.stderr and "Traceback" not in proc.stderr
+    assert "SyntaxError" in proc.stderr and "Traceback (most recent call last)" not in proc.stderr
 
 
 def test_bare_profile_decorators_without_builtin(tmp_path):

@@ -58,7 +58,7 @@ def test_a_bad_option_value_is_one_usage_error_line(pytester, args, expected):
     lines = _error_lines(result)
     assert len(lines) == 1, lines
     assert lines[0].startswith("ERROR: ") and expected in lines[0], lines
-    assert "Traceback" not in result.stdout.str()
+    assert "Traceback (most recent call last)" not in result.stdout.str()
 
 
 def test_a_path_taken_for_the_components_says_where_the_option_goes(pytester):

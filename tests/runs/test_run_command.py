@@ -46,7 +46,7 @@ def lines_of(text):
 def the_line(err):
     lines = lines_of(err)
     assert len(lines) == 1, err
-    assert "Traceback" not in err
+    assert "Traceback (most recent call last)" not in err
     return lines[0]
 
 
@@ -113,7 +113,7 @@ def test_a_failing_run_is_status_1_with_its_error(tmp_path, monkeypatch, capfd):
     assert run_main(["--store", "st", "-n", "3", "--", "fails.py"]) == 1
     lines = lines_of(capfd.readouterr().err)
     assert lines[0] == "bad input here"  # the program's stderr is its own
-    assert len(lines) == 2 and "Traceback" not in lines[1]
+    assert len(lines) == 2 and "Traceback (most recent call last)" not in lines[1]
     assert re.match(
         r"^timemory: run [0-9a-f]{16} \(3 repeats, no parameters\) in st failed", lines[1]
     )
