@@ -379,6 +379,14 @@ def _html_rows(html):
     return re.findall(r"<tr><td[^>]*>([^<]*)</td><td[^>]*>(\d+)</td><td[^>]*>([^<]*)</td>", html)
 
 
+def _cell_rows(html):
+    """The rows of FUNCTIONS' functions, in the table's order. The fake clock is the process's,
+    and on 3.12+ the profiler sees every thread: a kernel thread's call that spans the cell (a
+    select(), a module ``__getattr__``) is charged the whole advance and may rank among them."""
+    names = {label for label, _, _ in RANKED}
+    return [row for row in _html_rows(html) if row[0] in names]
+
+
 @pytest.mark.slow
 def test_notebook_cell_result(executed_notebook):
     nb, _, _ = executed_notebook
@@ -386,7 +394,7 @@ def test_notebook_cell_result(executed_notebook):
     assert not errors, errors
     html, text = _result(nb, 3)
     rows = _html_rows(html)
-    assert rows[:3] == RANKED
+    assert _cell_rows(html) == RANKED
     assert any(re.fullmatch(r"In\[\d+\]", label) for label, _, _ in rows), rows
     assert re.search(LEAF_ROW, text, re.M), text
     # the cell's own output is untouched
@@ -398,7 +406,7 @@ def test_notebook_cell_result(executed_notebook):
 def test_notebook_line_magic_and_lines(executed_notebook):
     nb, _, _ = executed_notebook
     html, text = _result(nb, 4)
-    assert _html_rows(html)[:3] == RANKED
+    assert _cell_rows(html) == RANKED
     assert text.startswith("timemory wall_clock")
     html, text = _result(nb, 5)
     assert "<code>    _clock._test_clock_advance(2_000_000)</code>" in html
