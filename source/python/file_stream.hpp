@@ -35,8 +35,8 @@ void stream_to(const std::string& path, const std::string& head, const std::stri
         tim::AtomicFile              file;
         if (file.open(path, &err)) {
             tim::Out out;
-            out.sink = [&](std::string_view chunk) { file.write(chunk); };
-            out.buf  = head;
+            out.stream([&](std::string_view chunk) { file.write(chunk); });
+            out.buf = head;
             write(out);
             out.buf += tail;
             out.flush();

@@ -381,7 +381,7 @@ void write_pstats(const py::object& path, const py::object& source, int rank, bo
         tim::AtomicFile        file;
         if (file.open(target, &err)) {
             tim::Out out;
-            out.sink = [&](std::string_view chunk) { file.write(chunk); };
+            out.stream([&](std::string_view chunk) { file.write(chunk); });
             agg.marshal(out);
             out.flush();
             ok = file.commit(&err);

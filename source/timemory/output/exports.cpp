@@ -769,7 +769,7 @@ bool write_file(const std::string& path, std::string* error, F&& write) {
     AtomicFile file;
     if (!file.open(path, error)) return false;
     Out out;
-    out.sink = [&](std::string_view chunk) { file.write(chunk); };
+    out.stream([&](std::string_view chunk) { file.write(chunk); });
     write(out);
     out.flush();
     return file.commit(error);

@@ -29,9 +29,18 @@ struct OutputMeta {
 // boundaries when a sink is set (a file being written), so a large document is never held
 // whole; without a sink `buf` ends up holding all of it.
 struct Out {
-    static constexpr std::size_t          chunk = std::size_t{1} << 20;
+    // 256 KiB: a file's writes stay large, and the buffers of the files written at once
+    // (OutputPlan.write_all, one per thread) stay small beside the recorded graph
+    static constexpr std::size_t          chunk = std::size_t{1} << 18;
     std::string                           buf;
     std::function<void(std::string_view)> sink;
+
+    // Chunks to `to` from now on; the buffer is sized once for a chunk and the node that
+    // crosses it (no doubling past it).
+    void stream(std::function<void(std::string_view)> to) {
+        sink = std::move(to);
+        buf.reserve(chunk + chunk / 4);
+    }
 
     void step() {
         if (sink && buf.size() >= chunk) flush();

@@ -292,11 +292,12 @@ void ShownLabels::label(std::uint64_t hash, std::string& out) const {
     label(hash, out, hint);
 }
 
-void ShownLabels::label(std::uint64_t hash, std::string& out, std::int32_t& hint) const {
-    get_hash_identifier(hash, out, hint);
-    if (where_.empty()) return;
+bool ShownLabels::label(std::uint64_t hash, std::string& out, std::int32_t& hint) const {
+    const bool known = get_hash_identifier(hash, out, hint);
+    if (where_.empty()) return known;
     auto it = where_.find(hash);
     if (it != where_.end()) out.append(" [").append(it->second).append("]");
+    return known;
 }
 
 std::string_view plain_label(std::string_view shown, std::string_view where) {
@@ -322,7 +323,7 @@ void get_hash_identifier(std::uint64_t hash, std::string& out) {
     else out.assign(db.label_view(idx));
 }
 
-void get_hash_identifier(std::uint64_t hash, std::string& out, std::int32_t& hint) {
+bool get_hash_identifier(std::uint64_t hash, std::string& out, std::int32_t& hint) {
     auto&                               db = hash_db();
     std::shared_lock<std::shared_mutex> lk(db.mtx);
     const auto                          next = static_cast<std::size_t>(hint + 1);  // hint >= -1
@@ -330,10 +331,18 @@ void get_hash_identifier(std::uint64_t hash, std::string& out, std::int32_t& hin
         next < db.hashes.size() && db.hashes[next] == hash ? static_cast<std::int32_t>(next) : db.find(hash);
     if (idx < 0) {
         out.clear();
-        return;
+        return false;
     }
     hint = idx;
     out.assign(db.label_view(idx));
+    return true;
+}
+
+void get_identifier_at(std::int32_t idx, std::string& out) {
+    auto&                               db = hash_db();
+    std::shared_lock<std::shared_mutex> lk(db.mtx);
+    if (idx < 0 || static_cast<std::size_t>(idx) >= db.hashes.size()) out.clear();
+    else out.assign(db.label_view(idx));
 }
 
 std::vector<std::pair<std::uint64_t, std::string>> hash_ids() {

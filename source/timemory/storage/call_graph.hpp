@@ -403,7 +403,12 @@ void get_hash_identifier(std::uint64_t hash, std::string& out);
 // The same for a walk that meets labels mostly in the order they were registered (a graph's
 // nodes in pre-order): `hint` (the caller's, -1 at first) holds the index found last, and the
 // next one is tried before the table (whose probes miss the cache on a large graph).
-void get_hash_identifier(std::uint64_t hash, std::string& out, std::int32_t& hint);
+// Whether the hash is known (else `out` is empty and `hint` unchanged).
+bool get_hash_identifier(std::uint64_t hash, std::string& out, std::int32_t& hint);
+// The label registered at index `idx` (a `hint` that get_hash_identifier set) into `out`: no
+// lookup. A walk that reads a graph's labels again keeps each node's index (4 bytes), not a
+// copy of its text.
+void                                               get_identifier_at(std::int32_t idx, std::string& out);
 std::vector<std::pair<std::uint64_t, std::string>> hash_ids();  // (hash, label) in registration order
 // The where registered with `hash` ("" for a label's own identity, or unknown).
 std::string hash_where(std::uint64_t hash);
@@ -445,7 +450,8 @@ public:
     ShownLabels() = default;
     explicit ShownLabels(const std::vector<std::uint64_t>& hashes);  // every node's hash of the view
     void        label(std::uint64_t hash, std::string& out) const;   // into `out`, reusing its storage
-    void        label(std::uint64_t hash, std::string& out, std::int32_t& hint) const;  // see get_hash_identifier
+    bool        label(std::uint64_t hash, std::string& out, std::int32_t& hint) const;  // see get_hash_identifier
+    bool        shows_where(std::uint64_t hash) const { return !where_.empty() && where_.count(hash) != 0; }
     std::string label(std::uint64_t hash) const {
         std::string out;
         label(hash, out);

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -201,9 +202,13 @@ inline std::vector<std::pair<int, MergedGraph>> views(int index) {
 // show one label per node, whichever thread ran it.
 inline ShownLabels shown_labels(const std::vector<std::pair<int, MergedGraph>>& all) {
     if (!any_where()) return {};  // markers only: every label is its node's identity
-    std::vector<std::uint64_t> hashes;
+    // each hash once: a graph has far fewer labels than nodes (sympy: 5,000 for 170,000), and
+    // the files written at once each make their own
+    std::unordered_set<std::uint64_t> seen;
+    std::vector<std::uint64_t>        hashes;
     for (const auto& v : all)
-        for (const auto& n : v.second.nodes()) hashes.push_back(n.hash);
+        for (const auto& n : v.second.nodes())
+            if (seen.insert(n.hash).second) hashes.push_back(n.hash);
     return ShownLabels(hashes);
 }
 

@@ -81,23 +81,25 @@ std::size_t graph_size(int index) {
     return n;
 }
 
-void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit) {
+namespace {
+// The flat view's walk (for_each_flat, FlatPasses): every view's nodes in pre-order, each one
+// visited as a FlatItem whose label `label(node, out)` sets.
+template <typename Label>
+void walk_flat(std::vector<std::pair<int, MergedGraph>>& all, Label&& label,
+               const std::function<void(const FlatItem&)>& visit) {
     FlatItem item;
     item.pid      = static_cast<int>(getpid());
     item.show_tid = !config().collapse_threads;
     item.nthreads = thread_count();
-    auto all      = views(index);
     for (auto& v : all) item.total += v.second.nodes().size() - 1;
-    const ShownLabels labels = shown_labels(all);
-    Entry             entry;      // the node's values, copied out of the graph's arena
-    std::int32_t      hint = -1;  // the label found last (get_hash_identifier)
+    Entry entry;  // the node's values, copied out of the graph's arena
     for (auto& [tid, graph] : all) {
         const auto& nodes = graph.nodes();
         graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path, std::uint64_t rolling) {
             const auto& n     = nodes[static_cast<std::size_t>(i)];
             item.rolling_hash = rolling;
             item.hash         = n.hash;
-            labels.label(n.hash, item.label, hint);
+            label(n, item.label);
             item.depth   = n.depth - 1;
             item.tid     = item.show_tid ? tid : graph.first_tid(i);
             item.path    = &path;
@@ -109,19 +111,27 @@ void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit)
         });
     }
 }
+}  // namespace
+
+void for_each_flat(int index, const std::function<void(const FlatItem&)>& visit) {
+    auto              all    = views(index);
+    const ShownLabels labels = shown_labels(all);
+    std::int32_t      hint   = -1;  // the label found last (get_hash_identifier)
+    walk_flat(all, [&](const auto& n, std::string& out) { labels.label(n.hash, out, hint); }, visit);
+}
 
 struct FlatPasses::Impl {
-    int                                      index = 0;
     std::vector<std::pair<int, MergedGraph>> all;
     ShownLabels                              labels;
-    // the labels in the order the first pass visited the nodes: one text, and each one's end
-    std::string              text;
-    std::vector<std::size_t> ends;
-    bool                     known = false;  // a pass has made `text` and `ends`
+    // per node in the order the first pass visited them, its label's index in the label
+    // database: 2 * index, + 1 where the label is shown with its where (ShownLabels); -1
+    // unknown. 4 bytes a node: a copy of the labels' text cost several MiB on a large graph,
+    // while the passes' writers ran (peak RSS).
+    std::vector<std::int32_t> ids;
+    bool                      known = false;  // a pass has made `ids`
 };
 
 FlatPasses::FlatPasses(int index) : impl_(std::make_unique<Impl>()) {
-    impl_->index  = index;
     impl_->all    = views(index);
     impl_->labels = shown_labels(impl_->all);
 }
@@ -129,46 +139,32 @@ FlatPasses::FlatPasses(int index) : impl_(std::make_unique<Impl>()) {
 FlatPasses::~FlatPasses() = default;
 
 void FlatPasses::for_each(const std::function<void(const FlatItem&)>& visit) {
-    auto&    d = *impl_;
-    FlatItem item;
-    item.pid      = static_cast<int>(getpid());
-    item.show_tid = !config().collapse_threads;
-    item.nthreads = thread_count();
-    for (auto& v : d.all) item.total += v.second.nodes().size() - 1;
-    const bool known = d.known;
-    if (!known) {
-        d.text.clear();
-        d.ends.clear();
-        d.ends.reserve(item.total);
+    auto&       d = *impl_;
+    std::size_t k = 0;
+    if (d.known) {
+        walk_flat(
+            d.all,
+            [&](const auto& n, std::string& out) {
+                const std::int32_t id = d.ids[k++];
+                if (id < 0) out.clear();
+                else if (id & 1) d.labels.label(n.hash, out);  // with its where
+                else get_identifier_at(id >> 1, out);
+            },
+            visit);
+        return;
     }
-    std::size_t  k    = 0;
+    std::size_t total = 0;
+    for (auto& v : d.all) total += v.second.nodes().size() - 1;
+    d.ids.clear();
+    d.ids.reserve(total);
     std::int32_t hint = -1;  // the label found last (get_hash_identifier)
-    Entry        entry;      // the node's values, copied out of the graph's arena
-    for (auto& [tid, graph] : d.all) {
-        const auto& nodes = graph.nodes();
-        graph.preorder([&](std::int32_t i, const std::vector<std::uint64_t>& path, std::uint64_t rolling) {
-            const auto& n     = nodes[static_cast<std::size_t>(i)];
-            item.rolling_hash = rolling;
-            item.hash         = n.hash;
-            if (known) {
-                const std::size_t begin = k ? d.ends[k - 1] : 0;
-                item.label.assign(d.text, begin, d.ends[k] - begin);
-            } else {
-                d.labels.label(n.hash, item.label, hint);
-                d.text += item.label;
-                d.ends.push_back(d.text.size());
-            }
-            ++k;
-            item.depth   = n.depth - 1;
-            item.tid     = item.show_tid ? tid : graph.first_tid(i);
-            item.path    = &path;
-            item.remote  = n.remote;
-            item.context = n.context;
-            entry        = graph.store().entry(i);
-            item.entry   = &entry;
-            visit(item);
-        });
-    }
+    walk_flat(
+        d.all,
+        [&](const auto& n, std::string& out) {
+            const bool found = d.labels.label(n.hash, out, hint);
+            d.ids.push_back(found ? hint * 2 + (d.labels.shows_where(n.hash) ? 1 : 0) : -1);
+        },
+        visit);
     d.known = true;
 }
 
