@@ -266,6 +266,27 @@ def test_tracer_reads_once_per_line_whatever_the_components():
         assert cpu[label] == pytest.approx(user[label] + sys_[label], abs=1e-12), label
 
 
+def test_tracer_with_peak_rss_alone_reads_the_thread_usage():
+    from timemory.trace import trace
+
+    def counts(components: list[str]) -> tuple[int, int]:
+        before = _core._kernel_reads()
+        with trace(components):
+            traced_loop(50)
+        after = _core._kernel_reads()
+        timemory.clear()
+        return (
+            after["getrusage"] - before["getrusage"],
+            after["getrusage_thread_maxrss"] - before["getrusage_thread_maxrss"],
+        )
+
+    full, thread = counts(["wall_clock", "peak_rss", "current_peak_rss"])
+    assert full == 0  # ru_maxrss alone: the cheaper getrusage(RUSAGE_THREAD)
+    assert thread >= 100  # one per line event, at least one a loop iteration
+    # with a component that needs the times too: the full read, the same number of events
+    assert counts(["peak_rss", "cpu_clock"]) == (thread, 0)
+
+
 class NestingComponent(timemory.component.Base):
     """A Python-defined component whose start() runs a marker of its own: an event nested in
     the readings of the outer event (they run between the outer event's shared reads)."""

@@ -76,7 +76,7 @@ void LineTracker::rebind() {
         width_ += static_cast<std::size_t>(info.user && info.n_raw < 2 ? 2 : info.n_raw);
         user_ = user_ || info.user;
     }
-    shared_ = readers::plan_of(infos_).shared;
+    plan_ = readers::plan_of(infos_);
     // the common case (wall_clock alone, say) skips the per-component loops
     scalar_ = infos_.size() == 1 && infos_[0]->combine == Combine::delta && infos_[0]->n_raw == 1;
     now_.assign(width_, 0.0);
@@ -88,8 +88,8 @@ double* LineTracker::reading() {
     if (!have_now_) {
         // Python-defined components are not read per event: each line's interval is an object
         // of their own, started in open() and stopped in close()
-        if (__builtin_expect(user_ | shared_, 0)) {
-            readers::EventReads ev;  // the line's shared kernel reads
+        if (__builtin_expect(user_ | plan_.shared, 0)) {
+            readers::EventReads ev(plan_);  // the line's shared kernel reads
             for (std::size_t i = 0; i < infos_.size(); ++i)
                 if (!infos_[i]->user) read_now(*infos_[i], now_.data() + offset_[i], ev);
         } else {
