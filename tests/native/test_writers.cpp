@@ -364,6 +364,19 @@ void test_deep() {
     CHECK_EQ(streamed, tree);
     CHECK(pieces > 10);
 
+    // stream(): the buffer is sized once for a chunk and the node that crosses it; the writer
+    // never grows it (the files written at once each hold one)
+    std::string sized_text;
+    Out         sized;
+    sized.stream([&](std::string_view s) { sized_text += s; });
+    const auto capacity = sized.buf.capacity();
+    CHECK(capacity >= Out::chunk);
+    tree_json(sized, w, {{&root}}, OutputMeta{});
+    sized.flush();
+    CHECK_EQ(sized_text, tree);
+    CHECK(tree.size() > 4 * Out::chunk);
+    CHECK(sized.buf.capacity() == capacity);
+
     // The same documents from a walk (how the recorded graph is written without a tree view).
     auto walk_of = [](const TreeNode& top) -> TreeWalk {
         return [&top](const std::function<void(const TreeNode&)>& enter, const std::function<void()>& leave) {
@@ -394,6 +407,18 @@ void test_deep() {
     CHECK_EQ(ex_tree.buf, tree_json(w, {{&example}}, OutputMeta{}));
     flamegraph_json_walk(ex_flame, w, walk_of(example));
     CHECK_EQ(ex_flame.buf, flamegraph_json(w, {&example}));
+    // streamed from the walk, the buffer is never grown either: the chain's enters flush too
+    for (int flame_walk = 0; flame_walk < 2; ++flame_walk) {
+        std::string text;
+        Out         to_file;
+        to_file.stream([&](std::string_view s) { text += s; });
+        const auto before = to_file.buf.capacity();
+        if (flame_walk) flamegraph_json_walk(to_file, w, walk_of(root));
+        else tree_json_walk(to_file, w, walk_of(root), OutputMeta{});
+        to_file.flush();
+        CHECK_EQ(text, flame_walk ? flame : tree);
+        CHECK(to_file.buf.capacity() == before);
+    }
 
     // The flat rows of the chain (labels as the snapshot decorates them past
     // max_indent_levels, which tests/test_deep_graphs.py checks): the table's

@@ -541,6 +541,7 @@ void json_tree_node(Out& out, const ComponentInfo& info, const TreeNode& root) {
         if (next == n->children.size()) {
             out.buf += "]}";
             stack.pop_back();
+            out.step();  // a deep chain's closings add up too
             continue;
         }
         if (next) out.buf += ',';
@@ -667,6 +668,7 @@ void tree_json_walk(Out& o, const ComponentInfo& info, const TreeWalk& rank, con
             if ((written.empty() ? roots++ : written.back()++) > 0) out += ',';
             json_tree_node_head(out, info, n);
             written.push_back(0);
+            o.step();  // on the way down too: a deep chain is never held whole
         },
         [&] {
             out += "]}";
@@ -788,6 +790,7 @@ void flamegraph_events_walk(Out& out, const ComponentInfo& info, const TreeWalk&
             else cursor.back() += d;
             flame_event(out.buf, n, start, d, first, pid);
             cursor.push_back(start);
+            out.step();
         },
         [&] {
             cursor.pop_back();
