@@ -127,7 +127,7 @@ private:
     bool                              inclusive_ = false;
     bool                              scalar_    = false;  // one component, one raw value, delta
     bool                              user_      = false;  // a Python-defined component is measured
-    readers::EventPlan                plan_;  // the components' kernel reads (event_reads.hpp)
+    readers::EventPlan                plan_;               // the components' kernel reads (event_reads.hpp)
     std::vector<Frame>                frames_;
     std::vector<double>               start_;     // per frame: width_ values at the line's start
     std::vector<double>               excluded_;  // per frame: sum of (resume - pause) readings
