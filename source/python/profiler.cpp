@@ -225,8 +225,13 @@ void on_c_call(PyObject* callable, PyObject* self_arg = nullptr) {
 }
 
 // The event callbacks: GCC's partial inlining split them at their first test (session active)
-// and called the rest, one call more per event; each is one function instead.
+// and called the rest, one call more per event; each is one function instead. The attribute is
+// GCC's alone (clang has no partial inlining to turn off, and warns on `optimize`).
+#if defined(__GNUC__) && !defined(__clang__)
 #define TIMEMORY_NO_SPLIT __attribute__((optimize("no-partial-inlining")))
+#else
+#define TIMEMORY_NO_SPLIT
+#endif
 
 __attribute__((noinline)) void on_return_slow() {
     CallStack& cs = this_call_stack();
