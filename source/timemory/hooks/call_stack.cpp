@@ -21,7 +21,8 @@ StackRegistry& stack_registry() {
 }  // namespace
 
 namespace detail {
-__thread CallStack* tls_stack __attribute__((tls_model("initial-exec"))) = nullptr;
+CallStack           g_no_stack;
+__thread CallStack* tls_stack __attribute__((tls_model("initial-exec"))) = &g_no_stack;
 
 CallStack& create_call_stack() {
     auto*                       cs  = new CallStack{};
@@ -97,6 +98,7 @@ void CallStack::refresh_fast() {
     const bool ok = session_ == g_session.id && g_session.active && config().enabled && fixed_ &&
                     !timeline_recording() && events_.empty();
     fast_         = ok ? g_fast_epoch : 0;
+    wall_direct_  = single_wall_ && !readers::fake_clock.on.load(std::memory_order_relaxed);
 }
 
 void CallStack::enter_any(std::uint64_t hash, std::string_view label) {
@@ -167,6 +169,11 @@ void CallStack::leave() {
 }
 
 void CallStack::leave_rare() { leave(); }
+
+void CallStack::enter_fast_other(StackFrame& f, std::uint64_t hash, std::string_view label) {
+    f.node  = graph_->push(hash, label, flat_, timeline_);
+    f.start = read_fast();  // last: the bookkeeping is not part of the measurement
+}
 
 void CallStack::leave_single(const StackFrame& f) {
     const double stop = read_single();

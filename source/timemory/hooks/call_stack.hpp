@@ -55,50 +55,55 @@ inline constexpr std::int32_t frame_skipped = -2;  // not measured (filtered, to
 inline constexpr std::int32_t frame_multi   = -3;  // measured by enter_any
 inline constexpr std::int32_t frame_bottom  = -4;  // the sentinel below the first frame
 
-// The frames: a counter over a buffer that only grows (std::vector's push_back was left out of
-// line by LTO, a call per profiled call), with a sentinel frame at the bottom so that a return
-// tests the top frame's kind alone (a return with no frame finds the sentinel). `limit_` is the
-// smaller of the buffer's size and the depth limit: one compare tells there is room for a frame
-// and that it is not too deep.
+// The frames: a pointer to the top frame of a buffer that only grows (std::vector's push_back
+// was left out of line by LTO, a call per profiled call), with a sentinel frame at the bottom so
+// that a return tests the top frame's kind alone (a return with no frame finds the sentinel).
+// `last_` is the last slot a new frame may take: the buffer's end or the depth limit, whichever
+// comes first, so that one compare tells there is room and that the frame is not too deep.
 class FrameStack {
 public:
     FrameStack() {
         buf_.resize(64);
         buf_[0].node = frame_bottom;
+        top_         = buf_.data();
         set_limit();
     }
+    FrameStack(const FrameStack&)            = delete;
+    FrameStack& operator=(const FrameStack&) = delete;
     // room for a frame, within the depth limit
-    bool has_room() const { return size_ < limit_; }
+    __attribute__((always_inline)) bool has_room() const { return top_ < last_; }
     // A new frame on top (its fields unset): after has_room(), or growing the buffer.
-    __attribute__((always_inline)) StackFrame& push_unchecked() { return buf_[size_++]; }
+    __attribute__((always_inline)) StackFrame& push_unchecked() { return *++top_; }
     StackFrame&                                push() {
         make_room();
-        return buf_[size_++];
+        return *++top_;
     }
     // room in the buffer for one frame more (the depth limit aside)
     void make_room() {
-        if (__builtin_expect(size_ == buf_.size(), 0)) grow();
+        if (__builtin_expect(top_ + 1 == buf_.data() + buf_.size(), 0)) grow();
     }
     // The top frame: the sentinel (frame_bottom) when there is none.
-    __attribute__((always_inline)) StackFrame& top() { return buf_[size_ - 1]; }
-    void                                       pop() { --size_; }
-    std::size_t                                size() const { return size_ - 1; }
-    bool                                       empty() const { return size_ == 1; }
-    void                                       clear() { size_ = 1; }
+    __attribute__((always_inline)) StackFrame& top() { return *top_; }
+    __attribute__((always_inline)) void        pop() { --top_; }
+    std::size_t                                size() const { return static_cast<std::size_t>(top_ - buf_.data()); }
+    bool                                       empty() const { return top_ == buf_.data(); }
+    void                                       clear() { top_ = buf_.data(); }
     void                                       set_max_depth(int max_depth) {
         max_size_ = static_cast<std::size_t>(max_depth) + 1;
         set_limit();
     }
 
 private:
-    void                           set_limit() { limit_ = buf_.size() < max_size_ ? buf_.size() : max_size_; }
+    void set_limit() { last_ = buf_.data() + ((buf_.size() < max_size_ ? buf_.size() : max_size_) - 1); }
     __attribute__((noinline)) void grow() {
+        const std::size_t n = size();
         buf_.resize(buf_.size() * 2);
+        top_ = buf_.data() + n;
         set_limit();
     }
+    StackFrame*             top_  = nullptr;  // the top frame, the sentinel when there is none
+    StackFrame*             last_ = nullptr;
     std::vector<StackFrame> buf_;
-    std::size_t             size_     = 1;  // frames + the sentinel
-    std::size_t             limit_    = 0;
     std::size_t             max_size_ = 65536;  // max_depth frames + the sentinel
 };
 
@@ -129,14 +134,29 @@ public:
     // inline in the callbacks; anything else goes through sync() and enter()/leave().
     __attribute__((always_inline)) bool fast() const { return fast_ == g_fast_epoch; }
     __attribute__((always_inline)) bool has_room() const { return frames_.has_room(); }
+    // Re-entering the child entered last under the current node (a loop, a recursion) is
+    // inline; any other node is pushed by enter_fast_other, a tail call, so that the only
+    // call of the usual path is the clock's and one register is kept across it.
     __attribute__((always_inline)) void enter_fast(std::uint64_t hash, std::string_view label) {
-        enter_single(hash, label);
+        StackFrame&        f   = frames_.push_unchecked();
+        CallGraph&         g   = *graph_;
+        const std::int32_t cur = g.current();
+        f.prev                 = cur;
+        f.generation           = g.generation();
+        std::int32_t child;
+        if (__builtin_expect(tree_ && g.last_child_is(cur, hash, child), 1)) {
+            g.set_current(child);
+            f.node  = child;
+            f.start = read_fast();  // last: the bookkeeping is not part of the measurement
+            return;
+        }
+        enter_fast_other(f, hash, label);
     }
     __attribute__((always_inline)) void leave_fast() {
         StackFrame& f = frames_.top();
         if (__builtin_expect(f.node < 0, 0)) return leave_rare();
         frames_.pop();
-        const double stop = read_single();  // before the recording, as leave_any reads
+        const double stop = read_fast();  // before the recording, as leave_any reads
         CallGraph&   g    = *graph_;
         if (__builtin_expect(f.generation == g.generation(), 1)) {  // else the storage was cleared meanwhile
             g.record_scalar_fixed(f.node, stop - f.start);          // fast(): the graph's one-value layout
@@ -161,6 +181,8 @@ private:
     // A return whose top frame is not a single frame with a node (a skipped, cut-off or
     // *_any frame, or none): out of line.
     __attribute__((noinline)) void leave_rare();
+    // enter_fast() of a node other than the last child entered: push, then the reading
+    __attribute__((noinline)) void enter_fast_other(StackFrame& f, std::uint64_t hash, std::string_view label);
     // Any session: every component, Python-defined ones, the timeline's events.
     __attribute__((noinline)) void enter_any(std::uint64_t hash, std::string_view label);
     __attribute__((noinline)) void leave_any(std::int32_t offset);
@@ -175,6 +197,16 @@ private:
     void                                  grow_meas(std::size_t n);
     __attribute__((always_inline)) double read_single() const {
         if (__builtin_expect(single_wall_, 1)) return readers::wall_clock_ns();
+        return read_other();
+    }
+    // The fast paths' reading: while fast(), wall_direct_ tells the component is wall_clock and
+    // the tests' fake clock is off (switching it changes the epoch), so CLOCK_MONOTONIC is read
+    // without a test of the fake clock per reading.
+    __attribute__((always_inline)) double read_fast() const {
+        if (__builtin_expect(wall_direct_, 1)) return readers::monotonic_ns();
+        return read_other();
+    }
+    __attribute__((noinline)) double read_other() const {
         double v[max_values];
         single_read_(v);
         return v[0];
@@ -203,6 +235,7 @@ private:
     CallGraph*                        graph_       = nullptr;  // graphs_[0] (single_)
     bool                              tree_        = false;    // !flat_ && !timeline_: push's inline lookup applies
     bool                              single_wall_ = false;    // single_, and the component is wall_clock
+    bool                              wall_direct_ = false;    // single_wall_ and the fake clock off (refresh_fast)
     bool                              single_      = false;    // enter_single / leave_single apply
     std::uint64_t                     session_     = 0;
     std::vector<Measurement>          meas_;  // n_ per frame entered by enter_any, top_ in use
@@ -237,6 +270,10 @@ __attribute__((always_inline)) inline void CallStack::enter_single(std::uint64_t
 namespace detail {
 // __thread rather than thread_local: no TLS wrapper call on access, and
 // initial-exec makes it a single %fs-relative load (called twice per call).
+// The stack every thread starts with, never a thread's own: its fast() is never true, so a
+// thread's first event takes the slow path, which makes the thread's stack (this_call_stack);
+// the callbacks then need no null test.
+extern CallStack           g_no_stack;
 extern __thread CallStack* tls_stack __attribute__((tls_model("initial-exec")));
 CallStack&                 create_call_stack();
 }  // namespace detail
@@ -245,7 +282,7 @@ CallStack&                 create_call_stack();
 // may be closed by end_session() from another thread after this one exited).
 inline CallStack& this_call_stack() {
     CallStack* s = detail::tls_stack;
-    return s ? *s : detail::create_call_stack();
+    return s != &detail::g_no_stack ? *s : detail::create_call_stack();
 }
 
 }  // namespace tim::hooks

@@ -198,6 +198,14 @@ public:
         }
         return push_slow(hash, label, flat, timeline);
     }
+    // push()'s inline half, for a caller that keeps the current node itself: whether the child
+    // entered last under `cur` (the current node) is `hash`'s (tree scope), and which.
+    __attribute__((always_inline)) bool last_child_is(std::int32_t cur, std::uint64_t hash, std::int32_t& child) const {
+        const Node& p = store_.node(cur);
+        child         = p.last_child;
+        return p.last_child >= 0 && p.last_child_hash == hash;
+    }
+    void set_current(std::int32_t node) { current_ = node; }
     // Leaves `node`: the current node becomes `prev` (what was current at push).
     void pop(std::int32_t node, std::int32_t prev) {
         (void)node;
