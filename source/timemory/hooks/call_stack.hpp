@@ -4,6 +4,7 @@
 // events into enter()/leave() here. A frame that is filtered out still takes
 // a slot (enter_skipped) so that returns stay paired with their calls.
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -136,8 +137,9 @@ public:
     __attribute__((always_inline)) bool has_room() const { return frames_.has_room(); }
     // Re-entering the child entered last under the current node (a loop, a recursion) is
     // inline; any other node is pushed by enter_fast_other, a tail call, so that the only
-    // call of the usual path is the clock's and one register is kept across it.
-    __attribute__((always_inline)) void enter_fast(std::uint64_t hash, std::string_view label) {
+    // call of the usual path is the clock's and one register is kept across it. The label by
+    // reference: only the push of a new node reads it.
+    __attribute__((always_inline)) void enter_fast(std::uint64_t hash, const std::string& label) {
         StackFrame&        f   = frames_.push_unchecked();
         CallGraph&         g   = *graph_;
         const std::int32_t cur = g.current();
