@@ -4,6 +4,7 @@
 
 #include "bindings.hpp"
 #include "timemory/config.hpp"
+#include "timemory/hooks/call_stack.hpp"
 
 namespace py = pybind11;
 using namespace tim;
@@ -39,6 +40,8 @@ void config_set(const std::string& name, py::object value) {
     else if (name == "memory_unit") c.memory_unit = value.cast<double>();
     else if (name == "memory_unit_repr") c.memory_unit_repr = value.cast<std::string>();
     else throw py::key_error("unknown core setting '" + name + "'");
+    // the profiler's callbacks test the settings they depend on once per change, not per event
+    tim::hooks::invalidate_fast_paths();
 }
 
 py::object config_get(const std::string& name) {

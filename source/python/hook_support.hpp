@@ -205,7 +205,9 @@ struct CodeExtraSlots {
 };
 inline bool code_extra(PyCodeObject* code, Py_ssize_t index, void** out) {
     const auto* slots = static_cast<const CodeExtraSlots*>(code->co_extra);
-    *out              = slots && index >= 0 && index < slots->ce_size ? slots->ce_extras[index] : nullptr;
+    // one unsigned compare: a negative index is out of range too
+    *out = slots && static_cast<std::size_t>(index) < static_cast<std::size_t>(slots->ce_size) ? slots->ce_extras[index]
+                                                                                               : nullptr;
     return true;
 }
 #else

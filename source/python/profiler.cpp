@@ -33,12 +33,35 @@ extern "C" int _PyEval_SetProfile(PyThreadState* tstate, Py_tracefunc func, PyOb
 namespace timemory_python {
 namespace {
 
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000 && !defined(Py_GIL_DISABLED)
+#define TIMEMORY_INTERP_FRAME_CODE 1
+// The heads of 3.11's struct _frame and struct _PyInterpreterFrame (internal/pycore_frame.h,
+// the same in every 3.11 release): a frame object points at its interpreter frame, whose
+// fifth field is the code object (a strong reference the frame holds).
+struct InterpFrameHead {
+    PyObject*     f_func;
+    PyObject*     f_globals;
+    PyObject*     f_builtins;
+    PyObject*     f_locals;
+    PyCodeObject* f_code;
+};
+struct FrameObjectHead {
+    PyObject_HEAD
+    PyFrameObject*   f_back;
+    InterpFrameHead* f_frame;
+};
+inline PyCodeObject* interp_frame_code(PyFrameObject* frame) {
+    return reinterpret_cast<FrameObjectHead*>(frame)->f_frame->f_code;
+}
+#endif
+
 using tim::hooks::CallStack;
 using tim::hooks::this_call_stack;
 
 // What the labeler decided for one code object (or one C function).
 struct CodeRecord {
     std::uint64_t generation = 0;  // g_label_generation when computed
+    std::uint64_t ready      = 0;  // == generation when the fast path may enter it (not skipped, no arguments)
     bool          skip       = true;
     bool          with_args  = false;  // label = head + formatted arguments + tail, per call
     std::uint64_t hash       = 0;      // hash_label(label, where): the function's identity
@@ -78,6 +101,7 @@ void free_record(void* p) { delete static_cast<CodeRecord*>(p); }
 // the frame skipped.
 void fill_record(CodeRecord& rec, PyObject* subject) {
     rec.generation = g_label_generation;
+    rec.ready      = 0;
     rec.skip       = true;
     rec.with_args  = false;
     rec.where.clear();
@@ -128,6 +152,7 @@ void fill_record(CodeRecord& rec, PyObject* subject) {
     }
     if (PyErr_Occurred()) PyErr_Clear();
     Py_DECREF(res);
+    if (!rec.skip && !rec.with_args) rec.ready = rec.generation;
 }
 
 CodeRecord* record_for_code(PyCodeObject* code) {
@@ -184,6 +209,7 @@ void enter_with_args(CallStack& cs, const CodeRecord& rec, PyFrameObject* frame)
 // on_call_slow, out of line, so that the usual one is a few loads and tests
 // before the frame's entry.
 __attribute__((noinline)) void on_call_slow(PyCodeObject* code, PyFrameObject* frame) {
+    if (!tim::hooks::g_session.active) return;
     CallStack& cs = this_call_stack();
     cs.sync();
     if (!tim::config().enabled || cs.too_deep()) return cs.enter_skipped();
@@ -196,26 +222,36 @@ __attribute__((noinline)) void on_call_slow(PyCodeObject* code, PyFrameObject* f
     cs.enter(rec->hash, rec->label);
 }
 
+// The usual case: the stack's fast paths apply (one epoch compare: the session is running and
+// this stack is bound to it, profiling is enabled, one native one-value component, no
+// timeline), the frame is within the depth limit and the buffer, and the code object's cached
+// record is current and measured without arguments (one compare).
 __attribute__((always_inline)) inline void on_call(PyCodeObject* code, PyFrameObject* frame) {
     CallStack* cs = tim::hooks::detail::tls_stack;
-    if (__builtin_expect(cs && cs->current() && tim::config().enabled && !cs->too_deep(), 1)) {
+    if (__builtin_expect(cs->fast() && cs->has_room(), 1)) {
         void* extra = nullptr;
         if (code_extra(code, g_extra_index, &extra)) {
             const auto* rec = static_cast<const CodeRecord*>(extra);
-            if (rec && rec->generation == g_label_generation && !rec->skip && !rec->with_args)
-                return cs->enter(rec->hash, rec->label);
+            if (rec && rec->ready == g_label_generation) return cs->enter_fast(rec->hash, rec->label);
         }
     }
     on_call_slow(code, frame);
 }
 
 void on_call(PyFrameObject* frame) {
+#if defined(TIMEMORY_INTERP_FRAME_CODE)
+    // the frame's code in place: PyFrame_GetCode is a call into the interpreter and a
+    // reference taken and dropped
+    on_call(interp_frame_code(frame), frame);
+#else
     PyCodeObject* code = PyFrame_GetCode(frame);
     Py_DECREF(code);  // the frame keeps it alive
     on_call(code, frame);
+#endif
 }
 
-void on_c_call(PyObject* callable, PyObject* self_arg = nullptr) {
+__attribute__((noinline)) void on_c_call(PyObject* callable, PyObject* self_arg = nullptr) {
+    if (!tim::hooks::g_session.active) return;
     CallStack& cs = this_call_stack();
     cs.sync();
     if (!tim::config().enabled || cs.too_deep()) return cs.enter_skipped();
@@ -225,10 +261,16 @@ void on_c_call(PyObject* callable, PyObject* self_arg = nullptr) {
 }
 
 // The event callbacks: GCC's partial inlining split them at their first test (session active)
-// and called the rest, one call more per event; each is one function instead.
+// and called the rest, one call more per event; each is one function instead. The attribute is
+// GCC's alone (clang has no partial inlining to turn off, and warns on `optimize`).
+#if defined(__GNUC__) && !defined(__clang__)
 #define TIMEMORY_NO_SPLIT __attribute__((optimize("no-partial-inlining")))
+#else
+#define TIMEMORY_NO_SPLIT
+#endif
 
 __attribute__((noinline)) void on_return_slow() {
+    if (!tim::hooks::g_session.active) return;
     CallStack& cs = this_call_stack();
     cs.sync();
     cs.leave();
@@ -236,15 +278,27 @@ __attribute__((noinline)) void on_return_slow() {
 
 __attribute__((always_inline)) inline void on_return() {
     CallStack* cs = tim::hooks::detail::tls_stack;
-    if (__builtin_expect(cs && cs->current(), 1)) return cs->leave();
+    if (__builtin_expect(cs->fast(), 1)) return cs->leave_fast();
     on_return_slow();
 }
 
+// Every event tests the session first on its slow path (the fast paths' epoch changes when
+// the session ends): events that arrive while no session runs are ignored.
+// A call and a return are tail calls of a function each, which saves only the registers its
+// own path needs (the whole callback in one function saved six for every event).
+__attribute__((noinline)) int on_call_event(PyFrameObject* frame) {
+    on_call(frame);
+    return 0;
+}
+__attribute__((noinline)) int on_return_event() {
+    on_return();
+    return 0;
+}
+
 TIMEMORY_NO_SPLIT int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
-    if (!tim::hooks::g_session.active) return 0;
+    if (__builtin_expect(what == PyTrace_CALL, 1)) return on_call_event(frame);
+    if (__builtin_expect(what == PyTrace_RETURN, 1)) return on_return_event();
     switch (what) {
-        case PyTrace_CALL: on_call(frame); break;
-        case PyTrace_RETURN: on_return(); break;
         case PyTrace_C_CALL:
             if (g_trace_c) on_c_call(arg);
             break;
@@ -270,14 +324,14 @@ PyObject* g_missing = nullptr;  // sys.monitoring.MISSING (no first argument)
 
 // PY_START, PY_RESUME, PY_THROW: (code, offset[, exception])
 TIMEMORY_NO_SPLIT PyObject* on_start(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-    if (tim::hooks::g_session.active && nargs >= 1 && PyCode_Check(args[0]))
+    if (__builtin_expect(nargs >= 1 && PyCode_Check(args[0]), 1))
         on_call(reinterpret_cast<PyCodeObject*>(args[0]), nullptr);
     Py_RETURN_NONE;
 }
 
 // PY_RETURN, PY_YIELD, PY_UNWIND
 TIMEMORY_NO_SPLIT PyObject* on_end(PyObject*, PyObject* const*, Py_ssize_t) {
-    if (tim::hooks::g_session.active) on_return();
+    on_return();
     Py_RETURN_NONE;
 }
 

@@ -7,6 +7,7 @@
 
 #include "timemory/components/event_reads.hpp"
 #include "timemory/components/timing.hpp"
+#include "timemory/hooks/call_stack.hpp"
 
 namespace py = pybind11;
 
@@ -24,6 +25,7 @@ void add_test_clock(py::module_& m) {
                 fake_clock.cpu_ns.store(cpu_ns, std::memory_order_relaxed);
             }
             fake_clock.on.store(enable, std::memory_order_seq_cst);
+            tim::hooks::invalidate_fast_paths();  // the profiler's fast paths read the clock directly
         },
         py::arg("enable"), py::arg("wall_ns") = 0, py::arg("cpu_ns") = 0,
         "Test only: wall_clock and cpu_clock read the fake clock (enable=True, starting at the given "

@@ -40,6 +40,14 @@ __attribute__((always_inline)) inline double wall_clock_ns() noexcept {
 
 inline void read_wall_clock(double* out) { out[0] = wall_clock_ns(); }
 
+// CLOCK_MONOTONIC's time, for the profiler's fast paths (which know the fake clock is off): the
+// timespec is not zeroed first, as CLOCK_MONOTONIC is always there to be read.
+__attribute__((always_inline)) inline double monotonic_ns() noexcept {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(std::int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec);
+}
+
 // The event's reading of a CPU-time clock: CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID
 // are system calls (the vDSO serves only the wall clocks), shared by the event's components
 // (process_cpu_clock and cpu_util read the same clock).

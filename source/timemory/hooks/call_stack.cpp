@@ -7,6 +7,7 @@
 namespace tim::hooks {
 
 ProfileSession g_session;
+std::uint64_t  g_fast_epoch = 1;
 
 namespace {
 struct StackRegistry {
@@ -20,7 +21,8 @@ StackRegistry& stack_registry() {
 }  // namespace
 
 namespace detail {
-__thread CallStack* tls_stack __attribute__((tls_model("initial-exec"))) = nullptr;
+CallStack           g_no_stack;
+__thread CallStack* tls_stack __attribute__((tls_model("initial-exec"))) = &g_no_stack;
 
 CallStack& create_call_stack() {
     auto*                       cs  = new CallStack{};
@@ -38,6 +40,7 @@ void begin_session(const std::vector<int>& indices, bool flat, bool timeline, in
     g_session.max_depth = max_depth < 1 ? 1 : max_depth;
     g_session.active    = true;
     ++g_session.id;
+    invalidate_fast_paths();
 }
 
 void end_session() {
@@ -51,6 +54,7 @@ void end_session() {
     // here, outside any profile callback, and its events must not reach the stacks being
     // closed (the callbacks ignore events while the session is off).
     g_session.active = false;
+    invalidate_fast_paths();
     for (auto* cs : stacks)
         if (cs->depth() > 0) cs->close_all();
     ++g_session.id;  // every stack rebinds (and so starts empty) next time
@@ -58,11 +62,13 @@ void end_session() {
 
 void CallStack::rebind() {
     frames_.clear();
+    frames_.set_max_depth(g_session.max_depth);
     top_       = 0;
     session_   = g_session.id;
     n_         = static_cast<int>(g_session.indices.size());
     flat_      = g_session.flat;
     timeline_  = g_session.timeline;
+    tree_      = !flat_ && !timeline_;
     max_depth_ = g_session.max_depth;
     graphs_.clear();
     infos_.clear();
@@ -84,6 +90,15 @@ void CallStack::rebind() {
     single_      = n_ == 1 && !user_ && !plan_.shared && scalar_[0] && infos_[0]->read != nullptr;
     single_wall_ = single_ && wall_pos_ == 0 && infos_[0]->read == &readers::read_wall_clock;
     single_read_ = single_ ? infos_[0]->read : nullptr;
+    graph_       = single_ ? graphs_[0] : nullptr;
+    fixed_       = single_ && graph_->one_value_layout();
+}
+
+void CallStack::refresh_fast() {
+    const bool ok = session_ == g_session.id && g_session.active && config().enabled && fixed_ &&
+                    !timeline_recording() && events_.empty();
+    fast_         = ok ? g_fast_epoch : 0;
+    wall_direct_  = single_wall_ && !readers::fake_clock.on.load(std::memory_order_relaxed);
 }
 
 void CallStack::enter_any(std::uint64_t hash, std::string_view label) {
@@ -110,7 +125,9 @@ void CallStack::enter_any(std::uint64_t hash, std::string_view label) {
     }
     // off: one load and a branch predicted not taken
     if (__builtin_expect(timeline::recording(), 0)) begin_event(hash, m);
-    frames_.push_back(static_cast<std::int32_t>(offset));
+    StackFrame& f = frames_.push();
+    f.node        = frame_multi;
+    f.prev        = static_cast<std::int32_t>(offset);
 }
 
 void CallStack::grow_meas(std::size_t n) {
@@ -143,11 +160,31 @@ void CallStack::end_event(const double* stop, const Measurement* m) {
     timeline::record(ev, samples.data(), ev.n_samples);
 }
 
-void CallStack::leave_any() {
-    if (frames_.empty()) return;
-    const std::int32_t offset = frames_.back();
-    frames_.pop_back();
-    if (offset < 0) return;
+void CallStack::leave() {
+    const StackFrame& f = frames_.top();
+    if (f.node == frame_bottom) return;
+    frames_.pop();  // f stays readable: the buffer only grows
+    if (f.node >= -1) leave_single(f);
+    else if (f.node == frame_multi) leave_any(f.prev);
+}
+
+void CallStack::leave_rare() { leave(); }
+
+void CallStack::enter_fast_other(StackFrame& f, std::uint64_t hash, std::string_view label) {
+    f.node  = graph_->push(hash, label, flat_, timeline_);
+    f.start = read_fast();  // last: the bookkeeping is not part of the measurement
+}
+
+void CallStack::leave_single(const StackFrame& f) {
+    const double stop = read_single();
+    CallGraph&   g    = *graph_;
+    if (f.generation == g.generation()) {  // else the storage was cleared meanwhile
+        if (f.node >= 0) g.record_scalar(f.node, stop - f.start);
+        g.pop(f.node, f.prev);
+    }
+}
+
+void CallStack::leave_any(std::int32_t offset) {
     double*      stop = scratch_.data();
     Measurement* m    = meas_.data() + offset;
     if (__builtin_expect(user_ | plan_.shared, 0)) {

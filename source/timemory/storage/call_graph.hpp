@@ -71,23 +71,24 @@ public:
     // keeps one value (what the profiler's and the markers' clocks record).
     // Always inline (the profiler's return path), any other layout out of line.
     __attribute__((always_inline)) void record_scalar(std::int32_t i, double v) {
-        if (stride_ == scalar_stride) {
-            Node&   n = nodes_[static_cast<std::size_t>(i)];
-            double* b = values_.data() + static_cast<std::size_t>(i) * scalar_stride;
-            b[0]      = v;  // value
-            b[1] += v;      // accum
-            if (n.count == 0) b[4] = b[5] = v;
-            else {
-                if (v < b[4]) b[4] = v;  // min
-                if (v > b[5]) b[5] = v;  // max
-            }
-            b[2] += v;      // sum
-            b[3] += v * v;  // sqr
-            ++n.count;
-            ++n.laps;
-        } else {
-            record_scalar_entry(i, v);
+        if (stride_ == scalar_stride) record_scalar_fixed(i, v);
+        else record_scalar_entry(i, v);
+    }
+    // record_scalar() when the store is known to keep one value (stride() == scalar_stride).
+    __attribute__((always_inline)) void record_scalar_fixed(std::int32_t i, double v) {
+        Node&   n = nodes_[static_cast<std::size_t>(i)];
+        double* b = values_.data() + static_cast<std::size_t>(i) * scalar_stride;
+        b[0]      = v;  // value
+        b[1] += v;      // accum
+        if (n.count == 0) b[4] = b[5] = v;
+        else {
+            if (v < b[4]) b[4] = v;  // min
+            if (v > b[5]) b[5] = v;  // max
         }
+        b[2] += v;      // sum
+        b[3] += v * v;  // sqr
+        ++n.count;
+        ++n.laps;
     }
     __attribute__((noinline)) void record_scalar_entry(std::int32_t i, double v) { entry(i).record_scalar(v); }
     static constexpr int           scalar_stride = 6;  // n_store 1, n_disp 1
@@ -197,6 +198,14 @@ public:
         }
         return push_slow(hash, label, flat, timeline);
     }
+    // push()'s inline half, for a caller that keeps the current node itself: whether the child
+    // entered last under `cur` (the current node) is `hash`'s (tree scope), and which.
+    __attribute__((always_inline)) bool last_child_is(std::int32_t cur, std::uint64_t hash, std::int32_t& child) const {
+        const Node& p = store_.node(cur);
+        child         = p.last_child;
+        return p.last_child >= 0 && p.last_child_hash == hash;
+    }
+    void set_current(std::int32_t node) { current_ = node; }
     // Leaves `node`: the current node becomes `prev` (what was current at push).
     void pop(std::int32_t node, std::int32_t prev) {
         (void)node;
@@ -208,8 +217,14 @@ public:
     }
     // record() of a scalar delta component's one value (is_scalar_delta)
     __attribute__((always_inline)) void record_scalar(std::int32_t node, double v) { store_.record_scalar(node, v); }
-    EntryRef                            entry(std::int32_t node) { return store_.entry(node); }
-    ConstEntryRef                       entry(std::int32_t node) const { return store_.entry(node); }
+    // The same when one_value_layout() (the stack's fast path checks it once per session).
+    __attribute__((always_inline)) void record_scalar_fixed(std::int32_t node, double v) {
+        store_.record_scalar_fixed(node, v);
+    }
+    // The node store keeps one value per node (fixed for the graph's life).
+    bool          one_value_layout() const { return store_.stride() == NodeStore::scalar_stride; }
+    EntryRef      entry(std::int32_t node) { return store_.entry(node); }
+    ConstEntryRef entry(std::int32_t node) const { return store_.entry(node); }
 
     std::int32_t current() const { return current_; }
     // Enters the call path `hashes` (from the top level; labels already registered) as
