@@ -31,7 +31,8 @@
 // or resume needs no event). The callbacks are C functions, called by
 // vectorcall; a frame is identified by its interpreter frame, which needs no
 // frame object. The events are set and cleared with each session, so that the
-// tool id is free whenever nothing is profiled.
+// tool id is free whenever nothing is profiled; with more registered code
+// objects than k_max_codes, a session uses PyEval_SetTrace (cheaper then).
 #include <Python.h>
 #include <frameobject.h>
 
@@ -123,6 +124,10 @@ PyObject* g_zero              = nullptr;
 // Every registered code object (strong references, never dropped: the tables are kept
 // for good too), to set and clear their local events with the sessions.
 std::vector<PyObject*> g_codes;
+// Setting and clearing a code object's local events costs about 3,700 instructions per session
+// (3.13, a small function); past this many registered code objects a session costs less with
+// PyEval_SetTrace, whose cost does not grow with them (docs/performance.md).
+constexpr std::size_t k_max_codes = 32;
 
 struct Binding {
     PyObject* event;     // the event's bit
@@ -485,7 +490,7 @@ int start_session(int component) {
     }
     g_component = component;
 #ifdef TIMEMORY_LP_MONITORING
-    if (mon::start()) {
+    if (mon::g_codes.size() <= mon::k_max_codes && mon::start()) {
         tim::hooks::begin_line_session({g_component}, tim::hooks::make_stats_sink, k_owner, true);
         hook_threading();  // as with PyEval_SetTrace (its hook function then steps aside)
         return 0;

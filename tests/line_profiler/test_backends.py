@@ -8,6 +8,7 @@ time of each line: a line's time runs from its line event to the next line event
 from __future__ import annotations
 
 import inspect
+import json
 import sys
 import threading
 
@@ -329,3 +330,42 @@ def test_the_function_profiler_and_the_line_profiler_share_sys_monitoring():
     assert backends == [("monitoring", "monitoring")]
     assert tools == ["timemory", "timemory.line_profiler"]
     _no_session_left()
+
+
+@pytest.mark.skipif(not MONITORING, reason="sys.monitoring is Python 3.12+")
+def test_many_profiled_functions_use_settrace_with_the_same_counts(run_python):
+    # past 32 registered code objects, setting and clearing their events per session costs
+    # more than PyEval_SetTrace does: the session uses the latter (a fresh process, so that the
+    # code objects registered by the other tests do not count)
+    res = run_python(
+        """
+        import json
+
+        from timemory import _core
+        from timemory.line_profiler import LineProfiler
+
+        def hot(x):
+            if x > 2:
+                return _core.line_profiler_backend()
+            return None
+
+        def run(prof, n_extra):
+            for k in range(n_extra):
+                ns = {}
+                exec(f"def f{k}(x):\\n    return x\\n", ns)
+                prof.add_function(ns[f"f{k}"])
+            wrapped = prof(hot)
+            backends = sorted({str(wrapped(x)) for x in range(5)})
+            ((first, timings),) = [
+                (key[1], rows) for key, rows in prof.get_stats().timings.items() if key[2] == "hot"
+            ]
+            return json.dumps([backends, [(line - first, hits) for line, hits, _ in timings]])
+
+        print(run(LineProfiler(), 0))
+        print(run(LineProfiler(), 40))
+        """
+    )
+    assert res.returncode == 0, res.stderr
+    few, many = (json.loads(line) for line in res.stdout.splitlines())
+    assert few[0] == ["None", "monitoring"] and many[0] == ["None", "settrace"]
+    assert few[1] == many[1] == [[1, 5], [2, 2], [3, 3]]  # offsets from the def
