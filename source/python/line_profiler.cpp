@@ -124,7 +124,7 @@ PyObject* g_zero              = nullptr;
 // Every registered code object (strong references, never dropped: the tables are kept
 // for good too), to set and clear their local events with the sessions.
 std::vector<PyObject*> g_codes;
-// Setting and clearing a code object's local events costs about 3,700 instructions per session
+// Setting and clearing a code object's local events costs about 2,800 instructions per session
 // (3.13, a small function); past this many registered code objects a session costs less with
 // PyEval_SetTrace, whose cost does not grow with them (docs/performance.md).
 constexpr std::size_t k_max_codes = 32;
