@@ -171,7 +171,9 @@ PyObject* on_line(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 
 // JUMP: (code, from offset, to offset). sys.settrace reports a backward jump that stays on
 // its line (a loop written on one line, a comprehension) as a line event; any other jump
-// never is, wherever and whenever it runs: DISABLE for the location.
+// never is, wherever and whenever it runs: DISABLE for the location. (sys.monitoring keeps
+// a DISABLE for the tool id until restart_events(), also after the id is freed: a later
+// user of the id that sets JUMP on a profiled code object calls restart_events() first.)
 PyObject* on_jump(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (nargs != 3) Py_RETURN_NONE;
     const long from = PyLong_AsLong(args[1]);
