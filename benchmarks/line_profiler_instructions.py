@@ -1,7 +1,7 @@
 """Instructions per decorated call of the line profilers (kernprof's and timemory's), by callgrind.
 
     python benchmarks/line_profiler_instructions.py [--python EXE ...] [--workloads NAME ...]
-        [--tools NAME ...] [--json FILE]
+        [--tools NAME ...] [--extra-functions N] [--json FILE]
 
 The workloads are those of ``benchmarks/workloads/`` where a line profiler pays per call:
 ``fib`` (the recursive function decorated), ``tree_walk`` (a decorated recursive walk of a
@@ -19,8 +19,10 @@ interpreter: that figure per tool, each profiler's added instructions per call (
 Instruction counts do not depend on how busy the machine is, unlike the wall-time slowdowns
 of ``benchmarks/profiler_overhead.py`` (which runs the same workloads as whole programs).
 Give several ``--python`` (say a base install and the build under test) to compare them in
-one run. Inside each measured process the script runs itself with ``--run TOOL WORKLOAD
-SIZE``.
+one run. ``--extra-functions N`` has each profiler also profile N small functions that the
+workload never calls, as a program decorating more functions does (on 3.12+ timemory sets and
+clears the events of every profiled code object per enable). Inside each measured process the
+script runs itself with ``--run TOOL WORKLOAD SIZE EXTRA``.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def calls(workload: str, size: int) -> int:
     return size
 
 
-def run(tool: str, workload: str, size: int) -> int:
+def run(tool: str, workload: str, size: int, extra: int = 0) -> int:
     global fib, walk, clamp
     prof = None
     if tool == "kernprof":
@@ -104,6 +106,10 @@ def run(tool: str, workload: str, size: int) -> int:
         print(f"unknown tool '{tool}'. Valid choices are: {', '.join(TOOLS)}", file=sys.stderr)
         return 2
     if prof is not None:
+        for k in range(extra):
+            namespace: dict = {}
+            exec(f"def unused_{k}(x):\n    y = x + 1\n    return y\n", namespace)
+            prof.add_function(namespace[f"unused_{k}"])
         fib, walk, clamp = prof(fib), prof(walk), prof(clamp)
     if workload == "fib":
         fib(size)
@@ -126,7 +132,7 @@ def run(tool: str, workload: str, size: int) -> int:
 
 
 # ---------------------------------------------------------------------- the harness
-def instructions(python: str, tool: str, workload: str, size: int, where: str) -> int:
+def instructions(python: str, tool: str, workload: str, size: int, where: str, extra: int) -> int:
     out = os.path.join(where, f"cg.{tool}.{workload}.{size}.out")
     env = dict(os.environ, PYTHONHASHSEED="0")
     cmd = [
@@ -139,6 +145,7 @@ def instructions(python: str, tool: str, workload: str, size: int, where: str) -
         tool,
         workload,
         str(size),
+        str(extra),
     ]
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=where, check=False)
     if res.returncode != 0:
@@ -158,13 +165,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", nargs="+", default=[sys.executable], metavar="EXE")
     parser.add_argument("--workloads", nargs="+", choices=list(SIZES), default=list(SIZES))
     parser.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS))
+    parser.add_argument(
+        "--extra-functions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also profile N small functions the workload never calls (default 0)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument(
-        "--run", nargs=3, metavar=("TOOL", "WORKLOAD", "SIZE"), help=argparse.SUPPRESS
+        "--run", nargs=4, metavar=("TOOL", "WORKLOAD", "SIZE", "EXTRA"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
     if args.run:
-        return run(args.run[0], args.run[1], int(args.run[2]))
+        return run(args.run[0], args.run[1], int(args.run[2]), int(args.run[3]))
+    if args.extra_functions < 0:
+        print("--extra-functions must be 0 or more", file=sys.stderr)
+        return 2
     if shutil.which("valgrind") is None:
         print(
             "valgrind not found: this benchmark counts instructions with callgrind", file=sys.stderr
@@ -190,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
                 row: dict[str, float] = {}
                 for tool in tools:
                     counts = [
-                        instructions(python, tool, workload, s, where) for s in (small, large)
+                        instructions(python, tool, workload, s, where, args.extra_functions)
+                        for s in (small, large)
                     ]
                     row[tool] = (counts[1] - counts[0]) / (
                         calls(workload, large) - calls(workload, small)

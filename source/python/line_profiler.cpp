@@ -16,11 +16,29 @@
 // function (under PyEval_SetTrace every instruction of every frame pays the
 // interpreter's tracing checks), which is most of the cost on recursive and
 // call-heavy decorated code.
+//
+// On 3.12+ a session gets its events from sys.monitoring instead (a tool id of
+// its own, the ids CPython leaves unnamed: 3, else 4), when one is free:
+// PyEval_SetTrace is emulated there on top of sys.monitoring, and starting or
+// stopping it re-instruments every code object on every thread's stack and
+// then every code object run (a decorated function called in a loop starts and
+// stops a session per call). LINE, JUMP (a backward jump within a line is a
+// line event, as sys.settrace reports it), PY_RETURN and PY_YIELD are set
+// locally on the registered code objects only, so only they are instrumented,
+// and PY_UNWIND (which sys.monitoring has only globally; no code object is
+// instrumented for it) closes the last line of a frame that an exception
+// leaves. A frame's first line event puts it on the thread's stack (its start
+// or resume needs no event). The callbacks are C functions, called by
+// vectorcall; a frame is identified by its interpreter frame, which needs no
+// frame object. The events are set and cleared with each session, so that the
+// tool id is free whenever nothing is profiled; with more registered code
+// objects than k_max_codes, a session uses PyEval_SetTrace (cheaper then).
 #include <Python.h>
 #include <frameobject.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +85,12 @@ inline StatsLines* table_of(PyFrameObject* frame) {
     return static_cast<StatsLines*>(extra);
 }
 
+inline StatsLines* table_of_code(PyObject* code) {
+    void* extra = nullptr;
+    if (!code_extra(reinterpret_cast<PyCodeObject*>(code), g_extra_index, &extra)) return nullptr;
+    return static_cast<StatsLines*>(extra);
+}
+
 int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
     if (!session_is_ours()) {
         // left on a thread that the end of the session could not reach
@@ -76,6 +100,242 @@ int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
     feed_line_tracker(frame, what, table_of, true);
     return 0;
 }
+
+// ------------------------------------------------------------------ sys.monitoring (3.12+)
+#if PY_VERSION_HEX >= 0x030C0000
+#define TIMEMORY_LP_MONITORING 1
+namespace mon {
+
+int  g_tool   = -1;     // the tool id of the running session; -1: none (not running, or PyEval_SetTrace)
+bool g_ready  = false;  // the objects below are made (once)
+bool g_failed = false;  // sys.monitoring cannot be used here: every session uses PyEval_SetTrace
+// sys.monitoring's functions and DISABLE, kept for good
+PyObject* g_use_tool_id       = nullptr;
+PyObject* g_free_tool_id      = nullptr;
+PyObject* g_register_callback = nullptr;
+PyObject* g_set_local_events  = nullptr;
+PyObject* g_set_events        = nullptr;
+PyObject* g_disable           = nullptr;
+PyObject* g_name              = nullptr;             // the tool's name
+PyObject* g_tool_ids[2]       = {nullptr, nullptr};  // 3, 4
+PyObject* g_local_mask        = nullptr;             // the events set on each registered code object
+PyObject* g_global_mask       = nullptr;             // PY_UNWIND
+PyObject* g_zero              = nullptr;
+// Every registered code object (strong references, never dropped: the tables are kept
+// for good too), to set and clear their local events with the sessions.
+std::vector<PyObject*> g_codes;
+// Setting and clearing a code object's local events costs about 2,800 instructions per session
+// (3.13, a small function); past this many registered code objects a session costs less with
+// PyEval_SetTrace, whose cost does not grow with them (docs/performance.md).
+constexpr std::size_t k_max_codes = 32;
+
+struct Binding {
+    PyObject* event;     // the event's bit
+    PyObject* callback;  // its C function
+};
+std::vector<Binding> g_bindings;
+
+// The interpreter frame running the event: a frame's identity from its start to its end
+// (a generator's lives in the generator), without making a frame object.
+inline const void* frame_id() {
+    PyThreadState* ts = PyThreadState_Get();
+#if PY_VERSION_HEX >= 0x030D0000
+    return ts->current_frame;
+#else
+    return ts->cframe ? ts->cframe->current_frame : nullptr;
+#endif
+}
+
+inline bool live() { return g_line_session.active && !g_line_session.closing && g_line_session.owner == k_owner; }
+
+inline void line_event(PyObject* code, int lineno) {
+    auto& tracker = tim::hooks::this_line_tracker();
+    tracker.sync();
+    const void* frame = frame_id();
+    if (!tracker.line(frame, lineno)) {
+        // a frame that began before the session (the caller of a decorated function)
+        tracker.adopt(frame, table_of_code(code));
+        tracker.line(frame, lineno);
+    }
+}
+
+// LINE: (code, line number)
+PyObject* on_line(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    if (nargs == 2 && live()) {
+        const long lineno = PyLong_AsLong(args[1]);
+        if (lineno >= 0) line_event(args[0], static_cast<int>(lineno));
+        else PyErr_Clear();
+    }
+    Py_RETURN_NONE;
+}
+
+// JUMP: (code, from offset, to offset). sys.settrace reports a backward jump that stays on
+// its line (a loop written on one line, a comprehension) as a line event; any other jump
+// never is, wherever and whenever it runs: DISABLE for the location. (sys.monitoring keeps
+// a DISABLE for the tool id until restart_events(), also after the id is freed: a later
+// user of the id that sets JUMP on a profiled code object calls restart_events() first.)
+PyObject* on_jump(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    if (nargs != 3) Py_RETURN_NONE;
+    const long from = PyLong_AsLong(args[1]);
+    const long to   = PyLong_AsLong(args[2]);
+    if (from < 0 || to < 0) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    if (to > from) return Py_NewRef(g_disable);
+    auto*     code      = reinterpret_cast<PyCodeObject*>(args[0]);
+    const int to_line   = PyCode_Addr2Line(code, static_cast<int>(to));
+    const int from_line = PyCode_Addr2Line(code, static_cast<int>(from));
+    if (to_line != from_line) return Py_NewRef(g_disable);
+    if (to_line >= 0 && live()) line_event(args[0], to_line);
+    Py_RETURN_NONE;
+}
+
+// PY_RETURN, PY_YIELD: (code, offset, value); PY_UNWIND (global): (code, offset, exception)
+PyObject* on_end(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    if (nargs >= 1 && live() && table_of_code(args[0])) {
+        auto& tracker = tim::hooks::this_line_tracker();
+        tracker.sync();
+        tracker.ret(frame_id());
+    }
+    Py_RETURN_NONE;
+}
+
+template <PyObject* (*F)(PyObject*, PyObject* const*, Py_ssize_t)>
+PyMethodDef callback_def(const char* name) {
+    return {name, reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(F)), METH_FASTCALL, nullptr};
+}
+
+PyMethodDef g_defs[] = {
+    callback_def<on_line>("timemory_line_profiler_line"),
+    callback_def<on_jump>("timemory_line_profiler_jump"),
+    callback_def<on_end>("timemory_line_profiler_end"),
+};
+
+PyObject* call(PyObject* f, std::initializer_list<PyObject*> args) {
+    return PyObject_Vectorcall(f, const_cast<PyObject**>(args.begin()), args.size(), nullptr);
+}
+
+// Makes the objects a session needs, once. False (no exception) when sys.monitoring
+// cannot be used.
+bool init() {
+    if (g_ready || g_failed) return g_ready;
+    g_failed            = true;
+    PyObject* mod       = PySys_GetObject("monitoring");  // borrowed
+    PyObject* ev        = mod ? PyObject_GetAttrString(mod, "events") : nullptr;
+    auto      get       = [&](const char* name) { return ev ? PyObject_GetAttrString(mod, name) : nullptr; };
+    g_use_tool_id       = get("use_tool_id");
+    g_free_tool_id      = get("free_tool_id");
+    g_register_callback = get("register_callback");
+    g_set_local_events  = get("set_local_events");
+    g_set_events        = get("set_events");
+    g_disable           = get("DISABLE");
+    auto bit            = [&](const char* name) {
+        PyObject* v = ev ? PyObject_GetAttrString(ev, name) : nullptr;
+        long      b = v ? PyLong_AsLong(v) : -1;
+        Py_XDECREF(v);
+        return b;
+    };
+    struct Event {
+        const char*  name;
+        PyMethodDef* def;
+        bool         local;
+    };
+    // A frame's start (PY_START, PY_RESUME, PY_THROW) needs no event: its first line event
+    // puts it on the thread's stack (LineTracker::line, then adopt), and one always
+    // follows a start or resume (the instruction after RESUME reports its line).
+    const Event events[] = {{"LINE", &g_defs[0], true},
+                            {"JUMP", &g_defs[1], true},
+                            {"PY_RETURN", &g_defs[2], true},
+                            {"PY_YIELD", &g_defs[2], true},
+                            {"PY_UNWIND", &g_defs[2], false}};
+    long        local = 0, global = 0;
+    bool ok = g_use_tool_id && g_free_tool_id && g_register_callback && g_set_local_events && g_set_events && g_disable;
+    for (const auto& e : events) {
+        const long b = ok ? bit(e.name) : -1;
+        PyObject*  v = b > 0 ? PyLong_FromLong(b) : nullptr;
+        PyObject*  f = v ? PyCFunction_NewEx(e.def, nullptr, nullptr) : nullptr;
+        ok           = ok && f;
+        if (!ok) {
+            Py_XDECREF(v);
+            Py_XDECREF(f);
+            continue;
+        }
+        g_bindings.push_back({v, f});
+        (e.local ? local : global) |= b;
+    }
+    Py_XDECREF(ev);
+    if (ok) {
+        g_name        = PyUnicode_InternFromString("timemory.line_profiler");
+        g_tool_ids[0] = PyLong_FromLong(3);
+        g_tool_ids[1] = PyLong_FromLong(4);
+        g_local_mask  = PyLong_FromLong(local);
+        g_global_mask = PyLong_FromLong(global);
+        g_zero        = PyLong_FromLong(0);
+        ok            = g_name && g_tool_ids[0] && g_tool_ids[1] && g_local_mask && g_global_mask && g_zero;
+    }
+    PyErr_Clear();
+    g_ready  = ok;
+    g_failed = !ok;
+    return ok;
+}
+
+// Sets the local events of a registered code object for the running session's tool.
+bool watch(PyObject* code) {
+    PyObject* r = call(g_set_local_events, {g_tool_ids[g_tool - 3], code, g_local_mask});
+    Py_XDECREF(r);
+    return r != nullptr;
+}
+
+// Clears the events and callbacks of the session's tool and frees the id. Keeps an
+// exception that was already set.
+void stop() {
+    if (g_tool < 0) return;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject* id = g_tool_ids[g_tool - 3];
+    Py_XDECREF(call(g_set_events, {id, g_zero}));
+    for (PyObject* code : g_codes) Py_XDECREF(call(g_set_local_events, {id, code, g_zero}));
+    for (const auto& b : g_bindings) Py_XDECREF(call(g_register_callback, {id, b.event, Py_None}));
+    Py_XDECREF(call(g_free_tool_id, {id}));
+    PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+    g_tool = -1;
+}
+
+// Claims a tool id (3, else 4: the function profiler takes 4 first) and sets the events.
+// False, with no exception set, when sys.monitoring cannot be used (no id free).
+bool start() {
+    if (!init()) return false;
+    for (int k = 0; k < 2 && g_tool < 0; ++k) {
+        PyObject* r = call(g_use_tool_id, {g_tool_ids[k], g_name});
+        if (r) g_tool = 3 + k;
+        else PyErr_Clear();  // ValueError: in use
+        Py_XDECREF(r);
+    }
+    if (g_tool < 0) return false;
+    PyObject* id = g_tool_ids[g_tool - 3];
+    bool      ok = true;
+    for (const auto& b : g_bindings) {
+        PyObject* r = ok ? call(g_register_callback, {id, b.event, b.callback}) : nullptr;
+        ok          = r != nullptr;
+        Py_XDECREF(r);
+    }
+    for (PyObject* code : g_codes) ok = ok && watch(code);
+    if (ok) {
+        PyObject* r = call(g_set_events, {id, g_global_mask});
+        ok          = r != nullptr;
+        Py_XDECREF(r);
+    }
+    if (!ok) {
+        PyErr_Clear();
+        stop();
+    }
+    return ok;
+}
+
+}  // namespace mon
+#endif
 
 // ------------------------------------------------------------------ Python functions
 PyObject* scalar_choices() {
@@ -159,6 +419,11 @@ PyObject* py_add(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     }
     if (_PyCode_SetExtra(args[0], g_extra_index, t.get()) < 0) return nullptr;
     g_tables.push_back(std::move(t));
+#ifdef TIMEMORY_LP_MONITORING
+    mon::g_codes.push_back(Py_NewRef(args[0]));
+    // added while a session runs: its lines are profiled from now on
+    if (mon::g_tool >= 0 && !mon::watch(args[0])) PyErr_Clear();
+#endif
     return PyLong_FromLong(g_tables.back()->id);
 }
 
@@ -225,10 +490,17 @@ int start_session(int component) {
                      *g_line_session.owner ? g_line_session.owner : "another line tracer");
         return -1;
     }
+    g_component = component;
+#ifdef TIMEMORY_LP_MONITORING
+    if (mon::g_codes.size() <= mon::k_max_codes && mon::start()) {
+        tim::hooks::begin_line_session({g_component}, tim::hooks::make_stats_sink, k_owner, true);
+        hook_threading();  // as with PyEval_SetTrace (its hook function then steps aside)
+        return 0;
+    }
+#endif
     PyThreadState* self = PyThreadState_Get();
     if (self->c_tracefunc != profile_callback && self->c_traceobj != g_hook_object)
         g_saved_hooks.save(self, self->c_tracefunc, self->c_traceobj);
-    g_component = component;
     tim::hooks::begin_line_session({g_component}, tim::hooks::make_stats_sink, k_owner, true);
     rehook_other_threads(nullptr, profile_callback, g_hook_object, &g_saved_hooks);
     PyEval_SetTrace(profile_callback, g_hook_object);
@@ -238,6 +510,13 @@ int start_session(int component) {
 
 void end_session() {
     tim::hooks::end_line_session();
+#ifdef TIMEMORY_LP_MONITORING
+    if (mon::g_tool >= 0) {
+        mon::stop();
+        unhook_threading();
+        return;
+    }
+#endif
     auto ours = [](PyThreadState* ts) {
         return ts->c_tracefunc == profile_callback || ts->c_traceobj == g_hook_object;
     };
@@ -247,6 +526,14 @@ void end_session() {
     rehook_other_threads(profile_callback, nullptr, nullptr, &g_saved_hooks);
     if (ours(PyThreadState_Get())) PyEval_SetTrace(nullptr, nullptr);
     unhook_threading();
+}
+
+bool monitoring_session() {
+#ifdef TIMEMORY_LP_MONITORING
+    return mon::g_tool >= 0;
+#else
+    return false;
+#endif
 }
 
 // One LineProfiler's switch: its component and how many of its enables are not matched
@@ -276,7 +563,7 @@ int switch_enable(SwitchObject* s) {
         PyErr_Format(PyExc_RuntimeError, "cannot profile lines with %s while a line profiler measuring %s is enabled",
                      wanted.id.c_str(), running.id.c_str());
         return -1;
-    } else if (PyThreadState_Get()->c_tracefunc == nullptr) {
+    } else if (!monitoring_session() && PyThreadState_Get()->c_tracefunc == nullptr) {
         // a thread that started without the threading hook (or lost it)
         PyEval_SetTrace(profile_callback, g_hook_object);
     }
@@ -464,6 +751,13 @@ PyObject* py_state(PyObject*, PyObject*) {
     return Py_BuildValue("(lO)", g_enable_count, session_is_ours() ? Py_True : Py_False);
 }
 
+// "monitoring" (sys.monitoring, 3.12+) or "settrace" (PyEval_SetTrace) while a session
+// runs, else None.
+PyObject* py_backend(PyObject*, PyObject*) {
+    if (!session_is_ours()) Py_RETURN_NONE;
+    return PyUnicode_FromString(monitoring_session() ? "monitoring" : "settrace");
+}
+
 // line_profiler_stats(component) -> [(table id, lineno, hits, total raw value)]
 PyObject* py_stats(PyObject*, PyObject* arg) {
     const long component = PyLong_AsLong(arg);
@@ -494,6 +788,11 @@ PyObject* py_hook_function(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
         put_back_own_trace(g_saved_hooks);
         Py_RETURN_NONE;
     }
+    if (monitoring_session()) {
+        // sys.monitoring reports this thread's events already: the hook steps aside
+        PyEval_SetTrace(nullptr, nullptr);
+        Py_RETURN_NONE;
+    }
     PyEval_SetTrace(profile_callback, g_hook_object);
     if (what == PyTrace_CALL || what == PyTrace_LINE || what == PyTrace_RETURN)
         profile_callback(nullptr, reinterpret_cast<PyFrameObject*>(args[0]), what, args[2]);
@@ -514,6 +813,9 @@ PyMethodDef line_profiler_methods[] = {
      "switch.disable() after it."},
     {"line_profiler_reset", py_reset, METH_NOARGS, "Stop profiling whatever the enable count."},
     {"line_profiler_state", py_state, METH_NOARGS, "line_profiler_state() -> (enable count, running)"},
+    {"line_profiler_backend", py_backend, METH_NOARGS,
+     "line_profiler_backend() -> str | None\nHow the running session gets its events: 'monitoring' "
+     "(sys.monitoring, 3.12+) or 'settrace' (PyEval_SetTrace); None when not profiling."},
     {"line_profiler_stats", py_stats, METH_O,
      "line_profiler_stats(component) -> [(table id, lineno, hits, total)]\nEvery thread's counts added up."},
     {"line_profiler_clear", py_clear, METH_NOARGS, "Forget every line count."},
