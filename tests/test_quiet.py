@@ -234,23 +234,51 @@ def _head_one(command: list[str], cwd: Path) -> tuple[int, str]:
     return proc.wait(timeout=180), err
 
 
+def _is_a_plain_ending(tmp_path: Path, wanted: str, seen: dict[str, int], tries: int = 25) -> bool:
+    """Whether plain Python ends many.py with the stderr ``wanted`` too. It ends a closed pipe
+    in one of a few ways, by when the pipe closes: the exception raised in print() (status
+    1), only in the flush at exit (status 120, "Exception ignored ..."), or both. ``seen``
+    keeps the endings met so far (text: status); plain runs are made until one is ``wanted``
+    or ``tries`` more were made."""
+    for _ in range(tries):
+        if wanted in seen:
+            return True
+        status, err = _head_one(["many.py"], tmp_path)
+        seen[err] = status
+    return wanted in seen
+
+
+#: how timemory's lines after a program's end start (the line profiler's name its .lprof as
+#: kernprof does)
+OURS = ("[timemory]", "timemory", "Wrote profile results to ")
+
+
+def _split_at_timemory(err: str) -> tuple[str, str]:
+    """A run's stderr as the program's part and timemory's lines after it."""
+    lines = err.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith(OURS):
+            return "".join(lines[:i]), "".join(lines[i:])
+    return err, ""
+
+
 @pytest.mark.parametrize("tool", TOOLS)
 def test_a_closed_pipe_ends_as_under_plain_python(tmp_path, tool):
     write(tmp_path / "many.py", MANY_LINES)
     status, err = _head_one(["many.py"], tmp_path)
-    # Plain Python itself ends with 1 or 120 here, by when the pipe closes: the exception
-    # in print() (1), or only in the flush at exit (120); same message. Either is "as plain".
-    plain = {1, 120}
-    assert status in plain and "BrokenPipeError" in err
+    assert status in (1, 120) and "BrokenPipeError" in err
+    seen = {err: status}
+    # timemory adds nothing: the stderr and status are one of plain Python's endings
     quiet_status, quiet_err = _head_one(["-m", tool, "-q", "-d", "o", "--", "many.py"], tmp_path)
-    assert quiet_status in plain and quiet_err == err  # timemory adds nothing
+    assert _is_a_plain_ending(tmp_path, quiet_err, seen), (quiet_err, seen)
+    assert quiet_status == seen[quiet_err]
+    # a plain ending, then timemory's own lines, on stderr: no traceback
     loud_status, loud_err = _head_one(["-m", tool, "-d", "o", "--", "many.py"], tmp_path)
-    assert loud_status in plain
-    assert loud_err.startswith(err)  # then timemory's own lines, on stderr: no traceback
-    assert loud_err.count("Traceback (most recent call last)") == err.count(
-        "Traceback (most recent call last)"
-    )
-    assert loud_err.splitlines()[-1].startswith("timemory: ")
+    program, ours = _split_at_timemory(loud_err)
+    assert _is_a_plain_ending(tmp_path, program, seen), (loud_err, seen)
+    assert loud_status == seen[program]
+    assert "Traceback (most recent call last)" not in ours
+    assert ours.splitlines()[-1].startswith("timemory: ")
     assert (tmp_path / "o" / "metadata.json").is_file()
 
 
