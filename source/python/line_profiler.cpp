@@ -91,9 +91,12 @@ inline StatsLines* table_of_code(PyObject* code) {
     return static_cast<StatsLines*>(extra);
 }
 
+bool monitoring_session();
+
 int profile_callback(PyObject*, PyFrameObject* frame, int what, PyObject*) {
-    if (!session_is_ours()) {
-        // left on a thread that the end of the session could not reach
+    if (!session_is_ours() || monitoring_session()) {
+        // left on a thread that the end of a session could not reach (a session on
+        // sys.monitoring reports this thread's lines already: not twice)
         put_back_own_trace(g_saved_hooks);
         return 0;
     }
@@ -186,8 +189,8 @@ PyObject* on_jump(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     auto*     code      = reinterpret_cast<PyCodeObject*>(args[0]);
     const int to_line   = PyCode_Addr2Line(code, static_cast<int>(to));
     const int from_line = PyCode_Addr2Line(code, static_cast<int>(from));
-    if (to_line != from_line) return Py_NewRef(g_disable);
-    if (to_line >= 0 && live()) line_event(args[0], to_line);
+    if (to_line != from_line || to_line < 0) return Py_NewRef(g_disable);  // never a line event here
+    if (live()) line_event(args[0], to_line);
     Py_RETURN_NONE;
 }
 

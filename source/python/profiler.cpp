@@ -496,7 +496,12 @@ PyObject* py_profiler_start(PyObject*, PyObject* args, PyObject* kwargs) {
         ++g_label_generation;
         g_labeler_failed = false;
     }
-    Py_XSETREF(g_format_args, format_args == Py_None ? nullptr : Py_NewRef(format_args));
+    PyObject* args_formatter = format_args == Py_None ? nullptr : format_args;
+    if (args_formatter != g_format_args) {
+        // the records' with_args was decided with the previous formatter: decided again
+        Py_XSETREF(g_format_args, Py_XNewRef(args_formatter));
+        ++g_label_generation;
+    }
     g_trace_c = trace_c != 0;
 
     tim::hooks::begin_session(list, flat != 0, timeline != 0, max_depth);
