@@ -148,6 +148,16 @@ def test_files_at_once_then_listed_in_order(tmp_path, fresh_plan_state, monkeypa
     assert sorted(os.listdir(out)) == ["x.json", "y.json", "z.json"]
 
 
+def test_files_at_once_give_free_memory_back_after_each(tmp_path, fresh_plan_state, monkeypatch):
+    # each writer thread's malloc arena keeps the room its file took unless it is given back:
+    # the files at once would add up in the peak RSS
+    released = []
+    monkeypatch.setattr(_core, "release_free_memory", lambda: released.append(1) or True)
+    plan = _output.OutputPlan(str(tmp_path / "out"), 0, False)
+    plan.write_all([(name, ".json", _writer(), "json", name, False) for name in "xyzw"])
+    assert len(released) == 4
+
+
 def test_a_checkpoint_writes_one_at_a_time(tmp_path, fresh_plan_state, monkeypatch):
     out = tmp_path / "out"
     plan = _output.OutputPlan(str(out), 0, False)

@@ -5,6 +5,10 @@
 #include <string_view>
 #include <vector>
 
+#if defined(__GLIBC__)  // defined by the C++ headers above, on glibc
+#include <malloc.h>
+#endif
+
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
@@ -50,6 +54,7 @@ FlatRows rows_of_items(FlatItems items) {
             r.rolling_hash = it.rolling_hash;
             r.remote       = it.remote;
             r.context      = it.context;
+            r.total        = it.total;
             row(r);
         });
     };
@@ -88,6 +93,19 @@ TreeWalk live_tree(int index) {
 }  // namespace
 
 void add_output_bindings(py::module_& m) {
+    m.def(
+        "release_free_memory",
+        []() {
+#if defined(__GLIBC__)
+            py::gil_scoped_release nogil;
+            return malloc_trim(0) != 0;
+#else
+            return false;
+#endif
+        },
+        "Gives the memory malloc holds free back to the system (glibc's malloc_trim; False "
+        "elsewhere or when none was): the files written at once leave each writer thread's "
+        "arena holding the room its file took, which the next file cannot reuse.");
     // This process's data written straight from the recorded graph (no flat or tree view is
     // made): what finalize writes when no other process's data is merged in.
     m.def(

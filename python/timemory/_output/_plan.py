@@ -350,6 +350,9 @@ def _run_jobs(jobs: list[tuple[str, Callable[[bytes], None]]]) -> list[BaseExcep
                 atomic_write_by(jobs[k][0], jobs[k][1])
             except BaseException as err:  # handed to the caller, which raises or reports it
                 errors[k] = err
+            # each writer thread's malloc arena keeps the room its file took; given back,
+            # the next files (and components) do not add theirs to the peak RSS
+            _core.release_free_memory()
 
     helpers = []
     for _ in range(min(write_threads(), len(jobs)) - 1):

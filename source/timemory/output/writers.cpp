@@ -598,6 +598,7 @@ namespace {
 FlatRows rows_of(const std::vector<const FlatEntry*>& entries) {
     return [&entries](const std::function<void(const FlatRow&)>& row) {
         FlatRow r;
+        r.total = entries.size();
         for (const FlatEntry* e : entries) {
             r.hash         = e->hash;
             r.prefix       = e->prefix;
@@ -893,16 +894,21 @@ std::string_view shortened(std::string_view s, std::size_t width, std::string& b
 // The rows a limit keeps (all when it keeps every row): by self value (value less the
 // children's) or, for a metric that is not additive, by value, largest first; each with the
 // rows above it, while they fit.
+// A row's parent in the table's first pass (4 bytes a row: a table of a million rows keeps
+// three such arrays at once).
+using RowIndex                   = std::uint32_t;
+constexpr RowIndex no_parent_row = static_cast<RowIndex>(-1);
+
 std::vector<char> kept_rows(const TextLimit& limit, const std::vector<double>& key,
-                            const std::vector<std::size_t>& parent) {
+                            const std::vector<RowIndex>& parent) {
     const std::size_t n = key.size();
     std::vector<char> keep(n, 1);
     if (limit.max_rows == 0 || n <= limit.max_rows) return keep;
     std::fill(keep.begin(), keep.end(), 0);
-    std::vector<std::size_t> order(n);
-    for (std::size_t i = 0; i < n; ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key[a] > key[b]; });
-    constexpr auto none = static_cast<std::size_t>(-1);
+    std::vector<RowIndex> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<RowIndex>(i);
+    std::stable_sort(order.begin(), order.end(), [&](RowIndex a, RowIndex b) { return key[a] > key[b]; });
+    constexpr auto none = no_parent_row;
     std::size_t    kept = 0;
     for (const auto row : order) {
         if (kept == limit.max_rows) break;
@@ -1056,15 +1062,24 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows, co
     // rows are made again when written rather than kept: a million rows of cells would take
     // several times the size of the table.
     // With a row limit, also each row's parent and first value, to choose the rows kept.
-    std::vector<double>      children;
-    std::vector<double>      first;
-    std::vector<std::size_t> parent;
-    const bool               limited = limit.max_rows > 0;
+    std::vector<double>   children;
+    std::vector<double>   first;
+    std::vector<RowIndex> parent;
+    // the row limit needs a row's index in 32 bits (4 billion rows: no table is that long)
+    const bool limited = limit.max_rows > 0;
     {
         std::vector<std::pair<std::size_t, int>> path;  // (row, depth)
         double                                   d[max_values] = {};
         std::size_t                              j             = 0;
         rows([&](const FlatRow& e) {
+            if (j == 0 && e.total > 0) {
+                // sized once: grown by doubling they would take up to twice the room
+                children.reserve(e.total * ng);
+                if (limited) {
+                    first.reserve(e.total);
+                    parent.reserve(e.total);
+                }
+            }
             display_values(info, e.entry->accum, d);
             children.resize(children.size() + ng, 0.0);
             while (!path.empty() && path.back().second >= e.depth) path.pop_back();
@@ -1074,7 +1089,7 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows, co
                 for (std::size_t k = 0; k < ng; ++k) children[path.back().first * ng + k] += d[k];
             if (limited) {
                 first.push_back(e.entry->laps > 0 ? d[0] : 0.0);
-                parent.push_back(child ? path.back().first : static_cast<std::size_t>(-1));
+                parent.push_back(child ? static_cast<RowIndex>(path.back().first) : no_parent_row);
             }
             path.emplace_back(j++, e.depth);
         });
@@ -1086,6 +1101,9 @@ void text_table_rows(Out& o, const ComponentInfo& info, const FlatRows& rows, co
             for (std::size_t r = 0; r < first.size(); ++r) first[r] -= children[r * ng];
         keep = kept_rows(limit, first, parent);
         for (const char k : keep) left_out += k ? 0 : 1;
+        // not needed by the passes that write the table
+        std::vector<double>().swap(first);
+        std::vector<RowIndex>().swap(parent);
     }
     auto shown = [&](std::size_t row) { return !limited || (row < keep.size() && keep[row]); };
     // A label longer than max_width is shortened in the middle (the DEPTH column keeps the

@@ -89,6 +89,7 @@ struct FlatRow {
     std::uint64_t    rolling_hash = 0;
     bool             remote       = false;  // FlatEntry::remote
     bool             context      = false;  // FlatEntry::context
+    std::size_t      total        = 0;      // the rows of the source (0: not known)
 };
 // A source of flat rows: calls `row` once per row, in pre-order; may be run more than once.
 using FlatRows = std::function<void(const std::function<void(const FlatRow&)>& row)>;
