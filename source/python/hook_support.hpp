@@ -258,4 +258,11 @@ inline int add_hook_functions(PyObject* module, std::initializer_list<PyMethodDe
     return PyModule_AddObjectRef(module, hook_def->ml_name, *hook_object);
 }
 
+// A sys.monitoring callback as a METH_FASTCALL builtin: `F(self, args, nargs)`, called by
+// vectorcall (the profiler's and the line profiler's callbacks).
+template <PyObject* (*F)(PyObject*, PyObject* const*, Py_ssize_t)>
+PyMethodDef callback_def(const char* name) {
+    return {name, reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(F)), METH_FASTCALL, nullptr};
+}
+
 }  // namespace timemory_python

@@ -362,11 +362,6 @@ PyObject* on_c_end(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     Py_RETURN_NONE;
 }
 
-template <PyObject* (*F)(PyObject*, PyObject* const*, Py_ssize_t)>
-PyMethodDef callback_def(const char* name) {
-    return {name, reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(F)), METH_FASTCALL, nullptr};
-}
-
 PyMethodDef g_defs[] = {
     callback_def<on_start>("timemory_py_start"),
     callback_def<on_end>("timemory_py_end"),
